@@ -1,0 +1,252 @@
+//! Command-line arguments: parsed once, at the edge, into a [`ContainerSpec`].
+
+use crate::headless;
+use crate::runtime::ContainerSpec;
+use crate::runtime::exit::RUNTIME_ERROR;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  the command's own     when it exits
+  128+N                 when it is killed by signal N
+  125                   a runtime error (bad option, not root, a namespace refused)
+  126                   the command was found but cannot be executed
+  127                   the command was not found";
+
+/// A Linux container shell manager: namespaced shells, headless or in a dashboard.
+#[derive(Debug, Parser)]
+#[command(name = "my-container-tui", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(flatten)]
+    options: RunOptions,
+
+    /// Run CMD headless in a new container and exit with its status, like `docker run --rm`.
+    /// Everything after --run is the command; a single argument with spaces runs via /bin/sh -c
+    #[arg(long, value_name = "CMD", num_args = 1.., allow_hyphen_values = true)]
+    run: Option<Vec<String>>,
+
+    #[command(subcommand)]
+    subcommand: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The same as --run: `my-container-tui run [OPTIONS] CMD [ARGS]...`
+    Run {
+        #[command(flatten)]
+        options: RunOptions,
+        /// The command and its arguments
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Default, Args)]
+struct RunOptions {
+    /// The container's hostname
+    #[arg(long, value_name = "NAME")]
+    hostname: Option<String>,
+    /// Set an environment variable in the container (KEY=VALUE, or KEY to copy the host's)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Working directory of the command [default: the current directory]
+    #[arg(short, long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// Run a minimal init as PID 1 that reaps zombies and forwards signals to the command
+    #[arg(long)]
+    init: bool,
+    /// Give the container a pseudo-terminal even when stdin is not a terminal
+    #[arg(short = 't', long, conflicts_with = "no_tty")]
+    tty: bool,
+    /// Never give the container a pseudo-terminal; pass stdio through as it is
+    #[arg(short = 'T', long)]
+    no_tty: bool,
+}
+
+impl RunOptions {
+    /// Options given after `run` win over those given before it.
+    fn merge(self, later: RunOptions) -> RunOptions {
+        RunOptions {
+            hostname: later.hostname.or(self.hostname),
+            env: [self.env, later.env].concat(),
+            workdir: later.workdir.or(self.workdir),
+            init: self.init || later.init,
+            tty: self.tty || later.tty,
+            no_tty: self.no_tty || later.no_tty,
+        }
+    }
+}
+
+/// What the arguments ask for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Run one container headless.
+    Run(ContainerSpec),
+    /// No command given.
+    Dashboard,
+}
+
+/// Parses `args` (without the program name's special cases) into an [`Action`].
+pub fn parse<I, T>(args: I) -> Result<Action, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    let (options, command) = match (cli.subcommand, cli.run) {
+        (Some(Command::Run { options, command }), None) => (cli.options.merge(options), command),
+        (None, Some(command)) => (cli.options, command),
+        (None, None) => return Ok(Action::Dashboard),
+        (Some(_), Some(_)) => {
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--run and the run subcommand cannot be used together",
+            ));
+        }
+    };
+    Ok(Action::Run(spec_from(options, command)))
+}
+
+fn spec_from(options: RunOptions, mut command: Vec<String>) -> ContainerSpec {
+    // `--run "ps aux"`: one word with spaces is a shell line, as the user meant it.
+    if command.len() == 1 && command[0].contains(char::is_whitespace) {
+        command = vec!["/bin/sh".into(), "-c".into(), command.remove(0)];
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let mut spec = ContainerSpec::new(command, cwd.clone());
+    if let Some(h) = options.hostname {
+        spec.hostname = h;
+    }
+    if let Some(w) = options.workdir {
+        spec.workdir = cwd.join(w);
+    }
+    spec.env = options
+        .env
+        .into_iter()
+        .filter_map(|kv| {
+            if kv.contains('=') {
+                Some(kv)
+            } else {
+                // Docker's `-e KEY`: the host's value, or nothing when the host has none.
+                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
+            }
+        })
+        .collect();
+    spec.init = options.init;
+    spec.tty = options.tty || (!options.no_tty && std::io::stdin().is_terminal());
+    spec.term = std::env::var("TERM")
+        .ok()
+        .or_else(|| spec.tty.then(|| "xterm".to_string()));
+    spec
+}
+
+/// Runs the program for the process's arguments and returns its exit code.
+pub fn main() -> i32 {
+    match parse(std::env::args_os()) {
+        Ok(Action::Run(spec)) => headless::run(&spec),
+        Ok(Action::Dashboard) => {
+            eprintln!(
+                "my-container-tui: no command given: use --run CMD [ARGS...] (see --help); \
+                 the dashboard is not built yet"
+            );
+            RUNTIME_ERROR
+        }
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                0
+            }
+            _ => {
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or("invalid arguments");
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                eprintln!("my-container-tui: {first} (see --help)");
+                RUNTIME_ERROR
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command_of(args: &[&str]) -> Vec<String> {
+        match parse(args) {
+            Ok(Action::Run(spec)) => spec.command,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn everything_after_run_is_the_command() {
+        assert_eq!(command_of(&["t", "--run", "ls", "-la"]), ["ls", "-la"]);
+        assert_eq!(
+            command_of(&["t", "--hostname", "h", "--run", "env", "--hostname", "x"]),
+            ["env", "--hostname", "x"]
+        );
+    }
+
+    #[test]
+    fn one_word_with_spaces_is_a_shell_line() {
+        assert_eq!(
+            command_of(&["t", "--run", "ps aux"]),
+            ["/bin/sh", "-c", "ps aux"]
+        );
+    }
+
+    #[test]
+    fn run_subcommand_is_an_alias() {
+        assert_eq!(
+            command_of(&["t", "run", "echo", "Hello World"]),
+            ["echo", "Hello World"]
+        );
+        assert_eq!(command_of(&["t", "run", "ls", "-la"]), ["ls", "-la"]);
+        match parse(["t", "--init", "run", "--hostname", "box", "true"]) {
+            Ok(Action::Run(spec)) => {
+                assert!(spec.init);
+                assert_eq!(spec.hostname, "box");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_reach_the_spec() {
+        let Ok(Action::Run(spec)) = parse([
+            "t",
+            "-e",
+            "A=1",
+            "--env",
+            "B=2",
+            "-w",
+            "/tmp",
+            "--hostname",
+            "web",
+            "-T",
+            "--run",
+            "env",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert_eq!(spec.env, ["A=1", "B=2"]);
+        assert_eq!(spec.workdir, PathBuf::from("/tmp"));
+        assert_eq!(spec.hostname, "web");
+        assert!(!spec.tty);
+    }
+
+    #[test]
+    fn no_command_means_the_dashboard() {
+        assert_eq!(parse(["t"]).unwrap(), Action::Dashboard);
+    }
+
+    #[test]
+    fn bad_flags_are_errors() {
+        assert!(parse(["t", "--bogus", "--run", "true"]).is_err());
+        assert!(parse(["t", "--run"]).is_err());
+        assert!(parse(["t", "-t", "-T", "--run", "true"]).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! my-container-tui: a Linux container shell manager.
+//!
+//! [`runtime`] starts containers (namespaces, mounts, the re-exec helper) and knows nothing of
+//! terminals UIs; [`headless`] is `--run`, relaying a container's I/O like `docker run --rm`;
+//! [`cli`] turns arguments into a spec.
+
+pub mod cli;
+pub mod headless;
+pub mod runtime;

@@ -1,0 +1,60 @@
+//! Exit statuses, with Docker's conventions for the codes the runtime itself returns.
+
+use nix::sys::signal::Signal;
+use nix::sys::wait::WaitStatus;
+
+/// The runtime failed before the command could start (bad input, a syscall refused).
+pub const RUNTIME_ERROR: i32 = 125;
+/// The command exists but could not be executed.
+pub const NOT_EXECUTABLE: i32 = 126;
+/// The command was not found.
+pub const NOT_FOUND: i32 = 127;
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It called `exit(code)`.
+    Code(i32),
+    /// It was killed by a signal.
+    Signal(Signal),
+}
+
+impl Exit {
+    /// The shell's convention: the code itself, or 128+N for signal N.
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Code(c) => c,
+            Exit::Signal(s) => 128 + s as i32,
+        }
+    }
+
+    /// Reads a terminal wait status; `None` for stops and continues.
+    pub fn from_wait(status: WaitStatus) -> Option<Exit> {
+        match status {
+            WaitStatus::Exited(_, c) => Some(Exit::Code(c)),
+            WaitStatus::Signaled(_, s, _) => Some(Exit::Signal(s)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exited with code {c}"),
+            Exit::Signal(s) => write!(f, "killed by {}", s.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_deaths_map_to_128_plus_n() {
+        assert_eq!(Exit::Signal(Signal::SIGKILL).code(), 137);
+        assert_eq!(Exit::Signal(Signal::SIGTERM).code(), 143);
+        assert_eq!(Exit::Code(3).code(), 3);
+    }
+}

@@ -1,0 +1,75 @@
+//! The re-exec entry (`my-container-tui __helper`): the host side of one container.
+//!
+//! It starts single-threaded, which is why it exists: it can fork safely. It ties its life to
+//! the launcher's, creates the PID namespace, forks the container's PID 1 (see [`super::init`]),
+//! relays its failure report, forwards signals to it, and exits with its status.
+
+use super::exit::RUNTIME_ERROR;
+use super::launch::{PARENT_VAR, SPEC_VAR};
+use super::spec::ContainerSpec;
+use super::supervise::Supervisor;
+use super::{init, namespaces, report};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::Signal;
+use nix::unistd::{ForkResult, fork, getppid, setsid};
+
+fn die(message: &str) -> ! {
+    eprintln!("my-container-tui: {message}");
+    std::process::exit(RUNTIME_ERROR)
+}
+
+/// Runs the helper; never returns.
+pub fn main() -> ! {
+    let spec = read_spec().unwrap_or_else(|e| die(&e));
+    // Die with the launcher; if it died before this line, getppid no longer names it.
+    let launcher = std::env::var(PARENT_VAR)
+        .ok()
+        .and_then(|p| p.parse::<i32>().ok());
+    if set_pdeathsig(Signal::SIGKILL).is_err() || Some(getppid().as_raw()) != launcher {
+        std::process::exit(RUNTIME_ERROR);
+    }
+    // Our own session (unless portable-pty already made us a leader), so a Ctrl-C typed at the
+    // launcher's terminal reaches the container once, forwarded, rather than twice.
+    let _ = setsid();
+    let supervisor =
+        Supervisor::new(&[]).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
+    namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| die(&e));
+    let (lifeline_r, lifeline_w) =
+        report::lifeline().unwrap_or_else(|e| die(&format!("pipe: {}", e.desc())));
+    let (receiver, reporter) =
+        report::channel().unwrap_or_else(|e| die(&format!("pipe: {}", e.desc())));
+
+    // SAFETY: the helper is single-threaded; the child only makes syscalls and allocates.
+    let child = match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(lifeline_w);
+            drop(receiver);
+            init::run(&spec, lifeline_r, reporter)
+        }
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => die(&format!("fork: {}", e.desc())),
+    };
+    drop(lifeline_r);
+    drop(reporter);
+    let failure = receiver.read();
+    let exit = supervisor
+        .wait(child, false, |_| {})
+        .unwrap_or_else(|e| die(&format!("waitpid: {}", e.desc())));
+    if let Some((code, message)) = failure {
+        eprintln!("my-container-tui: {message}");
+        std::process::exit(code);
+    }
+    // The lifeline stays open to the end: the child must never see it closed while we live.
+    drop(lifeline_w);
+    std::process::exit(exit.code())
+}
+
+fn read_spec() -> Result<ContainerSpec, String> {
+    let json = std::env::var(SPEC_VAR).map_err(|_| {
+        "this entry point is internal: run `my-container-tui --help` for usage".to_string()
+    })?;
+    let spec: ContainerSpec =
+        serde_json::from_str(&json).map_err(|e| format!("invalid container spec: {e}"))?;
+    spec.validate().map_err(|e| e.to_string())?;
+    Ok(spec)
+}

@@ -1,0 +1,109 @@
+//! The container side: runs in the helper's forked child, which is PID 1 of the new PID
+//! namespace, and sets up everything up to `execve` of the user's command.
+//!
+//! It is forked from the single-threaded helper, so allocating here is safe; every failure goes
+//! back to the helper through the [`Reporter`], never as a panic.
+
+use super::exit::RUNTIME_ERROR;
+use super::report::{Reporter, parent_gone};
+use super::spec::ContainerSpec;
+use super::supervise::{Supervisor, reset_for_exec};
+use super::{exec, mounts, namespaces, net};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::{SigHandler, Signal, signal};
+use nix::unistd::{
+    ForkResult, Pid, chdir, fork, getcwd, getpid, sethostname, setpgid, setsid, tcsetpgrp,
+};
+use std::os::fd::OwnedFd;
+
+/// Entry of the container's PID 1. Never returns: it becomes the command, or the `--init`
+/// reaper, or exits with the reported failure.
+pub fn run(spec: &ContainerSpec, lifeline: OwnedFd, reporter: Reporter) -> ! {
+    // Die with the helper; if it is already gone, the lifeline says so.
+    if set_pdeathsig(Signal::SIGKILL).is_err() || parent_gone(&lifeline) {
+        std::process::exit(RUNTIME_ERROR);
+    }
+    drop(lifeline);
+    if let Err(message) = setup(spec) {
+        reporter.fail(RUNTIME_ERROR, &message);
+    }
+    if spec.init {
+        reap(spec, reporter)
+    } else {
+        exec_command(spec, reporter)
+    }
+}
+
+/// Namespaces, terminal, hostname, mounts, network and working directory, in that order.
+fn setup(spec: &ContainerSpec) -> Result<(), String> {
+    for ns in namespaces::CONTAINER_OWN {
+        namespaces::enter_new(ns)?;
+    }
+    setsid().map_err(|e| format!("setsid: {}", e.desc()))?;
+    if spec.tty {
+        take_controlling_tty()?;
+    }
+    sethostname(&spec.hostname).map_err(|e| format!("cannot set hostname: {}", e.desc()))?;
+    mounts::make_private()?;
+    mounts::mount_proc()?;
+    net::loopback_up()?;
+    let dir = &spec.workdir;
+    chdir(dir).map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
+    // A cwd outside our mount namespace's root would make getcwd fail (CVE-2024-21626).
+    getcwd().map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
+    Ok(())
+}
+
+/// Makes stdin (the session's pty) our controlling terminal, taking it from the helper's
+/// session, so job control and Ctrl-C work inside the container.
+fn take_controlling_tty() -> Result<(), String> {
+    // SAFETY: TIOCSCTTY takes an int argument and touches no memory of ours; fd 0 is open.
+    let rc = unsafe { libc::ioctl(0, libc::TIOCSCTTY, 1) };
+    if rc < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(format!("cannot make the pty the controlling terminal: {e}"));
+    }
+    Ok(())
+}
+
+/// Becomes the user's command, or reports why it could not.
+fn exec_command(spec: &ContainerSpec, reporter: Reporter) -> ! {
+    reset_for_exec();
+    let (code, message) = exec::exec(&spec.command, &spec.environment(), &spec.path_var());
+    reporter.fail(code, &message)
+}
+
+/// `--init`: stays PID 1, runs the command as its child, forwards signals to it, reaps every
+/// orphan, and exits with the command's status (128+N if it was killed by signal N).
+fn reap(spec: &ContainerSpec, reporter: Reporter) -> ! {
+    let supervisor = match Supervisor::new(&[]) {
+        Ok(s) => s,
+        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("init: signalfd: {}", e.desc())),
+    };
+    // SAFETY: this process is single-threaded (a fork of the single-threaded helper).
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(supervisor);
+            // Its own process group, in the terminal's foreground: Ctrl-C reaches the command
+            // once, from the terminal, not a second time forwarded by us.
+            let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+            if spec.tty {
+                // SAFETY: SIG_IGN installs no handler; it keeps tcsetpgrp from stopping us.
+                let _ = unsafe { signal(Signal::SIGTTOU, SigHandler::SigIgn) };
+                let _ = tcsetpgrp(std::io::stdin(), getpid());
+            }
+            exec_command(spec, reporter)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            drop(reporter);
+            match supervisor.wait(child, true, |_| {}) {
+                Ok(exit) => std::process::exit(exit.code()),
+                Err(e) => {
+                    eprintln!("my-container-tui: init: {}", e.desc());
+                    std::process::exit(RUNTIME_ERROR)
+                }
+            }
+        }
+        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("init: fork: {}", e.desc())),
+    }
+}

@@ -1,0 +1,66 @@
+//! The parent side of the re-exec: how the CLI (and the dashboard) start one container.
+//!
+//! A container is always started by running this same binary again as its helper, with the
+//! spec in the helper's environment. The same [`HelperCommand`] becomes either a plain process
+//! with inherited stdio or a process on a portable-pty pseudo-terminal.
+
+use super::spec::ContainerSpec;
+use anyhow::Context;
+use std::path::PathBuf;
+
+/// The hidden first argument that makes the binary act as a container helper.
+pub const HELPER_ARG: &str = "__helper";
+/// Environment variable carrying the JSON spec to the helper.
+pub(crate) const SPEC_VAR: &str = "MCT_SPEC";
+/// Environment variable carrying the launching process's PID, for the helper's death check.
+pub(crate) const PARENT_VAR: &str = "MCT_PARENT";
+
+/// How to run the helper for one spec.
+#[derive(Debug, Clone)]
+pub struct HelperCommand {
+    program: PathBuf,
+    env: Vec<(&'static str, String)>,
+    cwd: PathBuf,
+}
+
+impl HelperCommand {
+    /// The helper command for `spec`, which must already be valid.
+    ///
+    /// The helper sets `PR_SET_PDEATHSIG`, which fires when the *thread* that spawned it exits:
+    /// spawn it from a thread that lives as long as the container should.
+    pub fn new(spec: &ContainerSpec) -> anyhow::Result<HelperCommand> {
+        let program = std::env::current_exe().context("cannot find this program's executable")?;
+        let json = serde_json::to_string(spec).context("cannot serialize the container spec")?;
+        Ok(HelperCommand {
+            program,
+            env: vec![
+                (SPEC_VAR, json),
+                (PARENT_VAR, std::process::id().to_string()),
+            ],
+            cwd: spec.workdir.clone(),
+        })
+    }
+
+    /// As a plain child process, inheriting stdin, stdout and stderr.
+    pub fn std_command(&self) -> std::process::Command {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = std::process::Command::new(&self.program);
+        cmd.arg0("my-container-tui")
+            .arg(HELPER_ARG)
+            .envs(self.env.iter().cloned());
+        cmd.current_dir("/");
+        cmd
+    }
+
+    /// As a command for a portable-pty pseudo-terminal, which makes it a session leader with
+    /// the pty as its controlling terminal.
+    pub fn pty_command(&self) -> portable_pty::CommandBuilder {
+        let mut cmd = portable_pty::CommandBuilder::new(&self.program);
+        cmd.arg(HELPER_ARG);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.cwd(&self.cwd);
+        cmd
+    }
+}

@@ -1,0 +1,38 @@
+//! The Linux namespaces a container gets, and the one place that calls `unshare(2)`.
+
+use nix::sched::{CloneFlags, unshare};
+
+/// A kind of namespace: its `/proc/<pid>/ns/` name, its clone flag and the kernel option
+/// that provides it (for the error message on kernels built without it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Namespace {
+    pub name: &'static str,
+    pub flag: CloneFlags,
+    pub config: &'static str,
+}
+
+const fn ns(name: &'static str, flag: CloneFlags, config: &'static str) -> Namespace {
+    Namespace { name, flag, config }
+}
+
+pub const PID: Namespace = ns("pid", CloneFlags::CLONE_NEWPID, "CONFIG_PID_NS");
+pub const UTS: Namespace = ns("uts", CloneFlags::CLONE_NEWUTS, "CONFIG_UTS_NS");
+pub const MOUNT: Namespace = ns("mnt", CloneFlags::CLONE_NEWNS, "CONFIG_NAMESPACES");
+pub const NET: Namespace = ns("net", CloneFlags::CLONE_NEWNET, "CONFIG_NET_NS");
+pub const IPC: Namespace = ns("ipc", CloneFlags::CLONE_NEWIPC, "CONFIG_IPC_NS");
+pub const CGROUP: Namespace = ns("cgroup", CloneFlags::CLONE_NEWCGROUP, "CONFIG_CGROUPS");
+
+/// Every namespace a container gets but PID, which the helper creates for its child alone.
+/// Mount comes before the others so a failure there leaves nothing mounted anywhere.
+pub const CONTAINER_OWN: [Namespace; 5] = [MOUNT, UTS, IPC, NET, CGROUP];
+
+/// Unshares one namespace, naming it (and the kernel option behind it) on failure.
+pub fn enter_new(ns: Namespace) -> Result<(), String> {
+    unshare(ns.flag).map_err(|e| match e {
+        nix::errno::Errno::EINVAL => format!(
+            "cannot create a {} namespace: this kernel lacks support for it ({})",
+            ns.name, ns.config
+        ),
+        e => format!("cannot create a {} namespace: {}", ns.name, e.desc()),
+    })
+}

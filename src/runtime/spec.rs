@@ -1,0 +1,214 @@
+//! What to run: the plain-data description of one container, validated once at the edge.
+//!
+//! The CLI (and later the dashboard) builds a [`ContainerSpec`]; the re-exec helper receives it
+//! serialized in its environment, so everything here must be serde data and nothing live.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The hostname a container gets unless told otherwise (the seed's behaviour).
+pub const DEFAULT_HOSTNAME: &str = "my-container";
+
+/// The `PATH` a container starts with, the same as Docker's default.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// One container to start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// argv of the command; `command[0]` is looked up in the container's `PATH`.
+    pub command: Vec<String>,
+    /// The container's hostname (UTS namespace).
+    pub hostname: String,
+    /// Extra `KEY=VALUE` pairs, applied after the defaults so they can override them.
+    pub env: Vec<String>,
+    /// `TERM` to pass through, if the host has one (or a tty is attached).
+    pub term: Option<String>,
+    /// Absolute working directory of the command.
+    pub workdir: PathBuf,
+    /// Whether stdin is a terminal the container should take as its controlling tty.
+    pub tty: bool,
+    /// Put a minimal reaping init at PID 1 with the command as its child (`docker run --init`).
+    pub init: bool,
+}
+
+/// A value the user gave that cannot make a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSpec(pub String);
+
+impl std::fmt::Display for InvalidSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidSpec {}
+
+fn invalid(msg: String) -> Result<(), InvalidSpec> {
+    Err(InvalidSpec(msg))
+}
+
+impl ContainerSpec {
+    /// A spec with the seed's defaults: hostname `my-container`, no extra env, no tty.
+    pub fn new(command: Vec<String>, workdir: PathBuf) -> Self {
+        ContainerSpec {
+            command,
+            hostname: DEFAULT_HOSTNAME.to_string(),
+            env: Vec::new(),
+            term: None,
+            workdir,
+            tty: false,
+            init: false,
+        }
+    }
+
+    /// Checks everything that can be checked before a process is started.
+    pub fn validate(&self) -> Result<(), InvalidSpec> {
+        match self.command.first() {
+            None => return invalid("no command given".into()),
+            Some(c) if c.is_empty() => return invalid("the command is an empty string".into()),
+            _ => {}
+        }
+        if self.command.iter().any(|a| a.contains('\0')) {
+            return invalid("the command contains a NUL byte".into());
+        }
+        validate_hostname(&self.hostname)?;
+        for kv in &self.env {
+            validate_env(kv)?;
+        }
+        if !self.workdir.is_absolute() {
+            return invalid(format!(
+                "working directory {:?} is not an absolute path",
+                self.workdir
+            ));
+        }
+        Ok(())
+    }
+
+    /// The environment the command starts with: defaults first, then the user's `-e` pairs,
+    /// a later key replacing an earlier one.
+    pub fn environment(&self) -> Vec<String> {
+        let mut env: Vec<String> = vec![
+            format!("PATH={DEFAULT_PATH}"),
+            format!("HOSTNAME={}", self.hostname),
+            "HOME=/root".to_string(),
+        ];
+        if let Some(term) = &self.term {
+            env.push(format!("TERM={term}"));
+        }
+        for kv in &self.env {
+            let key = kv.split('=').next().unwrap_or(kv);
+            env.retain(|e| e.split('=').next() != Some(key));
+            env.push(kv.clone());
+        }
+        env
+    }
+
+    /// The value of `PATH` the command will see.
+    pub fn path_var(&self) -> String {
+        self.environment()
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// RFC 1123 host name: at most 64 bytes (the kernel's limit), dot-separated labels of
+/// letters, digits and inner hyphens.
+pub fn validate_hostname(name: &str) -> Result<(), InvalidSpec> {
+    if name.is_empty() {
+        return invalid("hostname must not be empty".into());
+    }
+    if name.len() > 64 {
+        return invalid(format!(
+            "hostname {name:?} is {} characters long; the limit is 64",
+            name.len()
+        ));
+    }
+    for label in name.split('.') {
+        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if label.is_empty() || !ok_chars || label.starts_with('-') || label.ends_with('-') {
+            return invalid(format!(
+                "invalid hostname {name:?}: use letters, digits, '-' and '.', \
+                 with no label starting or ending in '-'"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `KEY=VALUE` with a non-empty key made of no `=`, whitespace or NUL.
+pub fn validate_env(kv: &str) -> Result<(), InvalidSpec> {
+    let Some((key, value)) = kv.split_once('=') else {
+        return invalid(format!(
+            "invalid environment variable {kv:?}: expected KEY=VALUE"
+        ));
+    };
+    if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c == '\0') {
+        return invalid(format!("invalid environment variable name {key:?}"));
+    }
+    if value.contains('\0') {
+        return invalid(format!("environment variable {key} contains a NUL byte"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(cmd: &[&str]) -> ContainerSpec {
+        ContainerSpec::new(cmd.iter().map(|s| s.to_string()).collect(), "/".into())
+    }
+
+    #[test]
+    fn seed_defaults_validate() {
+        let s = spec(&["/bin/bash"]);
+        assert_eq!(s.hostname, "my-container");
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn empty_command_is_refused() {
+        assert!(spec(&[]).validate().is_err());
+        assert!(spec(&[""]).validate().is_err());
+    }
+
+    #[test]
+    fn hostnames() {
+        for good in ["a", "my-container", "web-1.example.com", &"x".repeat(64)] {
+            assert_eq!(validate_hostname(good), Ok(()), "{good}");
+        }
+        for bad in ["", "-a", "a-", "a..b", "a_b", "a b", "é", &"x".repeat(65)] {
+            assert!(validate_hostname(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn env_pairs() {
+        assert_eq!(validate_env("A=1"), Ok(()));
+        assert_eq!(validate_env("A="), Ok(()));
+        assert_eq!(validate_env("A=b=c"), Ok(()));
+        for bad in ["A", "=1", "A B=1"] {
+            assert!(validate_env(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_env_overrides_defaults() {
+        let mut s = spec(&["env"]);
+        s.term = Some("xterm".into());
+        s.env = vec!["PATH=/bin".into(), "FOO=bar".into(), "FOO=baz".into()];
+        let env = s.environment();
+        assert_eq!(
+            env,
+            vec![
+                "HOSTNAME=my-container",
+                "HOME=/root",
+                "TERM=xterm",
+                "PATH=/bin",
+                "FOO=baz"
+            ]
+        );
+        assert_eq!(s.path_var(), "/bin");
+    }
+}

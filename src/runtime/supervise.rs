@@ -1,0 +1,98 @@
+//! Waiting for a child while forwarding signals to it: the one loop shared by the headless CLI
+//! (child: the helper), the helper (child: the container's PID 1) and `--init` (child: the
+//! command, with every orphan in the container reaped on the way).
+//!
+//! Signals are blocked and read from a signalfd, so there are no async handlers and no races
+//! between "child exited" and "signal arrived".
+
+use super::exit::Exit;
+use nix::errno::Errno;
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, kill, signal, sigprocmask};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+/// The signals a user sends to stop or poke a container; passed on to the child unchanged.
+pub const FORWARDED: [Signal; 6] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
+
+/// Owns the blocked signal mask and the signalfd that reads it.
+pub struct Supervisor {
+    fd: SignalFd,
+}
+
+impl Supervisor {
+    /// Blocks [`FORWARDED`], `SIGCHLD` and `extra` in the calling thread (threads spawned later
+    /// inherit the mask). Call it before starting the child so no `SIGCHLD` can be missed.
+    pub fn new(extra: &[Signal]) -> nix::Result<Supervisor> {
+        let mut mask = SigSet::empty();
+        for s in FORWARDED.iter().chain(extra).chain([&Signal::SIGCHLD]) {
+            mask.add(*s);
+        }
+        // SAFETY: setting SIG_DFL installs no handler; SIGCHLD must not be SIG_IGN or children
+        // would be reaped behind our back.
+        unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) }?;
+        mask.thread_block()?;
+        Ok(Supervisor {
+            fd: SignalFd::new(&mask)?,
+        })
+    }
+
+    /// Waits until `child` ends, forwarding [`FORWARDED`] signals to it and handing any other
+    /// blocked signal to `other`. With `reap_all`, every other child that ends is reaped too
+    /// (the duty of a PID 1).
+    pub fn wait(
+        &self,
+        child: Pid,
+        reap_all: bool,
+        mut other: impl FnMut(Signal),
+    ) -> nix::Result<Exit> {
+        let target = if reap_all { None } else { Some(child) };
+        loop {
+            loop {
+                match waitpid(target, Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::StillAlive) => break,
+                    Ok(status) => {
+                        if status.pid() == Some(child)
+                            && let Some(exit) = Exit::from_wait(status)
+                        {
+                            return Ok(exit);
+                        }
+                    }
+                    Err(Errno::EINTR) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let Some(info) = self.fd.read_signal()? else {
+                continue;
+            };
+            let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
+                continue;
+            };
+            if FORWARDED.contains(&sig) {
+                // The child may already be gone; its exit is picked up on the next turn.
+                let _ = kill(child, sig);
+            } else if sig != Signal::SIGCHLD {
+                other(sig);
+            }
+        }
+    }
+}
+
+/// Puts every signal back to its default disposition and unblocks all of them: what the
+/// container's command must start with, whatever the tool inherited (Rust ignores SIGPIPE).
+pub fn reset_for_exec() {
+    for sig in Signal::iterator() {
+        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
+            // SAFETY: SIG_DFL installs no handler; failures (none expected) are harmless.
+            let _ = unsafe { signal(sig, SigHandler::SigDfl) };
+        }
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+}
