@@ -38,7 +38,7 @@ enum Command {
         #[command(flatten)]
         options: RunOptions,
         /// The command and its arguments
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
 }

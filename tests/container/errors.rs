@@ -1,0 +1,83 @@
+//! Bad input: a clear one-line error, exit 125, and nothing left behind.
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::Trial;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        not_root_says_sudo_is_needed,
+        unknown_flag,
+        empty_command,
+        bad_environment_variable,
+        bad_hostname,
+        missing_working_directory,
+        no_command_at_all,
+    ]
+}
+
+fn not_root_says_sudo_is_needed(t: &Ctx) -> TestResult {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = t.tool(&["--run", "true"]);
+    cmd.uid(65534).gid(65534);
+    let out = run(cmd)?.expect_code(125)?;
+    out.one_line_error("must be run as root")?;
+    ensure(
+        out.stderr.contains("sudo"),
+        "the message says sudo is needed",
+    )
+}
+
+fn unknown_flag(t: &Ctx) -> TestResult {
+    let out = t.run(&["--bogus", "--run", "true"])?.expect_code(125)?;
+    out.one_line_error("'--bogus'")?;
+    let out = t.run(&["run", "--bogus", "true"])?.expect_code(125)?;
+    out.one_line_error("'--bogus'")
+}
+
+fn empty_command(t: &Ctx) -> TestResult {
+    t.run(&["--run", ""])?
+        .expect_code(125)?
+        .one_line_error("empty")?;
+    t.run(&["--run"])?
+        .expect_code(125)?
+        .one_line_error("--run")?;
+    t.run(&["run"])?
+        .expect_code(125)?
+        .one_line_error("required")
+}
+
+fn bad_environment_variable(t: &Ctx) -> TestResult {
+    t.run(&["-e", "=value", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("invalid environment variable")?;
+    t.run(&["-e", "A B=1", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("invalid environment variable")
+}
+
+fn bad_hostname(t: &Ctx) -> TestResult {
+    let long = "a".repeat(65);
+    t.run(&["--hostname", &long, "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("limit is 64")?;
+    t.run(&["--hostname", "bad_name", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("invalid hostname")?;
+    t.run(&["--hostname", "", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("empty")
+}
+
+fn missing_working_directory(t: &Ctx) -> TestResult {
+    let out = t
+        .run(&["-w", "/no/such/dir", "--run", "true"])?
+        .expect_code(125)?;
+    out.one_line_error("working directory /no/such/dir: No such file or directory")
+}
+
+fn no_command_at_all(t: &Ctx) -> TestResult {
+    t.run(&[])?
+        .expect_code(125)?
+        .one_line_error("no command given")
+}

@@ -1,0 +1,291 @@
+//! What every end-to-end test needs: the real binary, a marker to find its processes, a root
+//! check that reports the test as ignored (with the reason) when not root, and a check that
+//! the test left nothing on the host.
+
+use libtest_mimic::{Completion, Failed, Trial};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub type TestResult = Result<(), Failed>;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_my-container-tui");
+
+/// How long any single wait in a test may take before it counts as a hang.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// One test's context: its name doubles as a marker placed in its containers' environment.
+pub struct Ctx {
+    pub name: String,
+}
+
+impl Ctx {
+    /// The marker (`MCT_TEST=<name>;`, the `;` ending it) every container of this test carries.
+    pub fn marker(&self) -> String {
+        format!("MCT_TEST={};", self.name)
+    }
+
+    /// `my-container-tui -e MCT_TEST=<name> ARGS...`, with stdin closed unless set later.
+    pub fn tool(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("-e").arg(self.marker()).args(args);
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `my-container-tui ARGS...` to the end.
+    pub fn run(&self, args: &[&str]) -> Result<Output, Failed> {
+        run(self.tool(args))
+    }
+
+    /// Processes on the host that belong to this test (the tool, its helper, its containers).
+    pub fn processes(&self) -> Vec<Proc> {
+        let marker = self.marker();
+        procs().into_iter().filter(|p| p.carries(&marker)).collect()
+    }
+}
+
+/// What a finished command gave.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Fails unless the command exited 0.
+    pub fn success(self) -> Result<Output, Failed> {
+        self.expect_code(0)
+    }
+
+    /// Fails unless the command exited with `code`.
+    pub fn expect_code(self, code: i32) -> Result<Output, Failed> {
+        if self.code == Some(code) {
+            Ok(self)
+        } else {
+            Err(format!("expected exit code {code}, got {self:?}").into())
+        }
+    }
+
+    /// Fails unless stderr is exactly one line, saying `what`, prefixed with the tool's name.
+    pub fn one_line_error(&self, what: &str) -> TestResult {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        ensure(
+            lines.len() == 1
+                && lines[0].starts_with("my-container-tui: ")
+                && lines[0].contains(what),
+            format!(
+                "expected one error line containing {what:?}, got {:?}",
+                self.stderr
+            ),
+        )
+    }
+}
+
+/// Runs `cmd` with piped output, killing it if it outlives [`PATIENCE`].
+pub fn run(mut cmd: Command) -> Result<Output, Failed> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("spawn {cmd:?}: {e}"))?;
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let status = wait_child(&mut child)?;
+    let text = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
+    Ok(Output {
+        code: status.code(),
+        stdout: text(out_t.join().unwrap()),
+        stderr: text(err_t.join().unwrap()),
+    })
+}
+
+/// Waits for `child`, killing it after [`PATIENCE`].
+pub fn wait_child(child: &mut std::process::Child) -> Result<std::process::ExitStatus, Failed> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status);
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("the command hung and was killed".into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Polls `cond` until it holds; fails with `what` after [`PATIENCE`].
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) -> TestResult {
+    let start = Instant::now();
+    while !cond() {
+        if start.elapsed() > PATIENCE {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// `Ok` when `cond`, else a failure saying `msg`.
+pub fn ensure(cond: bool, msg: impl std::fmt::Display) -> TestResult {
+    if cond {
+        Ok(())
+    } else {
+        Err(msg.to_string().into())
+    }
+}
+
+/// Fails unless `actual == expected`, showing both.
+pub fn ensure_eq<T: PartialEq + std::fmt::Debug>(actual: T, expected: T) -> TestResult {
+    ensure(
+        actual == expected,
+        format!("expected {expected:?}, got {actual:?}"),
+    )
+}
+
+/// A process on the host, as `/proc` shows it.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    /// `NSpid`: the PID in each namespace from the host's down to the process's own.
+    pub nspid: Vec<i32>,
+    pub cmdline: Vec<String>,
+    environ: Vec<u8>,
+}
+
+impl Proc {
+    fn carries(&self, marker: &str) -> bool {
+        let hay = [self.environ.as_slice(), self.cmdline.join("\0").as_bytes()].concat();
+        hay.windows(marker.len()).any(|w| w == marker.as_bytes())
+    }
+}
+
+/// Every process on the host.
+pub fn procs() -> Vec<Proc> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| {
+                    v.split_whitespace()
+                        .filter_map(|n| n.parse().ok())
+                        .collect::<Vec<i32>>()
+                })
+                .unwrap_or_default()
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        out.push(Proc {
+            pid,
+            ppid: field("PPid:").first().copied().unwrap_or(0),
+            nspid: field("NSpid:"),
+            cmdline: cmdline
+                .split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+            environ: std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// The host's mount table, without the per-mount IDs that may be reused.
+pub fn mounts() -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut rows: Vec<String> = table
+        .lines()
+        .map(|l| l.split(' ').skip(4).collect::<Vec<_>>().join(" "))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// True when running as root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A test that needs root: ignored, with the reason, when not root; otherwise run and then
+/// checked for leftovers: no process of the test alive, the host's mounts unchanged.
+pub fn as_root(name: &str, test: fn(&Ctx) -> TestResult) -> Trial {
+    let ctx = Ctx {
+        name: name.to_string(),
+    };
+    Trial::ignorable_test(name, move || {
+        if !is_root() {
+            return Ok(Completion::ignored_with(
+                "needs root (namespaces, mounts): run the tests as root, e.g. sudo -E cargo test",
+            ));
+        }
+        let before = mounts();
+        test(&ctx)?;
+        wait_until("the test's processes to end", || ctx.processes().is_empty())
+            .map_err(|_| format!("left running: {:?}", ctx.processes()))?;
+        let after = mounts();
+        ensure(
+            before == after,
+            format!("host mounts changed: {before:?} -> {after:?}"),
+        )?;
+        Ok(Completion::Completed)
+    })
+}
+
+/// Lists test functions as root-only trials named after them.
+#[macro_export]
+macro_rules! root_tests {
+    ($($f:ident),* $(,)?) => {
+        vec![$($crate::support::as_root(concat!(module_path!(), "::", stringify!($f)).trim_start_matches("container::"), $f)),*]
+    };
+}
+
+/// A scratch directory on the host, removed when dropped.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Result<TempDir, String> {
+        let path = std::env::temp_dir().join(format!("mct-test-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(TempDir(path))
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    /// Writes `contents` to `name` inside, with permission bits `mode`; returns its path.
+    pub fn file(&self, name: &str, contents: &[u8], mode: u32) -> Result<String, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.0.join(name);
+        std::fs::write(&path, contents)
+            .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path.to_string_lossy().into_owned())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
