@@ -1,20 +1,12 @@
-//! Without a terminal: the helper inherits our stdin, stdout and stderr file descriptors, so
-//! bytes pass through untouched and end-of-file reaches the container as it is.
+//! Without a terminal: this process becomes the container's helper itself. The container
+//! inherits our stdin, stdout and stderr file descriptors, so bytes pass through untouched and
+//! end-of-file reaches it as it is.
 
 use crate::runtime::ContainerSpec;
-use crate::runtime::launch::HelperCommand;
-use crate::runtime::supervise::Supervisor;
-use anyhow::Context;
-use nix::unistd::Pid;
+use crate::runtime::helper;
 
-pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
-    let supervisor = Supervisor::new(&[]).context("cannot set up signal handling")?;
-    let helper = HelperCommand::new(spec)?
-        .std_command()
-        .spawn()
-        .context("cannot start the container helper")?;
-    let exit = supervisor
-        .wait(Pid::from_raw(helper.id() as i32), false, |_| {})
-        .context("waiting for the container")?;
-    Ok(exit.code())
+/// Never returns: exits with the container's status.
+pub fn run(spec: &ContainerSpec) -> ! {
+    // Nothing in the CLI has started a thread, so forking here is safe.
+    helper::contain(spec)
 }

@@ -1,8 +1,13 @@
-//! The re-exec entry (`my-container-tui __helper`): the host side of one container.
+//! The host side of one container, and its re-exec entry (`my-container-tui __helper`).
 //!
-//! It starts single-threaded, which is why it exists: it can fork safely. It ties its life to
-//! the launcher's, creates the PID namespace, forks the container's PID 1 (see [`super::init`]),
-//! relays its failure report, forwards signals to it, and exits with its status.
+//! [`contain`] must run in a single-threaded process, since it forks: it creates the PID
+//! namespace, forks the container's PID 1 (see [`super::init`]), relays its failure report,
+//! forwards signals to it, and exits with its status.
+//!
+//! A multithreaded launcher (the dashboard) or one that needs a pseudo-terminal (headless with a
+//! tty) re-executes this binary as the helper, whose [`main`] ties its life to the launcher's and
+//! then calls [`contain`]. The headless launcher without a tty is already single-threaded and has
+//! nothing else to do, so it calls [`contain`] itself and saves an exec.
 
 use super::exit::RUNTIME_ERROR;
 use super::launch::{PARENT_VAR, SPEC_VAR};
@@ -18,7 +23,7 @@ fn die(message: &str) -> ! {
     std::process::exit(RUNTIME_ERROR)
 }
 
-/// Runs the helper; never returns.
+/// The re-exec entry; never returns.
 pub fn main() -> ! {
     let spec = read_spec().unwrap_or_else(|e| die(&e));
     // Die with the launcher; if it died before this line, getppid no longer names it.
@@ -31,20 +36,26 @@ pub fn main() -> ! {
     // Our own session (unless portable-pty already made us a leader), so a Ctrl-C typed at the
     // launcher's terminal reaches the container once, forwarded, rather than twice.
     let _ = setsid();
+    contain(&spec)
+}
+
+/// Runs `spec` (already validated) as a container and exits with its status; never returns.
+/// The calling process must be single-threaded.
+pub fn contain(spec: &ContainerSpec) -> ! {
     let supervisor =
         Supervisor::new(&[]).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
     namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| die(&e));
-    let (lifeline_r, lifeline_w) =
-        report::lifeline().unwrap_or_else(|e| die(&format!("pipe: {}", e.desc())));
-    let (receiver, reporter) =
-        report::channel().unwrap_or_else(|e| die(&format!("pipe: {}", e.desc())));
+    let pipe_err = |e: nix::Error| -> ! { die(&format!("pipe: {}", e.desc())) };
+    let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
+    let (receiver, reporter) = report::channel().unwrap_or_else(|e| pipe_err(e));
 
-    // SAFETY: the helper is single-threaded; the child only makes syscalls and allocates.
+    // SAFETY: the caller guarantees a single-threaded process; the child only makes syscalls
+    // and allocates.
     let child = match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             drop(lifeline_w);
             drop(receiver);
-            init::run(&spec, lifeline_r, reporter)
+            init::run(spec, lifeline_r, reporter)
         }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => die(&format!("fork: {}", e.desc())),

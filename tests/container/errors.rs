@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Trial> {
         bad_hostname,
         missing_working_directory,
         no_command_at_all,
+        kernel_without_a_namespace,
     ]
 }
 
@@ -80,4 +81,53 @@ fn no_command_at_all(t: &Ctx) -> TestResult {
     t.run(&[])?
         .expect_code(125)?
         .one_line_error("no command given")
+}
+
+/// A kernel built without a namespace answers `unshare` with EINVAL. A seccomp filter makes
+/// this kernel answer so for one namespace flag at a time, in the tool and all it starts.
+fn kernel_without_a_namespace(t: &Ctx) -> TestResult {
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule,
+    };
+    use std::os::unix::process::CommandExt;
+    for (flag, name) in [
+        (libc::CLONE_NEWPID, "pid"),
+        (libc::CLONE_NEWNET, "net"),
+        (libc::CLONE_NEWCGROUP, "cgroup"),
+    ] {
+        let flag = flag as u64;
+        let only_flag = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(flag),
+            flag,
+        )
+        .and_then(|c| SeccompRule::new(vec![c]))
+        .map_err(|e| e.to_string())?;
+        let filter = SeccompFilter::new(
+            [(libc::SYS_unshare, vec![only_flag])].into_iter().collect(),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EINVAL as u32),
+            std::env::consts::ARCH
+                .try_into()
+                .map_err(|_| "unknown architecture")?,
+        )
+        .map_err(|e| e.to_string())?;
+        let program: BpfProgram = filter
+            .try_into()
+            .map_err(|e: seccompiler::BackendError| e.to_string())?;
+        let mut cmd = t.tool(&["--run", "true"]);
+        // SAFETY: the closure only makes the prctl and seccomp syscalls, on a program built before fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                seccompiler::apply_filter(&program).map_err(std::io::Error::other)
+            });
+        }
+        let out = run(cmd)?.expect_code(125)?;
+        out.one_line_error(&format!(
+            "cannot create a {name} namespace: this kernel lacks support for it"
+        ))?;
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ use std::process::Stdio;
 pub fn tests() -> Vec<Trial> {
     root_tests![
         signals_to_the_tool_reach_pid_1,
+        signals_reach_pid_1_through_the_pty_helper,
         init_reaps_orphans,
         init_lets_sigterm_stop_a_command_without_handlers,
         background_processes_die_with_the_command,
@@ -24,6 +25,15 @@ fn send(pid: u32, sig: i32) {
 
 /// For each forwarded signal, a shell that traps it reports it and exits 9.
 fn signals_to_the_tool_reach_pid_1(t: &Ctx) -> TestResult {
+    signals_reach_pid_1(t, &[])
+}
+
+/// The same through the re-exec helper on a pty (`-t`), the path dashboard sessions take.
+fn signals_reach_pid_1_through_the_pty_helper(t: &Ctx) -> TestResult {
+    signals_reach_pid_1(t, &["-t"])
+}
+
+fn signals_reach_pid_1(t: &Ctx, flags: &[&str]) -> TestResult {
     for (name, sig) in [
         ("TERM", libc::SIGTERM),
         ("INT", libc::SIGINT),
@@ -35,18 +45,21 @@ fn signals_to_the_tool_reach_pid_1(t: &Ctx) -> TestResult {
         let script = format!(
             "trap 'echo got {name}; exit 9' {name}; echo ready; while :; do sleep 0.05; done"
         );
-        let mut child = t
-            .tool(&["--run", "sh", "-c", &script])
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
+        let mut args = flags.to_vec();
+        args.extend(["--run", "sh", "-c", &script]);
+        let mut child = Running::spawn(t.tool(&args).stdout(Stdio::piped()))?;
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        ensure_eq(lines.next().and_then(Result::ok).as_deref(), Some("ready"))?;
+        // Under -t, the pty may echo a blank line for the end of our (empty) stdin.
+        let mut next = || {
+            lines
+                .by_ref()
+                .map_while(Result::ok)
+                .map(|l| l.trim_end().to_string())
+                .find(|l| !l.is_empty())
+        };
+        ensure_eq(next().as_deref(), Some("ready"))?;
         send(child.id(), sig);
-        ensure_eq(
-            lines.next().and_then(Result::ok),
-            Some(format!("got {name}")),
-        )?;
+        ensure_eq(next(), Some(format!("got {name}")))?;
         ensure_eq(wait_child(&mut child)?.code(), Some(9))?;
     }
     Ok(())
@@ -64,10 +77,7 @@ fn init_reaps_orphans(t: &Ctx) -> TestResult {
 
 /// `sleep` as a bare PID 1 would ignore SIGTERM; under `--init` it dies of it: 143.
 fn init_lets_sigterm_stop_a_command_without_handlers(t: &Ctx) -> TestResult {
-    let mut child = t
-        .tool(&["--init", "--run", "sleep", "1000"])
-        .spawn()
-        .map_err(|e| e.to_string())?;
+    let mut child = Running::spawn(&mut t.tool(&["--init", "--run", "sleep", "1000"]))?;
     wait_until("the container's sleep", || {
         t.processes()
             .iter()
@@ -88,15 +98,13 @@ fn background_processes_die_with_the_command(t: &Ctx) -> TestResult {
     })
 }
 
-/// `kill -9` of the tool takes the helper and every container process with it: nothing is
-/// reparented onto the host.
+/// `kill -9` of the tool takes every container process with it, nothing reparented onto the
+/// host: with the tool as helper (no tty), through the re-exec helper (`-t`), and with `--init`.
 fn nothing_survives_sigkill_of_the_tool(t: &Ctx) -> TestResult {
-    for init in [false, true] {
-        let mut args = vec!["--run", "sh", "-c", "sleep 1000 & sleep 1000"];
-        if init {
-            args.insert(0, "--init");
-        }
-        let mut child = t.tool(&args).spawn().map_err(|e| e.to_string())?;
+    for flags in [&[][..], &["-t"], &["--init"], &["-t", "--init"]] {
+        let mut args = flags.to_vec();
+        args.extend(["--run", "sh", "-c", "sleep 1000 & sleep 1000"]);
+        let mut child = Running::spawn(&mut t.tool(&args))?;
         wait_until("two sleeps in the container", || {
             t.processes()
                 .iter()
@@ -108,7 +116,8 @@ fn nothing_survives_sigkill_of_the_tool(t: &Ctx) -> TestResult {
         let _ = wait_child(&mut child)?;
         wait_until("every container process to die", || {
             t.processes().is_empty()
-        })?;
+        })
+        .map_err(|e| format!("{flags:?}: {e:?}"))?;
     }
     Ok(())
 }

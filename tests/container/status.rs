@@ -55,10 +55,7 @@ fn death_by_signal_is_128_plus_n(t: &Ctx) -> TestResult {
 
 /// SIGKILL sent from the host to the container's PID 1 ends the run with 137.
 fn killing_pid_1_from_the_host_is_137(t: &Ctx) -> TestResult {
-    let mut child = t
-        .tool(&["--run", "sleep", "1000"])
-        .spawn()
-        .map_err(|e| e.to_string())?;
+    let mut child = Running::spawn(&mut t.tool(&["--run", "sleep", "1000"]))?;
     let mut target = None;
     wait_until("the container's sleep", || {
         target = t

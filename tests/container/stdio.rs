@@ -2,7 +2,7 @@
 
 use crate::root_tests;
 use crate::support::*;
-use libtest_mimic::Trial;
+use libtest_mimic::{Failed, Trial};
 use std::io::{Read, Write};
 use std::process::Stdio;
 
@@ -24,13 +24,8 @@ fn random_bytes(len: usize) -> Result<Vec<u8>, String> {
 }
 
 /// Feeds `input` to `args` on stdin, returning stdout's bytes and the exit code.
-fn pipe_through(t: &Ctx, args: &[&str], input: Vec<u8>) -> Result<(Vec<u8>, Option<i32>), String> {
-    let mut child = t
-        .tool(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
+fn pipe_through(t: &Ctx, args: &[&str], input: Vec<u8>) -> Result<(Vec<u8>, Option<i32>), Failed> {
+    let mut child = Running::spawn(t.tool(args).stdin(Stdio::piped()).stdout(Stdio::piped()))?;
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let mut out = Vec::new();
@@ -41,7 +36,7 @@ fn pipe_through(t: &Ctx, args: &[&str], input: Vec<u8>) -> Result<(Vec<u8>, Opti
         .read_to_end(&mut out)
         .map_err(|e| e.to_string())?;
     writer.join().unwrap().map_err(|e| e.to_string())?;
-    let status = wait_child(&mut child).map_err(|e| format!("{e:?}"))?;
+    let status = wait_child(&mut child)?;
     Ok((out, status.code()))
 }
 

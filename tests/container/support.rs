@@ -46,6 +46,39 @@ impl Ctx {
     }
 }
 
+/// A running child that is killed and reaped if the test ends (or fails) before it does.
+pub struct Running(pub std::process::Child);
+
+impl Running {
+    pub fn spawn(cmd: &mut Command) -> Result<Running, Failed> {
+        cmd.spawn()
+            .map(Running)
+            .map_err(|e| format!("spawn {cmd:?}: {e}").into())
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// What a finished command gave.
 #[derive(Debug)]
 pub struct Output {
@@ -87,7 +120,7 @@ impl Output {
 /// Runs `cmd` with piped output, killing it if it outlives [`PATIENCE`].
 pub fn run(mut cmd: Command) -> Result<Output, Failed> {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("spawn {cmd:?}: {e}"))?;
+    let mut child = Running::spawn(&mut cmd)?;
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let out_t = std::thread::spawn(move || {
