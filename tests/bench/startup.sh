@@ -20,8 +20,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-names=(unshare my-container-tui)
-cmds=("unshare --fork --pid --uts --ipc --mount --net --cgroup --mount-proc true" "$tool --run true")
+# `-t` forces a pty, so that row takes the dashboard's path: the re-exec helper on portable-pty.
+names=(unshare my-container-tui "my-container-tui -t")
+cmds=("unshare --fork --pid --uts --ipc --mount --net --cgroup --mount-proc true" "$tool --run true" "$tool -t --run true")
 notes=()
 
 # An OCI bundle for runc and crun: static busybox as the rootfs, `true` as the process.
