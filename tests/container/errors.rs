@@ -17,10 +17,17 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
+/// Run as `nobody`, from a copy of the binary that `nobody` can reach wherever the checkout is.
 fn not_root_says_sudo_is_needed(t: &Ctx) -> TestResult {
     use std::os::unix::process::CommandExt;
-    let mut cmd = t.tool(&["--run", "true"]);
-    cmd.uid(65534).gid(65534);
+    let dir = TempDir::new("nonroot")?;
+    let bin = dir.path().join("my-container-tui");
+    std::fs::copy(BIN, &bin).map_err(|e| e.to_string())?;
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.args(["-e", &t.marker(), "--run", "true"])
+        .current_dir("/")
+        .uid(65534)
+        .gid(65534);
     let out = run(cmd)?.expect_code(125)?;
     out.one_line_error("must be run as root")?;
     ensure(
