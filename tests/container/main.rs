@@ -26,5 +26,18 @@ fn main() {
     .into_iter()
     .flatten()
     .collect();
-    libtest_mimic::run(&args, trials).exit();
+    let temp_before = support::temp_entries();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let left: Vec<_> = support::temp_entries()
+        .difference(&temp_before)
+        .cloned()
+        .collect();
+    if !left.is_empty() {
+        eprintln!(
+            "left behind in {}: {left:?}",
+            std::env::temp_dir().display()
+        );
+        std::process::exit(101);
+    }
+    conclusion.exit();
 }

@@ -192,6 +192,8 @@ pub fn ensure_eq<T: PartialEq + std::fmt::Debug>(actual: T, expected: T) -> Test
 pub struct Proc {
     pub pid: i32,
     pub ppid: i32,
+    /// The one-letter state: R running, S sleeping, T stopped, Z zombie, ...
+    pub state: char,
     /// `NSpid`: the PID in each namespace from the host's down to the process's own.
     pub nspid: Vec<i32>,
     pub cmdline: Vec<String>,
@@ -230,6 +232,11 @@ pub fn procs() -> Vec<Proc> {
         out.push(Proc {
             pid,
             ppid: field("PPid:").first().copied().unwrap_or(0),
+            state: status
+                .lines()
+                .find_map(|l| l.strip_prefix("State:"))
+                .and_then(|v| v.trim_start().chars().next())
+                .unwrap_or('?'),
             nspid: field("NSpid:"),
             cmdline: cmdline
                 .split(|b| *b == 0)
@@ -251,6 +258,17 @@ pub fn mounts() -> Vec<String> {
         .collect();
     rows.sort();
     rows
+}
+
+/// Names in the temporary directory that this project may create (`mct-*`, `my-container*`).
+pub fn temp_entries() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("mct-") || n.starts_with("my-container"))
+        .collect()
 }
 
 /// True when running as root.

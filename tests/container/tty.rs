@@ -130,8 +130,9 @@ fn terminal_session_behaves_like_a_terminal(t: &Ctx) -> TestResult {
     term.master
         .resize(size(31, 101))
         .map_err(|e| e.to_string())?;
-    term.type_line("stty size")?;
-    term.wait_for("31 101")?;
+    // The resize reaches the tool as SIGWINCH, concurrently with what we type: poll inside.
+    term.type_line(r#"until [ "$(stty size)" = "31 101" ]; do sleep 0.01; done; echo resized"#)?;
+    term.wait_for("\nresized")?;
 
     // Ctrl-C interrupts the foreground job, not the shell.
     term.type_line("sleep 1000")?;
@@ -143,6 +144,25 @@ fn terminal_session_behaves_like_a_terminal(t: &Ctx) -> TestResult {
     term.type_bytes(b"\x03")?;
     term.type_line("echo after-$?")?;
     term.wait_for("after-130")?;
+
+    // Job control: Ctrl-Z stops the foreground job, `fg` gives it the terminal back, and
+    // Ctrl-C then reaches it.
+    term.type_line("sleep 1001")?;
+    let sleep_state = || {
+        t.processes()
+            .into_iter()
+            .find(|p| p.cmdline.get(1).map(String::as_str) == Some("1001"))
+            .map(|p| p.state)
+    };
+    wait_until("the second sleep", || sleep_state() == Some('S'))?;
+    term.type_bytes(b"\x1a")?;
+    term.wait_for("Stopped")?;
+    wait_until("the sleep to be stopped", || sleep_state() == Some('T'))?;
+    term.type_line("fg")?;
+    wait_until("the sleep to run again", || sleep_state() == Some('S'))?;
+    term.type_bytes(b"\x03")?;
+    term.type_line("echo fg-$?")?;
+    term.wait_for("fg-130")?;
 
     term.type_line("exit 3")?;
     ensure_eq(term.exit_code()?, 3)?;
