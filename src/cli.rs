@@ -1,6 +1,7 @@
 //! Command-line arguments: parsed once, at the edge, into a [`ContainerSpec`].
 
 use crate::headless;
+use crate::tui::{self, keys::Prefix};
 use crate::runtime::ContainerSpec;
 use crate::runtime::exit::RUNTIME_ERROR;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -16,6 +17,8 @@ Exit status:
   127                   the command was not found";
 
 /// A Linux container shell manager: namespaced shells, headless or in a dashboard.
+///
+/// With no command, opens the dashboard; with --run (or `run`), runs one container headless.
 #[derive(Debug, Parser)]
 #[command(name = "my-container-tui", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -26,6 +29,10 @@ struct Cli {
     /// Everything after --run is the command; a single argument with spaces runs via /bin/sh -c
     #[arg(long, value_name = "CMD", num_args = 1.., allow_hyphen_values = true)]
     run: Option<Vec<String>>,
+
+    /// The dashboard's prefix key, as C-<letter>
+    #[arg(long, value_name = "KEY", default_value = "C-a", value_parser = Prefix::parse)]
+    prefix: Prefix,
 
     #[command(subcommand)]
     subcommand: Option<Command>,
@@ -84,8 +91,8 @@ impl RunOptions {
 pub enum Action {
     /// Run one container headless.
     Run(ContainerSpec),
-    /// No command given.
-    Dashboard,
+    /// No command given: the dashboard, with this prefix key.
+    Dashboard(Prefix),
 }
 
 /// Parses `args` (without the program name's special cases) into an [`Action`].
@@ -99,7 +106,7 @@ where
     let (options, command) = match (cli.subcommand, cli.run) {
         (Some(Command::Run { options, command }), None) => (cli.options.merge(options), command),
         (None, Some(command)) => (cli.options, command),
-        (None, None) => return Ok(Action::Dashboard),
+        (None, None) => return Ok(Action::Dashboard(cli.prefix)),
         (Some(_), Some(_)) => {
             return Err(Cli::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
@@ -110,11 +117,8 @@ where
     Ok(Action::Run(spec_from(options, command)))
 }
 
-fn spec_from(options: RunOptions, mut command: Vec<String>) -> ContainerSpec {
-    // `--run "ps aux"`: one word with spaces is a shell line, as the user meant it.
-    if command.len() == 1 && command[0].contains(char::is_whitespace) {
-        command = vec!["/bin/sh".into(), "-c".into(), command.remove(0)];
-    }
+fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
+    let command = ContainerSpec::command_from_words(command);
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let mut spec = ContainerSpec::new(command, cwd.clone());
     if let Some(h) = options.hostname {
@@ -147,13 +151,7 @@ fn spec_from(options: RunOptions, mut command: Vec<String>) -> ContainerSpec {
 pub fn main() -> i32 {
     match parse(std::env::args_os()) {
         Ok(Action::Run(spec)) => headless::run(&spec),
-        Ok(Action::Dashboard) => {
-            eprintln!(
-                "my-container-tui: no command given: use --run CMD [ARGS...] (see --help); \
-                 the dashboard is not built yet"
-            );
-            RUNTIME_ERROR
-        }
+        Ok(Action::Dashboard(prefix)) => tui::run(prefix),
         Err(e) => match e.kind() {
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                 let _ = e.print();
@@ -240,7 +238,9 @@ mod tests {
 
     #[test]
     fn no_command_means_the_dashboard() {
-        assert_eq!(parse(["t"]).unwrap(), Action::Dashboard);
+        assert_eq!(parse(["t"]).unwrap(), Action::Dashboard(Prefix('a')));
+        assert_eq!(parse(["t", "--prefix", "C-b"]).unwrap(), Action::Dashboard(Prefix('b')));
+        assert!(parse(["t", "--prefix", "b"]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod exec;
 pub mod exit;
 pub mod helper;
+pub mod inspect;
 pub mod init;
 pub mod launch;
 pub mod mounts;

@@ -61,6 +61,16 @@ impl ContainerSpec {
         }
     }
 
+    /// The argv for what a user typed: one word with spaces in it is a shell line, run through
+    /// `/bin/sh -c` (that is what `--run "ps aux"` means); anything else is argv as given.
+    pub fn command_from_words(mut words: Vec<String>) -> Vec<String> {
+        if words.len() == 1 && words[0].trim().contains(char::is_whitespace) {
+            vec!["/bin/sh".into(), "-c".into(), words.remove(0)]
+        } else {
+            words
+        }
+    }
+
     /// Checks everything that can be checked before a process is started.
     pub fn validate(&self) -> Result<(), InvalidSpec> {
         match self.command.first() {

@@ -1,0 +1,239 @@
+//! Read-only views of a running container from the host: its PID 1, its processes with their
+//! PIDs inside and outside, its namespaces against the host's, and its hostname.
+//!
+//! Everything here reads `/proc`; nothing formats for a screen.
+
+use nix::sched::{CloneFlags, setns};
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+
+/// The namespace kinds worth comparing, as named under `/proc/<pid>/ns/`.
+pub const NAMESPACE_KINDS: [&str; 8] = ["pid", "uts", "mnt", "net", "ipc", "cgroup", "user", "time"];
+
+/// One process as the host sees it, and as the container sees it if it is inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub host_pid: i32,
+    /// Its PID inside the container's PID namespace, if it lives there.
+    pub container_pid: Option<i32>,
+    pub host_ppid: i32,
+    pub user: String,
+    /// The one-letter state from `/proc/<pid>/status` (R, S, D, T, Z, ...).
+    pub state: char,
+    pub command: String,
+}
+
+/// One namespace kind: its id in the container and on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceRow {
+    pub kind: &'static str,
+    pub container: Option<String>,
+    pub host: Option<String>,
+}
+
+impl NamespaceRow {
+    /// True when the container has a namespace of this kind of its own.
+    pub fn isolated(&self) -> bool {
+        self.container.is_some() && self.container != self.host
+    }
+}
+
+/// Everything the inspector shows of one container at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The container's PID 1, as the host numbers it.
+    pub init_pid: i32,
+    /// The container's hostname (its UTS namespace), if it could be read.
+    pub hostname: Option<String>,
+    pub host_hostname: String,
+    /// Every host process; those inside the container have a `container_pid`.
+    pub processes: Vec<ProcessInfo>,
+    pub namespaces: Vec<NamespaceRow>,
+}
+
+impl Inspection {
+    /// Takes a look at the container whose helper is `helper_pid`. Enters its UTS namespace
+    /// (see [`hostname_of`]), so call it from a thread of its own.
+    pub fn take(helper_pid: i32, users: &Users) -> Option<Inspection> {
+        let init_pid = container_init(helper_pid)?;
+        Some(Inspection {
+            init_pid,
+            hostname: hostname_of(init_pid).ok(),
+            host_hostname: host_hostname(),
+            processes: processes(init_pid, users),
+            namespaces: namespaces(init_pid),
+        })
+    }
+
+    /// The container's own processes, by PID inside the container.
+    pub fn container_processes(&self) -> Vec<&ProcessInfo> {
+        let mut inside: Vec<&ProcessInfo> =
+            self.processes.iter().filter(|p| p.container_pid.is_some()).collect();
+        inside.sort_by_key(|p| p.container_pid);
+        inside
+    }
+}
+
+/// The PID (on the host) of the container's PID 1: the helper's only child.
+pub fn container_init(helper_pid: i32) -> Option<i32> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{helper_pid}/task/{helper_pid}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
+/// The `NSpid:` line of a `/proc/<pid>/status`: the PID in each PID namespace, outermost first.
+pub fn parse_nspid(status: &str) -> Vec<i32> {
+    field(status, "NSpid:")
+        .map(|v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim)
+}
+
+/// Every process on the host, each with its PID inside the container of `init_pid` when it
+/// lives in that container's PID namespace; sorted by host PID.
+pub fn processes(init_pid: i32, users: &Users) -> Vec<ProcessInfo> {
+    let ns_link = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let container_ns = ns_link(init_pid);
+    let level = std::fs::read_to_string(format!("/proc/{init_pid}/status"))
+        .map(|s| parse_nspid(&s).len().saturating_sub(1))
+        .unwrap_or(0);
+    let mut out: Vec<ProcessInfo> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let inside = container_ns.is_some() && ns_link(pid) == container_ns;
+            Some(process_info(pid, &status, inside.then_some(level), users))
+        })
+        .collect();
+    out.sort_by_key(|p| p.host_pid);
+    out
+}
+
+/// Builds a [`ProcessInfo`] from a status file; `level` is the depth of the container's PID
+/// namespace when the process lives in it.
+pub fn process_info(pid: i32, status: &str, level: Option<usize>, users: &Users) -> ProcessInfo {
+    let nspid = parse_nspid(status);
+    let uid = field(status, "Uid:")
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u32::MAX);
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let command = if cmdline.is_empty() {
+        format!("[{}]", field(status, "Name:").unwrap_or("?"))
+    } else {
+        String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end().to_string()
+    };
+    ProcessInfo {
+        host_pid: pid,
+        container_pid: level.and_then(|l| nspid.get(l).copied()),
+        host_ppid: field(status, "PPid:").and_then(|v| v.parse().ok()).unwrap_or(0),
+        user: users.name(uid),
+        state: field(status, "State:").and_then(|v| v.chars().next()).unwrap_or('?'),
+        command,
+    }
+}
+
+/// Namespace ids of `pid` against those of this process (which lives in the host's).
+pub fn namespaces(pid: i32) -> Vec<NamespaceRow> {
+    let link = |p: &str, kind: &str| {
+        std::fs::read_link(format!("/proc/{p}/ns/{kind}"))
+            .ok()
+            .map(|l| l.to_string_lossy().into_owned())
+    };
+    NAMESPACE_KINDS
+        .iter()
+        .map(|&kind| NamespaceRow {
+            kind,
+            container: link(&pid.to_string(), kind),
+            host: link("self", kind),
+        })
+        .collect()
+}
+
+/// The hostname of `pid`'s UTS namespace. It enters that namespace in the calling thread and
+/// comes back, so call it from a thread of its own, never one that other code relies on.
+pub fn hostname_of(pid: i32) -> std::io::Result<String> {
+    let own = File::open("/proc/thread-self/ns/uts")?;
+    let theirs = File::open(format!("/proc/{pid}/ns/uts"))?;
+    setns(&theirs, CloneFlags::CLONE_NEWUTS)?;
+    let name = nix::sys::utsname::uname().map(|u| u.nodename().to_string_lossy().into_owned());
+    setns(&own, CloneFlags::CLONE_NEWUTS)?;
+    Ok(name?)
+}
+
+/// The host's hostname.
+pub fn host_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// User names by uid, from `/etc/passwd`.
+#[derive(Debug, Default, Clone)]
+pub struct Users(HashMap<u32, String>);
+
+impl Users {
+    pub fn load() -> Users {
+        Users::parse(&std::fs::read_to_string(Path::new("/etc/passwd")).unwrap_or_default())
+    }
+
+    pub fn parse(passwd: &str) -> Users {
+        Users(
+            passwd
+                .lines()
+                .filter_map(|l| {
+                    let mut f = l.split(':');
+                    let name = f.next()?;
+                    let uid = f.nth(1)?.parse().ok()?;
+                    Some((uid, name.to_string()))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn name(&self, uid: u32) -> String {
+        self.0.get(&uid).cloned().unwrap_or_else(|| uid.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUS: &str = "Name:\tbash\nState:\tS (sleeping)\nPPid:\t4041\nUid:\t0\t0\t0\t0\nNSpid:\t4242\t1\n";
+
+    #[test]
+    fn nspid_lists_the_pid_in_each_namespace() {
+        assert_eq!(parse_nspid(STATUS), vec![4242, 1]);
+        assert_eq!(parse_nspid("NSpid:\t17\n"), vec![17]);
+        assert_eq!(parse_nspid("Name:\tx\n"), Vec::<i32>::new());
+    }
+
+    #[test]
+    fn container_pid_is_taken_at_the_containers_level() {
+        let users = Users::parse("root:x:0:0:root:/root:/bin/bash\n");
+        let p = process_info(4242, STATUS, Some(1), &users);
+        assert_eq!((p.host_pid, p.container_pid, p.host_ppid), (4242, Some(1), 4041));
+        assert_eq!((p.user.as_str(), p.state), ("root", 'S'));
+        assert_eq!(process_info(4242, STATUS, None, &users).container_pid, None);
+    }
+
+    #[test]
+    fn unknown_uids_show_as_numbers() {
+        assert_eq!(Users::parse("").name(1234), "1234");
+    }
+
+    #[test]
+    fn a_namespace_is_isolated_when_ids_differ() {
+        let row = |c: &str, h: &str| NamespaceRow { kind: "uts", container: Some(c.into()), host: Some(h.into()) };
+        assert!(row("uts:[1]", "uts:[2]").isolated());
+        assert!(!row("uts:[1]", "uts:[1]").isolated());
+    }
+}

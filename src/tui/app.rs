@@ -1,0 +1,418 @@
+//! The dashboard's state and what each key, click and event does to it. Drawing reads this
+//! state; nothing here touches the terminal.
+
+use super::keys::{self, Prefix};
+use super::ui::form::FormView;
+use super::ui::sessions::SessionRow;
+use super::ui::{self, Areas};
+use crate::runtime::ContainerSpec;
+use crate::runtime::inspect::Inspection;
+use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use portable_pty::PtySize;
+use ratatui::Frame;
+use std::path::Path;
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Keys go to the selected session's shell.
+    Normal,
+    /// The prefix was pressed; the next key is a command.
+    Prefix,
+    ConfirmKill,
+    ConfirmQuit,
+    Help,
+    NewSession(FormView),
+    /// Looking back through the selected session's scrollback, this many lines up.
+    Scroll(usize),
+}
+
+pub struct App {
+    pub sessions: Vec<Session>,
+    pub selected: usize,
+    pub mode: Mode,
+    pub show_inspector: bool,
+    pub host_view: bool,
+    /// The latest inspection, and the session it belongs to.
+    pub inspection: Option<(u64, Inspection)>,
+    pub prefix: Prefix,
+    pub quit: bool,
+    /// A one-off message for the status line (an error starting a session, ...).
+    pub message: Option<String>,
+    pty_size: (u16, u16),
+    next_id: u64,
+    notify: Notify,
+}
+
+impl App {
+    pub fn new(prefix: Prefix, notify: Notify) -> App {
+        App {
+            sessions: Vec::new(),
+            selected: 0,
+            mode: Mode::Normal,
+            show_inspector: true,
+            host_view: false,
+            inspection: None,
+            prefix,
+            quit: false,
+            message: None,
+            pty_size: (24, 80),
+            next_id: 1,
+            notify,
+        }
+    }
+
+    /// The command a new session runs unless told: `$SHELL`, else bash, else sh.
+    pub fn default_command() -> String {
+        std::env::var("SHELL")
+            .ok()
+            .filter(|s| s.starts_with('/') && Path::new(s).exists())
+            .or_else(|| Path::new("/bin/bash").exists().then(|| "/bin/bash".to_string()))
+            .unwrap_or_else(|| "/bin/sh".to_string())
+    }
+
+    fn defaults(&self) -> [String; 3] {
+        let n = self.next_id;
+        [format!("session-{n}"), format!("my-container-{n}"), App::default_command()]
+    }
+
+    /// Starts a session; empty fields take their defaults.
+    pub fn start_session(&mut self, values: [String; 3]) -> Result<(), String> {
+        let [name, hostname, command] = values;
+        let defaults = self.defaults();
+        let pick = |v: String, d: &String| if v.trim().is_empty() { d.clone() } else { v.trim().to_string() };
+        let (name, hostname, command) =
+            (pick(name, &defaults[0]), pick(hostname, &defaults[1]), pick(command, &defaults[2]));
+        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        let mut spec = ContainerSpec::new(ContainerSpec::command_from_words(vec![command]), cwd);
+        spec.hostname = hostname;
+        spec.tty = true;
+        spec.term = Some("xterm-256color".into());
+        spec.validate().map_err(|e| e.to_string())?;
+        let id = self.next_id;
+        let session = Session::start(id, name, spec, self.pty(), self.notify.clone()).map_err(|e| format!("{e:#}"))?;
+        self.next_id += 1;
+        self.sessions.push(session);
+        self.selected = self.sessions.len() - 1;
+        Ok(())
+    }
+
+    fn pty(&self) -> PtySize {
+        PtySize { rows: self.pty_size.0, cols: self.pty_size.1, pixel_width: 0, pixel_height: 0 }
+    }
+
+    /// Gives every session's pty and screen the size of the terminal pane.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.pty_size = (rows, cols);
+        for s in &mut self.sessions {
+            s.resize(rows, cols);
+        }
+    }
+
+    pub fn selected(&self) -> Option<&Session> {
+        self.sessions.get(self.selected)
+    }
+
+    fn selected_mut(&mut self) -> Option<&mut Session> {
+        self.sessions.get_mut(self.selected)
+    }
+
+    fn select(&mut self, index: usize) {
+        if index < self.sessions.len() {
+            if index != self.selected {
+                self.set_scroll(0);
+                self.mode = Mode::Normal;
+            }
+            self.selected = index;
+        }
+    }
+
+    /// The session the inspector should look at: (id, helper PID).
+    pub fn inspect_target(&self) -> Option<(u64, i32)> {
+        self.selected().and_then(|s| Some((s.id, s.helper_pid()?)))
+    }
+
+    pub fn any_running(&self) -> bool {
+        self.sessions.iter().any(Session::is_running)
+    }
+
+    pub fn on_session_event(&mut self, event: SessionEvent) {
+        if let SessionEvent::Exited(id, code) = event
+            && let Some(s) = self.sessions.iter_mut().find(|s| s.id == id)
+        {
+            s.exited(code);
+            if self.inspection.as_ref().is_some_and(|(i, _)| *i == id) {
+                self.inspection = None;
+            }
+        }
+    }
+
+    pub fn on_inspection(&mut self, id: u64, inspection: Option<Inspection>) {
+        let current = self.selected().map(|s| s.id);
+        if current == Some(id) {
+            self.inspection = inspection.map(|i| (id, i));
+        }
+    }
+
+    fn set_scroll(&mut self, lines: usize) {
+        if let Some(s) = self.selected() {
+            s.screen().screen_mut().set_scrollback(lines);
+        }
+    }
+
+    /// Scrolls the selected session's view by `delta` lines (positive: back in time), and
+    /// returns the offset the emulator settled on.
+    fn scroll_by(&mut self, delta: isize) -> usize {
+        let Some(s) = self.selected() else { return 0 };
+        let mut parser = s.screen();
+        let current = parser.screen().scrollback();
+        parser.screen_mut().set_scrollback(current.saturating_add_signed(delta));
+        parser.screen().scrollback()
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        self.message = None;
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Normal => self.key_normal(key),
+            Mode::Prefix => self.key_prefix(key),
+            Mode::ConfirmKill => {
+                if matches!(key.code, KeyCode::Char('y' | 'Y')) && let Some(s) = self.selected() {
+                    s.kill();
+                }
+            }
+            Mode::ConfirmQuit => self.quit = matches!(key.code, KeyCode::Char('y' | 'Y')),
+            Mode::Help => {}
+            Mode::NewSession(form) => self.key_form(form, key),
+            Mode::Scroll(_) => self.key_scroll(key),
+        }
+    }
+
+    fn key_normal(&mut self, key: KeyEvent) {
+        if self.prefix.matches(&key) {
+            self.mode = Mode::Prefix;
+            return;
+        }
+        let Some(session) = self.selected_mut() else { return };
+        let app_cursor = session.screen().screen().application_cursor();
+        if let Some(bytes) = keys::encode(&key, app_cursor) {
+            session.write(&bytes);
+        }
+    }
+
+    fn key_prefix(&mut self, key: KeyEvent) {
+        if self.prefix.matches(&key) {
+            // Prefix twice: back to the last session would be tmux's; screen sends nothing.
+            return;
+        }
+        match key.code {
+            KeyCode::Char('c') => {
+                self.mode = Mode::NewSession(FormView { defaults: self.defaults(), ..FormView::default() });
+            }
+            KeyCode::Char('n') if !self.sessions.is_empty() => self.select((self.selected + 1) % self.sessions.len()),
+            KeyCode::Char('p') if !self.sessions.is_empty() => {
+                self.select((self.selected + self.sessions.len() - 1) % self.sessions.len())
+            }
+            KeyCode::Char(d @ '0'..='9') => {
+                let n = d.to_digit(10).unwrap_or(0) as usize;
+                self.select(if n == 0 { 9 } else { n - 1 });
+            }
+            KeyCode::Char('k') if self.selected().is_some_and(Session::is_running) => self.mode = Mode::ConfirmKill,
+            KeyCode::Char('r') => self.restart_selected(),
+            KeyCode::Char('x') => self.remove_selected(),
+            KeyCode::Char('i') => self.show_inspector = !self.show_inspector,
+            KeyCode::Char('h') => self.host_view = !self.host_view,
+            KeyCode::Char('[') if self.selected().is_some() => self.mode = Mode::Scroll(0),
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Char('q') => {
+                if self.any_running() {
+                    self.mode = Mode::ConfirmQuit;
+                } else {
+                    self.quit = true;
+                }
+            }
+            KeyCode::Char('a') => {
+                let byte = self.prefix.byte();
+                if let Some(s) = self.selected_mut() {
+                    s.write(&[byte]);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn restart_selected(&mut self) {
+        let Some(s) = self.selected() else { return };
+        if s.is_running() {
+            self.message = Some(format!("{} is still running", s.name));
+            return;
+        }
+        let (id, name, spec) = (s.id, s.name.clone(), s.spec.clone());
+        match Session::start(id, name, spec, self.pty(), self.notify.clone()) {
+            Ok(new) => self.sessions[self.selected] = new,
+            Err(e) => self.message = Some(format!("restart failed: {e:#}")),
+        }
+    }
+
+    fn remove_selected(&mut self) {
+        match self.selected() {
+            Some(s) if s.is_running() => self.message = Some(format!("{} is running: kill it first", s.name)),
+            Some(_) => {
+                self.sessions.remove(self.selected);
+                self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
+            }
+            None => {}
+        }
+    }
+
+    fn key_form(&mut self, mut form: FormView, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => match self.start_session(form.values.clone()) {
+                Ok(()) => return,
+                Err(e) => form.error = Some(e),
+            },
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
+            KeyCode::Backspace => {
+                form.values[form.focus].pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => form.values[form.focus].push(c),
+            _ => {}
+        }
+        self.mode = Mode::NewSession(form);
+    }
+
+    fn key_scroll(&mut self, key: KeyEvent) {
+        let page = self.pty_size.0 as isize;
+        let offset = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll_by(-1),
+            KeyCode::PageUp => self.scroll_by(page),
+            KeyCode::PageDown => self.scroll_by(-page),
+            KeyCode::Char('g') | KeyCode::Home => self.scroll_by(isize::MAX / 2),
+            KeyCode::Char('G') | KeyCode::End => self.scroll_by(isize::MIN / 2),
+            KeyCode::Char('q') | KeyCode::Esc => {
+                self.set_scroll(0);
+                return;
+            }
+            _ => self.scroll_by(0),
+        };
+        self.mode = Mode::Scroll(offset);
+    }
+
+    pub fn handle_paste(&mut self, text: &str) {
+        match &mut self.mode {
+            Mode::NewSession(form) => form.values[form.focus].push_str(text.trim_end_matches('\n')),
+            Mode::Normal => {
+                if let Some(s) = self.selected_mut() {
+                    let bracketed = s.screen().screen().bracketed_paste();
+                    s.write(&keys::paste(text, bracketed));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                if let Some(i) = ui::sessions::row_at(areas.sessions, self.sessions.len(), mouse.row)
+                    && mouse.column >= areas.sessions.x
+                    && mouse.column < areas.sessions.right()
+                {
+                    self.select(i);
+                }
+            }
+            MouseEventKind::ScrollUp if matches!(self.mode, Mode::Normal | Mode::Scroll(_)) => {
+                let offset = self.scroll_by(3);
+                self.mode = Mode::Scroll(offset);
+            }
+            MouseEventKind::ScrollDown if matches!(self.mode, Mode::Scroll(_)) => {
+                let offset = self.scroll_by(-3);
+                self.mode = if offset == 0 { Mode::Normal } else { Mode::Scroll(offset) };
+            }
+            _ => {}
+        }
+    }
+
+    /// What the status line says now, and whether it is asking something.
+    pub fn status(&self) -> (String, bool) {
+        let p = self.prefix;
+        let name = self.selected().map(|s| s.name.clone()).unwrap_or_default();
+        match &self.mode {
+            _ if self.message.is_some() => (self.message.clone().unwrap_or_default(), true),
+            Mode::Normal if self.sessions.is_empty() => (format!(" No sessions. {p} c: new session · {p} q: quit · {p} ?: help"), false),
+            Mode::Normal => (
+                format!(" {p}: command prefix · {p} c new · {p} n/p switch · {p} k kill · {p} i inspector · {p} ? help · {p} q quit"),
+                false,
+            ),
+            Mode::Prefix => (
+                " c new · n/p next/prev · 0-9 select · k kill · r restart · x remove · i inspector · h host view · [ scroll · ? help · q quit · a send prefix".to_string(),
+                false,
+            ),
+            Mode::ConfirmKill => (format!(" Kill {name}? Its container and every process in it end. (y/n)"), true),
+            Mode::ConfirmQuit => (" Quit? Every running session's container ends. (y/n)".to_string(), true),
+            Mode::Help => (" Any key closes the help.".to_string(), false),
+            Mode::NewSession(_) => (" New session: Tab next field · Enter start · Esc cancel".to_string(), false),
+            Mode::Scroll(n) => (format!(" Scrollback ({n} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell"), false),
+        }
+    }
+
+    /// The session list's rows.
+    pub fn rows(&self) -> Vec<SessionRow> {
+        self.sessions
+            .iter()
+            .map(|s| {
+                let (state, uptime) = match &s.state {
+                    State::Running { .. } => ("running".to_string(), s.started.elapsed()),
+                    State::Exited { code, after } => (describe_exit(*code), *after),
+                };
+                let init_pid = match (&self.inspection, s.is_running()) {
+                    (Some((id, ins)), true) if *id == s.id => Some(ins.init_pid),
+                    _ => s.helper_pid().and_then(crate::runtime::inspect::container_init),
+                };
+                SessionRow { name: s.name.clone(), running: s.is_running(), state, hostname: s.spec.hostname.clone(), init_pid, uptime }
+            })
+            .collect()
+    }
+
+    /// Draws everything.
+    pub fn draw(&self, frame: &mut Frame) {
+        let area = frame.area();
+        if ui::too_small(area) {
+            ui::draw_too_small(frame);
+            return;
+        }
+        let areas = Areas::new(area, self.sessions.len(), self.show_inspector);
+        ui::sessions::render(frame, areas.sessions, &self.rows(), self.selected);
+        let focused = matches!(self.mode, Mode::Normal | Mode::Scroll(_));
+        match self.selected() {
+            Some(s) => {
+                let parser = s.screen();
+                let title = format!("{}: {} @ {} [{}]", self.selected + 1, s.name, s.spec.hostname, s.spec.command.join(" "));
+                let scrolled = parser.screen().scrollback();
+                ui::terminal::render(frame, areas.terminal, parser.screen(), &title, focused, scrolled);
+            }
+            None => ui::terminal::render_empty(frame, areas.terminal, &format!("{} c starts a container shell.", self.prefix)),
+        }
+        if let Some(area) = areas.inspector {
+            let ins = self.inspection.as_ref().filter(|(id, _)| Some(*id) == self.selected().map(|s| s.id));
+            ui::inspector::render(frame, area, ins.map(|(_, i)| i), self.host_view);
+        }
+        let (text, alert) = self.status();
+        ui::status::render(frame, areas.status, &text, alert);
+        match &self.mode {
+            Mode::Help => ui::help::render(frame, area, &self.prefix.to_string()),
+            Mode::NewSession(form) => ui::form::render(frame, area, form),
+            _ => {}
+        }
+    }
+
+    /// Ends every container (SIGKILL to each helper).
+    pub fn kill_all(&self) {
+        for s in &self.sessions {
+            s.kill();
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The dashboard: `sudo my-container-tui` with no command.
+//!
+//! One thread owns the [`App`] and the terminal; everything else (keyboard, each pty, each
+//! helper's exit, the inspector, signals) arrives as an [`Event`] on one channel. Output floods
+//! are coalesced: a session announces new output once per frame drawn, and frames are capped
+//! at about 60 per second.
+
+pub mod app;
+pub mod inspector;
+pub mod keys;
+pub mod ui;
+
+use crate::runtime::inspect::Inspection;
+use crate::runtime::require_root;
+use crate::session::SessionEvent;
+use app::App;
+use crossterm::event::{self as term_event, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::{cursor, execute};
+use keys::Prefix;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::SignalFd;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{IsTerminal, Stdout};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+/// Everything the dashboard reacts to.
+pub enum Event {
+    Input(term_event::Event),
+    Session(SessionEvent),
+    Inspected(u64, Option<Inspection>),
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end every session and leave.
+    Terminate(Signal),
+}
+
+/// Frames are drawn at most this often.
+const FRAME: Duration = Duration::from_millis(16);
+/// Uptimes tick even when nothing else happens.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs the dashboard; returns the process's exit code.
+pub fn run(prefix: Prefix) -> i32 {
+    if let Err(e) = require_root() {
+        eprintln!("my-container-tui: {e}");
+        return crate::runtime::exit::RUNTIME_ERROR;
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        eprintln!("my-container-tui: the dashboard needs a terminal; use --run CMD for headless runs");
+        return crate::runtime::exit::RUNTIME_ERROR;
+    }
+    match dashboard(prefix) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("my-container-tui: {e:#}");
+            crate::runtime::exit::RUNTIME_ERROR
+        }
+    }
+}
+
+fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
+    // Block the terminating signals before any thread starts, so only the signal thread sees them.
+    let mut mask = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGINT, Signal::SIGQUIT] {
+        mask.add(s);
+    }
+    mask.thread_block()?;
+    let signals = SignalFd::new(&mask)?;
+    let (tx, rx) = channel::<Event>();
+    spawn_signal_thread(signals, tx.clone())?;
+    spawn_input_thread(tx.clone())?;
+    let inspect_tx = tx.clone();
+    let inspector = inspector::spawn(move |id, ins| {
+        let _ = inspect_tx.send(Event::Inspected(id, ins));
+    })?;
+    let session_tx = std::sync::Mutex::new(tx.clone());
+    let notify: crate::session::Notify = Arc::new(move |e| {
+        let _ = session_tx.lock().unwrap_or_else(|p| p.into_inner()).send(Event::Session(e));
+    });
+
+    let mut terminal = TerminalGuard::enter()?;
+    let mut app = App::new(prefix, notify);
+    let size = terminal.0.size()?;
+    let areas = ui::Areas::new(size.into(), 1, app.show_inspector);
+    let (rows, cols) = areas.pty_size();
+    app.resize(rows, cols);
+    if let Err(e) = app.start_session(Default::default()) {
+        app.message = Some(format!("cannot start a session: {e}"));
+    }
+    let result = event_loop(&mut app, &mut terminal.0, &rx, &inspector);
+    app.kill_all();
+    drop(terminal);
+    result.map(|()| 0)
+}
+
+fn event_loop(
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    rx: &Receiver<Event>,
+    inspector: &Sender<Option<(u64, i32)>>,
+) -> anyhow::Result<()> {
+    let mut last_draw = Instant::now() - FRAME;
+    let mut needs_draw = true;
+    let mut watched = None;
+    while !app.quit {
+        let timeout = if needs_draw { FRAME.saturating_sub(last_draw.elapsed()) } else { TICK };
+        match rx.recv_timeout(timeout) {
+            Ok(event) => {
+                handle(app, terminal, event)?;
+                while let Ok(event) = rx.try_recv() {
+                    handle(app, terminal, event)?;
+                }
+                needs_draw = true;
+            }
+            Err(RecvTimeoutError::Timeout) => needs_draw = true,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let target = app.inspect_target();
+        if target != watched {
+            watched = target;
+            let _ = inspector.send(target);
+        }
+        if needs_draw && last_draw.elapsed() >= FRAME {
+            for s in &app.sessions {
+                s.take_dirty();
+            }
+            terminal.draw(|f| app.draw(f))?;
+            last_draw = Instant::now();
+            needs_draw = false;
+        }
+    }
+    Ok(())
+}
+
+fn handle(app: &mut App, terminal: &mut Terminal<CrosstermBackend<Stdout>>, event: Event) -> anyhow::Result<()> {
+    match event {
+        Event::Input(term_event::Event::Key(key)) if key.kind != term_event::KeyEventKind::Release => app.handle_key(key),
+        Event::Input(term_event::Event::Paste(text)) => app.handle_paste(&text),
+        Event::Input(term_event::Event::Mouse(mouse)) => {
+            let areas = ui::Areas::new(terminal.size()?.into(), app.sessions.len(), app.show_inspector);
+            app.handle_mouse(mouse, &areas);
+        }
+        Event::Input(_) => {}
+        Event::Session(e) => app.on_session_event(e),
+        Event::Inspected(id, ins) => app.on_inspection(id, ins),
+        Event::Terminate(_) => app.quit = true,
+    }
+    // Layout follows the window and the inspector toggle; the ptys follow the layout.
+    let areas = ui::Areas::new(terminal.size()?.into(), app.sessions.len(), app.show_inspector);
+    let (rows, cols) = areas.pty_size();
+    app.resize(rows, cols);
+    Ok(())
+}
+
+fn spawn_signal_thread(signals: SignalFd, tx: Sender<Event>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        while let Ok(Some(info)) = signals.read_signal() {
+            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32)
+                && tx.send(Event::Terminate(sig)).is_err()
+            {
+                return;
+            }
+        }
+    })?;
+    Ok(())
+}
+
+fn spawn_input_thread(tx: Sender<Event>) -> std::io::Result<()> {
+    std::thread::Builder::new().name("input".into()).spawn(move || {
+        while let Ok(event) = term_event::read() {
+            if tx.send(Event::Input(event)).is_err() {
+                return;
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// The terminal in raw mode on the alternate screen with mouse and paste reporting; put back
+/// as it was on drop, and by a panic hook if the dashboard panics.
+struct TerminalGuard(Terminal<CrosstermBackend<Stdout>>);
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        enable_raw_mode()?;
+        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste)?;
+        Ok(TerminalGuard(Terminal::new(CrosstermBackend::new(std::io::stdout()))?))
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn restore_terminal() {
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = disable_raw_mode();
+}

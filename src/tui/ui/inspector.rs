@@ -1,0 +1,103 @@
+//! The inspector: what the selected container sees beside what the host sees: hostnames,
+//! namespace ids, and processes with their PID inside and on the host.
+
+use crate::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+
+const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
+
+/// Draws the inspector for `inspection`, or a placeholder while there is none. With
+/// `host_view`, the process table lists every host process, the container's marked.
+pub fn render(frame: &mut Frame, area: Rect, inspection: Option<&Inspection>, host_view: bool) {
+    let Some(ins) = inspection else {
+        let block = Block::bordered().title(" Inspector ");
+        frame.render_widget(Paragraph::new("No running session selected.").block(block), area);
+        return;
+    };
+    let [names, namespaces, processes] = Layout::vertical([
+        Constraint::Length(4),
+        Constraint::Length(ins.namespaces.len() as u16 + 3),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+    render_hostnames(frame, names, ins);
+    render_namespaces(frame, namespaces, &ins.namespaces);
+    render_processes(frame, processes, ins, host_view);
+}
+
+fn render_hostnames(frame: &mut Frame, area: Rect, ins: &Inspection) {
+    let container = ins.hostname.as_deref().unwrap_or("?");
+    let lines = vec![
+        Line::from(vec![Span::styled("container ", BOLD), Span::raw(container)]),
+        Line::from(vec![Span::styled("host      ", BOLD), Span::raw(ins.host_hostname.as_str())]),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Hostname ")), area);
+}
+
+/// The number inside `pid:[4026531836]`.
+fn ns_id(link: Option<&String>) -> String {
+    link.and_then(|l| l.split('[').nth(1))
+        .map(|l| l.trim_end_matches(']').to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn render_namespaces(frame: &mut Frame, area: Rect, rows: &[NamespaceRow]) {
+    let body = rows.iter().map(|r| {
+        let (mark, style) = if r.isolated() {
+            ("own", Style::new().fg(Color::Green))
+        } else {
+            ("host's", Style::new().fg(Color::Yellow))
+        };
+        Row::new([r.kind.to_string(), ns_id(r.container.as_ref()), ns_id(r.host.as_ref()), mark.to_string()])
+            .style(style)
+    });
+    let table = Table::new(
+        body,
+        [Constraint::Length(7), Constraint::Length(11), Constraint::Length(11), Constraint::Min(6)],
+    )
+    .header(Row::new(["NS", "CONTAINER", "HOST", ""]).style(BOLD))
+    .block(Block::bordered().title(" Namespaces "));
+    frame.render_widget(table, area);
+}
+
+fn process_row(p: &ProcessInfo, host_view: bool) -> Row<'static> {
+    let cpid = p.container_pid.map(|c| c.to_string()).unwrap_or_default();
+    let cells = if host_view {
+        [p.host_pid.to_string(), cpid, p.user.clone(), p.state.to_string(), p.command.clone()]
+    } else {
+        [cpid, p.host_pid.to_string(), p.user.clone(), p.state.to_string(), p.command.clone()]
+    };
+    let row = Row::new(cells);
+    if host_view && p.container_pid.is_some() {
+        row.style(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
+    } else {
+        row
+    }
+}
+
+fn render_processes(frame: &mut Frame, area: Rect, ins: &Inspection, host_view: bool) {
+    let (rows, header, title): (Vec<Row>, [&str; 5], String) = if host_view {
+        let rows = ins.processes.iter().map(|p| process_row(p, true)).collect();
+        let inside = ins.processes.iter().filter(|p| p.container_pid.is_some()).count();
+        (
+            rows,
+            ["HOST", "CTR", "USER", "S", "COMMAND"],
+            format!(" Host processes: {} ({} in container) ", ins.processes.len(), inside),
+        )
+    } else {
+        let inside = ins.container_processes();
+        let title = format!(" Container processes: {} ", inside.len());
+        (inside.into_iter().map(|p| process_row(p, false)).collect(), ["PID", "HOST PID", "USER", "S", "COMMAND"], title)
+    };
+    let table = Table::new(
+        rows,
+        [Constraint::Length(7), Constraint::Length(8), Constraint::Length(8), Constraint::Length(1), Constraint::Min(8)],
+    )
+    .header(Row::new(header).style(BOLD))
+    .block(Block::bordered().title(title));
+    frame.render_widget(table, area);
+}
