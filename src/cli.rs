@@ -1,9 +1,9 @@
 //! Command-line arguments: parsed once, at the edge, into a [`ContainerSpec`].
 
 use crate::headless;
-use crate::tui::{self, keys::Prefix};
 use crate::runtime::ContainerSpec;
 use crate::runtime::exit::RUNTIME_ERROR;
+use crate::tui::{self, keys::Prefix};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -239,7 +239,10 @@ mod tests {
     #[test]
     fn no_command_means_the_dashboard() {
         assert_eq!(parse(["t"]).unwrap(), Action::Dashboard(Prefix('a')));
-        assert_eq!(parse(["t", "--prefix", "C-b"]).unwrap(), Action::Dashboard(Prefix('b')));
+        assert_eq!(
+            parse(["t", "--prefix", "C-b"]).unwrap(),
+            Action::Dashboard(Prefix('b'))
+        );
         assert!(parse(["t", "--prefix", "b"]).is_err());
     }
 

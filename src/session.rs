@@ -4,11 +4,11 @@
 //! only the rising edge is announced, so a flood of output costs one notice per frame drawn,
 //! not one per read. A waiter thread reaps the helper and announces the exit.
 
-use crate::runtime::{ContainerSpec, Exit};
-use nix::sys::wait::waitpid;
 use crate::runtime::launch::HelperCommand;
+use crate::runtime::{ContainerSpec, Exit};
 use anyhow::anyhow;
 use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use portable_pty::{MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -54,7 +54,13 @@ pub struct Session {
 impl Session {
     /// Starts `spec` through the re-exec helper on a new pty of `size`. Call it from the main
     /// thread: the helper dies with the thread that spawned it.
-    pub fn start(id: u64, name: String, spec: ContainerSpec, size: PtySize, notify: Notify) -> anyhow::Result<Session> {
+    pub fn start(
+        id: u64,
+        name: String,
+        spec: ContainerSpec,
+        size: PtySize,
+        notify: Notify,
+    ) -> anyhow::Result<Session> {
         let pair = native_pty_system()
             .openpty(size)
             .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
@@ -63,41 +69,55 @@ impl Session {
             .spawn_command(HelperCommand::new(&spec)?.pty_command())
             .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
         drop(pair.slave);
-        let helper_pid = child.process_id().ok_or_else(|| anyhow!("the helper has no PID"))? as i32;
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(size.rows, size.cols, SCROLLBACK)));
+        let helper_pid = child
+            .process_id()
+            .ok_or_else(|| anyhow!("the helper has no PID"))? as i32;
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            size.rows, size.cols, SCROLLBACK,
+        )));
         let dirty = Arc::new(AtomicBool::new(false));
-        let mut reader = pair.master.try_clone_reader().map_err(|e| anyhow!("pty reader: {e}"))?;
-        let writer = pair.master.take_writer().map_err(|e| anyhow!("pty writer: {e}"))?;
+        let mut reader = pair
+            .master
+            .try_clone_reader()
+            .map_err(|e| anyhow!("pty reader: {e}"))?;
+        let writer = pair
+            .master
+            .take_writer()
+            .map_err(|e| anyhow!("pty writer: {e}"))?;
         {
             let (screen, dirty, notify) = (screen.clone(), dirty.clone(), notify.clone());
-            std::thread::Builder::new().name(format!("pty-{id}")).spawn(move || {
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n) = reader.read(&mut buf) {
-                    if n == 0 {
-                        break;
+            std::thread::Builder::new()
+                .name(format!("pty-{id}"))
+                .spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = reader.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        lock(&screen).process(&buf[..n]);
+                        if !dirty.swap(true, Ordering::AcqRel) {
+                            notify(SessionEvent::Output(id));
+                        }
                     }
-                    lock(&screen).process(&buf[..n]);
-                    if !dirty.swap(true, Ordering::AcqRel) {
-                        notify(SessionEvent::Output(id));
-                    }
-                }
-            })?;
+                })?;
         }
         // Reap with waitpid rather than portable-pty's wait, which loses signal numbers.
         drop(child);
-        std::thread::Builder::new().name(format!("wait-{id}")).spawn(move || {
-            let code = loop {
-                match waitpid(Pid::from_raw(helper_pid), None) {
-                    Err(nix::errno::Errno::EINTR) => continue,
-                    Ok(status) => match Exit::from_wait(status) {
-                        Some(exit) => break exit.code() as u32,
-                        None => continue,
-                    },
-                    Err(_) => break u32::MAX,
-                }
-            };
-            notify(SessionEvent::Exited(id, code));
-        })?;
+        std::thread::Builder::new()
+            .name(format!("wait-{id}"))
+            .spawn(move || {
+                let code = loop {
+                    match waitpid(Pid::from_raw(helper_pid), None) {
+                        Err(nix::errno::Errno::EINTR) => continue,
+                        Ok(status) => match Exit::from_wait(status) {
+                            Some(exit) => break exit.code() as u32,
+                            None => continue,
+                        },
+                        Err(_) => break u32::MAX,
+                    }
+                };
+                notify(SessionEvent::Exited(id, code));
+            })?;
         Ok(Session {
             id,
             name,
@@ -124,7 +144,10 @@ impl Session {
     /// Sends input bytes to the container (ignored once it has exited).
     pub fn write(&mut self, bytes: &[u8]) {
         if self.is_running() {
-            let _ = self.writer.write_all(bytes).and_then(|()| self.writer.flush());
+            let _ = self
+                .writer
+                .write_all(bytes)
+                .and_then(|()| self.writer.flush());
         }
     }
 
@@ -134,7 +157,12 @@ impl Session {
             return;
         }
         self.screen().screen_mut().set_size(rows, cols);
-        let _ = self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 });
+        let _ = self.master.resize(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        });
     }
 
     pub fn is_running(&self) -> bool {
@@ -159,7 +187,10 @@ impl Session {
 
     /// Records the exit the waiter thread reported.
     pub fn exited(&mut self, code: u32) {
-        self.state = State::Exited { code, after: self.started.elapsed() };
+        self.state = State::Exited {
+            code,
+            after: self.started.elapsed(),
+        };
     }
 }
 
@@ -170,7 +201,10 @@ fn lock(screen: &Mutex<vt100::Parser>) -> MutexGuard<'_, vt100::Parser> {
 
 /// How an exit code reads: "exited 0", or "killed (SIGKILL)" for 128+N.
 pub fn describe_exit(code: u32) -> String {
-    match code.checked_sub(128).and_then(|n| Signal::try_from(n as i32).ok()) {
+    match code
+        .checked_sub(128)
+        .and_then(|n| Signal::try_from(n as i32).ok())
+    {
         Some(sig) if code > 128 => format!("exited {code} ({})", sig.as_str()),
         _ if code == u32::MAX => "exited (unknown)".to_string(),
         _ => format!("exited {code}"),

@@ -9,7 +9,8 @@ use std::fs::File;
 use std::path::Path;
 
 /// The namespace kinds worth comparing, as named under `/proc/<pid>/ns/`.
-pub const NAMESPACE_KINDS: [&str; 8] = ["pid", "uts", "mnt", "net", "ipc", "cgroup", "user", "time"];
+pub const NAMESPACE_KINDS: [&str; 8] =
+    ["pid", "uts", "mnt", "net", "ipc", "cgroup", "user", "time"];
 
 /// One process as the host sees it, and as the container sees it if it is inside.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +69,11 @@ impl Inspection {
 
     /// The container's own processes, by PID inside the container.
     pub fn container_processes(&self) -> Vec<&ProcessInfo> {
-        let mut inside: Vec<&ProcessInfo> =
-            self.processes.iter().filter(|p| p.container_pid.is_some()).collect();
+        let mut inside: Vec<&ProcessInfo> = self
+            .processes
+            .iter()
+            .filter(|p| p.container_pid.is_some())
+            .collect();
         inside.sort_by_key(|p| p.container_pid);
         inside
     }
@@ -85,12 +89,19 @@ pub fn container_init(helper_pid: i32) -> Option<i32> {
 /// The `NSpid:` line of a `/proc/<pid>/status`: the PID in each PID namespace, outermost first.
 pub fn parse_nspid(status: &str) -> Vec<i32> {
     field(status, "NSpid:")
-        .map(|v| v.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+        .map(|v| {
+            v.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
-    status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .map(str::trim)
 }
 
 /// Every process on the host, each with its PID inside the container of `init_pid` when it
@@ -128,14 +139,21 @@ pub fn process_info(pid: i32, status: &str, level: Option<usize>, users: &Users)
     let command = if cmdline.is_empty() {
         format!("[{}]", field(status, "Name:").unwrap_or("?"))
     } else {
-        String::from_utf8_lossy(&cmdline).replace('\0', " ").trim_end().to_string()
+        String::from_utf8_lossy(&cmdline)
+            .replace('\0', " ")
+            .trim_end()
+            .to_string()
     };
     ProcessInfo {
         host_pid: pid,
         container_pid: level.and_then(|l| nspid.get(l).copied()),
-        host_ppid: field(status, "PPid:").and_then(|v| v.parse().ok()).unwrap_or(0),
+        host_ppid: field(status, "PPid:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
         user: users.name(uid),
-        state: field(status, "State:").and_then(|v| v.chars().next()).unwrap_or('?'),
+        state: field(status, "State:")
+            .and_then(|v| v.chars().next())
+            .unwrap_or('?'),
         command,
     }
 }
@@ -207,7 +225,8 @@ impl Users {
 mod tests {
     use super::*;
 
-    const STATUS: &str = "Name:\tbash\nState:\tS (sleeping)\nPPid:\t4041\nUid:\t0\t0\t0\t0\nNSpid:\t4242\t1\n";
+    const STATUS: &str =
+        "Name:\tbash\nState:\tS (sleeping)\nPPid:\t4041\nUid:\t0\t0\t0\t0\nNSpid:\t4242\t1\n";
 
     #[test]
     fn nspid_lists_the_pid_in_each_namespace() {
@@ -220,7 +239,10 @@ mod tests {
     fn container_pid_is_taken_at_the_containers_level() {
         let users = Users::parse("root:x:0:0:root:/root:/bin/bash\n");
         let p = process_info(4242, STATUS, Some(1), &users);
-        assert_eq!((p.host_pid, p.container_pid, p.host_ppid), (4242, Some(1), 4041));
+        assert_eq!(
+            (p.host_pid, p.container_pid, p.host_ppid),
+            (4242, Some(1), 4041)
+        );
         assert_eq!((p.user.as_str(), p.state), ("root", 'S'));
         assert_eq!(process_info(4242, STATUS, None, &users).container_pid, None);
     }
@@ -232,7 +254,11 @@ mod tests {
 
     #[test]
     fn a_namespace_is_isolated_when_ids_differ() {
-        let row = |c: &str, h: &str| NamespaceRow { kind: "uts", container: Some(c.into()), host: Some(h.into()) };
+        let row = |c: &str, h: &str| NamespaceRow {
+            kind: "uts",
+            container: Some(c.into()),
+            host: Some(h.into()),
+        };
         assert!(row("uts:[1]", "uts:[2]").isolated());
         assert!(!row("uts:[1]", "uts:[1]").isolated());
     }

@@ -4,8 +4,8 @@
 pub mod exec;
 pub mod exit;
 pub mod helper;
-pub mod inspect;
 pub mod init;
+pub mod inspect;
 pub mod launch;
 pub mod mounts;
 pub mod namespaces;

@@ -68,22 +68,39 @@ impl App {
         std::env::var("SHELL")
             .ok()
             .filter(|s| s.starts_with('/') && Path::new(s).exists())
-            .or_else(|| Path::new("/bin/bash").exists().then(|| "/bin/bash".to_string()))
+            .or_else(|| {
+                Path::new("/bin/bash")
+                    .exists()
+                    .then(|| "/bin/bash".to_string())
+            })
             .unwrap_or_else(|| "/bin/sh".to_string())
     }
 
     fn defaults(&self) -> [String; 3] {
         let n = self.next_id;
-        [format!("session-{n}"), format!("my-container-{n}"), App::default_command()]
+        [
+            format!("session-{n}"),
+            format!("my-container-{n}"),
+            App::default_command(),
+        ]
     }
 
     /// Starts a session; empty fields take their defaults.
     pub fn start_session(&mut self, values: [String; 3]) -> Result<(), String> {
         let [name, hostname, command] = values;
         let defaults = self.defaults();
-        let pick = |v: String, d: &String| if v.trim().is_empty() { d.clone() } else { v.trim().to_string() };
-        let (name, hostname, command) =
-            (pick(name, &defaults[0]), pick(hostname, &defaults[1]), pick(command, &defaults[2]));
+        let pick = |v: String, d: &String| {
+            if v.trim().is_empty() {
+                d.clone()
+            } else {
+                v.trim().to_string()
+            }
+        };
+        let (name, hostname, command) = (
+            pick(name, &defaults[0]),
+            pick(hostname, &defaults[1]),
+            pick(command, &defaults[2]),
+        );
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         let mut spec = ContainerSpec::new(ContainerSpec::command_from_words(vec![command]), cwd);
         spec.hostname = hostname;
@@ -91,7 +108,8 @@ impl App {
         spec.term = Some("xterm-256color".into());
         spec.validate().map_err(|e| e.to_string())?;
         let id = self.next_id;
-        let session = Session::start(id, name, spec, self.pty(), self.notify.clone()).map_err(|e| format!("{e:#}"))?;
+        let session = Session::start(id, name, spec, self.pty(), self.notify.clone())
+            .map_err(|e| format!("{e:#}"))?;
         self.next_id += 1;
         self.sessions.push(session);
         self.selected = self.sessions.len() - 1;
@@ -99,7 +117,12 @@ impl App {
     }
 
     fn pty(&self) -> PtySize {
-        PtySize { rows: self.pty_size.0, cols: self.pty_size.1, pixel_width: 0, pixel_height: 0 }
+        PtySize {
+            rows: self.pty_size.0,
+            cols: self.pty_size.1,
+            pixel_width: 0,
+            pixel_height: 0,
+        }
     }
 
     /// Gives every session's pty and screen the size of the terminal pane.
@@ -167,7 +190,9 @@ impl App {
         let Some(s) = self.selected() else { return 0 };
         let mut parser = s.screen();
         let current = parser.screen().scrollback();
-        parser.screen_mut().set_scrollback(current.saturating_add_signed(delta));
+        parser
+            .screen_mut()
+            .set_scrollback(current.saturating_add_signed(delta));
         parser.screen().scrollback()
     }
 
@@ -177,7 +202,9 @@ impl App {
             Mode::Normal => self.key_normal(key),
             Mode::Prefix => self.key_prefix(key),
             Mode::ConfirmKill => {
-                if matches!(key.code, KeyCode::Char('y' | 'Y')) && let Some(s) = self.selected() {
+                if matches!(key.code, KeyCode::Char('y' | 'Y'))
+                    && let Some(s) = self.selected()
+                {
                     s.kill();
                 }
             }
@@ -193,7 +220,9 @@ impl App {
             self.mode = Mode::Prefix;
             return;
         }
-        let Some(session) = self.selected_mut() else { return };
+        let Some(session) = self.selected_mut() else {
+            return;
+        };
         let app_cursor = session.screen().screen().application_cursor();
         if let Some(bytes) = keys::encode(&key, app_cursor) {
             session.write(&bytes);
@@ -207,9 +236,14 @@ impl App {
         }
         match key.code {
             KeyCode::Char('c') => {
-                self.mode = Mode::NewSession(FormView { defaults: self.defaults(), ..FormView::default() });
+                self.mode = Mode::NewSession(FormView {
+                    defaults: self.defaults(),
+                    ..FormView::default()
+                });
             }
-            KeyCode::Char('n') if !self.sessions.is_empty() => self.select((self.selected + 1) % self.sessions.len()),
+            KeyCode::Char('n') if !self.sessions.is_empty() => {
+                self.select((self.selected + 1) % self.sessions.len())
+            }
             KeyCode::Char('p') if !self.sessions.is_empty() => {
                 self.select((self.selected + self.sessions.len() - 1) % self.sessions.len())
             }
@@ -217,7 +251,9 @@ impl App {
                 let n = d.to_digit(10).unwrap_or(0) as usize;
                 self.select(if n == 0 { 9 } else { n - 1 });
             }
-            KeyCode::Char('k') if self.selected().is_some_and(Session::is_running) => self.mode = Mode::ConfirmKill,
+            KeyCode::Char('k') if self.selected().is_some_and(Session::is_running) => {
+                self.mode = Mode::ConfirmKill
+            }
             KeyCode::Char('r') => self.restart_selected(),
             KeyCode::Char('x') => self.remove_selected(),
             KeyCode::Char('i') => self.show_inspector = !self.show_inspector,
@@ -256,7 +292,9 @@ impl App {
 
     fn remove_selected(&mut self) {
         match self.selected() {
-            Some(s) if s.is_running() => self.message = Some(format!("{} is running: kill it first", s.name)),
+            Some(s) if s.is_running() => {
+                self.message = Some(format!("{} is running: kill it first", s.name))
+            }
             Some(_) => {
                 self.sessions.remove(self.selected);
                 self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
@@ -277,7 +315,9 @@ impl App {
             KeyCode::Backspace => {
                 form.values[form.focus].pop();
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => form.values[form.focus].push(c),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                form.values[form.focus].push(c)
+            }
             _ => {}
         }
         self.mode = Mode::NewSession(form);
@@ -317,7 +357,8 @@ impl App {
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
-                if let Some(i) = ui::sessions::row_at(areas.sessions, self.sessions.len(), mouse.row)
+                if let Some(i) =
+                    ui::sessions::row_at(areas.sessions, self.sessions.len(), mouse.row)
                     && mouse.column >= areas.sessions.x
                     && mouse.column < areas.sessions.right()
                 {
@@ -330,7 +371,11 @@ impl App {
             }
             MouseEventKind::ScrollDown if matches!(self.mode, Mode::Scroll(_)) => {
                 let offset = self.scroll_by(-3);
-                self.mode = if offset == 0 { Mode::Normal } else { Mode::Scroll(offset) };
+                self.mode = if offset == 0 {
+                    Mode::Normal
+                } else {
+                    Mode::Scroll(offset)
+                };
             }
             _ => {}
         }
@@ -370,9 +415,18 @@ impl App {
                 };
                 let init_pid = match (&self.inspection, s.is_running()) {
                     (Some((id, ins)), true) if *id == s.id => Some(ins.init_pid),
-                    _ => s.helper_pid().and_then(crate::runtime::inspect::container_init),
+                    _ => s
+                        .helper_pid()
+                        .and_then(crate::runtime::inspect::container_init),
                 };
-                SessionRow { name: s.name.clone(), running: s.is_running(), state, hostname: s.spec.hostname.clone(), init_pid, uptime }
+                SessionRow {
+                    name: s.name.clone(),
+                    running: s.is_running(),
+                    state,
+                    hostname: s.spec.hostname.clone(),
+                    init_pid,
+                    uptime,
+                }
             })
             .collect()
     }
@@ -381,7 +435,7 @@ impl App {
     pub fn draw(&self, frame: &mut Frame) {
         let area = frame.area();
         if ui::too_small(area) {
-            ui::draw_too_small(frame);
+            ui::draw_too_small(frame, &self.prefix.to_string());
             return;
         }
         let areas = Areas::new(area, self.sessions.len(), self.show_inspector);
@@ -390,14 +444,34 @@ impl App {
         match self.selected() {
             Some(s) => {
                 let parser = s.screen();
-                let title = format!("{}: {} @ {} [{}]", self.selected + 1, s.name, s.spec.hostname, s.spec.command.join(" "));
+                let title = format!(
+                    "{}: {} @ {} [{}]",
+                    self.selected + 1,
+                    s.name,
+                    s.spec.hostname,
+                    s.spec.command.join(" ")
+                );
                 let scrolled = parser.screen().scrollback();
-                ui::terminal::render(frame, areas.terminal, parser.screen(), &title, focused, scrolled);
+                ui::terminal::render(
+                    frame,
+                    areas.terminal,
+                    parser.screen(),
+                    &title,
+                    focused,
+                    scrolled,
+                );
             }
-            None => ui::terminal::render_empty(frame, areas.terminal, &format!("{} c starts a container shell.", self.prefix)),
+            None => ui::terminal::render_empty(
+                frame,
+                areas.terminal,
+                &format!("{} c starts a container shell.", self.prefix),
+            ),
         }
         if let Some(area) = areas.inspector {
-            let ins = self.inspection.as_ref().filter(|(id, _)| Some(*id) == self.selected().map(|s| s.id));
+            let ins = self
+                .inspection
+                .as_ref()
+                .filter(|(id, _)| Some(*id) == self.selected().map(|s| s.id));
             ui::inspector::render(frame, area, ins.map(|(_, i)| i), self.host_view);
         }
         let (text, alert) = self.status();

@@ -10,9 +10,13 @@ const PERIOD: Duration = Duration::from_secs(1);
 
 /// Starts the thread. Send it the session to watch, `(id, helper PID)` or `None`; it calls
 /// `report` with each inspection. It ends when the returned sender is dropped.
-pub fn spawn(report: impl Fn(u64, Option<Inspection>) + Send + 'static) -> std::io::Result<Sender<Option<(u64, i32)>>> {
+pub fn spawn(
+    report: impl Fn(u64, Option<Inspection>) + Send + 'static,
+) -> std::io::Result<Sender<Option<(u64, i32)>>> {
     let (tx, rx) = channel();
-    std::thread::Builder::new().name("inspector".into()).spawn(move || watch(rx, report))?;
+    std::thread::Builder::new()
+        .name("inspector".into())
+        .spawn(move || watch(rx, report))?;
     Ok(tx)
 }
 

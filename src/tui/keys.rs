@@ -36,7 +36,12 @@ pub fn encode(key: &KeyEvent, application_cursor: bool) -> Option<Vec<u8>> {
         KeyCode::F(n @ 5..=12) => tilde([15, 17, 18, 19, 20, 21, 23, 24][usize::from(n - 5)], mods),
         _ => return None,
     };
-    if alt && !matches!(key.code, KeyCode::Up | KeyCode::Down | KeyCode::Left | KeyCode::Right) {
+    if alt
+        && !matches!(
+            key.code,
+            KeyCode::Up | KeyCode::Down | KeyCode::Left | KeyCode::Right
+        )
+    {
         out.insert(0, 0x1b);
     }
     Some(out)
@@ -105,7 +110,9 @@ impl Prefix {
         let letter = lower.strip_prefix("c-").or_else(|| lower.strip_prefix('^'));
         match letter.map(|l| l.chars().collect::<Vec<_>>()).as_deref() {
             Some([c]) if c.is_ascii_lowercase() => Ok(Prefix(*c)),
-            _ => Err(format!("invalid prefix key {text:?}: expected C-<letter>, e.g. C-a or C-b")),
+            _ => Err(format!(
+                "invalid prefix key {text:?}: expected C-<letter>, e.g. C-a or C-b"
+            )),
         }
     }
 
@@ -153,12 +160,31 @@ mod tests {
 
     #[test]
     fn control_and_alt_combinations() {
-        assert_eq!(enc(KeyCode::Char('c'), KeyModifiers::CONTROL, false), b"\x03");
-        assert_eq!(enc(KeyCode::Char('d'), KeyModifiers::CONTROL, false), b"\x04");
-        assert_eq!(enc(KeyCode::Char(' '), KeyModifiers::CONTROL, false), b"\x00");
-        assert_eq!(enc(KeyCode::Char('['), KeyModifiers::CONTROL, false), b"\x1b");
+        assert_eq!(
+            enc(KeyCode::Char('c'), KeyModifiers::CONTROL, false),
+            b"\x03"
+        );
+        assert_eq!(
+            enc(KeyCode::Char('d'), KeyModifiers::CONTROL, false),
+            b"\x04"
+        );
+        assert_eq!(
+            enc(KeyCode::Char(' '), KeyModifiers::CONTROL, false),
+            b"\x00"
+        );
+        assert_eq!(
+            enc(KeyCode::Char('['), KeyModifiers::CONTROL, false),
+            b"\x1b"
+        );
         assert_eq!(enc(KeyCode::Char('x'), KeyModifiers::ALT, false), b"\x1bx");
-        assert_eq!(enc(KeyCode::Char('x'), KeyModifiers::ALT | KeyModifiers::CONTROL, false), b"\x1b\x18");
+        assert_eq!(
+            enc(
+                KeyCode::Char('x'),
+                KeyModifiers::ALT | KeyModifiers::CONTROL,
+                false
+            ),
+            b"\x1b\x18"
+        );
     }
 
     #[test]
@@ -168,8 +194,14 @@ mod tests {
         assert_eq!(enc(KeyCode::Left, NONE, true), b"\x1bOD");
         assert_eq!(enc(KeyCode::Home, NONE, false), b"\x1b[H");
         assert_eq!(enc(KeyCode::End, NONE, true), b"\x1bOF");
-        assert_eq!(enc(KeyCode::Right, KeyModifiers::CONTROL, true), b"\x1b[1;5C");
-        assert_eq!(enc(KeyCode::Up, KeyModifiers::SHIFT | KeyModifiers::ALT, false), b"\x1b[1;4A");
+        assert_eq!(
+            enc(KeyCode::Right, KeyModifiers::CONTROL, true),
+            b"\x1b[1;5C"
+        );
+        assert_eq!(
+            enc(KeyCode::Up, KeyModifiers::SHIFT | KeyModifiers::ALT, false),
+            b"\x1b[1;4A"
+        );
     }
 
     #[test]
@@ -180,7 +212,10 @@ mod tests {
         assert_eq!(enc(KeyCode::F(12), NONE, false), b"\x1b[24~");
         assert_eq!(enc(KeyCode::F(2), KeyModifiers::SHIFT, false), b"\x1b[1;2Q");
         assert_eq!(enc(KeyCode::PageUp, NONE, false), b"\x1b[5~");
-        assert_eq!(enc(KeyCode::Delete, KeyModifiers::CONTROL, false), b"\x1b[3;5~");
+        assert_eq!(
+            enc(KeyCode::Delete, KeyModifiers::CONTROL, false),
+            b"\x1b[3;5~"
+        );
         assert_eq!(encode(&key(KeyCode::F(20), NONE), false), None);
     }
 

@@ -14,8 +14,13 @@ use crate::runtime::inspect::Inspection;
 use crate::runtime::require_root;
 use crate::session::SessionEvent;
 use app::App;
-use crossterm::event::{self as term_event, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::event::{
+    self as term_event, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste,
+    EnableMouseCapture,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use crossterm::{cursor, execute};
 use keys::Prefix;
 use nix::sys::signal::{SigSet, Signal};
@@ -48,7 +53,9 @@ pub fn run(prefix: Prefix) -> i32 {
         return crate::runtime::exit::RUNTIME_ERROR;
     }
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        eprintln!("my-container-tui: the dashboard needs a terminal; use --run CMD for headless runs");
+        eprintln!(
+            "my-container-tui: the dashboard needs a terminal; use --run CMD for headless runs"
+        );
         return crate::runtime::exit::RUNTIME_ERROR;
     }
     match dashboard(prefix) {
@@ -63,7 +70,12 @@ pub fn run(prefix: Prefix) -> i32 {
 fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
     // Block the terminating signals before any thread starts, so only the signal thread sees them.
     let mut mask = SigSet::empty();
-    for s in [Signal::SIGTERM, Signal::SIGHUP, Signal::SIGINT, Signal::SIGQUIT] {
+    for s in [
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+    ] {
         mask.add(s);
     }
     mask.thread_block()?;
@@ -77,7 +89,10 @@ fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
     })?;
     let session_tx = std::sync::Mutex::new(tx.clone());
     let notify: crate::session::Notify = Arc::new(move |e| {
-        let _ = session_tx.lock().unwrap_or_else(|p| p.into_inner()).send(Event::Session(e));
+        let _ = session_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Event::Session(e));
     });
 
     let mut terminal = TerminalGuard::enter()?;
@@ -105,7 +120,11 @@ fn event_loop(
     let mut needs_draw = true;
     let mut watched = None;
     while !app.quit {
-        let timeout = if needs_draw { FRAME.saturating_sub(last_draw.elapsed()) } else { TICK };
+        let timeout = if needs_draw {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            TICK
+        };
         match rx.recv_timeout(timeout) {
             Ok(event) => {
                 handle(app, terminal, event)?;
@@ -134,12 +153,24 @@ fn event_loop(
     Ok(())
 }
 
-fn handle(app: &mut App, terminal: &mut Terminal<CrosstermBackend<Stdout>>, event: Event) -> anyhow::Result<()> {
+fn handle(
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    event: Event,
+) -> anyhow::Result<()> {
     match event {
-        Event::Input(term_event::Event::Key(key)) if key.kind != term_event::KeyEventKind::Release => app.handle_key(key),
+        Event::Input(term_event::Event::Key(key))
+            if key.kind != term_event::KeyEventKind::Release =>
+        {
+            app.handle_key(key)
+        }
         Event::Input(term_event::Event::Paste(text)) => app.handle_paste(&text),
         Event::Input(term_event::Event::Mouse(mouse)) => {
-            let areas = ui::Areas::new(terminal.size()?.into(), app.sessions.len(), app.show_inspector);
+            let areas = ui::Areas::new(
+                terminal.size()?.into(),
+                app.sessions.len(),
+                app.show_inspector,
+            );
             app.handle_mouse(mouse, &areas);
         }
         Event::Input(_) => {}
@@ -148,33 +179,41 @@ fn handle(app: &mut App, terminal: &mut Terminal<CrosstermBackend<Stdout>>, even
         Event::Terminate(_) => app.quit = true,
     }
     // Layout follows the window and the inspector toggle; the ptys follow the layout.
-    let areas = ui::Areas::new(terminal.size()?.into(), app.sessions.len(), app.show_inspector);
+    let areas = ui::Areas::new(
+        terminal.size()?.into(),
+        app.sessions.len(),
+        app.show_inspector,
+    );
     let (rows, cols) = areas.pty_size();
     app.resize(rows, cols);
     Ok(())
 }
 
 fn spawn_signal_thread(signals: SignalFd, tx: Sender<Event>) -> std::io::Result<()> {
-    std::thread::Builder::new().name("signals".into()).spawn(move || {
-        while let Ok(Some(info)) = signals.read_signal() {
-            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32)
-                && tx.send(Event::Terminate(sig)).is_err()
-            {
-                return;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            while let Ok(Some(info)) = signals.read_signal() {
+                if let Ok(sig) = Signal::try_from(info.ssi_signo as i32)
+                    && tx.send(Event::Terminate(sig)).is_err()
+                {
+                    return;
+                }
             }
-        }
-    })?;
+        })?;
     Ok(())
 }
 
 fn spawn_input_thread(tx: Sender<Event>) -> std::io::Result<()> {
-    std::thread::Builder::new().name("input".into()).spawn(move || {
-        while let Ok(event) = term_event::read() {
-            if tx.send(Event::Input(event)).is_err() {
-                return;
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            while let Ok(event) = term_event::read() {
+                if tx.send(Event::Input(event)).is_err() {
+                    return;
+                }
             }
-        }
-    })?;
+        })?;
     Ok(())
 }
 
@@ -190,8 +229,15 @@ impl TerminalGuard {
             previous(info);
         }));
         enable_raw_mode()?;
-        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste)?;
-        Ok(TerminalGuard(Terminal::new(CrosstermBackend::new(std::io::stdout()))?))
+        execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
+        Ok(TerminalGuard(Terminal::new(CrosstermBackend::new(
+            std::io::stdout(),
+        ))?))
     }
 }
 
@@ -202,6 +248,12 @@ impl Drop for TerminalGuard {
 }
 
 fn restore_terminal() {
-    let _ = execute!(std::io::stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = disable_raw_mode();
 }

@@ -22,13 +22,17 @@ pub struct FormView {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
-    let popup = centered(area, 64, 9);
+    let popup = centered(area, 64, 7);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;
     for (i, label) in LABELS.iter().enumerate() {
         let focused = i == form.focus;
-        let label_style = if focused { Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan) } else { Style::new() };
+        let label_style = if focused {
+            Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)
+        } else {
+            Style::new()
+        };
         let value = if form.values[i].is_empty() {
             Span::styled(form.defaults[i].clone(), Style::new().fg(Color::DarkGray))
         } else {
@@ -36,14 +40,23 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
         };
         if focused {
             let x = popup.x + 1 + 11 + form.values[i].chars().count() as u16;
-            cursor = Some(Position::new(x.min(popup.right().saturating_sub(2)), popup.y + 1 + i as u16));
+            cursor = Some(Position::new(
+                x.min(popup.right().saturating_sub(2)),
+                popup.y + 1 + i as u16,
+            ));
         }
-        lines.push(Line::from(vec![Span::styled(format!("{label:<10} "), label_style), value]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<10} "), label_style),
+            value,
+        ]));
     }
     lines.push(Line::raw(""));
     match &form.error {
         Some(e) => lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red))),
-        None => lines.push(Line::styled("Tab: next field · Enter: start · Esc: cancel", Style::new().fg(Color::DarkGray))),
+        None => lines.push(Line::styled(
+            "Tab: next field · Enter: start · Esc: cancel",
+            Style::new().fg(Color::DarkGray),
+        )),
     }
     let block = Block::bordered().title(" New session ");
     frame.render_widget(Paragraph::new(lines).block(block), popup);

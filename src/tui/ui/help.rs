@@ -10,16 +10,25 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 /// The key table, as (keys, what they do); `{p}` stands for the prefix.
 pub const KEYS: [(&str, &str); 16] = [
     ("{p} c", "new session (form: name, hostname, command)"),
-    ("{p} n / {p} p", "next / previous session"),
+    ("{p} n, {p} p", "next / previous session"),
     ("{p} 0-9", "select session 1-10 (0 is the tenth)"),
     ("{p} k", "kill the session's container (asks y/n)"),
     ("{p} r", "restart an exited session"),
     ("{p} x", "remove an exited session from the list"),
     ("{p} i", "show / hide the inspector"),
-    ("{p} h", "inspector: container processes / all host processes"),
-    ("{p} [", "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave"),
+    (
+        "{p} h",
+        "inspector: container processes / all host processes",
+    ),
+    (
+        "{p} [",
+        "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave",
+    ),
     ("{p} ?", "this help"),
-    ("{p} q", "quit, ending every session (asks y/n while any runs)"),
+    (
+        "{p} q",
+        "quit, ending every session (asks y/n while any runs)",
+    ),
     ("{p} a", "send a literal {p} to the shell"),
     ("{p} Esc", "cancel the prefix"),
     ("mouse click", "select a session in the list"),
@@ -32,13 +41,18 @@ pub fn render(frame: &mut Frame, area: Rect, prefix: &str) {
         .iter()
         .map(|(keys, what)| {
             Line::from(vec![
-                Span::styled(format!("{:<16}", keys.replace("{p}", prefix)), Style::new().add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!("{:<20}", keys.replace("{p}", prefix)),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
                 Span::raw(what.replace("{p}", prefix)),
             ])
         })
         .collect();
-    let popup = centered(area, 76, KEYS.len() as u16 + 4);
+    let popup = centered(area, 80, KEYS.len() as u16 + 2);
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" Keys ").title_bottom(" any key closes ");
+    let block = Block::bordered()
+        .title(" Keys ")
+        .title_bottom(" any key closes ");
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }

@@ -15,7 +15,10 @@ const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
 pub fn render(frame: &mut Frame, area: Rect, inspection: Option<&Inspection>, host_view: bool) {
     let Some(ins) = inspection else {
         let block = Block::bordered().title(" Inspector ");
-        frame.render_widget(Paragraph::new("No running session selected.").block(block), area);
+        frame.render_widget(
+            Paragraph::new("No running session selected.").block(block),
+            area,
+        );
         return;
     };
     let [names, namespaces, processes] = Layout::vertical([
@@ -33,9 +36,15 @@ fn render_hostnames(frame: &mut Frame, area: Rect, ins: &Inspection) {
     let container = ins.hostname.as_deref().unwrap_or("?");
     let lines = vec![
         Line::from(vec![Span::styled("container ", BOLD), Span::raw(container)]),
-        Line::from(vec![Span::styled("host      ", BOLD), Span::raw(ins.host_hostname.as_str())]),
+        Line::from(vec![
+            Span::styled("host      ", BOLD),
+            Span::raw(ins.host_hostname.as_str()),
+        ]),
     ];
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Hostname ")), area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Hostname ")),
+        area,
+    );
 }
 
 /// The number inside `pid:[4026531836]`.
@@ -52,12 +61,22 @@ fn render_namespaces(frame: &mut Frame, area: Rect, rows: &[NamespaceRow]) {
         } else {
             ("host's", Style::new().fg(Color::Yellow))
         };
-        Row::new([r.kind.to_string(), ns_id(r.container.as_ref()), ns_id(r.host.as_ref()), mark.to_string()])
-            .style(style)
+        Row::new([
+            r.kind.to_string(),
+            ns_id(r.container.as_ref()),
+            ns_id(r.host.as_ref()),
+            mark.to_string(),
+        ])
+        .style(style)
     });
     let table = Table::new(
         body,
-        [Constraint::Length(7), Constraint::Length(11), Constraint::Length(11), Constraint::Min(6)],
+        [
+            Constraint::Length(7),
+            Constraint::Length(11),
+            Constraint::Length(11),
+            Constraint::Min(6),
+        ],
     )
     .header(Row::new(["NS", "CONTAINER", "HOST", ""]).style(BOLD))
     .block(Block::bordered().title(" Namespaces "));
@@ -67,9 +86,21 @@ fn render_namespaces(frame: &mut Frame, area: Rect, rows: &[NamespaceRow]) {
 fn process_row(p: &ProcessInfo, host_view: bool) -> Row<'static> {
     let cpid = p.container_pid.map(|c| c.to_string()).unwrap_or_default();
     let cells = if host_view {
-        [p.host_pid.to_string(), cpid, p.user.clone(), p.state.to_string(), p.command.clone()]
+        [
+            p.host_pid.to_string(),
+            cpid,
+            p.user.clone(),
+            p.state.to_string(),
+            p.command.clone(),
+        ]
     } else {
-        [cpid, p.host_pid.to_string(), p.user.clone(), p.state.to_string(), p.command.clone()]
+        [
+            cpid,
+            p.host_pid.to_string(),
+            p.user.clone(),
+            p.state.to_string(),
+            p.command.clone(),
+        ]
     };
     let row = Row::new(cells);
     if host_view && p.container_pid.is_some() {
@@ -82,20 +113,38 @@ fn process_row(p: &ProcessInfo, host_view: bool) -> Row<'static> {
 fn render_processes(frame: &mut Frame, area: Rect, ins: &Inspection, host_view: bool) {
     let (rows, header, title): (Vec<Row>, [&str; 5], String) = if host_view {
         let rows = ins.processes.iter().map(|p| process_row(p, true)).collect();
-        let inside = ins.processes.iter().filter(|p| p.container_pid.is_some()).count();
+        let inside = ins
+            .processes
+            .iter()
+            .filter(|p| p.container_pid.is_some())
+            .count();
         (
             rows,
             ["HOST", "CTR", "USER", "S", "COMMAND"],
-            format!(" Host processes: {} ({} in container) ", ins.processes.len(), inside),
+            format!(
+                " Host processes: {} ({} in container) ",
+                ins.processes.len(),
+                inside
+            ),
         )
     } else {
         let inside = ins.container_processes();
         let title = format!(" Container processes: {} ", inside.len());
-        (inside.into_iter().map(|p| process_row(p, false)).collect(), ["PID", "HOST PID", "USER", "S", "COMMAND"], title)
+        (
+            inside.into_iter().map(|p| process_row(p, false)).collect(),
+            ["PID", "HOST PID", "USER", "S", "COMMAND"],
+            title,
+        )
     };
     let table = Table::new(
         rows,
-        [Constraint::Length(7), Constraint::Length(8), Constraint::Length(8), Constraint::Length(1), Constraint::Min(8)],
+        [
+            Constraint::Length(7),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(1),
+            Constraint::Min(8),
+        ],
     )
     .header(Row::new(header).style(BOLD))
     .block(Block::bordered().title(title));

@@ -41,17 +41,26 @@ impl Areas {
         let inspector_width = INSPECTOR_WIDTH.min(area.width / 2);
         let (terminal, inspector) = if show_inspector {
             let [t, i] =
-                Layout::horizontal([Constraint::Min(20), Constraint::Length(inspector_width)]).areas(main);
+                Layout::horizontal([Constraint::Min(20), Constraint::Length(inspector_width)])
+                    .areas(main);
             (t, Some(i))
         } else {
             (main, None)
         };
-        Areas { sessions, terminal, inspector, status }
+        Areas {
+            sessions,
+            terminal,
+            inspector,
+            status,
+        }
     }
 
     /// The size (rows, cols) of the embedded terminal: its pane without the border.
     pub fn pty_size(&self) -> (u16, u16) {
-        (self.terminal.height.saturating_sub(2).max(1), self.terminal.width.saturating_sub(2).max(1))
+        (
+            self.terminal.height.saturating_sub(2).max(1),
+            self.terminal.width.saturating_sub(2).max(1),
+        )
     }
 }
 
@@ -61,13 +70,16 @@ pub fn too_small(area: Rect) -> bool {
 }
 
 /// Draws the message shown instead of the dashboard in a terminal too small for it.
-pub fn draw_too_small(frame: &mut Frame) {
+pub fn draw_too_small(frame: &mut Frame, prefix: &str) {
     let area = frame.area();
     let text = format!(
-        "Terminal too small ({}x{}): the dashboard needs {MIN_WIDTH}x{MIN_HEIGHT}. Ctrl-a q quits.",
+        "Terminal too small ({}x{}): the dashboard needs {MIN_WIDTH}x{MIN_HEIGHT}. {prefix} q quits.",
         area.width, area.height
     );
-    frame.render_widget(ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
 }
 
 /// A rectangle of `width` x `height` centred in `area`.

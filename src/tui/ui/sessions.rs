@@ -32,13 +32,21 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
     let header = Row::new(["#", "NAME", "STATE", "HOSTNAME", "PID 1 ON HOST", "UPTIME"])
         .style(Style::new().add_modifier(Modifier::BOLD));
     let body = rows.iter().enumerate().map(|(i, r)| {
-        let state_style = if r.running { Style::new().fg(Color::Green) } else { Style::new().fg(Color::DarkGray) };
+        let state_style = if r.running {
+            Style::new().fg(Color::Green)
+        } else {
+            Style::new().fg(Color::DarkGray)
+        };
         Row::new([
             Cell::from((i + 1).to_string()),
             Cell::from(r.name.clone()),
             Cell::from(r.state.clone()).style(state_style),
             Cell::from(r.hostname.clone()),
-            Cell::from(r.init_pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into())),
+            Cell::from(
+                r.init_pid
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ),
             Cell::from(format_uptime(r.uptime)),
         ])
     });
@@ -46,9 +54,9 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
         body,
         [
             Constraint::Length(3),
-            Constraint::Min(10),
+            Constraint::Length(16),
             Constraint::Length(22),
-            Constraint::Min(14),
+            Constraint::Length(20),
             Constraint::Length(14),
             Constraint::Length(9),
         ],

@@ -1,0 +1,189 @@
+//! Snapshot tests of each dashboard panel, drawn with ratatui's TestBackend from fixture data:
+//! no container, no root needed. `cargo insta review` after an intended change.
+
+use my_container_tui::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo};
+use my_container_tui::tui::ui::{self, form::FormView, sessions::SessionRow};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use std::time::Duration;
+
+fn draw(width: u16, height: u16, f: impl FnOnce(&mut ratatui::Frame)) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(f).unwrap();
+    terminal.backend().to_string()
+}
+
+fn rows() -> Vec<SessionRow> {
+    vec![
+        SessionRow {
+            name: "session-1".into(),
+            running: true,
+            state: "running".into(),
+            hostname: "my-container-1".into(),
+            init_pid: Some(4242),
+            uptime: Duration::from_secs(3725),
+        },
+        SessionRow {
+            name: "build".into(),
+            running: false,
+            state: "exited 137 (SIGKILL)".into(),
+            hostname: "builder".into(),
+            init_pid: None,
+            uptime: Duration::from_secs(75),
+        },
+    ]
+}
+
+fn process(host_pid: i32, container_pid: Option<i32>, state: char, command: &str) -> ProcessInfo {
+    ProcessInfo {
+        host_pid,
+        container_pid,
+        host_ppid: 1,
+        user: "root".into(),
+        state,
+        command: command.into(),
+    }
+}
+
+fn inspection() -> Inspection {
+    let ns = |kind: &'static str, c: u64, h: u64| NamespaceRow {
+        kind,
+        container: Some(format!("{kind}:[{c}]")),
+        host: Some(format!("{kind}:[{h}]")),
+    };
+    Inspection {
+        init_pid: 4242,
+        hostname: Some("my-container-1".into()),
+        host_hostname: "laptop".into(),
+        processes: vec![
+            process(1, None, 'S', "/sbin/init"),
+            process(4240, None, 'S', "my-container-tui"),
+            process(4241, None, 'S', "my-container-tui __helper"),
+            process(4242, Some(1), 'S', "/bin/bash"),
+            process(4250, Some(7), 'R', "ps aux"),
+        ],
+        namespaces: vec![
+            ns("pid", 4026532177, 4026531836),
+            ns("uts", 4026532179, 4026531838),
+            ns("mnt", 4026532178, 4026531832),
+            ns("net", 4026532181, 4026531833),
+            ns("ipc", 4026532180, 4026531839),
+            ns("cgroup", 4026532250, 4026531835),
+            ns("user", 4026531837, 4026531837),
+            ns("time", 4026531834, 4026531834),
+        ],
+    }
+}
+
+#[test]
+fn session_list() {
+    insta::assert_snapshot!(draw(100, 6, |f| ui::sessions::render(
+        f,
+        f.area(),
+        &rows(),
+        0
+    )));
+}
+
+#[test]
+fn session_list_rows_are_clickable() {
+    let area = Rect::new(0, 0, 100, 6);
+    assert_eq!(ui::sessions::row_at(area, 2, 1), None, "header");
+    assert_eq!(ui::sessions::row_at(area, 2, 2), Some(0));
+    assert_eq!(ui::sessions::row_at(area, 2, 3), Some(1));
+    assert_eq!(
+        ui::sessions::row_at(area, 2, 4),
+        None,
+        "below the last session"
+    );
+}
+
+#[test]
+fn inspector_container_view() {
+    let ins = inspection();
+    insta::assert_snapshot!(draw(50, 24, |f| ui::inspector::render(
+        f,
+        f.area(),
+        Some(&ins),
+        false
+    )));
+}
+
+#[test]
+fn inspector_host_view_marks_container_processes() {
+    let ins = inspection();
+    insta::assert_snapshot!(draw(50, 24, |f| ui::inspector::render(
+        f,
+        f.area(),
+        Some(&ins),
+        true
+    )));
+}
+
+#[test]
+fn inspector_without_a_session() {
+    insta::assert_snapshot!(draw(40, 4, |f| ui::inspector::render(
+        f,
+        f.area(),
+        None,
+        false
+    )));
+}
+
+#[test]
+fn terminal_pane_shows_the_emulated_screen() {
+    let mut parser = vt100::Parser::new(4, 30, 100);
+    parser.process(b"root@my-container-1:/# echo hi\r\nhi\r\n\x1b[1mbold\x1b[0m $ ");
+    insta::assert_snapshot!(draw(32, 6, |f| {
+        ui::terminal::render(f, f.area(), parser.screen(), "1: session-1", true, 0)
+    }));
+}
+
+#[test]
+fn help_overlay() {
+    insta::assert_snapshot!(draw(84, 18, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+}
+
+#[test]
+fn new_session_form() {
+    let form = FormView {
+        values: ["web".into(), String::new(), String::new()],
+        defaults: [
+            "session-3".into(),
+            "my-container-3".into(),
+            "/bin/bash".into(),
+        ],
+        focus: 1,
+        error: None,
+    };
+    insta::assert_snapshot!(draw(70, 9, |f| ui::form::render(f, f.area(), &form)));
+}
+
+#[test]
+fn status_line() {
+    insta::assert_snapshot!(draw(60, 1, |f| ui::status::render(
+        f,
+        f.area(),
+        " Kill session-1? (y/n)",
+        true
+    )));
+}
+
+#[test]
+fn too_small_terminal_gets_a_message() {
+    assert!(ui::too_small(Rect::new(0, 0, 59, 30)));
+    assert!(!ui::too_small(Rect::new(0, 0, 60, 15)));
+    insta::assert_snapshot!(draw(40, 3, |f| ui::draw_too_small(f, "Ctrl-b")));
+}
+
+#[test]
+fn layout_gives_the_terminal_most_of_the_space() {
+    let areas = ui::Areas::new(Rect::new(0, 0, 160, 45), 2, true);
+    assert_eq!(areas.sessions.height, 5);
+    assert_eq!(areas.terminal.width, 110);
+    assert_eq!(areas.pty_size(), (37, 108));
+    let without = ui::Areas::new(Rect::new(0, 0, 160, 45), 2, false);
+    assert_eq!(without.inspector, None);
+    assert_eq!(without.pty_size(), (37, 158));
+}
