@@ -12,7 +12,7 @@ pub fn tests() -> Vec<Trial> {
         bad_environment_variable,
         bad_hostname,
         missing_working_directory,
-        no_command_at_all,
+        dashboard_without_a_terminal,
         kernel_without_a_namespace,
     ]
 }
@@ -84,10 +84,11 @@ fn missing_working_directory(t: &Ctx) -> TestResult {
     out.one_line_error("working directory /no/such/dir: No such file or directory")
 }
 
-fn no_command_at_all(t: &Ctx) -> TestResult {
+/// No command means the dashboard, which needs a terminal: without one, a clear error.
+fn dashboard_without_a_terminal(t: &Ctx) -> TestResult {
     t.run(&[])?
         .expect_code(125)?
-        .one_line_error("no command given")
+        .one_line_error("the dashboard needs a terminal")
 }
 
 /// A kernel built without a namespace answers `unshare` with EINVAL. A seccomp filter makes

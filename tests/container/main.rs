@@ -3,6 +3,7 @@
 //! Run with `cargo test` as root. Not as root, every test here is reported as ignored with the
 //! reason; CI runs as root and fails if any was ignored.
 
+mod dashboard;
 mod errors;
 mod isolation;
 mod seed;
@@ -22,6 +23,7 @@ fn main() {
         signals::tests(),
         tty::tests(),
         errors::tests(),
+        dashboard::tests(),
     ]
     .into_iter()
     .flatten()

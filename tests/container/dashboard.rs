@@ -1,0 +1,263 @@
+//! The dashboard as a person uses it: the real binary in a tmux pane, driven with send-keys and
+//! read with capture-pane, waiting for text rather than sleeping.
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::Trial;
+use std::process::Command;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        two_shells_side_by_side_with_the_host_view,
+        sigkill_of_the_dashboard_ends_every_container,
+        a_small_window_gets_a_message_not_a_panic,
+    ]
+}
+
+/// A private tmux server running the dashboard in one pane; killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `my-container-tui` (its environment carrying the test's marker) in a
+    /// `width` x `height` window. The pane stays after the tool exits and shows its status.
+    fn start(t: &Ctx, width: u16, height: u16) -> Result<Tmux, String> {
+        let tmux = Tmux {
+            socket: format!(
+                "mct-test-{}-{}",
+                std::process::id(),
+                t.name.replace(':', "-")
+            ),
+        };
+        let script = format!("env '{}' {BIN}; echo EXITED rc=$?; sleep 1000", t.marker());
+        let (w, h) = (width.to_string(), height.to_string());
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            &script,
+        ])?;
+        Ok(tmux)
+    }
+
+    fn run(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .map_err(|e| format!("tmux: {e} (apt-get install tmux)"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "tmux {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn keys(&self, keys: &[&str]) -> TestResult {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend(keys);
+        self.run(&args)?;
+        Ok(())
+    }
+
+    fn line(&self, text: &str) -> TestResult {
+        self.run(&["send-keys", "-t", "main", "-l", text])?;
+        self.keys(&["Enter"])
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "main"])
+            .unwrap_or_default()
+    }
+
+    fn wait_for(&self, text: &str) -> Result<String, libtest_mimic::Failed> {
+        let mut seen = String::new();
+        wait_until(&format!("{text:?} on the dashboard"), || {
+            seen = self.screen();
+            seen.contains(text)
+        })
+        .map_err(|_| format!("timed out waiting for {text:?}; the screen:\n{seen}"))?;
+        Ok(seen)
+    }
+
+    /// The dashboard's PID: the pane runs a shell, whose child `env` exec'd the dashboard.
+    fn dashboard_pid(&self) -> Result<i32, String> {
+        let pane = self.run(&["display-message", "-p", "-t", "main", "#{pane_pid}"])?;
+        let pane: i32 = pane
+            .trim()
+            .parse()
+            .map_err(|_| format!("pane pid {pane:?}"))?;
+        procs()
+            .into_iter()
+            .find(|p| p.ppid == pane && p.cmdline.first().map(String::as_str) == Some(BIN))
+            .map(|p| p.pid)
+            .ok_or_else(|| "the dashboard is not running in the pane".to_string())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The host PID the inspector shows for container PID 1 (the first row under its
+/// "PID  HOST PID" header, read at the header's column).
+fn inspector_pid_1(screen: &str) -> Option<i32> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let header = "PID     HOST PID".chars().collect::<Vec<_>>();
+    let (row, col) = lines.iter().enumerate().find_map(|(i, l)| {
+        l.windows(header.len())
+            .position(|w| w == header.as_slice())
+            .map(|c| (i, c))
+    })?;
+    let next: String = lines.get(row + 1)?.iter().skip(col).collect();
+    let cells: Vec<&str> = next.split_whitespace().collect();
+    (cells.first() == Some(&"1"))
+        .then(|| cells.get(1)?.parse().ok())
+        .flatten()
+}
+
+/// The embedded terminal's inner size (rows, cols), measured from its border on the screen.
+fn pane_size(screen: &str, title: &str) -> Option<(usize, usize)> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = lines.iter().position(|l| l.contains(title))?;
+    let width = lines[top].chars().position(|c| c == '┐')? + 1;
+    let bottom = lines
+        .iter()
+        .skip(top + 1)
+        .position(|l| l.starts_with('└'))?
+        + top
+        + 1;
+    Some((bottom - top - 1, width - 2))
+}
+
+/// Starts with one shell, opens a second, works in both, switches between them, checks the
+/// inspector against /proc, follows a hostname change and a resize, and quits cleanly.
+fn two_shells_side_by_side_with_the_host_view(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("hostname; echo pid=$$")?;
+    tmux.wait_for("pid=1")?;
+
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("root@my-container-2")?;
+    tmux.line("echo second=$$ $(hostname)")?;
+    tmux.wait_for("second=1 my-container-2")?;
+
+    tmux.keys(&["C-a", "1"])?;
+    let screen = tmux.wait_for("1: session-1 @ my-container-1")?;
+    ensure(
+        !screen.contains("second=1"),
+        "switching shows session 1's own screen",
+    )?;
+
+    // The inspector's host PID for container PID 1 is what /proc says.
+    let mut host_pid = None;
+    wait_until("the inspector's process table", || {
+        host_pid = inspector_pid_1(&tmux.screen());
+        host_pid.is_some()
+    })?;
+    let host_pid = host_pid.unwrap_or(0);
+    let status =
+        std::fs::read_to_string(format!("/proc/{host_pid}/status")).map_err(|e| e.to_string())?;
+    let nspid = status
+        .lines()
+        .find(|l| l.starts_with("NSpid:"))
+        .unwrap_or("")
+        .to_string();
+    ensure_eq(
+        nspid.split_whitespace().skip(1).collect::<Vec<_>>(),
+        vec![host_pid.to_string().as_str(), "1"],
+    )?;
+    let helper = procs()
+        .into_iter()
+        .find(|p| p.pid == host_pid)
+        .map(|p| p.ppid)
+        .unwrap_or(0);
+    let helper_parent = procs()
+        .into_iter()
+        .find(|p| p.pid == helper)
+        .map(|p| p.ppid);
+    ensure_eq(helper_parent, Some(tmux.dashboard_pid()?))?;
+
+    // A hostname changed inside shows up in the inspector, beside the host's.
+    tmux.line("hostname renamed-1")?;
+    tmux.wait_for("container renamed-1")?;
+
+    // The host view lists host processes with the container's marked.
+    tmux.keys(&["C-a", "h"])?;
+    tmux.wait_for("Host processes:")?;
+    tmux.keys(&["C-a", "h"])?;
+
+    // A resize of the window reaches the shell: `stty size` matches the pane drawn.
+    tmux.run(&["resize-window", "-t", "main", "-x", "130", "-y", "40"])?;
+    let mut expected = None;
+    wait_until("the pane to be redrawn at the new size", || {
+        let screen = tmux.screen();
+        expected = pane_size(&screen, "1: session-1").filter(|&(_, cols)| cols < 150 - 50 - 2);
+        expected.is_some()
+    })?;
+    let (rows, cols) = expected.unwrap_or_default();
+    tmux.line("clear; stty size")?;
+    tmux.wait_for(&format!("\n│{rows} {cols} "))?;
+
+    // Quit (confirming), and nothing is left: no helper, no container process.
+    tmux.keys(&["C-a", "q"])?;
+    tmux.wait_for("Quit?")?;
+    tmux.keys(&["y"])?;
+    tmux.wait_for("EXITED rc=0")?;
+    wait_until("the container's PID 1 to be gone", || {
+        !std::path::Path::new(&format!("/proc/{host_pid}")).exists()
+    })?;
+    Ok(())
+}
+
+/// `kill -9` of the dashboard: every container it started dies too, within the wait.
+fn sigkill_of_the_dashboard_ends_every_container(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 120, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("sleep 4321 &")?;
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("root@my-container-2")?;
+    tmux.line("sleep 4322")?;
+    let sleeps = || {
+        procs()
+            .into_iter()
+            .filter(|p| {
+                p.cmdline.first().map(String::as_str) == Some("sleep")
+                    && p.cmdline.get(1).is_some_and(|a| a.starts_with("432"))
+            })
+            .count()
+    };
+    wait_until("a sleep in each container", || sleeps() == 2)?;
+    let pid = tmux.dashboard_pid()?;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    tmux.wait_for("EXITED rc=137")?;
+    wait_until("every container process to die", || sleeps() == 0)
+}
+
+/// Too small to draw in: a message, and the dashboard appears once the window grows.
+fn a_small_window_gets_a_message_not_a_panic(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 40, 10)?;
+    tmux.wait_for("Terminal too small")?;
+    tmux.run(&["resize-window", "-t", "main", "-x", "120", "-y", "40"])?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.keys(&["C-a", "q"])?;
+    tmux.wait_for("Quit?")?;
+    tmux.keys(&["y"])?;
+    tmux.wait_for("EXITED rc=0").map(|_| ())
+}
