@@ -11,6 +11,7 @@ pub fn tests() -> Vec<Trial> {
         two_shells_side_by_side_with_the_host_view,
         sigkill_of_the_dashboard_ends_every_container,
         a_small_window_gets_a_message_not_a_panic,
+        a_flood_in_one_pane_does_not_freeze_the_others,
     ]
 }
 
@@ -256,6 +257,30 @@ fn a_small_window_gets_a_message_not_a_panic(t: &Ctx) -> TestResult {
     tmux.wait_for("Terminal too small")?;
     tmux.run(&["resize-window", "-t", "main", "-x", "120", "-y", "40"])?;
     tmux.wait_for("root@my-container-1")?;
+    tmux.keys(&["C-a", "q"])?;
+    tmux.wait_for("Quit?")?;
+    tmux.keys(&["y"])?;
+    tmux.wait_for("EXITED rc=0").map(|_| ())
+}
+
+/// Endless output in session 2 leaves session 1 and the keys responsive.
+fn a_flood_in_one_pane_does_not_freeze_the_others(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 120, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("root@my-container-2")?;
+    tmux.line("while :; do seq 1 100000; done")?;
+    tmux.wait_for("99999")?;
+    tmux.keys(&["C-a", "1"])?;
+    tmux.wait_for("1: session-1")?;
+    tmux.line("echo still-$((1+1))")?;
+    tmux.wait_for("still-2")?;
+    tmux.keys(&["C-a", "2"])?;
+    tmux.keys(&["C-c"])?;
+    tmux.line("echo flood-$((2+2))")?;
+    tmux.wait_for("flood-4")?;
     tmux.keys(&["C-a", "q"])?;
     tmux.wait_for("Quit?")?;
     tmux.keys(&["y"])?;

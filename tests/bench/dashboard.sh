@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Dashboard benchmark, run side by side with tmux in one go:
+#  - throughput: `seq 1 2000000` in an embedded shell vs in a tmux pane of the same size
+#    (bash's `time`, real seconds: how fast each drains its pty);
+#  - idle CPU of the dashboard with 10 idle sessions (utime+stime over 10 s);
+#  - resident memory of the dashboard with 1 and with 20 sessions.
+#
+#   sudo tests/bench/dashboard.sh          # needs root and tmux
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ "$(id -u)" = 0 ] || { echo "dashboard.sh: needs root: run with sudo" >&2; exit 125; }
+command -v tmux >/dev/null || { echo "dashboard.sh: needs tmux (apt-get install tmux)" >&2; exit 127; }
+cargo build --release --quiet
+tool=$PWD/target/release/my-container-tui
+sock=mct-bench-$$
+t() { tmux -L "$sock" -f /dev/null "$@"; }
+trap 't kill-server 2>/dev/null || true' EXIT
+hz=$(getconf CLK_TCK)
+
+wait_for() { # pane text
+    for _ in $(seq 1 600); do t capture-pane -p -t "$1" | grep -q -- "$2" && return 0; sleep 0.1; done
+    echo "dashboard.sh: timed out waiting for '$2' in $1" >&2; t capture-pane -p -t "$1" >&2; exit 1
+}
+real_of() { # pane -> seconds from bash's `time` output
+    t capture-pane -p -S -50 -t "$1" | grep -o 'real[^│]*' | tail -n 1 | awk '{split($2,a,"m"); sub("s","",a[2]); print a[1]*60+a[2]}'
+}
+dash_pid() { pgrep -f -n "^$tool\$"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+# The dashboard at 150x45: its terminal pane is 98x37 (see ui::Areas); tmux gets the same.
+t new-session -d -s dash -x 150 -y 45 "$tool"
+wait_for dash 'root@my-container-1'
+t new-session -d -s plain -x 98 -y 37 "bash --norc"
+sleep 1
+pid=$(dash_pid)
+rss1=$(rss_kb "$pid")
+
+run_seq() { # pane
+    t send-keys -t "$1" 'clear; time seq 1 2000000' Enter
+    wait_for "$1" 'real'
+}
+declare -a ours theirs
+for i in 1 2 3; do
+    run_seq plain; theirs+=("$(real_of plain)")
+    run_seq dash; ours+=("$(real_of dash)")
+done
+rss_full=$(rss_kb "$pid")
+
+for i in $(seq 2 10); do t send-keys -t dash C-a c; sleep 0.2; t send-keys -t dash Enter; wait_for dash "root@my-container-$i"; done
+sleep 3
+c0=$(cpu_ticks "$pid"); sleep 10; c1=$(cpu_ticks "$pid")
+idle=$(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN {printf "%.2f", 100 * d / hz / 10}')
+
+for i in $(seq 11 20); do t send-keys -t dash C-a c; sleep 0.2; t send-keys -t dash Enter; wait_for dash "root@my-container-$i"; done
+sleep 2
+rss20=$(rss_kb "$pid")
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mo=$(median "${ours[@]}"); mt=$(median "${theirs[@]}")
+echo "| measure | my-container-tui | tmux | ratio |"
+echo "|---|---|---|---|"
+echo "| \`seq 1 2000000\` in a 98x37 pane, median of 3 (s) | $mo | $mt | $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f×", a / b}') |"
+echo "| idle CPU, 10 idle sessions (% of a core over 10 s) | $idle | | |"
+echo "| resident memory, 1 fresh session | $((rss1 / 1024)) MiB | | |"
+echo "| resident memory, 1 session after the seq runs (10,000 lines of scrollback full) | $((rss_full / 1024)) MiB | | |"
+echo "| resident memory, 20 sessions (19 fresh) | $((rss20 / 1024)) MiB ($(( (rss20 - rss_full) / 19 )) KiB more per fresh session) | | |"
