@@ -38,6 +38,8 @@ pub struct App {
     pub inspection: Option<(u64, Inspection)>,
     pub prefix: Prefix,
     pub quit: bool,
+    /// The signal that ended the dashboard, if one did.
+    pub ended_by: Option<nix::sys::signal::Signal>,
     /// A one-off message for the status line (an error starting a session, ...).
     pub message: Option<String>,
     pty_size: (u16, u16),
@@ -56,6 +58,7 @@ impl App {
             inspection: None,
             prefix,
             quit: false,
+            ended_by: None,
             message: None,
             pty_size: (24, 80),
             next_id: 1,

@@ -107,7 +107,8 @@ fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
     let result = event_loop(&mut app, &mut terminal.0, &rx, &inspector);
     app.kill_all();
     drop(terminal);
-    result.map(|()| 0)
+    // Ended by a signal: say so in the exit status, as a shell would (128+N).
+    result.map(|()| app.ended_by.map_or(0, |sig| 128 + sig as i32))
 }
 
 fn event_loop(
@@ -176,7 +177,10 @@ fn handle(
         Event::Input(_) => {}
         Event::Session(e) => app.on_session_event(e),
         Event::Inspected(id, ins) => app.on_inspection(id, ins),
-        Event::Terminate(_) => app.quit = true,
+        Event::Terminate(sig) => {
+            app.ended_by = Some(sig);
+            app.quit = true;
+        }
     }
     // Layout follows the window and the inspector toggle; the ptys follow the layout.
     let areas = ui::Areas::new(

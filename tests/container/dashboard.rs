@@ -12,6 +12,8 @@ pub fn tests() -> Vec<Trial> {
         sigkill_of_the_dashboard_ends_every_container,
         a_small_window_gets_a_message_not_a_panic,
         a_flood_in_one_pane_does_not_freeze_the_others,
+        exited_sessions_stay_listed_and_restart,
+        sigterm_restores_the_terminal_and_ends_every_container,
     ]
 }
 
@@ -285,4 +287,51 @@ fn a_flood_in_one_pane_does_not_freeze_the_others(t: &Ctx) -> TestResult {
     tmux.wait_for("Quit?")?;
     tmux.keys(&["y"])?;
     tmux.wait_for("EXITED rc=0").map(|_| ())
+}
+
+/// `exit 3` leaves the session listed as "exited 3"; `prefix r` restarts it; `prefix k`, once
+/// confirmed, kills it (137); `prefix x` removes it.
+fn exited_sessions_stay_listed_and_restart(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 120, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("exit 3")?;
+    tmux.wait_for("exited 3")?;
+    tmux.keys(&["C-a", "r"])?;
+    wait_until("the session to run again", || {
+        let s = tmux.screen();
+        s.contains("running") && !s.contains("exited 3")
+    })?;
+    tmux.line("echo again-$((1+2))")?;
+    tmux.wait_for("again-3")?;
+    tmux.keys(&["C-a", "k"])?;
+    tmux.wait_for("Kill session-1?")?;
+    tmux.keys(&["y"])?;
+    tmux.wait_for("exited 137 (SIGKILL)")?;
+    tmux.keys(&["C-a", "x"])?;
+    tmux.wait_for("No sessions")?;
+    tmux.keys(&["C-a", "q"])?;
+    tmux.wait_for("EXITED rc=0").map(|_| ())
+}
+
+/// SIGTERM to the dashboard: it leaves the alternate screen (the pane shows the shell's line
+/// again), exits 143, and every container ends.
+fn sigterm_restores_the_terminal_and_ends_every_container(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 120, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("sleep 4323")?;
+    let sleeping = || {
+        procs()
+            .iter()
+            .any(|p| p.cmdline.get(1).map(String::as_str) == Some("4323"))
+    };
+    wait_until("the sleep in the container", sleeping)?;
+    let pid = tmux.dashboard_pid()?;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let screen = tmux.wait_for("EXITED rc=143")?;
+    ensure(
+        !screen.contains("Sessions"),
+        format!("the dashboard is still drawn:\n{screen}"),
+    )?;
+    wait_until("the container to end", || !sleeping())
 }
