@@ -290,9 +290,19 @@ pub fn as_root(name: &str, test: fn(&Ctx) -> TestResult) -> Trial {
             ));
         }
         let before = mounts();
+        let started = Instant::now();
         test(&ctx)?;
+        let ran = started.elapsed();
         wait_until("the test's processes to end", || ctx.processes().is_empty())
             .map_err(|_| format!("left running: {:?}", ctx.processes()))?;
+        if std::env::var_os("MCT_TEST_TIMES").is_some() {
+            eprintln!(
+                "{} ms (+{} ms to clean up): {}",
+                ran.as_millis(),
+                (started.elapsed() - ran).as_millis(),
+                ctx.name
+            );
+        }
         let after = mounts();
         ensure(
             before == after,
