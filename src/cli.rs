@@ -2,6 +2,7 @@
 
 use crate::headless;
 use crate::runtime::ContainerSpec;
+use crate::runtime::cgroups::limits::{self, Limits};
 use crate::runtime::exit::RUNTIME_ERROR;
 use crate::tui::{self, keys::Prefix};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -9,9 +10,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
+Resource limits go through a cgroup per container, my-container-tui/<id>: on cgroup v2 the
+memory, pids and cpu controllers; on v1 and hybrid hosts the memory, pids, cpu and cpuacct
+hierarchies.
+
 Exit status:
   the command's own     when it exits
-  128+N                 when it is killed by signal N
+  128+N                 when it is killed by signal N (137 also when out of memory)
   125                   a runtime error (bad option, not root, a namespace refused)
   126                   the command was found but cannot be executed
   127                   the command was not found";
@@ -70,6 +75,21 @@ struct RunOptions {
     /// Never give the container a pseudo-terminal; pass stdio through as it is
     #[arg(short = 'T', long)]
     no_tty: bool,
+    /// Memory limit (b, k, m, g), e.g. 64m; at least 6m
+    #[arg(short, long, value_name = "SIZE", value_parser = limits::parse_bytes)]
+    memory: Option<u64>,
+    /// Memory plus swap (b, k, m, g), or -1 for unlimited swap [default: twice --memory]
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_swap, allow_hyphen_values = true)]
+    memory_swap: Option<i64>,
+    /// Most processes (and threads) at once, or -1 for no limit
+    #[arg(long, value_name = "N", value_parser = limits::parse_pids, allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
+    /// CPUs the container may use, e.g. 0.5 (CFS quota per 100 ms period)
+    #[arg(long, value_name = "CPUS", value_parser = limits::parse_cpus)]
+    cpus: Option<u64>,
+    /// Relative CPU weight against other containers (2-262144, default 1024)
+    #[arg(long, value_name = "N", value_parser = limits::parse_shares)]
+    cpu_shares: Option<u64>,
 }
 
 impl RunOptions {
@@ -82,6 +102,11 @@ impl RunOptions {
             init: self.init || later.init,
             tty: self.tty || later.tty,
             no_tty: self.no_tty || later.no_tty,
+            memory: later.memory.or(self.memory),
+            memory_swap: later.memory_swap.or(self.memory_swap),
+            pids_limit: later.pids_limit.or(self.pids_limit),
+            cpus: later.cpus.or(self.cpus),
+            cpu_shares: later.cpu_shares.or(self.cpu_shares),
         }
     }
 }
@@ -140,6 +165,13 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         })
         .collect();
     spec.init = options.init;
+    spec.limits = Limits {
+        memory: options.memory,
+        memory_swap: options.memory_swap,
+        pids: options.pids_limit.and_then(|n| u64::try_from(n).ok()),
+        cpu_quota_us: options.cpus,
+        cpu_shares: options.cpu_shares,
+    };
     spec.tty = options.tty || (!options.no_tty && std::io::stdin().is_terminal());
     spec.term = std::env::var("TERM")
         .ok()

@@ -9,11 +9,13 @@
 //! then calls [`contain`]. The headless launcher without a tty is already single-threaded and has
 //! nothing else to do, so it calls [`contain`] itself and saves an exec.
 
+use super::cgroups::limits::human;
+use super::cgroups::{self, Cgroup, Layout};
 use super::exit::RUNTIME_ERROR;
 use super::launch::{PARENT_VAR, SPEC_VAR};
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{init, namespaces, report};
+use super::{cleaner, init, namespaces, report};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -44,8 +46,23 @@ pub fn main() -> ! {
 pub fn contain(spec: &ContainerSpec) -> ! {
     let supervisor =
         Supervisor::new(&[]).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
-    namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| die(&e));
-    let pipe_err = |e: nix::Error| -> ! { die(&format!("pipe: {}", e.desc())) };
+    let cgroup = make_cgroup(spec).unwrap_or_else(|e| die(&e));
+    let cleaner_pipe = cgroup.as_ref().map(|cg| {
+        cleaner::spawn(cg).unwrap_or_else(|e| {
+            fail(
+                cg,
+                &format!("cannot start the cgroup cleaner: {}", e.desc()),
+            )
+        })
+    });
+    let fail = |e: String| -> ! {
+        match &cgroup {
+            Some(cg) => fail(cg, &e),
+            None => die(&e),
+        }
+    };
+    namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(e));
+    let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
     let (receiver, reporter) = report::channel().unwrap_or_else(|e| pipe_err(e));
 
@@ -53,26 +70,70 @@ pub fn contain(spec: &ContainerSpec) -> ! {
     // and allocates.
     let child = match unsafe { fork() } {
         Ok(ForkResult::Child) => {
+            drop(cleaner_pipe);
             drop(lifeline_w);
             drop(receiver);
-            init::run(spec, lifeline_r, reporter)
+            let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
+            init::run(spec, &join, lifeline_r, reporter)
         }
         Ok(ForkResult::Parent { child }) => child,
-        Err(e) => die(&format!("fork: {}", e.desc())),
+        Err(e) => fail(format!("fork: {}", e.desc())),
     };
     drop(lifeline_r);
     drop(reporter);
     let failure = receiver.read();
     let exit = supervisor
         .wait(child, false, |_| {})
-        .unwrap_or_else(|e| die(&format!("waitpid: {}", e.desc())));
+        .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
+    let oom_killed = cgroup.as_ref().is_some_and(|cg| cg.oom_kills() > 0);
+    if let Some(cg) = &cgroup {
+        // PID 1 is reaped, so the PID namespace, and with it the cgroup, is empty.
+        let _ = cg.remove();
+    }
     if let Some((code, message)) = failure {
         eprintln!("my-container-tui: {message}");
         std::process::exit(code);
     }
+    if oom_killed && exit.code() == 137 {
+        let limit = spec
+            .limits
+            .memory
+            .map(|m| format!(" (limit {})", human(m)))
+            .unwrap_or_default();
+        eprintln!(
+            "my-container-tui: the container ran out of memory{limit} and the OOM killer ended it"
+        );
+    }
     // The lifeline stays open to the end: the child must never see it closed while we live.
     drop(lifeline_w);
+    drop(cleaner_pipe);
     std::process::exit(exit.code())
+}
+
+/// Removes `cgroup` and dies with `message`.
+fn fail(cgroup: &Cgroup, message: &str) -> ! {
+    let _ = cgroup.remove();
+    die(message)
+}
+
+/// The container's cgroup, with its limits applied. Without limits a host where cgroups cannot
+/// be made (no cgroupfs, a read-only one) still runs containers, without a cgroup.
+fn make_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>, String> {
+    let made = Layout::detect().and_then(|layout| {
+        cgroups::clean_stale(&layout);
+        Cgroup::create(&layout, &spec.id)
+    });
+    match made {
+        Ok(cg) => match cg.apply(&spec.limits) {
+            Ok(()) => Ok(Some(cg)),
+            Err(e) => {
+                let _ = cg.remove();
+                Err(e)
+            }
+        },
+        Err(_) if spec.limits.is_empty() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn read_spec() -> Result<ContainerSpec, String> {

@@ -15,15 +15,30 @@ use nix::unistd::{
     ForkResult, Pid, chdir, fork, getcwd, getpid, sethostname, setpgid, setsid, tcsetpgrp,
 };
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 
 /// Entry of the container's PID 1. Never returns: it becomes the command, or the `--init`
 /// reaper, or exits with the reported failure.
-pub fn run(spec: &ContainerSpec, lifeline: OwnedFd, reporter: Reporter) -> ! {
+pub fn run(
+    spec: &ContainerSpec,
+    cgroup_procs: &[PathBuf],
+    lifeline: OwnedFd,
+    reporter: Reporter,
+) -> ! {
     // Die with the helper; if it is already gone, the lifeline says so.
     if set_pdeathsig(Signal::SIGKILL).is_err() || parent_gone(&lifeline) {
         std::process::exit(RUNTIME_ERROR);
     }
     drop(lifeline);
+    // Into the cgroup before anything else, so every process of the container is inside.
+    for procs in cgroup_procs {
+        if let Err(e) = std::fs::write(procs, "0") {
+            reporter.fail(
+                RUNTIME_ERROR,
+                &format!("cannot join cgroup {}: {e}", procs.display()),
+            );
+        }
+    }
     if let Err(message) = setup(spec) {
         reporter.fail(RUNTIME_ERROR, &message);
     }

@@ -79,11 +79,18 @@ impl Inspection {
     }
 }
 
-/// The PID (on the host) of the container's PID 1: the helper's only child.
+/// The PID (on the host) of the container's PID 1: the helper's child that lives in a PID
+/// namespace of its own (the helper's other child, the cgroup cleaner, does not).
 pub fn container_init(helper_pid: i32) -> Option<i32> {
     let children =
         std::fs::read_to_string(format!("/proc/{helper_pid}/task/{helper_pid}/children")).ok()?;
-    children.split_whitespace().next()?.parse().ok()
+    let pid_ns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let own = pid_ns(&helper_pid.to_string())?;
+    children
+        .split_whitespace()
+        .find(|c| pid_ns(c).is_some_and(|ns| ns != own))?
+        .parse()
+        .ok()
 }
 
 /// The `NSpid:` line of a `/proc/<pid>/status`: the PID in each PID namespace, outermost first.

@@ -1,6 +1,8 @@
 //! Starting and inspecting containers. No terminal UI in here: the CLI and the dashboard
 //! build a [`ContainerSpec`], start it through [`launch::HelperCommand`], and read the result.
 
+pub mod cgroups;
+pub mod cleaner;
 pub mod exec;
 pub mod exit;
 pub mod helper;

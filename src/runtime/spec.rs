@@ -3,6 +3,7 @@
 //! The CLI (and later the dashboard) builds a [`ContainerSpec`]; the re-exec helper receives it
 //! serialized in its environment, so everything here must be serde data and nothing live.
 
+use super::cgroups::{self, limits::Limits};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -29,6 +30,10 @@ pub struct ContainerSpec {
     pub tty: bool,
     /// Put a minimal reaping init at PID 1 with the command as its child (`docker run --init`).
     pub init: bool,
+    /// The name of the container's cgroup, unique on this host while the launcher runs.
+    pub id: String,
+    /// Resource limits, applied through the container's cgroup.
+    pub limits: Limits,
 }
 
 /// A value the user gave that cannot make a container.
@@ -58,6 +63,8 @@ impl ContainerSpec {
             workdir,
             tty: false,
             init: false,
+            id: cgroups::new_id(),
+            limits: Limits::default(),
         }
     }
 
@@ -85,6 +92,7 @@ impl ContainerSpec {
         for kv in &self.env {
             validate_env(kv)?;
         }
+        self.limits.validate().map_err(InvalidSpec)?;
         if !self.workdir.is_absolute() {
             return invalid(format!(
                 "working directory {:?} is not an absolute path",

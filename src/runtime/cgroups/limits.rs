@@ -1,0 +1,213 @@
+//! Resource limits as Docker spells them (`--memory 64m`, `--cpus 0.5`, ...), parsed and checked
+//! before anything starts.
+
+use serde::{Deserialize, Serialize};
+
+/// Docker's floor: below this a container cannot even start its shell.
+pub const MIN_MEMORY: u64 = 6 << 20;
+/// The CFS period used for `--cpus`, in microseconds (Docker's).
+pub const CPU_PERIOD_US: u64 = 100_000;
+
+/// What the container may use. `None` is unlimited.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Memory, in bytes.
+    pub memory: Option<u64>,
+    /// Memory plus swap, in bytes; `Some(-1)` is unlimited swap.
+    pub memory_swap: Option<i64>,
+    /// Most processes (threads included) at once.
+    pub pids: Option<u64>,
+    /// CPU quota per [`CPU_PERIOD_US`], in microseconds (`--cpus 0.5` is 50 000).
+    pub cpu_quota_us: Option<u64>,
+    /// Relative CPU weight, Docker's `--cpu-shares` (2..=262144, default 1024).
+    pub cpu_shares: Option<u64>,
+}
+
+impl Limits {
+    pub fn is_empty(&self) -> bool {
+        *self == Limits::default()
+    }
+
+    /// Checks the values against each other and against this machine.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(m) = self.memory
+            && m < MIN_MEMORY
+        {
+            return Err(format!("--memory {}: the minimum is 6m", human(m)));
+        }
+        match (self.memory, self.memory_swap) {
+            (None, Some(s)) if s != -1 => return Err("--memory-swap needs --memory".into()),
+            (Some(m), Some(s)) if s != -1 && (s as u64) < m => {
+                return Err(format!(
+                    "--memory-swap {} is below --memory {}: it is memory plus swap",
+                    human(s as u64),
+                    human(m)
+                ));
+            }
+            _ => {}
+        }
+        if let Some(q) = self.cpu_quota_us {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+            if q > cores * CPU_PERIOD_US {
+                return Err(format!(
+                    "--cpus {}: this machine has {cores} CPUs",
+                    q as f64 / CPU_PERIOD_US as f64
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `64m`, `1g`, `512k`, `1048576` (bytes; `b` allowed), case-insensitive.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => t.split_at(i),
+        None => (t.as_str(), ""),
+    };
+    let shift = match unit.trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => {
+            return Err(format!(
+                "invalid size {text:?}: use a number with b, k, m or g, e.g. 64m"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        .ok_or_else(|| {
+            format!("invalid size {text:?}: use a positive number with b, k, m or g, e.g. 64m")
+        })?;
+    Ok((value * (1u64 << shift) as f64) as u64)
+}
+
+/// `--memory-swap`: a size, or -1 for unlimited swap.
+pub fn parse_swap(text: &str) -> Result<i64, String> {
+    if text.trim() == "-1" {
+        return Ok(-1);
+    }
+    parse_bytes(text).map(|b| b as i64)
+}
+
+/// `--cpus 0.5`: a positive number of CPUs, as a quota in microseconds per period.
+pub fn parse_cpus(text: &str) -> Result<u64, String> {
+    let cpus: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid --cpus {text:?}: expected a number such as 0.5"))?;
+    if !cpus.is_finite() || cpus <= 0.0 {
+        return Err(format!("invalid --cpus {text:?}: must be more than 0"));
+    }
+    let quota = (cpus * CPU_PERIOD_US as f64).round() as u64;
+    if quota < 1000 {
+        return Err(format!("invalid --cpus {text:?}: the minimum is 0.01"));
+    }
+    Ok(quota)
+}
+
+/// `--pids-limit N`: at least 1, or -1 for no limit.
+pub fn parse_pids(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n == -1 || n >= 1 => Ok(n),
+        _ => Err(format!(
+            "invalid --pids-limit {text:?}: expected a whole number of at least 1, or -1"
+        )),
+    }
+}
+
+/// `--cpu-shares N`: 2 to 262144.
+pub fn parse_shares(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (2..=262_144).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "invalid --cpu-shares {text:?}: expected a whole number from 2 to 262144"
+        )),
+    }
+}
+
+/// `64 MiB`, `1.5 GiB`.
+pub fn human(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value} {}", units[unit])
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_dockers_units() {
+        assert_eq!(parse_bytes("64m"), Ok(64 << 20));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert_eq!(parse_bytes("512kb"), Ok(512 << 10));
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("1.5g"), Ok(3 << 29));
+        for bad in ["banana", "", "-5m", "0", "12x", "m"] {
+            assert!(parse_bytes(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_swap("-1"), Ok(-1));
+    }
+
+    #[test]
+    fn cpus_pids_and_shares() {
+        assert_eq!(parse_cpus("0.5"), Ok(50_000));
+        assert_eq!(parse_cpus("2"), Ok(200_000));
+        for bad in ["0", "-1", "abc", "0.001", "NaN", "inf"] {
+            assert!(parse_cpus(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_pids("20"), Ok(20));
+        assert_eq!(parse_pids("-1"), Ok(-1));
+        assert!(parse_pids("0").is_err());
+        assert_eq!(parse_shares("512"), Ok(512));
+        assert!(parse_shares("1").is_err());
+    }
+
+    #[test]
+    fn limits_are_checked_together() {
+        let l = |memory, memory_swap| Limits {
+            memory,
+            memory_swap,
+            ..Limits::default()
+        };
+        assert!(l(Some(1 << 20), None).validate().is_err(), "below 6m");
+        assert!(
+            l(Some(64 << 20), Some(32 << 20)).validate().is_err(),
+            "swap below memory"
+        );
+        assert!(
+            l(None, Some(64 << 20)).validate().is_err(),
+            "swap without memory"
+        );
+        assert!(l(Some(64 << 20), Some(-1)).validate().is_ok());
+        assert!(l(Some(64 << 20), Some(128 << 20)).validate().is_ok());
+        let cpus = Limits {
+            cpu_quota_us: Some(1000 * CPU_PERIOD_US),
+            ..Limits::default()
+        };
+        assert!(cpus.validate().is_err(), "more CPUs than the machine has");
+    }
+
+    #[test]
+    fn sizes_read_back_for_people() {
+        assert_eq!(human(32 << 20), "32 MiB");
+        assert_eq!(human(3 << 29), "1.5 GiB");
+        assert_eq!(human(100), "100 B");
+    }
+}

@@ -1,0 +1,500 @@
+//! Control groups: one per container, under a parent of our own (`my-container-tui/<id>`), on
+//! cgroup v2, v1 and hybrid hosts alike.
+//!
+//! | layout | controllers used, each in its own hierarchy on v1 |
+//! |---|---|
+//! | v2 (unified) | memory, pids, cpu: `memory.max`, `memory.swap.max`, `pids.max`, `cpu.max`, `cpu.weight` |
+//! | v1 or hybrid | memory, pids, cpu, cpuacct: `memory.limit_in_bytes`, `memory.memsw.limit_in_bytes`, `pids.max`, `cpu.cfs_quota_us`, `cpu.shares` |
+//!
+//! A hybrid host (v1 controllers plus a cgroup2 mount that holds none of ours) is driven as v1.
+//! The container's init joins its cgroup before it creates its namespaces, so every process of
+//! the container is inside from its first instruction; the helper removes the cgroup when the
+//! container ends, a cleaner process does it if the helper was killed, and cgroups left by a
+//! crash are removed at the next start.
+
+pub mod limits;
+
+use limits::{CPU_PERIOD_US, Limits};
+use std::path::{Path, PathBuf};
+
+/// Our parent cgroup, in each hierarchy.
+pub const PARENT: &str = "my-container-tui";
+
+/// A controller we use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    Memory,
+    Pids,
+    Cpu,
+    CpuAcct,
+}
+
+/// Where the host keeps its cgroups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// One unified hierarchy for every controller.
+    V2 { root: PathBuf },
+    /// A hierarchy per controller (two may share one, e.g. `cpu,cpuacct`).
+    V1 {
+        hierarchies: Vec<(Vec<Controller>, PathBuf)>,
+    },
+}
+
+impl Layout {
+    /// Reads the layout from this process's mount table.
+    pub fn detect() -> Result<Layout, String> {
+        let table = std::fs::read_to_string("/proc/self/mountinfo")
+            .map_err(|e| format!("cannot read the mount table: {e}"))?;
+        Layout::from_mountinfo(&table)
+    }
+
+    /// The layout a mount table describes: v1 if any of our controllers is on a v1 hierarchy,
+    /// else v2 if cgroup2 is mounted.
+    pub fn from_mountinfo(table: &str) -> Result<Layout, String> {
+        let mut hierarchies = Vec::new();
+        let mut unified = None;
+        for line in table.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let Some(dash) = fields.iter().position(|f| *f == "-") else {
+                continue;
+            };
+            let (mount_point, fstype) = (fields.get(4), fields.get(dash + 1));
+            let options = fields.get(dash + 3).copied().unwrap_or("");
+            match (mount_point, fstype) {
+                (Some(mp), Some(&"cgroup")) => {
+                    let controllers: Vec<Controller> = options
+                        .split(',')
+                        .filter_map(|o| match o {
+                            "memory" => Some(Controller::Memory),
+                            "pids" => Some(Controller::Pids),
+                            "cpu" => Some(Controller::Cpu),
+                            "cpuacct" => Some(Controller::CpuAcct),
+                            _ => None,
+                        })
+                        .collect();
+                    if !controllers.is_empty()
+                        && !hierarchies
+                            .iter()
+                            .any(|(_, p): &(Vec<Controller>, PathBuf)| p == Path::new(mp))
+                    {
+                        hierarchies.push((controllers, PathBuf::from(mp)));
+                    }
+                }
+                (Some(mp), Some(&"cgroup2")) if unified.is_none() => {
+                    unified = Some(PathBuf::from(mp))
+                }
+                _ => {}
+            }
+        }
+        match (hierarchies.is_empty(), unified) {
+            (false, _) => Ok(Layout::V1 { hierarchies }),
+            (true, Some(root)) => Ok(Layout::V2 { root }),
+            (true, None) => Err(
+                "no cgroup filesystem is mounted (cgroup v1 or v2 is needed for resource limits)"
+                    .into(),
+            ),
+        }
+    }
+
+    /// `v2`, or `v1` (which covers hybrid hosts).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Layout::V2 { .. } => "v2",
+            Layout::V1 { .. } => "v1",
+        }
+    }
+
+    fn roots(&self) -> Vec<(Vec<Controller>, PathBuf)> {
+        match self {
+            Layout::V2 { root } => vec![(
+                vec![
+                    Controller::Memory,
+                    Controller::Pids,
+                    Controller::Cpu,
+                    Controller::CpuAcct,
+                ],
+                root.clone(),
+            )],
+            Layout::V1 { hierarchies } => hierarchies.clone(),
+        }
+    }
+}
+
+/// What a container is using now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU time used so far, in nanoseconds.
+    pub cpu_ns: Option<u64>,
+    pub memory: Option<u64>,
+    pub memory_limit: Option<u64>,
+    pub pids: Option<u64>,
+}
+
+/// One container's cgroup: a directory in each hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cgroup {
+    v2: bool,
+    dirs: Vec<(Vec<Controller>, PathBuf)>,
+}
+
+fn write(path: &Path, value: &str) -> Result<(), String> {
+    std::fs::write(path, value)
+        .map_err(|e| format!("cannot write {value:?} to {}: {e}", path.display()))
+}
+
+fn read_u64(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// The number after `key` in a flat keyed file such as `memory.events`.
+fn keyed(path: &Path, key: &str) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+impl Cgroup {
+    /// The cgroup named `id`, whether or not it exists.
+    pub fn at(layout: &Layout, id: &str) -> Cgroup {
+        Cgroup {
+            v2: matches!(layout, Layout::V2 { .. }),
+            dirs: layout
+                .roots()
+                .into_iter()
+                .map(|(c, root)| (c, root.join(PARENT).join(id)))
+                .collect(),
+        }
+    }
+
+    /// Creates the cgroup named `id` (and our parent, when missing).
+    pub fn create(layout: &Layout, id: &str) -> Result<Cgroup, String> {
+        let cgroup = Cgroup::at(layout, id);
+        if let Layout::V2 { root } = layout {
+            // Let our parent and its children use the controllers (each may be unavailable).
+            for dir in [root.clone(), root.join(PARENT)] {
+                let _ = std::fs::create_dir(&dir);
+                for c in ["+memory", "+pids", "+cpu"] {
+                    let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
+                }
+            }
+        }
+        for (_, dir) in &cgroup.dirs {
+            // Another container's clean-up may remove our parent between the two mkdirs.
+            let mut made = Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+            for _ in 0..3 {
+                if let Some(parent) = dir.parent() {
+                    let _ = std::fs::create_dir(parent);
+                }
+                made = std::fs::create_dir(dir);
+                if !matches!(&made, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+                    break;
+                }
+            }
+            if let Err(e) = made {
+                let _ = cgroup.remove();
+                return Err(format!("cannot create cgroup {}: {e}", dir.display()));
+            }
+        }
+        Ok(cgroup)
+    }
+
+    fn dir(&self, controller: Controller) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(c, _)| c.contains(&controller))
+            .map(|(_, d)| d.as_path())
+    }
+
+    /// Writes the limits into the controllers' files.
+    pub fn apply(&self, limits: &Limits) -> Result<(), String> {
+        let need = |c: Controller, what: &str| {
+            self.dir(c).ok_or_else(|| {
+                format!("{what} needs the {c:?} cgroup controller, which this host does not mount")
+            })
+        };
+        if let Some(memory) = limits.memory {
+            let dir = need(Controller::Memory, "--memory")?;
+            // Docker's default when only --memory is given: as much swap as memory.
+            let swap_total = limits.memory_swap.unwrap_or(2 * memory as i64);
+            if self.v2 {
+                write(&dir.join("memory.max"), &memory.to_string())?;
+                let swap = if swap_total < 0 {
+                    "max".to_string()
+                } else {
+                    (swap_total as u64 - memory).to_string()
+                };
+                if dir.join("memory.swap.max").exists() {
+                    write(&dir.join("memory.swap.max"), &swap)?;
+                }
+            } else {
+                write(&dir.join("memory.limit_in_bytes"), &memory.to_string())?;
+                if dir.join("memory.memsw.limit_in_bytes").exists() {
+                    write(
+                        &dir.join("memory.memsw.limit_in_bytes"),
+                        &swap_total.to_string(),
+                    )?;
+                }
+            }
+        }
+        if let Some(pids) = limits.pids {
+            write(
+                &need(Controller::Pids, "--pids-limit")?.join("pids.max"),
+                &pids.to_string(),
+            )?;
+        }
+        if let Some(quota) = limits.cpu_quota_us {
+            let dir = need(Controller::Cpu, "--cpus")?;
+            if self.v2 {
+                write(&dir.join("cpu.max"), &format!("{quota} {CPU_PERIOD_US}"))?;
+            } else {
+                write(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
+                write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+            }
+        }
+        if let Some(shares) = limits.cpu_shares {
+            let dir = need(Controller::Cpu, "--cpu-shares")?;
+            if self.v2 {
+                // The conversion runc and crun use from shares (2..262144) to weight (1..10000).
+                let weight = 1 + ((shares - 2) * 9999) / 262_142;
+                write(&dir.join("cpu.weight"), &weight.to_string())?;
+            } else {
+                write(&dir.join("cpu.shares"), &shares.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `cgroup.procs` files a process writes "0" into to join.
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| d.join("cgroup.procs"))
+            .collect()
+    }
+
+    /// True when no process is left in any of the directories (or they are gone).
+    pub fn is_empty(&self) -> bool {
+        self.procs_files().iter().all(|f| {
+            std::fs::read_to_string(f)
+                .map(|s| s.trim().is_empty())
+                .unwrap_or(true)
+        })
+    }
+
+    /// How many times the OOM killer struck inside.
+    pub fn oom_kills(&self) -> u64 {
+        let Some(dir) = self.dir(Controller::Memory) else {
+            return 0;
+        };
+        let file = if self.v2 {
+            "memory.events"
+        } else {
+            "memory.oom_control"
+        };
+        keyed(&dir.join(file), "oom_kill").unwrap_or(0)
+    }
+
+    /// Current CPU time, memory and process count.
+    pub fn usage(&self) -> Usage {
+        let mem = self.dir(Controller::Memory);
+        let unlimited = |v: Option<u64>| v.filter(|&l| l < (1 << 60));
+        if self.v2 {
+            Usage {
+                cpu_ns: self
+                    .dir(Controller::Cpu)
+                    .and_then(|d| keyed(&d.join("cpu.stat"), "usage_usec"))
+                    .map(|u| u * 1000),
+                memory: mem.and_then(|d| read_u64(&d.join("memory.current"))),
+                memory_limit: unlimited(mem.and_then(|d| read_u64(&d.join("memory.max")))),
+                pids: self
+                    .dir(Controller::Pids)
+                    .and_then(|d| read_u64(&d.join("pids.current"))),
+            }
+        } else {
+            Usage {
+                cpu_ns: self
+                    .dir(Controller::CpuAcct)
+                    .and_then(|d| read_u64(&d.join("cpuacct.usage"))),
+                memory: mem.and_then(|d| read_u64(&d.join("memory.usage_in_bytes"))),
+                memory_limit: unlimited(
+                    mem.and_then(|d| read_u64(&d.join("memory.limit_in_bytes"))),
+                ),
+                pids: self
+                    .dir(Controller::Pids)
+                    .and_then(|d| read_u64(&d.join("pids.current"))),
+            }
+        }
+    }
+
+    /// Removes the directories (they must be empty of processes), then our parent where no
+    /// other container uses it.
+    pub fn remove(&self) -> Result<(), String> {
+        let mut first_error = None;
+        for (_, dir) in &self.dirs {
+            match std::fs::remove_dir(dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    first_error
+                        .get_or_insert(format!("cannot remove cgroup {}: {e}", dir.display()));
+                }
+            }
+            if let Some(parent) = dir.parent() {
+                let _ = std::fs::remove_dir(parent);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A name for a new container's cgroup: the launcher's PID, then a number of its own.
+pub fn new_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
+/// Removes cgroups that a launcher which no longer runs left behind (a crash, a SIGKILL
+/// before the cleaner could act), when no process is left in them.
+pub fn clean_stale(layout: &Layout) {
+    let alive = |id: &str| {
+        id.split('-')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    };
+    for (_, root) in layout.roots() {
+        for entry in std::fs::read_dir(root.join(PARENT))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !alive(&id) {
+                let cgroup = Cgroup::at(layout, &id);
+                if cgroup.is_empty() {
+                    let _ = cgroup.remove();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+    const UNIFIED: &str = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n";
+    const COMOUNTED: &str =
+        "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n";
+
+    #[test]
+    fn hybrid_hosts_are_driven_as_v1() {
+        let layout = Layout::from_mountinfo(HYBRID).unwrap();
+        assert_eq!(layout.name(), "v1");
+        let Layout::V1 { hierarchies } = &layout else {
+            panic!()
+        };
+        assert_eq!(
+            hierarchies.len(),
+            4,
+            "cpu, cpuacct, memory, pids; not name=systemd"
+        );
+        let cg = Cgroup::at(&layout, "42-1");
+        assert_eq!(
+            cg.dir(Controller::Memory),
+            Some(Path::new("/sys/fs/cgroup/memory/my-container-tui/42-1"))
+        );
+        assert_eq!(cg.procs_files().len(), 4);
+    }
+
+    #[test]
+    fn unified_hosts_are_v2_with_one_directory() {
+        let layout = Layout::from_mountinfo(UNIFIED).unwrap();
+        assert_eq!(
+            layout,
+            Layout::V2 {
+                root: "/sys/fs/cgroup".into()
+            }
+        );
+        let cg = Cgroup::at(&layout, "7-2");
+        assert_eq!(
+            cg.procs_files(),
+            vec![PathBuf::from(
+                "/sys/fs/cgroup/my-container-tui/7-2/cgroup.procs"
+            )]
+        );
+        assert_eq!(cg.dir(Controller::CpuAcct), cg.dir(Controller::Cpu));
+    }
+
+    #[test]
+    fn comounted_controllers_share_a_directory() {
+        let layout = Layout::from_mountinfo(COMOUNTED).unwrap();
+        let cg = Cgroup::at(&layout, "1-1");
+        assert_eq!(cg.dir(Controller::Cpu), cg.dir(Controller::CpuAcct));
+        assert_eq!(cg.dir(Controller::Memory), None);
+        assert!(
+            cg.apply(&Limits {
+                memory: Some(64 << 20),
+                ..Limits::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn no_cgroups_is_an_error() {
+        assert!(Layout::from_mountinfo("22 27 0:21 / /proc rw - proc proc rw\n").is_err());
+    }
+
+    /// The v2 path on a fixture tree: limits land in the right files, usage and OOM kills read
+    /// back from them. (This host's controllers are all bound to v1, so no live v2 test here.)
+    #[test]
+    fn v2_files_on_a_fixture_tree() {
+        let root = std::env::temp_dir().join(format!("mct-cgv2-fixture-{}", std::process::id()));
+        let layout = Layout::V2 { root: root.clone() };
+        let cg = Cgroup::create(&layout, "9-1").unwrap();
+        let dir = root.join(PARENT).join("9-1");
+        std::fs::write(dir.join("memory.swap.max"), "max").unwrap();
+        cg.apply(&Limits {
+            memory: Some(64 << 20),
+            memory_swap: Some(96 << 20),
+            pids: Some(20),
+            cpu_quota_us: Some(20_000),
+            cpu_shares: Some(1024),
+        })
+        .unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        assert_eq!(read("memory.max"), (64u64 << 20).to_string());
+        assert_eq!(read("memory.swap.max"), (32u64 << 20).to_string());
+        assert_eq!(read("pids.max"), "20");
+        assert_eq!(read("cpu.max"), "20000 100000");
+        assert_eq!(read("cpu.weight"), "39");
+        std::fs::write(
+            dir.join("memory.events"),
+            "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("memory.current"), "1234\n").unwrap();
+        std::fs::write(dir.join("pids.current"), "3\n").unwrap();
+        std::fs::write(dir.join("cpu.stat"), "usage_usec 1500\nuser_usec 1000\n").unwrap();
+        assert_eq!(cg.oom_kills(), 1);
+        let usage = cg.usage();
+        assert_eq!(
+            (usage.memory, usage.memory_limit, usage.pids, usage.cpu_ns),
+            (Some(1234), Some(64 << 20), Some(3), Some(1_500_000))
+        );
+        assert!(cg.is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -1,0 +1,56 @@
+//! The cgroup cleaner: a small process forked by the helper that outlives it.
+//!
+//! If the helper is killed (with the tool, by SIGKILL), the container dies with it but nobody
+//! would remove its cgroup. The cleaner waits for the helper to go (its pipe hangs up), waits
+//! for the cgroup to empty, removes it, and exits. When the helper ends normally it has removed
+//! the cgroup itself, and the cleaner exits at once.
+
+use super::cgroups::Cgroup;
+use nix::fcntl::OFlag;
+use nix::unistd::{ForkResult, fork, pipe2, setsid};
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+/// How long the cleaner waits for a killed container's processes to be gone.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Forks the cleaner for `cgroup`. Keep the returned pipe end open for as long as the helper
+/// lives. The calling process must be single-threaded.
+pub fn spawn(cgroup: &Cgroup) -> nix::Result<OwnedFd> {
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
+    // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls only.
+    match unsafe { fork() }? {
+        ForkResult::Parent { .. } => Ok(write_end),
+        ForkResult::Child => {
+            drop(write_end);
+            // Its own session, no terminal, nothing inherited but the pipe: it must hold up no
+            // pipeline and get no terminal's signals.
+            let _ = setsid();
+            if let Ok(null) = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/null")
+            {
+                for fd in 0..3 {
+                    // SAFETY: dup2 onto the standard descriptors touches no memory.
+                    unsafe { libc::dup2(null.as_raw_fd(), fd) };
+                }
+            }
+            let keep = read_end.as_raw_fd();
+            // SAFETY: close_range closes descriptors only; `keep` is excluded from the ranges.
+            unsafe {
+                libc::syscall(libc::SYS_close_range, 3, keep - 1, 0);
+                libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0);
+            }
+            let mut pipe = std::fs::File::from(read_end);
+            let _ = pipe.read(&mut [0u8; 1]);
+            let start = Instant::now();
+            while !cgroup.is_empty() && start.elapsed() < PATIENCE {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = cgroup.remove();
+            std::process::exit(0)
+        }
+    }
+}
