@@ -115,7 +115,7 @@ impl RunOptions {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action {
     /// Run one container headless.
-    Run(ContainerSpec),
+    Run(Box<ContainerSpec>),
     /// No command given: the dashboard, with this prefix key.
     Dashboard(Prefix),
 }
@@ -139,7 +139,7 @@ where
             ));
         }
     };
-    Ok(Action::Run(spec_from(options, command)))
+    Ok(Action::Run(Box::new(spec_from(options, command))))
 }
 
 fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
