@@ -76,7 +76,7 @@ struct RunOptions {
     #[arg(short = 'T', long)]
     no_tty: bool,
     /// Memory limit (b, k, m, g), e.g. 64m; at least 6m
-    #[arg(short, long, value_name = "SIZE", value_parser = limits::parse_bytes)]
+    #[arg(short, long, value_name = "SIZE", value_parser = limits::parse_bytes, allow_hyphen_values = true)]
     memory: Option<u64>,
     /// Memory plus swap (b, k, m, g), or -1 for unlimited swap [default: twice --memory]
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_swap, allow_hyphen_values = true)]
@@ -85,10 +85,10 @@ struct RunOptions {
     #[arg(long, value_name = "N", value_parser = limits::parse_pids, allow_hyphen_values = true)]
     pids_limit: Option<i64>,
     /// CPUs the container may use, e.g. 0.5 (CFS quota per 100 ms period)
-    #[arg(long, value_name = "CPUS", value_parser = limits::parse_cpus)]
+    #[arg(long, value_name = "CPUS", value_parser = limits::parse_cpus, allow_hyphen_values = true)]
     cpus: Option<u64>,
     /// Relative CPU weight against other containers (2-262144, default 1024)
-    #[arg(long, value_name = "N", value_parser = limits::parse_shares)]
+    #[arg(long, value_name = "N", value_parser = limits::parse_shares, allow_hyphen_values = true)]
     cpu_shares: Option<u64>,
 }
 

@@ -6,6 +6,7 @@
 mod dashboard;
 mod errors;
 mod isolation;
+mod limits;
 mod seed;
 mod signals;
 mod status;
@@ -22,6 +23,7 @@ fn main() {
         stdio::tests(),
         signals::tests(),
         tty::tests(),
+        limits::tests(),
         errors::tests(),
         dashboard::tests(),
     ]

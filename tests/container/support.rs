@@ -98,7 +98,14 @@ impl Output {
         if self.code == Some(code) {
             Ok(self)
         } else {
-            Err(format!("expected exit code {code}, got {self:?}").into())
+            let cut = |s: &str| s.chars().take(500).collect::<String>();
+            Err(format!(
+                "expected exit code {code}, got {:?}; stdout: {:?}; stderr: {:?}",
+                self.code,
+                cut(&self.stdout),
+                cut(&self.stderr)
+            )
+            .into())
         }
     }
 
@@ -268,6 +275,20 @@ pub fn temp_entries() -> std::collections::BTreeSet<String> {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("mct-") || n.starts_with("my-container"))
+        .collect()
+}
+
+/// Our cgroup directories (`my-container-tui`) in any hierarchy.
+pub fn our_cgroups() -> Vec<std::path::PathBuf> {
+    let roots = std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path());
+    std::iter::once(std::path::PathBuf::from("/sys/fs/cgroup"))
+        .chain(roots)
+        .map(|r| r.join("my-container-tui"))
+        .filter(|p| p.exists())
         .collect()
 }
 

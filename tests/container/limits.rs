@@ -1,0 +1,174 @@
+//! Resource limits through the container's cgroup, on this host's layout (hybrid here, so the
+//! v1 path; the v2 file handling is unit-tested on a fixture tree in `runtime::cgroups`).
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::Trial;
+use my_container_tui::runtime::cgroups::{Cgroup, Layout};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        the_container_sees_its_cgroup_as_root,
+        a_fork_bomb_is_contained_by_the_pids_limit,
+        out_of_memory_is_reported_and_exits_137,
+        a_cpu_hog_gets_its_quota,
+        the_cgroup_is_removed_after_exit_and_after_sigkill,
+        a_stale_cgroup_from_a_crash_is_cleaned,
+        bad_limit_values_are_refused,
+    ]
+}
+
+/// The cgroup of the container that the headless tool with PID `tool` started first.
+fn cgroup_of(tool: u32) -> Result<Cgroup, String> {
+    Ok(Cgroup::at(&Layout::detect()?, &format!("{tool}-1")))
+}
+
+fn exists(cgroup: &Cgroup) -> bool {
+    cgroup
+        .procs_files()
+        .iter()
+        .any(|f| f.parent().is_some_and(|d| d.exists()))
+}
+
+fn the_container_sees_its_cgroup_as_root(t: &Ctx) -> TestResult {
+    let out = t
+        .run(&["--memory", "64m", "--run", "cat", "/proc/self/cgroup"])?
+        .success()?;
+    let memory = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(":memory:") || l.starts_with("0::"));
+    ensure_eq(
+        memory.map(|l| l.rsplit(':').next().unwrap_or("")),
+        Some("/"),
+    )
+}
+
+/// A fork bomb under `--pids-limit 20` never has more than 20 processes, the container keeps
+/// running, and the host can still fork.
+fn a_fork_bomb_is_contained_by_the_pids_limit(t: &Ctx) -> TestResult {
+    let bomb = "b() { b | b & }; b 2>/dev/null; echo bombed; read x";
+    let mut child = Running::spawn(
+        t.tool(&["--pids-limit", "20", "--run", "bash", "-c", bomb])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped()),
+    )?;
+    let cgroup = cgroup_of(child.id())?;
+    let mut most = 0;
+    wait_until("the bomb to reach the limit", || {
+        let pids = cgroup.usage().pids.unwrap_or(0);
+        most = most.max(pids);
+        pids >= 20
+    })?;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        most = most.max(cgroup.usage().pids.unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ensure(most <= 20, format!("{most} processes under a limit of 20"))?;
+    ensure(
+        child.try_wait().map_err(|e| e.to_string())?.is_none(),
+        "the container is still running",
+    )?;
+    let host = std::process::Command::new("true")
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(host.success(), "the host can still fork")?;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = wait_child(&mut child)?;
+    wait_until("the cgroup to be removed", || !exists(&cgroup))
+}
+
+/// `--memory 32m` and 64 MiB held: the OOM killer ends it, 137, with a one-line notice.
+fn out_of_memory_is_reported_and_exits_137(t: &Ctx) -> TestResult {
+    // The shell (PID 1) reads 64 MiB into a variable.
+    let hog = "x=$(head -c 67108864 /dev/zero | tr '\\0' x)";
+    let out = t
+        .run(&["--memory", "32m", "--run", "sh", "-c", hog])?
+        .expect_code(137)?;
+    out.one_line_error("ran out of memory (limit 32 MiB)")
+}
+
+/// A busy loop under `--cpus 0.2` uses about a fifth of a core, by the cgroup's own accounting
+/// over two seconds (a wide tolerance: this machine is shared and noisy).
+fn a_cpu_hog_gets_its_quota(t: &Ctx) -> TestResult {
+    let mut child = Running::spawn(&mut t.tool(&[
+        "--cpus",
+        "0.2",
+        "--run",
+        "sh",
+        "-c",
+        "while :; do :; done",
+    ]))?;
+    let cgroup = cgroup_of(child.id())?;
+    wait_until("the hog to start", || {
+        cgroup.usage().cpu_ns.unwrap_or(0) > 0
+    })?;
+    std::thread::sleep(Duration::from_millis(500));
+    let (c0, t0) = (cgroup.usage().cpu_ns.unwrap_or(0), Instant::now());
+    std::thread::sleep(Duration::from_secs(2));
+    let (c1, t1) = (cgroup.usage().cpu_ns.unwrap_or(0), Instant::now());
+    let cores = (c1 - c0) as f64 / (t1 - t0).as_nanos() as f64;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = wait_child(&mut child)?;
+    ensure(
+        (0.1..=0.3).contains(&cores),
+        format!("used {cores:.2} of a core under --cpus 0.2"),
+    )?;
+    wait_until("the cgroup to be removed", || !exists(&cgroup))
+}
+
+/// Gone right after a normal exit, and soon after the tool is SIGKILLed (by the cleaner).
+fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
+    let mut child = Running::spawn(
+        t.tool(&["--memory", "64m", "--run", "true"])
+            .stdout(Stdio::null()),
+    )?;
+    let cgroup = cgroup_of(child.id())?;
+    ensure(wait_child(&mut child)?.success(), "true succeeds")?;
+    ensure(!exists(&cgroup), "the cgroup is gone when the tool returns")?;
+
+    let mut child = Running::spawn(&mut t.tool(&["--run", "sleep", "1000"]))?;
+    let cgroup = cgroup_of(child.id())?;
+    wait_until("the sleep in its cgroup", || !cgroup.is_empty())?;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = wait_child(&mut child)?;
+    wait_until("the cgroup to be removed", || !exists(&cgroup))
+}
+
+/// A cgroup left by a launcher that no longer runs is removed at the next start.
+fn a_stale_cgroup_from_a_crash_is_cleaned(t: &Ctx) -> TestResult {
+    let layout = Layout::detect()?;
+    // No PID is this large (pid_max is at most 2^22), so its launcher is surely gone.
+    let stale = Cgroup::create(&layout, "999999999-1")?;
+    t.run(&["--run", "true"])?.success()?;
+    let left = exists(&stale);
+    let _ = stale.remove();
+    ensure(!left, "the stale cgroup is still there")
+}
+
+fn bad_limit_values_are_refused(t: &Ctx) -> TestResult {
+    for (args, says) in [
+        (&["--memory", "banana"][..], "invalid size"),
+        (&["--memory", "1k"], "the minimum is 6m"),
+        (&["--cpus", "0"], "must be more than 0"),
+        (&["--cpus", "-1"], "--cpus"),
+        (&["--cpus", "1000"], "this machine has"),
+        (&["--pids-limit", "0"], "--pids-limit"),
+        (&["--cpu-shares", "1"], "--cpu-shares"),
+        (
+            &["--memory", "64m", "--memory-swap", "32m"],
+            "below --memory",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--run", "true"]);
+        t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
+    Ok(())
+}
