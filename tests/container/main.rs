@@ -43,5 +43,11 @@ fn main() {
         );
         std::process::exit(101);
     }
+    let cgroups_gone = || support::our_cgroups().is_empty();
+    if support::is_root() && support::wait_until("our cgroups to be removed", cgroups_gone).is_err()
+    {
+        eprintln!("cgroups left behind: {:?}", support::our_cgroups());
+        std::process::exit(101);
+    }
     conclusion.exit();
 }
