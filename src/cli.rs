@@ -117,7 +117,7 @@ pub enum Action {
     /// Run one container headless.
     Run(Box<ContainerSpec>),
     /// No command given: the dashboard, with this prefix key.
-    Dashboard(Prefix),
+    Dashboard(Prefix, Limits),
 }
 
 /// Parses `args` (without the program name's special cases) into an [`Action`].
@@ -131,7 +131,10 @@ where
     let (options, command) = match (cli.subcommand, cli.run) {
         (Some(Command::Run { options, command }), None) => (cli.options.merge(options), command),
         (None, Some(command)) => (cli.options, command),
-        (None, None) => return Ok(Action::Dashboard(cli.prefix)),
+        (None, None) => {
+            let limits = spec_from(cli.options, vec!["sh".into()]).limits;
+            return Ok(Action::Dashboard(cli.prefix, limits));
+        }
         (Some(_), Some(_)) => {
             return Err(Cli::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
@@ -183,7 +186,13 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
 pub fn main() -> i32 {
     match parse(std::env::args_os()) {
         Ok(Action::Run(spec)) => headless::run(&spec),
-        Ok(Action::Dashboard(prefix)) => tui::run(prefix),
+        Ok(Action::Dashboard(prefix, limits)) => match limits.validate() {
+            Ok(()) => tui::run(prefix, limits),
+            Err(e) => {
+                eprintln!("my-container-tui: {e}");
+                RUNTIME_ERROR
+            }
+        },
         Err(e) => match e.kind() {
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                 let _ = e.print();
@@ -270,10 +279,13 @@ mod tests {
 
     #[test]
     fn no_command_means_the_dashboard() {
-        assert_eq!(parse(["t"]).unwrap(), Action::Dashboard(Prefix('a')));
+        assert_eq!(
+            parse(["t"]).unwrap(),
+            Action::Dashboard(Prefix('a'), Limits::default())
+        );
         assert_eq!(
             parse(["t", "--prefix", "C-b"]).unwrap(),
-            Action::Dashboard(Prefix('b'))
+            Action::Dashboard(Prefix('b'), Limits::default())
         );
         assert!(parse(["t", "--prefix", "b"]).is_err());
     }

@@ -5,6 +5,7 @@
 //! not one per read. A waiter thread reaps the helper and announces the exit.
 
 use crate::runtime::launch::HelperCommand;
+use crate::runtime::spec::OOM_NOTICE;
 use crate::runtime::{ContainerSpec, Exit};
 use anyhow::anyhow;
 use nix::sys::signal::{Signal, kill};
@@ -34,8 +35,15 @@ pub type Notify = Arc<dyn Fn(SessionEvent) + Send + Sync>;
 /// Where a session is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    Running { helper_pid: i32 },
-    Exited { code: u32, after: Duration },
+    Running {
+        helper_pid: i32,
+    },
+    /// Ended with this helper exit code; `oom` when the OOM killer ended it.
+    Exited {
+        code: u32,
+        after: Duration,
+        oom: bool,
+    },
 }
 
 /// One container session.
@@ -47,6 +55,8 @@ pub struct Session {
     pub started: Instant,
     screen: Arc<Mutex<vt100::Parser>>,
     dirty: Arc<AtomicBool>,
+    /// Set by the reader when the helper announced an OOM kill on the pty.
+    oom: Arc<AtomicBool>,
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
 }
@@ -76,6 +86,7 @@ impl Session {
             size.rows, size.cols, SCROLLBACK,
         )));
         let dirty = Arc::new(AtomicBool::new(false));
+        let oom = Arc::new(AtomicBool::new(false));
         let mut reader = pair
             .master
             .try_clone_reader()
@@ -85,7 +96,8 @@ impl Session {
             .take_writer()
             .map_err(|e| anyhow!("pty writer: {e}"))?;
         {
-            let (screen, dirty, notify) = (screen.clone(), dirty.clone(), notify.clone());
+            let (screen, dirty, oom, notify) =
+                (screen.clone(), dirty.clone(), oom.clone(), notify.clone());
             std::thread::Builder::new()
                 .name(format!("pty-{id}"))
                 .spawn(move || {
@@ -94,7 +106,11 @@ impl Session {
                         if n == 0 {
                             break;
                         }
-                        lock(&screen).process(&buf[..n]);
+                        let chunk = &buf[..n];
+                        if chunk.windows(OOM_NOTICE.len()).any(|w| w == OOM_NOTICE) {
+                            oom.store(true, Ordering::Release);
+                        }
+                        lock(&screen).process(chunk);
                         if !dirty.swap(true, Ordering::AcqRel) {
                             notify(SessionEvent::Output(id));
                         }
@@ -126,6 +142,7 @@ impl Session {
             started: Instant::now(),
             screen,
             dirty,
+            oom,
             master: pair.master,
             writer,
         })
@@ -190,6 +207,7 @@ impl Session {
         self.state = State::Exited {
             code,
             after: self.started.elapsed(),
+            oom: self.oom.load(Ordering::Acquire),
         };
     }
 }

@@ -23,6 +23,10 @@ fn rows() -> Vec<SessionRow> {
             hostname: "my-container-1".into(),
             init_pid: Some(4242),
             uptime: Duration::from_secs(3725),
+            cpu_percent: Some(12.4),
+            memory: Some(13 << 20),
+            memory_limit: Some(64 << 20),
+            pids: Some(3),
         },
         SessionRow {
             name: "build".into(),
@@ -31,6 +35,22 @@ fn rows() -> Vec<SessionRow> {
             hostname: "builder".into(),
             init_pid: None,
             uptime: Duration::from_secs(75),
+            cpu_percent: None,
+            memory: None,
+            memory_limit: None,
+            pids: None,
+        },
+        SessionRow {
+            name: "hog".into(),
+            running: false,
+            state: "OOM-killed (137)".into(),
+            hostname: "my-container-3".into(),
+            init_pid: None,
+            uptime: Duration::from_secs(4),
+            cpu_percent: None,
+            memory: None,
+            memory_limit: None,
+            pids: None,
         },
     ]
 }
@@ -78,7 +98,7 @@ fn inspection() -> Inspection {
 
 #[test]
 fn session_list() {
-    insta::assert_snapshot!(draw(100, 6, |f| ui::sessions::render(
+    insta::assert_snapshot!(draw(140, 7, |f| ui::sessions::render(
         f,
         f.area(),
         &rows(),
@@ -138,6 +158,29 @@ fn terminal_pane_shows_the_emulated_screen() {
     insta::assert_snapshot!(draw(32, 6, |f| {
         ui::terminal::render(f, f.area(), parser.screen(), "1: session-1", true, 0)
     }));
+}
+
+#[test]
+fn usage_panel_with_cpu_history() {
+    let view = ui::usage::UsageView {
+        cpu_percent: Some(20.0),
+        memory: Some(3 << 19),
+        memory_limit: Some(32 << 20),
+        pids: Some(7),
+        history: vec![0, 5, 20, 20, 19, 21, 100, 50, 20],
+    };
+    insta::assert_snapshot!(draw(50, 5, |f| ui::usage::render(f, f.area(), &view)));
+}
+
+#[test]
+fn memory_reads_against_its_limit() {
+    use ui::sessions::format_memory;
+    assert_eq!(
+        format_memory(Some(3 << 19), Some(32 << 20)),
+        "1.5 MiB / 32 MiB"
+    );
+    assert_eq!(format_memory(Some(2048), None), "2 KiB");
+    assert_eq!(format_memory(None, Some(1)), "-");
 }
 
 #[test]

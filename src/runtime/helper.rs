@@ -103,6 +103,10 @@ pub fn contain(spec: &ContainerSpec) -> ! {
         eprintln!(
             "my-container-tui: the container ran out of memory{limit} and the OOM killer ended it"
         );
+        if spec.oom_notice {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(super::spec::OOM_NOTICE);
+        }
     }
     // The lifeline stays open to the end: the child must never see it closed while we live.
     drop(lifeline_w);

@@ -34,7 +34,13 @@ pub struct ContainerSpec {
     pub id: String,
     /// Resource limits, applied through the container's cgroup.
     pub limits: Limits,
+    /// Also tell the launcher, in-band on the pty, when the OOM killer ended the container
+    /// (the [`OOM_NOTICE`] sequence, which terminals ignore). The dashboard asks for it.
+    pub oom_notice: bool,
 }
+
+/// A private OSC sequence the helper writes to the pty when the container was OOM-killed.
+pub const OOM_NOTICE: &[u8] = b"\x1b]777;my-container-tui;oom-killed\x07";
 
 /// A value the user gave that cannot make a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +71,7 @@ impl ContainerSpec {
             init: false,
             id: cgroups::new_id(),
             limits: Limits::default(),
+            oom_notice: false,
         }
     }
 

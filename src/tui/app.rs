@@ -1,16 +1,21 @@
 //! The dashboard's state and what each key, click and event does to it. Drawing reads this
 //! state; nothing here touches the terminal.
 
+use super::inspector::{Sample, Watch};
 use super::keys::{self, Prefix};
 use super::ui::form::FormView;
 use super::ui::sessions::SessionRow;
+use super::ui::usage::UsageView;
 use super::ui::{self, Areas};
 use crate::runtime::ContainerSpec;
+use crate::runtime::cgroups::limits::Limits;
 use crate::runtime::inspect::Inspection;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use portable_pty::PtySize;
 use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 /// What the keyboard is talking to.
@@ -28,6 +33,16 @@ pub enum Mode {
     Scroll(usize),
 }
 
+/// CPU samples kept per session for the sparkline (one a second).
+pub const HISTORY: usize = 60;
+
+/// A session's latest usage sample and its recent CPU percentages.
+#[derive(Debug, Clone, Default)]
+pub struct UsageHistory {
+    pub last: Sample,
+    pub history: VecDeque<u64>,
+}
+
 pub struct App {
     pub sessions: Vec<Session>,
     pub selected: usize,
@@ -42,6 +57,10 @@ pub struct App {
     pub ended_by: Option<nix::sys::signal::Signal>,
     /// A one-off message for the status line (an error starting a session, ...).
     pub message: Option<String>,
+    /// Resource use per session id, with a short CPU history.
+    pub usage: HashMap<u64, UsageHistory>,
+    /// Limits every new session gets (from the command line).
+    pub limits: Limits,
     pty_size: (u16, u16),
     next_id: u64,
     notify: Notify,
@@ -60,6 +79,8 @@ impl App {
             quit: false,
             ended_by: None,
             message: None,
+            usage: HashMap::new(),
+            limits: Limits::default(),
             pty_size: (24, 80),
             next_id: 1,
             notify,
@@ -107,6 +128,8 @@ impl App {
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         let mut spec = ContainerSpec::new(ContainerSpec::command_from_words(vec![command]), cwd);
         spec.hostname = hostname;
+        spec.limits = self.limits.clone();
+        spec.oom_notice = true;
         spec.tty = true;
         spec.term = Some("xterm-256color".into());
         spec.validate().map_err(|e| e.to_string())?;
@@ -154,9 +177,32 @@ impl App {
         }
     }
 
-    /// The session the inspector should look at: (id, helper PID).
-    pub fn inspect_target(&self) -> Option<(u64, i32)> {
-        self.selected().and_then(|s| Some((s.id, s.helper_pid()?)))
+    /// What the inspector thread should watch: the selected session, and every running
+    /// session's cgroup.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            selected: self.selected().and_then(|s| Some((s.id, s.helper_pid()?))),
+            cgroups: self
+                .sessions
+                .iter()
+                .filter(|s| s.is_running())
+                .map(|s| (s.id, s.spec.id.clone()))
+                .collect(),
+        }
+    }
+
+    /// Records a round of usage samples, keeping a short CPU history per session.
+    pub fn on_usage(&mut self, samples: Vec<(u64, Sample)>) {
+        for (id, sample) in samples {
+            let entry = self.usage.entry(id).or_default();
+            if let Some(cpu) = sample.cpu_percent {
+                if entry.history.len() == HISTORY {
+                    entry.history.pop_front();
+                }
+                entry.history.push_back(cpu.round() as u64);
+            }
+            entry.last = sample;
+        }
     }
 
     pub fn any_running(&self) -> bool {
@@ -286,7 +332,9 @@ impl App {
             self.message = Some(format!("{} is still running", s.name));
             return;
         }
-        let (id, name, spec) = (s.id, s.name.clone(), s.spec.clone());
+        let (id, name, mut spec) = (s.id, s.name.clone(), s.spec.clone());
+        // A fresh cgroup: the old one may still be on its way out.
+        spec.id = crate::runtime::cgroups::new_id();
         match Session::start(id, name, spec, self.pty(), self.notify.clone()) {
             Ok(new) => self.sessions[self.selected] = new,
             Err(e) => self.message = Some(format!("restart failed: {e:#}")),
@@ -414,7 +462,16 @@ impl App {
             .map(|s| {
                 let (state, uptime) = match &s.state {
                     State::Running { .. } => ("running".to_string(), s.started.elapsed()),
-                    State::Exited { code, after } => (describe_exit(*code), *after),
+                    State::Exited {
+                        code,
+                        after,
+                        oom: true,
+                    } => (format!("OOM-killed ({code})"), *after),
+                    State::Exited {
+                        code,
+                        after,
+                        oom: false,
+                    } => (describe_exit(*code), *after),
                 };
                 let init_pid = match (&self.inspection, s.is_running()) {
                     (Some((id, ins)), true) if *id == s.id => Some(ins.init_pid),
@@ -422,6 +479,12 @@ impl App {
                         .helper_pid()
                         .and_then(crate::runtime::inspect::container_init),
                 };
+                let sample = self
+                    .usage
+                    .get(&s.id)
+                    .filter(|_| s.is_running())
+                    .map(|u| u.last)
+                    .unwrap_or_default();
                 SessionRow {
                     name: s.name.clone(),
                     running: s.is_running(),
@@ -429,9 +492,31 @@ impl App {
                     hostname: s.spec.hostname.clone(),
                     init_pid,
                     uptime,
+                    cpu_percent: sample.cpu_percent,
+                    memory: sample.usage.memory,
+                    memory_limit: sample.usage.memory_limit,
+                    pids: sample.usage.pids,
                 }
             })
             .collect()
+    }
+
+    /// The selected session's usage panel.
+    fn usage_view(&self) -> UsageView {
+        let Some(u) = self
+            .selected()
+            .filter(|s| s.is_running())
+            .and_then(|s| self.usage.get(&s.id))
+        else {
+            return UsageView::default();
+        };
+        UsageView {
+            cpu_percent: u.last.cpu_percent,
+            memory: u.last.usage.memory,
+            memory_limit: u.last.usage.memory_limit,
+            pids: u.last.usage.pids,
+            history: u.history.iter().copied().collect(),
+        }
     }
 
     /// Draws everything.
@@ -471,11 +556,14 @@ impl App {
             ),
         }
         if let Some(area) = areas.inspector {
+            let [usage_area, inspector_area] =
+                Layout::vertical([Constraint::Length(5), Constraint::Min(0)]).areas(area);
+            ui::usage::render(frame, usage_area, &self.usage_view());
             let ins = self
                 .inspection
                 .as_ref()
                 .filter(|(id, _)| Some(*id) == self.selected().map(|s| s.id));
-            ui::inspector::render(frame, area, ins.map(|(_, i)| i), self.host_view);
+            ui::inspector::render(frame, inspector_area, ins.map(|(_, i)| i), self.host_view);
         }
         let (text, alert) = self.status();
         ui::status::render(frame, areas.status, &text, alert);

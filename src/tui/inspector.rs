@@ -1,18 +1,40 @@
-//! The inspector's own thread: it looks at the selected container about once a second (and at
-//! once when the selection changes), so reading `/proc` never holds up keys or drawing. It
-//! enters containers' UTS namespaces to read their hostnames, which only this thread does.
+//! The inspector's own thread: about once a second (and at once when what it watches changes)
+//! it inspects the selected container and samples every running session's cgroup, so reading
+//! `/proc` and cgroupfs never holds up keys or drawing. It enters containers' UTS namespaces to
+//! read their hostnames, which only this thread does.
 
+use crate::runtime::cgroups::{Cgroup, Layout, Usage};
 use crate::runtime::inspect::{Inspection, Users};
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const PERIOD: Duration = Duration::from_secs(1);
 
-/// Starts the thread. Send it the session to watch, `(id, helper PID)` or `None`; it calls
-/// `report` with each inspection. It ends when the returned sender is dropped.
-pub fn spawn(
-    report: impl Fn(u64, Option<Inspection>) + Send + 'static,
-) -> std::io::Result<Sender<Option<(u64, i32)>>> {
+/// What to watch: the selected session `(id, helper PID)`, and every running session's
+/// `(id, cgroup name)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Watch {
+    pub selected: Option<(u64, i32)>,
+    pub cgroups: Vec<(u64, String)>,
+}
+
+/// One session's resource use at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sample {
+    pub usage: Usage,
+    /// CPU used since the previous sample, in percent of one core.
+    pub cpu_percent: Option<f64>,
+}
+
+/// What the thread reports.
+pub enum Report {
+    Inspected(u64, Option<Inspection>),
+    Usage(Vec<(u64, Sample)>),
+}
+
+/// Starts the thread; send it what to watch. It ends when the returned sender is dropped.
+pub fn spawn(report: impl Fn(Report) + Send + 'static) -> std::io::Result<Sender<Watch>> {
     let (tx, rx) = channel();
     std::thread::Builder::new()
         .name("inspector".into())
@@ -20,17 +42,36 @@ pub fn spawn(
     Ok(tx)
 }
 
-fn watch(rx: Receiver<Option<(u64, i32)>>, report: impl Fn(u64, Option<Inspection>)) {
+fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
     let users = Users::load();
-    let mut target = None;
+    let layout = Layout::detect().ok();
+    let mut target = Watch::default();
+    let mut last_cpu: HashMap<u64, (u64, Instant)> = HashMap::new();
     loop {
         match rx.recv_timeout(PERIOD) {
             Ok(t) => target = t,
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        if let Some((id, helper)) = target {
-            report(id, Inspection::take(helper, &users));
+        if let Some((id, helper)) = target.selected {
+            report(Report::Inspected(id, Inspection::take(helper, &users)));
         }
+        let Some(layout) = &layout else { continue };
+        let now = Instant::now();
+        let samples = target
+            .cgroups
+            .iter()
+            .map(|(id, name)| {
+                let usage = Cgroup::at(layout, name).usage();
+                let cpu_percent = usage.cpu_ns.and_then(|ns| {
+                    let (prev_ns, prev_at) = last_cpu.insert(*id, (ns, now))?;
+                    let wall = now.duration_since(prev_at).as_nanos() as f64;
+                    (wall > 0.0).then(|| 100.0 * ns.saturating_sub(prev_ns) as f64 / wall)
+                });
+                (*id, Sample { usage, cpu_percent })
+            })
+            .collect();
+        last_cpu.retain(|id, _| target.cgroups.iter().any(|(i, _)| i == id));
+        report(Report::Usage(samples));
     }
 }

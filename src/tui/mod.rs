@@ -10,7 +10,7 @@ pub mod inspector;
 pub mod keys;
 pub mod ui;
 
-use crate::runtime::inspect::Inspection;
+use crate::runtime::cgroups::limits::Limits;
 use crate::runtime::require_root;
 use crate::session::SessionEvent;
 use app::App;
@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 pub enum Event {
     Input(term_event::Event),
     Session(SessionEvent),
-    Inspected(u64, Option<Inspection>),
+    Inspector(inspector::Report),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end every session and leave.
     Terminate(Signal),
 }
@@ -47,7 +47,8 @@ const FRAME: Duration = Duration::from_millis(16);
 const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the dashboard; returns the process's exit code.
-pub fn run(prefix: Prefix) -> i32 {
+/// `limits` apply to every session it starts.
+pub fn run(prefix: Prefix, limits: Limits) -> i32 {
     if let Err(e) = require_root() {
         eprintln!("my-container-tui: {e}");
         return crate::runtime::exit::RUNTIME_ERROR;
@@ -58,7 +59,7 @@ pub fn run(prefix: Prefix) -> i32 {
         );
         return crate::runtime::exit::RUNTIME_ERROR;
     }
-    match dashboard(prefix) {
+    match dashboard(prefix, limits) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("my-container-tui: {e:#}");
@@ -67,7 +68,7 @@ pub fn run(prefix: Prefix) -> i32 {
     }
 }
 
-fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
+fn dashboard(prefix: Prefix, limits: Limits) -> anyhow::Result<i32> {
     // Block the terminating signals before any thread starts, so only the signal thread sees them.
     let mut mask = SigSet::empty();
     for s in [
@@ -84,8 +85,8 @@ fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
     spawn_signal_thread(signals, tx.clone())?;
     spawn_input_thread(tx.clone())?;
     let inspect_tx = tx.clone();
-    let inspector = inspector::spawn(move |id, ins| {
-        let _ = inspect_tx.send(Event::Inspected(id, ins));
+    let inspector = inspector::spawn(move |report| {
+        let _ = inspect_tx.send(Event::Inspector(report));
     })?;
     let session_tx = std::sync::Mutex::new(tx.clone());
     let notify: crate::session::Notify = Arc::new(move |e| {
@@ -97,6 +98,7 @@ fn dashboard(prefix: Prefix) -> anyhow::Result<i32> {
 
     let mut terminal = TerminalGuard::enter()?;
     let mut app = App::new(prefix, notify);
+    app.limits = limits;
     let size = terminal.0.size()?;
     let areas = ui::Areas::new(size.into(), 1, app.show_inspector);
     let (rows, cols) = areas.pty_size();
@@ -115,11 +117,11 @@ fn event_loop(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     rx: &Receiver<Event>,
-    inspector: &Sender<Option<(u64, i32)>>,
+    inspector: &Sender<inspector::Watch>,
 ) -> anyhow::Result<()> {
     let mut last_draw = Instant::now() - FRAME;
     let mut needs_draw = true;
-    let mut watched = None;
+    let mut watched = inspector::Watch::default();
     while !app.quit {
         let timeout = if needs_draw {
             FRAME.saturating_sub(last_draw.elapsed())
@@ -137,9 +139,9 @@ fn event_loop(
             Err(RecvTimeoutError::Timeout) => needs_draw = true,
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        let target = app.inspect_target();
+        let target = app.watch();
         if target != watched {
-            watched = target;
+            watched = target.clone();
             let _ = inspector.send(target);
         }
         if needs_draw && last_draw.elapsed() >= FRAME {
@@ -176,7 +178,8 @@ fn handle(
         }
         Event::Input(_) => {}
         Event::Session(e) => app.on_session_event(e),
-        Event::Inspected(id, ins) => app.on_inspection(id, ins),
+        Event::Inspector(inspector::Report::Inspected(id, ins)) => app.on_inspection(id, ins),
+        Event::Inspector(inspector::Report::Usage(samples)) => app.on_usage(samples),
         Event::Terminate(sig) => {
             app.ended_by = Some(sig);
             app.quit = true;

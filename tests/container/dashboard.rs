@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Trial> {
         a_small_window_gets_a_message_not_a_panic,
         a_flood_in_one_pane_does_not_freeze_the_others,
         exited_sessions_stay_listed_and_restart,
+        limits_usage_and_oom_kills_show_in_the_list,
         sigterm_restores_the_terminal_and_ends_every_container,
     ]
 }
@@ -26,6 +27,11 @@ impl Tmux {
     /// Starts `my-container-tui` (its environment carrying the test's marker) in a
     /// `width` x `height` window. The pane stays after the tool exits and shows its status.
     fn start(t: &Ctx, width: u16, height: u16) -> Result<Tmux, String> {
+        Tmux::start_with(t, width, height, "")
+    }
+
+    /// The same, with `options` on the dashboard's command line.
+    fn start_with(t: &Ctx, width: u16, height: u16, options: &str) -> Result<Tmux, String> {
         let tmux = Tmux {
             socket: format!(
                 "mct-test-{}-{}",
@@ -33,7 +39,10 @@ impl Tmux {
                 t.name.replace(':', "-")
             ),
         };
-        let script = format!("env '{}' {BIN}; echo EXITED rc=$?; sleep 1000", t.marker());
+        let script = format!(
+            "env '{}' {BIN} {options}; echo EXITED rc=$?; sleep 1000",
+            t.marker()
+        );
         let (w, h) = (width.to_string(), height.to_string());
         tmux.run(&[
             "new-session",
@@ -334,4 +343,17 @@ fn sigterm_restores_the_terminal_and_ends_every_container(t: &Ctx) -> TestResult
         format!("the dashboard is still drawn:\n{screen}"),
     )?;
     wait_until("the container to end", || !sleeping())
+}
+
+/// With `--memory 32m`, each session's memory shows against its limit, and a shell that eats
+/// 64 MiB is marked OOM-killed.
+fn limits_usage_and_oom_kills_show_in_the_list(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start_with(t, 150, 40, "--memory 32m --pids-limit 50")?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.wait_for(" / 32 MiB")?;
+    tmux.wait_for("CPU ")?;
+    tmux.line("x=$(head -c 67108864 /dev/zero | tr '\\0' x)")?;
+    tmux.wait_for("OOM-killed (137)")?;
+    tmux.keys(&["C-a", "q"])?;
+    tmux.wait_for("EXITED rc=0").map(|_| ())
 }

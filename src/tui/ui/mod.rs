@@ -7,6 +7,7 @@ pub mod inspector;
 pub mod sessions;
 pub mod status;
 pub mod terminal;
+pub mod usage;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,5 +1,6 @@
 //! The session list: name, state, container hostname, host PID of PID 1, uptime.
 
+use crate::runtime::cgroups::limits::human;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -7,7 +8,7 @@ use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 use std::time::Duration;
 
 /// One line of the list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
     pub name: String,
     pub running: bool,
@@ -16,6 +17,20 @@ pub struct SessionRow {
     pub hostname: String,
     pub init_pid: Option<i32>,
     pub uptime: Duration,
+    /// CPU in percent of one core, over the last second.
+    pub cpu_percent: Option<f64>,
+    pub memory: Option<u64>,
+    pub memory_limit: Option<u64>,
+    pub pids: Option<u64>,
+}
+
+/// `12 MiB`, or `12 MiB / 64 MiB` against a limit; `-` when unknown.
+pub fn format_memory(used: Option<u64>, limit: Option<u64>) -> String {
+    match (used, limit) {
+        (Some(u), Some(l)) => format!("{} / {}", human(u), human(l)),
+        (Some(u), None) => human(u),
+        _ => "-".into(),
+    }
 }
 
 /// `1:02:03` or `2:03`.
@@ -29,8 +44,18 @@ pub fn format_uptime(d: Duration) -> String {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usize) {
-    let header = Row::new(["#", "NAME", "STATE", "HOSTNAME", "PID 1 ON HOST", "UPTIME"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
+    let header = Row::new([
+        "#",
+        "NAME",
+        "STATE",
+        "HOSTNAME",
+        "PID 1 ON HOST",
+        "UPTIME",
+        "CPU",
+        "MEMORY",
+        "PIDS",
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
     let body = rows.iter().enumerate().map(|(i, r)| {
         let state_style = if r.running {
             Style::new().fg(Color::Green)
@@ -48,6 +73,13 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
                     .unwrap_or_else(|| "-".into()),
             ),
             Cell::from(format_uptime(r.uptime)),
+            Cell::from(
+                r.cpu_percent
+                    .map(|c| format!("{c:.0}%"))
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            Cell::from(format_memory(r.memory, r.memory_limit)),
+            Cell::from(r.pids.map(|p| p.to_string()).unwrap_or_else(|| "-".into())),
         ])
     });
     let table = Table::new(
@@ -56,9 +88,12 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             Constraint::Length(3),
             Constraint::Length(16),
             Constraint::Length(22),
-            Constraint::Length(20),
+            Constraint::Length(18),
             Constraint::Length(14),
-            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Length(5),
+            Constraint::Length(22),
+            Constraint::Length(5),
         ],
     )
     .header(header)
