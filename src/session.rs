@@ -38,11 +38,10 @@ pub enum State {
     Running {
         helper_pid: i32,
     },
-    /// Ended with this helper exit code; `oom` when the OOM killer ended it.
+    /// Ended with this helper exit code (see [`Session::oom_killed`] for how).
     Exited {
         code: u32,
         after: Duration,
-        oom: bool,
     },
 }
 
@@ -207,8 +206,13 @@ impl Session {
         self.state = State::Exited {
             code,
             after: self.started.elapsed(),
-            oom: self.oom.load(Ordering::Acquire),
         };
+    }
+
+    /// Whether the helper announced an OOM kill. Read it when showing the state, not at the
+    /// exit: the announcement's last bytes may still be on their way through the reader.
+    pub fn oom_killed(&self) -> bool {
+        self.oom.load(Ordering::Acquire)
     }
 }
 

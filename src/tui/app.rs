@@ -462,16 +462,10 @@ impl App {
             .map(|s| {
                 let (state, uptime) = match &s.state {
                     State::Running { .. } => ("running".to_string(), s.started.elapsed()),
-                    State::Exited {
-                        code,
-                        after,
-                        oom: true,
-                    } => (format!("OOM-killed ({code})"), *after),
-                    State::Exited {
-                        code,
-                        after,
-                        oom: false,
-                    } => (describe_exit(*code), *after),
+                    State::Exited { code, after } if s.oom_killed() => {
+                        (format!("OOM-killed ({code})"), *after)
+                    }
+                    State::Exited { code, after } => (describe_exit(*code), *after),
                 };
                 let init_pid = match (&self.inspection, s.is_running()) {
                     (Some((id, ins)), true) if *id == s.id => Some(ins.init_pid),

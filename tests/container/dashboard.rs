@@ -282,8 +282,19 @@ fn a_flood_in_one_pane_does_not_freeze_the_others(t: &Ctx) -> TestResult {
     tmux.wait_for("New session")?;
     tmux.keys(&["Enter"])?;
     tmux.wait_for("root@my-container-2")?;
-    tmux.line("while :; do seq 1 100000; done")?;
-    tmux.wait_for("99999")?;
+    // One long-running writer: Ctrl-C surely ends it (a shell loop may lose a Ctrl-C that
+    // lands between two iterations).
+    tmux.line("seq 1 1000000000")?;
+    wait_until("the flood to pass 10000", || {
+        tmux.screen().lines().any(|l| {
+            let first = l
+                .trim_start_matches('│')
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            first.len() >= 5 && first.chars().all(|c| c.is_ascii_digit())
+        })
+    })?;
     tmux.keys(&["C-a", "1"])?;
     tmux.wait_for("1: session-1")?;
     tmux.line("echo still-$((1+1))")?;
@@ -315,7 +326,7 @@ fn exited_sessions_stay_listed_and_restart(t: &Ctx) -> TestResult {
     tmux.keys(&["C-a", "k"])?;
     tmux.wait_for("Kill session-1?")?;
     tmux.keys(&["y"])?;
-    tmux.wait_for("exited 137 (SIGKILL)")?;
+    tmux.wait_for("exited 137")?;
     tmux.keys(&["C-a", "x"])?;
     tmux.wait_for("No sessions")?;
     tmux.keys(&["C-a", "q"])?;
