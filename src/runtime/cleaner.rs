@@ -1,9 +1,8 @@
 //! The cgroup cleaner: a small process forked by the helper that outlives it.
 //!
-//! If the helper is killed (with the tool, by SIGKILL), the container dies with it but nobody
-//! would remove its cgroup. The cleaner waits for the helper to go (its pipe hangs up), waits
-//! for the cgroup to empty, removes it, and exits. When the helper ends normally it has removed
-//! the cgroup itself, and the cleaner exits at once.
+//! It waits for the helper to go (its pipe hangs up), whether the helper exited or was killed
+//! (with the tool, by SIGKILL), waits for the cgroup to empty, removes it, and exits. Removing
+//! here rather than in the helper also takes the rmdirs off the path a caller waits on.
 
 use super::cgroups::Cgroup;
 use nix::fcntl::OFlag;

@@ -85,11 +85,9 @@ pub fn contain(spec: &ContainerSpec) -> ! {
     let exit = supervisor
         .wait(child, false, |_| {})
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
+    // The cgroup is empty now (PID 1 is reaped, so its namespace is gone); the cleaner removes
+    // it as soon as we exit, off the path that the caller waits on.
     let oom_killed = cgroup.as_ref().is_some_and(|cg| cg.oom_kills() > 0);
-    if let Some(cg) = &cgroup {
-        // PID 1 is reaped, so the PID namespace, and with it the cgroup, is empty.
-        let _ = cg.remove();
-    }
     if let Some((code, message)) = failure {
         eprintln!("my-container-tui: {message}");
         std::process::exit(code);
@@ -125,7 +123,7 @@ fn fail(cgroup: &Cgroup, message: &str) -> ! {
 fn make_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>, String> {
     let made = Layout::detect().and_then(|layout| {
         cgroups::clean_stale(&layout);
-        Cgroup::create(&layout, &spec.id)
+        Cgroup::create(&layout, &spec.id, &spec.limits)
     });
     match made {
         Ok(cg) => match cg.apply(&spec.limits) {

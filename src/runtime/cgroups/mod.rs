@@ -8,9 +8,9 @@
 //!
 //! A hybrid host (v1 controllers plus a cgroup2 mount that holds none of ours) is driven as v1.
 //! The container's init joins its cgroup before it creates its namespaces, so every process of
-//! the container is inside from its first instruction; the helper removes the cgroup when the
-//! container ends, a cleaner process does it if the helper was killed, and cgroups left by a
-//! crash are removed at the next start.
+//! the container is inside from its first instruction; a cleaner process removes the cgroup
+//! when the helper is gone (exited or killed), and cgroups left by a crash are removed at the
+//! next start.
 
 pub mod limits;
 
@@ -167,9 +167,15 @@ impl Cgroup {
         }
     }
 
-    /// Creates the cgroup named `id` (and our parent, when missing).
-    pub fn create(layout: &Layout, id: &str) -> Result<Cgroup, String> {
-        let cgroup = Cgroup::at(layout, id);
+    /// Creates the cgroup named `id` (and our parent, when missing) in the hierarchies that
+    /// `limits` and the usage figures need: memory, pids and cpuacct always, cpu for CPU limits.
+    /// Each hierarchy costs a mkdir, an attach and an rmdir per container on v1 hosts.
+    pub fn create(layout: &Layout, id: &str, limits: &Limits) -> Result<Cgroup, String> {
+        let cpu = limits.cpu_quota_us.is_some() || limits.cpu_shares.is_some();
+        let mut cgroup = Cgroup::at(layout, id);
+        cgroup
+            .dirs
+            .retain(|(controllers, _)| controllers.iter().any(|c| *c != Controller::Cpu || cpu));
         if let Layout::V2 { root } = layout {
             // Let our parent and its children use the controllers (each may be unavailable).
             for dir in [root.clone(), root.join(PARENT)] {
@@ -463,7 +469,7 @@ mod tests {
     fn v2_files_on_a_fixture_tree() {
         let root = std::env::temp_dir().join(format!("mct-cgv2-fixture-{}", std::process::id()));
         let layout = Layout::V2 { root: root.clone() };
-        let cg = Cgroup::create(&layout, "9-1").unwrap();
+        let cg = Cgroup::create(&layout, "9-1", &Limits::default()).unwrap();
         let dir = root.join(PARENT).join("9-1");
         std::fs::write(dir.join("memory.swap.max"), "max").unwrap();
         cg.apply(&Limits {
