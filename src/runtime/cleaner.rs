@@ -2,9 +2,10 @@
 //!
 //! It waits for the helper to go (its pipe hangs up), whether the helper exited or was killed
 //! (with the tool, by SIGKILL), waits for the cgroup to empty, removes it, and exits. Removing
-//! here rather than in the helper also takes the rmdirs off the path a caller waits on.
+//! here rather than in the helper also takes the rmdirs off the path a caller waits on; so does
+//! removing, next, any cgroup a crashed launcher left behind.
 
-use super::cgroups::Cgroup;
+use super::cgroups::{self, Cgroup};
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
@@ -49,6 +50,8 @@ pub fn spawn(cgroup: &Cgroup) -> nix::Result<OwnedFd> {
                 std::thread::sleep(Duration::from_millis(10));
             }
             let _ = cgroup.remove();
+            // And what a crashed launcher left behind: cleaned here, off anyone's path.
+            cgroups::clean_stale(cgroup.layout());
             std::process::exit(0)
         }
     }

@@ -10,7 +10,7 @@
 //! nothing else to do, so it calls [`contain`] itself and saves an exec.
 
 use super::cgroups::limits::human;
-use super::cgroups::{self, Cgroup, Layout};
+use super::cgroups::{Cgroup, Layout};
 use super::exit::RUNTIME_ERROR;
 use super::launch::{PARENT_VAR, SPEC_VAR};
 use super::spec::ContainerSpec;
@@ -121,10 +121,8 @@ fn fail(cgroup: &Cgroup, message: &str) -> ! {
 /// The container's cgroup, with its limits applied. Without limits a host where cgroups cannot
 /// be made (no cgroupfs, a read-only one) still runs containers, without a cgroup.
 fn make_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>, String> {
-    let made = Layout::detect().and_then(|layout| {
-        cgroups::clean_stale(&layout);
-        Cgroup::create(&layout, &spec.id, &spec.limits)
-    });
+    let made =
+        Layout::detect().and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits));
     match made {
         Ok(cg) => match cg.apply(&spec.limits) {
             Ok(()) => Ok(Some(cg)),

@@ -133,6 +133,7 @@ pub struct Usage {
 /// One container's cgroup: a directory in each hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cgroup {
+    layout: Layout,
     v2: bool,
     dirs: Vec<(Vec<Controller>, PathBuf)>,
 }
@@ -158,6 +159,7 @@ impl Cgroup {
     /// The cgroup named `id`, whether or not it exists.
     pub fn at(layout: &Layout, id: &str) -> Cgroup {
         Cgroup {
+            layout: layout.clone(),
             v2: matches!(layout, Layout::V2 { .. }),
             dirs: layout
                 .roots()
@@ -203,6 +205,11 @@ impl Cgroup {
             }
         }
         Ok(cgroup)
+    }
+
+    /// The host's layout this cgroup lives in.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     fn dir(&self, controller: Controller) -> Option<&Path> {
