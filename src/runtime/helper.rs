@@ -121,8 +121,7 @@ fn fail(cgroup: &Cgroup, message: &str) -> ! {
 /// The container's cgroup, with its limits applied. Without limits a host where cgroups cannot
 /// be made (no cgroupfs, a read-only one) still runs containers, without a cgroup.
 fn make_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>, String> {
-    let made =
-        Layout::detect().and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits));
+    let made = Layout::detect().and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits));
     match made {
         Ok(cg) => match cg.apply(&spec.limits) {
             Ok(()) => Ok(Some(cg)),

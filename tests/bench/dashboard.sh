@@ -36,14 +36,14 @@ sleep 1
 pid=$(dash_pid)
 rss1=$(rss_kb "$pid")
 
-run_seq() { # pane
-    t send-keys -t "$1" 'clear; time seq 1 2000000' Enter
-    wait_for "$1" 'real'
+run_seq() { # pane run-number
+    t send-keys -t "$1" "clear; time seq 1 2000000; echo bench-done-\$((1000+$2))" Enter
+    wait_for "$1" "bench-done-$((1000 + $2))"
 }
 declare -a ours theirs
 for i in 1 2 3; do
-    run_seq plain; theirs+=("$(real_of plain)")
-    run_seq dash; ours+=("$(real_of dash)")
+    run_seq plain "$i"; theirs+=("$(real_of plain)")
+    run_seq dash "$i"; ours+=("$(real_of dash)")
 done
 rss_full=$(rss_kb "$pid")
 
