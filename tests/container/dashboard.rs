@@ -100,6 +100,22 @@ impl Tmux {
         Ok(seen)
     }
 
+    /// Opens a second session from the form with its defaults (Enter alone).
+    fn second_session(&self) -> TestResult {
+        self.keys(&["C-a", "c"])?;
+        self.wait_for("New session")?;
+        self.keys(&["Enter"])?;
+        self.wait_for("root@my-container-2").map(|_| ())
+    }
+
+    /// Quits, confirming, and waits for the dashboard's exit status 0.
+    fn quit(&self) -> TestResult {
+        self.keys(&["C-a", "q"])?;
+        self.wait_for("Quit?")?;
+        self.keys(&["y"])?;
+        self.wait_for("EXITED rc=0").map(|_| ())
+    }
+
     /// The dashboard's PID: the pane runs a shell, whose child `env` exec'd the dashboard.
     fn dashboard_pid(&self) -> Result<i32, String> {
         let pane = self.run(&["display-message", "-p", "-t", "main", "#{pane_pid}"])?;
@@ -160,10 +176,7 @@ fn two_shells_side_by_side_with_the_host_view(t: &Ctx) -> TestResult {
     tmux.line("hostname; echo pid=$$")?;
     tmux.wait_for("pid=1")?;
 
-    tmux.keys(&["C-a", "c"])?;
-    tmux.wait_for("New session")?;
-    tmux.keys(&["Enter"])?;
-    tmux.wait_for("root@my-container-2")?;
+    tmux.second_session()?;
     tmux.line("echo second=$$ $(hostname)")?;
     tmux.wait_for("second=1 my-container-2")?;
 
@@ -225,10 +238,7 @@ fn two_shells_side_by_side_with_the_host_view(t: &Ctx) -> TestResult {
     tmux.wait_for(&format!("\n│{rows} {cols} "))?;
 
     // Quit (confirming), and nothing is left: no helper, no container process.
-    tmux.keys(&["C-a", "q"])?;
-    tmux.wait_for("Quit?")?;
-    tmux.keys(&["y"])?;
-    tmux.wait_for("EXITED rc=0")?;
+    tmux.quit()?;
     wait_until("the container's PID 1 to be gone", || {
         !std::path::Path::new(&format!("/proc/{host_pid}")).exists()
     })?;
@@ -240,10 +250,7 @@ fn sigkill_of_the_dashboard_ends_every_container(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 120, 40)?;
     tmux.wait_for("root@my-container-1")?;
     tmux.line("sleep 4321 &")?;
-    tmux.keys(&["C-a", "c"])?;
-    tmux.wait_for("New session")?;
-    tmux.keys(&["Enter"])?;
-    tmux.wait_for("root@my-container-2")?;
+    tmux.second_session()?;
     tmux.line("sleep 4322")?;
     let sleeps = || {
         procs()
@@ -268,20 +275,14 @@ fn a_small_window_gets_a_message_not_a_panic(t: &Ctx) -> TestResult {
     tmux.wait_for("Terminal too small")?;
     tmux.run(&["resize-window", "-t", "main", "-x", "120", "-y", "40"])?;
     tmux.wait_for("root@my-container-1")?;
-    tmux.keys(&["C-a", "q"])?;
-    tmux.wait_for("Quit?")?;
-    tmux.keys(&["y"])?;
-    tmux.wait_for("EXITED rc=0").map(|_| ())
+    tmux.quit()
 }
 
 /// Endless output in session 2 leaves session 1 and the keys responsive.
 fn a_flood_in_one_pane_does_not_freeze_the_others(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 120, 40)?;
     tmux.wait_for("root@my-container-1")?;
-    tmux.keys(&["C-a", "c"])?;
-    tmux.wait_for("New session")?;
-    tmux.keys(&["Enter"])?;
-    tmux.wait_for("root@my-container-2")?;
+    tmux.second_session()?;
     // One long-running writer: Ctrl-C surely ends it (a shell loop may lose a Ctrl-C that
     // lands between two iterations).
     tmux.line("seq 1 1000000000")?;
@@ -303,10 +304,7 @@ fn a_flood_in_one_pane_does_not_freeze_the_others(t: &Ctx) -> TestResult {
     tmux.keys(&["C-c"])?;
     tmux.line("echo flood-$((2+2))")?;
     tmux.wait_for("flood-4")?;
-    tmux.keys(&["C-a", "q"])?;
-    tmux.wait_for("Quit?")?;
-    tmux.keys(&["y"])?;
-    tmux.wait_for("EXITED rc=0").map(|_| ())
+    tmux.quit()
 }
 
 /// `exit 3` leaves the session listed as "exited 3"; `prefix r` restarts it; `prefix k`, once
