@@ -4,6 +4,7 @@ use crate::headless;
 use crate::runtime::ContainerSpec;
 use crate::runtime::cgroups::limits::{self, Limits};
 use crate::runtime::exit::RUNTIME_ERROR;
+use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::tui::{self, keys::Prefix};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
@@ -53,6 +54,20 @@ enum Command {
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
     },
+    /// Build a root filesystem for --rootfs: `rootfs busybox DIR` makes a minimal one from the
+    /// host's static busybox
+    Rootfs {
+        #[arg(value_enum)]
+        kind: RootfsKind,
+        /// Where to build it (created; must be empty if it exists)
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RootfsKind {
+    /// The host's static busybox and its applets, with /etc/passwd and /etc/group
+    Busybox,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -90,6 +105,15 @@ struct RunOptions {
     /// Relative CPU weight against other containers (2-262144, default 1024)
     #[arg(long, value_name = "N", value_parser = limits::parse_shares, allow_hyphen_values = true)]
     cpu_shares: Option<u64>,
+    /// Use DIR as the container's root filesystem (copy-on-write over it by default)
+    #[arg(long, value_name = "DIR")]
+    rootfs: Option<PathBuf>,
+    /// With --rootfs: write straight to DIR instead of a throw-away overlay
+    #[arg(long, requires = "rootfs", conflicts_with = "read_only")]
+    rootfs_persist: bool,
+    /// With --rootfs: make the container's / read-only
+    #[arg(long, requires = "rootfs")]
+    read_only: bool,
 }
 
 impl RunOptions {
@@ -107,6 +131,9 @@ impl RunOptions {
             pids_limit: later.pids_limit.or(self.pids_limit),
             cpus: later.cpus.or(self.cpus),
             cpu_shares: later.cpu_shares.or(self.cpu_shares),
+            rootfs: later.rootfs.or(self.rootfs),
+            rootfs_persist: self.rootfs_persist || later.rootfs_persist,
+            read_only: self.read_only || later.read_only,
         }
     }
 }
@@ -116,6 +143,8 @@ impl RunOptions {
 pub enum Action {
     /// Run one container headless.
     Run(Box<ContainerSpec>),
+    /// Build a busybox root filesystem in this directory.
+    BusyboxRootfs(PathBuf),
     /// No command given: the dashboard, with this prefix key.
     Dashboard(Prefix, Limits),
 }
@@ -135,6 +164,15 @@ where
             let limits = spec_from(cli.options, vec!["sh".into()]).limits;
             return Ok(Action::Dashboard(cli.prefix, limits));
         }
+        (
+            Some(Command::Rootfs {
+                kind: RootfsKind::Busybox,
+                dir,
+            }),
+            None,
+        ) => {
+            return Ok(Action::BusyboxRootfs(absolute(dir)));
+        }
         (Some(_), Some(_)) => {
             return Err(Cli::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
@@ -145,6 +183,12 @@ where
     Ok(Action::Run(Box::new(spec_from(options, command))))
 }
 
+fn absolute(path: PathBuf) -> PathBuf {
+    std::env::current_dir()
+        .unwrap_or_else(|_| "/".into())
+        .join(path)
+}
+
 fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
     let command = ContainerSpec::command_from_words(command);
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
@@ -152,9 +196,13 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
     if let Some(h) = options.hostname {
         spec.hostname = h;
     }
-    if let Some(w) = options.workdir {
-        spec.workdir = cwd.join(w);
-    }
+    // Inside an image, the command starts at its root, and a relative -w is taken from there.
+    let base = if options.rootfs.is_some() {
+        PathBuf::from("/")
+    } else {
+        cwd
+    };
+    spec.workdir = base.join(options.workdir.unwrap_or_default());
     spec.env = options
         .env
         .into_iter()
@@ -168,6 +216,17 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         })
         .collect();
     spec.init = options.init;
+    if let Some(dir) = options.rootfs {
+        let writes = match (options.rootfs_persist, options.read_only) {
+            (true, _) => Writes::Persist,
+            (_, true) => Writes::ReadOnly,
+            _ => Writes::Overlay,
+        };
+        spec.rootfs = Some(Rootfs {
+            dir: absolute(dir),
+            mode: writes,
+        });
+    }
     spec.limits = Limits {
         memory: options.memory,
         memory_swap: options.memory_swap,
@@ -182,10 +241,31 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
     spec
 }
 
+/// Clap's error in one line: its first line, and when that ends in a colon (a list follows,
+/// e.g. of missing arguments), the list joined onto it.
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    if first.ends_with(':') {
+        let list: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
+        format!("{first} {}", list.join(", "))
+    } else {
+        first.to_string()
+    }
+}
+
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
     match parse(std::env::args_os()) {
         Ok(Action::Run(spec)) => headless::run(&spec),
+        Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("my-container-tui: {e}");
+                e.exit_code()
+            }
+        },
         Ok(Action::Dashboard(prefix, limits)) => match limits.validate() {
             Ok(()) => tui::run(prefix, limits),
             Err(e) => {
@@ -200,9 +280,7 @@ pub fn main() -> i32 {
             }
             _ => {
                 let text = e.render().to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                let first = first.strip_prefix("error: ").unwrap_or(first);
-                eprintln!("my-container-tui: {first} (see --help)");
+                eprintln!("my-container-tui: {} (see --help)", one_line(&text));
                 RUNTIME_ERROR
             }
         },

@@ -6,6 +6,7 @@
 //! removing, next, any cgroup a crashed launcher left behind.
 
 use super::cgroups::{self, Cgroup};
+use super::rootfs;
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
@@ -15,9 +16,38 @@ use std::time::{Duration, Instant};
 /// How long the cleaner waits for a killed container's processes to be gone.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Forks the cleaner for `cgroup`. Keep the returned pipe end open for as long as the helper
-/// lives. The calling process must be single-threaded.
-pub fn spawn(cgroup: &Cgroup) -> nix::Result<OwnedFd> {
+/// What a container leaves on the host until it is cleaned: its cgroup and its state directory
+/// (the overlay's upper layer).
+pub struct Leftovers {
+    pub cgroup: Option<Cgroup>,
+    /// The container id whose state directory exists.
+    pub state: Option<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.cgroup.is_none() && self.state.is_none()
+    }
+
+    /// True while a process of the container is still alive (as far as the cgroup tells).
+    fn busy(&self) -> bool {
+        self.cgroup.as_ref().is_some_and(|cg| !cg.is_empty())
+    }
+
+    /// Removes everything (the cgroup must be empty of processes).
+    pub fn remove(&self) {
+        if let Some(cg) = &self.cgroup {
+            let _ = cg.remove();
+        }
+        if let Some(id) = &self.state {
+            rootfs::remove_state(id);
+        }
+    }
+}
+
+/// Forks the cleaner for `leftovers`. Keep the returned pipe end open for as long as the
+/// helper lives. The calling process must be single-threaded.
+pub fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls only.
     match unsafe { fork() }? {
@@ -46,12 +76,14 @@ pub fn spawn(cgroup: &Cgroup) -> nix::Result<OwnedFd> {
             let mut pipe = std::fs::File::from(read_end);
             let _ = pipe.read(&mut [0u8; 1]);
             let start = Instant::now();
-            while !cgroup.is_empty() && start.elapsed() < PATIENCE {
+            while leftovers.busy() && start.elapsed() < PATIENCE {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            let _ = cgroup.remove();
+            leftovers.remove();
             // And what a crashed launcher left behind: cleaned here, off anyone's path.
-            cgroups::clean_stale(cgroup.layout());
+            if let Some(cg) = &leftovers.cgroup {
+                cgroups::clean_stale(cg.layout());
+            }
             std::process::exit(0)
         }
     }

@@ -11,11 +11,12 @@
 
 use super::cgroups::limits::human;
 use super::cgroups::{Cgroup, Layout};
+use super::cleaner::{self, Leftovers};
 use super::exit::RUNTIME_ERROR;
 use super::launch::{PARENT_VAR, SPEC_VAR};
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{cleaner, init, namespaces, report};
+use super::{init, namespaces, report, rootfs};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -46,21 +47,21 @@ pub fn main() -> ! {
 pub fn contain(spec: &ContainerSpec) -> ! {
     let supervisor =
         Supervisor::new(&[]).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
-    let cgroup = make_cgroup(spec).unwrap_or_else(|e| die(&e));
-    let cleaner_pipe = cgroup.as_ref().map(|cg| {
-        cleaner::spawn(cg).unwrap_or_else(|e| {
-            fail(
-                cg,
-                &format!("cannot start the cgroup cleaner: {}", e.desc()),
-            )
-        })
-    });
-    let fail = |e: String| -> ! {
-        match &cgroup {
-            Some(cg) => fail(cg, &e),
-            None => die(&e),
-        }
+    let leftovers = Leftovers {
+        cgroup: make_cgroup(spec).unwrap_or_else(|e| die(&e)),
+        state: spec.rootfs.as_ref().map(|_| spec.id.clone()),
     };
+    let fail = |message: String| -> ! {
+        leftovers.remove();
+        die(&message)
+    };
+    if spec.rootfs.is_some() {
+        rootfs::prepare(&spec.id).unwrap_or_else(|e| fail(e));
+    }
+    let cleaner_pipe = (!leftovers.is_empty()).then(|| {
+        cleaner::spawn(&leftovers)
+            .unwrap_or_else(|e| fail(format!("cannot start the cleaner: {}", e.desc())))
+    });
     namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(e));
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
@@ -73,7 +74,11 @@ pub fn contain(spec: &ContainerSpec) -> ! {
             drop(cleaner_pipe);
             drop(lifeline_w);
             drop(receiver);
-            let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
+            let join = leftovers
+                .cgroup
+                .as_ref()
+                .map(Cgroup::procs_files)
+                .unwrap_or_default();
             init::run(spec, &join, lifeline_r, reporter)
         }
         Ok(ForkResult::Parent { child }) => child,
@@ -86,8 +91,11 @@ pub fn contain(spec: &ContainerSpec) -> ! {
         .wait(child, false, |_| {})
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
     // The cgroup is empty now (PID 1 is reaped, so its namespace is gone); the cleaner removes
-    // it as soon as we exit, off the path that the caller waits on.
-    let oom_killed = cgroup.as_ref().is_some_and(|cg| cg.oom_kills() > 0);
+    // it, and the rootfs state, as soon as we exit, off the path that the caller waits on.
+    let oom_killed = leftovers
+        .cgroup
+        .as_ref()
+        .is_some_and(|cg| cg.oom_kills() > 0);
     if let Some((code, message)) = failure {
         eprintln!("my-container-tui: {message}");
         std::process::exit(code);
@@ -110,12 +118,6 @@ pub fn contain(spec: &ContainerSpec) -> ! {
     drop(lifeline_w);
     drop(cleaner_pipe);
     std::process::exit(exit.code())
-}
-
-/// Removes `cgroup` and dies with `message`.
-fn fail(cgroup: &Cgroup, message: &str) -> ! {
-    let _ = cgroup.remove();
-    die(message)
 }
 
 /// The container's cgroup, with its limits applied. Without limits a host where cgroups cannot

@@ -8,7 +8,7 @@ use super::exit::RUNTIME_ERROR;
 use super::report::{Reporter, parent_gone};
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{exec, mounts, namespaces, net};
+use super::{exec, mounts, namespaces, net, rootfs};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::unistd::{
@@ -60,7 +60,21 @@ fn setup(spec: &ContainerSpec) -> Result<(), String> {
     }
     sethostname(&spec.hostname).map_err(|e| format!("cannot set hostname: {}", e.desc()))?;
     mounts::make_private()?;
-    mounts::mount_proc()?;
+    match &spec.rootfs {
+        Some(root) => {
+            let tty = spec
+                .tty
+                .then(|| std::fs::read_link("/proc/self/fd/0").ok())
+                .flatten();
+            rootfs::enter(
+                root,
+                &rootfs::state_dir(&spec.id),
+                tty.as_deref(),
+                &spec.hostname,
+            )?;
+        }
+        None => mounts::mount_proc()?,
+    }
     net::loopback_up()?;
     let dir = &spec.workdir;
     chdir(dir).map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;

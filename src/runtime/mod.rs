@@ -1,6 +1,7 @@
 //! Starting and inspecting containers. No terminal UI in here: the CLI and the dashboard
 //! build a [`ContainerSpec`], start it through [`launch::HelperCommand`], and read the result.
 
+pub mod busybox;
 pub mod cgroups;
 pub mod cleaner;
 pub mod exec;
@@ -13,6 +14,7 @@ pub mod mounts;
 pub mod namespaces;
 pub mod net;
 pub mod report;
+pub mod rootfs;
 pub mod spec;
 pub mod supervise;
 

@@ -4,6 +4,7 @@
 //! serialized in its environment, so everything here must be serde data and nothing live.
 
 use super::cgroups::{self, limits::Limits};
+use super::rootfs::Rootfs;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ pub struct ContainerSpec {
     /// Also tell the launcher, in-band on the pty, when the OOM killer ended the container
     /// (the [`OOM_NOTICE`] sequence, which terminals ignore). The dashboard asks for it.
     pub oom_notice: bool,
+    /// A root filesystem of its own; `None` keeps the host's (in a private mount namespace).
+    pub rootfs: Option<Rootfs>,
 }
 
 /// A private OSC sequence the helper writes to the pty when the container was OOM-killed.
@@ -72,6 +75,7 @@ impl ContainerSpec {
             id: cgroups::new_id(),
             limits: Limits::default(),
             oom_notice: false,
+            rootfs: None,
         }
     }
 
@@ -100,6 +104,9 @@ impl ContainerSpec {
             validate_env(kv)?;
         }
         self.limits.validate().map_err(InvalidSpec)?;
+        if let Some(rootfs) = &self.rootfs {
+            rootfs.validate().map_err(InvalidSpec)?;
+        }
         if !self.workdir.is_absolute() {
             return invalid(format!(
                 "working directory {:?} is not an absolute path",

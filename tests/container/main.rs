@@ -7,6 +7,7 @@ mod dashboard;
 mod errors;
 mod isolation;
 mod limits;
+mod rootfs;
 mod seed;
 mod signals;
 mod status;
@@ -24,6 +25,7 @@ fn main() {
         signals::tests(),
         tty::tests(),
         limits::tests(),
+        rootfs::tests(),
         errors::tests(),
         dashboard::tests(),
     ]
