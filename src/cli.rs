@@ -5,6 +5,8 @@ use crate::runtime::ContainerSpec;
 use crate::runtime::cgroups::limits::{self, Limits};
 use crate::runtime::exit::RUNTIME_ERROR;
 use crate::runtime::rootfs::{Rootfs, Writes};
+use crate::runtime::security::Hardening;
+use crate::runtime::volumes::Volume;
 use crate::tui::{self, keys::Prefix};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
@@ -114,6 +116,21 @@ struct RunOptions {
     /// With --rootfs: make the container's / read-only
     #[arg(long, requires = "rootfs")]
     read_only: bool,
+    /// Bind-mount a host file or directory: SRC:DST[:ro] (SRC absolute)
+    #[arg(short, long = "volume", value_name = "SRC:DST[:ro]", value_parser = Volume::parse_bind)]
+    volume: Vec<Volume>,
+    /// Mount an empty tmpfs: DST[:size=64m]
+    #[arg(long, value_name = "DST[:OPTIONS]", value_parser = Volume::parse_tmpfs)]
+    tmpfs: Vec<Volume>,
+    /// Turn off the default hardening (capabilities, no_new_privs, seccomp, masked paths)
+    #[arg(long)]
+    privileged: bool,
+    /// Add a capability to the default set (e.g. NET_ADMIN, or ALL)
+    #[arg(long, value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a capability from the default set (e.g. NET_RAW, or ALL)
+    #[arg(long, value_name = "CAP")]
+    cap_drop: Vec<String>,
 }
 
 impl RunOptions {
@@ -134,6 +151,11 @@ impl RunOptions {
             rootfs: later.rootfs.or(self.rootfs),
             rootfs_persist: self.rootfs_persist || later.rootfs_persist,
             read_only: self.read_only || later.read_only,
+            volume: [self.volume, later.volume].concat(),
+            tmpfs: [self.tmpfs, later.tmpfs].concat(),
+            privileged: self.privileged || later.privileged,
+            cap_add: [self.cap_add, later.cap_add].concat(),
+            cap_drop: [self.cap_drop, later.cap_drop].concat(),
         }
     }
 }
@@ -227,6 +249,12 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
             mode: writes,
         });
     }
+    spec.hardening = Hardening {
+        privileged: options.privileged,
+        cap_add: options.cap_add,
+        cap_drop: options.cap_drop,
+    };
+    spec.volumes = [options.volume, options.tmpfs].concat();
     spec.limits = Limits {
         memory: options.memory,
         memory_swap: options.memory_swap,

@@ -8,7 +8,7 @@ use super::exit::RUNTIME_ERROR;
 use super::report::{Reporter, parent_gone};
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{exec, mounts, namespaces, net, rootfs};
+use super::{exec, mounts, namespaces, net, rootfs, security, volumes};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::unistd::{
@@ -39,7 +39,7 @@ pub fn run(
             );
         }
     }
-    if let Err(message) = setup(spec) {
+    if let Err(message) = setup(spec).and_then(|()| harden(spec)) {
         reporter.fail(RUNTIME_ERROR, &message);
     }
     if spec.init {
@@ -66,14 +66,13 @@ fn setup(spec: &ContainerSpec) -> Result<(), String> {
                 .tty
                 .then(|| std::fs::read_link("/proc/self/fd/0").ok())
                 .flatten();
-            rootfs::enter(
-                root,
-                &rootfs::state_dir(&spec.id),
-                tty.as_deref(),
-                &spec.hostname,
-            )?;
+            let state = rootfs::state_dir(&spec.id);
+            rootfs::enter(root, &state, tty.as_deref(), &spec.hostname, &spec.volumes)?;
         }
-        None => mounts::mount_proc()?,
+        None => {
+            mounts::mount_proc()?;
+            volumes::mount_all(&spec.volumes, None)?;
+        }
     }
     net::loopback_up()?;
     let dir = &spec.workdir;
@@ -81,6 +80,27 @@ fn setup(spec: &ContainerSpec) -> Result<(), String> {
     // A cwd outside our mount namespace's root would make getcwd fail (CVE-2024-21626).
     getcwd().map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
     Ok(())
+}
+
+/// The default hardening (unless `--privileged`): masked and read-only paths, no inherited
+/// descriptors, no_new_privs, the capability sets, and last the seccomp filters, which refuse
+/// the very mounts made above.
+fn harden(spec: &ContainerSpec) -> Result<(), String> {
+    let hardening = &spec.hardening;
+    if hardening.privileged {
+        return Ok(());
+    }
+    security::protect_paths()?;
+    security::close_inherited_fds()?;
+    let filters = security::seccomp_filters()?;
+    let keep = hardening.capabilities()?;
+    if spec.init {
+        // The init stays this binary: not dumpable, so its /proc/1/exe cannot be opened from
+        // inside (that takes CAP_SYS_PTRACE, which the container has not).
+        nix::sys::prctl::set_dumpable(false).map_err(|e| format!("set_dumpable: {}", e.desc()))?;
+    }
+    security::drop_privileges(&keep)?;
+    security::install_seccomp(&filters)
 }
 
 /// Makes stdin (the session's pty) our controlling terminal, taking it from the helper's

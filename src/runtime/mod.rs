@@ -15,8 +15,10 @@ pub mod namespaces;
 pub mod net;
 pub mod report;
 pub mod rootfs;
+pub mod security;
 pub mod spec;
 pub mod supervise;
+pub mod volumes;
 
 pub use exit::Exit;
 pub use spec::ContainerSpec;

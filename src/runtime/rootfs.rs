@@ -6,6 +6,7 @@
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
 //! host never sees a mount, and the state directory is removed by the cleaner.
 
+use super::volumes::{self, Volume};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
 use nix::unistd::{chdir, pivot_root};
@@ -99,6 +100,7 @@ pub fn enter(
     state: &Path,
     tty: Option<&Path>,
     hostname: &str,
+    volumes: &[Volume],
 ) -> Result<(), String> {
     let root = state.join("root");
     let dir = rootfs.dir.to_string_lossy();
@@ -142,6 +144,7 @@ pub fn enter(
     )?;
     make_dev(&root.join("dev"), tty)?;
     provide_etc(&root, rootfs.mode, hostname);
+    volumes::mount_all(volumes, Some(&root))?;
     chdir(&root).map_err(|e| format!("chdir {}: {}", root.display(), e.desc()))?;
     pivot_root(".", ".").map_err(|e| format!("pivot_root: {}", e.desc()))?;
     // The old root now sits under the new one at "."; detach it so it is never reachable.

@@ -5,6 +5,8 @@
 
 use super::cgroups::{self, limits::Limits};
 use super::rootfs::Rootfs;
+use super::security::Hardening;
+use super::volumes::Volume;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -40,6 +42,10 @@ pub struct ContainerSpec {
     pub oom_notice: bool,
     /// A root filesystem of its own; `None` keeps the host's (in a private mount namespace).
     pub rootfs: Option<Rootfs>,
+    /// The default hardening, and what the user changed of it.
+    pub hardening: Hardening,
+    /// Bind mounts and tmpfs mounts.
+    pub volumes: Vec<Volume>,
 }
 
 /// A private OSC sequence the helper writes to the pty when the container was OOM-killed.
@@ -76,6 +82,8 @@ impl ContainerSpec {
             limits: Limits::default(),
             oom_notice: false,
             rootfs: None,
+            hardening: Hardening::default(),
+            volumes: Vec::new(),
         }
     }
 
@@ -106,6 +114,10 @@ impl ContainerSpec {
         self.limits.validate().map_err(InvalidSpec)?;
         if let Some(rootfs) = &self.rootfs {
             rootfs.validate().map_err(InvalidSpec)?;
+        }
+        self.hardening.capabilities().map_err(InvalidSpec)?;
+        for volume in &self.volumes {
+            volume.validate().map_err(InvalidSpec)?;
         }
         if !self.workdir.is_absolute() {
             return invalid(format!(

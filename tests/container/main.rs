@@ -5,6 +5,7 @@
 
 mod dashboard;
 mod errors;
+mod hardening;
 mod isolation;
 mod limits;
 mod rootfs;
@@ -26,6 +27,7 @@ fn main() {
         tty::tests(),
         limits::tests(),
         rootfs::tests(),
+        hardening::tests(),
         errors::tests(),
         dashboard::tests(),
     ]

@@ -1,0 +1,275 @@
+//! Default hardening, the same defaults Docker, runc and crun publish: Docker's 14 capabilities,
+//! `no_new_privs`, a seccomp filter refusing the syscalls a container has no business making,
+//! masked and read-only paths under /proc and /sys, and no inherited file descriptor beyond
+//! 0, 1 and 2. `--privileged` turns all of it off.
+
+use caps::{CapSet, Capability, CapsHashSet};
+use nix::mount::{MsFlags, mount};
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule,
+};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What the user asked of the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hardening {
+    /// No hardening at all.
+    pub privileged: bool,
+    /// Capabilities added to, or dropped from, the default set (`NET_ADMIN`, `CAP_NET_ADMIN`, `ALL`).
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+}
+
+/// Docker's default capability set.
+pub const DEFAULT_CAPS: [Capability; 14] = [
+    Capability::CAP_CHOWN,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_FSETID,
+    Capability::CAP_FOWNER,
+    Capability::CAP_MKNOD,
+    Capability::CAP_NET_RAW,
+    Capability::CAP_SETGID,
+    Capability::CAP_SETUID,
+    Capability::CAP_SETFCAP,
+    Capability::CAP_SETPCAP,
+    Capability::CAP_NET_BIND_SERVICE,
+    Capability::CAP_SYS_CHROOT,
+    Capability::CAP_KILL,
+    Capability::CAP_AUDIT_WRITE,
+];
+
+/// Files hidden behind /dev/null, directories behind an empty read-only tmpfs.
+pub const MASKED: [&str; 12] = [
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/interrupts",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths that stay visible but read-only.
+pub const READ_ONLY: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+fn parse_cap(name: &str) -> Result<Option<Capability>, String> {
+    if name.eq_ignore_ascii_case("all") {
+        return Ok(None);
+    }
+    caps::to_canonical(name)
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("unknown capability {name:?} (e.g. NET_ADMIN, SYS_PTRACE, ALL)"))
+}
+
+impl Hardening {
+    /// The capability set the command runs with.
+    pub fn capabilities(&self) -> Result<CapsHashSet, String> {
+        let mut set: CapsHashSet = DEFAULT_CAPS.into_iter().collect();
+        for name in &self.cap_add {
+            match parse_cap(name)? {
+                Some(cap) => {
+                    set.insert(cap);
+                }
+                None => set = caps::all(),
+            }
+        }
+        for name in &self.cap_drop {
+            match parse_cap(name)? {
+                Some(cap) => {
+                    set.remove(&cap);
+                }
+                None => set.clear(),
+            }
+        }
+        Ok(set)
+    }
+}
+
+/// Hides [`MASKED`] and makes [`READ_ONLY`] read-only, in the container's mount namespace.
+pub fn protect_paths() -> Result<(), String> {
+    for path in MASKED {
+        let p = Path::new(path);
+        let result = match std::fs::metadata(p) {
+            Err(_) => continue,
+            Ok(m) if m.is_dir() => mount(
+                Some("tmpfs"),
+                p,
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY,
+                Some("size=0"),
+            ),
+            Ok(_) => mount(
+                Some("/dev/null"),
+                p,
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            ),
+        };
+        result.map_err(|e| format!("cannot mask {path}: {}", e.desc()))?;
+    }
+    for path in READ_ONLY {
+        if !Path::new(path).exists() {
+            continue;
+        }
+        mount(
+            Some(path),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .and_then(|()| {
+            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+            mount(None::<&str>, path, None::<&str>, flags, None::<&str>)
+        })
+        .map_err(|e| format!("cannot make {path} read-only: {}", e.desc()))?;
+    }
+    Ok(())
+}
+
+/// Marks every descriptor above 2 close-on-exec, so none reaches the command (CVE-2024-21626).
+pub fn close_inherited_fds() -> Result<(), String> {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on descriptors.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc < 0 {
+        return Err(format!("close_range: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// `no_new_privs`, then the capability sets: bounding, effective, permitted and inheritable
+/// reduced to `keep`, ambient cleared.
+pub fn drop_privileges(keep: &CapsHashSet) -> Result<(), String> {
+    nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {}", e.desc()))?;
+    let fail =
+        |what: &str, e: caps::errors::CapsError| format!("cannot set {what} capabilities: {e}");
+    caps::clear(None, CapSet::Ambient).map_err(|e| fail("ambient", e))?;
+    // The bounding set can only be dropped from, one capability at a time.
+    let bounding = caps::read(None, CapSet::Bounding).map_err(|e| fail("bounding", e))?;
+    for cap in bounding.difference(keep) {
+        caps::drop(None, CapSet::Bounding, *cap).map_err(|e| fail("bounding", e))?;
+    }
+    caps::set(None, CapSet::Inheritable, &CapsHashSet::new())
+        .map_err(|e| fail("inheritable", e))?;
+    caps::set(None, CapSet::Effective, keep).map_err(|e| fail("effective", e))?;
+    caps::set(None, CapSet::Permitted, keep).map_err(|e| fail("permitted", e))?;
+    Ok(())
+}
+
+/// Syscalls refused with EPERM, as Docker's default profile refuses them.
+const REFUSED: &[i64] = &[
+    libc::SYS_mount,
+    libc::SYS_umount2,
+    libc::SYS_pivot_root,
+    libc::SYS_kexec_load,
+    libc::SYS_kexec_file_load,
+    libc::SYS_init_module,
+    libc::SYS_finit_module,
+    libc::SYS_delete_module,
+    libc::SYS_reboot,
+    libc::SYS_swapon,
+    libc::SYS_swapoff,
+    libc::SYS_bpf,
+    libc::SYS_perf_event_open,
+    libc::SYS_keyctl,
+    libc::SYS_add_key,
+    libc::SYS_request_key,
+    libc::SYS_acct,
+    libc::SYS_settimeofday,
+    libc::SYS_clock_settime,
+    libc::SYS_clock_adjtime,
+    libc::SYS_adjtimex,
+    libc::SYS_syslog,
+    libc::SYS_quotactl,
+    libc::SYS_open_by_handle_at,
+    libc::SYS_userfaultfd,
+    libc::SYS_setns,
+    libc::SYS_fsopen,
+    libc::SYS_fsconfig,
+    libc::SYS_fsmount,
+    libc::SYS_fspick,
+    libc::SYS_move_mount,
+    libc::SYS_open_tree,
+    libc::SYS_mount_setattr,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_iopl,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_ioperm,
+];
+
+/// The namespace flags `clone` and `unshare` may not be given.
+const NAMESPACE_FLAGS: [i32; 8] = [
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUSER,
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWTIME,
+];
+
+/// The default filters: refuse [`REFUSED`] and namespace flags to `clone` and `unshare` with
+/// EPERM; answer `clone3` with ENOSYS so libc falls back to `clone`, whose flags a filter can
+/// see. Two filters, since each has one action for what it matches; the kernel runs both.
+pub fn seccomp_filters() -> Result<[BpfProgram; 2], String> {
+    let err = |e: seccompiler::BackendError| format!("seccomp filter: {e}");
+    let any_ns_flag = || -> Result<Vec<SeccompRule>, String> {
+        NAMESPACE_FLAGS
+            .iter()
+            .map(|&f| {
+                let f = f as u64;
+                SeccompCondition::new(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(f), f)
+                    .and_then(|c| SeccompRule::new(vec![c]))
+                    .map_err(err)
+            })
+            .collect()
+    };
+    let mut refuse: std::collections::BTreeMap<i64, Vec<SeccompRule>> =
+        REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
+    refuse.insert(libc::SYS_unshare, any_ns_flag()?);
+    refuse.insert(libc::SYS_clone, any_ns_flag()?);
+    let arch = std::env::consts::ARCH
+        .try_into()
+        .map_err(|_| "seccomp: unsupported architecture".to_string())?;
+    let eperm = SeccompAction::Errno(libc::EPERM as u32);
+    let main = SeccompFilter::new(refuse, SeccompAction::Allow, eperm, arch).map_err(err)?;
+    let enosys = SeccompAction::Errno(libc::ENOSYS as u32);
+    let clone3 = [(libc::SYS_clone3, Vec::new())].into_iter().collect();
+    let clone3 = SeccompFilter::new(clone3, SeccompAction::Allow, enosys, arch).map_err(err)?;
+    Ok([
+        main.try_into().map_err(err)?,
+        clone3.try_into().map_err(err)?,
+    ])
+}
+
+/// Installs the filters in this thread; from here on, the refused syscalls fail.
+pub fn install_seccomp(filters: &[BpfProgram]) -> Result<(), String> {
+    for filter in filters {
+        seccompiler::apply_filter(filter)
+            .map_err(|e| format!("cannot install the seccomp filter: {e}"))?;
+    }
+    Ok(())
+}
