@@ -51,7 +51,7 @@ enum Command {
     /// The same as --run: `my-container-tui run [OPTIONS] CMD [ARGS]...`
     Run {
         #[command(flatten)]
-        options: RunOptions,
+        options: Box<RunOptions>,
         /// The command and its arguments
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
@@ -168,7 +168,9 @@ pub enum Action {
     /// Build a busybox root filesystem in this directory.
     BusyboxRootfs(PathBuf),
     /// No command given: the dashboard, with this prefix key.
-    Dashboard(Prefix, Limits),
+    /// The dashboard, with its prefix key and the template its sessions start from (limits,
+    /// hardening, rootfs, volumes, environment given on the command line).
+    Dashboard(Prefix, Box<ContainerSpec>),
 }
 
 /// Parses `args` (without the program name's special cases) into an [`Action`].
@@ -180,11 +182,11 @@ where
     let matches = Cli::command().try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let (options, command) = match (cli.subcommand, cli.run) {
-        (Some(Command::Run { options, command }), None) => (cli.options.merge(options), command),
+        (Some(Command::Run { options, command }), None) => (cli.options.merge(*options), command),
         (None, Some(command)) => (cli.options, command),
         (None, None) => {
-            let limits = spec_from(cli.options, vec!["sh".into()]).limits;
-            return Ok(Action::Dashboard(cli.prefix, limits));
+            let template = spec_from(cli.options, vec!["sh".into()]);
+            return Ok(Action::Dashboard(cli.prefix, Box::new(template)));
         }
         (
             Some(Command::Rootfs {
@@ -294,8 +296,8 @@ pub fn main() -> i32 {
                 e.exit_code()
             }
         },
-        Ok(Action::Dashboard(prefix, limits)) => match limits.validate() {
-            Ok(()) => tui::run(prefix, limits),
+        Ok(Action::Dashboard(prefix, template)) => match template.validate() {
+            Ok(()) => tui::run(prefix, *template),
             Err(e) => {
                 eprintln!("my-container-tui: {e}");
                 RUNTIME_ERROR
@@ -385,13 +387,20 @@ mod tests {
 
     #[test]
     fn no_command_means_the_dashboard() {
+        assert!(matches!(
+            parse(["t"]),
+            Ok(Action::Dashboard(Prefix('a'), _))
+        ));
+        let Ok(Action::Dashboard(prefix, template)) =
+            parse(["t", "--prefix", "C-b", "--memory", "64m"])
+        else {
+            panic!("not the dashboard");
+        };
+        assert_eq!(prefix, Prefix('b'));
         assert_eq!(
-            parse(["t"]).unwrap(),
-            Action::Dashboard(Prefix('a'), Limits::default())
-        );
-        assert_eq!(
-            parse(["t", "--prefix", "C-b"]).unwrap(),
-            Action::Dashboard(Prefix('b'), Limits::default())
+            template.limits.memory,
+            Some(64 << 20),
+            "options become the sessions' template"
         );
         assert!(parse(["t", "--prefix", "b"]).is_err());
     }

@@ -8,7 +8,6 @@ use super::ui::sessions::SessionRow;
 use super::ui::usage::UsageView;
 use super::ui::{self, Areas};
 use crate::runtime::ContainerSpec;
-use crate::runtime::cgroups::limits::Limits;
 use crate::runtime::inspect::Inspection;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -60,7 +59,7 @@ pub struct App {
     /// Resource use per session id, with a short CPU history.
     pub usage: HashMap<u64, UsageHistory>,
     /// Limits every new session gets (from the command line).
-    pub limits: Limits,
+    pub template: ContainerSpec,
     pty_size: (u16, u16),
     next_id: u64,
     notify: Notify,
@@ -80,23 +79,28 @@ impl App {
             ended_by: None,
             message: None,
             usage: HashMap::new(),
-            limits: Limits::default(),
+            template: ContainerSpec::new(Vec::new(), "/".into()),
             pty_size: (24, 80),
             next_id: 1,
             notify,
         }
     }
 
-    /// The command a new session runs unless told: `$SHELL`, else bash, else sh.
-    pub fn default_command() -> String {
+    /// The command a new session runs unless told: `$SHELL`, else bash, else sh, whichever
+    /// exists in the container's root (the rootfs, or the host's `/`).
+    pub fn default_command(&self) -> String {
+        let root = self
+            .template
+            .rootfs
+            .as_ref()
+            .map_or(Path::new("/"), |r| r.dir.as_path());
+        let exists = |p: &str| root.join(p.trim_start_matches('/')).exists();
         std::env::var("SHELL")
             .ok()
-            .filter(|s| s.starts_with('/') && Path::new(s).exists())
-            .or_else(|| {
-                Path::new("/bin/bash")
-                    .exists()
-                    .then(|| "/bin/bash".to_string())
-            })
+            .filter(|s| s.starts_with('/'))
+            .into_iter()
+            .chain(["/bin/bash".to_string()])
+            .find(|s| exists(s))
             .unwrap_or_else(|| "/bin/sh".to_string())
     }
 
@@ -105,7 +109,7 @@ impl App {
         [
             format!("session-{n}"),
             format!("my-container-{n}"),
-            App::default_command(),
+            self.default_command(),
         ]
     }
 
@@ -125,10 +129,10 @@ impl App {
             pick(hostname, &defaults[1]),
             pick(command, &defaults[2]),
         );
-        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-        let mut spec = ContainerSpec::new(ContainerSpec::command_from_words(vec![command]), cwd);
+        let mut spec = self.template.clone();
+        spec.command = ContainerSpec::command_from_words(vec![command]);
+        spec.id = crate::runtime::cgroups::new_id();
         spec.hostname = hostname;
-        spec.limits = self.limits.clone();
         spec.oom_notice = true;
         spec.tty = true;
         spec.term = Some("xterm-256color".into());

@@ -10,7 +10,7 @@ pub mod inspector;
 pub mod keys;
 pub mod ui;
 
-use crate::runtime::cgroups::limits::Limits;
+use crate::runtime::ContainerSpec;
 use crate::runtime::require_root;
 use crate::session::SessionEvent;
 use app::App;
@@ -47,8 +47,8 @@ const FRAME: Duration = Duration::from_millis(16);
 const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the dashboard; returns the process's exit code.
-/// `limits` apply to every session it starts.
-pub fn run(prefix: Prefix, limits: Limits) -> i32 {
+/// Every session starts from `template` (its command, hostname and name aside).
+pub fn run(prefix: Prefix, template: ContainerSpec) -> i32 {
     if let Err(e) = require_root() {
         eprintln!("my-container-tui: {e}");
         return crate::runtime::exit::RUNTIME_ERROR;
@@ -59,7 +59,7 @@ pub fn run(prefix: Prefix, limits: Limits) -> i32 {
         );
         return crate::runtime::exit::RUNTIME_ERROR;
     }
-    match dashboard(prefix, limits) {
+    match dashboard(prefix, template) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("my-container-tui: {e:#}");
@@ -68,7 +68,7 @@ pub fn run(prefix: Prefix, limits: Limits) -> i32 {
     }
 }
 
-fn dashboard(prefix: Prefix, limits: Limits) -> anyhow::Result<i32> {
+fn dashboard(prefix: Prefix, template: ContainerSpec) -> anyhow::Result<i32> {
     // Block the terminating signals before any thread starts, so only the signal thread sees them.
     let mut mask = SigSet::empty();
     for s in [
@@ -98,7 +98,7 @@ fn dashboard(prefix: Prefix, limits: Limits) -> anyhow::Result<i32> {
 
     let mut terminal = TerminalGuard::enter()?;
     let mut app = App::new(prefix, notify);
-    app.limits = limits;
+    app.template = template;
     let size = terminal.0.size()?;
     let areas = ui::Areas::new(size.into(), 1, app.show_inspector);
     let (rows, cols) = areas.pty_size();

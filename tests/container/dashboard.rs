@@ -170,8 +170,10 @@ fn pane_size(screen: &str, title: &str) -> Option<(usize, usize)> {
 
 /// Starts with one shell, opens a second, works in both, switches between them, checks the
 /// inspector against /proc, follows a hostname change and a resize, and quits cleanly.
+/// Changing the hostname takes CAP_SYS_ADMIN, which the default hardening drops (as Docker's
+/// does): the dashboard is started with `--cap-add SYS_ADMIN` for it.
 fn two_shells_side_by_side_with_the_host_view(t: &Ctx) -> TestResult {
-    let tmux = Tmux::start(t, 150, 45)?;
+    let tmux = Tmux::start_with(t, 150, 45, "--cap-add SYS_ADMIN")?;
     tmux.wait_for("root@my-container-1")?;
     tmux.line("hostname; echo pid=$$")?;
     tmux.wait_for("pid=1")?;

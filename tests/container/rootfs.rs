@@ -171,7 +171,9 @@ fn the_old_root_is_unreachable(t: &Ctx) -> TestResult {
     ensure_eq(lines.next(), Some("same"))?;
     // Mount points (the fifth field), not options: the overlay's options name its layers.
     let points: Vec<&str> = lines.filter_map(|m| m.split(' ').nth(4)).collect();
-    let inside = [
+    // The rootfs's own mounts, and the hardening's masks over /proc and /sys.
+    use my_container_tui::runtime::security::{MASKED, READ_ONLY};
+    let own = [
         "/",
         "/proc",
         "/sys",
@@ -180,6 +182,12 @@ fn the_old_root_is_unreachable(t: &Ctx) -> TestResult {
         "/dev/shm",
         "/dev/mqueue",
     ];
+    let inside: Vec<&str> = own
+        .iter()
+        .chain(&MASKED)
+        .chain(&READ_ONLY)
+        .copied()
+        .collect();
     ensure(
         points.iter().all(|p| inside.contains(p)),
         format!("unexpected mount points: {points:?}"),
