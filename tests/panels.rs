@@ -1,7 +1,7 @@
 //! Snapshot tests of each dashboard panel, drawn with ratatui's TestBackend from fixture data:
 //! no container, no root needed. `cargo insta review` after an intended change.
 
-use my_container_tui::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo};
+use my_container_tui::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo, Security};
 use my_container_tui::tui::ui::{self, form::FormView, sessions::SessionRow};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -93,6 +93,11 @@ fn inspection() -> Inspection {
             ns("user", 4026531837, 4026531837),
             ns("time", 4026531834, 4026531834),
         ],
+        security: Security {
+            cap_eff: 0xa80425fb,
+            no_new_privs: true,
+            seccomp: 2,
+        },
     }
 }
 
@@ -122,22 +127,29 @@ fn session_list_rows_are_clickable() {
 #[test]
 fn inspector_container_view() {
     let ins = inspection();
-    insta::assert_snapshot!(draw(50, 24, |f| ui::inspector::render(
+    let mounts = vec![
+        "root  /srv/images/busybox (overlay)".to_string(),
+        "vol   /data <- /home/me/data (ro)".to_string(),
+    ];
+    insta::assert_snapshot!(draw(50, 34, |f| ui::inspector::render(
         f,
         f.area(),
         Some(&ins),
-        false
+        false,
+        &mounts
     )));
 }
 
 #[test]
 fn inspector_host_view_marks_container_processes() {
     let ins = inspection();
-    insta::assert_snapshot!(draw(50, 24, |f| ui::inspector::render(
+    let mounts = vec!["root  the host's / (private mounts)".to_string()];
+    insta::assert_snapshot!(draw(50, 34, |f| ui::inspector::render(
         f,
         f.area(),
         Some(&ins),
-        true
+        true,
+        &mounts
     )));
 }
 
@@ -147,7 +159,8 @@ fn inspector_without_a_session() {
         f,
         f.area(),
         None,
-        false
+        false,
+        &Vec::new()
     )));
 }
 
@@ -191,16 +204,22 @@ fn help_overlay() {
 #[test]
 fn new_session_form() {
     let form = FormView {
-        values: ["web".into(), String::new(), String::new()],
+        values: [
+            "web".into(),
+            String::new(),
+            String::new(),
+            "/srv/busybox".into(),
+        ],
         defaults: [
             "session-3".into(),
             "my-container-3".into(),
             "/bin/bash".into(),
+            "(none: the host's files)".into(),
         ],
         focus: 1,
         error: None,
     };
-    insta::assert_snapshot!(draw(70, 9, |f| ui::form::render(f, f.area(), &form)));
+    insta::assert_snapshot!(draw(70, 10, |f| ui::form::render(f, f.area(), &form)));
 }
 
 #[test]

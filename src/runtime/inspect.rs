@@ -51,6 +51,44 @@ pub struct Inspection {
     /// Every host process; those inside the container have a `container_pid`.
     pub processes: Vec<ProcessInfo>,
     pub namespaces: Vec<NamespaceRow>,
+    /// PID 1's privileges, read live.
+    pub security: Security,
+}
+
+/// What `/proc/<pid>/status` says of a process's privileges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Security {
+    /// Effective capabilities, as a bit mask.
+    pub cap_eff: u64,
+    pub no_new_privs: bool,
+    /// 0 none, 1 strict, 2 filter.
+    pub seccomp: u8,
+}
+
+impl Security {
+    /// Reads the `CapEff`, `NoNewPrivs` and `Seccomp` lines of a status file.
+    pub fn parse(status: &str) -> Security {
+        Security {
+            cap_eff: field(status, "CapEff:")
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+                .unwrap_or(0),
+            no_new_privs: field(status, "NoNewPrivs:") == Some("1"),
+            seccomp: field(status, "Seccomp:")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        }
+    }
+
+    /// The capability names in `cap_eff`, without the `CAP_` prefix.
+    pub fn capability_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = caps::all()
+            .into_iter()
+            .filter(|c| self.cap_eff & c.bitmask() != 0)
+            .map(|c| c.to_string().trim_start_matches("CAP_").to_string())
+            .collect();
+        names.sort();
+        names
+    }
 }
 
 impl Inspection {
@@ -64,6 +102,9 @@ impl Inspection {
             host_hostname: host_hostname(),
             processes: processes(init_pid, users),
             namespaces: namespaces(init_pid),
+            security: std::fs::read_to_string(format!("/proc/{init_pid}/status"))
+                .map(|s| Security::parse(&s))
+                .unwrap_or_default(),
         })
     }
 
@@ -252,6 +293,19 @@ mod tests {
         );
         assert_eq!((p.user.as_str(), p.state), ("root", 'S'));
         assert_eq!(process_info(4242, STATUS, None, &users).container_pid, None);
+    }
+
+    #[test]
+    fn security_fields_parse() {
+        let s = Security::parse("CapEff:\t00000000a80425fb\nNoNewPrivs:\t1\nSeccomp:\t2\n");
+        assert_eq!(
+            (s.cap_eff, s.no_new_privs, s.seccomp),
+            (0xa80425fb, true, 2)
+        );
+        let names = s.capability_names();
+        assert_eq!(names.len(), 14);
+        assert!(names.contains(&"NET_BIND_SERVICE".to_string()));
+        assert!(!names.contains(&"SYS_ADMIN".to_string()));
     }
 
     #[test]

@@ -3,12 +3,13 @@
 
 use super::inspector::{Sample, Watch};
 use super::keys::{self, Prefix};
-use super::ui::form::FormView;
+use super::ui::form::{FormView, LABELS};
 use super::ui::sessions::SessionRow;
 use super::ui::usage::UsageView;
 use super::ui::{self, Areas};
 use crate::runtime::ContainerSpec;
 use crate::runtime::inspect::Inspection;
+use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use portable_pty::PtySize;
@@ -87,13 +88,9 @@ impl App {
     }
 
     /// The command a new session runs unless told: `$SHELL`, else bash, else sh, whichever
-    /// exists in the container's root (the rootfs, or the host's `/`).
-    pub fn default_command(&self) -> String {
-        let root = self
-            .template
-            .rootfs
-            .as_ref()
-            .map_or(Path::new("/"), |r| r.dir.as_path());
+    /// exists in the container's root (`rootfs`, or the host's `/`).
+    pub fn default_command(rootfs: Option<&Rootfs>) -> String {
+        let root = rootfs.map_or(Path::new("/"), |r| r.dir.as_path());
         let exists = |p: &str| root.join(p.trim_start_matches('/')).exists();
         std::env::var("SHELL")
             .ok()
@@ -104,18 +101,24 @@ impl App {
             .unwrap_or_else(|| "/bin/sh".to_string())
     }
 
-    fn defaults(&self) -> [String; 3] {
+    fn defaults(&self) -> [String; 4] {
         let n = self.next_id;
+        let rootfs = match &self.template.rootfs {
+            Some(r) => r.dir.display().to_string(),
+            None => "(none: the host's files)".to_string(),
+        };
+        let shell = App::default_command(self.template.rootfs.as_ref());
         [
             format!("session-{n}"),
             format!("my-container-{n}"),
-            self.default_command(),
+            shell,
+            rootfs,
         ]
     }
 
     /// Starts a session; empty fields take their defaults.
-    pub fn start_session(&mut self, values: [String; 3]) -> Result<(), String> {
-        let [name, hostname, command] = values;
+    pub fn start_session(&mut self, values: [String; 4]) -> Result<(), String> {
+        let [name, hostname, command, rootfs] = values;
         let defaults = self.defaults();
         let pick = |v: String, d: &String| {
             if v.trim().is_empty() {
@@ -124,12 +127,24 @@ impl App {
                 v.trim().to_string()
             }
         };
+        let mut spec = self.template.clone();
+        if !rootfs.trim().is_empty() {
+            let dir = std::env::current_dir()
+                .unwrap_or_else(|_| "/".into())
+                .join(rootfs.trim());
+            spec.rootfs = Some(Rootfs {
+                dir,
+                mode: Writes::Overlay,
+            });
+            spec.workdir = "/".into();
+        }
+        // The default shell is looked up in the root this session gets.
+        let shell = App::default_command(spec.rootfs.as_ref());
         let (name, hostname, command) = (
             pick(name, &defaults[0]),
             pick(hostname, &defaults[1]),
-            pick(command, &defaults[2]),
+            pick(command, &shell),
         );
-        let mut spec = self.template.clone();
         spec.command = ContainerSpec::command_from_words(vec![command]);
         spec.id = crate::runtime::cgroups::new_id();
         spec.hostname = hostname;
@@ -365,8 +380,10 @@ impl App {
                 Ok(()) => return,
                 Err(e) => form.error = Some(e),
             },
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
-            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % LABELS.len(),
+            KeyCode::BackTab | KeyCode::Up => {
+                form.focus = (form.focus + LABELS.len() - 1) % LABELS.len()
+            }
             KeyCode::Backspace => {
                 form.values[form.focus].pop();
             }
@@ -561,7 +578,17 @@ impl App {
                 .inspection
                 .as_ref()
                 .filter(|(id, _)| Some(*id) == self.selected().map(|s| s.id));
-            ui::inspector::render(frame, inspector_area, ins.map(|(_, i)| i), self.host_view);
+            let mounts = self
+                .selected()
+                .map(|s| mounts_of(&s.spec))
+                .unwrap_or_default();
+            ui::inspector::render(
+                frame,
+                inspector_area,
+                ins.map(|(_, i)| i),
+                self.host_view,
+                &mounts,
+            );
         }
         let (text, alert) = self.status();
         ui::status::render(frame, areas.status, &text, alert);
@@ -578,4 +605,37 @@ impl App {
             s.kill();
         }
     }
+}
+
+/// The inspector's lines for a container's root and volumes.
+fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
+    use crate::runtime::rootfs::Writes;
+    use crate::runtime::volumes::Volume;
+    let root = match &spec.rootfs {
+        None => "root  the host's / (private mounts)".to_string(),
+        Some(r) => {
+            let how = match r.mode {
+                Writes::Overlay => "overlay",
+                Writes::Persist => "persistent",
+                Writes::ReadOnly => "read-only",
+            };
+            format!("root  {} ({how})", r.dir.display())
+        }
+    };
+    let volumes = spec.volumes.iter().map(|v| match v {
+        Volume::Bind {
+            src,
+            dst,
+            read_only,
+        } => {
+            format!(
+                "vol   {} <- {}{}",
+                dst.display(),
+                src.display(),
+                if *read_only { " (ro)" } else { "" }
+            )
+        }
+        Volume::Tmpfs { dst, options } => format!("tmpfs {} {options}", dst.display()),
+    });
+    std::iter::once(root).chain(volumes).collect()
 }

@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Trial> {
         a_flood_in_one_pane_does_not_freeze_the_others,
         exited_sessions_stay_listed_and_restart,
         limits_usage_and_oom_kills_show_in_the_list,
+        a_session_on_a_rootfs_from_the_form,
         sigterm_restores_the_terminal_and_ends_every_container,
     ]
 }
@@ -367,4 +368,25 @@ fn limits_usage_and_oom_kills_show_in_the_list(t: &Ctx) -> TestResult {
     tmux.wait_for("OOM-killed (137)")?;
     tmux.keys(&["C-a", "q"])?;
     tmux.wait_for("EXITED rc=0").map(|_| ())
+}
+
+/// The form's rootfs field starts a session in a busybox rootfs; the inspector shows the root
+/// and the default hardening read live from the container's PID 1.
+fn a_session_on_a_rootfs_from_the_form(t: &Ctx) -> TestResult {
+    let dir = TempDir::new(&format!("dash-rootfs-{}", std::process::id()))?;
+    let root = dir.path().join("root").to_string_lossy().into_owned();
+    t.run(&["rootfs", "busybox", &root])?.success()?;
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Tab", "Tab", "Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", &root])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("[/bin/sh]")?;
+    tmux.line("ls /linuxrc; echo in-$((6*7))")?;
+    tmux.wait_for("in-42")?;
+    tmux.wait_for("(overlay)")?;
+    tmux.wait_for("seccomp filter")?;
+    tmux.quit()
 }

@@ -1,5 +1,5 @@
-//! The new-session form: name, hostname and command, each with a default so Enter alone
-//! starts a shell.
+//! The new-session form: name, hostname, command and root filesystem, each with a default so
+//! Enter alone starts a shell.
 
 use super::centered;
 use ratatui::Frame;
@@ -9,20 +9,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// The form's labels, in field order.
-pub const LABELS: [&str; 3] = ["Name", "Hostname", "Command"];
+pub const LABELS: [&str; 4] = ["Name", "Hostname", "Command", "Rootfs"];
 
 /// What the form holds: typed values, the defaults shown when a value is empty, the focus,
 /// and the last error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormView {
-    pub values: [String; 3],
-    pub defaults: [String; 3],
+    pub values: [String; 4],
+    pub defaults: [String; 4],
     pub focus: usize,
     pub error: Option<String>,
 }
 
 pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
-    let popup = centered(area, 64, 7);
+    let popup = centered(area, 64, 8);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;

@@ -12,7 +12,17 @@ const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
 
 /// Draws the inspector for `inspection`, or a placeholder while there is none. With
 /// `host_view`, the process table lists every host process, the container's marked.
-pub fn render(frame: &mut Frame, area: Rect, inspection: Option<&Inspection>, host_view: bool) {
+/// What the inspector shows of the container's filesystem, from its spec: its root and its
+/// volumes, one line each.
+pub type Mounts = Vec<String>;
+
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    inspection: Option<&Inspection>,
+    host_view: bool,
+    mounts: &Mounts,
+) {
     let Some(ins) = inspection else {
         let block = Block::bordered().title(" Inspector ");
         frame.render_widget(
@@ -21,15 +31,46 @@ pub fn render(frame: &mut Frame, area: Rect, inspection: Option<&Inspection>, ho
         );
         return;
     };
-    let [names, namespaces, processes] = Layout::vertical([
+    let caps_len = ins.security.capability_names().join(" ").len() as u16;
+    // Word wrapping may need a line more than the length alone says.
+    let caps_lines = caps_len / area.width.saturating_sub(2).max(1) + 2;
+    let [names, security, namespaces, processes] = Layout::vertical([
         Constraint::Length(4),
+        Constraint::Length(mounts.len() as u16 + 3 + caps_lines),
         Constraint::Length(ins.namespaces.len() as u16 + 3),
         Constraint::Min(4),
     ])
     .areas(area);
     render_hostnames(frame, names, ins);
+    render_security(frame, security, ins, mounts);
     render_namespaces(frame, namespaces, &ins.namespaces);
     render_processes(frame, processes, ins, host_view);
+}
+
+/// Root, volumes, and PID 1's capabilities, no_new_privs and seccomp mode (read live).
+fn render_security(frame: &mut Frame, area: Rect, ins: &Inspection, mounts: &Mounts) {
+    let sec = &ins.security;
+    let caps = sec.capability_names();
+    let seccomp = match sec.seccomp {
+        0 => "off",
+        1 => "strict",
+        _ => "filter",
+    };
+    let mut lines: Vec<Line> = mounts.iter().map(|m| Line::raw(m.clone())).collect();
+    lines.push(Line::from(vec![
+        Span::styled("caps ", BOLD),
+        Span::raw(format!("{:x}", sec.cap_eff)),
+        Span::styled("  no_new_privs ", BOLD),
+        Span::raw(if sec.no_new_privs { "1" } else { "0" }),
+        Span::styled("  seccomp ", BOLD),
+        Span::raw(seccomp),
+    ]));
+    lines.push(Line::raw(caps.join(" ")));
+    let paragraph = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true });
+    frame.render_widget(
+        paragraph.block(Block::bordered().title(" Filesystem and privileges ")),
+        area,
+    );
 }
 
 fn render_hostnames(frame: &mut Frame, area: Rect, ins: &Inspection) {
