@@ -28,7 +28,7 @@ pub enum Mode {
     ConfirmKill,
     ConfirmQuit,
     Help,
-    NewSession(FormView),
+    NewSession(Box<FormView>),
     /// Looking back through the selected session's scrollback, this many lines up.
     Scroll(usize),
 }
@@ -304,10 +304,10 @@ impl App {
         }
         match key.code {
             KeyCode::Char('c') => {
-                self.mode = Mode::NewSession(FormView {
+                self.mode = Mode::NewSession(Box::new(FormView {
                     defaults: self.defaults(),
                     ..FormView::default()
-                });
+                }));
             }
             KeyCode::Char('n') if !self.sessions.is_empty() => {
                 self.select((self.selected + 1) % self.sessions.len())
@@ -373,7 +373,7 @@ impl App {
         }
     }
 
-    fn key_form(&mut self, mut form: FormView, key: KeyEvent) {
+    fn key_form(&mut self, mut form: Box<FormView>, key: KeyEvent) {
         match key.code {
             KeyCode::Esc => return,
             KeyCode::Enter => match self.start_session(form.values.clone()) {
@@ -609,7 +609,6 @@ impl App {
 
 /// The inspector's lines for a container's root and volumes.
 fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
-    use crate::runtime::rootfs::Writes;
     use crate::runtime::volumes::Volume;
     let root = match &spec.rootfs {
         None => "root  the host's / (private mounts)".to_string(),
