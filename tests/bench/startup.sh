@@ -32,6 +32,8 @@ if [ -n "$busybox" ]; then
     cp "$busybox" "$work/bundle/rootfs/bin/busybox"
     ln -s busybox "$work/bundle/rootfs/bin/true"
     (cd "$work/bundle" && runc spec 2>/dev/null || crun spec)
+    # Ours on the same rootfs (a copy-on-write overlay over it, pivot_root, /dev, hardening).
+    names+=("my-container-tui --rootfs"); cmds+=("$tool --rootfs $work/bundle/rootfs --run true")
     sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"/"true"/' "$work/bundle/config.json"
     for rt in runc crun; do
         command -v $rt >/dev/null || { notes+=("$rt: not installed"); continue; }

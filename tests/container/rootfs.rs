@@ -158,10 +158,11 @@ fn dev_holds_only_the_default_nodes(t: &Ctx) -> TestResult {
     )
 }
 
-/// `cd /..`, `/proc/1/root` and the mount table all stay inside the rootfs.
+/// `cd /..`, `/proc/1/root`, `..` through a symlink and the mount table all stay inside.
 fn the_old_root_is_unreachable(t: &Ctx) -> TestResult {
     let (_dir, root) = busybox(t)?;
-    let script = "cd /.. && pwd && ls / > /tmp/a && ls /proc/1/root/ > /tmp/b && cmp /tmp/a /tmp/b && echo same \
+    let script = "cd /.. && pwd && ls / > /tmp/a && ls /proc/1/root/ > /tmp/b && cmp /tmp/a /tmp/b \
+                  && ln -s ../../../../.. /tmp/up && ls /tmp/up/ > /tmp/c && cmp /tmp/a /tmp/c && echo same \
                   && cat /proc/self/mountinfo";
     let out = t
         .run(&["--rootfs", &root, "--run", "sh", "-c", script])?

@@ -9,7 +9,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// The key table, as (keys, what they do); `{p}` stands for the prefix.
 pub const KEYS: [(&str, &str); 16] = [
-    ("{p} c", "new session (form: name, hostname, command)"),
+    (
+        "{p} c",
+        "new session (form: name, hostname, command, rootfs)",
+    ),
     ("{p} n, {p} p", "next / previous session"),
     ("{p} 0-9", "select session 1-10 (0 is the tenth)"),
     ("{p} k", "kill the session's container (asks y/n)"),
