@@ -373,9 +373,7 @@ fn limits_usage_and_oom_kills_show_in_the_list(t: &Ctx) -> TestResult {
 /// The form's rootfs field starts a session in a busybox rootfs; the inspector shows the root
 /// and the default hardening read live from the container's PID 1.
 fn a_session_on_a_rootfs_from_the_form(t: &Ctx) -> TestResult {
-    let dir = TempDir::new(&format!("dash-rootfs-{}", std::process::id()))?;
-    let root = dir.path().join("root").to_string_lossy().into_owned();
-    t.run(&["rootfs", "busybox", &root])?.success()?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let tmux = Tmux::start(t, 150, 45)?;
     tmux.wait_for("root@my-container-1")?;
     tmux.keys(&["C-a", "c"])?;

@@ -87,9 +87,7 @@ fn cap_add_and_cap_drop_change_the_set(t: &Ctx) -> TestResult {
 /// `mount`, `unshare -m`, `reboot(2)` (busybox's reboot -f calls it directly), and new
 /// namespaces through `clone` all fail inside.
 fn mounting_unsharing_and_rebooting_are_refused(t: &Ctx) -> TestResult {
-    let dir = TempDir::new(&format!("harden-{}", t.name.replace(':', "-")))?;
-    let root = dir.path().join("root").to_string_lossy().into_owned();
-    t.run(&["rootfs", "busybox", &root])?.success()?;
+    let (_dir, root) = t.busybox_rootfs()?;
     for script in [
         "mount -t tmpfs x /mnt",
         "unshare -m true",
@@ -185,9 +183,7 @@ fn the_host_binary_cannot_be_opened_for_writing(t: &Ctx) -> TestResult {
 }
 
 fn volumes_bind_read_write_and_read_only(t: &Ctx) -> TestResult {
-    let dir = TempDir::new(&format!("vol-{}", t.name.replace(':', "-")))?;
-    let root = dir.path().join("root").to_string_lossy().into_owned();
-    t.run(&["rootfs", "busybox", &root])?.success()?;
+    let (dir, root) = t.busybox_rootfs()?;
     let data = dir.path().join("data");
     std::fs::create_dir(&data).map_err(|e| e.to_string())?;
     let file = dir.file("single", b"one file\n", 0o644)?;

@@ -21,21 +21,12 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
-/// A fresh busybox rootfs in a scratch directory.
-fn busybox(t: &Ctx) -> Result<(TempDir, String), libtest_mimic::Failed> {
-    let dir = TempDir::new(&format!("rootfs-{}", t.name.replace(':', "-")))?;
-    let root = dir.path().join("root");
-    let root = root.to_string_lossy().into_owned();
-    t.run(&["rootfs", "busybox", &root])?.success()?;
-    Ok((dir, root))
-}
-
 fn state_dir_of(tool: u32) -> String {
     format!("/run/my-container-tui/{tool}-1")
 }
 
 fn busybox_rootfs_is_built(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     for path in [
         "bin/busybox",
         "bin/sh",
@@ -55,7 +46,7 @@ fn busybox_rootfs_is_built(t: &Ctx) -> TestResult {
 }
 
 fn ls_shows_the_rootfs_not_the_host(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let out = t.run(&["--rootfs", &root, "--run", "ls", "/"])?.success()?;
     let names: Vec<&str> = out.stdout.split_whitespace().collect();
     ensure(
@@ -72,7 +63,7 @@ fn ls_shows_the_rootfs_not_the_host(t: &Ctx) -> TestResult {
 
 /// Writes land in the overlay's upper layer, DIR is unchanged, and the layer is removed.
 fn writes_go_to_a_throwaway_overlay(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let mut child = Running::spawn(&mut t.tool(&[
         "--rootfs",
         &root,
@@ -100,7 +91,7 @@ fn writes_go_to_a_throwaway_overlay(t: &Ctx) -> TestResult {
 }
 
 fn persist_writes_to_the_directory(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     t.run(&[
         "--rootfs",
         &root,
@@ -116,7 +107,7 @@ fn persist_writes_to_the_directory(t: &Ctx) -> TestResult {
 }
 
 fn read_only_refuses_writes(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let out = t.run(&[
         "--rootfs",
         &root,
@@ -138,7 +129,7 @@ fn read_only_refuses_writes(t: &Ctx) -> TestResult {
 }
 
 fn dev_holds_only_the_default_nodes(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let out = t
         .run(&["--rootfs", &root, "--run", "ls", "/dev"])?
         .success()?;
@@ -160,7 +151,7 @@ fn dev_holds_only_the_default_nodes(t: &Ctx) -> TestResult {
 
 /// `cd /..`, `/proc/1/root`, `..` through a symlink and the mount table all stay inside.
 fn the_old_root_is_unreachable(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let script = "cd /.. && pwd && ls / > /tmp/a && ls /proc/1/root/ > /tmp/b && cmp /tmp/a /tmp/b \
                   && ln -s ../../../../.. /tmp/up && ls /tmp/up/ > /tmp/c && cmp /tmp/a /tmp/c && echo same \
                   && cat /proc/self/mountinfo";
@@ -196,7 +187,7 @@ fn the_old_root_is_unreachable(t: &Ctx) -> TestResult {
 }
 
 fn etc_files_are_provided(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let out = t
         .run(&[
             "--rootfs",
@@ -218,7 +209,7 @@ fn etc_files_are_provided(t: &Ctx) -> TestResult {
 }
 
 fn bad_rootfs_values_are_refused(t: &Ctx) -> TestResult {
-    let (dir, root) = busybox(t)?;
+    let (dir, root) = t.busybox_rootfs()?;
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).map_err(|e| e.to_string())?;
     let file = dir.file("file", b"x", 0o644)?;
@@ -244,7 +235,7 @@ fn bad_rootfs_values_are_refused(t: &Ctx) -> TestResult {
 
 /// `kill -9` of the tool mid-run: no process, no upper layer, no cgroup left.
 fn nothing_is_left_after_sigkill(t: &Ctx) -> TestResult {
-    let (_dir, root) = busybox(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
     let mut child = Running::spawn(&mut t.tool(&["--rootfs", &root, "--run", "sleep", "1000"]))?;
     let state = state_dir_of(child.id());
     wait_until("the container's sleep", || {

@@ -39,6 +39,15 @@ impl Ctx {
         run(self.tool(args))
     }
 
+    /// A fresh busybox rootfs (built by the tool) in a scratch directory: (the directory, the
+    /// rootfs path inside it).
+    pub fn busybox_rootfs(&self) -> Result<(TempDir, String), Failed> {
+        let dir = TempDir::new(&format!("rootfs-{}", self.name.replace(':', "-")))?;
+        let root = dir.path().join("root").to_string_lossy().into_owned();
+        self.run(&["rootfs", "busybox", &root])?.success()?;
+        Ok((dir, root))
+    }
+
     /// Processes on the host that belong to this test (the tool, its helper, its containers).
     pub fn processes(&self) -> Vec<Proc> {
         let marker = self.marker();
