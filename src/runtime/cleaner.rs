@@ -84,6 +84,7 @@ pub fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
             if let Some(cg) = &leftovers.cgroup {
                 cgroups::clean_stale(cg.layout());
             }
+            rootfs::clean_stale();
             std::process::exit(0)
         }
     }

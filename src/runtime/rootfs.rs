@@ -70,6 +70,22 @@ pub fn prepare(id: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// Removes the state directories that launchers which no longer run left behind (a SIGKILL
+/// before their cleaner was forked). Named `<launcher pid>-<n>`, like the cgroups.
+pub fn clean_stale() {
+    for entry in std::fs::read_dir(STATE_ROOT)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let id = entry.file_name().to_string_lossy().into_owned();
+        let launcher = id.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if launcher.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            remove_state(&id);
+        }
+    }
+}
+
 /// Removes the state directory, and our parent when no other container uses it.
 pub fn remove_state(id: &str) {
     let _ = std::fs::remove_dir_all(state_dir(id));

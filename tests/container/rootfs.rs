@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Trial> {
         etc_files_are_provided,
         bad_rootfs_values_are_refused,
         nothing_is_left_after_sigkill,
+        a_stale_overlay_directory_is_cleaned,
     ]
 }
 
@@ -253,4 +254,14 @@ fn nothing_is_left_after_sigkill(t: &Ctx) -> TestResult {
     wait_until("the upper layer to be removed", || {
         !Path::new(&state).exists()
     })
+}
+
+/// An upper layer left by a launcher that no longer runs is removed by the next cleaner.
+fn a_stale_overlay_directory_is_cleaned(t: &Ctx) -> TestResult {
+    // No PID is this large (pid_max is at most 2^22), so its launcher is surely gone.
+    let stale = Path::new("/run/my-container-tui/999999999-1/upper");
+    std::fs::create_dir_all(stale).map_err(|e| e.to_string())?;
+    std::fs::write(stale.join("file"), b"left").map_err(|e| e.to_string())?;
+    t.run(&["--run", "true"])?.success()?;
+    wait_until("the stale upper layer to be removed", || !stale.exists())
 }
