@@ -58,6 +58,8 @@ pub fn contain(spec: &ContainerSpec) -> ! {
     if spec.rootfs.is_some() {
         rootfs::prepare(&spec.id).unwrap_or_else(|e| fail(e));
     }
+    // Forked before the PID namespace is made: a later child of ours would be born inside it,
+    // and PID 1's exit would then wait for us to reap it.
     let cleaner_pipe = (!leftovers.is_empty()).then(|| {
         cleaner::spawn(&leftovers)
             .unwrap_or_else(|e| fail(format!("cannot start the cleaner: {}", e.desc())))
