@@ -201,11 +201,10 @@ impl App {
     pub fn watch(&self) -> Watch {
         Watch {
             selected: self.selected().and_then(|s| Some((s.id, s.helper_pid()?))),
-            cgroups: self
+            running: self
                 .sessions
                 .iter()
-                .filter(|s| s.is_running())
-                .map(|s| (s.id, s.spec.id.clone()))
+                .filter_map(|s| Some((s.id, s.helper_pid()?, s.spec.id.clone())))
                 .collect(),
         }
     }
@@ -488,12 +487,6 @@ impl App {
                     }
                     State::Exited { code, after } => (describe_exit(*code), *after),
                 };
-                let init_pid = match (&self.inspection, s.is_running()) {
-                    (Some((id, ins)), true) if *id == s.id => Some(ins.init_pid),
-                    _ => s
-                        .helper_pid()
-                        .and_then(crate::runtime::inspect::container_init),
-                };
                 let sample = self
                     .usage
                     .get(&s.id)
@@ -505,7 +498,7 @@ impl App {
                     running: s.is_running(),
                     state,
                     hostname: s.spec.hostname.clone(),
-                    init_pid,
+                    init_pid: sample.init_pid,
                     uptime,
                     cpu_percent: sample.cpu_percent,
                     memory: sample.usage.memory,

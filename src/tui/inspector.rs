@@ -1,10 +1,11 @@
 //! The inspector's own thread: about once a second (and at once when what it watches changes)
-//! it inspects the selected container and samples every running session's cgroup, so reading
+//! it inspects the selected container and samples every running session's cgroup and PID 1, so
+//! that reading
 //! `/proc` and cgroupfs never holds up keys or drawing. It enters containers' UTS namespaces to
 //! read their hostnames, which only this thread does.
 
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
-use crate::runtime::inspect::{Inspection, Users};
+use crate::runtime::inspect::{Inspection, Users, container_init};
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
@@ -12,16 +13,18 @@ use std::time::{Duration, Instant};
 const PERIOD: Duration = Duration::from_secs(1);
 
 /// What to watch: the selected session `(id, helper PID)`, and every running session's
-/// `(id, cgroup name)`.
+/// `(id, helper PID, cgroup name)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Watch {
     pub selected: Option<(u64, i32)>,
-    pub cgroups: Vec<(u64, String)>,
+    pub running: Vec<(u64, i32, String)>,
 }
 
 /// One session's resource use at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Sample {
+    /// The container's PID 1 as the host numbers it.
+    pub init_pid: Option<i32>,
     pub usage: Usage,
     /// CPU used since the previous sample, in percent of one core.
     pub cpu_percent: Option<f64>,
@@ -56,22 +59,32 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
         if let Some((id, helper)) = target.selected {
             report(Report::Inspected(id, Inspection::take(helper, &users)));
         }
-        let Some(layout) = &layout else { continue };
         let now = Instant::now();
         let samples = target
-            .cgroups
+            .running
             .iter()
-            .map(|(id, name)| {
-                let usage = Cgroup::at(layout, name).usage();
+            .map(|(id, helper, name)| {
+                let init_pid = container_init(*helper);
+                let usage = layout
+                    .as_ref()
+                    .map(|l| Cgroup::at(l, name).usage())
+                    .unwrap_or_default();
                 let cpu_percent = usage.cpu_ns.and_then(|ns| {
                     let (prev_ns, prev_at) = last_cpu.insert(*id, (ns, now))?;
                     let wall = now.duration_since(prev_at).as_nanos() as f64;
                     (wall > 0.0).then(|| 100.0 * ns.saturating_sub(prev_ns) as f64 / wall)
                 });
-                (*id, Sample { usage, cpu_percent })
+                (
+                    *id,
+                    Sample {
+                        init_pid,
+                        usage,
+                        cpu_percent,
+                    },
+                )
             })
             .collect();
-        last_cpu.retain(|id, _| target.cgroups.iter().any(|(i, _)| i == id));
+        last_cpu.retain(|id, _| target.running.iter().any(|(i, _, _)| i == id));
         report(Report::Usage(samples));
     }
 }
