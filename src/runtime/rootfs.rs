@@ -6,6 +6,7 @@
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
 //! host never sees a mount, and the state directory is removed by the cleaner.
 
+use super::cgroups;
 use super::volumes::{self, Volume};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
@@ -79,8 +80,7 @@ pub fn clean_stale() {
         .flatten()
     {
         let id = entry.file_name().to_string_lossy().into_owned();
-        let launcher = id.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        if launcher.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+        if cgroups::launcher_gone(&id) {
             remove_state(&id);
         }
     }

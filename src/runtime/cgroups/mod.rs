@@ -368,15 +368,18 @@ pub fn new_id() -> String {
     format!("{}-{n}", std::process::id())
 }
 
+/// True when `id` (as [`new_id`] makes them) names a launcher that no longer runs. Names not
+/// of that form are never taken for stale: what we did not name, we do not remove.
+pub fn launcher_gone(id: &str) -> bool {
+    id.split('-')
+        .next()
+        .and_then(|p| p.parse::<u32>().ok())
+        .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+}
+
 /// Removes cgroups that a launcher which no longer runs left behind (a crash, a SIGKILL
 /// before the cleaner could act), when no process is left in them.
 pub fn clean_stale(layout: &Layout) {
-    let alive = |id: &str| {
-        id.split('-')
-            .next()
-            .and_then(|p| p.parse::<u32>().ok())
-            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
-    };
     for (_, root) in layout.roots() {
         for entry in std::fs::read_dir(root.join(PARENT))
             .into_iter()
@@ -384,7 +387,7 @@ pub fn clean_stale(layout: &Layout) {
             .flatten()
         {
             let id = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() && !alive(&id) {
+            if entry.path().is_dir() && launcher_gone(&id) {
                 let cgroup = Cgroup::at(layout, &id);
                 if cgroup.is_empty() {
                     let _ = cgroup.remove();
