@@ -70,7 +70,7 @@ fn setup(spec: &ContainerSpec) -> Result<(), String> {
             rootfs::enter(root, &state, tty.as_deref(), &spec.hostname, &spec.volumes)?;
         }
         None => {
-            mounts::mount_proc()?;
+            mounts::mount_proc(std::path::Path::new("/proc"))?;
             volumes::mount_all(&spec.volumes, None)?;
         }
     }

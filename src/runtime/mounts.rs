@@ -4,6 +4,7 @@
 //! when the host's `/` is a shared mount (the systemd default) no mount of ours reaches it.
 
 use nix::mount::{MsFlags, mount};
+use std::path::Path;
 
 /// Makes every mount in this (new) mount namespace private, recursively.
 pub fn make_private() -> Result<(), String> {
@@ -17,14 +18,22 @@ pub fn make_private() -> Result<(), String> {
     .map_err(|e| format!("cannot make mounts private: {}", e.desc()))
 }
 
-/// Mounts a fresh procfs on `/proc`, so the container sees only its own PID namespace.
-pub fn mount_proc() -> Result<(), String> {
+/// Mounts a fresh procfs on `target` (`/proc`, or the rootfs's before `pivot_root`), so the
+/// container sees only its own PID namespace.
+pub fn mount_proc(target: &Path) -> Result<(), String> {
     mount(
         Some("proc"),
-        "/proc",
+        target,
         Some("proc"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None::<&str>,
     )
-    .map_err(|e| format!("cannot mount /proc: {}", e.desc()))
+    .map_err(|e| format!("cannot mount proc on {}: {}", target.display(), e.desc()))
+}
+
+/// Remounts the bind mount at `target` read-only (a read-only rootfs, `:ro` volumes, the
+/// hardening's read-only paths).
+pub fn remount_read_only(target: &Path) -> nix::Result<()> {
+    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
 }

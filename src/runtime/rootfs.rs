@@ -6,8 +6,8 @@
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
 //! host never sees a mount, and the state directory is removed by the cleaner.
 
-use super::cgroups;
 use super::volumes::{self, Volume};
+use super::{cgroups, mounts};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
 use nix::unistd::{chdir, pivot_root};
@@ -150,7 +150,7 @@ pub fn enter(
     for d in ["proc", "sys", "dev", "tmp"] {
         ensure_dir(&root.join(d))?;
     }
-    mnt("proc", &root.join("proc"), Some("proc"), nodev, None)?;
+    mounts::mount_proc(&root.join("proc"))?;
     mnt(
         "sysfs",
         &root.join("sys"),
@@ -168,8 +168,7 @@ pub fn enter(
         .map_err(|e| format!("cannot detach the old root: {}", e.desc()))?;
     chdir("/").map_err(|e| format!("chdir /: {}", e.desc()))?;
     if rootfs.mode == Writes::ReadOnly {
-        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-        mount(None::<&str>, "/", None::<&str>, flags, None::<&str>)
+        mounts::remount_read_only(Path::new("/"))
             .map_err(|e| format!("cannot make / read-only: {}", e.desc()))?;
     }
     Ok(())

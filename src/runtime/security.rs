@@ -3,6 +3,7 @@
 //! masked and read-only paths under /proc and /sys, and no inherited file descriptor beyond
 //! 0, 1 and 2. `--privileged` turns all of it off.
 
+use super::mounts;
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::mount::{MsFlags, mount};
 use seccompiler::{
@@ -133,10 +134,7 @@ pub fn protect_paths() -> Result<(), String> {
             MsFlags::MS_BIND | MsFlags::MS_REC,
             None::<&str>,
         )
-        .and_then(|()| {
-            let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-            mount(None::<&str>, path, None::<&str>, flags, None::<&str>)
-        })
+        .and_then(|()| mounts::remount_read_only(Path::new(path)))
         .map_err(|e| format!("cannot make {path} read-only: {}", e.desc()))?;
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! container's mount namespace. A DST that would escape the container's root, through `..` or
 //! through a symlink, is refused.
 
+use super::mounts;
 use nix::mount::{MsFlags, mount};
 use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
@@ -157,9 +158,7 @@ pub fn mount_all(volumes: &[Volume], root: Option<&Path>) -> Result<(), String> 
                 )
                 .map_err(fail)?;
                 if *read_only {
-                    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-                    mount(None::<&str>, &target, None::<&str>, flags, None::<&str>)
-                        .map_err(fail)?;
+                    mounts::remount_read_only(&target).map_err(fail)?;
                 }
             }
             Volume::Tmpfs { options, .. } => {
