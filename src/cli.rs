@@ -3,6 +3,7 @@
 use crate::headless;
 use crate::runtime::ContainerSpec;
 use crate::runtime::cgroups::limits::{self, Limits};
+use crate::runtime::devices::Device;
 use crate::runtime::exit::RUNTIME_ERROR;
 use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::security::Hardening;
@@ -50,8 +51,6 @@ struct Cli {
 enum Command {
     /// The same as --run: `my-container-tui run [OPTIONS] CMD [ARGS]...`
     Run {
-        #[command(flatten)]
-        options: Box<RunOptions>,
         /// The command and its arguments
         #[arg(required = true, trailing_var_arg = true)]
         command: Vec<String>,
@@ -75,46 +74,46 @@ enum RootfsKind {
 #[derive(Debug, Clone, Default, Args)]
 struct RunOptions {
     /// The container's hostname
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", global = true)]
     hostname: Option<String>,
     /// Set an environment variable in the container (KEY=VALUE, or KEY to copy the host's)
-    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    #[arg(short, long = "env", value_name = "KEY=VALUE", global = true)]
     env: Vec<String>,
     /// Working directory of the command [default: the current directory]
-    #[arg(short, long, value_name = "DIR")]
+    #[arg(short, long, value_name = "DIR", global = true)]
     workdir: Option<PathBuf>,
     /// Run a minimal init as PID 1 that reaps zombies and forwards signals to the command
-    #[arg(long)]
+    #[arg(long, global = true)]
     init: bool,
     /// Give the container a pseudo-terminal even when stdin is not a terminal
-    #[arg(short = 't', long, conflicts_with = "no_tty")]
+    #[arg(short = 't', long, conflicts_with = "no_tty", global = true)]
     tty: bool,
     /// Never give the container a pseudo-terminal; pass stdio through as it is
-    #[arg(short = 'T', long)]
+    #[arg(short = 'T', long, global = true)]
     no_tty: bool,
     /// Memory limit (b, k, m, g), e.g. 64m; at least 6m
-    #[arg(short, long, value_name = "SIZE", value_parser = limits::parse_bytes, allow_hyphen_values = true)]
+    #[arg(short, long, value_name = "SIZE", value_parser = limits::parse_bytes, allow_hyphen_values = true, global = true)]
     memory: Option<u64>,
     /// Memory plus swap (b, k, m, g), or -1 for unlimited swap [default: twice --memory]
-    #[arg(long, value_name = "SIZE", value_parser = limits::parse_swap, allow_hyphen_values = true)]
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_swap, allow_hyphen_values = true, global = true)]
     memory_swap: Option<i64>,
     /// Most processes (and threads) at once, or -1 for no limit
-    #[arg(long, value_name = "N", value_parser = limits::parse_pids, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = limits::parse_pids, allow_hyphen_values = true, global = true)]
     pids_limit: Option<i64>,
     /// CPUs the container may use, e.g. 0.5 (CFS quota per 100 ms period)
-    #[arg(long, value_name = "CPUS", value_parser = limits::parse_cpus, allow_hyphen_values = true)]
+    #[arg(long, value_name = "CPUS", value_parser = limits::parse_cpus, allow_hyphen_values = true, global = true)]
     cpus: Option<u64>,
     /// Relative CPU weight against other containers (2-262144, default 1024)
-    #[arg(long, value_name = "N", value_parser = limits::parse_shares, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", value_parser = limits::parse_shares, allow_hyphen_values = true, global = true)]
     cpu_shares: Option<u64>,
     /// Use DIR as the container's root filesystem (copy-on-write over it by default)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     rootfs: Option<PathBuf>,
     /// With --rootfs: write straight to DIR instead of a throw-away overlay
-    #[arg(long, requires = "rootfs", conflicts_with = "read_only")]
+    #[arg(long, requires = "rootfs", conflicts_with = "read_only", global = true)]
     rootfs_persist: bool,
     /// With --rootfs: make the container's / read-only
-    #[arg(long, requires = "rootfs")]
+    #[arg(long, requires = "rootfs", global = true)]
     read_only: bool,
     /// Bind-mount a host file or directory: SRC:DST[:ro] (SRC absolute)
     #[arg(short, long = "volume", value_name = "SRC:DST[:ro]", value_parser = Volume::parse_bind)]
@@ -123,41 +122,21 @@ struct RunOptions {
     #[arg(long, value_name = "DST[:OPTIONS]", value_parser = Volume::parse_tmpfs)]
     tmpfs: Vec<Volume>,
     /// Turn off the default hardening (capabilities, no_new_privs, seccomp, masked paths)
-    #[arg(long)]
+    #[arg(long, global = true)]
     privileged: bool,
+    /// Without --rootfs: let the container write the host's files, as the seed did (unsafe:
+    /// root inside can then rewrite the host)
+    #[arg(long, global = true)]
+    host_rw: bool,
+    /// Give the container a host device: HOST[:CONTAINER][:rwm]
+    #[arg(long, value_name = "HOST[:CONTAINER][:rwm]", value_parser = parse_device, global = true)]
+    device: Vec<Device>,
     /// Add a capability to the default set (e.g. NET_ADMIN, or ALL)
-    #[arg(long, value_name = "CAP")]
+    #[arg(long, value_name = "CAP", global = true)]
     cap_add: Vec<String>,
     /// Drop a capability from the default set (e.g. NET_RAW, or ALL)
-    #[arg(long, value_name = "CAP")]
+    #[arg(long, value_name = "CAP", global = true)]
     cap_drop: Vec<String>,
-}
-
-impl RunOptions {
-    /// Options given after `run` win over those given before it.
-    fn merge(self, later: RunOptions) -> RunOptions {
-        RunOptions {
-            hostname: later.hostname.or(self.hostname),
-            env: [self.env, later.env].concat(),
-            workdir: later.workdir.or(self.workdir),
-            init: self.init || later.init,
-            tty: self.tty || later.tty,
-            no_tty: self.no_tty || later.no_tty,
-            memory: later.memory.or(self.memory),
-            memory_swap: later.memory_swap.or(self.memory_swap),
-            pids_limit: later.pids_limit.or(self.pids_limit),
-            cpus: later.cpus.or(self.cpus),
-            cpu_shares: later.cpu_shares.or(self.cpu_shares),
-            rootfs: later.rootfs.or(self.rootfs),
-            rootfs_persist: self.rootfs_persist || later.rootfs_persist,
-            read_only: self.read_only || later.read_only,
-            volume: [self.volume, later.volume].concat(),
-            tmpfs: [self.tmpfs, later.tmpfs].concat(),
-            privileged: self.privileged || later.privileged,
-            cap_add: [self.cap_add, later.cap_add].concat(),
-            cap_drop: [self.cap_drop, later.cap_drop].concat(),
-        }
-    }
 }
 
 /// What the arguments ask for.
@@ -182,7 +161,7 @@ where
     let matches = Cli::command().try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let (options, command) = match (cli.subcommand, cli.run) {
-        (Some(Command::Run { options, command }), None) => (cli.options.merge(*options), command),
+        (Some(Command::Run { command }), None) => (cli.options, command),
         (None, Some(command)) => (cli.options, command),
         (None, None) => {
             let template = spec_from(cli.options, vec!["sh".into()]);
@@ -226,6 +205,7 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
     } else {
         cwd
     };
+    spec.workdir_is_default = options.workdir.is_none();
     spec.workdir = base.join(options.workdir.unwrap_or_default());
     spec.env = options
         .env
@@ -255,7 +235,9 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         privileged: options.privileged,
         cap_add: options.cap_add,
         cap_drop: options.cap_drop,
+        host_rw: options.host_rw,
     };
+    spec.devices = options.device;
     spec.volumes = [options.volume, options.tmpfs].concat();
     spec.limits = Limits {
         memory: options.memory,
@@ -269,6 +251,10 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         .ok()
         .or_else(|| spec.tty.then(|| "xterm".to_string()));
     spec
+}
+
+fn parse_device(text: &str) -> Result<Device, String> {
+    Device::parse(text).map_err(|e| format!("{e:#}"))
 }
 
 /// Clap's error in one line: its first line, and when that ends in a colon (a list follows,

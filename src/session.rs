@@ -5,7 +5,7 @@
 //! not one per read. A waiter thread reaps the helper and announces the exit.
 
 use crate::runtime::launch::HelperCommand;
-use crate::runtime::spec::OOM_NOTICE;
+use crate::runtime::handoff;
 use crate::runtime::{ContainerSpec, Exit};
 use anyhow::anyhow;
 use nix::sys::signal::{Signal, kill};
@@ -54,7 +54,7 @@ pub struct Session {
     pub started: Instant,
     screen: Arc<Mutex<vt100::Parser>>,
     dirty: Arc<AtomicBool>,
-    /// Set by the reader when the helper announced an OOM kill on the pty.
+    /// Set by the waiter when the helper reported an OOM kill (in its ending file).
     oom: Arc<AtomicBool>,
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
@@ -73,10 +73,14 @@ impl Session {
         let pair = native_pty_system()
             .openpty(size)
             .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
+        let helper = HelperCommand::new(&spec)?;
         let child = pair
             .slave
-            .spawn_command(HelperCommand::new(&spec)?.pty_command())
-            .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
+            .spawn_command(helper.pty_command())
+            .map_err(|e| {
+                helper.discard();
+                anyhow!("cannot start the container helper: {e}")
+            })?;
         drop(pair.slave);
         let helper_pid = child
             .process_id()
@@ -95,8 +99,7 @@ impl Session {
             .take_writer()
             .map_err(|e| anyhow!("pty writer: {e}"))?;
         {
-            let (screen, dirty, oom, notify) =
-                (screen.clone(), dirty.clone(), oom.clone(), notify.clone());
+            let (screen, dirty, notify) = (screen.clone(), dirty.clone(), notify.clone());
             std::thread::Builder::new()
                 .name(format!("pty-{id}"))
                 .spawn(move || {
@@ -105,11 +108,7 @@ impl Session {
                         if n == 0 {
                             break;
                         }
-                        let chunk = &buf[..n];
-                        if chunk.windows(OOM_NOTICE.len()).any(|w| w == OOM_NOTICE) {
-                            oom.store(true, Ordering::Release);
-                        }
-                        lock(&screen).process(chunk);
+                        lock(&screen).process(&buf[..n]);
                         if !dirty.swap(true, Ordering::AcqRel) {
                             notify(SessionEvent::Output(id));
                         }
@@ -118,6 +117,7 @@ impl Session {
         }
         // Reap with waitpid rather than portable-pty's wait, which loses signal numbers.
         drop(child);
+        let (container, oom_flag) = (spec.id.clone(), oom.clone());
         std::thread::Builder::new()
             .name(format!("wait-{id}"))
             .spawn(move || {
@@ -131,6 +131,10 @@ impl Session {
                         Err(_) => break u32::MAX,
                     }
                 };
+                // Out of band: the helper's report, never anything seen on the pty.
+                if handoff::take_ending(&container).oom_killed {
+                    oom_flag.store(true, Ordering::Release);
+                }
                 notify(SessionEvent::Exited(id, code));
             })?;
         Ok(Session {
@@ -209,8 +213,7 @@ impl Session {
         };
     }
 
-    /// Whether the helper announced an OOM kill. Read it when showing the state, not at the
-    /// exit: the announcement's last bytes may still be on their way through the reader.
+    /// Whether the helper reported an OOM kill; known by the time the exit is.
     pub fn oom_killed(&self) -> bool {
         self.oom.load(Ordering::Acquire)
     }

@@ -7,6 +7,10 @@ use crate::runtime::helper;
 
 /// Never returns: exits with the container's status.
 pub fn run(spec: &ContainerSpec) -> ! {
-    // Nothing in the CLI has started a thread, so forking here is safe.
-    helper::contain(spec)
+    assert!(
+        helper::single_threaded(),
+        "the headless launcher must not have started a thread before it forks"
+    );
+    // SAFETY: checked just above: nothing in the CLI has started a thread.
+    unsafe { helper::contain(spec, false) }
 }

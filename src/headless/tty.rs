@@ -30,10 +30,11 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
     let pair = native_pty_system()
         .openpty(host_size())
         .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
-    let child = pair
-        .slave
-        .spawn_command(HelperCommand::new(spec)?.pty_command())
-        .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
+    let helper = HelperCommand::new(spec)?;
+    let child = pair.slave.spawn_command(helper.pty_command()).map_err(|e| {
+        helper.discard();
+        anyhow!("cannot start the container helper: {e}")
+    })?;
     // Only the container may hold the slave, so its last exit ends our reads with EIO.
     drop(pair.slave);
     let pid = child
@@ -83,6 +84,8 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
         }
     };
     let exit = supervisor.wait(Pid::from_raw(pid as i32), false, resize);
+    // The helper has told the user of an OOM kill on the pty already; its report goes unread.
+    let _ = crate::runtime::handoff::take_ending(&spec.id);
     let _ = output.join();
     drop(raw);
     Ok(exit.context("waiting for the container")?.code())

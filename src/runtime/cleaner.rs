@@ -45,9 +45,12 @@ impl Leftovers {
     }
 }
 
-/// Forks the cleaner for `leftovers`. Keep the returned pipe end open for as long as the
-/// helper lives. The calling process must be single-threaded.
-pub fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
+/// Forks the cleaner for `leftovers`, which need not exist yet. Keep the returned pipe end
+/// open for as long as the helper lives.
+///
+/// # Safety
+/// The calling process must be single-threaded: the forked child allocates.
+pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls only.
     match unsafe { fork() }? {

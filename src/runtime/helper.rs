@@ -13,10 +13,10 @@ use super::cgroups::limits::human;
 use super::cgroups::{Cgroup, Layout};
 use super::cleaner::{self, Leftovers};
 use super::exit::RUNTIME_ERROR;
-use super::launch::{PARENT_VAR, SPEC_VAR};
+use super::launch::{ID_VAR, PARENT_VAR};
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{init, namespaces, report, rootfs};
+use super::{devices, handoff, init, namespaces, report, rootfs};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -39,31 +39,48 @@ pub fn main() -> ! {
     // Our own session (unless portable-pty already made us a leader), so a Ctrl-C typed at the
     // launcher's terminal reaches the container once, forwarded, rather than twice.
     let _ = setsid();
-    contain(&spec)
+    // SAFETY: this process runs no other thread: it is the re-executed binary, which has
+    // started none.
+    unsafe { contain(&spec, true) }
+}
+
+/// True when this process runs one thread (so it may fork and let the child allocate).
+pub fn single_threaded() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .is_some_and(|n| n.trim() == "1")
+    })
 }
 
 /// Runs `spec` (already validated) as a container and exits with its status; never returns.
-/// The calling process must be single-threaded.
-pub fn contain(spec: &ContainerSpec) -> ! {
+/// With `report`, a launcher that re-executed us waits for the [`handoff::Ending`] we leave.
+///
+/// # Safety
+/// The calling process must be single-threaded: it forks, and the children allocate.
+pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
     let supervisor =
         Supervisor::new(&[]).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
+    // The cleaner owns the cgroup and the state directory before they exist: a SIGKILL at any
+    // point from here on leaves nothing behind. It is forked before the PID namespace is
+    // made: a later child of ours would be born inside it, and PID 1's exit would then wait
+    // for us to reap it.
+    let layout = Layout::detect();
     let leftovers = Leftovers {
-        cgroup: make_cgroup(spec).unwrap_or_else(|e| die(&e)),
+        cgroup: layout.as_ref().ok().map(|l| Cgroup::at(l, &spec.id)),
         state: spec.rootfs.as_ref().map(|_| spec.id.clone()),
     };
+    // SAFETY: single-threaded, as our caller guarantees.
+    let cleaner_pipe = unsafe { cleaner::spawn(&leftovers) }
+        .unwrap_or_else(|e| die(&format!("cannot start the cleaner: {}", e.desc())));
     let fail = |message: String| -> ! {
         leftovers.remove();
         die(&message)
     };
+    let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(e));
     if spec.rootfs.is_some() {
         rootfs::prepare(&spec.id).unwrap_or_else(|e| fail(e));
     }
-    // Forked before the PID namespace is made: a later child of ours would be born inside it,
-    // and PID 1's exit would then wait for us to reap it.
-    let cleaner_pipe = (!leftovers.is_empty()).then(|| {
-        cleaner::spawn(&leftovers)
-            .unwrap_or_else(|e| fail(format!("cannot start the cleaner: {}", e.desc())))
-    });
     namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(e));
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
@@ -76,8 +93,7 @@ pub fn contain(spec: &ContainerSpec) -> ! {
             drop(cleaner_pipe);
             drop(lifeline_w);
             drop(receiver);
-            let join = leftovers
-                .cgroup
+            let join = cgroup
                 .as_ref()
                 .map(Cgroup::procs_files)
                 .unwrap_or_default();
@@ -94,15 +110,15 @@ pub fn contain(spec: &ContainerSpec) -> ! {
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
     // The cgroup is empty now (PID 1 is reaped, so its namespace is gone); the cleaner removes
     // it, and the rootfs state, as soon as we exit, off the path that the caller waits on.
-    let oom_killed = leftovers
-        .cgroup
-        .as_ref()
-        .is_some_and(|cg| cg.oom_kills() > 0);
+    let oom_killed = cgroup.as_ref().is_some_and(|cg| cg.oom_kills() > 0);
     if let Some((code, message)) = failure {
         eprintln!("my-container-tui: {message}");
         std::process::exit(code);
     }
     if oom_killed && exit.code() == 137 {
+        if report {
+            handoff::report_ending(&spec.id, handoff::Ending { oom_killed: true });
+        }
         let limit = spec
             .limits
             .memory
@@ -111,10 +127,6 @@ pub fn contain(spec: &ContainerSpec) -> ! {
         eprintln!(
             "my-container-tui: the container ran out of memory{limit} and the OOM killer ended it"
         );
-        if spec.oom_notice {
-            use std::io::Write;
-            let _ = std::io::stderr().write_all(super::spec::OOM_NOTICE);
-        }
     }
     // The lifeline stays open to the end: the child must never see it closed while we live.
     drop(lifeline_w);
@@ -122,10 +134,16 @@ pub fn contain(spec: &ContainerSpec) -> ! {
     std::process::exit(exit.code())
 }
 
-/// The container's cgroup, with its limits applied. Without limits a host where cgroups cannot
-/// be made (no cgroupfs, a read-only one) still runs containers, without a cgroup.
-fn make_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>, String> {
-    let made = Layout::detect().and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits));
+/// The container's cgroup, with its limits and device rules applied. Only a privileged
+/// container without limits runs on a host where cgroups cannot be made (no cgroupfs, a
+/// read-only one): every other container needs its device controller.
+fn make_cgroup(
+    spec: &ContainerSpec,
+    layout: Result<Layout, String>,
+) -> Result<Option<Cgroup>, String> {
+    let rules = (!spec.hardening.privileged).then(|| devices::rules(&spec.devices));
+    let made = layout
+        .and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits, rules.as_deref()));
     match made {
         Ok(cg) => match cg.apply(&spec.limits) {
             Ok(()) => Ok(Some(cg)),
@@ -134,17 +152,17 @@ fn make_cgroup(spec: &ContainerSpec) -> Result<Option<Cgroup>, String> {
                 Err(e)
             }
         },
-        Err(_) if spec.limits.is_empty() => Ok(None),
+        // Without limits or device rules there is nothing a cgroup must enforce.
+        Err(_) if spec.limits.is_empty() && spec.hardening.privileged => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 fn read_spec() -> Result<ContainerSpec, String> {
-    let json = std::env::var(SPEC_VAR).map_err(|_| {
+    let id = std::env::var(ID_VAR).map_err(|_| {
         "this entry point is internal: run `my-container-tui --help` for usage".to_string()
     })?;
-    let spec: ContainerSpec =
-        serde_json::from_str(&json).map_err(|e| format!("invalid container spec: {e}"))?;
+    let spec = handoff::receive_spec(&id).map_err(|e| format!("{e:#}"))?;
     spec.validate().map_err(|e| e.to_string())?;
     Ok(spec)
 }

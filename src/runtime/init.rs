@@ -8,14 +8,17 @@ use super::exit::RUNTIME_ERROR;
 use super::report::{Reporter, parent_gone};
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
+use super::rootpath::InRoot;
 use super::{exec, mounts, namespaces, net, rootfs, security, volumes};
+use nix::sys::stat::{Mode, umask};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::unistd::{
-    ForkResult, Pid, chdir, fork, getcwd, getpid, sethostname, setpgid, setsid, tcsetpgrp,
+    ForkResult, Pid, chdir, fork, getcwd, getpid, setgroups, sethostname, setpgid, setsid,
+    tcsetpgrp,
 };
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Entry of the container's PID 1. Never returns: it becomes the command, or the `--init`
 /// reaper, or exits with the reported failure.
@@ -59,27 +62,36 @@ fn setup(spec: &ContainerSpec) -> Result<(), String> {
         take_controlling_tty()?;
     }
     sethostname(&spec.hostname).map_err(|e| format!("cannot set hostname: {}", e.desc()))?;
-    mounts::make_private()?;
-    match &spec.rootfs {
-        Some(root) => {
-            let tty = spec
-                .tty
-                .then(|| std::fs::read_link("/proc/self/fd/0").ok())
-                .flatten();
-            let state = rootfs::state_dir(&spec.id);
-            rootfs::enter(root, &state, tty.as_deref(), &spec.hostname, &spec.volumes)?;
-        }
-        None => {
-            mounts::mount_proc(std::path::Path::new("/proc"))?;
-            volumes::mount_all(&spec.volumes, None)?;
-        }
-    }
+    // Nodes and files we make get exactly the modes asked; the command gets runc's 0022.
+    umask(Mode::empty());
+    mounts(spec).map_err(|e| format!("{e:#}"))?;
+    umask(Mode::from_bits_truncate(0o022));
+    // None of the caller's supplementary groups pass in (runc and Docker clear them too).
+    setgroups(&[]).map_err(|e| format!("cannot clear supplementary groups: {}", e.desc()))?;
     net::loopback_up()?;
-    let dir = &spec.workdir;
+    let mut dir = spec.workdir.as_path();
+    if spec.workdir_is_default && !dir.is_dir() {
+        dir = Path::new("/");
+    }
     chdir(dir).map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
     // A cwd outside our mount namespace's root would make getcwd fail (CVE-2024-21626).
     getcwd().map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
     Ok(())
+}
+
+/// The container's filesystem view: its rootfs, or the host's files read-only (or, with
+/// `--host-rw`, read-write as the seed had them), always in a private mount namespace.
+fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
+    mounts::make_private()?;
+    match &spec.rootfs {
+        Some(root) => rootfs::enter(spec, root, &rootfs::state_dir(&spec.id)),
+        None if spec.hardening.host_writable() => {
+            mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
+            let host = InRoot::open(Path::new("/"), Path::new("/"))?;
+            volumes::mount_all(&spec.volumes, &host, false, true)
+        }
+        None => rootfs::enter_host_read_only(spec),
+    }
 }
 
 /// The default hardening (unless `--privileged`): masked and read-only paths, no inherited

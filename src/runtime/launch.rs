@@ -1,23 +1,25 @@
 //! The parent side of the re-exec: how the CLI (and the dashboard) start one container.
 //!
 //! A container is always started by running this same binary again as its helper, with the
-//! spec in the helper's environment. The same [`HelperCommand`] becomes either a plain process
+//! spec in a root-only file ([`super::handoff`]) and its id in the helper's environment. The same [`HelperCommand`] becomes either a plain process
 //! with inherited stdio or a process on a portable-pty pseudo-terminal.
 
+use super::handoff;
 use super::spec::ContainerSpec;
 use anyhow::Context;
 use std::path::PathBuf;
 
 /// The hidden first argument that makes the binary act as a container helper.
 pub const HELPER_ARG: &str = "__helper";
-/// Environment variable carrying the JSON spec to the helper.
-pub(crate) const SPEC_VAR: &str = "MCT_SPEC";
+/// Environment variable carrying the container's id, which names its spec file.
+pub(crate) const ID_VAR: &str = "MCT_ID";
 /// Environment variable carrying the launching process's PID, for the helper's death check.
 pub(crate) const PARENT_VAR: &str = "MCT_PARENT";
 
 /// How to run the helper for one spec.
 #[derive(Debug, Clone)]
 pub struct HelperCommand {
+    id: String,
     program: PathBuf,
     env: Vec<(&'static str, String)>,
     cwd: PathBuf,
@@ -28,17 +30,25 @@ impl HelperCommand {
     ///
     /// The helper sets `PR_SET_PDEATHSIG`, which fires when the *thread* that spawned it exits:
     /// spawn it from a thread that lives as long as the container should.
+    ///
+    /// The spec is written now; if the helper is then never started, call [`Self::discard`].
     pub fn new(spec: &ContainerSpec) -> anyhow::Result<HelperCommand> {
         let program = std::env::current_exe().context("cannot find this program's executable")?;
-        let json = serde_json::to_string(spec).context("cannot serialize the container spec")?;
+        handoff::send_spec(spec)?;
         Ok(HelperCommand {
+            id: spec.id.clone(),
             program,
             env: vec![
-                (SPEC_VAR, json),
+                (ID_VAR, spec.id.clone()),
                 (PARENT_VAR, std::process::id().to_string()),
             ],
             cwd: spec.workdir.clone(),
         })
+    }
+
+    /// Removes the spec file of a helper that could not be started.
+    pub fn discard(&self) {
+        handoff::discard_spec(&self.id);
     }
 
     /// As a plain child process, inheriting stdin, stdout and stderr.

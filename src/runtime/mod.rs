@@ -4,8 +4,10 @@
 pub mod busybox;
 pub mod cgroups;
 pub mod cleaner;
+pub mod devices;
 pub mod exec;
 pub mod exit;
+pub mod handoff;
 pub mod helper;
 pub mod init;
 pub mod inspect;
@@ -14,6 +16,7 @@ pub mod mounts;
 pub mod namespaces;
 pub mod net;
 pub mod report;
+pub mod rootpath;
 pub mod rootfs;
 pub mod security;
 pub mod spec;

@@ -1,13 +1,64 @@
-//! Mounts inside the container's mount namespace.
+//! Mounts inside the container's mount namespace: the one place that calls mount(2) and the
+//! new mount API, with one error format (`cannot mount WHAT on WHERE: REASON`).
 //!
 //! The order matters: propagation is made private before anything is mounted, so that even
 //! when the host's `/` is a shared mount (the systemd default) no mount of ours reaches it.
+//! Targets inside a container's root are passed as [`super::rootpath`] handles, so a mount
+//! lands on the inode that was resolved inside the root and never on a path a symlink swapped
+//! in meanwhile (runc's answer to CVE-2021-30465).
 
+use anyhow::Context;
 use nix::mount::{MsFlags, mount};
-use std::path::Path;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// Where a mount goes: a host path we own, or a handle resolved inside a container's root.
+pub enum Target<'a> {
+    Path(&'a Path),
+    Fd(std::os::fd::BorrowedFd<'a>, &'a Path),
+}
+
+impl<'a> Target<'a> {
+    /// A handle, named `shown` in errors.
+    pub fn fd(fd: &'a impl AsFd, shown: &'a Path) -> Target<'a> {
+        Target::Fd(fd.as_fd(), shown)
+    }
+
+    /// The path mount(2) is given: the handle's magic link for a handle.
+    pub fn mount_path(&self) -> PathBuf {
+        match self {
+            Target::Path(p) => p.to_path_buf(),
+            Target::Fd(fd, _) => PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())),
+        }
+    }
+
+    fn shown(&self) -> &Path {
+        match self {
+            Target::Path(p) | Target::Fd(_, p) => p,
+        }
+    }
+}
+
+/// mount(2), with the error naming what and where.
+pub fn mount_on(
+    src: &str,
+    target: &Target,
+    fstype: Option<&str>,
+    flags: MsFlags,
+    data: Option<&str>,
+) -> anyhow::Result<()> {
+    mount(Some(src), &target.mount_path(), fstype, flags, data).with_context(|| {
+        format!(
+            "cannot mount {} on {}",
+            fstype.unwrap_or(src),
+            target.shown().display()
+        )
+    })
+}
 
 /// Makes every mount in this (new) mount namespace private, recursively.
-pub fn make_private() -> Result<(), String> {
+pub fn make_private() -> anyhow::Result<()> {
     mount(
         None::<&str>,
         "/",
@@ -15,25 +66,153 @@ pub fn make_private() -> Result<(), String> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| format!("cannot make mounts private: {}", e.desc()))
+    .context("cannot make mounts private")
 }
 
-/// Mounts a fresh procfs on `target` (`/proc`, or the rootfs's before `pivot_root`), so the
-/// container sees only its own PID namespace.
-pub fn mount_proc(target: &Path) -> Result<(), String> {
-    mount(
-        Some("proc"),
-        target,
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&str>,
-    )
-    .map_err(|e| format!("cannot mount proc on {}: {}", target.display(), e.desc()))
+/// Mounts a fresh procfs on `target`, so the container sees only its own PID namespace.
+pub fn mount_proc(target: &Target) -> anyhow::Result<()> {
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount_on("proc", target, Some("proc"), flags, None)
 }
 
 /// Remounts the bind mount at `target` read-only (a read-only rootfs, `:ro` volumes, the
 /// hardening's read-only paths).
-pub fn remount_read_only(target: &Path) -> nix::Result<()> {
+pub fn remount_read_only(target: &Path) -> anyhow::Result<()> {
     let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
     mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
+        .with_context(|| format!("cannot make {} read-only", target.display()))
+}
+
+/// Makes `path` and every mount below it read-only, in one `mount_setattr(AT_RECURSIVE)`.
+pub fn read_only_recursive(path: &Path) -> anyhow::Result<()> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let c = CString::new(path.as_os_str().as_encoded_bytes())?;
+    // SAFETY: `c` is a NUL-terminated path and `attr` a live mount_attr of the size given.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            libc::AT_RECURSIVE as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("cannot make {} read-only", path.display()));
+    }
+    Ok(())
+}
+
+/// An overlay of `lower` (read-only) under `upper`, on `target`, built with the new mount API
+/// so that each path is one `fsconfig` value: a `:` or `,` in a path can never become another
+/// layer or another option, as it would in mount(2)'s option string.
+pub fn overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> anyhow::Result<()> {
+    let fail = || format!("cannot mount overlay on {}", target.display());
+    let fs = fsopen("overlay").with_context(fail)?;
+    // `lowerdir+` (Linux 6.8) takes one layer per call, unsplit.
+    fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes()).with_context(|| {
+        format!(
+            "rootfs {}: this kernel's overlayfs cannot take it as one layer (Linux 6.8 or later is needed)",
+            lower.display()
+        )
+    })?;
+    fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
+    fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
+    fsconfig_create(&fs).with_context(fail)?;
+    let mnt = fsmount(&fs).with_context(fail)?;
+    move_mount(&mnt, target).with_context(fail)
+}
+
+fn syscall_fd(rc: libc::c_long) -> std::io::Result<OwnedFd> {
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the syscall returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as i32) })
+}
+
+fn check(rc: libc::c_long) -> std::io::Result<()> {
+    if rc < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn fsopen(fstype: &str) -> std::io::Result<OwnedFd> {
+    let name = CString::new(fstype)?;
+    // SAFETY: `name` is NUL-terminated; FSOPEN_CLOEXEC is the only flag.
+    syscall_fd(unsafe { libc::syscall(libc::SYS_fsopen, name.as_ptr(), 1 as libc::c_uint) })
+}
+
+fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> std::io::Result<()> {
+    const FSCONFIG_SET_STRING: libc::c_uint = 1;
+    if value.contains(&0) {
+        return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    }
+    let key = CString::new(key)?;
+    let value = CString::new(value)?;
+    // SAFETY: `fs` is an fs context descriptor; key and value are NUL-terminated strings.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_SET_STRING,
+            key.as_ptr(),
+            value.as_ptr(),
+            0,
+        )
+    })
+}
+
+fn fsconfig_create(fs: &OwnedFd) -> std::io::Result<()> {
+    const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+    // SAFETY: `fs` is an fs context descriptor; CMD_CREATE takes no key or value.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    })
+}
+
+fn fsmount(fs: &OwnedFd) -> std::io::Result<OwnedFd> {
+    const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+    // SAFETY: `fs` is a created fs context; no attributes.
+    syscall_fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) })
+}
+
+fn move_mount(mnt: &OwnedFd, target: &Path) -> std::io::Result<()> {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+    let to = CString::new(target.as_os_str().as_encoded_bytes())?;
+    // SAFETY: `mnt` is a detached mount; the empty source path names it; `to` is NUL-terminated.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mnt.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
 }

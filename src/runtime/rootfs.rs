@@ -6,10 +6,13 @@
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
 //! host never sees a mount, and the state directory is removed by the cleaner.
 
-use super::volumes::{self, Volume};
-use super::{cgroups, mounts};
+use super::mounts::{self, Target};
+use super::rootpath::InRoot;
+use super::spec::ContainerSpec;
+use super::{cgroups, devices, volumes};
+use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::sys::stat::{Mode, SFlag, makedev, mknod};
+use nix::sys::stat::makedev;
 use nix::unistd::{chdir, pivot_root};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -36,12 +39,19 @@ pub struct Rootfs {
 }
 
 impl Rootfs {
-    /// DIR must be an existing, non-empty directory.
+    /// DIR must be an existing, non-empty directory, and not the host's `/` (as Docker refuses
+    /// to bind the host's root as a container's root).
     pub fn validate(&self) -> Result<(), String> {
         let dir = &self.dir;
         let meta = std::fs::metadata(dir).map_err(|e| format!("rootfs {}: {e}", dir.display()))?;
         if !meta.is_dir() {
             return Err(format!("rootfs {}: not a directory", dir.display()));
+        }
+        if std::fs::canonicalize(dir).is_ok_and(|c| c == Path::new("/")) {
+            return Err(format!(
+                "rootfs {}: the host's / cannot be a container's root (leave --rootfs out to see the host's files read-only)",
+                dir.display()
+            ));
         }
         let empty = std::fs::read_dir(dir)
             .map(|mut d| d.next().is_none())
@@ -61,10 +71,33 @@ pub fn state_dir(id: &str) -> PathBuf {
     Path::new(STATE_ROOT).join(id)
 }
 
-/// Creates the state directory with the overlay's `upper`, `work` and the `root` mount point.
+/// Creates [`STATE_ROOT`], reachable by root alone: an overlay's upper layer may hold a
+/// setuid binary a container wrote, which no other host user may reach and run.
+pub fn state_root() -> Result<&'static Path, String> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let root = Path::new(STATE_ROOT);
+    match std::fs::DirBuilder::new().mode(0o700).create(root) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("cannot create {STATE_ROOT}: {e}")),
+    }
+    let meta = std::fs::symlink_metadata(root).map_err(|e| format!("{STATE_ROOT}: {e}"))?;
+    if !meta.is_dir() {
+        return Err(format!("{STATE_ROOT} is not a directory"));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot make {STATE_ROOT} private: {e}"))?;
+    }
+    Ok(root)
+}
+
+/// Creates the state directory with the overlay's `upper`, `work`, the `root` mount point,
+/// and `etc` for the files bound over a read-only or persistent root's.
 pub fn prepare(id: &str) -> Result<PathBuf, String> {
+    state_root()?;
     let dir = state_dir(id);
-    for sub in ["upper", "work", "root"] {
+    for sub in ["upper", "work", "root", "etc"] {
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
     }
@@ -92,98 +125,136 @@ pub fn remove_state(id: &str) {
     let _ = std::fs::remove_dir(STATE_ROOT);
 }
 
-fn mnt(
-    src: &str,
-    target: &Path,
-    fstype: Option<&str>,
-    flags: MsFlags,
-    data: Option<&str>,
-) -> Result<(), String> {
-    mount(Some(src), target, fstype, flags, data).map_err(|e| {
-        format!(
-            "cannot mount {} on {}: {}",
-            fstype.unwrap_or(src),
-            target.display(),
-            e.desc()
-        )
-    })
-}
-
 /// Inside the new mount namespace (already private): builds the root at `state/root` and
 /// pivots into it. `tty` is the path of the controlling pty, bound at `/dev/console`.
-pub fn enter(
-    rootfs: &Rootfs,
-    state: &Path,
-    tty: Option<&Path>,
-    hostname: &str,
-    volumes: &[Volume],
-) -> Result<(), String> {
+pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Result<()> {
     let root = state.join("root");
-    let dir = rootfs.dir.to_string_lossy();
     match rootfs.mode {
         Writes::Overlay => {
-            let data = format!(
-                "lowerdir={dir},upperdir={},workdir={}",
-                state.join("upper").display(),
-                state.join("work").display()
-            );
-            mnt(
-                "overlay",
-                &root,
-                Some("overlay"),
-                MsFlags::empty(),
-                Some(&data),
-            )?;
+            mounts::overlay(&rootfs.dir, &state.join("upper"), &state.join("work"), &root)?
         }
         Writes::Persist | Writes::ReadOnly => {
-            mnt(&dir, &root, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?
+            let dir = rootfs.dir.to_string_lossy();
+            mounts::mount_on(
+                &dir,
+                &Target::Path(&root),
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None,
+            )?
         }
     }
-    let nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    let ensure_dir = |p: &Path| {
-        if !p.is_dir() {
-            std::fs::create_dir_all(p)
-                .map_err(|e| format!("cannot create {} in the rootfs: {e}", p.display()))?;
-        }
-        Ok::<(), String>(())
-    };
-    for d in ["proc", "sys", "dev", "tmp"] {
-        ensure_dir(&root.join(d))?;
-    }
-    mounts::mount_proc(&root.join("proc"))?;
-    mnt(
-        "sysfs",
-        &root.join("sys"),
-        Some("sysfs"),
-        nodev | MsFlags::MS_RDONLY,
-        None,
-    )?;
-    make_dev(&root.join("dev"), tty)?;
-    provide_etc(&root, rootfs.mode, hostname);
-    volumes::mount_all(volumes, Some(&root))?;
-    chdir(&root).map_err(|e| format!("chdir {}: {}", root.display(), e.desc()))?;
-    pivot_root(".", ".").map_err(|e| format!("pivot_root: {}", e.desc()))?;
+    // From here on every path is resolved inside the image, as the container will see it.
+    let image = InRoot::open(&root, Path::new("/"))?;
+    let proc = image.plain_dir(Path::new("/proc"))?;
+    mounts::mount_proc(&Target::fd(&proc, Path::new("/proc")))?;
+    let sys = image.plain_dir(Path::new("/sys"))?;
+    kernel_views(&image, &Target::fd(&sys, Path::new("/sys")), Path::new("/sys"))?;
+    let dev = image.plain_dir(Path::new("/dev"))?;
+    make_dev(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
+    image.dir(Path::new("/tmp"))?;
+    provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
+    volumes::mount_all(&spec.volumes, &image, true, false)?;
+    drop((proc, sys, dev, image));
+    chdir(&root).with_context(|| format!("chdir {}", root.display()))?;
+    pivot_root(".", ".").context("pivot_root")?;
     // The old root now sits under the new one at "."; detach it so it is never reachable.
-    umount2(".", MntFlags::MNT_DETACH)
-        .map_err(|e| format!("cannot detach the old root: {}", e.desc()))?;
-    chdir("/").map_err(|e| format!("chdir /: {}", e.desc()))?;
+    umount2(".", MntFlags::MNT_DETACH).context("cannot detach the old root")?;
+    chdir("/").context("chdir /")?;
     if rootfs.mode == Writes::ReadOnly {
-        mounts::remount_read_only(Path::new("/"))
-            .map_err(|e| format!("cannot make / read-only: {}", e.desc()))?;
+        mounts::remount_read_only(Path::new("/"))?;
     }
     Ok(())
 }
 
-/// A small tmpfs `/dev` with the default nodes, a private devpts, shm, mqueue and, with a tty,
-/// the console.
-fn make_dev(dev: &Path, tty: Option<&Path>) -> Result<(), String> {
-    mnt(
-        "tmpfs",
-        dev,
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
-        Some("mode=755,size=65536k"),
-    )?;
+/// Without a rootfs (and without `--host-rw`): the host's files stay visible, read-only, as
+/// the seed showed them; the container gets its own writable `/tmp`, `/var/tmp`, `/run` and
+/// home, its own `/dev`, a read-only `/sys`, and its own cgroup at `/sys/fs/cgroup`. Host
+/// sockets under /tmp and /run are hidden, not merely read-only (a unix socket on a read-only
+/// mount can still be connected to).
+pub fn enter_host_read_only(spec: &ContainerSpec) -> anyhow::Result<()> {
+    mounts::read_only_recursive(Path::new("/"))?;
+    let host = InRoot::open(Path::new("/"), Path::new("/"))?;
+    mounts::mount_proc(&Target::Path(Path::new("/proc")))?;
+    for (dir, mode) in PRIVATE_DIRS {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            let data = format!("mode={mode:o}");
+            mounts::mount_on("tmpfs", &Target::Path(Path::new(dir)), Some("tmpfs"), flags, Some(&data))?;
+        }
+    }
+    kernel_views(&host, &Target::Path(Path::new("/sys")), Path::new("/sys"))?;
+    make_dev(&host, &Target::Path(Path::new("/dev")), spec)?;
+    volumes::mount_all(&spec.volumes, &host, true, true)
+}
+
+/// The host directories a container without a rootfs gets a private, empty tmpfs over, and
+/// their modes.
+pub const PRIVATE_DIRS: [(&str, u32); 4] = [
+    ("/tmp", 0o1777),
+    ("/var/tmp", 0o1777),
+    ("/run", 0o755),
+    ("/root", 0o700),
+];
+
+/// A fresh read-only sysfs on `sys`, with the container's own cgroups read-only at
+/// `/sys/fs/cgroup` (through its cgroup namespace, each hierarchy shows the container's
+/// cgroup as its root), so programs that size themselves from their cgroup see their limits.
+fn kernel_views(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()> {
+    let ro = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY;
+    let hierarchies = cgroups::mounted_hierarchies();
+    mounts::mount_on("sysfs", sys, Some("sysfs"), ro, None)?;
+    let cgroup_dir = shown.join("fs/cgroup");
+    let Ok(target) = root.plain_dir(&cgroup_dir) else {
+        return Ok(());
+    };
+    if hierarchies.is_empty() {
+        return Ok(());
+    }
+    let rw = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    match hierarchies.as_slice() {
+        [(rel, fstype, options)] if rel.as_os_str().is_empty() => {
+            let t = Target::fd(&target, &cgroup_dir);
+            return mounts::mount_on(fstype, &t, Some(fstype), ro, Some(options));
+        }
+        _ => {}
+    }
+    let t = Target::fd(&target, &cgroup_dir);
+    mounts::mount_on("tmpfs", &t, Some("tmpfs"), rw, Some("mode=755,size=64k"))?;
+    let tree = InRoot::from_handle(root.plain_dir(&cgroup_dir)?, &cgroup_dir);
+    for (rel, fstype, options) in &hierarchies {
+        let dir = tree.dir(rel)?;
+        let shown = cgroup_dir.join(rel);
+        mounts::mount_on(fstype, &Target::fd(&dir, &shown), Some(fstype), ro, Some(options))?;
+    }
+    drop(tree);
+    let t = root.plain_dir(&cgroup_dir)?;
+    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | ro;
+    mount(None::<&str>, &Target::fd(&t, &cgroup_dir).mount_path(), None::<&str>, flags, None::<&str>)
+        .with_context(|| format!("cannot make {} read-only", cgroup_dir.display()))
+}
+
+/// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,
+/// shm, mqueue and, with a tty, the console.
+fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result<()> {
+    // The pty on our stdin, opened by the name it has in this mount namespace before our own
+    // /dev hides it: its descriptor belongs to the launcher's namespace, which a bind mount
+    // may not take from.
+    let console = match spec.tty {
+        true => {
+            let name = std::fs::read_link("/proc/self/fd/0").context("the container's tty")?;
+            let flags = nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC;
+            let fd = nix::fcntl::open(&name, flags, nix::sys::stat::Mode::empty())
+                .with_context(|| format!("cannot open the tty {}", name.display()))?;
+            Some(fd)
+        }
+        false => None,
+    };
+    let nosuid = MsFlags::MS_NOSUID;
+    let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mounts::mount_on("tmpfs", dev, Some("tmpfs"), nosuid | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k"))?;
+    // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
+    let dev = InRoot::from_handle(root.plain_dir(Path::new("/dev"))?, Path::new("/dev"));
     for (name, major, minor) in [
         ("null", 1, 3),
         ("zero", 1, 5),
@@ -192,76 +263,51 @@ fn make_dev(dev: &Path, tty: Option<&Path>) -> Result<(), String> {
         ("urandom", 1, 9),
         ("tty", 5, 0),
     ] {
-        mknod(
-            &dev.join(name),
-            SFlag::S_IFCHR,
-            Mode::from_bits_truncate(0o666),
-            makedev(major, minor),
-        )
-        .map_err(|e| format!("cannot create /dev/{name}: {}", e.desc()))?;
-        // mknod honours the umask; the nodes must be 0666.
-        let _ = nix::sys::stat::fchmodat(
-            nix::fcntl::AT_FDCWD,
-            &dev.join(name),
-            Mode::from_bits_truncate(0o666),
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        dev.mknod(Path::new(name), false, makedev(major, minor), 0o666)?;
+    }
+    for device in &spec.devices {
+        let at = device.container.strip_prefix("/dev").map_err(|_| {
+            anyhow::anyhow!("device {}: the container path must be under /dev", device.container.display())
+        })?;
+        let rdev = makedev(
+            device.rule.major.unwrap_or(0) as u64,
+            device.rule.minor.unwrap_or(0) as u64,
         );
+        dev.mknod(at, device.rule.kind == devices::Kind::Block, rdev, device.mode)?;
     }
-    for d in ["pts", "shm", "mqueue"] {
-        std::fs::create_dir(dev.join(d)).map_err(|e| format!("cannot create /dev/{d}: {e}"))?;
-    }
-    mnt(
-        "devpts",
-        &dev.join("pts"),
-        Some("devpts"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620"),
-    )?;
-    mnt(
-        "shm",
-        &dev.join("shm"),
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("mode=1777,size=65536k"),
-    )?;
-    mnt(
-        "mqueue",
-        &dev.join("mqueue"),
-        Some("mqueue"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None,
-    )?;
-    let link = |target: &str, name: &str| {
-        std::os::unix::fs::symlink(target, dev.join(name))
-            .map_err(|e| format!("cannot create /dev/{name}: {e}"))
+    let sub = |name: &str| -> anyhow::Result<(pathrs::Handle, PathBuf)> {
+        Ok((dev.dir(Path::new(name))?, Path::new("/dev").join(name)))
     };
-    link("pts/ptmx", "ptmx")?;
-    link("/proc/self/fd", "fd")?;
-    link("/proc/self/fd/0", "stdin")?;
-    link("/proc/self/fd/1", "stdout")?;
-    link("/proc/self/fd/2", "stderr")?;
-    if let Some(tty) = tty {
-        let console = dev.join("console");
-        std::fs::write(&console, b"").map_err(|e| format!("cannot create /dev/console: {e}"))?;
-        mnt(
-            &tty.to_string_lossy(),
-            &console,
-            None,
-            MsFlags::MS_BIND,
-            None,
-        )?;
+    let (pts, at) = sub("pts")?;
+    mounts::mount_on("devpts", &Target::fd(&pts, &at), Some("devpts"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620"))?;
+    let (shm, at) = sub("shm")?;
+    mounts::mount_on("shm", &Target::fd(&shm, &at), Some("tmpfs"), hidden, Some("mode=1777,size=65536k"))?;
+    let (mqueue, at) = sub("mqueue")?;
+    mounts::mount_on("mqueue", &Target::fd(&mqueue, &at), Some("mqueue"), hidden, None)?;
+    for (name, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        dev.symlink(Path::new(name), target)?;
+    }
+    if let Some(tty) = console {
+        let target = dev.file(Path::new("console"))?;
+        let at = Path::new("/dev/console");
+        let src = Target::fd(&tty, at).mount_path();
+        mounts::mount_on(&src.to_string_lossy(), &Target::fd(&target, at), None, MsFlags::MS_BIND, None)?;
     }
     Ok(())
 }
 
-/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` when the image lacks them and the
-/// root is writable (the overlay's upper layer takes them, DIR does not change).
-fn provide_etc(root: &Path, mode: Writes, hostname: &str) {
-    if mode != Writes::Overlay {
-        return;
-    }
-    let etc = root.join("etc");
-    let _ = std::fs::create_dir_all(&etc);
+/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`. On an overlay, written into the upper
+/// layer when the image lacks them (DIR does not change); on a persistent or read-only root,
+/// written in the state directory and bound over the image's (as Docker does), the mount points
+/// made when missing. Every path is resolved inside the image and created with
+/// `O_EXCL | O_NOFOLLOW`: an `/etc` that is a symlink leads nowhere outside.
+fn provide_etc(image: &InRoot, mode: Writes, state: &Path, hostname: &str) -> anyhow::Result<()> {
     let files = [
         ("hostname", format!("{hostname}\n")),
         (
@@ -273,9 +319,18 @@ fn provide_etc(root: &Path, mode: Writes, hostname: &str) {
         ("resolv.conf", "nameserver 127.0.0.1\n".to_string()),
     ];
     for (name, text) in files {
-        let path = etc.join(name);
-        if std::fs::symlink_metadata(&path).is_err() {
-            let _ = std::fs::write(&path, text);
+        let path = Path::new("/etc").join(name);
+        if mode == Writes::Overlay {
+            if !image.exists(&path) {
+                image.create(&path, text.as_bytes(), 0o644)?;
+            }
+            continue;
         }
+        let ours = state.join("etc").join(name);
+        std::fs::write(&ours, text).with_context(|| format!("cannot write {}", ours.display()))?;
+        let target = image.file(&path)?;
+        let src = ours.to_string_lossy();
+        mounts::mount_on(&src, &Target::fd(&target, &path), None, MsFlags::MS_BIND, None)?;
     }
+    Ok(())
 }

@@ -21,6 +21,9 @@ pub struct Hardening {
     /// Capabilities added to, or dropped from, the default set (`NET_ADMIN`, `CAP_NET_ADMIN`, `ALL`).
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
+    /// `--host-rw`: without a rootfs, the host's files read-write, as the seed had them.
+    #[serde(default)]
+    pub host_rw: bool,
 }
 
 /// Docker's default capability set.
@@ -77,25 +80,43 @@ fn parse_cap(name: &str) -> Result<Option<Capability>, String> {
 }
 
 impl Hardening {
-    /// The capability set the command runs with.
+    /// Whether a container without a rootfs may write the host's files.
+    pub fn host_writable(&self) -> bool {
+        self.host_rw || self.privileged
+    }
+
+    /// The capability set the command runs with, by Docker's arithmetic: `--cap-add ALL`
+    /// is every capability this process holds, less the dropped ones; `--cap-drop ALL` starts
+    /// from nothing and adds the added ones; otherwise the defaults, less the dropped, plus the
+    /// added. The order of the flags does not matter.
     pub fn capabilities(&self) -> Result<CapsHashSet, String> {
-        let mut set: CapsHashSet = DEFAULT_CAPS.into_iter().collect();
-        for name in &self.cap_add {
-            match parse_cap(name)? {
-                Some(cap) => {
-                    set.insert(cap);
+        let parse = |names: &[String]| -> Result<(bool, CapsHashSet), String> {
+            let mut all = false;
+            let mut set = CapsHashSet::new();
+            for name in names {
+                match parse_cap(name)? {
+                    Some(cap) => {
+                        set.insert(cap);
+                    }
+                    None => all = true,
                 }
-                None => set = caps::all(),
             }
-        }
-        for name in &self.cap_drop {
-            match parse_cap(name)? {
-                Some(cap) => {
-                    set.remove(&cap);
-                }
-                None => set.clear(),
-            }
-        }
+            Ok((all, set))
+        };
+        let (add_all, add) = parse(&self.cap_add)?;
+        let (drop_all, drop) = parse(&self.cap_drop)?;
+        let set: CapsHashSet = if add_all {
+            let held = caps::read(None, CapSet::Bounding).unwrap_or_else(|_| caps::all());
+            held.difference(&drop).copied().collect()
+        } else if drop_all {
+            add
+        } else {
+            DEFAULT_CAPS
+                .into_iter()
+                .filter(|c| !drop.contains(c))
+                .chain(add)
+                .collect()
+        };
         Ok(set)
     }
 }
@@ -134,8 +155,8 @@ pub fn protect_paths() -> Result<(), String> {
             MsFlags::MS_BIND | MsFlags::MS_REC,
             None::<&str>,
         )
-        .and_then(|()| mounts::remount_read_only(Path::new(path)))
         .map_err(|e| format!("cannot make {path} read-only: {}", e.desc()))?;
+        mounts::remount_read_only(Path::new(path)).map_err(|e| format!("{e:#}"))?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use super::cgroups::{self, limits::Limits};
 use super::rootfs::Rootfs;
+use super::devices::Device;
 use super::security::Hardening;
 use super::volumes::Volume;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ pub struct ContainerSpec {
     pub term: Option<String>,
     /// Absolute working directory of the command.
     pub workdir: PathBuf,
+    /// The working directory is only the launcher's own (no `-w`): when the container cannot
+    /// see it (a host path under its private /tmp, say), it starts at `/` instead.
+    #[serde(default)]
+    pub workdir_is_default: bool,
     /// Whether stdin is a terminal the container should take as its controlling tty.
     pub tty: bool,
     /// Put a minimal reaping init at PID 1 with the command as its child (`docker run --init`).
@@ -37,19 +42,15 @@ pub struct ContainerSpec {
     pub id: String,
     /// Resource limits, applied through the container's cgroup.
     pub limits: Limits,
-    /// Also tell the launcher, in-band on the pty, when the OOM killer ended the container
-    /// (the [`OOM_NOTICE`] sequence, which terminals ignore). The dashboard asks for it.
-    pub oom_notice: bool,
     /// A root filesystem of its own; `None` keeps the host's (in a private mount namespace).
     pub rootfs: Option<Rootfs>,
     /// The default hardening, and what the user changed of it.
     pub hardening: Hardening,
     /// Bind mounts and tmpfs mounts.
     pub volumes: Vec<Volume>,
+    /// `--device` nodes, made in the container's `/dev` and allowed by its device controller.
+    pub devices: Vec<Device>,
 }
-
-/// A private OSC sequence the helper writes to the pty when the container was OOM-killed.
-pub const OOM_NOTICE: &[u8] = b"\x1b]777;my-container-tui;oom-killed\x07";
 
 /// A value the user gave that cannot make a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,14 +77,15 @@ impl ContainerSpec {
             env: Vec::new(),
             term: None,
             workdir,
+            workdir_is_default: false,
             tty: false,
             init: false,
             id: cgroups::new_id(),
             limits: Limits::default(),
-            oom_notice: false,
             rootfs: None,
             hardening: Hardening::default(),
             volumes: Vec::new(),
+            devices: Vec::new(),
         }
     }
 

@@ -1,9 +1,15 @@
 //! Volumes: `-v SRC:DST[:ro]` bind mounts and `--tmpfs DST[:OPTIONS]`, mounted inside the
-//! container's mount namespace. A DST that would escape the container's root, through `..` or
-//! through a symlink, is refused.
+//! container's mount namespace. With a rootfs, DST is resolved inside the image (a symlink on
+//! the way is followed as if the image's root were `/`, so it cannot lead out) and the mount
+//! goes onto the handle resolved; what Docker refuses (`/` itself, anything under `/proc` or
+//! `/sys`, `..`) is refused before anything starts.
 
-use super::mounts;
-use nix::mount::{MsFlags, mount};
+use super::cgroups::limits::parse_bytes;
+use super::mounts::{self, Target};
+use super::rootfs;
+use super::rootpath::InRoot;
+use anyhow::{Context, bail};
+use nix::mount::MsFlags;
 use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
 
@@ -17,11 +23,18 @@ pub enum Volume {
     },
     Tmpfs {
         dst: PathBuf,
-        options: String,
+        /// Docker's defaults are `rw,nosuid,nodev,noexec`; the words given change them.
+        read_only: bool,
+        exec: bool,
+        suid: bool,
+        dev: bool,
+        /// The tmpfs data: `size=` in bytes, `mode=`, `uid=`, `gid=`, `nr_inodes=`.
+        data: String,
     },
 }
 
-/// An absolute container path without `..`.
+/// An absolute container path without `..`, neither `/` nor in the kernel's `/proc` or `/sys`
+/// (Docker refuses those: a volume there would hide or replace what the hardening masks).
 fn container_path(text: &str, what: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(text);
     if !path.is_absolute() {
@@ -30,8 +43,30 @@ fn container_path(text: &str, what: &str) -> Result<PathBuf, String> {
     if path.components().any(|c| c == Component::ParentDir) {
         return Err(format!("{what} {text:?} may not contain '..'"));
     }
+    if path.components().all(|c| c == Component::RootDir) {
+        return Err(format!("{what} {text:?}: a volume cannot be mounted over /"));
+    }
+    for kernel in ["/proc", "/sys"] {
+        if path.starts_with(kernel) {
+            return Err(format!(
+                "{what} {text:?}: volumes cannot be mounted in {kernel}"
+            ));
+        }
+    }
     Ok(path)
 }
+
+/// Docker's `--tmpfs` words that are flags, and the flag each sets: (word, field, value).
+const TMPFS_WORDS: [(&str, usize, bool); 8] = [
+    ("rw", 0, false),
+    ("ro", 0, true),
+    ("exec", 1, true),
+    ("noexec", 1, false),
+    ("suid", 2, true),
+    ("nosuid", 2, false),
+    ("dev", 3, true),
+    ("nodev", 3, false),
+];
 
 impl Volume {
     /// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, SRC absolute on the host.
@@ -57,20 +92,48 @@ impl Volume {
         })
     }
 
-    /// `DST` or `DST:size=64m,mode=1777` (options: size, mode, nr_inodes).
+    /// `DST` or `DST:OPTIONS`, Docker's options: `rw`, `ro`, `exec`, `noexec`, `suid`,
+    /// `nosuid`, `dev`, `nodev`, `size=` (with units), `mode=` (octal), `uid=`, `gid=`,
+    /// `nr_inodes=`.
     pub fn parse_tmpfs(text: &str) -> Result<Volume, String> {
         let (dst, options) = text.split_once(':').unwrap_or((text, ""));
+        // read_only, exec, suid, dev
+        let mut flags = [false, false, false, false];
+        let mut data = Vec::new();
         for option in options.split(',').filter(|o| !o.is_empty()) {
-            let key = option.split('=').next().unwrap_or("");
-            if !["size", "mode", "nr_inodes"].contains(&key) || !option.contains('=') {
-                return Err(format!(
-                    "invalid tmpfs option {option:?}: use size=, mode= or nr_inodes="
-                ));
+            if let Some(&(_, field, value)) = TMPFS_WORDS.iter().find(|(w, _, _)| *w == option) {
+                flags[field] = value;
+                continue;
             }
+            let bad = || {
+                format!(
+                    "invalid tmpfs option {option:?}: use rw, ro, exec, noexec, suid, nosuid, dev, nodev, size=, mode=, uid=, gid= or nr_inodes="
+                )
+            };
+            let (key, value) = option.split_once('=').ok_or_else(bad)?;
+            let ok = match key {
+                "size" => {
+                    data.push(format!("size={}", parse_bytes(value)?));
+                    continue;
+                }
+                "mode" => u32::from_str_radix(value, 8).is_ok_and(|m| m <= 0o7777),
+                "uid" | "gid" => value.parse::<u32>().is_ok(),
+                "nr_inodes" => value.parse::<u64>().is_ok(),
+                _ => return Err(bad()),
+            };
+            if !ok {
+                return Err(format!("invalid tmpfs option {option:?}: bad value"));
+            }
+            data.push(option.to_string());
         }
+        let [read_only, exec, suid, dev] = flags;
         Ok(Volume::Tmpfs {
             dst: container_path(dst, "tmpfs target")?,
-            options: options.to_string(),
+            read_only,
+            exec,
+            suid,
+            dev,
+            data: data.join(","),
         })
     }
 
@@ -92,85 +155,59 @@ impl Volume {
     }
 }
 
-/// Where `dst` is under `root`, creating what is missing (a file when `file`), and refusing any
-/// symlink on the way: inside an image a symlink may point anywhere on the host.
-fn target_in_root(root: &Path, dst: &Path, file: bool) -> Result<PathBuf, String> {
-    let mut path = root.to_path_buf();
-    let parts: Vec<_> = dst
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .collect();
-    for (i, part) in parts.iter().enumerate() {
-        path.push(part);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "volume target {} goes through a symlink, which could lead out of the container",
+/// Mounts `volumes` on targets resolved inside `root` (the image before `pivot_root`, or the
+/// host's `/`). Missing targets are created when `create`: in an image, or in a host tree
+/// the container cannot write anyway (read-only, so only its private tmpfs directories take
+/// them); with `--host-rw` they must exist, since creating one would change the host.
+pub fn mount_all(volumes: &[Volume], root: &InRoot, create: bool, host: bool) -> anyhow::Result<()> {
+    for volume in volumes {
+        let dst = volume.dst();
+        let file = matches!(volume, Volume::Bind { src, .. } if !src.is_dir());
+        if !root.exists(dst) && (!create || host) {
+            // A host path is never made for a volume: it would change the host (with
+            // --host-rw), or fail on its read-only view (except in the private /tmp, /run, ...).
+            let private = rootfs::PRIVATE_DIRS.iter().any(|(d, _)| dst.starts_with(d));
+            if !(create && private) {
+                bail!(
+                    "volume target {} does not exist (without --rootfs the container shares the host's files; create it first)",
                     dst.display()
-                ));
-            }
-            Ok(_) => {}
-            Err(_) if file && i + 1 == parts.len() => {
-                std::fs::write(&path, b"").map_err(|e| {
-                    format!("cannot create {} in the container: {e}", dst.display())
-                })?;
-            }
-            Err(_) => {
-                std::fs::create_dir(&path).map_err(|e| {
-                    format!("cannot create {} in the container: {e}", dst.display())
-                })?;
+                );
             }
         }
-    }
-    Ok(path)
-}
-
-/// Mounts `volumes`. With a rootfs, `root` is where it is mounted (before `pivot_root`), and
-/// missing targets are created in it; without, targets must exist on the host's tree.
-pub fn mount_all(volumes: &[Volume], root: Option<&Path>) -> Result<(), String> {
-    for volume in volumes {
-        let file = matches!(volume, Volume::Bind { src, .. } if !src.is_dir());
-        let target = match root {
-            Some(root) => target_in_root(root, volume.dst(), file)?,
-            None if volume.dst().exists() => volume.dst().to_path_buf(),
-            None => {
-                return Err(format!(
-                    "volume target {} does not exist (without --rootfs the container shares the host's files; create it first)",
-                    volume.dst().display()
-                ));
-            }
+        let resolve = || {
+            if file { root.file(dst) } else { root.dir(dst) }
+                .with_context(|| format!("volume target {}", dst.display()))
         };
-        let fail = |e: nix::Error| {
-            format!(
-                "cannot mount volume on {}: {}",
-                volume.dst().display(),
-                e.desc()
-            )
-        };
+        let handle = resolve()?;
+        let target = Target::fd(&handle, dst);
         match volume {
             Volume::Bind { src, read_only, .. } => {
-                mount(
-                    Some(src.as_path()),
-                    &target,
-                    None::<&str>,
-                    MsFlags::MS_BIND | MsFlags::MS_REC,
-                    None::<&str>,
-                )
-                .map_err(fail)?;
+                let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
+                mounts::mount_on(&src.to_string_lossy(), &target, None, flags, None)?;
                 if *read_only {
-                    mounts::remount_read_only(&target).map_err(fail)?;
+                    // The handle still names the inode under the new mount: resolve again.
+                    let mounted = resolve()?;
+                    let target = Target::fd(&mounted, dst);
+                    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+                    nix::mount::mount(None::<&str>, &target.mount_path(), None::<&str>, flags, None::<&str>)
+                        .with_context(|| format!("cannot make volume {} read-only", dst.display()))?;
                 }
             }
-            Volume::Tmpfs { options, .. } => {
-                let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-                mount(
-                    Some("tmpfs"),
-                    &target,
-                    Some("tmpfs"),
-                    flags,
-                    Some(options.as_str()),
-                )
-                .map_err(fail)?;
+            Volume::Tmpfs {
+                read_only,
+                exec,
+                suid,
+                dev,
+                data,
+                ..
+            } => {
+                let mut flags = MsFlags::empty();
+                flags.set(MsFlags::MS_RDONLY, *read_only);
+                flags.set(MsFlags::MS_NOEXEC, !*exec);
+                flags.set(MsFlags::MS_NOSUID, !*suid);
+                flags.set(MsFlags::MS_NODEV, !*dev);
+                let data = (!data.is_empty()).then_some(data.as_str());
+                mounts::mount_on("tmpfs", &target, Some("tmpfs"), flags, data)?;
             }
         }
     }
@@ -206,47 +243,44 @@ mod tests {
             "/data",
             "/a:/b:rx",
             "/a:/b:ro:x",
+            "/a:/",
+            "/:/",
+            "/a://",
+            "/a:/proc",
+            "/a:/proc/sys/kernel",
+            "/a:/sys/fs/cgroup",
         ] {
             assert!(Volume::parse_bind(bad).is_err(), "{bad}");
         }
+        assert!(Volume::parse_bind("/a:/process").is_ok());
     }
 
     #[test]
-    fn tmpfs_volumes_parse() {
+    fn tmpfs_volumes_take_dockers_options_and_defaults() {
         assert_eq!(
             Volume::parse_tmpfs("/run"),
             Ok(Volume::Tmpfs {
                 dst: "/run".into(),
-                options: String::new()
+                read_only: false,
+                exec: false,
+                suid: false,
+                dev: false,
+                data: String::new()
             })
         );
         assert_eq!(
-            Volume::parse_tmpfs("/run:size=64m,mode=1777"),
+            Volume::parse_tmpfs("/run:ro,exec,suid,dev,size=64m,mode=1777,uid=1000,gid=100,nr_inodes=400"),
             Ok(Volume::Tmpfs {
                 dst: "/run".into(),
-                options: "size=64m,mode=1777".into()
+                read_only: true,
+                exec: true,
+                suid: true,
+                dev: true,
+                data: format!("size={},mode=1777,uid=1000,gid=100,nr_inodes=400", 64 << 20)
             })
         );
-        assert!(Volume::parse_tmpfs("/run:exec").is_err());
-        assert!(Volume::parse_tmpfs("run").is_err());
-    }
-
-    #[test]
-    fn targets_may_not_pass_through_symlinks() {
-        let root = std::env::temp_dir().join(format!("mct-volumes-{}", std::process::id()));
-        std::fs::create_dir_all(root.join("etc")).unwrap();
-        std::os::unix::fs::symlink("/", root.join("escape")).unwrap();
-        assert!(target_in_root(&root, Path::new("/escape/tmp"), false).is_err());
-        assert_eq!(
-            target_in_root(&root, Path::new("/etc/new/dir"), false),
-            Ok(root.join("etc/new/dir"))
-        );
-        assert!(root.join("etc/new/dir").is_dir());
-        assert_eq!(
-            target_in_root(&root, Path::new("/file"), true),
-            Ok(root.join("file"))
-        );
-        assert!(root.join("file").is_file());
-        std::fs::remove_dir_all(&root).unwrap();
+        for bad in ["/run:bogus", "run", "/:size=1m", "/run:mode=999", "/run:size=x", "/run:uid=-1", "/proc/x"] {
+            assert!(Volume::parse_tmpfs(bad).is_err(), "{bad}");
+        }
     }
 }

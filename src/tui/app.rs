@@ -148,7 +148,6 @@ impl App {
         spec.command = ContainerSpec::command_from_words(vec![command]);
         spec.id = crate::runtime::cgroups::new_id();
         spec.hostname = hostname;
-        spec.oom_notice = true;
         spec.tty = true;
         spec.term = Some("xterm-256color".into());
         spec.validate().map_err(|e| e.to_string())?;
@@ -604,7 +603,8 @@ impl App {
 fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
     use crate::runtime::volumes::Volume;
     let root = match &spec.rootfs {
-        None => "root  the host's / (private mounts)".to_string(),
+        None if spec.hardening.host_writable() => "root  the host's / (read-write)".to_string(),
+        None => "root  the host's / (read-only)".to_string(),
         Some(r) => {
             let how = match r.mode {
                 Writes::Overlay => "overlay",
@@ -627,7 +627,16 @@ fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
                 if *read_only { " (ro)" } else { "" }
             )
         }
-        Volume::Tmpfs { dst, options } => format!("tmpfs {} {options}", dst.display()),
+        Volume::Tmpfs {
+            dst,
+            read_only,
+            data,
+            ..
+        } => format!(
+            "tmpfs {} {data}{}",
+            dst.display(),
+            if *read_only { " (ro)" } else { "" }
+        ),
     });
     std::iter::once(root).chain(volumes).collect()
 }

@@ -248,7 +248,13 @@ fn tmpfs_volumes_and_bad_volumes(t: &Ctx) -> TestResult {
         (&["-v", "/no/such/source:/mnt"], "No such file or directory"),
         (&["-v", "/tmp:/mnt/../etc"], "may not contain '..'"),
         (&["-v", "/tmp"], "expected SRC:DST"),
-        (&["--tmpfs", "/mnt:exec"], "invalid tmpfs option"),
+        (&["--tmpfs", "/mnt:bogus"], "invalid tmpfs option"),
+        (&["--tmpfs", "/mnt:mode=99"], "invalid tmpfs option"),
+        (&["--tmpfs", "/"], "cannot be mounted over /"),
+        (&["-v", "/tmp:/"], "cannot be mounted over /"),
+        (&["-v", "/:/"], "cannot be mounted over /"),
+        (&["-v", "/tmp:/proc/sys"], "cannot be mounted in /proc"),
+        (&["-v", "/tmp:/sys/kernel"], "cannot be mounted in /sys"),
     ] {
         let mut all = args.to_vec();
         all.extend(["--run", "true"]);

@@ -148,7 +148,7 @@ fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
 fn a_stale_cgroup_from_a_crash_is_cleaned(t: &Ctx) -> TestResult {
     let layout = Layout::detect()?;
     // No PID is this large (pid_max is at most 2^22), so its launcher is surely gone.
-    let stale = Cgroup::create(&layout, "999999999-1", &Default::default())?;
+    let stale = Cgroup::create(&layout, "999999999-1", &Default::default(), None)?;
     t.run(&["--run", "true"])?.success()?;
     let gone = wait_until("the stale cgroup to be removed", || !exists(&stale));
     let _ = stale.remove();
@@ -191,7 +191,7 @@ fn the_v2_path_works_on_this_hosts_cgroup2_mount(_t: &Ctx) -> TestResult {
     };
     let layout = Layout::V2 { root: root.into() };
     let id = format!("{}-v2test", std::process::id());
-    let cgroup = Cgroup::create(&layout, &id, &Default::default())?;
+    let cgroup = Cgroup::create(&layout, &id, &Default::default(), None)?;
     let mut sleeper = Running::spawn(std::process::Command::new("sleep").arg("30"))?;
     let procs = cgroup.procs_files();
     let joined = std::fs::write(&procs[0], sleeper.id().to_string()).map_err(|e| e.to_string());

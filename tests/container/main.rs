@@ -41,10 +41,7 @@ fn main() {
         .cloned()
         .collect();
     if !left.is_empty() {
-        eprintln!(
-            "left behind in {}: {left:?}",
-            std::env::temp_dir().display()
-        );
+        eprintln!("left behind: {left:?}");
         std::process::exit(101);
     }
     let cgroups_gone = || support::our_cgroups().is_empty();

@@ -276,14 +276,30 @@ pub fn mounts() -> Vec<String> {
     rows
 }
 
-/// Names in the temporary directory that this project may create (`mct-*`, `my-container*`).
+/// Where the tests keep scratch directories: not under /tmp, which a container without a
+/// rootfs sees as a private tmpfs of its own, but in cargo's per-target scratch directory,
+/// which containers see (read-only) at the same path.
+pub fn scratch_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// Names that this project may create in the temporary directory, the scratch root and the
+/// state tree (`mct-*`, `my-container*`, and every state entry).
 pub fn temp_entries() -> std::collections::BTreeSet<String> {
-    std::fs::read_dir(std::env::temp_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("mct-") || n.starts_with("my-container"))
+    let names = |dir: std::path::PathBuf| {
+        std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(move |e| format!("{}/{}", dir.display(), e.file_name().to_string_lossy()))
+    };
+    names(std::env::temp_dir())
+        .chain(names(scratch_root()))
+        .filter(|n| {
+            let base = n.rsplit('/').next().unwrap_or("");
+            base.starts_with("mct-") || base.starts_with("my-container")
+        })
+        .chain(names("/run/my-container-tui".into()))
         .collect()
 }
 
@@ -355,7 +371,7 @@ pub struct TempDir(std::path::PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> Result<TempDir, String> {
-        let path = std::env::temp_dir().join(format!("mct-test-{tag}-{}", std::process::id()));
+        let path = scratch_root().join(format!("mct-test-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(TempDir(path))
     }

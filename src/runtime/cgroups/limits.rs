@@ -85,7 +85,14 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         .ok_or_else(|| {
             format!("invalid size {text:?}: use a positive number with b, k, m or g, e.g. 64m")
         })?;
-    Ok((value * (1u64 << shift) as f64) as u64)
+    let bytes = value * (1u64 << shift) as f64;
+    // Docker keeps sizes in an int64; beyond that a value would silently saturate.
+    if bytes >= i64::MAX as f64 {
+        return Err(format!(
+            "invalid size {text:?}: too large (the most is 8 EiB)"
+        ));
+    }
+    Ok(bytes as u64)
 }
 
 /// `--memory-swap`: a size, or -1 for unlimited swap.
@@ -104,6 +111,9 @@ pub fn parse_cpus(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid --cpus {text:?}: expected a number such as 0.5"))?;
     if !cpus.is_finite() || cpus <= 0.0 {
         return Err(format!("invalid --cpus {text:?}: must be more than 0"));
+    }
+    if cpus > 1e6 {
+        return Err(format!("invalid --cpus {text:?}: too large"));
     }
     let quota = (cpus * CPU_PERIOD_US as f64).round() as u64;
     if quota < 1000 {

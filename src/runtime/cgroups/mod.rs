@@ -14,8 +14,12 @@
 
 pub mod limits;
 
+use super::devices::{self, Rule};
 use limits::{CPU_PERIOD_US, Limits};
 use std::path::{Path, PathBuf};
+
+/// Set to `1` to use a hybrid host's cgroup2 mount rather than its v1 hierarchies.
+pub const UNIFIED_VAR: &str = "MY_CONTAINER_TUI_CGROUP_UNIFIED";
 
 /// Our parent cgroup, in each hierarchy.
 pub const PARENT: &str = "my-container-tui";
@@ -27,6 +31,8 @@ pub enum Controller {
     Pids,
     Cpu,
     CpuAcct,
+    /// v1 only: on v2 device access is a BPF program attached to the cgroup.
+    Devices,
 }
 
 /// Where the host keeps its cgroups.
@@ -41,11 +47,29 @@ pub enum Layout {
 }
 
 impl Layout {
-    /// Reads the layout from this process's mount table.
+    /// Reads the layout from this process's mount table. On a hybrid host,
+    /// [`UNIFIED_VAR`]`=1` drives the cgroup2 mount instead of the v1 hierarchies (without
+    /// controllers there, only devices and joining work, so no limits).
     pub fn detect() -> Result<Layout, String> {
         let table = std::fs::read_to_string("/proc/self/mountinfo")
             .map_err(|e| format!("cannot read the mount table: {e}"))?;
-        Layout::from_mountinfo(&table)
+        let layout = Layout::from_mountinfo(&table)?;
+        if std::env::var_os(UNIFIED_VAR).is_some_and(|v| v == "1") {
+            return Layout::unified(&table).ok_or_else(|| {
+                format!("{UNIFIED_VAR}=1, but this host mounts no cgroup2 filesystem")
+            });
+        }
+        Ok(layout)
+    }
+
+    /// The first cgroup2 mount in a mount table.
+    fn unified(table: &str) -> Option<Layout> {
+        table.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let dash = fields.iter().position(|f| *f == "-")?;
+            let root = PathBuf::from(fields.get(4)?);
+            (fields.get(dash + 1) == Some(&"cgroup2")).then_some(Layout::V2 { root })
+        })
     }
 
     /// The layout a mount table describes: v1 if any of our controllers is on a v1 hierarchy,
@@ -69,6 +93,7 @@ impl Layout {
                             "pids" => Some(Controller::Pids),
                             "cpu" => Some(Controller::Cpu),
                             "cpuacct" => Some(Controller::CpuAcct),
+                            "devices" => Some(Controller::Devices),
                             _ => None,
                         })
                         .collect();
@@ -112,6 +137,7 @@ impl Layout {
                     Controller::Pids,
                     Controller::Cpu,
                     Controller::CpuAcct,
+                    Controller::Devices,
                 ],
                 root.clone(),
             )],
@@ -170,14 +196,25 @@ impl Cgroup {
     }
 
     /// Creates the cgroup named `id` (and our parent, when missing) in the hierarchies that
-    /// `limits` and the usage figures need: memory, pids and cpuacct always, cpu for CPU limits.
-    /// Each hierarchy costs a mkdir, an attach and an rmdir per container on v1 hosts.
-    pub fn create(layout: &Layout, id: &str, limits: &Limits) -> Result<Cgroup, String> {
+    /// `limits` and the usage figures need: memory, pids and cpuacct always, cpu for CPU limits,
+    /// devices when `devices` restricts device access. Each hierarchy costs a mkdir, an attach
+    /// and an rmdir per container on v1 hosts.
+    pub fn create(
+        layout: &Layout,
+        id: &str,
+        limits: &Limits,
+        devices: Option<&[Rule]>,
+    ) -> Result<Cgroup, String> {
         let cpu = limits.cpu_quota_us.is_some() || limits.cpu_shares.is_some();
         let mut cgroup = Cgroup::at(layout, id);
+        let wanted = |c: &Controller| match c {
+            Controller::Cpu => cpu,
+            Controller::Devices => devices.is_some(),
+            _ => true,
+        };
         cgroup
             .dirs
-            .retain(|(controllers, _)| controllers.iter().any(|c| *c != Controller::Cpu || cpu));
+            .retain(|(controllers, _)| controllers.iter().any(wanted));
         if let Layout::V2 { root } = layout {
             // Let our parent and its children use the controllers (each may be unavailable).
             for dir in [root.clone(), root.join(PARENT)] {
@@ -202,6 +239,19 @@ impl Cgroup {
             if let Err(e) = made {
                 let _ = cgroup.remove();
                 return Err(format!("cannot create cgroup {}: {e}", dir.display()));
+            }
+        }
+        if let Some(rules) = devices {
+            let applied = match cgroup.dir(Controller::Devices) {
+                Some(dir) if cgroup.v2 => devices::apply_v2(dir, rules),
+                Some(dir) => devices::apply_v1(dir, rules),
+                None => Err(anyhow::anyhow!(
+                    "this host mounts no devices cgroup controller to restrict device access (--privileged runs without)"
+                )),
+            };
+            if let Err(e) = applied {
+                let _ = cgroup.remove();
+                return Err(format!("{e:#}"));
             }
         }
         Ok(cgroup)
@@ -361,6 +411,53 @@ impl Cgroup {
     }
 }
 
+/// Mount options of the host's cgroup mounts that are not a hierarchy's controllers.
+const NOT_CONTROLLERS: [&str; 11] = [
+    "rw",
+    "ro",
+    "xattr",
+    "clone_children",
+    "noprefix",
+    "nsdelegate",
+    "memory_recursiveprot",
+    "memory_localevents",
+    "memory_hugetlb_accounting",
+    "favordynmods",
+    "cpuset_v2_mode",
+];
+
+/// The host's cgroup mounts under `/sys/fs/cgroup`, to mount the same hierarchies in a
+/// container: (path below `/sys/fs/cgroup`, `cgroup` or `cgroup2`, the controllers to name).
+pub fn mounted_hierarchies() -> Vec<(PathBuf, String, String)> {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut out: Vec<(PathBuf, String, String)> = Vec::new();
+    for line in table.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(dash) = fields.iter().position(|f| *f == "-") else {
+            continue;
+        };
+        let (Some(mp), Some(fstype)) = (fields.get(4), fields.get(dash + 1)) else {
+            continue;
+        };
+        if *fstype != "cgroup" && *fstype != "cgroup2" {
+            continue;
+        }
+        let Ok(rel) = Path::new(mp).strip_prefix("/sys/fs/cgroup") else {
+            continue;
+        };
+        let options: Vec<&str> = fields
+            .get(dash + 3)
+            .copied()
+            .unwrap_or("")
+            .split(',')
+            .filter(|o| *fstype == "cgroup" && !NOT_CONTROLLERS.contains(o))
+            .collect();
+        out.retain(|(r, _, _)| r != rel);
+        out.push((rel.to_path_buf(), fstype.to_string(), options.join(",")));
+    }
+    out
+}
+
 /// A name for a new container's cgroup: the launcher's PID, then a number of its own.
 pub fn new_id() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -479,7 +576,7 @@ mod tests {
     fn v2_files_on_a_fixture_tree() {
         let root = std::env::temp_dir().join(format!("mct-cgv2-fixture-{}", std::process::id()));
         let layout = Layout::V2 { root: root.clone() };
-        let cg = Cgroup::create(&layout, "9-1", &Limits::default()).unwrap();
+        let cg = Cgroup::create(&layout, "9-1", &Limits::default(), None).unwrap();
         let dir = root.join(PARENT).join("9-1");
         std::fs::write(dir.join("memory.swap.max"), "max").unwrap();
         cg.apply(&Limits {

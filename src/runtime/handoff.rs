@@ -1,0 +1,76 @@
+//! What a launcher and its helper tell each other, in files of the root-only state tree
+//! ([`super::rootfs::STATE_ROOT`]) where nothing in a container can write: the spec going in,
+//! and the facts of the ending coming back.
+//!
+//! Not the environment: it caps a variable at 128 KiB, and a container's argv may be longer.
+//! Not the pty: a program in the container can print anything there, so nothing the launcher
+//! believes (an OOM kill) may be read from it.
+
+use super::rootfs;
+use super::spec::ContainerSpec;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+fn path(id: &str, what: &str) -> PathBuf {
+    rootfs::state_dir(&format!("{id}.{what}"))
+}
+
+fn create_new(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes the spec for the helper of container `spec.id` to read.
+pub fn send_spec(spec: &ContainerSpec) -> anyhow::Result<()> {
+    rootfs::state_root().map_err(anyhow::Error::msg)?;
+    let json = serde_json::to_vec(spec).context("cannot serialize the container spec")?;
+    create_new(&path(&spec.id, "spec"), &json)
+}
+
+/// Removes a spec no helper will read (its spawn failed).
+pub fn discard_spec(id: &str) {
+    let _ = std::fs::remove_file(path(id, "spec"));
+}
+
+/// The helper's side: reads the spec of container `id` and removes the file.
+pub fn receive_spec(id: &str) -> anyhow::Result<ContainerSpec> {
+    let file = path(id, "spec");
+    let json = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()));
+    let _ = std::fs::remove_file(&file);
+    serde_json::from_slice(&json?).context("invalid container spec")
+}
+
+/// How a container ended, beyond its exit status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ending {
+    /// The OOM killer ended it.
+    pub oom_killed: bool,
+}
+
+/// The helper's side: leaves the ending for a launcher that asked for it.
+pub fn report_ending(id: &str, ending: Ending) {
+    if let Ok(json) = serde_json::to_vec(&ending) {
+        let _ = create_new(&path(id, "ending"), &json);
+    }
+}
+
+/// The launcher's side, once the helper is reaped: the ending it left, removed as read.
+pub fn take_ending(id: &str) -> Ending {
+    let file = path(id, "ending");
+    let ending = std::fs::read(&file)
+        .ok()
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .unwrap_or_default();
+    let _ = std::fs::remove_file(&file);
+    ending
+}
