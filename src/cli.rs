@@ -278,14 +278,14 @@ pub fn main() -> i32 {
         Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("my-container-tui: {e}");
+                crate::runtime::exit::print_error(&e.to_string());
                 e.exit_code()
             }
         },
         Ok(Action::Dashboard(prefix, template)) => match template.validate() {
             Ok(()) => tui::run(prefix, *template),
             Err(e) => {
-                eprintln!("my-container-tui: {e}");
+                crate::runtime::exit::print_error(&e.to_string());
                 RUNTIME_ERROR
             }
         },
@@ -296,7 +296,7 @@ pub fn main() -> i32 {
             }
             _ => {
                 let text = e.render().to_string();
-                eprintln!("my-container-tui: {} (see --help)", one_line(&text));
+                crate::runtime::exit::print_error(&format!("{} (see --help)", one_line(&text)));
                 RUNTIME_ERROR
             }
         },

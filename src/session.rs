@@ -4,8 +4,8 @@
 //! only the rising edge is announced, so a flood of output costs one notice per frame drawn,
 //! not one per read. A waiter thread reaps the helper and announces the exit.
 
-use crate::runtime::launch::HelperCommand;
 use crate::runtime::handoff;
+use crate::runtime::launch::HelperCommand;
 use crate::runtime::{ContainerSpec, Exit};
 use anyhow::anyhow;
 use nix::sys::signal::{Signal, kill};

@@ -21,7 +21,7 @@ pub fn run(spec: &ContainerSpec) -> i32 {
             }
         });
     result.unwrap_or_else(|e| {
-        eprintln!("my-container-tui: {e:#}");
+        crate::runtime::exit::print_error(&format!("{e:#}"));
         RUNTIME_ERROR
     })
 }

@@ -31,10 +31,13 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
         .openpty(host_size())
         .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
     let helper = HelperCommand::new(spec)?;
-    let child = pair.slave.spawn_command(helper.pty_command()).map_err(|e| {
-        helper.discard();
-        anyhow!("cannot start the container helper: {e}")
-    })?;
+    let child = pair
+        .slave
+        .spawn_command(helper.pty_command())
+        .map_err(|e| {
+            helper.discard();
+            anyhow!("cannot start the container helper: {e}")
+        })?;
     // Only the container may hold the slave, so its last exit ends our reads with EIO.
     drop(pair.slave);
     let pid = child

@@ -62,15 +62,15 @@ pub const DEFAULT_RULES: [Rule; 11] = [
         minor: None,
         access: MKNOD,
     },
-    chr(1, Some(3)),   // null
-    chr(1, Some(5)),   // zero
-    chr(1, Some(7)),   // full
-    chr(1, Some(8)),   // random
-    chr(1, Some(9)),   // urandom
-    chr(5, Some(0)),   // tty
-    chr(5, Some(1)),   // console
-    chr(5, Some(2)),   // ptmx
-    chr(136, None),    // pts/*
+    chr(1, Some(3)), // null
+    chr(1, Some(5)), // zero
+    chr(1, Some(7)), // full
+    chr(1, Some(8)), // random
+    chr(1, Some(9)), // urandom
+    chr(5, Some(0)), // tty
+    chr(5, Some(1)), // console
+    chr(5, Some(2)), // ptmx
+    chr(136, None),  // pts/*
 ];
 
 impl Rule {
@@ -88,11 +88,7 @@ impl Rule {
                 access.push(c);
             }
         }
-        format!(
-            "{kind} {}:{} {access}",
-            num(self.major),
-            num(self.minor)
-        )
+        format!("{kind} {}:{} {access}", num(self.major), num(self.minor))
     }
 }
 
@@ -185,12 +181,34 @@ pub fn bpf_program(rules: &[Rule]) -> Vec<u8> {
     use rbpf::insn_builder::{Arch, BpfCode, Cond, Instruction, IntoBytes, MemSize, Source};
     let mut code = BpfCode::new();
     // r2 = type, r3 = access, r4 = major, r5 = minor.
-    code.load_x(MemSize::Word).set_dst(2).set_src(1).set_off(0).push();
-    code.bit_and(Source::Imm, Arch::X32).set_dst(2).set_imm(0xffff).push();
-    code.load_x(MemSize::Word).set_dst(3).set_src(1).set_off(0).push();
-    code.right_shift(Source::Imm, Arch::X32).set_dst(3).set_imm(16).push();
-    code.load_x(MemSize::Word).set_dst(4).set_src(1).set_off(4).push();
-    code.load_x(MemSize::Word).set_dst(5).set_src(1).set_off(8).push();
+    code.load_x(MemSize::Word)
+        .set_dst(2)
+        .set_src(1)
+        .set_off(0)
+        .push();
+    code.bit_and(Source::Imm, Arch::X32)
+        .set_dst(2)
+        .set_imm(0xffff)
+        .push();
+    code.load_x(MemSize::Word)
+        .set_dst(3)
+        .set_src(1)
+        .set_off(0)
+        .push();
+    code.right_shift(Source::Imm, Arch::X32)
+        .set_dst(3)
+        .set_imm(16)
+        .push();
+    code.load_x(MemSize::Word)
+        .set_dst(4)
+        .set_src(1)
+        .set_off(4)
+        .push();
+    code.load_x(MemSize::Word)
+        .set_dst(5)
+        .set_src(1)
+        .set_off(8)
+        .push();
     for rule in rules {
         // Each test jumps past the rest of this rule's block when it fails; `left` counts the
         // instructions after the test, up to and including the block's exit.
@@ -214,7 +232,10 @@ pub fn bpf_program(rules: &[Rule]) -> Vec<u8> {
                 .set_off(left)
                 .push();
         }
-        code.mov(Source::Reg, Arch::X32).set_dst(1).set_src(3).push();
+        code.mov(Source::Reg, Arch::X32)
+            .set_dst(1)
+            .set_src(3)
+            .push();
         code.bit_and(Source::Imm, Arch::X32)
             .set_dst(1)
             .set_imm(!(rule.access as i32) & 0x7)
@@ -224,10 +245,16 @@ pub fn bpf_program(rules: &[Rule]) -> Vec<u8> {
             .set_imm(0)
             .set_off(2)
             .push();
-        code.mov(Source::Imm, Arch::X64).set_dst(0).set_imm(1).push();
+        code.mov(Source::Imm, Arch::X64)
+            .set_dst(0)
+            .set_imm(1)
+            .push();
         code.exit().push();
     }
-    code.mov(Source::Imm, Arch::X64).set_dst(0).set_imm(0).push();
+    code.mov(Source::Imm, Arch::X64)
+        .set_dst(0)
+        .set_imm(0)
+        .push();
     code.exit().push();
     code.into_bytes().to_vec()
 }
@@ -344,7 +371,16 @@ mod tests {
         assert!(allows(&rules, B, M, 7, 0), "mknod is allowed, as in Docker");
         assert!(allows(&rules, C, M, 10, 232));
         assert!(!allows(&rules, B, M | R, 7, 0), "mknod does not carry read");
-        for (major, minor) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2)] {
+        for (major, minor) in [
+            (1, 3),
+            (1, 5),
+            (1, 7),
+            (1, 8),
+            (1, 9),
+            (5, 0),
+            (5, 1),
+            (5, 2),
+        ] {
             assert!(allows(&rules, C, R | W, major, minor), "{major}:{minor}");
             assert!(!allows(&rules, B, R, major, minor), "block {major}:{minor}");
         }

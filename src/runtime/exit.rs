@@ -10,6 +10,19 @@ pub const NOT_EXECUTABLE: i32 = 126;
 /// The command was not found.
 pub const NOT_FOUND: i32 = 127;
 
+/// The longest error line we print: a value the user gave is echoed in errors, and a
+/// 100 KB one would flood the terminal.
+const LONGEST_ERROR: usize = 400;
+
+/// Prints `message` as the tool's one-line error on stderr: prefixed, on one line, cut to
+/// [`LONGEST_ERROR`] characters. Every error the tool reports goes through here.
+pub fn print_error(message: &str) {
+    let line = message.replace('\n', " ");
+    let cut: String = line.chars().take(LONGEST_ERROR).collect();
+    let more = if cut.len() < line.len() { "..." } else { "" };
+    eprintln!("my-container-tui: {cut}{more}");
+}
+
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {

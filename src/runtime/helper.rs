@@ -22,7 +22,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
 
 fn die(message: &str) -> ! {
-    eprintln!("my-container-tui: {message}");
+    super::exit::print_error(message);
     std::process::exit(RUNTIME_ERROR)
 }
 
@@ -93,10 +93,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
             drop(cleaner_pipe);
             drop(lifeline_w);
             drop(receiver);
-            let join = cgroup
-                .as_ref()
-                .map(Cgroup::procs_files)
-                .unwrap_or_default();
+            let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
             init::run(spec, &join, lifeline_r, reporter)
         }
         Ok(ForkResult::Parent { child }) => child,
@@ -112,7 +109,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
     // it, and the rootfs state, as soon as we exit, off the path that the caller waits on.
     let oom_killed = cgroup.as_ref().is_some_and(|cg| cg.oom_kills() > 0);
     if let Some((code, message)) = failure {
-        eprintln!("my-container-tui: {message}");
+        super::exit::print_error(&message);
         std::process::exit(code);
     }
     if oom_killed && exit.code() == 137 {
@@ -142,8 +139,8 @@ fn make_cgroup(
     layout: Result<Layout, String>,
 ) -> Result<Option<Cgroup>, String> {
     let rules = (!spec.hardening.privileged).then(|| devices::rules(&spec.devices));
-    let made = layout
-        .and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits, rules.as_deref()));
+    let made =
+        layout.and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits, rules.as_deref()));
     match made {
         Ok(cg) => match cg.apply(&spec.limits) {
             Ok(()) => Ok(Some(cg)),

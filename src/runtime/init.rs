@@ -6,13 +6,13 @@
 
 use super::exit::RUNTIME_ERROR;
 use super::report::{Reporter, parent_gone};
+use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::rootpath::InRoot;
 use super::{exec, mounts, namespaces, net, rootfs, security, volumes};
-use nix::sys::stat::{Mode, umask};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
+use nix::sys::stat::{Mode, umask};
 use nix::unistd::{
     ForkResult, Pid, chdir, fork, getcwd, getpid, setgroups, sethostname, setpgid, setsid,
     tcsetpgrp,
@@ -160,7 +160,7 @@ fn reap(spec: &ContainerSpec, reporter: Reporter) -> ! {
             match supervisor.wait(child, true, |_| {}) {
                 Ok(exit) => std::process::exit(exit.code()),
                 Err(e) => {
-                    eprintln!("my-container-tui: init: {}", e.desc());
+                    super::exit::print_error(&format!("init: {}", e.desc()));
                     std::process::exit(RUNTIME_ERROR)
                 }
             }

@@ -104,7 +104,7 @@ pub fn prepare(id: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// Removes the state directories that launchers which no longer run left behind (a SIGKILL
+/// Removes the state entries that launchers which no longer run left behind (a SIGKILL
 /// before their cleaner was forked). Named `<launcher pid>-<n>`, like the cgroups.
 pub fn clean_stale() {
     for entry in std::fs::read_dir(STATE_ROOT)
@@ -112,17 +112,19 @@ pub fn clean_stale() {
         .flatten()
         .flatten()
     {
-        let id = entry.file_name().to_string_lossy().into_owned();
-        if cgroups::launcher_gone(&id) {
-            remove_state(&id);
+        // `<id>` directories, and the `<id>.spec` and `<id>.ending` hand-off files.
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if cgroups::launcher_gone(&name) {
+            let _ = std::fs::remove_dir_all(entry.path())
+                .or_else(|_| std::fs::remove_file(entry.path()));
         }
     }
 }
 
-/// Removes the state directory, and our parent when no other container uses it.
+/// Removes the state directory. [`STATE_ROOT`] itself stays, as `/run/docker` does: removing
+/// it when empty would race with a launcher about to write a spec in it.
 pub fn remove_state(id: &str) {
     let _ = std::fs::remove_dir_all(state_dir(id));
-    let _ = std::fs::remove_dir(STATE_ROOT);
 }
 
 /// Inside the new mount namespace (already private): builds the root at `state/root` and
@@ -130,9 +132,12 @@ pub fn remove_state(id: &str) {
 pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Result<()> {
     let root = state.join("root");
     match rootfs.mode {
-        Writes::Overlay => {
-            mounts::overlay(&rootfs.dir, &state.join("upper"), &state.join("work"), &root)?
-        }
+        Writes::Overlay => mounts::overlay(
+            &rootfs.dir,
+            &state.join("upper"),
+            &state.join("work"),
+            &root,
+        )?,
         Writes::Persist | Writes::ReadOnly => {
             let dir = rootfs.dir.to_string_lossy();
             mounts::mount_on(
@@ -149,7 +154,11 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
     let proc = image.plain_dir(Path::new("/proc"))?;
     mounts::mount_proc(&Target::fd(&proc, Path::new("/proc")))?;
     let sys = image.plain_dir(Path::new("/sys"))?;
-    kernel_views(&image, &Target::fd(&sys, Path::new("/sys")), Path::new("/sys"))?;
+    kernel_views(
+        &image,
+        &Target::fd(&sys, Path::new("/sys")),
+        Path::new("/sys"),
+    )?;
     let dev = image.plain_dir(Path::new("/dev"))?;
     make_dev(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.dir(Path::new("/tmp"))?;
@@ -180,7 +189,13 @@ pub fn enter_host_read_only(spec: &ContainerSpec) -> anyhow::Result<()> {
         if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
             let data = format!("mode={mode:o}");
-            mounts::mount_on("tmpfs", &Target::Path(Path::new(dir)), Some("tmpfs"), flags, Some(&data))?;
+            mounts::mount_on(
+                "tmpfs",
+                &Target::Path(Path::new(dir)),
+                Some("tmpfs"),
+                flags,
+                Some(&data),
+            )?;
         }
     }
     kernel_views(&host, &Target::Path(Path::new("/sys")), Path::new("/sys"))?;
@@ -225,13 +240,25 @@ fn kernel_views(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()>
     for (rel, fstype, options) in &hierarchies {
         let dir = tree.dir(rel)?;
         let shown = cgroup_dir.join(rel);
-        mounts::mount_on(fstype, &Target::fd(&dir, &shown), Some(fstype), ro, Some(options))?;
+        mounts::mount_on(
+            fstype,
+            &Target::fd(&dir, &shown),
+            Some(fstype),
+            ro,
+            Some(options),
+        )?;
     }
     drop(tree);
     let t = root.plain_dir(&cgroup_dir)?;
     let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | ro;
-    mount(None::<&str>, &Target::fd(&t, &cgroup_dir).mount_path(), None::<&str>, flags, None::<&str>)
-        .with_context(|| format!("cannot make {} read-only", cgroup_dir.display()))
+    mount(
+        None::<&str>,
+        &Target::fd(&t, &cgroup_dir).mount_path(),
+        None::<&str>,
+        flags,
+        None::<&str>,
+    )
+    .with_context(|| format!("cannot make {} read-only", cgroup_dir.display()))
 }
 
 /// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,
@@ -252,7 +279,13 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
     };
     let nosuid = MsFlags::MS_NOSUID;
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    mounts::mount_on("tmpfs", dev, Some("tmpfs"), nosuid | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k"))?;
+    mounts::mount_on(
+        "tmpfs",
+        dev,
+        Some("tmpfs"),
+        nosuid | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
     // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
     let dev = InRoot::from_handle(root.plain_dir(Path::new("/dev"))?, Path::new("/dev"));
     for (name, major, minor) in [
@@ -267,23 +300,49 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
     }
     for device in &spec.devices {
         let at = device.container.strip_prefix("/dev").map_err(|_| {
-            anyhow::anyhow!("device {}: the container path must be under /dev", device.container.display())
+            anyhow::anyhow!(
+                "device {}: the container path must be under /dev",
+                device.container.display()
+            )
         })?;
         let rdev = makedev(
             device.rule.major.unwrap_or(0) as u64,
             device.rule.minor.unwrap_or(0) as u64,
         );
-        dev.mknod(at, device.rule.kind == devices::Kind::Block, rdev, device.mode)?;
+        dev.mknod(
+            at,
+            device.rule.kind == devices::Kind::Block,
+            rdev,
+            device.mode,
+        )?;
     }
     let sub = |name: &str| -> anyhow::Result<(pathrs::Handle, PathBuf)> {
         Ok((dev.dir(Path::new(name))?, Path::new("/dev").join(name)))
     };
     let (pts, at) = sub("pts")?;
-    mounts::mount_on("devpts", &Target::fd(&pts, &at), Some("devpts"), MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC, Some("newinstance,ptmxmode=0666,mode=0620"))?;
+    mounts::mount_on(
+        "devpts",
+        &Target::fd(&pts, &at),
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )?;
     let (shm, at) = sub("shm")?;
-    mounts::mount_on("shm", &Target::fd(&shm, &at), Some("tmpfs"), hidden, Some("mode=1777,size=65536k"))?;
+    mounts::mount_on(
+        "shm",
+        &Target::fd(&shm, &at),
+        Some("tmpfs"),
+        hidden,
+        Some("mode=1777,size=65536k"),
+    )?;
     let (mqueue, at) = sub("mqueue")?;
-    mounts::mount_on("mqueue", &Target::fd(&mqueue, &at), Some("mqueue"), hidden, None)?;
+    mounts::mount_on(
+        "mqueue",
+        &Target::fd(&mqueue, &at),
+        Some("mqueue"),
+        hidden,
+        None,
+    )?;
     for (name, target) in [
         ("ptmx", "pts/ptmx"),
         ("fd", "/proc/self/fd"),
@@ -297,7 +356,13 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
         let target = dev.file(Path::new("console"))?;
         let at = Path::new("/dev/console");
         let src = Target::fd(&tty, at).mount_path();
-        mounts::mount_on(&src.to_string_lossy(), &Target::fd(&target, at), None, MsFlags::MS_BIND, None)?;
+        mounts::mount_on(
+            &src.to_string_lossy(),
+            &Target::fd(&target, at),
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
     }
     Ok(())
 }
@@ -330,7 +395,13 @@ fn provide_etc(image: &InRoot, mode: Writes, state: &Path, hostname: &str) -> an
         std::fs::write(&ours, text).with_context(|| format!("cannot write {}", ours.display()))?;
         let target = image.file(&path)?;
         let src = ours.to_string_lossy();
-        mounts::mount_on(&src, &Target::fd(&target, &path), None, MsFlags::MS_BIND, None)?;
+        mounts::mount_on(
+            &src,
+            &Target::fd(&target, &path),
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
     }
     Ok(())
 }

@@ -61,7 +61,12 @@ impl InRoot {
     pub fn dir(&self, path: &Path) -> anyhow::Result<Handle> {
         self.root
             .mkdir_all(rel(path), &Permissions::from_mode(0o755))
-            .map_err(|e| anyhow!("{}: {e}", self.show(path).display()))
+            .map_err(|e| {
+                anyhow!(
+                    "{}: cannot be made a directory inside the rootfs ({e}; a symlink on the way may lead to nothing there)",
+                    self.show(path).display()
+                )
+            })
     }
 
     /// A directory at `path` that must be a real one, not a symlink (runc's rule for `/proc`
@@ -114,7 +119,11 @@ impl InRoot {
         let flags = OpenFlags::O_WRONLY | OpenFlags::O_CREAT | OpenFlags::O_EXCL;
         let mut file: File = dir
             .root
-            .create_file(name, flags | OpenFlags::O_NOFOLLOW, &Permissions::from_mode(mode))
+            .create_file(
+                name,
+                flags | OpenFlags::O_NOFOLLOW,
+                &Permissions::from_mode(mode),
+            )
             .map_err(|e| anyhow!("cannot create {}: {e}", shown.display()))?;
         file.write_all(contents)
             .with_context(|| format!("cannot write {}", shown.display()))

@@ -4,8 +4,8 @@
 //! serialized in its environment, so everything here must be serde data and nothing live.
 
 use super::cgroups::{self, limits::Limits};
-use super::rootfs::Rootfs;
 use super::devices::Device;
+use super::rootfs::Rootfs;
 use super::security::Hardening;
 use super::volumes::Volume;
 use serde::{Deserialize, Serialize};

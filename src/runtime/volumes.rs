@@ -44,7 +44,9 @@ fn container_path(text: &str, what: &str) -> Result<PathBuf, String> {
         return Err(format!("{what} {text:?} may not contain '..'"));
     }
     if path.components().all(|c| c == Component::RootDir) {
-        return Err(format!("{what} {text:?}: a volume cannot be mounted over /"));
+        return Err(format!(
+            "{what} {text:?}: a volume cannot be mounted over /"
+        ));
     }
     for kernel in ["/proc", "/sys"] {
         if path.starts_with(kernel) {
@@ -159,7 +161,12 @@ impl Volume {
 /// host's `/`). Missing targets are created when `create`: in an image, or in a host tree
 /// the container cannot write anyway (read-only, so only its private tmpfs directories take
 /// them); with `--host-rw` they must exist, since creating one would change the host.
-pub fn mount_all(volumes: &[Volume], root: &InRoot, create: bool, host: bool) -> anyhow::Result<()> {
+pub fn mount_all(
+    volumes: &[Volume],
+    root: &InRoot,
+    create: bool,
+    host: bool,
+) -> anyhow::Result<()> {
     for volume in volumes {
         let dst = volume.dst();
         let file = matches!(volume, Volume::Bind { src, .. } if !src.is_dir());
@@ -189,8 +196,14 @@ pub fn mount_all(volumes: &[Volume], root: &InRoot, create: bool, host: bool) ->
                     let mounted = resolve()?;
                     let target = Target::fd(&mounted, dst);
                     let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-                    nix::mount::mount(None::<&str>, &target.mount_path(), None::<&str>, flags, None::<&str>)
-                        .with_context(|| format!("cannot make volume {} read-only", dst.display()))?;
+                    nix::mount::mount(
+                        None::<&str>,
+                        &target.mount_path(),
+                        None::<&str>,
+                        flags,
+                        None::<&str>,
+                    )
+                    .with_context(|| format!("cannot make volume {} read-only", dst.display()))?;
                 }
             }
             Volume::Tmpfs {
@@ -269,7 +282,9 @@ mod tests {
             })
         );
         assert_eq!(
-            Volume::parse_tmpfs("/run:ro,exec,suid,dev,size=64m,mode=1777,uid=1000,gid=100,nr_inodes=400"),
+            Volume::parse_tmpfs(
+                "/run:ro,exec,suid,dev,size=64m,mode=1777,uid=1000,gid=100,nr_inodes=400"
+            ),
             Ok(Volume::Tmpfs {
                 dst: "/run".into(),
                 read_only: true,
@@ -279,7 +294,15 @@ mod tests {
                 data: format!("size={},mode=1777,uid=1000,gid=100,nr_inodes=400", 64 << 20)
             })
         );
-        for bad in ["/run:bogus", "run", "/:size=1m", "/run:mode=999", "/run:size=x", "/run:uid=-1", "/proc/x"] {
+        for bad in [
+            "/run:bogus",
+            "run",
+            "/:size=1m",
+            "/run:mode=999",
+            "/run:size=x",
+            "/run:uid=-1",
+            "/proc/x",
+        ] {
             assert!(Volume::parse_tmpfs(bad).is_err(), "{bad}");
         }
     }

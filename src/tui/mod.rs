@@ -50,7 +50,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// Every session starts from `template` (its command, hostname and name aside).
 pub fn run(prefix: Prefix, template: ContainerSpec) -> i32 {
     if let Err(e) = require_root() {
-        eprintln!("my-container-tui: {e}");
+        crate::runtime::exit::print_error(&e.to_string());
         return crate::runtime::exit::RUNTIME_ERROR;
     }
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
@@ -62,7 +62,7 @@ pub fn run(prefix: Prefix, template: ContainerSpec) -> i32 {
     match dashboard(prefix, template) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("my-container-tui: {e:#}");
+            crate::runtime::exit::print_error(&format!("{e:#}"));
             crate::runtime::exit::RUNTIME_ERROR
         }
     }

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Trial> {
         limits_usage_and_oom_kills_show_in_the_list,
         a_session_on_a_rootfs_from_the_form,
         sigterm_restores_the_terminal_and_ends_every_container,
+        a_container_cannot_fake_an_oom_kill,
     ]
 }
 
@@ -387,4 +388,21 @@ fn a_session_on_a_rootfs_from_the_form(t: &Ctx) -> TestResult {
     tmux.wait_for("(overlay)")?;
     tmux.wait_for("seccomp filter")?;
     tmux.quit()
+}
+
+/// The old in-band OOM notice, printed by the container itself before it dies of SIGKILL, marks
+/// nothing (the shell then exits 137, as a SIGKILL would end it): the OOM mark comes from the helper's report, out of band. The inspector shows the
+/// host's root as read-only.
+fn a_container_cannot_fake_an_oom_kill(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.wait_for("host's / (read-only)")?;
+    tmux.line("printf '\\033]777;my-container-tui;oom-killed\\007'; exit 137")?;
+    let screen = tmux.wait_for("exited 137 (SIGKILL)")?;
+    ensure(
+        !screen.contains("OOM"),
+        format!("a faked notice marked the session:\n{screen}"),
+    )?;
+    tmux.keys(&["C-a", "q"])?;
+    tmux.wait_for("EXITED rc=0").map(|_| ())
 }

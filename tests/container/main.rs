@@ -3,6 +3,7 @@
 //! Run with `cargo test` as root. Not as root, every test here is reported as ignored with the
 //! reason; CI runs as root and fails if any was ignored.
 
+mod containment;
 mod dashboard;
 mod errors;
 mod hardening;
@@ -28,6 +29,7 @@ fn main() {
         limits::tests(),
         rootfs::tests(),
         hardening::tests(),
+        containment::tests(),
         errors::tests(),
         dashboard::tests(),
     ]

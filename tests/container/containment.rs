@@ -1,0 +1,614 @@
+//! Attacks on containment, run for real as root: host devices reached through mknod, a
+//! hostile rootfs whose symlinks point out of it, the host's files and sockets reached from a
+//! default container, capability and identity arithmetic, facts faked from inside.
+//! Each test first shows the attack would work where the door is meant to be open
+//! (`--device`, `--host-rw`, `--privileged`), then that it fails by default.
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::{Failed, Trial};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::Command;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        a_host_block_device_cannot_be_read_through_mknod,
+        a_host_block_device_cannot_be_read_on_cgroup_v2,
+        host_char_devices_cannot_be_opened,
+        proc_sys_or_dev_symlinked_out_of_the_rootfs_are_refused,
+        etc_symlinked_to_the_host_gets_nothing_written_there,
+        volume_targets_through_symlinks_stay_inside_the_rootfs,
+        overlay_paths_cannot_inject_layers_or_options,
+        the_state_tree_is_closed_to_other_users,
+        docker_refusals,
+        the_host_root_is_read_only_by_default,
+        host_sockets_under_tmp_and_run_are_hidden,
+        sysfs_and_cgroupfs_are_read_only_and_show_our_cgroup,
+        host_rw_gives_the_seeds_writable_root_back,
+        cap_arithmetic_is_dockers,
+        supplementary_groups_and_umask_do_not_leak_in,
+        read_only_and_persistent_roots_get_etc_files,
+        tmpfs_takes_dockers_options,
+        a_long_argv_reaches_a_tty_container,
+        overflowing_values_are_refused_and_errors_are_cut,
+    ]
+}
+
+/// A loop device attached to a 1 MiB file that starts with `secret`; detached on drop.
+struct Loop {
+    dev: String,
+    _dir: TempDir,
+}
+
+impl Loop {
+    fn new(tag: &str, secret: &str) -> Result<Loop, Failed> {
+        let dir = TempDir::new(tag)?;
+        let mut data = secret.as_bytes().to_vec();
+        data.resize(1 << 20, 0);
+        let file = dir.file("disk", &data, 0o600)?;
+        let out = Command::new("losetup")
+            .args(["-f", "--show", &file])
+            .output()
+            .map_err(|e| format!("losetup: {e}"))?;
+        ensure(
+            out.status.success(),
+            format!("losetup: {}", String::from_utf8_lossy(&out.stderr)),
+        )?;
+        let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Ok(Loop { dev, _dir: dir })
+    }
+
+    /// (major, minor)
+    fn numbers(&self) -> (u64, u64) {
+        let rdev = std::fs::metadata(&self.dev).map(|m| m.rdev()).unwrap_or(0);
+        (libc::major(rdev) as u64, libc::minor(rdev) as u64)
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.dev]).status();
+    }
+}
+
+/// The attack: make a node for the host's disk and read it, in `dir` (a tmpfs of the
+/// container's own).
+fn read_disk_script(dir: &str, major: u64, minor: u64) -> String {
+    format!("mknod {dir}/disk b {major} {minor} && head -c 64 {dir}/disk")
+}
+
+fn host_block_device_attack(t: &Ctx, unified: bool) -> TestResult {
+    let secret = format!("MCT-SECRET-{}", t.name.len());
+    let disk = Loop::new(if unified { "loop2" } else { "loop1" }, &secret)?;
+    let (major, minor) = disk.numbers();
+    let run = |extra: &[&str], script: &str| -> Result<Output, Failed> {
+        let mut cmd = t.tool(extra);
+        cmd.args(["--run", "sh", "-c", script]);
+        if unified {
+            cmd.env("MY_CONTAINER_TUI_CGROUP_UNIFIED", "1");
+        }
+        run(cmd)
+    };
+    // The door open: --device gives the node, and the secret is readable through it.
+    let given = run(
+        &["--device", &format!("{}:/dev/disk:r", disk.dev)],
+        "head -c 64 /dev/disk",
+    )?
+    .success()?;
+    ensure(
+        given.stdout.contains(&secret),
+        format!("--device did not give the disk: {:?}", given.stdout),
+    )?;
+    // Read-only as asked: a write is refused.
+    let write = run(
+        &["--device", &format!("{}:/dev/disk:r", disk.dev)],
+        "echo x > /dev/disk",
+    )?;
+    ensure(write.code != Some(0), "--device ...:r allowed a write")?;
+    // The attack, by default.
+    let out = run(&[], &read_disk_script("/dev", major, minor))?;
+    ensure(
+        out.code != Some(0) && !out.stdout.contains(&secret),
+        format!("the host's disk was read: {out:?}"),
+    )?;
+    ensure(
+        out.stderr.contains("Operation not permitted"),
+        format!(
+            "expected EPERM from the device controller: {:?}",
+            out.stderr
+        ),
+    )?;
+    // --privileged lifts the controller, as in Docker. (It also shares the host's /dev, so the
+    // node is made in a tmpfs of the container's own.)
+    let privileged = run(
+        &["--privileged", "--tmpfs", "/mnt:dev"],
+        &read_disk_script("/mnt", major, minor),
+    )?
+    .success()?;
+    ensure(
+        privileged.stdout.contains(&secret),
+        "--privileged could not read the disk",
+    )
+}
+
+/// cgroup v1 (this host's `devices` hierarchy): `mknod` is allowed, opening is not.
+fn a_host_block_device_cannot_be_read_through_mknod(t: &Ctx) -> TestResult {
+    host_block_device_attack(t, false)
+}
+
+/// cgroup v2: the same attack against the BPF device program, on the host's cgroup2 mount.
+fn a_host_block_device_cannot_be_read_on_cgroup_v2(t: &Ctx) -> TestResult {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    ensure(
+        mounts.contains(" - cgroup2 "),
+        "this host mounts no cgroup2 filesystem to test the BPF device program on",
+    )?;
+    host_block_device_attack(t, true)
+}
+
+/// /dev/kmsg, /dev/mem, /dev/tty0, /dev/kvm, /dev/fuse: made, and refused when opened.
+fn host_char_devices_cannot_be_opened(t: &Ctx) -> TestResult {
+    let mut script = String::new();
+    for (name, major, minor) in [
+        ("kmsg", 1, 11),
+        ("mem", 1, 1),
+        ("tty0", 4, 0),
+        ("kvm", 10, 232),
+        ("fuse", 10, 229),
+    ] {
+        script.push_str(&format!(
+            "mknod /dev/{name} c {major} {minor} && echo made-{name}; \
+             (: < /dev/{name}) 2>/dev/null && echo OPENED-{name}; "
+        ));
+    }
+    let out = t.run(&["--run", "sh", "-c", &script])?;
+    ensure(
+        out.stdout.matches("made-").count() == 5,
+        format!("mknod is Docker's default, allowed: {:?}", out.stdout),
+    )?;
+    ensure(
+        !out.stdout.contains("OPENED"),
+        format!("a host device opened: {:?}", out.stdout),
+    )
+}
+
+/// A busybox rootfs where `name` is replaced by a symlink to `target`.
+fn rootfs_with_link(t: &Ctx, name: &str, target: &str) -> Result<(TempDir, String), Failed> {
+    let (dir, root) = t.busybox_rootfs()?;
+    let path = Path::new(&root).join(name);
+    let _ = std::fs::remove_dir_all(&path);
+    let _ = std::fs::remove_file(&path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::os::unix::fs::symlink(target, &path).map_err(|e| e.to_string())?;
+    Ok((dir, root))
+}
+
+/// The image's `/proc -> /` would put the container's procfs (or sysfs) over the host's `/`
+/// (runc CVE-2019-19921); `/dev -> /` would make the tool create nodes in the host's `/`.
+fn proc_sys_or_dev_symlinked_out_of_the_rootfs_are_refused(t: &Ctx) -> TestResult {
+    let before: Vec<String> = std::fs::read_dir("/")
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in ["proc", "sys", "dev"] {
+        let (_dir, root) = rootfs_with_link(t, name, "/")?;
+        for mode in [&[][..], &["--rootfs-persist"], &["--read-only"]] {
+            let mut args = vec!["--rootfs", root.as_str()];
+            args.extend(mode);
+            args.extend(["--run", "true"]);
+            t.run(&args)?
+                .expect_code(125)?
+                .one_line_error(&format!("/{name} must be a directory in the rootfs"))?;
+        }
+    }
+    let after: Vec<String> = std::fs::read_dir("/")
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ensure_eq(after, before)
+}
+
+/// `/etc -> /some/host/dir`: hostname, hosts and resolv.conf are written inside the image
+/// (where the link leads when `/` is the image's root), never in the host directory. Where
+/// the link leads to nothing inside the image, the container is refused.
+fn etc_symlinked_to_the_host_gets_nothing_written_there(t: &Ctx) -> TestResult {
+    let host = TempDir::new(&format!("hostetc-{}", t.name.len()))?;
+    let host_etc = host.path().to_string_lossy().into_owned();
+    let (_dir, root) = rootfs_with_link(t, "etc", &host_etc)?;
+    let refused = t
+        .run(&["--rootfs", &root, "--run", "true"])?
+        .expect_code(125)?;
+    refused.one_line_error("/etc")?;
+    ensure(
+        std::fs::read_dir(host.path())
+            .map_err(|e| e.to_string())?
+            .next()
+            .is_none(),
+        "the host directory was written",
+    )?;
+    // Where the link's target exists inside the image, that is where the files go.
+    let inside = Path::new(&root).join(host_etc.trim_start_matches('/'));
+    std::fs::create_dir_all(&inside).map_err(|e| e.to_string())?;
+    for mode in [&[][..], &["--rootfs-persist"], &["--read-only"]] {
+        let mut args = vec!["--rootfs", root.as_str()];
+        args.extend(mode);
+        args.extend(["--run", "cat", "/etc/hosts"]);
+        let out = t.run(&args)?.success()?;
+        ensure(
+            out.stdout.contains("localhost"),
+            format!("{mode:?}: /etc/hosts inside: {:?}", out.stdout),
+        )?;
+        let written: Vec<_> = std::fs::read_dir(host.path())
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        ensure(
+            written.is_empty(),
+            format!("{mode:?}: the host directory was written: {written:?}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// A volume target reached through the image's symlink to a host path lands inside the image;
+/// a file target that is a symlink to a host file never truncates that file.
+fn volume_targets_through_symlinks_stay_inside_the_rootfs(t: &Ctx) -> TestResult {
+    let host = TempDir::new(&format!("hostmnt-{}", t.name.len()))?;
+    let src = TempDir::new(&format!("volsrc-{}", t.name.len()))?;
+    src.file("hello", b"from the volume\n", 0o644)?;
+    let precious = host.file("precious", b"host data\n", 0o644)?;
+    let (_dir, root) = rootfs_with_link(t, "mnt", &host.path().to_string_lossy())?;
+    // The link's target inside the image: where the volume's mount point goes.
+    let inside = Path::new(&root).join(host.path().strip_prefix("/").unwrap_or(host.path()));
+    std::fs::create_dir_all(&inside).map_err(|e| e.to_string())?;
+    std::os::unix::fs::symlink(&precious, Path::new(&root).join("target"))
+        .map_err(|e| e.to_string())?;
+    let volume = format!("{}:/mnt/vol", src.path().display());
+    for mode in [&[][..], &["--rootfs-persist"]] {
+        let mut args = vec!["--rootfs", root.as_str(), "-v", volume.as_str()];
+        args.extend(mode);
+        args.extend(["--run", "cat", "/mnt/vol/hello"]);
+        let out = t.run(&args)?.success()?;
+        ensure_eq(out.stdout.as_str(), "from the volume\n")?;
+        ensure(
+            !host.path().join("vol").exists(),
+            format!("{mode:?}: the volume's mount point was made on the host"),
+        )?;
+        let file_volume = format!("{}/hello:/target", src.path().display());
+        let mut args = vec!["--rootfs", root.as_str(), "-v", file_volume.as_str()];
+        args.extend(mode);
+        args.extend(["--run", "true"]);
+        let _ = t.run(&args)?;
+        ensure_eq(
+            std::fs::read_to_string(&precious).map_err(|e| e.to_string())?,
+            "host data\n".to_string(),
+        )?;
+    }
+    Ok(())
+}
+
+/// A rootfs path with `:` and `,` is one lower layer, not several, and no option.
+fn overlay_paths_cannot_inject_layers_or_options(t: &Ctx) -> TestResult {
+    let dir = TempDir::new(&format!("inject-{}", t.name.len()))?;
+    let root = dir.path().join("a:b,upperdir=x");
+    let root = root.to_string_lossy().into_owned();
+    t.run(&["rootfs", "busybox", &root])?.success()?;
+    let out = t
+        .run(&[
+            "--rootfs",
+            &root,
+            "--run",
+            "sh",
+            "-c",
+            "ls /linuxrc && touch /new",
+        ])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "/linuxrc\n")?;
+    ensure(
+        !Path::new(&root).join("new").exists(),
+        "a write reached the lower layer",
+    )
+}
+
+/// While a container runs on an overlay, its upper layer (where a setuid binary written inside
+/// would sit) is out of reach of every host user but root.
+fn the_state_tree_is_closed_to_other_users(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let mut cmd = t.tool(&[
+        "--rootfs",
+        &root,
+        "--run",
+        "sh",
+        "-c",
+        "cp /bin/busybox /suid && chmod 4755 /suid && echo ready && sleep 30",
+    ]);
+    cmd.stdout(std::process::Stdio::piped());
+    let mut child = Running::spawn(&mut cmd)?;
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).map_err(|e| e.to_string())?;
+    ensure_eq(line.as_str(), "ready\n")?;
+    let meta = std::fs::metadata("/run/my-container-tui").map_err(|e| e.to_string())?;
+    ensure_eq(meta.permissions().mode() & 0o777, 0o700)?;
+    ensure_eq(meta.uid(), 0)?;
+    let nobody = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+            "ls /run/my-container-tui/*/upper/suid",
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    ensure(
+        !nobody.status.success(),
+        "another user reached the container's upper layer",
+    )?;
+    child.kill().map_err(|e| e.to_string())?;
+    child.wait().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// What Docker refuses: `/` as a rootfs, volumes and tmpfs over `/`, in `/proc` or `/sys`.
+fn docker_refusals(t: &Ctx) -> TestResult {
+    for (args, says) in [
+        (
+            &["--rootfs", "/"][..],
+            "the host's / cannot be a container's root",
+        ),
+        (
+            &["--rootfs", "/."],
+            "the host's / cannot be a container's root",
+        ),
+        (&["-v", "/:/"], "cannot be mounted over /"),
+        (&["-v", "/tmp:/"], "cannot be mounted over /"),
+        (&["--tmpfs", "/"], "cannot be mounted over /"),
+        (
+            &["-v", "/tmp:/proc/sys/kernel"],
+            "cannot be mounted in /proc",
+        ),
+        (&["--tmpfs", "/sys/fs/cgroup"], "cannot be mounted in /sys"),
+        (&["--device", "/etc/passwd"], "not a device node"),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--run", "true"]);
+        t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
+    Ok(())
+}
+
+/// Without `--rootfs`, root inside cannot change the host's files, nor replace this tool's
+/// binary (which the next run on the host would execute).
+fn the_host_root_is_read_only_by_default(t: &Ctx) -> TestResult {
+    let dir = TempDir::new(&format!("hostro-{}", t.name.len()))?;
+    let victim = dir.file("victim", b"untouched\n", 0o644)?;
+    let script = format!(
+        "echo owned > {victim}; touch {d}/new; cp /bin/true {BIN}; rm -f {victim}; \
+         echo x >> /etc/hostname; ls /etc/passwd",
+        d = dir.path().display()
+    );
+    let out = t.run(&["--run", "sh", "-c", &script])?.success()?;
+    ensure_eq(out.stdout.as_str(), "/etc/passwd\n")?;
+    ensure(
+        out.stderr.matches("Read-only file system").count() >= 4,
+        format!("expected EROFS for each write: {:?}", out.stderr),
+    )?;
+    ensure_eq(
+        std::fs::read_to_string(&victim).map_err(|e| e.to_string())?,
+        "untouched\n".to_string(),
+    )?;
+    ensure(!dir.path().join("new").exists(), "a file was created")?;
+    // The binary is still ours: it runs and answers as itself.
+    let mut version = Command::new(BIN);
+    version.arg("--version");
+    let version = run(version)?.success()?;
+    ensure(
+        version.stdout.starts_with("my-container-tui"),
+        "the tool's binary was replaced",
+    )
+}
+
+/// A server's socket in the host's /tmp or /run (a tmux server gave command execution
+/// outside) is not there for the container: those are private tmpfs inside.
+fn host_sockets_under_tmp_and_run_are_hidden(t: &Ctx) -> TestResult {
+    let tmp = format!("/tmp/mct-sock-{}", std::process::id());
+    let run_dir = format!("/run/mct-sock-{}", std::process::id());
+    let _a = std::os::unix::net::UnixListener::bind(&tmp).map_err(|e| e.to_string())?;
+    let _b = std::os::unix::net::UnixListener::bind(&run_dir).map_err(|e| e.to_string())?;
+    let script = format!(
+        "test -S {tmp} && echo SEEN-tmp; test -S {run_dir} && echo SEEN-run; \
+         touch /tmp/ok /run/ok /var/tmp/ok /root/ok && echo private-dirs-writable"
+    );
+    let out = t.run(&["--run", "sh", "-c", &script]);
+    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_file(&run_dir);
+    let out = out?.success()?;
+    ensure_eq(out.stdout.as_str(), "private-dirs-writable\n")?;
+    // And those writes stayed in the container.
+    ensure(
+        !Path::new("/tmp/ok").exists() && !Path::new("/root/ok").exists(),
+        "a private directory's write reached the host",
+    )
+}
+
+/// /sys is read-only; the container's cgroup is mounted read-only at /sys/fs/cgroup, with its
+/// own limits showing, and it can neither raise its limit nor leave its cgroup.
+fn sysfs_and_cgroupfs_are_read_only_and_show_our_cgroup(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let script = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; \
+                  echo 1000000000 > /sys/fs/cgroup/memory/memory.limit_in_bytes && echo RAISED; \
+                  echo $$ > /sys/fs/cgroup/memory/cgroup.procs && echo MOVED; \
+                  echo 1 > /sys/kernel/mm/ksm/run && echo SYSFS-WRITTEN; true";
+    for rootfs in [&[][..], &["--rootfs", root.as_str()]] {
+        let mut args = rootfs.to_vec();
+        args.extend(["--memory", "64m", "--run", "sh", "-c", script]);
+        let out = t.run(&args)?.success()?;
+        ensure_eq(out.stdout.as_str(), "67108864\n")?;
+    }
+    Ok(())
+}
+
+/// `--host-rw` is the seed's behaviour: the host's files writable (documented as unsafe).
+fn host_rw_gives_the_seeds_writable_root_back(t: &Ctx) -> TestResult {
+    let dir = TempDir::new(&format!("hostrw-{}", t.name.len()))?;
+    let file = dir.path().join("written");
+    let script = format!("echo from-inside > {}", file.display());
+    t.run(&["--host-rw", "--run", "sh", "-c", &script])?
+        .success()?;
+    ensure_eq(
+        std::fs::read_to_string(&file).map_err(|e| e.to_string())?,
+        "from-inside\n".to_string(),
+    )
+}
+
+fn cap_eff(t: &Ctx, flags: &[&str]) -> Result<u64, Failed> {
+    let mut args = flags.to_vec();
+    args.extend(["--run", "cat", "/proc/self/status"]);
+    let out = t.run(&args)?.success()?;
+    let hex = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .map(str::trim)
+        .unwrap_or("");
+    Ok(u64::from_str_radix(hex, 16).map_err(|e| format!("CapEff {hex:?}: {e}"))?)
+}
+
+/// `--cap-drop ALL --cap-add X` is exactly X, in either order; `--cap-add ALL` is every
+/// capability the caller holds.
+fn cap_arithmetic_is_dockers(t: &Ctx) -> TestResult {
+    let net_raw = 1u64 << 13;
+    ensure_eq(
+        cap_eff(t, &["--cap-drop", "ALL", "--cap-add", "NET_RAW"])?,
+        net_raw,
+    )?;
+    ensure_eq(
+        cap_eff(t, &["--cap-add", "NET_RAW", "--cap-drop", "ALL"])?,
+        net_raw,
+    )?;
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    let bounding = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        .unwrap_or(0);
+    ensure_eq(cap_eff(t, &["--cap-add", "ALL"])?, bounding)?;
+    ensure_eq(
+        cap_eff(t, &["--cap-add", "ALL", "--cap-drop", "NET_RAW"])?,
+        bounding & !net_raw,
+    )
+}
+
+/// The caller's supplementary groups and umask stay outside.
+fn supplementary_groups_and_umask_do_not_leak_in(t: &Ctx) -> TestResult {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--groups=4,24,27", "--", "sh", "-c"])
+        .arg(format!(
+            "umask 077; exec {BIN} -e '{}' --run sh -c 'grep Groups: /proc/self/status; umask'",
+            t.marker()
+        ))
+        .stdin(std::process::Stdio::null());
+    let out = run(cmd)?.success()?;
+    let mut lines = out.stdout.lines();
+    ensure_eq(lines.next().map(str::trim_end), Some("Groups:"))?;
+    ensure_eq(lines.next(), Some("0022"))
+}
+
+/// A read-only or persistent root still gets /etc/hosts (bound from the state directory), so
+/// `ping localhost` resolves.
+fn read_only_and_persistent_roots_get_etc_files(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    for mode in ["--read-only", "--rootfs-persist"] {
+        let out = t
+            .run(&[
+                "--rootfs",
+                &root,
+                mode,
+                "--hostname",
+                "pinged",
+                "--run",
+                "sh",
+                "-c",
+                "cat /etc/hostname && ping -c 1 -W 2 localhost >/dev/null && echo pong",
+            ])?
+            .success()?;
+        ensure_eq(out.stdout.as_str(), "pinged\npong\n")?;
+    }
+    // The persistent root's own files are as they were: only empty mount points were added.
+    let hosts = std::fs::read_to_string(Path::new(&root).join("etc/hosts")).unwrap_or_default();
+    ensure_eq(hosts.as_str(), "")
+}
+
+/// `--tmpfs` with Docker's defaults (`nosuid,nodev,noexec`) and options.
+fn tmpfs_takes_dockers_options(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let opts = |tmpfs: &str, script: &str| -> Result<Output, Failed> {
+        t.run(&[
+            "--rootfs", &root, "--tmpfs", tmpfs, "--run", "sh", "-c", script,
+        ])
+    };
+    let line = opts("/mnt", "grep ' /mnt ' /proc/self/mountinfo")?.success()?;
+    for flag in ["nosuid", "nodev", "noexec", "rw"] {
+        ensure(
+            line.stdout.contains(flag),
+            format!("{flag} missing: {:?}", line.stdout),
+        )?;
+    }
+    let noexec = opts("/mnt", "cp /bin/busybox /mnt/true && /mnt/true")?;
+    ensure(
+        noexec.code == Some(126),
+        format!("noexec ran a binary: {noexec:?}"),
+    )?;
+    opts(
+        "/mnt:exec,size=4m",
+        "cp /bin/busybox /mnt/true && /mnt/true",
+    )?
+    .success()?;
+    let ro = opts("/mnt:ro", "touch /mnt/x")?;
+    ensure(ro.code != Some(0), "a read-only tmpfs took a write")?;
+    let owned = opts("/mnt:uid=1000,gid=100,mode=700", "stat -c '%u %g %a' /mnt")?.success()?;
+    ensure_eq(owned.stdout.as_str(), "1000 100 700\n")
+}
+
+/// The spec no longer travels in the environment (128 KiB per variable): a 20,000-argument
+/// command runs through the pty helper.
+fn a_long_argv_reaches_a_tty_container(t: &Ctx) -> TestResult {
+    let args: Vec<String> = (0..20000).map(|i| format!("arg{i:05}")).collect();
+    let mut all = vec!["-t", "--run", "sh", "-c", "echo $#", "sh"];
+    all.extend(args.iter().map(String::as_str));
+    let out = t.run(&all)?.success()?;
+    ensure(
+        out.stdout.contains("20000"),
+        format!("{:?}", out.stdout.chars().take(200).collect::<String>()),
+    )
+}
+
+/// Overflowing numbers are refused with their own message; a huge value is not echoed whole.
+fn overflowing_values_are_refused_and_errors_are_cut(t: &Ctx) -> TestResult {
+    for (args, says) in [
+        (&["--memory", "99999999999999999999"][..], "too large"),
+        (&["--memory-swap", "1e30"], "size"),
+        (&["--cpus", "1e308"], "too large"),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--run", "true"]);
+        t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
+    let huge = "a".repeat(100_000);
+    let out = t
+        .run(&["--hostname", &huge, "--run", "true"])?
+        .expect_code(125)?;
+    out.one_line_error("hostname")?;
+    ensure(
+        out.stderr.len() < 1000,
+        format!("the error is {} bytes long", out.stderr.len()),
+    )
+}
