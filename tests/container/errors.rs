@@ -28,7 +28,25 @@ fn not_root_says_sudo_is_needed(t: &Ctx) -> TestResult {
         .current_dir("/")
         .uid(65534)
         .gid(65534);
-    let out = run(cmd)?.expect_code(125)?;
+    // Another test thread may fork while our copy's write descriptor is open (it is
+    // close-on-exec, but open in that child until it execs): the exec then fails with ETXTBSY
+    // for a moment. Retry that, and only that.
+    let mut tries = 0;
+    let out = loop {
+        match run(std::mem::replace(&mut cmd, std::process::Command::new("/"))) {
+            Err(e) if e.message().is_some_and(|m| m.contains("Text file busy")) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                cmd = std::process::Command::new(&bin);
+                cmd.args(["-e", &t.marker(), "--run", "true"])
+                    .current_dir("/")
+                    .uid(65534)
+                    .gid(65534);
+            }
+            other => break other?,
+        }
+    };
+    let out = out.expect_code(125)?;
     out.one_line_error("must be run as root")?;
     ensure(
         out.stderr.contains("sudo"),

@@ -265,12 +265,33 @@ pub fn procs() -> Vec<Proc> {
     out
 }
 
-/// The host's mount table, without the per-mount IDs that may be reused.
+/// The host's mounts that a run of ours could have made, were one to leak out of a container
+/// (other software on the host mounts things too, elsewhere): at the container's own mount
+/// points (`/`, `/proc`, `/sys`, `/dev`, the private `/tmp`, `/run`, `/var/tmp`, `/root`), in
+/// our state tree and scratch directories, or naming them. Without the per-mount IDs, which
+/// may be reused.
 pub fn mounts() -> Vec<String> {
     let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let scratch = scratch_root().to_string_lossy().into_owned();
+    let ours = |row: &str| {
+        let point = row.split(' ').next().unwrap_or("");
+        ["/", "/tmp", "/run", "/var/tmp", "/root"].contains(&point)
+            || [
+                "/proc",
+                "/sys",
+                "/dev",
+                "/run/my-container-tui",
+                scratch.as_str(),
+            ]
+            .iter()
+            .any(|p| point == *p || point.starts_with(&format!("{p}/")))
+            || row.contains("my-container")
+            || row.contains("mct-")
+    };
     let mut rows: Vec<String> = table
         .lines()
         .map(|l| l.split(' ').skip(4).collect::<Vec<_>>().join(" "))
+        .filter(|r| ours(r))
         .collect();
     rows.sort();
     rows

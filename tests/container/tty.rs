@@ -24,12 +24,18 @@ fn size(rows: u16, cols: u16) -> PtySize {
     }
 }
 
+fn local_flags(master: &dyn portable_pty::MasterPty) -> Option<u64> {
+    master.get_termios().map(|t| t.local_flags.bits() as u64)
+}
+
 /// A terminal the test types into, reading back what it shows.
 struct Terminal {
     master: Box<dyn portable_pty::MasterPty + Send>,
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<String>>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// The local mode bits before the tool started (it makes the terminal raw at once).
+    cooked: Option<u64>,
 }
 
 impl Terminal {
@@ -43,6 +49,7 @@ impl Terminal {
         cmd.args(args);
         cmd.env("TERM", "xterm");
         cmd.cwd("/");
+        let cooked = local_flags(&*pair.master);
         let child = pair.slave.spawn_command(cmd).map_err(|e| e.to_string())?;
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().map_err(|e| e.to_string())?;
@@ -65,6 +72,7 @@ impl Terminal {
             writer,
             screen,
             child,
+            cooked,
         })
     }
 
@@ -94,11 +102,9 @@ impl Terminal {
         })
     }
 
-    /// The terminal's local mode bits (ICANON, ECHO, ...), as the master sees them.
+    /// The terminal's local mode bits (ICANON, ECHO, ...), as the master sees them now.
     fn local_flags(&self) -> Option<u64> {
-        self.master
-            .get_termios()
-            .map(|t| t.local_flags.bits() as u64)
+        local_flags(&*self.master)
     }
 
     fn exit_code(&mut self) -> Result<u32, Failed> {
@@ -120,7 +126,7 @@ use libtest_mimic::Failed;
 
 fn terminal_session_behaves_like_a_terminal(t: &Ctx) -> TestResult {
     let mut term = Terminal::start(t, &["--run", "sh"])?;
-    let cooked = term.local_flags();
+    let cooked = term.cooked;
     // The pty is the container's console (as systemd-nspawn and LXC make it); the container's
     // own /dev/pts is a fresh devpts instance that holds none of the host's terminals.
     term.type_line("tty; echo pid=$$")?;
