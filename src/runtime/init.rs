@@ -102,7 +102,7 @@ fn harden(spec: &ContainerSpec) -> Result<(), String> {
     if hardening.privileged {
         return Ok(());
     }
-    security::protect_paths()?;
+    security::protect_paths().map_err(|e| format!("{e:#}"))?;
     security::close_inherited_fds()?;
     let filters = security::seccomp_filters()?;
     let keep = hardening.capabilities()?;

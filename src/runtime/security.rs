@@ -3,9 +3,9 @@
 //! masked and read-only paths under /proc and /sys, and no inherited file descriptor beyond
 //! 0, 1 and 2. `--privileged` turns all of it off.
 
-use super::mounts;
+use super::mounts::{self, Target};
 use caps::{CapSet, Capability, CapsHashSet};
-use nix::mount::{MsFlags, mount};
+use nix::mount::MsFlags;
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule,
@@ -121,42 +121,32 @@ impl Hardening {
     }
 }
 
-/// Hides [`MASKED`] and makes [`READ_ONLY`] read-only, in the container's mount namespace.
-pub fn protect_paths() -> Result<(), String> {
+/// Hides [`MASKED`] and makes [`READ_ONLY`] read-only, in the container's mount namespace
+/// (after the root is entered: these are paths of the container's own procfs and sysfs).
+pub fn protect_paths() -> anyhow::Result<()> {
     for path in MASKED {
         let p = Path::new(path);
-        let result = match std::fs::metadata(p) {
+        let target = Target::Path(p);
+        match std::fs::metadata(p) {
             Err(_) => continue,
-            Ok(m) if m.is_dir() => mount(
-                Some("tmpfs"),
-                p,
+            Ok(m) if m.is_dir() => mounts::mount_on(
+                "tmpfs",
+                &target,
                 Some("tmpfs"),
                 MsFlags::MS_RDONLY,
                 Some("size=0"),
-            ),
-            Ok(_) => mount(
-                Some("/dev/null"),
-                p,
-                None::<&str>,
-                MsFlags::MS_BIND,
-                None::<&str>,
-            ),
-        };
-        result.map_err(|e| format!("cannot mask {path}: {}", e.desc()))?;
+            )?,
+            Ok(_) => mounts::mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?,
+        }
     }
     for path in READ_ONLY {
-        if !Path::new(path).exists() {
+        let p = Path::new(path);
+        if !p.exists() {
             continue;
         }
-        mount(
-            Some(path),
-            path,
-            None::<&str>,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            None::<&str>,
-        )
-        .map_err(|e| format!("cannot make {path} read-only: {}", e.desc()))?;
-        mounts::remount_read_only(Path::new(path)).map_err(|e| format!("{e:#}"))?;
+        let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
+        mounts::mount_on(path, &Target::Path(p), None, flags, None)?;
+        mounts::remount_read_only(p)?;
     }
     Ok(())
 }

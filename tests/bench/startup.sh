@@ -5,6 +5,8 @@
 #
 #   sudo tests/bench/startup.sh            # needs root, hyperfine; runc/crun/busybox optional
 #   RUNS=500 sudo tests/bench/startup.sh
+#   BASELINE=/path/to/older/my-container-tui sudo tests/bench/startup.sh
+#                                           # adds an older build's rows, to price a change
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-300}
@@ -24,6 +26,9 @@ trap cleanup EXIT
 names=(unshare my-container-tui "my-container-tui -t")
 cmds=("unshare --fork --pid --uts --ipc --mount --net --cgroup --mount-proc true" "$tool --run true" "$tool -t --run true")
 notes=()
+if [ -n "${BASELINE:-}" ]; then
+    names+=("baseline"); cmds+=("$BASELINE --run true")
+fi
 
 # An OCI bundle for runc and crun: static busybox as the rootfs, `true` as the process.
 busybox=$(command -v busybox || true)
@@ -34,6 +39,9 @@ if [ -n "$busybox" ]; then
     (cd "$work/bundle" && runc spec 2>/dev/null || crun spec)
     # Ours on the same rootfs (a copy-on-write overlay over it, pivot_root, /dev, hardening).
     names+=("my-container-tui --rootfs"); cmds+=("$tool --rootfs $work/bundle/rootfs --run true")
+    if [ -n "${BASELINE:-}" ]; then
+        names+=("baseline --rootfs"); cmds+=("$BASELINE --rootfs $work/bundle/rootfs --run true")
+    fi
     sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"/"true"/' "$work/bundle/config.json"
     for rt in runc crun; do
         command -v $rt >/dev/null || { notes+=("$rt: not installed"); continue; }
