@@ -7,7 +7,7 @@
 //! host never sees a mount, and the state directory is removed by the cleaner.
 
 use super::mounts::{self, Target};
-use super::rootpath::InRoot;
+use super::rootpath::{FreshDir, InRoot};
 use super::spec::ContainerSpec;
 use super::{cgroups, devices, volumes};
 use anyhow::Context;
@@ -161,7 +161,7 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
     )?;
     let dev = image.plain_dir(Path::new("/dev"))?;
     make_dev(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
-    image.dir(Path::new("/tmp"))?;
+    image.existing_or_new_dir(Path::new("/tmp"))?;
     provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
     volumes::mount_all(&spec.volumes, &image, true, false)?;
     drop((proc, sys, dev, image));
@@ -236,9 +236,9 @@ fn kernel_views(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()>
     }
     let t = Target::fd(&target, &cgroup_dir);
     mounts::mount_on("tmpfs", &t, Some("tmpfs"), rw, Some("mode=755,size=64k"))?;
-    let tree = InRoot::from_handle(root.plain_dir(&cgroup_dir)?, &cgroup_dir);
+    let tree = FreshDir::reopen(root, &cgroup_dir)?;
     for (rel, fstype, options) in &hierarchies {
-        let dir = tree.dir(rel)?;
+        let dir = tree.mkdir(&rel.to_string_lossy())?;
         let shown = cgroup_dir.join(rel);
         mounts::mount_on(
             fstype,
@@ -287,7 +287,7 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
         Some("mode=755,size=65536k"),
     )?;
     // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
-    let dev = InRoot::from_handle(root.plain_dir(Path::new("/dev"))?, Path::new("/dev"));
+    let dev = FreshDir::reopen(root, Path::new("/dev"))?;
     for (name, major, minor) in [
         ("null", 1, 3),
         ("zero", 1, 5),
@@ -296,7 +296,7 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
         ("urandom", 1, 9),
         ("tty", 5, 0),
     ] {
-        dev.mknod(Path::new(name), false, makedev(major, minor), 0o666)?;
+        dev.mknod(name, false, makedev(major, minor), 0o666)?;
     }
     for device in &spec.devices {
         let at = device.container.strip_prefix("/dev").map_err(|_| {
@@ -310,14 +310,14 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
             device.rule.minor.unwrap_or(0) as u64,
         );
         dev.mknod(
-            at,
+            &at.to_string_lossy(),
             device.rule.kind == devices::Kind::Block,
             rdev,
             device.mode,
         )?;
     }
-    let sub = |name: &str| -> anyhow::Result<(pathrs::Handle, PathBuf)> {
-        Ok((dev.dir(Path::new(name))?, Path::new("/dev").join(name)))
+    let sub = |name: &str| -> anyhow::Result<(std::os::fd::OwnedFd, PathBuf)> {
+        Ok((dev.mkdir(name)?, Path::new("/dev").join(name)))
     };
     let (pts, at) = sub("pts")?;
     mounts::mount_on(
@@ -350,10 +350,10 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
         ("stdout", "/proc/self/fd/1"),
         ("stderr", "/proc/self/fd/2"),
     ] {
-        dev.symlink(Path::new(name), target)?;
+        dev.symlink(name, target)?;
     }
     if let Some(tty) = console {
-        let target = dev.file(Path::new("console"))?;
+        let target = dev.file("console")?;
         let at = Path::new("/dev/console");
         let src = Target::fd(&tty, at).mount_path();
         mounts::mount_on(

@@ -36,7 +36,7 @@ if [ -n "$busybox" ]; then
     mkdir -p "$work/bundle/rootfs/bin"
     cp "$busybox" "$work/bundle/rootfs/bin/busybox"
     ln -s busybox "$work/bundle/rootfs/bin/true"
-    (cd "$work/bundle" && runc spec 2>/dev/null || crun spec)
+    (cd "$work/bundle" && { runc spec 2>/dev/null || crun spec 2>/dev/null || echo '{}' > config.json; })
     # Ours on the same rootfs (a copy-on-write overlay over it, pivot_root, /dev, hardening).
     names+=("my-container-tui --rootfs"); cmds+=("$tool --rootfs $work/bundle/rootfs --run true")
     if [ -n "${BASELINE:-}" ]; then
