@@ -143,7 +143,7 @@ fn inspector_container_view() {
 #[test]
 fn inspector_host_view_marks_container_processes() {
     let ins = inspection();
-    let mounts = vec!["root  the host's / (private mounts)".to_string()];
+    let mounts = vec!["root  the host's / (read-only)".to_string()];
     insta::assert_snapshot!(draw(50, 34, |f| ui::inspector::render(
         f,
         f.area(),

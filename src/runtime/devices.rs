@@ -263,6 +263,8 @@ const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
 const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
 const BPF_CGROUP_DEVICE: u32 = 6;
+/// Programs of every ancestor still run too (a systemd unit's, say): each must allow.
+const BPF_F_ALLOW_MULTI: u32 = 2;
 
 /// The leading fields of `union bpf_attr` for `BPF_PROG_LOAD` (the kernel zero-fills the rest).
 #[repr(C)]
@@ -326,7 +328,7 @@ pub fn apply_v2(dir: &Path, rules: &[Rule]) -> anyhow::Result<()> {
         target_fd: cgroup.as_raw_fd() as u32,
         attach_bpf_fd: prog.as_raw_fd() as u32,
         attach_type: BPF_CGROUP_DEVICE,
-        attach_flags: 0,
+        attach_flags: BPF_F_ALLOW_MULTI,
     };
     bpf(BPF_PROG_ATTACH, &attach).with_context(|| {
         format!(

@@ -124,18 +124,40 @@ pub fn read_only_recursive(path: &Path) -> anyhow::Result<()> {
 pub fn overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> anyhow::Result<()> {
     let fail = || format!("cannot mount overlay on {}", target.display());
     let fs = fsopen("overlay").with_context(fail)?;
-    // `lowerdir+` (Linux 6.8) takes one layer per call, unsplit.
-    fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes()).with_context(|| {
-        format!(
-            "rootfs {}: this kernel's overlayfs cannot take it as one layer (Linux 6.8 or later is needed)",
-            lower.display()
-        )
-    })?;
+    // `lowerdir+` (Linux 6.8) takes one layer per call, unsplit. Before it, `lowerdir` splits
+    // on `:` unless escaped with `\\`, and kernels before 6.5 join every value into one
+    // comma-separated option string: a `,` cannot be escaped there, so it is refused.
+    let bytes = lower.as_os_str().as_encoded_bytes();
+    if fsconfig_string(&fs, "lowerdir+", bytes).is_err() {
+        let escaped = legacy_lowerdir(bytes).ok_or_else(|| {
+            anyhow::anyhow!(
+                "rootfs {}: a ',' in its path needs Linux 6.8 or later (overlayfs lowerdir+)",
+                lower.display()
+            )
+        })?;
+        fsconfig_string(&fs, "lowerdir", &escaped).with_context(fail)?;
+    }
     fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_create(&fs).with_context(fail)?;
     let mnt = fsmount(&fs).with_context(fail)?;
     move_mount(&mnt, target).with_context(fail)
+}
+
+/// One layer as the old `lowerdir` option takes it: `:` and `\\` escaped with `\\`; `None`
+/// when the path holds a `,`, which no escape protects on kernels that join options.
+fn legacy_lowerdir(path: &[u8]) -> Option<Vec<u8>> {
+    if path.contains(&b',') {
+        return None;
+    }
+    let mut escaped = Vec::with_capacity(path.len());
+    for &b in path {
+        if b == b':' || b == b'\\' {
+            escaped.push(b'\\');
+        }
+        escaped.push(b);
+    }
+    Some(escaped)
 }
 
 fn syscall_fd(rc: libc::c_long) -> std::io::Result<OwnedFd> {
@@ -215,4 +237,19 @@ fn move_mount(mnt: &OwnedFd, target: &Path) -> std::io::Result<()> {
             MOVE_MOUNT_F_EMPTY_PATH,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_lowerdir_escapes_separators_and_refuses_commas() {
+        assert_eq!(legacy_lowerdir(b"/a/b").as_deref(), Some(&b"/a/b"[..]));
+        assert_eq!(
+            legacy_lowerdir(br"/a:b\c").as_deref(),
+            Some(&br"/a\:b\\c"[..])
+        );
+        assert_eq!(legacy_lowerdir(b"/a,upperdir=/x"), None);
+    }
 }

@@ -32,6 +32,7 @@ pub fn tests() -> Vec<Trial> {
         tmpfs_takes_dockers_options,
         a_long_argv_reaches_a_tty_container,
         overflowing_values_are_refused_and_errors_are_cut,
+        sigkill_at_any_moment_of_start_up_leaves_nothing,
     ]
 }
 
@@ -611,4 +612,39 @@ fn overflowing_values_are_refused_and_errors_are_cut(t: &Ctx) -> TestResult {
         out.stderr.len() < 1000,
         format!("the error is {} bytes long", out.stderr.len()),
     )
+}
+
+/// SIGKILL lands anywhere in start-up (before, during and after the cgroup and the overlay's
+/// state are made): the cleaner, forked before either exists, removes whatever was made. Each
+/// run's leftovers must go before the next run starts, so no later container's sweep of stale
+/// entries can hide one.
+fn sigkill_at_any_moment_of_start_up_leaves_nothing(t: &Ctx) -> TestResult {
+    use my_container_tui::runtime::cgroups::{Cgroup, Layout};
+    let (_dir, root) = t.busybox_rootfs()?;
+    let layout = Layout::detect()?;
+    let left = |id: &str| -> bool {
+        let cgroup_left = Cgroup::at(&layout, id)
+            .procs_files()
+            .iter()
+            .any(|f| f.parent().is_some_and(Path::exists));
+        let state_left = std::fs::read_dir("/run/my-container-tui")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(id));
+        cgroup_left || state_left
+    };
+    for i in 0..40u64 {
+        let mut child =
+            Running::spawn(&mut t.tool(&["--rootfs", &root, "--memory", "32m", "--run", "true"]))?;
+        let id = format!("{}-1", child.id());
+        // From 0 to 7.8 ms: start-up takes about 5 ms here.
+        std::thread::sleep(std::time::Duration::from_micros((i * 200) % 8000));
+        let _ = child.kill();
+        let _ = child.wait();
+        wait_until(&format!("the cgroup and state of {id} to go"), || {
+            !left(&id)
+        })?;
+    }
+    Ok(())
 }
