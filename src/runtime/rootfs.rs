@@ -393,7 +393,7 @@ fn provide_etc(image: &InRoot, mode: Writes, state: &Path, hostname: &str) -> an
         }
         let ours = state.join("etc").join(name);
         std::fs::write(&ours, text).with_context(|| format!("cannot write {}", ours.display()))?;
-        let target = image.file(&path)?;
+        let target = image.file_on_image(&path)?;
         let src = ours.to_string_lossy();
         mounts::mount_on(
             &src,

@@ -115,6 +115,11 @@ pub struct InRoot {
 /// through procfs, for kernels whose openat2 it cannot trust; a dozen syscalls a call, which on
 /// the start-up path cost more than the rest of it.
 fn resolve_in(dir: &impl AsFd, path: &Path, follow: bool) -> std::io::Result<Handle> {
+    resolve_with(dir, path, follow, 0)
+}
+
+/// [`resolve_in`] with more `RESOLVE_*` flags.
+fn resolve_with(dir: &impl AsFd, path: &Path, follow: bool, extra: u64) -> std::io::Result<Handle> {
     #[repr(C)]
     struct OpenHow {
         flags: u64,
@@ -130,7 +135,7 @@ fn resolve_in(dir: &impl AsFd, path: &Path, follow: bool) -> std::io::Result<Han
     let how = OpenHow {
         flags,
         mode: 0,
-        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra,
     };
     let target = if path.as_os_str().is_empty() {
         Path::new(".")
@@ -248,13 +253,29 @@ impl InRoot {
         self.plain_dir(path)
     }
 
-    /// A mount point for a file: the regular file (or device, or socket) at `path`, or a new
-    /// empty file made with `O_EXCL | O_NOFOLLOW` in a parent resolved inside the root.
+    /// A mount point for a file: the regular file at `path`, or a new empty file made with
+    /// `O_EXCL | O_NOFOLLOW` in a parent resolved inside the root. A link to a device, a
+    /// socket or a directory is refused: nothing is ever bound over the container's
+    /// `/dev/null`.
     pub fn file(&self, path: &Path) -> anyhow::Result<Handle> {
-        match resolve_in(&self.root, rel(path), true) {
+        self.file_with(path, 0)
+    }
+
+    /// [`Self::file`], where a symlink on the way may not cross into another mount (the image's
+    /// `/etc/hosts -> /proc/...` would otherwise put our file over a procfs entry).
+    pub fn file_on_image(&self, path: &Path) -> anyhow::Result<Handle> {
+        const RESOLVE_NO_XDEV: u64 = 0x01;
+        self.file_with(path, RESOLVE_NO_XDEV)
+    }
+
+    fn file_with(&self, path: &Path, extra: u64) -> anyhow::Result<Handle> {
+        match resolve_with(&self.root, rel(path), true, extra) {
             Ok(handle) => {
-                if file_type(&handle)? == nix::sys::stat::SFlag::S_IFDIR {
-                    bail!("{} is a directory", self.show(path).display());
+                if file_type(&handle)? != nix::sys::stat::SFlag::S_IFREG {
+                    bail!(
+                        "{} must be a regular file in the rootfs",
+                        self.show(path).display()
+                    );
                 }
                 Ok(handle)
             }

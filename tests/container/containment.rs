@@ -29,6 +29,7 @@ pub fn tests() -> Vec<Trial> {
         cap_arithmetic_is_dockers,
         supplementary_groups_and_umask_do_not_leak_in,
         read_only_and_persistent_roots_get_etc_files,
+        etc_files_linked_to_devices_or_procfs_are_refused,
         tmpfs_takes_dockers_options,
         a_long_argv_reaches_a_tty_container,
         overflowing_values_are_refused_and_errors_are_cut,
@@ -645,6 +646,23 @@ fn sigkill_at_any_moment_of_start_up_leaves_nothing(t: &Ctx) -> TestResult {
         wait_until(&format!("the cgroup and state of {id} to go"), || {
             !left(&id)
         })?;
+    }
+    Ok(())
+}
+
+/// On a read-only or persistent root, `/etc/hosts` is bound over the image's: where the image's
+/// is a link to `/dev/null` or into `/proc`, nothing is bound over the container's device or
+/// procfs entry; the container is refused.
+fn etc_files_linked_to_devices_or_procfs_are_refused(t: &Ctx) -> TestResult {
+    for target in ["/dev/null", "/proc/sys/kernel/hostname", "/dev/pts/ptmx"] {
+        let (_dir, root) = t.busybox_rootfs()?;
+        std::os::unix::fs::symlink(target, Path::new(&root).join("etc/hosts"))
+            .map_err(|e| e.to_string())?;
+        for mode in ["--read-only", "--rootfs-persist"] {
+            let out = t.run(&["--rootfs", &root, mode, "--run", "true"])?;
+            out.one_line_error("/etc/hosts")?;
+            ensure_eq(out.code, Some(125))?;
+        }
     }
     Ok(())
 }
