@@ -506,7 +506,21 @@ fn cap_arithmetic_is_dockers(t: &Ctx) -> TestResult {
     ensure_eq(
         cap_eff(t, &["--cap-add", "ALL", "--cap-drop", "NET_RAW"])?,
         bounding & !net_raw,
-    )
+    )?;
+    // Where the caller's bounding set is reduced, ALL is what it holds (no capset failure).
+    let (sys_module, sys_time) = (1u64 << 16, 1u64 << 25);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--bounding-set=-sys_module,-sys_time", "--", BIN, "-e"])
+        .arg(t.marker())
+        .args(["--cap-add", "ALL", "--run", "cat", "/proc/self/status"])
+        .stdin(std::process::Stdio::null());
+    let out = run(cmd)?.success()?;
+    let eff = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok());
+    ensure_eq(eff, Some(bounding & !sys_module & !sys_time))
 }
 
 /// The caller's supplementary groups and umask stay outside.
