@@ -1,0 +1,53 @@
+//! cgroup v1 (and hybrid hosts): a hierarchy per controller, each with its own files.
+
+use super::limits::CPU_PERIOD_US;
+use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
+use crate::runtime::devices::{self, Rule};
+use std::path::Path;
+
+/// The v1 files.
+#[derive(Debug)]
+pub struct V1;
+
+impl Version for V1 {
+    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> Result<(), String> {
+        write(&dir.join("memory.limit_in_bytes"), &memory.to_string())?;
+        // memsw exists only where the kernel accounts swap (swapaccount=1).
+        let memsw = dir.join("memory.memsw.limit_in_bytes");
+        if memsw.exists() {
+            write(&memsw, &swap_total.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> Result<(), String> {
+        write(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
+        write(&dir.join("cpu.cfs_quota_us"), &quota_us.to_string())
+    }
+
+    fn cpu_shares(&self, dir: &Path, shares: u64) -> Result<(), String> {
+        write(&dir.join("cpu.shares"), &shares.to_string())
+    }
+
+    fn devices(&self, dir: &Path, rules: &[Rule]) -> anyhow::Result<()> {
+        devices::apply_v1(dir, rules)
+    }
+
+    fn oom_kills(&self, memory: &Path) -> Option<u64> {
+        keyed(&memory.join("memory.oom_control"), "oom_kill")
+    }
+
+    fn usage(&self, cg: &Cgroup) -> Usage {
+        let mem = cg.dir(Controller::Memory);
+        Usage {
+            cpu_ns: cg
+                .dir(Controller::CpuAcct)
+                .and_then(|d| read_u64(&d.join("cpuacct.usage"))),
+            memory: mem.and_then(|d| read_u64(&d.join("memory.usage_in_bytes"))),
+            memory_limit: mem.and_then(|d| read_u64(&d.join("memory.limit_in_bytes"))),
+            pids: cg
+                .dir(Controller::Pids)
+                .and_then(|d| read_u64(&d.join("pids.current"))),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! cgroup v2 (unified): one directory per container, controllers delegated from the parents,
+//! device access as a BPF program attached to the directory.
+
+use super::limits::CPU_PERIOD_US;
+use super::{Cgroup, Controller, PARENT, Usage, Version, keyed, read_u64, write};
+use crate::runtime::devices::{self, Rule};
+use std::path::Path;
+
+/// The v2 files.
+#[derive(Debug)]
+pub struct V2;
+
+impl Version for V2 {
+    fn prepare(&self, root: &Path) {
+        // Let our parent and its children use the controllers (each may be unavailable).
+        for dir in [root.to_path_buf(), root.join(PARENT)] {
+            let _ = std::fs::create_dir(&dir);
+            for c in ["+memory", "+pids", "+cpu"] {
+                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
+            }
+        }
+    }
+
+    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> Result<(), String> {
+        write(&dir.join("memory.max"), &memory.to_string())?;
+        // v2 limits swap alone, not memory plus swap.
+        let swap = if swap_total < 0 {
+            "max".to_string()
+        } else {
+            (swap_total as u64 - memory).to_string()
+        };
+        let swap_max = dir.join("memory.swap.max");
+        if swap_max.exists() {
+            write(&swap_max, &swap)?;
+        }
+        Ok(())
+    }
+
+    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> Result<(), String> {
+        write(&dir.join("cpu.max"), &format!("{quota_us} {CPU_PERIOD_US}"))
+    }
+
+    fn cpu_shares(&self, dir: &Path, shares: u64) -> Result<(), String> {
+        // The conversion runc and crun use from shares (2..262144) to weight (1..10000).
+        let weight = 1 + ((shares - 2) * 9999) / 262_142;
+        write(&dir.join("cpu.weight"), &weight.to_string())
+    }
+
+    fn devices(&self, dir: &Path, rules: &[Rule]) -> anyhow::Result<()> {
+        devices::apply_v2(dir, rules)
+    }
+
+    fn oom_kills(&self, memory: &Path) -> Option<u64> {
+        keyed(&memory.join("memory.events"), "oom_kill")
+    }
+
+    fn usage(&self, cg: &Cgroup) -> Usage {
+        let mem = cg.dir(Controller::Memory);
+        Usage {
+            cpu_ns: cg
+                .dir(Controller::Cpu)
+                .and_then(|d| keyed(&d.join("cpu.stat"), "usage_usec"))
+                .map(|u| u * 1000),
+            memory: mem.and_then(|d| read_u64(&d.join("memory.current"))),
+            memory_limit: mem.and_then(|d| read_u64(&d.join("memory.max"))),
+            pids: cg
+                .dir(Controller::Pids)
+                .and_then(|d| read_u64(&d.join("pids.current"))),
+        }
+    }
+}
