@@ -77,11 +77,11 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
         leftovers.remove();
         die(&message)
     };
-    let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(e));
+    let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     if spec.rootfs.is_some() {
         rootfs::prepare(&spec.id).unwrap_or_else(|e| fail(e));
     }
-    namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(e));
+    namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(format!("{e:#}")));
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
     let (receiver, reporter) = report::channel().unwrap_or_else(|e| pipe_err(e));
@@ -136,8 +136,8 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
 /// read-only one): every other container needs its device controller.
 fn make_cgroup(
     spec: &ContainerSpec,
-    layout: Result<Layout, String>,
-) -> Result<Option<Cgroup>, String> {
+    layout: anyhow::Result<Layout>,
+) -> anyhow::Result<Option<Cgroup>> {
     let rules = (!spec.hardening.privileged).then(|| devices::rules(&spec.devices));
     let made =
         layout.and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits, rules.as_deref()));

@@ -4,12 +4,14 @@
 //! It is forked from the single-threaded helper, so allocating here is safe; every failure goes
 //! back to the helper through the [`Reporter`], never as a panic.
 
+use super::Sys;
 use super::exit::RUNTIME_ERROR;
 use super::report::{Reporter, parent_gone};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
 use super::{exec, mounts, namespaces, net, rootfs, security, volumes};
+use anyhow::Context;
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::stat::{Mode, umask};
@@ -42,8 +44,8 @@ pub fn run(
             );
         }
     }
-    if let Err(message) = setup(spec).and_then(|()| harden(spec)) {
-        reporter.fail(RUNTIME_ERROR, &message);
+    if let Err(e) = setup(spec).and_then(|()| harden(spec)) {
+        reporter.fail(RUNTIME_ERROR, &format!("{e:#}"));
     }
     if spec.init {
         reap(spec, reporter)
@@ -53,29 +55,30 @@ pub fn run(
 }
 
 /// Namespaces, terminal, hostname, mounts, network and working directory, in that order.
-fn setup(spec: &ContainerSpec) -> Result<(), String> {
+fn setup(spec: &ContainerSpec) -> anyhow::Result<()> {
     for ns in namespaces::CONTAINER_OWN {
         namespaces::enter_new(ns)?;
     }
-    setsid().map_err(|e| format!("setsid: {}", e.desc()))?;
+    setsid().sys("setsid")?;
     if spec.tty {
         take_controlling_tty()?;
     }
-    sethostname(&spec.hostname).map_err(|e| format!("cannot set hostname: {}", e.desc()))?;
+    sethostname(&spec.hostname).sys("cannot set hostname")?;
     // Nodes and files we make get exactly the modes asked; the command gets runc's 0022.
     umask(Mode::empty());
-    mounts(spec).map_err(|e| format!("{e:#}"))?;
+    mounts(spec)?;
     umask(Mode::from_bits_truncate(0o022));
     // None of the caller's supplementary groups pass in (runc and Docker clear them too).
-    setgroups(&[]).map_err(|e| format!("cannot clear supplementary groups: {}", e.desc()))?;
+    setgroups(&[]).sys("cannot clear supplementary groups")?;
     net::loopback_up()?;
     let mut dir = spec.workdir.as_path();
     if spec.workdir_is_default && !dir.is_dir() {
         dir = Path::new("/");
     }
-    chdir(dir).map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
+    let workdir = || format!("working directory {}", dir.display());
+    chdir(dir).with_sys(workdir)?;
     // A cwd outside our mount namespace's root would make getcwd fail (CVE-2024-21626).
-    getcwd().map_err(|e| format!("working directory {}: {}", dir.display(), e.desc()))?;
+    getcwd().with_sys(workdir)?;
     Ok(())
 }
 
@@ -97,19 +100,19 @@ fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
 /// The default hardening (unless `--privileged`): masked and read-only paths, no inherited
 /// descriptors, no_new_privs, the capability sets, and last the seccomp filters, which refuse
 /// the very mounts made above.
-fn harden(spec: &ContainerSpec) -> Result<(), String> {
+fn harden(spec: &ContainerSpec) -> anyhow::Result<()> {
     let hardening = &spec.hardening;
     if hardening.privileged {
         return Ok(());
     }
-    security::protect_paths().map_err(|e| format!("{e:#}"))?;
+    security::protect_paths()?;
     security::close_inherited_fds()?;
     let filters = security::seccomp_filters()?;
-    let keep = hardening.capabilities()?;
+    let keep = hardening.capabilities().map_err(anyhow::Error::msg)?;
     if spec.init {
         // The init stays this binary: not dumpable, so its /proc/1/exe cannot be opened from
         // inside (that takes CAP_SYS_PTRACE, which the container has not).
-        nix::sys::prctl::set_dumpable(false).map_err(|e| format!("set_dumpable: {}", e.desc()))?;
+        nix::sys::prctl::set_dumpable(false).sys("set_dumpable")?;
     }
     security::drop_privileges(&keep)?;
     security::install_seccomp(&filters)
@@ -117,12 +120,12 @@ fn harden(spec: &ContainerSpec) -> Result<(), String> {
 
 /// Makes stdin (the session's pty) our controlling terminal, taking it from the helper's
 /// session, so job control and Ctrl-C work inside the container.
-fn take_controlling_tty() -> Result<(), String> {
+fn take_controlling_tty() -> anyhow::Result<()> {
     // SAFETY: TIOCSCTTY takes an int argument and touches no memory of ours; fd 0 is open.
     let rc = unsafe { libc::ioctl(0, libc::TIOCSCTTY, 1) };
     if rc < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(format!("cannot make the pty the controlling terminal: {e}"));
+        return Err(std::io::Error::last_os_error())
+            .context("cannot make the pty the controlling terminal");
     }
     Ok(())
 }

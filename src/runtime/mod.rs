@@ -26,6 +26,23 @@ pub mod volumes;
 pub use exit::Exit;
 pub use spec::ContainerSpec;
 
+/// Context for a failed syscall, worded as a user reads it: nix's errors display as
+/// `ENOENT: No such file or directory`, where every runtime prints the second half.
+pub(crate) trait Sys<T> {
+    fn sys(self, what: &str) -> anyhow::Result<T>;
+    fn with_sys<D: std::fmt::Display>(self, what: impl FnOnce() -> D) -> anyhow::Result<T>;
+}
+
+impl<T> Sys<T> for nix::Result<T> {
+    fn sys(self, what: &str) -> anyhow::Result<T> {
+        self.map_err(|e| anyhow::anyhow!("{what}: {}", e.desc()))
+    }
+
+    fn with_sys<D: std::fmt::Display>(self, what: impl FnOnce() -> D) -> anyhow::Result<T> {
+        self.map_err(|e| anyhow::anyhow!("{}: {}", what(), e.desc()))
+    }
+}
+
 /// Refuses to go on without root: namespaces, mounts and hostnames all need it.
 pub fn require_root() -> Result<(), String> {
     if nix::unistd::geteuid().is_root() {

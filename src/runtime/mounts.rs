@@ -7,6 +7,7 @@
 //! lands on the inode that was resolved inside the root and never on a path a symlink swapped
 //! in meanwhile (runc's answer to CVE-2021-30465).
 
+use super::Sys;
 use anyhow::Context;
 use nix::mount::{MsFlags, mount};
 use std::ffi::CString;
@@ -48,7 +49,7 @@ pub fn mount_on(
     flags: MsFlags,
     data: Option<&str>,
 ) -> anyhow::Result<()> {
-    mount(Some(src), &target.mount_path(), fstype, flags, data).with_context(|| {
+    mount(Some(src), &target.mount_path(), fstype, flags, data).with_sys(|| {
         format!(
             "cannot mount {} on {}",
             fstype.unwrap_or(src),
@@ -66,7 +67,7 @@ pub fn make_private() -> anyhow::Result<()> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .context("cannot make mounts private")
+    .sys("cannot make mounts private")
 }
 
 /// Mounts a fresh procfs on `target`, so the container sees only its own PID namespace.
@@ -80,7 +81,7 @@ pub fn mount_proc(target: &Target) -> anyhow::Result<()> {
 pub fn remount_read_only(target: &Path) -> anyhow::Result<()> {
     let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
     mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
-        .with_context(|| format!("cannot make {} read-only", target.display()))
+        .with_sys(|| format!("cannot make {} read-only", target.display()))
 }
 
 /// Makes `path` and every mount below it read-only, in one `mount_setattr(AT_RECURSIVE)`.

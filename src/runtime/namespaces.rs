@@ -27,12 +27,13 @@ pub const CGROUP: Namespace = ns("cgroup", CloneFlags::CLONE_NEWCGROUP, "CONFIG_
 pub const CONTAINER_OWN: [Namespace; 5] = [MOUNT, UTS, IPC, NET, CGROUP];
 
 /// Unshares one namespace, naming it (and the kernel option behind it) on failure.
-pub fn enter_new(ns: Namespace) -> Result<(), String> {
+pub fn enter_new(ns: Namespace) -> anyhow::Result<()> {
     unshare(ns.flag).map_err(|e| match e {
-        nix::errno::Errno::EINVAL => format!(
+        nix::errno::Errno::EINVAL => anyhow::anyhow!(
             "cannot create a {} namespace: this kernel lacks support for it ({})",
-            ns.name, ns.config
+            ns.name,
+            ns.config
         ),
-        e => format!("cannot create a {} namespace: {}", ns.name, e.desc()),
+        e => anyhow::anyhow!("cannot create a {} namespace: {}", ns.name, e.desc()),
     })
 }

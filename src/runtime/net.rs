@@ -4,9 +4,9 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
 use std::os::fd::AsRawFd;
 
 /// Brings `lo` up, as every runtime does, so `127.0.0.1` answers inside the container.
-pub fn loopback_up() -> Result<(), String> {
+pub fn loopback_up() -> anyhow::Result<()> {
     let fail = |what: &str| {
-        format!(
+        anyhow::anyhow!(
             "cannot bring up lo ({what}): {}",
             std::io::Error::last_os_error()
         )
@@ -17,7 +17,7 @@ pub fn loopback_up() -> Result<(), String> {
         SockFlag::SOCK_CLOEXEC,
         None,
     )
-    .map_err(|e| format!("cannot bring up lo (socket): {}", e.desc()))?;
+    .map_err(|e| anyhow::anyhow!("cannot bring up lo (socket): {}", e.desc()))?;
     // SAFETY: ifreq is plain old data for which all-zero bytes are a valid value.
     let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
     req.ifr_name[..2].copy_from_slice(&[b'l' as libc::c_char, b'o' as libc::c_char]);

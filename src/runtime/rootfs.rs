@@ -6,6 +6,7 @@
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
 //! host never sees a mount, and the state directory is removed by the cleaner.
 
+use super::Sys;
 use super::mounts::{self, Target};
 use super::rootpath::{FreshDir, InRoot};
 use super::spec::ContainerSpec;
@@ -165,11 +166,11 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
     provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
     volumes::mount_all(&spec.volumes, &image, true, false)?;
     drop((proc, sys, dev, image));
-    chdir(&root).with_context(|| format!("chdir {}", root.display()))?;
-    pivot_root(".", ".").context("pivot_root")?;
+    chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;
+    pivot_root(".", ".").sys("pivot_root")?;
     // The old root now sits under the new one at "."; detach it so it is never reachable.
-    umount2(".", MntFlags::MNT_DETACH).context("cannot detach the old root")?;
-    chdir("/").context("chdir /")?;
+    umount2(".", MntFlags::MNT_DETACH).sys("cannot detach the old root")?;
+    chdir("/").sys("chdir /")?;
     if rootfs.mode == Writes::ReadOnly {
         mounts::remount_read_only(Path::new("/"))?;
     }
@@ -258,7 +259,7 @@ fn kernel_views(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()>
         flags,
         None::<&str>,
     )
-    .with_context(|| format!("cannot make {} read-only", cgroup_dir.display()))
+    .with_sys(|| format!("cannot make {} read-only", cgroup_dir.display()))
 }
 
 /// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,
@@ -272,7 +273,7 @@ fn make_dev(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result
             let name = std::fs::read_link("/proc/self/fd/0").context("the container's tty")?;
             let flags = nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC;
             let fd = nix::fcntl::open(&name, flags, nix::sys::stat::Mode::empty())
-                .with_context(|| format!("cannot open the tty {}", name.display()))?;
+                .with_sys(|| format!("cannot open the tty {}", name.display()))?;
             Some(fd)
         }
         false => None,

@@ -7,6 +7,7 @@
 //! ([`super::mounts::Target::Fd`]), never onto a path looked up again. Files are created with
 //! `O_EXCL | O_NOFOLLOW`, so an existing file or link is never truncated or followed.
 
+use super::Sys;
 use anyhow::{Context, anyhow, bail};
 use pathrs::{Handle, Root};
 use std::fs::{File, Permissions};
@@ -41,7 +42,7 @@ impl FreshDir {
     pub fn mkdir(&self, name: &str) -> anyhow::Result<std::os::fd::OwnedFd> {
         use nix::sys::stat::{Mode, mkdirat};
         mkdirat(&self.fd, name, Mode::from_bits_truncate(0o755))
-            .with_context(|| format!("cannot create {}", self.show(name).display()))?;
+            .with_sys(|| format!("cannot create {}", self.show(name).display()))?;
         self.open(name)
     }
 
@@ -50,7 +51,7 @@ impl FreshDir {
         use nix::fcntl::{OFlag, openat};
         let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         openat(&self.fd, name, flags, nix::sys::stat::Mode::empty())
-            .with_context(|| format!("cannot open {}", self.show(name).display()))
+            .with_sys(|| format!("cannot open {}", self.show(name).display()))
     }
 
     /// A device node at `name`, which may be nested (`net/tun`): the directories on the way
@@ -69,20 +70,20 @@ impl FreshDir {
             match mkdirat(&self.fd, &prefix, Mode::from_bits_truncate(0o755)) {
                 Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
                 Err(e) => {
-                    return Err(e).with_context(|| {
+                    return Err(e).with_sys(|| {
                         format!("cannot create {}", self.shown.join(&prefix).display())
                     });
                 }
             }
         }
         mknodat(&self.fd, name, kind, Mode::from_bits_truncate(mode), dev)
-            .with_context(|| format!("cannot create {}", self.show(name).display()))
+            .with_sys(|| format!("cannot create {}", self.show(name).display()))
     }
 
     /// A symlink `name` pointing to `target`.
     pub fn symlink(&self, name: &str, target: &str) -> anyhow::Result<()> {
         nix::unistd::symlinkat(target, &self.fd, name)
-            .with_context(|| format!("cannot create {}", self.show(name).display()))
+            .with_sys(|| format!("cannot create {}", self.show(name).display()))
     }
 
     /// An empty file `name` (a mount point), as an `O_PATH` handle.
@@ -96,7 +97,7 @@ impl FreshDir {
                 flags | OFlag::O_WRONLY,
                 nix::sys::stat::Mode::from_bits_truncate(0o600),
             )
-            .with_context(|| format!("cannot create {}", self.show(name).display()))?,
+            .with_sys(|| format!("cannot create {}", self.show(name).display()))?,
         );
         self.open(name)
     }
@@ -249,7 +250,7 @@ impl InRoot {
             relative,
             nix::sys::stat::Mode::from_bits_truncate(0o755),
         )
-        .with_context(|| format!("cannot create {}", self.show(path).display()))?;
+        .with_sys(|| format!("cannot create {}", self.show(path).display()))?;
         self.plain_dir(path)
     }
 
@@ -307,7 +308,7 @@ impl InRoot {
             flags | OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::from_bits_truncate(mode),
         )
-        .with_context(|| format!("cannot create {}", shown.display()))?;
+        .with_sys(|| format!("cannot create {}", shown.display()))?;
         File::from(fd)
             .write_all(contents)
             .with_context(|| format!("cannot write {}", shown.display()))

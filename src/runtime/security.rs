@@ -3,7 +3,9 @@
 //! masked and read-only paths under /proc and /sys, and no inherited file descriptor beyond
 //! 0, 1 and 2. `--privileged` turns all of it off.
 
+use super::Sys;
 use super::mounts::{self, Target};
+use anyhow::Context;
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::mount::MsFlags;
 use seccompiler::{
@@ -152,7 +154,7 @@ pub fn protect_paths() -> anyhow::Result<()> {
 }
 
 /// Marks every descriptor above 2 close-on-exec, so none reaches the command (CVE-2024-21626).
-pub fn close_inherited_fds() -> Result<(), String> {
+pub fn close_inherited_fds() -> anyhow::Result<()> {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on descriptors.
     let rc = unsafe {
         libc::syscall(
@@ -163,17 +165,18 @@ pub fn close_inherited_fds() -> Result<(), String> {
         )
     };
     if rc < 0 {
-        return Err(format!("close_range: {}", std::io::Error::last_os_error()));
+        return Err(std::io::Error::last_os_error()).context("close_range");
     }
     Ok(())
 }
 
 /// `no_new_privs`, then the capability sets: bounding, effective, permitted and inheritable
 /// reduced to `keep`, ambient cleared.
-pub fn drop_privileges(keep: &CapsHashSet) -> Result<(), String> {
-    nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {}", e.desc()))?;
-    let fail =
-        |what: &str, e: caps::errors::CapsError| format!("cannot set {what} capabilities: {e}");
+pub fn drop_privileges(keep: &CapsHashSet) -> anyhow::Result<()> {
+    nix::sys::prctl::set_no_new_privs().sys("no_new_privs")?;
+    let fail = |what: &str, e: caps::errors::CapsError| {
+        anyhow::anyhow!("cannot set {what} capabilities: {e}")
+    };
     caps::clear(None, CapSet::Ambient).map_err(|e| fail("ambient", e))?;
     // The bounding set can only be dropped from, one capability at a time.
     let bounding = caps::read(None, CapSet::Bounding).map_err(|e| fail("bounding", e))?;
@@ -243,9 +246,9 @@ const NAMESPACE_FLAGS: [i32; 8] = [
 /// The default filters: refuse [`REFUSED`] and namespace flags to `clone` and `unshare` with
 /// EPERM; answer `clone3` with ENOSYS so libc falls back to `clone`, whose flags a filter can
 /// see. Two filters, since each has one action for what it matches; the kernel runs both.
-pub fn seccomp_filters() -> Result<[BpfProgram; 2], String> {
-    let err = |e: seccompiler::BackendError| format!("seccomp filter: {e}");
-    let any_ns_flag = || -> Result<Vec<SeccompRule>, String> {
+pub fn seccomp_filters() -> anyhow::Result<[BpfProgram; 2]> {
+    let err = |e: seccompiler::BackendError| anyhow::anyhow!("seccomp filter: {e}");
+    let any_ns_flag = || -> anyhow::Result<Vec<SeccompRule>> {
         NAMESPACE_FLAGS
             .iter()
             .map(|&f| {
@@ -262,7 +265,7 @@ pub fn seccomp_filters() -> Result<[BpfProgram; 2], String> {
     refuse.insert(libc::SYS_clone, any_ns_flag()?);
     let arch = std::env::consts::ARCH
         .try_into()
-        .map_err(|_| "seccomp: unsupported architecture".to_string())?;
+        .map_err(|_| anyhow::anyhow!("seccomp: unsupported architecture"))?;
     let eperm = SeccompAction::Errno(libc::EPERM as u32);
     let main = SeccompFilter::new(refuse, SeccompAction::Allow, eperm, arch).map_err(err)?;
     let enosys = SeccompAction::Errno(libc::ENOSYS as u32);
@@ -275,10 +278,9 @@ pub fn seccomp_filters() -> Result<[BpfProgram; 2], String> {
 }
 
 /// Installs the filters in this thread; from here on, the refused syscalls fail.
-pub fn install_seccomp(filters: &[BpfProgram]) -> Result<(), String> {
+pub fn install_seccomp(filters: &[BpfProgram]) -> anyhow::Result<()> {
     for filter in filters {
-        seccompiler::apply_filter(filter)
-            .map_err(|e| format!("cannot install the seccomp filter: {e}"))?;
+        seccompiler::apply_filter(filter).context("cannot install the seccomp filter")?;
     }
     Ok(())
 }

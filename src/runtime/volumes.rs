@@ -4,6 +4,7 @@
 //! goes onto the handle resolved; what Docker refuses (`/` itself, anything under `/proc` or
 //! `/sys`, `..`) is refused before anything starts.
 
+use super::Sys;
 use super::cgroups::limits::parse_bytes;
 use super::mounts::{self, Target};
 use super::rootfs;
@@ -203,7 +204,7 @@ pub fn mount_all(
                         flags,
                         None::<&str>,
                     )
-                    .with_context(|| format!("cannot make volume {} read-only", dst.display()))?;
+                    .with_sys(|| format!("cannot make volume {} read-only", dst.display()))?;
                 }
             }
             Volume::Tmpfs {

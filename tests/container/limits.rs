@@ -22,7 +22,7 @@ pub fn tests() -> Vec<Trial> {
 }
 
 /// The cgroup of the container that the headless tool with PID `tool` started first.
-fn cgroup_of(tool: u32) -> Result<Cgroup, String> {
+fn cgroup_of(tool: u32) -> anyhow::Result<Cgroup> {
     Ok(Cgroup::at(&Layout::detect()?, &format!("{tool}-1")))
 }
 

@@ -18,6 +18,7 @@ mod v1;
 mod v2;
 
 use super::devices::Rule;
+use anyhow::{Context, anyhow, bail};
 use limits::Limits;
 use std::path::{Path, PathBuf};
 
@@ -53,13 +54,13 @@ impl Layout {
     /// Reads the layout from this process's mount table. On a hybrid host,
     /// [`UNIFIED_VAR`]`=1` drives the cgroup2 mount instead of the v1 hierarchies (without
     /// controllers there, only devices and joining work, so no limits).
-    pub fn detect() -> Result<Layout, String> {
+    pub fn detect() -> anyhow::Result<Layout> {
         let table = std::fs::read_to_string("/proc/self/mountinfo")
-            .map_err(|e| format!("cannot read the mount table: {e}"))?;
+            .context("cannot read the mount table")?;
         let layout = Layout::from_mountinfo(&table)?;
         if std::env::var_os(UNIFIED_VAR).is_some_and(|v| v == "1") {
             return Layout::unified(&table).ok_or_else(|| {
-                format!("{UNIFIED_VAR}=1, but this host mounts no cgroup2 filesystem")
+                anyhow!("{UNIFIED_VAR}=1, but this host mounts no cgroup2 filesystem")
             });
         }
         Ok(layout)
@@ -77,7 +78,7 @@ impl Layout {
 
     /// The layout a mount table describes: v1 if any of our controllers is on a v1 hierarchy,
     /// else v2 if cgroup2 is mounted.
-    pub fn from_mountinfo(table: &str) -> Result<Layout, String> {
+    pub fn from_mountinfo(table: &str) -> anyhow::Result<Layout> {
         let mut hierarchies = Vec::new();
         let mut unified = None;
         for line in table.lines() {
@@ -117,10 +118,11 @@ impl Layout {
         match (hierarchies.is_empty(), unified) {
             (false, _) => Ok(Layout::V1 { hierarchies }),
             (true, Some(root)) => Ok(Layout::V2 { root }),
-            (true, None) => Err(
-                "no cgroup filesystem is mounted (cgroup v1 or v2 is needed for resource limits)"
-                    .into(),
-            ),
+            (true, None) => {
+                bail!(
+                    "no cgroup filesystem is mounted (cgroup v1 or v2 is needed for resource limits)"
+                )
+            }
         }
     }
 
@@ -172,11 +174,11 @@ trait Version: std::fmt::Debug + Sync {
     /// Before a container's directory is made under `root` (v2 delegates controllers).
     fn prepare(&self, _root: &Path) {}
     /// Memory limit and memory plus swap (`-1`: unlimited swap), both in bytes.
-    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> Result<(), String>;
+    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()>;
     /// CPU quota per [`limits::CPU_PERIOD_US`].
-    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> Result<(), String>;
+    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> anyhow::Result<()>;
     /// Docker's `--cpu-shares`.
-    fn cpu_shares(&self, dir: &Path, shares: u64) -> Result<(), String>;
+    fn cpu_shares(&self, dir: &Path, shares: u64) -> anyhow::Result<()>;
     /// Device access: nothing but `rules`.
     fn devices(&self, dir: &Path, rules: &[Rule]) -> anyhow::Result<()>;
     /// OOM kills so far, from the memory controller's directory.
@@ -185,9 +187,9 @@ trait Version: std::fmt::Debug + Sync {
     fn usage(&self, cg: &Cgroup) -> Usage;
 }
 
-pub(super) fn write(path: &Path, value: &str) -> Result<(), String> {
+pub(super) fn write(path: &Path, value: &str) -> anyhow::Result<()> {
     std::fs::write(path, value)
-        .map_err(|e| format!("cannot write {value:?} to {}: {e}", path.display()))
+        .with_context(|| format!("cannot write {value:?} to {}", path.display()))
 }
 
 pub(super) fn read_u64(path: &Path) -> Option<u64> {
@@ -224,7 +226,7 @@ impl Cgroup {
         id: &str,
         limits: &Limits,
         devices: Option<&[Rule]>,
-    ) -> Result<Cgroup, String> {
+    ) -> anyhow::Result<Cgroup> {
         let cpu = limits.cpu_quota_us.is_some() || limits.cpu_shares.is_some();
         let mut cgroup = Cgroup::at(layout, id);
         let wanted = |c: &Controller| match c {
@@ -252,19 +254,19 @@ impl Cgroup {
             }
             if let Err(e) = made {
                 let _ = cgroup.remove();
-                return Err(format!("cannot create cgroup {}: {e}", dir.display()));
+                return Err(e).with_context(|| format!("cannot create cgroup {}", dir.display()));
             }
         }
         if let Some(rules) = devices {
             let applied = match cgroup.dir(Controller::Devices) {
                 Some(dir) => cgroup.version().devices(dir, rules),
-                None => Err(anyhow::anyhow!(
+                None => Err(anyhow!(
                     "this host mounts no devices cgroup controller to restrict device access (--privileged runs without)"
                 )),
             };
             if let Err(e) = applied {
                 let _ = cgroup.remove();
-                return Err(format!("{e:#}"));
+                return Err(e);
             }
         }
         Ok(cgroup)
@@ -291,10 +293,10 @@ impl Cgroup {
     }
 
     /// Writes the limits into the controllers' files.
-    pub fn apply(&self, limits: &Limits) -> Result<(), String> {
+    pub fn apply(&self, limits: &Limits) -> anyhow::Result<()> {
         let need = |c: Controller, what: &str| {
             self.dir(c).ok_or_else(|| {
-                format!("{what} needs the {c:?} cgroup controller, which this host does not mount")
+                anyhow!("{what} needs the {c:?} cgroup controller, which this host does not mount")
             })
         };
         let version = self.version();
@@ -349,7 +351,7 @@ impl Cgroup {
 
     /// Removes the directories (they must be empty of processes), then our parent where no
     /// other container uses it.
-    pub fn remove(&self) -> Result<(), String> {
+    pub fn remove(&self) -> anyhow::Result<()> {
         let mut first_error = None;
         for (_, dir) in &self.dirs {
             match std::fs::remove_dir(dir) {
@@ -364,7 +366,7 @@ impl Cgroup {
                 let _ = std::fs::remove_dir(parent);
             }
         }
-        first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(()), |e| Err(anyhow!(e)))
     }
 }
 

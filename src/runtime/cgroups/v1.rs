@@ -10,7 +10,7 @@ use std::path::Path;
 pub struct V1;
 
 impl Version for V1 {
-    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> Result<(), String> {
+    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()> {
         write(&dir.join("memory.limit_in_bytes"), &memory.to_string())?;
         // memsw exists only where the kernel accounts swap (swapaccount=1).
         let memsw = dir.join("memory.memsw.limit_in_bytes");
@@ -20,12 +20,12 @@ impl Version for V1 {
         Ok(())
     }
 
-    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> Result<(), String> {
+    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> anyhow::Result<()> {
         write(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
         write(&dir.join("cpu.cfs_quota_us"), &quota_us.to_string())
     }
 
-    fn cpu_shares(&self, dir: &Path, shares: u64) -> Result<(), String> {
+    fn cpu_shares(&self, dir: &Path, shares: u64) -> anyhow::Result<()> {
         write(&dir.join("cpu.shares"), &shares.to_string())
     }
 

@@ -21,7 +21,7 @@ impl Version for V2 {
         }
     }
 
-    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> Result<(), String> {
+    fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()> {
         write(&dir.join("memory.max"), &memory.to_string())?;
         // v2 limits swap alone, not memory plus swap.
         let swap = if swap_total < 0 {
@@ -36,11 +36,11 @@ impl Version for V2 {
         Ok(())
     }
 
-    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> Result<(), String> {
+    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> anyhow::Result<()> {
         write(&dir.join("cpu.max"), &format!("{quota_us} {CPU_PERIOD_US}"))
     }
 
-    fn cpu_shares(&self, dir: &Path, shares: u64) -> Result<(), String> {
+    fn cpu_shares(&self, dir: &Path, shares: u64) -> anyhow::Result<()> {
         // The conversion runc and crun use from shares (2..262144) to weight (1..10000).
         let weight = 1 + ((shares - 2) * 9999) / 262_142;
         write(&dir.join("cpu.weight"), &weight.to_string())
