@@ -388,7 +388,11 @@ const NOT_CONTROLLERS: [&str; 11] = [
 /// The host's cgroup mounts under `/sys/fs/cgroup`, to mount the same hierarchies in a
 /// container: (path below `/sys/fs/cgroup`, `cgroup` or `cgroup2`, the controllers to name).
 pub fn mounted_hierarchies() -> Vec<(PathBuf, String, String)> {
-    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    hierarchies_in(&std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default())
+}
+
+/// [`mounted_hierarchies`] of a mount table.
+fn hierarchies_in(table: &str) -> Vec<(PathBuf, String, String)> {
     let mut out: Vec<(PathBuf, String, String)> = Vec::new();
     for line in table.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
@@ -522,6 +526,30 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_container_mounts_the_same_hierarchies() {
+        let v1 = hierarchies_in(HYBRID);
+        let names: Vec<(&str, &str, &str)> = v1
+            .iter()
+            .map(|(r, f, o)| (r.to_str().unwrap(), f.as_str(), o.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("cpu", "cgroup", "cpu"),
+                ("cpuacct", "cgroup", "cpuacct"),
+                ("memory", "cgroup", "memory"),
+                ("pids", "cgroup", "pids"),
+                ("systemd", "cgroup", "name=systemd"),
+                ("unified", "cgroup2", ""),
+            ]
+        );
+        let v2 = hierarchies_in(UNIFIED);
+        assert_eq!(v2, [(PathBuf::new(), "cgroup2".to_string(), String::new())]);
+        let both = hierarchies_in(COMOUNTED);
+        assert_eq!(both[0].2, "cpu,cpuacct");
     }
 
     #[test]
