@@ -34,7 +34,7 @@ impl<'a> Target<'a> {
         }
     }
 
-    fn shown(&self) -> &Path {
+    pub fn shown(&self) -> &Path {
         match self {
             Target::Path(p) | Target::Fd(_, p) => p,
         }
@@ -76,12 +76,18 @@ pub fn mount_proc(target: &Target) -> anyhow::Result<()> {
     mount_on("proc", target, Some("proc"), flags, None)
 }
 
-/// Remounts the bind mount at `target` read-only (a read-only rootfs, `:ro` volumes, the
-/// hardening's read-only paths).
-pub fn remount_read_only(target: &Path) -> anyhow::Result<()> {
-    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-    mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
-        .with_sys(|| format!("cannot make {} read-only", target.display()))
+/// Makes the mount at `target` read-only, keeping `keep` of its other per-mount flags (a
+/// read-only rootfs, `:ro` volumes, the hardening's read-only paths, the cgroup tree).
+pub fn remount_read_only(target: &Target, keep: MsFlags) -> anyhow::Result<()> {
+    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | keep;
+    mount(
+        None::<&str>,
+        &target.mount_path(),
+        None::<&str>,
+        flags,
+        None::<&str>,
+    )
+    .with_sys(|| format!("cannot make {} read-only", target.shown().display()))
 }
 
 /// Makes `path` and every mount below it read-only, in one `mount_setattr(AT_RECURSIVE)`.

@@ -12,7 +12,7 @@ use super::rootpath::{FreshDir, InRoot};
 use super::spec::ContainerSpec;
 use super::{cgroups, devices, volumes};
 use anyhow::Context;
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::sys::stat::makedev;
 use nix::unistd::{chdir, pivot_root};
 use serde::{Deserialize, Serialize};
@@ -128,8 +128,8 @@ pub fn remove_state(id: &str) {
     let _ = std::fs::remove_dir_all(state_dir(id));
 }
 
-/// Inside the new mount namespace (already private): builds the root at `state/root` and
-/// pivots into it. `tty` is the path of the controlling pty, bound at `/dev/console`.
+/// Inside the new mount namespace (already private): builds the root at `state/root` from
+/// `rootfs`, with the kernel's views, `/dev`, `/etc` files and volumes, and pivots into it.
 pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Result<()> {
     let root = state.join("root");
     match rootfs.mode {
@@ -172,7 +172,7 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
     umount2(".", MntFlags::MNT_DETACH).sys("cannot detach the old root")?;
     chdir("/").sys("chdir /")?;
     if rootfs.mode == Writes::ReadOnly {
-        mounts::remount_read_only(Path::new("/"))?;
+        mounts::remount_read_only(&Target::Path(Path::new("/")), MsFlags::empty())?;
     }
     Ok(())
 }
@@ -251,15 +251,7 @@ fn kernel_views(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()>
     }
     drop(tree);
     let t = root.plain_dir(&cgroup_dir)?;
-    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | ro;
-    mount(
-        None::<&str>,
-        &Target::fd(&t, &cgroup_dir).mount_path(),
-        None::<&str>,
-        flags,
-        None::<&str>,
-    )
-    .with_sys(|| format!("cannot make {} read-only", cgroup_dir.display()))
+    mounts::remount_read_only(&Target::fd(&t, &cgroup_dir), rw)
 }
 
 /// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,

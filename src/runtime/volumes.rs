@@ -4,7 +4,6 @@
 //! goes onto the handle resolved; what Docker refuses (`/` itself, anything under `/proc` or
 //! `/sys`, `..`) is refused before anything starts.
 
-use super::Sys;
 use super::cgroups::limits::parse_bytes;
 use super::mounts::{self, Target};
 use super::rootfs;
@@ -196,15 +195,7 @@ pub fn mount_all(
                     // The handle still names the inode under the new mount: resolve again.
                     let mounted = resolve()?;
                     let target = Target::fd(&mounted, dst);
-                    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-                    nix::mount::mount(
-                        None::<&str>,
-                        &target.mount_path(),
-                        None::<&str>,
-                        flags,
-                        None::<&str>,
-                    )
-                    .with_sys(|| format!("cannot make volume {} read-only", dst.display()))?;
+                    mounts::remount_read_only(&target, MsFlags::empty())?;
                 }
             }
             Volume::Tmpfs {
