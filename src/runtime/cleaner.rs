@@ -6,7 +6,7 @@
 //! removing, next, any cgroup a crashed launcher left behind.
 
 use super::cgroups::{self, Cgroup};
-use super::rootfs;
+use super::state;
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
@@ -40,7 +40,7 @@ impl Leftovers {
             let _ = cg.remove();
         }
         if let Some(id) = &self.state {
-            rootfs::remove_state(id);
+            state::remove(id);
         }
     }
 }
@@ -87,7 +87,7 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
             if let Some(cg) = &leftovers.cgroup {
                 cgroups::clean_stale(cg.layout());
             }
-            rootfs::clean_stale();
+            state::clean_stale();
             std::process::exit(0)
         }
     }

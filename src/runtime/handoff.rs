@@ -1,13 +1,13 @@
 //! What a launcher and its helper tell each other, in files of the root-only state tree
-//! ([`super::rootfs::STATE_ROOT`]) where nothing in a container can write: the spec going in,
-//! and the facts of the ending coming back.
+//! ([`super::state`]) where nothing in a container can write: the spec going in, and the facts
+//! of the ending coming back.
 //!
 //! Not the environment: it caps a variable at 128 KiB, and a container's argv may be longer.
 //! Not the pty: a program in the container can print anything there, so nothing the launcher
 //! believes (an OOM kill) may be read from it.
 
-use super::rootfs;
 use super::spec::ContainerSpec;
+use super::state;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -15,38 +15,45 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 fn path(id: &str, what: &str) -> PathBuf {
-    rootfs::state_dir(&format!("{id}.{what}"))
+    state::path(&format!("{id}.{what}"))
 }
 
 fn create_new(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut file = state::make_in(|| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    })
+    .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Removes a hand-off file, and the tree if that emptied it.
+fn remove(path: &PathBuf) {
+    let _ = std::fs::remove_file(path);
+    state::remove_if_empty();
+}
+
 /// Writes the spec for the helper of container `spec.id` to read.
 pub fn send_spec(spec: &ContainerSpec) -> anyhow::Result<()> {
-    rootfs::state_root().map_err(anyhow::Error::msg)?;
     let json = serde_json::to_vec(spec).context("cannot serialize the container spec")?;
     create_new(&path(&spec.id, "spec"), &json)
 }
 
 /// Removes a spec no helper will read (its spawn failed).
 pub fn discard_spec(id: &str) {
-    let _ = std::fs::remove_file(path(id, "spec"));
+    remove(&path(id, "spec"));
 }
 
 /// The helper's side: reads the spec of container `id` and removes the file.
 pub fn receive_spec(id: &str) -> anyhow::Result<ContainerSpec> {
     let file = path(id, "spec");
     let json = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()));
-    let _ = std::fs::remove_file(&file);
+    remove(&file);
     serde_json::from_slice(&json?).context("invalid container spec")
 }
 
@@ -71,6 +78,6 @@ pub fn take_ending(id: &str) -> Ending {
         .ok()
         .and_then(|json| serde_json::from_slice(&json).ok())
         .unwrap_or_default();
-    let _ = std::fs::remove_file(&file);
+    remove(&file);
     ending
 }

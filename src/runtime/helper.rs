@@ -16,7 +16,7 @@ use super::exit::RUNTIME_ERROR;
 use super::launch::{ID_VAR, PARENT_VAR};
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{devices, handoff, init, namespaces, report, rootfs};
+use super::{devices, handoff, init, namespaces, report, state};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -79,7 +79,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
     };
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     if spec.rootfs.is_some() {
-        rootfs::prepare(&spec.id).unwrap_or_else(|e| fail(e));
+        state::prepare(&spec.id).unwrap_or_else(|e| fail(format!("{e:#}")));
     }
     namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(format!("{e:#}")));
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };

@@ -10,7 +10,7 @@ use super::report::{Reporter, parent_gone};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{exec, mounts, namespaces, net, rootfs, security, volumes};
+use super::{exec, mounts, namespaces, net, rootfs, security, state, volumes};
 use anyhow::Context;
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
@@ -87,7 +87,7 @@ fn setup(spec: &ContainerSpec) -> anyhow::Result<()> {
 fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
     mounts::make_private()?;
     match &spec.rootfs {
-        Some(root) => rootfs::enter(spec, root, &rootfs::state_dir(&spec.id)),
+        Some(root) => rootfs::enter(spec, root, &state::path(&spec.id)),
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;

@@ -20,6 +20,7 @@ pub mod rootfs;
 pub mod rootpath;
 pub mod security;
 pub mod spec;
+pub mod state;
 pub mod supervise;
 pub mod volumes;
 

@@ -4,7 +4,8 @@
 //! container's state directory (`/run/my-container-tui/<id>`), so one rootfs serves many
 //! containers unchanged; `--rootfs-persist` writes to DIR itself and `--read-only` makes `/`
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
-//! host never sees a mount, and the state directory is removed by the cleaner.
+//! host never sees a mount, and the state directory ([`super::state`]) is removed by the
+//! cleaner.
 
 use super::Sys;
 use super::mounts::{self, Target};
@@ -17,9 +18,6 @@ use nix::sys::stat::makedev;
 use nix::unistd::{chdir, pivot_root};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// Where per-container state (the overlay's upper layer) lives on the host.
-pub const STATE_ROOT: &str = "/run/my-container-tui";
 
 /// How the container writes to its root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,67 +63,6 @@ impl Rootfs {
         }
         Ok(())
     }
-}
-
-/// The container's state directory on the host.
-pub fn state_dir(id: &str) -> PathBuf {
-    Path::new(STATE_ROOT).join(id)
-}
-
-/// Creates [`STATE_ROOT`], reachable by root alone: an overlay's upper layer may hold a
-/// setuid binary a container wrote, which no other host user may reach and run.
-pub fn state_root() -> Result<&'static Path, String> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let root = Path::new(STATE_ROOT);
-    match std::fs::DirBuilder::new().mode(0o700).create(root) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(format!("cannot create {STATE_ROOT}: {e}")),
-    }
-    let meta = std::fs::symlink_metadata(root).map_err(|e| format!("{STATE_ROOT}: {e}"))?;
-    if !meta.is_dir() {
-        return Err(format!("{STATE_ROOT} is not a directory"));
-    }
-    if meta.permissions().mode() & 0o077 != 0 {
-        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("cannot make {STATE_ROOT} private: {e}"))?;
-    }
-    Ok(root)
-}
-
-/// Creates the state directory with the overlay's `upper`, `work`, the `root` mount point,
-/// and `etc` for the files bound over a read-only or persistent root's.
-pub fn prepare(id: &str) -> Result<PathBuf, String> {
-    state_root()?;
-    let dir = state_dir(id);
-    for sub in ["upper", "work", "root", "etc"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .map_err(|e| format!("cannot create {}: {e}", dir.join(sub).display()))?;
-    }
-    Ok(dir)
-}
-
-/// Removes the state entries that launchers which no longer run left behind (a SIGKILL
-/// before their cleaner was forked). Named `<launcher pid>-<n>`, like the cgroups.
-pub fn clean_stale() {
-    for entry in std::fs::read_dir(STATE_ROOT)
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        // `<id>` directories, and the `<id>.spec` and `<id>.ending` hand-off files.
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if cgroups::launcher_gone(&name) {
-            let _ = std::fs::remove_dir_all(entry.path())
-                .or_else(|_| std::fs::remove_file(entry.path()));
-        }
-    }
-}
-
-/// Removes the state directory. [`STATE_ROOT`] itself stays, as `/run/docker` does: removing
-/// it when empty would race with a launcher about to write a spec in it.
-pub fn remove_state(id: &str) {
-    let _ = std::fs::remove_dir_all(state_dir(id));
 }
 
 /// Inside the new mount namespace (already private): builds the root at `state/root` from
