@@ -16,19 +16,15 @@ use std::time::{Duration, Instant};
 /// How long the cleaner waits for a killed container's processes to be gone.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// What a container leaves on the host until it is cleaned: its cgroup and its state directory
-/// (the overlay's upper layer).
+/// What a container may leave on the host until it is cleaned: its cgroup and its state
+/// directory (the overlay's upper layer), whether or not they exist yet.
 pub struct Leftovers {
     pub cgroup: Option<Cgroup>,
-    /// The container id whose state directory exists.
+    /// The container id whose state directory may exist.
     pub state: Option<String>,
 }
 
 impl Leftovers {
-    pub fn is_empty(&self) -> bool {
-        self.cgroup.is_none() && self.state.is_none()
-    }
-
     /// True while a process of the container is still alive (as far as the cgroup tells).
     fn busy(&self) -> bool {
         self.cgroup.as_ref().is_some_and(|cg| !cg.is_empty())

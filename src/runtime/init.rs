@@ -91,7 +91,7 @@ fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;
-            volumes::mount_all(&spec.volumes, &host, false, true)
+            volumes::mount_all(&spec.volumes, &host, volumes::Tree::HostWritable)
         }
         None => rootfs::enter_host_read_only(spec),
     }

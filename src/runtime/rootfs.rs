@@ -101,7 +101,7 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
     make_dev(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
     provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
-    volumes::mount_all(&spec.volumes, &image, true, false)?;
+    volumes::mount_all(&spec.volumes, &image, volumes::Tree::Image)?;
     drop((proc, sys, dev, image));
     chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;
     pivot_root(".", ".").sys("pivot_root")?;
@@ -138,7 +138,7 @@ pub fn enter_host_read_only(spec: &ContainerSpec) -> anyhow::Result<()> {
     }
     kernel_views(&host, &Target::Path(Path::new("/sys")), Path::new("/sys"))?;
     make_dev(&host, &Target::Path(Path::new("/dev")), spec)?;
-    volumes::mount_all(&spec.volumes, &host, true, true)
+    volumes::mount_all(&spec.volumes, &host, volumes::Tree::HostReadOnly)
 }
 
 /// The host directories a container without a rootfs gets a private, empty tmpfs over, and

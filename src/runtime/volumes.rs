@@ -157,29 +157,34 @@ impl Volume {
     }
 }
 
-/// Mounts `volumes` on targets resolved inside `root` (the image before `pivot_root`, or the
-/// host's `/`). Missing targets are created when `create`: in an image, or in a host tree
-/// the container cannot write anyway (read-only, so only its private tmpfs directories take
-/// them); with `--host-rw` they must exist, since creating one would change the host.
-pub fn mount_all(
-    volumes: &[Volume],
-    root: &InRoot,
-    create: bool,
-    host: bool,
-) -> anyhow::Result<()> {
+/// The tree volumes are mounted into, which decides whether a missing target may be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tree {
+    /// A rootfs, before `pivot_root`: targets are made inside it (in the overlay).
+    Image,
+    /// The host's files, read-only to the container: targets are made only in its private
+    /// tmpfs directories (`/tmp`, `/run`, ...), the one place they would not change the host.
+    HostReadOnly,
+    /// The host's files, writable (`--host-rw`): a target is never made, it would change the
+    /// host.
+    HostWritable,
+}
+
+/// Mounts `volumes` on targets resolved inside `root` (an image's root, or the host's `/`).
+pub fn mount_all(volumes: &[Volume], root: &InRoot, tree: Tree) -> anyhow::Result<()> {
     for volume in volumes {
         let dst = volume.dst();
         let file = matches!(volume, Volume::Bind { src, .. } if !src.is_dir());
-        if !root.exists(dst) && (!create || host) {
-            // A host path is never made for a volume: it would change the host (with
-            // --host-rw), or fail on its read-only view (except in the private /tmp, /run, ...).
-            let private = rootfs::PRIVATE_DIRS.iter().any(|(d, _)| dst.starts_with(d));
-            if !(create && private) {
-                bail!(
-                    "volume target {} does not exist (without --rootfs the container shares the host's files; create it first)",
-                    dst.display()
-                );
-            }
+        let may_make = match tree {
+            Tree::Image => true,
+            Tree::HostReadOnly => rootfs::PRIVATE_DIRS.iter().any(|(d, _)| dst.starts_with(d)),
+            Tree::HostWritable => false,
+        };
+        if !may_make && !root.exists(dst) {
+            bail!(
+                "volume target {} does not exist (without --rootfs the container shares the host's files; create it first)",
+                dst.display()
+            );
         }
         let resolve = || {
             if file { root.file(dst) } else { root.dir(dst) }

@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Trial> {
         host_sockets_under_tmp_and_run_are_hidden,
         sysfs_and_cgroupfs_are_read_only_and_show_our_cgroup,
         host_rw_gives_the_seeds_writable_root_back,
+        volumes_without_a_rootfs_are_made_only_in_private_dirs,
         cap_arithmetic_is_dockers,
         supplementary_groups_and_umask_do_not_leak_in,
         read_only_and_persistent_roots_get_etc_files,
@@ -679,4 +680,32 @@ fn etc_files_linked_to_devices_or_procfs_are_refused(t: &Ctx) -> TestResult {
         }
     }
     Ok(())
+}
+
+/// Without a rootfs, a missing volume target is made only in the container's private tmpfs
+/// directories (never on the host), and refused elsewhere.
+fn volumes_without_a_rootfs_are_made_only_in_private_dirs(t: &Ctx) -> TestResult {
+    let src = TempDir::new(&format!("privvol-{}", t.name.len()))?;
+    src.file("hello", b"hi\n", 0o644)?;
+    let volume = format!("{}:/tmp/mct-vol/inner", src.path().display());
+    let out = t
+        .run(&["-v", &volume, "--run", "cat", "/tmp/mct-vol/inner/hello"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "hi\n")?;
+    ensure(
+        !Path::new("/tmp/mct-vol").exists(),
+        "the target was made on the host",
+    )?;
+    let elsewhere = format!("{}:/usr/mct-vol", src.path().display());
+    t.run(&["-v", &elsewhere, "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("does not exist")?;
+    let host_rw = format!("{}:/tmp/mct-vol", src.path().display());
+    t.run(&["--host-rw", "-v", &host_rw, "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("does not exist")?;
+    ensure(
+        !Path::new("/tmp/mct-vol").exists(),
+        "--host-rw made the target on the host",
+    )
 }
