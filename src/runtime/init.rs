@@ -86,14 +86,15 @@ fn setup(spec: &ContainerSpec) -> anyhow::Result<()> {
 /// `--host-rw`, read-write as the seed had them), always in a private mount namespace.
 fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
     mounts::make_private()?;
+    let sources = volumes::Sources::open(&spec.volumes)?;
     match &spec.rootfs {
-        Some(root) => rootfs::enter(spec, root, &state::path(&spec.id)),
+        Some(root) => rootfs::enter(spec, &sources, root, &state::path(&spec.id)),
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;
-            volumes::mount_all(&spec.volumes, &host, volumes::Tree::HostWritable)
+            volumes::mount_all(&spec.volumes, &sources, &host, volumes::Tree::HostWritable)
         }
-        None => rootfs::enter_host_read_only(spec),
+        None => rootfs::enter_host_read_only(spec, &sources),
     }
 }
 

@@ -67,7 +67,12 @@ impl Rootfs {
 
 /// Inside the new mount namespace (already private): builds the root at `state/root` from
 /// `rootfs`, with the kernel's views, `/dev`, `/etc` files and volumes, and pivots into it.
-pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Result<()> {
+pub fn enter(
+    spec: &ContainerSpec,
+    sources: &volumes::Sources,
+    rootfs: &Rootfs,
+    state: &Path,
+) -> anyhow::Result<()> {
     let root = state.join("root");
     match rootfs.mode {
         Writes::Overlay => mounts::overlay(
@@ -101,7 +106,7 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
     make_dev(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
     provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
-    volumes::mount_all(&spec.volumes, &image, volumes::Tree::Image)?;
+    volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
     drop((proc, sys, dev, image));
     chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;
     pivot_root(".", ".").sys("pivot_root")?;
@@ -119,7 +124,10 @@ pub fn enter(spec: &ContainerSpec, rootfs: &Rootfs, state: &Path) -> anyhow::Res
 /// home, its own `/dev`, a read-only `/sys`, and its own cgroup at `/sys/fs/cgroup`. Host
 /// sockets under /tmp and /run are hidden, not merely read-only (a unix socket on a read-only
 /// mount can still be connected to).
-pub fn enter_host_read_only(spec: &ContainerSpec) -> anyhow::Result<()> {
+pub fn enter_host_read_only(
+    spec: &ContainerSpec,
+    sources: &volumes::Sources,
+) -> anyhow::Result<()> {
     mounts::read_only_recursive(Path::new("/"))?;
     let host = InRoot::open(Path::new("/"), Path::new("/"))?;
     mounts::mount_proc(&Target::Path(Path::new("/proc")))?;
@@ -138,7 +146,7 @@ pub fn enter_host_read_only(spec: &ContainerSpec) -> anyhow::Result<()> {
     }
     kernel_views(&host, &Target::Path(Path::new("/sys")), Path::new("/sys"))?;
     make_dev(&host, &Target::Path(Path::new("/dev")), spec)?;
-    volumes::mount_all(&spec.volumes, &host, volumes::Tree::HostReadOnly)
+    volumes::mount_all(&spec.volumes, sources, &host, volumes::Tree::HostReadOnly)
 }
 
 /// The host directories a container without a rootfs gets a private, empty tmpfs over, and

@@ -4,6 +4,7 @@
 //! goes onto the handle resolved; what Docker refuses (`/` itself, anything under `/proc` or
 //! `/sys`, `..`) is refused before anything starts.
 
+use super::Sys;
 use super::cgroups::limits::parse_bytes;
 use super::mounts::{self, Target};
 use super::rootfs;
@@ -170,11 +171,51 @@ pub enum Tree {
     HostWritable,
 }
 
-/// Mounts `volumes` on targets resolved inside `root` (an image's root, or the host's `/`).
-pub fn mount_all(volumes: &[Volume], root: &InRoot, tree: Tree) -> anyhow::Result<()> {
-    for volume in volumes {
+/// The bind volumes' sources, opened (`O_PATH`) in the container's mount namespace before its
+/// own view hides any host path: a source under the host's `/tmp` must still be bound after
+/// `/tmp` became private.
+pub struct Sources(Vec<Option<Source>>);
+
+struct Source {
+    fd: std::os::fd::OwnedFd,
+    is_dir: bool,
+}
+
+impl Sources {
+    /// Opens the source of each bind volume (a path the user gave on the host).
+    pub fn open(volumes: &[Volume]) -> anyhow::Result<Sources> {
+        use nix::fcntl::{OFlag, open};
+        let open_one = |src: &Path| -> anyhow::Result<Source> {
+            let flags = OFlag::O_PATH | OFlag::O_CLOEXEC;
+            let fd = open(src, flags, nix::sys::stat::Mode::empty())
+                .with_sys(|| format!("volume source {}", src.display()))?;
+            let st = nix::sys::stat::fstat(&fd).sys("fstat")?;
+            let kind = nix::sys::stat::SFlag::from_bits_truncate(st.st_mode);
+            let is_dir = kind & nix::sys::stat::SFlag::S_IFMT == nix::sys::stat::SFlag::S_IFDIR;
+            Ok(Source { fd, is_dir })
+        };
+        let opened = volumes
+            .iter()
+            .map(|v| match v {
+                Volume::Bind { src, .. } => open_one(src).map(Some),
+                Volume::Tmpfs { .. } => Ok(None),
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Sources(opened))
+    }
+}
+
+/// Mounts `volumes` (whose bind sources are `sources`) on targets resolved inside `root` (an
+/// image's root, or the host's `/`).
+pub fn mount_all(
+    volumes: &[Volume],
+    sources: &Sources,
+    root: &InRoot,
+    tree: Tree,
+) -> anyhow::Result<()> {
+    for (volume, source) in volumes.iter().zip(&sources.0) {
         let dst = volume.dst();
-        let file = matches!(volume, Volume::Bind { src, .. } if !src.is_dir());
+        let file = source.as_ref().is_some_and(|s| !s.is_dir);
         let may_make = match tree {
             Tree::Image => true,
             Tree::HostReadOnly => rootfs::PRIVATE_DIRS.iter().any(|(d, _)| dst.starts_with(d)),
@@ -193,8 +234,12 @@ pub fn mount_all(volumes: &[Volume], root: &InRoot, tree: Tree) -> anyhow::Resul
         let handle = resolve()?;
         let target = Target::fd(&handle, dst);
         match volume {
-            Volume::Bind { src, read_only, .. } => {
+            Volume::Bind { read_only, .. } => {
                 let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
+                let Some(source) = source else {
+                    bail!("volume {}: its source was not opened", dst.display());
+                };
+                let src = Target::fd(&source.fd, dst).mount_path();
                 mounts::mount_on(&src.to_string_lossy(), &target, None, flags, None)?;
                 if *read_only {
                     // The handle still names the inode under the new mount: resolve again.

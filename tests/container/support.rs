@@ -297,11 +297,29 @@ pub fn mounts() -> Vec<String> {
     rows
 }
 
-/// Where the tests keep scratch directories: not under /tmp, which a container without a
-/// rootfs sees as a private tmpfs of its own, but in cargo's per-target scratch directory,
-/// which containers see (read-only) at the same path.
+/// Where the tests keep scratch directories: somewhere a container without a rootfs sees at
+/// the same path (read-only), so not under /tmp, /var/tmp, /run or /root, which it sees as
+/// private tmpfs of its own. Cargo's per-target scratch directory, unless the checkout itself
+/// lies under one of those (a clone in /tmp); then a directory of ours in /var/lib, removed
+/// when the run ends.
 pub fn scratch_root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+    let target = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let hidden = ["/tmp", "/var/tmp", "/run", "/root"];
+    if hidden.iter().any(|h| target.starts_with(h)) {
+        std::path::PathBuf::from(FALLBACK_SCRATCH)
+    } else {
+        target
+    }
+}
+
+/// The scratch root for checkouts that containers cannot see.
+pub const FALLBACK_SCRATCH: &str = "/var/lib/my-container-tui-tests";
+
+/// True when `path` is visible at the same path inside a container without a rootfs.
+pub fn visible_inside(path: &str) -> bool {
+    !["/tmp/", "/var/tmp/", "/run/", "/root/"]
+        .iter()
+        .any(|h| path.starts_with(h))
 }
 
 /// Names that this project may create in the temporary directory, the scratch root and the
