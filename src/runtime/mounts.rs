@@ -76,22 +76,26 @@ pub fn mount_proc(target: &Target) -> anyhow::Result<()> {
     mount_on("proc", target, Some("proc"), flags, None)
 }
 
-/// Makes the mount at `target` read-only, keeping `keep` of its other per-mount flags (a
-/// read-only rootfs, `:ro` volumes, the hardening's read-only paths, the cgroup tree).
-pub fn remount_read_only(target: &Target, keep: MsFlags) -> anyhow::Result<()> {
-    let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | keep;
-    mount(
-        None::<&str>,
-        &target.mount_path(),
-        None::<&str>,
-        flags,
-        None::<&str>,
-    )
-    .with_sys(|| format!("cannot make {} read-only", target.shown().display()))
+/// Makes the mount at `target` read-only, and nothing else about it (a read-only rootfs, `:ro`
+/// volumes, the hardening's read-only paths, the cgroup tree).
+pub fn remount_read_only(target: &Target) -> anyhow::Result<()> {
+    set_read_only(target, true, false)
 }
 
 /// Makes `path` and every mount below it read-only, in one `mount_setattr(AT_RECURSIVE)`.
 pub fn read_only_recursive(path: &Path) -> anyhow::Result<()> {
+    set_read_only(&Target::Path(path), true, true)
+}
+
+/// Makes the mount at `target` writable again, and nothing else about it: a bind mount
+/// inherits the read-only flag of the mount it was taken from (a `-v` source on the host's
+/// read-only view), and a remount would also clear its `nosuid`, `nodev`, ...
+pub fn read_write(target: &Target) -> anyhow::Result<()> {
+    set_read_only(target, false, false)
+}
+
+/// `mount_setattr`, setting or clearing `MOUNT_ATTR_RDONLY` alone.
+fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::Result<()> {
     #[repr(C)]
     struct MountAttr {
         attr_set: u64,
@@ -100,27 +104,34 @@ pub fn read_only_recursive(path: &Path) -> anyhow::Result<()> {
         userns_fd: u64,
     }
     const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    let (attr_set, attr_clr) = if read_only {
+        (MOUNT_ATTR_RDONLY, 0)
+    } else {
+        (0, MOUNT_ATTR_RDONLY)
+    };
     let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
-        attr_clr: 0,
+        attr_set,
+        attr_clr,
         propagation: 0,
         userns_fd: 0,
     };
-    let c = CString::new(path.as_os_str().as_encoded_bytes())?;
+    let flags = if recursive { libc::AT_RECURSIVE } else { 0 } as libc::c_uint;
+    let c = CString::new(target.mount_path().as_os_str().as_encoded_bytes())?;
     // SAFETY: `c` is a NUL-terminated path and `attr` a live mount_attr of the size given.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
             libc::AT_FDCWD,
             c.as_ptr(),
-            libc::AT_RECURSIVE as libc::c_uint,
+            flags,
             &attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
     };
     if rc < 0 {
+        let how = if read_only { "read-only" } else { "writable" };
         return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("cannot make {} read-only", path.display()));
+            .with_context(|| format!("cannot make {} {how}", target.shown().display()));
     }
     Ok(())
 }

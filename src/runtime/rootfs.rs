@@ -114,7 +114,7 @@ pub fn enter(
     umount2(".", MntFlags::MNT_DETACH).sys("cannot detach the old root")?;
     chdir("/").sys("chdir /")?;
     if rootfs.mode == Writes::ReadOnly {
-        mounts::remount_read_only(&Target::Path(Path::new("/")), MsFlags::empty())?;
+        mounts::remount_read_only(&Target::Path(Path::new("/")))?;
     }
     Ok(())
 }
@@ -196,7 +196,7 @@ fn kernel_views(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()>
     }
     drop(tree);
     let t = root.plain_dir(&cgroup_dir)?;
-    mounts::remount_read_only(&Target::fd(&t, &cgroup_dir), rw)
+    mounts::remount_read_only(&Target::fd(&t, &cgroup_dir))
 }
 
 /// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,

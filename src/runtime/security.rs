@@ -148,7 +148,7 @@ pub fn protect_paths() -> anyhow::Result<()> {
         }
         let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
         mounts::mount_on(path, &Target::Path(p), None, flags, None)?;
-        mounts::remount_read_only(&Target::Path(p), MsFlags::empty())?;
+        mounts::remount_read_only(&Target::Path(p))?;
     }
     Ok(())
 }

@@ -241,11 +241,14 @@ pub fn mount_all(
                 };
                 let src = Target::fd(&source.fd, dst).mount_path();
                 mounts::mount_on(&src.to_string_lossy(), &target, None, flags, None)?;
+                // The handle still names the inode under the new mount: resolve again.
+                let mounted = resolve()?;
+                let target = Target::fd(&mounted, dst);
                 if *read_only {
-                    // The handle still names the inode under the new mount: resolve again.
-                    let mounted = resolve()?;
-                    let target = Target::fd(&mounted, dst);
-                    mounts::remount_read_only(&target, MsFlags::empty())?;
+                    mounts::remount_read_only(&target)?;
+                } else if tree == Tree::HostReadOnly {
+                    // Taken from the host's read-only view, the bind is read-only too.
+                    mounts::read_write(&target)?;
                 }
             }
             Volume::Tmpfs {

@@ -704,6 +704,23 @@ fn volumes_without_a_rootfs_are_made_only_in_private_dirs(t: &Ctx) -> TestResult
         !Path::new("/tmp/mct-vol").exists(),
         "the target was made on the host",
     )?;
+    // A source in the host's /tmp, which the container's private /tmp hides, still binds,
+    // and a write through the volume reaches the host (it is the way to share a writable path).
+    let tmp_src = std::path::PathBuf::from(format!("/tmp/mct-volsrc-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp_src).map_err(|e| e.to_string())?;
+    let tmp_volume = format!("{}:/tmp/shared", tmp_src.display());
+    let wrote = t.run(&[
+        "-v",
+        &tmp_volume,
+        "--run",
+        "sh",
+        "-c",
+        "echo out > /tmp/shared/f",
+    ]);
+    let written = std::fs::read_to_string(tmp_src.join("f")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&tmp_src);
+    wrote?.success()?;
+    ensure_eq(written.as_str(), "out\n")?;
     let elsewhere = format!("{}:/usr/mct-vol", src.path().display());
     t.run(&["-v", &elsewhere, "--run", "true"])?
         .expect_code(125)?
