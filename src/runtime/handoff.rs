@@ -41,7 +41,11 @@ fn remove(path: &PathBuf) {
 /// Writes the spec for the helper of container `spec.id` to read.
 pub fn send_spec(spec: &ContainerSpec) -> anyhow::Result<()> {
     let json = serde_json::to_vec(spec).context("cannot serialize the container spec")?;
-    create_new(&path(&spec.id, "spec"), &json)
+    let file = path(&spec.id, "spec");
+    // Ids start with our pid: a file already there was left by a crashed launcher that had
+    // the same pid, and is no one's now.
+    let _ = std::fs::remove_file(&file);
+    create_new(&file, &json)
 }
 
 /// Removes a spec no helper will read (its spawn failed).
