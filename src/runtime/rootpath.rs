@@ -311,6 +311,11 @@ impl InRoot {
             .with_context(|| format!("cannot write {}", shown.display()))
     }
 
+    /// True when `path` leads to something, its links followed inside the root.
+    pub fn resolves(&self, path: &Path) -> bool {
+        resolve_in(&self.root, rel(path), true).is_ok()
+    }
+
     /// True when something (a file, a link, anything) exists at `path`, links not followed.
     pub fn exists(&self, path: &Path) -> bool {
         resolve_in(&self.root, rel(path), false).is_ok()

@@ -10,6 +10,7 @@ use super::ui::{self, Areas};
 use crate::runtime::ContainerSpec;
 use crate::runtime::inspect::Inspection;
 use crate::runtime::rootfs::{Rootfs, Writes};
+use crate::runtime::rootpath::InRoot;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use portable_pty::PtySize;
@@ -90,8 +91,11 @@ impl App {
     /// The command a new session runs unless told: `$SHELL`, else bash, else sh, whichever
     /// exists in the container's root (`rootfs`, or the host's `/`).
     pub fn default_command(rootfs: Option<&Rootfs>) -> String {
+        // Looked up inside the image, its links followed as the container would follow them:
+        // an image's `/bin/bash -> /etc/shadow` must not make us probe the host's file.
         let root = rootfs.map_or(Path::new("/"), |r| r.dir.as_path());
-        let exists = |p: &str| root.join(p.trim_start_matches('/')).exists();
+        let image = InRoot::open(root, Path::new("/")).ok();
+        let exists = |p: &str| image.as_ref().is_some_and(|i| i.resolves(Path::new(p)));
         std::env::var("SHELL")
             .ok()
             .filter(|s| s.starts_with('/'))
