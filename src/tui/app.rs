@@ -1,6 +1,7 @@
 //! The dashboard's state and what each key, click and event does to it. Drawing reads this
 //! state; nothing here touches the terminal.
 
+use super::commands::{self, Command};
 use super::inspector::{Sample, Watch};
 use super::keys::{self, Prefix};
 use super::ui::form::{FormView, LABELS};
@@ -304,46 +305,50 @@ impl App {
             // Prefix twice: back to the last session would be tmux's; screen sends nothing.
             return;
         }
-        match key.code {
-            KeyCode::Char('c') => {
+        let Some(command) = commands::command(key.code) else {
+            return;
+        };
+        match command {
+            Command::New => {
                 self.mode = Mode::NewSession(Box::new(FormView {
                     defaults: self.defaults(),
                     ..FormView::default()
                 }));
             }
-            KeyCode::Char('n') if !self.sessions.is_empty() => {
+            Command::Next if !self.sessions.is_empty() => {
                 self.select((self.selected + 1) % self.sessions.len())
             }
-            KeyCode::Char('p') if !self.sessions.is_empty() => {
+            Command::Previous if !self.sessions.is_empty() => {
                 self.select((self.selected + self.sessions.len() - 1) % self.sessions.len())
             }
-            KeyCode::Char(d @ '0'..='9') => {
-                let n = d.to_digit(10).unwrap_or(0) as usize;
-                self.select(if n == 0 { 9 } else { n - 1 });
-            }
-            KeyCode::Char('k') if self.selected().is_some_and(Session::is_running) => {
+            Command::Select(n) => self.select(n),
+            Command::Kill if self.selected().is_some_and(Session::is_running) => {
                 self.mode = Mode::ConfirmKill
             }
-            KeyCode::Char('r') => self.restart_selected(),
-            KeyCode::Char('x') => self.remove_selected(),
-            KeyCode::Char('i') => self.show_inspector = !self.show_inspector,
-            KeyCode::Char('h') => self.host_view = !self.host_view,
-            KeyCode::Char('[') if self.selected().is_some() => self.mode = Mode::Scroll(0),
-            KeyCode::Char('?') => self.mode = Mode::Help,
-            KeyCode::Char('q') => {
+            Command::Restart => self.restart_selected(),
+            Command::Remove => self.remove_selected(),
+            Command::Inspector => self.show_inspector = !self.show_inspector,
+            Command::HostView => self.host_view = !self.host_view,
+            Command::Scrollback if self.selected().is_some() => self.mode = Mode::Scroll(0),
+            Command::Help => self.mode = Mode::Help,
+            Command::Quit => {
                 if self.any_running() {
                     self.mode = Mode::ConfirmQuit;
                 } else {
                     self.quit = true;
                 }
             }
-            KeyCode::Char('a') => {
+            Command::SendPrefix => {
                 let byte = self.prefix.byte();
                 if let Some(s) = self.selected_mut() {
                     s.write(&[byte]);
                 }
             }
-            _ => {}
+            Command::Next
+            | Command::Previous
+            | Command::Kill
+            | Command::Scrollback
+            | Command::Cancel => {}
         }
     }
 
@@ -461,20 +466,31 @@ impl App {
         let name = self.selected().map(|s| s.name.clone()).unwrap_or_default();
         match &self.mode {
             _ if self.message.is_some() => (self.message.clone().unwrap_or_default(), true),
-            Mode::Normal if self.sessions.is_empty() => (format!(" No sessions. {p} c: new session · {p} q: quit · {p} ?: help"), false),
-            Mode::Normal => (
-                format!(" {p}: command prefix · {p} c new · {p} n/p switch · {p} k kill · {p} i inspector · {p} ? help · {p} q quit"),
+            Mode::Normal if self.sessions.is_empty() => (
+                format!(" No sessions. {p} c: new session · {p} q: quit · {p} ?: help"),
                 false,
             ),
-            Mode::Prefix => (
-                " c new · n/p next/prev · 0-9 select · k kill · r restart · x remove · i inspector · h host view · [ scroll · ? help · q quit · a send prefix".to_string(),
-                false,
+            Mode::Normal => (commands::everyday_status(&p.to_string()), false),
+            Mode::Prefix => (commands::prefix_status(), false),
+            Mode::ConfirmKill => (
+                format!(" Kill {name}? Its container and every process in it end. (y/n)"),
+                true,
             ),
-            Mode::ConfirmKill => (format!(" Kill {name}? Its container and every process in it end. (y/n)"), true),
-            Mode::ConfirmQuit => (" Quit? Every running session's container ends. (y/n)".to_string(), true),
+            Mode::ConfirmQuit => (
+                " Quit? Every running session's container ends. (y/n)".to_string(),
+                true,
+            ),
             Mode::Help => (" Any key closes the help.".to_string(), false),
-            Mode::NewSession(_) => (" New session: Tab next field · Enter start · Esc cancel".to_string(), false),
-            Mode::Scroll(n) => (format!(" Scrollback ({n} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell"), false),
+            Mode::NewSession(_) => (
+                " New session: Tab next field · Enter start · Esc cancel".to_string(),
+                false,
+            ),
+            Mode::Scroll(n) => (
+                format!(
+                    " Scrollback ({n} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell"
+                ),
+                false,
+            ),
         }
     }
 

@@ -6,6 +6,7 @@
 //! at about 60 per second.
 
 pub mod app;
+pub mod commands;
 pub mod inspector;
 pub mod keys;
 pub mod ui;

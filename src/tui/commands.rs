@@ -1,0 +1,145 @@
+//! The dashboard's keys after the prefix: one table that the key handling, the help overlay,
+//! the status line and README's key table all come from (a test holds README to it).
+
+use crossterm::event::KeyCode;
+
+/// What a prefix key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    New,
+    Next,
+    Previous,
+    /// Select session 1-10 (`0` is the tenth).
+    Select(usize),
+    Kill,
+    Restart,
+    Remove,
+    Inspector,
+    HostView,
+    Scrollback,
+    Help,
+    Quit,
+    SendPrefix,
+    Cancel,
+}
+
+/// One row of the table. In `keys` and `help`, `{p}` stands for the prefix as configured.
+pub struct Binding {
+    /// The keys, as the help overlay and README show them.
+    pub keys: &'static str,
+    /// What they do, in the help overlay and README.
+    pub help: &'static str,
+    /// The status line's word for it while the prefix is pending.
+    pub short: &'static str,
+    /// Also named on the status line outside the prefix (the keys that matter most).
+    pub everyday: bool,
+}
+
+/// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
+#[rustfmt::skip]
+pub const BINDINGS: [Binding; 13] = [
+    b("{p} c",        "new session (form: name, hostname, command, rootfs)",     "c new",         true),
+    b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
+    b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
+    b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true),
+    b("{p} r",        "restart an exited session",                               "r restart",     false),
+    b("{p} x",        "remove an exited session from the list",                  "x remove",      false),
+    b("{p} i",        "show / hide the inspector",                               "i inspector",   true),
+    b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
+    b("{p} [",        "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave",  "[ scroll",      false),
+    b("{p} ?",        "the help overlay with every key",                         "? help",        true),
+    b("{p} q",        "quit, ending every session (asks y/n while any runs)",    "q quit",        true),
+    b("{p} a",        "send a literal {p} to the shell",                         "a send prefix", false),
+    b("{p} Esc",      "cancel the prefix",                                       "Esc cancel",    false),
+];
+
+/// What else the dashboard takes, shown after the prefix keys.
+pub const OTHER: [(&str, &str); 3] = [
+    ("mouse click", "select a session in the list"),
+    ("mouse wheel", "scroll back through the terminal"),
+    ("any other key", "goes to the selected session's shell"),
+];
+
+const fn b(keys: &'static str, help: &'static str, short: &'static str, everyday: bool) -> Binding {
+    Binding {
+        keys,
+        help,
+        short,
+        everyday,
+    }
+}
+
+/// The command a key pressed after the prefix asks for.
+pub fn command(code: KeyCode) -> Option<Command> {
+    Some(match code {
+        KeyCode::Char('c') => Command::New,
+        KeyCode::Char('n') => Command::Next,
+        KeyCode::Char('p') => Command::Previous,
+        KeyCode::Char(d @ '0'..='9') => {
+            let n = d.to_digit(10).unwrap_or(0) as usize;
+            Command::Select(if n == 0 { 9 } else { n - 1 })
+        }
+        KeyCode::Char('k') => Command::Kill,
+        KeyCode::Char('r') => Command::Restart,
+        KeyCode::Char('x') => Command::Remove,
+        KeyCode::Char('i') => Command::Inspector,
+        KeyCode::Char('h') => Command::HostView,
+        KeyCode::Char('[') => Command::Scrollback,
+        KeyCode::Char('?') => Command::Help,
+        KeyCode::Char('q') => Command::Quit,
+        KeyCode::Char('a') => Command::SendPrefix,
+        KeyCode::Esc => Command::Cancel,
+        _ => return None,
+    })
+}
+
+/// The status line while the prefix is pending: every command's short word.
+pub fn prefix_status() -> String {
+    let words: Vec<&str> = BINDINGS.iter().map(|b| b.short).collect();
+    format!(" {}", words.join(" · "))
+}
+
+/// The status line otherwise: the everyday commands, with the prefix spelled out.
+pub fn everyday_status(prefix: &str) -> String {
+    let words: Vec<String> = BINDINGS
+        .iter()
+        .filter(|b| b.everyday)
+        .map(|b| format!("{prefix} {}", b.short))
+        .collect();
+    format!(" {prefix}: command prefix · {}", words.join(" · "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each binding's keys, spelled with the default prefix, reach a command; and README's key
+    /// table has a row for each, saying the same thing.
+    #[test]
+    fn every_binding_has_a_command_and_a_readme_row() {
+        let readme = include_str!("../../README.md");
+        for binding in &BINDINGS {
+            let keys = binding.keys.replace("{p}", "Ctrl-a");
+            let first = binding.keys.trim_start_matches("{p} ");
+            let first = first.split([',', '-']).next().unwrap_or("");
+            let code = match first {
+                "Esc" => KeyCode::Esc,
+                k => KeyCode::Char(k.chars().next().unwrap()),
+            };
+            assert!(command(code).is_some(), "{keys} has no command");
+            let row = format!("| `{keys}` | {} |", binding.help.replace("{p}", "`Ctrl-a`"));
+            assert!(readme.contains(&row), "README lacks the row: {row}");
+        }
+        for (keys, help) in OTHER {
+            let row = format!("| {keys} | {help} |");
+            assert!(readme.contains(&row), "README lacks the row: {row}");
+        }
+    }
+
+    #[test]
+    fn digits_select_sessions_one_to_ten() {
+        assert_eq!(command(KeyCode::Char('1')), Some(Command::Select(0)));
+        assert_eq!(command(KeyCode::Char('0')), Some(Command::Select(9)));
+        assert_eq!(command(KeyCode::Char('z')), None);
+    }
+}
