@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Trial> {
         sysfs_and_cgroupfs_are_read_only_and_show_our_cgroup,
         host_rw_gives_the_seeds_writable_root_back,
         volumes_without_a_rootfs_are_made_only_in_private_dirs,
+        a_working_directory_under_a_private_dir_stays_visible_alone,
         cap_arithmetic_is_dockers,
         supplementary_groups_and_umask_do_not_leak_in,
         read_only_and_persistent_roots_get_etc_files,
@@ -732,5 +733,35 @@ fn volumes_without_a_rootfs_are_made_only_in_private_dirs(t: &Ctx) -> TestResult
     ensure(
         !Path::new("/tmp/mct-vol").exists(),
         "--host-rw made the target on the host",
+    )
+}
+
+/// Started from `/root/project` (the seed's `run pwd`, `run ls`), the container works there,
+/// read-only; the rest of the host's `/root` stays hidden behind the private home.
+fn a_working_directory_under_a_private_dir_stays_visible_alone(t: &Ctx) -> TestResult {
+    let pid = std::process::id();
+    let project = std::path::PathBuf::from(format!("/root/mct-cwd-{pid}"));
+    let sibling = std::path::PathBuf::from(format!("/root/mct-sibling-{pid}"));
+    let made = std::fs::create_dir_all(&project)
+        .and_then(|()| std::fs::write(project.join("file"), "in the project\n"))
+        .and_then(|()| std::fs::create_dir_all(&sibling));
+    let mut cmd = t.tool(&["--run", "sh", "-c", "pwd; cat file; touch new; ls /root"]);
+    cmd.current_dir(&project);
+    let out = match made {
+        Ok(()) => run(cmd),
+        Err(e) => Err(e.to_string().into()),
+    };
+    let created = project.join("new").exists();
+    let _ = std::fs::remove_dir_all(&project);
+    let _ = std::fs::remove_dir_all(&sibling);
+    let out = out?.success()?;
+    let name = format!("mct-cwd-{pid}");
+    ensure_eq(
+        out.stdout,
+        format!("{}\nin the project\n{name}\n", project.display()),
+    )?;
+    ensure(
+        out.stderr.contains("Read-only file system") && !created,
+        format!("the working directory took a write: {:?}", out.stderr),
     )
 }
