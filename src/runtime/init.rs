@@ -10,7 +10,7 @@ use super::report::{Reporter, parent_gone};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{exec, mounts, namespaces, net, rootfs, security, state, volumes};
+use super::{exec, hostview, mounts, namespaces, net, rootfs, security, state, volumes};
 use anyhow::Context;
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
@@ -94,7 +94,7 @@ fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;
             volumes::mount_all(&spec.volumes, &sources, &host, volumes::Tree::HostWritable)
         }
-        None => rootfs::enter_host_read_only(spec, &sources),
+        None => hostview::enter(spec, &sources),
     }
 }
 

@@ -4,13 +4,16 @@
 pub mod busybox;
 pub mod cgroups;
 pub mod cleaner;
+pub mod devfs;
 pub mod devices;
 pub mod exec;
 pub mod exit;
 pub mod handoff;
 pub mod helper;
+pub mod hostview;
 pub mod init;
 pub mod inspect;
+pub mod kernelfs;
 pub mod launch;
 pub mod mounts;
 pub mod namespaces;

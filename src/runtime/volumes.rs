@@ -6,8 +6,8 @@
 
 use super::Sys;
 use super::cgroups::limits::parse_bytes;
+use super::hostview;
 use super::mounts::{self, Target};
-use super::rootfs;
 use super::rootpath::InRoot;
 use anyhow::{Context, bail};
 use nix::mount::MsFlags;
@@ -218,7 +218,9 @@ pub fn mount_all(
         let file = source.as_ref().is_some_and(|s| !s.is_dir);
         let may_make = match tree {
             Tree::Image => true,
-            Tree::HostReadOnly => rootfs::PRIVATE_DIRS.iter().any(|(d, _)| dst.starts_with(d)),
+            Tree::HostReadOnly => hostview::PRIVATE_DIRS
+                .iter()
+                .any(|(d, _)| dst.starts_with(d)),
             Tree::HostWritable => false,
         };
         if !may_make && !root.exists(dst) {

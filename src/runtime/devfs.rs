@@ -1,0 +1,118 @@
+//! The container's `/dev`: a small tmpfs with the default nodes and the `--device` ones, a
+//! private devpts (none of the host's terminals in it), shm, mqueue, and the console.
+
+use super::Sys;
+use super::devices;
+use super::mounts::{self, Target};
+use super::rootpath::{FreshDir, InRoot};
+use super::spec::ContainerSpec;
+use anyhow::Context;
+use nix::mount::MsFlags;
+use nix::sys::stat::makedev;
+use std::path::{Path, PathBuf};
+
+/// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,
+/// shm, mqueue and, with a tty, the console.
+pub fn mount(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result<()> {
+    // The pty on our stdin, opened by the name it has in this mount namespace before our own
+    // /dev hides it: its descriptor belongs to the launcher's namespace, which a bind mount
+    // may not take from.
+    let console = match spec.tty {
+        true => {
+            let name = std::fs::read_link("/proc/self/fd/0").context("the container's tty")?;
+            let flags = nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC;
+            let fd = nix::fcntl::open(&name, flags, nix::sys::stat::Mode::empty())
+                .with_sys(|| format!("cannot open the tty {}", name.display()))?;
+            Some(fd)
+        }
+        false => None,
+    };
+    let nosuid = MsFlags::MS_NOSUID;
+    let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mounts::mount_on(
+        "tmpfs",
+        dev,
+        Some("tmpfs"),
+        nosuid | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
+    let dev = FreshDir::reopen(root, Path::new("/dev"))?;
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        dev.mknod(name, false, makedev(major, minor), 0o666)?;
+    }
+    for device in &spec.devices {
+        let at = device.container.strip_prefix("/dev").map_err(|_| {
+            anyhow::anyhow!(
+                "device {}: the container path must be under /dev",
+                device.container.display()
+            )
+        })?;
+        let rdev = makedev(
+            device.rule.major.unwrap_or(0) as u64,
+            device.rule.minor.unwrap_or(0) as u64,
+        );
+        dev.mknod(
+            &at.to_string_lossy(),
+            device.rule.kind == devices::Kind::Block,
+            rdev,
+            device.mode,
+        )?;
+    }
+    let sub = |name: &str| -> anyhow::Result<(std::os::fd::OwnedFd, PathBuf)> {
+        Ok((dev.mkdir(name)?, Path::new("/dev").join(name)))
+    };
+    let (pts, at) = sub("pts")?;
+    mounts::mount_on(
+        "devpts",
+        &Target::fd(&pts, &at),
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )?;
+    let (shm, at) = sub("shm")?;
+    mounts::mount_on(
+        "shm",
+        &Target::fd(&shm, &at),
+        Some("tmpfs"),
+        hidden,
+        Some("mode=1777,size=65536k"),
+    )?;
+    let (mqueue, at) = sub("mqueue")?;
+    mounts::mount_on(
+        "mqueue",
+        &Target::fd(&mqueue, &at),
+        Some("mqueue"),
+        hidden,
+        None,
+    )?;
+    for (name, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        dev.symlink(name, target)?;
+    }
+    if let Some(tty) = console {
+        let target = dev.file("console")?;
+        let at = Path::new("/dev/console");
+        let src = Target::fd(&tty, at).mount_path();
+        mounts::mount_on(
+            &src.to_string_lossy(),
+            &Target::fd(&target, at),
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
+    }
+    Ok(())
+}
