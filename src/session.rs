@@ -74,6 +74,7 @@ impl Session {
             .openpty(size)
             .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
         let helper = HelperCommand::new(&spec)?;
+        helper.prepare_pty(&*pair.master);
         let child = pair
             .slave
             .spawn_command(helper.pty_command())

@@ -31,6 +31,7 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
         .openpty(host_size())
         .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
     let helper = HelperCommand::new(spec)?;
+    helper.prepare_pty(&*pair.master);
     let child = pair
         .slave
         .spawn_command(helper.pty_command())

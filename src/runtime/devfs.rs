@@ -1,32 +1,22 @@
 //! The container's `/dev`: a small tmpfs with the default nodes and the `--device` ones, a
 //! private devpts (none of the host's terminals in it), shm, mqueue, and the console.
 
-use super::Sys;
-use super::devices;
 use super::mounts::{self, Target};
 use super::rootpath::{FreshDir, InRoot};
 use super::spec::ContainerSpec;
-use anyhow::Context;
+use super::{console, devices};
 use nix::mount::MsFlags;
 use nix::sys::stat::makedev;
 use std::path::{Path, PathBuf};
 
 /// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,
-/// shm, mqueue and, with a tty, the console.
-pub fn mount(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Result<()> {
-    // The pty on our stdin, opened by the name it has in this mount namespace before our own
-    // /dev hides it: its descriptor belongs to the launcher's namespace, which a bind mount
-    // may not take from.
-    let console = match spec.tty {
-        true => {
-            let name = std::fs::read_link("/proc/self/fd/0").context("the container's tty")?;
-            let flags = nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC;
-            let fd = nix::fcntl::open(&name, flags, nix::sys::stat::Mode::empty())
-                .with_sys(|| format!("cannot open the tty {}", name.display()))?;
-            Some(fd)
-        }
-        false => None,
-    };
+/// shm, mqueue and, with a tty, the container's terminal: a pty of the new devpts, returned,
+/// its slave bound at `/dev/console` as well.
+pub fn mount(
+    root: &InRoot,
+    dev: &Target,
+    spec: &ContainerSpec,
+) -> anyhow::Result<Option<console::Pty>> {
     let nosuid = MsFlags::MS_NOSUID;
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mounts::mount_on(
@@ -102,17 +92,20 @@ pub fn mount(root: &InRoot, dev: &Target, spec: &ContainerSpec) -> anyhow::Resul
     ] {
         dev.symlink(name, target)?;
     }
-    if let Some(tty) = console {
-        let target = dev.file("console")?;
-        let at = Path::new("/dev/console");
-        let src = Target::fd(&tty, at).mount_path();
-        mounts::mount_on(
-            &src.to_string_lossy(),
-            &Target::fd(&target, at),
-            None,
-            MsFlags::MS_BIND,
-            None,
-        )?;
+    if !spec.tty {
+        return Ok(None);
     }
-    Ok(())
+    // The devpts just mounted over `pts` (the handle still names the directory under it).
+    let pty = console::open_in(&dev.open("pts")?)?;
+    let target = dev.file("console")?;
+    let at = Path::new("/dev/console");
+    let src = Target::fd(&pty.slave, at).mount_path();
+    mounts::mount_on(
+        &src.to_string_lossy(),
+        &Target::fd(&target, at),
+        None,
+        MsFlags::MS_BIND,
+        None,
+    )?;
+    Ok(Some(pty))
 }

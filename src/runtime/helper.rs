@@ -16,7 +16,7 @@ use super::exit::RUNTIME_ERROR;
 use super::launch::{ID_VAR, PARENT_VAR};
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{devices, handoff, init, namespaces, report, state};
+use super::{console, devices, handoff, init, namespaces, report, state};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -59,8 +59,10 @@ pub fn single_threaded() -> bool {
 /// # Safety
 /// The calling process must be single-threaded: it forks, and the children allocate.
 pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
+    // With a tty, window changes reach us as SIGWINCH, to pass on to the container's pty.
+    let extra: &[Signal] = if spec.tty { &[Signal::SIGWINCH] } else { &[] };
     let supervisor =
-        Supervisor::new(&[]).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
+        Supervisor::new(extra).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
     // The cleaner owns the cgroup and the state directory before they exist: a SIGKILL at any
     // point from here on leaves nothing behind. It is forked before the PID namespace is
     // made: a later child of ours would be born inside it, and PID 1's exit would then wait
@@ -85,6 +87,13 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
     let (receiver, reporter) = report::channel().unwrap_or_else(|e| pipe_err(e));
+    let (console_ours, console_theirs) = match spec.tty && spec.own_dev() {
+        true => {
+            let (ours, theirs) = console::channel().unwrap_or_else(|e| pipe_err(e));
+            (Some(ours), Some(theirs))
+        }
+        false => (None, None),
+    };
 
     // SAFETY: the caller guarantees a single-threaded process; the child only makes syscalls
     // and allocates.
@@ -93,17 +102,24 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
             drop(cleaner_pipe);
             drop(lifeline_w);
             drop(receiver);
+            drop(console_ours);
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
-            init::run(spec, &join, lifeline_r, reporter)
+            init::run(spec, &join, lifeline_r, reporter, console_theirs)
         }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail(format!("fork: {}", e.desc())),
     };
     drop(lifeline_r);
     drop(reporter);
+    drop(console_theirs);
+    // The container's own pty, once init has made it (none if init failed first).
+    let mut relay = console_ours
+        .as_ref()
+        .and_then(console::receive)
+        .map(console::Relay::new);
     let failure = receiver.read();
     let exit = supervisor
-        .wait(child, false, |_| {})
+        .wait_relaying(child, false, |_| {}, relay.as_mut())
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
     // The cgroup is empty now (PID 1 is reaped, so its namespace is gone); the cleaner removes
     // it, and the rootfs state, as soon as we exit, off the path that the caller waits on.

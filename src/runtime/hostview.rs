@@ -3,7 +3,7 @@
 use super::mounts::{self, Target};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
-use super::{Sys, devfs, kernelfs, volumes};
+use super::{Sys, console, devfs, kernelfs, volumes};
 use nix::mount::MsFlags;
 use std::path::Path;
 
@@ -12,7 +12,10 @@ use std::path::Path;
 /// home, its own `/dev`, a read-only `/sys`, and its own cgroup at `/sys/fs/cgroup`. Host
 /// sockets under /tmp and /run are hidden, not merely read-only (a unix socket on a read-only
 /// mount can still be connected to).
-pub fn enter(spec: &ContainerSpec, sources: &volumes::Sources) -> anyhow::Result<()> {
+pub fn enter(
+    spec: &ContainerSpec,
+    sources: &volumes::Sources,
+) -> anyhow::Result<Option<console::Pty>> {
     mounts::read_only_recursive(Path::new("/"))?;
     let host = InRoot::open(Path::new("/"), Path::new("/"))?;
     // The seed's `run pwd` and `run ls` show where they were started; started below a private
@@ -45,8 +48,9 @@ pub fn enter(spec: &ContainerSpec, sources: &volumes::Sources) -> anyhow::Result
         )?;
     }
     kernelfs::mount(&host, &Target::Path(Path::new("/sys")), Path::new("/sys"))?;
-    devfs::mount(&host, &Target::Path(Path::new("/dev")), spec)?;
-    volumes::mount_all(&spec.volumes, sources, &host, volumes::Tree::HostReadOnly)
+    let pty = devfs::mount(&host, &Target::Path(Path::new("/dev")), spec)?;
+    volumes::mount_all(&spec.volumes, sources, &host, volumes::Tree::HostReadOnly)?;
+    Ok(pty)
 }
 
 /// The launcher's working directory, opened, when it is the container's (no `-w`) and lies

@@ -10,8 +10,7 @@ use super::report::{Reporter, parent_gone};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{exec, hostview, mounts, namespaces, net, rootfs, security, state, volumes};
-use anyhow::Context;
+use super::{console, exec, hostview, mounts, namespaces, net, rootfs, security, state, volumes};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::stat::{Mode, umask};
@@ -29,6 +28,7 @@ pub fn run(
     cgroup_procs: &[PathBuf],
     lifeline: OwnedFd,
     reporter: Reporter,
+    console_socket: Option<OwnedFd>,
 ) -> ! {
     // Die with the helper; if it is already gone, the lifeline says so.
     if set_pdeathsig(Signal::SIGKILL).is_err() || parent_gone(&lifeline) {
@@ -44,7 +44,7 @@ pub fn run(
             );
         }
     }
-    if let Err(e) = setup(spec).and_then(|()| harden(spec)) {
+    if let Err(e) = setup(spec, console_socket).and_then(|()| harden(spec)) {
         reporter.fail(RUNTIME_ERROR, &format!("{e:#}"));
     }
     if spec.init {
@@ -54,20 +54,32 @@ pub fn run(
     }
 }
 
-/// Namespaces, terminal, hostname, mounts, network and working directory, in that order.
-fn setup(spec: &ContainerSpec) -> anyhow::Result<()> {
+/// Namespaces, hostname, mounts, terminal, network and working directory, in that order.
+fn setup(spec: &ContainerSpec, console_socket: Option<OwnedFd>) -> anyhow::Result<()> {
     for ns in namespaces::CONTAINER_OWN {
         namespaces::enter_new(ns)?;
     }
     setsid().sys("setsid")?;
-    if spec.tty {
-        take_controlling_tty()?;
-    }
     sethostname(&spec.hostname).sys("cannot set hostname")?;
     // Nodes and files we make get exactly the modes asked; the command gets runc's 0022.
     umask(Mode::empty());
-    mounts(spec)?;
+    let pty = mounts(spec)?;
     umask(Mode::from_bits_truncate(0o022));
+    if spec.tty {
+        // Our own pty's master goes to the helper, which relays it; a view without its own
+        // /dev (--host-rw, --privileged) keeps the launcher's pty.
+        if let Some(socket) = &console_socket {
+            console::send(socket, pty.as_ref().map(|p| &p.master))?;
+        }
+        drop(console_socket);
+        match pty {
+            Some(pty) => {
+                drop(pty.master);
+                console::take(pty.slave)?;
+            }
+            None => console::take_controlling_tty()?,
+        }
+    }
     // None of the caller's supplementary groups pass in (runc and Docker clear them too).
     setgroups(&[]).sys("cannot clear supplementary groups")?;
     net::loopback_up()?;
@@ -84,7 +96,8 @@ fn setup(spec: &ContainerSpec) -> anyhow::Result<()> {
 
 /// The container's filesystem view: its rootfs, or the host's files read-only (or, with
 /// `--host-rw`, read-write as the seed had them), always in a private mount namespace.
-fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
+/// The container's pty (made in its own devpts) comes back when it has a tty.
+fn mounts(spec: &ContainerSpec) -> anyhow::Result<Option<console::Pty>> {
     mounts::make_private()?;
     let sources = volumes::Sources::open(&spec.volumes)?;
     match &spec.rootfs {
@@ -92,7 +105,8 @@ fn mounts(spec: &ContainerSpec) -> anyhow::Result<()> {
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;
-            volumes::mount_all(&spec.volumes, &sources, &host, volumes::Tree::HostWritable)
+            volumes::mount_all(&spec.volumes, &sources, &host, volumes::Tree::HostWritable)?;
+            Ok(None)
         }
         None => hostview::enter(spec, &sources),
     }
@@ -117,18 +131,6 @@ fn harden(spec: &ContainerSpec) -> anyhow::Result<()> {
     }
     security::drop_privileges(&keep)?;
     security::install_seccomp(&filters)
-}
-
-/// Makes stdin (the session's pty) our controlling terminal, taking it from the helper's
-/// session, so job control and Ctrl-C work inside the container.
-fn take_controlling_tty() -> anyhow::Result<()> {
-    // SAFETY: TIOCSCTTY takes an int argument and touches no memory of ours; fd 0 is open.
-    let rc = unsafe { libc::ioctl(0, libc::TIOCSCTTY, 1) };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error())
-            .context("cannot make the pty the controlling terminal");
-    }
-    Ok(())
 }
 
 /// Becomes the user's command, or reports why it could not.

@@ -20,6 +20,8 @@ pub(crate) const PARENT_VAR: &str = "MCT_PARENT";
 #[derive(Debug, Clone)]
 pub struct HelperCommand {
     id: String,
+    /// The container gets a pty of its own, relayed by the helper.
+    relays_console: bool,
     program: PathBuf,
     env: Vec<(&'static str, String)>,
     cwd: PathBuf,
@@ -37,6 +39,7 @@ impl HelperCommand {
         handoff::send_spec(spec)?;
         Ok(HelperCommand {
             id: spec.id.clone(),
+            relays_console: spec.tty && spec.own_dev(),
             program,
             env: vec![
                 (ID_VAR, spec.id.clone()),
@@ -60,6 +63,17 @@ impl HelperCommand {
             .envs(self.env.iter().cloned());
         cmd.current_dir("/");
         cmd
+    }
+
+    /// Readies the pseudo-terminal the helper will run on: raw when the container gets a pty
+    /// of its own, which the helper relays ([`super::console`]). Call it before spawning.
+    pub fn prepare_pty(&self, master: &dyn portable_pty::MasterPty) {
+        if self.relays_console
+            && let Some(fd) = master.as_raw_fd()
+        {
+            // SAFETY: the master stays open for as long as this borrow is used.
+            super::console::make_raw(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) });
+        }
     }
 
     /// As a command for a portable-pty pseudo-terminal, which makes it a session leader with

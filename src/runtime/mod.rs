@@ -4,6 +4,7 @@
 pub mod busybox;
 pub mod cgroups;
 pub mod cleaner;
+pub mod console;
 pub mod devfs;
 pub mod devices;
 pub mod exec;

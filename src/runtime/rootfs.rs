@@ -11,7 +11,7 @@ use super::Sys;
 use super::mounts::{self, Target};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
-use super::{devfs, kernelfs, volumes};
+use super::{console, devfs, kernelfs, volumes};
 use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::unistd::{chdir, pivot_root};
@@ -71,7 +71,7 @@ pub fn enter(
     sources: &volumes::Sources,
     rootfs: &Rootfs,
     state: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<console::Pty>> {
     let root = state.join("root");
     match rootfs.mode {
         Writes::Overlay => mounts::overlay(
@@ -102,7 +102,7 @@ pub fn enter(
         Path::new("/sys"),
     )?;
     let dev = image.plain_dir(Path::new("/dev"))?;
-    devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
+    let pty = devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
     provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
     volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
@@ -115,7 +115,7 @@ pub fn enter(
     if rootfs.mode == Writes::ReadOnly {
         mounts::remount_read_only(&Target::Path(Path::new("/")))?;
     }
-    Ok(())
+    Ok(pty)
 }
 
 /// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`. On an overlay, written into the upper

@@ -89,6 +89,13 @@ impl ContainerSpec {
         }
     }
 
+    /// Whether the container gets a `/dev` of its own (and so, with a tty, a pty of its own
+    /// devpts): always with a rootfs, and without one unless the host's files are shared
+    /// writable (`--host-rw`, `--privileged`), the seed's view with the host's `/dev`.
+    pub fn own_dev(&self) -> bool {
+        self.rootfs.is_some() || !self.hardening.host_writable()
+    }
+
     /// The argv for what a user typed: one word with spaces in it is a shell line, run through
     /// `/bin/sh -c` (that is what `--run "ps aux"` means); anything else is argv as given.
     pub fn command_from_words(mut words: Vec<String>) -> Vec<String> {

@@ -5,12 +5,15 @@
 //! Signals are blocked and read from a signalfd, so there are no async handlers and no races
 //! between "child exited" and "signal arrived".
 
+use super::console::Relay;
 use super::exit::Exit;
 use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, kill, signal, sigprocmask};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
+use std::os::fd::AsFd;
 
 /// The signals a user sends to stop or poke a container; passed on to the child unchanged.
 pub const FORWARDED: [Signal; 6] = [
@@ -47,11 +50,18 @@ impl Supervisor {
     /// Waits until `child` ends, forwarding [`FORWARDED`] signals to it and handing any other
     /// blocked signal to `other`. With `reap_all`, every other child that ends is reaped too
     /// (the duty of a PID 1).
-    pub fn wait(
+    pub fn wait(&self, child: Pid, reap_all: bool, other: impl FnMut(Signal)) -> nix::Result<Exit> {
+        self.wait_relaying(child, reap_all, other, None)
+    }
+
+    /// [`Self::wait`], copying the container's terminal through `relay` meanwhile, and what it
+    /// wrote last once it has ended.
+    pub fn wait_relaying(
         &self,
         child: Pid,
         reap_all: bool,
         mut other: impl FnMut(Signal),
+        mut relay: Option<&mut Relay>,
     ) -> nix::Result<Exit> {
         let target = if reap_all { None } else { Some(child) };
         loop {
@@ -62,11 +72,48 @@ impl Supervisor {
                         if status.pid() == Some(child)
                             && let Some(exit) = Exit::from_wait(status)
                         {
+                            if let Some(relay) = relay.as_deref_mut() {
+                                relay.drain();
+                            }
                             return Ok(exit);
                         }
                     }
                     Err(Errno::EINTR) => {}
                     Err(e) => return Err(e),
+                }
+            }
+            if let Some(relay) = relay.as_deref_mut() {
+                // Wait for a signal or terminal bytes, whichever comes first.
+                let (input, output) = relay.fds();
+                let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+                let watched: Vec<_> = [input, output].into_iter().flatten().collect();
+                fds.extend(watched.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Err(Errno::EINTR) => continue,
+                    Err(e) => return Err(e),
+                    Ok(_) => {}
+                }
+                let ready = |i: usize| {
+                    fds.get(i)
+                        .and_then(PollFd::revents)
+                        .is_some_and(|r| !r.is_empty())
+                };
+                let signalled = ready(0);
+                let (input_ready, output_ready) = match (input.is_some(), output.is_some()) {
+                    (true, true) => (ready(1), ready(2)),
+                    (true, false) => (ready(1), false),
+                    (false, true) => (false, ready(1)),
+                    (false, false) => (false, false),
+                };
+                drop(fds);
+                if input_ready {
+                    relay.input();
+                }
+                if output_ready {
+                    relay.output();
+                }
+                if !signalled {
+                    continue;
                 }
             }
             let Some(info) = self.fd.read_signal()? else {
@@ -78,6 +125,10 @@ impl Supervisor {
             if FORWARDED.contains(&sig) {
                 // The child may already be gone; its exit is picked up on the next turn.
                 let _ = kill(child, sig);
+            } else if sig == Signal::SIGWINCH
+                && let Some(relay) = relay.as_deref_mut()
+            {
+                relay.resize();
             } else if sig != Signal::SIGCHLD {
                 other(sig);
             }

@@ -1,0 +1,226 @@
+//! The container's terminal: a pty of the container's own devpts, as runc gives it (`tty`
+//! answers `/dev/pts/0`, `ps` names it), relayed by the helper to the pty the launcher gave us.
+//!
+//! Why a second pty: the launcher's (portable-pty's, on the host's devpts) cannot appear in the
+//! container's fresh devpts instance, and binding the host's `/dev/pts` in would show every
+//! host terminal. So the container's init opens a pty in its own devpts, makes the slave its
+//! controlling terminal and stdio, and sends the master to the helper over a socket
+//! (`SCM_RIGHTS`); the helper puts its own terminal in raw mode, copies bytes both ways and
+//! passes window sizes on. The container never holds a descriptor of the host's devpts.
+
+use super::Sys;
+use anyhow::Context;
+use nix::fcntl::{OFlag, openat};
+use nix::sys::socket::{
+    AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
+    sendmsg, socketpair,
+};
+use nix::sys::stat::Mode;
+use std::io::{IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// A pty of the container's devpts: the master goes to the helper, the slave stays.
+pub struct Pty {
+    pub master: OwnedFd,
+    pub slave: OwnedFd,
+}
+
+/// Opens a new pty in the devpts instance whose root is `pts`.
+pub fn open_in(pts: &impl AsFd) -> anyhow::Result<Pty> {
+    let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+    let master = openat(pts, "ptmx", flags, Mode::empty()).sys("cannot open /dev/pts/ptmx")?;
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads the int we pass a pointer to; `master` is an open pty master.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
+        return Err(std::io::Error::last_os_error()).context("cannot unlock the pty");
+    }
+    // SAFETY: TIOCGPTPEER opens the master's slave and returns a new descriptor, or -1.
+    let slave = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    if slave < 0 {
+        return Err(std::io::Error::last_os_error()).context("cannot open the pty's slave");
+    }
+    // SAFETY: the ioctl returned a new descriptor that nothing else owns.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    Ok(Pty { master, slave })
+}
+
+/// The socket pair the master travels on: (the helper's end, init's end).
+pub fn channel() -> nix::Result<(OwnedFd, OwnedFd)> {
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+}
+
+/// Init's side: sends the master, or `None` when the container keeps the launcher's pty (a
+/// view without its own `/dev`).
+pub fn send(socket: &OwnedFd, master: Option<&OwnedFd>) -> anyhow::Result<()> {
+    let fds: Vec<RawFd> = master.iter().map(|m| m.as_raw_fd()).collect();
+    let cmsgs: Vec<ControlMessage> = if fds.is_empty() {
+        Vec::new()
+    } else {
+        vec![ControlMessage::ScmRights(&fds)]
+    };
+    let payload = [IoSlice::new(&[1u8])];
+    sendmsg::<()>(
+        socket.as_raw_fd(),
+        &payload,
+        &cmsgs,
+        MsgFlags::empty(),
+        None,
+    )
+    .sys("cannot pass the container's terminal to the helper")?;
+    Ok(())
+}
+
+/// The helper's side: the master init sent, if any (none either when init keeps the launcher's
+/// pty or when it failed before it could send).
+pub fn receive(socket: &OwnedFd) -> Option<OwnedFd> {
+    let mut byte = [0u8; 1];
+    let mut iov = [IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ok()?;
+    for cmsg in msg.cmsgs().ok()? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg
+            && let Some(&fd) = fds.first()
+        {
+            // SAFETY: the kernel installed this descriptor for us with the message.
+            return Some(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+    }
+    None
+}
+
+/// Init's side: the slave becomes stdin, stdout, stderr and the controlling terminal.
+pub fn take(slave: OwnedFd) -> anyhow::Result<()> {
+    for fd in 0..3 {
+        // SAFETY: dup2 onto a standard descriptor number touches no memory of ours.
+        if unsafe { libc::dup2(slave.as_raw_fd(), fd) } < 0 {
+            return Err(std::io::Error::last_os_error())
+                .context("cannot give the terminal to the command");
+        }
+    }
+    drop(slave);
+    take_controlling_tty()
+}
+
+/// Makes stdin our controlling terminal (we are a session leader without one).
+pub fn take_controlling_tty() -> anyhow::Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument and touches no memory of ours; fd 0 is open.
+    if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 1) } < 0 {
+        return Err(std::io::Error::last_os_error())
+            .context("cannot make the pty the controlling terminal");
+    }
+    Ok(())
+}
+
+/// The helper's copying between its own terminal (stdin, stdout: the launcher's pty) and the
+/// container's pty master.
+pub struct Relay {
+    master: std::fs::File,
+    /// False once the launcher's side has hung up.
+    input_open: bool,
+    /// False once every slave is closed (the container has ended).
+    output_open: bool,
+}
+
+/// Puts the launcher's pty (given its master or slave) in raw mode: when the container has a
+/// pty of its own, that one does the line discipline. The launcher does it before it starts
+/// the helper, so no byte it sends (its EOF character, say) is ever taken by this pty's line
+/// discipline.
+pub fn make_raw(pty: BorrowedFd<'_>) {
+    if let Ok(mut mode) = nix::sys::termios::tcgetattr(pty) {
+        nix::sys::termios::cfmakeraw(&mut mode);
+        let _ = nix::sys::termios::tcsetattr(pty, nix::sys::termios::SetArg::TCSANOW, &mode);
+    }
+}
+
+impl Relay {
+    /// Gives the container's pty our window size.
+    pub fn new(master: OwnedFd) -> Relay {
+        let relay = Relay {
+            master: std::fs::File::from(master),
+            input_open: true,
+            output_open: true,
+        };
+        relay.resize();
+        relay
+    }
+
+    /// Passes our window size on (on SIGWINCH): the container gets its own SIGWINCH.
+    pub fn resize(&self) {
+        let mut size: libc::winsize = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes a winsize into `size`; TIOCSWINSZ reads it; both fds open.
+        unsafe {
+            if libc::ioctl(0, libc::TIOCGWINSZ, &mut size) == 0 {
+                libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size);
+            }
+        }
+    }
+
+    /// The descriptors to wait on: (ours, the container's), either gone once closed.
+    pub fn fds(&self) -> (Option<BorrowedFd<'_>>, Option<BorrowedFd<'_>>) {
+        // SAFETY: fd 0 stays open for the life of the helper.
+        let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+        (
+            self.input_open.then_some(stdin),
+            self.output_open.then(|| self.master.as_fd()),
+        )
+    }
+
+    /// Copies what our terminal has for the container.
+    pub fn input(&mut self) {
+        let mut buf = [0u8; 16 * 1024];
+        match std::io::stdin().lock().read(&mut buf) {
+            Ok(0) | Err(_) => self.input_open = false,
+            Ok(n) => {
+                if self.master.write_all(&buf[..n]).is_err() {
+                    self.input_open = false;
+                }
+            }
+        }
+    }
+
+    /// Copies what the container wrote to our terminal.
+    pub fn output(&mut self) {
+        let mut buf = [0u8; 64 * 1024];
+        match self.master.read(&mut buf) {
+            // EIO: every slave is closed, the container has ended.
+            Ok(0) | Err(_) => self.output_open = false,
+            Ok(n) => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+            }
+        }
+    }
+
+    /// After the container ended: what it wrote last, still in the pty, goes out too.
+    pub fn drain(&mut self) {
+        let _ = nix::fcntl::fcntl(
+            &self.master,
+            nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
+        );
+        while self.output_open {
+            self.output();
+        }
+    }
+}
