@@ -132,6 +132,9 @@ pub fn take_controlling_tty() -> anyhow::Result<()> {
 /// container's pty master.
 pub struct Relay {
     master: std::fs::File,
+    /// Our stdin and stdout (the launcher's pty), unbuffered.
+    ours_in: std::fs::File,
+    ours_out: std::fs::File,
     /// False once the launcher's side has hung up.
     input_open: bool,
     /// False once every slave is closed (the container has ended).
@@ -151,14 +154,16 @@ pub fn make_raw(pty: BorrowedFd<'_>) {
 
 impl Relay {
     /// Gives the container's pty our window size.
-    pub fn new(master: OwnedFd) -> Relay {
+    pub fn new(master: OwnedFd) -> std::io::Result<Relay> {
         let relay = Relay {
+            ours_in: std::io::stdin().as_fd().try_clone_to_owned()?.into(),
+            ours_out: std::io::stdout().as_fd().try_clone_to_owned()?.into(),
             master: std::fs::File::from(master),
             input_open: true,
             output_open: true,
         };
         relay.resize();
-        relay
+        Ok(relay)
     }
 
     /// Passes our window size on (on SIGWINCH): the container gets its own SIGWINCH.
@@ -179,10 +184,8 @@ impl Relay {
 
     /// The descriptors to wait on: (ours, the container's), either gone once closed.
     pub fn fds(&self) -> (Option<BorrowedFd<'_>>, Option<BorrowedFd<'_>>) {
-        // SAFETY: fd 0 stays open for the life of the helper.
-        let stdin = unsafe { BorrowedFd::borrow_raw(0) };
         (
-            self.input_open.then_some(stdin),
+            self.input_open.then(|| self.ours_in.as_fd()),
             self.output_open.then(|| self.master.as_fd()),
         )
     }
@@ -190,7 +193,7 @@ impl Relay {
     /// Copies what our terminal has for the container.
     pub fn input(&mut self) {
         let mut buf = [0u8; 16 * 1024];
-        match std::io::stdin().lock().read(&mut buf) {
+        match self.ours_in.read(&mut buf) {
             Ok(0) | Err(_) => self.input_open = false,
             Ok(n) => {
                 if self.master.write_all(&buf[..n]).is_err() {
@@ -207,8 +210,7 @@ impl Relay {
             // EIO: every slave is closed, the container has ended.
             Ok(0) | Err(_) => self.output_open = false,
             Ok(n) => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+                let _ = self.ours_out.write_all(&buf[..n]);
             }
         }
     }

@@ -116,7 +116,10 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
     let mut relay = console_ours
         .as_ref()
         .and_then(console::receive)
-        .map(console::Relay::new);
+        .map(|master| {
+            console::Relay::new(master)
+                .unwrap_or_else(|e| fail(format!("cannot relay the container's terminal: {e}")))
+        });
     let failure = receiver.read();
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())

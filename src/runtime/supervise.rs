@@ -64,8 +64,11 @@ impl Supervisor {
         mut relay: Option<&mut Relay>,
     ) -> nix::Result<Exit> {
         let target = if reap_all { None } else { Some(child) };
+        // Children are looked at first, then only after a SIGCHLD: not once per chunk of
+        // terminal output the relay copies.
+        let mut children_changed = true;
         loop {
-            loop {
+            while std::mem::take(&mut children_changed) {
                 match waitpid(target, Some(WaitPidFlag::WNOHANG)) {
                     Ok(WaitStatus::StillAlive) => break,
                     Ok(status) => {
@@ -77,8 +80,10 @@ impl Supervisor {
                             }
                             return Ok(exit);
                         }
+                        // Another child reaped (or a stop): look again.
+                        children_changed = true;
                     }
-                    Err(Errno::EINTR) => {}
+                    Err(Errno::EINTR) => children_changed = true,
                     Err(e) => return Err(e),
                 }
             }
@@ -122,14 +127,16 @@ impl Supervisor {
             let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
                 continue;
             };
-            if FORWARDED.contains(&sig) {
+            if sig == Signal::SIGCHLD {
+                children_changed = true;
+            } else if FORWARDED.contains(&sig) {
                 // The child may already be gone; its exit is picked up on the next turn.
                 let _ = kill(child, sig);
             } else if sig == Signal::SIGWINCH
                 && let Some(relay) = relay.as_deref_mut()
             {
                 relay.resize();
-            } else if sig != Signal::SIGCHLD {
+            } else {
                 other(sig);
             }
         }
