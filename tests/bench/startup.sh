@@ -27,7 +27,7 @@ names=(unshare my-container-tui "my-container-tui -t")
 cmds=("unshare --fork --pid --uts --ipc --mount --net --cgroup --mount-proc true" "$tool --run true" "$tool -t --run true")
 notes=()
 if [ -n "${BASELINE:-}" ]; then
-    names+=("baseline"); cmds+=("$BASELINE --run true")
+    names+=("baseline" "baseline -t"); cmds+=("$BASELINE --run true" "$BASELINE -t --run true")
 fi
 
 # An OCI bundle for runc and crun: static busybox as the rootfs, `true` as the process.
