@@ -28,6 +28,7 @@ pub fn tests() -> Vec<Trial> {
         host_rw_gives_the_seeds_writable_root_back,
         volumes_without_a_rootfs_are_made_only_in_private_dirs,
         a_working_directory_under_a_private_dir_stays_visible_alone,
+        the_terminal_is_a_pty_of_the_containers_own,
         cap_arithmetic_is_dockers,
         supplementary_groups_and_umask_do_not_leak_in,
         read_only_and_persistent_roots_get_etc_files,
@@ -764,4 +765,28 @@ fn a_working_directory_under_a_private_dir_stays_visible_alone(t: &Ctx) -> TestR
         out.stderr.contains("Read-only file system") && !created,
         format!("the working directory took a write: {:?}", out.stderr),
     )
+}
+
+/// With a tty, the container's terminal is a pty of its own devpts: `/dev/pts` holds it alone
+/// (no host terminal to open or type into), and no descriptor of the host's devpts is inside.
+fn the_terminal_is_a_pty_of_the_containers_own(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let script = "ls -1 /dev/pts; for fd in 0 1 2; do readlink /proc/1/fd/$fd; done; \
+                  ls -l /proc/1/fd | grep -c pts";
+    for rootfs in [&[][..], &["--rootfs", root.as_str()]] {
+        let mut args = rootfs.to_vec();
+        args.extend(["-t", "--run", "sh", "-c", script]);
+        let out = t.run(&args)?.success()?;
+        let lines: Vec<&str> = out
+            .stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        ensure_eq(
+            lines,
+            vec!["0", "ptmx", "/dev/pts/0", "/dev/pts/0", "/dev/pts/0", "3"],
+        )?;
+    }
+    Ok(())
 }
