@@ -11,6 +11,7 @@
 use super::Sys;
 use anyhow::Context;
 use nix::fcntl::{OFlag, openat};
+use nix::poll::PollFlags;
 use nix::sys::socket::{
     AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg,
     sendmsg, socketpair,
@@ -128,19 +129,6 @@ pub fn take_controlling_tty() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The helper's copying between its own terminal (stdin, stdout: the launcher's pty) and the
-/// container's pty master.
-pub struct Relay {
-    master: std::fs::File,
-    /// Our stdin and stdout (the launcher's pty), unbuffered.
-    ours_in: std::fs::File,
-    ours_out: std::fs::File,
-    /// False once the launcher's side has hung up.
-    input_open: bool,
-    /// False once every slave is closed (the container has ended).
-    output_open: bool,
-}
-
 /// Puts the launcher's pty (given its master or slave) in raw mode: when the container has a
 /// pty of its own, that one does the line discipline. The launcher does it before it starts
 /// the helper, so no byte it sends (its EOF character, say) is ever taken by this pty's line
@@ -152,13 +140,32 @@ pub fn make_raw(pty: BorrowedFd<'_>) {
     }
 }
 
+/// The helper's copying between its own terminal (stdin, stdout: the launcher's pty) and the
+/// container's pty master. The master is non-blocking both ways: output is read until the pty
+/// is empty and written out at once; input the container is not reading yet waits in `pending`
+/// (and no more is read from our side meanwhile), so neither direction can stall the other.
+pub struct Relay {
+    master: std::fs::File,
+    /// Our stdin and stdout (the launcher's pty), unbuffered.
+    ours_in: std::fs::File,
+    ours_out: std::fs::File,
+    /// Input read from our side that the container's pty has not taken yet.
+    pending: Vec<u8>,
+    /// False once the launcher's side has hung up.
+    input_open: bool,
+    /// False once every slave is closed (the container has ended).
+    output_open: bool,
+}
+
 impl Relay {
     /// Gives the container's pty our window size.
     pub fn new(master: OwnedFd) -> std::io::Result<Relay> {
+        nix::fcntl::fcntl(&master, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
         let relay = Relay {
             ours_in: std::io::stdin().as_fd().try_clone_to_owned()?.into(),
             ours_out: std::io::stdout().as_fd().try_clone_to_owned()?.into(),
             master: std::fs::File::from(master),
+            pending: Vec::new(),
             input_open: true,
             output_open: true,
         };
@@ -182,47 +189,104 @@ impl Relay {
         }
     }
 
-    /// The descriptors to wait on: (ours, the container's), either gone once closed.
-    pub fn fds(&self) -> (Option<BorrowedFd<'_>>, Option<BorrowedFd<'_>>) {
-        (
-            self.input_open.then(|| self.ours_in.as_fd()),
-            self.output_open.then(|| self.master.as_fd()),
-        )
+    /// What to wait for: our side readable (unless input is pending), the container's side
+    /// readable, and writable while input is pending.
+    pub fn watch(&self) -> Vec<(BorrowedFd<'_>, PollFlags)> {
+        let mut fds = Vec::with_capacity(2);
+        if self.input_open && self.pending.is_empty() {
+            fds.push((self.ours_in.as_fd(), PollFlags::POLLIN));
+        }
+        let mut master = PollFlags::empty();
+        if self.output_open {
+            master |= PollFlags::POLLIN;
+        }
+        if !self.pending.is_empty() {
+            master |= PollFlags::POLLOUT;
+        }
+        if !master.is_empty() {
+            fds.push((self.master.as_fd(), master));
+        }
+        fds
     }
 
-    /// Copies what our terminal has for the container.
-    pub fn input(&mut self) {
+    /// Acts on what [`Self::watch`]'s descriptors reported, in the same order.
+    pub fn ready(&mut self, events: &[PollFlags]) {
+        let ours = self.input_open && self.pending.is_empty();
+        let (ours_ready, master_ready) = match (ours, events) {
+            (true, [a, b, ..]) => (*a, *b),
+            (true, [a]) => (*a, PollFlags::empty()),
+            (false, [b, ..]) => (PollFlags::empty(), *b),
+            _ => (PollFlags::empty(), PollFlags::empty()),
+        };
+        if !ours_ready.is_empty() {
+            self.input();
+        }
+        if master_ready.intersects(PollFlags::POLLOUT | PollFlags::POLLERR) {
+            self.flush_input();
+        }
+        if master_ready.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
+            self.output();
+        }
+    }
+
+    /// Reads what our terminal has for the container and passes on what the pty takes.
+    fn input(&mut self) {
         let mut buf = [0u8; 16 * 1024];
         match self.ours_in.read(&mut buf) {
             Ok(0) | Err(_) => self.input_open = false,
             Ok(n) => {
-                if self.master.write_all(&buf[..n]).is_err() {
+                self.pending.extend_from_slice(&buf[..n]);
+                self.flush_input();
+            }
+        }
+    }
+
+    /// Writes pending input until the container's pty takes no more.
+    fn flush_input(&mut self) {
+        while !self.pending.is_empty() {
+            match self.master.write(&self.pending) {
+                Ok(n) => {
+                    self.pending.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.pending.clear();
                     self.input_open = false;
+                    return;
                 }
             }
         }
     }
 
-    /// Copies what the container wrote to our terminal.
-    pub fn output(&mut self) {
-        let mut buf = [0u8; 64 * 1024];
-        match self.master.read(&mut buf) {
-            // EIO: every slave is closed, the container has ended.
-            Ok(0) | Err(_) => self.output_open = false,
-            Ok(n) => {
-                let _ = self.ours_out.write_all(&buf[..n]);
+    /// Copies everything the container's pty holds now to our terminal, in one write: a pty
+    /// hands out a few KiB a read, and a flood would otherwise cost a write (and a wake-up of
+    /// the launcher) per read. Returns how much it copied.
+    fn output(&mut self) -> usize {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut len = 0;
+        while len < buf.len() {
+            match self.master.read(&mut buf[len..]) {
+                Ok(0) => {
+                    self.output_open = false;
+                    break;
+                }
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                // EIO: every slave is closed, the container has ended.
+                Err(_) => {
+                    self.output_open = false;
+                    break;
+                }
             }
         }
+        if len > 0 {
+            let _ = self.ours_out.write_all(&buf[..len]);
+        }
+        len
     }
 
     /// After the container ended: what it wrote last, still in the pty, goes out too.
     pub fn drain(&mut self) {
-        let _ = nix::fcntl::fcntl(
-            &self.master,
-            nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK),
-        );
-        while self.output_open {
-            self.output();
-        }
+        while self.output_open && self.output() > 0 {}
     }
 }

@@ -89,35 +89,22 @@ impl Supervisor {
             }
             if let Some(relay) = relay.as_deref_mut() {
                 // Wait for a signal or terminal bytes, whichever comes first.
-                let (input, output) = relay.fds();
+                let watched = relay.watch();
                 let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
-                let watched: Vec<_> = [input, output].into_iter().flatten().collect();
-                fds.extend(watched.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
+                fds.extend(watched.iter().map(|(fd, flags)| PollFd::new(*fd, *flags)));
                 match poll(&mut fds, PollTimeout::NONE) {
                     Err(Errno::EINTR) => continue,
                     Err(e) => return Err(e),
                     Ok(_) => {}
                 }
-                let ready = |i: usize| {
-                    fds.get(i)
-                        .and_then(PollFd::revents)
-                        .is_some_and(|r| !r.is_empty())
-                };
-                let signalled = ready(0);
-                let (input_ready, output_ready) = match (input.is_some(), output.is_some()) {
-                    (true, true) => (ready(1), ready(2)),
-                    (true, false) => (ready(1), false),
-                    (false, true) => (false, ready(1)),
-                    (false, false) => (false, false),
-                };
+                let events: Vec<PollFlags> = fds
+                    .iter()
+                    .map(|f| f.revents().unwrap_or(PollFlags::empty()))
+                    .collect();
                 drop(fds);
-                if input_ready {
-                    relay.input();
-                }
-                if output_ready {
-                    relay.output();
-                }
-                if !signalled {
+                drop(watched);
+                relay.ready(&events[1..]);
+                if events[0].is_empty() {
                     continue;
                 }
             }
