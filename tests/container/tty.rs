@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 pub fn tests() -> Vec<Trial> {
     root_tests![
         terminal_session_behaves_like_a_terminal,
-        forced_tty_and_refused_tty
+        forced_tty_and_refused_tty,
+        input_the_container_does_not_read_never_stalls_its_output,
     ]
 }
 
@@ -198,4 +199,37 @@ fn forced_tty_and_refused_tty(t: &Ctx) -> TestResult {
         .filter(|l| l.trim_end() == "/dev/pts/0")
         .count();
     ensure(ttys == 1, format!("-t gave no tty: {:?}", out.stdout))
+}
+
+/// 256 KiB of input a raw-mode program never reads (a paste into a busy editor) while it writes
+/// 1.3 MB: the output all arrives and the container ends, through the helper's relay of the
+/// container's own pty. (In raw mode the pty stops taking input once its buffer is full; a
+/// relay that blocked writing it would never read the output again: a deadlock, which an
+/// earlier version of the relay had.)
+fn input_the_container_does_not_read_never_stalls_its_output(t: &Ctx) -> TestResult {
+    use std::io::Write;
+    let mut cmd = t.tool(&["-t", "--run", "sh", "-c", "stty raw -echo; seq 1 200000"]);
+    cmd.stdin(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped());
+    cmd.stderr(std::process::Stdio::null());
+    let mut child = Running::spawn(&mut cmd)?;
+    let mut stdin = child.stdin.take().unwrap();
+    // The tool may stop reading once the container has ended: errors here are expected.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&vec![b'x'; 256 * 1024]);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut text);
+        text
+    });
+    let status = wait_child(&mut child)?;
+    let text = reader.join().unwrap();
+    drop(writer);
+    ensure_eq(status.code(), Some(0))?;
+    ensure(
+        text.lines().any(|l| l.trim_end() == "200000"),
+        format!("the output was cut: {} bytes", text.len()),
+    )
 }
