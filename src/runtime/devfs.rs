@@ -7,7 +7,7 @@ use super::spec::ContainerSpec;
 use super::{console, devices};
 use nix::mount::MsFlags;
 use nix::sys::stat::makedev;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A small tmpfs `/dev` with the default nodes and the `--device` ones, a private devpts,
 /// shm, mqueue and, with a tty, the container's terminal: a pty of the new devpts, returned,
@@ -56,33 +56,20 @@ pub fn mount(
             device.mode,
         )?;
     }
-    let sub = |name: &str| -> anyhow::Result<(std::os::fd::OwnedFd, PathBuf)> {
-        Ok((dev.mkdir(name)?, Path::new("/dev").join(name)))
-    };
-    let (pts, at) = sub("pts")?;
-    mounts::mount_on(
-        "devpts",
-        &Target::fd(&pts, &at),
-        Some("devpts"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620"),
-    )?;
-    let (shm, at) = sub("shm")?;
-    mounts::mount_on(
-        "shm",
-        &Target::fd(&shm, &at),
-        Some("tmpfs"),
-        hidden,
-        Some("mode=1777,size=65536k"),
-    )?;
-    let (mqueue, at) = sub("mqueue")?;
-    mounts::mount_on(
-        "mqueue",
-        &Target::fd(&mqueue, &at),
-        Some("mqueue"),
-        hidden,
-        None,
-    )?;
+    // Each in a directory of its own: (directory, source, type, flags, options).
+    let private = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
+    let pts_options = "newinstance,ptmxmode=0666,mode=0620";
+    #[rustfmt::skip]
+    let filesystems = [
+        ("pts",    "devpts", "devpts", private, Some(pts_options)),
+        ("shm",    "shm",    "tmpfs",  hidden,  Some("mode=1777,size=65536k")),
+        ("mqueue", "mqueue", "mqueue", hidden,  None),
+    ];
+    for (name, source, fstype, flags, options) in filesystems {
+        let dir = dev.mkdir(name)?;
+        let at = Path::new("/dev").join(name);
+        mounts::mount_on(source, &Target::fd(&dir, &at), Some(fstype), flags, options)?;
+    }
     for (name, target) in [
         ("ptmx", "pts/ptmx"),
         ("fd", "/proc/self/fd"),
