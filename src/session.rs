@@ -4,7 +4,6 @@
 //! only the rising edge is announced, so a flood of output costs one notice per frame drawn,
 //! not one per read. A waiter thread reaps the helper and announces the exit.
 
-use crate::runtime::handoff;
 use crate::runtime::launch::HelperCommand;
 use crate::runtime::{ContainerSpec, Exit};
 use anyhow::anyhow;
@@ -78,10 +77,8 @@ impl Session {
         let child = pair
             .slave
             .spawn_command(helper.pty_command())
-            .map_err(|e| {
-                helper.discard();
-                anyhow!("cannot start the container helper: {e}")
-            })?;
+            .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
+        let mut handoff = helper.into_handoff();
         drop(pair.slave);
         let helper_pid = child
             .process_id()
@@ -118,7 +115,7 @@ impl Session {
         }
         // Reap with waitpid rather than portable-pty's wait, which loses signal numbers.
         drop(child);
-        let (container, oom_flag) = (spec.id.clone(), oom.clone());
+        let oom_flag = oom.clone();
         std::thread::Builder::new()
             .name(format!("wait-{id}"))
             .spawn(move || {
@@ -133,7 +130,7 @@ impl Session {
                     }
                 };
                 // Out of band: the helper's report, never anything seen on the pty.
-                if handoff::take_ending(&container).oom_killed {
+                if handoff.ending().oom_killed {
                     oom_flag.store(true, Ordering::Release);
                 }
                 notify(SessionEvent::Exited(id, code));

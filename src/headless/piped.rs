@@ -12,5 +12,5 @@ pub fn run(spec: &ContainerSpec) -> ! {
         "the headless launcher must not have started a thread before it forks"
     );
     // SAFETY: checked just above: nothing in the CLI has started a thread.
-    unsafe { helper::contain(spec, false) }
+    unsafe { helper::contain(spec, None) }
 }

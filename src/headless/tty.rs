@@ -35,10 +35,9 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
     let child = pair
         .slave
         .spawn_command(helper.pty_command())
-        .map_err(|e| {
-            helper.discard();
-            anyhow!("cannot start the container helper: {e}")
-        })?;
+        .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
+    // Held until the helper has exited: it reads the spec from it.
+    let _handoff = helper.into_handoff();
     // Only the container may hold the slave, so its last exit ends our reads with EIO.
     drop(pair.slave);
     let pid = child
@@ -88,8 +87,6 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
         }
     };
     let exit = supervisor.wait(Pid::from_raw(pid as i32), false, resize);
-    // The helper has told the user of an OOM kill on the pty already; its report goes unread.
-    let _ = crate::runtime::handoff::take_ending(&spec.id);
     let _ = output.join();
     drop(raw);
     Ok(exit.context("waiting for the container")?.code())

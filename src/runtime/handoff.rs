@@ -1,65 +1,19 @@
-//! What a launcher and its helper tell each other, in files of the root-only state tree
-//! ([`super::state`]) where nothing in a container can write: the spec going in, and the facts
-//! of the ending coming back.
+//! What a launcher and the helper it re-executes tell each other: the spec going in, and the
+//! facts of the ending coming back.
 //!
-//! Not the environment: it caps a variable at 128 KiB, and a container's argv may be longer.
-//! Not the pty: a program in the container can print anything there, so nothing the launcher
-//! believes (an OOM kill) may be read from it.
+//! Both travel in memory files (`memfd`) that the launcher creates and holds open; the helper
+//! reaches them as `/proc/<launcher>/fd/<n>` (root may, a container in its own PID namespace
+//! cannot). Not the environment: it caps a variable at 128 KiB, and a container's argv may be
+//! longer. Not the pty: a program in the container can print anything there, so nothing the
+//! launcher believes (an OOM kill) may be read from it. Not files on disk either: a memory file
+//! dies with the last descriptor, so a launcher killed at any moment leaves nothing behind.
 
 use super::spec::ContainerSpec;
-use super::state;
-use anyhow::Context;
+use anyhow::{Context, anyhow};
+use nix::sys::memfd::{MFdFlags, memfd_create};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
-
-fn path(id: &str, what: &str) -> PathBuf {
-    state::path(&format!("{id}.{what}"))
-}
-
-fn create_new(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut file = state::make_in(|| {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-    })
-    .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Removes a hand-off file, and the tree if that emptied it.
-fn remove(path: &PathBuf) {
-    let _ = std::fs::remove_file(path);
-    state::remove_if_empty();
-}
-
-/// Writes the spec for the helper of container `spec.id` to read.
-pub fn send_spec(spec: &ContainerSpec) -> anyhow::Result<()> {
-    let json = serde_json::to_vec(spec).context("cannot serialize the container spec")?;
-    let file = path(&spec.id, "spec");
-    // Ids start with our pid: a file already there was left by a crashed launcher that had
-    // the same pid, and is no one's now.
-    let _ = std::fs::remove_file(&file);
-    create_new(&file, &json)
-}
-
-/// Removes a spec no helper will read (its spawn failed).
-pub fn discard_spec(id: &str) {
-    remove(&path(id, "spec"));
-}
-
-/// The helper's side: reads the spec of container `id` and removes the file.
-pub fn receive_spec(id: &str) -> anyhow::Result<ContainerSpec> {
-    let file = path(id, "spec");
-    let json = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()));
-    remove(&file);
-    serde_json::from_slice(&json?).context("invalid container spec")
-}
+use std::io::{Read, Seek, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// How a container ended, beyond its exit status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,20 +22,118 @@ pub struct Ending {
     pub oom_killed: bool,
 }
 
-/// The helper's side: leaves the ending for a launcher that asked for it.
-pub fn report_ending(id: &str, ending: Ending) {
-    if let Ok(json) = serde_json::to_vec(&ending) {
-        let _ = create_new(&path(id, "ending"), &json);
+/// The launcher's side: the two memory files, held open until the helper has exited.
+#[derive(Debug)]
+pub struct HandOff {
+    spec: std::fs::File,
+    ending: std::fs::File,
+}
+
+fn memfd(name: &str) -> anyhow::Result<std::fs::File> {
+    let fd: OwnedFd = memfd_create(name, MFdFlags::MFD_CLOEXEC)
+        .map_err(|e| anyhow!("memfd_create: {}", e.desc()))?;
+    Ok(fd.into())
+}
+
+impl HandOff {
+    /// Writes `spec` for the helper, and readies the ending it may leave.
+    pub fn new(spec: &ContainerSpec) -> anyhow::Result<HandOff> {
+        let json = serde_json::to_vec(spec).context("cannot serialize the container spec")?;
+        let mut file = memfd("my-container-tui-spec")?;
+        file.write_all(&json).context("cannot write the spec")?;
+        Ok(HandOff {
+            spec: file,
+            ending: memfd("my-container-tui-ending")?,
+        })
+    }
+
+    /// Where the helper finds them: `<launcher pid>:<spec fd>:<ending fd>`.
+    pub fn address(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            std::process::id(),
+            self.spec.as_raw_fd(),
+            self.ending.as_raw_fd()
+        )
+    }
+
+    /// Once the helper is reaped: the ending it left, if any.
+    pub fn ending(&mut self) -> Ending {
+        let mut json = Vec::new();
+        let read = self
+            .ending
+            .rewind()
+            .and_then(|()| self.ending.read_to_end(&mut json));
+        match read {
+            Ok(_) => serde_json::from_slice(&json).unwrap_or_default(),
+            Err(_) => Ending::default(),
+        }
     }
 }
 
-/// The launcher's side, once the helper is reaped: the ending it left, removed as read.
-pub fn take_ending(id: &str) -> Ending {
-    let file = path(id, "ending");
-    let ending = std::fs::read(&file)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .unwrap_or_default();
-    remove(&file);
-    ending
+/// The helper's side: where its launcher's memory files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// The launcher's PID, which the helper also checks is its parent.
+    pub launcher: i32,
+    spec_fd: i32,
+    ending_fd: i32,
+}
+
+impl Address {
+    /// Parses [`HandOff::address`].
+    pub fn parse(text: &str) -> Option<Address> {
+        let mut parts = text.split(':').map(|p| p.parse::<i32>().ok());
+        let (launcher, spec_fd, ending_fd) = (parts.next()??, parts.next()??, parts.next()??);
+        Some(Address {
+            launcher,
+            spec_fd,
+            ending_fd,
+        })
+    }
+
+    fn path(&self, fd: i32) -> String {
+        format!("/proc/{}/fd/{fd}", self.launcher)
+    }
+
+    /// Reads the spec.
+    pub fn receive_spec(&self) -> anyhow::Result<ContainerSpec> {
+        let path = self.path(self.spec_fd);
+        let json =
+            std::fs::read(&path).with_context(|| format!("cannot read the spec ({path})"))?;
+        serde_json::from_slice(&json).context("invalid container spec")
+    }
+
+    /// Leaves the ending for the launcher.
+    pub fn report_ending(&self, ending: Ending) {
+        let Ok(json) = serde_json::to_vec(&ending) else {
+            return;
+        };
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.path(self.ending_fd))
+        {
+            let _ = file.write_all(&json);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The launcher's memory files, reached by path as the helper reaches them.
+    #[test]
+    fn a_spec_goes_in_and_an_ending_comes_back() {
+        let spec = ContainerSpec::new(vec!["true".into()], "/".into());
+        let mut handoff = HandOff::new(&spec).unwrap();
+        let address = Address::parse(&handoff.address()).unwrap();
+        assert_eq!(address.launcher, std::process::id() as i32);
+        assert_eq!(address.receive_spec().unwrap(), spec);
+        assert_eq!(handoff.ending(), Ending::default());
+        address.report_ending(Ending { oom_killed: true });
+        assert!(handoff.ending().oom_killed);
+        assert_eq!(Address::parse("1:2"), None);
+        assert_eq!(Address::parse("a:2:3"), None);
+    }
 }

@@ -13,7 +13,7 @@ use super::cgroups::limits::human;
 use super::cgroups::{Cgroup, Layout};
 use super::cleaner::{self, Leftovers};
 use super::exit::RUNTIME_ERROR;
-use super::launch::{ID_VAR, PARENT_VAR};
+use super::launch::HANDOFF_VAR;
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
 use super::{console, devices, handoff, init, namespaces, report, state};
@@ -28,20 +28,26 @@ fn die(message: &str) -> ! {
 
 /// The re-exec entry; never returns.
 pub fn main() -> ! {
-    let spec = read_spec().unwrap_or_else(|e| die(&e));
-    // Die with the launcher; if it died before this line, getppid no longer names it.
-    let launcher = std::env::var(PARENT_VAR)
+    let address = std::env::var(HANDOFF_VAR)
         .ok()
-        .and_then(|p| p.parse::<i32>().ok());
-    if set_pdeathsig(Signal::SIGKILL).is_err() || Some(getppid().as_raw()) != launcher {
+        .and_then(|a| handoff::Address::parse(&a))
+        .unwrap_or_else(|| {
+            die("this entry point is internal: run `my-container-tui --help` for usage")
+        });
+    // Die with the launcher; if it died before this line, getppid no longer names it.
+    if set_pdeathsig(Signal::SIGKILL).is_err() || getppid().as_raw() != address.launcher {
         std::process::exit(RUNTIME_ERROR);
     }
+    let spec = address
+        .receive_spec()
+        .and_then(|spec| spec.validate().map(|()| spec).map_err(anyhow::Error::new))
+        .unwrap_or_else(|e| die(&format!("{e:#}")));
     // Our own session (unless portable-pty already made us a leader), so a Ctrl-C typed at the
     // launcher's terminal reaches the container once, forwarded, rather than twice.
     let _ = setsid();
     // SAFETY: this process runs no other thread: it is the re-executed binary, which has
     // started none.
-    unsafe { contain(&spec, true) }
+    unsafe { contain(&spec, Some(&address)) }
 }
 
 /// True when this process runs one thread (so it may fork and let the child allocate).
@@ -54,11 +60,11 @@ pub fn single_threaded() -> bool {
 }
 
 /// Runs `spec` (already validated) as a container and exits with its status; never returns.
-/// With `report`, a launcher that re-executed us waits for the [`handoff::Ending`] we leave.
+/// With `report`, the launcher that re-executed us gets the [`handoff::Ending`] we leave there.
 ///
 /// # Safety
 /// The calling process must be single-threaded: it forks, and the children allocate.
-pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
+pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // With a tty, window changes reach us as SIGWINCH, to pass on to the container's pty.
     let extra: &[Signal] = if spec.tty { &[Signal::SIGWINCH] } else { &[] };
     let supervisor =
@@ -132,8 +138,8 @@ pub unsafe fn contain(spec: &ContainerSpec, report: bool) -> ! {
         std::process::exit(code);
     }
     if oom_killed && exit.code() == 137 {
-        if report {
-            handoff::report_ending(&spec.id, handoff::Ending { oom_killed: true });
+        if let Some(launcher) = report {
+            launcher.report_ending(handoff::Ending { oom_killed: true });
         }
         let limit = spec
             .limits
@@ -172,13 +178,4 @@ fn make_cgroup(
         Err(_) if spec.limits.is_empty() && spec.hardening.privileged => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-fn read_spec() -> Result<ContainerSpec, String> {
-    let id = std::env::var(ID_VAR).map_err(|_| {
-        "this entry point is internal: run `my-container-tui --help` for usage".to_string()
-    })?;
-    let spec = handoff::receive_spec(&id).map_err(|e| format!("{e:#}"))?;
-    spec.validate().map_err(|e| e.to_string())?;
-    Ok(spec)
 }

@@ -1,25 +1,26 @@
 //! The parent side of the re-exec: how the CLI (and the dashboard) start one container.
 //!
 //! A container is always started by running this same binary again as its helper, with the
-//! spec in a root-only file ([`super::handoff`]) and its id in the helper's environment. The same [`HelperCommand`] becomes either a plain process
-//! with inherited stdio or a process on a portable-pty pseudo-terminal.
+//! spec in a memory file the launcher holds ([`super::handoff`]) and its address in the
+//! helper's environment. The same [`HelperCommand`] becomes either a plain process with
+//! inherited stdio or a process on a portable-pty pseudo-terminal.
 
-use super::handoff;
+use super::handoff::HandOff;
 use super::spec::ContainerSpec;
 use anyhow::Context;
 use std::path::PathBuf;
 
 /// The hidden first argument that makes the binary act as a container helper.
 pub const HELPER_ARG: &str = "__helper";
-/// Environment variable carrying the container's id, which names its spec file.
-pub(crate) const ID_VAR: &str = "MCT_ID";
-/// Environment variable carrying the launching process's PID, for the helper's death check.
-pub(crate) const PARENT_VAR: &str = "MCT_PARENT";
+/// Environment variable carrying the hand-off's address (the launcher's PID, for the helper's
+/// death check too, and its memory files' descriptors).
+pub(crate) const HANDOFF_VAR: &str = "MCT_HANDOFF";
 
 /// How to run the helper for one spec.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HelperCommand {
-    id: String,
+    /// The spec going in and the ending coming back: keep it until the helper has exited.
+    handoff: HandOff,
     /// The container gets a pty of its own, relayed by the helper.
     relays_console: bool,
     program: PathBuf,
@@ -32,26 +33,21 @@ impl HelperCommand {
     ///
     /// The helper sets `PR_SET_PDEATHSIG`, which fires when the *thread* that spawned it exits:
     /// spawn it from a thread that lives as long as the container should.
-    ///
-    /// The spec is written now; if the helper is then never started, call [`Self::discard`].
     pub fn new(spec: &ContainerSpec) -> anyhow::Result<HelperCommand> {
         let program = std::env::current_exe().context("cannot find this program's executable")?;
-        handoff::send_spec(spec)?;
+        let handoff = HandOff::new(spec)?;
         Ok(HelperCommand {
-            id: spec.id.clone(),
+            env: vec![(HANDOFF_VAR, handoff.address())],
+            handoff,
             relays_console: spec.tty && spec.own_dev(),
             program,
-            env: vec![
-                (ID_VAR, spec.id.clone()),
-                (PARENT_VAR, std::process::id().to_string()),
-            ],
             cwd: spec.workdir.clone(),
         })
     }
 
-    /// Removes the spec file of a helper that could not be started.
-    pub fn discard(&self) {
-        handoff::discard_spec(&self.id);
+    /// The hand-off, to keep (and read the ending from) once the helper runs.
+    pub fn into_handoff(self) -> HandOff {
+        self.handoff
     }
 
     /// As a plain child process, inheriting stdin, stdout and stderr.

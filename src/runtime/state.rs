@@ -6,8 +6,9 @@
 //! | entry | made by | removed by |
 //! |---|---|---|
 //! | `<id>/` (overlay `upper`, `work`, `root`; `etc` files) | the helper | the container's cleaner |
-//! | `<id>.spec` | the launcher ([`super::handoff`]) | the helper, as it reads it |
-//! | `<id>.ending` | the helper | the launcher, as it reads it |
+//!
+//! (The spec and the ending travel in the launcher's memory files, [`super::handoff`], and
+//! never touch this tree.)
 //!
 //! Entries of launchers that no longer run are swept by the next cleaner ([`clean_stale`]).
 //! The tree itself goes when it empties; whoever makes an entry in it makes the tree again
@@ -84,7 +85,7 @@ pub fn remove(id: &str) {
 }
 
 /// Removes the entries that launchers which no longer run left behind (named after the
-/// launcher's pid, like the cgroups: `<pid>-<n>`, `<pid>-<n>.spec`, ...).
+/// launcher's pid, like the cgroups: `<pid>-<n>`).
 pub fn clean_stale() {
     for entry in std::fs::read_dir(ROOT).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

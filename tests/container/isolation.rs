@@ -95,7 +95,7 @@ fn environment_has_defaults_and_user_values(t: &Ctx) -> TestResult {
         "the host's environment leaked in",
     )?;
     ensure(
-        !out.stdout.contains("MCT_SPEC"),
+        !out.stdout.contains("MCT_HANDOFF"),
         "the helper's environment leaked in",
     )
 }
