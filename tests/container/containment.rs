@@ -175,7 +175,14 @@ fn host_char_devices_cannot_be_opened(t: &Ctx) -> TestResult {
     ensure(
         !out.stdout.contains("OPENED"),
         format!("a host device opened: {:?}", out.stdout),
-    )
+    )?;
+    // `--device` gives one, at a nested path too, as Docker's `--device /dev/net/tun`.
+    if Path::new("/dev/net/tun").exists() {
+        let script = "(: < /dev/net/tun) && echo opened";
+        let given = t.run(&["--device", "/dev/net/tun", "--run", "sh", "-c", script])?;
+        ensure_eq(given.success()?.stdout.as_str(), "opened\n")?;
+    }
+    Ok(())
 }
 
 /// A busybox rootfs where `name` is replaced by a symlink to `target`.
