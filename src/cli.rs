@@ -397,4 +397,26 @@ mod tests {
         assert!(parse(["t", "--run"]).is_err());
         assert!(parse(["t", "-t", "-T", "--run", "true"]).is_err());
     }
+
+    /// README's option table has a row for every run option clap knows (one list, held to
+    /// the other by this test).
+    #[test]
+    fn readme_lists_every_option() {
+        let readme = include_str!("../README.md");
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if ["help", "version", "run", "prefix"].contains(&long) {
+                continue;
+            }
+            let shown = format!("`--{long}");
+            let short = arg.get_short().map(|c| format!("`-{c}, --{long}"));
+            assert!(
+                readme.contains(&format!("| {shown}"))
+                    || short.is_some_and(|s| readme.contains(&format!("| {s}")))
+                    || readme.contains(&format!(", {shown}")),
+                "README's option table lacks --{long}"
+            );
+        }
+    }
 }
