@@ -15,7 +15,7 @@ pub const NOT_FOUND: i32 = 127;
 const LONGEST_ERROR: usize = 400;
 
 /// Prints `message` as the tool's one-line error on stderr: prefixed, on one line, cut to
-/// [`LONGEST_ERROR`] characters. Every error the tool reports goes through here.
+/// 400 characters. Every error the tool reports goes through here.
 pub fn print_error(message: &str) {
     let line = message.replace('\n', " ");
     let cut: String = line.chars().take(LONGEST_ERROR).collect();
