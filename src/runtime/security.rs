@@ -243,7 +243,7 @@ const NAMESPACE_FLAGS: [i32; 8] = [
     libc::CLONE_NEWTIME,
 ];
 
-/// The default filters: refuse [`REFUSED`] and namespace flags to `clone` and `unshare` with
+/// The default filters: refuse the syscalls of `REFUSED` and namespace flags to `clone` and `unshare` with
 /// EPERM; answer `clone3` with ENOSYS so libc falls back to `clone`, whose flags a filter can
 /// see. Two filters, since each has one action for what it matches; the kernel runs both.
 pub fn seccomp_filters() -> anyhow::Result<[BpfProgram; 2]> {
