@@ -57,62 +57,42 @@ impl Layout {
     pub fn detect() -> anyhow::Result<Layout> {
         let table = std::fs::read_to_string("/proc/self/mountinfo")
             .context("cannot read the mount table")?;
-        let layout = Layout::from_mountinfo(&table)?;
         if std::env::var_os(UNIFIED_VAR).is_some_and(|v| v == "1") {
-            return Layout::unified(&table).ok_or_else(|| {
+            let root = cgroup_mounts(&table).find(|m| m.v2).ok_or_else(|| {
                 anyhow!("{UNIFIED_VAR}=1, but this host mounts no cgroup2 filesystem")
+            })?;
+            return Ok(Layout::V2 {
+                root: root.point.into(),
             });
         }
-        Ok(layout)
-    }
-
-    /// The first cgroup2 mount in a mount table.
-    fn unified(table: &str) -> Option<Layout> {
-        table.lines().find_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let dash = fields.iter().position(|f| *f == "-")?;
-            let root = PathBuf::from(fields.get(4)?);
-            (fields.get(dash + 1) == Some(&"cgroup2")).then_some(Layout::V2 { root })
-        })
+        Layout::from_mountinfo(&table)
     }
 
     /// The layout a mount table describes: v1 if any of our controllers is on a v1 hierarchy,
     /// else v2 if cgroup2 is mounted.
     pub fn from_mountinfo(table: &str) -> anyhow::Result<Layout> {
-        let mut hierarchies = Vec::new();
+        let mut hierarchies: Vec<(Vec<Controller>, PathBuf)> = Vec::new();
         let mut unified = None;
-        for line in table.lines() {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let Some(dash) = fields.iter().position(|f| *f == "-") else {
+        for mount in cgroup_mounts(table) {
+            if mount.v2 {
+                unified.get_or_insert_with(|| PathBuf::from(mount.point));
                 continue;
-            };
-            let (mount_point, fstype) = (fields.get(4), fields.get(dash + 1));
-            let options = fields.get(dash + 3).copied().unwrap_or("");
-            match (mount_point, fstype) {
-                (Some(mp), Some(&"cgroup")) => {
-                    let controllers: Vec<Controller> = options
-                        .split(',')
-                        .filter_map(|o| match o {
-                            "memory" => Some(Controller::Memory),
-                            "pids" => Some(Controller::Pids),
-                            "cpu" => Some(Controller::Cpu),
-                            "cpuacct" => Some(Controller::CpuAcct),
-                            "devices" => Some(Controller::Devices),
-                            _ => None,
-                        })
-                        .collect();
-                    if !controllers.is_empty()
-                        && !hierarchies
-                            .iter()
-                            .any(|(_, p): &(Vec<Controller>, PathBuf)| p == Path::new(mp))
-                    {
-                        hierarchies.push((controllers, PathBuf::from(mp)));
-                    }
-                }
-                (Some(mp), Some(&"cgroup2")) if unified.is_none() => {
-                    unified = Some(PathBuf::from(mp))
-                }
-                _ => {}
+            }
+            let controllers: Vec<Controller> = mount
+                .options
+                .split(',')
+                .filter_map(|o| match o {
+                    "memory" => Some(Controller::Memory),
+                    "pids" => Some(Controller::Pids),
+                    "cpu" => Some(Controller::Cpu),
+                    "cpuacct" => Some(Controller::CpuAcct),
+                    "devices" => Some(Controller::Devices),
+                    _ => None,
+                })
+                .collect();
+            let seen = hierarchies.iter().any(|(_, p)| p == Path::new(mount.point));
+            if !controllers.is_empty() && !seen {
+                hierarchies.push((controllers, PathBuf::from(mount.point)));
             }
         }
         match (hierarchies.is_empty(), unified) {
@@ -394,31 +374,51 @@ pub fn mounted_hierarchies() -> Vec<(PathBuf, String, String)> {
 /// [`mounted_hierarchies`] of a mount table.
 fn hierarchies_in(table: &str) -> Vec<(PathBuf, String, String)> {
     let mut out: Vec<(PathBuf, String, String)> = Vec::new();
-    for line in table.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let Some(dash) = fields.iter().position(|f| *f == "-") else {
+    for mount in cgroup_mounts(table) {
+        let Ok(rel) = Path::new(mount.point).strip_prefix("/sys/fs/cgroup") else {
             continue;
         };
-        let (Some(mp), Some(fstype)) = (fields.get(4), fields.get(dash + 1)) else {
-            continue;
+        let (fstype, controllers) = if mount.v2 {
+            ("cgroup2", String::new())
+        } else {
+            let names: Vec<&str> = mount
+                .options
+                .split(',')
+                .filter(|o| !NOT_CONTROLLERS.contains(o))
+                .collect();
+            ("cgroup", names.join(","))
         };
-        if *fstype != "cgroup" && *fstype != "cgroup2" {
-            continue;
-        }
-        let Ok(rel) = Path::new(mp).strip_prefix("/sys/fs/cgroup") else {
-            continue;
-        };
-        let options: Vec<&str> = fields
-            .get(dash + 3)
-            .copied()
-            .unwrap_or("")
-            .split(',')
-            .filter(|o| *fstype == "cgroup" && !NOT_CONTROLLERS.contains(o))
-            .collect();
         out.retain(|(r, _, _)| r != rel);
-        out.push((rel.to_path_buf(), fstype.to_string(), options.join(",")));
+        out.push((rel.to_path_buf(), fstype.to_string(), controllers));
     }
     out
+}
+
+/// One cgroup or cgroup2 mount of a mount table (`/proc/self/mountinfo`).
+struct CgroupMount<'a> {
+    point: &'a str,
+    v2: bool,
+    /// The super options: the controllers of a v1 hierarchy, among others.
+    options: &'a str,
+}
+
+/// The cgroup mounts of a mount table: the one reading of its lines that the layout, the
+/// container's view of its hierarchies and the [`UNIFIED_VAR`] choice all use.
+fn cgroup_mounts(table: &str) -> impl Iterator<Item = CgroupMount<'_>> {
+    table.lines().filter_map(|line| {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let dash = fields.iter().position(|f| *f == "-")?;
+        let v2 = match *fields.get(dash + 1)? {
+            "cgroup" => false,
+            "cgroup2" => true,
+            _ => return None,
+        };
+        Some(CgroupMount {
+            point: fields.get(4)?,
+            v2,
+            options: fields.get(dash + 3).copied().unwrap_or(""),
+        })
+    })
 }
 
 /// A name for a new container's cgroup: the launcher's PID, then a number of its own.
