@@ -28,26 +28,18 @@ pub fn mount(
     )?;
     // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
     let dev = FreshDir::reopen(root, Path::new("/dev"))?;
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
-        dev.mknod(name, false, makedev(major, minor), 0o666)?;
+    for (name, major, minor) in devices::NODES {
+        dev.mknod(name, false, makedev(major.into(), minor.into()), 0o666)?;
     }
     for device in &spec.devices {
-        let at = device.container.strip_prefix("/dev").map_err(|_| {
-            anyhow::anyhow!(
-                "device {}: the container path must be under /dev",
-                device.container.display()
-            )
-        })?;
+        // Under /dev, as `Device::parse` made sure.
+        let at = device
+            .container
+            .strip_prefix("/dev")
+            .unwrap_or(&device.container);
         let rdev = makedev(
-            device.rule.major.unwrap_or(0) as u64,
-            device.rule.minor.unwrap_or(0) as u64,
+            device.rule.major.unwrap_or(0).into(),
+            device.rule.minor.unwrap_or(0).into(),
         );
         dev.mknod(
             &at.to_string_lossy(),

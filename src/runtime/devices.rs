@@ -48,7 +48,19 @@ const fn chr(major: u32, minor: Option<u32>) -> Rule {
     }
 }
 
-/// Docker's (and runc's) default: any node may be *made*, only these may be opened.
+/// The nodes every container's `/dev` holds (name, major, minor; all character devices),
+/// made there by [`super::devfs`] and allowed here: one list for both.
+pub const NODES: [(&str, u32, u32); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+/// Docker's (and runc's) default: any node may be *made*, only these may be opened: the
+/// [`NODES`], then `console`, `ptmx` and every pty.
 pub const DEFAULT_RULES: [Rule; 11] = [
     Rule {
         kind: Kind::Char,
@@ -62,16 +74,20 @@ pub const DEFAULT_RULES: [Rule; 11] = [
         minor: None,
         access: MKNOD,
     },
-    chr(1, Some(3)), // null
-    chr(1, Some(5)), // zero
-    chr(1, Some(7)), // full
-    chr(1, Some(8)), // random
-    chr(1, Some(9)), // urandom
-    chr(5, Some(0)), // tty
+    node(0),
+    node(1),
+    node(2),
+    node(3),
+    node(4),
+    node(5),
     chr(5, Some(1)), // console
     chr(5, Some(2)), // ptmx
     chr(136, None),  // pts/*
 ];
+
+const fn node(i: usize) -> Rule {
+    chr(NODES[i].1, Some(NODES[i].2))
+}
 
 impl Rule {
     /// The rule in cgroup v1 syntax: `c 1:3 rwm`, `b *:* m`.
@@ -119,6 +135,9 @@ impl Device {
             if !path.starts_with('/') || path.split('/').any(|c| c == "..") {
                 bail!("device {what} path {path:?} must be absolute, without '..'");
             }
+        }
+        if !container.starts_with("/dev/") {
+            bail!("device {container:?}: the container path must be under /dev");
         }
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let meta = std::fs::metadata(host).with_context(|| format!("device {host}"))?;
@@ -430,5 +449,6 @@ mod tests {
         assert!(Device::parse("dev/null").is_err());
         assert!(Device::parse("/dev/null:/dev/../etc/x").is_err());
         assert!(Device::parse("/dev/null:/dev/n:rwx").is_err());
+        assert!(Device::parse("/dev/null:/mnt/null").is_err());
     }
 }
