@@ -3,8 +3,9 @@
 //! A container keeps `CAP_MKNOD` (as in Docker), so a node for any device can be made inside;
 //! what stops it reaching the host's disks is the device controller of its cgroup, which
 //! refuses to open every node not allowed here. On cgroup v1 that is the `devices` hierarchy
-//! (`devices.deny`, `devices.allow`); on v2 it is a `BPF_PROG_TYPE_CGROUP_DEVICE` program
-//! attached to the container's cgroup, built from the same rules by [`bpf_program`].
+//! (`devices.deny`, then a [`Rule::v1_line`] each into `devices.allow`, written by the cgroups
+//! module); on v2 it is a `BPF_PROG_TYPE_CGROUP_DEVICE` program attached to the container's
+//! cgroup, built from the same rules by [`bpf_program`].
 //!
 //! The program is assembled with rbpf's instruction builder and loaded with the `bpf(2)`
 //! syscall by hand: the crates that load BPF (aya, libbpf-sys) want a compiled ELF object or
@@ -176,19 +177,6 @@ pub fn rules(devices: &[Device]) -> Vec<Rule> {
         .copied()
         .chain(devices.iter().map(|d| d.rule))
         .collect()
-}
-
-/// Writes `rules` into a cgroup v1 `devices` directory: everything denied, then each allowed.
-pub fn apply_v1(dir: &Path, rules: &[Rule]) -> anyhow::Result<()> {
-    let write = |file: &str, line: &str| {
-        std::fs::write(dir.join(file), line)
-            .with_context(|| format!("cannot write {line:?} to {}", dir.join(file).display()))
-    };
-    write("devices.deny", "a")?;
-    for rule in rules {
-        write("devices.allow", &rule.v1_line())?;
-    }
-    Ok(())
 }
 
 /// The `BPF_PROG_TYPE_CGROUP_DEVICE` program for `rules`: returns 1 (allow) when the access

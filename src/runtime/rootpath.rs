@@ -172,7 +172,8 @@ fn rel(path: &Path) -> &Path {
     path.strip_prefix("/").unwrap_or(path)
 }
 
-fn file_type(fd: impl AsFd) -> anyhow::Result<nix::sys::stat::SFlag> {
+/// The type bits of what `fd` names (`S_IFDIR`, `S_IFREG`, ...).
+pub(crate) fn file_type(fd: impl AsFd) -> anyhow::Result<nix::sys::stat::SFlag> {
     let st = nix::sys::stat::fstat(fd)?;
     Ok(nix::sys::stat::SFlag::from_bits_truncate(st.st_mode) & nix::sys::stat::SFlag::S_IFMT)
 }

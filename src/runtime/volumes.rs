@@ -8,7 +8,7 @@ use super::Sys;
 use super::cgroups::limits::parse_bytes;
 use super::hostview;
 use super::mounts::{self, Target};
-use super::rootpath::InRoot;
+use super::rootpath::{self, InRoot};
 use anyhow::{Context, bail};
 use nix::mount::MsFlags;
 use serde::{Deserialize, Serialize};
@@ -189,9 +189,7 @@ impl Sources {
             let flags = OFlag::O_PATH | OFlag::O_CLOEXEC;
             let fd = open(src, flags, nix::sys::stat::Mode::empty())
                 .with_sys(|| format!("volume source {}", src.display()))?;
-            let st = nix::sys::stat::fstat(&fd).sys("fstat")?;
-            let kind = nix::sys::stat::SFlag::from_bits_truncate(st.st_mode);
-            let is_dir = kind & nix::sys::stat::SFlag::S_IFMT == nix::sys::stat::SFlag::S_IFDIR;
+            let is_dir = rootpath::file_type(&fd)? == nix::sys::stat::SFlag::S_IFDIR;
             Ok(Source { fd, is_dir })
         };
         let opened = volumes

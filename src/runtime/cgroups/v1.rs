@@ -2,7 +2,7 @@
 
 use super::limits::CPU_PERIOD_US;
 use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
-use crate::runtime::devices::{self, Rule};
+use crate::runtime::devices::Rule;
 use std::path::Path;
 
 /// The v1 files.
@@ -30,7 +30,12 @@ impl Version for V1 {
     }
 
     fn devices(&self, dir: &Path, rules: &[Rule]) -> anyhow::Result<()> {
-        devices::apply_v1(dir, rules)
+        // Everything denied, then each rule allowed.
+        write(&dir.join("devices.deny"), "a")?;
+        for rule in rules {
+            write(&dir.join("devices.allow"), &rule.v1_line())?;
+        }
+        Ok(())
     }
 
     fn oom_kills(&self, memory: &Path) -> Option<u64> {
