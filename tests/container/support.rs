@@ -303,12 +303,11 @@ pub fn mounts() -> Vec<String> {
 /// lies under one of those (a clone in /tmp); then a directory of ours in /var/lib, removed
 /// when the run ends.
 pub fn scratch_root() -> std::path::PathBuf {
-    let target = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let hidden = ["/tmp", "/var/tmp", "/run", "/root"];
-    if hidden.iter().any(|h| target.starts_with(h)) {
-        std::path::PathBuf::from(FALLBACK_SCRATCH)
+    let target = env!("CARGO_TARGET_TMPDIR");
+    if visible_inside(target) {
+        target.into()
     } else {
-        target
+        FALLBACK_SCRATCH.into()
     }
 }
 
@@ -317,9 +316,10 @@ pub const FALLBACK_SCRATCH: &str = "/var/lib/my-container-tui-tests";
 
 /// True when `path` is visible at the same path inside a container without a rootfs.
 pub fn visible_inside(path: &str) -> bool {
-    !["/tmp/", "/var/tmp/", "/run/", "/root/"]
+    use my_container_tui::runtime::hostview::PRIVATE_DIRS;
+    !PRIVATE_DIRS
         .iter()
-        .any(|h| path.starts_with(h))
+        .any(|(dir, _)| std::path::Path::new(path).starts_with(dir))
 }
 
 /// Names that this project may create in the temporary directory, the scratch root and the
