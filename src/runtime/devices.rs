@@ -137,9 +137,6 @@ impl Device {
                 bail!("device {what} path {path:?} must be absolute, without '..'");
             }
         }
-        if !container.starts_with("/dev/") {
-            bail!("device {container:?}: the container path must be under /dev");
-        }
         use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let meta = std::fs::metadata(host).with_context(|| format!("device {host}"))?;
         let kind = if meta.file_type().is_char_device() {
@@ -149,6 +146,9 @@ impl Device {
         } else {
             bail!("device {host}: not a device node");
         };
+        if !container.starts_with("/dev/") {
+            bail!("device {container:?}: the container path must be under /dev");
+        }
         let rdev = meta.rdev();
         let mut access = 0;
         for (c, bit) in [('r', READ), ('w', WRITE), ('m', MKNOD)] {
