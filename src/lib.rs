@@ -6,7 +6,10 @@
 //! turns arguments into a spec.
 
 pub mod cli;
+pub mod client;
 pub mod headless;
+pub mod monitor;
 pub mod runtime;
 pub mod session;
+pub mod state;
 pub mod tui;

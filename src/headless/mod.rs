@@ -1,27 +1,55 @@
 //! `--run`: one container, started through the helper, with its I/O relayed to ours and its
-//! exit status returned as ours, like `docker run --rm`.
+//! exit status returned as ours, like `docker run --rm`; or, with `-d`, started under a
+//! monitor of its own, like `docker run -d`.
 
 mod piped;
 mod raw;
 mod tty;
 
-use crate::runtime::exit::RUNTIME_ERROR;
+use crate::cli::Launch;
+use crate::runtime::exit::{RUNTIME_ERROR, print_error};
 use crate::runtime::{ContainerSpec, require_root};
+use crate::state::store;
 
-/// Runs `spec` to completion and returns the exit code the tool should exit with.
-pub fn run(spec: &ContainerSpec) -> i32 {
+/// Runs `spec` to completion and returns the exit code the tool should exit with. The
+/// container is recorded (so `ps` lists it) while it runs, owned by this process, and the
+/// record goes when it ends: by us, or by the cleaner if we are killed.
+pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
     let result = require_root()
         .and_then(|()| spec.validate().map_err(|e| e.to_string()))
         .map_err(anyhow::Error::msg)
-        .and_then(|()| {
-            if spec.tty {
+        .and_then(|()| store::create(spec, &launch.record(spec.tty)))
+        .and_then(|_| {
+            let code = if spec.tty {
                 tty::run(spec)
             } else {
                 piped::run(spec)
-            }
+            };
+            store::remove(&spec.id);
+            code
         });
     result.unwrap_or_else(|e| {
-        crate::runtime::exit::print_error(&format!("{e:#}"));
+        print_error(&format!("{e:#}"));
         RUNTIME_ERROR
     })
+}
+
+/// `run -d`: starts `spec` under its monitor and prints its id.
+pub fn detached(spec: &ContainerSpec, launch: &Launch) -> i32 {
+    let checked = require_root()
+        .and_then(|()| spec.validate().map_err(|e| e.to_string()))
+        .map_err(|message| crate::client::Failure {
+            code: RUNTIME_ERROR,
+            message,
+        });
+    match checked.and_then(|()| crate::client::launch(spec, &launch.record(spec.tty))) {
+        Ok(record) => {
+            println!("{}", record.id);
+            0
+        }
+        Err(e) => {
+            print_error(&e.message);
+            e.code
+        }
+    }
 }

@@ -1,12 +1,13 @@
-//! The cgroup cleaner: a small process forked by the helper that outlives it.
+//! The cleaner: a small process forked by the helper that outlives it.
 //!
 //! It waits for the helper to go (its pipe hangs up), whether the helper exited or was killed
-//! (with the tool, by SIGKILL), waits for the cgroup to empty, removes it, and exits. Removing
-//! here rather than in the helper also takes the rmdirs off the path a caller waits on; so does
-//! removing, next, any cgroup a crashed launcher left behind.
+//! (with the tool, by SIGKILL), waits for the cgroup to empty, removes it and the container's
+//! filesystem state, brings the record to the truth if its owner died too ([`store::repair`]),
+//! and exits. Removing here rather than in the helper also takes the rmdirs off the path a
+//! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
 
-use super::cgroups::{self, Cgroup};
-use super::state;
+use super::cgroups::Cgroup;
+use crate::state::{store, tree};
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
@@ -16,12 +17,12 @@ use std::time::{Duration, Instant};
 /// How long the cleaner waits for a killed container's processes to be gone.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// What a container may leave on the host until it is cleaned: its cgroup and its state
-/// directory (the overlay's upper layer), whether or not they exist yet.
+/// What a container may leave on the host until it is cleaned: its cgroup and its filesystem
+/// state (the overlay's upper layer), whether or not they exist yet, and its record.
 pub struct Leftovers {
     pub cgroup: Option<Cgroup>,
-    /// The container id whose state directory may exist.
-    pub state: Option<String>,
+    /// The container's id.
+    pub id: String,
 }
 
 impl Leftovers {
@@ -35,9 +36,7 @@ impl Leftovers {
         if let Some(cg) = &self.cgroup {
             let _ = cg.remove();
         }
-        if let Some(id) = &self.state {
-            state::remove(id);
-        }
+        tree::remove_fs(&self.id);
     }
 }
 
@@ -79,11 +78,10 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
                 std::thread::sleep(Duration::from_millis(10));
             }
             leftovers.remove();
-            // And what a crashed launcher left behind: cleaned here, off anyone's path.
-            if let Some(cg) = &leftovers.cgroup {
-                cgroups::clean_stale(cg.layout());
-            }
-            state::clean_stale();
+            store::repair(&leftovers.id);
+            // And what crashed launchers and monitors left behind: cleaned here, off anyone's
+            // path.
+            store::sweep();
             std::process::exit(0)
         }
     }

@@ -16,17 +16,23 @@ use std::io::{Read, Seek, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 /// How a container ended, beyond its exit status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ending {
     /// The OOM killer ended it.
     pub oom_killed: bool,
+    /// It never started: why (the runtime's one-line error).
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
-/// The launcher's side: the two memory files, held open until the helper has exited.
+/// The launcher's side: the two memory files, held open until the helper has exited, and the
+/// pipe on which the helper says the command has started.
 #[derive(Debug)]
 pub struct HandOff {
     spec: std::fs::File,
     ending: std::fs::File,
+    started_r: OwnedFd,
+    started_w: OwnedFd,
 }
 
 fn memfd(name: &str) -> anyhow::Result<std::fs::File> {
@@ -41,20 +47,32 @@ impl HandOff {
         let json = serde_json::to_vec(spec).context("cannot serialize the container spec")?;
         let mut file = memfd("my-container-tui-spec")?;
         file.write_all(&json).context("cannot write the spec")?;
+        let (started_r, started_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| anyhow!("pipe: {}", e.desc()))?;
         Ok(HandOff {
             spec: file,
             ending: memfd("my-container-tui-ending")?,
+            started_r,
+            started_w,
         })
     }
 
-    /// Where the helper finds them: `<launcher pid>:<spec fd>:<ending fd>`.
+    /// Where the helper finds them: `<launcher pid>:<spec fd>:<ending fd>:<started fd>`.
     pub fn address(&self) -> String {
         format!(
-            "{}:{}:{}",
+            "{}:{}:{}:{}",
             std::process::id(),
             self.spec.as_raw_fd(),
-            self.ending.as_raw_fd()
+            self.ending.as_raw_fd(),
+            self.started_w.as_raw_fd()
         )
+    }
+
+    /// Readable once the helper says the command started (or, with nothing to read, when the
+    /// launcher's own write end is closed: never, while this hand-off lives).
+    pub fn started(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.started_r.as_fd()
     }
 
     /// Once the helper is reaped: the ending it left, if any.
@@ -78,17 +96,20 @@ pub struct Address {
     pub launcher: i32,
     spec_fd: i32,
     ending_fd: i32,
+    started_fd: i32,
 }
 
 impl Address {
     /// Parses [`HandOff::address`].
     pub fn parse(text: &str) -> Option<Address> {
         let mut parts = text.split(':').map(|p| p.parse::<i32>().ok());
-        let (launcher, spec_fd, ending_fd) = (parts.next()??, parts.next()??, parts.next()??);
+        let (launcher, spec_fd, ending_fd, started_fd) =
+            (parts.next()??, parts.next()??, parts.next()??, parts.next()??);
         Some(Address {
             launcher,
             spec_fd,
             ending_fd,
+            started_fd,
         })
     }
 
@@ -102,6 +123,16 @@ impl Address {
         let json =
             std::fs::read(&path).with_context(|| format!("cannot read the spec ({path})"))?;
         serde_json::from_slice(&json).context("invalid container spec")
+    }
+
+    /// Tells the launcher the command has started (it was executed, or `--init` runs it).
+    pub fn report_started(&self) {
+        if let Ok(mut pipe) = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.path(self.started_fd))
+        {
+            let _ = pipe.write_all(b"s");
+        }
     }
 
     /// Leaves the ending for the launcher.
@@ -131,9 +162,15 @@ mod tests {
         assert_eq!(address.launcher, std::process::id() as i32);
         assert_eq!(address.receive_spec().unwrap(), spec);
         assert_eq!(handoff.ending(), Ending::default());
-        address.report_ending(Ending { oom_killed: true });
+        address.report_ending(Ending {
+            oom_killed: true,
+            failure: None,
+        });
         assert!(handoff.ending().oom_killed);
-        assert_eq!(Address::parse("1:2"), None);
+        address.report_started();
+        let mut byte = [0u8; 1];
+        assert_eq!(nix::unistd::read(handoff.started(), &mut byte), Ok(1));
+        assert_eq!(Address::parse("1:2:3"), None);
         assert_eq!(Address::parse("a:2:3"), None);
     }
 }

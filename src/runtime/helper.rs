@@ -16,7 +16,8 @@ use super::exit::RUNTIME_ERROR;
 use super::launch::HANDOFF_VAR;
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{console, devices, handoff, init, namespaces, report, state};
+use super::{console, devices, handoff, init, namespaces, report};
+use crate::state::{Process, Status, store, tree as state};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -76,7 +77,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     let layout = Layout::detect();
     let leftovers = Leftovers {
         cgroup: layout.as_ref().ok().map(|l| Cgroup::at(l, &spec.id)),
-        state: spec.rootfs.as_ref().map(|_| spec.id.clone()),
+        id: spec.id.clone(),
     };
     // SAFETY: single-threaded, as our caller guarantees.
     let cleaner_pipe = unsafe { cleaner::spawn(&leftovers) }
@@ -115,6 +116,14 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail(format!("fork: {}", e.desc())),
     };
+    // The record says it runs, and which process PID 1 is (its start time tells a reused PID
+    // apart); a container its launcher did not record runs unrecorded.
+    let init = Process::of(child.as_raw());
+    let _ = store::update(&spec.id, |r| {
+        r.status = Status::Running;
+        r.init = init;
+        r.started = Some(crate::state::record::now_ms());
+    });
     drop(lifeline_r);
     drop(reporter);
     drop(console_theirs);
@@ -127,6 +136,15 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
                 .unwrap_or_else(|e| fail(format!("cannot relay the container's terminal: {e}")))
         });
     let failure = receiver.read();
+    if let Some(launcher) = report {
+        match &failure {
+            None => launcher.report_started(),
+            Some((_, message)) => launcher.report_ending(handoff::Ending {
+                oom_killed: false,
+                failure: Some(message.clone()),
+            }),
+        }
+    }
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
@@ -139,7 +157,10 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     }
     if oom_killed && exit.code() == 137 {
         if let Some(launcher) = report {
-            launcher.report_ending(handoff::Ending { oom_killed: true });
+            launcher.report_ending(handoff::Ending {
+                oom_killed: true,
+                failure: None,
+            });
         }
         let limit = spec
             .limits

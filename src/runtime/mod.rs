@@ -19,12 +19,12 @@ pub mod launch;
 pub mod mounts;
 pub mod namespaces;
 pub mod net;
+pub mod pidfd;
 pub mod report;
 pub mod rootfs;
 pub mod rootpath;
 pub mod security;
 pub mod spec;
-pub mod state;
 pub mod supervise;
 pub mod volumes;
 

@@ -3,7 +3,7 @@
 //! The CLI (and later the dashboard) builds a [`ContainerSpec`]; the re-exec helper receives it
 //! serialized in its environment, so everything here must be serde data and nothing live.
 
-use super::cgroups::{self, limits::Limits};
+use super::cgroups::limits::Limits;
 use super::devices::Device;
 use super::rootfs::Rootfs;
 use super::security::Hardening;
@@ -80,7 +80,7 @@ impl ContainerSpec {
             workdir_is_default: false,
             tty: false,
             init: false,
-            id: cgroups::new_id(),
+            id: crate::state::record::new_id(),
             limits: Limits::default(),
             rootfs: None,
             hardening: Hardening::default(),

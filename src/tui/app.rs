@@ -151,7 +151,7 @@ impl App {
             pick(command, &shell),
         );
         spec.command = ContainerSpec::command_from_words(vec![command]);
-        spec.id = crate::runtime::cgroups::new_id();
+        spec.id = crate::state::record::new_id();
         spec.hostname = hostname;
         spec.tty = true;
         spec.term = Some("xterm-256color".into());
@@ -360,7 +360,7 @@ impl App {
         }
         let (id, name, mut spec) = (s.id, s.name.clone(), s.spec.clone());
         // A fresh cgroup: the old one may still be on its way out.
-        spec.id = crate::runtime::cgroups::new_id();
+        spec.id = crate::state::record::new_id();
         match Session::start(id, name, spec, self.pty(), self.notify.clone()) {
             Ok(new) => self.sessions[self.selected] = new,
             Err(e) => self.message = Some(format!("restart failed: {e:#}")),

@@ -421,25 +421,9 @@ fn cgroup_mounts(table: &str) -> impl Iterator<Item = CgroupMount<'_>> {
     })
 }
 
-/// A name for a new container's cgroup: the launcher's PID, then a number of its own.
-pub fn new_id() -> String {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{}-{n}", std::process::id())
-}
-
-/// True when `id` (as [`new_id`] makes them) names a launcher that no longer runs. Names not
-/// of that form are never taken for stale: what we did not name, we do not remove.
-pub fn launcher_gone(id: &str) -> bool {
-    id.split('-')
-        .next()
-        .and_then(|p| p.parse::<u32>().ok())
-        .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-}
-
-/// Removes cgroups that a launcher which no longer runs left behind (a crash, a SIGKILL
-/// before the cleaner could act), when no process is left in them.
-pub fn clean_stale(layout: &Layout) {
+/// Removes our cgroups that `stale` says no live container owns (what a crashed launcher or
+/// monitor left behind), when no process is left in them.
+pub fn clean_stale(layout: &Layout, stale: impl Fn(&str) -> bool) {
     for (_, root) in layout.roots() {
         for entry in std::fs::read_dir(root.join(PARENT))
             .into_iter()
@@ -447,7 +431,7 @@ pub fn clean_stale(layout: &Layout) {
             .flatten()
         {
             let id = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() && launcher_gone(&id) {
+            if entry.path().is_dir() && stale(&id) {
                 let cgroup = Cgroup::at(layout, &id);
                 if cgroup.is_empty() {
                     let _ = cgroup.remove();

@@ -8,6 +8,8 @@ use crate::runtime::exit::RUNTIME_ERROR;
 use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::security::Hardening;
 use crate::runtime::volumes::Volume;
+use crate::state::RestartPolicy;
+use crate::state::store::NewRecord;
 use crate::tui::{self, keys::Prefix};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
@@ -131,6 +133,21 @@ struct RunOptions {
     /// Give the container a host device: HOST[:CONTAINER][:rwm]
     #[arg(long, value_name = "HOST[:CONTAINER][:rwm]", value_parser = parse_device, global = true)]
     device: Vec<Device>,
+    /// Run the container in the background under a monitor of its own, and print its id
+    #[arg(short = 'd', long, global = true)]
+    detach: bool,
+    /// The container's name (unique on the host) [default: a generated one]
+    #[arg(long, value_name = "NAME", global = true)]
+    name: Option<String>,
+    /// With -d: remove the container when it ends (foreground runs always are)
+    #[arg(long, global = true)]
+    rm: bool,
+    /// With -d: no, on-failure[:N], always or unless-stopped
+    #[arg(long, value_name = "POLICY", value_parser = RestartPolicy::parse, global = true)]
+    restart: Option<RestartPolicy>,
+    /// With -d: keep the container's stdin open for attach (else it reads /dev/null)
+    #[arg(short = 'i', long, global = true)]
+    interactive: bool,
     /// Add a capability to the default set (e.g. NET_ADMIN, or ALL)
     #[arg(long, value_name = "CAP", global = true)]
     cap_add: Vec<String>,
@@ -139,11 +156,35 @@ struct RunOptions {
     cap_drop: Vec<String>,
 }
 
+/// How a container is run: in the foreground (removed when it ends) or detached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    pub detach: bool,
+    pub name: Option<String>,
+    pub auto_remove: bool,
+    pub interactive: bool,
+    pub restart: RestartPolicy,
+}
+
+impl Launch {
+    /// What the store records of it.
+    pub fn record(&self, tty: bool) -> NewRecord<'_> {
+        NewRecord {
+            name: self.name.as_deref(),
+            detached: self.detach,
+            auto_remove: self.auto_remove,
+            tty,
+            interactive: self.interactive,
+            restart: self.restart,
+        }
+    }
+}
+
 /// What the arguments ask for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Run one container headless.
-    Run(Box<ContainerSpec>),
+    /// Run one container headless, or detached.
+    Run(Box<ContainerSpec>, Launch),
     /// Build a busybox root filesystem in this directory.
     BusyboxRootfs(PathBuf),
     /// No command given: the dashboard, with this prefix key.
@@ -183,7 +224,26 @@ where
             ));
         }
     };
-    Ok(Action::Run(Box::new(spec_from(options, command))))
+    let launch = Launch {
+        detach: options.detach,
+        name: options.name.clone(),
+        auto_remove: options.rm || !options.detach,
+        interactive: options.interactive,
+        restart: options.restart.unwrap_or_default(),
+    };
+    if !options.detach && options.restart.is_some_and(|r| r != RestartPolicy::No) {
+        return Err(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--restart needs -d: a foreground container is removed when it ends",
+        ));
+    }
+    if options.rm && options.restart.is_some_and(|r| r != RestartPolicy::No) {
+        return Err(Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--restart and --rm cannot be used together",
+        ));
+    }
+    Ok(Action::Run(Box::new(spec_from(options, command)), launch))
 }
 
 fn absolute(path: PathBuf) -> PathBuf {
@@ -246,7 +306,10 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         cpu_quota_us: options.cpus,
         cpu_shares: options.cpu_shares,
     };
-    spec.tty = options.tty || (!options.no_tty && std::io::stdin().is_terminal());
+    // Detached, only -t gives a terminal (Docker's rule); in the foreground, a terminal on
+    // stdin does too.
+    spec.tty = options.tty
+        || (!options.detach && !options.no_tty && std::io::stdin().is_terminal());
     spec.term = std::env::var("TERM")
         .ok()
         .or_else(|| spec.tty.then(|| "xterm".to_string()));
@@ -274,7 +337,8 @@ fn one_line(text: &str) -> String {
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
     match parse(std::env::args_os()) {
-        Ok(Action::Run(spec)) => headless::run(&spec),
+        Ok(Action::Run(spec, launch)) if launch.detach => headless::detached(&spec, &launch),
+        Ok(Action::Run(spec, launch)) => headless::run(&spec, &launch),
         Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
             Ok(()) => 0,
             Err(e) => {
@@ -309,7 +373,7 @@ mod tests {
 
     fn command_of(args: &[&str]) -> Vec<String> {
         match parse(args) {
-            Ok(Action::Run(spec)) => spec.command,
+            Ok(Action::Run(spec, _)) => spec.command,
             other => panic!("{args:?}: {other:?}"),
         }
     }
@@ -339,7 +403,7 @@ mod tests {
         );
         assert_eq!(command_of(&["t", "run", "ls", "-la"]), ["ls", "-la"]);
         match parse(["t", "--init", "run", "--hostname", "box", "true"]) {
-            Ok(Action::Run(spec)) => {
+            Ok(Action::Run(spec, _)) => {
                 assert!(spec.init);
                 assert_eq!(spec.hostname, "box");
             }
@@ -349,7 +413,7 @@ mod tests {
 
     #[test]
     fn options_reach_the_spec() {
-        let Ok(Action::Run(spec)) = parse([
+        let Ok(Action::Run(spec, _)) = parse([
             "t",
             "-e",
             "A=1",
@@ -402,7 +466,7 @@ mod tests {
     /// the other by this test).
     #[test]
     fn readme_lists_every_option() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         let command = Cli::command();
         for arg in command.get_arguments() {
             let Some(long) = arg.get_long() else { continue };

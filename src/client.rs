@@ -1,0 +1,185 @@
+//! The client side of monitors, shared by the CLI and the dashboard: starting a detached
+//! container ([`launch`]) and talking to its monitor ([`Connection`]).
+
+use crate::monitor::protocol::{Event, MAX_MESSAGE, Request};
+use crate::monitor::{MONITOR_ARG, Ready};
+use crate::runtime::ContainerSpec;
+use crate::runtime::exit::RUNTIME_ERROR;
+use crate::state::store::{self, NewRecord};
+use crate::state::{Record, Status};
+use anyhow::Context;
+use nix::sys::socket::{
+    AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr, connect, recv, send, socket,
+};
+use std::io::BufRead;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// A failure with the exit code the CLI should end with.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    pub fn runtime(e: anyhow::Error) -> Failure {
+        Failure {
+            code: RUNTIME_ERROR,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+/// Records `spec` and starts it under a monitor of its own, which outlives us; returns once
+/// the command runs (or with why it could not, and nothing of it left).
+pub fn launch(spec: &ContainerSpec, new: &NewRecord) -> Result<Record, Failure> {
+    let record = store::create(spec, new).map_err(Failure::runtime)?;
+    let started = start_monitor(&record.id);
+    if started.is_err() && store::load(&record.id).is_ok_and(|r| r.status == Status::Created) {
+        store::remove(&record.id);
+    }
+    started?;
+    store::load(&record.id).map_err(Failure::runtime)
+}
+
+/// Starts the monitor of the `created` container `id` and waits for its [`Ready`] line.
+pub fn start_monitor(id: &str) -> Result<(), Failure> {
+    use std::os::unix::process::CommandExt;
+    let program = std::env::current_exe()
+        .context("cannot find this program's executable")
+        .map_err(Failure::runtime)?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.arg0("my-container-tui")
+        .arg(MONITOR_ARG)
+        .arg(id)
+        .current_dir("/")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: between fork and exec the child makes only async-signal-safe calls (setsid,
+    // fork, _exit). The monitor is forked once more so that it is nobody's child here: we may
+    // exit at once, or live on (a dashboard) without a zombie to reap.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            match libc::fork() {
+                -1 => Err(std::io::Error::last_os_error()),
+                0 => Ok(()),
+                _ => libc::_exit(0),
+            }
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .context("cannot start the container's monitor")
+        .map_err(Failure::runtime)?;
+    let stdout = child.stdout.take();
+    let _ = child.wait();
+    let mut line = String::new();
+    if let Some(out) = stdout {
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    match serde_json::from_str::<Ready>(&line) {
+        Ok(Ready::Started) => Ok(()),
+        Ok(Ready::Failed { code, message }) => Err(Failure { code, message }),
+        Err(_) => Err(Failure {
+            code: RUNTIME_ERROR,
+            message: "the container's monitor ended before it started the container".into(),
+        }),
+    }
+}
+
+/// A connection to a container's monitor.
+pub struct Connection {
+    fd: OwnedFd,
+}
+
+impl Connection {
+    /// Connects to the monitor of container `record` (which must be running).
+    pub fn open(record: &Record) -> anyhow::Result<Connection> {
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("socket: {}", e.desc()))?;
+        let path = store::socket(&record.id);
+        UnixAddr::new(&path)
+            .and_then(|addr| connect(fd.as_raw_fd(), &addr))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot reach container {}'s monitor: {}",
+                    record.name,
+                    e.desc()
+                )
+            })?;
+        Ok(Connection { fd })
+    }
+
+    /// A second handle on the same connection (one thread reads while another writes).
+    pub fn try_clone(&self) -> anyhow::Result<Connection> {
+        Ok(Connection {
+            fd: self.fd.try_clone().context("dup")?,
+        })
+    }
+
+    pub fn send(&self, request: &Request) -> anyhow::Result<()> {
+        let message = request.encode();
+        loop {
+            match send(self.fd.as_raw_fd(), &message, MsgFlags::MSG_NOSIGNAL) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => anyhow::bail!("the container's monitor is gone: {}", e.desc()),
+                Ok(_) => return Ok(()),
+            }
+        }
+    }
+
+    /// The next event; `None` once the monitor has hung up.
+    pub fn recv(&self) -> Option<Event> {
+        let mut buf = vec![0u8; MAX_MESSAGE + 1];
+        loop {
+            match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    if let Some(event) = Event::decode(&buf[..n]) {
+                        return Some(event);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Sends `request` and waits for its answer, skipping output.
+    pub fn call(&self, request: &Request) -> anyhow::Result<()> {
+        self.send(request)?;
+        loop {
+            match self.recv() {
+                Some(Event::Done) => return Ok(()),
+                Some(Event::Failed(message)) => anyhow::bail!(message),
+                Some(_) => continue,
+                None => anyhow::bail!("the container's monitor hung up"),
+            }
+        }
+    }
+}
+
+/// Sends input in pieces that each fit a message.
+pub fn send_input(conn: &Connection, bytes: &[u8]) -> anyhow::Result<()> {
+    for chunk in bytes.chunks(MAX_MESSAGE - 1) {
+        conn.send(&Request::Input(chunk.to_vec()))?;
+    }
+    Ok(())
+}

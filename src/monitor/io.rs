@@ -1,0 +1,228 @@
+//! The container's side of its monitor: the helper started on a portable-pty pseudo-terminal
+//! (with a tty) or on pipes (without), and the bytes that flow through them.
+//!
+//! With a tty the monitor also keeps a vt100 screen of everything the container drew, so a
+//! client that attaches later (a dashboard reopened after a detach) gets the screen back whole.
+
+use super::protocol::{MAX_MESSAGE, Stream};
+use crate::runtime::ContainerSpec;
+use crate::runtime::handoff::HandOff;
+use crate::runtime::launch::HelperCommand;
+use anyhow::{Context, anyhow};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use portable_pty::{MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::process::Stdio;
+
+/// One start of the container: its helper and the descriptors to it.
+pub struct Run {
+    pub helper: nix::unistd::Pid,
+    /// Kept until the helper is reaped: the spec is read from it, the ending left in it.
+    pub handoff: HandOff,
+    pub io: Io,
+}
+
+/// The container's stdio, as the monitor holds it.
+pub enum Io {
+    Tty {
+        master: Box<dyn MasterPty + Send>,
+        reader: std::fs::File,
+        writer: Box<dyn Write + Send>,
+        screen: Box<vt100::Parser>,
+        open: bool,
+    },
+    Pipes {
+        stdin: Option<std::process::ChildStdin>,
+        stdout: Option<std::process::ChildStdout>,
+        stderr: Option<std::process::ChildStderr>,
+    },
+}
+
+fn nonblocking(fd: BorrowedFd<'_>) {
+    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+        let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
+    }
+}
+
+/// Starts the helper for `spec`: on a pty of `rows`x`cols` when the spec has a tty, else on
+/// pipes (stdin a pipe only when `interactive`, else `/dev/null`).
+pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> anyhow::Result<Run> {
+    let helper = HelperCommand::new(spec)?;
+    if spec.tty {
+        let size = PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        let pair = native_pty_system()
+            .openpty(size)
+            .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
+        helper.prepare_pty(&*pair.master);
+        let child = pair
+            .slave
+            .spawn_command(helper.pty_command())
+            .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
+        drop(pair.slave);
+        let pid = child
+            .process_id()
+            .ok_or_else(|| anyhow!("the helper has no PID"))?;
+        let fd = pair
+            .master
+            .as_raw_fd()
+            .ok_or_else(|| anyhow!("the pty has no descriptor"))?;
+        // SAFETY: the master stays open as long as `master`, which the Io holds; the reader is a
+        // duplicate of it, owned by the File.
+        let reader = std::fs::File::from(
+            unsafe { BorrowedFd::borrow_raw(fd) }
+                .try_clone_to_owned()
+                .context("pty reader")?,
+        );
+        nonblocking(reader.as_fd());
+        let writer = pair
+            .master
+            .take_writer()
+            .map_err(|e| anyhow!("pty writer: {e}"))?;
+        Ok(Run {
+            helper: nix::unistd::Pid::from_raw(pid as i32),
+            handoff: helper.into_handoff(),
+            io: Io::Tty {
+                master: pair.master,
+                reader,
+                writer,
+                screen: Box::new(vt100::Parser::new(rows, cols, 0)),
+                open: true,
+            },
+        })
+    } else {
+        let mut cmd = helper.std_command();
+        cmd.stdin(if interactive {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("cannot start the container helper")?;
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        for fd in stdout.iter().map(AsFd::as_fd).chain(stderr.iter().map(AsFd::as_fd)) {
+            nonblocking(fd);
+        }
+        Ok(Run {
+            helper: nix::unistd::Pid::from_raw(child.id() as i32),
+            handoff: helper.into_handoff(),
+            io: Io::Pipes {
+                stdin: child.stdin.take(),
+                stdout,
+                stderr,
+            },
+        })
+    }
+}
+
+impl Io {
+    /// The descriptors that may have output, with the stream each carries.
+    pub fn outputs(&self) -> Vec<(BorrowedFd<'_>, Stream)> {
+        match self {
+            Io::Tty { reader, open, .. } => {
+                if *open {
+                    vec![(reader.as_fd(), Stream::Stdout)]
+                } else {
+                    vec![]
+                }
+            }
+            Io::Pipes { stdout, stderr, .. } => stdout
+                .iter()
+                .map(|o| (o.as_fd(), Stream::Stdout))
+                .chain(stderr.iter().map(|e| (e.as_fd(), Stream::Stderr)))
+                .collect(),
+        }
+    }
+
+    /// Reads what `stream` has now: `Some(bytes)` (empty when nothing waits), or `None` once it
+    /// has ended (and stops watching it).
+    pub fn read(&mut self, stream: Stream) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; MAX_MESSAGE - 1];
+        let result = match (&mut *self, stream) {
+            (Io::Tty { reader, .. }, _) => reader.read(&mut buf),
+            (Io::Pipes { stdout: Some(o), .. }, Stream::Stdout) => o.read(&mut buf),
+            (Io::Pipes { stderr: Some(e), .. }, Stream::Stderr) => e.read(&mut buf),
+            _ => return None,
+        };
+        match result {
+            Ok(n) if n > 0 => {
+                buf.truncate(n);
+                if let Io::Tty { screen, .. } = self {
+                    screen.process(&buf);
+                }
+                Some(buf)
+            }
+            Err(e) if e.raw_os_error() == Some(Errno::EAGAIN as i32) => Some(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Some(Vec::new()),
+            // End of file, or EIO from a pty whose every slave has closed.
+            _ => {
+                match (self, stream) {
+                    (Io::Tty { open, .. }, _) => *open = false,
+                    (Io::Pipes { stdout, .. }, Stream::Stdout) => *stdout = None,
+                    (Io::Pipes { stderr, .. }, Stream::Stderr) => *stderr = None,
+                }
+                None
+            }
+        }
+    }
+
+    /// Passes input on (blocking: a terminal's input queue is read by the line discipline, and
+    /// a pipe's reader is the container, which may be slow; a client's input is small).
+    pub fn write(&mut self, bytes: &[u8]) {
+        match self {
+            Io::Tty { writer, open, .. } if *open => {
+                let _ = writer.write_all(bytes).and_then(|()| writer.flush());
+            }
+            Io::Pipes { stdin: Some(s), .. } => {
+                if s.write_all(bytes).is_err() {
+                    self.close_stdin();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// End of input: a pipe closes; a terminal gets its EOF character.
+    pub fn close_stdin(&mut self) {
+        match self {
+            Io::Tty { .. } => self.write(b"\x04"),
+            Io::Pipes { stdin, .. } => *stdin = None,
+        }
+    }
+
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        if let Io::Tty { master, screen, .. } = self {
+            screen.screen_mut().set_size(rows, cols);
+            let _ = master.resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            });
+        }
+    }
+
+    /// Escape sequences that redraw the terminal as the container left it (none without one).
+    pub fn replay(&self) -> Vec<u8> {
+        match self {
+            Io::Tty { screen, .. } => {
+                let screen = screen.screen();
+                let mut out = Vec::new();
+                if screen.alternate_screen() {
+                    out.extend_from_slice(b"\x1b[?1049h");
+                }
+                out.extend(screen.state_formatted());
+                out
+            }
+            Io::Pipes { .. } => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! A container's log: Docker's json-file format, one JSON object a line
+//! (`{"log":"text\n","stream":"stdout","time":"2026-11-28T22:31:28.123Z"}`), in
+//! `containers/<id>/log.json`, rotated to `log.json.1` past [`ROTATE_AT`], so a container that
+//! prints forever holds at most twice that.
+//!
+//! The monitor writes it; `logs` reads it, after the container has ended too.
+
+use super::protocol::Stream;
+use crate::state::record::{now_ms, rfc3339};
+use crate::state::tree;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+/// The size at which the log is rotated.
+pub const ROTATE_AT: u64 = 8 << 20;
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub log: String,
+    pub stream: Stream,
+    pub time: String,
+}
+
+/// The current log file of container `id`.
+pub fn path(id: &str) -> PathBuf {
+    tree::container(id).join("log.json")
+}
+
+fn rotated(id: &str) -> PathBuf {
+    tree::container(id).join("log.json.1")
+}
+
+/// The monitor's end: appends output, a line per entry (a chunk that does not end a line
+/// becomes an entry of its own, as in Docker).
+pub struct Writer {
+    id: String,
+    file: Option<std::fs::File>,
+    written: u64,
+}
+
+impl Writer {
+    pub fn open(id: &str) -> Writer {
+        let file = open_append(id);
+        let written = file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| m.len());
+        Writer {
+            id: id.to_string(),
+            file,
+            written,
+        }
+    }
+
+    /// Logs `bytes` the container wrote on `stream` (invalid UTF-8 is replaced, as Docker does).
+    pub fn write(&mut self, stream: Stream, bytes: &[u8]) {
+        let time = rfc3339(now_ms());
+        let text = String::from_utf8_lossy(bytes);
+        let mut out = Vec::new();
+        for line in text.split_inclusive('\n') {
+            let entry = Entry {
+                log: line.to_string(),
+                stream,
+                time: time.clone(),
+            };
+            if serde_json::to_writer(&mut out, &entry).is_ok() {
+                out.push(b'\n');
+            }
+        }
+        if self.written + out.len() as u64 > ROTATE_AT {
+            self.rotate();
+        }
+        if let Some(file) = &mut self.file
+            && file.write_all(&out).is_ok()
+        {
+            self.written += out.len() as u64;
+        }
+    }
+
+    fn rotate(&mut self) {
+        self.file = None;
+        let _ = std::fs::rename(path(&self.id), rotated(&self.id));
+        self.file = open_append(&self.id);
+        self.written = 0;
+    }
+}
+
+fn open_append(id: &str) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path(id))
+        .ok()
+}
+
+/// Reads the entries logged so far, oldest first, from `offset` in the current file (0: the
+/// rotated file first); returns them and the offset to follow from.
+pub fn read(id: &str, offset: u64) -> (Vec<Entry>, u64) {
+    let mut entries = Vec::new();
+    if offset == 0
+        && let Ok(file) = std::fs::File::open(rotated(id))
+    {
+        entries.extend(parse(std::io::BufReader::new(file)));
+    }
+    let Ok(mut file) = std::fs::File::open(path(id)) else {
+        return (entries, offset);
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    // Rotated under us: start the new file from its beginning.
+    let offset = if len < offset { 0 } else { offset };
+    use std::io::{Read, Seek, SeekFrom};
+    if file.seek(SeekFrom::Start(offset)).is_err() {
+        return (entries, offset);
+    }
+    let mut text = Vec::new();
+    let _ = file.read_to_end(&mut text);
+    // Only whole lines: one being written now is read on the next turn.
+    let whole = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    entries.extend(parse(&text[..whole]));
+    (entries, offset + whole as u64)
+}
+
+fn parse(reader: impl BufRead) -> impl Iterator<Item = Entry> {
+    reader
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str(&l).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_their_stream_and_escapes() {
+        let entry = Entry {
+            log: "a \"b\"\x1b[0m\n".into(),
+            stream: Stream::Stderr,
+            time: rfc3339(0),
+        };
+        let line = serde_json::to_string(&entry).unwrap();
+        assert!(line.contains("\"stream\":\"stderr\""), "{line}");
+        assert_eq!(
+            parse(format!("{line}\nnot json\n").as_bytes()).collect::<Vec<_>>(),
+            [entry]
+        );
+    }
+}

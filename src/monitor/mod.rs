@@ -1,0 +1,443 @@
+//! A container's monitor (`my-container-tui __monitor <id>`): the small process, one per
+//! detached container, that outlives whoever started it (conmon's job for podman, the shim's
+//! for containerd).
+//!
+//! It owns the container's life: it starts the helper (on a pty it holds, or on pipes), logs
+//! every byte the container writes ([`log`]), keeps its screen, serves clients on
+//! `containers/<id>/sock` ([`protocol`]), reaps the helper and records the exit, and applies
+//! the restart policy. Its death is the container's: the helper dies with it (`PDEATHSIG`),
+//! PID 1 with the helper, and the helper's cleaner marks the record exited and releases the
+//! cgroup and the filesystem.
+//!
+//! The launcher (`run -d`, a dashboard) reads one [`Ready`] line from the monitor's stdout:
+//! the command started, or why it could not.
+
+pub mod clients;
+pub mod io;
+pub mod log;
+pub mod protocol;
+
+use crate::runtime::exit::{Exit, RUNTIME_ERROR};
+use crate::state::record::now_ms;
+use crate::state::{Process, Status, store};
+use clients::Client;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use protocol::{Event, Request, Stream};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+/// The hidden first argument that runs the monitor.
+pub const MONITOR_ARG: &str = "__monitor";
+
+/// What the monitor tells its launcher, on one line of its stdout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ready {
+    /// The command runs.
+    Started,
+    /// It could not start: the exit code and the one-line error.
+    Failed { code: i32, message: String },
+}
+
+/// A terminal size before any client has attached.
+const DEFAULT_SIZE: (u16, u16) = (24, 80);
+
+/// The re-exec entry; never returns.
+pub fn main() -> ! {
+    let id = std::env::args().nth(2).unwrap_or_default();
+    let mut ready = Some(std::io::stdout());
+    let code = match Monitor::new(&id) {
+        Ok(mut monitor) => monitor.serve(&mut ready),
+        Err(e) => {
+            tell(&mut ready, Ready::Failed {
+                code: RUNTIME_ERROR,
+                message: format!("{e:#}"),
+            });
+            store::remove(&id);
+            RUNTIME_ERROR
+        }
+    };
+    std::process::exit(code)
+}
+
+/// Tells the launcher, once.
+fn tell(ready: &mut Option<std::io::Stdout>, what: Ready) {
+    if let Some(mut out) = ready.take() {
+        let mut line = serde_json::to_vec(&what).unwrap_or_default();
+        line.push(b'\n');
+        let _ = out.write_all(&line).and_then(|()| out.flush());
+        // Nothing more goes to the launcher's pipe: it may be gone already.
+        if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+            use std::os::fd::AsRawFd;
+            // SAFETY: dup2 onto stdout touches no memory of ours.
+            unsafe { libc::dup2(null.as_raw_fd(), 1) };
+        }
+    }
+}
+
+struct Monitor {
+    id: String,
+    spec: crate::runtime::ContainerSpec,
+    interactive: bool,
+    signals: SignalFd,
+    listener: std::os::fd::OwnedFd,
+    clients: Vec<Client>,
+    log: log::Writer,
+    size: (u16, u16),
+}
+
+impl Monitor {
+    /// Takes the container's record over (it must still be `created`, and its launcher's).
+    fn new(id: &str) -> anyhow::Result<Monitor> {
+        let spec = store::spec(id)?;
+        let me = Process::me();
+        let mut taken = false;
+        let record = store::update(id, |r| {
+            if r.status == Status::Created {
+                r.owner = Some(me);
+                taken = true;
+            }
+        })?;
+        if !taken {
+            anyhow::bail!("container {} is already started", record.name);
+        }
+        let mut mask = SigSet::empty();
+        for s in [
+            Signal::SIGCHLD,
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGHUP,
+        ] {
+            mask.add(s);
+        }
+        mask.thread_block()
+            .map_err(|e| anyhow::anyhow!("sigprocmask: {}", e.desc()))?;
+        let signals =
+            SignalFd::new(&mask).map_err(|e| anyhow::anyhow!("signalfd: {}", e.desc()))?;
+        let listener = clients::listen_at(&store::socket(id))
+            .map_err(|e| anyhow::anyhow!("cannot listen on the control socket: {}", e.desc()))?;
+        Ok(Monitor {
+            id: id.to_string(),
+            interactive: record.interactive,
+            spec,
+            signals,
+            listener,
+            clients: Vec::new(),
+            log: log::Writer::open(id),
+            size: DEFAULT_SIZE,
+        })
+    }
+
+    /// Runs the container until it ends for good; the monitor's exit code.
+    fn serve(&mut self, ready: &mut Option<std::io::Stdout>) -> i32 {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let started_at = Instant::now();
+            let (code, oom_killed, failure) = match self.run_once(ready) {
+                Ok(ending) => ending,
+                Err(e) => (RUNTIME_ERROR, false, Some(format!("{e:#}"))),
+            };
+            if let Some(message) = &failure
+                && ready.is_some()
+            {
+                // It never ran: nothing of it stays.
+                tell(ready, Ready::Failed {
+                    code,
+                    message: message.clone(),
+                });
+                store::remove(&self.id);
+                return code;
+            }
+            let record = store::update(&self.id, |r| {
+                r.status = Status::Exited;
+                r.exit_code = Some(code);
+                r.oom_killed = oom_killed;
+                r.finished = Some(now_ms());
+                r.init = None;
+            });
+            let restarting = record
+                .as_ref()
+                .is_ok_and(|r| r.restart.restarts(code, r.restart_count, r.stopped_by_user));
+            self.broadcast_exit(code, oom_killed, restarting);
+            if !restarting {
+                break;
+            }
+            // Docker's back-off: doubling from 100 ms, back to 100 ms after a good run.
+            if started_at.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(100);
+            }
+            if !self.pause(backoff) {
+                break;
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(60));
+            let again = store::update(&self.id, |r| {
+                if !r.stopped_by_user {
+                    r.restart_count += 1;
+                    r.status = Status::Created;
+                }
+            });
+            if !again.is_ok_and(|r| r.status == Status::Created) {
+                break;
+            }
+        }
+        self.finish();
+        0
+    }
+
+    /// Serves clients for `wait` (a restart's back-off); false when told to stop meanwhile.
+    fn pause(&mut self, wait: Duration) -> bool {
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            let left = until.saturating_duration_since(Instant::now());
+            if self.poll_once(None, left).stop {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Starts the container once and serves it to its end: (exit code, OOM, why it never
+    /// started).
+    fn run_once(
+        &mut self,
+        ready: &mut Option<std::io::Stdout>,
+    ) -> anyhow::Result<(i32, bool, Option<String>)> {
+        let (rows, cols) = self.size;
+        let mut run = io::start(&self.spec, rows, cols, self.interactive)?;
+        let mut started = false;
+        let exit = loop {
+            let turn = self.poll_once(Some(&mut run), Duration::from_secs(3600));
+            if turn.started && !started {
+                started = true;
+                tell(ready, Ready::Started);
+            }
+            if let Some(exit) = turn.exited {
+                break exit;
+            }
+        };
+        // What the container wrote last.
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            while let Some(bytes) = run.io.read(stream) {
+                if bytes.is_empty() {
+                    break;
+                }
+                self.output(stream, &bytes);
+            }
+        }
+        let ending = run.handoff.ending();
+        let failure = ending.failure.filter(|_| !started);
+        Ok((exit.code(), ending.oom_killed, failure))
+    }
+
+    /// One turn of the loop: waits up to `timeout` for a signal, a client, or the container's
+    /// output, and handles what came.
+    fn poll_once(&mut self, mut run: Option<&mut io::Run>, timeout: Duration) -> Turn {
+        let mut turn = Turn::default();
+        let (outputs, started_fd): (Vec<_>, _) = match run.as_deref() {
+            Some(r) => (
+                r.io.outputs().into_iter().map(|(fd, s)| (fd, s)).collect(),
+                Some(r.handoff.started()),
+            ),
+            None => (Vec::new(), None),
+        };
+        let mut fds = vec![
+            PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
+        ];
+        let started_at = fds.len();
+        if let Some(fd) = started_fd {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        }
+        let outputs_at = fds.len();
+        fds.extend(outputs.iter().map(|(fd, _)| PollFd::new(*fd, PollFlags::POLLIN)));
+        let clients_at = fds.len();
+        for c in &self.clients {
+            let mut flags = PollFlags::POLLIN;
+            if c.wants_to_write() {
+                flags |= PollFlags::POLLOUT;
+            }
+            fds.push(PollFd::new(c.fd(), flags));
+        }
+        let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+        if poll(&mut fds, PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)).is_err() {
+            return turn;
+        }
+        let ready: Vec<PollFlags> = fds
+            .iter()
+            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
+            .collect();
+        let streams: Vec<Stream> = outputs.iter().map(|(_, s)| *s).collect();
+        drop(fds);
+        drop(outputs);
+        if let Some(fd) = started_fd
+            && !ready[started_at].is_empty()
+        {
+            // Taken, so the pipe is not ready again.
+            let _ = nix::unistd::read(fd, &mut [0u8; 16]);
+            turn.started = true;
+        }
+        if let Some(run) = run.as_deref_mut() {
+            for (i, stream) in streams.iter().enumerate() {
+                if !ready[outputs_at + i].is_empty()
+                    && let Some(bytes) = run.io.read(*stream)
+                    && !bytes.is_empty()
+                {
+                    self.output(*stream, &bytes);
+                }
+            }
+        }
+        if !ready[1].is_empty() {
+            clients::accept_all(&self.listener, &mut self.clients);
+        }
+        for i in 0..self.clients.len().min(ready.len() - clients_at) {
+            if ready[clients_at + i].contains(PollFlags::POLLOUT) {
+                self.clients[i].flush();
+            }
+            if ready[clients_at + i].is_empty() {
+                continue;
+            }
+            for request in self.clients[i].receive() {
+                if self.handle(i, request, run.as_deref_mut()) {
+                    turn.stop = true;
+                }
+            }
+        }
+        self.clients.retain(|c| !c.gone);
+        if !ready[0].is_empty() {
+            while let Ok(Some(info)) = self.signals.read_signal() {
+                let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
+                    continue;
+                };
+                if sig != Signal::SIGCHLD {
+                    // A signal to the monitor is meant for the container.
+                    let _ = self.signal(sig as i32, false);
+                    continue;
+                }
+                if let Some(run) = run.as_deref() {
+                    match waitpid(run.helper, Some(WaitPidFlag::WNOHANG)) {
+                        Ok(WaitStatus::StillAlive) | Err(_) => {}
+                        Ok(status) => turn.exited = Exit::from_wait(status),
+                    }
+                }
+            }
+        }
+        turn
+    }
+
+    /// Handles one request; true when it stopped the container (no restart).
+    fn handle(&mut self, i: usize, request: Request, run: Option<&mut io::Run>) -> bool {
+        match request {
+            Request::Attach { rows, cols, replay } => {
+                self.clients[i].attached = true;
+                self.resize(rows, cols);
+                if let Some(run) = run {
+                    run.io.resize(rows, cols);
+                    if replay {
+                        let screen = run.io.replay();
+                        if !screen.is_empty() {
+                            self.clients[i].send(&Event::Output(Stream::Stdout, screen));
+                        }
+                    }
+                }
+                self.clients[i].send(&Event::Done);
+            }
+            Request::Input(bytes) => {
+                if let Some(run) = run {
+                    run.io.write(&bytes);
+                }
+            }
+            Request::Resize { rows, cols } => {
+                self.resize(rows, cols);
+                if let Some(run) = run {
+                    run.io.resize(rows, cols);
+                }
+            }
+            Request::CloseStdin => {
+                if let Some(run) = run {
+                    run.io.close_stdin();
+                }
+            }
+            Request::Signal { signal, stop } => {
+                let reply = match self.signal(signal, stop) {
+                    Ok(()) => Event::Done,
+                    Err(e) => Event::Failed(e),
+                };
+                self.clients[i].send(&reply);
+                return stop;
+            }
+            Request::Wait => self.clients[i].waiting = true,
+        }
+        false
+    }
+
+    /// The size the next start of the container's pty gets.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        if rows > 0 && cols > 0 {
+            self.size = (rows, cols);
+        }
+    }
+
+    /// Signals PID 1 (named by pid and start time, through a pidfd: never a process that took
+    /// its PID later). `stop` marks the container as stopped by the user.
+    fn signal(&mut self, signal: i32, stop: bool) -> Result<(), String> {
+        let record = store::update(&self.id, |r| {
+            if stop {
+                r.stopped_by_user = true;
+            }
+        })
+        .map_err(|e| format!("{e:#}"))?;
+        let Some(init) = record.init else {
+            return Err(format!("container {} is not running", record.name));
+        };
+        crate::runtime::pidfd::signal(init, signal).map_err(|e| {
+            format!(
+                "cannot signal container {}: {}",
+                record.name,
+                e.desc()
+            )
+        })
+    }
+
+    fn output(&mut self, stream: Stream, bytes: &[u8]) {
+        self.log.write(stream, bytes);
+        let event = Event::Output(stream, bytes.to_vec());
+        for c in self.clients.iter_mut().filter(|c| c.attached) {
+            c.send(&event);
+        }
+    }
+
+    fn broadcast_exit(&mut self, code: i32, oom_killed: bool, restarting: bool) {
+        let event = Event::Exited {
+            code,
+            oom_killed,
+            restarting,
+        };
+        for c in self.clients.iter_mut().filter(|c| c.attached || c.waiting) {
+            c.send(&event);
+        }
+    }
+
+    /// The container has ended for good: last words to clients, the socket closed, and the
+    /// record removed if it was to be (the cleaner releases the rest).
+    fn finish(&mut self) {
+        for c in &mut self.clients {
+            c.finish(Duration::from_secs(2));
+        }
+        let _ = std::fs::remove_file(store::socket(&self.id));
+        if store::load(&self.id).is_ok_and(|r| r.auto_remove) {
+            store::remove(&self.id);
+        }
+    }
+}
+
+/// What one turn of the loop saw.
+#[derive(Default)]
+struct Turn {
+    started: bool,
+    exited: Option<Exit>,
+    stop: bool,
+}

@@ -1,0 +1,163 @@
+//! The messages between a container's monitor and its clients (the CLI, dashboards), one per
+//! datagram on the monitor's `SOCK_SEQPACKET` socket.
+//!
+//! A message is a tag byte and a body: the terminal's bytes travel raw (a JSON array of
+//! numbers would quadruple them); everything else is JSON of the typed variant. Both sides go
+//! through [`Request::encode`]/[`Request::decode`] and [`Event::encode`]/[`Event::decode`],
+//! never through ad-hoc bytes.
+
+use serde::{Deserialize, Serialize};
+
+/// The largest message: a read from the pty is cut to this, so it always fits a datagram.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Which of the container's output streams bytes came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// What a client asks of a monitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Send me the container's output from now on (and first, with `replay`, escape sequences
+    /// that redraw its terminal as it is), at this window size.
+    Attach { rows: u16, cols: u16, replay: bool },
+    /// Bytes for the container's stdin.
+    #[serde(skip)]
+    Input(Vec<u8>),
+    /// The attached window's new size.
+    Resize { rows: u16, cols: u16 },
+    /// End of input (a pipe's end-of-file; a terminal gets its EOF character instead).
+    CloseStdin,
+    /// Send this signal to PID 1; `stop` says the user ended it (no restart policy applies).
+    Signal { signal: i32, stop: bool },
+    /// Tell me when the container has ended (an [`Event::Exited`]).
+    Wait,
+}
+
+/// What a monitor tells a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// The container wrote this.
+    #[serde(skip)]
+    Output(Stream, Vec<u8>),
+    /// The request was done.
+    Done,
+    /// The request failed.
+    Failed(String),
+    /// PID 1 ended: its exit status (128+N for signal N) and whether the OOM killer did it.
+    /// `restarting` when the restart policy starts it again.
+    Exited {
+        code: i32,
+        oom_killed: bool,
+        restarting: bool,
+    },
+}
+
+const JSON: u8 = b'{';
+const INPUT: u8 = 0;
+const STDOUT: u8 = 1;
+const STDERR: u8 = 2;
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Our own plain enums always serialize.
+    let mut out = vec![JSON];
+    out.extend(serde_json::to_vec(value).unwrap_or_default());
+    out
+}
+
+fn tagged(tag: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.push(tag);
+    out.extend_from_slice(bytes);
+    out
+}
+
+impl Request {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Request::Input(bytes) => tagged(INPUT, bytes),
+            other => json(other),
+        }
+    }
+
+    pub fn decode(message: &[u8]) -> Option<Request> {
+        match message.split_first()? {
+            (&INPUT, bytes) => Some(Request::Input(bytes.to_vec())),
+            (&JSON, body) => serde_json::from_slice(body).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl Event {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Event::Output(Stream::Stdout, bytes) => tagged(STDOUT, bytes),
+            Event::Output(Stream::Stderr, bytes) => tagged(STDERR, bytes),
+            other => json(other),
+        }
+    }
+
+    pub fn decode(message: &[u8]) -> Option<Event> {
+        match message.split_first()? {
+            (&STDOUT, bytes) => Some(Event::Output(Stream::Stdout, bytes.to_vec())),
+            (&STDERR, bytes) => Some(Event::Output(Stream::Stderr, bytes.to_vec())),
+            (&JSON, body) => serde_json::from_slice(body).ok(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_survives_the_wire() {
+        for request in [
+            Request::Attach {
+                rows: 24,
+                cols: 80,
+                replay: true,
+            },
+            Request::Input(b"ls\r\x00\xff".to_vec()),
+            Request::Resize { rows: 1, cols: 2 },
+            Request::CloseStdin,
+            Request::Signal {
+                signal: 15,
+                stop: true,
+            },
+            Request::Wait,
+        ] {
+            assert_eq!(Request::decode(&request.encode()), Some(request));
+        }
+        for event in [
+            Event::Output(Stream::Stdout, b"{not json".to_vec()),
+            Event::Output(Stream::Stderr, vec![]),
+            Event::Done,
+            Event::Failed("no".into()),
+            Event::Exited {
+                code: 137,
+                oom_killed: true,
+                restarting: false,
+            },
+        ] {
+            assert_eq!(Event::decode(&event.encode()), Some(event));
+        }
+        assert_eq!(Request::decode(b""), None);
+        assert_eq!(Event::decode(b"\x07x"), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! What the host knows of its containers, and the one owner of ids, liveness and clean-up.
+//!
+//! [`tree`] is the directory everything lives in; [`record`] is one container's record;
+//! [`store`] makes, finds, changes, repairs and removes records; [`process`] names a process
+//! so that a reused PID is never mistaken for it.
+
+pub mod process;
+pub mod record;
+pub mod store;
+pub mod tree;
+
+pub use process::Process;
+pub use record::{Record, RestartPolicy, Status};

@@ -1,0 +1,255 @@
+//! One container's record (`containers/<id>/state.json`): who it is, where it is in its life,
+//! who owns that life, and how it ended. Plain data; [`super::store`] reads and writes it.
+
+use super::process::Process;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Where a container is in its life (Docker's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Recorded; its owner has not started it yet.
+    Created,
+    /// PID 1 runs (or is being started).
+    Running,
+    /// PID 1 ended; [`Record::exit_code`] says how.
+    Exited,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+        }
+    }
+}
+
+/// `--restart`: what the monitor does when PID 1 ends (Docker's policies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "name")]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    /// Restart after a non-zero exit, at most `max` times (0: no limit).
+    OnFailure { max: u32 },
+    Always,
+    /// As `always`, but not after the user stopped it.
+    UnlessStopped,
+}
+
+impl RestartPolicy {
+    /// Parses Docker's `no`, `on-failure[:N]`, `always`, `unless-stopped`.
+    pub fn parse(text: &str) -> Result<RestartPolicy, String> {
+        match text.split_once(':') {
+            None if text == "no" => Ok(RestartPolicy::No),
+            None if text == "always" => Ok(RestartPolicy::Always),
+            None if text == "unless-stopped" => Ok(RestartPolicy::UnlessStopped),
+            None if text == "on-failure" => Ok(RestartPolicy::OnFailure { max: 0 }),
+            Some(("on-failure", n)) => n
+                .parse()
+                .map(|max| RestartPolicy::OnFailure { max })
+                .map_err(|_| format!("invalid restart count {n:?}")),
+            _ => Err(format!(
+                "invalid restart policy {text:?} (no, on-failure[:N], always, unless-stopped)"
+            )),
+        }
+    }
+
+    /// Whether a container that ended with `code`, restarted `count` times so far, starts
+    /// again. A container the user stopped never does (Docker restarts `always` ones only when
+    /// the daemon restarts, which we have not).
+    pub fn restarts(self, code: i32, count: u32, stopped_by_user: bool) -> bool {
+        if stopped_by_user {
+            return false;
+        }
+        match self {
+            RestartPolicy::No => false,
+            RestartPolicy::OnFailure { max } => code != 0 && (max == 0 || count < max),
+            RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
+        }
+    }
+}
+
+impl std::fmt::Display for RestartPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestartPolicy::No => f.write_str("no"),
+            RestartPolicy::OnFailure { max: 0 } => f.write_str("on-failure"),
+            RestartPolicy::OnFailure { max } => write!(f, "on-failure:{max}"),
+            RestartPolicy::Always => f.write_str("always"),
+            RestartPolicy::UnlessStopped => f.write_str("unless-stopped"),
+        }
+    }
+}
+
+/// One container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// 64 hex digits; also the name of its cgroup and its state directory.
+    pub id: String,
+    /// Unique among the host's containers.
+    pub name: String,
+    pub status: Status,
+    /// The process that owns the container's life, and whose death ends it: its monitor (a
+    /// detached container), the foreground helper, or the launcher while it is being made.
+    pub owner: Option<Process>,
+    /// The container's PID 1, as the host sees it, while it runs.
+    pub init: Option<Process>,
+    pub exit_code: Option<i32>,
+    pub oom_killed: bool,
+    /// Unix times in milliseconds.
+    pub created: u64,
+    pub started: Option<u64>,
+    pub finished: Option<u64>,
+    /// Started by a monitor (`run -d`, the dashboard), not in the foreground.
+    pub detached: bool,
+    /// Removed when it ends (`--rm`, and every foreground run).
+    pub auto_remove: bool,
+    /// It has a terminal (its monitor holds the pty).
+    pub tty: bool,
+    /// Its stdin stays open for clients to write to (`-i`), rather than `/dev/null`.
+    #[serde(default)]
+    pub interactive: bool,
+    pub restart: RestartPolicy,
+    pub restart_count: u32,
+    /// `stop` or `kill` ended it: no restart policy brings it back.
+    pub stopped_by_user: bool,
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A Unix millisecond time as RFC 3339 (UTC), as Docker prints times.
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// How long ago, in Docker's words: "3 seconds", "5 minutes", "2 hours", "4 days".
+pub fn ago(ms: u64) -> String {
+    let secs = now_ms().saturating_sub(ms) / 1000;
+    let (n, unit) = match secs {
+        s if s < 60 => (s, "second"),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+impl Record {
+    /// The 12-digit id `ps` shows.
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+
+    /// `ps`'s STATUS column: "Up 5 minutes", "Exited (137) 3 seconds ago", "Created".
+    pub fn status_line(&self) -> String {
+        match self.status {
+            Status::Created => "Created".into(),
+            Status::Running => format!("Up {}", ago(self.started.unwrap_or(self.created))),
+            Status::Exited => format!(
+                "Exited ({}) {} ago",
+                self.exit_code.unwrap_or(-1),
+                ago(self.finished.unwrap_or(self.created))
+            ),
+        }
+    }
+}
+
+/// A fresh container id: 32 random bytes in hex, like Docker's.
+pub fn new_id() -> String {
+    let mut bytes = [0u8; 32];
+    // getrandom(2) blocks only before the pool is ready at boot, and never fails for 32 bytes
+    // once it is; a shortfall is filled from the clock and PID rather than failing.
+    // SAFETY: the buffer is ours and as long as we say.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n < bytes.len() as isize {
+        let salt = now_ms() ^ (u64::from(std::process::id()) << 32);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b ^= (salt >> ((i % 8) * 8)) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A name for a container given none: Docker's adjective_noun form.
+pub fn new_name() -> String {
+    const ADJECTIVES: [&str; 16] = [
+        "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
+        "nimble", "proud", "quiet", "swift", "tender", "witty",
+    ];
+    const NOUNS: [&str; 16] = [
+        "babbage", "curie", "darwin", "euler", "fermi", "gauss", "hopper", "knuth", "lovelace",
+        "noether", "pascal", "ritchie", "shannon", "thompson", "turing", "wozniak",
+    ];
+    let id = new_id();
+    let n = u32::from_str_radix(&id[..8], 16).unwrap_or(0) as usize;
+    format!(
+        "{}_{}_{}",
+        ADJECTIVES[n % 16],
+        NOUNS[(n / 16) % 16],
+        &id[8..12]
+    )
+}
+
+/// Checks a name given with `--name` or `rename` (Docker's rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`).
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && name.len() <= 128;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid container name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_policies_read_and_decide_as_dockers() {
+        assert_eq!(RestartPolicy::parse("no"), Ok(RestartPolicy::No));
+        assert_eq!(
+            RestartPolicy::parse("on-failure:3"),
+            Ok(RestartPolicy::OnFailure { max: 3 })
+        );
+        assert!(RestartPolicy::parse("sometimes").is_err());
+        assert!(RestartPolicy::parse("on-failure:x").is_err());
+        let three = RestartPolicy::OnFailure { max: 3 };
+        assert!(three.restarts(1, 2, false));
+        assert!(!three.restarts(1, 3, false));
+        assert!(!three.restarts(0, 0, false));
+        assert!(RestartPolicy::Always.restarts(0, 100, false));
+        assert!(!RestartPolicy::Always.restarts(0, 0, true));
+        assert_eq!(three.to_string(), "on-failure:3");
+    }
+
+    #[test]
+    fn ids_and_names() {
+        let id = new_id();
+        assert_eq!(id.len(), 64);
+        assert_ne!(id, new_id());
+        assert!(validate_name(&new_name()).is_ok());
+        assert!(validate_name("web.1_a-b").is_ok());
+        assert!(validate_name("-x").is_err());
+        assert!(validate_name("a/b").is_err());
+        assert!(validate_name("").is_err());
+    }
+}

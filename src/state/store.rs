@@ -1,0 +1,281 @@
+//! The container records on this host: the one place that makes, finds, changes and removes
+//! them, and that decides what is stale.
+//!
+//! Every change is a read-modify-write under one lock (`flock` on `containers/`), and every
+//! write replaces `state.json` by rename, so a reader never sees half a record. Liveness is
+//! the owner's: a record whose owner is gone (its PID dead, or reused by a process with another
+//! start time) is repaired by whoever looks next: a half-made one (still `created`) is removed,
+//! a running one is marked exited (137, as Docker reports a killed container), and what the
+//! container held on the host (its cgroup, its filesystem state) is removed.
+
+use super::process::Process;
+use super::record::{Record, RestartPolicy, Status, new_id, now_ms, validate_name};
+use super::tree;
+use crate::runtime::ContainerSpec;
+use crate::runtime::cgroups::{self, Cgroup, Layout};
+use anyhow::{Context, anyhow, bail};
+use nix::fcntl::{Flock, FlockArg};
+use std::path::PathBuf;
+
+/// The record file in a container's directory.
+const STATE: &str = "state.json";
+/// The spec the container runs, as its launcher gave it.
+const SPEC: &str = "spec.json";
+
+/// The lock held across a read-modify-write of records.
+pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
+
+/// Takes the lock (the tree must exist).
+fn lock() -> std::io::Result<Lock> {
+    let dir = std::fs::File::open(tree::containers())?;
+    Flock::lock(dir, FlockArg::LockExclusive)
+        .map(Lock)
+        .map_err(|(_, e)| std::io::Error::from(e))
+}
+
+/// How a new container is to be recorded.
+pub struct NewRecord<'a> {
+    pub name: Option<&'a str>,
+    pub detached: bool,
+    pub auto_remove: bool,
+    pub tty: bool,
+    pub interactive: bool,
+    pub restart: RestartPolicy,
+}
+
+/// Records `spec` (whose `id` must be fresh) as a new container owned by the calling process,
+/// `created`. Fails (runtime error) when the name is taken.
+pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
+    let name = match new.name {
+        Some(name) => {
+            validate_name(name).map_err(anyhow::Error::msg)?;
+            name.to_string()
+        }
+        None => super::record::new_name(),
+    };
+    let record = Record {
+        id: spec.id.clone(),
+        name,
+        status: Status::Created,
+        owner: Some(Process::me()),
+        init: None,
+        exit_code: None,
+        oom_killed: false,
+        created: now_ms(),
+        started: None,
+        finished: None,
+        detached: new.detached,
+        auto_remove: new.auto_remove,
+        tty: new.tty,
+        interactive: new.interactive,
+        restart: new.restart,
+        restart_count: 0,
+        stopped_by_user: false,
+    };
+    let dir = tree::container(&record.id);
+    let spec_json = serde_json::to_vec(spec).context("cannot serialize the spec")?;
+    let clash = tree::make_in(|| {
+        let _lock = lock()?;
+        // Only names need the lock: ids are random.
+        if let Some(other) = list_unlocked()
+            .into_iter()
+            .find(|r| r.name == record.name && !repairable(r))
+        {
+            return Ok(Some(other.short_id().to_string()));
+        }
+        std::fs::create_dir(&dir)?;
+        std::fs::write(dir.join(SPEC), &spec_json)?;
+        write(&record)?;
+        Ok(None)
+    })
+    .with_context(|| format!("cannot record container {}", record.name))?;
+    if let Some(other) = clash {
+        bail!(
+            "the container name \"{}\" is already in use by container {other}: remove or rename that container to reuse the name",
+            record.name
+        );
+    }
+    Ok(record)
+}
+
+/// Replaces the record's file by rename.
+fn write(record: &Record) -> std::io::Result<()> {
+    let dir = tree::container(&record.id);
+    let tmp = dir.join(".state.json.new");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(record)?)?;
+    std::fs::rename(&tmp, dir.join(STATE))
+}
+
+/// The record of container `id`, as written last.
+pub fn load(id: &str) -> anyhow::Result<Record> {
+    let path = tree::container(id).join(STATE);
+    let json = std::fs::read(&path).with_context(|| format!("no such container: {id}"))?;
+    serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))
+}
+
+/// The spec container `id` runs.
+pub fn spec(id: &str) -> anyhow::Result<ContainerSpec> {
+    let path = tree::container(id).join(SPEC);
+    let json = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))
+}
+
+/// Changes container `id`'s record under the lock; returns the record as written.
+pub fn update(id: &str, change: impl FnOnce(&mut Record)) -> anyhow::Result<Record> {
+    let _lock = lock().context("cannot lock the container records")?;
+    let mut record = load(id)?;
+    change(&mut record);
+    write(&record).with_context(|| format!("cannot write container {id}'s record"))?;
+    Ok(record)
+}
+
+/// Renames a container; the new name must be free.
+pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
+    validate_name(name).map_err(anyhow::Error::msg)?;
+    let _lock = lock().context("cannot lock the container records")?;
+    if let Some(other) = list_unlocked().into_iter().find(|r| r.name == name) {
+        bail!(
+            "the container name \"{name}\" is already in use by container {}",
+            other.short_id()
+        );
+    }
+    let mut record = load(id)?;
+    record.name = name.to_string();
+    write(&record).context("cannot write the record")
+}
+
+/// Every record, as written (unrepaired); none when the tree does not exist.
+fn list_unlocked() -> Vec<Record> {
+    let mut records: Vec<Record> = std::fs::read_dir(tree::containers())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| load(&e.file_name().to_string_lossy()).ok())
+        .collect();
+    records.sort_by_key(|r| std::cmp::Reverse(r.created));
+    records
+}
+
+/// True when the record claims a life its owner no longer has.
+fn repairable(record: &Record) -> bool {
+    record.status != Status::Exited && !record.owner.as_ref().is_some_and(Process::alive)
+}
+
+/// Every container on the host, newest first, each repaired if its owner died.
+pub fn list() -> Vec<Record> {
+    let records = list_unlocked();
+    if !records.iter().any(repairable) {
+        return records;
+    }
+    for record in records.iter().filter(|r| repairable(r)) {
+        repair(&record.id);
+    }
+    list_unlocked()
+}
+
+/// The container a user named: its full name, its full id, or a unique prefix of its id.
+pub fn find(name_or_id: &str) -> anyhow::Result<Record> {
+    let records = list();
+    if let Some(r) = records
+        .iter()
+        .find(|r| r.name == name_or_id || r.id == name_or_id)
+    {
+        return Ok(r.clone());
+    }
+    let matches: Vec<&Record> = records
+        .iter()
+        .filter(|r| !name_or_id.is_empty() && r.id.starts_with(name_or_id))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(anyhow!("no such container: {name_or_id}")),
+        _ => Err(anyhow!(
+            "multiple containers match the id prefix {name_or_id}: give more of it"
+        )),
+    }
+}
+
+/// Removes the container's record and everything of it (which must have ended).
+pub fn remove(id: &str) {
+    release(id);
+    let _ = std::fs::remove_dir_all(tree::container(id));
+    tree::remove_if_empty();
+}
+
+/// Releases what a container that has ended held on the host: its cgroup (when empty) and its
+/// filesystem state.
+pub fn release(id: &str) {
+    if let Ok(layout) = Layout::detect() {
+        let cgroup = Cgroup::at(&layout, id);
+        if cgroup.is_empty() {
+            let _ = cgroup.remove();
+        }
+    }
+    tree::remove_fs(id);
+}
+
+/// Brings one record whose owner died to the truth: a half-made one goes, a running one is
+/// marked exited 137 (or removed, if it was to be), and what it held is released.
+pub fn repair(id: &str) {
+    let Ok(lock) = lock() else { return };
+    let Ok(mut record) = load(id) else { return };
+    if !repairable(&record) {
+        return;
+    }
+    if record.status == Status::Created || record.auto_remove {
+        drop(lock);
+        remove(id);
+        return;
+    }
+    record.status = Status::Exited;
+    record.exit_code.get_or_insert(137);
+    record.finished.get_or_insert_with(now_ms);
+    record.init = None;
+    record.owner = None;
+    let _ = write(&record);
+    drop(lock);
+    release(id);
+}
+
+/// Repairs every record whose owner died, and removes cgroups no record owns: what crashed
+/// launchers and monitors left behind. Run by each cleaner after its own container's clean-up,
+/// off every caller's path.
+pub fn sweep() {
+    let records = list();
+    if let Ok(layout) = Layout::detect() {
+        let owned = |id: &str| {
+            records
+                .iter()
+                .any(|r| r.id == id && r.owner.as_ref().is_some_and(Process::alive))
+        };
+        cgroups::clean_stale(&layout, |id| !owned(id) && looks_like_id(id));
+    }
+    tree::remove_if_empty();
+}
+
+/// True for names of the form [`new_id`] makes: what we did not name, we do not remove.
+fn looks_like_id(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The path of the container's control socket (its monitor listens there).
+pub fn socket(id: &str) -> PathBuf {
+    tree::container(id).join("ctl.sock")
+}
+
+/// A fresh id for a new container.
+pub fn fresh_id() -> String {
+    new_id()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_ids_are_swept() {
+        assert!(looks_like_id(&new_id()));
+        assert!(!looks_like_id("1234-1"));
+        assert!(!looks_like_id("docker"));
+    }
+}

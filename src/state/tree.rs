@@ -1,0 +1,93 @@
+//! The state tree, `/run/my-container-tui`: root's alone (0700), because an overlay's upper
+//! layer in it may hold a setuid binary a container wrote, which no other host user may reach.
+//!
+//! What lives in it, and who removes it:
+//!
+//! | entry | made by | removed by |
+//! |---|---|---|
+//! | `containers/<id>/state.json`, `spec.json` | the launcher ([`super::store::create`]) | `rm`, `--rm`, or the repair of a half-made record |
+//! | `containers/<id>/ctl.sock`, `log*` | the container's monitor | `rm` |
+//! | `containers/<id>/fs/` (overlay `upper`, `work`, `root`; `etc` files) | the helper | the run's cleaner |
+//!
+//! The tree and `containers/` go when they empty; whoever makes an entry in them makes them
+//! again first, retrying if a removal races in between ([`make_in`]), so they are never
+//! recreated with other permissions by accident.
+
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+
+/// The state tree.
+pub const ROOT: &str = "/run/my-container-tui";
+
+/// The directory of container records.
+pub fn containers() -> PathBuf {
+    Path::new(ROOT).join("containers")
+}
+
+/// The directory of container `id`.
+pub fn container(id: &str) -> PathBuf {
+    containers().join(id)
+}
+
+/// The directory of the container's filesystem state (its overlay's layers).
+pub fn path(id: &str) -> PathBuf {
+    container(id).join("fs")
+}
+
+/// Makes `dir`, root's alone, unless it exists; an existing one is made private.
+fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
+    }
+    let meta = std::fs::symlink_metadata(dir).with_context(|| dir.display().to_string())?;
+    if !meta.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs `make` (which creates one entry directly in `containers/`, never its parents) after
+/// making the tree; again if a removal of the emptied tree raced in between.
+pub fn make_in<T>(mut make: impl FnMut() -> std::io::Result<T>) -> anyhow::Result<T> {
+    let mut tries = 0;
+    loop {
+        make_private_dir(Path::new(ROOT))?;
+        make_private_dir(&containers())?;
+        match make() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 10 => tries += 1,
+            made => return Ok(made?),
+        }
+    }
+}
+
+/// Removes `containers/` and the tree if they are empty (rmdir is atomic: a directory with
+/// anything in it stays).
+pub fn remove_if_empty() {
+    let _ = std::fs::remove_dir(containers());
+    let _ = std::fs::remove_dir(ROOT);
+}
+
+/// Creates the container's filesystem state: the overlay's `upper`, `work`, the `root` mount
+/// point, and `etc` for the files bound over a read-only or persistent root's. The container's
+/// directory exists already (its record is made first).
+pub fn prepare(id: &str) -> anyhow::Result<PathBuf> {
+    let dir = path(id);
+    std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for sub in ["upper", "work", "root", "etc"] {
+        let sub = dir.join(sub);
+        std::fs::create_dir(&sub).with_context(|| format!("cannot create {}", sub.display()))?;
+    }
+    Ok(dir)
+}
+
+/// Removes the container's filesystem state, if any.
+pub fn remove_fs(id: &str) {
+    let _ = std::fs::remove_dir_all(path(id));
+}
