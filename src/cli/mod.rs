@@ -1,4 +1,14 @@
-//! Command-line arguments: parsed once, at the edge, into a [`ContainerSpec`].
+//! Command-line arguments: parsed once, at the edge, into a [`ContainerSpec`] (run, the
+//! dashboard) or into one of the lifecycle [`verbs`].
+
+mod attach;
+mod control;
+mod exec;
+mod logs;
+mod ps;
+mod show;
+pub mod verbs;
+mod volume;
 
 use crate::headless;
 use crate::runtime::ContainerSpec;
@@ -31,7 +41,7 @@ Exit status:
 ///
 /// With no command, opens the dashboard; with --run (or `run`), runs one container headless.
 #[derive(Debug, Parser)]
-#[command(name = "my-container-tui", version, after_help = EXIT_CODES)]
+#[command(name = "my-container-tui", version)]
 struct Cli {
     #[command(flatten)]
     options: RunOptions,
@@ -145,6 +155,9 @@ struct RunOptions {
     /// With -d: no, on-failure[:N], always or unless-stopped
     #[arg(long, value_name = "POLICY", value_parser = RestartPolicy::parse, global = true)]
     restart: Option<RestartPolicy>,
+    /// The signal `stop` sends first [default: SIGTERM]
+    #[arg(long, value_name = "SIGNAL", value_parser = control::parse_signal, global = true)]
+    stop_signal: Option<nix::sys::signal::Signal>,
     /// With -d: keep the container's stdin open for attach (else it reads /dev/null)
     #[arg(short = 'i', long, global = true)]
     interactive: bool,
@@ -164,6 +177,7 @@ pub struct Launch {
     pub auto_remove: bool,
     pub interactive: bool,
     pub restart: RestartPolicy,
+    pub stop_signal: nix::sys::signal::Signal,
 }
 
 impl Launch {
@@ -176,6 +190,7 @@ impl Launch {
             tty,
             interactive: self.interactive,
             restart: self.restart,
+            stop_signal: self.stop_signal as i32,
         }
     }
 }
@@ -199,7 +214,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = Cli::command().try_get_matches_from(args)?;
+    let help = format!("{}\n{EXIT_CODES}", verbs::summary());
+    let matches = Cli::command().after_help(help).try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let (options, command) = match (cli.subcommand, cli.run) {
         (Some(Command::Run { command }), None) => (cli.options, command),
@@ -230,6 +246,9 @@ where
         auto_remove: options.rm || !options.detach,
         interactive: options.interactive,
         restart: options.restart.unwrap_or_default(),
+        stop_signal: options
+            .stop_signal
+            .unwrap_or(nix::sys::signal::Signal::SIGTERM),
     };
     if !options.detach && options.restart.is_some_and(|r| r != RestartPolicy::No) {
         return Err(Cli::command().error(
@@ -334,9 +353,32 @@ fn one_line(text: &str) -> String {
     }
 }
 
+/// Clap's error or help, printed our way; the exit code.
+fn clap_exit(e: clap::Error) -> i32 {
+    match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            0
+        }
+        _ => {
+            let text = e.render().to_string();
+            crate::runtime::exit::print_error(&format!("{} (see --help)", one_line(&text)));
+            RUNTIME_ERROR
+        }
+    }
+}
+
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
-    match parse(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(verbs::is_verb)
+    {
+        return verbs::main(args);
+    }
+    match parse(args) {
         Ok(Action::Run(spec, launch)) if launch.detach => headless::detached(&spec, &launch),
         Ok(Action::Run(spec, launch)) => headless::run(&spec, &launch),
         Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
@@ -353,17 +395,7 @@ pub fn main() -> i32 {
                 RUNTIME_ERROR
             }
         },
-        Err(e) => match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                let _ = e.print();
-                0
-            }
-            _ => {
-                let text = e.render().to_string();
-                crate::runtime::exit::print_error(&format!("{} (see --help)", one_line(&text)));
-                RUNTIME_ERROR
-            }
-        },
+        Err(e) => clap_exit(e),
     }
 }
 

@@ -3,7 +3,7 @@
 //! monitor of its own, like `docker run -d`.
 
 mod piped;
-mod raw;
+pub(crate) mod raw;
 mod tty;
 
 use crate::cli::Launch;
@@ -18,6 +18,7 @@ pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
     let result = require_root()
         .and_then(|()| spec.validate().map_err(|e| e.to_string()))
         .map_err(anyhow::Error::msg)
+        .and_then(|()| crate::state::volumes::create_used(&spec.volumes))
         .and_then(|()| store::create(spec, &launch.record(spec.tty)))
         .and_then(|_| {
             let code = if spec.tty {
@@ -38,10 +39,9 @@ pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
 pub fn detached(spec: &ContainerSpec, launch: &Launch) -> i32 {
     let checked = require_root()
         .and_then(|()| spec.validate().map_err(|e| e.to_string()))
-        .map_err(|message| crate::client::Failure {
-            code: RUNTIME_ERROR,
-            message,
-        });
+        .map_err(anyhow::Error::msg)
+        .and_then(|()| crate::state::volumes::create_used(&spec.volumes))
+        .map_err(crate::client::Failure::runtime);
     match checked.and_then(|()| crate::client::launch(spec, &launch.record(spec.tty))) {
         Ok(record) => {
             println!("{}", record.id);

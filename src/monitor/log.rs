@@ -97,15 +97,21 @@ fn open_append(id: &str) -> Option<std::fs::File> {
         .ok()
 }
 
-/// Reads the entries logged so far, oldest first, from `offset` in the current file (0: the
-/// rotated file first); returns them and the offset to follow from.
-pub fn read(id: &str, offset: u64) -> (Vec<Entry>, u64) {
+/// Every entry logged so far, oldest first (the rotated file's first), and the offset in the
+/// current file to follow from ([`read_from`]).
+pub fn read_all(id: &str) -> (Vec<Entry>, u64) {
     let mut entries = Vec::new();
-    if offset == 0
-        && let Ok(file) = std::fs::File::open(rotated(id))
-    {
+    if let Ok(file) = std::fs::File::open(rotated(id)) {
         entries.extend(parse(std::io::BufReader::new(file)));
     }
+    let (more, offset) = read_from(id, 0);
+    entries.extend(more);
+    (entries, offset)
+}
+
+/// The entries logged after `offset` in the current file, and the offset after them.
+pub fn read_from(id: &str, offset: u64) -> (Vec<Entry>, u64) {
+    let mut entries = Vec::new();
     let Ok(mut file) = std::fs::File::open(path(id)) else {
         return (entries, offset);
     };

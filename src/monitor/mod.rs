@@ -23,7 +23,7 @@ use crate::state::{Process, Status, store};
 use clients::Client;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
-use nix::sys::signalfd::SignalFd;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use protocol::{Event, Request, Stream};
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,9 @@ const DEFAULT_SIZE: (u16, u16) = (24, 80);
 /// The re-exec entry; never returns.
 pub fn main() -> ! {
     let id = std::env::args().nth(2).unwrap_or_default();
+    // Nothing the launcher had open stays open here for the container's life.
+    // SAFETY: close_range closes descriptors only; none above 2 is in use yet.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
     let mut ready = Some(std::io::stdout());
     let code = match Monitor::new(&id) {
         Ok(mut monitor) => monitor.serve(&mut ready),
@@ -116,8 +119,8 @@ impl Monitor {
         }
         mask.thread_block()
             .map_err(|e| anyhow::anyhow!("sigprocmask: {}", e.desc()))?;
-        let signals =
-            SignalFd::new(&mask).map_err(|e| anyhow::anyhow!("signalfd: {}", e.desc()))?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+            .map_err(|e| anyhow::anyhow!("signalfd: {}", e.desc()))?;
         let listener = clients::listen_at(&store::socket(id))
             .map_err(|e| anyhow::anyhow!("cannot listen on the control socket: {}", e.desc()))?;
         Ok(Monitor {
@@ -193,7 +196,8 @@ impl Monitor {
         let until = Instant::now() + wait;
         while Instant::now() < until {
             let left = until.saturating_duration_since(Instant::now());
-            if self.poll_once(None, left).stop {
+            self.poll_once(None, left);
+            if store::load(&self.id).is_ok_and(|r| r.stopped_by_user) {
                 return false;
             }
         }
@@ -301,9 +305,7 @@ impl Monitor {
                 continue;
             }
             for request in self.clients[i].receive() {
-                if self.handle(i, request, run.as_deref_mut()) {
-                    turn.stop = true;
-                }
+                self.handle(i, request, run.as_deref_mut());
             }
         }
         self.clients.retain(|c| !c.gone);
@@ -314,7 +316,7 @@ impl Monitor {
                 };
                 if sig != Signal::SIGCHLD {
                     // A signal to the monitor is meant for the container.
-                    let _ = self.signal(sig as i32, false);
+                    self.signal(sig);
                     continue;
                 }
                 if let Some(run) = run.as_deref() {
@@ -328,8 +330,8 @@ impl Monitor {
         turn
     }
 
-    /// Handles one request; true when it stopped the container (no restart).
-    fn handle(&mut self, i: usize, request: Request, run: Option<&mut io::Run>) -> bool {
+    /// Handles one request.
+    fn handle(&mut self, i: usize, request: Request, run: Option<&mut io::Run>) {
         match request {
             Request::Attach { rows, cols, replay } => {
                 self.clients[i].attached = true;
@@ -361,17 +363,8 @@ impl Monitor {
                     run.io.close_stdin();
                 }
             }
-            Request::Signal { signal, stop } => {
-                let reply = match self.signal(signal, stop) {
-                    Ok(()) => Event::Done,
-                    Err(e) => Event::Failed(e),
-                };
-                self.clients[i].send(&reply);
-                return stop;
-            }
             Request::Wait => self.clients[i].waiting = true,
         }
-        false
     }
 
     /// The size the next start of the container's pty gets.
@@ -381,25 +374,12 @@ impl Monitor {
         }
     }
 
-    /// Signals PID 1 (named by pid and start time, through a pidfd: never a process that took
-    /// its PID later). `stop` marks the container as stopped by the user.
-    fn signal(&mut self, signal: i32, stop: bool) -> Result<(), String> {
-        let record = store::update(&self.id, |r| {
-            if stop {
-                r.stopped_by_user = true;
-            }
-        })
-        .map_err(|e| format!("{e:#}"))?;
-        let Some(init) = record.init else {
-            return Err(format!("container {} is not running", record.name));
-        };
-        crate::runtime::pidfd::signal(init, signal).map_err(|e| {
-            format!(
-                "cannot signal container {}: {}",
-                record.name,
-                e.desc()
-            )
-        })
+    /// Passes a signal sent to the monitor on to PID 1 (named by pid and start time, through
+    /// a pidfd: never a process that took its PID later).
+    fn signal(&self, signal: Signal) {
+        if let Ok(Some(init)) = store::load(&self.id).map(|r| r.init) {
+            let _ = crate::runtime::pidfd::signal(init, signal as i32);
+        }
     }
 
     fn output(&mut self, stream: Stream, bytes: &[u8]) {
@@ -439,5 +419,4 @@ impl Monitor {
 struct Turn {
     started: bool,
     exited: Option<Exit>,
-    stop: bool,
 }

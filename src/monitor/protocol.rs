@@ -41,8 +41,6 @@ pub enum Request {
     Resize { rows: u16, cols: u16 },
     /// End of input (a pipe's end-of-file; a terminal gets its EOF character instead).
     CloseStdin,
-    /// Send this signal to PID 1; `stop` says the user ended it (no restart policy applies).
-    Signal { signal: i32, stop: bool },
     /// Tell me when the container has ended (an [`Event::Exited`]).
     Wait,
 }
@@ -136,10 +134,6 @@ mod tests {
             Request::Input(b"ls\r\x00\xff".to_vec()),
             Request::Resize { rows: 1, cols: 2 },
             Request::CloseStdin,
-            Request::Signal {
-                signal: 15,
-                stop: true,
-            },
             Request::Wait,
         ] {
             assert_eq!(Request::decode(&request.encode()), Some(request));

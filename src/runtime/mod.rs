@@ -26,6 +26,7 @@ pub mod rootpath;
 pub mod security;
 pub mod spec;
 pub mod supervise;
+pub mod tenant;
 pub mod volumes;
 
 pub use exit::Exit;

@@ -37,3 +37,10 @@ pub fn enter_new(ns: Namespace) -> anyhow::Result<()> {
         e => anyhow::anyhow!("cannot create a {} namespace: {}", ns.name, e.desc()),
     })
 }
+
+/// Joins the namespaces in `flags` of the process `pidfd` names, all at once (`setns(2)` on a
+/// pidfd): `exec`'s way into a running container.
+pub fn join(pidfd: &impl std::os::fd::AsFd, flags: CloneFlags) -> anyhow::Result<()> {
+    nix::sched::setns(pidfd, flags)
+        .map_err(|e| anyhow::anyhow!("cannot join the container's namespaces: {}", e.desc()))
+}

@@ -72,7 +72,8 @@ const TMPFS_WORDS: [(&str, usize, bool); 8] = [
 ];
 
 impl Volume {
-    /// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, SRC absolute on the host.
+    /// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, SRC absolute on the host, or the name of a
+    /// named volume (bound from its data directory, made on first use).
     pub fn parse_bind(text: &str) -> Result<Volume, String> {
         let parts: Vec<&str> = text.split(':').collect();
         let (src, dst, read_only) = match parts.as_slice() {
@@ -85,11 +86,17 @@ impl Volume {
                 ));
             }
         };
-        if !Path::new(src).is_absolute() {
-            return Err(format!("volume source {src:?} must be an absolute path"));
-        }
+        let src = if crate::state::volumes::is_name(src) {
+            crate::state::volumes::data_dir(src)
+        } else if Path::new(src).is_absolute() {
+            PathBuf::from(src)
+        } else {
+            return Err(format!(
+                "volume source {src:?} must be an absolute path or a volume name"
+            ));
+        };
         Ok(Volume::Bind {
-            src: src.into(),
+            src,
             dst: container_path(dst, "volume target")?,
             read_only,
         })

@@ -8,6 +8,7 @@ pub mod process;
 pub mod record;
 pub mod store;
 pub mod tree;
+pub mod volumes;
 
 pub use process::Process;
 pub use record::{Record, RestartPolicy, Status};

@@ -117,6 +117,13 @@ pub struct Record {
     pub restart_count: u32,
     /// `stop` or `kill` ended it: no restart policy brings it back.
     pub stopped_by_user: bool,
+    /// The signal `stop` sends first (`--stop-signal`).
+    #[serde(default = "sigterm")]
+    pub stop_signal: i32,
+}
+
+fn sigterm() -> i32 {
+    libc::SIGTERM
 }
 
 /// Now, in Unix milliseconds.

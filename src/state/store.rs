@@ -41,6 +41,7 @@ pub struct NewRecord<'a> {
     pub tty: bool,
     pub interactive: bool,
     pub restart: RestartPolicy,
+    pub stop_signal: i32,
 }
 
 /// Records `spec` (whose `id` must be fresh) as a new container owned by the calling process,
@@ -71,6 +72,7 @@ pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
         restart: new.restart,
         restart_count: 0,
         stopped_by_user: false,
+        stop_signal: new.stop_signal,
     };
     let dir = tree::container(&record.id);
     let spec_json = serde_json::to_vec(spec).context("cannot serialize the spec")?;

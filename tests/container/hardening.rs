@@ -244,7 +244,7 @@ fn tmpfs_volumes_and_bad_volumes(t: &Ctx) -> TestResult {
         format!("{:?}", out.stdout),
     )?;
     for (args, says) in [
-        (&["-v", "relative:/mnt"][..], "must be an absolute path"),
+        (&["-v", "./relative:/mnt"][..], "must be an absolute path"),
         (&["-v", "/no/such/source:/mnt"], "No such file or directory"),
         (&["-v", "/tmp:/mnt/../etc"], "may not contain '..'"),
         (&["-v", "/tmp"], "expected SRC:DST"),

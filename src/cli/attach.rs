@@ -1,0 +1,171 @@
+//! `attach CONTAINER`: this terminal on a detached container's, through its monitor, until
+//! the container ends (its exit code is ours) or the detach keys, Ctrl-p Ctrl-q, are typed.
+
+use super::verbs::fail;
+use crate::client::{Connection, send_input};
+use crate::headless::raw::RawMode;
+use crate::monitor::protocol::{Event, Request, Stream};
+use crate::state::{Status, store};
+use std::io::{IsTerminal, Read, Write};
+use std::sync::mpsc;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    container: String,
+}
+
+/// Ctrl-p then Ctrl-q: Docker's detach keys.
+const DETACH: [u8; 2] = [0x10, 0x11];
+
+enum Outcome {
+    Exited(i32),
+    Detached,
+}
+
+/// The window size to ask for: this terminal's, or 80x24.
+fn size() -> (u16, u16) {
+    let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
+    (rows, cols)
+}
+
+/// Splits input at the detach keys: the bytes to send, and whether the keys were typed. A
+/// Ctrl-p at the end of a read waits in `held` for the next byte.
+fn scan(held: &mut bool, input: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = Vec::with_capacity(input.len() + 1);
+    for &b in input {
+        if *held {
+            *held = false;
+            if b == DETACH[1] {
+                return (out, true);
+            }
+            out.push(DETACH[0]);
+        }
+        if b == DETACH[0] {
+            *held = true;
+        } else {
+            out.push(b);
+        }
+    }
+    (out, false)
+}
+
+pub fn run(args: &Args) -> i32 {
+    let record = match store::find(&args.container) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    if record.status != Status::Running || !record.detached {
+        return fail(format!(
+            "cannot attach to container {}: it is not a running detached container",
+            record.name
+        ));
+    }
+    let conn = match Connection::open(&record) {
+        Ok(c) => c,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    let (rows, cols) = size();
+    let attach = Request::Attach {
+        rows,
+        cols,
+        replay: record.tty,
+    };
+    let (tx, rx) = mpsc::channel();
+    let (reader, writer) = match (conn.send(&attach), conn.try_clone()) {
+        (Ok(()), Ok(w)) => (conn, w),
+        (Err(e), _) | (_, Err(e)) => return fail(format!("{e:#}")),
+    };
+    let raw = if record.tty && std::io::stdin().is_terminal() {
+        RawMode::enable()
+    } else {
+        None
+    };
+    // Window changes: a thread of its own waits for SIGWINCH (blocked in every thread).
+    let mut winch = nix::sys::signal::SigSet::empty();
+    winch.add(nix::sys::signal::Signal::SIGWINCH);
+    let _ = winch.thread_block();
+    if let Ok(resizer) = writer.try_clone() {
+        std::thread::spawn(move || {
+            while winch.wait().is_ok() {
+                let (rows, cols) = size();
+                let _ = resizer.send(&Request::Resize { rows, cols });
+            }
+        });
+    }
+    let detach_tx = tx.clone();
+    let tty = record.tty;
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        let mut held = false;
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    if !tty {
+                        let _ = writer.send(&Request::CloseStdin);
+                    }
+                    return;
+                }
+                Ok(n) => {
+                    let (bytes, detach) = scan(&mut held, &buf[..n]);
+                    if !bytes.is_empty() && send_input(&writer, &bytes).is_err() {
+                        return;
+                    }
+                    if detach {
+                        let _ = detach_tx.send(Outcome::Detached);
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        let mut out = std::io::stdout();
+        let mut err = std::io::stderr();
+        while let Some(event) = reader.recv() {
+            match event {
+                Event::Output(Stream::Stdout, bytes) => {
+                    let _ = out.write_all(&bytes).and_then(|()| out.flush());
+                }
+                Event::Output(Stream::Stderr, bytes) => {
+                    let _ = err.write_all(&bytes).and_then(|()| err.flush());
+                }
+                Event::Exited { code, .. } => {
+                    let _ = tx.send(Outcome::Exited(code));
+                    return;
+                }
+                Event::Done | Event::Failed(_) => {}
+            }
+        }
+        // The monitor went without a word: it was killed, and the container with it.
+        let _ = tx.send(Outcome::Exited(137));
+    });
+    let outcome = rx.recv().unwrap_or(Outcome::Detached);
+    drop(raw);
+    match outcome {
+        Outcome::Exited(code) => code,
+        Outcome::Detached => {
+            if record.tty {
+                eprintln!();
+            }
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_are_taken_and_a_lone_ctrl_p_passes() {
+        let mut held = false;
+        assert_eq!(scan(&mut held, b"ab\x10\x11cd"), (b"ab".to_vec(), true));
+        let mut held = false;
+        assert_eq!(scan(&mut held, b"a\x10"), (b"a".to_vec(), false));
+        assert_eq!(scan(&mut held, b"x"), (b"\x10x".to_vec(), false));
+        let mut held = false;
+        assert_eq!(scan(&mut held, b"\x10"), (vec![], false));
+        assert_eq!(scan(&mut held, b"\x11"), (vec![], true));
+    }
+}

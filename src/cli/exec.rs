@@ -1,0 +1,99 @@
+//! `exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...`: a command in a running
+//! container ([`crate::runtime::tenant`]), its exit status passed through.
+
+use super::verbs::fail;
+use crate::runtime::cgroups::{Cgroup, Layout};
+use crate::runtime::tenant::{self, Tenant};
+use crate::state::{Status, store};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Keep stdin open (else the command reads /dev/null)
+    #[arg(short, long)]
+    interactive: bool,
+    /// Give the command a terminal (a pty of the container's own)
+    #[arg(short, long)]
+    tty: bool,
+    /// Set an environment variable (KEY=VALUE, or KEY to copy ours)
+    #[arg(short, long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Working directory inside the container [default: the container's]
+    #[arg(short, long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// The user, as name|uid[:group|gid]
+    #[arg(short, long, value_name = "USER")]
+    user: Option<String>,
+    container: String,
+    /// The command and its arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
+}
+
+pub fn run(args: Args) -> i32 {
+    let record = match store::find(&args.container) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    let Some(init) = record
+        .init
+        .filter(|p| record.status == Status::Running && p.alive())
+    else {
+        return fail(format!("container {} is not running", record.name));
+    };
+    let spec = match store::spec(&record.id) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    if let Some(dir) = &args.workdir
+        && !dir.is_absolute()
+    {
+        return fail(format!("the working directory {} is not absolute", dir.display()));
+    }
+    let env = args
+        .env
+        .into_iter()
+        .filter_map(|kv| {
+            if kv.contains('=') {
+                Some(kv)
+            } else {
+                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
+            }
+        })
+        .collect();
+    // The hierarchies the container's cgroup was made in (not every one has it).
+    let cgroup_procs = Layout::detect()
+        .map(|l| Cgroup::at(&l, &record.id).procs_files())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect();
+    let tenant = Tenant {
+        init,
+        spec: &spec,
+        cgroup_procs,
+        command: args.command,
+        env,
+        workdir: args.workdir,
+        user: args.user,
+        tty: args.tty,
+        interactive: args.interactive,
+    };
+    let raw = (args.tty && std::io::stdin().is_terminal())
+        .then(crate::headless::raw::RawMode::enable)
+        .flatten();
+    if !crate::runtime::helper::single_threaded() {
+        return fail("exec must start from a single-threaded process");
+    }
+    // SAFETY: checked just above: nothing has started a thread.
+    let result = unsafe { tenant::run(&tenant) };
+    drop(raw);
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            crate::runtime::exit::print_error(&format!("{e:#}"));
+            crate::runtime::exit::RUNTIME_ERROR
+        }
+    }
+}

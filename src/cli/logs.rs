@@ -1,0 +1,81 @@
+//! `logs [-f] [--tail N] [-t] CONTAINER`: what the container wrote, stdout to stdout and
+//! stderr to stderr, from its monitor's log; after it ended too.
+
+use super::verbs::fail;
+use crate::monitor::log::{self, Entry};
+use crate::monitor::protocol::Stream;
+use crate::state::{Status, store};
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Keep printing what the container writes until it ends
+    #[arg(short, long)]
+    follow: bool,
+    /// Only the last N lines (`all` for every line)
+    #[arg(short = 'n', long, value_name = "N", default_value = "all")]
+    tail: String,
+    /// Put each line's time (RFC 3339) before it
+    #[arg(short, long)]
+    timestamps: bool,
+    container: String,
+}
+
+fn print(entries: &[Entry], timestamps: bool) {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    for e in entries {
+        let sink: &mut dyn Write = match e.stream {
+            Stream::Stdout => &mut out,
+            Stream::Stderr => &mut err,
+        };
+        if timestamps {
+            let _ = write!(sink, "{} ", e.time);
+        }
+        let _ = sink.write_all(e.log.as_bytes());
+    }
+    let _ = out.flush();
+    let _ = err.flush();
+}
+
+pub fn run(args: &Args) -> i32 {
+    let tail: Option<usize> = match args.tail.as_str() {
+        "all" => None,
+        n => match n.parse() {
+            Ok(n) => Some(n),
+            Err(_) => return fail(format!("invalid --tail {n:?}: a number or all")),
+        },
+    };
+    let record = match store::find(&args.container) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    if !record.detached {
+        return fail(format!(
+            "container {} runs in the foreground: its output goes to its terminal, not a log",
+            record.name
+        ));
+    }
+    let (mut entries, mut offset) = log::read_all(&record.id);
+    if let Some(n) = tail {
+        let skip = entries.len().saturating_sub(n);
+        entries.drain(..skip);
+    }
+    print(&entries, args.timestamps);
+    if !args.follow {
+        return 0;
+    }
+    loop {
+        // Read the state first: what was logged before the end is then read below.
+        let running = store::load(&record.id)
+            .is_ok_and(|r| r.status != Status::Exited || r.owner.is_some_and(|o| o.alive()));
+        let (more, next) = log::read_from(&record.id, offset);
+        offset = next;
+        print(&more, args.timestamps);
+        if !running {
+            return 0;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

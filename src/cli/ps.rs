@@ -1,0 +1,147 @@
+//! `ps [-a] [-q] [--format json]`: the host's containers, newest first, as `docker ps`.
+
+use crate::state::record::rfc3339;
+use crate::state::{Record, Status, store};
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Show every container (default: running ones)
+    #[arg(short, long)]
+    all: bool,
+    /// Print ids only
+    #[arg(short, long)]
+    quiet: bool,
+    /// `table` (the default) or `json` (one object a line)
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+/// One row, as `docker ps --format json` names its fields.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Row {
+    #[serde(rename = "ID")]
+    id: String,
+    names: String,
+    image: String,
+    command: String,
+    created_at: String,
+    running_for: String,
+    state: &'static str,
+    status: String,
+    pid: Option<i32>,
+    exit_code: Option<i32>,
+    restart_count: u32,
+}
+
+/// What the IMAGE column shows: the rootfs directory, or the host's files.
+pub fn image_of(id: &str) -> String {
+    match store::spec(id).ok().and_then(|s| s.rootfs) {
+        Some(root) => root.dir.display().to_string(),
+        None => "(host)".into(),
+    }
+}
+
+fn command_of(id: &str) -> String {
+    store::spec(id)
+        .map(|s| s.command.join(" "))
+        .unwrap_or_default()
+}
+
+fn row(r: &Record) -> Row {
+    Row {
+        id: r.short_id().to_string(),
+        names: r.name.clone(),
+        image: image_of(&r.id),
+        command: command_of(&r.id),
+        created_at: rfc3339(r.created),
+        running_for: format!("{} ago", crate::state::record::ago(r.created)),
+        state: r.status.as_str(),
+        status: r.status_line(),
+        pid: r.init.map(|p| p.pid),
+        exit_code: r.exit_code,
+        restart_count: r.restart_count,
+    }
+}
+
+/// Cuts `text` to `width` characters, marking the cut with `…`, as Docker does.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(width - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+pub fn run(args: &Args) -> i32 {
+    let records: Vec<Record> = store::list()
+        .into_iter()
+        .filter(|r| args.all || r.status == Status::Running)
+        .collect();
+    let mut out = String::new();
+    if args.quiet {
+        for r in &records {
+            out.push_str(r.short_id());
+            out.push('\n');
+        }
+    } else if args.format == Format::Json {
+        for r in &records {
+            out.push_str(&serde_json::to_string(&row(r)).unwrap_or_default());
+            out.push('\n');
+        }
+    } else {
+        let rows: Vec<Row> = records.iter().map(row).collect();
+        let columns: [(&str, Box<dyn Fn(&Row) -> String>); 6] = [
+            ("CONTAINER ID", Box::new(|r: &Row| r.id.clone())),
+            ("IMAGE", Box::new(|r: &Row| cut(&r.image, 20))),
+            ("COMMAND", Box::new(|r: &Row| format!("\"{}\"", cut(&r.command, 20)))),
+            ("CREATED", Box::new(|r: &Row| r.running_for.clone())),
+            ("STATUS", Box::new(|r: &Row| r.status.clone())),
+            ("NAMES", Box::new(|r: &Row| r.names.clone())),
+        ];
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| columns.iter().map(|(_, f)| f(r)).collect())
+            .collect();
+        let widths: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (h, _))| {
+                cells
+                    .iter()
+                    .map(|c| c[i].chars().count())
+                    .chain([h.len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |fields: Vec<String>| {
+            let mut l = String::new();
+            for (i, f) in fields.iter().enumerate() {
+                if i + 1 == fields.len() {
+                    l.push_str(f);
+                } else {
+                    l.push_str(&format!("{f:<w$}   ", w = widths[i]));
+                }
+            }
+            l.push('\n');
+            l
+        };
+        out.push_str(&line(columns.iter().map(|(h, _)| h.to_string()).collect()));
+        for c in cells {
+            out.push_str(&line(c));
+        }
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    0
+}

@@ -1,0 +1,255 @@
+//! `inspect`, `top`, `stats`: read-only views of containers, from their records, their specs,
+//! `/proc` and their cgroups. Nothing here is read from what a container prints.
+
+use super::control::Names;
+use super::ps::image_of;
+use super::verbs::fail;
+use crate::runtime::cgroups::{Cgroup, Layout, Usage, limits::human};
+use crate::runtime::inspect::{NAMESPACE_KINDS, Users, processes};
+use crate::runtime::volumes::Volume;
+use crate::state::record::rfc3339;
+use crate::state::{Record, Status, store};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+fn inspect_one(record: &Record) -> anyhow::Result<Value> {
+    let spec = store::spec(&record.id)?;
+    let pid = record.init.filter(|p| p.alive()).map(|p| p.pid);
+    let namespaces: serde_json::Map<String, Value> = pid
+        .map(|pid| {
+            NAMESPACE_KINDS
+                .iter()
+                .map(|k| (k.to_string(), json!(format!("/proc/{pid}/ns/{k}"))))
+                .collect()
+        })
+        .unwrap_or_default();
+    let cgroups: Vec<String> = Layout::detect()
+        .map(|l| {
+            Cgroup::at(&l, &record.id)
+                .procs_files()
+                .iter()
+                .filter(|p| p.exists())
+                .filter_map(|p| p.parent().map(|d| d.display().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mounts: Vec<Value> = spec
+        .volumes
+        .iter()
+        .map(|v| match v {
+            Volume::Bind {
+                src,
+                dst,
+                read_only,
+            } => json!({
+                "Type": if super::volume::name_of(src).is_some() { "volume" } else { "bind" },
+                "Name": super::volume::name_of(src),
+                "Source": src, "Destination": dst, "RW": !read_only,
+            }),
+            Volume::Tmpfs { dst, read_only, .. } => {
+                json!({"Type": "tmpfs", "Source": "", "Destination": dst, "RW": !read_only})
+            }
+        })
+        .collect();
+    let limits = &spec.limits;
+    Ok(json!({
+        "Id": record.id,
+        "Name": record.name,
+        "Created": rfc3339(record.created),
+        "Path": spec.command.first(),
+        "Args": spec.command.get(1..),
+        "State": {
+            "Status": record.status.as_str(),
+            "Running": record.status == Status::Running,
+            "Pid": pid.unwrap_or(0),
+            "ExitCode": record.exit_code.unwrap_or(0),
+            "OOMKilled": record.oom_killed,
+            "StartedAt": record.started.map(rfc3339),
+            "FinishedAt": record.finished.map(rfc3339),
+        },
+        "RestartCount": record.restart_count,
+        "Image": image_of(&record.id),
+        "LogPath": record.detached.then(|| crate::monitor::log::path(&record.id)),
+        "Config": {
+            "Hostname": spec.hostname,
+            "Cmd": spec.command,
+            "Env": spec.environment(),
+            "WorkingDir": spec.workdir,
+            "Tty": spec.tty,
+            "OpenStdin": record.interactive,
+            "StopSignal": nix::sys::signal::Signal::try_from(record.stop_signal).map(|s| s.as_str()).ok(),
+        },
+        "HostConfig": {
+            "AutoRemove": record.auto_remove,
+            "RestartPolicy": {"Name": record.restart.to_string()},
+            "Privileged": spec.hardening.privileged,
+            "CapAdd": spec.hardening.cap_add,
+            "CapDrop": spec.hardening.cap_drop,
+            "Memory": limits.memory.unwrap_or(0),
+            "MemorySwap": limits.memory_swap.unwrap_or(0),
+            "PidsLimit": limits.pids,
+            "CpuQuota": limits.cpu_quota_us,
+            "CpuShares": limits.cpu_shares.unwrap_or(0),
+            "Devices": spec.devices,
+            "ReadonlyRootfs": spec.rootfs.as_ref().is_some_and(|r| r.mode == crate::runtime::rootfs::Writes::ReadOnly),
+        },
+        "Namespaces": namespaces,
+        "Cgroups": cgroups,
+        "Mounts": mounts,
+        "NetworkSettings": {"Mode": "none", "Interfaces": ["lo"]},
+    }))
+}
+
+pub fn inspect(names: &Names) -> i32 {
+    let mut code = 0;
+    let mut out = Vec::new();
+    for name in &names.containers {
+        match store::find(name).and_then(|r| inspect_one(&r)) {
+            Ok(v) => out.push(v),
+            Err(e) => code = fail(format!("{e:#}")),
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&Value::Array(out)).unwrap_or_default()
+    );
+    code
+}
+
+/// The running container's PID 1 as the host numbers it.
+fn init_of(record: &Record) -> anyhow::Result<i32> {
+    record
+        .init
+        .filter(|p| record.status == Status::Running && p.alive())
+        .map(|p| p.pid)
+        .ok_or_else(|| anyhow::anyhow!("container {} is not running", record.name))
+}
+
+pub fn top(name: &str) -> i32 {
+    let init = match store::find(name).and_then(|r| init_of(&r)) {
+        Ok(pid) => pid,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    let users = Users::load();
+    let mut rows: Vec<_> = processes(init, &users)
+        .into_iter()
+        .filter(|p| p.container_pid.is_some())
+        .collect();
+    rows.sort_by_key(|p| p.container_pid);
+    println!(
+        "{:<8} {:<9} {:<10} {:<5} COMMAND",
+        "PID", "HOST PID", "USER", "STAT"
+    );
+    for p in rows {
+        println!(
+            "{:<8} {:<9} {:<10} {:<5} {}",
+            p.container_pid.unwrap_or(0),
+            p.host_pid,
+            p.user,
+            p.state,
+            p.command
+        );
+    }
+    0
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Print one sample and exit
+    #[arg(long)]
+    no_stream: bool,
+    /// Containers [default: every running one]
+    #[arg(value_name = "CONTAINER")]
+    containers: Vec<String>,
+}
+
+/// Bytes received and sent on every interface but loopback, in the namespace of `pid`.
+fn net_io(pid: i32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).ok()?;
+    let mut total = (0, 0);
+    for line in text.lines().skip(2) {
+        let (name, rest) = line.split_once(':')?;
+        if name.trim() == "lo" {
+            continue;
+        }
+        let fields: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        total.0 += fields.first().copied().unwrap_or(0);
+        total.1 += fields.get(8).copied().unwrap_or(0);
+    }
+    Some(total)
+}
+
+fn sample(layout: &Option<Layout>, record: &Record) -> Usage {
+    layout
+        .as_ref()
+        .map(|l| Cgroup::at(l, &record.id).usage())
+        .unwrap_or_default()
+}
+
+pub fn stats(args: &StatsArgs) -> i32 {
+    let layout = Layout::detect().ok();
+    let records: Vec<Record> = if args.containers.is_empty() {
+        store::list()
+            .into_iter()
+            .filter(|r| r.status == Status::Running)
+            .collect()
+    } else {
+        let mut found = Vec::new();
+        for name in &args.containers {
+            match store::find(name) {
+                Ok(r) => found.push(r),
+                Err(e) => return fail(format!("{e:#}")),
+            }
+        }
+        found
+    };
+    let mut before: Vec<(Usage, Instant)> = records
+        .iter()
+        .map(|r| (sample(&layout, r), Instant::now()))
+        .collect();
+    loop {
+        // CPU is a rate: two samples a second apart, as docker stats takes them.
+        std::thread::sleep(Duration::from_secs(1));
+        let mut out = format!(
+            "{:<14} {:<20} {:>7} {:>22} {:>6} {:>17}\n",
+            "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "PIDS", "NET I/O"
+        );
+        for (i, r) in records.iter().enumerate() {
+            let now = sample(&layout, r);
+            let (prev, at) = before[i];
+            let cpu = match (now.cpu_ns, prev.cpu_ns) {
+                (Some(n), Some(p)) => {
+                    100.0 * n.saturating_sub(p) as f64 / at.elapsed().as_nanos().max(1) as f64
+                }
+                _ => 0.0,
+            };
+            before[i] = (now, Instant::now());
+            let memory = format!(
+                "{} / {}",
+                human(now.memory.unwrap_or(0)),
+                now.memory_limit.map_or("-".into(), human)
+            );
+            let net = r
+                .init
+                .filter(|p| p.alive())
+                .and_then(|p| net_io(p.pid))
+                .map_or("-".into(), |(rx, tx)| format!("{} / {}", human(rx), human(tx)));
+            out.push_str(&format!(
+                "{:<14} {:<20} {:>6.2}% {:>22} {:>6} {:>17}\n",
+                r.short_id(),
+                r.name,
+                cpu,
+                memory,
+                now.pids.unwrap_or(0),
+                net
+            ));
+        }
+        print!("{out}");
+        if args.no_stream {
+            return 0;
+        }
+    }
+}

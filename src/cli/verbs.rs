@@ -1,0 +1,108 @@
+//! The lifecycle verbs (`ps`, `exec`, `logs`, `stop`, ...), Docker's names, flags and exit
+//! codes. They have a parser of their own: the run options are global to the main one (`-e`,
+//! `-t` before or after `run`), and `-t` means `--time` to `stop` and `--timestamps` to `logs`.
+//!
+//! As Docker's CLI, a verb exits 1 when the daemon's part fails (no such container, a running
+//! one to remove); `exec` passes its command's status through, with 125-127 for its own.
+
+use super::{attach, control, exec, logs, ps, show, volume};
+use clap::{Parser, Subcommand};
+
+/// Exit code of a verb that failed (Docker's CLI uses 1).
+pub const FAILED: i32 = 1;
+
+#[derive(Debug, Parser)]
+#[command(name = "my-container-tui", version)]
+struct Verbs {
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Verb {
+    /// List containers
+    Ps(ps::Args),
+    /// Run a command in a running container
+    Exec(exec::Args),
+    /// Attach to a running container's terminal or output (detach with Ctrl-p Ctrl-q)
+    Attach(attach::Args),
+    /// Print a container's output
+    Logs(logs::Args),
+    /// Stop containers: the stop signal, then SIGKILL after the timeout
+    Stop(control::StopArgs),
+    /// Send a signal to containers' PID 1
+    Kill(control::KillArgs),
+    /// Start stopped containers again
+    Start(control::Names),
+    /// Stop, then start containers
+    Restart(control::StopArgs),
+    /// Wait until containers end, and print their exit codes
+    Wait(control::Names),
+    /// Remove containers
+    Rm(control::RmArgs),
+    /// Rename a container
+    Rename { old: String, new: String },
+    /// Print containers' details as JSON
+    Inspect(control::Names),
+    /// Show a container's processes: PID inside beside PID on the host
+    Top { container: String },
+    /// Show containers' CPU, memory, PIDs and network I/O
+    Stats(show::StatsArgs),
+    /// Manage named volumes
+    #[command(subcommand)]
+    Volume(volume::Command),
+}
+
+/// The verbs' names, to tell them from the main parser's arguments.
+pub fn is_verb(word: &str) -> bool {
+    use clap::CommandFactory;
+    Verbs::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == word)
+}
+
+/// The verbs and what they do, for the main `--help`.
+pub fn summary() -> String {
+    use clap::CommandFactory;
+    let mut out = String::from("Container lifecycle (my-container-tui VERB --help for each):\n");
+    for c in Verbs::command().get_subcommands() {
+        let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+        out.push_str(&format!("  {:<9} {about}\n", c.get_name()));
+    }
+    out
+}
+
+/// Parses and runs a verb; the exit code.
+pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
+    let verbs = match Verbs::try_parse_from(args) {
+        Ok(v) => v,
+        Err(e) => return super::clap_exit(e),
+    };
+    if let Err(e) = crate::runtime::require_root() {
+        crate::runtime::exit::print_error(&e);
+        return FAILED;
+    }
+    match verbs.verb {
+        Verb::Ps(a) => ps::run(&a),
+        Verb::Exec(a) => exec::run(a),
+        Verb::Attach(a) => attach::run(&a),
+        Verb::Logs(a) => logs::run(&a),
+        Verb::Stop(a) => control::stop(&a),
+        Verb::Kill(a) => control::kill(&a),
+        Verb::Start(a) => control::start(&a),
+        Verb::Restart(a) => control::restart(&a),
+        Verb::Wait(a) => control::wait(&a),
+        Verb::Rm(a) => control::rm(&a),
+        Verb::Rename { old, new } => control::rename(&old, &new),
+        Verb::Inspect(a) => show::inspect(&a),
+        Verb::Top { container } => show::top(&container),
+        Verb::Stats(a) => show::stats(&a),
+        Verb::Volume(c) => volume::run(c),
+    }
+}
+
+/// Prints `e` as the tool's one-line error and returns [`FAILED`].
+pub fn fail(e: impl std::fmt::Display) -> i32 {
+    crate::runtime::exit::print_error(&e.to_string());
+    FAILED
+}

@@ -1,0 +1,276 @@
+//! `exec`: a new process in a running container, runc's setns path beside [`super::init`]'s
+//! new-container path.
+//!
+//! ```text
+//!  exec (host)                          child
+//!  pidfd_open(PID 1), check start time
+//!  setns(pidfd, PID)  (children only)
+//!  fork ───────────────────────────────► born in the container's PID namespace
+//!                                        not dumpable (no ptrace, no /proc/N/exe from inside)
+//!                                        join the container's cgroup (device rules too)
+//!                                        setns(pidfd, mnt uts ipc net cgroup)
+//!                                        session; a pty of the container's devpts (-t)
+//!  ◄── pty master (SCM_RIGHTS) ───────── capabilities, no_new_privs, user, cwd, seccomp
+//!  relay the terminal, forward signals   execve (failure reported on a pipe: 126, 127)
+//!  exit with its status
+//! ```
+//!
+//! The child stays non-dumpable until `execve` (which makes the command dumpable again, as
+//! any process), so nothing in the container can reach into it, or through its
+//! `/proc/PID/exe` to this binary on the host, while it still holds host descriptors (the
+//! runc CVE-2016-9962 and CVE-2019-5736 class). It never holds one past `execve`: every
+//! descriptor above 2 is close-on-exec.
+
+use super::Sys;
+use super::console;
+use super::exit::RUNTIME_ERROR;
+use super::report::{self, Reporter};
+use super::spec::ContainerSpec;
+use super::supervise::{Supervisor, reset_for_exec};
+use crate::state::Process;
+use nix::sched::CloneFlags;
+use nix::sys::signal::Signal;
+use nix::unistd::{ForkResult, Gid, Uid, fork, setsid};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+/// What to run in which container.
+pub struct Tenant<'a> {
+    /// The container's PID 1, by PID and start time.
+    pub init: Process,
+    /// The container's spec: its environment, working directory and hardening.
+    pub spec: &'a ContainerSpec,
+    /// The container's cgroup: its `cgroup.procs` files, on the host.
+    pub cgroup_procs: Vec<PathBuf>,
+    pub command: Vec<String>,
+    /// `-e` pairs, over the container's own environment.
+    pub env: Vec<String>,
+    /// `-w`; else the container's working directory.
+    pub workdir: Option<PathBuf>,
+    /// `-u`: `user[:group]`, names or numbers, looked up in the container's files.
+    pub user: Option<String>,
+    pub tty: bool,
+    /// Keep stdin (else the command reads `/dev/null`).
+    pub interactive: bool,
+}
+
+/// Runs the tenant and returns its exit status (the command's, 128+N, or 125-127 for ours).
+///
+/// # Safety
+/// The calling process must be single-threaded: it forks, and the child allocates.
+pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
+    let extra: &[Signal] = if tenant.tty { &[Signal::SIGWINCH] } else { &[] };
+    let supervisor = Supervisor::new(extra).sys("signalfd")?;
+    let pidfd = super::pidfd::open(tenant.init)
+        .map_err(|_| anyhow::anyhow!("the container is not running"))?;
+    let null = std::fs::File::open("/dev/null").map_err(anyhow::Error::from)?;
+    super::namespaces::join(&pidfd, CloneFlags::CLONE_NEWPID)?;
+    let (receiver, reporter) = report::channel().sys("pipe")?;
+    let (ours, theirs) = match tenant.tty {
+        true => {
+            let (ours, theirs) = console::channel().sys("socketpair")?;
+            (Some(ours), Some(theirs))
+        }
+        false => (None, None),
+    };
+    // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls and
+    // allocates only.
+    let child = match unsafe { fork() }.sys("fork")? {
+        ForkResult::Child => {
+            drop(receiver);
+            drop(ours);
+            enter(tenant, &pidfd, &null, theirs, reporter)
+        }
+        ForkResult::Parent { child } => child,
+    };
+    drop(theirs);
+    drop(reporter);
+    let mut relay = match ours.as_ref().and_then(console::receive) {
+        Some(master) => Some(console::Relay::new(master).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let failure = receiver.read();
+    let exit = supervisor
+        .wait_relaying(child, false, |_| {}, relay.as_mut())
+        .sys("waitpid")?;
+    if let Some((code, message)) = failure {
+        super::exit::print_error(&message);
+        return Ok(code);
+    }
+    Ok(exit.code())
+}
+
+/// The child: into the container, hardened, and exec. Never returns.
+fn enter(
+    tenant: &Tenant,
+    pidfd: &OwnedFd,
+    null: &std::fs::File,
+    console_socket: Option<OwnedFd>,
+    reporter: Reporter,
+) -> ! {
+    let fail = |reporter: Reporter, e: anyhow::Error| -> ! {
+        reporter.fail(RUNTIME_ERROR, &format!("{e:#}"))
+    };
+    if let Err(e) = prepare(tenant, pidfd, null, console_socket) {
+        fail(reporter, e)
+    }
+    let spec = tenant.spec;
+    let mut env = spec.environment();
+    for kv in &tenant.env {
+        let key = kv.split('=').next().unwrap_or("");
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    if tenant.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(super::spec::DEFAULT_PATH)
+        .to_string();
+    reset_for_exec();
+    let (code, message) = super::exec::exec(&tenant.command, &env, &path);
+    reporter.fail(code, &message)
+}
+
+/// Everything between fork and exec that can fail.
+fn prepare(
+    tenant: &Tenant,
+    pidfd: &OwnedFd,
+    null: &std::fs::File,
+    console_socket: Option<OwnedFd>,
+) -> anyhow::Result<()> {
+    use nix::sys::prctl;
+    prctl::set_pdeathsig(Signal::SIGKILL).sys("prctl")?;
+    prctl::set_dumpable(false).sys("set_dumpable")?;
+    for procs in &tenant.cgroup_procs {
+        std::fs::write(procs, "0")
+            .map_err(|e| anyhow::anyhow!("cannot join cgroup {}: {e}", procs.display()))?;
+    }
+    let rest = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWNET
+        | CloneFlags::CLONE_NEWCGROUP;
+    super::namespaces::join(pidfd, rest)?;
+    setsid().sys("setsid")?;
+    if tenant.tty {
+        let pts = nix::fcntl::open(
+            "/dev/pts",
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY,
+            nix::sys::stat::Mode::empty(),
+        )
+        .sys("cannot open the container's /dev/pts")?;
+        let pty = console::open_in(&pts)?;
+        if let Some(socket) = &console_socket {
+            console::send(socket, Some(&pty.master))?;
+        }
+        drop(pty.master);
+        console::take(pty.slave)?;
+    } else if !tenant.interactive {
+        // SAFETY: dup2 onto stdin touches no memory of ours.
+        if unsafe { libc::dup2(null.as_raw_fd(), 0) } < 0 {
+            return Err(std::io::Error::last_os_error()).map_err(anyhow::Error::from);
+        }
+    }
+    let user = match &tenant.user {
+        Some(user) => Some(resolve_user(user)?),
+        None => None,
+    };
+    let hardening = &tenant.spec.hardening;
+    let filters = if hardening.privileged {
+        None
+    } else {
+        super::security::close_inherited_fds()?;
+        let keep = hardening.capabilities().map_err(anyhow::Error::msg)?;
+        let filters = super::security::seccomp_filters()?;
+        super::security::drop_privileges(&keep)?;
+        Some(filters)
+    };
+    nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?;
+    if let Some((uid, gid)) = user {
+        nix::unistd::setgid(gid).sys("setgid")?;
+        nix::unistd::setuid(uid).sys("setuid")?;
+    }
+    let dir = tenant
+        .workdir
+        .clone()
+        .unwrap_or_else(|| tenant.spec.workdir.clone());
+    let dir = if tenant.workdir.is_none() && !dir.is_dir() {
+        PathBuf::from("/")
+    } else {
+        dir
+    };
+    let what = || format!("working directory {}", dir.display());
+    nix::unistd::chdir(&dir).with_sys(what)?;
+    nix::unistd::getcwd().with_sys(what)?;
+    if let Some(filters) = filters {
+        super::security::install_seccomp(&filters)?;
+    }
+    Ok(())
+}
+
+/// `user[:group]` as ids: numbers as they are, names from the container's `/etc/passwd` and
+/// `/etc/group` (read inside the container's mount namespace, small regular files only: the
+/// container wrote them).
+fn resolve_user(text: &str) -> anyhow::Result<(Uid, Gid)> {
+    let (user, group) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text, None),
+    };
+    let read = |path: &str| -> String {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(path)
+        else {
+            return String::new();
+        };
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return String::new();
+        }
+        let mut text = String::new();
+        let _ = file.take(1 << 20).read_to_string(&mut text);
+        text
+    };
+    let passwd = read("/etc/passwd");
+    let entry = |name: &str, table: &str| -> Option<Vec<String>> {
+        table
+            .lines()
+            .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+            .find(|f| f.first().is_some_and(|n| n == name))
+    };
+    let num = |fields: &[String], i: usize| fields.get(i).and_then(|f| f.parse::<u32>().ok());
+    let (uid, primary) = match user.parse::<u32>() {
+        // A number needs no entry; with one, its primary group comes from it (else 0).
+        Ok(uid) => {
+            let by_uid = passwd
+                .lines()
+                .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
+                .find(|f| num(f, 2) == Some(uid));
+            (uid, by_uid.and_then(|f| num(&f, 3)))
+        }
+        Err(_) => {
+            let fields = entry(user, &passwd).ok_or_else(|| {
+                anyhow::anyhow!("unable to find user {user}: no matching entries in passwd file")
+            })?;
+            (
+                num(&fields, 2).ok_or_else(|| anyhow::anyhow!("bad passwd entry for {user}"))?,
+                num(&fields, 3),
+            )
+        }
+    };
+    let gid = match group {
+        Some(g) => match g.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => entry(g, &read("/etc/group"))
+                .and_then(|f| f.get(2).and_then(|n| n.parse().ok()))
+                .ok_or_else(|| anyhow::anyhow!("unable to find group {g}: no matching entries in group file"))?,
+        },
+        None => primary.unwrap_or(0),
+    };
+    Ok((Uid::from_raw(uid), Gid::from_raw(gid)))
+}

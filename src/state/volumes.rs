@@ -1,0 +1,131 @@
+//! Named volumes: directories that outlive containers, under `$MCT_ROOT/volumes/NAME/_data`
+//! (`/var/lib/my-container-tui` unless `MCT_ROOT` says otherwise, so tests never touch the
+//! real store). `-v NAME:/dst` binds one, making it on first use; a volume used by any
+//! container, running or not, cannot be removed.
+
+use super::record::validate_name;
+use super::store;
+use crate::runtime::volumes::Volume;
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+
+/// The store's root: `MCT_ROOT`, else `/var/lib/my-container-tui`.
+pub fn root() -> PathBuf {
+    std::env::var_os("MCT_ROOT")
+        .filter(|r| Path::new(r).is_absolute())
+        .map_or_else(|| PathBuf::from("/var/lib/my-container-tui"), PathBuf::from)
+}
+
+fn volumes() -> PathBuf {
+    root().join("volumes")
+}
+
+/// The directory a container sees of volume `name`.
+pub fn data_dir(name: &str) -> PathBuf {
+    volumes().join(name).join("_data")
+}
+
+/// The volume whose data directory `path` is, if it is one.
+pub fn name_of(path: &Path) -> Option<String> {
+    let rest = path.strip_prefix(volumes()).ok()?;
+    let mut parts = rest.components();
+    let name = parts.next()?.as_os_str().to_str()?.to_string();
+    (parts.next()?.as_os_str() == "_data" && parts.next().is_none()).then_some(name)
+}
+
+/// True when `text` (a volume's source) names a volume rather than a host path.
+pub fn is_name(text: &str) -> bool {
+    !text.starts_with('/') && validate_name(text).is_ok()
+}
+
+/// Makes volume `name` unless it exists; true if it was made.
+pub fn create(name: &str) -> anyhow::Result<bool> {
+    validate_name(name).map_err(|e| anyhow::anyhow!(e.replace("container", "volume")))?;
+    let dir = volumes().join(name);
+    if dir.is_dir() {
+        return Ok(false);
+    }
+    std::fs::create_dir_all(volumes()).context("cannot create the volume store")?;
+    match std::fs::create_dir(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        other => other.with_context(|| format!("cannot create volume {name}"))?,
+    }
+    std::fs::create_dir(dir.join("_data")).with_context(|| format!("cannot create volume {name}"))?;
+    Ok(true)
+}
+
+/// Makes every named volume `volumes` uses that does not exist yet.
+pub fn create_used(volumes: &[Volume]) -> anyhow::Result<()> {
+    for v in volumes {
+        if let Volume::Bind { src, .. } = v
+            && let Some(name) = name_of(src)
+        {
+            create(&name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every volume's name, sorted.
+pub fn list() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(volumes())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("_data").is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The names of the containers (of any status) that use volume `name`.
+pub fn users(name: &str) -> Vec<String> {
+    let data = data_dir(name);
+    store::list()
+        .into_iter()
+        .filter(|r| {
+            store::spec(&r.id).is_ok_and(|s| {
+                s.volumes
+                    .iter()
+                    .any(|v| matches!(v, Volume::Bind { src, .. } if *src == data))
+            })
+        })
+        .map(|r| r.name)
+        .collect()
+}
+
+/// Removes volume `name`, unless a container uses it.
+pub fn remove(name: &str) -> anyhow::Result<()> {
+    if !list().iter().any(|n| n == name) {
+        bail!("no such volume: {name}");
+    }
+    let users = users(name);
+    if !users.is_empty() {
+        bail!(
+            "volume {name} is in use by container {}: remove the container first",
+            users.join(", ")
+        );
+    }
+    std::fs::remove_dir_all(volumes().join(name))
+        .with_context(|| format!("cannot remove volume {name}"))?;
+    // The store's directories go with their last volume (ours alone, made on first use).
+    let _ = std::fs::remove_dir(volumes());
+    let _ = std::fs::remove_dir(root());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_names_and_their_directories() {
+        assert!(is_name("data"));
+        assert!(!is_name("/data"));
+        assert!(!is_name("../x"));
+        assert_eq!(name_of(&data_dir("web")), Some("web".into()));
+        assert_eq!(name_of(&volumes().join("web")), None);
+        assert_eq!(name_of(Path::new("/data/_data")), None);
+    }
+}
