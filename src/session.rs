@@ -1,11 +1,25 @@
-//! One running container on its own pseudo-terminal, and the screen its output draws.
+//! One dashboard session: a container (any on the host, in our namespace) seen through its
+//! monitor, or an `exec` shell into one; and the screen its output draws.
 //!
-//! A reader thread feeds the pty's bytes into a VT emulator (vt100) and raises a "dirty" flag;
-//! only the rising edge is announced, so a flood of output costs one notice per frame drawn,
-//! not one per read. A waiter thread reaps the helper and announces the exit.
+//! A container's session is a client of its monitor ([`crate::client::Connection`]): the
+//! monitor holds the pty, so the container outlives the dashboard, and a dashboard opened
+//! later gets the screen back (the monitor replays it on attach). Its record is the truth
+//! about its life; [`Session::refresh`] brings the session to it.
+//!
+//! An exec session runs `my-container-tui exec -it CONTAINER SHELL` through the re-exec path on
+//! a portable-pty pseudo-terminal of its own, and ends with the dashboard (as `docker exec`
+//! ends with its client).
+//!
+//! Reader threads feed bytes into a VT emulator (vt100) and raise a "dirty" flag; only the
+//! rising edge is announced, so a flood of output costs one notice per frame drawn, not one
+//! per read.
 
-use crate::runtime::launch::HelperCommand;
+use crate::client::{self, Connection, ops};
+use crate::monitor::protocol::{Event, Request};
 use crate::runtime::{ContainerSpec, Exit};
+use crate::state::record::{RestartPolicy, now_ms};
+use crate::state::store::{self, NewRecord};
+use crate::state::{Process, Record, Status};
 use anyhow::anyhow;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
@@ -24,8 +38,9 @@ pub const SCROLLBACK: usize = 10_000;
 pub enum SessionEvent {
     /// New output was drawn into the session's screen.
     Output(u64),
-    /// The session's container ended with this helper exit code (128+N: signal N).
-    Exited(u64, u32),
+    /// The session's container (or exec shell) ended with this exit code (128+N: signal N);
+    /// `None` when its monitor went without saying (the record tells).
+    Exited(u64, Option<u32>),
 }
 
 /// Where a session's threads send their events.
@@ -34,60 +49,250 @@ pub type Notify = Arc<dyn Fn(SessionEvent) + Send + Sync>;
 /// Where a session is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    Running {
-        helper_pid: i32,
-    },
-    /// Ended with this helper exit code (see [`Session::oom_killed`] for how).
-    Exited {
-        code: u32,
-        after: Duration,
+    /// Its PID 1 (the container's, for an exec session too) runs.
+    Running { init: Option<Process> },
+    /// Ended with this exit code (see [`Session::oom_killed`] for how).
+    Exited { code: u32, after: Duration },
+}
+
+/// How the session reaches what it shows.
+enum Link {
+    /// A container's monitor; `None` while not attached (it runs in another terminal's
+    /// foreground, or has ended).
+    Monitor(Option<Connection>),
+    /// An exec shell's pty, and the CLI process on it.
+    Pty {
+        master: Box<dyn MasterPty + Send>,
+        writer: Box<dyn Write + Send>,
+        pid: i32,
     },
 }
 
-/// One container session.
+/// One session.
 pub struct Session {
     pub id: u64,
     pub name: String,
+    /// The container's id; for an exec session, the container it runs in.
+    pub container: String,
+    /// An exec shell in the container, not the container itself.
+    pub exec: bool,
     pub spec: ContainerSpec,
     pub state: State,
     pub started: Instant,
+    /// This dashboard started it (quitting may end it).
+    pub mine: bool,
+    /// The container runs in another terminal's foreground: nothing to attach to.
+    pub foreground: bool,
+    pub restart_count: u32,
+    /// When it ended (Unix ms), as its record says.
+    pub finished: Option<u64>,
     screen: Arc<Mutex<vt100::Parser>>,
     dirty: Arc<AtomicBool>,
-    /// Set by the waiter when the helper reported an OOM kill (in its ending file).
     oom: Arc<AtomicBool>,
-    master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
+    link: Link,
+    size: (u16, u16),
+}
+
+fn pty_size((rows, cols): (u16, u16)) -> PtySize {
+    PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
 }
 
 impl Session {
-    /// Starts `spec` through the re-exec helper on a new pty of `size`. Call it from the main
-    /// thread: the helper dies with the thread that spawned it.
-    pub fn start(
+    fn new(id: u64, record: &Record, spec: ContainerSpec, size: (u16, u16), link: Link) -> Self {
+        Session {
+            id,
+            name: record.name.clone(),
+            container: record.id.clone(),
+            exec: false,
+            spec,
+            state: State::Exited {
+                code: 0,
+                after: Duration::ZERO,
+            },
+            started: Instant::now(),
+            mine: false,
+            foreground: !record.detached,
+            restart_count: 0,
+            finished: None,
+            screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
+            dirty: Arc::new(AtomicBool::new(false)),
+            oom: Arc::new(AtomicBool::new(false)),
+            link,
+            size,
+        }
+    }
+
+    /// Starts `spec` as a new detached container named `name` under its own monitor, and
+    /// attaches to it.
+    pub fn launch(
         id: u64,
-        name: String,
+        name: &str,
         spec: ContainerSpec,
-        size: PtySize,
+        size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session> {
+        crate::state::volumes::create_used(&spec.volumes)?;
+        let new = NewRecord {
+            name: Some(name),
+            detached: true,
+            auto_remove: false,
+            tty: true,
+            interactive: true,
+            restart: RestartPolicy::No,
+            stop_signal: libc::SIGTERM,
+        };
+        let record = client::launch(&spec, &new).map_err(|f| anyhow!(f.message))?;
+        let mut session = Session::of(id, &record, size, notify)?;
+        session.mine = true;
+        Ok(session)
+    }
+
+    /// The session of an existing container, attached if it runs detached.
+    pub fn of(id: u64, record: &Record, size: (u16, u16), notify: Notify) -> anyhow::Result<Self> {
+        let spec = store::spec(&record.id)?;
+        let mut session = Session::new(id, record, spec, size, Link::Monitor(None));
+        if !record.detached {
+            session.screen().process(
+                b"This container runs in the foreground of another terminal: its output goes there.\r\n",
+            );
+        }
+        session.refresh(record, &notify);
+        Ok(session)
+    }
+
+    /// Brings the session to its container's record: running or exited, and attached
+    /// whenever it runs under a monitor (again after a `start` from elsewhere).
+    pub fn refresh(&mut self, record: &Record, notify: &Notify) {
+        self.restart_count = record.restart_count;
+        self.finished = record.finished;
+        if self.exec {
+            return;
+        }
+        match record.status {
+            Status::Running | Status::Created => {
+                if !self.is_running() {
+                    self.started = record
+                        .started
+                        .map(|ms| {
+                            Instant::now() - Duration::from_millis(now_ms().saturating_sub(ms))
+                        })
+                        .unwrap_or_else(Instant::now);
+                }
+                self.state = State::Running { init: record.init };
+                self.oom.store(false, Ordering::Release);
+                if record.detached && matches!(self.link, Link::Monitor(None)) {
+                    self.attach(notify.clone());
+                }
+            }
+            Status::Exited => {
+                if record.oom_killed {
+                    self.oom.store(true, Ordering::Release);
+                }
+                let code = record.exit_code.unwrap_or(-1) as u32;
+                if !matches!(self.state, State::Exited { code: c, .. } if c == code) {
+                    self.state = State::Exited {
+                        code,
+                        after: self.started.elapsed(),
+                    };
+                }
+                if let Link::Monitor(conn) = &mut self.link {
+                    *conn = None;
+                }
+            }
+        }
+    }
+
+    /// Attaches to the container's monitor: its screen comes first, replayed, then every byte
+    /// it writes.
+    fn attach(&mut self, notify: Notify) {
+        let Ok(record) = store::load(&self.container) else {
+            return;
+        };
+        let Ok(conn) = Connection::open(&record) else {
+            return;
+        };
+        let (rows, cols) = self.size;
+        let attached = conn.send(&Request::Attach {
+            rows,
+            cols,
+            replay: true,
+        });
+        let Ok(reader) = conn.try_clone() else { return };
+        if attached.is_err() {
+            return;
+        }
+        // A fresh screen: the monitor's replay draws it whole.
+        *self.screen() = vt100::Parser::new(rows, cols, SCROLLBACK);
+        let (screen, dirty, oom, id) = (
+            self.screen.clone(),
+            self.dirty.clone(),
+            self.oom.clone(),
+            self.id,
+        );
+        let spawned = std::thread::Builder::new()
+            .name(format!("attach-{id}"))
+            .spawn(move || {
+                while let Some(event) = reader.recv() {
+                    match event {
+                        Event::Output(_, bytes) => {
+                            lock(&screen).process(&bytes);
+                            if !dirty.swap(true, Ordering::AcqRel) {
+                                notify(SessionEvent::Output(id));
+                            }
+                        }
+                        Event::Exited {
+                            code,
+                            oom_killed,
+                            restarting,
+                        } => {
+                            oom.store(oom_killed, Ordering::Release);
+                            if !restarting {
+                                notify(SessionEvent::Exited(id, Some(code as u32)));
+                                return;
+                            }
+                        }
+                        Event::Done | Event::Failed(_) => {}
+                    }
+                }
+                notify(SessionEvent::Exited(id, None));
+            });
+        if spawned.is_ok() {
+            self.link = Link::Monitor(Some(conn));
+        }
+    }
+
+    /// A shell in the running container `parent` (`exec -it`), on a pty of its own.
+    pub fn exec(
+        id: u64,
+        parent: &Session,
+        shell: &str,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session> {
+        let State::Running { init } = parent.state else {
+            anyhow::bail!("{} is not running", parent.name);
+        };
         let pair = native_pty_system()
-            .openpty(size)
+            .openpty(pty_size(size))
             .map_err(|e| anyhow!("cannot open a pseudo-terminal: {e}"))?;
-        let helper = HelperCommand::new(&spec)?;
-        helper.prepare_pty(&*pair.master);
+        let program = std::env::current_exe()?;
+        let mut cmd = portable_pty::CommandBuilder::new(program);
+        cmd.args(["exec", "-i", "-t", &parent.container, shell]);
+        cmd.cwd("/");
         let child = pair
             .slave
-            .spawn_command(helper.pty_command())
-            .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
-        let mut handoff = helper.into_handoff();
+            .spawn_command(cmd)
+            .map_err(|e| anyhow!("cannot start exec: {e}"))?;
         drop(pair.slave);
-        let helper_pid = child
+        let pid = child
             .process_id()
-            .ok_or_else(|| anyhow!("the helper has no PID"))? as i32;
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            size.rows, size.cols, SCROLLBACK,
-        )));
-        let dirty = Arc::new(AtomicBool::new(false));
-        let oom = Arc::new(AtomicBool::new(false));
+            .ok_or_else(|| anyhow!("exec has no PID"))? as i32;
+        drop(child);
         let mut reader = pair
             .master
             .try_clone_reader()
@@ -96,57 +301,61 @@ impl Session {
             .master
             .take_writer()
             .map_err(|e| anyhow!("pty writer: {e}"))?;
-        {
-            let (screen, dirty, notify) = (screen.clone(), dirty.clone(), notify.clone());
-            std::thread::Builder::new()
-                .name(format!("pty-{id}"))
-                .spawn(move || {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = reader.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        lock(&screen).process(&buf[..n]);
-                        if !dirty.swap(true, Ordering::AcqRel) {
-                            notify(SessionEvent::Output(id));
-                        }
+        let mut session = Session {
+            id,
+            name: format!("{}/exec", parent.name),
+            container: parent.container.clone(),
+            exec: true,
+            spec: parent.spec.clone(),
+            state: State::Running { init },
+            started: Instant::now(),
+            mine: true,
+            foreground: false,
+            restart_count: 0,
+            finished: None,
+            screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
+            dirty: Arc::new(AtomicBool::new(false)),
+            oom: Arc::new(AtomicBool::new(false)),
+            link: Link::Pty {
+                master: pair.master,
+                writer,
+                pid,
+            },
+            size,
+        };
+        session.spec.command = vec![shell.to_string()];
+        let (screen, dirty, out_notify) = (session.screen.clone(), session.dirty.clone(), notify.clone());
+        std::thread::Builder::new()
+            .name(format!("pty-{id}"))
+            .spawn(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
                     }
-                })?;
-        }
+                    lock(&screen).process(&buf[..n]);
+                    if !dirty.swap(true, Ordering::AcqRel) {
+                        out_notify(SessionEvent::Output(id));
+                    }
+                }
+            })?;
         // Reap with waitpid rather than portable-pty's wait, which loses signal numbers.
-        drop(child);
-        let oom_flag = oom.clone();
         std::thread::Builder::new()
             .name(format!("wait-{id}"))
             .spawn(move || {
                 let code = loop {
-                    match waitpid(Pid::from_raw(helper_pid), None) {
+                    match waitpid(Pid::from_raw(pid), None) {
                         Err(nix::errno::Errno::EINTR) => continue,
                         Ok(status) => match Exit::from_wait(status) {
-                            Some(exit) => break exit.code() as u32,
+                            Some(exit) => break Some(exit.code() as u32),
                             None => continue,
                         },
-                        Err(_) => break u32::MAX,
+                        Err(_) => break None,
                     }
                 };
-                // Out of band: the helper's report, never anything seen on the pty.
-                if handoff.ending().oom_killed {
-                    oom_flag.store(true, Ordering::Release);
-                }
                 notify(SessionEvent::Exited(id, code));
             })?;
-        Ok(Session {
-            id,
-            name,
-            spec,
-            state: State::Running { helper_pid },
-            started: Instant::now(),
-            screen,
-            dirty,
-            oom,
-            master: pair.master,
-            writer,
-        })
+        Ok(session)
     }
 
     /// The emulator's state, locked for reading or scrolling.
@@ -159,59 +368,84 @@ impl Session {
         self.dirty.swap(false, Ordering::AcqRel)
     }
 
-    /// Sends input bytes to the container (ignored once it has exited).
-    pub fn write(&mut self, bytes: &[u8]) {
-        if self.is_running() {
-            let _ = self
-                .writer
-                .write_all(bytes)
-                .and_then(|()| self.writer.flush());
+    /// Whether keys typed here reach something.
+    pub fn attached(&self) -> bool {
+        match &self.link {
+            Link::Monitor(conn) => conn.is_some(),
+            Link::Pty { .. } => self.is_running(),
         }
     }
 
-    /// Resizes both the pty (the container gets SIGWINCH) and the emulator.
+    /// Sends input bytes (ignored when nothing is attached).
+    pub fn write(&mut self, bytes: &[u8]) {
+        match &mut self.link {
+            Link::Monitor(Some(conn)) => {
+                let _ = client::send_input(conn, bytes);
+            }
+            Link::Pty { writer, .. } => {
+                let _ = writer.write_all(bytes).and_then(|()| writer.flush());
+            }
+            Link::Monitor(None) => {}
+        }
+    }
+
+    /// Resizes the emulator and what it shows (the container gets SIGWINCH).
     pub fn resize(&mut self, rows: u16, cols: u16) {
-        if self.screen().screen().size() == (rows, cols) {
+        if self.size == (rows, cols) {
             return;
         }
+        self.size = (rows, cols);
         self.screen().screen_mut().set_size(rows, cols);
-        let _ = self.master.resize(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        });
+        match &self.link {
+            Link::Monitor(Some(conn)) => {
+                let _ = conn.send(&Request::Resize { rows, cols });
+            }
+            Link::Pty { master, .. } => {
+                let _ = master.resize(pty_size((rows, cols)));
+            }
+            Link::Monitor(None) => {}
+        }
     }
 
     pub fn is_running(&self) -> bool {
         matches!(self.state, State::Running { .. })
     }
 
-    /// The helper's PID while running.
-    pub fn helper_pid(&self) -> Option<i32> {
+    /// The container's PID 1 while it runs.
+    pub fn init(&self) -> Option<Process> {
         match self.state {
-            State::Running { helper_pid } => Some(helper_pid),
+            State::Running { init } => init,
             State::Exited { .. } => None,
         }
     }
 
-    /// Ends the container: SIGKILL to the helper, whose death takes PID 1 and with it the whole
-    /// PID namespace. The waiter thread then reports the exit.
+    /// Ends it: SIGKILL to the container's PID 1 (its whole PID namespace goes with it), or to
+    /// the exec shell's process. The exit arrives as an event.
     pub fn kill(&self) {
-        if let Some(pid) = self.helper_pid() {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        match &self.link {
+            Link::Pty { pid, .. } => {
+                let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+            Link::Monitor(_) => {
+                if let Ok(record) = store::load(&self.container) {
+                    let _ = ops::signal(&record, Signal::SIGKILL);
+                }
+            }
         }
     }
 
-    /// Records the exit the waiter thread reported.
+    /// Records an exit its threads reported.
     pub fn exited(&mut self, code: u32) {
         self.state = State::Exited {
             code,
             after: self.started.elapsed(),
         };
+        if let Link::Monitor(conn) = &mut self.link {
+            *conn = None;
+        }
     }
 
-    /// Whether the helper reported an OOM kill; known by the time the exit is.
+    /// Whether the OOM killer ended it (known by the time the exit is).
     pub fn oom_killed(&self) -> bool {
         self.oom.load(Ordering::Acquire)
     }

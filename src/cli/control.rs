@@ -1,17 +1,13 @@
-//! `stop`, `kill`, `start`, `restart`, `wait`, `rm`, `rename`: changing a container's life.
-//!
-//! Signals go to PID 1 from here, through a pidfd opened on the recorded PID and start time
-//! ([`crate::runtime::pidfd`]), so a stale record can never signal a process that took its PID
-//! later; the monitor (or the foreground launcher) sees PID 1 end and records the exit.
+//! `stop`, `kill`, `start`, `restart`, `wait`, `rm`, `rename`: changing a container's life,
+//! through [`crate::client::ops`], which the dashboard uses too.
 
 use super::verbs::fail;
-use crate::client::{self, Connection};
+use crate::client::{Connection, ops};
 use crate::monitor::protocol::{Event, Request};
-use crate::runtime::pidfd;
-use crate::state::{Process, Record, Status, store};
-use anyhow::{Context, anyhow, bail};
+use crate::state::{Record, Status, store};
+use anyhow::{Context, bail};
 use nix::sys::signal::Signal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Containers named on the command line.
 #[derive(Debug, clap::Args)]
@@ -49,6 +45,7 @@ pub struct RmArgs {
     /// Remove anonymous volumes too (containers here have none; named volumes stay, as in
     /// Docker)
     #[arg(short, long)]
+    #[allow(dead_code)]
     volumes: bool,
     #[command(flatten)]
     names: Names,
@@ -70,10 +67,10 @@ pub fn parse_signal(text: &str) -> Result<Signal, String> {
 }
 
 /// Runs `each` for every name, printing the name on success (Docker's way); 1 if any failed.
-fn for_each(names: &Names, mut each: impl FnMut(&str) -> anyhow::Result<()>) -> i32 {
+fn for_each(names: &Names, mut each: impl FnMut(&Record) -> anyhow::Result<()>) -> i32 {
     let mut code = 0;
     for name in &names.containers {
-        match each(name) {
+        match store::find(name).and_then(|r| each(&r)) {
             Ok(()) => println!("{name}"),
             Err(e) => code = fail(format!("{e:#}")),
         }
@@ -81,158 +78,33 @@ fn for_each(names: &Names, mut each: impl FnMut(&str) -> anyhow::Result<()>) -> 
     code
 }
 
-/// Waits until `fd` (a pidfd) says its process ended, up to `patience`; true if it did.
-fn ended(fd: &std::os::fd::OwnedFd, patience: Duration) -> bool {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
-    let deadline = Instant::now() + patience;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let millis = PollTimeout::try_from(left.as_millis().min(60_000) as i32)
-            .unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, millis) {
-            Ok(n) if n > 0 => return true,
-            Err(nix::errno::Errno::EINTR) => continue,
-            _ if Instant::now() >= deadline => return false,
-            _ => {}
-        }
-    }
-}
-
-/// Waits until `cond` holds, up to `patience`.
-fn until(patience: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + patience;
-    while !cond() {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    true
-}
-
-/// True once the record no longer says running (its owner recorded the exit, or removed it).
-fn recorded_end(id: &str) -> bool {
-    store::load(id).map_or(true, |r| r.status != Status::Running)
-}
-
-/// Signals the running container's PID 1 and marks it stopped by the user (no restart policy
-/// brings it back); the pidfd, to wait on, or `None` if it was not running.
-fn signal(record: &Record, sig: Signal) -> anyhow::Result<Option<std::os::fd::OwnedFd>> {
-    // Also between a restart policy's tries: the monitor then starts it no more.
-    let record = store::update(&record.id, |r| r.stopped_by_user = true)?;
-    if record.status != Status::Running {
-        return Ok(None);
-    }
-    let Some(init) = record.init else {
-        return Ok(None);
-    };
-    let fd = match pidfd::open(init) {
-        Ok(fd) => fd,
-        Err(nix::errno::Errno::ESRCH) => return Ok(None),
-        Err(e) => bail!("cannot reach container {}: {}", record.name, e.desc()),
-    };
-    pidfd::signal(init, sig as i32)
-        .map_err(|e| anyhow!("cannot signal container {}: {}", record.name, e.desc()))?;
-    Ok(Some(fd))
-}
-
-/// Stops one container: its stop signal, then SIGKILL after `time`; returns once its end is
-/// recorded.
-fn stop_one(name: &str, time: u64, first: Option<Signal>) -> anyhow::Result<()> {
-    let record = store::find(name)?;
-    let first = first
-        .or_else(|| Signal::try_from(record.stop_signal).ok())
-        .unwrap_or(Signal::SIGTERM);
-    if let Some(fd) = signal(&record, first)?
-        && !ended(&fd, Duration::from_secs(time))
-    {
-        let _ = signal(&record, Signal::SIGKILL)?;
-        ended(&fd, Duration::from_secs(10));
-    }
-    until(Duration::from_secs(10), || recorded_end(&record.id));
-    Ok(())
-}
-
 pub fn stop(args: &StopArgs) -> i32 {
-    for_each(&args.names, |name| stop_one(name, args.time, args.signal))
+    for_each(&args.names, |r| {
+        ops::stop(r, Duration::from_secs(args.time), args.signal)
+    })
 }
 
 pub fn kill(args: &KillArgs) -> i32 {
-    for_each(&args.names, |name| {
-        let record = store::find(name)?;
-        if record.status != Status::Running {
-            bail!("cannot kill container {name}: it is not running");
+    for_each(&args.names, |r| {
+        if r.status != Status::Running {
+            bail!("cannot kill container {}: it is not running", r.name);
         }
-        let fd = signal(&record, args.signal)?;
-        if args.signal == Signal::SIGKILL
-            && let Some(fd) = fd
-        {
-            ended(&fd, Duration::from_secs(10));
-            until(Duration::from_secs(10), || recorded_end(&record.id));
+        if args.signal == Signal::SIGKILL {
+            ops::kill(r)
+        } else {
+            ops::signal(r, args.signal).map(drop)
         }
-        Ok(())
-    })
-}
-
-/// Waits until the process that owned the container's last run is gone (a monitor that is
-/// finishing still holds the socket path), so a new one can take it over.
-fn owner_gone(record: &Record) -> bool {
-    until(Duration::from_secs(10), || {
-        store::load(&record.id)
-            .ok()
-            .and_then(|r| r.owner)
-            .is_none_or(|o| !o.alive())
-    })
-}
-
-/// Starts an exited (detached) container again under a new monitor.
-fn start_one(name: &str) -> anyhow::Result<()> {
-    let record = store::find(name)?;
-    match record.status {
-        Status::Running => return Ok(()),
-        Status::Created => bail!("container {name} is being started by another process"),
-        Status::Exited => {}
-    }
-    if !record.detached {
-        bail!("container {name} ran in the foreground: it cannot be started again");
-    }
-    owner_gone(&record);
-    let me = Process::me();
-    let mut taken = false;
-    store::update(&record.id, |r| {
-        if r.status == Status::Exited && !r.owner.is_some_and(|o| o.alive()) {
-            r.status = Status::Created;
-            r.owner = Some(me);
-            r.stopped_by_user = false;
-            r.exit_code = None;
-            r.oom_killed = false;
-            taken = true;
-        }
-    })?;
-    if !taken {
-        bail!("container {name} is being started by another process");
-    }
-    client::start_monitor(&record.id).map_err(|f| {
-        // It could not start: back to exited, with the code it failed with.
-        let _ = store::update(&record.id, |r| {
-            r.status = Status::Exited;
-            r.exit_code = Some(f.code);
-            r.owner = None;
-        });
-        anyhow!(f.message)
     })
 }
 
 pub fn start(names: &Names) -> i32 {
-    for_each(names, start_one)
+    for_each(names, ops::start)
 }
 
 pub fn restart(args: &StopArgs) -> i32 {
-    for_each(&args.names, |name| {
-        stop_one(name, args.time, args.signal)?;
-        start_one(name)
+    for_each(&args.names, |r| {
+        ops::stop(r, Duration::from_secs(args.time), args.signal)?;
+        ops::start(&store::load(&r.id)?)
     })
 }
 
@@ -251,7 +123,9 @@ fn wait_one(name: &str) -> anyhow::Result<i32> {
         }
     }
     // No monitor (a foreground container, or one that just ended): the record tells.
-    until(Duration::from_secs(u64::MAX / 4), || recorded_end(&record.id));
+    ops::until(Duration::from_secs(u64::MAX / 4), || {
+        ops::recorded_end(&record.id)
+    });
     store::load(&record.id)
         .ok()
         .and_then(|r| r.exit_code)
@@ -270,22 +144,7 @@ pub fn wait(names: &Names) -> i32 {
 }
 
 pub fn rm(args: &RmArgs) -> i32 {
-    for_each(&args.names, |name| {
-        let record = store::find(name)?;
-        if record.status == Status::Running {
-            if !args.force {
-                bail!(
-                    "cannot remove container {name}: it is running (stop it first, or use rm -f)"
-                );
-            }
-            if let Some(fd) = signal(&record, Signal::SIGKILL)? {
-                ended(&fd, Duration::from_secs(10));
-            }
-        }
-        owner_gone(&record);
-        store::remove(&record.id);
-        Ok(())
-    })
+    for_each(&args.names, |r| ops::remove(r, args.force))
 }
 
 pub fn rename(old: &str, new: &str) -> i32 {

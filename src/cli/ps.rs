@@ -83,7 +83,7 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 pub fn run(args: &Args) -> i32 {
-    let records: Vec<Record> = store::list()
+    let records: Vec<Record> = store::visible()
         .into_iter()
         .filter(|r| args.all || r.status == Status::Running)
         .collect();

@@ -192,7 +192,7 @@ fn sample(layout: &Option<Layout>, record: &Record) -> Usage {
 pub fn stats(args: &StatsArgs) -> i32 {
     let layout = Layout::detect().ok();
     let records: Vec<Record> = if args.containers.is_empty() {
-        store::list()
+        store::visible()
             .into_iter()
             .filter(|r| r.status == Status::Running)
             .collect()

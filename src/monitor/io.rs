@@ -2,7 +2,9 @@
 //! (with a tty) or on pipes (without), and the bytes that flow through them.
 //!
 //! With a tty the monitor also keeps a vt100 screen of everything the container drew, so a
-//! client that attaches later (a dashboard reopened after a detach) gets the screen back whole.
+//! client that attaches later (a dashboard reopened after a detach) gets the screen back whole:
+//! a full-screen program on the alternate screen, and under it the main screen as it was when
+//! the program switched (vt100 keeps that grid to itself, so it is copied at the switch).
 
 use super::protocol::{MAX_MESSAGE, Stream};
 use crate::runtime::ContainerSpec;
@@ -31,6 +33,8 @@ pub enum Io {
         reader: std::fs::File,
         writer: Box<dyn Write + Send>,
         screen: Box<vt100::Parser>,
+        /// The main screen, drawn, as it was when the alternate one was entered.
+        main: Option<Vec<u8>>,
         open: bool,
     },
     Pipes {
@@ -94,6 +98,7 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
                 reader,
                 writer,
                 screen: Box::new(vt100::Parser::new(rows, cols, 0)),
+                main: None,
                 open: true,
             },
         })
@@ -155,8 +160,8 @@ impl Io {
         match result {
             Ok(n) if n > 0 => {
                 buf.truncate(n);
-                if let Io::Tty { screen, .. } = self {
-                    screen.process(&buf);
+                if let Io::Tty { screen, main, .. } = self {
+                    feed(screen, main, &buf);
                 }
                 Some(buf)
             }
@@ -213,16 +218,62 @@ impl Io {
     /// Escape sequences that redraw the terminal as the container left it (none without one).
     pub fn replay(&self) -> Vec<u8> {
         match self {
-            Io::Tty { screen, .. } => {
-                let screen = screen.screen();
-                let mut out = Vec::new();
-                if screen.alternate_screen() {
-                    out.extend_from_slice(b"\x1b[?1049h");
-                }
-                out.extend(screen.state_formatted());
-                out
-            }
+            Io::Tty { screen, main, .. } => replay(screen, main.as_deref()),
             Io::Pipes { .. } => Vec::new(),
         }
+    }
+}
+
+/// The sequences that switch to the alternate screen (xterm's three forms).
+const ENTER_ALTERNATE: [&[u8]; 3] = [b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h"];
+
+/// What redraws `screen` on a fresh terminal: the main screen under the alternate one when a
+/// program is on it, then what is shown, cursor and modes.
+fn replay(screen: &vt100::Parser, main: Option<&[u8]>) -> Vec<u8> {
+    let screen = screen.screen();
+    let mut out = Vec::new();
+    if screen.alternate_screen() {
+        out.extend(main.into_iter().flatten());
+        out.extend_from_slice(ENTER_ALTERNATE[0]);
+    }
+    out.extend(screen.state_formatted());
+    out
+}
+
+/// Feeds `bytes` to the screen, copying the main screen first if they switch to the
+/// alternate one. (A switch split across two reads is not seen: the main screen is then not
+/// replayed under the program, which only matters to a client that attaches meanwhile.)
+fn feed(screen: &mut vt100::Parser, main: &mut Option<Vec<u8>>, bytes: &[u8]) {
+    if !screen.screen().alternate_screen()
+        && let Some(at) = ENTER_ALTERNATE
+            .iter()
+            .filter_map(|seq| bytes.windows(seq.len()).position(|w| w == *seq))
+            .min()
+    {
+        screen.process(&bytes[..at]);
+        *main = Some(screen.screen().state_formatted());
+        screen.process(&bytes[at..]);
+        return;
+    }
+    screen.process(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client that replays the monitor's bytes sees the program, and after it leaves, the
+    /// shell's screen as it was.
+    #[test]
+    fn the_main_screen_survives_under_a_full_screen_program() {
+        let mut screen = vt100::Parser::new(5, 20, 0);
+        let mut main = None;
+        feed(&mut screen, &mut main, b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP");
+        let mut client = vt100::Parser::new(5, 20, 0);
+        client.process(&replay(&screen, main.as_deref()));
+        assert!(client.screen().contents().contains("TOP"));
+        assert!(!client.screen().contents().contains("marker-42"));
+        client.process(b"\x1b[?1049l");
+        assert!(client.screen().contents().contains("marker-42"));
     }
 }

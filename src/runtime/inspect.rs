@@ -92,10 +92,13 @@ impl Security {
 }
 
 impl Inspection {
-    /// Takes a look at the container whose helper is `helper_pid`. Enters its UTS namespace
-    /// (see [`hostname_of`]), so call it from a thread of its own.
-    pub fn take(helper_pid: i32, users: &Users) -> Option<Inspection> {
-        let init_pid = container_init(helper_pid)?;
+    /// Takes a look at the container whose PID 1 is `init` (while it still is). Enters its
+    /// UTS namespace (see [`hostname_of`]), so call it from a thread of its own.
+    pub fn take(init: crate::state::Process, users: &Users) -> Option<Inspection> {
+        if !init.alive() {
+            return None;
+        }
+        let init_pid = init.pid;
         Some(Inspection {
             init_pid,
             hostname: hostname_of(init_pid).ok(),
@@ -118,20 +121,6 @@ impl Inspection {
         inside.sort_by_key(|p| p.container_pid);
         inside
     }
-}
-
-/// The PID (on the host) of the container's PID 1: the helper's child that lives in a PID
-/// namespace of its own (the helper's other child, the cgroup cleaner, does not).
-pub fn container_init(helper_pid: i32) -> Option<i32> {
-    let children =
-        std::fs::read_to_string(format!("/proc/{helper_pid}/task/{helper_pid}/children")).ok()?;
-    let pid_ns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
-    let own = pid_ns(&helper_pid.to_string())?;
-    children
-        .split_whitespace()
-        .find(|c| pid_ns(c).is_some_and(|ns| ns != own))?
-        .parse()
-        .ok()
 }
 
 /// The `NSpid:` line of a `/proc/<pid>/status`: the PID in each PID namespace, outermost first.

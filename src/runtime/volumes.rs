@@ -301,8 +301,17 @@ mod tests {
                 read_only: false
             })
         );
+        assert_eq!(
+            Volume::parse_bind("data:/srv:ro"),
+            Ok(Volume::Bind {
+                src: crate::state::volumes::data_dir("data"),
+                dst: "/srv".into(),
+                read_only: true
+            }),
+            "a name is a named volume"
+        );
         for bad in [
-            "data:/srv",
+            "./data:/srv",
             "/data:srv",
             "/data:/srv/../etc",
             "/data",

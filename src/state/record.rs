@@ -90,8 +90,12 @@ impl std::fmt::Display for RestartPolicy {
 pub struct Record {
     /// 64 hex digits; also the name of its cgroup and its state directory.
     pub id: String,
-    /// Unique among the host's containers.
+    /// Unique among the containers of its namespace.
     pub name: String,
+    /// The namespace it was made in (`MCT_NAMESPACE`, as containerd's): `ps`, names and the
+    /// dashboard see one namespace at a time.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
     pub status: Status,
     /// The process that owns the container's life, and whose death ends it: its monitor (a
     /// detached container), the foreground helper, or the launcher while it is being made.
@@ -120,6 +124,21 @@ pub struct Record {
     /// The signal `stop` sends first (`--stop-signal`).
     #[serde(default = "sigterm")]
     pub stop_signal: i32,
+}
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_string()
+}
+
+/// The namespace containers live in unless `MCT_NAMESPACE` names another.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// The namespace this process works in: `MCT_NAMESPACE`, else [`DEFAULT_NAMESPACE`].
+pub fn namespace() -> String {
+    std::env::var("MCT_NAMESPACE")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(default_namespace)
 }
 
 fn sigterm() -> i32 {

@@ -57,6 +57,7 @@ pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
     let record = Record {
         id: spec.id.clone(),
         name,
+        namespace: super::record::namespace(),
         status: Status::Created,
         owner: Some(Process::me()),
         init: None,
@@ -81,7 +82,7 @@ pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
         // Only names need the lock: ids are random.
         if let Some(other) = list_unlocked()
             .into_iter()
-            .find(|r| r.name == record.name && !repairable(r))
+            .find(|r| r.name == record.name && r.namespace == record.namespace && !repairable(r))
         {
             return Ok(Some(other.short_id().to_string()));
         }
@@ -135,7 +136,11 @@ pub fn update(id: &str, change: impl FnOnce(&mut Record)) -> anyhow::Result<Reco
 pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
     validate_name(name).map_err(anyhow::Error::msg)?;
     let _lock = lock().context("cannot lock the container records")?;
-    if let Some(other) = list_unlocked().into_iter().find(|r| r.name == name) {
+    let namespace = super::record::namespace();
+    if let Some(other) = list_unlocked()
+        .into_iter()
+        .find(|r| r.name == name && r.namespace == namespace)
+    {
         bail!(
             "the container name \"{name}\" is already in use by container {}",
             other.short_id()
@@ -163,7 +168,17 @@ fn repairable(record: &Record) -> bool {
     record.status != Status::Exited && !record.owner.as_ref().is_some_and(Process::alive)
 }
 
-/// Every container on the host, newest first, each repaired if its owner died.
+/// The containers of this process's namespace, newest first, each repaired if its owner died.
+pub fn visible() -> Vec<Record> {
+    let namespace = super::record::namespace();
+    list()
+        .into_iter()
+        .filter(|r| r.namespace == namespace)
+        .collect()
+}
+
+/// Every container on the host (all namespaces), newest first, each repaired if its owner
+/// died.
 pub fn list() -> Vec<Record> {
     let records = list_unlocked();
     if !records.iter().any(repairable) {
@@ -177,7 +192,7 @@ pub fn list() -> Vec<Record> {
 
 /// The container a user named: its full name, its full id, or a unique prefix of its id.
 pub fn find(name_or_id: &str) -> anyhow::Result<Record> {
-    let records = list();
+    let records = visible();
     if let Some(r) = records
         .iter()
         .find(|r| r.name == name_or_id || r.id == name_or_id)
@@ -243,6 +258,7 @@ pub fn repair(id: &str) {
 /// launchers and monitors left behind. Run by each cleaner after its own container's clean-up,
 /// off every caller's path.
 pub fn sweep() {
+    remove_unrecorded();
     let records = list();
     if let Ok(layout) = Layout::detect() {
         let owned = |id: &str| {
@@ -253,6 +269,23 @@ pub fn sweep() {
         cgroups::clean_stale(&layout, |id| !owned(id) && looks_like_id(id));
     }
     tree::remove_if_empty();
+}
+
+/// Removes container directories without a record: what a crash mid-`rm` left, or state
+/// from an older layout. A record is made whole under the lock, so under it, a directory
+/// without one is no one's.
+fn remove_unrecorded() {
+    let Ok(_lock) = lock() else { return };
+    for entry in std::fs::read_dir(tree::containers())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if looks_like_id(&name) && load(&name).is_err() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// True for names of the form [`new_id`] makes: what we did not name, we do not remove.

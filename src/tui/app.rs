@@ -12,9 +12,10 @@ use crate::runtime::ContainerSpec;
 use crate::runtime::inspect::Inspection;
 use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::rootpath::InRoot;
+use crate::client::ops;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
+use crate::state::store;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use portable_pty::PtySize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use std::collections::{HashMap, VecDeque};
@@ -55,6 +56,8 @@ pub struct App {
     pub inspection: Option<(u64, Inspection)>,
     pub prefix: Prefix,
     pub quit: bool,
+    /// Quitting ends the containers this dashboard started (else they keep running).
+    pub end_mine: bool,
     /// The signal that ended the dashboard, if one did.
     pub ended_by: Option<nix::sys::signal::Signal>,
     /// A one-off message for the status line (an error starting a session, ...).
@@ -79,6 +82,7 @@ impl App {
             inspection: None,
             prefix,
             quit: false,
+            end_mine: false,
             ended_by: None,
             message: None,
             usage: HashMap::new(),
@@ -106,8 +110,16 @@ impl App {
             .unwrap_or_else(|| "/bin/sh".to_string())
     }
 
+    /// The first `session-N` that no container of our namespace is named.
+    fn free_number(&self) -> u64 {
+        let taken: Vec<String> = store::visible().into_iter().map(|r| r.name).collect();
+        (self.next_id..)
+            .find(|n| !taken.contains(&format!("session-{n}")))
+            .unwrap_or(self.next_id)
+    }
+
     fn defaults(&self) -> [String; 4] {
-        let n = self.next_id;
+        let n = self.free_number();
         let rootfs = match &self.template.rootfs {
             Some(r) => r.dir.display().to_string(),
             None => "(none: the host's files)".to_string(),
@@ -157,7 +169,7 @@ impl App {
         spec.term = Some("xterm-256color".into());
         spec.validate().map_err(|e| e.to_string())?;
         let id = self.next_id;
-        let session = Session::start(id, name, spec, self.pty(), self.notify.clone())
+        let session = Session::launch(id, &name, spec, self.pty_size, self.notify.clone())
             .map_err(|e| format!("{e:#}"))?;
         self.next_id += 1;
         self.sessions.push(session);
@@ -165,12 +177,52 @@ impl App {
         Ok(())
     }
 
-    fn pty(&self) -> PtySize {
-        PtySize {
-            rows: self.pty_size.0,
-            cols: self.pty_size.1,
-            pixel_width: 0,
-            pixel_height: 0,
+    /// Brings the list to the store: every container of our namespace is a session (new ones,
+    /// started elsewhere, appear; removed ones go), each as its record says.
+    pub fn sync(&mut self) {
+        let records = store::visible();
+        let notify = self.notify.clone();
+        self.sessions.retain(|s| records.iter().any(|r| r.id == s.container));
+        for s in &mut self.sessions {
+            if let Some(r) = records.iter().find(|r| r.id == s.container) {
+                s.refresh(r, &notify);
+            }
+        }
+        // Oldest first, as they were made.
+        for r in records.iter().rev() {
+            if !self.sessions.iter().any(|s| !s.exec && s.container == r.id) {
+                match Session::of(self.next_id, r, self.pty_size, notify.clone()) {
+                    Ok(s) => {
+                        self.next_id += 1;
+                        self.sessions.push(s);
+                    }
+                    Err(e) => self.message = Some(format!("{}: {e:#}", r.name)),
+                }
+            }
+        }
+        self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
+    }
+
+    /// Opens another shell in the selected container, listed under it.
+    fn exec_selected(&mut self) {
+        let Some(parent) = self.selected().filter(|s| s.is_running()) else {
+            self.message = Some("no running container selected".into());
+            return;
+        };
+        let shell = App::default_command(parent.spec.rootfs.as_ref());
+        let at = self
+            .sessions
+            .iter()
+            .rposition(|s| s.container == parent.container)
+            .unwrap_or(self.selected)
+            + 1;
+        match Session::exec(self.next_id, parent, &shell, self.pty_size, self.notify.clone()) {
+            Ok(s) => {
+                self.next_id += 1;
+                self.sessions.insert(at, s);
+                self.selected = at;
+            }
+            Err(e) => self.message = Some(format!("exec failed: {e:#}")),
         }
     }
 
@@ -204,11 +256,11 @@ impl App {
     /// session's cgroup.
     pub fn watch(&self) -> Watch {
         Watch {
-            selected: self.selected().and_then(|s| Some((s.id, s.helper_pid()?))),
+            selected: self.selected().and_then(|s| Some((s.id, s.init()?))),
             running: self
                 .sessions
                 .iter()
-                .filter_map(|s| Some((s.id, s.helper_pid()?, s.spec.id.clone())))
+                .filter_map(|s| Some((s.id, s.init()?, s.container.clone())))
                 .collect(),
         }
     }
@@ -235,7 +287,12 @@ impl App {
         if let SessionEvent::Exited(id, code) = event
             && let Some(s) = self.sessions.iter_mut().find(|s| s.id == id)
         {
-            s.exited(code);
+            match (code, store::load(&s.container)) {
+                // A container's record says how it ended, and whether it was OOM-killed.
+                (_, Ok(record)) if !s.exec => s.refresh(&record, &self.notify),
+                (Some(code), _) => s.exited(code),
+                (None, _) => s.exited(u32::MAX),
+            }
             if self.inspection.as_ref().is_some_and(|(i, _)| *i == id) {
                 self.inspection = None;
             }
@@ -279,7 +336,14 @@ impl App {
                     s.kill();
                 }
             }
-            Mode::ConfirmQuit => self.quit = matches!(key.code, KeyCode::Char('y' | 'Y')),
+            Mode::ConfirmQuit => match key.code {
+                KeyCode::Char('e' | 'E' | 'y' | 'Y') => {
+                    self.end_mine = true;
+                    self.quit = true;
+                }
+                KeyCode::Char('d' | 'D') => self.quit = true,
+                _ => {}
+            },
             Mode::Help => {}
             Mode::NewSession(form) => self.key_form(form, key),
             Mode::Scroll(_) => self.key_scroll(key),
@@ -291,7 +355,7 @@ impl App {
             self.mode = Mode::Prefix;
             return;
         }
-        let Some(session) = self.selected_mut() else {
+        let Some(session) = self.selected_mut().filter(|s| s.attached()) else {
             return;
         };
         let app_cursor = session.screen().screen().application_cursor();
@@ -325,6 +389,7 @@ impl App {
             Command::Kill if self.selected().is_some_and(Session::is_running) => {
                 self.mode = Mode::ConfirmKill
             }
+            Command::Exec => self.exec_selected(),
             Command::Restart => self.restart_selected(),
             Command::Remove => self.remove_selected(),
             Command::Inspector => self.show_inspector = !self.show_inspector,
@@ -332,12 +397,14 @@ impl App {
             Command::Scrollback if self.selected().is_some() => self.mode = Mode::Scroll(0),
             Command::Help => self.mode = Mode::Help,
             Command::Quit => {
-                if self.any_running() {
+                if self.sessions.iter().any(|s| s.mine && s.is_running()) {
                     self.mode = Mode::ConfirmQuit;
                 } else {
+                    self.end_mine = true;
                     self.quit = true;
                 }
             }
+            Command::Detach => self.quit = true,
             Command::SendPrefix => {
                 let byte = self.prefix.byte();
                 if let Some(s) = self.selected_mut() {
@@ -352,27 +419,38 @@ impl App {
         }
     }
 
+    /// Starts the selected exited container again (`start`), under a new monitor.
     fn restart_selected(&mut self) {
         let Some(s) = self.selected() else { return };
         if s.is_running() {
             self.message = Some(format!("{} is still running", s.name));
             return;
         }
-        let (id, name, mut spec) = (s.id, s.name.clone(), s.spec.clone());
-        // A fresh cgroup: the old one may still be on its way out.
-        spec.id = crate::state::record::new_id();
-        match Session::start(id, name, spec, self.pty(), self.notify.clone()) {
-            Ok(new) => self.sessions[self.selected] = new,
+        if s.exec {
+            self.message = Some(format!("{} has ended: {} e opens another", s.name, self.prefix));
+            return;
+        }
+        let started = store::load(&s.container).and_then(|r| ops::start(&r));
+        match started {
+            Ok(()) => self.sync(),
             Err(e) => self.message = Some(format!("restart failed: {e:#}")),
         }
     }
 
+    /// Removes the selected exited session (and its container, as `rm`).
     fn remove_selected(&mut self) {
         match self.selected() {
             Some(s) if s.is_running() => {
                 self.message = Some(format!("{} is running: kill it first", s.name))
             }
-            Some(_) => {
+            Some(s) => {
+                if !s.exec
+                    && let Ok(record) = store::load(&s.container)
+                    && let Err(e) = ops::remove(&record, false)
+                {
+                    self.message = Some(format!("{e:#}"));
+                    return;
+                }
                 self.sessions.remove(self.selected);
                 self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
             }
@@ -477,7 +555,7 @@ impl App {
                 true,
             ),
             Mode::ConfirmQuit => (
-                " Quit? Every running session's container ends. (y/n)".to_string(),
+                " Quit? e: end the sessions started here · d: leave them running · any other key: stay".to_string(),
                 true,
             ),
             Mode::Help => (" Any key closes the help.".to_string(), false),
@@ -500,11 +578,20 @@ impl App {
             .iter()
             .map(|s| {
                 let (state, uptime) = match &s.state {
+                    State::Running { .. } if s.foreground => {
+                        ("running (foreground)".to_string(), s.started.elapsed())
+                    }
+                    State::Running { .. } if s.restart_count > 0 => (
+                        format!("running (restarts {})", s.restart_count),
+                        s.started.elapsed(),
+                    ),
                     State::Running { .. } => ("running".to_string(), s.started.elapsed()),
                     State::Exited { code, after } if s.oom_killed() => {
-                        (format!("OOM-killed ({code})"), *after)
+                        (format!("OOM-killed ({code}){}", ended_ago(s)), *after)
                     }
-                    State::Exited { code, after } => (describe_exit(*code), *after),
+                    State::Exited { code, after } => {
+                        (format!("{}{}", describe_exit(*code), ended_ago(s)), *after)
+                    }
                 };
                 let sample = self
                     .usage
@@ -611,12 +698,31 @@ impl App {
         }
     }
 
-    /// Ends every container (SIGKILL to each helper).
-    pub fn kill_all(&self) {
-        for s in &self.sessions {
+    /// Ends and removes every container this dashboard started, and its exec shells.
+    pub fn end_mine(&self) {
+        for s in self.sessions.iter().filter(|s| s.exec) {
+            s.kill();
+        }
+        for s in self.sessions.iter().filter(|s| s.mine && !s.exec) {
+            if let Ok(record) = store::load(&s.container) {
+                let _ = ops::remove(&record, true);
+            }
+        }
+    }
+
+    /// Ends the exec shells (they live on this dashboard's ptys); containers keep running.
+    pub fn detach(&self) {
+        for s in self.sessions.iter().filter(|s| s.exec) {
             s.kill();
         }
     }
+}
+
+/// ", 3 minutes ago" after an exit, from the record's time of it.
+fn ended_ago(s: &Session) -> String {
+    s.finished
+        .map(|ms| format!(", {} ago", crate::state::record::ago(ms)))
+        .unwrap_or_default()
 }
 
 /// The inspector's lines for a container's root and volumes.

@@ -12,6 +12,8 @@ pub enum Command {
     /// Select session 1-10 (`0` is the tenth).
     Select(usize),
     Kill,
+    /// Another shell in the selected container (`exec`).
+    Exec,
     Restart,
     Remove,
     Inspector,
@@ -19,6 +21,8 @@ pub enum Command {
     Scrollback,
     Help,
     Quit,
+    /// Leave: the dashboard exits, every container keeps running.
+    Detach,
     SendPrefix,
     Cancel,
 }
@@ -37,10 +41,11 @@ pub struct Binding {
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 13] = [
+pub const BINDINGS: [Binding; 15] = [
     b("{p} c",        "new session (form: name, hostname, command, rootfs)",     "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
+    b("{p} e",        "another shell in the selected container (exec)",          "e exec",        true),
     b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true),
     b("{p} r",        "restart an exited session",                               "r restart",     false),
     b("{p} x",        "remove an exited session from the list",                  "x remove",      false),
@@ -48,14 +53,15 @@ pub const BINDINGS: [Binding; 13] = [
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
     b("{p} [",        "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave",  "[ scroll",      false),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true),
-    b("{p} q",        "quit, ending every session (asks y/n while any runs)",    "q quit",        true),
+    b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true),
+    b("{p} q",        "quit: end the sessions started here, or leave them (asks)", "q quit",      true),
     b("{p} a",        "send a literal {p} to the shell",                         "a send prefix", false),
     b("{p} Esc",      "cancel the prefix",                                       "Esc cancel",    false),
 ];
 
 /// What else the dashboard takes, shown after the prefix keys.
 pub const OTHER: [(&str, &str); 3] = [
-    ("mouse click", "select a session in the list"),
+    ("mouse click", "select a session in the list (it attaches to the container)"),
     ("mouse wheel", "scroll back through the terminal"),
     ("any other key", "goes to the selected session's shell"),
 ];
@@ -79,6 +85,7 @@ pub fn command(code: KeyCode) -> Option<Command> {
             let n = d.to_digit(10).unwrap_or(0) as usize;
             Command::Select(if n == 0 { 9 } else { n - 1 })
         }
+        KeyCode::Char('e') => Command::Exec,
         KeyCode::Char('k') => Command::Kill,
         KeyCode::Char('r') => Command::Restart,
         KeyCode::Char('x') => Command::Remove,
@@ -87,6 +94,7 @@ pub fn command(code: KeyCode) -> Option<Command> {
         KeyCode::Char('[') => Command::Scrollback,
         KeyCode::Char('?') => Command::Help,
         KeyCode::Char('q') => Command::Quit,
+        KeyCode::Char('d') => Command::Detach,
         KeyCode::Char('a') => Command::SendPrefix,
         KeyCode::Esc => Command::Cancel,
         _ => return None,

@@ -5,19 +5,20 @@
 //! read their hostnames, which only this thread does.
 
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
-use crate::runtime::inspect::{Inspection, Users, container_init};
+use crate::runtime::inspect::{Inspection, Users};
+use crate::state::Process;
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 const PERIOD: Duration = Duration::from_secs(1);
 
-/// What to watch: the selected session `(id, helper PID)`, and every running session's
-/// `(id, helper PID, cgroup name)`.
+/// What to watch: the selected session `(id, its container's PID 1)`, and every running
+/// session's `(id, PID 1, cgroup name)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Watch {
-    pub selected: Option<(u64, i32)>,
-    pub running: Vec<(u64, i32, String)>,
+    pub selected: Option<(u64, Process)>,
+    pub running: Vec<(u64, Process, String)>,
 }
 
 /// One session's resource use at one moment.
@@ -56,15 +57,15 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        if let Some((id, helper)) = target.selected {
-            report(Report::Inspected(id, Inspection::take(helper, &users)));
+        if let Some((id, init)) = target.selected {
+            report(Report::Inspected(id, Inspection::take(init, &users)));
         }
         let now = Instant::now();
         let samples = target
             .running
             .iter()
-            .map(|(id, helper, name)| {
-                let init_pid = container_init(*helper);
+            .map(|(id, init, name)| {
+                let init_pid = init.alive().then_some(init.pid);
                 let usage = layout
                     .as_ref()
                     .map(|l| Cgroup::at(l, name).usage())

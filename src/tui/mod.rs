@@ -1,9 +1,14 @@
 //! The dashboard: `sudo my-container-tui` with no command.
 //!
-//! One thread owns the [`App`] and the terminal; everything else (keyboard, each pty, each
-//! helper's exit, the inspector, signals) arrives as an [`Event`] on one channel. Output floods
+//! It is a client: its sessions are the containers of the host (of our namespace), each held
+//! by its own monitor, so they outlive the dashboard. `prefix d`, a signal, or a lost terminal
+//! leaves them running; `prefix q` may end those it started. Opened again, it lists them with
+//! their screens restored.
+//!
+//! One thread owns the [`App`] and the terminal; everything else (keyboard, each attachment,
+//! each exit, the inspector, signals) arrives as an [`Event`] on one channel. Output floods
 //! are coalesced: a session announces new output once per frame drawn, and frames are capped
-//! at about 60 per second.
+//! at about 60 per second. About once a second the list is brought to the container records.
 
 pub mod app;
 pub mod commands;
@@ -38,7 +43,8 @@ pub enum Event {
     Input(term_event::Event),
     Session(SessionEvent),
     Inspector(inspector::Report),
-    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end every session and leave.
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave, as a detach does (a tmux client killed, or
+    /// its terminal gone, leaves its sessions running).
     Terminate(Signal),
 }
 
@@ -104,11 +110,19 @@ fn dashboard(prefix: Prefix, template: ContainerSpec) -> anyhow::Result<i32> {
     let areas = ui::Areas::new(size.into(), 1, app.show_inspector);
     let (rows, cols) = areas.pty_size();
     app.resize(rows, cols);
-    if let Err(e) = app.start_session(Default::default()) {
+    // The host's containers first; a shell of our own only when there are none.
+    app.sync();
+    if app.sessions.is_empty()
+        && let Err(e) = app.start_session(Default::default())
+    {
         app.message = Some(format!("cannot start a session: {e}"));
     }
     let result = event_loop(&mut app, &mut terminal.0, &rx, &inspector);
-    app.kill_all();
+    if app.end_mine {
+        app.end_mine();
+    } else {
+        app.detach();
+    }
     drop(terminal);
     // Ended by a signal: say so in the exit status, as a shell would (128+N).
     result.map(|()| app.ended_by.map_or(0, |sig| 128 + sig as i32))
@@ -123,7 +137,12 @@ fn event_loop(
     let mut last_draw = Instant::now() - FRAME;
     let mut needs_draw = true;
     let mut watched = inspector::Watch::default();
+    let mut synced = Instant::now();
     while !app.quit {
+        if synced.elapsed() >= TICK {
+            app.sync();
+            synced = Instant::now();
+        }
         let timeout = if needs_draw {
             FRAME.saturating_sub(last_draw.elapsed())
         } else {

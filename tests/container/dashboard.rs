@@ -9,13 +9,15 @@ use std::process::Command;
 pub fn tests() -> Vec<Trial> {
     root_tests![
         two_shells_side_by_side_with_the_host_view,
-        sigkill_of_the_dashboard_ends_every_container,
+        sigkill_of_the_dashboard_leaves_its_containers_running,
+        detach_and_reopen_restores_the_screens,
+        exec_opens_a_second_shell_in_the_container,
         a_small_window_gets_a_message_not_a_panic,
         a_flood_in_one_pane_does_not_freeze_the_others,
         exited_sessions_stay_listed_and_restart,
         limits_usage_and_oom_kills_show_in_the_list,
         a_session_on_a_rootfs_from_the_form,
-        sigterm_restores_the_terminal_and_ends_every_container,
+        sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
     ]
 }
@@ -23,27 +25,43 @@ pub fn tests() -> Vec<Trial> {
 /// A private tmux server running the dashboard in one pane; killed on drop.
 struct Tmux {
     socket: String,
+    /// The test's environment, to remove what its dashboards leave running when it fails.
+    env: [(&'static str, String); 2],
 }
 
 impl Tmux {
-    /// Starts `my-container-tui` (its environment carrying the test's marker) in a
-    /// `width` x `height` window. The pane stays after the tool exits and shows its status.
+    /// Starts `my-container-tui` (its environment carrying the test's marker and namespace)
+    /// in a `width` x `height` window. The pane stays after the tool exits and shows its
+    /// status.
     fn start(t: &Ctx, width: u16, height: u16) -> Result<Tmux, String> {
         Tmux::start_with(t, width, height, "")
     }
 
     /// The same, with `options` on the dashboard's command line.
     fn start_with(t: &Ctx, width: u16, height: u16, options: &str) -> Result<Tmux, String> {
+        Tmux::start_as(t, "", width, height, options)
+    }
+
+    /// The same on a tmux server of its own named by `second` too (a second terminal).
+    fn start_as(
+        t: &Ctx,
+        second: &str,
+        width: u16,
+        height: u16,
+        options: &str,
+    ) -> Result<Tmux, String> {
         let tmux = Tmux {
             socket: format!(
-                "mct-test-{}-{}",
+                "mct-test-{}-{}{second}",
                 std::process::id(),
                 t.name.replace(':', "-")
             ),
+            env: t.env(),
         };
+        let env: Vec<String> = t.env().iter().map(|(k, v)| format!("'{k}={v}'")).collect();
         let script = format!(
-            "env '{}' {BIN} {options}; echo EXITED rc=$?; sleep 1000",
-            t.marker()
+            "env {} {BIN} {options}; echo EXITED rc=$?; sleep 1000",
+            env.join(" ")
         );
         let (w, h) = (width.to_string(), height.to_string());
         tmux.run(&[
@@ -110,11 +128,11 @@ impl Tmux {
         self.wait_for("root@my-container-2").map(|_| ())
     }
 
-    /// Quits, confirming, and waits for the dashboard's exit status 0.
+    /// Quits, ending the sessions it started, and waits for the dashboard's exit status 0.
     fn quit(&self) -> TestResult {
         self.keys(&["C-a", "q"])?;
         self.wait_for("Quit?")?;
-        self.keys(&["y"])?;
+        self.keys(&["e"])?;
         self.wait_for("EXITED rc=0").map(|_| ())
     }
 
@@ -134,8 +152,25 @@ impl Tmux {
 }
 
 impl Drop for Tmux {
+    /// Closes the terminal (the dashboard detaches, as it does when its terminal goes), and
+    /// removes the test's containers that are still there: a test that failed halfway leaves
+    /// them running.
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
+        let ids = Command::new(BIN)
+            .args(["ps", "-aq"])
+            .envs(self.env.clone())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let _ = Command::new(BIN)
+                .args(["rm", "-f"])
+                .args(&ids)
+                .envs(self.env.clone())
+                .output();
+        }
     }
 }
 
@@ -209,16 +244,18 @@ fn two_shells_side_by_side_with_the_host_view(t: &Ctx) -> TestResult {
         nspid.split_whitespace().skip(1).collect::<Vec<_>>(),
         vec![host_pid.to_string().as_str(), "1"],
     )?;
-    let helper = procs()
+    // PID 1's helper is a child of the container's monitor, not of the dashboard.
+    let parent_of = |pid: i32| procs().into_iter().find(|p| p.pid == pid).map(|p| p.ppid);
+    let monitor = parent_of(host_pid).and_then(parent_of).unwrap_or(0);
+    let monitor_cmd = procs()
         .into_iter()
-        .find(|p| p.pid == host_pid)
-        .map(|p| p.ppid)
-        .unwrap_or(0);
-    let helper_parent = procs()
-        .into_iter()
-        .find(|p| p.pid == helper)
-        .map(|p| p.ppid);
-    ensure_eq(helper_parent, Some(tmux.dashboard_pid()?))?;
+        .find(|p| p.pid == monitor)
+        .map(|p| p.cmdline)
+        .unwrap_or_default();
+    ensure(
+        monitor_cmd.iter().any(|a| a == "__monitor"),
+        format!("PID 1's helper's parent is {monitor_cmd:?}, not a monitor"),
+    )?;
 
     // A hostname changed inside shows up in the inspector, beside the host's.
     tmux.line("hostname renamed-1")?;
@@ -249,28 +286,104 @@ fn two_shells_side_by_side_with_the_host_view(t: &Ctx) -> TestResult {
     Ok(())
 }
 
-/// `kill -9` of the dashboard: every container it started dies too, within the wait.
-fn sigkill_of_the_dashboard_ends_every_container(t: &Ctx) -> TestResult {
+/// How many `sleep N` run on the host for the `N`s given (numbers no other test uses).
+fn sleeps(numbers: &[&str]) -> usize {
+    procs()
+        .into_iter()
+        .filter(|p| {
+            p.cmdline.first().map(String::as_str) == Some("sleep")
+                && p.cmdline.get(1).is_some_and(|a| numbers.contains(&a.as_str()))
+        })
+        .count()
+}
+
+/// `kill -9` of the dashboard: its containers keep running (their monitors hold them), and a
+/// dashboard opened again lists them, attached.
+fn sigkill_of_the_dashboard_leaves_its_containers_running(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 120, 40)?;
     tmux.wait_for("root@my-container-1")?;
     tmux.line("sleep 4321 &")?;
     tmux.second_session()?;
     tmux.line("sleep 4322")?;
-    let sleeps = || {
-        procs()
-            .into_iter()
-            .filter(|p| {
-                p.cmdline.first().map(String::as_str) == Some("sleep")
-                    && p.cmdline.get(1).is_some_and(|a| a.starts_with("432"))
-            })
-            .count()
-    };
+    let sleeps = || sleeps(&["4321", "4322"]);
     wait_until("a sleep in each container", || sleeps() == 2)?;
     let pid = tmux.dashboard_pid()?;
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     tmux.wait_for("EXITED rc=137")?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    ensure_eq(sleeps(), 2)?;
+    let ps = t.verb(&["ps"])?.success()?;
+    ensure(
+        ps.stdout.contains("session-1") && ps.stdout.contains("session-2"),
+        format!("ps lists both: {}", ps.stdout),
+    )?;
+    let again = Tmux::start_as(t, "-again", 120, 40, "")?;
+    again.wait_for("session-2")?;
+    // Session 1's shell is at its prompt (its sleep runs in the background).
+    again.keys(&["C-a", "1"])?;
+    again.wait_for("1: session-1")?;
+    again.line("echo back-$((40+2))")?;
+    again.wait_for("back-42")?;
+    again.keys(&["C-a", "d"])?;
+    again.wait_for("EXITED rc=0")?;
+    t.verb(&["rm", "-f", "session-1", "session-2"])?.success()?;
     wait_until("every container process to die", || sleeps() == 0)
+}
+
+/// `prefix d` leaves the shells running; a dashboard opened again shows each screen as it
+/// was: the marker typed before, and top's full screen.
+fn detach_and_reopen_restores_the_screens(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 120, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("echo marker-$((6*7))")?;
+    tmux.wait_for("marker-42")?;
+    tmux.second_session()?;
+    tmux.line("top -d 0.5")?;
+    tmux.wait_for("load average")?;
+    tmux.keys(&["C-a", "d"])?;
+    tmux.wait_for("EXITED rc=0")?;
+    let ps = t.verb(&["ps", "--format", "json"])?.success()?;
+    ensure_eq(ps.stdout.matches("\"State\":\"running\"").count(), 2)?;
+    let again = Tmux::start_as(t, "-again", 120, 40, "")?;
+    again.wait_for("session-2")?;
+    again.keys(&["C-a", "2"])?;
+    let screen = again.wait_for("load average")?;
+    ensure(
+        screen.contains("PID USER"),
+        format!("top's screen is back whole:\n{screen}"),
+    )?;
+    again.keys(&["C-a", "1"])?;
+    again.wait_for("marker-42")?;
+    again.keys(&["C-a", "q"])?;
+    again.wait_for("EXITED rc=0")?;
+    t.verb(&["rm", "-f", "session-1", "session-2"])?.success()?;
+    Ok(())
+}
+
+/// `prefix e` opens a second shell in the selected container, listed under it: its `ps aux`
+/// shows the first shell as PID 1, and itself as another.
+fn exec_opens_a_second_shell_in_the_container(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 140, 40)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("sleep 4329 &")?;
+    tmux.keys(&["C-a", "e"])?;
+    tmux.wait_for("session-1/exec")?;
+    tmux.line("ps -eo pid,args; echo exec-pid=$$ done-$((1+1))")?;
+    let screen = tmux.wait_for("done-2")?;
+    ensure(
+        screen.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('│').split_whitespace().collect();
+            words.first() == Some(&"1") && words.get(1).is_some_and(|w| w.ends_with("bash") || w.ends_with("sh"))
+        }),
+        format!("the first shell is PID 1:\n{screen}"),
+    )?;
+    ensure(
+        !screen.contains("exec-pid=1 "),
+        format!("the exec shell is not PID 1:\n{screen}"),
+    )?;
+    ensure(screen.contains("4329"), "it sees the first shell's sleep")?;
+    tmux.quit()
 }
 
 /// Too small to draw in: a message, and the dashboard appears once the window grows.
@@ -341,8 +454,8 @@ fn exited_sessions_stay_listed_and_restart(t: &Ctx) -> TestResult {
 }
 
 /// SIGTERM to the dashboard: it leaves the alternate screen (the pane shows the shell's line
-/// again), exits 143, and every container ends.
-fn sigterm_restores_the_terminal_and_ends_every_container(t: &Ctx) -> TestResult {
+/// again) and exits 143, and its container keeps running, as a tmux client's sessions do.
+fn sigterm_restores_the_terminal_and_detaches(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 120, 40)?;
     tmux.wait_for("root@my-container-1")?;
     tmux.line("sleep 4323")?;
@@ -360,6 +473,8 @@ fn sigterm_restores_the_terminal_and_ends_every_container(t: &Ctx) -> TestResult
         !screen.contains("Sessions"),
         format!("the dashboard is still drawn:\n{screen}"),
     )?;
+    ensure(sleeping(), "the container still runs")?;
+    t.verb(&["rm", "-f", "session-1"])?.success()?;
     wait_until("the container to end", || !sleeping())
 }
 

@@ -21,9 +21,10 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
-/// The cgroup of the container that the headless tool with PID `tool` started first.
+/// The cgroup of the container that the headless tool with PID `tool` runs.
 fn cgroup_of(tool: u32) -> anyhow::Result<Cgroup> {
-    Ok(Cgroup::at(&Layout::detect()?, &format!("{tool}-1")))
+    let id = container_of(tool).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(Cgroup::at(&Layout::detect()?, &id))
 }
 
 /// `nr_throttled` from the cgroup's `cpu.stat` (v1's cpu hierarchy, or v2's one directory).
@@ -167,11 +168,11 @@ fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
     wait_until("the cgroup to be removed", || !exists(&cgroup))
 }
 
-/// A cgroup left by a launcher that no longer runs is removed by the next container's cleaner.
+/// A cgroup that no container's record owns (its launcher crashed) is removed by the next
+/// container's cleaner.
 fn a_stale_cgroup_from_a_crash_is_cleaned(t: &Ctx) -> TestResult {
     let layout = Layout::detect()?;
-    // No PID is this large (pid_max is at most 2^22), so its launcher is surely gone.
-    let stale = Cgroup::create(&layout, "999999999-1", &Default::default(), None)?;
+    let stale = Cgroup::create(&layout, &unused_id(), &Default::default(), None)?;
     t.run(&["--run", "true"])?.success()?;
     let gone = wait_until("the stale cgroup to be removed", || !exists(&stale));
     let _ = stale.remove();

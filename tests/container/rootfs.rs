@@ -22,8 +22,12 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
-fn state_dir_of(tool: u32) -> String {
-    format!("/run/my-container-tui/{tool}-1")
+/// The filesystem state (the overlay's layers) of the container the tool with PID `tool` runs.
+fn state_dir_of(tool: u32) -> Result<String, libtest_mimic::Failed> {
+    let id = container_of(tool)?;
+    Ok(my_container_tui::state::tree::path(&id)
+        .to_string_lossy()
+        .into_owned())
 }
 
 fn busybox_rootfs_is_built(t: &Ctx) -> TestResult {
@@ -73,7 +77,7 @@ fn writes_go_to_a_throwaway_overlay(t: &Ctx) -> TestResult {
         "-c",
         "echo new > /created && rm /bin/vi && cat /created",
     ]))?;
-    let state = state_dir_of(child.id());
+    let state = state_dir_of(child.id())?;
     ensure(
         wait_child(&mut child)?.success(),
         "the writes succeed inside",
@@ -241,7 +245,7 @@ fn bad_rootfs_values_are_refused(t: &Ctx) -> TestResult {
 fn nothing_is_left_after_sigkill(t: &Ctx) -> TestResult {
     let (_dir, root) = t.busybox_rootfs()?;
     let mut child = Running::spawn(&mut t.tool(&["--rootfs", &root, "--run", "sleep", "1000"]))?;
-    let state = state_dir_of(child.id());
+    let state = state_dir_of(child.id())?;
     wait_until("the container's sleep", || {
         t.processes()
             .iter()
@@ -259,10 +263,11 @@ fn nothing_is_left_after_sigkill(t: &Ctx) -> TestResult {
     })
 }
 
-/// An upper layer left by a launcher that no longer runs is removed by the next cleaner.
+/// An upper layer that no container's record owns (a crash mid-removal) is removed by the next
+/// cleaner.
 fn a_stale_overlay_directory_is_cleaned(t: &Ctx) -> TestResult {
-    // No PID is this large (pid_max is at most 2^22), so its launcher is surely gone.
-    let stale = Path::new("/run/my-container-tui/999999999-1/upper");
+    let stale = my_container_tui::state::tree::path(&unused_id()).join("upper");
+    let stale = stale.as_path();
     std::fs::create_dir_all(stale).map_err(|e| e.to_string())?;
     std::fs::write(stale.join("file"), b"left").map_err(|e| e.to_string())?;
     t.run(&["--run", "true"])?.success()?;

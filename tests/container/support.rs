@@ -26,12 +26,42 @@ impl Ctx {
         format!("MCT_TEST={};", self.name)
     }
 
+    /// The container namespace (`MCT_NAMESPACE`) of this test's runs: its `ps`, names and
+    /// dashboards see only its own containers, whatever other tests run meanwhile.
+    pub fn namespace(&self) -> String {
+        self.name.replace("::", "-")
+    }
+
+    /// The environment every run of this test gets: its namespace, and the marker (which
+    /// monitors and helpers inherit, so the leftover check finds them too).
+    pub fn env(&self) -> [(&'static str, String); 2] {
+        [
+            ("MCT_NAMESPACE", self.namespace()),
+            ("MCT_TEST", format!("{};", self.name)),
+        ]
+    }
+
     /// `my-container-tui -e MCT_TEST=<name> ARGS...`, with stdin closed unless set later.
     pub fn tool(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("-e").arg(self.marker()).args(args);
+        cmd.envs(self.env());
         cmd.stdin(Stdio::null());
         cmd
+    }
+
+    /// `my-container-tui VERB ARGS...` (a lifecycle verb: `ps`, `exec`, `rm`, ...), in this
+    /// test's namespace.
+    pub fn cli(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).envs(self.env());
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a lifecycle verb to the end.
+    pub fn verb(&self, args: &[&str]) -> Result<Output, Failed> {
+        run(self.cli(args))
     }
 
     /// Runs `my-container-tui ARGS...` to the end.
@@ -354,6 +384,26 @@ pub fn our_cgroups() -> Vec<std::path::PathBuf> {
         .map(|r| r.join("my-container-tui"))
         .filter(|p| p.exists())
         .collect()
+}
+
+/// The id of the container that the foreground tool with PID `tool` runs: its record names
+/// the tool as its owner. Waits for the record to appear.
+pub fn container_of(tool: u32) -> Result<String, Failed> {
+    use my_container_tui::state::store;
+    let mut id = None;
+    wait_until("the container's record", || {
+        id = store::list()
+            .into_iter()
+            .find(|r| r.owner.is_some_and(|o| o.pid == tool as i32))
+            .map(|r| r.id);
+        id.is_some()
+    })?;
+    Ok(id.unwrap_or_default())
+}
+
+/// An id of the form the tool makes that no container has.
+pub fn unused_id() -> String {
+    format!("{:064x}", 0xdead_u32)
 }
 
 /// True when running as root.

@@ -1,0 +1,94 @@
+//! A connection to a container's monitor: typed messages on its `SOCK_SEQPACKET` socket.
+
+use crate::monitor::protocol::{Event, MAX_MESSAGE, Request};
+use crate::state::{Record, store};
+use anyhow::Context;
+use nix::sys::socket::{
+    AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr, connect, recv, send, socket,
+};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// A connection to a container's monitor.
+pub struct Connection {
+    fd: OwnedFd,
+}
+
+impl Connection {
+    /// Connects to the monitor of container `record` (which must be running).
+    pub fn open(record: &Record) -> anyhow::Result<Connection> {
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("socket: {}", e.desc()))?;
+        let path = store::socket(&record.id);
+        UnixAddr::new(&path)
+            .and_then(|addr| connect(fd.as_raw_fd(), &addr))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot reach container {}'s monitor: {}",
+                    record.name,
+                    e.desc()
+                )
+            })?;
+        Ok(Connection { fd })
+    }
+
+    /// A second handle on the same connection (one thread reads while another writes).
+    pub fn try_clone(&self) -> anyhow::Result<Connection> {
+        Ok(Connection {
+            fd: self.fd.try_clone().context("dup")?,
+        })
+    }
+
+    pub fn send(&self, request: &Request) -> anyhow::Result<()> {
+        let message = request.encode();
+        loop {
+            match send(self.fd.as_raw_fd(), &message, MsgFlags::MSG_NOSIGNAL) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => anyhow::bail!("the container's monitor is gone: {}", e.desc()),
+                Ok(_) => return Ok(()),
+            }
+        }
+    }
+
+    /// The next event; `None` once the monitor has hung up.
+    pub fn recv(&self) -> Option<Event> {
+        let mut buf = vec![0u8; MAX_MESSAGE + 1];
+        loop {
+            match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    if let Some(event) = Event::decode(&buf[..n]) {
+                        return Some(event);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Sends `request` and waits for its answer, skipping output.
+    pub fn call(&self, request: &Request) -> anyhow::Result<()> {
+        self.send(request)?;
+        loop {
+            match self.recv() {
+                Some(Event::Done) => return Ok(()),
+                Some(Event::Failed(message)) => anyhow::bail!(message),
+                Some(_) => continue,
+                None => anyhow::bail!("the container's monitor hung up"),
+            }
+        }
+    }
+}
+
+/// Sends input in pieces that each fit a message.
+pub fn send_input(conn: &Connection, bytes: &[u8]) -> anyhow::Result<()> {
+    for chunk in bytes.chunks(MAX_MESSAGE - 1) {
+        conn.send(&Request::Input(chunk.to_vec()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Changing a container's life: signal, stop, start again, remove. The CLI verbs and the
+//! dashboard's keys both come here.
+//!
+//! Signals go to PID 1 through a pidfd opened on the recorded PID and start time
+//! ([`crate::runtime::pidfd`]), so a stale record can never signal a process that took its PID
+//! later; the container's owner (its monitor, or the foreground launcher) sees PID 1 end and
+//! records the exit.
+
+use crate::runtime::pidfd;
+use crate::state::{Process, Record, Status, store};
+use anyhow::{anyhow, bail};
+use nix::sys::signal::Signal;
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+/// Waits until `fd` (a pidfd) says its process ended, up to `patience`; true if it did.
+pub fn ended(fd: &OwnedFd, patience: Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let deadline = Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let millis = PollTimeout::try_from(left.as_millis().min(60_000) as i32)
+            .unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, millis) {
+            Ok(n) if n > 0 => return true,
+            Err(nix::errno::Errno::EINTR) => continue,
+            _ if Instant::now() >= deadline => return false,
+            _ => {}
+        }
+    }
+}
+
+/// Waits until `cond` holds, up to `patience`; whether it did.
+pub fn until(patience: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + patience;
+    while !cond() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+/// True once the record no longer says running (its owner recorded the exit, or removed it).
+pub fn recorded_end(id: &str) -> bool {
+    store::load(id).map_or(true, |r| r.status != Status::Running)
+}
+
+/// Signals the container's PID 1 and marks it stopped by the user, so no restart policy
+/// brings it back (also between a policy's tries); the pidfd to wait on, or `None` if it was
+/// not running.
+pub fn signal(record: &Record, sig: Signal) -> anyhow::Result<Option<OwnedFd>> {
+    let record = store::update(&record.id, |r| r.stopped_by_user = true)?;
+    if record.status != Status::Running {
+        return Ok(None);
+    }
+    let Some(init) = record.init else {
+        return Ok(None);
+    };
+    let fd = match pidfd::open(init) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::ESRCH) => return Ok(None),
+        Err(e) => bail!("cannot reach container {}: {}", record.name, e.desc()),
+    };
+    pidfd::signal(init, sig as i32)
+        .map_err(|e| anyhow!("cannot signal container {}: {}", record.name, e.desc()))?;
+    Ok(Some(fd))
+}
+
+/// Stops a container: its stop signal (or `first`), then SIGKILL after `time`; returns once
+/// its end is recorded.
+pub fn stop(record: &Record, time: Duration, first: Option<Signal>) -> anyhow::Result<()> {
+    let first = first
+        .or_else(|| Signal::try_from(record.stop_signal).ok())
+        .unwrap_or(Signal::SIGTERM);
+    if let Some(fd) = signal(record, first)?
+        && !ended(&fd, time)
+    {
+        let _ = signal(record, Signal::SIGKILL)?;
+        ended(&fd, Duration::from_secs(10));
+    }
+    until(Duration::from_secs(10), || recorded_end(&record.id));
+    Ok(())
+}
+
+/// SIGKILLs a running container and waits until its end is recorded.
+pub fn kill(record: &Record) -> anyhow::Result<()> {
+    if let Some(fd) = signal(record, Signal::SIGKILL)? {
+        ended(&fd, Duration::from_secs(10));
+        until(Duration::from_secs(10), || recorded_end(&record.id));
+    }
+    Ok(())
+}
+
+/// Waits until the process that owned the container's last run is gone (a monitor that is
+/// finishing still holds the socket path), so a new one can take it over.
+fn owner_gone(record: &Record) -> bool {
+    until(Duration::from_secs(10), || {
+        store::load(&record.id)
+            .ok()
+            .and_then(|r| r.owner)
+            .is_none_or(|o| !o.alive())
+    })
+}
+
+/// Starts an exited detached container again under a new monitor.
+pub fn start(record: &Record) -> anyhow::Result<()> {
+    let name = &record.name;
+    match record.status {
+        Status::Running => return Ok(()),
+        Status::Created => bail!("container {name} is being started by another process"),
+        Status::Exited => {}
+    }
+    if !record.detached {
+        bail!("container {name} ran in the foreground: it cannot be started again");
+    }
+    owner_gone(record);
+    let me = Process::me();
+    let mut taken = false;
+    store::update(&record.id, |r| {
+        if r.status == Status::Exited && !r.owner.is_some_and(|o| o.alive()) {
+            r.status = Status::Created;
+            r.owner = Some(me);
+            r.stopped_by_user = false;
+            r.exit_code = None;
+            r.oom_killed = false;
+            taken = true;
+        }
+    })?;
+    if !taken {
+        bail!("container {name} is being started by another process");
+    }
+    super::start_monitor(&record.id).map_err(|f| {
+        // It could not start: back to exited, with the code it failed with.
+        let _ = store::update(&record.id, |r| {
+            r.status = Status::Exited;
+            r.exit_code = Some(f.code);
+            r.owner = None;
+        });
+        anyhow!(f.message)
+    })
+}
+
+/// Removes a container; a running one only with `force` (SIGKILL first).
+pub fn remove(record: &Record, force: bool) -> anyhow::Result<()> {
+    if record.status == Status::Running {
+        if !force {
+            bail!(
+                "cannot remove container {}: it is running (stop it first, or use rm -f)",
+                record.name
+            );
+        }
+        if let Some(fd) = signal(record, Signal::SIGKILL)? {
+            ended(&fd, Duration::from_secs(10));
+        }
+    }
+    owner_gone(record);
+    store::remove(&record.id);
+    Ok(())
+}
