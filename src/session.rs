@@ -324,7 +324,11 @@ impl Session {
             size,
         };
         session.spec.command = vec![shell.to_string()];
-        let (screen, dirty, out_notify) = (session.screen.clone(), session.dirty.clone(), notify.clone());
+        let (screen, dirty, out_notify) = (
+            session.screen.clone(),
+            session.dirty.clone(),
+            notify.clone(),
+        );
         std::thread::Builder::new()
             .name(format!("pty-{id}"))
             .spawn(move || {

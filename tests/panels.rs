@@ -198,7 +198,7 @@ fn memory_reads_against_its_limit() {
 
 #[test]
 fn help_overlay() {
-    insta::assert_snapshot!(draw(84, 18, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+    insta::assert_snapshot!(draw(84, 22, |f| ui::help::render(f, f.area(), "Ctrl-a")));
 }
 
 #[test]

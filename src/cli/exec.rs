@@ -49,7 +49,10 @@ pub fn run(args: Args) -> i32 {
     if let Some(dir) = &args.workdir
         && !dir.is_absolute()
     {
-        return fail(format!("the working directory {} is not absolute", dir.display()));
+        return fail(format!(
+            "the working directory {} is not absolute",
+            dir.display()
+        ));
     }
     let env = args
         .env

@@ -128,10 +128,10 @@ struct RunOptions {
     #[arg(long, requires = "rootfs", global = true)]
     read_only: bool,
     /// Bind-mount a host file or directory: SRC:DST[:ro] (SRC absolute)
-    #[arg(short, long = "volume", value_name = "SRC:DST[:ro]", value_parser = Volume::parse_bind)]
+    #[arg(short, long = "volume", value_name = "SRC:DST[:ro]", value_parser = Volume::parse_bind, global = true)]
     volume: Vec<Volume>,
     /// Mount an empty tmpfs: DST[:size=64m]
-    #[arg(long, value_name = "DST[:OPTIONS]", value_parser = Volume::parse_tmpfs)]
+    #[arg(long, value_name = "DST[:OPTIONS]", value_parser = Volume::parse_tmpfs, global = true)]
     tmpfs: Vec<Volume>,
     /// Turn off the default hardening (capabilities, no_new_privs, seccomp, masked paths)
     #[arg(long, global = true)]
@@ -327,8 +327,8 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
     };
     // Detached, only -t gives a terminal (Docker's rule); in the foreground, a terminal on
     // stdin does too.
-    spec.tty = options.tty
-        || (!options.detach && !options.no_tty && std::io::stdin().is_terminal());
+    spec.tty =
+        options.tty || (!options.detach && !options.no_tty && std::io::stdin().is_terminal());
     spec.term = std::env::var("TERM")
         .ok()
         .or_else(|| spec.tty.then(|| "xterm".to_string()));

@@ -1,5 +1,6 @@
 //! `ps [-a] [-q] [--format json]`: the host's containers, newest first, as `docker ps`.
 
+use crate::runtime::ContainerSpec;
 use crate::state::record::rfc3339;
 use crate::state::{Record, Status, store};
 use serde::Serialize;
@@ -42,25 +43,20 @@ struct Row {
 }
 
 /// What the IMAGE column shows: the rootfs directory, or the host's files.
-pub fn image_of(id: &str) -> String {
-    match store::spec(id).ok().and_then(|s| s.rootfs) {
+pub fn image(spec: Option<&ContainerSpec>) -> String {
+    match spec.and_then(|s| s.rootfs.as_ref()) {
         Some(root) => root.dir.display().to_string(),
         None => "(host)".into(),
     }
 }
 
-fn command_of(id: &str) -> String {
-    store::spec(id)
-        .map(|s| s.command.join(" "))
-        .unwrap_or_default()
-}
-
 fn row(r: &Record) -> Row {
+    let spec = store::spec(&r.id).ok();
     Row {
         id: r.short_id().to_string(),
         names: r.name.clone(),
-        image: image_of(&r.id),
-        command: command_of(&r.id),
+        image: image(spec.as_ref()),
+        command: spec.map(|s| s.command.join(" ")).unwrap_or_default(),
         created_at: rfc3339(r.created),
         running_for: format!("{} ago", crate::state::record::ago(r.created)),
         state: r.status.as_str(),
@@ -69,6 +65,28 @@ fn row(r: &Record) -> Row {
         exit_code: r.exit_code,
         restart_count: r.restart_count,
     }
+}
+
+/// The table's columns, as `docker ps` names them.
+const HEADERS: [&str; 6] = [
+    "CONTAINER ID",
+    "IMAGE",
+    "COMMAND",
+    "CREATED",
+    "STATUS",
+    "NAMES",
+];
+
+/// One row's cells, in [`HEADERS`] order.
+fn cells(r: &Row) -> [String; 6] {
+    [
+        r.id.clone(),
+        cut(&r.image, 20),
+        format!("\"{}\"", cut(&r.command, 20)),
+        r.running_for.clone(),
+        r.status.clone(),
+        r.names.clone(),
+    ]
 }
 
 /// Cuts `text` to `width` characters, marking the cut with `…`, as Docker does.
@@ -100,22 +118,11 @@ pub fn run(args: &Args) -> i32 {
         }
     } else {
         let rows: Vec<Row> = records.iter().map(row).collect();
-        let columns: [(&str, Box<dyn Fn(&Row) -> String>); 6] = [
-            ("CONTAINER ID", Box::new(|r: &Row| r.id.clone())),
-            ("IMAGE", Box::new(|r: &Row| cut(&r.image, 20))),
-            ("COMMAND", Box::new(|r: &Row| format!("\"{}\"", cut(&r.command, 20)))),
-            ("CREATED", Box::new(|r: &Row| r.running_for.clone())),
-            ("STATUS", Box::new(|r: &Row| r.status.clone())),
-            ("NAMES", Box::new(|r: &Row| r.names.clone())),
-        ];
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| columns.iter().map(|(_, f)| f(r)).collect())
-            .collect();
-        let widths: Vec<usize> = columns
+        let cells: Vec<[String; 6]> = rows.iter().map(cells).collect();
+        let widths: Vec<usize> = HEADERS
             .iter()
             .enumerate()
-            .map(|(i, (h, _))| {
+            .map(|(i, h)| {
                 cells
                     .iter()
                     .map(|c| c[i].chars().count())
@@ -124,7 +131,7 @@ pub fn run(args: &Args) -> i32 {
                     .unwrap_or(0)
             })
             .collect();
-        let line = |fields: Vec<String>| {
+        let line = |fields: &[String]| {
             let mut l = String::new();
             for (i, f) in fields.iter().enumerate() {
                 if i + 1 == fields.len() {
@@ -136,8 +143,8 @@ pub fn run(args: &Args) -> i32 {
             l.push('\n');
             l
         };
-        out.push_str(&line(columns.iter().map(|(h, _)| h.to_string()).collect()));
-        for c in cells {
+        out.push_str(&line(&HEADERS.map(String::from)));
+        for c in &cells {
             out.push_str(&line(c));
         }
     }

@@ -2,7 +2,7 @@
 //! `/proc` and their cgroups. Nothing here is read from what a container prints.
 
 use super::control::Names;
-use super::ps::image_of;
+use super::ps::image;
 use super::verbs::fail;
 use crate::runtime::cgroups::{Cgroup, Layout, Usage, limits::human};
 use crate::runtime::inspect::{NAMESPACE_KINDS, Users, processes};
@@ -68,7 +68,7 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "FinishedAt": record.finished.map(rfc3339),
         },
         "RestartCount": record.restart_count,
-        "Image": image_of(&record.id),
+        "Image": image(Some(&spec)),
         "LogPath": record.detached.then(|| crate::monitor::log::path(&record.id)),
         "Config": {
             "Hostname": spec.hostname,
@@ -236,7 +236,9 @@ pub fn stats(args: &StatsArgs) -> i32 {
                 .init
                 .filter(|p| p.alive())
                 .and_then(|p| net_io(p.pid))
-                .map_or("-".into(), |(rx, tx)| format!("{} / {}", human(rx), human(tx)));
+                .map_or("-".into(), |(rx, tx)| {
+                    format!("{} / {}", human(rx), human(tx))
+                });
             out.push_str(&format!(
                 "{:<14} {:<20} {:>6.2}% {:>22} {:>6} {:>17}\n",
                 r.short_id(),

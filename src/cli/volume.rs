@@ -38,7 +38,7 @@ pub use crate::state::volumes::name_of;
 pub fn run(command: Command) -> i32 {
     match command {
         Command::Create { name } => {
-            let name = name.unwrap_or_else(|| crate::state::record::new_id());
+            let name = name.unwrap_or_else(crate::state::record::new_id);
             match volumes::create(&name) {
                 Ok(_) => {
                     println!("{name}");

@@ -58,6 +58,15 @@ pub fn start_monitor(id: &str) -> Result<(), Failure> {
     let program = std::env::current_exe()
         .context("cannot find this program's executable")
         .map_err(Failure::runtime)?;
+    // What the monitor itself says (a panic, say) goes to a file beside its record, never to
+    // our stderr: it outlives us, and would hold our caller's pipe open.
+    let said = crate::state::tree::container(id).join("monitor.log");
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&said)
+        .map(std::process::Stdio::from)
+        .unwrap_or_else(|_| std::process::Stdio::null());
     let mut cmd = std::process::Command::new(program);
     cmd.arg0("my-container-tui")
         .arg(MONITOR_ARG)
@@ -65,7 +74,7 @@ pub fn start_monitor(id: &str) -> Result<(), Failure> {
         .current_dir("/")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        .stderr(stderr);
     // SAFETY: between fork and exec the child makes only async-signal-safe calls (setsid,
     // fork, _exit). The monitor is forked once more so that it is nobody's child here: we may
     // exit at once, or live on (a dashboard) without a zombie to reap.
@@ -94,10 +103,15 @@ pub fn start_monitor(id: &str) -> Result<(), Failure> {
     match serde_json::from_str::<Ready>(&line) {
         Ok(Ready::Started) => Ok(()),
         Ok(Ready::Failed { code, message }) => Err(Failure { code, message }),
-        Err(_) => Err(Failure {
-            code: RUNTIME_ERROR,
-            message: "the container's monitor ended before it started the container".into(),
-        }),
+        Err(_) => {
+            let last = std::fs::read_to_string(&said).unwrap_or_default();
+            let last = last.lines().last().unwrap_or("no reason given");
+            Err(Failure {
+                code: RUNTIME_ERROR,
+                message: format!(
+                    "the container's monitor ended before it started the container: {last}"
+                ),
+            })
+        }
     }
 }
-

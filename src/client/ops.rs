@@ -20,8 +20,8 @@ pub fn ended(fd: &OwnedFd, patience: Duration) -> bool {
     let deadline = Instant::now() + patience;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let millis = PollTimeout::try_from(left.as_millis().min(60_000) as i32)
-            .unwrap_or(PollTimeout::MAX);
+        let millis =
+            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, millis) {
             Ok(n) if n > 0 => return true,

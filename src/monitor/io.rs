@@ -113,7 +113,11 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
         .stderr(Stdio::piped());
         let mut child = cmd.spawn().context("cannot start the container helper")?;
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-        for fd in stdout.iter().map(AsFd::as_fd).chain(stderr.iter().map(AsFd::as_fd)) {
+        for fd in stdout
+            .iter()
+            .map(AsFd::as_fd)
+            .chain(stderr.iter().map(AsFd::as_fd))
+        {
             nonblocking(fd);
         }
         Ok(Run {
@@ -153,8 +157,18 @@ impl Io {
         let mut buf = vec![0u8; MAX_MESSAGE - 1];
         let result = match (&mut *self, stream) {
             (Io::Tty { reader, .. }, _) => reader.read(&mut buf),
-            (Io::Pipes { stdout: Some(o), .. }, Stream::Stdout) => o.read(&mut buf),
-            (Io::Pipes { stderr: Some(e), .. }, Stream::Stderr) => e.read(&mut buf),
+            (
+                Io::Pipes {
+                    stdout: Some(o), ..
+                },
+                Stream::Stdout,
+            ) => o.read(&mut buf),
+            (
+                Io::Pipes {
+                    stderr: Some(e), ..
+                },
+                Stream::Stderr,
+            ) => e.read(&mut buf),
             _ => return None,
         };
         match result {
@@ -186,9 +200,11 @@ impl Io {
             Io::Tty { writer, open, .. } if *open => {
                 let _ = writer.write_all(bytes).and_then(|()| writer.flush());
             }
-            Io::Pipes { stdin: Some(s), .. } => {
-                if s.write_all(bytes).is_err() {
-                    self.close_stdin();
+            Io::Pipes { stdin, .. } => {
+                // The container closed its stdin: so do we.
+                let closed = stdin.as_mut().is_some_and(|s| s.write_all(bytes).is_err());
+                if closed {
+                    *stdin = None;
                 }
             }
             _ => {}
@@ -268,7 +284,11 @@ mod tests {
     fn the_main_screen_survives_under_a_full_screen_program() {
         let mut screen = vt100::Parser::new(5, 20, 0);
         let mut main = None;
-        feed(&mut screen, &mut main, b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP");
+        feed(
+            &mut screen,
+            &mut main,
+            b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP",
+        );
         let mut client = vt100::Parser::new(5, 20, 0);
         client.process(&replay(&screen, main.as_deref()));
         assert!(client.screen().contents().contains("TOP"));

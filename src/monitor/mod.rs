@@ -56,10 +56,13 @@ pub fn main() -> ! {
     let code = match Monitor::new(&id) {
         Ok(mut monitor) => monitor.serve(&mut ready),
         Err(e) => {
-            tell(&mut ready, Ready::Failed {
-                code: RUNTIME_ERROR,
-                message: format!("{e:#}"),
-            });
+            tell(
+                &mut ready,
+                Ready::Failed {
+                    code: RUNTIME_ERROR,
+                    message: format!("{e:#}"),
+                },
+            );
             store::remove(&id);
             RUNTIME_ERROR
         }
@@ -148,10 +151,13 @@ impl Monitor {
                 && ready.is_some()
             {
                 // It never ran: nothing of it stays.
-                tell(ready, Ready::Failed {
-                    code,
-                    message: message.clone(),
-                });
+                tell(
+                    ready,
+                    Ready::Failed {
+                        code,
+                        message: message.clone(),
+                    },
+                );
                 store::remove(&self.id);
                 return code;
             }
@@ -242,10 +248,7 @@ impl Monitor {
     fn poll_once(&mut self, mut run: Option<&mut io::Run>, timeout: Duration) -> Turn {
         let mut turn = Turn::default();
         let (outputs, started_fd): (Vec<_>, _) = match run.as_deref() {
-            Some(r) => (
-                r.io.outputs().into_iter().map(|(fd, s)| (fd, s)).collect(),
-                Some(r.handoff.started()),
-            ),
+            Some(r) => (r.io.outputs(), Some(r.handoff.started())),
             None => (Vec::new(), None),
         };
         let mut fds = vec![
@@ -257,7 +260,11 @@ impl Monitor {
             fds.push(PollFd::new(fd, PollFlags::POLLIN));
         }
         let outputs_at = fds.len();
-        fds.extend(outputs.iter().map(|(fd, _)| PollFd::new(*fd, PollFlags::POLLIN)));
+        fds.extend(
+            outputs
+                .iter()
+                .map(|(fd, _)| PollFd::new(*fd, PollFlags::POLLIN)),
+        );
         let clients_at = fds.len();
         for c in &self.clients {
             let mut flags = PollFlags::POLLIN;
@@ -267,7 +274,12 @@ impl Monitor {
             fds.push(PollFd::new(c.fd(), flags));
         }
         let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
-        if poll(&mut fds, PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX)).is_err() {
+        if poll(
+            &mut fds,
+            PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX),
+        )
+        .is_err()
+        {
             return turn;
         }
         let ready: Vec<PollFlags> = fds

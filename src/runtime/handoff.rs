@@ -103,8 +103,12 @@ impl Address {
     /// Parses [`HandOff::address`].
     pub fn parse(text: &str) -> Option<Address> {
         let mut parts = text.split(':').map(|p| p.parse::<i32>().ok());
-        let (launcher, spec_fd, ending_fd, started_fd) =
-            (parts.next()??, parts.next()??, parts.next()??, parts.next()??);
+        let (launcher, spec_fd, ending_fd, started_fd) = (
+            parts.next()??,
+            parts.next()??,
+            parts.next()??,
+            parts.next()??,
+        );
         Some(Address {
             launcher,
             spec_fd,

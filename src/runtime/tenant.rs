@@ -171,7 +171,7 @@ fn prepare(
     } else if !tenant.interactive {
         // SAFETY: dup2 onto stdin touches no memory of ours.
         if unsafe { libc::dup2(null.as_raw_fd(), 0) } < 0 {
-            return Err(std::io::Error::last_os_error()).map_err(anyhow::Error::from);
+            return Err(anyhow::Error::from(std::io::Error::last_os_error()));
         }
     }
     let user = match &tenant.user {
@@ -268,7 +268,9 @@ fn resolve_user(text: &str) -> anyhow::Result<(Uid, Gid)> {
             Ok(gid) => gid,
             Err(_) => entry(g, &read("/etc/group"))
                 .and_then(|f| f.get(2).and_then(|n| n.parse().ok()))
-                .ok_or_else(|| anyhow::anyhow!("unable to find group {g}: no matching entries in group file"))?,
+                .ok_or_else(|| {
+                    anyhow::anyhow!("unable to find group {g}: no matching entries in group file")
+                })?,
         },
         None => primary.unwrap_or(0),
     };

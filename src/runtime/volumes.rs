@@ -150,10 +150,15 @@ impl Volume {
     /// The source must exist on the host.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Volume::Bind { src, .. } if !src.exists() => Err(format!(
-                "volume source {}: No such file or directory",
-                src.display()
-            )),
+            // A named volume is made on first use, just before the container starts.
+            Volume::Bind { src, .. }
+                if !src.exists() && crate::state::volumes::name_of(src).is_none() =>
+            {
+                Err(format!(
+                    "volume source {}: No such file or directory",
+                    src.display()
+                ))
+            }
             _ => Ok(()),
         }
     }

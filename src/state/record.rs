@@ -34,7 +34,9 @@ pub enum RestartPolicy {
     #[default]
     No,
     /// Restart after a non-zero exit, at most `max` times (0: no limit).
-    OnFailure { max: u32 },
+    OnFailure {
+        max: u32,
+    },
     Always,
     /// As `always`, but not after the user stopped it.
     UnlessStopped,

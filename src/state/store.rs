@@ -259,21 +259,19 @@ pub fn repair(id: &str) {
 /// off every caller's path.
 pub fn sweep() {
     remove_unrecorded();
-    let records = list();
+    list();
     if let Ok(layout) = Layout::detect() {
-        let owned = |id: &str| {
-            records
-                .iter()
-                .any(|r| r.id == id && r.owner.as_ref().is_some_and(Process::alive))
-        };
-        cgroups::clean_stale(&layout, |id| !owned(id) && looks_like_id(id));
+        // Read fresh for each cgroup, not from a list taken before: a container records
+        // itself before it makes its cgroup, so a cgroup seen without a live record is stale.
+        let owned = |id: &str| load(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive));
+        cgroups::clean_stale(&layout, |id| looks_like_id(id) && !owned(id));
     }
     tree::remove_if_empty();
 }
 
-/// Removes container directories without a record: what a crash mid-`rm` left, or state
-/// from an older layout. A record is made whole under the lock, so under it, a directory
-/// without one is no one's.
+/// Removes container directories without a record file: what a crash mid-`rm` left. A
+/// record is made whole under the lock, so under it, a directory without one is no one's.
+/// (A record that cannot be read is left alone: it may name a container that runs.)
 fn remove_unrecorded() {
     let Ok(_lock) = lock() else { return };
     for entry in std::fs::read_dir(tree::containers())
@@ -282,7 +280,7 @@ fn remove_unrecorded() {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if looks_like_id(&name) && load(&name).is_err() {
+        if looks_like_id(&name) && !entry.path().join(STATE).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

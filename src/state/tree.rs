@@ -13,7 +13,7 @@
 //! again first, retrying if a removal races in between ([`make_in`]), so they are never
 //! recreated with other permissions by accident.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// The state tree.
@@ -35,34 +35,34 @@ pub fn path(id: &str) -> PathBuf {
 }
 
 /// Makes `dir`, root's alone, unless it exists; an existing one is made private.
-fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
     }
-    let meta = std::fs::symlink_metadata(dir).with_context(|| dir.display().to_string())?;
+    let meta = std::fs::symlink_metadata(dir)?;
     if !meta.is_dir() {
-        bail!("{} is not a directory", dir.display());
+        return Err(std::io::Error::other("not a directory"));
     }
     if meta.permissions().mode() & 0o077 != 0 {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot make {} private", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
 }
 
 /// Runs `make` (which creates one entry directly in `containers/`, never its parents) after
-/// making the tree; again if a removal of the emptied tree raced in between.
+/// making the tree; again if a removal of the emptied tree raced in between (a directory of
+/// it vanished: `NotFound` anywhere on the way).
 pub fn make_in<T>(mut make: impl FnMut() -> std::io::Result<T>) -> anyhow::Result<T> {
     let mut tries = 0;
     loop {
-        make_private_dir(Path::new(ROOT))?;
-        make_private_dir(&containers())?;
-        match make() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 10 => tries += 1,
-            made => return Ok(made?),
+        let made = make_private_dir(Path::new(ROOT))
+            .and_then(|()| make_private_dir(&containers()))
+            .and_then(|()| make());
+        match made {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 100 => tries += 1,
+            made => return made.with_context(|| format!("cannot make an entry in {ROOT}")),
         }
     }
 }

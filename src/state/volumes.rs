@@ -50,7 +50,8 @@ pub fn create(name: &str) -> anyhow::Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
         other => other.with_context(|| format!("cannot create volume {name}"))?,
     }
-    std::fs::create_dir(dir.join("_data")).with_context(|| format!("cannot create volume {name}"))?;
+    std::fs::create_dir(dir.join("_data"))
+        .with_context(|| format!("cannot create volume {name}"))?;
     Ok(true)
 }
 

@@ -8,11 +8,11 @@ use super::ui::form::{FormView, LABELS};
 use super::ui::sessions::SessionRow;
 use super::ui::usage::UsageView;
 use super::ui::{self, Areas};
+use crate::client::ops;
 use crate::runtime::ContainerSpec;
 use crate::runtime::inspect::Inspection;
 use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::rootpath::InRoot;
-use crate::client::ops;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crate::state::store;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -182,7 +182,8 @@ impl App {
     pub fn sync(&mut self) {
         let records = store::visible();
         let notify = self.notify.clone();
-        self.sessions.retain(|s| records.iter().any(|r| r.id == s.container));
+        self.sessions
+            .retain(|s| records.iter().any(|r| r.id == s.container));
         for s in &mut self.sessions {
             if let Some(r) = records.iter().find(|r| r.id == s.container) {
                 s.refresh(r, &notify);
@@ -216,7 +217,13 @@ impl App {
             .rposition(|s| s.container == parent.container)
             .unwrap_or(self.selected)
             + 1;
-        match Session::exec(self.next_id, parent, &shell, self.pty_size, self.notify.clone()) {
+        match Session::exec(
+            self.next_id,
+            parent,
+            &shell,
+            self.pty_size,
+            self.notify.clone(),
+        ) {
             Ok(s) => {
                 self.next_id += 1;
                 self.sessions.insert(at, s);
@@ -427,7 +434,10 @@ impl App {
             return;
         }
         if s.exec {
-            self.message = Some(format!("{} has ended: {} e opens another", s.name, self.prefix));
+            self.message = Some(format!(
+                "{} has ended: {} e opens another",
+                s.name, self.prefix
+            ));
             return;
         }
         let started = store::load(&s.container).and_then(|r| ops::start(&r));

@@ -61,7 +61,10 @@ pub const BINDINGS: [Binding; 15] = [
 
 /// What else the dashboard takes, shown after the prefix keys.
 pub const OTHER: [(&str, &str); 3] = [
-    ("mouse click", "select a session in the list (it attaches to the container)"),
+    (
+        "mouse click",
+        "select a session in the list (attached at once)",
+    ),
     ("mouse wheel", "scroll back through the terminal"),
     ("any other key", "goes to the selected session's shell"),
 ];

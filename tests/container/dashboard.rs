@@ -292,7 +292,9 @@ fn sleeps(numbers: &[&str]) -> usize {
         .into_iter()
         .filter(|p| {
             p.cmdline.first().map(String::as_str) == Some("sleep")
-                && p.cmdline.get(1).is_some_and(|a| numbers.contains(&a.as_str()))
+                && p.cmdline
+                    .get(1)
+                    .is_some_and(|a| numbers.contains(&a.as_str()))
         })
         .count()
 }
@@ -374,7 +376,10 @@ fn exec_opens_a_second_shell_in_the_container(t: &Ctx) -> TestResult {
     ensure(
         screen.lines().any(|l| {
             let words: Vec<&str> = l.trim_start_matches('│').split_whitespace().collect();
-            words.first() == Some(&"1") && words.get(1).is_some_and(|w| w.ends_with("bash") || w.ends_with("sh"))
+            words.first() == Some(&"1")
+                && words
+                    .get(1)
+                    .is_some_and(|w| w.ends_with("bash") || w.ends_with("sh"))
         }),
         format!("the first shell is PID 1:\n{screen}"),
     )?;

@@ -8,6 +8,7 @@ mod dashboard;
 mod errors;
 mod hardening;
 mod isolation;
+mod lifecycle;
 mod limits;
 mod rootfs;
 mod seed;
@@ -31,6 +32,7 @@ fn main() {
         hardening::tests(),
         containment::tests(),
         errors::tests(),
+        lifecycle::tests(),
         dashboard::tests(),
     ]
     .into_iter()

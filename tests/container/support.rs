@@ -59,6 +59,20 @@ impl Ctx {
         cmd
     }
 
+    /// Removes (with `rm -f`) the containers of this test's namespace; their ids.
+    pub fn containers_left(&self) -> Vec<String> {
+        let ids: Vec<String> = self
+            .verb(&["ps", "-aq"])
+            .map(|o| o.stdout.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            let _ = self.verb(&args);
+        }
+        ids
+    }
+
     /// Runs a lifecycle verb to the end.
     pub fn verb(&self, args: &[&str]) -> Result<Output, Failed> {
         run(self.cli(args))
@@ -234,7 +248,7 @@ pub fn ensure_eq<T: PartialEq + std::fmt::Debug>(actual: T, expected: T) -> Test
 }
 
 /// A process on the host, as `/proc` shows it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Proc {
     pub pid: i32,
     pub ppid: i32,
@@ -244,6 +258,19 @@ pub struct Proc {
     pub nspid: Vec<i32>,
     pub cmdline: Vec<String>,
     environ: Vec<u8>,
+}
+
+impl std::fmt::Debug for Proc {
+    /// Without the environment: it is long, and a test's failure message need not carry it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proc")
+            .field("pid", &self.pid)
+            .field("ppid", &self.ppid)
+            .field("state", &self.state)
+            .field("nspid", &self.nspid)
+            .field("cmdline", &self.cmdline)
+            .finish()
+    }
 }
 
 impl Proc {
@@ -426,8 +453,13 @@ pub fn as_root(name: &str, test: fn(&Ctx) -> TestResult) -> Trial {
         }
         let before = mounts();
         let started = Instant::now();
-        test(&ctx)?;
+        let result = test(&ctx);
         let ran = started.elapsed();
+        // Containers of the test's namespace still there: removed either way, and a leak
+        // when the test passed.
+        let left = ctx.containers_left();
+        result?;
+        ensure(left.is_empty(), format!("containers left: {left:?}"))?;
         wait_until("the test's processes to end", || ctx.processes().is_empty())
             .map_err(|_| format!("left running: {:?}", ctx.processes()))?;
         if std::env::var_os("MCT_TEST_TIMES").is_some() {

@@ -1,0 +1,827 @@
+//! Containers that outlive their launcher: `run -d` and every verb after it, as Docker's CLI
+//! users use them, and the faults (a monitor killed, a CLI killed halfway, a reused PID).
+//! Each test works in a container namespace of its own (`MCT_NAMESPACE`).
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::{Failed, Trial};
+use my_container_tui::state::{Process, store, tree};
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        run_d_ps_logs_stop_rm,
+        names_are_unique_and_rename_keeps_them_so,
+        exec_joins_the_container_and_passes_its_status,
+        exec_is_hardened_like_pid_1,
+        nothing_in_the_container_reaches_an_exec_before_it_runs,
+        stop_escalates_to_sigkill,
+        kill_wait_start_restart,
+        rm_f_removes_a_running_container,
+        logs_keep_streams_apart_and_follow,
+        attach_relays_and_detaches_with_ctrl_p_ctrl_q,
+        inspect_top_and_stats_read_the_truth,
+        a_restart_policy_restarts_with_a_count,
+        named_volumes_outlive_containers,
+        sigkill_of_a_monitor_ends_and_cleans_its_container,
+        sigkill_of_the_cli_during_run_d_half_makes_nothing,
+        a_reused_pid_is_not_the_container,
+        a_hundred_containers_in_ps,
+        bad_verbs_get_one_line_and_dockers_codes,
+    ]
+}
+
+/// `run -d ARGS...` in the test's namespace; the container's id.
+fn detached(t: &Ctx, args: &[&str]) -> Result<String, Failed> {
+    let mut all = vec!["run", "-d"];
+    all.extend(args);
+    let out = t.run(&all)?.success()?;
+    let id = out.stdout.trim().to_string();
+    ensure(
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        format!("run -d printed {id:?}"),
+    )?;
+    Ok(id)
+}
+
+/// Reads a running child's stdout to its end and reaps it: (exit code, stdout).
+fn finish(mut child: Running) -> Result<(Option<i32>, String), Failed> {
+    use std::io::Read;
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    let status = wait_child(&mut child)?;
+    Ok((status.code(), out))
+}
+
+/// The record of container `id`, as its file says (no repair).
+fn record(id: &str) -> Option<my_container_tui::state::Record> {
+    store::load(id).ok()
+}
+
+/// Waits until the container's record says it ended.
+fn wait_exited(id: &str) -> TestResult {
+    wait_until("the container's end to be recorded", || {
+        record(id).is_some_and(|r| r.status == my_container_tui::state::Status::Exited)
+    })
+}
+
+/// The cgroup directories of container `id` that exist.
+fn cgroup_dirs(id: &str) -> Vec<std::path::PathBuf> {
+    our_cgroups()
+        .into_iter()
+        .map(|d| d.join(id))
+        .filter(|d| d.exists())
+        .collect()
+}
+
+fn run_d_ps_logs_stop_rm(t: &Ctx) -> TestResult {
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "web",
+            "sh",
+            "-c",
+            "echo hello; trap 'echo bye; exit 3' TERM; while :; do sleep 0.1; done",
+        ],
+    )?;
+    let ps = t.verb(&["ps"])?.success()?;
+    let row = ps.stdout.lines().nth(1).unwrap_or("");
+    ensure(
+        row.starts_with(&id[..12]) && row.contains("Up ") && row.ends_with("web"),
+        format!("ps:\n{}", ps.stdout),
+    )?;
+    wait_until("hello in the log", || {
+        t.verb(&["logs", "web"])
+            .is_ok_and(|o| o.stdout == "hello\n")
+    })?;
+    // The container outlives the CLI that started it: its PID 1 is a monitor's grandchild.
+    let init = record(&id)
+        .and_then(|r| r.init)
+        .ok_or("no PID 1 recorded")?;
+    ensure(init.alive(), "PID 1 runs after run -d returned")?;
+    let stop = t.verb(&["stop", "web"])?.success()?;
+    ensure_eq(stop.stdout.as_str(), "web\n")?;
+    let ps = t.verb(&["ps", "-a"])?.success()?;
+    ensure(
+        ps.stdout.contains("Exited (3)"),
+        format!("ps -a:\n{}", ps.stdout),
+    )?;
+    ensure(
+        !t.verb(&["ps"])?.stdout.contains("web"),
+        "ps without -a lists running containers only",
+    )?;
+    let logs = t.verb(&["logs", "web"])?.success()?;
+    ensure_eq(logs.stdout.as_str(), "hello\nbye\n")?;
+    t.verb(&["rm", "web"])?.success()?;
+    ensure(record(&id).is_none(), "rm removed the record")?;
+    ensure(
+        !tree::container(&id).exists(),
+        "rm removed the container's directory",
+    )?;
+    wait_until("its cgroup to be removed", || cgroup_dirs(&id).is_empty())
+}
+
+fn names_are_unique_and_rename_keeps_them_so(t: &Ctx) -> TestResult {
+    detached(t, &["--name", "one", "sleep", "100"])?;
+    let clash = t
+        .run(&["run", "-d", "--name", "one", "true"])?
+        .expect_code(125)?;
+    clash.one_line_error("already in use")?;
+    ensure(clash.stdout.is_empty(), "a clash prints no id")?;
+    detached(t, &["--name", "two", "sleep", "100"])?;
+    t.verb(&["rename", "two", "one"])?
+        .expect_code(1)?
+        .one_line_error("already in use")?;
+    t.verb(&["rename", "two", "three"])?.success()?;
+    let names = t.verb(&["ps", "--format", "json"])?.success()?.stdout;
+    ensure(
+        names.contains("\"Names\":\"three\"") && names.contains("\"Names\":\"one\""),
+        format!("after rename: {names}"),
+    )?;
+    t.run(&["run", "-d", "--name", "bad/name", "true"])?
+        .expect_code(125)?
+        .one_line_error("invalid container name")?;
+    // A generated name is valid, and unique.
+    let a = detached(t, &["true"])?;
+    let b = detached(t, &["true"])?;
+    ensure(
+        record(&a).map(|r| r.name) != record(&b).map(|r| r.name),
+        "generated names differ",
+    )?;
+    t.verb(&["rm", "-f", "one", "three", &a, &b])?.success()?;
+    Ok(())
+}
+
+fn exec_joins_the_container_and_passes_its_status(t: &Ctx) -> TestResult {
+    detached(
+        t,
+        &["--name", "box", "--hostname", "boxhost", "sleep", "1000"],
+    )?;
+    let out = t
+        .verb(&[
+            "exec",
+            "box",
+            "sh",
+            "-c",
+            "echo $$ $(hostname); cat /proc/1/cmdline",
+        ])?
+        .success()?;
+    let words: Vec<&str> = out.stdout.split_whitespace().collect();
+    ensure(
+        words.get(1) == Some(&"boxhost") && words.first() != Some(&"1"),
+        format!("exec is in the container, not its PID 1: {:?}", out.stdout),
+    )?;
+    ensure(
+        out.stdout.contains("sleep\u{0}1000"),
+        format!("exec sees the container's PID 1: {:?}", out.stdout),
+    )?;
+    t.verb(&["exec", "box", "sh", "-c", "exit 7"])?
+        .expect_code(7)?;
+    t.verb(&["exec", "box", "no-such-command"])?
+        .expect_code(127)?
+        .one_line_error("not found")?;
+    t.verb(&["exec", "box", "/etc/hostname"])?
+        .expect_code(126)?;
+    let env = t
+        .verb(&[
+            "exec",
+            "-e",
+            "EXTRA=1",
+            "-w",
+            "/tmp",
+            "box",
+            "sh",
+            "-c",
+            "echo $EXTRA $PWD",
+        ])?
+        .success()?;
+    ensure_eq(env.stdout.as_str(), "1 /tmp\n")?;
+    let user = t
+        .verb(&["exec", "-u", "nobody", "box", "id", "-u"])?
+        .success()?;
+    ensure_eq(user.stdout.trim(), "65534")?;
+    // Without -i, stdin is /dev/null; with it, ours.
+    let mut cmd = t.cli(&["exec", "-i", "box", "cat"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = Running::spawn(&mut cmd)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"piped-in\n").map_err(|e| e.to_string())?;
+    }
+    let (_, out) = finish(child)?;
+    ensure_eq(out.as_str(), "piped-in\n")?;
+    // A -t exec gets a pty of the container's own devpts.
+    let tty = t.verb(&["exec", "-t", "box", "tty"])?.success()?;
+    ensure(
+        tty.stdout.contains("/dev/pts/"),
+        format!("tty: {:?}", tty.stdout),
+    )?;
+    t.verb(&["rm", "-f", "box"])?.success()?;
+    t.verb(&["exec", "box", "true"])?
+        .expect_code(1)?
+        .one_line_error("no such container")?;
+    Ok(())
+}
+
+/// `CapEff`, `NoNewPrivs` and `Seccomp` of /proc/self inside, as one line.
+const PRIVILEGES: &str =
+    "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t\\n' '  '";
+
+fn exec_is_hardened_like_pid_1(t: &Ctx) -> TestResult {
+    detached(
+        t,
+        &["--name", "hard", "--cap-drop", "NET_RAW", "sleep", "1000"],
+    )?;
+    let pid1 = t
+        .run(&["--cap-drop", "NET_RAW", "--run", "sh", "-c", PRIVILEGES])?
+        .success()?;
+    let exec = t
+        .verb(&["exec", "hard", "sh", "-c", PRIVILEGES])?
+        .success()?;
+    ensure_eq(exec.stdout.trim(), pid1.stdout.trim())?;
+    ensure(
+        exec.stdout.contains("NoNewPrivs: 1") && exec.stdout.contains("Seccomp: 2"),
+        format!("exec's privileges: {}", exec.stdout),
+    )?;
+    // In the container's cgroup, with its device rules: a host disk node made inside is
+    // refused (EPERM from the device controller).
+    let cgroup = t
+        .verb(&["exec", "hard", "cat", "/proc/self/cgroup"])?
+        .success()?;
+    let id = record_id(t, "hard")?;
+    ensure(
+        cgroup.stdout.lines().all(|l| l.ends_with(":/")),
+        format!(
+            "exec is in the container's cgroup namespace root: {}",
+            cgroup.stdout
+        ),
+    )?;
+    let procs: Vec<String> = cgroup_dirs(&id)
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+        .collect();
+    ensure(!procs.is_empty(), "the container has a cgroup")?;
+    let disk = t.verb(&[
+        "exec",
+        "hard",
+        "sh",
+        "-c",
+        "mknod /dev/sda-x b 8 0 && head -c 1 /dev/sda-x",
+    ])?;
+    ensure(
+        disk.code != Some(0) && disk.stderr.contains("Operation not permitted"),
+        format!("a disk node was readable from exec: {disk:?}"),
+    )?;
+    // The mount syscalls are refused by seccomp there too.
+    let mount = t.verb(&["exec", "hard", "sh", "-c", "mount -t tmpfs x /mnt"])?;
+    ensure(mount.code != Some(0), "exec could mount")?;
+    t.verb(&["rm", "-f", "hard"])?.success()?;
+    Ok(())
+}
+
+/// The id of the container named `name` in the test's namespace.
+fn record_id(t: &Ctx, name: &str) -> Result<String, Failed> {
+    let out = t.verb(&["inspect", name])?.success()?;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| e.to_string())?;
+    Ok(json[0]["Id"].as_str().unwrap_or_default().to_string())
+}
+
+/// While execs start, a process in the container looks at every /proc/PID/exe it can: it must
+/// never reach this binary on the host (the exec stays non-dumpable until it has exec'd).
+fn nothing_in_the_container_reaches_an_exec_before_it_runs(t: &Ctx) -> TestResult {
+    let watcher = "while :; do for p in /proc/[0-9]*; do \
+        readlink $p/exe; done; done 2>/dev/null | grep -m1 my-container-tui";
+    detached(t, &["--name", "watch", "sh", "-c", watcher])?;
+    for _ in 0..30 {
+        t.verb(&["exec", "watch", "true"])?.success()?;
+    }
+    let logs = t.verb(&["logs", "watch"])?.success()?;
+    ensure(
+        logs.stdout.is_empty(),
+        format!("the container reached our binary: {:?}", logs.stdout),
+    )?;
+    t.verb(&["rm", "-f", "watch"])?.success()?;
+    Ok(())
+}
+
+fn stop_escalates_to_sigkill(t: &Ctx) -> TestResult {
+    // PID 1 with a TERM handler that ignores it: only SIGKILL ends it.
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "stubborn",
+            "sh",
+            "-c",
+            "trap '' TERM; echo ready; while :; do sleep 0.1; done",
+        ],
+    )?;
+    wait_until("the trap to be set", || {
+        t.verb(&["logs", "stubborn"])
+            .is_ok_and(|o| o.stdout == "ready\n")
+    })?;
+    t.verb(&["stop", "-t", "1", "stubborn"])?.success()?;
+    ensure_eq(record(&id).and_then(|r| r.exit_code), Some(137))?;
+    // --stop-signal: a container that stops on SIGUSR1.
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "usr1",
+            "--stop-signal",
+            "SIGUSR1",
+            "sh",
+            "-c",
+            "trap 'exit 10' USR1; echo ready; while :; do sleep 0.1; done",
+        ],
+    )?;
+    wait_until("the trap to be set", || {
+        t.verb(&["logs", "usr1"])
+            .is_ok_and(|o| o.stdout == "ready\n")
+    })?;
+    t.verb(&["stop", "usr1"])?.success()?;
+    ensure_eq(record(&id).and_then(|r| r.exit_code), Some(10))?;
+    t.verb(&["rm", "stubborn", "usr1"])?.success()?;
+    Ok(())
+}
+
+fn kill_wait_start_restart(t: &Ctx) -> TestResult {
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "k",
+            "sh",
+            "-c",
+            "trap 'exit 42' HUP; echo up; while :; do sleep 0.1; done",
+        ],
+    )?;
+    wait_until("the trap", || {
+        t.verb(&["logs", "k"]).is_ok_and(|o| o.stdout == "up\n")
+    })?;
+    let waiter = Running::spawn(t.cli(&["wait", "k"]).stdout(Stdio::piped()))?;
+    t.verb(&["kill", "-s", "HUP", "k"])?.success()?;
+    let (_, out) = finish(waiter)?;
+    ensure_eq(out.as_str(), "42\n")?;
+    wait_exited(&id)?;
+    ensure_eq(t.verb(&["wait", "k"])?.stdout.as_str(), "42\n")?;
+    t.verb(&["kill", "k"])?
+        .expect_code(1)?
+        .one_line_error("not running")?;
+    // start: the same container again, under a new monitor; its log goes on.
+    t.verb(&["start", "k"])?.success()?;
+    let r = record(&id).ok_or("no record")?;
+    ensure(
+        r.status == my_container_tui::state::Status::Running && r.init.is_some_and(|p| p.alive()),
+        format!("start: {r:?}"),
+    )?;
+    wait_until("the second run's output", || {
+        t.verb(&["logs", "k"]).is_ok_and(|o| o.stdout == "up\nup\n")
+    })?;
+    let before = r.init;
+    t.verb(&["restart", "-t", "1", "k"])?.success()?;
+    let after = record(&id).and_then(|r| r.init);
+    ensure(
+        after.is_some() && after != before,
+        "restart made a new PID 1",
+    )?;
+    t.verb(&["kill", "k"])?.success()?;
+    wait_exited(&id)?;
+    ensure_eq(record(&id).and_then(|r| r.exit_code), Some(137))?;
+    t.verb(&["rm", "k"])?.success()?;
+    Ok(())
+}
+
+fn rm_f_removes_a_running_container(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let id = detached(t, &["--name", "doomed", "--rootfs", &root, "sleep", "1000"])?;
+    let init = record(&id).and_then(|r| r.init).ok_or("no PID 1")?;
+    ensure(tree::path(&id).join("upper").exists(), "its overlay exists")?;
+    t.verb(&["rm", "doomed"])?
+        .expect_code(1)?
+        .one_line_error("is running")?;
+    t.verb(&["rm", "-f", "doomed"])?.success()?;
+    ensure(!init.alive(), "rm -f killed PID 1")?;
+    ensure(!tree::container(&id).exists(), "the state is gone")?;
+    wait_until("its cgroup to be removed", || cgroup_dirs(&id).is_empty())
+}
+
+fn logs_keep_streams_apart_and_follow(t: &Ctx) -> TestResult {
+    detached(
+        t,
+        &[
+            "--name",
+            "chatty",
+            "sh",
+            "-c",
+            "echo out1; echo err1 >&2; sleep 0.3; echo out2; echo err2 >&2; sleep 0.3",
+        ],
+    )?;
+    // Follow: everything, up to the end, then it returns.
+    let follow = t.verb(&["logs", "-f", "chatty"])?.success()?;
+    ensure_eq(follow.stdout.as_str(), "out1\nout2\n")?;
+    ensure_eq(follow.stderr.as_str(), "err1\nerr2\n")?;
+    let tail = t.verb(&["logs", "--tail", "1", "chatty"])?.success()?;
+    ensure_eq(
+        format!("{}{}", tail.stdout, tail.stderr),
+        "err2\n".to_string(),
+    )?;
+    let stamped = t.verb(&["logs", "-t", "chatty"])?.success()?;
+    let first = stamped.stdout.lines().next().unwrap_or("");
+    ensure(
+        first.ends_with(" out1") && first.starts_with("20") && first.contains('T'),
+        format!("-t: {first:?}"),
+    )?;
+    // A -t container's log is its terminal's bytes.
+    detached(t, &["--name", "termy", "-t", "sh", "-c", "echo in-a-tty"])?;
+    wait_until("the tty container's output", || {
+        t.verb(&["logs", "termy"])
+            .is_ok_and(|o| o.stdout.contains("in-a-tty\r\n"))
+    })?;
+    t.verb(&["rm", "-f", "chatty", "termy"])?.success()?;
+    Ok(())
+}
+
+fn attach_relays_and_detaches_with_ctrl_p_ctrl_q(t: &Ctx) -> TestResult {
+    let id = detached(t, &["--name", "att", "-i", "-t", "sh"])?;
+    let mut cmd = t.cli(&["attach", "att"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = Running::spawn(&mut cmd)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(b"echo attached-$((6*7))\n")
+            .map_err(|e| e.to_string())?;
+        std::thread::sleep(Duration::from_millis(300));
+        stdin.write_all(b"\x10\x11").map_err(|e| e.to_string())?;
+    }
+    let (code, out) = finish(child)?;
+    ensure_eq(code, Some(0))?;
+    ensure(out.contains("attached-42"), format!("attach: {out:?}"))?;
+    ensure(
+        record(&id).and_then(|r| r.init).is_some_and(|p| p.alive()),
+        "the container runs on after the detach keys",
+    )?;
+    // Attached when it ends: attach exits with its status.
+    let mut cmd = t.cli(&["attach", "att"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = Running::spawn(&mut cmd)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"exit 5\n").map_err(|e| e.to_string())?;
+    }
+    let (code, _) = finish(child)?;
+    ensure_eq(code, Some(5))?;
+    t.verb(&["attach", "att"])?
+        .expect_code(1)?
+        .one_line_error("not a running")?;
+    t.verb(&["rm", "att"])?.success()?;
+    Ok(())
+}
+
+fn inspect_top_and_stats_read_the_truth(t: &Ctx) -> TestResult {
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "seen",
+            "--memory",
+            "64m",
+            "sh",
+            "-c",
+            "sleep 1000 & sleep 2000",
+        ],
+    )?;
+    let out = t.verb(&["inspect", "seen"])?.success()?;
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| e.to_string())?;
+    let c = &json[0];
+    let pid = c["State"]["Pid"].as_i64().unwrap_or(0) as i32;
+    ensure_eq(c["Id"].as_str(), Some(id.as_str()))?;
+    ensure_eq(c["State"]["Status"].as_str(), Some("running"))?;
+    ensure_eq(Some(pid), record(&id).and_then(|r| r.init).map(|p| p.pid))?;
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    ensure(
+        status
+            .lines()
+            .any(|l| l.starts_with("NSpid:") && l.ends_with("\t1")),
+        "inspect's Pid is the container's PID 1",
+    )?;
+    ensure_eq(
+        c["Namespaces"]["pid"].as_str().map(String::from),
+        Some(format!("/proc/{pid}/ns/pid")),
+    )?;
+    ensure_eq(c["HostConfig"]["Memory"].as_u64(), Some(64 << 20))?;
+    ensure(
+        c["Cgroups"].as_array().is_some_and(|a| !a.is_empty()),
+        "inspect names the cgroup",
+    )?;
+    // top: PID inside beside PID on the host, as /proc's NSpid says.
+    let top = t.verb(&["top", "seen"])?.success()?;
+    let rows: Vec<Vec<String>> = top
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    ensure_eq(rows.len(), 3)?;
+    for row in &rows {
+        let (inside, host) = (&row[0], &row[1]);
+        let status =
+            std::fs::read_to_string(format!("/proc/{host}/status")).map_err(|e| e.to_string())?;
+        let nspid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("NSpid:"))
+            .unwrap_or("")
+            .split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        ensure_eq(nspid, vec![host.clone(), inside.clone()])?;
+    }
+    let stats = t.verb(&["stats", "--no-stream"])?.success()?;
+    let row = stats
+        .stdout
+        .lines()
+        .find(|l| l.contains("seen"))
+        .unwrap_or("");
+    ensure(
+        row.contains(&id[..12])
+            && row.contains("/ 64 MiB")
+            && row.split_whitespace().any(|w| w == "3"),
+        format!("stats: {}", stats.stdout),
+    )?;
+    t.verb(&["rm", "-f", "seen"])?.success()?;
+    Ok(())
+}
+
+fn a_restart_policy_restarts_with_a_count(t: &Ctx) -> TestResult {
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "flaky",
+            "--restart",
+            "on-failure:2",
+            "sh",
+            "-c",
+            "echo try; exit 3",
+        ],
+    )?;
+    wait_until("two restarts, then the end", || {
+        record(&id).is_some_and(|r| {
+            r.restart_count == 2
+                && r.status == my_container_tui::state::Status::Exited
+                && !r.owner.is_some_and(|o| o.alive())
+        })
+    })?;
+    ensure_eq(
+        t.verb(&["logs", "flaky"])?.stdout.as_str(),
+        "try\ntry\ntry\n",
+    )?;
+    ensure_eq(record(&id).and_then(|r| r.exit_code), Some(3))?;
+    // always, until stopped: stop ends it for good.
+    let id = detached(
+        t,
+        &[
+            "--name",
+            "always",
+            "--restart",
+            "always",
+            "sh",
+            "-c",
+            "sleep 0.2",
+        ],
+    )?;
+    wait_until("a restart", || {
+        record(&id).is_some_and(|r| r.restart_count >= 1)
+    })?;
+    t.verb(&["stop", "-t", "1", "always"])?.success()?;
+    wait_until("the monitor to end", || {
+        record(&id).is_some_and(|r| !r.owner.is_some_and(|o| o.alive()))
+    })?;
+    ensure(
+        record(&id).is_some_and(|r| r.status == my_container_tui::state::Status::Exited),
+        "stopped for good",
+    )?;
+    t.run(&["run", "--restart", "always", "true"])?
+        .expect_code(125)?
+        .one_line_error("needs -d")?;
+    t.verb(&["rm", "flaky", "always"])?.success()?;
+    Ok(())
+}
+
+fn named_volumes_outlive_containers(t: &Ctx) -> TestResult {
+    let root = TempDir::new("volumes")?;
+    let root_path = root.path().to_string_lossy().into_owned();
+    let with_root = |mut cmd: std::process::Command| {
+        cmd.env("MCT_ROOT", &root_path);
+        run(cmd)
+    };
+    // First use makes it; what a container writes stays after it is removed.
+    let mut first = t.tool(&[
+        "-v",
+        "vol1:/tmp/data",
+        "--run",
+        "sh",
+        "-c",
+        "echo kept > /tmp/data/file",
+    ]);
+    first.env("MCT_ROOT", &root_path);
+    run(first)?.success()?;
+    let mut read = t.tool(&["-v", "vol1:/tmp/data:ro", "--run", "cat", "/tmp/data/file"]);
+    read.env("MCT_ROOT", &root_path);
+    ensure_eq(run(read)?.success()?.stdout.as_str(), "kept\n")?;
+    let ls = with_root(t.cli(&["volume", "ls"]))?.success()?;
+    ensure(
+        ls.stdout.contains("local     vol1"),
+        format!("ls: {}", ls.stdout),
+    )?;
+    // In use by a container (running or not): rm refuses.
+    let mut user = t.tool(&[
+        "run",
+        "-d",
+        "--name",
+        "user",
+        "-v",
+        "vol1:/tmp/data",
+        "sleep",
+        "100",
+    ]);
+    user.env("MCT_ROOT", &root_path);
+    run(user)?.success()?;
+    with_root(t.cli(&["volume", "rm", "vol1"]))?
+        .expect_code(1)?
+        .one_line_error("in use by container user")?;
+    let inspect = with_root(t.cli(&["volume", "inspect", "vol1"]))?.success()?;
+    ensure(
+        inspect.stdout.contains("\"user\"") && inspect.stdout.contains("/volumes/vol1/_data"),
+        format!("inspect: {}", inspect.stdout),
+    )?;
+    t.verb(&["rm", "-f", "user"])?.success()?;
+    with_root(t.cli(&["volume", "create", "spare"]))?.success()?;
+    let pruned = with_root(t.cli(&["volume", "prune", "-f"]))?.success()?;
+    ensure(
+        pruned.stdout.contains("spare") && pruned.stdout.contains("vol1"),
+        format!("prune: {}", pruned.stdout),
+    )?;
+    ensure(
+        with_root(t.cli(&["volume", "ls", "-q"]))?.stdout.is_empty(),
+        "prune removed the unused volumes",
+    )?;
+    Ok(())
+}
+
+/// SIGKILL of a monitor: its container ends (PID 1 with it), the cleaner releases the cgroup
+/// and the overlay, and the record says exited 137.
+fn sigkill_of_a_monitor_ends_and_cleans_its_container(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let id = detached(t, &["--name", "orphan", "--rootfs", &root, "sleep", "1000"])?;
+    let r = record(&id).ok_or("no record")?;
+    let (monitor, init) = (r.owner.ok_or("no owner")?, r.init.ok_or("no PID 1")?);
+    ensure(!cgroup_dirs(&id).is_empty(), "it has a cgroup")?;
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(monitor.pid, libc::SIGKILL) };
+    wait_until("PID 1 to die with its monitor", || !init.alive())?;
+    wait_until("its cgroup and overlay to be released", || {
+        cgroup_dirs(&id).is_empty() && !tree::path(&id).exists()
+    })?;
+    let ps = t.verb(&["ps", "-a"])?.success()?;
+    ensure(
+        ps.stdout.contains("Exited (137)"),
+        format!("ps -a:\n{}", ps.stdout),
+    )?;
+    t.verb(&["rm", "orphan"])?.success()?;
+    Ok(())
+}
+
+/// SIGKILL of `run -d` at moments through its start: each container is then either whole
+/// (running, under a live monitor) or not there at all.
+fn sigkill_of_the_cli_during_run_d_half_makes_nothing(t: &Ctx) -> TestResult {
+    for i in 0..12u64 {
+        let mut child = Running::spawn(
+            t.tool(&["run", "-d", "sleep", "1000"])
+                .stdout(Stdio::null()),
+        )?;
+        std::thread::sleep(Duration::from_micros(1500 * i));
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let _ = wait_child(&mut child)?;
+    }
+    // Whatever was recorded is whole, once the monitors that were starting have settled.
+    let ns = t.namespace();
+    wait_until("every record to be whole", || {
+        store::list()
+            .into_iter()
+            .filter(|r| r.namespace == ns)
+            .all(|r| {
+                r.status == my_container_tui::state::Status::Running
+                    && r.owner.is_some_and(|o| o.alive())
+                    && r.init.is_some_and(|p| p.alive())
+            })
+    })?;
+    let ids = t.verb(&["ps", "-aq"])?.success()?.stdout;
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(&ids);
+        t.verb(&args)?.success()?;
+    }
+    ensure(
+        t.verb(&["ps", "-a"])?.stdout.lines().count() == 1,
+        "everything removed",
+    )
+}
+
+/// A record whose PID 1 and monitor have PIDs that now belong to another process (this test's
+/// own, with another start time): `ps` does not show it running, and `kill` does not reach
+/// the process that took the PID.
+fn a_reused_pid_is_not_the_container(t: &Ctx) -> TestResult {
+    let id = detached(t, &["--name", "ghost", "sleep", "1000"])?;
+    let me = Process::me();
+    let impostor = Process {
+        pid: me.pid,
+        start: me.start + 1,
+    };
+    // Its monitor and PID 1 die; the record is then rewritten to name our PID, as if the
+    // kernel had handed it out again.
+    let r = record(&id).ok_or("no record")?;
+    let (monitor, init) = (r.owner.ok_or("no owner")?, r.init.ok_or("no PID 1")?);
+    // SAFETY: SIGSTOP has no memory-safety preconditions: the monitor stops, it cannot
+    // record anything meanwhile.
+    unsafe { libc::kill(monitor.pid, libc::SIGSTOP) };
+    let path = tree::container(&id).join("state.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let mut json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    json["owner"] = serde_json::json!({"pid": impostor.pid, "start": impostor.start});
+    json["init"] = serde_json::json!({"pid": impostor.pid, "start": impostor.start});
+    // Replaced by rename, as the tool writes records: a reader never sees half of one.
+    let replace = |text: &str| {
+        let tmp = path.with_extension("test");
+        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path))
+    };
+    replace(&json.to_string()).map_err(|e| e.to_string())?;
+    let killed = t.verb(&["kill", "ghost"])?;
+    let ps = t.verb(&["ps"])?.success()?;
+    // Back to the truth before checking, so nothing is left whatever happens.
+    replace(&text).map_err(|e| e.to_string())?;
+    // SAFETY: as above.
+    unsafe { libc::kill(monitor.pid, libc::SIGCONT) };
+    ensure(
+        !ps.stdout.contains("ghost"),
+        format!("a dead container shown running:\n{}", ps.stdout),
+    )?;
+    ensure(
+        killed.code != Some(0) || !ps.stdout.contains("ghost"),
+        "kill reached nothing",
+    )?;
+    ensure(init.alive(), "the real PID 1 was untouched")?;
+    t.verb(&["rm", "-f", "ghost"])?;
+    Ok(())
+}
+
+fn a_hundred_containers_in_ps(t: &Ctx) -> TestResult {
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(detached(t, &["sleep", "1000"])?);
+    }
+    let ps = t.verb(&["ps"])?.success()?;
+    ensure_eq(ps.stdout.lines().count(), 101)?;
+    for id in &ids {
+        ensure(
+            ps.stdout.contains(&id[..12]),
+            format!("{id} missing from ps"),
+        )?;
+    }
+    let q = t.verb(&["ps", "-q"])?.success()?;
+    let mut shown: Vec<&str> = q.stdout.split_whitespace().collect();
+    shown.sort();
+    let mut short: Vec<&str> = ids.iter().map(|i| &i[..12]).collect();
+    short.sort();
+    ensure_eq(shown, short)?;
+    let mut args = vec!["rm", "-f"];
+    args.extend(ids.iter().map(String::as_str));
+    t.verb(&args)?.success()?;
+    ensure_eq(t.verb(&["ps", "-a"])?.stdout.lines().count(), 1)
+}
+
+fn bad_verbs_get_one_line_and_dockers_codes(t: &Ctx) -> TestResult {
+    for verb in [
+        &["stop", "nope"][..],
+        &["logs", "nope"],
+        &["inspect", "nope"],
+        &["top", "nope"],
+        &["rm", "nope"],
+        &["start", "nope"],
+    ] {
+        t.verb(verb)?
+            .expect_code(1)?
+            .one_line_error("no such container")?;
+    }
+    t.verb(&["ps", "--bogus"])?.expect_code(125)?;
+    t.verb(&["stop", "-s", "NOPE", "x"])?
+        .expect_code(125)?
+        .one_line_error("invalid signal")?;
+    Ok(())
+}
