@@ -7,7 +7,7 @@
 //! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
 
 use super::cgroups::Cgroup;
-use crate::state::{store, tree};
+use crate::state::{Status, store, tree};
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
@@ -32,11 +32,21 @@ impl Leftovers {
     }
 
     /// Removes everything (the cgroup must be empty of processes).
+    /// The filesystem state goes too, unless the container is kept for a `start` or a
+    /// restart: detached, not `--rm`, and its monitor alive or its exit recorded (Docker keeps
+    /// a stopped container's writable layer until `rm`). A killed monitor keeps nothing.
     pub fn remove(&self) {
         if let Some(cg) = &self.cgroup {
             let _ = cg.remove();
         }
-        tree::remove_fs(&self.id);
+        let kept = store::load(&self.id).is_ok_and(|r| {
+            r.detached
+                && !r.auto_remove
+                && (r.owner.is_some_and(|o| o.alive()) || r.status == Status::Exited)
+        });
+        if !kept {
+            tree::remove_fs(&self.id);
+        }
     }
 }
 

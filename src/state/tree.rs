@@ -76,13 +76,18 @@ pub fn remove_if_empty() {
 
 /// Creates the container's filesystem state: the overlay's `upper`, `work`, the `root` mount
 /// point, and `etc` for the files bound over a read-only or persistent root's. The container's
-/// directory exists already (its record is made first).
+/// directory exists already (its record is made first). A container started again finds its
+/// state as its last run left it, and keeps its writes.
 pub fn prepare(id: &str) -> anyhow::Result<PathBuf> {
     let dir = path(id);
-    std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for sub in ["upper", "work", "root", "etc"] {
+    for sub in ["", "upper", "work", "root", "etc"] {
         let sub = dir.join(sub);
-        std::fs::create_dir(&sub).with_context(|| format!("cannot create {}", sub.display()))?;
+        match std::fs::create_dir(&sub) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(e).with_context(|| format!("cannot create {}", sub.display()));
+            }
+            _ => {}
+        }
     }
     Ok(dir)
 }

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Trial> {
         stop_escalates_to_sigkill,
         kill_wait_start_restart,
         rm_f_removes_a_running_container,
+        start_keeps_the_writable_layer,
         logs_keep_streams_apart_and_follow,
         attach_relays_and_detaches_with_ctrl_p_ctrl_q,
         inspect_top_and_stats_read_the_truth,
@@ -408,6 +409,28 @@ fn rm_f_removes_a_running_container(t: &Ctx) -> TestResult {
     ensure(!init.alive(), "rm -f killed PID 1")?;
     ensure(!tree::container(&id).exists(), "the state is gone")?;
     wait_until("its cgroup to be removed", || cgroup_dirs(&id).is_empty())
+}
+
+/// What a container wrote to its root is there again when it is started again, as in Docker;
+/// `rm` removes it.
+fn start_keeps_the_writable_layer(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let id = detached(
+        t,
+        &["--name", "keeper", "--rootfs", &root, "sh", "-c", "cat /kept 2>/dev/null; echo kept > /kept"],
+    )?;
+    wait_exited(&id)?;
+    t.verb(&["start", "keeper"])?.success()?;
+    wait_until("the second run's output", || {
+        t.verb(&["logs", "keeper"]).is_ok_and(|o| o.stdout == "kept\n")
+    })?;
+    wait_exited(&id)?;
+    ensure(
+        !std::path::Path::new(&root).join("kept").exists(),
+        "the image itself is unchanged",
+    )?;
+    t.verb(&["rm", "keeper"])?.success()?;
+    ensure(!tree::container(&id).exists(), "rm removed the layer")
 }
 
 fn logs_keep_streams_apart_and_follow(t: &Ctx) -> TestResult {
