@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Trial> {
         sigkill_of_the_dashboard_leaves_its_containers_running,
         detach_and_reopen_restores_the_screens,
         exec_opens_a_second_shell_in_the_container,
+        two_dashboards_share_a_container,
         a_small_window_gets_a_message_not_a_panic,
         a_flood_in_one_pane_does_not_freeze_the_others,
         exited_sessions_stay_listed_and_restart,
@@ -361,6 +362,22 @@ fn detach_and_reopen_restores_the_screens(t: &Ctx) -> TestResult {
     again.wait_for("EXITED rc=0")?;
     t.verb(&["rm", "-f", "session-1", "session-2"])?.success()?;
     Ok(())
+}
+
+/// Two dashboards attached to one container: both see its output, and input from either
+/// reaches it.
+fn two_dashboards_share_a_container(t: &Ctx) -> TestResult {
+    let first = Tmux::start(t, 120, 40)?;
+    first.wait_for("root@my-container-1")?;
+    let second = Tmux::start_as(t, "-second", 120, 40, "")?;
+    second.wait_for("1: session-1")?;
+    second.line("echo from-second-$((1+1))")?;
+    first.wait_for("from-second-2")?;
+    first.line("echo from-first-$((2+1))")?;
+    second.wait_for("from-first-3")?;
+    second.keys(&["C-a", "d"])?;
+    second.wait_for("EXITED rc=0")?;
+    first.quit()
 }
 
 /// `prefix e` opens a second shell in the selected container, listed under it: its `ps aux`
