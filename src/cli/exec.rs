@@ -54,17 +54,7 @@ pub fn run(args: Args) -> i32 {
             dir.display()
         ));
     }
-    let env = args
-        .env
-        .into_iter()
-        .filter_map(|kv| {
-            if kv.contains('=') {
-                Some(kv)
-            } else {
-                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
-            }
-        })
-        .collect();
+    let env = super::env_pairs(args.env);
     // The hierarchies the container's cgroup was made in (not every one has it).
     let cgroup_procs = Layout::detect()
         .map(|l| Cgroup::at(&l, &record.id).procs_files())

@@ -214,8 +214,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let help = format!("{}\n{EXIT_CODES}", verbs::summary());
-    let matches = Cli::command().after_help(help).try_get_matches_from(args)?;
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    // The verbs' summary costs a second parser's construction: only for the help.
+    let asks_help = args
+        .iter()
+        .any(|a| a == "--help" || a == "-h" || a == "help");
+    let command = if asks_help {
+        Cli::command().after_help(format!("{}\n{EXIT_CODES}", verbs::summary()))
+    } else {
+        Cli::command()
+    };
+    let matches = command.try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let (options, command) = match (cli.subcommand, cli.run) {
         (Some(Command::Run { command }), None) => (cli.options, command),
@@ -286,18 +295,7 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
     };
     spec.workdir_is_default = options.workdir.is_none();
     spec.workdir = base.join(options.workdir.unwrap_or_default());
-    spec.env = options
-        .env
-        .into_iter()
-        .filter_map(|kv| {
-            if kv.contains('=') {
-                Some(kv)
-            } else {
-                // Docker's `-e KEY`: the host's value, or nothing when the host has none.
-                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
-            }
-        })
-        .collect();
+    spec.env = env_pairs(options.env);
     spec.init = options.init;
     if let Some(dir) = options.rootfs {
         let writes = match (options.rootfs_persist, options.read_only) {
@@ -333,6 +331,21 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         .ok()
         .or_else(|| spec.tty.then(|| "xterm".to_string()));
     spec
+}
+
+/// `-e` values as `KEY=VALUE` pairs: Docker's `-e KEY` takes the host's value, or nothing when
+/// the host has none.
+fn env_pairs(given: Vec<String>) -> Vec<String> {
+    given
+        .into_iter()
+        .filter_map(|kv| {
+            if kv.contains('=') {
+                Some(kv)
+            } else {
+                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
+            }
+        })
+        .collect()
 }
 
 fn parse_device(text: &str) -> Result<Device, String> {
@@ -371,11 +384,11 @@ fn clap_exit(e: clap::Error) -> i32 {
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args
-        .get(1)
-        .and_then(|a| a.to_str())
-        .is_some_and(verbs::is_verb)
-    {
+    // A word first that the run parser has no subcommand for is a verb, or a mistake the
+    // verbs' parser names; options first are the run parser's.
+    if args.get(1).and_then(|a| a.to_str()).is_some_and(|w| {
+        !w.starts_with('-') && w != "help" && Cli::command().find_subcommand(w).is_none()
+    }) {
         return verbs::main(args);
     }
     match parse(args) {

@@ -53,14 +53,6 @@ pub enum Verb {
     Volume(volume::Command),
 }
 
-/// The verbs' names, to tell them from the main parser's arguments.
-pub fn is_verb(word: &str) -> bool {
-    use clap::CommandFactory;
-    Verbs::command()
-        .get_subcommands()
-        .any(|c| c.get_name() == word)
-}
-
 /// The verbs and what they do, for the main `--help`.
 pub fn summary() -> String {
     use clap::CommandFactory;

@@ -26,7 +26,7 @@ pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
             } else {
                 piped::run(spec)
             };
-            store::remove(&spec.id);
+            store::forget(&spec.id);
             code
         });
     result.unwrap_or_else(|e| {

@@ -223,6 +223,15 @@ impl Monitor {
             let turn = self.poll_once(Some(&mut run), Duration::from_secs(3600));
             if turn.started && !started {
                 started = true;
+                // The record says it runs, and which process PID 1 is (its start time tells a
+                // reused PID apart).
+                let helper = Process::of(run.helper.as_raw());
+                let init = helper.and_then(crate::state::process::pid1_below);
+                let _ = store::update(&self.id, |r| {
+                    r.status = Status::Running;
+                    r.init = init;
+                    r.started = Some(now_ms());
+                });
                 tell(ready, Ready::Started);
             }
             if let Some(exit) = turn.exited {

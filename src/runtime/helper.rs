@@ -17,7 +17,7 @@ use super::launch::HANDOFF_VAR;
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
 use super::{console, devices, handoff, init, namespaces, report};
-use crate::state::{Process, Status, store, tree as state};
+use crate::state::tree as state;
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -116,14 +116,6 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail(format!("fork: {}", e.desc())),
     };
-    // The record says it runs, and which process PID 1 is (its start time tells a reused PID
-    // apart); a container its launcher did not record runs unrecorded.
-    let init = Process::of(child.as_raw());
-    let _ = store::update(&spec.id, |r| {
-        r.status = Status::Running;
-        r.init = init;
-        r.started = Some(crate::state::record::now_ms());
-    });
     drop(lifeline_r);
     drop(reporter);
     drop(console_theirs);

@@ -33,6 +33,34 @@ impl Process {
     }
 }
 
+/// The PID 1 of a container that process `ancestor` started: the first process at most two
+/// generations below it that lives in a PID namespace other than its own (a launcher's
+/// helper's child, or a monitor's helper's child; the helper's cleaner stays in ours).
+pub fn pid1_below(ancestor: Process) -> Option<Process> {
+    let children = |pid: i32| -> Vec<i32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .map(|s| {
+                s.split_whitespace()
+                    .filter_map(|c| c.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pid_ns = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let own = pid_ns(ancestor.pid)?;
+    if !ancestor.alive() {
+        return None;
+    }
+    let first = children(ancestor.pid);
+    let second = first.iter().flat_map(|&c| children(c));
+    first
+        .iter()
+        .copied()
+        .chain(second)
+        .find(|&c| pid_ns(c).is_some_and(|ns| ns != own))
+        .and_then(Process::of)
+}
+
 /// (state, start time) from a `/proc/PID/stat` line. The command name in parentheses may hold
 /// spaces and parentheses itself (a container names its processes as it likes), so the fields
 /// are counted from the last `)`.

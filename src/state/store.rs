@@ -54,17 +54,23 @@ pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
         }
         None => super::record::new_name(),
     };
+    // A foreground run starts at once, its launcher the owner; a detached one is `created`
+    // until its monitor says it runs.
     let record = Record {
         id: spec.id.clone(),
         name,
         namespace: super::record::namespace(),
-        status: Status::Created,
+        status: if new.detached {
+            Status::Created
+        } else {
+            Status::Running
+        },
         owner: Some(Process::me()),
         init: None,
         exit_code: None,
         oom_killed: false,
         created: now_ms(),
-        started: None,
+        started: (!new.detached).then(now_ms),
         finished: None,
         detached: new.detached,
         auto_remove: new.auto_remove,
@@ -109,11 +115,17 @@ fn write(record: &Record) -> std::io::Result<()> {
     std::fs::rename(&tmp, dir.join(STATE))
 }
 
-/// The record of container `id`, as written last.
+/// The record of container `id`, as written last. A foreground container's PID 1 is found
+/// below its launcher when asked for (its start-up does not stop to write it down).
 pub fn load(id: &str) -> anyhow::Result<Record> {
     let path = tree::container(id).join(STATE);
     let json = std::fs::read(&path).with_context(|| format!("no such container: {id}"))?;
-    serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))
+    let mut record: Record =
+        serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))?;
+    if !record.detached && record.status == Status::Running && record.init.is_none() {
+        record.init = record.owner.and_then(super::process::pid1_below);
+    }
+    Ok(record)
 }
 
 /// The spec container `id` runs.
@@ -215,15 +227,29 @@ pub fn find(name_or_id: &str) -> anyhow::Result<Record> {
 /// Removes the container's record and everything of it (which must have ended).
 pub fn remove(id: &str) {
     release(id);
+    forget(id);
+}
+
+/// Removes the container's record and directory only, leaving its cgroup to the cleaner that
+/// owns it: what a foreground launcher does once its helper is reaped, off the cleaner's
+/// path and cheaply (no cgroup lookup on the way to the caller's exit).
+pub fn forget(id: &str) {
     let _ = std::fs::remove_dir_all(tree::container(id));
     tree::remove_if_empty();
+}
+
+/// The host's cgroup layout, read once a process (its mount table's cgroup lines do not
+/// change under us; a cleaner would otherwise parse it twice on its way out).
+fn layout() -> Option<&'static Layout> {
+    static LAYOUT: std::sync::OnceLock<Option<Layout>> = std::sync::OnceLock::new();
+    LAYOUT.get_or_init(|| Layout::detect().ok()).as_ref()
 }
 
 /// Releases what a container that has ended held on the host: its cgroup (when empty) and its
 /// filesystem state.
 pub fn release(id: &str) {
-    if let Ok(layout) = Layout::detect() {
-        let cgroup = Cgroup::at(&layout, id);
+    if let Some(layout) = layout() {
+        let cgroup = Cgroup::at(layout, id);
         if cgroup.is_empty() {
             let _ = cgroup.remove();
         }
@@ -234,6 +260,10 @@ pub fn release(id: &str) {
 /// Brings one record whose owner died to the truth: a half-made one goes, a running one is
 /// marked exited 137 (or removed, if it was to be), and what it held is released.
 pub fn repair(id: &str) {
+    // Looked at first without the lock, which launchers starting containers wait for.
+    if !load(id).is_ok_and(|r| repairable(&r)) {
+        return;
+    }
     let Ok(lock) = lock() else { return };
     let Ok(mut record) = load(id) else { return };
     if !repairable(&record) {
@@ -260,11 +290,11 @@ pub fn repair(id: &str) {
 pub fn sweep() {
     remove_unrecorded();
     list();
-    if let Ok(layout) = Layout::detect() {
+    if let Some(layout) = layout() {
         // Read fresh for each cgroup, not from a list taken before: a container records
         // itself before it makes its cgroup, so a cgroup seen without a live record is stale.
         let owned = |id: &str| load(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive));
-        cgroups::clean_stale(&layout, |id| looks_like_id(id) && !owned(id));
+        cgroups::clean_stale(layout, |id| looks_like_id(id) && !owned(id));
     }
     tree::remove_if_empty();
 }
@@ -273,16 +303,25 @@ pub fn sweep() {
 /// record is made whole under the lock, so under it, a directory without one is no one's.
 /// (A record that cannot be read is left alone: it may name a container that runs.)
 fn remove_unrecorded() {
+    let unrecorded = || -> Vec<PathBuf> {
+        std::fs::read_dir(tree::containers())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                looks_like_id(&e.file_name().to_string_lossy()) && !e.path().join(STATE).exists()
+            })
+            .map(|e| e.path())
+            .collect()
+    };
+    // Looked for first without the lock (launchers starting containers wait for it), then
+    // again under it: one being made has no record yet only while its maker holds the lock.
+    if unrecorded().is_empty() {
+        return;
+    }
     let Ok(_lock) = lock() else { return };
-    for entry in std::fs::read_dir(tree::containers())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if looks_like_id(&name) && !entry.path().join(STATE).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
+    for dir in unrecorded() {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 

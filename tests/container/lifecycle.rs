@@ -58,6 +58,19 @@ fn finish(mut child: Running) -> Result<(Option<i32>, String), Failed> {
     Ok((status.code(), out))
 }
 
+/// Waits until container `name`'s stdout, as `logs` prints it, is `text`.
+fn logged(t: &Ctx, name: &str, text: &str) -> TestResult {
+    let mut seen = String::new();
+    wait_until(&format!("{text:?} in {name}'s log"), || {
+        seen = t
+            .verb(&["logs", name])
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        seen == text
+    })
+    .map_err(|_| format!("{name}'s log is {seen:?}, not {text:?}").into())
+}
+
 /// The record of container `id`, as its file says (no repair).
 fn record(id: &str) -> Option<my_container_tui::state::Record> {
     store::load(id).ok()
@@ -96,10 +109,7 @@ fn run_d_ps_logs_stop_rm(t: &Ctx) -> TestResult {
         row.starts_with(&id[..12]) && row.contains("Up ") && row.ends_with("web"),
         format!("ps:\n{}", ps.stdout),
     )?;
-    wait_until("hello in the log", || {
-        t.verb(&["logs", "web"])
-            .is_ok_and(|o| o.stdout == "hello\n")
-    })?;
+    logged(t, "web", "hello\n")?;
     // The container outlives the CLI that started it: its PID 1 is a monitor's grandchild.
     let init = record(&id)
         .and_then(|r| r.init)
@@ -321,10 +331,7 @@ fn stop_escalates_to_sigkill(t: &Ctx) -> TestResult {
             "trap '' TERM; echo ready; while :; do sleep 0.1; done",
         ],
     )?;
-    wait_until("the trap to be set", || {
-        t.verb(&["logs", "stubborn"])
-            .is_ok_and(|o| o.stdout == "ready\n")
-    })?;
+    logged(t, "stubborn", "ready\n")?;
     t.verb(&["stop", "-t", "1", "stubborn"])?.success()?;
     ensure_eq(record(&id).and_then(|r| r.exit_code), Some(137))?;
     // --stop-signal: a container that stops on SIGUSR1.
@@ -340,10 +347,7 @@ fn stop_escalates_to_sigkill(t: &Ctx) -> TestResult {
             "trap 'exit 10' USR1; echo ready; while :; do sleep 0.1; done",
         ],
     )?;
-    wait_until("the trap to be set", || {
-        t.verb(&["logs", "usr1"])
-            .is_ok_and(|o| o.stdout == "ready\n")
-    })?;
+    logged(t, "usr1", "ready\n")?;
     t.verb(&["stop", "usr1"])?.success()?;
     ensure_eq(record(&id).and_then(|r| r.exit_code), Some(10))?;
     t.verb(&["rm", "stubborn", "usr1"])?.success()?;
@@ -361,9 +365,7 @@ fn kill_wait_start_restart(t: &Ctx) -> TestResult {
             "trap 'exit 42' HUP; echo up; while :; do sleep 0.1; done",
         ],
     )?;
-    wait_until("the trap", || {
-        t.verb(&["logs", "k"]).is_ok_and(|o| o.stdout == "up\n")
-    })?;
+    logged(t, "k", "up\n")?;
     let waiter = Running::spawn(t.cli(&["wait", "k"]).stdout(Stdio::piped()))?;
     t.verb(&["kill", "-s", "HUP", "k"])?.success()?;
     let (_, out) = finish(waiter)?;
@@ -380,9 +382,7 @@ fn kill_wait_start_restart(t: &Ctx) -> TestResult {
         r.status == my_container_tui::state::Status::Running && r.init.is_some_and(|p| p.alive()),
         format!("start: {r:?}"),
     )?;
-    wait_until("the second run's output", || {
-        t.verb(&["logs", "k"]).is_ok_and(|o| o.stdout == "up\nup\n")
-    })?;
+    logged(t, "k", "up\nup\n")?;
     let before = r.init;
     t.verb(&["restart", "-t", "1", "k"])?.success()?;
     let after = record(&id).and_then(|r| r.init);
@@ -417,13 +417,19 @@ fn start_keeps_the_writable_layer(t: &Ctx) -> TestResult {
     let (_dir, root) = t.busybox_rootfs()?;
     let id = detached(
         t,
-        &["--name", "keeper", "--rootfs", &root, "sh", "-c", "cat /kept 2>/dev/null; echo kept > /kept"],
+        &[
+            "--name",
+            "keeper",
+            "--rootfs",
+            &root,
+            "sh",
+            "-c",
+            "cat /kept 2>/dev/null; echo kept > /kept",
+        ],
     )?;
     wait_exited(&id)?;
     t.verb(&["start", "keeper"])?.success()?;
-    wait_until("the second run's output", || {
-        t.verb(&["logs", "keeper"]).is_ok_and(|o| o.stdout == "kept\n")
-    })?;
+    logged(t, "keeper", "kept\n")?;
     wait_exited(&id)?;
     ensure(
         !std::path::Path::new(&root).join("kept").exists(),
