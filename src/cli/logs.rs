@@ -57,7 +57,8 @@ pub fn run(args: &Args) -> i32 {
             record.name
         ));
     }
-    let (mut entries, mut offset) = log::read_all(&record.id);
+    let (entries, mut offset) = log::read_all(&record.id);
+    let mut entries = log::lines(entries);
     if let Some(n) = tail {
         let skip = entries.len().saturating_sub(n);
         entries.drain(..skip);
@@ -72,7 +73,7 @@ pub fn run(args: &Args) -> i32 {
             .is_ok_and(|r| r.status != Status::Exited || r.owner.is_some_and(|o| o.alive()));
         let (more, next) = log::read_from(&record.id, offset);
         offset = next;
-        print(&more, args.timestamps);
+        print(&log::lines(more), args.timestamps);
         if !running {
             return 0;
         }

@@ -1,7 +1,9 @@
-//! A container's log: Docker's json-file format, one JSON object a line
+//! A container's log: Docker's json-file fields, one JSON object a line
 //! (`{"log":"text\n","stream":"stdout","time":"2026-11-28T22:31:28.123Z"}`), in
 //! `containers/<id>/log.json`, rotated to `log.json.1` past [`ROTATE_AT`], so a container that
-//! prints forever holds at most twice that.
+//! prints forever holds at most twice that. Unlike Docker's, an entry is one read of the
+//! container's output, not one line: a flood of short lines costs one JSON object a read, and
+//! [`lines`] splits them for `logs` (every line of a read has that read's time).
 //!
 //! The monitor writes it; `logs` reads it, after the container has ended too.
 
@@ -56,19 +58,16 @@ impl Writer {
 
     /// Logs `bytes` the container wrote on `stream` (invalid UTF-8 is replaced, as Docker does).
     pub fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        let time = rfc3339(now_ms());
-        let text = String::from_utf8_lossy(bytes);
-        let mut out = Vec::new();
-        for line in text.split_inclusive('\n') {
-            let entry = Entry {
-                log: line.to_string(),
-                stream,
-                time: time.clone(),
-            };
-            if serde_json::to_writer(&mut out, &entry).is_ok() {
-                out.push(b'\n');
-            }
+        let entry = Entry {
+            log: String::from_utf8_lossy(bytes).into_owned(),
+            stream,
+            time: rfc3339(now_ms()),
+        };
+        let mut out = Vec::with_capacity(bytes.len() + 64);
+        if serde_json::to_writer(&mut out, &entry).is_err() {
+            return;
         }
+        out.push(b'\n');
         if self.written + out.len() as u64 > ROTATE_AT {
             self.rotate();
         }
@@ -130,6 +129,24 @@ pub fn read_from(id: &str, offset: u64) -> (Vec<Entry>, u64) {
     (entries, offset + whole as u64)
 }
 
+/// The entries split into lines (the last of an entry may be a partial one), each with its
+/// entry's stream and time: what `logs` prints, and what `--tail` counts.
+pub fn lines(entries: Vec<Entry>) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .flat_map(|e| {
+            e.log
+                .split_inclusive('\n')
+                .map(|line| Entry {
+                    log: line.to_string(),
+                    stream: e.stream,
+                    time: e.time.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn parse(reader: impl BufRead) -> impl Iterator<Item = Entry> {
     reader
         .lines()
@@ -152,7 +169,13 @@ mod tests {
         assert!(line.contains("\"stream\":\"stderr\""), "{line}");
         assert_eq!(
             parse(format!("{line}\nnot json\n").as_bytes()).collect::<Vec<_>>(),
-            [entry]
+            [entry.clone()]
         );
+        let read = Entry {
+            log: "one\ntwo\npart".into(),
+            ..entry
+        };
+        let split: Vec<String> = lines(vec![read]).into_iter().map(|e| e.log).collect();
+        assert_eq!(split, ["one\n", "two\n", "part"]);
     }
 }

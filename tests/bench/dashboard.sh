@@ -3,7 +3,9 @@
 #  - throughput: `seq 1 2000000` in an embedded shell vs in a tmux pane of the same size
 #    (bash's `time`, real seconds: how fast each drains its pty);
 #  - idle CPU of the dashboard with 10 idle sessions (utime+stime over 10 s);
-#  - resident memory of the dashboard with 1 and with 20 sessions.
+#  - resident memory of the dashboard with 1 and with 20 sessions, and of the sessions'
+#    monitors (each container's monitor holds its pty, log and screen copy).
+# Its containers live in a namespace of their own (MCT_NAMESPACE) and are removed at the end.
 #
 #   sudo tests/bench/dashboard.sh          # needs root and tmux
 set -euo pipefail
@@ -13,8 +15,14 @@ command -v tmux >/dev/null || { echo "dashboard.sh: needs tmux (apt-get install 
 cargo build --release --quiet
 tool=$PWD/target/release/my-container-tui
 sock=mct-bench-$$
+export MCT_NAMESPACE=bench-$$
 t() { tmux -L "$sock" -f /dev/null "$@"; }
-trap 't kill-server 2>/dev/null || true' EXIT
+cleanup() {
+    t kill-server 2>/dev/null || true
+    ids=$("$tool" ps -aq)
+    [ -z "$ids" ] || "$tool" rm -f $ids >/dev/null
+}
+trap cleanup EXIT
 hz=$(getconf CLK_TCK)
 
 wait_for() { # pane text
@@ -26,6 +34,14 @@ real_of() { # pane -> seconds from bash's `time` output
 }
 dash_pid() { pgrep -f -n "^$tool\$"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+monitors_kb() { # the resident memory of every monitor of our namespace's containers
+    local total=0
+    for id in $("$tool" ps -q); do
+        m=$(pgrep -f "__monitor $id" | head -n 1)
+        [ -z "$m" ] || total=$((total + $(rss_kb "$m")))
+    done
+    echo "$total"
+}
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 # The dashboard at 150x45: its terminal pane is 98x37 (see ui::Areas); tmux gets the same.
@@ -34,7 +50,7 @@ wait_for dash 'root@my-container-1'
 t new-session -d -s plain -x 98 -y 37 "bash --norc"
 sleep 1
 pid=$(dash_pid)
-rss1=$(rss_kb "$pid")
+rss1=$(rss_kb "$pid"); mon1=$(monitors_kb)
 
 run_seq() { # pane run-number
     t send-keys -t "$1" "clear; time seq 1 2000000; echo bench-done-\$((1000+$2))" Enter
@@ -45,7 +61,7 @@ for i in 1 2 3; do
     run_seq plain "$i"; theirs+=("$(real_of plain)")
     run_seq dash "$i"; ours+=("$(real_of dash)")
 done
-rss_full=$(rss_kb "$pid")
+rss_full=$(rss_kb "$pid"); mon_full=$(monitors_kb)
 
 for i in $(seq 2 10); do t send-keys -t dash C-a c; sleep 0.2; t send-keys -t dash Enter; wait_for dash "root@my-container-$i"; done
 sleep 3
@@ -54,7 +70,7 @@ idle=$(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN {printf "%.2f", 100 * d / hz / 1
 
 for i in $(seq 11 20); do t send-keys -t dash C-a c; sleep 0.2; t send-keys -t dash Enter; wait_for dash "root@my-container-$i"; done
 sleep 2
-rss20=$(rss_kb "$pid")
+rss20=$(rss_kb "$pid"); mon20=$(monitors_kb)
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mo=$(median "${ours[@]}"); mt=$(median "${theirs[@]}")
@@ -62,6 +78,6 @@ echo "| measure | my-container-tui | tmux | ratio |"
 echo "|---|---|---|---|"
 echo "| \`seq 1 2000000\` in a 98x37 pane, median of 3 (s) | $mo | $mt | $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f×", a / b}') |"
 echo "| idle CPU, 10 idle sessions (% of a core over 10 s) | $idle | | |"
-echo "| resident memory, 1 fresh session | $((rss1 / 1024)) MiB | | |"
-echo "| resident memory, 1 session after the seq runs (10,000 lines of scrollback full) | $((rss_full / 1024)) MiB | | |"
-echo "| resident memory, 20 sessions (19 fresh) | $((rss20 / 1024)) MiB ($(( (rss20 - rss_full) / 19 )) KiB more per fresh session) | | |"
+echo "| resident memory, 1 fresh session: dashboard + monitor | $((rss1 / 1024)) MiB + $((mon1 / 1024)) MiB | | |"
+echo "| resident memory, 1 session after the seq runs (10,000 lines of scrollback full) | $((rss_full / 1024)) MiB + $((mon_full / 1024)) MiB | | |"
+echo "| resident memory, 20 sessions (19 fresh) | $((rss20 / 1024)) MiB ($(( (rss20 - rss_full) / 19 )) KiB more per fresh session) + monitors $((mon20 / 1024)) MiB | | |"
