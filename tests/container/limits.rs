@@ -149,12 +149,18 @@ fn a_cpu_hog_gets_its_quota(t: &Ctx) -> TestResult {
 
 /// Removed (by the cleaner) right after a normal exit, and after the tool is SIGKILLed.
 fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
+    // It waits for a byte on stdin, so its record is seen before it ends.
     let mut child = Running::spawn(
-        t.tool(&["--memory", "64m", "--run", "true"])
+        t.tool(&["--memory", "64m", "--run", "head", "-c", "1"])
+            .stdin(Stdio::piped())
             .stdout(Stdio::null()),
     )?;
     let cgroup = cgroup_of(child.id())?;
-    ensure(wait_child(&mut child)?.success(), "true succeeds")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(b"x").map_err(|e| e.to_string())?;
+    }
+    ensure(wait_child(&mut child)?.success(), "the command succeeds")?;
     wait_until("the cgroup to be removed after the exit", || {
         !exists(&cgroup)
     })?;

@@ -69,15 +69,23 @@ fn ls_shows_the_rootfs_not_the_host(t: &Ctx) -> TestResult {
 /// Writes land in the overlay's upper layer, DIR is unchanged, and the layer is removed.
 fn writes_go_to_a_throwaway_overlay(t: &Ctx) -> TestResult {
     let (_dir, root) = t.busybox_rootfs()?;
-    let mut child = Running::spawn(&mut t.tool(&[
-        "--rootfs",
-        &root,
-        "--run",
-        "sh",
-        "-c",
-        "echo new > /created && rm /bin/vi && cat /created",
-    ]))?;
+    // It waits for a byte on stdin, so its record is seen before it ends.
+    let mut child = Running::spawn(
+        t.tool(&[
+            "--rootfs",
+            &root,
+            "--run",
+            "sh",
+            "-c",
+            "head -c 1 >/dev/null; echo new > /created && rm /bin/vi && cat /created",
+        ])
+        .stdin(std::process::Stdio::piped()),
+    )?;
     let state = state_dir_of(child.id())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(b"go").map_err(|e| e.to_string())?;
+    }
     ensure(
         wait_child(&mut child)?.success(),
         "the writes succeed inside",
