@@ -152,45 +152,56 @@ impl Io {
     }
 
     /// Reads what `stream` has now: `Some(bytes)` (empty when nothing waits), or `None` once it
-    /// has ended (and stops watching it).
+    /// has ended (and stops watching it). It reads until the stream is empty or a message is
+    /// full: a pty hands out a few KiB a read, and a flood would otherwise cost a log write, a
+    /// screen update and a send per read.
     pub fn read(&mut self, stream: Stream) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; MAX_MESSAGE - 1];
-        let result = match (&mut *self, stream) {
-            (Io::Tty { reader, .. }, _) => reader.read(&mut buf),
-            (
-                Io::Pipes {
-                    stdout: Some(o), ..
-                },
-                Stream::Stdout,
-            ) => o.read(&mut buf),
-            (
-                Io::Pipes {
-                    stderr: Some(e), ..
-                },
-                Stream::Stderr,
-            ) => e.read(&mut buf),
-            _ => return None,
-        };
-        match result {
-            Ok(n) if n > 0 => {
-                buf.truncate(n);
-                if let Io::Tty { screen, main, .. } = self {
-                    feed(screen, main, &buf);
+        let mut len = 0;
+        let mut ended = false;
+        while len < buf.len() {
+            let result = match (&mut *self, stream) {
+                (Io::Tty { reader, .. }, _) => reader.read(&mut buf[len..]),
+                (
+                    Io::Pipes {
+                        stdout: Some(o), ..
+                    },
+                    Stream::Stdout,
+                ) => o.read(&mut buf[len..]),
+                (
+                    Io::Pipes {
+                        stderr: Some(e), ..
+                    },
+                    Stream::Stderr,
+                ) => e.read(&mut buf[len..]),
+                _ => return None,
+            };
+            match result {
+                Ok(n) if n > 0 => len += n,
+                Err(e) if e.raw_os_error() == Some(Errno::EAGAIN as i32) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // End of file, or EIO from a pty whose every slave has closed.
+                _ => {
+                    ended = true;
+                    break;
                 }
-                Some(buf)
-            }
-            Err(e) if e.raw_os_error() == Some(Errno::EAGAIN as i32) => Some(Vec::new()),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Some(Vec::new()),
-            // End of file, or EIO from a pty whose every slave has closed.
-            _ => {
-                match (self, stream) {
-                    (Io::Tty { open, .. }, _) => *open = false,
-                    (Io::Pipes { stdout, .. }, Stream::Stdout) => *stdout = None,
-                    (Io::Pipes { stderr, .. }, Stream::Stderr) => *stderr = None,
-                }
-                None
             }
         }
+        buf.truncate(len);
+        if let Io::Tty { screen, main, .. } = self {
+            feed(screen, main, &buf);
+        }
+        if ended {
+            match (&mut *self, stream) {
+                (Io::Tty { open, .. }, _) => *open = false,
+                (Io::Pipes { stdout, .. }, Stream::Stdout) => *stdout = None,
+                (Io::Pipes { stderr, .. }, Stream::Stderr) => *stderr = None,
+            }
+            if len == 0 {
+                return None;
+            }
+        }
+        Some(buf)
     }
 
     /// Passes input on (blocking: a terminal's input queue is read by the line discipline, and
