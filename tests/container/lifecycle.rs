@@ -31,6 +31,8 @@ pub fn tests() -> Vec<Trial> {
         a_reused_pid_is_not_the_container,
         a_hundred_containers_in_ps,
         bad_verbs_get_one_line_and_dockers_codes,
+        rm_flag_removes_a_detached_container_when_it_ends,
+        a_foreground_run_is_listed_and_reachable_while_it_runs,
     ]
 }
 
@@ -853,4 +855,45 @@ fn bad_verbs_get_one_line_and_dockers_codes(t: &Ctx) -> TestResult {
         .expect_code(125)?
         .one_line_error("invalid signal")?;
     Ok(())
+}
+
+/// `run -d --rm`: the container is removed when it ends, by its monitor.
+fn rm_flag_removes_a_detached_container_when_it_ends(t: &Ctx) -> TestResult {
+    let id = detached(t, &["--rm", "--name", "brief", "sh", "-c", "sleep 0.2"])?;
+    ensure(record(&id).is_some(), "recorded while it runs")?;
+    wait_until("the record to go when it ends", || record(&id).is_none())?;
+    ensure(!tree::container(&id).exists(), "its directory is gone")?;
+    wait_until("its cgroup to be removed", || cgroup_dirs(&id).is_empty())?;
+    t.run(&["run", "-d", "--rm", "--restart", "always", "true"])?
+        .expect_code(125)?
+        .one_line_error("cannot be used together")?;
+    Ok(())
+}
+
+/// A foreground `--run` is recorded while it runs: `ps` lists it, `exec` reaches it, `stop`
+/// ends it (its launcher then exits with the status), and its name is taken meanwhile.
+fn a_foreground_run_is_listed_and_reachable_while_it_runs(t: &Ctx) -> TestResult {
+    let mut child = Running::spawn(
+        t.tool(&["--name", "fg", "--run", "sleep", "1000"])
+            .stdout(Stdio::null()),
+    )?;
+    let id = container_of(child.id())?;
+    wait_until("its PID 1 to be known", || {
+        record(&id).and_then(|r| r.init).is_some()
+    })?;
+    let ps = t.verb(&["ps"])?.success()?;
+    ensure(ps.stdout.contains("fg"), format!("ps:\n{}", ps.stdout))?;
+    let pid1 = t
+        .verb(&["exec", "fg", "cat", "/proc/1/cmdline"])?
+        .success()?;
+    ensure(
+        pid1.stdout.starts_with("sleep"),
+        format!("exec: {:?}", pid1.stdout),
+    )?;
+    t.run(&["run", "-d", "--name", "fg", "true"])?
+        .expect_code(125)?
+        .one_line_error("already in use")?;
+    t.verb(&["stop", "-t", "1", "fg"])?.success()?;
+    ensure_eq(wait_child(&mut child)?.code(), Some(137))?;
+    wait_until("its record to go", || record(&id).is_none())
 }
