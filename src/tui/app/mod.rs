@@ -1,0 +1,169 @@
+//! The dashboard's state: its sessions, the selection, the mode, and what the threads report.
+//! What keys and clicks do is in [`input`], what the containers do in [`containers`], and what
+//! is drawn in [`view`]; nothing here touches the terminal.
+
+mod containers;
+mod input;
+mod view;
+
+use super::inspector::{Sample, Watch};
+use super::keys::Prefix;
+use super::ui::form::FormView;
+use crate::runtime::ContainerSpec;
+use crate::runtime::inspect::Inspection;
+use crate::session::{Notify, Session, SessionEvent};
+use crate::state::store;
+use std::collections::{HashMap, VecDeque};
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Keys go to the selected session's shell.
+    Normal,
+    /// The prefix was pressed; the next key is a command.
+    Prefix,
+    ConfirmKill,
+    ConfirmQuit,
+    Help,
+    NewSession(Box<FormView>),
+    /// Looking back through the selected session's scrollback, this many lines up.
+    Scroll(usize),
+}
+
+/// CPU samples kept per session for the sparkline (one a second).
+pub const HISTORY: usize = 60;
+
+/// A session's latest usage sample and its recent CPU percentages.
+#[derive(Debug, Clone, Default)]
+pub struct UsageHistory {
+    pub last: Sample,
+    pub history: VecDeque<u64>,
+}
+
+pub struct App {
+    pub sessions: Vec<Session>,
+    pub selected: usize,
+    pub mode: Mode,
+    pub show_inspector: bool,
+    pub host_view: bool,
+    /// The latest inspection, and the session it belongs to.
+    pub inspection: Option<(u64, Inspection)>,
+    pub prefix: Prefix,
+    pub quit: bool,
+    /// Quitting ends the containers this dashboard started (else they keep running).
+    pub end_mine: bool,
+    /// The signal that ended the dashboard, if one did.
+    pub ended_by: Option<nix::sys::signal::Signal>,
+    /// A one-off message for the status line (an error starting a session, ...).
+    pub message: Option<String>,
+    /// Resource use per session id, with a short CPU history.
+    pub usage: HashMap<u64, UsageHistory>,
+    /// Limits every new session gets (from the command line).
+    pub template: ContainerSpec,
+    pty_size: (u16, u16),
+    next_id: u64,
+    notify: Notify,
+}
+
+impl App {
+    pub fn new(prefix: Prefix, notify: Notify) -> App {
+        App {
+            sessions: Vec::new(),
+            selected: 0,
+            mode: Mode::Normal,
+            show_inspector: true,
+            host_view: false,
+            inspection: None,
+            prefix,
+            quit: false,
+            end_mine: false,
+            ended_by: None,
+            message: None,
+            usage: HashMap::new(),
+            template: ContainerSpec::new(Vec::new(), "/".into()),
+            pty_size: (24, 80),
+            next_id: 1,
+            notify,
+        }
+    }
+
+    /// Gives every session's pty and screen the size of the terminal pane.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.pty_size = (rows, cols);
+        for s in &mut self.sessions {
+            s.resize(rows, cols);
+        }
+    }
+
+    pub fn selected(&self) -> Option<&Session> {
+        self.sessions.get(self.selected)
+    }
+
+    pub(super) fn selected_mut(&mut self) -> Option<&mut Session> {
+        self.sessions.get_mut(self.selected)
+    }
+
+    pub(super) fn select(&mut self, index: usize) {
+        if index < self.sessions.len() {
+            if index != self.selected {
+                self.set_scroll(0);
+                self.mode = Mode::Normal;
+            }
+            self.selected = index;
+        }
+    }
+
+    /// What the inspector thread should watch: the selected session, and every running
+    /// session's cgroup.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            selected: self.selected().and_then(|s| Some((s.id, s.init()?))),
+            running: self
+                .sessions
+                .iter()
+                .filter_map(|s| Some((s.id, s.init()?, s.container.clone())))
+                .collect(),
+        }
+    }
+
+    /// Records a round of usage samples, keeping a short CPU history per session.
+    pub fn on_usage(&mut self, samples: Vec<(u64, Sample)>) {
+        for (id, sample) in samples {
+            let entry = self.usage.entry(id).or_default();
+            if let Some(cpu) = sample.cpu_percent {
+                if entry.history.len() == HISTORY {
+                    entry.history.pop_front();
+                }
+                entry.history.push_back(cpu.round() as u64);
+            }
+            entry.last = sample;
+        }
+    }
+
+    pub fn any_running(&self) -> bool {
+        self.sessions.iter().any(Session::is_running)
+    }
+
+    pub fn on_session_event(&mut self, event: SessionEvent) {
+        if let SessionEvent::Exited(id, code) = event
+            && let Some(s) = self.sessions.iter_mut().find(|s| s.id == id)
+        {
+            match (code, store::load(&s.container)) {
+                // A container's record says how it ended, and whether it was OOM-killed.
+                (_, Ok(record)) if !s.exec => s.refresh(&record, &self.notify),
+                (Some(code), _) => s.exited(code),
+                (None, _) => s.exited(u32::MAX),
+            }
+            if self.inspection.as_ref().is_some_and(|(i, _)| *i == id) {
+                self.inspection = None;
+            }
+        }
+    }
+
+    pub fn on_inspection(&mut self, id: u64, inspection: Option<Inspection>) {
+        let current = self.selected().map(|s| s.id);
+        if current == Some(id) {
+            self.inspection = inspection.map(|i| (id, i));
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! What the dashboard draws from its state: the status line, the session rows, the panels.
+
+use super::{App, Mode};
+use crate::runtime::ContainerSpec;
+use crate::runtime::rootfs::Writes;
+use crate::session::{Session, State, describe_exit};
+use crate::tui::commands;
+use crate::tui::ui::sessions::SessionRow;
+use crate::tui::ui::usage::UsageView;
+use crate::tui::ui::{self, Areas};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+impl App {
+    /// What the status line says now, and whether it is asking something.
+    pub fn status(&self) -> (String, bool) {
+        let p = self.prefix;
+        let name = self.selected().map(|s| s.name.clone()).unwrap_or_default();
+        match &self.mode {
+            _ if self.message.is_some() => (self.message.clone().unwrap_or_default(), true),
+            Mode::Normal if self.sessions.is_empty() => (
+                format!(" No sessions. {p} c: new session · {p} q: quit · {p} ?: help"),
+                false,
+            ),
+            Mode::Normal => (commands::everyday_status(&p.to_string()), false),
+            Mode::Prefix => (commands::prefix_status(), false),
+            Mode::ConfirmKill => (
+                format!(" Kill {name}? Its container and every process in it end. (y/n)"),
+                true,
+            ),
+            Mode::ConfirmQuit => (
+                " Quit? e: end the sessions started here · d: leave them running · any other key: stay".to_string(),
+                true,
+            ),
+            Mode::Help => (" Any key closes the help.".to_string(), false),
+            Mode::NewSession(_) => (
+                " New session: Tab next field · Enter start · Esc cancel".to_string(),
+                false,
+            ),
+            Mode::Scroll(n) => (
+                format!(
+                    " Scrollback ({n} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell"
+                ),
+                false,
+            ),
+        }
+    }
+
+    /// The session list's rows.
+    pub fn rows(&self) -> Vec<SessionRow> {
+        self.sessions
+            .iter()
+            .map(|s| {
+                let (state, uptime) = match &s.state {
+                    State::Running { .. } if s.foreground => {
+                        ("running (foreground)".to_string(), s.started.elapsed())
+                    }
+                    State::Running { .. } if s.restart_count > 0 => (
+                        format!("running (restarts {})", s.restart_count),
+                        s.started.elapsed(),
+                    ),
+                    State::Running { .. } => ("running".to_string(), s.started.elapsed()),
+                    State::Exited { code, after } if s.oom_killed() => {
+                        (format!("OOM-killed ({code}){}", ended_ago(s)), *after)
+                    }
+                    State::Exited { code, after } => {
+                        (format!("{}{}", describe_exit(*code), ended_ago(s)), *after)
+                    }
+                };
+                let sample = self
+                    .usage
+                    .get(&s.id)
+                    .filter(|_| s.is_running())
+                    .map(|u| u.last)
+                    .unwrap_or_default();
+                SessionRow {
+                    name: s.name.clone(),
+                    running: s.is_running(),
+                    state,
+                    hostname: s.spec.hostname.clone(),
+                    init_pid: sample.init_pid,
+                    uptime,
+                    cpu_percent: sample.cpu_percent,
+                    memory: sample.usage.memory,
+                    memory_limit: sample.usage.memory_limit,
+                    pids: sample.usage.pids,
+                }
+            })
+            .collect()
+    }
+
+    /// The selected session's usage panel.
+    pub(super) fn usage_view(&self) -> UsageView {
+        let Some(u) = self
+            .selected()
+            .filter(|s| s.is_running())
+            .and_then(|s| self.usage.get(&s.id))
+        else {
+            return UsageView::default();
+        };
+        UsageView {
+            cpu_percent: u.last.cpu_percent,
+            memory: u.last.usage.memory,
+            memory_limit: u.last.usage.memory_limit,
+            pids: u.last.usage.pids,
+            history: u.history.iter().copied().collect(),
+        }
+    }
+
+    /// Draws everything.
+    pub fn draw(&self, frame: &mut Frame) {
+        let area = frame.area();
+        if ui::too_small(area) {
+            ui::draw_too_small(frame, &self.prefix.to_string());
+            return;
+        }
+        let areas = Areas::new(area, self.sessions.len(), self.show_inspector);
+        ui::sessions::render(frame, areas.sessions, &self.rows(), self.selected);
+        let focused = matches!(self.mode, Mode::Normal | Mode::Scroll(_));
+        match self.selected() {
+            Some(s) => {
+                let parser = s.screen();
+                let title = format!(
+                    "{}: {} @ {} [{}]",
+                    self.selected + 1,
+                    s.name,
+                    s.spec.hostname,
+                    s.spec.command.join(" ")
+                );
+                let scrolled = parser.screen().scrollback();
+                ui::terminal::render(
+                    frame,
+                    areas.terminal,
+                    parser.screen(),
+                    &title,
+                    focused,
+                    scrolled,
+                );
+            }
+            None => ui::terminal::render_empty(
+                frame,
+                areas.terminal,
+                &format!("{} c starts a container shell.", self.prefix),
+            ),
+        }
+        if let Some(area) = areas.inspector {
+            let [usage_area, inspector_area] =
+                Layout::vertical([Constraint::Length(5), Constraint::Min(0)]).areas(area);
+            ui::usage::render(frame, usage_area, &self.usage_view());
+            let ins = self
+                .inspection
+                .as_ref()
+                .filter(|(id, _)| Some(*id) == self.selected().map(|s| s.id));
+            let mounts = self
+                .selected()
+                .map(|s| mounts_of(&s.spec))
+                .unwrap_or_default();
+            ui::inspector::render(
+                frame,
+                inspector_area,
+                ins.map(|(_, i)| i),
+                self.host_view,
+                &mounts,
+            );
+        }
+        let (text, alert) = self.status();
+        ui::status::render(frame, areas.status, &text, alert);
+        match &self.mode {
+            Mode::Help => ui::help::render(frame, area, &self.prefix.to_string()),
+            Mode::NewSession(form) => ui::form::render(frame, area, form),
+            _ => {}
+        }
+    }
+}
+
+/// ", 3 minutes ago" after an exit, from the record's time of it.
+fn ended_ago(s: &Session) -> String {
+    s.finished
+        .map(|ms| format!(", {} ago", crate::state::record::ago(ms)))
+        .unwrap_or_default()
+}
+
+/// The inspector's lines for a container's root and volumes.
+fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
+    use crate::runtime::volumes::Volume;
+    let root = match &spec.rootfs {
+        None if spec.hardening.host_writable() => "root  the host's / (read-write)".to_string(),
+        None => "root  the host's / (read-only)".to_string(),
+        Some(r) => {
+            let how = match r.mode {
+                Writes::Overlay => "overlay",
+                Writes::Persist => "persistent",
+                Writes::ReadOnly => "read-only",
+            };
+            format!("root  {} ({how})", r.dir.display())
+        }
+    };
+    let volumes = spec.volumes.iter().map(|v| match v {
+        Volume::Bind {
+            src,
+            dst,
+            read_only,
+        } => {
+            format!(
+                "vol   {} <- {}{}",
+                dst.display(),
+                src.display(),
+                if *read_only { " (ro)" } else { "" }
+            )
+        }
+        Volume::Tmpfs {
+            dst,
+            read_only,
+            data,
+            ..
+        } => format!(
+            "tmpfs {} {data}{}",
+            dst.display(),
+            if *read_only { " (ro)" } else { "" }
+        ),
+    });
+    std::iter::once(root).chain(volumes).collect()
+}
