@@ -24,6 +24,89 @@ pub struct Run {
     /// Kept until the helper is reaped: the spec is read from it, the ending left in it.
     pub handoff: HandOff,
     pub io: Io,
+    pub input: Input,
+}
+
+/// The most input held for a container that is not reading it; more is dropped (a client that
+/// pastes faster than the container reads must not grow the monitor without bound).
+const MAX_PENDING: usize = 8 << 20;
+
+/// Where clients' input goes: the pty, or the stdin pipe. Never blocking: what the container
+/// does not take yet waits in `pending`, written as the descriptor becomes writable, so a
+/// container that does not read its input cannot stall its monitor (and its output).
+pub struct Input {
+    fd: Option<std::fs::File>,
+    pending: Vec<u8>,
+    tty: bool,
+    /// End of input was asked for: close once what waits is written.
+    closing: bool,
+}
+
+impl Input {
+    fn new(fd: Option<std::fs::File>, tty: bool) -> Input {
+        if let Some(f) = &fd {
+            nonblocking(f.as_fd());
+        }
+        Input {
+            fd,
+            pending: Vec::new(),
+            tty,
+            closing: false,
+        }
+    }
+
+    /// Queues `bytes` for the container and writes what it takes now.
+    pub fn write(&mut self, bytes: &[u8]) {
+        if self.fd.is_none() || self.closing {
+            return;
+        }
+        let room = MAX_PENDING.saturating_sub(self.pending.len());
+        self.pending
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.flush();
+    }
+
+    /// Writes what waits until the descriptor takes no more.
+    pub fn flush(&mut self) {
+        let Some(fd) = &mut self.fd else { return };
+        while !self.pending.is_empty() {
+            match fd.write(&self.pending) {
+                Ok(n) => {
+                    self.pending.drain(..n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // The container closed its end (or its pty is gone): nothing more goes in.
+                Err(_) => {
+                    self.pending.clear();
+                    self.fd = None;
+                    return;
+                }
+            }
+        }
+        if self.closing && !self.tty {
+            self.fd = None;
+        }
+    }
+
+    /// End of input: a pipe closes (once what waits is written); a terminal gets its EOF
+    /// character.
+    pub fn close(&mut self) {
+        if self.tty {
+            self.write(b"\x04");
+        } else {
+            self.closing = true;
+            self.flush();
+        }
+    }
+
+    /// The descriptor to wait on for room, while input waits.
+    pub fn waiting(&self) -> Option<BorrowedFd<'_>> {
+        self.fd
+            .as_ref()
+            .filter(|_| !self.pending.is_empty())
+            .map(AsFd::as_fd)
+    }
 }
 
 /// The container's stdio, as the monitor holds it.
@@ -31,14 +114,12 @@ pub enum Io {
     Tty {
         master: Box<dyn MasterPty + Send>,
         reader: std::fs::File,
-        writer: Box<dyn Write + Send>,
         screen: Box<vt100::Parser>,
         /// The main screen, drawn, as it was when the alternate one was entered.
         main: Option<Vec<u8>>,
         open: bool,
     },
     Pipes {
-        stdin: Option<std::process::ChildStdin>,
         stdout: Option<std::process::ChildStdout>,
         stderr: Option<std::process::ChildStderr>,
     },
@@ -86,17 +167,14 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
                 .context("pty reader")?,
         );
         nonblocking(reader.as_fd());
-        let writer = pair
-            .master
-            .take_writer()
-            .map_err(|e| anyhow!("pty writer: {e}"))?;
+        let writer = reader.try_clone().context("pty writer")?;
         Ok(Run {
             helper: nix::unistd::Pid::from_raw(pid as i32),
             handoff: helper.into_handoff(),
+            input: Input::new(Some(writer), true),
             io: Io::Tty {
                 master: pair.master,
                 reader,
-                writer,
                 screen: Box::new(vt100::Parser::new(rows, cols, 0)),
                 main: None,
                 open: true,
@@ -123,11 +201,14 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
         Ok(Run {
             helper: nix::unistd::Pid::from_raw(child.id() as i32),
             handoff: helper.into_handoff(),
-            io: Io::Pipes {
-                stdin: child.stdin.take(),
-                stdout,
-                stderr,
-            },
+            input: Input::new(
+                child
+                    .stdin
+                    .take()
+                    .map(|s| std::fs::File::from(std::os::fd::OwnedFd::from(s))),
+                false,
+            ),
+            io: Io::Pipes { stdout, stderr },
         })
     }
 }
@@ -202,32 +283,6 @@ impl Io {
             }
         }
         Some(buf)
-    }
-
-    /// Passes input on (blocking: a terminal's input queue is read by the line discipline, and
-    /// a pipe's reader is the container, which may be slow; a client's input is small).
-    pub fn write(&mut self, bytes: &[u8]) {
-        match self {
-            Io::Tty { writer, open, .. } if *open => {
-                let _ = writer.write_all(bytes).and_then(|()| writer.flush());
-            }
-            Io::Pipes { stdin, .. } => {
-                // The container closed its stdin: so do we.
-                let closed = stdin.as_mut().is_some_and(|s| s.write_all(bytes).is_err());
-                if closed {
-                    *stdin = None;
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// End of input: a pipe closes; a terminal gets its EOF character.
-    pub fn close_stdin(&mut self) {
-        match self {
-            Io::Tty { .. } => self.write(b"\x04"),
-            Io::Pipes { stdin, .. } => *stdin = None,
-        }
     }
 
     pub fn resize(&mut self, rows: u16, cols: u16) {

@@ -256,9 +256,9 @@ impl Monitor {
     /// output, and handles what came.
     fn poll_once(&mut self, mut run: Option<&mut io::Run>, timeout: Duration) -> Turn {
         let mut turn = Turn::default();
-        let (outputs, started_fd): (Vec<_>, _) = match run.as_deref() {
-            Some(r) => (r.io.outputs(), Some(r.handoff.started())),
-            None => (Vec::new(), None),
+        let (outputs, started_fd, input_fd): (Vec<_>, _, _) = match run.as_deref() {
+            Some(r) => (r.io.outputs(), Some(r.handoff.started()), r.input.waiting()),
+            None => (Vec::new(), None, None),
         };
         let mut fds = vec![
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
@@ -267,6 +267,10 @@ impl Monitor {
         let started_at = fds.len();
         if let Some(fd) = started_fd {
             fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        }
+        let input_at = fds.len();
+        if let Some(fd) = input_fd {
+            fds.push(PollFd::new(fd, PollFlags::POLLOUT));
         }
         let outputs_at = fds.len();
         fds.extend(
@@ -305,7 +309,11 @@ impl Monitor {
             let _ = nix::unistd::read(fd, &mut [0u8; 16]);
             turn.started = true;
         }
+        let input_ready = input_fd.is_some() && !ready[input_at].is_empty();
         if let Some(run) = run.as_deref_mut() {
+            if input_ready {
+                run.input.flush();
+            }
             for (i, stream) in streams.iter().enumerate() {
                 if !ready[outputs_at + i].is_empty()
                     && let Some(bytes) = run.io.read(*stream)
@@ -370,7 +378,7 @@ impl Monitor {
             }
             Request::Input(bytes) => {
                 if let Some(run) = run {
-                    run.io.write(&bytes);
+                    run.input.write(&bytes);
                 }
             }
             Request::Resize { rows, cols } => {
@@ -381,7 +389,7 @@ impl Monitor {
             }
             Request::CloseStdin => {
                 if let Some(run) = run {
-                    run.io.close_stdin();
+                    run.input.close();
                 }
             }
             Request::Wait => self.clients[i].waiting = true,

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Trial> {
         start_keeps_the_writable_layer,
         logs_keep_streams_apart_and_follow,
         attach_relays_and_detaches_with_ctrl_p_ctrl_q,
+        input_waits_for_a_container_that_is_not_reading,
         inspect_top_and_stats_read_the_truth,
         a_restart_policy_restarts_with_a_count,
         named_volumes_outlive_containers,
@@ -509,6 +510,43 @@ fn attach_relays_and_detaches_with_ctrl_p_ctrl_q(t: &Ctx) -> TestResult {
         .expect_code(1)?
         .one_line_error("not a running")?;
     t.verb(&["rm", "att"])?.success()?;
+    Ok(())
+}
+
+/// 200,000 bytes pasted into a terminal whose program reads nothing for a second: the monitor
+/// holds what the pty cannot take (it must neither block nor drop it), and all of it arrives.
+fn input_waits_for_a_container_that_is_not_reading(t: &Ctx) -> TestResult {
+    detached(
+        t,
+        &[
+            "--name",
+            "sink",
+            "-i",
+            "-t",
+            "sh",
+            "-c",
+            "stty raw -echo; echo ready; sleep 1; head -c 200000 | wc -c",
+        ],
+    )?;
+    wait_until("the terminal in raw mode", || {
+        t.verb(&["logs", "sink"])
+            .is_ok_and(|o| o.stdout.contains("ready"))
+    })?;
+    let mut cmd = t.cli(&["attach", "sink"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = Running::spawn(&mut cmd)?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    stdin
+        .write_all(&vec![b'a'; 200_000])
+        .map_err(|e| e.to_string())?;
+    let (code, out) = finish(child)?;
+    drop(stdin);
+    ensure_eq(code, Some(0))?;
+    ensure(
+        out.contains("200000"),
+        format!("the container counted: {out:?}"),
+    )?;
+    t.verb(&["rm", "sink"])?.success()?;
     Ok(())
 }
 
