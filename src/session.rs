@@ -438,6 +438,15 @@ impl Session {
         }
     }
 
+    /// Forgets a connection its monitor closed without an exit (it let a client go that fell
+    /// too far behind, or it was killed): the next [`Session::refresh`] of a container that
+    /// still runs attaches again, with its screen replayed.
+    pub fn unlink(&mut self) {
+        if let Link::Monitor(conn) = &mut self.link {
+            *conn = None;
+        }
+    }
+
     /// Records an exit its threads reported.
     pub fn exited(&mut self, code: u32) {
         self.state = State::Exited {

@@ -149,8 +149,12 @@ impl App {
             && let Some(s) = self.sessions.iter_mut().find(|s| s.id == id)
         {
             match (code, store::load(&s.container)) {
-                // A container's record says how it ended, and whether it was OOM-killed.
-                (_, Ok(record)) if !s.exec => s.refresh(&record, &self.notify),
+                // A container's record says how it ended, and whether it was OOM-killed; one
+                // still running lost only its connection, and is attached again.
+                (_, Ok(record)) if !s.exec => {
+                    s.unlink();
+                    s.refresh(&record, &self.notify);
+                }
                 (Some(code), _) => s.exited(code),
                 (None, _) => s.exited(u32::MAX),
             }
