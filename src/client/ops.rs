@@ -6,31 +6,12 @@
 //! later; the container's owner (its monitor, or the foreground launcher) sees PID 1 end and
 //! records the exit.
 
-use crate::runtime::pidfd;
+use crate::runtime::pidfd::{self, ended};
 use crate::state::{Process, Record, Status, store};
 use anyhow::{anyhow, bail};
 use nix::sys::signal::Signal;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
-
-/// Waits until `fd` (a pidfd) says its process ended, up to `patience`; true if it did.
-pub fn ended(fd: &OwnedFd, patience: Duration) -> bool {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
-    let deadline = Instant::now() + patience;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let millis =
-            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, millis) {
-            Ok(n) if n > 0 => return true,
-            Err(nix::errno::Errno::EINTR) => continue,
-            _ if Instant::now() >= deadline => return false,
-            _ => {}
-        }
-    }
-}
 
 /// Waits until `cond` holds, up to `patience`; whether it did.
 pub fn until(patience: Duration, mut cond: impl FnMut() -> bool) -> bool {

@@ -13,20 +13,28 @@ use crate::state::store;
 
 /// Runs `spec` to completion and returns the exit code the tool should exit with. The
 /// container is recorded (so `ps` lists it) while it runs, owned by this process, and the
-/// record goes when it ends: by us, or by the cleaner if we are killed.
+/// record goes when it ends. With `--name`, we record it first (a name taken is an error
+/// before anything starts) and forget it after; without, the container's cleaner records it
+/// off the start-up's path and removes it once we are gone.
 pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
+    let named = launch.name.is_some();
     let result = require_root()
         .and_then(|()| spec.validate().map_err(|e| e.to_string()))
         .map_err(anyhow::Error::msg)
         .and_then(|()| crate::state::volumes::create_used(&spec.volumes))
-        .and_then(|()| store::create(spec, &launch.record(spec.tty)))
-        .and_then(|_| {
+        .and_then(|()| match named {
+            true => store::create(spec, &launch.record(spec.tty)).map(drop),
+            false => Ok(()),
+        })
+        .and_then(|()| {
             let code = if spec.tty {
                 tty::run(spec)
             } else {
                 piped::run(spec)
             };
-            store::forget(&spec.id);
+            if named {
+                store::forget(&spec.id);
+            }
             code
         });
     result.unwrap_or_else(|e| {

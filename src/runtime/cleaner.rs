@@ -7,7 +7,9 @@
 //! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
 
 use super::cgroups::Cgroup;
-use crate::state::{Status, store, tree};
+use super::spec::ContainerSpec;
+use crate::state::store::NewRecord;
+use crate::state::{Process, RestartPolicy, Status, store, tree};
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
@@ -23,6 +25,10 @@ pub struct Leftovers {
     pub cgroup: Option<Cgroup>,
     /// The container's id.
     pub id: String,
+    /// A foreground run that its launcher did not record (no `--name` to check): the cleaner
+    /// records it, owned by the launcher, off the start-up's path, and removes the record
+    /// once the launcher is gone too.
+    pub record: Option<(ContainerSpec, Process)>,
 }
 
 impl Leftovers {
@@ -85,6 +91,18 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
             // launcher it outlives, which is finishing just as it wakes.
             // SAFETY: setpriority reads no memory; who 0 is this process.
             unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            if let Some((spec, owner)) = &leftovers.record {
+                let new = NewRecord {
+                    name: None,
+                    detached: false,
+                    auto_remove: true,
+                    tty: spec.tty,
+                    interactive: false,
+                    restart: RestartPolicy::No,
+                    stop_signal: libc::SIGTERM,
+                };
+                let _ = store::create_owned(spec, &new, *owner);
+            }
             let mut pipe = std::fs::File::from(read_end);
             let _ = pipe.read(&mut [0u8; 1]);
             let start = Instant::now();
@@ -92,6 +110,12 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
                 std::thread::sleep(Duration::from_millis(10));
             }
             leftovers.remove();
+            if let Some((_, owner)) = &leftovers.record {
+                // The launcher exits just after its helper: its record goes with it.
+                if let Ok(fd) = super::pidfd::open(*owner) {
+                    super::pidfd::ended(&fd, PATIENCE);
+                }
+            }
             store::repair(&leftovers.id);
             // And what crashed launchers and monitors left behind: cleaned here, off anyone's
             // path.

@@ -17,7 +17,7 @@ use super::launch::HANDOFF_VAR;
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
 use super::{console, devices, handoff, init, namespaces, report};
-use crate::state::tree as state;
+use crate::state::{Process, store, tree as state};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
@@ -75,9 +75,15 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     // made: a later child of ours would be born inside it, and PID 1's exit would then wait
     // for us to reap it.
     let layout = Layout::detect();
+    // A foreground run not recorded yet is recorded by the cleaner, owned by the launcher.
+    let record = (!store::exists(&spec.id)).then(|| {
+        let launcher = report.and_then(|a| Process::of(a.launcher));
+        (spec.clone(), launcher.unwrap_or_else(Process::me))
+    });
     let leftovers = Leftovers {
         cgroup: layout.as_ref().ok().map(|l| Cgroup::at(l, &spec.id)),
         id: spec.id.clone(),
+        record,
     };
     // SAFETY: single-threaded, as our caller guarantees.
     let cleaner_pipe = unsafe { cleaner::spawn(&leftovers) }

@@ -37,3 +37,22 @@ pub fn signal(process: Process, signal: i32) -> nix::Result<()> {
     };
     if done < 0 { Err(Errno::last()) } else { Ok(()) }
 }
+
+/// Waits until `fd` (a pidfd) says its process ended, up to `patience`; true if it did.
+pub fn ended(fd: &OwnedFd, patience: std::time::Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let millis =
+            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, millis) {
+            Ok(n) if n > 0 => return true,
+            Err(Errno::EINTR) => continue,
+            _ if std::time::Instant::now() >= deadline => return false,
+            _ => {}
+        }
+    }
+}

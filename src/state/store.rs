@@ -47,6 +47,20 @@ pub struct NewRecord<'a> {
 /// Records `spec` (whose `id` must be fresh) as a new container owned by the calling process,
 /// `created`. Fails (runtime error) when the name is taken.
 pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
+    create_owned(spec, new, Process::me())
+}
+
+/// True when container `id` has a record.
+pub fn exists(id: &str) -> bool {
+    tree::container(id).join(STATE).exists()
+}
+
+/// [`create`], owned by `owner`.
+pub fn create_owned(
+    spec: &ContainerSpec,
+    new: &NewRecord,
+    owner: Process,
+) -> anyhow::Result<Record> {
     let name = match new.name {
         Some(name) => {
             validate_name(name).map_err(anyhow::Error::msg)?;
@@ -60,12 +74,12 @@ pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
         id: spec.id.clone(),
         name,
         namespace: super::record::namespace(),
+        owner: Some(owner),
         status: if new.detached {
             Status::Created
         } else {
             Status::Running
         },
-        owner: Some(Process::me()),
         init: None,
         exit_code: None,
         oom_killed: false,
@@ -92,7 +106,12 @@ pub fn create(spec: &ContainerSpec, new: &NewRecord) -> anyhow::Result<Record> {
         {
             return Ok(Some(other.short_id().to_string()));
         }
-        std::fs::create_dir(&dir)?;
+        // The directory may be there already, without a record: a foreground run's helper
+        // makes its overlay state before the cleaner records it.
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !exists(&record.id) => {}
+            made => made?,
+        }
         std::fs::write(dir.join(SPEC), &spec_json)?;
         write(&record)?;
         Ok(None)
@@ -291,17 +310,29 @@ pub fn sweep() {
     remove_unrecorded();
     list();
     if let Some(layout) = layout() {
-        // Read fresh for each cgroup, not from a list taken before: a container records
-        // itself before it makes its cgroup, so a cgroup seen without a live record is stale.
+        // Read fresh for each cgroup, not from a list taken before; and one younger than the
+        // grace may belong to a foreground run whose cleaner has not recorded it yet.
         let owned = |id: &str| load(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive));
-        cgroups::clean_stale(layout, |id| looks_like_id(id) && !owned(id));
+        cgroups::clean_stale(layout, |id, dir| {
+            looks_like_id(id) && !owned(id) && older_than_grace(dir)
+        });
     }
     tree::remove_if_empty();
 }
 
-/// Removes container directories without a record file: what a crash mid-`rm` left. A
-/// record is made whole under the lock, so under it, a directory without one is no one's.
-/// (A record that cannot be read is left alone: it may name a container that runs.)
+/// How long a cgroup or directory without a record is left alone: a foreground run is
+/// recorded by its cleaner, just after its helper has started making them.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// True when `path` was last changed more than [`GRACE`] ago.
+pub fn older_than_grace(path: &std::path::Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > GRACE))
+}
+
+/// Removes container directories without a record file, older than [`GRACE`]: what a crash
+/// left. (A record that cannot be read is left alone: it may name a container that runs.)
 fn remove_unrecorded() {
     let unrecorded = || -> Vec<PathBuf> {
         std::fs::read_dir(tree::containers())
@@ -309,13 +340,15 @@ fn remove_unrecorded() {
             .flatten()
             .flatten()
             .filter(|e| {
-                looks_like_id(&e.file_name().to_string_lossy()) && !e.path().join(STATE).exists()
+                looks_like_id(&e.file_name().to_string_lossy())
+                    && !e.path().join(STATE).exists()
+                    && older_than_grace(&e.path())
             })
             .map(|e| e.path())
             .collect()
     };
     // Looked for first without the lock (launchers starting containers wait for it), then
-    // again under it: one being made has no record yet only while its maker holds the lock.
+    // again under it.
     if unrecorded().is_empty() {
         return;
     }

@@ -80,6 +80,11 @@ pub fn remove_if_empty() {
 /// state as its last run left it, and keeps its writes.
 pub fn prepare(id: &str) -> anyhow::Result<PathBuf> {
     let dir = path(id);
+    // The container's directory, unless its record made it already.
+    make_in(|| match std::fs::create_dir(container(id)) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        made => made,
+    })?;
     for sub in ["", "upper", "work", "root", "etc"] {
         let sub = dir.join(sub);
         match std::fs::create_dir(&sub) {

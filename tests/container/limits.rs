@@ -179,6 +179,11 @@ fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
 fn a_stale_cgroup_from_a_crash_is_cleaned(t: &Ctx) -> TestResult {
     let layout = Layout::detect()?;
     let stale = Cgroup::create(&layout, &unused_id(), &Default::default(), None)?;
+    for procs in stale.procs_files() {
+        if let Some(dir) = procs.parent() {
+            age(dir)?;
+        }
+    }
     t.run(&["--run", "true"])?.success()?;
     let gone = wait_until("the stale cgroup to be removed", || !exists(&stale));
     let _ = stale.remove();

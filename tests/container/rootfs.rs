@@ -278,6 +278,8 @@ fn a_stale_overlay_directory_is_cleaned(t: &Ctx) -> TestResult {
     let stale = stale.as_path();
     std::fs::create_dir_all(stale).map_err(|e| e.to_string())?;
     std::fs::write(stale.join("file"), b"left").map_err(|e| e.to_string())?;
+    let container_dir = my_container_tui::state::tree::container(&unused_id());
+    age(&container_dir)?;
     t.run(&["--run", "true"])?.success()?;
     wait_until("the stale upper layer to be removed", || !stale.exists())
 }

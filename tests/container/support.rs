@@ -428,6 +428,15 @@ pub fn container_of(tool: u32) -> Result<String, Failed> {
     Ok(id.unwrap_or_default())
 }
 
+/// Makes `path` look an hour old (past the grace the tool gives a cgroup or directory that
+/// has no record yet), as what a crash left long ago would be.
+pub fn age(path: &std::path::Path) -> Result<(), Failed> {
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::open(path)
+        .and_then(|f| f.set_modified(hour_ago))
+        .map_err(|e| format!("cannot age {}: {e}", path.display()).into())
+}
+
 /// An id of the form the tool makes that no container has.
 pub fn unused_id() -> String {
     format!("{:064x}", 0xdead_u32)

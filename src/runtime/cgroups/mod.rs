@@ -423,7 +423,7 @@ fn cgroup_mounts(table: &str) -> impl Iterator<Item = CgroupMount<'_>> {
 
 /// Removes our cgroups that `stale` says no live container owns (what a crashed launcher or
 /// monitor left behind), when no process is left in them.
-pub fn clean_stale(layout: &Layout, stale: impl Fn(&str) -> bool) {
+pub fn clean_stale(layout: &Layout, stale: impl Fn(&str, &Path) -> bool) {
     for (_, root) in layout.roots() {
         for entry in std::fs::read_dir(root.join(PARENT))
             .into_iter()
@@ -431,7 +431,7 @@ pub fn clean_stale(layout: &Layout, stale: impl Fn(&str) -> bool) {
             .flatten()
         {
             let id = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() && stale(&id) {
+            if entry.path().is_dir() && stale(&id, &entry.path()) {
                 let cgroup = Cgroup::at(layout, &id);
                 if cgroup.is_empty() {
                     let _ = cgroup.remove();
