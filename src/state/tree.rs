@@ -5,7 +5,7 @@
 //!
 //! | entry | made by | removed by |
 //! |---|---|---|
-//! | `containers/<id>/state.json`, `spec.json` | the launcher ([`super::store::create`]) | `rm`, `--rm`, or the repair of a half-made record |
+//! | `containers/<id>/state.json`, `spec.json` | the launcher ([`super::store::create`]), or for an unnamed foreground run its cleaner | `rm`, `--rm`, the foreground launcher or its cleaner, or the repair of a dead owner's record |
 //! | `containers/<id>/ctl.sock`, `log*` | the container's monitor | `rm` |
 //! | `containers/<id>/fs/` (overlay `upper`, `work`, `root`; `etc` files) | the helper | the run's cleaner |
 //!
