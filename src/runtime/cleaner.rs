@@ -32,6 +32,15 @@ pub struct Leftovers {
 }
 
 impl Leftovers {
+    /// True once no directory of the container's cgroup is left.
+    fn cgroup_gone(&self) -> bool {
+        self.cgroup.as_ref().is_none_or(|cg| {
+            cg.procs_files()
+                .iter()
+                .all(|f| f.parent().is_none_or(|d| !d.exists()))
+        })
+    }
+
     /// True while a process of the container is still alive (as far as the cgroup tells).
     fn busy(&self) -> bool {
         self.cgroup.as_ref().is_some_and(|cg| !cg.is_empty())
@@ -105,11 +114,20 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
             }
             let mut pipe = std::fs::File::from(read_end);
             let _ = pipe.read(&mut [0u8; 1]);
+            // An empty cgroup does not prove the container gone: its PID 1, dying of its
+            // parent's death, may still be joining a hierarchy as the first rmdir runs (that
+            // one then fails, busy). So again until every directory is gone.
             let start = Instant::now();
-            while leftovers.busy() && start.elapsed() < PATIENCE {
+            loop {
+                while leftovers.busy() && start.elapsed() < PATIENCE {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                leftovers.remove();
+                if leftovers.cgroup_gone() || start.elapsed() >= PATIENCE {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(10));
             }
-            leftovers.remove();
             if let Some((_, owner)) = &leftovers.record {
                 // The launcher exits just after its helper: its record goes with it.
                 if let Ok(fd) = super::pidfd::open(*owner) {

@@ -652,32 +652,39 @@ fn overflowing_values_are_refused_and_errors_are_cut(t: &Ctx) -> TestResult {
 /// run's leftovers must go before the next run starts, so no later container's sweep of stale
 /// entries can hide one.
 fn sigkill_at_any_moment_of_start_up_leaves_nothing(t: &Ctx) -> TestResult {
-    use my_container_tui::runtime::cgroups::{Cgroup, Layout};
+    use my_container_tui::state::{store, tree};
     let (_dir, root) = t.busybox_rootfs()?;
-    let layout = Layout::detect()?;
-    let left = |id: &str| -> bool {
-        let cgroup_left = Cgroup::at(&layout, id)
-            .procs_files()
-            .iter()
-            .any(|f| f.parent().is_some_and(Path::exists));
-        let state_left = std::fs::read_dir("/run/my-container-tui")
+    // A container's cgroups and state directory, made since `since`, that no live owner holds
+    // (other tests' containers are held by theirs).
+    let orphans = |since: std::time::SystemTime| -> Vec<String> {
+        let made_since = |p: &Path| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m >= since)
+        };
+        our_cgroups()
             .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with(id));
-        cgroup_left || state_left
+            .chain([tree::containers()])
+            .flat_map(|dir| std::fs::read_dir(dir).into_iter().flatten().flatten())
+            .filter(|e| e.path().is_dir() && made_since(&e.path()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|id| !store::load(id).is_ok_and(|r| r.owner.is_some_and(|o| o.alive())))
+            .collect()
     };
     for i in 0..40u64 {
+        let since = std::time::SystemTime::now() - std::time::Duration::from_millis(1);
         let mut child =
             Running::spawn(&mut t.tool(&["--rootfs", &root, "--memory", "32m", "--run", "true"]))?;
-        let id = format!("{}-1", child.id());
         // From 0 to 7.8 ms: start-up takes about 5 ms here.
         std::thread::sleep(std::time::Duration::from_micros((i * 200) % 8000));
         let _ = child.kill();
         let _ = child.wait();
-        wait_until(&format!("the cgroup and state of {id} to go"), || {
-            !left(&id)
-        })?;
+        let mut left = Vec::new();
+        wait_until("the cgroup and state of the killed run to go", || {
+            left = orphans(since);
+            left.is_empty()
+        })
+        .map_err(|_| format!("left after a SIGKILL at {} µs: {left:?}", (i * 200) % 8000))?;
     }
     Ok(())
 }
