@@ -1,9 +1,11 @@
 //! my-container-tui: a Linux container shell manager.
 //!
-//! [`runtime`] starts containers (namespaces, mounts, the re-exec helper) and knows nothing of
-//! terminal UIs; [`session`] is one container on a pty with its emulated screen; [`tui`] is the
-//! dashboard; [`headless`] is `--run`, relaying a container's I/O like `docker run --rm`; [`cli`]
-//! turns arguments into a spec.
+//! [`runtime`] starts containers (namespaces, mounts, the re-exec helper, `exec`'s setns path)
+//! and knows nothing of terminal UIs; [`state`] is what the host knows of its containers (the
+//! records, and the one owner of ids, liveness and clean-up); [`monitor`] is the per-container
+//! process that outlives its launcher, and [`client`] its other side; [`session`] is one
+//! dashboard session with its emulated screen; [`tui`] is the dashboard; [`headless`] is `--run`
+//! and `run -d`; [`cli`] turns arguments into a spec or a lifecycle verb.
 
 pub mod cli;
 pub mod client;

@@ -1,7 +1,8 @@
 //! What to run: the plain-data description of one container, validated once at the edge.
 //!
-//! The CLI (and later the dashboard) builds a [`ContainerSpec`]; the re-exec helper receives it
-//! serialized in its environment, so everything here must be serde data and nothing live.
+//! The CLI and the dashboard build a [`ContainerSpec`]; the re-exec helper receives it
+//! serialized in a memory file of its launcher's, and a detached container's monitor in its
+//! record's `spec.json`, so everything here must be serde data and nothing live.
 
 use super::cgroups::limits::Limits;
 use super::devices::Device;
