@@ -1,6 +1,6 @@
 //! The monitor's clients: connections on its socket, each sent what it asked for without ever
 //! blocking the monitor. A client that stops reading has its messages queued up to
-//! [`MAX_QUEUED`], and is then let go (tmux does the same with a client that cannot keep up).
+//! `MAX_QUEUED` (8 MiB), and is then let go (tmux does the same with a client that cannot keep up).
 
 use super::protocol::{Event, MAX_MESSAGE, Request};
 use nix::errno::Errno;

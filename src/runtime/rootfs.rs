@@ -4,7 +4,7 @@
 //! container's state directory (`/run/my-container-tui/<id>`), so one rootfs serves many
 //! containers unchanged; `--rootfs-persist` writes to DIR itself and `--read-only` makes `/`
 //! read-only. Everything is mounted inside the container's (private) mount namespace, so the
-//! host never sees a mount, and the state directory ([`super::state`]) is removed by the
+//! host never sees a mount, and the state directory ([`crate::state::tree`]) is removed by the
 //! cleaner.
 
 use super::Sys;

@@ -1,6 +1,6 @@
 //! The dashboard's state: its sessions, the selection, the mode, and what the threads report.
-//! What keys and clicks do is in [`input`], what the containers do in [`containers`], and what
-//! is drawn in [`view`]; nothing here touches the terminal.
+//! What keys and clicks do is in `input`, what the containers do in `containers`, and what
+//! is drawn in `view`; nothing here touches the terminal.
 
 mod containers;
 mod input;
