@@ -138,3 +138,59 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::socketpair;
+
+    fn pair() -> (Client, OwnedFd) {
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        )
+        .unwrap();
+        let client = Client {
+            fd: ours,
+            attached: true,
+            waiting: false,
+            queue: VecDeque::new(),
+            queued: 0,
+            gone: false,
+        };
+        (client, theirs)
+    }
+
+    /// A client that reads nothing gets what its socket holds, then a queue, then is let go
+    /// past [`MAX_QUEUED`]; the monitor never blocks on it.
+    #[test]
+    fn a_client_that_stops_reading_is_let_go() {
+        let (mut client, _theirs) = pair();
+        let chunk = Event::Output(super::super::protocol::Stream::Stdout, vec![b'x'; 60_000]);
+        let mut sent = 0;
+        while !client.gone && sent < 2 * MAX_QUEUED {
+            client.send(&chunk);
+            sent += 60_000;
+        }
+        assert!(client.gone, "still queued after {sent} bytes");
+        assert!(sent > MAX_QUEUED);
+    }
+
+    /// Requests arrive typed; a hang-up is seen.
+    #[test]
+    fn requests_arrive_and_a_hang_up_is_seen() {
+        let (mut client, theirs) = pair();
+        send(
+            theirs.as_raw_fd(),
+            &Request::Wait.encode(),
+            MsgFlags::empty(),
+        )
+        .unwrap();
+        assert_eq!(client.receive(), [Request::Wait]);
+        drop(theirs);
+        assert!(client.receive().is_empty());
+        assert!(client.gone);
+    }
+}
