@@ -45,7 +45,8 @@ impl Failure {
 pub fn launch(spec: &ContainerSpec, new: &NewRecord) -> Result<Record, Failure> {
     let record = store::create(spec, new).map_err(Failure::runtime)?;
     let started = start_monitor(&record.id);
-    if started.is_err() && store::load(&record.id).is_ok_and(|r| r.status == Status::Created) {
+    // It never ran: nothing of it stays (its monitor left it exited, or never took it over).
+    if started.is_err() && store::load(&record.id).is_ok_and(|r| r.status != Status::Running) {
         store::remove(&record.id);
     }
     started?;

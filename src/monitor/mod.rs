@@ -63,7 +63,8 @@ pub fn main() -> ! {
                     message: format!("{e:#}"),
                 },
             );
-            store::remove(&id);
+            // The record is not ours to remove (it may be another monitor's): the launcher
+            // that started us decides.
             RUNTIME_ERROR
         }
     };
@@ -150,7 +151,16 @@ impl Monitor {
             if let Some(message) = &failure
                 && ready.is_some()
             {
-                // It never ran: nothing of it stays.
+                // It never ran: recorded as exited with the failure's code, for the launcher
+                // to remove (`run -d`: nothing of it stays) or keep (`start` of a container
+                // that ran before, as Docker keeps it).
+                let _ = store::update(&self.id, |r| {
+                    r.status = Status::Exited;
+                    r.exit_code = Some(code);
+                    r.finished = Some(now_ms());
+                    r.owner = None;
+                    r.init = None;
+                });
                 tell(
                     ready,
                     Ready::Failed {
@@ -158,7 +168,6 @@ impl Monitor {
                         message: message.clone(),
                     },
                 );
-                store::remove(&self.id);
                 return code;
             }
             let record = store::update(&self.id, |r| {

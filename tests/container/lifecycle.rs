@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         kill_wait_start_restart,
         rm_f_removes_a_running_container,
         start_keeps_the_writable_layer,
+        a_start_that_fails_keeps_the_container,
         logs_keep_streams_apart_and_follow,
         attach_relays_and_detaches_with_ctrl_p_ctrl_q,
         input_waits_for_a_container_that_is_not_reading,
@@ -440,6 +441,34 @@ fn start_keeps_the_writable_layer(t: &Ctx) -> TestResult {
     )?;
     t.verb(&["rm", "keeper"])?.success()?;
     ensure(!tree::container(&id).exists(), "rm removed the layer")
+}
+
+/// `start` of a container whose command has gone from its image fails (127, one line), and the
+/// container stays, exited 127, as Docker keeps it; a `run -d` that fails leaves nothing.
+fn a_start_that_fails_keeps_the_container(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    let script = std::path::Path::new(&root).join("bin/once");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").map_err(|e| e.to_string())?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    let id = detached(t, &["--name", "once", "--rootfs", &root, "/bin/once"])?;
+    wait_exited(&id)?;
+    std::fs::remove_file(&script).map_err(|e| e.to_string())?;
+    t.verb(&["start", "once"])?
+        .expect_code(1)?
+        .one_line_error("no such file or directory")?;
+    let r = record(&id).ok_or("the container was removed by a failed start")?;
+    ensure_eq(r.exit_code, Some(127))?;
+    t.run(&["run", "-d", "--name", "never", "no-such-command"])?
+        .expect_code(127)?
+        .one_line_error("not found")?;
+    ensure(
+        !t.verb(&["ps", "-a"])?.stdout.contains("never"),
+        "a run -d that failed left its record",
+    )?;
+    t.verb(&["rm", "once"])?.success()?;
+    Ok(())
 }
 
 fn logs_keep_streams_apart_and_follow(t: &Ctx) -> TestResult {
@@ -899,8 +928,10 @@ fn bad_verbs_get_one_line_and_dockers_codes(t: &Ctx) -> TestResult {
 fn rm_flag_removes_a_detached_container_when_it_ends(t: &Ctx) -> TestResult {
     let id = detached(t, &["--rm", "--name", "brief", "sh", "-c", "sleep 0.2"])?;
     ensure(record(&id).is_some(), "recorded while it runs")?;
-    wait_until("the record to go when it ends", || record(&id).is_none())?;
-    ensure(!tree::container(&id).exists(), "its directory is gone")?;
+    // The record file goes first, then its directory.
+    wait_until("the record and its directory to go when it ends", || {
+        record(&id).is_none() && !tree::container(&id).exists()
+    })?;
     wait_until("its cgroup to be removed", || cgroup_dirs(&id).is_empty())?;
     t.run(&["run", "-d", "--rm", "--restart", "always", "true"])?
         .expect_code(125)?
