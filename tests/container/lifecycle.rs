@@ -432,6 +432,12 @@ fn start_keeps_the_writable_layer(t: &Ctx) -> TestResult {
         ],
     )?;
     wait_exited(&id)?;
+    let first = record(&id).and_then(|r| r.exit_code);
+    let upper = tree::path(&id).join("upper/kept").exists();
+    ensure(
+        first == Some(0) && upper,
+        format!("after the first run: exit {first:?}, /kept in the upper layer: {upper}"),
+    )?;
     t.verb(&["start", "keeper"])?.success()?;
     logged(t, "keeper", "kept\n")?;
     wait_exited(&id)?;
