@@ -4,6 +4,7 @@
 use super::verbs::fail;
 use crate::client::{Connection, ops};
 use crate::monitor::protocol::{Event, Request};
+use crate::runtime::pidfd;
 use crate::state::{Record, Status, store};
 use anyhow::{Context, bail};
 use nix::sys::signal::Signal;
@@ -122,10 +123,13 @@ fn wait_one(name: &str) -> anyhow::Result<i32> {
             }
         }
     }
-    // No monitor (a foreground container, or one that just ended): the record tells.
-    ops::until(Duration::from_secs(u64::MAX / 4), || {
-        ops::recorded_end(&record.id)
-    });
+    // No monitor (a foreground container, or one that just ended): wait for its PID 1 to
+    // end, then for the record to say so.
+    if let Some(fd) = record.init.and_then(|p| pidfd::open(p).ok()) {
+        // As long as it takes (a century is as long as it takes here).
+        pidfd::ended(&fd, Duration::from_secs(100 * 365 * 86_400));
+    }
+    ops::until(Duration::from_secs(10), || ops::recorded_end(&record.id));
     store::load(&record.id)
         .ok()
         .and_then(|r| r.exit_code)

@@ -57,11 +57,14 @@ pub fn run(args: Args) -> i32 {
     let env = super::env_pairs(args.env);
     // The hierarchies the container's cgroup was made in (not every one has it).
     let cgroup_procs = Layout::detect()
-        .map(|l| Cgroup::at(&l, &record.id).procs_files())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| p.exists())
-        .collect();
+        .map(|l| {
+            Cgroup::at(&l, &record.id)
+                .existing_dirs()
+                .iter()
+                .map(|d| d.join("cgroup.procs"))
+                .collect()
+        })
+        .unwrap_or_default();
     let tenant = Tenant {
         init,
         spec: &spec,

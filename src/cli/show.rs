@@ -26,10 +26,9 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
     let cgroups: Vec<String> = Layout::detect()
         .map(|l| {
             Cgroup::at(&l, &record.id)
-                .procs_files()
+                .existing_dirs()
                 .iter()
-                .filter(|p| p.exists())
-                .filter_map(|p| p.parent().map(|d| d.display().to_string()))
+                .map(|d| d.display().to_string())
                 .collect()
         })
         .unwrap_or_default();

@@ -18,10 +18,7 @@ use crate::state::store;
 /// off the start-up's path and removes it once we are gone.
 pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
     let named = launch.name.is_some();
-    let result = require_root()
-        .and_then(|()| spec.validate().map_err(|e| e.to_string()))
-        .map_err(anyhow::Error::msg)
-        .and_then(|()| crate::state::volumes::create_used(&spec.volumes))
+    let result = ready(spec)
         .and_then(|()| match named {
             true => store::create(spec, &launch.record(spec.tty)).map(drop),
             false => Ok(()),
@@ -43,13 +40,17 @@ pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
     })
 }
 
-/// `run -d`: starts `spec` under its monitor and prints its id.
-pub fn detached(spec: &ContainerSpec, launch: &Launch) -> i32 {
-    let checked = require_root()
+/// What every run needs first: root, a valid spec, and its named volumes made.
+fn ready(spec: &ContainerSpec) -> anyhow::Result<()> {
+    require_root()
         .and_then(|()| spec.validate().map_err(|e| e.to_string()))
         .map_err(anyhow::Error::msg)
         .and_then(|()| crate::state::volumes::create_used(&spec.volumes))
-        .map_err(crate::client::Failure::runtime);
+}
+
+/// `run -d`: starts `spec` under its monitor and prints its id.
+pub fn detached(spec: &ContainerSpec, launch: &Launch) -> i32 {
+    let checked = ready(spec).map_err(crate::client::Failure::runtime);
     match checked.and_then(|()| crate::client::launch(spec, &launch.record(spec.tty))) {
         Ok(record) => {
             println!("{}", record.id);

@@ -19,7 +19,7 @@ pub mod protocol;
 
 use crate::runtime::exit::{Exit, RUNTIME_ERROR};
 use crate::state::record::now_ms;
-use crate::state::{Process, Status, store};
+use crate::state::{Process, Record, Status, store};
 use clients::Client;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
@@ -154,13 +154,7 @@ impl Monitor {
                 // It never ran: recorded as exited with the failure's code, for the launcher
                 // to remove (`run -d`: nothing of it stays) or keep (`start` of a container
                 // that ran before, as Docker keeps it).
-                let _ = store::update(&self.id, |r| {
-                    r.status = Status::Exited;
-                    r.exit_code = Some(code);
-                    r.finished = Some(now_ms());
-                    r.owner = None;
-                    r.init = None;
-                });
+                let _ = self.record_exit(code, false, true);
                 tell(
                     ready,
                     Ready::Failed {
@@ -170,13 +164,7 @@ impl Monitor {
                 );
                 return code;
             }
-            let record = store::update(&self.id, |r| {
-                r.status = Status::Exited;
-                r.exit_code = Some(code);
-                r.oom_killed = oom_killed;
-                r.finished = Some(now_ms());
-                r.init = None;
-            });
+            let record = self.record_exit(code, oom_killed, false);
             let restarting = record
                 .as_ref()
                 .is_ok_and(|r| r.restart.restarts(code, r.restart_count, r.stopped_by_user));
@@ -206,6 +194,21 @@ impl Monitor {
         0
     }
 
+    /// Records PID 1's end; with `released`, the record is no longer this monitor's (a start
+    /// that failed: its launcher removes or keeps it).
+    fn record_exit(&self, code: i32, oom_killed: bool, released: bool) -> anyhow::Result<Record> {
+        store::update(&self.id, |r| {
+            r.status = Status::Exited;
+            r.exit_code = Some(code);
+            r.oom_killed = oom_killed;
+            r.finished = Some(now_ms());
+            r.init = None;
+            if released {
+                r.owner = None;
+            }
+        })
+    }
+
     /// Waits (up to 10 s) until the cleaner of the container's last run has removed its
     /// cgroup: the next run makes one of the same name, which a late cleaner would otherwise
     /// take for its own and remove before PID 1 joins it.
@@ -214,14 +217,8 @@ impl Monitor {
             return;
         };
         let cgroup = crate::runtime::cgroups::Cgroup::at(&layout, &self.id);
-        let gone = || {
-            cgroup
-                .procs_files()
-                .iter()
-                .all(|f| f.parent().is_none_or(|d| !d.exists()))
-        };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !gone() && Instant::now() < deadline {
+        while cgroup.exists() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
     }

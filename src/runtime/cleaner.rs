@@ -32,24 +32,15 @@ pub struct Leftovers {
 }
 
 impl Leftovers {
-    /// True once no directory of the container's cgroup is left.
-    fn cgroup_gone(&self) -> bool {
-        self.cgroup.as_ref().is_none_or(|cg| {
-            cg.procs_files()
-                .iter()
-                .all(|f| f.parent().is_none_or(|d| !d.exists()))
-        })
-    }
-
     /// True while a process of the container is still alive (as far as the cgroup tells).
     fn busy(&self) -> bool {
         self.cgroup.as_ref().is_some_and(|cg| !cg.is_empty())
     }
 
-    /// Removes everything (the cgroup must be empty of processes).
-    /// The filesystem state goes too, unless the container is kept for a `start` or a
-    /// restart: detached, not `--rm`, and its monitor alive or its exit recorded (Docker keeps
-    /// a stopped container's writable layer until `rm`). A killed monitor keeps nothing.
+    /// Removes the cgroup (which must be empty of processes) and the filesystem state, unless
+    /// the container is kept for a `start` or a restart: detached, not `--rm`, and its monitor
+    /// alive or its exit recorded (Docker keeps a stopped container's writable layer until
+    /// `rm`). A killed monitor keeps nothing.
     pub fn remove(&self) {
         if let Some(cg) = &self.cgroup {
             let _ = cg.remove();
@@ -123,7 +114,8 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 leftovers.remove();
-                if leftovers.cgroup_gone() || start.elapsed() >= PATIENCE {
+                let gone = leftovers.cgroup.as_ref().is_none_or(|cg| !cg.exists());
+                if gone || start.elapsed() >= PATIENCE {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -135,6 +127,11 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
                 }
             }
             store::repair(&leftovers.id);
+            // A directory of the container's without its record is this run's own leftover
+            // (the helper made its overlay state there after the record had gone).
+            if !store::exists(&leftovers.id) {
+                store::forget(&leftovers.id);
+            }
             // And what crashed launchers and monitors left behind: cleaned here, off anyone's
             // path.
             store::sweep();

@@ -9,7 +9,7 @@
 //! container held on the host (its cgroup, its filesystem state) is removed.
 
 use super::process::Process;
-use super::record::{Record, RestartPolicy, Status, new_id, now_ms, validate_name};
+use super::record::{Record, RestartPolicy, Status, now_ms, validate_name};
 use super::tree;
 use crate::runtime::ContainerSpec;
 use crate::runtime::cgroups::{self, Cgroup, Layout};
@@ -23,7 +23,7 @@ const STATE: &str = "state.json";
 const SPEC: &str = "spec.json";
 
 /// The lock held across a read-modify-write of records.
-pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
+struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
 /// Takes the lock (the tree must exist).
 fn lock() -> std::io::Result<Lock> {
@@ -368,14 +368,10 @@ pub fn socket(id: &str) -> PathBuf {
     tree::container(id).join("ctl.sock")
 }
 
-/// A fresh id for a new container.
-pub fn fresh_id() -> String {
-    new_id()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::record::new_id;
 
     #[test]
     fn only_our_ids_are_swept() {

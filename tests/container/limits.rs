@@ -43,13 +43,6 @@ fn throttled_periods(cgroup: &Cgroup) -> u64 {
         .unwrap_or(0)
 }
 
-fn exists(cgroup: &Cgroup) -> bool {
-    cgroup
-        .procs_files()
-        .iter()
-        .any(|f| f.parent().is_some_and(|d| d.exists()))
-}
-
 fn the_container_sees_its_cgroup_as_root(t: &Ctx) -> TestResult {
     let out = t
         .run(&["--memory", "64m", "--run", "cat", "/proc/self/cgroup"])?
@@ -97,7 +90,7 @@ fn a_fork_bomb_is_contained_by_the_pids_limit(t: &Ctx) -> TestResult {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = wait_child(&mut child)?;
-    wait_until("the cgroup to be removed", || !exists(&cgroup))
+    wait_until("the cgroup to be removed", || !cgroup.exists())
 }
 
 /// `--memory 32m` and 64 MiB held: the OOM killer ends it, 137, with a one-line notice.
@@ -144,7 +137,7 @@ fn a_cpu_hog_gets_its_quota(t: &Ctx) -> TestResult {
         throttled > 0,
         format!("the quota never throttled the hog ({cores:.2} of a core)"),
     )?;
-    wait_until("the cgroup to be removed", || !exists(&cgroup))
+    wait_until("the cgroup to be removed", || !cgroup.exists())
 }
 
 /// Removed (by the cleaner) right after a normal exit, and after the tool is SIGKILLed.
@@ -162,7 +155,7 @@ fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
     }
     ensure(wait_child(&mut child)?.success(), "the command succeeds")?;
     wait_until("the cgroup to be removed after the exit", || {
-        !exists(&cgroup)
+        !cgroup.exists()
     })?;
 
     let mut child = Running::spawn(&mut t.tool(&["--run", "sleep", "1000"]))?;
@@ -171,7 +164,7 @@ fn the_cgroup_is_removed_after_exit_and_after_sigkill(t: &Ctx) -> TestResult {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = wait_child(&mut child)?;
-    wait_until("the cgroup to be removed", || !exists(&cgroup))
+    wait_until("the cgroup to be removed", || !cgroup.exists())
 }
 
 /// A cgroup that no container's record owns (its launcher crashed) is removed by the next
@@ -185,7 +178,7 @@ fn a_stale_cgroup_from_a_crash_is_cleaned(t: &Ctx) -> TestResult {
         }
     }
     t.run(&["--run", "true"])?.success()?;
-    let gone = wait_until("the stale cgroup to be removed", || !exists(&stale));
+    let gone = wait_until("the stale cgroup to be removed", || !stale.exists());
     let _ = stale.remove();
     gone
 }

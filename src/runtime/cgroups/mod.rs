@@ -306,6 +306,20 @@ impl Cgroup {
             .collect()
     }
 
+    /// The directories that exist now (not every hierarchy has one: see [`Cgroup::create`]).
+    pub fn existing_dirs(&self) -> Vec<&Path> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| d.as_path())
+            .filter(|d| d.exists())
+            .collect()
+    }
+
+    /// True while any of its directories exists.
+    pub fn exists(&self) -> bool {
+        !self.existing_dirs().is_empty()
+    }
+
     /// True when no process is left in any of the directories (or they are gone).
     pub fn is_empty(&self) -> bool {
         self.procs_files().iter().all(|f| {
