@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod client;
 pub mod headless;
+pub mod image;
 pub mod monitor;
 pub mod runtime;
 pub mod session;

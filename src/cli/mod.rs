@@ -4,6 +4,7 @@
 mod attach;
 mod control;
 mod exec;
+mod image;
 mod logs;
 mod ps;
 mod show;
@@ -63,8 +64,8 @@ struct Cli {
 enum Command {
     /// The same as --run: `my-container-tui run [OPTIONS] CMD [ARGS]...`
     Run {
-        /// The command and its arguments
-        #[arg(required = true, trailing_var_arg = true)]
+        /// The command and its arguments (with --image, the image's Cmd when left out)
+        #[arg(trailing_var_arg = true)]
         command: Vec<String>,
     },
     /// Build a root filesystem for --rootfs: `rootfs busybox DIR` makes a minimal one from the
@@ -124,9 +125,28 @@ struct RunOptions {
     /// With --rootfs: write straight to DIR instead of a throw-away overlay
     #[arg(long, requires = "rootfs", conflicts_with = "read_only", global = true)]
     rootfs_persist: bool,
-    /// With --rootfs: make the container's / read-only
-    #[arg(long, requires = "rootfs", global = true)]
+    /// With --rootfs or --image: make the container's / read-only
+    #[arg(long, global = true)]
     read_only: bool,
+    /// Use image REF as the root filesystem (pulled when missing); with no command, its
+    /// Entrypoint and Cmd run
+    #[arg(long, value_name = "REF", conflicts_with = "rootfs", global = true)]
+    image: Option<String>,
+    /// With --image: always, missing (pull when the store lacks it) or never
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t, global = true)]
+    pull: crate::image::PullPolicy,
+    /// With --image: the platform to pull and run, OS/ARCH[/VARIANT] [default: the host's]
+    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform, global = true)]
+    platform: Option<crate::image::platform::Platform>,
+    /// With --image: replace the image's Entrypoint ("" for none)
+    #[arg(long, value_name = "CMD", global = true)]
+    entrypoint: Option<String>,
+    /// Run as this user: uid[:gid] or name[:group], looked up in the container's files
+    #[arg(short, long, value_name = "USER[:GROUP]", global = true)]
+    user: Option<String>,
+    /// Reach this registry (host[:port]) over plain HTTP, as loopback ones are
+    #[arg(long, value_name = "HOST", global = true)]
+    insecure_registry: Vec<String>,
     /// Bind-mount a host file or directory: SRC:DST[:ro] (SRC absolute)
     #[arg(short, long = "volume", value_name = "SRC:DST[:ro]", value_parser = Volume::parse_bind, global = true)]
     volume: Vec<Volume>,
@@ -178,6 +198,8 @@ pub struct Launch {
     pub interactive: bool,
     pub restart: RestartPolicy,
     pub stop_signal: nix::sys::signal::Signal,
+    /// `--image`: resolved (pulled if need be) just before the container starts.
+    pub image: Option<crate::image::Request>,
 }
 
 impl Launch {
@@ -205,7 +227,7 @@ pub enum Action {
     /// No command given: the dashboard, with this prefix key.
     /// The dashboard, with its prefix key and the template its sessions start from (limits,
     /// hardening, rootfs, volumes, environment given on the command line).
-    Dashboard(Prefix, Box<ContainerSpec>),
+    Dashboard(Prefix, Box<ContainerSpec>, Option<crate::image::Request>),
 }
 
 /// Parses `args` (without the program name's special cases) into an [`Action`].
@@ -230,8 +252,9 @@ where
         (Some(Command::Run { command }), None) => (cli.options, command),
         (None, Some(command)) => (cli.options, command),
         (None, None) => {
+            let image = image_request(&cli.options, false);
             let template = spec_from(cli.options, vec!["sh".into()]);
-            return Ok(Action::Dashboard(cli.prefix, Box::new(template)));
+            return Ok(Action::Dashboard(cli.prefix, Box::new(template), image));
         }
         (
             Some(Command::Rootfs {
@@ -249,7 +272,20 @@ where
             ));
         }
     };
+    if command.is_empty() && options.image.is_none() {
+        return Err(Cli::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "run needs a command (or --image, whose Cmd runs)",
+        ));
+    }
+    if options.read_only && options.rootfs.is_none() && options.image.is_none() {
+        return Err(Cli::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--read-only needs --rootfs or --image",
+        ));
+    }
     let launch = Launch {
+        image: image_request(&options, !command.is_empty()),
         detach: options.detach,
         name: options.name.clone(),
         auto_remove: options.rm || !options.detach,
@@ -274,6 +310,23 @@ where
     Ok(Action::Run(Box::new(spec_from(options, command)), launch))
 }
 
+/// What `--image` and its options ask for, if given.
+fn image_request(options: &RunOptions, command_given: bool) -> Option<crate::image::Request> {
+    Some(crate::image::Request {
+        reference: options.image.clone()?,
+        pull: options.pull,
+        platform: options.platform.clone(),
+        entrypoint: options.entrypoint.clone(),
+        command_given,
+        workdir_given: options.workdir.is_some(),
+        insecure: options.insecure_registry.clone(),
+    })
+}
+
+fn parse_platform(text: &str) -> Result<crate::image::platform::Platform, String> {
+    crate::image::platform::Platform::parse(text).map_err(|e| e.to_string())
+}
+
 fn absolute(path: PathBuf) -> PathBuf {
     std::env::current_dir()
         .unwrap_or_else(|_| "/".into())
@@ -288,7 +341,7 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         spec.hostname = h;
     }
     // Inside an image, the command starts at its root, and a relative -w is taken from there.
-    let base = if options.rootfs.is_some() {
+    let base = if options.rootfs.is_some() || options.image.is_some() {
         PathBuf::from("/")
     } else {
         cwd
@@ -306,8 +359,18 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         spec.rootfs = Some(Rootfs {
             dir: absolute(dir),
             mode: writes,
+            layers: None,
         });
     }
+    if options.image.is_some() && options.read_only {
+        // The image's layers replace the directory when the image is resolved.
+        spec.rootfs = Some(Rootfs {
+            dir: PathBuf::from("/"),
+            mode: Writes::ReadOnly,
+            layers: None,
+        });
+    }
+    spec.user = options.user;
     spec.hardening = Hardening {
         privileged: options.privileged,
         cap_add: options.cap_add,
@@ -381,9 +444,34 @@ fn clap_exit(e: clap::Error) -> i32 {
     }
 }
 
+/// `--root DIR` (or `--root=DIR`) before everything else: the store's directory for images
+/// and volumes, passed on as `MCT_ROOT` to every process we start (as Docker's `--data-root`).
+fn take_root(args: &mut Vec<std::ffi::OsString>) -> Result<(), String> {
+    let Some(first) = args.get(1).and_then(|a| a.to_str()).map(str::to_string) else {
+        return Ok(());
+    };
+    let (dir, taken) = if first == "--root" {
+        let dir = args.get(2).ok_or("--root needs a directory (see --help)")?;
+        (std::path::PathBuf::from(dir), 2)
+    } else if let Some(dir) = first.strip_prefix("--root=") {
+        (std::path::PathBuf::from(dir), 1)
+    } else {
+        return Ok(());
+    };
+    let dir = absolute(dir);
+    args.drain(1..1 + taken);
+    // SAFETY: called first thing in main, before any thread of ours exists.
+    unsafe { std::env::set_var("MCT_ROOT", dir) };
+    Ok(())
+}
+
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = take_root(&mut args) {
+        crate::runtime::exit::print_error(&e);
+        return RUNTIME_ERROR;
+    }
     // A word first that the run parser has no subcommand for is a verb, or a mistake the
     // verbs' parser names; options first are the run parser's.
     if args.get(1).and_then(|a| a.to_str()).is_some_and(|w| {
@@ -392,8 +480,20 @@ pub fn main() -> i32 {
         return verbs::main(args);
     }
     match parse(args) {
-        Ok(Action::Run(spec, launch)) if launch.detach => headless::detached(&spec, &launch),
-        Ok(Action::Run(spec, launch)) => headless::run(&spec, &launch),
+        Ok(Action::Run(mut spec, launch)) => {
+            if let Some(request) = &launch.image
+                && let Err(e) = crate::runtime::require_root()
+                    .map_err(anyhow::Error::msg)
+                    .and_then(|()| crate::image::prepare(&mut spec, request))
+            {
+                crate::runtime::exit::print_error(&format!("{e:#}"));
+                return RUNTIME_ERROR;
+            }
+            match launch.detach {
+                true => headless::detached(&spec, &launch),
+                false => headless::run(&spec, &launch),
+            }
+        }
         Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
             Ok(()) => 0,
             Err(e) => {
@@ -401,7 +501,15 @@ pub fn main() -> i32 {
                 e.exit_code()
             }
         },
-        Ok(Action::Dashboard(prefix, template)) => match template.validate() {
+        Ok(Action::Dashboard(prefix, mut template, image)) => match image
+            .map_or(Ok(()), |request| {
+                crate::runtime::require_root()
+                    .map_err(anyhow::Error::msg)
+                    .and_then(|()| crate::image::prepare(&mut template, &request))
+            })
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|()| template.validate().map_err(|e| e.to_string()))
+        {
             Ok(()) => tui::run(prefix, *template),
             Err(e) => {
                 crate::runtime::exit::print_error(&e.to_string());
@@ -484,9 +592,9 @@ mod tests {
     fn no_command_means_the_dashboard() {
         assert!(matches!(
             parse(["t"]),
-            Ok(Action::Dashboard(Prefix('a'), _))
+            Ok(Action::Dashboard(Prefix('a'), _, None))
         ));
-        let Ok(Action::Dashboard(prefix, template)) =
+        let Ok(Action::Dashboard(prefix, template, _)) =
             parse(["t", "--prefix", "C-b", "--memory", "64m"])
         else {
             panic!("not the dashboard");

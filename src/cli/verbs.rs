@@ -5,7 +5,7 @@
 //! As Docker's CLI, a verb exits 1 when the daemon's part fails (no such container, a running
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
-use super::{attach, control, exec, logs, ps, show, volume};
+use super::{attach, control, exec, image, logs, ps, show, volume};
 use clap::{Parser, Subcommand};
 
 /// Exit code of a verb that failed (Docker's CLI uses 1).
@@ -51,6 +51,23 @@ pub enum Verb {
     /// Manage named volumes
     #[command(subcommand)]
     Volume(volume::Command),
+    /// Pull an image from a registry
+    Pull(image::PullArgs),
+    /// List images
+    Images(image::ImagesArgs),
+    /// Remove images
+    Rmi(image::RmiArgs),
+    /// Import a root filesystem tarball as an image
+    Import(image::ImportArgs),
+    /// Load images from a `docker save` or OCI image-layout archive
+    Load(image::LoadArgs),
+    /// Manage images (ls, pull, rm, prune, inspect, import, load)
+    #[command(subcommand)]
+    Image(image::Command),
+    /// Store credentials for a registry (in Docker's ~/.docker/config.json)
+    Login(image::LoginArgs),
+    /// Remove stored credentials for a registry
+    Logout { server: Option<String> },
 }
 
 /// The verbs and what they do, for the main `--help`.
@@ -90,6 +107,14 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
         Verb::Top { container } => show::top(&container),
         Verb::Stats(a) => show::stats(&a),
         Verb::Volume(c) => volume::run(c),
+        Verb::Pull(a) => image::pull(&a),
+        Verb::Images(a) => image::images(&a),
+        Verb::Rmi(a) => image::rmi(&a),
+        Verb::Import(a) => image::import(&a),
+        Verb::Load(a) => image::load(&a),
+        Verb::Image(c) => image::image(c),
+        Verb::Login(a) => image::login(&a),
+        Verb::Logout { server } => image::logout(server.as_deref()),
     }
 }
 

@@ -10,8 +10,9 @@ use super::report::{Reporter, parent_gone};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{console, exec, hostview, mounts, namespaces, net, rootfs, security, volumes};
+use super::{console, exec, hostview, mounts, namespaces, net, rootfs, security, user, volumes};
 use crate::state::tree as state;
+use anyhow::Context;
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::stat::{Mode, umask};
@@ -20,6 +21,7 @@ use nix::unistd::{
     tcsetpgrp,
 };
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// Entry of the container's PID 1. Never returns: it becomes the command, or the `--init`
@@ -45,18 +47,29 @@ pub fn run(
             );
         }
     }
-    if let Err(e) = setup(spec, console_socket).and_then(|()| harden(spec)) {
-        reporter.fail(RUNTIME_ERROR, &format!("{e:#}"));
-    }
+    let user = match setup(spec, console_socket)
+        .and_then(|user| harden(spec, user.as_ref()).map(|()| user))
+    {
+        Ok(user) => user,
+        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("{e:#}")),
+    };
+    let env = match &user {
+        Some(user) => spec.environment_with_home(&user.home),
+        None => spec.environment(),
+    };
     if spec.init {
-        reap(spec, reporter)
+        reap(spec, &env, reporter)
     } else {
-        exec_command(spec, reporter)
+        exec_command(spec, &env, reporter)
     }
 }
 
-/// Namespaces, hostname, mounts, terminal, network and working directory, in that order.
-fn setup(spec: &ContainerSpec, console_socket: Option<OwnedFd>) -> anyhow::Result<()> {
+/// Namespaces, hostname, mounts, terminal, network and working directory, in that order;
+/// the `-u` user, looked up in the container's own files.
+fn setup(
+    spec: &ContainerSpec,
+    console_socket: Option<OwnedFd>,
+) -> anyhow::Result<Option<user::User>> {
     for ns in namespaces::CONTAINER_OWN {
         namespaces::enter_new(ns)?;
     }
@@ -84,6 +97,21 @@ fn setup(spec: &ContainerSpec, console_socket: Option<OwnedFd>) -> anyhow::Resul
     // None of the caller's supplementary groups pass in (runc and Docker clear them too).
     setgroups(&[]).sys("cannot clear supplementary groups")?;
     net::loopback_up()?;
+    let user = spec.user.as_deref().map(user::resolve).transpose()?;
+    if spec.create_workdir {
+        // Inside the container's root already: whatever its symlinks say stays in there.
+        let made = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&spec.workdir);
+        made.with_context(|| {
+            format!("cannot create working directory {}", spec.workdir.display())
+        })?;
+        if let Some(user) = &user {
+            // Docker gives a directory it made to the user that runs in it.
+            let _ = nix::unistd::chown(&spec.workdir, Some(user.uid), Some(user.gid));
+        }
+    }
     let mut dir = spec.workdir.as_path();
     if spec.workdir_is_default && !dir.is_dir() {
         dir = Path::new("/");
@@ -92,7 +120,7 @@ fn setup(spec: &ContainerSpec, console_socket: Option<OwnedFd>) -> anyhow::Resul
     chdir(dir).with_sys(workdir)?;
     // A cwd outside our mount namespace's root would make getcwd fail (CVE-2024-21626).
     getcwd().with_sys(workdir)?;
-    Ok(())
+    Ok(user)
 }
 
 /// The container's filesystem view: its rootfs, or the host's files read-only (or, with
@@ -116,10 +144,10 @@ fn mounts(spec: &ContainerSpec) -> anyhow::Result<Option<console::Pty>> {
 /// The default hardening (unless `--privileged`): masked and read-only paths, no inherited
 /// descriptors, no_new_privs, the capability sets, and last the seccomp filters, which refuse
 /// the very mounts made above.
-fn harden(spec: &ContainerSpec) -> anyhow::Result<()> {
+fn harden(spec: &ContainerSpec, user: Option<&user::User>) -> anyhow::Result<()> {
     let hardening = &spec.hardening;
     if hardening.privileged {
-        return Ok(());
+        return user.map_or(Ok(()), user::switch);
     }
     security::protect_paths()?;
     security::close_inherited_fds()?;
@@ -131,19 +159,22 @@ fn harden(spec: &ContainerSpec) -> anyhow::Result<()> {
         nix::sys::prctl::set_dumpable(false).sys("set_dumpable")?;
     }
     security::drop_privileges(&keep)?;
+    if let Some(user) = user {
+        user::switch(user)?;
+    }
     security::install_seccomp(&filters)
 }
 
 /// Becomes the user's command, or reports why it could not.
-fn exec_command(spec: &ContainerSpec, reporter: Reporter) -> ! {
+fn exec_command(spec: &ContainerSpec, env: &[String], reporter: Reporter) -> ! {
     reset_for_exec();
-    let (code, message) = exec::exec(&spec.command, &spec.environment(), &spec.path_var());
+    let (code, message) = exec::exec(&spec.command, env, &spec.path_var());
     reporter.fail(code, &message)
 }
 
 /// `--init`: stays PID 1, runs the command as its child, forwards signals to it, reaps every
 /// orphan, and exits with the command's status (128+N if it was killed by signal N).
-fn reap(spec: &ContainerSpec, reporter: Reporter) -> ! {
+fn reap(spec: &ContainerSpec, env: &[String], reporter: Reporter) -> ! {
     let supervisor = match Supervisor::new(&[]) {
         Ok(s) => s,
         Err(e) => reporter.fail(RUNTIME_ERROR, &format!("init: signalfd: {}", e.desc())),
@@ -160,7 +191,7 @@ fn reap(spec: &ContainerSpec, reporter: Reporter) -> ! {
                 let _ = unsafe { signal(Signal::SIGTTOU, SigHandler::SigIgn) };
                 let _ = tcsetpgrp(std::io::stdin(), getpid());
             }
-            exec_command(spec, reporter)
+            exec_command(spec, env, reporter)
         }
         Ok(ForkResult::Parent { child }) => {
             drop(reporter);

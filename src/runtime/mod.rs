@@ -27,6 +27,7 @@ pub mod security;
 pub mod spec;
 pub mod supervise;
 pub mod tenant;
+pub mod user;
 pub mod volumes;
 
 pub use exit::Exit;

@@ -136,24 +136,72 @@ fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::R
     Ok(())
 }
 
-/// An overlay of `lower` (read-only) under `upper`, on `target`, built with the new mount API
-/// so that each path is one `fsconfig` value: a `:` or `,` in a path can never become another
-/// layer or another option, as it would in mount(2)'s option string.
-pub fn overlay(lower: &Path, upper: &Path, work: &Path, target: &Path) -> anyhow::Result<()> {
+/// An overlay of `lowers` (read-only, top first) under `upper`, on `target`, built with the
+/// new mount API so that each path is one `fsconfig` value: a `:` or `,` in a path can never
+/// become another layer or another option, as it would in mount(2)'s option string.
+///
+/// `lowerdir+` (Linux 6.8) takes one layer per call, unsplit, and no page limit applies.
+/// Before it, `lowerdir` splits on `:` unless escaped with `\\`, and kernels before 6.5 join
+/// every value into one comma-separated option string of at most a page: a `,` cannot be
+/// escaped there, so it is refused, and with `short` (an image store's directory, under which
+/// every lower is a short link) the layers are given relative to it, from inside it, so that
+/// 100+ layers fit the page as Docker's overlay2 fits them.
+pub fn overlay(
+    lowers: &[PathBuf],
+    short: Option<&Path>,
+    upper: &Path,
+    work: &Path,
+    target: &Path,
+) -> anyhow::Result<()> {
     let fail = || format!("cannot mount overlay on {}", target.display());
     let fs = fsopen("overlay").with_context(fail)?;
-    // `lowerdir+` (Linux 6.8) takes one layer per call, unsplit. Before it, `lowerdir` splits
-    // on `:` unless escaped with `\\`, and kernels before 6.5 join every value into one
-    // comma-separated option string: a `,` cannot be escaped there, so it is refused.
-    let bytes = lower.as_os_str().as_encoded_bytes();
-    if fsconfig_string(&fs, "lowerdir+", bytes).is_err() {
-        let escaped = legacy_lowerdir(bytes).ok_or_else(|| {
-            anyhow::anyhow!(
-                "rootfs {}: a ',' in its path needs Linux 6.8 or later (overlayfs lowerdir+)",
-                lower.display()
-            )
-        })?;
-        fsconfig_string(&fs, "lowerdir", &escaped).with_context(fail)?;
+    let mut added = 0;
+    for lower in lowers {
+        if fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes()).is_err() {
+            break;
+        }
+        added += 1;
+    }
+    let mut went_in = None;
+    if added != lowers.len() {
+        // Old kernel: start over with one `lowerdir` value.
+        let fs_retry = fsopen("overlay").with_context(fail)?;
+        let relative = short.filter(|base| lowers.iter().all(|l| l.starts_with(base)));
+        let mut joined = Vec::new();
+        for (i, lower) in lowers.iter().enumerate() {
+            let shown = match relative {
+                Some(base) => lower.strip_prefix(base).unwrap_or(lower),
+                None => lower.as_path(),
+            };
+            let escaped = legacy_lowerdir(shown.as_os_str().as_encoded_bytes()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "rootfs {}: a ',' in its path needs Linux 6.8 or later (overlayfs lowerdir+)",
+                    lower.display()
+                )
+            })?;
+            if i > 0 {
+                joined.push(b':');
+            }
+            joined.extend(escaped);
+        }
+        if let Some(base) = relative {
+            went_in = Some(std::env::current_dir().unwrap_or_else(|_| "/".into()));
+            nix::unistd::chdir(base).with_context(fail)?;
+        }
+        let done = fsconfig_string(&fs_retry, "lowerdir", &joined)
+            .and_then(|()| {
+                fsconfig_string(&fs_retry, "upperdir", upper.as_os_str().as_encoded_bytes())
+            })
+            .and_then(|()| {
+                fsconfig_string(&fs_retry, "workdir", work.as_os_str().as_encoded_bytes())
+            })
+            .and_then(|()| fsconfig_create(&fs_retry));
+        if let Some(back) = went_in {
+            let _ = nix::unistd::chdir(&back);
+        }
+        done.with_context(fail)?;
+        let mnt = fsmount(&fs_retry).with_context(fail)?;
+        return move_mount(&mnt, target).with_context(fail);
     }
     fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;

@@ -32,14 +32,42 @@ pub enum Writes {
 /// The container's root filesystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rootfs {
+    /// `--rootfs DIR`; for an image, its top layer.
     pub dir: PathBuf,
     pub mode: Writes,
+    /// An image's layers, all of them, top first: the overlay's lower directories.
+    #[serde(default)]
+    pub layers: Option<Layers>,
+}
+
+/// An image's layers as the overlay takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layers {
+    /// The image store's directory.
+    pub base: PathBuf,
+    /// Each layer's short link (`l/<id>`) under `base`, top first.
+    pub links: Vec<String>,
 }
 
 impl Rootfs {
     /// DIR must be an existing, non-empty directory, and not the host's `/` (as Docker refuses
     /// to bind the host's root as a container's root).
     pub fn validate(&self) -> Result<(), String> {
+        if let Some(layers) = &self.layers {
+            if self.mode == Writes::Persist {
+                return Err("--rootfs-persist cannot write to an image's layers".into());
+            }
+            for link in &layers.links {
+                let path = layers.base.join(link);
+                if !path.is_dir() {
+                    return Err(format!(
+                        "image layer {} is missing from the store",
+                        path.display()
+                    ));
+                }
+            }
+            return Ok(());
+        }
         let dir = &self.dir;
         let meta = std::fs::metadata(dir).map_err(|e| format!("rootfs {}: {e}", dir.display()))?;
         if !meta.is_dir() {
@@ -73,14 +101,26 @@ pub fn enter(
     state: &Path,
 ) -> anyhow::Result<Option<console::Pty>> {
     let root = state.join("root");
-    match rootfs.mode {
-        Writes::Overlay => mounts::overlay(
-            &rootfs.dir,
+    match (&rootfs.layers, rootfs.mode) {
+        (Some(layers), _) => {
+            // The store's short links, resolved by the kernel: our own symlinks, not the image's.
+            let lowers: Vec<PathBuf> = layers.links.iter().map(|l| layers.base.join(l)).collect();
+            mounts::overlay(
+                &lowers,
+                Some(&layers.base),
+                &state.join("upper"),
+                &state.join("work"),
+                &root,
+            )?
+        }
+        (None, Writes::Overlay) => mounts::overlay(
+            std::slice::from_ref(&rootfs.dir),
+            None,
             &state.join("upper"),
             &state.join("work"),
             &root,
         )?,
-        Writes::Persist | Writes::ReadOnly => {
+        (None, Writes::Persist | Writes::ReadOnly) => {
             let dir = rootfs.dir.to_string_lossy();
             mounts::mount_on(
                 &dir,
@@ -104,7 +144,9 @@ pub fn enter(
     let dev = image.plain_dir(Path::new("/dev"))?;
     let pty = devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
-    provide_etc(&image, rootfs.mode, state, &spec.hostname)?;
+    // An image's own files (a build's /etc/hostname) are covered by ours, as Docker binds them.
+    let bind_etc = rootfs.mode != Writes::Overlay || rootfs.layers.is_some();
+    provide_etc(&image, bind_etc, state, &spec.hostname)?;
     volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
     drop((proc, sys, dev, image));
     chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;
@@ -123,7 +165,7 @@ pub fn enter(
 /// written in the state directory and bound over the image's (as Docker does), the mount points
 /// made when missing. Every path is resolved inside the image and created with
 /// `O_EXCL | O_NOFOLLOW`: an `/etc` that is a symlink leads nowhere outside.
-fn provide_etc(image: &InRoot, mode: Writes, state: &Path, hostname: &str) -> anyhow::Result<()> {
+fn provide_etc(image: &InRoot, bind: bool, state: &Path, hostname: &str) -> anyhow::Result<()> {
     let files = [
         ("hostname", format!("{hostname}\n")),
         (
@@ -136,7 +178,7 @@ fn provide_etc(image: &InRoot, mode: Writes, state: &Path, hostname: &str) -> an
     ];
     for (name, text) in files {
         let path = Path::new("/etc").join(name);
-        if mode == Writes::Overlay {
+        if !bind {
             if !image.exists(&path) {
                 image.create(&path, text.as_bytes(), 0o644)?;
             }

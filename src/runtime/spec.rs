@@ -51,6 +51,33 @@ pub struct ContainerSpec {
     pub volumes: Vec<Volume>,
     /// `--device` nodes, made in the container's `/dev` and allowed by its device controller.
     pub devices: Vec<Device>,
+    /// The image the root filesystem is made of (`--image`): its layers are the overlay's
+    /// lower directories, and held in the image store while this spec is recorded.
+    #[serde(default)]
+    pub image: Option<ImageUse>,
+    /// `-u` (or the image's `User`): `user[:group]`, names looked up in the container's own
+    /// `/etc/passwd` and `/etc/group` once its root is in place.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Make the working directory when it is missing (an image's `WorkingDir`, `-w` with an
+    /// image), as Docker does.
+    #[serde(default)]
+    pub create_workdir: bool,
+}
+
+/// What a container uses of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageUse {
+    /// The reference as the user gave it (`alpine`, `127.0.0.1:5000/x:1`).
+    pub reference: String,
+    /// `sha256:` of the image's config (Docker's image id).
+    pub id: String,
+    /// The layers' diff_ids, bottom first.
+    pub layers: Vec<String>,
+    /// Bytes of the layers' files.
+    pub size: u64,
+    /// `os/arch[/variant]`.
+    pub platform: String,
 }
 
 /// A value the user gave that cannot make a container.
@@ -87,6 +114,9 @@ impl ContainerSpec {
             hardening: Hardening::default(),
             volumes: Vec::new(),
             devices: Vec::new(),
+            image: None,
+            user: None,
+            create_workdir: false,
         }
     }
 
@@ -141,10 +171,16 @@ impl ContainerSpec {
     /// The environment the command starts with: defaults first, then the user's `-e` pairs,
     /// a later key replacing an earlier one.
     pub fn environment(&self) -> Vec<String> {
+        self.environment_with_home("/root")
+    }
+
+    /// [`Self::environment`] with `HOME` defaulting to `home` (the `-u` user's, from the
+    /// container's `/etc/passwd`) unless the image or `-e` set it.
+    pub fn environment_with_home(&self, home: &str) -> Vec<String> {
         let mut env: Vec<String> = vec![
             format!("PATH={DEFAULT_PATH}"),
             format!("HOSTNAME={}", self.hostname),
-            "HOME=/root".to_string(),
+            format!("HOME={home}"),
         ];
         if let Some(term) = &self.term {
             env.push(format!("TERM={term}"));

@@ -30,7 +30,7 @@ use super::supervise::{Supervisor, reset_for_exec};
 use crate::state::Process;
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
-use nix::unistd::{ForkResult, Gid, Uid, fork, setsid};
+use nix::unistd::{ForkResult, fork, setsid};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
@@ -175,7 +175,7 @@ fn prepare(
         }
     }
     let user = match &tenant.user {
-        Some(user) => Some(resolve_user(user)?),
+        Some(user) => Some(super::user::resolve(user)?),
         None => None,
     };
     let hardening = &tenant.spec.hardening;
@@ -188,10 +188,9 @@ fn prepare(
         super::security::drop_privileges(&keep)?;
         Some(filters)
     };
-    nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?;
-    if let Some((uid, gid)) = user {
-        nix::unistd::setgid(gid).sys("setgid")?;
-        nix::unistd::setuid(uid).sys("setuid")?;
+    match &user {
+        Some(user) => super::user::switch(user)?,
+        None => nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?,
     }
     let dir = tenant
         .workdir
@@ -209,70 +208,4 @@ fn prepare(
         super::security::install_seccomp(&filters)?;
     }
     Ok(())
-}
-
-/// `user[:group]` as ids: numbers as they are, names from the container's `/etc/passwd` and
-/// `/etc/group` (read inside the container's mount namespace, small regular files only: the
-/// container wrote them).
-fn resolve_user(text: &str) -> anyhow::Result<(Uid, Gid)> {
-    let (user, group) = match text.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (text, None),
-    };
-    let read = |path: &str| -> String {
-        use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
-        let Ok(file) = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(path)
-        else {
-            return String::new();
-        };
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            return String::new();
-        }
-        let mut text = String::new();
-        let _ = file.take(1 << 20).read_to_string(&mut text);
-        text
-    };
-    let passwd = read("/etc/passwd");
-    let entry = |name: &str, table: &str| -> Option<Vec<String>> {
-        table
-            .lines()
-            .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
-            .find(|f| f.first().is_some_and(|n| n == name))
-    };
-    let num = |fields: &[String], i: usize| fields.get(i).and_then(|f| f.parse::<u32>().ok());
-    let (uid, primary) = match user.parse::<u32>() {
-        // A number needs no entry; with one, its primary group comes from it (else 0).
-        Ok(uid) => {
-            let by_uid = passwd
-                .lines()
-                .map(|l| l.split(':').map(str::to_string).collect::<Vec<_>>())
-                .find(|f| num(f, 2) == Some(uid));
-            (uid, by_uid.and_then(|f| num(&f, 3)))
-        }
-        Err(_) => {
-            let fields = entry(user, &passwd).ok_or_else(|| {
-                anyhow::anyhow!("unable to find user {user}: no matching entries in passwd file")
-            })?;
-            (
-                num(&fields, 2).ok_or_else(|| anyhow::anyhow!("bad passwd entry for {user}"))?,
-                num(&fields, 3),
-            )
-        }
-    };
-    let gid = match group {
-        Some(g) => match g.parse::<u32>() {
-            Ok(gid) => gid,
-            Err(_) => entry(g, &read("/etc/group"))
-                .and_then(|f| f.get(2).and_then(|n| n.parse().ok()))
-                .ok_or_else(|| {
-                    anyhow::anyhow!("unable to find group {g}: no matching entries in group file")
-                })?,
-        },
-        None => primary.unwrap_or(0),
-    };
-    Ok((Uid::from_raw(uid), Gid::from_raw(gid)))
 }

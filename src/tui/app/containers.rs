@@ -70,6 +70,7 @@ impl App {
             spec.rootfs = Some(Rootfs {
                 dir,
                 mode: Writes::Overlay,
+                layers: None,
             });
             spec.workdir = "/".into();
         }

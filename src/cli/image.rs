@@ -1,0 +1,490 @@
+//! The image verbs: `pull`, `images`, `rmi`, `import`, `load`, `image prune|ls|rm|inspect`,
+//! `login`, `logout` ([`crate::image`]).
+
+use super::verbs::fail;
+use crate::image::platform::Platform;
+use crate::image::reference::Ref;
+use crate::image::store::{Image, Store};
+use crate::image::{archive, auth, pull};
+use std::io::IsTerminal;
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// The image: NAME[:TAG] or NAME@DIGEST
+    reference: String,
+    /// OS/ARCH[/VARIANT] to pull from an image index [default: the host's]
+    #[arg(long, value_name = "PLATFORM", value_parser = super::parse_platform)]
+    platform: Option<Platform>,
+    /// Print only the image's reference
+    #[arg(short, long)]
+    quiet: bool,
+    /// Reach this registry (host[:port]) over plain HTTP, as loopback ones are
+    #[arg(long, value_name = "HOST")]
+    insecure_registry: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImagesArgs {
+    /// Print image ids only
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print JSON, one image per line (`--format json`)
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RmiArgs {
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<String>,
+    /// Remove even when containers use it (their layers stay until they are gone)
+    #[arg(short, long)]
+    force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A root filesystem tarball (plain, gzip or zstd), or - for stdin
+    file: String,
+    /// The reference to give it
+    reference: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// A `docker save` or OCI image-layout archive [default: stdin]
+    #[arg(short, long, value_name = "FILE")]
+    input: Option<std::path::PathBuf>,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// The registry (host[:port]) [default: Docker Hub]
+    server: Option<String>,
+    #[arg(short, long)]
+    username: Option<String>,
+    #[arg(short, long)]
+    password: Option<String>,
+    /// Read the password from stdin
+    #[arg(long)]
+    password_stdin: bool,
+    /// Reach this registry over plain HTTP
+    #[arg(long, value_name = "HOST")]
+    insecure_registry: Vec<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List images
+    Ls(ImagesArgs),
+    /// Pull an image
+    Pull(PullArgs),
+    /// Remove images
+    Rm(RmiArgs),
+    /// Remove untagged images and every layer no image or container uses
+    Prune {
+        /// Do not ask for confirmation
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Print images' details as JSON
+    Inspect {
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// Import a root filesystem tarball as an image
+    Import(ImportArgs),
+    /// Load images from a `docker save` or OCI archive
+    Load(LoadArgs),
+}
+
+fn store() -> Result<Store, i32> {
+    Store::open().map_err(|e| fail(format!("{e:#}")))
+}
+
+pub fn image(command: Command) -> i32 {
+    match command {
+        Command::Ls(a) => images(&a),
+        Command::Pull(a) => pull(&a),
+        Command::Rm(a) => rmi(&a),
+        Command::Prune { .. } => prune(),
+        Command::Inspect { images } => inspect(&images),
+        Command::Import(a) => import(&a),
+        Command::Load(a) => load(&a),
+    }
+}
+
+pub fn pull(args: &PullArgs) -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    let options = pull::Options {
+        platform: args.platform.clone().unwrap_or_else(Platform::host),
+        insecure: args.insecure_registry.clone(),
+    };
+    let progress = if args.quiet {
+        pull::Progress::Quiet
+    } else {
+        pull::Progress::Lines(Box::new(std::io::stdout()), std::io::stderr().is_terminal())
+    };
+    match pull::pull(&store, &args.reference, &options, progress) {
+        Ok(_) => {
+            if let Ok(r) = Ref::parse(&args.reference) {
+                println!("{r}");
+            }
+            0
+        }
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+/// Docker's sizes: decimal units, three significant digits.
+pub fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    let (v, unit) = match bytes {
+        n if n >= 1_000_000_000 => (b / 1e9, "GB"),
+        n if n >= 1_000_000 => (b / 1e6, "MB"),
+        n if n >= 1_000 => (b / 1e3, "kB"),
+        _ => return format!("{bytes}B"),
+    };
+    if v >= 100.0 {
+        format!("{v:.0}{unit}")
+    } else if v >= 10.0 {
+        format!("{v:.1}{unit}")
+    } else {
+        format!("{v:.2}{unit}")
+    }
+}
+
+fn created_ago(image: &Image) -> String {
+    image
+        .created
+        .as_deref()
+        .and_then(|c| humantime::parse_rfc3339_weak(c).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or("N/A".to_string(), |d| {
+            format!("{} ago", crate::state::record::ago(d.as_millis() as u64))
+        })
+}
+
+/// (repository, tag) rows of an image: one per tag, or `<none>` twice.
+fn rows(image: &Image) -> Vec<(String, String)> {
+    if image.tags.is_empty() {
+        return vec![("<none>".into(), "<none>".into())];
+    }
+    image
+        .tags
+        .iter()
+        .filter_map(|t| Ref::parse(t).ok())
+        .map(|r| {
+            (
+                r.repository_shown(),
+                r.0.tag().unwrap_or("<none>").to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn images(args: &ImagesArgs) -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    let mut all = store.images();
+    all.reverse();
+    if args.quiet {
+        for image in &all {
+            println!("{}", image.short_id());
+        }
+        return 0;
+    }
+    if args.format.as_deref() == Some("json") {
+        for image in &all {
+            for (repo, tag) in rows(image) {
+                let line = serde_json::json!({
+                    "Repository": repo, "Tag": tag, "ID": image.short_id(),
+                    "CreatedSince": created_ago(image), "Size": size(image.size),
+                    "Platform": image.platform, "Layers": image.layers.len(),
+                });
+                println!("{line}");
+            }
+        }
+        return 0;
+    }
+    let mut table = vec![[
+        "REPOSITORY".to_string(),
+        "TAG".into(),
+        "IMAGE ID".into(),
+        "CREATED".into(),
+        "SIZE".into(),
+    ]];
+    for image in &all {
+        for (repo, tag) in rows(image) {
+            table.push([
+                repo,
+                tag,
+                image.short_id().into(),
+                created_ago(image),
+                size(image.size),
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            table
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in table {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i] + 3))
+            .collect();
+        println!("{}", line.concat().trim_end());
+    }
+    0
+}
+
+/// Containers (by name) whose spec uses `image`, running ones first.
+fn users(image: &Image) -> Vec<(String, bool)> {
+    let mut users: Vec<(String, bool)> = crate::state::store::list()
+        .into_iter()
+        .filter(|r| {
+            crate::state::store::spec(&r.id)
+                .ok()
+                .and_then(|s| s.image)
+                .is_some_and(|i| i.id == image.id)
+        })
+        .map(|r| (r.name.clone(), r.status == crate::state::Status::Running))
+        .collect();
+    users.sort_by_key(|(_, running)| !running);
+    users
+}
+
+pub fn rmi(args: &RmiArgs) -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    let mut code = 0;
+    for text in &args.images {
+        let Some(image) = store.find(text) else {
+            code = fail(format!("No such image: {text}"));
+            continue;
+        };
+        // By tag: only that tag goes (the image with it when it was the last).
+        let tag = Ref::parse(text)
+            .ok()
+            .map(|r| r.to_string())
+            .filter(|t| image.tags.contains(t));
+        let last = tag.is_none() || image.tags.len() <= 1;
+        if last
+            && !args.force
+            && let Some((name, running)) = users(&image).first()
+        {
+            code = fail(format!(
+                "conflict: unable to remove image {text} (must force) - {} container {name} is using it",
+                if *running { "running" } else { "stopped" }
+            ));
+            continue;
+        }
+        if tag.is_none() && image.tags.len() > 1 && !args.force {
+            code = fail(format!(
+                "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
+                image.short_id()
+            ));
+            continue;
+        }
+        let _deleting = match store.deleting() {
+            Ok(l) => l,
+            Err(e) => {
+                code = fail(format!("{e:#}"));
+                continue;
+            }
+        };
+        let untag: Vec<String> = match &tag {
+            Some(t) => vec![t.clone()],
+            None => image.tags.clone(),
+        };
+        let mut gone = false;
+        for t in &untag {
+            match store.untag(&image, Some(t)) {
+                Ok(g) => gone |= g,
+                Err(e) => return fail(format!("{e:#}")),
+            }
+            if let Ok(r) = Ref::parse(t) {
+                println!("Untagged: {}", pull::shown_ref(&r));
+            }
+        }
+        if untag.is_empty() {
+            gone = store.untag(&image, None).unwrap_or(false);
+        }
+        if gone {
+            println!("Deleted: {}", image.id);
+        }
+        drop(_deleting);
+        if let Err(e) = store.collect_layers() {
+            code = fail(format!("{e:#}"));
+        }
+    }
+    code
+}
+
+pub fn prune() -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    for image in store.images().into_iter().filter(|i| i.tags.is_empty()) {
+        if users(&image).is_empty() && store.untag(&image, None).is_ok() {
+            println!("Deleted: {}", image.id);
+        }
+    }
+    match store.collect_layers() {
+        Ok(freed) => {
+            println!("Total reclaimed space: {}", size(freed));
+            0
+        }
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+fn inspect(names: &[String]) -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    let mut out = Vec::new();
+    let mut code = 0;
+    for name in names {
+        match store.find(name) {
+            Some(image) => {
+                let config = store
+                    .config(&image)
+                    .ok()
+                    .and_then(|c| serde_json::to_value(c).ok());
+                out.push(serde_json::json!({
+                    "Id": image.id, "RepoTags": image.tags, "RepoDigests": image.digests,
+                    "Created": image.created, "Size": image.size, "Platform": image.platform,
+                    "RootFS": { "Type": "layers", "Layers": image.layers },
+                    "Config": config.as_ref().and_then(|c| c.get("config")).cloned(),
+                }));
+            }
+            None => code = fail(format!("No such image: {name}")),
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    code
+}
+
+pub fn import(args: &ImportArgs) -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    let input: Box<dyn std::io::Read> = if args.file == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.file) {
+            Ok(f) => Box::new(f),
+            Err(e) => return fail(format!("{}: {e}", args.file)),
+        }
+    };
+    match archive::import(&store, input, &args.reference) {
+        Ok(image) => {
+            println!("{}", image.id);
+            0
+        }
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+pub fn load(args: &LoadArgs) -> i32 {
+    let Ok(store) = store() else {
+        return super::verbs::FAILED;
+    };
+    let input: Box<dyn std::io::Read> = match &args.input {
+        None => Box::new(std::io::stdin().lock()),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => return fail(format!("{}: {e}", path.display())),
+        },
+    };
+    match archive::load(&store, input) {
+        Ok(images) => {
+            if !args.quiet {
+                for image in images {
+                    if image.tags.is_empty() {
+                        println!("Loaded image ID: {}", image.id);
+                    }
+                    for t in &image.tags {
+                        if let Ok(r) = Ref::parse(t) {
+                            println!("Loaded image: {}", pull::shown_ref(&r));
+                        }
+                    }
+                }
+            }
+            0
+        }
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+fn server_of(server: Option<&str>) -> String {
+    match server {
+        None => "docker.io".into(),
+        Some(s) => s
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .trim_end_matches("/v1")
+            .trim_end_matches("/v2")
+            .to_string(),
+    }
+}
+
+pub fn login(args: &LoginArgs) -> i32 {
+    let server = server_of(args.server.as_deref());
+    let Some(user) = args.username.clone() else {
+        return fail("login: give a user name with -u (interactive login is not supported)");
+    };
+    let password = match (&args.password, args.password_stdin) {
+        (Some(p), false) => p.clone(),
+        (None, true) => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                return fail(format!("cannot read the password: {e}"));
+            }
+            text.trim_end_matches(['\n', '\r']).to_string()
+        }
+        (Some(_), true) => return fail("--password and --password-stdin are mutually exclusive"),
+        (None, false) => return fail("login: give a password with -p or --password-stdin"),
+    };
+    if let Err(e) = pull::check_login(&server, &user, &password, &args.insecure_registry) {
+        return fail(format!("{e:#}"));
+    }
+    match auth::store(&server, &user, &password) {
+        Ok(()) => {
+            println!("Login Succeeded");
+            0
+        }
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+pub fn logout(server: Option<&str>) -> i32 {
+    let server = server_of(server);
+    match auth::remove(&server) {
+        Ok(true) => {
+            println!("Removing login credentials for {server}");
+            0
+        }
+        Ok(false) => {
+            println!("Not logged in to {server}");
+            0
+        }
+        Err(e) => fail(format!("{e:#}")),
+    }
+}

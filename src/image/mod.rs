@@ -1,0 +1,186 @@
+//! Images: references, the registry client, the layer store, safe unpacking, platforms, and
+//! how an image becomes a container's root and defaults.
+//!
+//! [`reference`] parses Docker's names; [`pull`] speaks the distribution API; [`store`] keeps
+//! blobs, unpacked layers and image records under `$MCT_ROOT/image`; [`unpack`] applies a layer
+//! without letting it write outside itself; [`archive`] reads `import` and `load` tarballs;
+//! [`platform`] says whether the host can run an image's architecture; [`auth`] keeps
+//! registry credentials in Docker's file.
+
+pub mod archive;
+pub mod auth;
+pub mod platform;
+pub mod pull;
+pub mod reference;
+pub mod store;
+pub mod unpack;
+
+use crate::runtime::ContainerSpec;
+use crate::runtime::rootfs::{Layers, Rootfs, Writes};
+use crate::runtime::spec::ImageUse;
+use crate::runtime::volumes::Volume;
+use anyhow::{anyhow, bail};
+use platform::Platform;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use store::{Image, Store};
+
+/// `--pull`: when `--image` pulls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PullPolicy {
+    /// Pull every time, even when the store has the image.
+    Always,
+    /// Pull only when the store lacks it (Docker's default).
+    #[default]
+    Missing,
+    /// Never pull: the image must be in the store.
+    Never,
+}
+
+/// What the command line asked of an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub reference: String,
+    pub pull: PullPolicy,
+    pub platform: Option<Platform>,
+    /// `--entrypoint` (empty: none at all).
+    pub entrypoint: Option<String>,
+    /// The command came from the command line, not from the image.
+    pub command_given: bool,
+    /// `-w` was given.
+    pub workdir_given: bool,
+    /// `--insecure-registry` hosts.
+    pub insecure: Vec<String>,
+}
+
+/// The image `request` names, from the store or pulled (progress to stderr, as
+/// `docker run` shows it).
+pub fn obtain(store: &Store, request: &Request) -> anyhow::Result<Image> {
+    let platform = request.platform.clone().unwrap_or_else(Platform::host);
+    let local = store.find(&request.reference).filter(|i| {
+        Platform::parse(&i.platform)
+            .is_ok_and(|p| platform.matches(&p.os, &p.arch, p.variant.as_deref()))
+    });
+    match (request.pull, local) {
+        (PullPolicy::Never, None) => bail!(
+            "image {} ({platform}) is not in the store, and --pull never forbids pulling it",
+            request.reference
+        ),
+        (PullPolicy::Missing | PullPolicy::Never, Some(image)) => Ok(image),
+        (policy, _) => {
+            if policy == PullPolicy::Missing {
+                eprintln!("Unable to find image '{}' locally", request.reference);
+            }
+            let options = pull::Options {
+                platform,
+                insecure: request.insecure.clone(),
+            };
+            let progress =
+                pull::Progress::Lines(Box::new(std::io::stderr()), std::io::stderr().is_terminal());
+            pull::pull(store, &request.reference, &options, progress)
+        }
+    }
+}
+
+/// Makes `spec` run `request`'s image: its layers under the container's own upper layer, and
+/// its config's defaults with Docker's precedence (the command line wins).
+pub fn prepare(spec: &mut ContainerSpec, request: &Request) -> anyhow::Result<()> {
+    let store = Store::open()?;
+    let image = obtain(&store, request)?;
+    apply(spec, request, &store, &image)
+}
+
+/// [`prepare`] for an image already in the store.
+pub fn apply(
+    spec: &mut ContainerSpec,
+    request: &Request,
+    store: &Store,
+    image: &Image,
+) -> anyhow::Result<()> {
+    // Held until the pin is written: no deleter removes the layers in between.
+    let _using = store.using()?;
+    let platform = Platform::parse(&image.platform)?;
+    if let Some(emulator) = platform.runner()?
+        && !emulator.fix_binary
+    {
+        // Without binfmt_misc's F flag the kernel opens the interpreter by path when the
+        // container execs: the container must see it there.
+        let real = std::fs::canonicalize(&emulator.interpreter).map_err(|e| {
+            anyhow!(
+                "image platform {platform}: interpreter {}: {e}",
+                emulator.interpreter.display()
+            )
+        })?;
+        spec.volumes.push(Volume::Bind {
+            src: real,
+            dst: emulator.interpreter.clone(),
+            read_only: true,
+        });
+    }
+    let config = store.config(image)?;
+    let defaults = config.config().clone().unwrap_or_default();
+    let mut env = defaults.env().clone().unwrap_or_default();
+    env.append(&mut spec.env);
+    spec.env = env;
+    let (entrypoint, cmd) = match &request.entrypoint {
+        Some(e) if e.is_empty() => (Vec::new(), Vec::new()),
+        Some(e) => (vec![e.clone()], Vec::new()),
+        None => (
+            defaults.entrypoint().clone().unwrap_or_default(),
+            defaults.cmd().clone().unwrap_or_default(),
+        ),
+    };
+    let cmd = if request.command_given {
+        std::mem::take(&mut spec.command)
+    } else {
+        cmd
+    };
+    spec.command = [entrypoint, cmd].concat();
+    if spec.command.is_empty() {
+        bail!(
+            "no command specified: image {} has no Entrypoint or Cmd, give one",
+            request.reference
+        );
+    }
+    if !request.workdir_given {
+        spec.workdir = defaults
+            .working_dir()
+            .as_deref()
+            .filter(|w| !w.is_empty())
+            .map_or_else(|| PathBuf::from("/"), |w| PathBuf::from("/").join(w));
+    }
+    spec.workdir_is_default = false;
+    spec.create_workdir = true;
+    if spec.user.is_none() {
+        spec.user = defaults.user().clone().filter(|u| !u.is_empty());
+    }
+    let mut links = Vec::new();
+    for diff_id in image.layers.iter().rev() {
+        links.push(store.layer_link(diff_id)?);
+    }
+    let top = image
+        .layers
+        .last()
+        .and_then(|d| store.layer(d))
+        .ok_or_else(|| anyhow!("image {} has no layers", request.reference))?;
+    let mode = match spec.rootfs.as_ref().map(|r| r.mode) {
+        Some(Writes::ReadOnly) => Writes::ReadOnly,
+        _ => Writes::Overlay,
+    };
+    spec.rootfs = Some(Rootfs {
+        dir: top,
+        mode,
+        layers: Some(Layers {
+            base: store.dir().to_path_buf(),
+            links,
+        }),
+    });
+    spec.image = Some(ImageUse {
+        reference: request.reference.clone(),
+        id: image.id.clone(),
+        layers: image.layers.clone(),
+        size: image.size,
+        platform: image.platform.clone(),
+    });
+    store.pin(&spec.id, &image.layers)
+}

@@ -1,0 +1,573 @@
+//! Pulling an image from a registry over the OCI distribution API (the `oci-client` crate:
+//! bearer-token challenges, Docker schema 2 and OCI manifests and indexes).
+//!
+//! Layers download in parallel (three at a time, as Docker) and unpack as they arrive: each
+//! response streams through a bounded channel into a blocking thread that decompresses,
+//! hashes and writes it ([`super::unpack`]), so a layer is never held in memory. The client
+//! checks each blob against its digest as it streams; we check each layer's uncompressed
+//! stream against the config's diff_id. Layers are unpacked into the store's `tmp/` and moved
+//! into place only once every layer of the pull has checked out: a failed pull keeps nothing.
+//!
+//! The async runtime and the HTTP stack exist only inside [`pull`]: `--run` without an image
+//! never builds them.
+
+use super::platform::Platform;
+use super::reference::Ref;
+use super::store::{Image, Store, remove_dir};
+use super::unpack;
+use anyhow::{Context, anyhow, bail};
+use futures_util::StreamExt;
+use oci_client::manifest::{
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
+    OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest, OciManifest,
+};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Layers fetched at once (Docker's `max-concurrent-downloads` default).
+const PARALLEL: usize = 3;
+/// Chunks in flight between a download and its unpacker: a few hundred KiB at most.
+const IN_FLIGHT: usize = 8;
+/// The largest manifest or config we read into memory.
+const SMALL_BLOB: i64 = 4 << 20;
+
+/// How to pull.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub platform: Platform,
+    /// Registries reached over plain HTTP besides loopback ones (`--insecure-registry`).
+    pub insecure: Vec<String>,
+}
+
+/// Where a pull tells how it goes.
+pub enum Progress {
+    /// Nothing but errors.
+    Quiet,
+    /// Docker's lines (`Pulling from`, `Digest:`, `Status:`) to this writer, with per-layer
+    /// bars on stderr when it is a terminal.
+    Lines(Box<dyn Write + Send>, bool),
+    /// One line at a time for somebody else to show (the dashboard).
+    Callback(Arc<dyn Fn(String) + Send + Sync>),
+}
+
+impl Progress {
+    fn say(&mut self, text: &str) {
+        match self {
+            Progress::Quiet => {}
+            Progress::Lines(out, _) => {
+                let _ = writeln!(out, "{text}");
+            }
+            Progress::Callback(f) => f(text.to_string()),
+        }
+    }
+}
+
+/// The registry client for `r`: HTTPS with the system's roots, plain HTTP for loopback and
+/// `--insecure-registry` hosts only.
+fn client(r: &Ref, options: &Options) -> Client {
+    // reqwest is built without a default crypto provider (ring cross-compiles everywhere):
+    // install ours once. A second call finds it installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut plain = options.insecure.clone();
+    if r.is_local() {
+        plain.push(r.registry().to_string());
+    }
+    Client::new(oci_client::client::ClientConfig {
+        protocol: oci_client::client::ClientProtocol::HttpsExcept(plain),
+        platform_resolver: None,
+        connect_timeout: Some(std::time::Duration::from_secs(15)),
+        read_timeout: Some(std::time::Duration::from_secs(120)),
+        user_agent: concat!("my-container-tui/", env!("CARGO_PKG_VERSION")),
+        ..Default::default()
+    })
+}
+
+/// Credentials for `r`'s registry from Docker's config file, else anonymous (a bearer token
+/// is still fetched when the registry's challenge asks for one).
+pub fn auth_for(r: &Ref) -> anyhow::Result<RegistryAuth> {
+    Ok(match super::auth::credentials(r.0.registry())? {
+        Some((user, password)) => RegistryAuth::Basic(user, password),
+        None => RegistryAuth::Anonymous,
+    })
+}
+
+/// Pulls `text` into `store` and returns its record.
+pub fn pull(
+    store: &Store,
+    text: &str,
+    options: &Options,
+    mut progress: Progress,
+) -> anyhow::Result<Image> {
+    let r = Ref::parse(text)?;
+    let auth = auth_for(&r)?;
+    let _using = store.using()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let client = client(&r, options);
+    runtime.block_on(pull_async(
+        store,
+        &client,
+        &r,
+        &auth,
+        options,
+        &mut progress,
+    ))
+}
+
+const MANIFEST_TYPES: [&str; 4] = [
+    OCI_IMAGE_INDEX_MEDIA_TYPE,
+    IMAGE_MANIFEST_LIST_MEDIA_TYPE,
+    OCI_IMAGE_MEDIA_TYPE,
+    IMAGE_MANIFEST_MEDIA_TYPE,
+];
+
+fn registry_error(r: &Ref, e: oci_client::errors::OciDistributionError) -> anyhow::Error {
+    use oci_client::errors::OciDistributionError as E;
+    match e {
+        E::AuthenticationFailure(_) | E::UnauthorizedError { .. } => anyhow!(
+            "pull access denied for {}: the registry wants credentials (my-container-tui login {})",
+            r.repository_shown(),
+            r.0.registry()
+        ),
+        E::ImageManifestNotFoundError(_) => anyhow!("manifest for {r} not found"),
+        E::RegistryError { envelope, .. } => {
+            let text = envelope
+                .errors
+                .iter()
+                .map(|e| format!("{:?}: {}", e.code, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            anyhow!("{}: {text}", r)
+        }
+        other => anyhow!("{}: {other}", r.0.registry()),
+    }
+}
+
+async fn pull_async(
+    store: &Store,
+    client: &Client,
+    r: &Ref,
+    auth: &RegistryAuth,
+    options: &Options,
+    progress: &mut Progress,
+) -> anyhow::Result<Image> {
+    let reference = &r.0;
+    progress.say(&format!(
+        "{}: Pulling from {}",
+        reference.tag().or(reference.digest()).unwrap_or("latest"),
+        reference.repository()
+    ));
+    let (raw, top_digest) = client
+        .pull_manifest_raw(reference, auth, &MANIFEST_TYPES)
+        .await
+        .map_err(|e| registry_error(r, e))?;
+    let mut blobs = vec![(top_digest.clone(), raw.to_vec())];
+    let manifest = match parse_manifest(&raw)? {
+        OciManifest::Image(m) => m,
+        OciManifest::ImageIndex(index) => {
+            let entry = index
+                .manifests
+                .iter()
+                .find(|e| {
+                    e.platform.as_ref().is_some_and(|p| {
+                        options.platform.matches(
+                            &p.os.to_string(),
+                            &p.architecture.to_string(),
+                            p.variant.as_deref(),
+                        )
+                    })
+                })
+                .ok_or_else(|| {
+                    let offered: Vec<String> = index
+                        .manifests
+                        .iter()
+                        .filter_map(|e| e.platform.as_ref())
+                        .map(|p| {
+                            let mut s = format!("{}/{}", p.os, p.architecture);
+                            if let Some(v) = &p.variant {
+                                s.push('/');
+                                s.push_str(v);
+                            }
+                            s
+                        })
+                        .collect();
+                    anyhow!(
+                        "no matching manifest for {} in the manifest list entries of {r} (it has: {})",
+                        options.platform,
+                        offered.join(", ")
+                    )
+                })?;
+            let by_digest = reference.clone_with_digest(entry.digest.clone());
+            let (raw, digest) = client
+                .pull_manifest_raw(&by_digest, auth, &MANIFEST_TYPES)
+                .await
+                .map_err(|e| registry_error(r, e))?;
+            if digest != entry.digest {
+                bail!("manifest {} does not match its digest", entry.digest);
+            }
+            blobs.push((digest, raw.to_vec()));
+            match parse_manifest(&raw)? {
+                OciManifest::Image(m) => m,
+                OciManifest::ImageIndex(_) => bail!("{r}: an index inside an index"),
+            }
+        }
+    };
+    let manifest_digest = blobs.last().map(|(d, _)| d.clone()).unwrap_or_default();
+    if manifest.config.size > SMALL_BLOB {
+        bail!(
+            "{r}: image config of {} bytes is too large",
+            manifest.config.size
+        );
+    }
+    let mut config_bytes = Vec::new();
+    client
+        .pull_blob(reference, &manifest.config, &mut config_bytes)
+        .await
+        .map_err(|e| anyhow!("config {}: {e}", manifest.config.digest))?;
+    let config: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config_bytes)
+        .with_context(|| format!("{r}: the image config is not valid"))?;
+    let platform = config_platform(&config);
+    if !options.platform.matches(
+        &config.os().to_string(),
+        &config.architecture().to_string(),
+        config.variant().as_deref(),
+    ) {
+        bail!(
+            "image {r} was found but its platform ({platform}) does not match the specified platform ({})",
+            options.platform
+        );
+    }
+    let diff_ids = config.rootfs().diff_ids().clone();
+    let layers = usable_layers(&manifest)?;
+    if layers.len() != diff_ids.len() {
+        bail!(
+            "{r}: the manifest has {} layers but the config lists {}",
+            layers.len(),
+            diff_ids.len()
+        );
+    }
+    // Fetch only what the store lacks, each diff_id once.
+    let mut wanted: Vec<(OciDescriptor, String)> = Vec::new();
+    for (desc, diff_id) in layers.iter().zip(&diff_ids) {
+        if store.layer(diff_id).is_none() && !wanted.iter().any(|(_, d)| d == diff_id) {
+            wanted.push(((*desc).clone(), diff_id.clone()));
+        } else if store.layer(diff_id).is_some() {
+            progress.say(&format!("{}: Already exists", short(&desc.digest)));
+        }
+    }
+    let bars = match progress {
+        Progress::Lines(_, true) => Some(indicatif::MultiProgress::new()),
+        _ => None,
+    };
+    let jobs = wanted.iter().map(|(desc, diff_id)| {
+        let bar = bars.as_ref().map(|m| {
+            let bar = m.add(indicatif::ProgressBar::new(desc.size.max(0) as u64));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix}: {msg:12} [{bar:30}] {bytes}/{total_bytes}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(short(&desc.digest).to_string());
+            bar.set_message("Downloading");
+            bar
+        });
+        fetch_layer(store, client, reference, desc, diff_id, bar)
+    });
+    let results: Vec<anyhow::Result<(PathBuf, String, u64)>> = futures_util::stream::iter(jobs)
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await;
+    if let Some(m) = &bars {
+        let _ = m.clear();
+    }
+    let mut staged = Vec::new();
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(done) => staged.push(done),
+            Err(e) => failure = failure.or(Some(e)),
+        }
+    }
+    if let Some(e) = failure {
+        for (dir, _, _) in &staged {
+            remove_dir(dir);
+        }
+        return Err(e);
+    }
+    for (dir, diff_id, size) in &staged {
+        store.commit_layer(dir, diff_id, *size)?;
+        progress.say(&format!("{}: Pull complete", short(diff_id)));
+    }
+    blobs.push((manifest.config.digest.clone(), config_bytes));
+    for (digest, bytes) in &blobs {
+        store.put_blob(digest, bytes)?;
+    }
+    let existed = store.find(&manifest.config.digest).is_some();
+    let image = Image {
+        id: manifest.config.digest.clone(),
+        tags: reference
+            .tag()
+            .filter(|_| reference.digest().is_none())
+            .map(|_| r.to_string())
+            .into_iter()
+            .collect(),
+        digests: vec![format!("{}@{}", r.name(), top_digest)],
+        size: store.size_of(&diff_ids),
+        layers: diff_ids,
+        created: config.created().clone(),
+        platform,
+        added_ms: crate::state::record::now_ms(),
+    };
+    store.set_manifest(&image.id, &manifest_digest)?;
+    let saved = store.save(&image)?;
+    progress.say(&format!("Digest: {top_digest}"));
+    progress.say(&format!(
+        "Status: {} for {}",
+        if existed && staged.is_empty() {
+            "Image is up to date"
+        } else {
+            "Downloaded newer image"
+        },
+        shown_ref(r)
+    ));
+    Ok(saved)
+}
+
+/// `alpine:latest` for Docker Hub's official images, the whole reference otherwise.
+pub fn shown_ref(r: &Ref) -> String {
+    let mut s = r.repository_shown();
+    if let Some(t) = r.0.tag().filter(|_| r.0.digest().is_none()) {
+        s = format!("{s}:{t}");
+    } else if let Some(d) = r.0.digest() {
+        s = format!("{s}@{d}");
+    }
+    s
+}
+
+fn short(digest: &str) -> &str {
+    let hex = digest.split(':').nth(1).unwrap_or(digest);
+    &hex[..hex.len().min(12)]
+}
+
+fn parse_manifest(raw: &[u8]) -> anyhow::Result<OciManifest> {
+    let version: serde_json::Value =
+        serde_json::from_slice(raw).context("the registry sent a manifest that is not JSON")?;
+    if version.get("schemaVersion").and_then(|v| v.as_u64()) == Some(1) {
+        bail!(
+            "Docker schema 1 manifests are not supported (re-push the image with a current client)"
+        );
+    }
+    serde_json::from_slice(raw).context("the registry sent a manifest we cannot read")
+}
+
+/// The manifest's layers, each a tar (plain, gzip or zstd); foreign or unknown ones refused.
+fn usable_layers(manifest: &OciImageManifest) -> anyhow::Result<Vec<&OciDescriptor>> {
+    manifest
+        .layers
+        .iter()
+        .map(|l| {
+            let t = l.media_type.as_str();
+            let tar = t.starts_with("application/vnd.oci.image.layer.v1.tar")
+                || t.starts_with("application/vnd.docker.image.rootfs.diff.tar");
+            if !tar || t.contains("nondistributable") || t.contains("foreign") {
+                bail!("layer {} has a media type we cannot unpack: {t}", l.digest);
+            }
+            if !(t.ends_with(".tar")
+                || t.ends_with("+gzip")
+                || t.ends_with("+zstd")
+                || t.ends_with(".gzip"))
+            {
+                bail!("layer {} has a compression we cannot read: {t}", l.digest);
+            }
+            Ok(l)
+        })
+        .collect()
+}
+
+/// `os/arch[/variant]` of a config.
+pub fn config_platform(config: &oci_spec::image::ImageConfiguration) -> String {
+    let mut p = format!("{}/{}", config.os(), config.architecture());
+    if let Some(v) = config.variant() {
+        p.push('/');
+        p.push_str(v);
+    }
+    p
+}
+
+/// Downloads one layer and unpacks it as it arrives; returns its staging directory.
+async fn fetch_layer(
+    store: &Store,
+    client: &Client,
+    reference: &Reference,
+    desc: &OciDescriptor,
+    diff_id: &str,
+    bar: Option<indicatif::ProgressBar>,
+) -> anyhow::Result<(PathBuf, String, u64)> {
+    let staging = store.staging()?;
+    let result = fetch_into(client, reference, desc, diff_id, &staging, bar.as_ref()).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(size) => Ok((staging, diff_id.to_string(), size)),
+        Err(e) => {
+            remove_dir(&staging);
+            Err(e)
+        }
+    }
+}
+
+async fn fetch_into(
+    client: &Client,
+    reference: &Reference,
+    desc: &OciDescriptor,
+    diff_id: &str,
+    staging: &std::path::Path,
+    bar: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<u64> {
+    let digest = &desc.digest;
+    let response = client
+        .pull_blob_stream(reference, desc)
+        .await
+        .map_err(|e| anyhow!("layer {digest}: {e}"))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    let dir = staging.join("diff");
+    let unpacker = tokio::task::spawn_blocking(move || {
+        unpack::apply(
+            ChannelReader {
+                rx,
+                current: bytes::Bytes::new(),
+            },
+            &dir,
+        )
+    });
+    let mut stream = response.stream;
+    let mut failure = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                if let Some(bar) = bar {
+                    bar.inc(bytes.len() as u64);
+                }
+                if tx.send(Ok(bytes)).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failure = Some(e.to_string());
+                let _ = tx.send(Err(io::Error::other("download failed"))).await;
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let applied = unpacker.await.context("the unpacker panicked")?;
+    if let Some(failure) = failure {
+        bail!("layer {digest}: {failure}");
+    }
+    let applied = applied.with_context(|| format!("layer {digest}"))?;
+    if applied.diff_id != diff_id {
+        bail!(
+            "layer {digest}: its content is {} but the image config says {diff_id}",
+            applied.diff_id
+        );
+    }
+    Ok(applied.size)
+}
+
+/// The unpacker's end of a download: a blocking `Read` over the chunks the download sends.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<io::Result<bytes::Bytes>>,
+    current: bytes::Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(bytes)) => self.current = bytes,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// Checks `user`/`password` against `server` as `docker login` does: `/v2/` answers 200 with
+/// them, or their bearer token is granted.
+pub fn check_login(
+    server: &str,
+    user: &str,
+    password: &str,
+    insecure: &[String],
+) -> anyhow::Result<()> {
+    let r = Ref::parse(&format!("{server}/library/login-check"))?;
+    let options = Options {
+        platform: Platform::host(),
+        insecure: insecure.to_vec(),
+    };
+    let client = client(&r, &options);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let scheme = if r.is_local() || insecure.iter().any(|h| h == r.registry()) {
+        "http"
+    } else {
+        "https"
+    };
+    let url = format!("{scheme}://{}/v2/", r.registry());
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .build()
+            .context("cannot build the HTTP client")?;
+        let first = http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {server}"))?;
+        if first.status().is_success() {
+            return Ok(());
+        }
+        let challenge = first
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if challenge.starts_with("bearer") {
+            client
+                .auth(
+                    &r.0,
+                    &RegistryAuth::Basic(user.into(), password.into()),
+                    oci_client::RegistryOperation::Pull,
+                )
+                .await
+                .map_err(|_| {
+                    anyhow!("login to {server}: unauthorized: incorrect username or password")
+                })?;
+            return Ok(());
+        }
+        let second = http
+            .get(&url)
+            .basic_auth(user, Some(password))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {server}"))?;
+        if second.status().is_success() {
+            Ok(())
+        } else {
+            bail!("login to {server}: unauthorized: incorrect username or password")
+        }
+    })
+}

@@ -1,0 +1,478 @@
+//! The image store under `$MCT_ROOT/image` (`/var/lib/my-container-tui/image`):
+//!
+//! ```text
+//! blobs/sha256/<hex>      manifests, indexes and configs, content-addressed
+//! layers/<hex>/diff/      one layer unpacked, keyed by its diff_id, shared by every image
+//! layers/<hex>/link       its short name: l/<link> -> ../layers/<hex>/diff
+//! l/<link>                short names, so 100+ lower directories fit one overlay option page
+//! images/<hex>.json       an image: its config digest (the id), tags, digests, layers
+//! pins/<container>        layers a container is being started from (see [`pin`])
+//! tmp/                    layers being unpacked; renamed into layers/ when whole
+//! ```
+//!
+//! Two `flock`s keep it whole. `gc.lock` is held shared by every pull and every container
+//! start for as long as they may add or use layers, and exclusively by whoever deletes layers
+//! (`rmi`, `image prune`), so a layer never goes while a pull or a start counts on it.
+//! `records.lock` is held exclusively for each change of the image records. A pull unpacks
+//! into `tmp/` and renames a layer into place only when its digest checked out, so a killed
+//! pull leaves nothing half-made visible (and `tmp/` is emptied by the next deleter).
+
+use super::reference::Ref;
+use anyhow::{Context, anyhow, bail};
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// One image, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// `sha256:<hex>` of its config: Docker's IMAGE ID.
+    pub id: String,
+    /// Full references that name it: `docker.io/library/alpine:latest`.
+    pub tags: Vec<String>,
+    /// `repository@sha256:...` of the manifest (or index) it was pulled by.
+    pub digests: Vec<String>,
+    /// The layers' diff_ids, bottom first, as the config lists them.
+    pub layers: Vec<String>,
+    /// Bytes of the layers' files.
+    pub size: u64,
+    /// The config's `created`, RFC 3339, if it has one.
+    pub created: Option<String>,
+    /// `os/arch[/variant]`.
+    pub platform: String,
+    /// When this store got it (ms since the epoch).
+    pub added_ms: u64,
+}
+
+impl Image {
+    /// The short id: the first 12 hex digits.
+    pub fn short_id(&self) -> &str {
+        let hex = self.id.strip_prefix("sha256:").unwrap_or(&self.id);
+        &hex[..hex.len().min(12)]
+    }
+}
+
+/// A held `flock`, released on drop.
+pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
+
+/// The store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+fn hex_of(digest: &str) -> anyhow::Result<&str> {
+    let hex = digest
+        .strip_prefix("sha256:")
+        .ok_or_else(|| anyhow!("unsupported digest {digest:?} (only sha256)"))?;
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        bail!("invalid digest {digest:?}");
+    }
+    Ok(hex)
+}
+
+impl Store {
+    /// The store of `MCT_ROOT` (made on first use).
+    pub fn open() -> anyhow::Result<Store> {
+        Store::at(&crate::state::volumes::root().join("image"))
+    }
+
+    /// The store in `dir`.
+    pub fn at(dir: &Path) -> anyhow::Result<Store> {
+        for sub in ["blobs/sha256", "layers", "l", "images", "pins", "tmp"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .with_context(|| format!("cannot create the image store in {}", dir.display()))?;
+        }
+        Ok(Store {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock(&self, name: &str, how: FlockArg) -> anyhow::Result<Lock> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(name))
+            .with_context(|| format!("cannot open {name} in the image store"))?;
+        Flock::lock(file, how)
+            .map(Lock)
+            .map_err(|(_, e)| anyhow!("cannot lock the image store: {}", e.desc()))
+    }
+
+    /// Held by pulls and starts: no layer is deleted meanwhile.
+    pub fn using(&self) -> anyhow::Result<Lock> {
+        self.lock("gc.lock", FlockArg::LockShared)
+    }
+
+    /// Held by deleters: nobody pulls or starts meanwhile.
+    pub fn deleting(&self) -> anyhow::Result<Lock> {
+        self.lock("gc.lock", FlockArg::LockExclusive)
+    }
+
+    fn records(&self) -> anyhow::Result<Lock> {
+        self.lock("records.lock", FlockArg::LockExclusive)
+    }
+
+    // ---- blobs
+
+    pub fn blob_path(&self, digest: &str) -> anyhow::Result<PathBuf> {
+        Ok(self.dir.join("blobs/sha256").join(hex_of(digest)?))
+    }
+
+    /// Stores a small blob (a manifest, a config) by its digest, which it must match.
+    pub fn put_blob(&self, digest: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        use sha2::Digest;
+        let actual = format!(
+            "sha256:{}",
+            super::unpack::hex(&sha2::Sha256::digest(bytes))
+        );
+        if actual != digest {
+            bail!("blob {digest} does not match its digest (got {actual})");
+        }
+        let path = self.blob_path(digest)?;
+        if !path.exists() {
+            write_atomic(&path, bytes)?;
+        }
+        Ok(())
+    }
+
+    pub fn blob(&self, digest: &str) -> anyhow::Result<Vec<u8>> {
+        let path = self.blob_path(digest)?;
+        std::fs::read(&path).with_context(|| format!("blob {digest} is missing from the store"))
+    }
+
+    /// The image's config, parsed.
+    pub fn config(&self, image: &Image) -> anyhow::Result<oci_spec::image::ImageConfiguration> {
+        serde_json::from_slice(&self.blob(&image.id)?)
+            .with_context(|| format!("image {}: bad config", image.short_id()))
+    }
+
+    // ---- layers
+
+    fn layer_home(&self, diff_id: &str) -> anyhow::Result<PathBuf> {
+        Ok(self.dir.join("layers").join(hex_of(diff_id)?))
+    }
+
+    /// The unpacked layer, if the store has it.
+    pub fn layer(&self, diff_id: &str) -> Option<PathBuf> {
+        let diff = self.layer_home(diff_id).ok()?.join("diff");
+        diff.is_dir().then_some(diff)
+    }
+
+    /// A short name for the layer, as overlay lower directories relative to [`Store::dir`].
+    pub fn layer_link(&self, diff_id: &str) -> anyhow::Result<String> {
+        let link = std::fs::read_to_string(self.layer_home(diff_id)?.join("link"))
+            .with_context(|| format!("layer {diff_id} is missing from the store"))?;
+        Ok(format!("l/{}", link.trim()))
+    }
+
+    /// An empty directory to unpack a layer into; [`Store::commit_layer`] moves it in.
+    pub fn staging(&self) -> anyhow::Result<PathBuf> {
+        let dir = self
+            .dir
+            .join("tmp")
+            .join(&crate::state::record::new_id()[..20]);
+        std::fs::create_dir_all(dir.join("diff")).context("cannot make a staging directory")?;
+        Ok(dir)
+    }
+
+    /// Moves a staged layer into place under its diff_id. Another pull that got there first
+    /// wins; ours is discarded.
+    pub fn commit_layer(&self, staged: &Path, diff_id: &str, size: u64) -> anyhow::Result<()> {
+        let home = self.layer_home(diff_id)?;
+        let link = &crate::state::record::new_id()[..26];
+        std::fs::write(staged.join("link"), link)?;
+        std::fs::write(staged.join("size"), size.to_string())?;
+        match std::fs::rename(staged, &home) {
+            Ok(()) => {
+                let short = self.dir.join("l").join(link);
+                let _ = std::fs::remove_file(&short);
+                std::os::unix::fs::symlink(
+                    Path::new("../layers").join(hex_of(diff_id)?).join("diff"),
+                    &short,
+                )
+                .context("cannot link the layer")?;
+                Ok(())
+            }
+            Err(e) if home.join("diff").is_dir() => {
+                let _ = e;
+                remove_dir(staged);
+                Ok(())
+            }
+            Err(e) => {
+                remove_dir(staged);
+                Err(e).with_context(|| format!("cannot store layer {diff_id}"))
+            }
+        }
+    }
+
+    fn layer_size(&self, diff_id: &str) -> u64 {
+        self.layer_home(diff_id)
+            .ok()
+            .and_then(|h| std::fs::read_to_string(h.join("size")).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The sum of the sizes of these layers.
+    pub fn size_of(&self, layers: &[String]) -> u64 {
+        layers.iter().map(|l| self.layer_size(l)).sum()
+    }
+
+    // ---- images
+
+    fn record_path(&self, id: &str) -> anyhow::Result<PathBuf> {
+        Ok(self
+            .dir
+            .join("images")
+            .join(format!("{}.json", hex_of(id)?)))
+    }
+
+    /// Every image, oldest first.
+    pub fn images(&self) -> Vec<Image> {
+        let mut all: Vec<Image> = std::fs::read_dir(self.dir.join("images"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .filter_map(|b| serde_json::from_slice(&b).ok())
+            .collect();
+        all.sort_by_key(|i: &Image| i.added_ms);
+        all
+    }
+
+    /// The image `text` names: a reference (tag or digest), an id, or a unique id prefix.
+    pub fn find(&self, text: &str) -> Option<Image> {
+        let images = self.images();
+        if let Ok(r) = Ref::parse(text) {
+            let full = r.to_string();
+            if let Some(i) = images
+                .iter()
+                .find(|i| i.tags.contains(&full) || i.digests.contains(&full))
+            {
+                return Some(i.clone());
+            }
+        }
+        let hex = text.strip_prefix("sha256:").unwrap_or(text);
+        if hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let matching: Vec<&Image> = images
+                .iter()
+                .filter(|i| {
+                    i.id.strip_prefix("sha256:")
+                        .unwrap_or(&i.id)
+                        .starts_with(hex)
+                })
+                .collect();
+            if matching.len() == 1 {
+                return Some(matching[0].clone());
+            }
+        }
+        None
+    }
+
+    /// Records `image` (merging tags and digests into an existing record of the same id) and
+    /// moves each of its tags off any other image, which is removed if nothing names it then.
+    pub fn save(&self, image: &Image) -> anyhow::Result<Image> {
+        let _records = self.records()?;
+        let mut saved = match std::fs::read(self.record_path(&image.id)?) {
+            Ok(bytes) => serde_json::from_slice::<Image>(&bytes).unwrap_or_else(|_| image.clone()),
+            Err(_) => image.clone(),
+        };
+        for tag in &image.tags {
+            if !saved.tags.contains(tag) {
+                saved.tags.push(tag.clone());
+            }
+        }
+        for digest in &image.digests {
+            if !saved.digests.contains(digest) {
+                saved.digests.push(digest.clone());
+            }
+        }
+        for mut other in self.images().into_iter().filter(|i| i.id != image.id) {
+            let before = other.tags.len();
+            other.tags.retain(|t| !image.tags.contains(t));
+            if other.tags.len() != before {
+                // Docker keeps an untagged image as <none>; so do we, until `image prune`.
+                write_atomic(&self.record_path(&other.id)?, &serde_json::to_vec(&other)?)?;
+            }
+        }
+        write_atomic(
+            &self.record_path(&saved.id)?,
+            &serde_json::to_vec_pretty(&saved)?,
+        )?;
+        Ok(saved)
+    }
+
+    /// Removes `tag` from its image; the image's record goes when no tag is left (or `all`).
+    /// Returns the image's record as it was, and whether the record went.
+    pub fn untag(&self, image: &Image, tag: Option<&str>) -> anyhow::Result<bool> {
+        let _records = self.records()?;
+        let path = self.record_path(&image.id)?;
+        let mut current: Image = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)?,
+            Err(_) => return Ok(true),
+        };
+        if let Some(tag) = tag {
+            current.tags.retain(|t| t != tag);
+            if !current.tags.is_empty() {
+                write_atomic(&path, &serde_json::to_vec_pretty(&current)?)?;
+                return Ok(false);
+            }
+        }
+        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        Ok(true)
+    }
+
+    // ---- what holds layers
+
+    /// Records that container `id` is being started from `layers`: it holds them until its
+    /// own record (whose spec names them) exists. Written while [`Store::using`] is held.
+    pub fn pin(&self, id: &str, layers: &[String]) -> anyhow::Result<()> {
+        write_atomic(
+            &self.dir.join("pins").join(id),
+            serde_json::to_string(layers)?.as_bytes(),
+        )
+    }
+
+    /// Layers something holds: an image record, a container's record, or a recent pin.
+    fn held_layers(&self) -> std::collections::HashSet<String> {
+        let mut held: std::collections::HashSet<String> =
+            self.images().into_iter().flat_map(|i| i.layers).collect();
+        for record in crate::state::store::list() {
+            if let Ok(spec) = crate::state::store::spec(&record.id)
+                && let Some(image) = spec.image
+            {
+                held.extend(image.layers);
+            }
+        }
+        for entry in std::fs::read_dir(self.dir.join("pins"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let id = entry.file_name().to_string_lossy().to_string();
+            let recorded = crate::state::store::exists(&id);
+            if !recorded && crate::state::store::older_than_grace(&entry.path()) {
+                let _ = std::fs::remove_file(entry.path());
+                continue;
+            }
+            if let Some(layers) = std::fs::read(entry.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
+            {
+                held.extend(layers);
+            }
+        }
+        held
+    }
+
+    /// Deletes every layer nothing holds, and what killed pulls left in `tmp/`. Takes
+    /// [`Store::deleting`]. Returns the bytes freed.
+    pub fn collect_layers(&self) -> anyhow::Result<u64> {
+        let _gc = self.deleting()?;
+        for entry in std::fs::read_dir(self.dir.join("tmp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            remove_dir(&entry.path());
+        }
+        let held = self.held_layers();
+        let mut freed = 0;
+        for entry in std::fs::read_dir(self.dir.join("layers"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let diff_id = format!("sha256:{}", entry.file_name().to_string_lossy());
+            if held.contains(&diff_id) {
+                continue;
+            }
+            freed += self.layer_size(&diff_id);
+            if let Ok(link) = std::fs::read_to_string(entry.path().join("link")) {
+                let _ = std::fs::remove_file(self.dir.join("l").join(link.trim()));
+            }
+            remove_dir(&entry.path());
+        }
+        // Blobs of manifests and configs that no image names any more.
+        let images = self.images();
+        let keep: std::collections::HashSet<String> = images
+            .iter()
+            .flat_map(|i| {
+                std::iter::once(i.id.clone()).chain(
+                    i.digests
+                        .iter()
+                        .filter_map(|d| d.rsplit_once('@').map(|(_, d)| d.to_string())),
+                )
+            })
+            .chain(images.iter().filter_map(|i| self.manifest_digest(i)))
+            .collect();
+        for entry in std::fs::read_dir(self.dir.join("blobs/sha256"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let digest = format!("sha256:{}", entry.file_name().to_string_lossy());
+            if !keep.contains(&digest) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(freed)
+    }
+
+    /// The digest of the platform manifest recorded beside the image's config.
+    fn manifest_digest(&self, image: &Image) -> Option<String> {
+        std::fs::read_to_string(
+            self.dir
+                .join("images")
+                .join(format!("{}.manifest", image.id.strip_prefix("sha256:")?)),
+        )
+        .ok()
+        .map(|s| s.trim().to_string())
+    }
+
+    /// Notes which manifest the image came from (kept with its blobs by [`collect_layers`]).
+    pub fn set_manifest(&self, image_id: &str, manifest_digest: &str) -> anyhow::Result<()> {
+        let hex = hex_of(image_id)?;
+        write_atomic(
+            &self.dir.join("images").join(format!("{hex}.manifest")),
+            manifest_digest.as_bytes(),
+        )
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Removes a directory tree of ours (a layer, a staging directory), logging nothing: a
+/// leftover is collected by the next deleter.
+pub fn remove_dir(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_checked() {
+        assert!(hex_of(&format!("sha256:{}", "a".repeat(64))).is_ok());
+        assert!(hex_of("sha256:../../etc").is_err());
+        assert!(hex_of(&format!("sha512:{}", "a".repeat(128))).is_err());
+        assert!(hex_of(&format!("sha256:{}", "A".repeat(64))).is_err());
+    }
+}
