@@ -252,7 +252,7 @@ where
         (Some(Command::Run { command }), None) => (cli.options, command),
         (None, Some(command)) => (cli.options, command),
         (None, None) => {
-            let image = image_request(&cli.options, false);
+            let image = image_request(&cli.options, &[]);
             let template = spec_from(cli.options, vec!["sh".into()]);
             return Ok(Action::Dashboard(cli.prefix, Box::new(template), image));
         }
@@ -285,7 +285,7 @@ where
         ));
     }
     let launch = Launch {
-        image: image_request(&options, !command.is_empty()),
+        image: image_request(&options, &command),
         detach: options.detach,
         name: options.name.clone(),
         auto_remove: options.rm || !options.detach,
@@ -311,13 +311,13 @@ where
 }
 
 /// What `--image` and its options ask for, if given.
-fn image_request(options: &RunOptions, command_given: bool) -> Option<crate::image::Request> {
+fn image_request(options: &RunOptions, command: &[String]) -> Option<crate::image::Request> {
     Some(crate::image::Request {
         reference: options.image.clone()?,
         pull: options.pull,
         platform: options.platform.clone(),
         entrypoint: options.entrypoint.clone(),
-        command_given,
+        command: command.to_vec(),
         workdir_given: options.workdir.is_some(),
         insecure: options.insecure_registry.clone(),
     })

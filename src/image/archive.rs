@@ -59,7 +59,7 @@ pub fn import(store: &Store, input: impl Read, reference: &str) -> anyhow::Resul
 pub fn load(store: &Store, input: impl Read) -> anyhow::Result<Vec<Image>> {
     let _using = store.using()?;
     let dir = store.staging()?;
-    let result = extract(input, &dir.join("diff")).and_then(|links| {
+    let result = extract(unpack::decompressed(input)?, &dir.join("diff")).and_then(|links| {
         let archive = Archive {
             dir: dir.join("diff"),
             links,

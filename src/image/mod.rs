@@ -45,8 +45,8 @@ pub struct Request {
     pub platform: Option<Platform>,
     /// `--entrypoint` (empty: none at all).
     pub entrypoint: Option<String>,
-    /// The command came from the command line, not from the image.
-    pub command_given: bool,
+    /// The command line's command, as typed (empty: the image's Cmd runs).
+    pub command: Vec<String>,
     /// `-w` was given.
     pub workdir_given: bool,
     /// `--insecure-registry` hosts.
@@ -130,10 +130,13 @@ pub fn apply(
             defaults.cmd().clone().unwrap_or_default(),
         ),
     };
-    let cmd = if request.command_given {
-        std::mem::take(&mut spec.command)
-    } else {
-        cmd
+    let cmd = match request.command.is_empty() {
+        // One word with spaces is a shell line only when nothing comes before it.
+        false if entrypoint.is_empty() => {
+            ContainerSpec::command_from_words(request.command.clone())
+        }
+        false => request.command.clone(),
+        true => cmd,
     };
     spec.command = [entrypoint, cmd].concat();
     if spec.command.is_empty() {

@@ -280,7 +280,7 @@ async fn pull_async(
         });
         fetch_layer(store, client, reference, desc, diff_id, bar)
     });
-    let results: Vec<anyhow::Result<(PathBuf, String, u64)>> = futures_util::stream::iter(jobs)
+    let results: Vec<anyhow::Result<Staged>> = futures_util::stream::iter(jobs)
         .buffer_unordered(PARALLEL)
         .collect()
         .await;
@@ -296,14 +296,14 @@ async fn pull_async(
         }
     }
     if let Some(e) = failure {
-        for (dir, _, _) in &staged {
-            remove_dir(dir);
+        for s in &staged {
+            remove_dir(&s.dir);
         }
         return Err(e);
     }
-    for (dir, diff_id, size) in &staged {
-        store.commit_layer(dir, diff_id, *size)?;
-        progress.say(&format!("{}: Pull complete", short(diff_id)));
+    for s in &staged {
+        store.commit_layer(&s.dir, &s.diff_id, s.size)?;
+        progress.say(&format!("{}: Pull complete", short(&s.digest)));
     }
     blobs.push((manifest.config.digest.clone(), config_bytes));
     for (digest, bytes) in &blobs {
@@ -401,6 +401,15 @@ pub fn config_platform(config: &oci_spec::image::ImageConfiguration) -> String {
     p
 }
 
+/// A layer unpacked and checked, waiting to be moved into the store.
+struct Staged {
+    dir: PathBuf,
+    diff_id: String,
+    /// The blob's digest, as progress shows it.
+    digest: String,
+    size: u64,
+}
+
 /// Downloads one layer and unpacks it as it arrives; returns its staging directory.
 async fn fetch_layer(
     store: &Store,
@@ -409,14 +418,19 @@ async fn fetch_layer(
     desc: &OciDescriptor,
     diff_id: &str,
     bar: Option<indicatif::ProgressBar>,
-) -> anyhow::Result<(PathBuf, String, u64)> {
+) -> anyhow::Result<Staged> {
     let staging = store.staging()?;
     let result = fetch_into(client, reference, desc, diff_id, &staging, bar.as_ref()).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     match result {
-        Ok(size) => Ok((staging, diff_id.to_string(), size)),
+        Ok(size) => Ok(Staged {
+            dir: staging,
+            diff_id: diff_id.to_string(),
+            digest: desc.digest.clone(),
+            size,
+        }),
         Err(e) => {
             remove_dir(&staging);
             Err(e)

@@ -344,6 +344,12 @@ impl Store {
         )
     }
 
+    /// Container `id`'s record now names its layers: its pin has done its job.
+    pub fn unpin(id: &str) {
+        let pin = crate::state::volumes::root().join("image/pins").join(id);
+        let _ = std::fs::remove_file(pin);
+    }
+
     /// Layers something holds: an image record, a container's record, or a recent pin.
     fn held_layers(&self) -> std::collections::HashSet<String> {
         let mut held: std::collections::HashSet<String> =

@@ -45,13 +45,17 @@ fn xattr_allowed(name: &[u8]) -> bool {
 /// Decompresses (gzip, zstd or none, told by the first bytes) and applies a layer to `dir`,
 /// which must exist and be empty. The whole uncompressed stream is hashed, padding included.
 pub fn apply(compressed: impl Read, dir: &Path) -> anyhow::Result<Applied> {
-    let mut input = io::BufReader::with_capacity(256 << 10, compressed);
-    let tar: Box<dyn Read> = match sniff(&mut input)? {
+    apply_tar(decompressed(compressed)?, dir)
+}
+
+/// `input` decompressed: gzip, zstd or none, told by its first bytes.
+pub fn decompressed<'a>(input: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
+    let mut input = io::BufReader::with_capacity(256 << 10, input);
+    Ok(match sniff(&mut input)? {
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
         Compression::Zstd => Box::new(zstd::Decoder::with_buffer(input)?),
         Compression::None => Box::new(input),
-    };
-    apply_tar(tar, dir)
+    })
 }
 
 enum Compression {
@@ -297,8 +301,16 @@ impl Layer {
                     .file_name()
                     .ok_or_else(|| anyhow!("{}: hard link to the layer's root", shown()))?
                     .to_os_string();
-                let target_parent =
-                    self.open_parent(target.parent().unwrap_or(Path::new("")), false)?;
+                let not_ours = |e: anyhow::Error| {
+                    anyhow!(
+                        "{}: cannot link to {} (it must be a file of this layer): {e:#}",
+                        shown(),
+                        target.display()
+                    )
+                };
+                let target_parent = self
+                    .open_parent(target.parent().unwrap_or(Path::new("")), false)
+                    .map_err(not_ours)?;
                 remove_existing(&parent, &name, false)?;
                 // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink itself.
                 linkat(

@@ -156,58 +156,85 @@ pub fn overlay(
     let fail = || format!("cannot mount overlay on {}", target.display());
     let fs = fsopen("overlay").with_context(fail)?;
     let mut added = 0;
-    for lower in lowers {
+    // MCT_OVERLAY_LEGACY=1 takes the old kernels' path on a new one (the tests use it).
+    let legacy = std::env::var_os("MCT_OVERLAY_LEGACY").is_some();
+    for lower in lowers.iter().filter(|_| !legacy) {
         if fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes()).is_err() {
             break;
         }
         added += 1;
     }
-    let mut went_in = None;
     if added != lowers.len() {
-        // Old kernel: start over with one `lowerdir` value.
-        let fs_retry = fsopen("overlay").with_context(fail)?;
-        let relative = short.filter(|base| lowers.iter().all(|l| l.starts_with(base)));
-        let mut joined = Vec::new();
-        for (i, lower) in lowers.iter().enumerate() {
-            let shown = match relative {
-                Some(base) => lower.strip_prefix(base).unwrap_or(lower),
-                None => lower.as_path(),
-            };
-            let escaped = legacy_lowerdir(shown.as_os_str().as_encoded_bytes()).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "rootfs {}: a ',' in its path needs Linux 6.8 or later (overlayfs lowerdir+)",
-                    lower.display()
-                )
-            })?;
-            if i > 0 {
-                joined.push(b':');
-            }
-            joined.extend(escaped);
-        }
-        if let Some(base) = relative {
-            went_in = Some(std::env::current_dir().unwrap_or_else(|_| "/".into()));
-            nix::unistd::chdir(base).with_context(fail)?;
-        }
-        let done = fsconfig_string(&fs_retry, "lowerdir", &joined)
-            .and_then(|()| {
-                fsconfig_string(&fs_retry, "upperdir", upper.as_os_str().as_encoded_bytes())
-            })
-            .and_then(|()| {
-                fsconfig_string(&fs_retry, "workdir", work.as_os_str().as_encoded_bytes())
-            })
-            .and_then(|()| fsconfig_create(&fs_retry));
-        if let Some(back) = went_in {
-            let _ = nix::unistd::chdir(&back);
-        }
-        done.with_context(fail)?;
-        let mnt = fsmount(&fs_retry).with_context(fail)?;
-        return move_mount(&mnt, target).with_context(fail);
+        return overlay_legacy(lowers, short, upper, work, target);
     }
     fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_create(&fs).with_context(fail)?;
     let mnt = fsmount(&fs).with_context(fail)?;
     move_mount(&mnt, target).with_context(fail)
+}
+
+/// Kernels before 6.8: mount(2) with one option page (fsconfig takes at most 256 bytes a
+/// value, too few for layers). With `short`, from inside it, each layer by its short link.
+fn overlay_legacy(
+    lowers: &[PathBuf],
+    short: Option<&Path>,
+    upper: &Path,
+    work: &Path,
+    target: &Path,
+) -> anyhow::Result<()> {
+    let fail = || format!("cannot mount overlay on {}", target.display());
+    let relative = short.filter(|base| lowers.iter().all(|l| l.starts_with(base)));
+    let mut data = b"lowerdir=".to_vec();
+    for (i, lower) in lowers.iter().enumerate() {
+        let shown = match relative {
+            Some(base) => lower.strip_prefix(base).unwrap_or(lower),
+            None => lower.as_path(),
+        };
+        let escaped = legacy_lowerdir(shown.as_os_str().as_encoded_bytes()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "rootfs {}: a ',' in its path needs Linux 6.8 or later (overlayfs lowerdir+)",
+                lower.display()
+            )
+        })?;
+        if i > 0 {
+            data.push(b':');
+        }
+        data.extend(escaped);
+    }
+    for (key, path) in [(",upperdir=", upper), (",workdir=", work)] {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        if bytes.contains(&b',') || bytes.contains(&b':') {
+            anyhow::bail!(
+                "{}: the overlay's own directories may not hold ',' or ':'",
+                path.display()
+            );
+        }
+        data.extend_from_slice(key.as_bytes());
+        data.extend_from_slice(bytes);
+    }
+    if data.len() >= 4096 {
+        anyhow::bail!(
+            "{} layers do not fit this kernel's overlayfs options (one page); Linux 6.8 or later takes any number",
+            lowers.len()
+        );
+    }
+    let back = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    if let Some(base) = relative {
+        nix::unistd::chdir(base).with_context(fail)?;
+    }
+    let data = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&data);
+    let done = nix::mount::mount(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(data),
+    );
+    if relative.is_some() {
+        let _ = nix::unistd::chdir(&back);
+    }
+    done.map_err(|e| anyhow::anyhow!("{}: {}", fail(), e.desc()))
 }
 
 /// One layer as the old `lowerdir` option takes it: `:` and `\\` escaped with `\\`; `None`

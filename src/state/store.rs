@@ -123,6 +123,10 @@ pub fn create_owned(
             record.name
         );
     }
+    if spec.image.is_some() {
+        // The record names the image's layers now: the start-up's pin on them can go.
+        crate::image::store::Store::unpin(&record.id);
+    }
     Ok(record)
 }
 

@@ -7,9 +7,11 @@ mod containment;
 mod dashboard;
 mod errors;
 mod hardening;
+mod images;
 mod isolation;
 mod lifecycle;
 mod limits;
+mod registry;
 mod rootfs;
 mod seed;
 mod signals;
@@ -33,6 +35,7 @@ fn main() {
         containment::tests(),
         errors::tests(),
         lifecycle::tests(),
+        images::tests(),
         dashboard::tests(),
     ]
     .into_iter()

@@ -1,0 +1,767 @@
+//! Images end to end: a real registry on loopback, images built with umoci and pushed with
+//! skopeo, pulled and run by the tool; attacks by layer, by tampered blob and by registry.
+
+use crate::registry::{Layout, Member, Registry, Store, tar};
+use crate::root_tests;
+use crate::support::{Ctx, TempDir, TestResult, ensure, ensure_eq, run, wait_until};
+use libtest_mimic::Trial;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        image_config_applies_with_dockers_precedence,
+        whiteouts_and_opaque_directories_hide_lower_files,
+        gzip_zstd_and_docker_schema2_images_run,
+        an_index_gives_each_platform_its_image,
+        a_tampered_blob_leaves_nothing,
+        malicious_layers_write_nothing_outside,
+        a_registry_that_wants_credentials,
+        the_store_runs_images_with_the_registry_gone,
+        rmi_refuses_an_image_in_use,
+        concurrent_pulls_share_one_copy,
+        import_and_load_archives,
+        a_hundred_and_twenty_layers_mount,
+        debian_minbase_runs_dpkg,
+    ]
+}
+
+/// A registry with `test/bb:1`, a busybox image with a config of its own.
+fn busybox_registry(
+    t: &Ctx,
+    tag: &str,
+) -> Result<(Registry, Layout, String), libtest_mimic::Failed> {
+    let registry = Registry::start(tag, None)?;
+    let layout = Layout::new(tag)?;
+    layout.busybox(t, "bb")?;
+    let reference = layout.push("bb", &registry, "test/bb:1", &[])?;
+    Ok((registry, layout, reference))
+}
+
+fn image_config_applies_with_dockers_precedence(t: &Ctx) -> TestResult {
+    let registry = Registry::start("config", None)?;
+    let layout = Layout::new("config")?;
+    layout.busybox(t, "bb")?;
+    layout.config(
+        "bb",
+        &[
+            "--config.env",
+            "FOO=image",
+            "--config.env",
+            "PATH=/bin:/sbin",
+            "--config.entrypoint",
+            "/bin/sh",
+            "--config.entrypoint",
+            "-c",
+            "--config.cmd",
+            "echo cmd $FOO; pwd; id -u; echo $HOME",
+            "--config.workingdir",
+            "/srv/app",
+            "--config.user",
+            "nobody",
+        ],
+    )?;
+    let image = layout.push("bb", &registry, "test/config:1", &[])?;
+    let store = Store::new(t)?;
+    // No command: Entrypoint + Cmd, in WorkingDir (made), as User, with the image's Env.
+    let out = store.tool(t, &["run", "--image", &image])?.success()?;
+    ensure(
+        out.stderr.contains("Unable to find image"),
+        format!("the first run pulls: {}", out.stderr),
+    )?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "cmd image\n/srv/app\n65534\n/nonexistent\n",
+    )?;
+    // A command replaces Cmd (not Entrypoint); -e beats Env; -w and -u beat the image's.
+    let out = store
+        .tool(
+            t,
+            &[
+                "run",
+                "--image",
+                &image,
+                "-e",
+                "FOO=cli",
+                "-w",
+                "/made/here",
+                "-u",
+                "0:0",
+                "echo $FOO; pwd; id -u",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "cli\n/made/here\n0\n")?;
+    // --entrypoint replaces the Entrypoint and drops the image's Cmd.
+    let out = store
+        .tool(
+            t,
+            &[
+                "run",
+                "--image",
+                &image,
+                "--entrypoint",
+                "/bin/echo",
+                "plain",
+                "words",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "plain words\n")?;
+    // The container's own files; the image's layers unchanged by a run.
+    let out = store
+        .tool(
+            t,
+            &[
+                "run", "--image", &image, "--hostname", "imaged", "-u", "root",
+                "cat /etc/hostname; grep -c imaged /etc/hosts; test -f /etc/resolv.conf && echo resolv; touch /bin/new && echo wrote",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "imaged\n1\nresolv\nwrote\n")?;
+    store
+        .tool(
+            t,
+            &["run", "--image", &image, "-u", "root", "test ! -e /bin/new"],
+        )?
+        .success()?;
+    let images = store.verb(t, &["images"])?.success()?;
+    let line = images
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&registry.image("test/config")))
+        .ok_or(format!("images: {}", images.stdout))?;
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    ensure(
+        cols.get(1) == Some(&"1") && cols.get(2).is_some_and(|id| id.len() == 12),
+        format!("images row: {line}"),
+    )?;
+    // With no command and no Cmd: refused before anything starts.
+    layout.config("bb", &["--clear=config.cmd", "--clear=config.entrypoint"])?;
+    let bare = layout.push("bb", &registry, "test/bare:1", &[])?;
+    store.verb(t, &["pull", "-q", &bare])?.success()?;
+    store
+        .tool(t, &["run", "--image", &bare])?
+        .expect_code(125)?
+        .one_line_error("no command specified")?;
+    Ok(())
+}
+
+fn whiteouts_and_opaque_directories_hide_lower_files(t: &Ctx) -> TestResult {
+    let registry = Registry::start("whiteouts", None)?;
+    let layout = Layout::new("whiteouts")?;
+    layout.busybox(t, "bb")?;
+    // umoci writes deletions as whiteouts.
+    layout.change("bb", "deleted", |rootfs| {
+        std::fs::remove_file(rootfs.join("bin/vi")).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(rootfs.join("opt/keep")).map_err(|e| e.to_string())?;
+        std::fs::write(rootfs.join("opt/keep/old"), "old").map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    // An opaque /opt/keep: nothing below shows through it, only what this layer adds.
+    let opaque = tar(&[
+        Member::Dir("opt/keep/"),
+        Member::File("opt/keep/.wh..wh..opq", b""),
+        Member::File("opt/keep/new", b"new"),
+        Member::File("etc/.wh.group", b""),
+    ]);
+    layout.add_layer("deleted", "opaque", &opaque)?;
+    let image = layout.push("opaque", &registry, "test/opaque:1", &[])?;
+    let store = Store::new(t)?;
+    let out = store
+        .tool(
+            t,
+            &[
+                "run", "--image", &image,
+                "ls /opt/keep; test -e /bin/vi || echo no-vi; test -e /etc/group || echo no-group; test -e /etc/passwd && echo passwd; sh -c 'echo sh'",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "new\nno-vi\nno-group\npasswd\nsh\n")?;
+    // On disk: the whiteout a character device 0:0, the opaque marker an xattr.
+    let layers = store.root.path().join("root/image/layers");
+    let mut found_whiteout = false;
+    let mut found_opaque = false;
+    for layer in store.layers() {
+        let diff = layers.join(&layer).join("diff");
+        if let Ok(meta) = std::fs::symlink_metadata(diff.join("bin/vi")) {
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            found_whiteout |= meta.file_type().is_char_device() && meta.rdev() == 0;
+        }
+        if xattr::get(diff.join("opt/keep"), "trusted.overlay.opaque")
+            .ok()
+            .flatten()
+            .is_some_and(|v| v == b"y")
+        {
+            found_opaque = true;
+        }
+    }
+    ensure(found_whiteout, "a whiteout is a 0:0 character device")?;
+    ensure(
+        found_opaque,
+        "an opaque directory carries trusted.overlay.opaque=y",
+    )
+}
+
+fn gzip_zstd_and_docker_schema2_images_run(t: &Ctx) -> TestResult {
+    let (registry, layout, gzip) = busybox_registry(t, "formats")?;
+    layout.zstd("bb", "bb-zstd")?;
+    let zstd = layout.push("bb-zstd", &registry, "test/zstd:1", &[])?;
+    let v2s2 = layout.push("bb", &registry, "test/v2s2:1", &["--format", "v2s2"])?;
+    let store = Store::new(t)?;
+    for image in [&gzip, &zstd, &v2s2] {
+        let out = store
+            .tool(t, &["run", "--image", image, "echo", "ran"])?
+            .success()?;
+        ensure_eq(out.stdout.as_str(), "ran\n")?;
+    }
+    // One layer content under three encodings: unpacked once.
+    ensure_eq(store.layers().len(), 1)?;
+    let inspect = store.verb(t, &["image", "inspect", &zstd])?.success()?;
+    ensure(
+        inspect.stdout.contains("\"RepoDigests\""),
+        format!("inspect: {}", inspect.stdout),
+    )
+}
+
+/// A static aarch64 program that says which machine it runs on.
+fn aarch64_hello(dir: &TempDir) -> Result<std::path::PathBuf, libtest_mimic::Failed> {
+    let src = dir.file(
+        "hello.c",
+        b"#include <stdio.h>\n#include <sys/utsname.h>\nint main(void){struct utsname u; uname(&u); printf(\"hello from %s\\n\", u.machine); return 0;}\n",
+        0o644,
+    )?;
+    let bin = dir.path().join("hello");
+    let mut cc = std::process::Command::new("aarch64-linux-gnu-gcc");
+    cc.args(["-static", "-O2", "-o"]).arg(&bin).arg(&src);
+    let out = run(cc)?;
+    ensure(
+        out.code == Some(0),
+        format!("aarch64-linux-gnu-gcc: {}", out.stderr),
+    )?;
+    Ok(bin)
+}
+
+fn an_index_gives_each_platform_its_image(t: &Ctx) -> TestResult {
+    let registry = Registry::start("index", None)?;
+    let layout = Layout::new("index")?;
+    layout.busybox(t, "amd")?;
+    let scratch = TempDir::new("aarch64")?;
+    let hello = aarch64_hello(&scratch)?;
+    std::process::Command::new("umoci")
+        .args(["new", "--image", &format!("{}:arm", layout.oci())])
+        .status()
+        .map_err(|e| e.to_string())?;
+    layout.change("arm", "arm", |rootfs| {
+        std::fs::copy(&hello, rootfs.join("hello")).map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    layout.config(
+        "arm",
+        &["--architecture", "arm64", "--config.cmd", "/hello"],
+    )?;
+    // A platform no host has a handler for.
+    layout.change("amd", "ia", |_| Ok(()))?;
+    layout.config("ia", &["--architecture", "ia64"])?;
+    layout.index_of(
+        "multi",
+        &[
+            ("amd", "linux", "amd64"),
+            ("arm", "linux", "arm64"),
+            ("ia", "linux", "ia64"),
+        ],
+    )?;
+    let oci = layout.push("multi", &registry, "test/multi:1", &["--all"])?;
+    let list = layout.push(
+        "multi",
+        &registry,
+        "test/list:1",
+        &["--all", "--format", "v2s2"],
+    )?;
+    let store = Store::new(t)?;
+    for image in [&oci, &list] {
+        let out = store
+            .tool(t, &["run", "--image", image, "echo", "native"])?
+            .success()?;
+        ensure_eq(out.stdout.as_str(), "native\n")?;
+        let out = store
+            .tool(t, &["run", "--platform", "linux/arm64", "--image", image])?
+            .success()?;
+        ensure_eq(out.stdout.as_str(), "hello from aarch64\n")?;
+    }
+    store
+        .verb(t, &["pull", "-q", "--platform", "linux/ia64", &oci])?
+        .success()?;
+    let out = store
+        .tool(
+            t,
+            &["run", "--platform", "linux/ia64", "--image", &oci, "true"],
+        )?
+        .expect_code(125)?;
+    out.one_line_error("linux/ia64")?;
+    ensure(
+        out.stderr.contains("qemu-user-static"),
+        format!("the fix is named: {}", out.stderr),
+    )?;
+    let out = store
+        .verb(t, &["pull", "--platform", "linux/s390x", &oci])?
+        .expect_code(1)?;
+    out.one_line_error("no matching manifest for linux/s390x")?;
+    ensure(
+        out.stderr.contains("linux/arm64"),
+        format!("what the index has is named: {}", out.stderr),
+    )
+}
+
+fn a_tampered_blob_leaves_nothing(t: &Ctx) -> TestResult {
+    let (registry, layout, image) = busybox_registry(t, "tampered")?;
+    let manifest = layout.manifest("bb")?;
+    let layer = manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let file = registry.blob_file(&layer);
+    let mut bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&file, bytes).map_err(|e| e.to_string())?;
+    let store = Store::new(t)?;
+    let out = store.verb(t, &["pull", &image])?.expect_code(1)?;
+    out.one_line_error(&layer)?;
+    ensure_eq(store.layers(), Vec::<String>::new())?;
+    ensure_eq(store.staging(), Vec::<String>::new())?;
+    ensure_eq(store.images_recorded(), Vec::<String>::new())?;
+    // And a run of it starts nothing.
+    store
+        .tool(t, &["run", "--image", &image, "true"])?
+        .expect_code(125)?;
+    Ok(())
+}
+
+fn malicious_layers_write_nothing_outside(t: &Ctx) -> TestResult {
+    let (registry, layout, _) = busybox_registry(t, "malicious")?;
+    let host = TempDir::new("malicious-host")?;
+    let victim = host.file("victim", b"untouched\n", 0o644)?;
+    let outside = host.path().to_string_lossy().into_owned();
+    let climb = format!("../../../../../../../../..{outside}/climbed");
+    let through_link = "escape/written".to_string();
+    let abs = format!("{outside}/absolute");
+    let attacks: Vec<(&str, Vec<u8>, Option<&str>)> = vec![
+        (
+            "climb",
+            tar(&[Member::File(&climb, b"x")]),
+            Some("leaves the layer"),
+        ),
+        (
+            "symlink",
+            tar(&[
+                Member::Symlink("escape", &outside),
+                Member::File(&through_link, b"x"),
+            ]),
+            Some("not a directory of this layer"),
+        ),
+        (
+            "hardlink-up",
+            tar(&[Member::Hardlink("hl", "../../../../../../../../etc/passwd")]),
+            Some("leaves the layer"),
+        ),
+        (
+            "hardlink-abs",
+            tar(&[
+                Member::Hardlink("hl", &victim),
+                Member::File("hl", b"overwritten\n"),
+            ]),
+            Some("must be a file of this layer"),
+        ),
+        // An absolute name is a name inside the layer: it pulls, and lands there.
+        ("absolute", tar(&[Member::File(&abs, b"inside\n")]), None),
+    ];
+    let store = Store::new(t)?;
+    for (name, layer, refused) in &attacks {
+        layout.add_layer("bb", name, layer)?;
+        let image = layout.push(name, &registry, &format!("test/{name}:1"), &[])?;
+        let out = store.verb(t, &["pull", &image])?;
+        match refused {
+            Some(why) => {
+                let out = out.expect_code(1)?;
+                out.one_line_error(why)?;
+            }
+            None => {
+                out.success()?;
+                let inside = store
+                    .tool(t, &["run", "--image", &image, "cat", &abs])?
+                    .success()?;
+                ensure_eq(inside.stdout.as_str(), "inside\n")?;
+            }
+        }
+        ensure_eq(store.staging(), Vec::<String>::new())?;
+    }
+    let mut left: Vec<String> = std::fs::read_dir(host.path())
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    ensure_eq(left, vec!["victim".to_string()])?;
+    ensure_eq(
+        std::fs::read_to_string(&victim).map_err(|e| e.to_string())?,
+        "untouched\n".to_string(),
+    )
+}
+
+fn a_registry_that_wants_credentials(t: &Ctx) -> TestResult {
+    let registry = Registry::start("auth", Some(("tester", "s3cret")))?;
+    let layout = Layout::new("auth")?;
+    layout.busybox(t, "bb")?;
+    let image = layout.push(
+        "bb",
+        &registry,
+        "private/bb:1",
+        &["--dest-creds", "tester:s3cret"],
+    )?;
+    let store = Store::new(t)?;
+    store
+        .verb(t, &["pull", &image])?
+        .expect_code(1)?
+        .one_line_error("login")?;
+    store
+        .verb(t, &["login", "-u", "tester", "-p", "wrong", &registry.addr])?
+        .expect_code(1)?
+        .one_line_error("incorrect username or password")?;
+    let mut login = store_cli(
+        &store,
+        t,
+        &["login", "-u", "tester", "--password-stdin", &registry.addr],
+    );
+    login.stdin(std::process::Stdio::piped());
+    let mut child = crate::support::Running::spawn(login.stdout(std::process::Stdio::piped()))?;
+    std::io::Write::write_all(child.stdin.as_mut().ok_or("stdin")?, b"s3cret\n")
+        .map_err(|e| e.to_string())?;
+    drop(child.stdin.take());
+    ensure(
+        crate::support::wait_child(&mut child)?.success(),
+        "login with the right password",
+    )?;
+    let config = std::fs::read_to_string(store.root.path().join("docker/config.json"))
+        .map_err(|e| e.to_string())?;
+    ensure(
+        config.contains(&registry.addr),
+        format!("config.json: {config}"),
+    )?;
+    let out = store
+        .tool(t, &["run", "--image", &image, "echo", "private"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "private\n")?;
+    store.verb(t, &["logout", &registry.addr])?.success()?;
+    store
+        .verb(t, &["pull", &image])?
+        .expect_code(1)?
+        .one_line_error("login")
+}
+
+fn store_cli(store: &Store, t: &Ctx, args: &[&str]) -> std::process::Command {
+    let mut cmd = t.cli(args);
+    cmd.env("MCT_ROOT", store.root.path().join("root"));
+    cmd.env("DOCKER_CONFIG", store.root.path().join("docker"));
+    cmd
+}
+
+fn the_store_runs_images_with_the_registry_gone(t: &Ctx) -> TestResult {
+    let (mut registry, _layout, image) = busybox_registry(t, "offline")?;
+    let store = Store::new(t)?;
+    store.verb(t, &["pull", "-q", &image])?.success()?;
+    registry.stop();
+    let out = store
+        .tool(t, &["run", "--image", &image, "echo", "offline"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "offline\n")?;
+    ensure(!out.stderr.contains("Unable to find"), "no pull was tried")?;
+    // A pull's progress comes first on stderr, as `docker run` shows it; the error last.
+    let out = store
+        .tool(t, &["run", "--pull", "always", "--image", &image, "true"])?
+        .expect_code(125)?;
+    ensure(
+        out.stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("my-container-tui: ") && l.contains(&registry.addr)),
+        format!("the registry is named: {}", out.stderr),
+    )?;
+    store
+        .tool(
+            t,
+            &[
+                "run",
+                "--pull",
+                "never",
+                "--image",
+                "127.0.0.1:1/none:1",
+                "true",
+            ],
+        )?
+        .expect_code(125)?
+        .one_line_error("--pull never")
+}
+
+fn rmi_refuses_an_image_in_use(t: &Ctx) -> TestResult {
+    let (_registry, _layout, image) = busybox_registry(t, "rmi")?;
+    let store = Store::new(t)?;
+    store
+        .tool(
+            t,
+            &[
+                "run", "-d", "--name", "user", "--image", &image, "sleep", "100",
+            ],
+        )?
+        .success()?;
+    store
+        .verb(t, &["rmi", &image])?
+        .expect_code(1)?
+        .one_line_error("running container user is using it")?;
+    let out = store.verb(t, &["rmi", "-f", &image])?.success()?;
+    ensure(
+        out.stdout.contains("Untagged:"),
+        format!("rmi -f: {}", out.stdout),
+    )?;
+    // The container keeps its layers: it still runs programs from them.
+    let out = store
+        .verb(t, &["exec", "user", "echo", "still"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "still\n")?;
+    ensure_eq(store.layers().len(), 1)?;
+    t.verb(&["rm", "-f", "user"])?.success()?;
+    let pruned = store.verb(t, &["image", "prune", "-f"])?.success()?;
+    ensure(
+        pruned.stdout.contains("Total reclaimed space"),
+        pruned.stdout,
+    )?;
+    ensure_eq(store.layers(), Vec::<String>::new())?;
+    store
+        .verb(t, &["rmi", &image])?
+        .expect_code(1)?
+        .one_line_error("No such image")
+}
+
+fn concurrent_pulls_share_one_copy(t: &Ctx) -> TestResult {
+    let (_registry, _layout, image) = busybox_registry(t, "concurrent")?;
+    let store = Store::new(t)?;
+    for round in 0..2 {
+        let mut pulls: Vec<crate::support::Running> = (0..4)
+            .map(|_| {
+                let mut c = store_cli(&store, t, &["pull", "-q", &image]);
+                c.stdout(std::process::Stdio::null());
+                crate::support::Running::spawn(&mut c)
+            })
+            .collect::<Result<_, _>>()?;
+        // The second round races an rmi against the pulls.
+        let rmi = (round == 1).then(|| {
+            let mut c = store_cli(&store, t, &["rmi", &image]);
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            crate::support::Running::spawn(&mut c)
+        });
+        for p in &mut pulls {
+            ensure(
+                crate::support::wait_child(p)?.success(),
+                "every pull succeeds",
+            )?;
+        }
+        if let Some(rmi) = rmi {
+            let mut rmi = rmi?;
+            crate::support::wait_child(&mut rmi)?;
+        }
+        ensure_eq(store.staging(), Vec::<String>::new())?;
+        // Whatever the order: either the image is whole, or it is gone with its layers.
+        let images = store.verb(t, &["images", "-q"])?.success()?;
+        if images.stdout.trim().is_empty() {
+            store.verb(t, &["image", "prune", "-f"])?.success()?;
+            ensure_eq(store.layers(), Vec::<String>::new())?;
+        } else {
+            ensure_eq(store.layers().len(), 1)?;
+            store
+                .tool(t, &["run", "--pull", "never", "--image", &image, "true"])?
+                .success()?;
+        }
+    }
+    Ok(())
+}
+
+fn import_and_load_archives(t: &Ctx) -> TestResult {
+    let (_dir, rootfs) = t.busybox_rootfs()?;
+    let scratch = TempDir::new("archives")?;
+    let tarball = scratch.path().join("rootfs.tar");
+    let mut tar_cmd = std::process::Command::new("tar");
+    tar_cmd.args(["-C", &rootfs, "-czf"]).arg(&tarball).arg(".");
+    ensure(run(tar_cmd)?.code == Some(0), "tar")?;
+    let store = Store::new(t)?;
+    let out = store
+        .verb(t, &["import", &tarball.to_string_lossy(), "imported:1"])?
+        .success()?;
+    ensure(
+        out.stdout.starts_with("sha256:"),
+        format!("import: {}", out.stdout),
+    )?;
+    let out = store
+        .tool(
+            t,
+            &[
+                "run",
+                "--image",
+                "imported:1",
+                "--pull",
+                "never",
+                "echo",
+                "imported",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "imported\n")?;
+    // docker save and OCI archives, written by skopeo.
+    let layout = Layout::new("archives")?;
+    layout.busybox(t, "bb")?;
+    let saved = scratch.path().join("saved.tar");
+    let oci = scratch.path().join("oci.tar");
+    for (dest, name) in [
+        (
+            format!("docker-archive:{}:saved/bb:1", saved.display()),
+            "saved/bb:1",
+        ),
+        (
+            format!("oci-archive:{}:oci/bb:1", oci.display()),
+            "oci/bb:1",
+        ),
+    ] {
+        let mut copy = std::process::Command::new("skopeo");
+        copy.args([
+            "copy",
+            "--quiet",
+            &format!("oci:{}:bb", layout.oci()),
+            &dest,
+        ]);
+        let done = run(copy)?;
+        ensure(done.code == Some(0), format!("skopeo: {}", done.stderr))?;
+        let file = if name.starts_with("saved") {
+            &saved
+        } else {
+            &oci
+        };
+        let out = store
+            .verb(t, &["load", "-i", &file.to_string_lossy()])?
+            .success()?;
+        ensure(
+            out.stdout.contains("Loaded image"),
+            format!("load: {}", out.stdout),
+        )?;
+        let out = store
+            .tool(
+                t,
+                &["run", "--pull", "never", "--image", name, "echo", "loaded"],
+            )?
+            .success()?;
+        ensure_eq(out.stdout.as_str(), "loaded\n")?;
+    }
+    store
+        .verb(t, &["load", "-i", &tarball.to_string_lossy()])?
+        .expect_code(1)?
+        .one_line_error("not an image archive")
+}
+
+fn a_hundred_and_twenty_layers_mount(t: &Ctx) -> TestResult {
+    let registry = Registry::start("layers", None)?;
+    let layout = Layout::new("layers")?;
+    layout.busybox(t, "l0")?;
+    for n in 1..=120 {
+        let file = format!("layers/{n:03}");
+        let body = format!("{n}\n");
+        layout.add_layer(
+            &format!("l{}", n - 1),
+            &format!("l{n}"),
+            &tar(&[Member::Dir("layers/"), Member::File(&file, body.as_bytes())]),
+        )?;
+    }
+    let image = layout.push("l120", &registry, "test/deep:1", &[])?;
+    let store = Store::new(t)?;
+    let script = "ls /layers | wc -l; cat /layers/001 /layers/120";
+    let out = store
+        .tool(t, &["run", "--image", &image, script])?
+        .success()?;
+    ensure_eq(out.stdout.trim_start(), "120\n1\n120\n")?;
+    // Kernels before 6.8 take every layer in one option page: short links make them fit.
+    let mut legacy = store.command(t, &["run", "--image", &image, script]);
+    legacy.env("MCT_OVERLAY_LEGACY", "1");
+    let out = run(legacy)?.success()?;
+    ensure_eq(out.stdout.trim_start(), "120\n1\n120\n")
+}
+
+/// A Debian minbase root filesystem tarball, made with mmdebstrap once and shared by every
+/// test run (`MCT_TEST_DEBIAN` names a ready one; else it is built in the target directory).
+fn debian_tarball() -> Result<std::path::PathBuf, libtest_mimic::Failed> {
+    if let Some(ready) = std::env::var_os("MCT_TEST_DEBIAN") {
+        return Ok(ready.into());
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let tarball = dir.join("debian-minbase.tar");
+    let lock = std::fs::File::create(dir.join("debian.lock")).map_err(|e| e.to_string())?;
+    let _held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e.to_string())?;
+    if !tarball.exists() {
+        let partial = dir.join("debian-minbase.tar.partial");
+        let mut cmd = std::process::Command::new("mmdebstrap");
+        cmd.args(["--quiet", "--variant=minbase", "--mode=root"])
+            .arg(debian_suite())
+            .arg(&partial);
+        let status = cmd.status().map_err(|e| format!("mmdebstrap: {e}"))?;
+        ensure(status.success(), "mmdebstrap built the rootfs")?;
+        std::fs::rename(&partial, &tarball).map_err(|e| e.to_string())?;
+    }
+    Ok(tarball)
+}
+
+/// The host's Debian release (mmdebstrap's apt sources follow it).
+fn debian_suite() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VERSION_CODENAME=").map(str::to_string))
+        })
+        .unwrap_or_else(|| "bookworm".into())
+}
+
+fn debian_minbase_runs_dpkg(t: &Ctx) -> TestResult {
+    let tarball = debian_tarball()?;
+    let store = Store::new(t)?;
+    store
+        .verb(t, &["import", &tarball.to_string_lossy(), "debian:minbase"])?
+        .success()?;
+    let out = store
+        .tool(
+            t,
+            &[
+                "run", "--image", "debian:minbase", "--pull", "never",
+                "dpkg-query -W -f='${Status}\\n' dpkg base-files; dpkg --audit && echo audited; . /etc/os-release; echo $ID",
+            ],
+        )?
+        .success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "install ok installed\ninstall ok installed\naudited\ndebian\n",
+    )?;
+    // A user from the image's own passwd, with its home and groups.
+    let out = store
+        .tool(
+            t,
+            &[
+                "run",
+                "--image",
+                "debian:minbase",
+                "--pull",
+                "never",
+                "-u",
+                "nobody",
+                "id -un; echo $HOME",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "nobody\n/nonexistent\n")?;
+    wait_until("nothing left running", || t.processes().is_empty())
+}
