@@ -41,6 +41,8 @@ pub enum SessionEvent {
     /// The session's container (or exec shell) ended with this exit code (128+N: signal N);
     /// `None` when its monitor went without saying (the record tells).
     Exited(u64, Option<u32>),
+    /// The pull a pending session waited for ended: its image is in the store, or why not.
+    Pulled(u64, Result<(), String>),
 }
 
 /// Where a session's threads send their events.
@@ -53,6 +55,8 @@ pub enum State {
     Running { init: Option<Process> },
     /// Ended with this exit code (see [`Session::oom_killed`] for how).
     Exited { code: u32, after: Duration },
+    /// No container yet: its image is being pulled (the progress is on its screen).
+    Pulling { reference: String },
 }
 
 /// How the session reaches what it shows.
@@ -150,6 +154,47 @@ impl Session {
         let mut session = Session::of(id, &record, size, notify)?;
         session.mine = true;
         Ok(session)
+    }
+
+    /// A session whose image is being pulled: no container yet, the pull's progress on its
+    /// screen ([`Session::progress`]); the dashboard starts the container when the pull ends.
+    pub fn pending(
+        id: u64,
+        name: &str,
+        spec: ContainerSpec,
+        size: (u16, u16),
+        reference: &str,
+    ) -> Session {
+        Session {
+            id,
+            name: name.to_string(),
+            container: String::new(),
+            exec: false,
+            spec,
+            state: State::Pulling {
+                reference: reference.to_string(),
+            },
+            started: Instant::now(),
+            mine: true,
+            foreground: false,
+            restart_count: 0,
+            finished: None,
+            screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
+            dirty: Arc::new(AtomicBool::new(true)),
+            oom: Arc::new(AtomicBool::new(false)),
+            link: Link::Monitor(None),
+            size,
+        }
+    }
+
+    /// Writes a line into the session's screen from another thread (a pull's progress).
+    pub fn progress(&self, notify: Notify) -> impl Fn(&str) + Send + Sync + 'static {
+        let (screen, dirty, id) = (self.screen.clone(), self.dirty.clone(), self.id);
+        move |line: &str| {
+            lock(&screen).process(format!("{line}\r\n").as_bytes());
+            dirty.store(true, Ordering::Release);
+            notify(SessionEvent::Output(id));
+        }
     }
 
     /// The session of an existing container, attached if it runs detached.
@@ -419,7 +464,7 @@ impl Session {
     pub fn init(&self) -> Option<Process> {
         match self.state {
             State::Running { init } => init,
-            State::Exited { .. } => None,
+            State::Exited { .. } | State::Pulling { .. } => None,
         }
     }
 

@@ -21,6 +21,7 @@ fn rows() -> Vec<SessionRow> {
             running: true,
             state: "running".into(),
             hostname: "my-container-1".into(),
+            image: "host".into(),
             init_pid: Some(4242),
             uptime: Duration::from_secs(3725),
             cpu_percent: Some(12.4),
@@ -33,6 +34,7 @@ fn rows() -> Vec<SessionRow> {
             running: false,
             state: "exited 137 (SIGKILL)".into(),
             hostname: "builder".into(),
+            image: "alpine:latest".into(),
             init_pid: None,
             uptime: Duration::from_secs(75),
             cpu_percent: None,
@@ -45,6 +47,7 @@ fn rows() -> Vec<SessionRow> {
             running: false,
             state: "OOM-killed (137)".into(),
             hostname: "my-container-3".into(),
+            image: "/srv/busybox".into(),
             init_pid: None,
             uptime: Duration::from_secs(4),
             cpu_percent: None,
@@ -209,17 +212,20 @@ fn new_session_form() {
             String::new(),
             String::new(),
             "/srv/busybox".into(),
+            String::new(),
         ],
         defaults: [
             "session-3".into(),
             "my-container-3".into(),
             "/bin/bash".into(),
             "(none: the host's files)".into(),
+            "(none)".into(),
         ],
         focus: 1,
         error: None,
+        images: vec!["alpine:latest".into(), "debian:minbase".into()],
     };
-    insta::assert_snapshot!(draw(70, 10, |f| ui::form::render(f, f.area(), &form)));
+    insta::assert_snapshot!(draw(70, 12, |f| ui::form::render(f, f.area(), &form)));
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod attach;
 mod control;
 mod exec;
 mod image;
+pub use image::size as image_size;
 mod logs;
 mod ps;
 mod show;
@@ -505,7 +506,7 @@ pub fn main() -> i32 {
             .map_or(Ok(()), |request| {
                 crate::runtime::require_root()
                     .map_err(anyhow::Error::msg)
-                    .and_then(|()| crate::image::prepare(&mut template, &request))
+                    .and_then(|()| crate::image::prepare_shell(&mut template, request, ""))
             })
             .map_err(|e| format!("{e:#}"))
             .and_then(|()| template.validate().map_err(|e| e.to_string()))

@@ -42,8 +42,11 @@ struct Row {
     restart_count: u32,
 }
 
-/// What the IMAGE column shows: the rootfs directory, or the host's files.
+/// What the IMAGE column shows: the image, the rootfs directory, or the host's files.
 pub fn image(spec: Option<&ContainerSpec>) -> String {
+    if let Some(image) = spec.and_then(|s| s.image.as_ref()) {
+        return image.reference.clone();
+    }
     match spec.and_then(|s| s.rootfs.as_ref()) {
         Some(root) => root.dir.display().to_string(),
         None => "(host)".into(),

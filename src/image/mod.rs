@@ -90,6 +90,27 @@ pub fn prepare(spec: &mut ContainerSpec, request: &Request) -> anyhow::Result<()
     apply(spec, request, &store, &image)
 }
 
+/// [`prepare`] for a dashboard session, a shell: with nothing typed, an image with no
+/// Entrypoint or Cmd (a `docker import`ed root, say) runs `/bin/sh`.
+pub fn prepare_shell(
+    spec: &mut ContainerSpec,
+    mut request: Request,
+    typed: &str,
+) -> anyhow::Result<()> {
+    let store = Store::open()?;
+    let image = obtain(&store, &request)?;
+    let defaults = store.config(&image)?.config().clone().unwrap_or_default();
+    let has_command = defaults
+        .entrypoint()
+        .as_ref()
+        .is_some_and(|e| !e.is_empty())
+        || defaults.cmd().as_ref().is_some_and(|c| !c.is_empty());
+    if typed.trim().is_empty() && !has_command {
+        request.command = vec!["/bin/sh".into()];
+    }
+    apply(spec, &request, &store, &image)
+}
+
 /// [`prepare`] for an image already in the store.
 pub fn apply(
     spec: &mut ContainerSpec,

@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Trial> {
         exited_sessions_stay_listed_and_restart,
         limits_usage_and_oom_kills_show_in_the_list,
         a_session_on_a_rootfs_from_the_form,
+        image_sessions_pull_in_their_pane,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
     ]
@@ -530,6 +531,58 @@ fn a_session_on_a_rootfs_from_the_form(t: &Ctx) -> TestResult {
     tmux.wait_for("in-42")?;
     tmux.wait_for("(overlay)")?;
     tmux.wait_for("seccomp filter")?;
+    tmux.quit()
+}
+
+/// `--image` for every session; an image typed in the form is pulled with its progress in the
+/// new session's pane, then runs; ←/→ picks a local image.
+fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
+    use crate::registry::{Layout, Registry, Store};
+    let store = Store::new(t)?;
+    let (_dir, root) = t.busybox_rootfs()?;
+    std::fs::write(format!("{root}/marker"), "from-imported\n").map_err(|e| e.to_string())?;
+    let tarball = store.root.path().join("rootfs.tar");
+    let mut tar = Command::new("tar");
+    tar.args(["-C", &root, "-cf"]).arg(&tarball).arg(".");
+    ensure(run(tar)?.code == Some(0), "tar")?;
+    store
+        .verb(t, &["import", &tarball.to_string_lossy(), "imported:1"])?
+        .success()?;
+    let registry = Registry::start("dashboard", None)?;
+    let layout = Layout::new("dashboard")?;
+    layout.busybox(t, "bb")?;
+    layout.change("bb", "bb", |rootfs| {
+        std::fs::write(rootfs.join("marker"), "from-registry\n").map_err(|e| e.to_string().into())
+    })?;
+    let remote = layout.push("bb", &registry, "test/dash:1", &[])?;
+    let options = format!(
+        "--root {} --image imported:1",
+        store.root.path().join("root").display()
+    );
+    let tmux = Tmux::start_with(t, 160, 45, &options)?;
+    tmux.wait_for("imported:1")?;
+    tmux.line("cat /marker; echo in-$((6*7))")?;
+    tmux.wait_for("from-imported")?;
+    tmux.wait_for("in-42")?;
+    // The inspector: reference, short digest, layers, size.
+    tmux.wait_for("image imported:1 sha256:")?;
+    tmux.wait_for("(1 layers,")?;
+    // Not in the store: the pull shows in the new session's pane, then its shell runs.
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Tab", "Tab", "Tab", "Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", &remote])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("Pull complete")?;
+    tmux.wait_for("running")?;
+    tmux.line("cat /marker")?;
+    tmux.wait_for("from-registry")?;
+    // ←/→ offers what the store has now.
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("←/→ picks:")?;
+    tmux.keys(&["Tab", "Tab", "Tab", "Tab", "Right"])?;
+    tmux.wait_for("Image      imported:1")?;
+    tmux.keys(&["Escape"])?;
     tmux.quit()
 }
 

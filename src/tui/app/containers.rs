@@ -36,24 +36,55 @@ impl App {
             .unwrap_or(self.next_id)
     }
 
-    pub(super) fn defaults(&self) -> [String; 4] {
+    pub(super) fn defaults(&self) -> [String; 5] {
         let n = self.free_number();
         let rootfs = match &self.template.rootfs {
+            Some(_) if self.template.image.is_some() => "(the image's)".to_string(),
             Some(r) => r.dir.display().to_string(),
             None => "(none: the host's files)".to_string(),
         };
-        let shell = App::default_command(self.template.rootfs.as_ref());
+        let image = match &self.template.image {
+            Some(i) => i.reference.clone(),
+            None => "(none)".to_string(),
+        };
+        let shell = self.shell_of(&self.template);
         [
             format!("session-{n}"),
             format!("my-container-{n}"),
             shell,
             rootfs,
+            image,
         ]
     }
 
-    /// Starts a session; empty fields take their defaults.
-    pub fn start_session(&mut self, values: [String; 4]) -> Result<(), String> {
-        let [name, hostname, command, rootfs] = values;
+    /// The local images, as the form offers them.
+    pub(super) fn local_images() -> Vec<String> {
+        let Ok(store) = crate::image::store::Store::open() else {
+            return Vec::new();
+        };
+        store
+            .images()
+            .iter()
+            .rev()
+            .flat_map(|i| i.tags.iter())
+            .filter_map(|t| crate::image::reference::Ref::parse(t).ok())
+            .map(|r| crate::image::pull::shown_ref(&r))
+            .collect()
+    }
+
+    /// The command a session of `spec` runs unless told: an image's Entrypoint and Cmd, else
+    /// a shell found in its root.
+    fn shell_of(&self, spec: &ContainerSpec) -> String {
+        match &spec.image {
+            Some(_) => spec.command.join(" "),
+            None => App::default_command(spec.rootfs.as_ref()),
+        }
+    }
+
+    /// Starts a session; empty fields take their defaults. With an image the store lacks, the
+    /// session waits, its screen showing the pull, and starts when the pull ends.
+    pub fn start_session(&mut self, values: [String; 5]) -> Result<(), String> {
+        let [name, hostname, command, rootfs, image] = values;
         let defaults = self.defaults();
         let pick = |v: String, d: &String| {
             if v.trim().is_empty() {
@@ -63,6 +94,9 @@ impl App {
             }
         };
         let mut spec = self.template.clone();
+        spec.id = crate::state::record::new_id();
+        let name = pick(name, &defaults[0]);
+        let image = image.trim().to_string();
         if !rootfs.trim().is_empty() {
             let dir = std::env::current_dir()
                 .unwrap_or_else(|_| "/".into())
@@ -72,20 +106,112 @@ impl App {
                 mode: Writes::Overlay,
                 layers: None,
             });
+            spec.image = None;
             spec.workdir = "/".into();
         }
-        // The default shell is looked up in the root this session gets.
-        let shell = App::default_command(spec.rootfs.as_ref());
-        let (name, hostname, command) = (
-            pick(name, &defaults[0]),
-            pick(hostname, &defaults[1]),
-            pick(command, &shell),
-        );
-        spec.command = ContainerSpec::command_from_words(vec![command]);
-        spec.id = crate::state::record::new_id();
-        spec.hostname = hostname;
+        spec.hostname = pick(hostname, &defaults[1]);
         spec.tty = true;
         spec.term = Some("xterm-256color".into());
+        if image.is_empty() {
+            return self.launch(name, spec, command);
+        }
+        if !rootfs.trim().is_empty() {
+            return Err("give a rootfs or an image, not both".into());
+        }
+        let request = crate::image::Request {
+            reference: image.clone(),
+            pull: crate::image::PullPolicy::Missing,
+            platform: None,
+            entrypoint: None,
+            command: Vec::new(),
+            workdir_given: false,
+            insecure: Vec::new(),
+        };
+        crate::image::reference::Ref::parse(&image).map_err(|e| format!("{e:#}"))?;
+        let store = crate::image::store::Store::open().map_err(|e| format!("{e:#}"))?;
+        if store.find(&image).is_some() {
+            crate::image::prepare_shell(&mut spec, request, &command)
+                .map_err(|e| format!("{e:#}"))?;
+            return self.launch(name, spec, command);
+        }
+        // Not here: pulled on a thread, its progress on the waiting session's screen.
+        let id = self.next_id;
+        self.next_id += 1;
+        let session = Session::pending(id, &name, spec, self.pty_size, &image);
+        let say = session.progress(self.notify.clone());
+        let notify = self.notify.clone();
+        self.pending.insert(id, (request, command));
+        std::thread::spawn(move || {
+            say(&format!("Pulling {image} ..."));
+            let options = crate::image::pull::Options {
+                platform: crate::image::platform::Platform::host(),
+                insecure: Vec::new(),
+            };
+            let progress =
+                crate::image::pull::Progress::Callback(std::sync::Arc::new(move |line: String| {
+                    say(&line)
+                }));
+            let result = crate::image::pull::pull(&store, &image, &options, progress)
+                .map(drop)
+                .map_err(|e| format!("{e:#}"));
+            notify(crate::session::SessionEvent::Pulled(id, result));
+        });
+        self.sessions.push(session);
+        self.selected = self.sessions.len() - 1;
+        Ok(())
+    }
+
+    /// A pending session's pull ended: its container starts in its place, or it shows why not.
+    pub(super) fn pulled(&mut self, id: u64, result: Result<(), String>) {
+        let Some(at) = self.sessions.iter().position(|s| s.id == id) else {
+            return;
+        };
+        let Some((request, command)) = self.pending.remove(&id) else {
+            return;
+        };
+        let fail = |s: &mut Session, e: &str| {
+            s.progress(std::sync::Arc::new(|_| {}))(&format!("my-container-tui: {e}"));
+            s.exited(125);
+        };
+        if let Err(e) = result {
+            fail(&mut self.sessions[at], &e);
+            return;
+        }
+        let pending = self.sessions.remove(at);
+        let mut spec = pending.spec.clone();
+        let started = crate::image::prepare_shell(&mut spec, request, &command)
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|()| self.launch(pending.name.clone(), spec, command));
+        match started {
+            Ok(()) => {
+                // launch put it last; it takes the waiting session's place.
+                if let Some(session) = self.sessions.pop() {
+                    self.sessions.insert(at, session);
+                }
+                self.selected = at;
+            }
+            Err(e) => {
+                let mut pending = pending;
+                fail(&mut pending, &e);
+                self.sessions.insert(at, pending);
+            }
+        }
+    }
+
+    /// Starts `spec` as session `name` running `command` (else its default).
+    fn launch(
+        &mut self,
+        name: String,
+        mut spec: ContainerSpec,
+        command: String,
+    ) -> Result<(), String> {
+        let shell = self.shell_of(&spec);
+        let command = if command.trim().is_empty() {
+            shell
+        } else {
+            command.trim().to_string()
+        };
+        spec.command = ContainerSpec::command_from_words(vec![command]);
         spec.validate().map_err(|e| e.to_string())?;
         let id = self.next_id;
         let session = Session::launch(id, &name, spec, self.pty_size, self.notify.clone())
@@ -101,8 +227,12 @@ impl App {
     pub fn sync(&mut self) {
         let records = store::visible();
         let notify = self.notify.clone();
-        self.sessions
-            .retain(|s| records.iter().any(|r| r.id == s.container));
+        // A session waiting for its image's pull has no container yet.
+        self.sessions.retain(|s| {
+            records.iter().any(|r| r.id == s.container)
+                || matches!(s.state, crate::session::State::Pulling { .. })
+                || (s.container.is_empty() && !s.exec)
+        });
         for s in &mut self.sessions {
             if let Some(r) = records.iter().find(|r| r.id == s.container) {
                 s.refresh(r, &notify);

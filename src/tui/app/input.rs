@@ -4,7 +4,7 @@ use super::{App, Mode};
 use crate::session::Session;
 use crate::tui::commands::{self, Command};
 use crate::tui::keys;
-use crate::tui::ui::form::{FormView, LABELS};
+use crate::tui::ui::form::{FormView, IMAGE, LABELS};
 use crate::tui::ui::{self, Areas};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
@@ -79,6 +79,7 @@ impl App {
             Command::New => {
                 self.mode = Mode::NewSession(Box::new(FormView {
                     defaults: self.defaults(),
+                    images: App::local_images(),
                     ..FormView::default()
                 }));
             }
@@ -132,6 +133,9 @@ impl App {
             KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % LABELS.len(),
             KeyCode::BackTab | KeyCode::Up => {
                 form.focus = (form.focus + LABELS.len() - 1) % LABELS.len()
+            }
+            KeyCode::Left | KeyCode::Right if form.focus == IMAGE => {
+                form.pick_image(key.code == KeyCode::Right)
             }
             KeyCode::Backspace => {
                 form.values[form.focus].pop();

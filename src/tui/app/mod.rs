@@ -63,6 +63,9 @@ pub struct App {
     pty_size: (u16, u16),
     next_id: u64,
     notify: Notify,
+    /// Sessions waiting for their image: what to start once it is pulled (the image request,
+    /// the command typed).
+    pending: HashMap<u64, (crate::image::Request, String)>,
 }
 
 impl App {
@@ -84,6 +87,7 @@ impl App {
             pty_size: (24, 80),
             next_id: 1,
             notify,
+            pending: HashMap::new(),
         }
     }
 
@@ -145,6 +149,10 @@ impl App {
     }
 
     pub fn on_session_event(&mut self, event: SessionEvent) {
+        if let SessionEvent::Pulled(id, result) = event {
+            self.pulled(id, result);
+            return;
+        }
         if let SessionEvent::Exited(id, code) = event
             && let Some(s) = self.sessions.iter_mut().find(|s| s.id == id)
         {

@@ -66,6 +66,7 @@ impl App {
                     State::Exited { code, after } => {
                         (format!("{}{}", describe_exit(*code), ended_ago(s)), *after)
                     }
+                    State::Pulling { .. } => ("pulling its image".to_string(), s.started.elapsed()),
                 };
                 let sample = self
                     .usage
@@ -78,6 +79,12 @@ impl App {
                     running: s.is_running(),
                     state,
                     hostname: s.spec.hostname.clone(),
+                    image: match (&s.state, &s.spec.image, &s.spec.rootfs) {
+                        (State::Pulling { reference }, _, _) => reference.clone(),
+                        (_, Some(image), _) => image.reference.clone(),
+                        (_, None, Some(root)) => root.dir.display().to_string(),
+                        (_, None, None) => "host".to_string(),
+                    },
                     init_pid: sample.init_pid,
                     uptime,
                     cpu_percent: sample.cpu_percent,
@@ -180,10 +187,31 @@ fn ended_ago(s: &Session) -> String {
         .unwrap_or_default()
 }
 
+/// `sha256:0123456789ab` of a digest.
+fn short_digest(digest: &str) -> String {
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    format!("sha256:{}", &hex[..hex.len().min(12)])
+}
+
 /// The inspector's lines for a container's root and volumes.
 fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
     use crate::runtime::volumes::Volume;
     let root = match &spec.rootfs {
+        Some(r) if spec.image.is_some() => {
+            let image = spec.image.as_ref().expect("checked");
+            let how = if r.mode == Writes::ReadOnly {
+                "read-only"
+            } else {
+                "overlay"
+            };
+            format!(
+                "image {} {} ({} layers, {}, {how})",
+                image.reference,
+                short_digest(&image.id),
+                image.layers.len(),
+                crate::cli::image_size(image.size),
+            )
+        }
         None if spec.hardening.host_writable() => "root  the host's / (read-write)".to_string(),
         None => "root  the host's / (read-only)".to_string(),
         Some(r) => {

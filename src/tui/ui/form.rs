@@ -1,5 +1,5 @@
-//! The new-session form: name, hostname, command and root filesystem, each with a default so
-//! Enter alone starts a shell.
+//! The new-session form: name, hostname, command, root filesystem and image, each with a
+//! default so Enter alone starts a shell; the image field picks from the local images.
 
 use super::centered;
 use ratatui::Frame;
@@ -9,20 +9,42 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// The form's labels, in field order.
-pub const LABELS: [&str; 4] = ["Name", "Hostname", "Command", "Rootfs"];
+pub const LABELS: [&str; 5] = ["Name", "Hostname", "Command", "Rootfs", "Image"];
+
+/// The image field's index in [`LABELS`].
+pub const IMAGE: usize = 4;
 
 /// What the form holds: typed values, the defaults shown when a value is empty, the focus,
 /// and the last error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormView {
-    pub values: [String; 4],
-    pub defaults: [String; 4],
+    pub values: [String; 5],
+    pub defaults: [String; 5],
     pub focus: usize,
     pub error: Option<String>,
+    /// The images in the store, for the image field's ←/→.
+    pub images: Vec<String>,
+}
+
+impl FormView {
+    /// ←/→ on the image field: the next (or previous) local image, then none again.
+    pub fn pick_image(&mut self, forward: bool) {
+        if self.images.is_empty() {
+            return;
+        }
+        let n = self.images.len() as isize + 1;
+        let at = self
+            .images
+            .iter()
+            .position(|i| *i == self.values[IMAGE])
+            .map_or(n - 1, |p| p as isize);
+        let next = (at + if forward { 1 } else { -1 }).rem_euclid(n) as usize;
+        self.values[IMAGE] = self.images.get(next).cloned().unwrap_or_default();
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
-    let popup = centered(area, 64, 8);
+    let popup = centered(area, 64, 10);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;
@@ -50,7 +72,12 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
             value,
         ]));
     }
-    lines.push(Line::raw(""));
+    let local = if form.images.is_empty() {
+        "no local images (an image given here is pulled)".to_string()
+    } else {
+        format!("←/→ picks: {}", form.images.join(", "))
+    };
+    lines.push(Line::styled(local, Style::new().fg(Color::DarkGray)));
     match &form.error {
         Some(e) => lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red))),
         None => lines.push(Line::styled(

@@ -1,4 +1,4 @@
-//! The session list: name, state, container hostname, host PID of PID 1, uptime.
+//! The session list: name, state, container hostname, image, host PID of PID 1, uptime.
 
 use crate::runtime::cgroups::limits::human;
 use ratatui::Frame;
@@ -15,6 +15,8 @@ pub struct SessionRow {
     /// "running", "exited 0", "exited 137 (SIGKILL)", ...
     pub state: String,
     pub hostname: String,
+    /// The image (`alpine:latest`), the rootfs directory, or `host`.
+    pub image: String,
     pub init_pid: Option<i32>,
     pub uptime: Duration,
     /// CPU in percent of one core, over the last second.
@@ -49,6 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
         "NAME",
         "STATE",
         "HOSTNAME",
+        "IMAGE",
         "PID 1 ON HOST",
         "UPTIME",
         "CPU",
@@ -67,6 +70,7 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             Cell::from(r.name.clone()),
             Cell::from(r.state.clone()).style(state_style),
             Cell::from(r.hostname.clone()),
+            Cell::from(r.image.clone()),
             Cell::from(
                 r.init_pid
                     .map(|p| p.to_string())
@@ -89,6 +93,7 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             Constraint::Length(16),
             Constraint::Length(22),
             Constraint::Length(18),
+            Constraint::Length(20),
             Constraint::Length(14),
             Constraint::Length(8),
             Constraint::Length(5),
