@@ -276,7 +276,7 @@ where
     if command.is_empty() && options.image.is_none() {
         return Err(Cli::command().error(
             clap::error::ErrorKind::MissingRequiredArgument,
-            "run needs a command (or --image, whose Cmd runs)",
+            "a command is required (or --image, whose Cmd runs)",
         ));
     }
     if options.read_only && options.rootfs.is_none() && options.image.is_none() {
