@@ -62,7 +62,7 @@ echo "image: one layer of $((layer / 1000000)) MB compressed" >&2
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/pull.json" \
     --prepare "rm -rf $work/store" --command-name "my-container-tui pull" \
     "$tool --root $work/store pull -q $ref" \
-    --prepare "rm -rf $work/peer" --command-name "skopeo copy + umoci unpack" \
+    --prepare "rm -rf $work/peer && mkdir -p $work/peer" --command-name "skopeo copy + umoci unpack" \
     "skopeo copy --quiet --src-tls-verify=false docker://$ref oci:$work/peer/oci:x && umoci unpack --image $work/peer/oci:x $work/peer/bundle >/dev/null" >&2
 
 # 2. Peak memory of one cold pull.
@@ -72,7 +72,7 @@ rss=$(/usr/bin/time -f '%M' "$tool" --root "$work/store" pull -q "$ref" 2>&1 >/d
 # 3. Start from the pulled image; runc on umoci's bundle of the same image.
 names=("my-container-tui run --image"); cmds=("$tool --root $work/store run --pull never --image $ref /bin/true")
 if command -v runc >/dev/null; then
-    rm -rf "$work/peer" && skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/peer/oci:x"
+    rm -rf "$work/peer" && mkdir -p "$work/peer" && skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/peer/oci:x"
     umoci unpack --image "$work/peer/oci:x" "$work/bundle" >/dev/null
     python3 - "$work/bundle/config.json" <<'EOF'
 import json, sys
