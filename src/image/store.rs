@@ -192,23 +192,24 @@ impl Store {
         let link = &crate::state::record::new_id()[..26];
         std::fs::write(staged.join("link"), link)?;
         std::fs::write(staged.join("size"), size.to_string())?;
+        // The short link first (dangling until the rename): whoever finds the layer finds its
+        // link too.
+        let short = self.dir.join("l").join(link);
+        std::os::unix::fs::symlink(
+            Path::new("../layers").join(hex_of(diff_id)?).join("diff"),
+            &short,
+        )
+        .context("cannot link the layer")?;
         match std::fs::rename(staged, &home) {
-            Ok(()) => {
-                let short = self.dir.join("l").join(link);
+            Ok(()) => Ok(()),
+            // Another pull got there first: its copy stays, ours goes.
+            Err(_) if home.join("diff").is_dir() => {
                 let _ = std::fs::remove_file(&short);
-                std::os::unix::fs::symlink(
-                    Path::new("../layers").join(hex_of(diff_id)?).join("diff"),
-                    &short,
-                )
-                .context("cannot link the layer")?;
-                Ok(())
-            }
-            Err(e) if home.join("diff").is_dir() => {
-                let _ = e;
                 remove_dir(staged);
                 Ok(())
             }
             Err(e) => {
+                let _ = std::fs::remove_file(&short);
                 remove_dir(staged);
                 Err(e).with_context(|| format!("cannot store layer {diff_id}"))
             }
@@ -409,6 +410,12 @@ impl Store {
                 let _ = std::fs::remove_file(self.dir.join("l").join(link.trim()));
             }
             remove_dir(&entry.path());
+        }
+        // Short links a killed pull made before its rename: they lead nowhere.
+        for entry in std::fs::read_dir(self.dir.join("l")).into_iter().flatten().flatten() {
+            if std::fs::metadata(entry.path()).is_err() {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
         // Blobs of manifests and configs that no image names any more.
         let images = self.images();

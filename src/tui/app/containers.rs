@@ -163,10 +163,11 @@ impl App {
 
     /// A pending session's pull ended: its container starts in its place, or it shows why not.
     pub(super) fn pulled(&mut self, id: u64, result: Result<(), String>) {
-        let Some(at) = self.sessions.iter().position(|s| s.id == id) else {
+        let Some((request, command)) = self.pending.remove(&id) else {
             return;
         };
-        let Some((request, command)) = self.pending.remove(&id) else {
+        // Removed while it waited (Ctrl-a x): nothing to start.
+        let Some(at) = self.sessions.iter().position(|s| s.id == id) else {
             return;
         };
         let fail = |s: &mut Session, e: &str| {
