@@ -412,7 +412,11 @@ impl Store {
             remove_dir(&entry.path());
         }
         // Short links a killed pull made before its rename: they lead nowhere.
-        for entry in std::fs::read_dir(self.dir.join("l")).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(self.dir.join("l"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if std::fs::metadata(entry.path()).is_err() {
                 let _ = std::fs::remove_file(entry.path());
             }

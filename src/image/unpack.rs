@@ -213,6 +213,13 @@ impl Layer {
             return Ok(());
         }
         if let Some(hidden) = name_bytes.strip_prefix(WHITEOUT.as_bytes()) {
+            if hidden == b"." || hidden == b".." {
+                bail!(
+                    "{}: a whiteout of {:?} is not a name",
+                    shown(),
+                    OsStr::from_bytes(hidden)
+                );
+            }
             if hidden.starts_with(WHITEOUT.as_bytes()) || hidden.is_empty() {
                 // Docker's own metadata entries (`.wh..wh.plnk`, ...): nothing to apply.
                 return Ok(());

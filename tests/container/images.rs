@@ -371,6 +371,12 @@ fn malicious_layers_write_nothing_outside(t: &Ctx) -> TestResult {
             ]),
             Some("must be a file of this layer"),
         ),
+        // A whiteout of `..` would empty the directory above the layer's root.
+        (
+            "whiteout-up",
+            tar(&[Member::File(".wh...", b""), Member::File("etc/.wh..", b"")]),
+            Some("is not a name"),
+        ),
         // An absolute name is a name inside the layer: it pulls, and lands there.
         ("absolute", tar(&[Member::File(&abs, b"inside\n")]), None),
     ];
