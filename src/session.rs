@@ -108,10 +108,24 @@ fn pty_size((rows, cols): (u16, u16)) -> PtySize {
 
 impl Session {
     fn new(id: u64, record: &Record, spec: ContainerSpec, size: (u16, u16), link: Link) -> Self {
+        let mut session = Session::blank(id, &record.name, &record.id, spec, size, link);
+        session.foreground = !record.detached;
+        session
+    }
+
+    /// A session with an empty screen, not started, not ours, not in a foreground.
+    fn blank(
+        id: u64,
+        name: &str,
+        container: &str,
+        spec: ContainerSpec,
+        size: (u16, u16),
+        link: Link,
+    ) -> Self {
         Session {
             id,
-            name: record.name.clone(),
-            container: record.id.clone(),
+            name: name.to_string(),
+            container: container.to_string(),
             exec: false,
             spec,
             state: State::Exited {
@@ -120,7 +134,7 @@ impl Session {
             },
             started: Instant::now(),
             mine: false,
-            foreground: !record.detached,
+            foreground: false,
             restart_count: 0,
             finished: None,
             screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
@@ -165,26 +179,12 @@ impl Session {
         size: (u16, u16),
         reference: &str,
     ) -> Session {
-        Session {
-            id,
-            name: name.to_string(),
-            container: String::new(),
-            exec: false,
-            spec,
-            state: State::Pulling {
-                reference: reference.to_string(),
-            },
-            started: Instant::now(),
-            mine: true,
-            foreground: false,
-            restart_count: 0,
-            finished: None,
-            screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
-            dirty: Arc::new(AtomicBool::new(true)),
-            oom: Arc::new(AtomicBool::new(false)),
-            link: Link::Monitor(None),
-            size,
-        }
+        let mut session = Session::blank(id, name, "", spec, size, Link::Monitor(None));
+        session.state = State::Pulling {
+            reference: reference.to_string(),
+        };
+        session.mine = true;
+        session
     }
 
     /// Writes a line into the session's screen from another thread (a pull's progress).
@@ -346,28 +346,23 @@ impl Session {
             .master
             .take_writer()
             .map_err(|e| anyhow!("pty writer: {e}"))?;
-        let mut session = Session {
-            id,
-            name: format!("{}/exec", parent.name),
-            container: parent.container.clone(),
-            exec: true,
-            spec: parent.spec.clone(),
-            state: State::Running { init },
-            started: Instant::now(),
-            mine: true,
-            foreground: false,
-            restart_count: 0,
-            finished: None,
-            screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
-            dirty: Arc::new(AtomicBool::new(false)),
-            oom: Arc::new(AtomicBool::new(false)),
-            link: Link::Pty {
-                master: pair.master,
-                writer,
-                pid,
-            },
-            size,
+        let link = Link::Pty {
+            master: pair.master,
+            writer,
+            pid,
         };
+        let name = format!("{}/exec", parent.name);
+        let mut session = Session::blank(
+            id,
+            &name,
+            &parent.container,
+            parent.spec.clone(),
+            size,
+            link,
+        );
+        session.exec = true;
+        session.state = State::Running { init };
+        session.mine = true;
         session.spec.command = vec![shell.to_string()];
         let (screen, dirty, out_notify) = (
             session.screen.clone(),

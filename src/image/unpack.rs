@@ -288,15 +288,7 @@ impl Layer {
                     AtFlags::AT_SYMLINK_NOFOLLOW,
                 )
                 .map_err(|e| fail("chown the symlink", e))?;
-                let t = TimeSpec::new(meta.mtime, 0);
-                utimensat(
-                    &parent,
-                    name.as_os_str(),
-                    &t,
-                    &t,
-                    UtimensatFlags::NoFollowSymlink,
-                )
-                .map_err(|e| fail("set the symlink's time", e))?;
+                set_time_at(&parent, &name, meta.mtime).with_context(shown)?;
             }
             tar::EntryType::Link => {
                 let target = entry
@@ -359,15 +351,7 @@ impl Layer {
                 )
                 .map_err(|e| fail("open the node", e))?;
                 chown_chmod_path(&fd, &meta).with_context(shown)?;
-                let t = TimeSpec::new(meta.mtime, 0);
-                utimensat(
-                    &parent,
-                    name.as_os_str(),
-                    &t,
-                    &t,
-                    UtimensatFlags::NoFollowSymlink,
-                )
-                .map_err(|e| fail("set the node's time", e))?;
+                set_time_at(&parent, &name, meta.mtime).with_context(shown)?;
             }
             other => bail!("{}: unsupported entry type {other:?}", shown()),
         }
@@ -586,6 +570,13 @@ fn chown_chmod_path(fd: &OwnedFd, meta: &Meta) -> anyhow::Result<()> {
         nix::sys::stat::FchmodatFlags::FollowSymlink,
     )
     .map_err(|e| anyhow!("cannot chmod: {}", e.desc()))
+}
+
+/// Sets the times of `name` in `parent` itself, never of what a symlink there names.
+fn set_time_at(parent: &OwnedFd, name: &OsStr, mtime: i64) -> anyhow::Result<()> {
+    let t = TimeSpec::new(mtime, 0);
+    utimensat(parent, name, &t, &t, UtimensatFlags::NoFollowSymlink)
+        .map_err(|e| anyhow!("cannot set times: {}", e.desc()))
 }
 
 fn set_time_fd(fd: &impl AsFd, mtime: i64) -> anyhow::Result<()> {

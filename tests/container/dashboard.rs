@@ -581,7 +581,10 @@ fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
     tmux.keys(&["C-a", "c"])?;
     tmux.wait_for("←/→ picks:")?;
     tmux.keys(&["Tab", "Tab", "Tab", "Tab", "Right"])?;
-    tmux.wait_for("Image      imported:1")?;
+    wait_until("→ to pick a local image", || {
+        let shown = tmux.screen();
+        shown.contains("Image      imported:1") || shown.contains("Image      127.0.0.1:")
+    })?;
     tmux.keys(&["Escape"])?;
     tmux.quit()
 }

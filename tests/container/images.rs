@@ -709,10 +709,19 @@ fn debian_tarball() -> Result<std::path::PathBuf, libtest_mimic::Failed> {
     let lock = std::fs::File::create(dir.join("debian.lock")).map_err(|e| e.to_string())?;
     let _held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
         .map_err(|(_, e)| e.to_string())?;
-    if !tarball.exists() {
-        let partial = dir.join("debian-minbase.tar.partial");
-        let mut cmd = std::process::Command::new("mmdebstrap");
-        cmd.args(["--quiet", "--variant=minbase", "--mode=root"])
+    if !tarball.is_file() {
+        let partial = dir.join("debian-minbase.partial.tar");
+        let _ = std::fs::remove_file(&partial);
+        // In a mount namespace of its own: mmdebstrap mounts /proc, /sys and /dev in the
+        // chroot it builds, which other tests would see on the host meanwhile.
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(["--mount", "--propagation", "private", "mmdebstrap"])
+            .args([
+                "--quiet",
+                "--variant=minbase",
+                "--mode=root",
+                "--format=tar",
+            ])
             .arg(debian_suite())
             .arg(&partial);
         let status = cmd.status().map_err(|e| format!("mmdebstrap: {e}"))?;
