@@ -13,6 +13,8 @@ pub fn tests() -> Vec<Trial> {
         gzip_zstd_and_docker_schema2_images_run,
         an_index_gives_each_platform_its_image,
         a_tampered_blob_leaves_nothing,
+        a_layer_unlike_its_diff_id_leaves_nothing,
+        a_killed_pull_leaves_nothing_visible,
         malicious_layers_write_nothing_outside,
         a_registry_that_wants_credentials,
         the_store_runs_images_with_the_registry_gone,
@@ -334,6 +336,81 @@ fn a_tampered_blob_leaves_nothing(t: &Ctx) -> TestResult {
         .tool(t, &["run", "--image", &image, "true"])?
         .expect_code(125)?;
     Ok(())
+}
+
+fn a_layer_unlike_its_diff_id_leaves_nothing(t: &Ctx) -> TestResult {
+    let registry = Registry::start("diffid", None)?;
+    let layout = Layout::new("diffid")?;
+    layout.busybox(t, "bb")?;
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let said = wrong.clone();
+    layout.edit_config("bb", "lying", move |config| {
+        config["rootfs"]["diff_ids"][0] = said.into();
+    })?;
+    let image = layout.push("lying", &registry, "test/lying:1", &[])?;
+    let store = Store::new(t)?;
+    let out = store.verb(t, &["pull", &image])?.expect_code(1)?;
+    out.one_line_error(&wrong)?;
+    ensure_eq(store.layers(), Vec::<String>::new())?;
+    ensure_eq(store.staging(), Vec::<String>::new())?;
+    ensure_eq(store.images_recorded(), Vec::<String>::new())
+}
+
+/// A pull killed at some moment: whatever it had done, the store shows a whole image or
+/// none, and what it left half-done goes with the next collection.
+fn a_killed_pull_leaves_nothing_visible(t: &Ctx) -> TestResult {
+    let registry = Registry::start("killed", None)?;
+    let layout = Layout::new("killed")?;
+    layout.busybox(t, "bb")?;
+    // 48 MiB that do not compress: the download takes a while even on loopback.
+    let mut noise = vec![0u8; 48 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for chunk in noise.chunks_mut(8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+    }
+    layout.add_layer("bb", "big", &tar(&[Member::File("noise", &noise)]))?;
+    let image = layout.push("big", &registry, "test/big:1", &[])?;
+    let store = Store::new(t)?;
+    for delay_ms in [50, 150, 400] {
+        let mut pull = crate::support::Running::spawn(
+            store_cli(&store, t, &["pull", "-q", &image]).stdout(std::process::Stdio::null()),
+        )?;
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = pull.kill();
+        let _ = pull.wait();
+        let recorded = store.images_recorded();
+        let layers = store.layers();
+        ensure(
+            (recorded.is_empty() && layers.len() <= 1)
+                || (recorded.len() == 1 && layers.len() == 2),
+            format!("after {delay_ms} ms: images {recorded:?}, layers {layers:?}"),
+        )?;
+        // Every layer that is visible is whole.
+        for layer in &layers {
+            let diff = store
+                .root
+                .path()
+                .join("root/image/layers")
+                .join(layer)
+                .join("diff");
+            ensure(diff.is_dir(), format!("layer {layer} has its content"))?;
+        }
+        store.verb(t, &["image", "prune", "-f"])?.success()?;
+        ensure_eq(store.staging(), Vec::<String>::new())?;
+        store.verb(t, &["rmi", "-f", &image])?;
+        store.verb(t, &["image", "prune", "-f"])?.success()?;
+    }
+    // And a pull that is let finish runs.
+    let out = store
+        .tool(t, &["run", "--image", &image, "wc", "-c", "/noise"])?
+        .success()?;
+    ensure(
+        out.stdout.starts_with(&(48u32 << 20).to_string()),
+        out.stdout,
+    )
 }
 
 fn malicious_layers_write_nothing_outside(t: &Ctx) -> TestResult {

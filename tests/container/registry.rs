@@ -279,6 +279,31 @@ impl Layout {
         self.tag_blob(to, "application/vnd.oci.image.manifest.v1+json", &d, size)
     }
 
+    /// Image `to`: `from` with its config changed by `change` (a new config blob, a new
+    /// manifest naming it).
+    pub fn edit_config(
+        &self,
+        from: &str,
+        to: &str,
+        change: impl FnOnce(&mut serde_json::Value),
+    ) -> Result<(), Failed> {
+        let mut manifest = self.manifest(from)?;
+        let digest = manifest["config"]["digest"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let bytes = std::fs::read(self.blob_path(&digest)).map_err(|e| e.to_string())?;
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        change(&mut config);
+        let (d, size) = self.put(&serde_json::to_vec(&config).map_err(|e| e.to_string())?)?;
+        manifest["config"]["digest"] = d.into();
+        manifest["config"]["size"] = size.into();
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| e.to_string())?;
+        let (d, size) = self.put(&bytes)?;
+        self.tag_blob(to, "application/vnd.oci.image.manifest.v1+json", &d, size)
+    }
+
     /// Image `to`: an index of `entries` (tag, os, architecture).
     pub fn index_of(&self, to: &str, entries: &[(&str, &str, &str)]) -> Result<(), Failed> {
         let mut manifests = Vec::new();
