@@ -42,7 +42,7 @@ pub struct Binding {
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
 pub const BINDINGS: [Binding; 15] = [
-    b("{p} c",        "new session (form: name, hostname, command, rootfs)",     "c new",         true),
+    b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
     b("{p} e",        "another shell in the selected container (exec)",          "e exec",        true),
