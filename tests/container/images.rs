@@ -205,17 +205,40 @@ fn whiteouts_and_opaque_directories_hide_lower_files(t: &Ctx) -> TestResult {
 
 fn gzip_zstd_and_docker_schema2_images_run(t: &Ctx) -> TestResult {
     let (registry, layout, gzip) = busybox_registry(t, "formats")?;
-    layout.zstd("bb", "bb-zstd")?;
+    layout.recompress("bb", "bb-zstd", true)?;
     let zstd = layout.push("bb-zstd", &registry, "test/zstd:1", &[])?;
+    layout.recompress("bb", "bb-plain", false)?;
+    let mut inspect = std::process::Command::new("skopeo");
+    inspect.args(["inspect", "--raw", "--tls-verify=false"]);
+    inspect.arg(format!("docker://{zstd}"));
+    let raw = run(inspect)?.stdout;
+    ensure(
+        raw.contains("tar+zstd\""),
+        format!("the registry holds zstd layers: {raw}"),
+    )?;
     let v2s2 = layout.push("bb", &registry, "test/v2s2:1", &["--format", "v2s2"])?;
     let store = Store::new(t)?;
-    for image in [&gzip, &zstd, &v2s2] {
+    // skopeo compresses an uncompressed layer on its way to a registry: that one arrives as
+    // an OCI layout in a tar, loaded, through the same unpacking.
+    let archive = layout.dir.path().join("layout.tar");
+    let mut pack = std::process::Command::new("tar");
+    pack.arg("-C")
+        .arg(layout.oci())
+        .arg("-cf")
+        .arg(&archive)
+        .arg(".");
+    ensure(run(pack)?.code == Some(0), "tar the layout")?;
+    store
+        .verb(t, &["load", "-i", &archive.to_string_lossy()])?
+        .success()?;
+    let plain = "localhost/image:bb-plain".to_string();
+    for image in [&gzip, &zstd, &plain, &v2s2] {
         let out = store
             .tool(t, &["run", "--image", image, "echo", "ran"])?
             .success()?;
         ensure_eq(out.stdout.as_str(), "ran\n")?;
     }
-    // One layer content under three encodings: unpacked once.
+    // One layer content under four encodings: unpacked once.
     ensure_eq(store.layers().len(), 1)?;
     let inspect = store.verb(t, &["image", "inspect", &zstd])?.success()?;
     ensure(

@@ -259,8 +259,9 @@ impl Layout {
         .map_err(|e| e.to_string().into())
     }
 
-    /// Image `to`: `from` with every gzip layer recompressed with zstd.
-    pub fn zstd(&self, from: &str, to: &str) -> Result<(), Failed> {
+    /// Image `to`: `from` with every gzip layer recompressed with zstd (`zstd`), or stored
+    /// uncompressed (`!zstd`).
+    pub fn recompress(&self, from: &str, to: &str, zstd: bool) -> Result<(), Failed> {
         let mut manifest = self.manifest(from)?;
         for layer in manifest["layers"].as_array_mut().ok_or("no layers")? {
             let digest = layer["digest"].as_str().unwrap_or_default().to_string();
@@ -268,11 +269,16 @@ impl Layout {
             let mut tar = Vec::new();
             std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut tar)
                 .map_err(|e| e.to_string())?;
-            let zst = zstd::encode_all(&tar[..], 3).map_err(|e| e.to_string())?;
-            let (d, size) = self.put(&zst)?;
+            let (blob, media_type) = if zstd {
+                let zst = zstd::encode_all(&tar[..], 3).map_err(|e| e.to_string())?;
+                (zst, "application/vnd.oci.image.layer.v1.tar+zstd")
+            } else {
+                (tar, "application/vnd.oci.image.layer.v1.tar")
+            };
+            let (d, size) = self.put(&blob)?;
             layer["digest"] = d.into();
             layer["size"] = size.into();
-            layer["mediaType"] = "application/vnd.oci.image.layer.v1.tar+zstd".into();
+            layer["mediaType"] = media_type.into();
         }
         let bytes = serde_json::to_vec(&manifest).map_err(|e| e.to_string())?;
         let (d, size) = self.put(&bytes)?;
