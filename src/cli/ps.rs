@@ -84,7 +84,12 @@ const HEADERS: [&str; 6] = [
 fn cells(r: &Row) -> [String; 6] {
     [
         r.id.clone(),
-        cut(&r.image, 20),
+        // An image's reference whole, as Docker shows it; a rootfs directory cut.
+        if r.image.starts_with('/') {
+            cut(&r.image, 20)
+        } else {
+            r.image.clone()
+        },
         format!("\"{}\"", cut(&r.command, 20)),
         r.running_for.clone(),
         r.status.clone(),

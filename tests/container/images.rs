@@ -627,6 +627,13 @@ fn rmi_refuses_an_image_in_use(t: &Ctx) -> TestResult {
         out.stdout.contains("Untagged:"),
         format!("rmi -f: {}", out.stdout),
     )?;
+    let ps = store.verb(t, &["ps"])?.success()?;
+    ensure(
+        ps.stdout
+            .lines()
+            .any(|l| l.contains("user") && l.contains(&image)),
+        format!("ps shows the image: {}", ps.stdout),
+    )?;
     // The container keeps its layers: it still runs programs from them.
     let out = store
         .verb(t, &["exec", "user", "echo", "still"])?
