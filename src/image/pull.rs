@@ -71,18 +71,24 @@ fn client(r: &Ref, options: &Options) -> Client {
     // reqwest is built without a default crypto provider (ring cross-compiles everywhere):
     // install ours once. A second call finds it installed, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut plain = options.insecure.clone();
-    if r.is_local() {
-        plain.push(r.registry().to_string());
-    }
     Client::new(oci_client::client::ClientConfig {
-        protocol: oci_client::client::ClientProtocol::HttpsExcept(plain),
+        protocol: oci_client::client::ClientProtocol::HttpsExcept(plain_http(r, options)),
         platform_resolver: None,
         connect_timeout: Some(std::time::Duration::from_secs(15)),
         read_timeout: Some(std::time::Duration::from_secs(120)),
         user_agent: concat!("my-container-tui/", env!("CARGO_PKG_VERSION")),
         ..Default::default()
     })
+}
+
+/// The registries reached over plain HTTP: `r`'s when it is on loopback, and the
+/// `--insecure-registry` ones; every other one over HTTPS only.
+fn plain_http(r: &Ref, options: &Options) -> Vec<String> {
+    let mut plain = options.insecure.clone();
+    if r.is_local() {
+        plain.push(r.registry().to_string());
+    }
+    plain
 }
 
 /// Credentials for `r`'s registry from Docker's config file, else anonymous (a bearer token
@@ -613,4 +619,31 @@ pub fn check_login(
             bail!("login to {server}: unauthorized: incorrect username or password")
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback_and_insecure_registries() {
+        let options = |insecure: &[&str]| Options {
+            platform: Platform::host(),
+            insecure: insecure.iter().map(|s| s.to_string()).collect(),
+        };
+        let plain = |text: &str, insecure: &[&str]| {
+            let r = Ref::parse(text).unwrap();
+            plain_http(&r, &options(insecure)).contains(&r.registry().to_string())
+        };
+        assert!(plain("127.0.0.1:5000/a", &[]));
+        assert!(plain("localhost:5000/a", &[]));
+        assert!(!plain("alpine", &[]), "Docker Hub over HTTPS");
+        assert!(!plain("ghcr.io/o/a", &[]));
+        assert!(!plain("registry.lan:5000/a", &[]));
+        assert!(plain("registry.lan:5000/a", &["registry.lan:5000"]));
+        assert!(
+            !plain("registry.lan:5000/a", &["registry.lan"]),
+            "host and port, as given"
+        );
+    }
 }
