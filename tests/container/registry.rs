@@ -334,6 +334,8 @@ impl Layout {
 /// One member of a layer written by [`tar`].
 pub enum Member<'a> {
     Dir(&'a str),
+    /// A directory with one extended attribute in a PAX record (`SCHILY.xattr.NAME`).
+    DirWithXattr(&'a str, &'a str, &'a [u8]),
     File(&'a str, &'a [u8]),
     Symlink(&'a str, &'a str),
     Hardlink(&'a str, &'a str),
@@ -344,9 +346,17 @@ pub enum Member<'a> {
 pub fn tar(members: &[Member]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for member in members {
+        if let Member::DirWithXattr(_, key, value) = member {
+            let key = format!("SCHILY.xattr.{key}");
+            builder
+                .append_pax_extensions([(key.as_str(), *value)])
+                .expect("append to a Vec");
+        }
         let mut header = tar::Header::new_ustar();
         let (name, kind, data, link): (&str, tar::EntryType, &[u8], Option<&str>) = match member {
-            Member::Dir(n) => (n, tar::EntryType::Directory, b"", None),
+            Member::Dir(n) | Member::DirWithXattr(n, _, _) => {
+                (n, tar::EntryType::Directory, b"", None)
+            }
             Member::File(n, d) => (n, tar::EntryType::Regular, d, None),
             Member::Symlink(n, t) => (n, tar::EntryType::Symlink, b"", Some(t)),
             Member::Hardlink(n, t) => (n, tar::EntryType::Link, b"", Some(t)),
