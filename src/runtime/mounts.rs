@@ -136,6 +136,17 @@ fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::R
     Ok(())
 }
 
+/// What an overlay is made of.
+#[derive(Clone, Copy)]
+pub struct Overlay<'a> {
+    /// The read-only layers, top first.
+    pub lowers: &'a [PathBuf],
+    /// An image store's directory, under which every lower is a short link (see [`overlay`]).
+    pub short: Option<&'a Path>,
+    pub upper: &'a Path,
+    pub work: &'a Path,
+}
+
 /// An overlay of `lowers` (read-only, top first) under `upper`, on `target`, built with the
 /// new mount API so that each path is one `fsconfig` value: a `:` or `,` in a path can never
 /// become another layer or another option, as it would in mount(2)'s option string.
@@ -146,13 +157,13 @@ fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::R
 /// escaped there, so it is refused, and with `short` (an image store's directory, under which
 /// every lower is a short link) the layers are given relative to it, from inside it, so that
 /// 100+ layers fit the page as Docker's overlay2 fits them.
-pub fn overlay(
-    lowers: &[PathBuf],
-    short: Option<&Path>,
-    upper: &Path,
-    work: &Path,
-    target: &Path,
-) -> anyhow::Result<()> {
+pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
+    let Overlay {
+        lowers,
+        upper,
+        work,
+        ..
+    } = *layers;
     let fail = || format!("cannot mount overlay on {}", target.display());
     let fs = fsopen("overlay").with_context(fail)?;
     let mut added = 0;
@@ -165,7 +176,7 @@ pub fn overlay(
         added += 1;
     }
     if added != lowers.len() {
-        return overlay_legacy(lowers, short, upper, work, target);
+        return overlay_legacy(layers, target);
     }
     fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
@@ -176,13 +187,13 @@ pub fn overlay(
 
 /// Kernels before 6.8: mount(2) with one option page (fsconfig takes at most 256 bytes a
 /// value, too few for layers). With `short`, from inside it, each layer by its short link.
-fn overlay_legacy(
-    lowers: &[PathBuf],
-    short: Option<&Path>,
-    upper: &Path,
-    work: &Path,
-    target: &Path,
-) -> anyhow::Result<()> {
+fn overlay_legacy(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
+    let Overlay {
+        lowers,
+        short,
+        upper,
+        work,
+    } = *layers;
     let fail = || format!("cannot mount overlay on {}", target.display());
     let relative = short.filter(|base| lowers.iter().all(|l| l.starts_with(base)));
     let mut data = b"lowerdir=".to_vec();

@@ -106,18 +106,22 @@ pub fn enter(
             // The store's short links, resolved by the kernel: our own symlinks, not the image's.
             let lowers: Vec<PathBuf> = layers.links.iter().map(|l| layers.base.join(l)).collect();
             mounts::overlay(
-                &lowers,
-                Some(&layers.base),
-                &state.join("upper"),
-                &state.join("work"),
+                &mounts::Overlay {
+                    lowers: &lowers,
+                    short: Some(&layers.base),
+                    upper: &state.join("upper"),
+                    work: &state.join("work"),
+                },
                 &root,
             )?
         }
         (None, Writes::Overlay) => mounts::overlay(
-            std::slice::from_ref(&rootfs.dir),
-            None,
-            &state.join("upper"),
-            &state.join("work"),
+            &mounts::Overlay {
+                lowers: std::slice::from_ref(&rootfs.dir),
+                short: None,
+                upper: &state.join("upper"),
+                work: &state.join("work"),
+            },
             &root,
         )?,
         (None, Writes::Persist | Writes::ReadOnly) => {
