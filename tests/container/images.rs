@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Trial> {
         whiteouts_and_opaque_directories_hide_lower_files,
         gzip_zstd_and_docker_schema2_images_run,
         an_index_gives_each_platform_its_image,
+        a_handler_without_the_f_flag_is_reached_inside,
         a_tampered_blob_leaves_nothing,
         a_layer_unlike_its_diff_id_leaves_nothing,
         a_killed_pull_leaves_nothing_visible,
@@ -334,6 +335,70 @@ fn an_index_gives_each_platform_its_image(t: &Ctx) -> TestResult {
         out.stderr.contains("linux/arm64"),
         format!("what the index has is named: {}", out.stderr),
     )
+}
+
+/// A binfmt_misc handler, unregistered on drop.
+struct Handler(std::path::PathBuf);
+
+impl Drop for Handler {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, "-1");
+    }
+}
+
+/// Without binfmt_misc's `F` flag the kernel opens the interpreter by its path when the
+/// container execs a foreign program: the container must see it there. A handler of our own for
+/// a platform no machine emulates (VAX: ELF machine 75), with a host program as interpreter.
+fn a_handler_without_the_f_flag_is_reached_inside(t: &Ctx) -> TestResult {
+    let scratch = TempDir::new("binfmt")?;
+    let src = scratch.file(
+        "interp.c",
+        b"#include <stdio.h>\nint main(int c, char **v){printf(\"emulated %s\\n\", c > 1 ? v[1] : \"?\"); return 0;}\n",
+        0o644,
+    )?;
+    let interp = scratch.path().join("vax-interp");
+    let mut cc = std::process::Command::new("gcc");
+    cc.args(["-static", "-O2", "-o"]).arg(&interp).arg(&src);
+    ensure(run(cc)?.code == Some(0), "gcc")?;
+    // ELF, 64-bit, little-endian, executable, machine 75: nothing else on a host is that.
+    let mut magic = vec![
+        0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 75, 0,
+    ];
+    let hex = |b: &[u8]| b.iter().map(|x| format!("\\x{x:02x}")).collect::<String>();
+    let mask = hex(&[0xff; 20]);
+    let rule = format!(":qemu-vax:M::{}:{mask}:{}:", hex(&magic), interp.display());
+    let registered = std::path::Path::new("/proc/sys/fs/binfmt_misc/qemu-vax");
+    ensure(!registered.exists(), "no qemu-vax handler before the test")?;
+    std::fs::write("/proc/sys/fs/binfmt_misc/register", rule)
+        .map_err(|e| format!("register: {e}"))?;
+    let _handler = Handler(registered.to_path_buf());
+    let flags = std::fs::read_to_string(registered).map_err(|e| e.to_string())?;
+    ensure(
+        flags.contains("flags: \n"),
+        format!("registered without F: {flags}"),
+    )?;
+    // The image: busybox, and /hello, a "VAX program" (its header is all the kernel reads).
+    magic.resize(64, 0);
+    let registry = Registry::start("binfmt", None)?;
+    let layout = Layout::new("binfmt")?;
+    layout.busybox(t, "bb")?;
+    layout.change("bb", "vax", |rootfs| {
+        use std::os::unix::fs::PermissionsExt;
+        let hello = rootfs.join("hello");
+        std::fs::write(&hello, &magic).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&hello, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string().into())
+    })?;
+    layout.config("vax", &["--architecture", "vax", "--config.cmd", "/hello"])?;
+    let image = layout.push("vax", &registry, "test/vax:1", &[])?;
+    let store = Store::new(t)?;
+    store
+        .verb(t, &["pull", "-q", "--platform", "linux/vax", &image])?
+        .success()?;
+    let out = store
+        .tool(t, &["run", "--platform", "linux/vax", "--image", &image])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "emulated /hello\n")
 }
 
 fn a_tampered_blob_leaves_nothing(t: &Ctx) -> TestResult {
