@@ -22,7 +22,9 @@ cargo build --release --quiet
 tool=$PWD/target/release/my-container-tui
 work=$(mktemp -d /tmp/mct-bench-images.XXXXXX)
 registry=
+# Every step may fail (nothing to kill, no such runc container): none may skip the unmount.
 cleanup() {
+    set +e
     [ -n "$registry" ] && kill "$registry" 2>/dev/null && wait "$registry" 2>/dev/null
     command -v runc >/dev/null && runc delete -f mct-bench-image >/dev/null 2>&1
     umount "$work" 2>/dev/null
