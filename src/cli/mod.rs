@@ -447,7 +447,10 @@ fn clap_exit(e: clap::Error) -> i32 {
 
 /// `--root DIR` (or `--root=DIR`) before everything else: the store's directory for images
 /// and volumes, passed on as `MCT_ROOT` to every process we start (as Docker's `--data-root`).
-fn take_root(args: &mut Vec<std::ffi::OsString>) -> Result<(), String> {
+///
+/// # Safety
+/// Sets an environment variable: only while the process has one thread.
+unsafe fn take_root(args: &mut Vec<std::ffi::OsString>) -> Result<(), String> {
     let Some(first) = args.get(1).and_then(|a| a.to_str()).map(str::to_string) else {
         return Ok(());
     };
@@ -461,7 +464,7 @@ fn take_root(args: &mut Vec<std::ffi::OsString>) -> Result<(), String> {
     };
     let dir = absolute(dir);
     args.drain(1..1 + taken);
-    // SAFETY: called first thing in main, before any thread of ours exists.
+    // SAFETY: our caller guarantees a single thread (see above).
     unsafe { std::env::set_var("MCT_ROOT", dir) };
     Ok(())
 }
@@ -469,7 +472,9 @@ fn take_root(args: &mut Vec<std::ffi::OsString>) -> Result<(), String> {
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Err(e) = take_root(&mut args) {
+    // SAFETY: first thing in main: the helper and the monitor returned earlier, and no
+    // thread of ours exists yet.
+    if let Err(e) = unsafe { take_root(&mut args) } {
         crate::runtime::exit::print_error(&e);
         return RUNTIME_ERROR;
     }
