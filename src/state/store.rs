@@ -259,6 +259,8 @@ pub fn remove(id: &str) {
 pub fn forget(id: &str) {
     let _ = std::fs::remove_dir_all(tree::container(id));
     tree::remove_if_empty();
+    // A run that ended before it was recorded still held its image's layers by a pin.
+    crate::image::store::Store::unpin(id);
 }
 
 /// The host's cgroup layout, read once a process (its mount table's cgroup lines do not

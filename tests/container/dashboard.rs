@@ -573,7 +573,15 @@ fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
     tmux.keys(&["Tab", "Tab", "Tab", "Tab"])?;
     tmux.run(&["send-keys", "-t", "main", "-l", &remote])?;
     tmux.keys(&["Enter"])?;
-    tmux.wait_for("Pull complete")?;
+    // The pull's lines stay in the pane until the container takes it over (fast, here): then
+    // the status line says what was pulled.
+    wait_until(
+        "the pull in the pane, or its end on the status line",
+        || {
+            let shown = tmux.screen();
+            shown.contains("Pull complete") || shown.contains("session-2: pulled")
+        },
+    )?;
     tmux.wait_for("running")?;
     tmux.line("cat /marker")?;
     tmux.wait_for("from-registry")?;

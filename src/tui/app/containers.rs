@@ -180,6 +180,7 @@ impl App {
         }
         let pending = self.sessions.remove(at);
         let mut spec = pending.spec.clone();
+        let reference = request.reference.clone();
         let started = crate::image::prepare_shell(&mut spec, request, &command)
             .map_err(|e| format!("{e:#}"))
             .and_then(|()| self.launch(pending.name.clone(), spec, command));
@@ -190,6 +191,7 @@ impl App {
                     self.sessions.insert(at, session);
                 }
                 self.selected = at;
+                self.message = Some(format!("{}: pulled {reference}", pending.name));
             }
             Err(e) => {
                 let mut pending = pending;
