@@ -46,10 +46,19 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     // Ours alone: it goes when the tests leave it empty.
     let _ = std::fs::remove_dir(support::FALLBACK_SCRATCH);
-    let left: Vec<_> = support::temp_entries()
-        .difference(&temp_before)
-        .cloned()
-        .collect();
+    // A cleaner (nice 19) may still be finishing its last rmdir as the last test returns: an
+    // entry counts as left behind only if it is still there after the whole patience, as
+    // cgroups below.
+    let left_now = || -> Vec<_> {
+        support::temp_entries()
+            .difference(&temp_before)
+            .cloned()
+            .collect()
+    };
+    let _ = support::wait_until("our temporary entries to be removed", || {
+        left_now().is_empty()
+    });
+    let left = left_now();
     if !left.is_empty() {
         eprintln!("left behind: {left:?}");
         std::process::exit(101);
