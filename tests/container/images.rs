@@ -496,7 +496,7 @@ fn a_killed_pull_leaves_nothing_visible(t: &Ctx) -> TestResult {
         .tool(t, &["run", "--image", &image, "wc", "-c", "/noise"])?
         .success()?;
     ensure(
-        out.stdout.starts_with(&(48u32 << 20).to_string()),
+        out.stdout.starts_with(&(16u32 << 20).to_string()),
         out.stdout,
     )
 }
