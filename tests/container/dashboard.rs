@@ -593,7 +593,11 @@ fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
         let shown = tmux.screen();
         shown.contains("Image      imported:1") || shown.contains("Image      127.0.0.1:")
     })?;
+    // Esc alone: the next key sent at once would make it Alt-<key>.
     tmux.keys(&["Escape"])?;
+    wait_until("the form to close", || {
+        !tmux.screen().contains("New session")
+    })?;
     tmux.quit()
 }
 
