@@ -252,14 +252,16 @@ pub fn images(args: &ImagesArgs) -> i32 {
 }
 
 /// Containers (by name) whose spec uses `image`, running ones first.
-fn users(image: &Image) -> Vec<(String, bool)> {
+fn users(store: &Store, image: &Image) -> Vec<(String, bool)> {
     let mut users: Vec<(String, bool)> = crate::state::store::list()
         .into_iter()
         .filter(|r| {
             crate::state::store::spec(&r.id)
                 .ok()
                 .and_then(|s| s.image)
-                .is_some_and(|i| i.id == image.id)
+                .is_some_and(|i| {
+                    i.id == image.id && (i.store.as_os_str().is_empty() || i.store == store.dir())
+                })
         })
         .map(|r| (r.name.clone(), r.status == crate::state::Status::Running))
         .collect();
@@ -285,7 +287,7 @@ pub fn rmi(args: &RmiArgs) -> i32 {
         let last = tag.is_none() || image.tags.len() <= 1;
         if last
             && !args.force
-            && let Some((name, running)) = users(&image).first()
+            && let Some((name, running)) = users(&store, &image).first()
         {
             code = fail(format!(
                 "conflict: unable to remove image {text} (must force) - {} container {name} is using it",
@@ -340,7 +342,7 @@ pub fn prune() -> i32 {
         return super::verbs::FAILED;
     };
     for image in store.images().into_iter().filter(|i| i.tags.is_empty()) {
-        if users(&image).is_empty() && store.untag(&image, None).is_ok() {
+        if users(&store, &image).is_empty() && store.untag(&image, None).is_ok() {
             println!("Deleted: {}", image.id);
         }
     }

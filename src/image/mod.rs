@@ -205,6 +205,7 @@ pub fn apply(
         layers: image.layers.clone(),
         size: image.size,
         platform: image.platform.clone(),
+        store: store.dir().to_path_buf(),
     });
     store.pin(&spec.id, &image.layers)
 }

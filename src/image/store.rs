@@ -356,8 +356,11 @@ impl Store {
         let mut held: std::collections::HashSet<String> =
             self.images().into_iter().flat_map(|i| i.layers).collect();
         for record in crate::state::store::list() {
+            // Only containers of this store hold its layers (another `--root` may have the
+            // same content under the same diff_id).
             if let Ok(spec) = crate::state::store::spec(&record.id)
                 && let Some(image) = spec.image
+                && (image.store.as_os_str().is_empty() || image.store == self.dir)
             {
                 held.extend(image.layers);
             }

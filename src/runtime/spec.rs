@@ -78,6 +78,9 @@ pub struct ImageUse {
     pub size: u64,
     /// `os/arch[/variant]`.
     pub platform: String,
+    /// The image store the layers are in (`--root`): a layer is held only in its own store.
+    #[serde(default)]
+    pub store: PathBuf,
 }
 
 /// A value the user gave that cannot make a container.
