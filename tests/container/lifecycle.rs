@@ -434,9 +434,24 @@ fn start_keeps_the_writable_layer(t: &Ctx) -> TestResult {
     wait_exited(&id)?;
     let first = record(&id).and_then(|r| r.exit_code);
     let upper = tree::path(&id).join("upper/kept").exists();
+    let listing = |dir: std::path::PathBuf| -> Vec<String> {
+        std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_else(|e| vec![format!("{}: {e}", dir.display())])
+    };
     ensure(
         first == Some(0) && upper,
-        format!("after the first run: exit {first:?}, /kept in the upper layer: {upper}"),
+        format!(
+            "after the first run: exit {first:?}, /kept in the upper layer: {upper}; \
+             the container's directory: {:?}; its fs: {:?}; upper: {:?}",
+            listing(tree::container(&id)),
+            listing(tree::path(&id)),
+            listing(tree::path(&id).join("upper")),
+        ),
     )?;
     t.verb(&["start", "keeper"])?.success()?;
     logged(t, "keeper", "kept\n")?;

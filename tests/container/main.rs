@@ -35,8 +35,10 @@ fn main() {
         containment::tests(),
         errors::tests(),
         lifecycle::tests(),
-        images::tests(),
         dashboard::tests(),
+        // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
+        // tests are done.
+        images::tests(),
     ]
     .into_iter()
     .flatten()
