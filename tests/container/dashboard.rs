@@ -582,7 +582,8 @@ fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
             shown.contains("Pull complete") || shown.contains("session-2: pulled")
         },
     )?;
-    tmux.wait_for("running")?;
+    // The new session, not the first one's "running": its inspector names the image.
+    tmux.wait_for(&format!("image {remote}"))?;
     tmux.line("cat /marker")?;
     tmux.wait_for("from-registry")?;
     // ←/→ offers what the store has now.
