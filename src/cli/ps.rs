@@ -44,13 +44,7 @@ struct Row {
 
 /// What the IMAGE column shows: the image, the rootfs directory, or the host's files.
 pub fn image(spec: Option<&ContainerSpec>) -> String {
-    if let Some(image) = spec.and_then(|s| s.image.as_ref()) {
-        return image.reference.clone();
-    }
-    match spec.and_then(|s| s.rootfs.as_ref()) {
-        Some(root) => root.dir.display().to_string(),
-        None => "(host)".into(),
-    }
+    spec.map_or_else(|| "(host)".into(), ContainerSpec::root_shown)
 }
 
 fn row(r: &Record) -> Row {

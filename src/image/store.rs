@@ -81,9 +81,12 @@ impl Store {
         Store::at(&crate::state::volumes::root().join("image"))
     }
 
-    /// The store in `dir`.
+    /// The store in `dir`, made on first use. Every `run --image` opens it: one `stat` when
+    /// it is whole (`tmp/` is made last), six `mkdir` only the first time.
     pub fn at(dir: &Path) -> anyhow::Result<Store> {
-        for sub in ["blobs/sha256", "layers", "l", "images", "pins", "tmp"] {
+        const SUBDIRS: [&str; 6] = ["blobs/sha256", "layers", "l", "images", "pins", "tmp"];
+        let made = dir.join(SUBDIRS[SUBDIRS.len() - 1]).is_dir();
+        for sub in SUBDIRS.iter().filter(|_| !made) {
             std::fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("cannot create the image store in {}", dir.display()))?;
         }

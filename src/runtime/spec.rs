@@ -130,6 +130,16 @@ impl ContainerSpec {
         self.rootfs.is_some() || !self.hardening.host_writable()
     }
 
+    /// What its root is made of, in a word: the image's reference, the rootfs directory, or
+    /// `(host)` (the IMAGE of `ps`, `inspect` and the session list).
+    pub fn root_shown(&self) -> String {
+        match (&self.image, &self.rootfs) {
+            (Some(image), _) => image.reference.clone(),
+            (None, Some(root)) => root.dir.display().to_string(),
+            (None, None) => "(host)".into(),
+        }
+    }
+
     /// The argv for what a user typed: one word with spaces in it is a shell line, run through
     /// `/bin/sh -c` (that is what `--run "ps aux"` means); anything else is argv as given.
     pub fn command_from_words(mut words: Vec<String>) -> Vec<String> {

@@ -464,7 +464,9 @@ fn a_killed_pull_leaves_nothing_visible(t: &Ctx) -> TestResult {
     let store = Store::new(t)?;
     for delay_ms in [50, 150, 400] {
         let mut pull = crate::support::Running::spawn(
-            store_cli(&store, t, &["pull", "-q", &image]).stdout(std::process::Stdio::null()),
+            store
+                .cli(t, &["pull", "-q", &image])
+                .stdout(std::process::Stdio::null()),
         )?;
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = pull.kill();
@@ -612,8 +614,7 @@ fn a_registry_that_wants_credentials(t: &Ctx) -> TestResult {
         .verb(t, &["login", "-u", "tester", "-p", "wrong", &registry.addr])?
         .expect_code(1)?
         .one_line_error("incorrect username or password")?;
-    let mut login = store_cli(
-        &store,
+    let mut login = store.cli(
         t,
         &["login", "-u", "tester", "--password-stdin", &registry.addr],
     );
@@ -641,13 +642,6 @@ fn a_registry_that_wants_credentials(t: &Ctx) -> TestResult {
         .verb(t, &["pull", &image])?
         .expect_code(1)?
         .one_line_error("login")
-}
-
-fn store_cli(store: &Store, t: &Ctx, args: &[&str]) -> std::process::Command {
-    let mut cmd = t.cli(args);
-    cmd.env("MCT_ROOT", store.root.path().join("root"));
-    cmd.env("DOCKER_CONFIG", store.root.path().join("docker"));
-    cmd
 }
 
 fn the_store_runs_images_with_the_registry_gone(t: &Ctx) -> TestResult {
@@ -739,14 +733,14 @@ fn concurrent_pulls_share_one_copy(t: &Ctx) -> TestResult {
     for round in 0..2 {
         let mut pulls: Vec<crate::support::Running> = (0..4)
             .map(|_| {
-                let mut c = store_cli(&store, t, &["pull", "-q", &image]);
+                let mut c = store.cli(t, &["pull", "-q", &image]);
                 c.stdout(std::process::Stdio::null());
                 crate::support::Running::spawn(&mut c)
             })
             .collect::<Result<_, _>>()?;
         // The second round races an rmi against the pulls.
         let rmi = (round == 1).then(|| {
-            let mut c = store_cli(&store, t, &["rmi", &image]);
+            let mut c = store.cli(t, &["rmi", &image]);
             c.stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null());
             crate::support::Running::spawn(&mut c)

@@ -408,6 +408,11 @@ impl Store {
         run(self.with(t.tool(args)))
     }
 
+    /// A lifecycle verb's command, to spawn.
+    pub fn cli(&self, t: &Ctx, args: &[&str]) -> Command {
+        self.with(t.cli(args))
+    }
+
     pub fn command(&self, t: &Ctx, args: &[&str]) -> Command {
         self.with(t.tool(args))
     }

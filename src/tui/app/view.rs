@@ -79,11 +79,9 @@ impl App {
                     running: s.is_running(),
                     state,
                     hostname: s.spec.hostname.clone(),
-                    image: match (&s.state, &s.spec.image, &s.spec.rootfs) {
-                        (State::Pulling { reference }, _, _) => reference.clone(),
-                        (_, Some(image), _) => image.reference.clone(),
-                        (_, None, Some(root)) => root.dir.display().to_string(),
-                        (_, None, None) => "host".to_string(),
+                    image: match &s.state {
+                        State::Pulling { reference } => reference.clone(),
+                        _ => s.spec.root_shown(),
                     },
                     init_pid: sample.init_pid,
                     uptime,

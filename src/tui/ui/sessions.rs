@@ -15,7 +15,7 @@ pub struct SessionRow {
     /// "running", "exited 0", "exited 137 (SIGKILL)", ...
     pub state: String,
     pub hostname: String,
-    /// The image (`alpine:latest`), the rootfs directory, or `host`.
+    /// The image (`alpine:latest`), the rootfs directory, or `(host)`.
     pub image: String,
     pub init_pid: Option<i32>,
     pub uptime: Duration,
