@@ -7,6 +7,7 @@ mod exec;
 mod image;
 pub use image::size as image_size;
 mod logs;
+mod network;
 mod ps;
 mod show;
 pub mod verbs;
@@ -182,6 +183,16 @@ struct RunOptions {
     /// With -d: keep the container's stdin open for attach (else it reads /dev/null)
     #[arg(short = 'i', long, global = true)]
     interactive: bool,
+    /// The container's network: bridge (the default: NAT to the outside), none (loopback
+    /// only, the most isolated), host, container:NAME, or a network made by `network create`
+    #[arg(long, visible_alias = "net", value_name = "NETWORK", value_parser = parse_network, global = true)]
+    network: Option<crate::runtime::net::Mode>,
+    /// Publish a container port on the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]
+    #[arg(short = 'p', long = "publish", value_name = "PORTS", value_parser = parse_publish, global = true)]
+    publish: Vec<crate::runtime::net::Publish>,
+    /// Another name the container's peers on a user network reach it by
+    #[arg(long, value_name = "ALIAS", global = true)]
+    network_alias: Vec<String>,
     /// Add a capability to the default set (e.g. NET_ADMIN, or ALL)
     #[arg(long, value_name = "CAP", global = true)]
     cap_add: Vec<String>,
@@ -379,6 +390,11 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         host_rw: options.host_rw,
     };
     spec.devices = options.device;
+    if let Some(mode) = options.network {
+        spec.network.mode = mode;
+    }
+    spec.network.publish = options.publish;
+    spec.network.aliases = options.network_alias;
     spec.volumes = [options.volume, options.tmpfs].concat();
     spec.limits = Limits {
         memory: options.memory,
@@ -410,6 +426,14 @@ fn env_pairs(given: Vec<String>) -> Vec<String> {
             }
         })
         .collect()
+}
+
+fn parse_network(text: &str) -> Result<crate::runtime::net::Mode, String> {
+    crate::runtime::net::Network::parse_mode(text)
+}
+
+fn parse_publish(text: &str) -> Result<crate::runtime::net::Publish, String> {
+    crate::runtime::net::Publish::parse(text)
 }
 
 fn parse_device(text: &str) -> Result<Device, String> {

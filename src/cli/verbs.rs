@@ -5,7 +5,7 @@
 //! As Docker's CLI, a verb exits 1 when the daemon's part fails (no such container, a running
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
-use super::{attach, control, exec, image, logs, ps, show, volume};
+use super::{attach, control, exec, image, logs, network, ps, show, volume};
 use clap::{Parser, Subcommand};
 
 /// Exit code of a verb that failed (Docker's CLI uses 1).
@@ -51,6 +51,9 @@ pub enum Verb {
     /// Manage named volumes
     #[command(subcommand)]
     Volume(volume::Command),
+    /// Manage networks (create, ls, rm, inspect)
+    #[command(subcommand)]
+    Network(network::Command),
     /// Pull an image from a registry
     Pull(image::PullArgs),
     /// List images
@@ -107,6 +110,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
         Verb::Top { container } => show::top(&container),
         Verb::Stats(a) => show::stats(&a),
         Verb::Volume(c) => volume::run(c),
+        Verb::Network(c) => network::run(c),
         Verb::Pull(a) => image::pull(&a),
         Verb::Images(a) => image::images(&a),
         Verb::Rmi(a) => image::rmi(&a),

@@ -29,6 +29,8 @@ pub struct Leftovers {
     /// records it, owned by the launcher, off the start-up's path, and removes the record
     /// once the launcher is gone too.
     pub record: Option<(ContainerSpec, Process)>,
+    /// On a bridge network: its lease, veth, and perhaps its network's bridge and rules.
+    pub bridged: bool,
 }
 
 impl Leftovers {
@@ -44,6 +46,9 @@ impl Leftovers {
     pub fn remove(&self) {
         if let Some(cg) = &self.cgroup {
             let _ = cg.remove();
+        }
+        if self.bridged {
+            super::net::attach::release(&self.id);
         }
         let kept = store::load(&self.id).is_ok_and(|r| {
             r.detached

@@ -16,7 +16,7 @@ use super::exit::RUNTIME_ERROR;
 use super::launch::HANDOFF_VAR;
 use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
-use super::{console, devices, handoff, init, namespaces, report};
+use super::{console, devices, handoff, init, namespaces, net, report};
 use crate::state::{Process, store, tree as state};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
@@ -84,6 +84,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         cgroup: layout.as_ref().ok().map(|l| Cgroup::at(l, &spec.id)),
         id: spec.id.clone(),
         record,
+        bridged: spec.network.bridge().is_some(),
     };
     // SAFETY: single-threaded, as our caller guarantees.
     let cleaner_pipe = unsafe { cleaner::spawn(&leftovers) }
@@ -93,9 +94,14 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         die(&message)
     };
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
-    if spec.rootfs.is_some() {
-        state::prepare(&spec.id).unwrap_or_else(|e| fail(format!("{e:#}")));
-    }
+    // The state directory holds a rootfs's overlay and the /etc files a container gets.
+    let etc = (spec.rootfs.is_some() || spec.network.bridge().is_some()).then(|| {
+        state::prepare(&spec.id)
+            .unwrap_or_else(|e| fail(format!("{e:#}")))
+            .join("etc")
+    });
+    let network =
+        net::attach::prepare(spec, etc.as_deref()).unwrap_or_else(|e| fail(format!("{e:#}")));
     namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(format!("{e:#}")));
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
@@ -116,8 +122,16 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
             drop(lifeline_w);
             drop(receiver);
             drop(console_ours);
+            drop(network.reserved);
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
-            init::run(spec, &join, lifeline_r, reporter, console_theirs)
+            init::run(
+                spec,
+                &join,
+                lifeline_r,
+                reporter,
+                console_theirs,
+                network.netns,
+            )
         }
         Ok(ForkResult::Parent { child }) => child,
         Err(e) => fail(format!("fork: {}", e.desc())),
@@ -125,6 +139,8 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     drop(lifeline_r);
     drop(reporter);
     drop(console_theirs);
+    // PID 1 holds its namespace now; ours would keep it (and the veth) after the container.
+    drop(network.netns);
     // The container's own pty, once init has made it (none if init failed first).
     let mut relay = console_ours
         .as_ref()
@@ -172,6 +188,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     // The lifeline stays open to the end: the child must never see it closed while we live.
     drop(lifeline_w);
     drop(cleaner_pipe);
+    drop(network.reserved);
     std::process::exit(exit.code())
 }
 

@@ -16,6 +16,11 @@ pub fn enter(
     spec: &ContainerSpec,
     sources: &volumes::Sources,
 ) -> anyhow::Result<Option<console::Pty>> {
+    // Opened before /run is covered: the state directory is under it.
+    let etc = match spec.network.bridge() {
+        Some(_) => Some(open_etc(&crate::state::tree::path(&spec.id))?),
+        None => None,
+    };
     mounts::read_only_recursive(Path::new("/"))?;
     let host = InRoot::open(Path::new("/"), Path::new("/"))?;
     // The seed's `run pwd` and `run ls` show where they were started; started below a private
@@ -47,10 +52,55 @@ pub fn enter(
             None,
         )?;
     }
-    kernelfs::mount(&host, &Target::Path(Path::new("/sys")), Path::new("/sys"))?;
+    let fresh = spec.network.mode != crate::runtime::net::Mode::Host;
+    kernelfs::mount(
+        &host,
+        &Target::Path(Path::new("/sys")),
+        Path::new("/sys"),
+        fresh,
+    )?;
     let pty = devfs::mount(&host, &Target::Path(Path::new("/dev")), spec)?;
+    if let Some(etc) = etc {
+        bind_etc(&host, etc)?;
+    }
     volumes::mount_all(&spec.volumes, sources, &host, volumes::Tree::HostReadOnly)?;
     Ok(pty)
+}
+
+/// On a bridge, the host's `/etc/hosts` and `/etc/resolv.conf` would name the wrong address
+/// and perhaps a resolver on the host's loopback: the helper's files are bound over them (and
+/// `/etc/hostname`), where the host has them (nothing can be made on its read-only `/etc`).
+fn bind_etc(host: &InRoot, ours: Vec<std::os::fd::OwnedFd>) -> anyhow::Result<()> {
+    for (name, ours) in super::rootfs::ETC_FILES.iter().zip(ours) {
+        let path = Path::new("/etc").join(name);
+        if !host.resolves(&path) {
+            continue;
+        }
+        let target = host.file(&path)?;
+        let source = Target::fd(&ours, &path).mount_path();
+        mounts::mount_on(
+            &source.to_string_lossy(),
+            &Target::fd(&target, &path),
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// The helper's `/etc` files in the state directory `state`, opened (`O_PATH`).
+fn open_etc(state: &Path) -> anyhow::Result<Vec<std::os::fd::OwnedFd>> {
+    let flags =
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NOFOLLOW;
+    super::rootfs::ETC_FILES
+        .iter()
+        .map(|name| {
+            let path = state.join("etc").join(name);
+            nix::fcntl::open(&path, flags, nix::sys::stat::Mode::empty())
+                .with_sys(|| path.display().to_string())
+        })
+        .collect()
 }
 
 /// The launcher's working directory, opened, when it is the container's (no `-w`) and lies

@@ -10,7 +10,7 @@ use super::report::{Reporter, parent_gone};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{console, exec, hostview, mounts, namespaces, net, rootfs, security, user, volumes};
+use super::{console, exec, hostview, mounts, namespaces, rootfs, security, user, volumes};
 use crate::state::tree as state;
 use anyhow::Context;
 use nix::sys::prctl::set_pdeathsig;
@@ -32,6 +32,7 @@ pub fn run(
     lifeline: OwnedFd,
     reporter: Reporter,
     console_socket: Option<OwnedFd>,
+    netns: Option<OwnedFd>,
 ) -> ! {
     // Die with the helper; if it is already gone, the lifeline says so.
     if set_pdeathsig(Signal::SIGKILL).is_err() || parent_gone(&lifeline) {
@@ -47,7 +48,7 @@ pub fn run(
             );
         }
     }
-    let user = match setup(spec, console_socket)
+    let user = match setup(spec, console_socket, netns)
         .and_then(|user| harden(spec, user.as_ref()).map(|()| user))
     {
         Ok(user) => user,
@@ -64,14 +65,20 @@ pub fn run(
     }
 }
 
-/// Namespaces, hostname, mounts, terminal, network and working directory, in that order;
-/// the `-u` user, looked up in the container's own files.
+/// Namespaces (the network's readied by the helper: `None` keeps the host's), hostname,
+/// mounts, terminal and working directory, in that order; the `-u` user, looked up in the
+/// container's own files.
 fn setup(
     spec: &ContainerSpec,
     console_socket: Option<OwnedFd>,
+    netns: Option<OwnedFd>,
 ) -> anyhow::Result<Option<user::User>> {
     for ns in namespaces::CONTAINER_OWN {
         namespaces::enter_new(ns)?;
+    }
+    // Before /sys is mounted: sysfs shows the interfaces of its mounter's namespace.
+    if let Some(netns) = netns {
+        namespaces::join_net(&netns)?;
     }
     setsid().sys("setsid")?;
     sethostname(&spec.hostname).sys("cannot set hostname")?;
@@ -96,7 +103,6 @@ fn setup(
     }
     // None of the caller's supplementary groups pass in (runc and Docker clear them too).
     setgroups(&[]).sys("cannot clear supplementary groups")?;
-    net::loopback_up()?;
     let user = spec.user.as_deref().map(user::resolve).transpose()?;
     if spec.create_workdir {
         // Inside the container's root already: whatever its symlinks say stays in there.

@@ -10,10 +10,16 @@ use std::path::Path;
 /// A fresh read-only sysfs on `sys`, with the container's own cgroups read-only at
 /// `/sys/fs/cgroup` (through its cgroup namespace, each hierarchy shows the container's
 /// cgroup as its root), so programs that size themselves from their cgroup see their limits.
-pub fn mount(root: &InRoot, sys: &Target, shown: &Path) -> anyhow::Result<()> {
+///
+/// Without `fresh`, the sysfs already at `sys` stays: the host's view in the host's network
+/// namespace (`--network host`), where a new sysfs would be that same one again, which the
+/// kernel refuses on the mount point it is already on.
+pub fn mount(root: &InRoot, sys: &Target, shown: &Path, fresh: bool) -> anyhow::Result<()> {
     let ro = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY;
     let hierarchies = cgroups::mounted_hierarchies();
-    mounts::mount_on("sysfs", sys, Some("sysfs"), ro, None)?;
+    if fresh {
+        mounts::mount_on("sysfs", sys, Some("sysfs"), ro, None)?;
+    }
     let cgroup_dir = shown.join("fs/cgroup");
     let Ok(target) = root.plain_dir(&cgroup_dir) else {
         return Ok(());

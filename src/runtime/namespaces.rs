@@ -22,9 +22,10 @@ pub const NET: Namespace = ns("net", CloneFlags::CLONE_NEWNET, "CONFIG_NET_NS");
 pub const IPC: Namespace = ns("ipc", CloneFlags::CLONE_NEWIPC, "CONFIG_IPC_NS");
 pub const CGROUP: Namespace = ns("cgroup", CloneFlags::CLONE_NEWCGROUP, "CONFIG_CGROUPS");
 
-/// Every namespace a container gets but PID, which the helper creates for its child alone.
+/// Every namespace a container makes for itself: not PID, which the helper creates for its
+/// child alone, nor net, which the helper makes (or finds) and PID 1 joins ([`join_net`]).
 /// Mount comes before the others so a failure there leaves nothing mounted anywhere.
-pub const CONTAINER_OWN: [Namespace; 5] = [MOUNT, UTS, IPC, NET, CGROUP];
+pub const CONTAINER_OWN: [Namespace; 4] = [MOUNT, UTS, IPC, CGROUP];
 
 /// Unshares one namespace, naming it (and the kernel option behind it) on failure.
 pub fn enter_new(ns: Namespace) -> anyhow::Result<()> {
@@ -36,6 +37,12 @@ pub fn enter_new(ns: Namespace) -> anyhow::Result<()> {
         ),
         e => anyhow::anyhow!("cannot create a {} namespace: {}", ns.name, e.desc()),
     })
+}
+
+/// Joins the network namespace the helper readied ([`super::net::attach`]).
+pub fn join_net(netns: &impl std::os::fd::AsFd) -> anyhow::Result<()> {
+    nix::sched::setns(netns, NET.flag)
+        .map_err(|e| anyhow::anyhow!("cannot join the container's net namespace: {}", e.desc()))
 }
 
 /// Joins the namespaces in `flags` of the process `pidfd` names, all at once (`setns(2)` on a

@@ -12,7 +12,6 @@ use super::mounts::{self, Target};
 use super::rootpath::InRoot;
 use super::spec::ContainerSpec;
 use super::{console, devfs, kernelfs, volumes};
-use anyhow::Context;
 use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::unistd::{chdir, pivot_root};
 use serde::{Deserialize, Serialize};
@@ -144,13 +143,12 @@ pub fn enter(
         &image,
         &Target::fd(&sys, Path::new("/sys")),
         Path::new("/sys"),
+        true,
     )?;
     let dev = image.plain_dir(Path::new("/dev"))?;
     let pty = devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
-    // An image's own files (a build's /etc/hostname) are covered by ours, as Docker binds them.
-    let bind_etc = rootfs.mode != Writes::Overlay || rootfs.layers.is_some();
-    provide_etc(&image, bind_etc, state, &spec.hostname)?;
+    provide_etc(&image, state)?;
     volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
     drop((proc, sys, dev, image));
     chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;
@@ -164,32 +162,18 @@ pub fn enter(
     Ok(pty)
 }
 
-/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`. On an overlay, written into the upper
-/// layer when the image lacks them (DIR does not change); on a persistent or read-only root,
-/// written in the state directory and bound over the image's (as Docker does), the mount points
+/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`, which the helper wrote in the state
+/// directory ([`super::net::attach`]), bound over the image's as Docker does (so a peer's
+/// arrival on a user network reaches `/etc/hosts` while the container runs); the mount points
 /// made when missing. Every path is resolved inside the image and created with
 /// `O_EXCL | O_NOFOLLOW`: an `/etc` that is a symlink leads nowhere outside.
-fn provide_etc(image: &InRoot, bind: bool, state: &Path, hostname: &str) -> anyhow::Result<()> {
-    let files = [
-        ("hostname", format!("{hostname}\n")),
-        (
-            "hosts",
-            format!(
-                "127.0.0.1\tlocalhost\n127.0.1.1\t{hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            ),
-        ),
-        ("resolv.conf", "nameserver 127.0.0.1\n".to_string()),
-    ];
-    for (name, text) in files {
+/// The files of `/etc` a container gets from us.
+pub const ETC_FILES: [&str; 3] = ["hostname", "hosts", "resolv.conf"];
+
+fn provide_etc(image: &InRoot, state: &Path) -> anyhow::Result<()> {
+    for name in ETC_FILES {
         let path = Path::new("/etc").join(name);
-        if !bind {
-            if !image.exists(&path) {
-                image.create(&path, text.as_bytes(), 0o644)?;
-            }
-            continue;
-        }
         let ours = state.join("etc").join(name);
-        std::fs::write(&ours, text).with_context(|| format!("cannot write {}", ours.display()))?;
         let target = image.file_on_image(&path)?;
         let src = ours.to_string_lossy();
         mounts::mount_on(

@@ -6,6 +6,7 @@
 
 use super::cgroups::limits::Limits;
 use super::devices::Device;
+use super::net::{Mode, Network};
 use super::rootfs::Rootfs;
 use super::security::Hardening;
 use super::volumes::Volume;
@@ -63,6 +64,9 @@ pub struct ContainerSpec {
     /// image), as Docker does.
     #[serde(default)]
     pub create_workdir: bool,
+    /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
+    #[serde(default)]
+    pub network: Network,
 }
 
 /// What a container uses of an image.
@@ -120,6 +124,7 @@ impl ContainerSpec {
             image: None,
             user: None,
             create_workdir: false,
+            network: Network::bridged(),
         }
     }
 
@@ -171,6 +176,23 @@ impl ContainerSpec {
         self.hardening.capabilities().map_err(InvalidSpec)?;
         for volume in &self.volumes {
             volume.validate().map_err(InvalidSpec)?;
+        }
+        let network = &self.network;
+        if !network.publish.is_empty() && network.bridge().is_none() {
+            return invalid(format!(
+                "-p needs a bridge network, not --network {}",
+                network.mode_shown()
+            ));
+        }
+        if !network.aliases.is_empty()
+            && network
+                .bridge()
+                .is_none_or(|n| n == super::net::DEFAULT_NETWORK)
+        {
+            return invalid("--network-alias needs a user network (network create)".into());
+        }
+        if let Mode::Bridge(name) = &network.mode {
+            super::net::user::validate_name(name).map_err(InvalidSpec)?;
         }
         if !self.workdir.is_absolute() {
             return invalid(format!(

@@ -323,6 +323,7 @@ pub fn sweep() {
             looks_like_id(id) && !owned(id) && older_than_grace(dir)
         });
     }
+    crate::runtime::net::attach::sweep();
     tree::remove_if_empty();
 }
 

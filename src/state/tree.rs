@@ -51,6 +51,11 @@ fn make_private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Makes `dir`, a directory directly under the tree's root, and the root: both root's alone.
+pub fn make_private(dir: &Path) -> std::io::Result<()> {
+    make_private_dir(Path::new(ROOT)).and_then(|()| make_private_dir(dir))
+}
+
 /// Runs `make` (which creates one entry directly in `containers/`, never its parents) after
 /// making the tree; again if a removal of the emptied tree raced in between (a directory of
 /// it vanished: `NotFound` anywhere on the way).

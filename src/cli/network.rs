@@ -1,0 +1,141 @@
+//! `network create|ls|rm|inspect`: user networks ([`crate::runtime::net::user`]), and the
+//! built-in ones `ls` shows beside them as Docker does.
+
+use super::verbs::fail;
+use crate::runtime::net::netlink::Netlink;
+use crate::runtime::net::subnet::Subnet;
+use crate::runtime::net::{bridge, leases, user};
+use serde_json::json;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create a bridge network whose containers reach each other by name
+    Create {
+        name: String,
+        /// Its IPv4 subnet, A.B.C.D/N [default: a free one, as Docker picks]
+        #[arg(long, value_parser = Subnet::parse)]
+        subnet: Option<Subnet>,
+    },
+    /// List networks
+    Ls {
+        /// Print names only
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Remove networks (refused while a container is on one)
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Print networks' details as JSON
+    Inspect {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+}
+
+pub fn run(command: Command) -> i32 {
+    match command {
+        Command::Create { name, subnet } => {
+            let taken = Netlink::open()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut nl| bridge::host_subnets(&mut nl));
+            let made = taken.and_then(|taken| user::create(&name, subnet, &taken));
+            match made {
+                Ok(def) => {
+                    println!("{}", def.id);
+                    0
+                }
+                Err(e) => fail(format!("{e:#}")),
+            }
+        }
+        Command::Ls { quiet } => {
+            let users = user::list();
+            if quiet {
+                for name in ["bridge", "host", "none"] {
+                    println!("{name}");
+                }
+                for d in &users {
+                    println!("{}", d.name);
+                }
+                return 0;
+            }
+            println!("{:<20} {:<8} {:<18} BRIDGE", "NAME", "DRIVER", "SUBNET");
+            let up = leases::read();
+            let default = up
+                .network("bridge")
+                .map_or("(chosen at use)".to_string(), |n| n.subnet.to_string());
+            println!(
+                "{:<20} {:<8} {:<18} {}",
+                "bridge",
+                "bridge",
+                default,
+                bridge::DEFAULT_BRIDGE
+            );
+            println!("{:<20} {:<8} {:<18} -", "host", "host", "-");
+            println!("{:<20} {:<8} {:<18} -", "none", "null", "-");
+            for d in &users {
+                println!(
+                    "{:<20} {:<8} {:<18} {}",
+                    d.name,
+                    "bridge",
+                    d.subnet.to_string(),
+                    d.bridge
+                );
+            }
+            0
+        }
+        Command::Rm { names } => {
+            let mut code = 0;
+            for name in names {
+                match user::remove(&name) {
+                    Ok(()) => println!("{name}"),
+                    Err(e) => code = fail(format!("{e:#}")),
+                }
+            }
+            code
+        }
+        Command::Inspect { names } => {
+            let up = leases::read();
+            let mut out = Vec::new();
+            let mut code = 0;
+            for name in names {
+                let Some(def) = user::load(&name) else {
+                    code = fail(format!("no such network: {name}"));
+                    continue;
+                };
+                let containers: Vec<_> = up
+                    .network(&name)
+                    .map(|n| {
+                        n.leases
+                            .iter()
+                            .map(|l| {
+                                json!({
+                                    "Id": l.container,
+                                    "Name": l.names.first(),
+                                    "IPv4Address": format!("{}/{}", l.ip, n.subnet.prefix),
+                                    "Aliases": l.names.iter().skip(1).collect::<Vec<_>>(),
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(json!({
+                    "Name": def.name,
+                    "Id": def.id,
+                    "Created": crate::state::record::rfc3339(def.created),
+                    "Driver": "bridge",
+                    "Subnet": def.subnet.to_string(),
+                    "Gateway": def.subnet.gateway().to_string(),
+                    "Bridge": def.bridge,
+                    "Up": up.network(&name).is_some(),
+                    "Containers": containers,
+                }));
+            }
+            if !out.is_empty() {
+                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            }
+            code
+        }
+    }
+}

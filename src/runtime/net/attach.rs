@@ -1,0 +1,356 @@
+//! The helper's side of a container's network, all done before its PID 1 is forked, so the
+//! container's first instruction already sees its network whole and no sync with it is
+//! needed: the namespace is made from the host side ([`netns::create`]), the host end of the
+//! veth goes on the bridge, the other end is made directly in the namespace as `eth0`, and
+//! its address and route are set through a netlink socket opened in there. PID 1 joins the
+//! namespace with `setns`.
+//!
+//! [`release`] is the cleaner's: it drops the container's lease, its veth if the namespace
+//! has not taken it along, and the network's bridge and rules after the last container.
+
+use super::leases::{self, Lease, Locked, Up};
+use super::netlink::Netlink;
+use super::{Mode, Protocol, Publish, bridge, dns, nat, netns};
+use crate::runtime::ContainerSpec;
+use crate::state::{Process, store};
+use anyhow::{Context, anyhow, bail};
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, getsockname, socket};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// What the helper holds for the container's network while it runs.
+pub struct Prepared {
+    /// The namespace PID 1 joins; `None`: the host's.
+    pub netns: Option<OwnedFd>,
+    /// Bound sockets that hold the published host ports (`docker-proxy`'s part, without the
+    /// proxying: the kernel forwards).
+    pub reserved: Vec<OwnedFd>,
+}
+
+/// Readies the network of `spec`'s container, and its `/etc` files in `etc` (its state
+/// directory's, when it has one).
+pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepared> {
+    let network = &spec.network;
+    let hostname = &spec.hostname;
+    match &network.mode {
+        Mode::Host => {
+            if let Some(etc) = etc {
+                let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+                let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+                write_etc(etc, hostname, &hosts, &resolv)?;
+            }
+            Ok(Prepared {
+                netns: None,
+                reserved: Vec::new(),
+            })
+        }
+        Mode::Container(id) => {
+            let netns = container_netns(id)?;
+            if let Some(etc) = etc {
+                write_etc(
+                    etc,
+                    hostname,
+                    &dns::hosts(hostname, None, &[]),
+                    &dns::resolv_conf(),
+                )?;
+            }
+            Ok(Prepared {
+                netns: Some(netns),
+                reserved: Vec::new(),
+            })
+        }
+        Mode::None => {
+            let netns = netns::create()?;
+            inside(&netns, |nl| loopback_up(nl))?;
+            if let Some(etc) = etc {
+                write_etc(
+                    etc,
+                    hostname,
+                    &dns::hosts(hostname, None, &[]),
+                    &dns::resolv_conf(),
+                )?;
+            }
+            Ok(Prepared {
+                netns: Some(netns),
+                reserved: Vec::new(),
+            })
+        }
+        Mode::Bridge(name) => bridged(spec, name, etc),
+    }
+}
+
+/// The namespace of running container `id`'s PID 1, checked to still be that process once
+/// opened.
+fn container_netns(name: &str) -> anyhow::Result<OwnedFd> {
+    let record = store::find(name)?;
+    let init = record
+        .init
+        .filter(|p| p.alive())
+        .ok_or_else(|| anyhow!("container {} is not running", record.name))?;
+    let fd = netns::of(init.pid)?;
+    if !init.alive() {
+        bail!("container {} is not running", record.name);
+    }
+    Ok(fd)
+}
+
+fn loopback_up(nl: &mut Netlink) -> anyhow::Result<()> {
+    let lo = nl.link("lo")?.context("no loopback interface")?;
+    nl.set(lo.index, None, true).context("cannot bring up lo")
+}
+
+/// Runs `f` on a netlink socket opened in `netns`.
+fn inside<T>(
+    netns: &impl AsFd,
+    f: impl FnOnce(&mut Netlink) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let mut nl = netns::within(netns, Netlink::open)?
+        .context("cannot open netlink in the container's namespace")?;
+    f(&mut nl)
+}
+
+fn write_etc(dir: &Path, hostname: &str, hosts: &str, resolv: &str) -> anyhow::Result<()> {
+    for (name, text) in [
+        ("hostname", format!("{hostname}\n")),
+        ("hosts", hosts.to_string()),
+        ("resolv.conf", resolv.to_string()),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The host's end of container `id`'s veth.
+pub fn veth_name(id: &str) -> String {
+    format!("veth{}", &id[..id.len().min(11)])
+}
+
+fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Result<Prepared> {
+    let netns = netns::create()?;
+    let mut publish = spec.network.publish.clone();
+    let reserved = reserve(&mut publish)?;
+    let id = &spec.id;
+    let mut names: Vec<String> = store::load(id).ok().map(|r| r.name).into_iter().collect();
+    names.extend(spec.network.aliases.iter().cloned());
+    let hosts_file = etc.map(|e| e.join("hosts"));
+    if let Some(etc) = etc {
+        write_etc(
+            etc,
+            &spec.hostname,
+            &dns::hosts(&spec.hostname, None, &[]),
+            &dns::resolv_conf(),
+        )?;
+    }
+    let lease = Lease {
+        ip: Ipv4Addr::UNSPECIFIED,
+        container: id.clone(),
+        owner: Process::me(),
+        veth: veth_name(id),
+        hostname: spec.hostname.clone(),
+        names,
+        publish,
+        hosts_file,
+    };
+    let (lease, up, mtu) = take_lease(name, lease)?;
+    let joined = join(&netns, &lease, &up, mtu);
+    if let Err(e) = joined {
+        release(id);
+        return Err(e);
+    }
+    Ok(Prepared {
+        netns: Some(netns),
+        reserved,
+    })
+}
+
+/// Binds each published host port (a free one for `-p CONTAINERPORT`, written back), so no
+/// other process, and no other container, takes it while this one runs.
+fn reserve(publish: &mut [Publish]) -> anyhow::Result<Vec<OwnedFd>> {
+    let mut held = Vec::new();
+    for p in publish.iter_mut() {
+        let kind = match p.protocol {
+            Protocol::Tcp => SockType::Stream,
+            Protocol::Udp => SockType::Datagram,
+        };
+        let fd = socket(AddressFamily::Inet, kind, SockFlag::SOCK_CLOEXEC, None)
+            .map_err(|e| anyhow!("cannot reserve port {}: {}", p.host_port, e.desc()))?;
+        let ip = p.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let address = SockaddrIn::from(SocketAddrV4::new(ip, p.host_port));
+        bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &address).map_err(|e| match e {
+            nix::errno::Errno::EADDRINUSE => anyhow!(
+                "cannot publish {ip}:{}/{}: the port is already in use on the host",
+                p.host_port,
+                p.protocol.name()
+            ),
+            nix::errno::Errno::EADDRNOTAVAIL => {
+                anyhow!("cannot publish on {ip}: not an address of this host")
+            }
+            e => anyhow!("cannot reserve port {}: {}", p.host_port, e.desc()),
+        })?;
+        if p.host_port == 0 {
+            let bound: SockaddrIn = getsockname(std::os::fd::AsRawFd::as_raw_fd(&fd))
+                .map_err(|e| anyhow!("getsockname: {}", e.desc()))?;
+            p.host_port = bound.port();
+        }
+        held.push(fd);
+    }
+    Ok(held)
+}
+
+/// Under the lock: the network up, the lowest free address leased, the rules rewritten when
+/// they change, the peers' hosts files too.
+fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> {
+    let mut locked = leases::lock()?;
+    let mut nl = Netlink::open().context("cannot open netlink")?;
+    let stale = locked.drop_stale();
+    let was_up = locked.state.network(name).is_some();
+    let mtu = bridge::up(&mut nl, &mut locked.state, name)?;
+    let result = (|| {
+        let net = locked.state.network_mut(name).context("network vanished")?;
+        let ip = net
+            .subnet
+            .containers()
+            .find(|ip| !net.leases.iter().any(|l| l.ip == *ip))
+            .with_context(|| format!("network {name} has no free address left"))?;
+        lease.ip = ip;
+        net.leases.push(lease.clone());
+        let net = net.clone();
+        let stale_rules = stale.iter().any(|l| !l.publish.is_empty());
+        if !was_up || !lease.publish.is_empty() || stale_rules {
+            nat::apply(&locked.state)?;
+        }
+        locked.save()?;
+        write_hosts(&net);
+        Ok((lease.clone(), net))
+    })();
+    match result {
+        Ok((lease, net)) => Ok((lease, net, mtu)),
+        Err(e) => {
+            remove_locked(&mut locked, &mut nl, &lease.container);
+            Err(e)
+        }
+    }
+}
+
+/// The veth made and joined to the bridge; inside, `eth0` addressed and up, the default
+/// route through the bridge.
+fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()> {
+    let mut nl = Netlink::open().context("cannot open netlink")?;
+    let bridge = nl
+        .link(&net.bridge)?
+        .with_context(|| format!("bridge {} is gone", net.bridge))?;
+    nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu)
+        .with_context(|| format!("cannot create veth {}", lease.veth))?;
+    let veth = nl
+        .link(&lease.veth)?
+        .with_context(|| format!("veth {} vanished", lease.veth))?;
+    nl.set(veth.index, Some(bridge.index), true)
+        .with_context(|| format!("cannot attach {} to {}", lease.veth, net.bridge))?;
+    inside(netns, |nl| {
+        loopback_up(nl)?;
+        let eth0 = nl
+            .link("eth0")?
+            .context("eth0 is missing in the container")?;
+        nl.add_address(eth0.index, lease.ip, net.subnet.prefix)
+            .context("cannot address eth0")?;
+        nl.set(eth0.index, None, true)
+            .context("cannot bring up eth0")?;
+        nl.add_default_route(net.subnet.gateway())
+            .context("cannot add the default route")
+    })
+}
+
+/// Rewrites the hosts file of every container on `net`: itself, and on a user network its
+/// peers by name. Written in place (the file is bound into the container, so a rename would
+/// not be seen), never through a link.
+fn write_hosts(net: &Up) {
+    for lease in &net.leases {
+        let Some(file) = &lease.hosts_file else {
+            continue;
+        };
+        let peers: Vec<(Ipv4Addr, Vec<String>)> = match net.user {
+            true => net
+                .leases
+                .iter()
+                .filter(|l| l.container != lease.container)
+                .map(|l| (l.ip, l.names.clone()))
+                .collect(),
+            false => Vec::new(),
+        };
+        let text = dns::hosts(&lease.hostname, Some((lease.ip, &lease.names)), &peers);
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(file);
+        if let Ok(mut f) = opened {
+            let _ = std::io::Write::write_all(&mut f, text.as_bytes());
+        }
+    }
+}
+
+/// Drops the leases of container `id` and the stale ones, their veths, the networks left
+/// empty, and rewrites the rules and the peers' hosts files. Saves the record.
+fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
+    let mut gone = locked.drop_stale();
+    for net in &mut locked.state.networks {
+        let (ours, others) = std::mem::take(&mut net.leases)
+            .into_iter()
+            .partition(|l| l.container == id);
+        net.leases = others;
+        gone.extend::<Vec<Lease>>(ours);
+    }
+    let publishing = gone.iter().any(|l| !l.publish.is_empty());
+    // A stale lease's veth: its namespace is gone (the kernel took the pair along) or
+    // going; deleted here when it lingers. The caller's own goes before the lock is taken.
+    for lease in gone.iter().filter(|l| l.container != id) {
+        delete_veth(nl, &lease.container);
+    }
+    let went_down = bridge::down_unused(nl, &mut locked.state);
+    if went_down || publishing {
+        let _ = nat::apply(&locked.state);
+    }
+    for net in &locked.state.networks {
+        if net.user {
+            write_hosts(net);
+        }
+    }
+    let _ = locked.save();
+}
+
+fn delete_veth(nl: &mut Netlink, id: &str) {
+    if let Ok(Some(link)) = nl.link(&veth_name(id)) {
+        let _ = nl.delete_link(link.index);
+    }
+}
+
+/// The cleaner's release of container `id`'s network (and of stale leases on the way).
+pub fn release(id: &str) {
+    if !leases::dir().exists() {
+        return;
+    }
+    let Ok(mut nl) = Netlink::open() else {
+        return;
+    };
+    if !id.is_empty() {
+        delete_veth(&mut nl, id);
+    }
+    let Ok(mut locked) = leases::lock() else {
+        return;
+    };
+    if locked.state.lease_of(id).is_none() && !locked.state.leases().any(|(_, l)| !l.owner.alive())
+    {
+        // Nothing of ours: leave the record as it is (an empty one is removed on save).
+        let _ = locked.save();
+        return;
+    }
+    remove_locked(&mut locked, &mut nl, id);
+}
+
+/// Drops stale leases (a sweep: their owners and cleaners were killed).
+pub fn sweep() {
+    release("");
+}

@@ -1,0 +1,164 @@
+//! The nftables table `ip my-container-tui`, written whole from the lease record each time it
+//! changes and loaded with `nft -f -` in one transaction (the issue allows a generated file;
+//! the nf_tables netlink protocol has no well-kept Rust crate that builds NAT rules).
+//!
+//! - `postrouting`: each network's subnet is masqueraded on every interface but its bridge;
+//!   loopback sources going to a bridge are too (a published port reached at 127.0.0.1).
+//! - `prerouting` and `output`: a published port, addressed to any of the host's own
+//!   addresses (or the one `-p IP:` names), is sent on to the container.
+//! - `forward`: a network's bridge reaches no other of our bridges (networks are isolated).
+
+use super::leases::State;
+use anyhow::{Context, bail};
+use std::fmt::Write;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// The table's name, the tool's own.
+pub const TABLE: &str = "my-container-tui";
+
+/// The ruleset for `state` (which has at least one network up).
+pub fn ruleset(state: &State) -> String {
+    let mut publish = String::new();
+    let mut postrouting = String::new();
+    let mut forward = String::new();
+    for net in &state.networks {
+        let (bridge, subnet) = (&net.bridge, net.subnet);
+        let _ = writeln!(
+            postrouting,
+            "    ip saddr {subnet} oifname != \"{bridge}\" masquerade"
+        );
+        let _ = writeln!(
+            postrouting,
+            "    ip saddr 127.0.0.0/8 oifname \"{bridge}\" masquerade"
+        );
+        let _ = writeln!(
+            forward,
+            "    iifname \"{bridge}\" oifname != \"{bridge}\" oifname \"mct*\" drop"
+        );
+        for lease in &net.leases {
+            for p in &lease.publish {
+                let daddr = p
+                    .host_ip
+                    .map(|ip| format!("ip daddr {ip} "))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    publish,
+                    "    {daddr}{proto} dport {} dnat to {}:{}",
+                    p.host_port,
+                    lease.ip,
+                    p.container_port,
+                    proto = p.protocol.name(),
+                );
+            }
+        }
+    }
+    format!(
+        "table ip {TABLE}
+delete table ip {TABLE}
+table ip {TABLE} {{
+  chain publish {{
+{publish}  }}
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local jump publish
+  }}
+  chain output {{
+    type nat hook output priority -100; policy accept;
+    fib daddr type local jump publish
+  }}
+  chain postrouting {{
+    type nat hook postrouting priority srcnat; policy accept;
+{postrouting}  }}
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+{forward}  }}
+}}
+"
+    )
+}
+
+/// Loads the table for `state`, or removes it when no network is up.
+pub fn apply(state: &State) -> anyhow::Result<()> {
+    if state.networks.is_empty() {
+        // Creating it first makes the delete succeed when it is gone already.
+        return nft(&format!("table ip {TABLE}\ndelete table ip {TABLE}\n"));
+    }
+    nft(&ruleset(state))
+}
+
+fn nft(script: &str) -> anyhow::Result<()> {
+    let mut child = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "cannot set up NAT: nft not found (install nftables, or use --network none)"
+            ),
+            _ => anyhow::Error::new(e).context("cannot run nft"),
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(script.as_bytes())
+            .context("cannot write to nft")?;
+    }
+    let out = child.wait_with_output().context("cannot run nft")?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("failed");
+        bail!("cannot set up NAT: nft: {}", line.trim());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::leases::{Lease, State, Up};
+    use super::super::subnet::Subnet;
+    use super::super::{Protocol, Publish};
+    use super::*;
+    use crate::state::Process;
+
+    #[test]
+    fn ruleset_masquerades_publishes_and_isolates() {
+        let lease = Lease {
+            ip: "172.17.0.2".parse().unwrap(),
+            container: "c".into(),
+            owner: Process { pid: 1, start: 1 },
+            veth: "vethc".into(),
+            hostname: "h".into(),
+            names: vec![],
+            publish: vec![
+                Publish::parse("8080:80").unwrap(),
+                Publish {
+                    host_ip: Some("127.0.0.1".parse().unwrap()),
+                    host_port: 53,
+                    container_port: 5353,
+                    protocol: Protocol::Udp,
+                },
+            ],
+            hosts_file: None,
+        };
+        let state = State {
+            ip_forward_before: Some("0".into()),
+            networks: vec![Up {
+                name: "bridge".into(),
+                bridge: "mct0".into(),
+                subnet: Subnet::parse("172.17.0.0/16").unwrap(),
+                user: false,
+                leases: vec![lease],
+            }],
+        };
+        let rules = ruleset(&state);
+        assert!(rules.contains("ip saddr 172.17.0.0/16 oifname != \"mct0\" masquerade"));
+        assert!(rules.contains("    tcp dport 8080 dnat to 172.17.0.2:80\n"));
+        assert!(rules.contains("ip daddr 127.0.0.1 udp dport 53 dnat to 172.17.0.2:5353"));
+        assert!(rules.contains("iifname \"mct0\" oifname != \"mct0\" oifname \"mct*\" drop"));
+    }
+}

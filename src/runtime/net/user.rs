@@ -1,0 +1,130 @@
+//! User networks (`network create`): definitions that outlive containers, one file each in
+//! `$MCT_ROOT/networks/`. A definition is state, like a volume; its bridge and rules exist
+//! only while a container is on it ([`super::bridge`]), as the default network's do.
+
+use super::subnet::Subnet;
+use crate::state::record::{new_id, now_ms};
+use anyhow::{Context, bail};
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The names `--network` gives a meaning of its own.
+const RESERVED: [&str; 4] = ["bridge", "host", "none", "default"];
+
+/// One user network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Definition {
+    pub name: String,
+    pub id: String,
+    pub subnet: Subnet,
+    /// Its bridge's name on the host: `mct-` and the id's first 11 digits.
+    pub bridge: String,
+    /// Unix time in milliseconds.
+    pub created: u64,
+}
+
+fn dir() -> PathBuf {
+    crate::state::volumes::root().join("networks")
+}
+
+/// A network name: as a container's, and none of `--network`'s own words.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    crate::state::record::validate_name(name).map_err(|e| e.replace("container", "network"))
+}
+
+/// The definition of network `name`.
+pub fn load(name: &str) -> Option<Definition> {
+    validate_name(name).ok()?;
+    let bytes = std::fs::read(dir().join(format!("{name}.json"))).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Every user network, by name.
+pub fn list() -> Vec<Definition> {
+    let mut all: Vec<Definition> = std::fs::read_dir(dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all
+}
+
+/// Holds the definitions' lock while it lives.
+fn lock() -> anyhow::Result<Flock<std::fs::File>> {
+    std::fs::create_dir_all(dir()).context("cannot create the network store")?;
+    let file = std::fs::File::open(dir()).context("cannot open the network store")?;
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("cannot lock the network store: {}", e.desc()))
+}
+
+/// Makes network `name` with `subnet`, or one chosen where the host has no route, address or
+/// other network. `taken` is what the host uses (routes and addresses, our bridges' aside).
+pub fn create(name: &str, subnet: Option<Subnet>, taken: &[Subnet]) -> anyhow::Result<Definition> {
+    validate_name(name).map_err(anyhow::Error::msg)?;
+    if RESERVED.contains(&name) {
+        bail!("network name {name:?} is reserved");
+    }
+    let _lock = lock()?;
+    if load(name).is_some() {
+        bail!("network {name} already exists");
+    }
+    let mut ours: Vec<(String, Subnet)> = list().into_iter().map(|d| (d.name, d.subnet)).collect();
+    let state = super::leases::read();
+    ours.extend(state.networks.iter().map(|n| (n.name.clone(), n.subnet)));
+    let subnet = match subnet {
+        Some(s) => {
+            if let Some((other, _)) = ours.iter().find(|(_, o)| o.overlaps(&s)) {
+                bail!("subnet {s} overlaps network {other}'s");
+            }
+            if let Some(route) = taken.iter().find(|t| t.prefix > 0 && t.overlaps(&s)) {
+                bail!("subnet {s} overlaps the host's {route}");
+            }
+            s
+        }
+        None => {
+            let all: Vec<Subnet> = taken
+                .iter()
+                .copied()
+                .chain(ours.iter().map(|(_, s)| *s))
+                .collect();
+            super::subnet::choose(&all)
+                .context("no free subnet left in the pool: give one with --subnet")?
+        }
+    };
+    let id = new_id();
+    let definition = Definition {
+        name: name.into(),
+        bridge: format!("mct-{}", &id[..11]),
+        id,
+        subnet,
+        created: now_ms(),
+    };
+    let path = dir().join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_vec_pretty(&definition)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(definition)
+}
+
+/// Removes network `name`; refused while a container, running or not, is on it.
+pub fn remove(name: &str) -> anyhow::Result<()> {
+    let _lock = lock()?;
+    if load(name).is_none() {
+        bail!("no such network: {name}");
+    }
+    let users: Vec<String> = crate::state::store::list()
+        .into_iter()
+        .filter(|r| {
+            crate::state::store::spec(&r.id).is_ok_and(|s| s.network.bridge() == Some(name))
+        })
+        .map(|r| r.name)
+        .collect();
+    if !users.is_empty() {
+        bail!("network {name} is in use by {}", users.join(", "));
+    }
+    std::fs::remove_file(dir().join(format!("{name}.json")))
+        .with_context(|| format!("cannot remove network {name}"))
+}
