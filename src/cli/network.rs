@@ -39,7 +39,7 @@ pub fn run(command: Command) -> i32 {
         Command::Create { name, subnet } => {
             let taken = Netlink::open()
                 .map_err(anyhow::Error::from)
-                .and_then(|mut nl| bridge::host_subnets(&mut nl));
+                .and_then(|mut nl| bridge::host_subnets(&mut nl, &leases::read()));
             let made = taken.and_then(|taken| user::create(&name, subnet, &taken));
             match made {
                 Ok(def) => {

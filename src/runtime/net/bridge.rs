@@ -11,20 +11,18 @@ use anyhow::{Context, bail};
 
 /// The default network's bridge.
 pub const DEFAULT_BRIDGE: &str = "mct0";
-/// Every bridge of ours is named `mct...`: the rules match them by this prefix.
-const PREFIX: &str = "mct";
 const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
 
-/// The host's routes and addresses as subnets, those of our own bridges aside: what a new
-/// network's subnet must not overlap.
-pub fn host_subnets(netlink: &mut Netlink) -> anyhow::Result<Vec<Subnet>> {
+/// The host's routes and addresses as subnets, those of our bridges that are up (`state`)
+/// aside: what a new network's subnet must not overlap.
+pub fn host_subnets(netlink: &mut Netlink, state: &State) -> anyhow::Result<Vec<Subnet>> {
     let links = netlink
         .links()
         .context("cannot list the host's interfaces")?;
     let ours = |index: Option<u32>| {
         links
             .iter()
-            .any(|l| Some(l.index) == index && l.name.starts_with(PREFIX))
+            .any(|l| Some(l.index) == index && state.networks.iter().any(|n| n.bridge == l.name))
     };
     let mut taken: Vec<Subnet> = netlink
         .routes()
@@ -64,7 +62,7 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
         return Ok(mtu);
     }
     let (bridge, subnet, user) = if name == DEFAULT_NETWORK {
-        let mut taken = host_subnets(netlink)?;
+        let mut taken = host_subnets(netlink, state)?;
         taken.extend(user::list().iter().map(|d| d.subnet));
         taken.extend(state.networks.iter().map(|n| n.subnet));
         let subnet = subnet::choose(&taken).context(

@@ -6,7 +6,8 @@
 //!   loopback sources going to a bridge are too (a published port reached at 127.0.0.1).
 //! - `prerouting` and `output`: a published port, addressed to any of the host's own
 //!   addresses (or the one `-p IP:` names), is sent on to the container.
-//! - `forward`: a network's bridge reaches no other of our bridges (networks are isolated).
+//! - `forward`: a network's bridge reaches none of our other bridges (networks are isolated),
+//!   named one by one: a prefix would match a user's own interface too.
 
 use super::leases::State;
 use anyhow::{Context, bail};
@@ -32,10 +33,19 @@ pub fn ruleset(state: &State) -> String {
             postrouting,
             "    ip saddr 127.0.0.0/8 oifname \"{bridge}\" masquerade"
         );
-        let _ = writeln!(
-            forward,
-            "    iifname \"{bridge}\" oifname != \"{bridge}\" oifname \"mct*\" drop"
-        );
+        let others: Vec<String> = state
+            .networks
+            .iter()
+            .filter(|n| n.bridge != *bridge)
+            .map(|n| format!("\"{}\"", n.bridge))
+            .collect();
+        if !others.is_empty() {
+            let _ = writeln!(
+                forward,
+                "    iifname \"{bridge}\" oifname {{ {} }} drop",
+                others.join(", ")
+            );
+        }
         for lease in &net.leases {
             for p in &lease.publish {
                 let daddr = p
@@ -159,6 +169,14 @@ mod tests {
         assert!(rules.contains("ip saddr 172.17.0.0/16 oifname != \"mct0\" masquerade"));
         assert!(rules.contains("    tcp dport 8080 dnat to 172.17.0.2:80\n"));
         assert!(rules.contains("ip daddr 127.0.0.1 udp dport 53 dnat to 172.17.0.2:5353"));
-        assert!(rules.contains("iifname \"mct0\" oifname != \"mct0\" oifname \"mct*\" drop"));
+        assert!(!rules.contains("drop"), "one network isolates from nothing");
+        let mut two = state.clone();
+        let mut other = two.networks[0].clone();
+        other.bridge = "mct-1".into();
+        other.leases.clear();
+        two.networks.push(other);
+        let rules = ruleset(&two);
+        assert!(rules.contains("iifname \"mct0\" oifname { \"mct-1\" } drop"));
+        assert!(rules.contains("iifname \"mct-1\" oifname { \"mct0\" } drop"));
     }
 }
