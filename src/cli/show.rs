@@ -95,8 +95,29 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
         "Namespaces": namespaces,
         "Cgroups": cgroups,
         "Mounts": mounts,
-        "NetworkSettings": {"Mode": "none", "Interfaces": ["lo"]},
+        "NetworkSettings": network_settings(&record.id, &spec),
     }))
+}
+
+/// Docker's `NetworkSettings`: the mode, and while the container holds a lease its address,
+/// gateway, bridge, host veth and published ports (with the host port taken for `-p PORT`).
+fn network_settings(id: &str, spec: &crate::runtime::ContainerSpec) -> Value {
+    let up = crate::runtime::net::leases::read();
+    let lease = up.lease_of(id);
+    let ports: Vec<String> = match lease {
+        Some((_, l)) => l.publish.iter().map(|p| p.to_string()).collect(),
+        None => spec.network.publish.iter().map(|p| p.to_string()).collect(),
+    };
+    json!({
+        "Mode": spec.network.mode_shown(),
+        "IPAddress": lease.map(|(_, l)| l.ip.to_string()).unwrap_or_default(),
+        "IPPrefixLen": lease.map(|(n, _)| n.subnet.prefix).unwrap_or(0),
+        "Gateway": lease.map(|(n, _)| n.subnet.gateway().to_string()).unwrap_or_default(),
+        "Bridge": lease.map(|(n, _)| n.bridge.clone()).unwrap_or_default(),
+        "HostVeth": lease.map(|(_, l)| l.veth.clone()).unwrap_or_default(),
+        "Aliases": spec.network.aliases,
+        "Ports": ports,
+    })
 }
 
 pub fn inspect(names: &Names) -> i32 {

@@ -50,17 +50,24 @@ fn hostname_flag_sets_the_hostname(t: &Ctx) -> TestResult {
     ensure_eq(out.success()?.stdout.as_str(), "web-1\nweb-1\n")
 }
 
-/// `ping 127.0.0.1` answers, and `lo` is the only interface.
+/// `ping 127.0.0.1` answers; with `--network none` (the seed's namespace) `lo` is the only
+/// interface, and by default `eth0`, the bridge's veth, is beside it.
 fn loopback_is_up_and_alone(t: &Ctx) -> TestResult {
     t.run(&["run", "ping", "-c", "1", "-W", "5", "127.0.0.1"])?
         .success()?;
-    let out = t.run(&["run", "ip", "-o", "link"])?.success()?;
-    let names: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter_map(|l| l.split(": ").nth(1))
-        .collect();
-    ensure_eq(names, vec!["lo"])
+    let names = |network: &str| -> Result<Vec<String>, libtest_mimic::Failed> {
+        let out = t
+            .run(&["--network", network, "--run", "ip", "-o", "link"])?
+            .success()?;
+        Ok(out
+            .stdout
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|n| n.split('@').next().unwrap_or(n).to_string())
+            .collect())
+    };
+    ensure_eq(names("none")?, vec!["lo".to_string()])?;
+    ensure_eq(names("bridge")?, vec!["lo".to_string(), "eth0".to_string()])
 }
 
 /// PATH, HOME and HOSTNAME by default, TERM passed through, `-e` adding and overriding.

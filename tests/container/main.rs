@@ -11,6 +11,7 @@ mod images;
 mod isolation;
 mod lifecycle;
 mod limits;
+mod network;
 mod registry;
 mod rootfs;
 mod seed;
@@ -19,6 +20,7 @@ mod status;
 mod stdio;
 mod support;
 mod tty;
+mod world;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -35,6 +37,7 @@ fn main() {
         containment::tests(),
         errors::tests(),
         lifecycle::tests(),
+        network::tests(),
         dashboard::tests(),
         // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
         // tests are done.

@@ -63,7 +63,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
         }
         Mode::None => {
             let netns = netns::create()?;
-            inside(&netns, |nl| loopback_up(nl))?;
+            inside(&netns, loopback_up)?;
             if let Some(etc) = etc {
                 write_etc(
                     etc,
@@ -280,7 +280,9 @@ fn write_hosts(net: &Up) {
                 .collect(),
             false => Vec::new(),
         };
-        let text = dns::hosts(&lease.hostname, Some((lease.ip, &lease.names)), &peers);
+        // Names are a user network's: on the default bridge, as in Docker, only the hostname.
+        let names: &[String] = if net.user { &lease.names } else { &[] };
+        let text = dns::hosts(&lease.hostname, Some((lease.ip, names)), &peers);
         let opened = std::fs::OpenOptions::new()
             .write(true)
             .truncate(true)

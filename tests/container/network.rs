@@ -1,0 +1,453 @@
+//! Networking, with real kernel networking in namespaces the tests make ([`World`]): a
+//! bridged container reaches an outside server through NAT, published ports answer from the
+//! outside and from the host's loopback, containers find each other by address and on user
+//! networks by name, networks are isolated, and nothing is left after any kind of ending.
+
+use crate::support::{Ctx, Running, TestResult, ensure, ensure_eq, wait_until};
+use crate::world::{OUTSIDE_IP, WORLD_IP, World, fetch, joined};
+use libtest_mimic::Trial;
+
+pub fn tests() -> Vec<Trial> {
+    crate::root_tests![
+        bridged_container_reaches_the_outside_through_nat,
+        published_ports_answer_from_outside_and_loopback,
+        a_published_port_in_use_is_refused,
+        containers_reach_each_other_by_address_and_on_user_networks_by_name,
+        user_networks_are_isolated_from_each_other,
+        none_has_loopback_only_and_host_shares_the_hosts,
+        container_mode_joins_another_containers_network,
+        fifty_concurrent_starts_get_distinct_addresses,
+        nothing_is_left_after_exit_error_or_sigkill,
+        resolv_conf_skips_a_loopback_stub_and_hosts_names_the_container,
+        network_verbs_manage_user_networks,
+    ]
+}
+
+/// A container command that answers every TCP connection on `port` with `hello-from-NAME`
+/// (busybox's persistent `nc` server: no gap between connections).
+fn server_script(name: &str, port: u16) -> String {
+    format!("exec nc -ll -p {port} -e echo hello-from-{name}")
+}
+
+fn bridged_container_reaches_the_outside_through_nat(ctx: &Ctx) -> TestResult {
+    let (_dir, root) = ctx.busybox_rootfs()?;
+    let world = World::new(ctx)?;
+    let outside = world.outside()?;
+    let server = outside.serve_once(8000)?;
+    let out = world.run(&[
+        "--rootfs",
+        &root,
+        "--run",
+        &format!("ip -o -4 addr show eth0; nc {OUTSIDE_IP} 8000"),
+    ])?;
+    let out = out.success()?;
+    ensure(
+        out.stdout.contains("inet 172.17.0.2/16") && out.stdout.contains("hello"),
+        format!("inside: {:?}", out.stdout),
+    )?;
+    // Masquerade proven: the server saw the world's own address, not the container's.
+    let peer = server.join().map_err(|_| "server panicked")??;
+    ensure_eq(peer.ip().to_string(), WORLD_IP.to_string())?;
+    world.wait_clean()
+}
+
+fn published_ports_answer_from_outside_and_loopback(ctx: &Ctx) -> TestResult {
+    let (_dir, root) = ctx.busybox_rootfs()?;
+    let world = World::new(ctx)?;
+    let outside = world.outside()?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "-p",
+            "8080:80",
+            "-p",
+            "127.0.0.1::81",
+            "--rootfs",
+            &root,
+            "sh",
+            "-c",
+            &format!("{} & {}", server_script("81", 81), server_script("80", 80)),
+        ])?
+        .success()?;
+    // `-p 127.0.0.1::81` took a free host port: inspect says which.
+    let ports = world.network_setting("web", "Ports")?;
+    let loopback_port = ports
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split("->").next())
+        .ok_or(format!("ports: {ports}"))?
+        .to_string();
+    let from_outside = outside.within(move || fetch(&format!("{WORLD_IP}:8080")));
+    ensure_eq(joined(from_outside)?.trim(), "hello-from-80")?;
+    let from_loopback = world.within(|| fetch("127.0.0.1:8080"));
+    ensure_eq(joined(from_loopback)?.trim(), "hello-from-80")?;
+    let port = loopback_port.clone();
+    let bound_to_loopback = world.within(move || fetch(&format!("127.0.0.1:{port}")));
+    ensure_eq(joined(bound_to_loopback)?.trim(), "hello-from-81")?;
+    // Published on 127.0.0.1 only: not from the outside.
+    let port = loopback_port.clone();
+    let refused = outside.within(move || fetch(&format!("{WORLD_IP}:{port}")));
+    ensure(
+        joined(refused).is_err(),
+        "a port published on 127.0.0.1 answered from outside",
+    )?;
+    world.verb(&["rm", "-f", "web"])?.success()?;
+    world.wait_clean()
+}
+
+fn a_published_port_in_use_is_refused(ctx: &Ctx) -> TestResult {
+    let world = World::new(ctx)?;
+    world
+        .run(&[
+            "run", "-d", "--name", "first", "-p", "9000:80", "sleep", "100",
+        ])?
+        .success()?;
+    let out = world
+        .run(&["-p", "9000:80", "--run", "true"])?
+        .expect_code(125)?;
+    out.one_line_error("9000/tcp: the port is already in use")?;
+    // A host process's listener counts too, as Docker's proxy would find it.
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let held = world.within(move || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:9001");
+        let _ = rx.recv();
+        drop(listener);
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let out = world
+        .run(&["-p", "9001:80", "--run", "true"])?
+        .expect_code(125)?;
+    out.one_line_error("already in use")?;
+    let _ = tx.send(());
+    let _ = held.join();
+    world.verb(&["rm", "-f", "first"])?.success()?;
+    world.wait_clean()
+}
+
+fn containers_reach_each_other_by_address_and_on_user_networks_by_name(ctx: &Ctx) -> TestResult {
+    let (_dir, root) = ctx.busybox_rootfs()?;
+    let world = World::new(ctx)?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "a",
+            "--rootfs",
+            &root,
+            "sh",
+            "-c",
+            &server_script("a", 80),
+        ])?
+        .success()?;
+    let ip = world.network_setting("a", "IPAddress")?;
+    let out = world
+        .run(&["--rootfs", &root, "--run", &format!("nc {ip} 80")])?
+        .success()?;
+    ensure_eq(out.stdout.trim(), "hello-from-a")?;
+    // By name on a user network, and by alias; a late peer appears in the first one's hosts.
+    world.verb(&["network", "create", "app"])?.success()?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "db",
+            "--network",
+            "app",
+            "--network-alias",
+            "database",
+            "--rootfs",
+            &root,
+            "sh",
+            "-c",
+            &server_script("db", 5432),
+        ])?
+        .success()?;
+    let out = world
+        .run(&[
+            "--network",
+            "app",
+            "--rootfs",
+            &root,
+            "--run",
+            "nc db 5432; nc database 5432",
+        ])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "hello-from-db\nhello-from-db\n")?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "late",
+            "--network",
+            "app",
+            "--rootfs",
+            &root,
+            "sleep",
+            "100",
+        ])?
+        .success()?;
+    let late_ip = world.network_setting("late", "IPAddress")?;
+    let hosts = world
+        .verb(&["exec", "db", "cat", "/etc/hosts"])?
+        .success()?;
+    ensure(
+        hosts.stdout.contains(&format!("{late_ip}\tlate")),
+        format!("db's /etc/hosts after late joined: {:?}", hosts.stdout),
+    )?;
+    world.verb(&["rm", "-f", "a", "db", "late"])?.success()?;
+    world.verb(&["network", "rm", "app"])?.success()?;
+    world.wait_clean()
+}
+
+fn user_networks_are_isolated_from_each_other(ctx: &Ctx) -> TestResult {
+    let (_dir, root) = ctx.busybox_rootfs()?;
+    let world = World::new(ctx)?;
+    world.verb(&["network", "create", "red"])?.success()?;
+    world.verb(&["network", "create", "blue"])?.success()?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "r",
+            "--network",
+            "red",
+            "--rootfs",
+            &root,
+            "sh",
+            "-c",
+            &server_script("r", 80),
+        ])?
+        .success()?;
+    let ip = world.network_setting("r", "IPAddress")?;
+    let same = world
+        .run(&[
+            "--network",
+            "red",
+            "--rootfs",
+            &root,
+            "--run",
+            &format!("nc {ip} 80"),
+        ])?
+        .success()?;
+    ensure_eq(same.stdout.trim(), "hello-from-r")?;
+    let other = world.run(&[
+        "--network",
+        "blue",
+        "--rootfs",
+        &root,
+        "--run",
+        &format!("nc -w 2 {ip} 80 </dev/null && echo reached || echo blocked"),
+    ])?;
+    ensure_eq(other.stdout.trim(), "blocked")?;
+    world.verb(&["rm", "-f", "r"])?.success()?;
+    world.verb(&["network", "rm", "red", "blue"])?.success()?;
+    world.wait_clean()
+}
+
+fn none_has_loopback_only_and_host_shares_the_hosts(ctx: &Ctx) -> TestResult {
+    let world = World::new(ctx)?;
+    let none = world
+        .run(&["--network", "none", "--run", "ls /sys/class/net"])?
+        .success()?;
+    ensure_eq(none.stdout.as_str(), "lo\n")?;
+    let ping = world.run(&[
+        "--network",
+        "none",
+        "--run",
+        "ping -c1 -W1 127.0.0.1 >/dev/null && echo up",
+    ])?;
+    ensure_eq(ping.stdout.as_str(), "up\n")?;
+    world.sh("ip link add dummy-host type bridge")?;
+    let host = world.run(&[
+        "--network",
+        "host",
+        "--run",
+        "ip -o link show | grep -c dummy-host",
+    ])?;
+    ensure_eq(host.stdout.trim(), "1")?;
+    // The same namespace, not a copy.
+    let inode = world.sh("readlink /proc/self/ns/net")?;
+    let inside = world
+        .run(&["--network", "host", "--run", "readlink /proc/self/ns/net"])?
+        .success()?;
+    ensure_eq(inside.stdout.trim(), inode.as_str())?;
+    world.wait_clean()
+}
+
+fn container_mode_joins_another_containers_network(ctx: &Ctx) -> TestResult {
+    let world = World::new(ctx)?;
+    world
+        .run(&["run", "-d", "--name", "owner", "sleep", "100"])?
+        .success()?;
+    let theirs = world
+        .verb(&["exec", "owner", "readlink", "/proc/self/ns/net"])?
+        .success()?;
+    let ours = world
+        .run(&[
+            "--network",
+            "container:owner",
+            "--run",
+            "readlink /proc/self/ns/net; ip -o -4 addr show eth0 | wc -l",
+        ])?
+        .success()?;
+    ensure_eq(ours.stdout, format!("{}1\n", theirs.stdout))?;
+    let missing = world
+        .run(&["--network", "container:nobody", "--run", "true"])?
+        .expect_code(125)?;
+    missing.one_line_error("nobody")?;
+    world.verb(&["rm", "-f", "owner"])?.success()?;
+    world.wait_clean()
+}
+
+fn fifty_concurrent_starts_get_distinct_addresses(ctx: &Ctx) -> TestResult {
+    let world = World::new(ctx)?;
+    // Each holds its address until all fifty have one: a file they all wait for.
+    let gate = crate::support::TempDir::new(&format!("gate-{}", ctx.namespace()))?;
+    let go = gate.path().join("go");
+    let script = format!(
+        "ip -o -4 addr show eth0 | awk '{{print $4}}'; while [ ! -e {} ]; do sleep 0.05; done",
+        go.display()
+    );
+    let mut children = Vec::new();
+    for _ in 0..50 {
+        let mut cmd = world.tool(&["--run", &script]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        children.push(Running::spawn(&mut cmd)?);
+    }
+    wait_until("fifty leases", || {
+        world
+            .sh("grep -c '\"container\"' /run/my-container-tui/net/state.json")
+            .is_ok_and(|n| n == "50")
+    })?;
+    std::fs::write(&go, "").map_err(|e| e.to_string())?;
+    let mut addresses = std::collections::BTreeSet::new();
+    for mut child in children {
+        let status = crate::support::wait_child(&mut child)?;
+        let mut out = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().ok_or("no stdout")?, &mut out)
+            .map_err(|e| e.to_string())?;
+        ensure(
+            status.success(),
+            format!("a start failed: {status:?} {out:?}"),
+        )?;
+        addresses.insert(out.trim().to_string());
+    }
+    ensure_eq(addresses.len(), 50)?;
+    ensure(
+        addresses
+            .iter()
+            .all(|a| a.starts_with("172.17.") && a.ends_with("/16")),
+        format!("addresses: {addresses:?}"),
+    )?;
+    world.wait_clean()
+}
+
+fn nothing_is_left_after_exit_error_or_sigkill(ctx: &Ctx) -> TestResult {
+    let world = World::new(ctx)?;
+    world.run(&["-p", "7000:80", "--run", "true"])?.success()?;
+    world.wait_clean()?;
+    // Failing after the network is up (the command is missing) and while making it (an
+    // address the host does not have).
+    world
+        .run(&["-p", "7000:80", "--run", "/no/such/command"])?
+        .expect_code(127)?;
+    world.wait_clean()?;
+    let out = world
+        .run(&["-p", "192.0.2.99:7000:80", "--run", "true"])?
+        .expect_code(125)?;
+    out.one_line_error("192.0.2.99")?;
+    world.wait_clean()?;
+    // The tool killed while its container runs: the cleaner releases everything.
+    let mut cmd = world.tool(&["-p", "7000:80", "--run", "sleep 100"]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut tool = Running::spawn(&mut cmd)?;
+    wait_until("the container's lease", || {
+        world
+            .sh("cat /run/my-container-tui/net/state.json 2>/dev/null")
+            .is_ok_and(|s| s.contains("\"ip\""))
+    })?;
+    let tool_pid = world.sh("pgrep -f -n -- '-p 7000:80 --run sleep 100' || true")?;
+    ensure(!tool_pid.is_empty(), "the tool's process")?;
+    world.sh(&format!("kill -KILL {tool_pid}"))?;
+    let _ = tool.wait();
+    world.wait_clean()
+}
+
+fn resolv_conf_skips_a_loopback_stub_and_hosts_names_the_container(ctx: &Ctx) -> TestResult {
+    let (_dir, root) = ctx.busybox_rootfs()?;
+    let world = World::new(ctx)?;
+    // The world's own resolver setup, as systemd-resolved leaves it.
+    let files = crate::support::TempDir::new(&format!("resolv-{}", ctx.namespace()))?;
+    let stub = files.file(
+        "stub",
+        b"nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.test\n",
+        0o644,
+    )?;
+    world.sh(&format!(
+        "mount --bind {stub} /etc/resolv.conf && mkdir -p /run/systemd/resolve && printf 'nameserver 192.0.2.53\\nnameserver 127.0.0.1\\nsearch example.test\\n' > /run/systemd/resolve/resolv.conf"
+    ))?;
+    let out = world
+        .run(&[
+            "--rootfs",
+            &root,
+            "--hostname",
+            "box",
+            "--run",
+            "cat /etc/resolv.conf; grep box /etc/hosts",
+        ])?
+        .success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "nameserver 192.0.2.53\nsearch example.test\n172.17.0.2\tbox\n",
+    )?;
+    world.wait_clean()
+}
+
+fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
+    let world = World::new(ctx)?;
+    world
+        .verb(&["network", "create", "one", "--subnet", "10.77.0.0/24"])?
+        .success()?;
+    let overlap = world
+        .verb(&["network", "create", "two", "--subnet", "10.77.0.128/25"])?
+        .expect_code(1)?;
+    overlap.one_line_error("overlaps network one")?;
+    let reserved = world.verb(&["network", "create", "host"])?.expect_code(1)?;
+    reserved.one_line_error("reserved")?;
+    let ls = world.verb(&["network", "ls", "-q"])?.success()?;
+    ensure_eq(ls.stdout.as_str(), "bridge\nhost\nnone\none\n")?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "user",
+            "--network",
+            "one",
+            "sleep",
+            "100",
+        ])?
+        .success()?;
+    ensure_eq(
+        world.network_setting("user", "IPAddress")?,
+        "10.77.0.2".to_string(),
+    )?;
+    let busy = world.verb(&["network", "rm", "one"])?.expect_code(1)?;
+    busy.one_line_error("in use by user")?;
+    let missing = world
+        .run(&["--network", "nowhere", "--run", "true"])?
+        .expect_code(125)?;
+    missing.one_line_error("no such network: nowhere")?;
+    world.verb(&["rm", "-f", "user"])?.success()?;
+    world.verb(&["network", "rm", "one"])?.success()?;
+    world.wait_clean()
+}
