@@ -2,6 +2,7 @@
 //! no container, no root needed. `cargo insta review` after an intended change.
 
 use my_container_tui::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo, Security};
+use my_container_tui::runtime::net::view::{Interface, NetView};
 use my_container_tui::tui::ui::{self, form::FormView, sessions::SessionRow};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -21,6 +22,7 @@ fn rows() -> Vec<SessionRow> {
             running: true,
             state: "running".into(),
             hostname: "my-container-1".into(),
+            ip: "172.17.0.2".into(),
             image: "host".into(),
             init_pid: Some(4242),
             uptime: Duration::from_secs(3725),
@@ -34,6 +36,7 @@ fn rows() -> Vec<SessionRow> {
             running: false,
             state: "exited 137 (SIGKILL)".into(),
             hostname: "builder".into(),
+            ip: "none".into(),
             image: "alpine:latest".into(),
             init_pid: None,
             uptime: Duration::from_secs(75),
@@ -47,6 +50,7 @@ fn rows() -> Vec<SessionRow> {
             running: false,
             state: "OOM-killed (137)".into(),
             hostname: "my-container-3".into(),
+            ip: "-".into(),
             image: "/srv/busybox".into(),
             init_pid: None,
             uptime: Duration::from_secs(4),
@@ -101,12 +105,62 @@ fn inspection() -> Inspection {
             no_new_privs: true,
             seccomp: 2,
         },
+        network: None,
+    }
+}
+
+fn interface(
+    name: &str,
+    address: Option<&str>,
+    rx: u64,
+    tx: u64,
+    rates: Option<(u64, u64)>,
+) -> Interface {
+    Interface {
+        name: name.into(),
+        addresses: address.map(String::from).into_iter().collect(),
+        rx_bytes: rx,
+        tx_bytes: tx,
+        rx_rate: rates.map(|r| r.0),
+        tx_rate: rates.map(|r| r.1),
+    }
+}
+
+/// A bridged container that downloaded 3 MiB: its eth0 received what the host's veth sent.
+fn network() -> NetView {
+    NetView {
+        mode: "bridge".into(),
+        inside: vec![
+            interface("lo", Some("127.0.0.1/8"), 0, 0, Some((0, 0))),
+            interface(
+                "eth0",
+                Some("172.17.0.2/16"),
+                3 << 20,
+                40 << 10,
+                Some((512 << 10, 6 << 10)),
+            ),
+        ],
+        host_veth: Some(interface(
+            "vethfb8c5916e01",
+            None,
+            40 << 10,
+            3 << 20,
+            Some((6 << 10, 512 << 10)),
+        )),
+        bridge: Some(interface(
+            "mct0",
+            Some("172.17.0.1/16"),
+            40 << 10,
+            3 << 20,
+            None,
+        )),
+        at: std::time::Instant::now(),
     }
 }
 
 #[test]
 fn session_list() {
-    insta::assert_snapshot!(draw(140, 7, |f| ui::sessions::render(
+    insta::assert_snapshot!(draw(156, 7, |f| ui::sessions::render(
         f,
         f.area(),
         &rows(),
@@ -153,6 +207,20 @@ fn inspector_host_view_marks_container_processes() {
         Some(&ins),
         true,
         &mounts
+    )));
+}
+
+#[test]
+fn inspector_network_inside_beside_the_host() {
+    let mut ins = inspection();
+    ins.processes.truncate(0);
+    ins.network = Some(network());
+    insta::assert_snapshot!(draw(56, 40, |f| ui::inspector::render(
+        f,
+        f.area(),
+        Some(&ins),
+        false,
+        &vec!["root  the host's / (read-only)".to_string()]
     )));
 }
 
@@ -213,6 +281,8 @@ fn new_session_form() {
             String::new(),
             "/srv/busybox".into(),
             String::new(),
+            "app".into(),
+            "8080:80".into(),
         ],
         defaults: [
             "session-3".into(),
@@ -220,12 +290,14 @@ fn new_session_form() {
             "/bin/bash".into(),
             "(none: the host's files)".into(),
             "(none)".into(),
+            "bridge".into(),
+            "(none) e.g. 8080:80 53:53/udp".into(),
         ],
         focus: 1,
         error: None,
         images: vec!["alpine:latest".into(), "debian:minbase".into()],
     };
-    insta::assert_snapshot!(draw(70, 12, |f| ui::form::render(f, f.area(), &form)));
+    insta::assert_snapshot!(draw(70, 14, |f| ui::form::render(f, f.area(), &form)));
 }
 
 #[test]
@@ -249,8 +321,8 @@ fn too_small_terminal_gets_a_message() {
 fn layout_gives_the_terminal_most_of_the_space() {
     let areas = ui::Areas::new(Rect::new(0, 0, 160, 45), 2, true);
     assert_eq!(areas.sessions.height, 5);
-    assert_eq!(areas.terminal.width, 110);
-    assert_eq!(areas.pty_size(), (37, 108));
+    assert_eq!(areas.terminal.width, 104);
+    assert_eq!(areas.pty_size(), (37, 102));
     let without = ui::Areas::new(Rect::new(0, 0, 160, 45), 2, false);
     assert_eq!(without.inspector, None);
     assert_eq!(without.pty_size(), (37, 158));

@@ -53,6 +53,9 @@ pub struct Inspection {
     pub namespaces: Vec<NamespaceRow>,
     /// PID 1's privileges, read live.
     pub security: Security,
+    /// Its network inside beside the host's view of it (filled by the caller, who knows the
+    /// container's id and the previous look, for rates).
+    pub network: Option<crate::runtime::net::view::NetView>,
 }
 
 /// What `/proc/<pid>/status` says of a process's privileges.
@@ -108,6 +111,7 @@ impl Inspection {
             security: std::fs::read_to_string(format!("/proc/{init_pid}/status"))
                 .map(|s| Security::parse(&s))
                 .unwrap_or_default(),
+            network: None,
         })
     }
 

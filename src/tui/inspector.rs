@@ -6,6 +6,7 @@
 
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
 use crate::runtime::inspect::{Inspection, Users};
+use crate::runtime::net::view::NetView;
 use crate::state::Process;
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
@@ -29,6 +30,8 @@ pub struct Sample {
     pub usage: Usage,
     /// CPU used since the previous sample, in percent of one core.
     pub cpu_percent: Option<f64>,
+    /// Its address on its bridge network, while it holds one.
+    pub ip: Option<std::net::Ipv4Addr>,
 }
 
 /// What the thread reports.
@@ -51,6 +54,8 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
     let layout = Layout::detect().ok();
     let mut target = Watch::default();
     let mut last_cpu: HashMap<u64, (u64, Instant)> = HashMap::new();
+    // The selected session's last network look, for its rates.
+    let mut last_net: Option<(u64, NetView)> = None;
     loop {
         match rx.recv_timeout(PERIOD) {
             Ok(t) => target = t,
@@ -58,8 +63,21 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
             Err(RecvTimeoutError::Disconnected) => return,
         }
         if let Some((id, init)) = target.selected {
-            report(Report::Inspected(id, Inspection::take(init, &users)));
+            let mut inspection = Inspection::take(init, &users);
+            let container = target.running.iter().find(|(i, _, _)| *i == id);
+            if let (Some(ins), Some((_, _, name))) = (inspection.as_mut(), container) {
+                let mut net = NetView::take(init.pid, name);
+                if let (Some(now), Some((before_id, before))) = (net.as_mut(), &last_net)
+                    && *before_id == id
+                {
+                    now.rates_since(before);
+                }
+                last_net = net.clone().map(|n| (id, n));
+                ins.network = net;
+            }
+            report(Report::Inspected(id, inspection));
         }
+        let leases = crate::runtime::net::leases::read();
         let now = Instant::now();
         let samples = target
             .running
@@ -75,12 +93,14 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                     let wall = now.duration_since(prev_at).as_nanos() as f64;
                     (wall > 0.0).then(|| 100.0 * ns.saturating_sub(prev_ns) as f64 / wall)
                 });
+                let ip = leases.lease_of(name).map(|(_, l)| l.ip);
                 (
                     *id,
                     Sample {
                         init_pid,
                         usage,
                         cpu_percent,
+                        ip,
                     },
                 )
             })

@@ -20,6 +20,7 @@ pub mod netlink;
 pub mod netns;
 pub mod subnet;
 pub mod user;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;

@@ -8,6 +8,7 @@ use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::rootpath::InRoot;
 use crate::session::Session;
 use crate::state::store;
+use crate::tui::ui::form::FIELDS;
 use std::path::Path;
 
 impl App {
@@ -36,7 +37,7 @@ impl App {
             .unwrap_or(self.next_id)
     }
 
-    pub(super) fn defaults(&self) -> [String; 5] {
+    pub(super) fn defaults(&self) -> [String; FIELDS] {
         let n = self.free_number();
         let rootfs = match &self.template.rootfs {
             Some(_) if self.template.image.is_some() => "(the image's)".to_string(),
@@ -48,12 +49,22 @@ impl App {
             None => "(none)".to_string(),
         };
         let shell = self.shell_of(&self.template);
+        let ports = match self.template.network.publish.as_slice() {
+            [] => "(none) e.g. 8080:80 53:53/udp".to_string(),
+            ports => ports
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
         [
             format!("session-{n}"),
             format!("my-container-{n}"),
             shell,
             rootfs,
             image,
+            self.template.network.mode_shown(),
+            ports,
         ]
     }
 
@@ -83,8 +94,8 @@ impl App {
 
     /// Starts a session; empty fields take their defaults. With an image the store lacks, the
     /// session waits, its screen showing the pull, and starts when the pull ends.
-    pub fn start_session(&mut self, values: [String; 5]) -> Result<(), String> {
-        let [name, hostname, command, rootfs, image] = values;
+    pub fn start_session(&mut self, values: [String; FIELDS]) -> Result<(), String> {
+        let [name, hostname, command, rootfs, image, network, ports] = values;
         let defaults = self.defaults();
         let pick = |v: String, d: &String| {
             if v.trim().is_empty() {
@@ -110,6 +121,16 @@ impl App {
             spec.workdir = "/".into();
         }
         spec.hostname = pick(hostname, &defaults[1]);
+        if !network.trim().is_empty() {
+            spec.network.mode = crate::runtime::net::Network::parse_mode(network.trim())?;
+        }
+        if !ports.trim().is_empty() {
+            spec.network.publish = ports
+                .split([' ', ','])
+                .filter(|p| !p.is_empty())
+                .map(crate::runtime::net::Publish::parse)
+                .collect::<Result<_, _>>()?;
+        }
         spec.tty = true;
         spec.term = Some("xterm-256color".into());
         if image.is_empty() {

@@ -79,6 +79,11 @@ impl App {
                     running: s.is_running(),
                     state,
                     hostname: s.spec.hostname.clone(),
+                    ip: match (sample.ip, s.spec.network.bridge()) {
+                        (Some(ip), _) => ip.to_string(),
+                        (None, Some(_)) => "-".into(),
+                        (None, None) => s.spec.network.mode_shown(),
+                    },
                     image: match &s.state {
                         State::Pulling { reference } => reference.clone(),
                         _ => s.spec.root_shown(),

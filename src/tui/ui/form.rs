@@ -1,5 +1,6 @@
-//! The new-session form: name, hostname, command, root filesystem and image, each with a
-//! default so Enter alone starts a shell; the image field picks from the local images.
+//! The new-session form: name, hostname, command, root filesystem, image, network and
+//! published ports, each with a default so Enter alone starts a shell; the image field picks
+//! from the local images.
 
 use super::centered;
 use ratatui::Frame;
@@ -9,7 +10,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// The form's labels, in field order.
-pub const LABELS: [&str; 5] = ["Name", "Hostname", "Command", "Rootfs", "Image"];
+pub const LABELS: [&str; FIELDS] = [
+    "Name", "Hostname", "Command", "Rootfs", "Image", "Network", "Ports",
+];
+
+/// How many fields the form has.
+pub const FIELDS: usize = 7;
 
 /// The image field's index in [`LABELS`].
 pub const IMAGE: usize = 4;
@@ -18,8 +24,8 @@ pub const IMAGE: usize = 4;
 /// and the last error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormView {
-    pub values: [String; 5],
-    pub defaults: [String; 5],
+    pub values: [String; FIELDS],
+    pub defaults: [String; FIELDS],
     pub focus: usize,
     pub error: Option<String>,
     /// The images in the store, for the image field's ←/→.
@@ -44,7 +50,7 @@ impl FormView {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
-    let popup = centered(area, 64, 10);
+    let popup = centered(area, 64, FIELDS as u16 + 4);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;

@@ -1,7 +1,10 @@
 //! The inspector: what the selected container sees beside what the host sees: hostnames,
-//! namespace ids, and processes with their PID inside and on the host.
+//! namespace ids, network interfaces and counters, and processes with their PID inside and
+//! on the host.
 
+use crate::runtime::cgroups::limits::human;
 use crate::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo};
+use crate::runtime::net::view::{Interface, NetView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -34,16 +37,22 @@ pub fn render(
     let caps_len = ins.security.capability_names().join(" ").len() as u16;
     // Word wrapping may need a line more than the length alone says.
     let caps_lines = caps_len / area.width.saturating_sub(2).max(1) + 2;
-    let [names, security, namespaces, processes] = Layout::vertical([
+    let network_lines = ins
+        .network
+        .as_ref()
+        .map_or(1, |n| (2 * network_rows(n).len()).max(1));
+    let [names, security, namespaces, network, processes] = Layout::vertical([
         Constraint::Length(4),
         Constraint::Length(mounts.len() as u16 + 3 + caps_lines),
         Constraint::Length(ins.namespaces.len() as u16 + 3),
+        Constraint::Length(network_lines as u16 + 3),
         Constraint::Min(4),
     ])
     .areas(area);
     render_hostnames(frame, names, ins);
     render_security(frame, security, ins, mounts);
     render_namespaces(frame, namespaces, &ins.namespaces);
+    render_network(frame, network, ins.network.as_ref());
     render_processes(frame, processes, ins, host_view);
 }
 
@@ -121,6 +130,69 @@ fn render_namespaces(frame: &mut Frame, area: Rect, rows: &[NamespaceRow]) {
     )
     .header(Row::new(["NS", "CONTAINER", "HOST", ""]).style(BOLD))
     .block(Block::bordered().title(" Namespaces "));
+    frame.render_widget(table, area);
+}
+
+/// The network's rows, two lines each (the name over its side, the counters over their
+/// rates): the container's own interfaces, then the host's end of its veth and its bridge.
+fn network_rows(net: &NetView) -> Vec<Row<'static>> {
+    let rate = |r: Option<u64>| r.map_or("-".to_string(), |r| format!("{}/s", human(r)));
+    let row = |side: &str, i: &Interface, note: &str, style: Style| {
+        let address = match (i.addresses.first(), note.is_empty()) {
+            (Some(a), _) => a.clone(),
+            (None, false) => note.to_string(),
+            (None, true) => "-".into(),
+        };
+        Row::new([
+            format!("{}\n {side}", i.name),
+            address,
+            format!("{}\n{}", human(i.rx_bytes), rate(i.rx_rate)),
+            format!("{}\n{}", human(i.tx_bytes), rate(i.tx_rate)),
+        ])
+        .height(2)
+        .style(style)
+    };
+    let inside = Style::new().fg(Color::Green);
+    let host = Style::new().fg(Color::Yellow);
+    let mut rows: Vec<Row> = net
+        .inside
+        .iter()
+        .map(|i| row("container", i, "", inside))
+        .collect();
+    let bridge = net
+        .bridge
+        .as_ref()
+        .map(|b| b.name.clone())
+        .unwrap_or_default();
+    if let Some(veth) = &net.host_veth {
+        rows.push(row("host", veth, &format!("on {bridge}"), host));
+    }
+    if let Some(b) = &net.bridge {
+        rows.push(row("host", b, "", host));
+    }
+    rows
+}
+
+fn render_network(frame: &mut Frame, area: Rect, net: Option<&NetView>) {
+    let (rows, title) = match net {
+        None => (Vec::new(), " Network ".to_string()),
+        Some(n) if n.mode == "host" => (
+            vec![Row::new(["(the host's)", "", "", ""])],
+            " Network: host ".to_string(),
+        ),
+        Some(n) => (network_rows(n), format!(" Network: {} ", n.mode)),
+    };
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(15),
+            Constraint::Length(16),
+            Constraint::Length(10),
+            Constraint::Min(8),
+        ],
+    )
+    .header(Row::new(["IFACE", "ADDRESS", "RX", "TX"]).style(BOLD))
+    .block(Block::bordered().title(title));
     frame.render_widget(table, area);
 }
 

@@ -17,7 +17,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
 /// Width of the inspector column when shown.
-const INSPECTOR_WIDTH: u16 = 50;
+const INSPECTOR_WIDTH: u16 = 56;
 
 /// Where each panel goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

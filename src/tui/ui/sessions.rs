@@ -1,4 +1,5 @@
-//! The session list: name, state, container hostname, image, host PID of PID 1, uptime.
+//! The session list: name, state, container hostname, address, image, host PID of PID 1,
+//! uptime and usage.
 
 use crate::runtime::cgroups::limits::human;
 use ratatui::Frame;
@@ -15,6 +16,8 @@ pub struct SessionRow {
     /// "running", "exited 0", "exited 137 (SIGKILL)", ...
     pub state: String,
     pub hostname: String,
+    /// Its address on its bridge network, or its network mode (`none`, `host`).
+    pub ip: String,
     /// The image (`alpine:latest`), the rootfs directory, or `(host)`.
     pub image: String,
     pub init_pid: Option<i32>,
@@ -51,6 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
         "NAME",
         "STATE",
         "HOSTNAME",
+        "IP",
         "IMAGE",
         "PID 1 ON HOST",
         "UPTIME",
@@ -70,6 +74,7 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             Cell::from(r.name.clone()),
             Cell::from(r.state.clone()).style(state_style),
             Cell::from(r.hostname.clone()),
+            Cell::from(r.ip.clone()),
             Cell::from(r.image.clone()),
             Cell::from(
                 r.init_pid
@@ -93,6 +98,7 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             Constraint::Length(16),
             Constraint::Length(22),
             Constraint::Length(18),
+            Constraint::Length(15),
             Constraint::Length(20),
             Constraint::Length(14),
             Constraint::Length(8),

@@ -1,0 +1,131 @@
+//! A container's network as the inspector shows it, the inside beside the outside: the
+//! interfaces and addresses its own namespace has (read through a netlink socket opened in
+//! there, so the kernel, not the container, says), and the host's end of its veth and its
+//! bridge as the host counts them. Bytes a container sends are the host veth's received.
+
+use super::leases;
+use super::netlink::{Address, Link, Netlink};
+use super::netns;
+use std::os::unix::fs::MetadataExt;
+use std::time::Instant;
+
+/// One interface, its addresses, its counters and their rates since the last look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    pub name: String,
+    pub addresses: Vec<String>,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    /// Bytes per second, once there is an earlier look to compare with.
+    pub rx_rate: Option<u64>,
+    pub tx_rate: Option<u64>,
+}
+
+/// Inside and outside, at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetView {
+    /// The network it is on (`bridge`, a user network), or `host`, `none`, `joined`.
+    pub mode: String,
+    /// Its own namespace's interfaces (none when it shares the host's).
+    pub inside: Vec<Interface>,
+    /// The host's end of its veth.
+    pub host_veth: Option<Interface>,
+    /// The bridge the veth is a port of.
+    pub bridge: Option<Interface>,
+    /// When it was taken, for the rates.
+    pub at: Instant,
+}
+
+fn interfaces(links: Vec<Link>, addresses: &[Address]) -> Vec<Interface> {
+    links
+        .into_iter()
+        .map(|l| Interface {
+            addresses: addresses
+                .iter()
+                .filter(|a| a.index == l.index)
+                .map(|a| format!("{}/{}", a.ip, a.prefix))
+                .collect(),
+            name: l.name,
+            rx_bytes: l.rx_bytes,
+            tx_bytes: l.tx_bytes,
+            rx_rate: None,
+            tx_rate: None,
+        })
+        .collect()
+}
+
+impl NetView {
+    /// The network of container `id`, whose PID 1 is `pid`. Enters its network namespace on
+    /// the calling thread for as long as it takes to open a socket.
+    pub fn take(pid: i32, id: &str) -> Option<NetView> {
+        let theirs = netns::of(pid).ok()?;
+        let same_as_ours = std::fs::metadata("/proc/thread-self/ns/net")
+            .ok()
+            .zip(
+                std::fs::File::from(theirs.try_clone().ok()?)
+                    .metadata()
+                    .ok(),
+            )
+            .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
+        let state = leases::read();
+        let lease = state.lease_of(id);
+        let mut view = NetView {
+            mode: String::new(),
+            inside: Vec::new(),
+            host_veth: None,
+            bridge: None,
+            at: Instant::now(),
+        };
+        if same_as_ours {
+            view.mode = "host".into();
+            return Some(view);
+        }
+        if let Ok(Ok(mut nl)) = netns::within(&theirs, Netlink::open)
+            && let (Ok(links), Ok(addresses)) = (nl.links(), nl.addresses())
+        {
+            view.inside = interfaces(links, &addresses);
+        }
+        view.mode = match lease {
+            Some((net, _)) => net.name.clone(),
+            None if view.inside.iter().all(|i| i.name == "lo") => "none".into(),
+            None => "joined".into(),
+        };
+        if let Some((net, lease)) = lease
+            && let Ok(mut nl) = Netlink::open()
+            && let (Ok(links), Ok(addresses)) = (nl.links(), nl.addresses())
+        {
+            let host = interfaces(links, &addresses);
+            view.host_veth = host.iter().find(|i| i.name == lease.veth).cloned();
+            view.bridge = host.into_iter().find(|i| i.name == net.bridge);
+        }
+        Some(view)
+    }
+
+    /// Fills the rates from `before`, an earlier look at the same container.
+    pub fn rates_since(&mut self, before: &NetView) {
+        let seconds = self.at.duration_since(before.at).as_secs_f64();
+        if seconds <= 0.0 {
+            return;
+        }
+        let rate = |now: u64, then: u64| Some((now.saturating_sub(then) as f64 / seconds) as u64);
+        let fill = |now: &mut Interface, then: &Interface| {
+            now.rx_rate = rate(now.rx_bytes, then.rx_bytes);
+            now.tx_rate = rate(now.tx_bytes, then.tx_bytes);
+        };
+        for i in &mut self.inside {
+            if let Some(then) = before.inside.iter().find(|t| t.name == i.name) {
+                fill(i, then);
+            }
+        }
+        for (now, then) in [
+            (&mut self.host_veth, &before.host_veth),
+            (&mut self.bridge, &before.bridge),
+        ] {
+            if let (Some(now), Some(then)) = (now.as_mut(), then) {
+                if now.name == then.name {
+                    fill(now, then);
+                }
+            }
+        }
+    }
+}
