@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         image_sessions_pull_in_their_pane,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
+        the_network_panel_shows_inside_beside_the_host,
     ]
 }
 
@@ -617,4 +618,47 @@ fn a_container_cannot_fake_an_oom_kill(t: &Ctx) -> TestResult {
     )?;
     tmux.keys(&["C-a", "q"])?;
     tmux.wait_for("EXITED rc=0").map(|_| ())
+}
+
+/// The session list shows the address the container itself has on eth0; the inspector's
+/// network panel shows eth0 beside the host's end of its veth on the bridge; a session made
+/// from the form with Network `none` shows loopback only.
+fn the_network_panel_shows_inside_beside_the_host(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 160, 50)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("ip -o -4 addr show eth0 | awk '{print \"own=\" $4}'")?;
+    let screen = tmux.wait_for("own=")?;
+    let own = screen
+        .lines()
+        .filter_map(|l| l.split("own=").nth(1))
+        .filter_map(|rest| rest.split('/').next())
+        .find(|ip| ip.starts_with(|c: char| c.is_ascii_digit()))
+        .ok_or(format!("no address in:\n{screen}"))?
+        .to_string();
+    // In the list (its IP column) and in the panel, beside the host's veth and the bridge.
+    let screen = tmux.wait_for("Network: bridge")?;
+    let listed = screen
+        .lines()
+        .any(|l| l.contains("session-1") && l.contains(&format!(" {own} ")));
+    ensure(listed, format!("{own} not in the session list:\n{screen}"))?;
+    let screen = tmux.wait_for("on mct0")?;
+    ensure(
+        screen.contains(&format!("{own}/")) && screen.contains("eth0") && screen.contains(" host "),
+        format!("the panel lacks eth0 or the host side:\n{screen}"),
+    )?;
+    // The form's Network field.
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    for _ in 0..5 {
+        tmux.keys(&["Tab"])?;
+    }
+    tmux.run(&["send-keys", "-t", "main", "-l", "none"])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("root@my-container-2")?;
+    let screen = tmux.wait_for("Network: none")?;
+    let none_listed = screen
+        .lines()
+        .any(|l| l.contains("session-2") && l.contains(" none "));
+    ensure(none_listed, format!("session-2 not listed as none:\n{screen}"))?;
+    tmux.quit()
 }
