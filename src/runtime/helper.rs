@@ -96,7 +96,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     // The state directory holds a rootfs's overlay and the /etc files a container gets.
     let etc = (spec.rootfs.is_some() || spec.network.bridge().is_some()).then(|| {
-        state::prepare(&spec.id)
+        state::prepare(&spec.id, spec.rootfs.is_some())
             .unwrap_or_else(|e| fail(format!("{e:#}")))
             .join("etc")
     });

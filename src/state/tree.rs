@@ -79,18 +79,22 @@ pub fn remove_if_empty() {
     let _ = std::fs::remove_dir(ROOT);
 }
 
-/// Creates the container's filesystem state: the overlay's `upper`, `work`, the `root` mount
-/// point, and `etc` for the files bound over a read-only or persistent root's. The container's
-/// directory exists already (its record is made first). A container started again finds its
-/// state as its last run left it, and keeps its writes.
-pub fn prepare(id: &str) -> anyhow::Result<PathBuf> {
+/// Creates the container's filesystem state: `etc` for the files bound over its own (see
+/// `runtime::net::attach`), and with a root filesystem (`overlay`) the overlay's `upper`,
+/// `work` and the `root` mount point. A container started again finds its state as its last
+/// run left it, and keeps its writes.
+pub fn prepare(id: &str, overlay: bool) -> anyhow::Result<PathBuf> {
     let dir = path(id);
     // The container's directory, unless its record made it already.
     make_in(|| match std::fs::create_dir(container(id)) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         made => made,
     })?;
-    for sub in ["", "upper", "work", "root", "etc"] {
+    let subs: &[&str] = match overlay {
+        true => &["", "upper", "work", "root", "etc"],
+        false => &["", "etc"],
+    };
+    for sub in subs {
         let sub = dir.join(sub);
         match std::fs::create_dir(&sub) {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {

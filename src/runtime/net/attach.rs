@@ -242,13 +242,8 @@ fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()
     let bridge = nl
         .link(&net.bridge)?
         .with_context(|| format!("bridge {} is gone", net.bridge))?;
-    nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu)
-        .with_context(|| format!("cannot create veth {}", lease.veth))?;
-    let veth = nl
-        .link(&lease.veth)?
-        .with_context(|| format!("veth {} vanished", lease.veth))?;
-    nl.set(veth.index, Some(bridge.index), true)
-        .with_context(|| format!("cannot attach {} to {}", lease.veth, net.bridge))?;
+    nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu, bridge.index)
+        .with_context(|| format!("cannot create veth {} on {}", lease.veth, net.bridge))?;
     inside(netns, |nl| {
         loopback_up(nl)?;
         let eth0 = nl

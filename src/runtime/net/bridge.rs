@@ -57,10 +57,10 @@ fn uplink_mtu(netlink: &mut Netlink) -> u32 {
 
 /// Network `name` is up in `state` (brought up when it was not); its MTU.
 pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Result<u32> {
-    let mtu = uplink_mtu(netlink);
-    if state.network(name).is_some() {
-        return Ok(mtu);
+    if let Some(up) = state.network(name) {
+        return Ok(up.mtu);
     }
+    let mtu = uplink_mtu(netlink);
     let (bridge, subnet, user) = if name == DEFAULT_NETWORK {
         let mut taken = host_subnets(netlink, state)?;
         taken.extend(user::list().iter().map(|d| d.subnet));
@@ -108,6 +108,7 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
         bridge,
         subnet,
         user,
+        mtu,
         leases: Vec::new(),
     });
     Ok(mtu)

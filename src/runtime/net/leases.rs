@@ -41,6 +41,9 @@ pub struct Up {
     pub subnet: Subnet,
     /// A user network: its containers find each other by name.
     pub user: bool,
+    /// The MTU its bridge and veths get: the uplink's when it came up.
+    #[serde(default)]
+    pub mtu: u32,
     pub leases: Vec<Lease>,
 }
 

@@ -162,6 +162,7 @@ mod tests {
                 bridge: "mct0".into(),
                 subnet: Subnet::parse("172.17.0.0/16").unwrap(),
                 user: false,
+                mtu: 1500,
                 leases: vec![lease],
             }],
         };

@@ -171,14 +171,16 @@ impl Netlink {
         Ok(index)
     }
 
-    /// Makes the veth pair `name` (here) and `peer` (made directly in the namespace `netns`,
-    /// so it never exists under its name on the host).
+    /// Makes the veth pair `name` (here, up, a port of bridge `controller`) and `peer` (made
+    /// directly in the namespace `netns`, so it never exists under its name on the host;
+    /// down: the kernel refuses to bring it up in the same request).
     pub fn add_veth(
         &mut self,
         name: &str,
         peer: &str,
         netns: BorrowedFd<'_>,
         mtu: u32,
+        controller: u32,
     ) -> io::Result<()> {
         let mut other = LinkMessage::default();
         other.attributes = vec![
@@ -187,9 +189,12 @@ impl Netlink {
             LinkAttribute::NetNsFd(netns.as_raw_fd()),
         ];
         let mut message = LinkMessage::default();
+        message.header.flags = LinkFlags::Up;
+        message.header.change_mask = LinkFlags::Up;
         message.attributes = vec![
             LinkAttribute::IfName(name.into()),
             LinkAttribute::Mtu(mtu),
+            LinkAttribute::Controller(controller),
             LinkAttribute::LinkInfo(vec![
                 LinkInfo::Kind(InfoKind::Veth),
                 LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(other))),
