@@ -626,7 +626,8 @@ fn a_container_cannot_fake_an_oom_kill(t: &Ctx) -> TestResult {
 fn the_network_panel_shows_inside_beside_the_host(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 160, 50)?;
     tmux.wait_for("root@my-container-1")?;
-    tmux.line("ip -o -4 addr show eth0 | awk '{print \"own=\" $4}'")?;
+    // Split in the command line, whole only in its output.
+    tmux.line("ip -o -4 addr show eth0 | awk '{print \"ow\" \"n=\" $4}'")?;
     let screen = tmux.wait_for("own=")?;
     let own = screen
         .lines()
@@ -659,6 +660,9 @@ fn the_network_panel_shows_inside_beside_the_host(t: &Ctx) -> TestResult {
     let none_listed = screen
         .lines()
         .any(|l| l.contains("session-2") && l.contains(" none "));
-    ensure(none_listed, format!("session-2 not listed as none:\n{screen}"))?;
+    ensure(
+        none_listed,
+        format!("session-2 not listed as none:\n{screen}"),
+    )?;
     tmux.quit()
 }

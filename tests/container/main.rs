@@ -48,6 +48,7 @@ fn main() {
     .collect();
     let _ = std::fs::create_dir_all(support::scratch_root());
     let temp_before = support::temp_entries();
+    let ip_forward_before = support::ip_forward();
     let conclusion = libtest_mimic::run(&args, trials);
     // Ours alone: it goes when the tests leave it empty.
     let _ = std::fs::remove_dir(support::FALLBACK_SCRATCH);
@@ -94,6 +95,20 @@ fn main() {
     if support::is_root() && support::wait_until("our cgroups to be removed", cgroups_gone).is_err()
     {
         eprintln!("cgroups left behind: {:?}", support::our_cgroups());
+        std::process::exit(101);
+    }
+    // The host's network as the suite found it: no bridge, veth, table or lease record of ours
+    // (the network tests make theirs in worlds of their own; every other bridged run here
+    // used the host's), and ip_forward back to what it was.
+    let mut network_left = Vec::new();
+    if support::is_root()
+        && support::wait_until("our network to be taken down", || {
+            network_left = support::network_leftovers(&ip_forward_before);
+            network_left.is_empty()
+        })
+        .is_err()
+    {
+        eprintln!("network left behind: {network_left:?}");
         std::process::exit(101);
     }
     conclusion.exit();

@@ -526,3 +526,44 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// `net.ipv4.ip_forward` now.
+pub fn ip_forward() -> String {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// What of the tool's networking is on the host: its bridges (`mct0`, `mct-` and 11 hex
+/// digits), its veths (`veth` and 11 hex digits), its nftables table, its lease record, and
+/// `ip_forward` if it differs from `before`.
+pub fn network_leftovers(before: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let ours = |name: &str| {
+        let hex11 = |rest: &str| rest.len() == 11 && rest.chars().all(|c| c.is_ascii_hexdigit());
+        name == "mct0"
+            || name.strip_prefix("mct-").is_some_and(hex11)
+            || name.strip_prefix("veth").is_some_and(hex11)
+    };
+    if let Ok(entries) = std::fs::read_dir("/sys/class/net") {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if ours(&name) {
+                left.push(format!("link {name}"));
+            }
+        }
+    }
+    let tables = Command::new("nft").args(["list", "tables"]).output();
+    if tables.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("my-container-tui")) {
+        left.push("nft table my-container-tui".into());
+    }
+    if std::path::Path::new("/run/my-container-tui/net").exists() {
+        left.push("/run/my-container-tui/net".into());
+    }
+    let now = ip_forward();
+    if now != before {
+        left.push(format!("ip_forward {before} -> {now}"));
+    }
+    left
+}

@@ -58,6 +58,8 @@ impl Holder {
 /// A host of the test's own.
 pub struct World {
     holder: Holder,
+    /// `ip_forward` as the namespace was made with it.
+    ip_forward: String,
     env: Vec<(&'static str, String)>,
     marker: String,
     _root: TempDir,
@@ -69,12 +71,20 @@ impl World {
             &["--net", "--mount", "--propagation", "private"],
             "mount -t tmpfs -o mode=0755 tmpfs /run && ip link set lo up",
         )?;
+        // A new namespace takes ip_forward from the host's as it is at that moment (which
+        // other tests' bridged runs turn on and off).
+        let ip_forward =
+            std::fs::read_to_string(format!("/proc/{}/sys/net/ipv4/ip_forward", holder.pid))
+                .map_err(|e| e.to_string())?
+                .trim()
+                .to_string();
         // Its own store too: user networks (state that outlives containers) are the world's.
         let root = TempDir::new(&format!("world-{}", ctx.namespace()))?;
         let mut env = ctx.env().to_vec();
         env.push(("MCT_ROOT", root.path().to_string_lossy().into_owned()));
         Ok(World {
             holder,
+            ip_forward,
             env,
             marker: ctx.marker(),
             _root: root,
@@ -127,8 +137,7 @@ impl World {
     }
 
     /// What of the tool's is in the world's network: its links (bridges, veths), its nftables
-    /// table, its lease record, and `ip_forward` if left on (a new namespace starts with it
-    /// off).
+    /// table, its lease record, and `ip_forward` if not as the world was made.
     pub fn leftovers(&self) -> Result<Vec<String>, Failed> {
         let mut left = Vec::new();
         let links = self.sh("ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1")?;
@@ -145,8 +154,9 @@ impl World {
         if self.sh("test -e /run/my-container-tui/net && echo yes")? == "yes" {
             left.push("lease record".into());
         }
-        if self.sh("cat /proc/sys/net/ipv4/ip_forward")? != "0" {
-            left.push("ip_forward on".into());
+        let now = self.sh("cat /proc/sys/net/ipv4/ip_forward")?;
+        if now != self.ip_forward {
+            left.push(format!("ip_forward {} -> {now}", self.ip_forward));
         }
         Ok(left)
     }
