@@ -71,24 +71,21 @@ impl World {
             &["--net", "--mount", "--propagation", "private"],
             "mount -t tmpfs -o mode=0755 tmpfs /run && ip link set lo up",
         )?;
-        // A new namespace takes ip_forward from the host's as it is at that moment (which
-        // other tests' bridged runs turn on and off).
-        let ip_forward =
-            std::fs::read_to_string(format!("/proc/{}/sys/net/ipv4/ip_forward", holder.pid))
-                .map_err(|e| e.to_string())?
-                .trim()
-                .to_string();
         // Its own store too: user networks (state that outlives containers) are the world's.
         let root = TempDir::new(&format!("world-{}", ctx.namespace()))?;
         let mut env = ctx.env().to_vec();
         env.push(("MCT_ROOT", root.path().to_string_lossy().into_owned()));
-        Ok(World {
+        let mut world = World {
             holder,
-            ip_forward,
+            ip_forward: String::new(),
             env,
             marker: ctx.marker(),
             _root: root,
-        })
+        };
+        // A new namespace takes ip_forward from the host's as it is at that moment (which
+        // other tests' bridged runs turn on and off).
+        world.ip_forward = world.sh("cat /proc/sys/net/ipv4/ip_forward")?;
+        Ok(world)
     }
 
     /// `PROGRAM ARGS` in the world.

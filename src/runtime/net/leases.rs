@@ -141,6 +141,17 @@ impl Locked {
     /// Writes the record back; an empty one removes the record, its lock and its directory.
     pub fn save(&self) -> anyhow::Result<()> {
         let dir = dir();
+        // A writer killed between creating its temporary file and renaming it left one: the
+        // lock's holder is the only writer, so any there now is stale.
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("state.json.")
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         if self.state == State::default() {
             let _ = std::fs::remove_file(dir.join("state.json"));
             let _ = std::fs::remove_file(dir.join("lock"));
