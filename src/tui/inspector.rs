@@ -36,7 +36,8 @@ pub struct Sample {
 
 /// What the thread reports.
 pub enum Report {
-    Inspected(u64, Option<Inspection>),
+    /// Boxed: an inspection is large, and most reports are usage.
+    Inspected(u64, Option<Box<Inspection>>),
     Usage(Vec<(u64, Sample)>),
 }
 
@@ -75,7 +76,7 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                 last_net = net.clone().map(|n| (id, n));
                 ins.network = net;
             }
-            report(Report::Inspected(id, inspection));
+            report(Report::Inspected(id, inspection.map(Box::new)));
         }
         let leases = crate::runtime::net::leases::read();
         let now = Instant::now();

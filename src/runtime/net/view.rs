@@ -121,10 +121,10 @@ impl NetView {
             (&mut self.host_veth, &before.host_veth),
             (&mut self.bridge, &before.bridge),
         ] {
-            if let (Some(now), Some(then)) = (now.as_mut(), then) {
-                if now.name == then.name {
-                    fill(now, then);
-                }
+            if let (Some(now), Some(then)) = (now.as_mut(), then)
+                && now.name == then.name
+            {
+                fill(now, then);
             }
         }
     }

@@ -172,10 +172,10 @@ impl App {
         }
     }
 
-    pub fn on_inspection(&mut self, id: u64, inspection: Option<Inspection>) {
+    pub fn on_inspection(&mut self, id: u64, inspection: Option<Box<Inspection>>) {
         let current = self.selected().map(|s| s.id);
         if current == Some(id) {
-            self.inspection = inspection.map(|i| (id, i));
+            self.inspection = inspection.map(|i| (id, *i));
         }
     }
 }
