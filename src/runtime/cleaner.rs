@@ -115,10 +115,17 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
             // one then fails, busy). So again until every directory is gone.
             let start = Instant::now();
             loop {
+                // A later run of the container (a `start`, a restart) holds its run lock:
+                // the cgroup and the state there now are that run's.
+                let guard = match tree::RunLock::try_take(&leftovers.id) {
+                    tree::RunLockState::Held => break,
+                    tree::RunLockState::Free(guard) => guard,
+                };
                 while leftovers.busy() && start.elapsed() < PATIENCE {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 leftovers.remove();
+                drop(guard);
                 let gone = leftovers.cgroup.as_ref().is_none_or(|cg| !cg.exists());
                 if gone || start.elapsed() >= PATIENCE {
                     break;

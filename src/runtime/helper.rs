@@ -93,6 +93,15 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         leftovers.remove();
         die(&message)
     };
+    // A recorded container may be started again (`start`, a restart policy): while this run
+    // holds its run lock, an earlier run's cleaner leaves the cgroup and state alone.
+    let run_lock = match leftovers.record {
+        None => Some(
+            state::RunLock::take(&spec.id)
+                .unwrap_or_else(|e| fail(format!("cannot lock container {}: {e}", spec.id))),
+        ),
+        Some(_) => None,
+    };
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     // The state directory holds a rootfs's overlay and the /etc files a container gets.
     let etc = (spec.rootfs.is_some() || spec.network.bridge().is_some()).then(|| {
@@ -123,6 +132,8 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
             drop(receiver);
             drop(console_ours);
             drop(network.reserved);
+            // Closed, not unlocked: the lock stays the helper's.
+            drop(run_lock.map(state::RunLock::into_fd));
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
             init::run(
                 spec,
@@ -189,6 +200,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
     drop(lifeline_w);
     drop(cleaner_pipe);
     drop(network.reserved);
+    drop(run_lock);
     std::process::exit(exit.code())
 }
 

@@ -110,3 +110,67 @@ pub fn prepare(id: &str, overlay: bool) -> anyhow::Result<PathBuf> {
 pub fn remove_fs(id: &str) {
     let _ = std::fs::remove_dir_all(path(id));
 }
+
+/// The lock a recorded container's helper holds while it runs (`run.lock` in the container's
+/// directory). The cleaner of an earlier run of the same container (before a `start` or a
+/// restart) takes it before it removes the cgroup and the state, and leaves both alone while
+/// a later run holds it: they are that run's now.
+///
+/// A plain descriptor with `flock(2)`, not a guard that unlocks on drop: the helper's forked
+/// child closes its copy, which must not release the helper's lock.
+pub struct RunLock(std::os::fd::OwnedFd);
+
+/// What [`RunLock::try_take`] found.
+pub enum RunLockState {
+    /// Taken (or there is nothing to guard: the container's directory is gone).
+    Free(Option<RunLock>),
+    /// A run of the container holds it.
+    Held,
+}
+
+impl RunLock {
+    /// Waits for the lock of container `id`, whose directory exists (it is recorded).
+    pub fn take(id: &str) -> std::io::Result<RunLock> {
+        let file = open_run_lock(id, true)?;
+        flock(&file, libc::LOCK_EX)?;
+        Ok(RunLock(file))
+    }
+
+    /// Takes the lock of container `id` if no run holds it.
+    pub fn try_take(id: &str) -> RunLockState {
+        let Ok(file) = open_run_lock(id, false) else {
+            return RunLockState::Free(None);
+        };
+        match flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => RunLockState::Free(Some(RunLock(file))),
+            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => RunLockState::Held,
+            Err(_) => RunLockState::Free(None),
+        }
+    }
+
+    /// The descriptor, closed in a forked child (which leaves the lock to its parent).
+    pub fn into_fd(self) -> std::os::fd::OwnedFd {
+        self.0
+    }
+}
+
+fn open_run_lock(id: &str, create: bool) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(create)
+        .create(create)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(container(id).join("run.lock"))
+        .map(Into::into)
+}
+
+fn flock(fd: &std::os::fd::OwnedFd, operation: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock takes a descriptor we own and an operation flag; it touches no memory.
+    match unsafe { libc::flock(fd.as_raw_fd(), operation) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}

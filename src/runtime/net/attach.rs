@@ -242,8 +242,17 @@ fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()
     let bridge = nl
         .link(&net.bridge)?
         .with_context(|| format!("bridge {} is gone", net.bridge))?;
-    nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu, bridge.index)
-        .with_context(|| format!("cannot create veth {} on {}", lease.veth, net.bridge))?;
+    let mut made = nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu, bridge.index);
+    if made
+        .as_ref()
+        .is_err_and(|e| e.raw_os_error() == Some(libc::EEXIST))
+    {
+        // The container's previous run's, whose namespace the kernel is still taking down
+        // (a restart, a `start` just after the end): ours by its name, and stale.
+        delete_veth(&mut nl, &lease.container);
+        made = nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu, bridge.index);
+    }
+    made.with_context(|| format!("cannot create veth {} on {}", lease.veth, net.bridge))?;
     inside(netns, |nl| {
         loopback_up(nl)?;
         let eth0 = nl
