@@ -78,13 +78,7 @@ fn bind_etc(host: &InRoot, ours: Vec<std::os::fd::OwnedFd>) -> anyhow::Result<()
         }
         let target = host.file(&path)?;
         let source = Target::fd(&ours, &path).mount_path();
-        mounts::mount_on(
-            &source.to_string_lossy(),
-            &Target::fd(&target, &path),
-            None,
-            MsFlags::MS_BIND,
-            None,
-        )?;
+        mounts::bind(&source, &Target::fd(&target, &path))?;
     }
     Ok(())
 }

@@ -58,6 +58,17 @@ pub fn mount_on(
     })
 }
 
+/// A bind mount of `source` (a path, or a descriptor's `/proc/self/fd` path) on `target`.
+pub fn bind(source: &Path, target: &Target) -> anyhow::Result<()> {
+    mount_on(
+        &source.to_string_lossy(),
+        target,
+        None,
+        MsFlags::MS_BIND,
+        None,
+    )
+}
+
 /// Makes every mount in this (new) mount namespace private, recursively.
 pub fn make_private() -> anyhow::Result<()> {
     mount(

@@ -175,14 +175,7 @@ fn provide_etc(image: &InRoot, state: &Path) -> anyhow::Result<()> {
         let path = Path::new("/etc").join(name);
         let ours = state.join("etc").join(name);
         let target = image.file_on_image(&path)?;
-        let src = ours.to_string_lossy();
-        mounts::mount_on(
-            &src,
-            &Target::fd(&target, &path),
-            None,
-            MsFlags::MS_BIND,
-            None,
-        )?;
+        mounts::bind(&ours, &Target::fd(&target, &path))?;
     }
     Ok(())
 }

@@ -111,10 +111,11 @@ pub fn remove_fs(id: &str) {
     let _ = std::fs::remove_dir_all(path(id));
 }
 
-/// The lock a recorded container's helper holds while it runs (`run.lock` in the container's
-/// directory). The cleaner of an earlier run of the same container (before a `start` or a
-/// restart) takes it before it removes the cgroup and the state, and leaves both alone while
-/// a later run holds it: they are that run's now.
+/// The lock a recorded container's helper holds, exclusive, while it runs (`run.lock` in the
+/// container's directory). The cleaner of an earlier run of the same container (before a
+/// `start` or a restart) holds it shared while it removes the cgroup and the state, and
+/// leaves both alone while a later run holds it: they are that run's now. Shared, because two
+/// runs' cleaners may be at work at once, and must not take each other for a run.
 ///
 /// A plain descriptor with `flock(2)`, not a guard that unlocks on drop: the helper's forked
 /// child closes its copy, which must not release the helper's lock.
@@ -136,12 +137,12 @@ impl RunLock {
         Ok(RunLock(file))
     }
 
-    /// Takes the lock of container `id` if no run holds it.
+    /// Takes the lock of container `id`, shared (a cleaner's), if no run holds it.
     pub fn try_take(id: &str) -> RunLockState {
         let Ok(file) = open_run_lock(id, false) else {
             return RunLockState::Free(None);
         };
-        match flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+        match flock(&file, libc::LOCK_SH | libc::LOCK_NB) {
             Ok(()) => RunLockState::Free(Some(RunLock(file))),
             Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => RunLockState::Held,
             Err(_) => RunLockState::Free(None),

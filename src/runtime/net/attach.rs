@@ -32,53 +32,35 @@ pub struct Prepared {
 /// Readies the network of `spec`'s container, and its `/etc` files in `etc` (its state
 /// directory's, when it has one).
 pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepared> {
-    let network = &spec.network;
     let hostname = &spec.hostname;
-    match &network.mode {
+    let netns = match &spec.network.mode {
+        Mode::Bridge(name) => return bridged(spec, name, etc),
         Mode::Host => {
             if let Some(etc) = etc {
                 let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
                 let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
                 write_etc(etc, hostname, &hosts, &resolv)?;
             }
-            Ok(Prepared {
+            return Ok(Prepared {
                 netns: None,
                 reserved: Vec::new(),
-            })
+            });
         }
-        Mode::Container(id) => {
-            let netns = container_netns(id)?;
-            if let Some(etc) = etc {
-                write_etc(
-                    etc,
-                    hostname,
-                    &dns::hosts(hostname, None, &[]),
-                    &dns::resolv_conf(),
-                )?;
-            }
-            Ok(Prepared {
-                netns: Some(netns),
-                reserved: Vec::new(),
-            })
-        }
+        Mode::Container(name) => container_netns(name)?,
         Mode::None => {
             let netns = netns::create()?;
             inside(&netns, loopback_up)?;
-            if let Some(etc) = etc {
-                write_etc(
-                    etc,
-                    hostname,
-                    &dns::hosts(hostname, None, &[]),
-                    &dns::resolv_conf(),
-                )?;
-            }
-            Ok(Prepared {
-                netns: Some(netns),
-                reserved: Vec::new(),
-            })
+            netns
         }
-        Mode::Bridge(name) => bridged(spec, name, etc),
+    };
+    if let Some(etc) = etc {
+        let hosts = dns::hosts(hostname, None, &[]);
+        write_etc(etc, hostname, &hosts, &dns::resolv_conf())?;
     }
+    Ok(Prepared {
+        netns: Some(netns),
+        reserved: Vec::new(),
+    })
 }
 
 /// The namespace of running container `id`'s PID 1, checked to still be that process once
