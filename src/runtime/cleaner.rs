@@ -13,7 +13,7 @@ use crate::state::{Process, RestartPolicy, Status, store, tree};
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// How long the cleaner waits for a killed container's processes to be gone.
@@ -62,11 +62,12 @@ impl Leftovers {
 }
 
 /// Forks the cleaner for `leftovers`, which need not exist yet. Keep the returned pipe end
-/// open for as long as the helper lives.
+/// open for as long as the helper lives. The cleaner keeps `run_lock` (a recorded
+/// container's) until its clean-up is done: the container's next run waits for it.
 ///
 /// # Safety
 /// The calling process must be single-threaded: the forked child allocates.
-pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
+pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Result<OwnedFd> {
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls only.
     match unsafe { fork() }? {
@@ -86,12 +87,19 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
                     unsafe { libc::dup2(null.as_raw_fd(), fd) };
                 }
             }
-            let keep = read_end.as_raw_fd();
-            // SAFETY: close_range closes descriptors only; `keep` is excluded from the ranges.
-            unsafe {
-                libc::syscall(libc::SYS_close_range, 3, keep - 1, 0);
-                libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0);
+            let mut keep = vec![read_end.as_raw_fd()];
+            keep.extend(run_lock);
+            keep.sort_unstable();
+            let mut from = 3;
+            for &fd in &keep {
+                if fd > from {
+                    // SAFETY: close_range closes descriptors only; the kept ones lie outside.
+                    unsafe { libc::syscall(libc::SYS_close_range, from, fd - 1, 0) };
+                }
+                from = fd + 1;
             }
+            // SAFETY: as above.
+            unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0) };
             // Background work: the lowest priority, so it does not take a CPU from the
             // launcher it outlives, which is finishing just as it wakes.
             // SAFETY: setpriority reads no memory; who 0 is this process.
@@ -115,17 +123,10 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
             // one then fails, busy). So again until every directory is gone.
             let start = Instant::now();
             loop {
-                // A later run of the container (a `start`, a restart) holds its run lock:
-                // the cgroup and the state there now are that run's.
-                let guard = match tree::RunLock::try_take(&leftovers.id) {
-                    tree::RunLockState::Held => break,
-                    tree::RunLockState::Free(guard) => guard,
-                };
                 while leftovers.busy() && start.elapsed() < PATIENCE {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 leftovers.remove();
-                drop(guard);
                 let gone = leftovers.cgroup.as_ref().is_none_or(|cg| !cg.exists());
                 if gone || start.elapsed() >= PATIENCE {
                     break;
@@ -137,6 +138,10 @@ pub unsafe fn spawn(leftovers: &Leftovers) -> nix::Result<OwnedFd> {
                 if let Ok(fd) = super::pidfd::open(*owner) {
                     super::pidfd::ended(&fd, PATIENCE);
                 }
+            }
+            // SAFETY: the descriptor was the helper's run lock, inherited and not closed since.
+            if let Some(fd) = run_lock {
+                drop(unsafe { OwnedFd::from_raw_fd(fd) });
             }
             store::repair(&leftovers.id);
             // A directory of the container's without its record is this run's own leftover

@@ -86,21 +86,24 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         record,
         bridged: spec.network.bridge().is_some(),
     };
+    // A recorded container may be started again (`start`, a restart policy): its run lock,
+    // taken before anything of this run exists and released by the cleaner once all of it
+    // is gone, keeps the next run from making a cgroup of the same name that our cleaner
+    // would remove.
+    let run_lock = match leftovers.record {
+        None => Some(
+            state::RunLock::take(&spec.id)
+                .unwrap_or_else(|e| die(&format!("cannot lock container {}: {e}", spec.id))),
+        ),
+        Some(_) => None,
+    };
+    let kept = run_lock.as_ref().map(state::RunLock::as_raw_fd);
     // SAFETY: single-threaded, as our caller guarantees.
-    let cleaner_pipe = unsafe { cleaner::spawn(&leftovers) }
+    let cleaner_pipe = unsafe { cleaner::spawn(&leftovers, kept) }
         .unwrap_or_else(|e| die(&format!("cannot start the cleaner: {}", e.desc())));
     let fail = |message: String| -> ! {
         leftovers.remove();
         die(&message)
-    };
-    // A recorded container may be started again (`start`, a restart policy): while this run
-    // holds its run lock, an earlier run's cleaner leaves the cgroup and state alone.
-    let run_lock = match leftovers.record {
-        None => Some(
-            state::RunLock::take(&spec.id)
-                .unwrap_or_else(|e| fail(format!("cannot lock container {}: {e}", spec.id))),
-        ),
-        Some(_) => None,
     };
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     // The state directory holds a rootfs's overlay and the /etc files a container gets.

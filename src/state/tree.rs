@@ -111,67 +111,42 @@ pub fn remove_fs(id: &str) {
     let _ = std::fs::remove_dir_all(path(id));
 }
 
-/// The lock a recorded container's helper holds, exclusive, while it runs (`run.lock` in the
-/// container's directory). The cleaner of an earlier run of the same container (before a
-/// `start` or a restart) holds it shared while it removes the cgroup and the state, and
-/// leaves both alone while a later run holds it: they are that run's now. Shared, because two
-/// runs' cleaners may be at work at once, and must not take each other for a run.
+/// The lock of one run of a recorded container (`run.lock` in its directory): its helper takes
+/// it before anything of the run exists and its cleaner inherits it, so it is released only
+/// once the run's cgroup and state are gone. The next run (a `start`, a restart) waits for it
+/// before it makes a cgroup of the same name, which a late cleaner would otherwise remove.
 ///
 /// A plain descriptor with `flock(2)`, not a guard that unlocks on drop: the helper's forked
-/// child closes its copy, which must not release the helper's lock.
+/// child closes its copy, which must not release the lock.
 pub struct RunLock(std::os::fd::OwnedFd);
-
-/// What [`RunLock::try_take`] found.
-pub enum RunLockState {
-    /// Taken (or there is nothing to guard: the container's directory is gone).
-    Free(Option<RunLock>),
-    /// A run of the container holds it.
-    Held,
-}
 
 impl RunLock {
     /// Waits for the lock of container `id`, whose directory exists (it is recorded).
     pub fn take(id: &str) -> std::io::Result<RunLock> {
-        let file = open_run_lock(id, true)?;
-        flock(&file, libc::LOCK_EX)?;
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file: std::os::fd::OwnedFd = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(container(id).join("run.lock"))?
+            .into();
+        // SAFETY: flock takes a descriptor we own and an operation flag; it touches no memory.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
         Ok(RunLock(file))
     }
 
-    /// Takes the lock of container `id`, shared (a cleaner's), if no run holds it.
-    pub fn try_take(id: &str) -> RunLockState {
-        let Ok(file) = open_run_lock(id, false) else {
-            return RunLockState::Free(None);
-        };
-        match flock(&file, libc::LOCK_SH | libc::LOCK_NB) {
-            Ok(()) => RunLockState::Free(Some(RunLock(file))),
-            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => RunLockState::Held,
-            Err(_) => RunLockState::Free(None),
-        }
-    }
-
-    /// The descriptor, closed in a forked child (which leaves the lock to its parent).
+    /// The descriptor: closed in a forked child that must not hold the run up, kept by one
+    /// that must (the cleaner).
     pub fn into_fd(self) -> std::os::fd::OwnedFd {
         self.0
     }
-}
 
-fn open_run_lock(id: &str, create: bool) -> std::io::Result<std::os::fd::OwnedFd> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(create)
-        .create(create)
-        .truncate(false)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(container(id).join("run.lock"))
-        .map(Into::into)
-}
-
-fn flock(fd: &std::os::fd::OwnedFd, operation: i32) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock takes a descriptor we own and an operation flag; it touches no memory.
-    match unsafe { libc::flock(fd.as_raw_fd(), operation) } {
-        0 => Ok(()),
-        _ => Err(std::io::Error::last_os_error()),
+    pub fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.0)
     }
 }
