@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Trial> {
         bridged_container_reaches_the_outside_through_nat,
         published_ports_answer_from_outside_and_loopback,
         a_published_port_in_use_is_refused,
+        a_udp_port_is_published,
         containers_reach_each_other_by_address_and_on_user_networks_by_name,
         user_networks_are_isolated_from_each_other,
         none_has_loopback_only_and_host_shares_the_hosts,
@@ -124,6 +125,70 @@ fn a_published_port_in_use_is_refused(ctx: &Ctx) -> TestResult {
     let _ = tx.send(());
     let _ = held.join();
     world.verb(&["rm", "-f", "first"])?.success()?;
+    world.wait_clean()
+}
+
+/// `-p HOST:CONTAINER/udp`: a datagram from the outside reaches a server in the container's
+/// namespace (the test's own, on a thread moved in there) and its answer comes back; the
+/// host port is held while the container runs.
+fn a_udp_port_is_published(ctx: &Ctx) -> TestResult {
+    use std::net::UdpSocket;
+    use std::time::Duration;
+    let world = World::new(ctx)?;
+    let outside = world.outside()?;
+    world
+        .run(&[
+            "run",
+            "-d",
+            "--name",
+            "dns",
+            "-p",
+            "5353:53/udp",
+            "sleep",
+            "100",
+        ])?
+        .success()?;
+    let out = world.verb(&["inspect", "dns"])?.success()?;
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| e.to_string())?;
+    let pid = v[0]["State"]["Pid"].as_u64().ok_or("no PID 1 in inspect")? as u32;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let server = crate::world::within(pid, move || -> Result<String, String> {
+        let socket = UdpSocket::bind("0.0.0.0:53").map_err(|e| e.to_string())?;
+        let _ = ready_tx.send(());
+        socket
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 64];
+        let (n, peer) = socket.recv_from(&mut buf).map_err(|e| e.to_string())?;
+        socket.send_to(b"pong", peer).map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .map_err(|_| "the server in the container's namespace did not start")?;
+    let client = outside.within(|| -> Result<String, String> {
+        let socket = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .map_err(|e| e.to_string())?;
+        let mut buf = [0u8; 64];
+        for _ in 0..20 {
+            socket
+                .send_to(b"ping", format!("{WORLD_IP}:5353"))
+                .map_err(|e| e.to_string())?;
+            if let Ok((n, _)) = socket.recv_from(&mut buf) {
+                return Ok(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        Err("no answer".into())
+    });
+    ensure_eq(joined(client)?, "pong".to_string())?;
+    ensure_eq(joined(server)?, "ping".to_string())?;
+    let taken = world
+        .run(&["-p", "5353:53/udp", "--run", "true"])?
+        .expect_code(125)?;
+    taken.one_line_error("5353/udp: the port is already in use")?;
+    world.verb(&["rm", "-f", "dns"])?.success()?;
     world.wait_clean()
 }
 

@@ -286,7 +286,7 @@ fn accept_within(
 }
 
 /// Runs `f` on a new thread moved into the network namespace of process `pid`.
-fn within<T: Send + 'static>(
+pub fn within<T: Send + 'static>(
     pid: u32,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::thread::JoinHandle<Result<T, String>> {
