@@ -139,8 +139,8 @@ pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Resu
                     super::pidfd::ended(&fd, PATIENCE);
                 }
             }
-            // SAFETY: the descriptor was the helper's run lock, inherited and not closed since.
             if let Some(fd) = run_lock {
+                // SAFETY: the helper's run lock, inherited, kept by close_range, not closed.
                 drop(unsafe { OwnedFd::from_raw_fd(fd) });
             }
             store::repair(&leftovers.id);
@@ -148,6 +148,12 @@ pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Resu
             // (the helper made its overlay state there after the record had gone).
             if !store::exists(&leftovers.id) {
                 store::forget(&leftovers.id);
+            }
+            // Our container was the last on its network: the network stays up for the linger
+            // (the next container may come at once); the sweep takes it down then, unless one
+            // came.
+            if leftovers.bridged && super::net::attach::idle() {
+                std::thread::sleep(super::net::leases::LINGER);
             }
             // And what crashed launchers and monitors left behind: cleaned here, off anyone's
             // path.

@@ -199,6 +199,7 @@ fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> 
             .with_context(|| format!("network {name} has no free address left"))?;
         lease.ip = ip;
         net.leases.push(lease.clone());
+        net.idle_since = None;
         let net = net.clone();
         let stale_rules = stale.iter().any(|l| !l.publish.is_empty());
         if !was_up || !lease.publish.is_empty() || stale_rules {
@@ -297,7 +298,7 @@ fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
     for lease in gone.iter().filter(|l| l.container != id) {
         delete_veth(nl, &lease.container);
     }
-    let went_down = bridge::down_unused(nl, &mut locked.state);
+    let went_down = bridge::down_idle(nl, &mut locked.state);
     if went_down || publishing {
         let _ = nat::apply(&locked.state);
     }
@@ -329,16 +330,17 @@ pub fn release(id: &str) {
     let Ok(mut locked) = leases::lock() else {
         return;
     };
-    if locked.state.lease_of(id).is_none() && !locked.state.leases().any(|(_, l)| !l.owner.alive())
-    {
-        // Nothing of ours: leave the record as it is (an empty one is removed on save).
-        let _ = locked.save();
-        return;
-    }
     remove_locked(&mut locked, &mut nl, id);
 }
 
-/// Drops stale leases (a sweep: their owners and cleaners were killed).
+/// Drops stale leases (their owners and cleaners were killed) and takes down networks idle
+/// for [`leases::LINGER`]: a sweep, and a cleaner's last step once the linger is over.
 pub fn sweep() {
     release("");
+}
+
+/// True while a network is up without a container: the caller (a cleaner) waits out the
+/// linger, then sweeps.
+pub fn idle() -> bool {
+    leases::read().networks.iter().any(|n| n.leases.is_empty())
 }

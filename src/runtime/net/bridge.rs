@@ -58,7 +58,16 @@ fn uplink_mtu(netlink: &mut Netlink) -> u32 {
 /// Network `name` is up in `state` (brought up when it was not); its MTU.
 pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Result<u32> {
     if let Some(up) = state.network(name) {
-        return Ok(up.mtu);
+        // Still lingering from a user network removed and made again under the same name:
+        // the old one goes first.
+        let replaced = up.user && user::load(name).is_none_or(|d| d.bridge != up.bridge);
+        if !replaced {
+            return Ok(up.mtu);
+        }
+        if let Ok(Some(link)) = netlink.link(&up.bridge) {
+            let _ = netlink.delete_link(link.index);
+        }
+        state.networks.retain(|n| n.name != name);
     }
     let mtu = uplink_mtu(netlink);
     let (bridge, subnet, user) = if name == DEFAULT_NETWORK {
@@ -109,17 +118,30 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
         subnet,
         user,
         mtu,
+        idle_since: None,
         leases: Vec::new(),
     });
     Ok(mtu)
 }
 
-/// Brings down every network without a lease; puts `ip_forward` back once none is up. True
-/// when something went down (the rules must follow).
-pub fn down_unused(netlink: &mut Netlink, state: &mut State) -> bool {
+/// Marks networks that lost their last lease idle, and brings down those idle for
+/// [`super::leases::LINGER`]; puts `ip_forward` back once none is up. True when something
+/// went down (the rules must follow).
+pub fn down_idle(netlink: &mut Netlink, state: &mut State) -> bool {
+    let now = crate::state::record::now_ms();
+    let linger = super::leases::LINGER.as_millis() as u64;
+    for net in &mut state.networks {
+        if net.leases.is_empty() && net.idle_since.is_none() {
+            net.idle_since = Some(now);
+        }
+    }
     let (unused, used): (Vec<Up>, Vec<Up>) = std::mem::take(&mut state.networks)
         .into_iter()
-        .partition(|n| n.leases.is_empty());
+        .partition(|n| {
+            n.leases.is_empty()
+                && n.idle_since
+                    .is_some_and(|t| now.saturating_sub(t) >= linger)
+        });
     state.networks = used;
     for net in &unused {
         if let Ok(Some(link)) = netlink.link(&net.bridge) {

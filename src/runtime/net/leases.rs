@@ -17,6 +17,11 @@ use std::net::Ipv4Addr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+/// How long a network stays up after its last container: containers run one after another
+/// (a script's loop) find it up instead of each paying for its bridge and rules, and their
+/// cleaners' teardowns.
+pub const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The directory of the record.
 pub fn dir() -> PathBuf {
     Path::new(tree::ROOT).join("net")
@@ -44,6 +49,9 @@ pub struct Up {
     /// The MTU its bridge and veths get: the uplink's when it came up.
     #[serde(default)]
     pub mtu: u32,
+    /// When its last lease went (Unix ms): it is taken down once idle for [`LINGER`].
+    #[serde(default)]
+    pub idle_since: Option<u64>,
     pub leases: Vec<Lease>,
 }
 

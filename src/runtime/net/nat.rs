@@ -163,6 +163,7 @@ mod tests {
                 subnet: Subnet::parse("172.17.0.0/16").unwrap(),
                 user: false,
                 mtu: 1500,
+                idle_since: None,
                 leases: vec![lease],
             }],
         };
