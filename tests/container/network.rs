@@ -95,8 +95,7 @@ fn published_ports_answer_from_outside_and_loopback(ctx: &Ctx) -> TestResult {
         joined(refused).is_err(),
         "a port published on 127.0.0.1 answered from outside",
     )?;
-    world.verb(&["rm", "-f", "web"])?.success()?;
-    world.wait_clean()
+    world.finish(&["web"])
 }
 
 fn a_published_port_in_use_is_refused(ctx: &Ctx) -> TestResult {
@@ -106,10 +105,10 @@ fn a_published_port_in_use_is_refused(ctx: &Ctx) -> TestResult {
             "run", "-d", "--name", "first", "-p", "9000:80", "sleep", "100",
         ])?
         .success()?;
-    let out = world
-        .run(&["-p", "9000:80", "--run", "true"])?
-        .expect_code(125)?;
-    out.one_line_error("9000/tcp: the port is already in use")?;
+    world.refused(
+        &["-p", "9000:80", "--run", "true"],
+        "9000/tcp: the port is already in use",
+    )?;
     // A host process's listener counts too, as Docker's proxy would find it.
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let held = world.within(move || {
@@ -118,14 +117,10 @@ fn a_published_port_in_use_is_refused(ctx: &Ctx) -> TestResult {
         drop(listener);
     });
     std::thread::sleep(std::time::Duration::from_millis(100));
-    let out = world
-        .run(&["-p", "9001:80", "--run", "true"])?
-        .expect_code(125)?;
-    out.one_line_error("already in use")?;
+    world.refused(&["-p", "9001:80", "--run", "true"], "already in use")?;
     let _ = tx.send(());
     let _ = held.join();
-    world.verb(&["rm", "-f", "first"])?.success()?;
-    world.wait_clean()
+    world.finish(&["first"])
 }
 
 /// `-p HOST:CONTAINER/udp`: a datagram from the outside reaches a server in the container's
@@ -184,12 +179,11 @@ fn a_udp_port_is_published(ctx: &Ctx) -> TestResult {
     });
     ensure_eq(joined(client)?, "pong".to_string())?;
     ensure_eq(joined(server)?, "ping".to_string())?;
-    let taken = world
-        .run(&["-p", "5353:53/udp", "--run", "true"])?
-        .expect_code(125)?;
-    taken.one_line_error("5353/udp: the port is already in use")?;
-    world.verb(&["rm", "-f", "dns"])?.success()?;
-    world.wait_clean()
+    world.refused(
+        &["-p", "5353:53/udp", "--run", "true"],
+        "5353/udp: the port is already in use",
+    )?;
+    world.finish(&["dns"])
 }
 
 fn containers_reach_each_other_by_address_and_on_user_networks_by_name(ctx: &Ctx) -> TestResult {
@@ -363,12 +357,11 @@ fn container_mode_joins_another_containers_network(ctx: &Ctx) -> TestResult {
         ])?
         .success()?;
     ensure_eq(ours.stdout, format!("{}1\n", theirs.stdout))?;
-    let missing = world
-        .run(&["--network", "container:nobody", "--run", "true"])?
-        .expect_code(125)?;
-    missing.one_line_error("nobody")?;
-    world.verb(&["rm", "-f", "owner"])?.success()?;
-    world.wait_clean()
+    world.refused(
+        &["--network", "container:nobody", "--run", "true"],
+        "nobody",
+    )?;
+    world.finish(&["owner"])
 }
 
 fn fifty_concurrent_starts_get_distinct_addresses(ctx: &Ctx) -> TestResult {
@@ -425,10 +418,7 @@ fn nothing_is_left_after_exit_error_or_sigkill(ctx: &Ctx) -> TestResult {
         .run(&["-p", "7000:80", "--run", "/no/such/command"])?
         .expect_code(127)?;
     world.wait_clean()?;
-    let out = world
-        .run(&["-p", "192.0.2.99:7000:80", "--run", "true"])?
-        .expect_code(125)?;
-    out.one_line_error("192.0.2.99")?;
+    world.refused(&["-p", "192.0.2.99:7000:80", "--run", "true"], "192.0.2.99")?;
     world.wait_clean()?;
     // The tool killed while its container runs: the cleaner releases everything.
     let mut cmd = world.tool(&["-p", "7000:80", "--run", "sleep 100"]);
@@ -508,10 +498,10 @@ fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
     )?;
     let busy = world.verb(&["network", "rm", "one"])?.expect_code(1)?;
     busy.one_line_error("in use by user")?;
-    let missing = world
-        .run(&["--network", "nowhere", "--run", "true"])?
-        .expect_code(125)?;
-    missing.one_line_error("no such network: nowhere")?;
+    world.refused(
+        &["--network", "nowhere", "--run", "true"],
+        "no such network: nowhere",
+    )?;
     world.verb(&["rm", "-f", "user"])?.success()?;
     world.verb(&["network", "rm", "one"])?.success()?;
     world.wait_clean()

@@ -123,6 +123,19 @@ impl World {
         Ok(out.stdout.trim().to_string())
     }
 
+    /// Runs the tool, which must refuse: exit 125 and one error line saying `what`.
+    pub fn refused(&self, args: &[&str], what: &str) -> Result<(), Failed> {
+        self.run(args)?.expect_code(125)?.one_line_error(what)
+    }
+
+    /// Removes the test's `containers` (`rm -f`), then waits for the world to be clean.
+    pub fn finish(&self, containers: &[&str]) -> Result<(), Failed> {
+        let mut args = vec!["rm", "-f"];
+        args.extend(containers);
+        self.verb(&args)?.success()?;
+        self.wait_clean()
+    }
+
     /// A field of `inspect NAME`'s `NetworkSettings`.
     pub fn network_setting(&self, name: &str, field: &str) -> Result<String, Failed> {
         let out = self.verb(&["inspect", name])?.success()?;
