@@ -37,6 +37,8 @@ struct Row {
     running_for: String,
     state: &'static str,
     status: String,
+    /// Published ports while it holds them (`0.0.0.0:8080->80/tcp`, comma separated).
+    ports: String,
     pid: Option<i32>,
     exit_code: Option<i32>,
     restart_count: u32,
@@ -47,8 +49,15 @@ pub fn image(spec: Option<&ContainerSpec>) -> String {
     spec.map_or_else(|| "(host)".into(), ContainerSpec::root_shown)
 }
 
-fn row(r: &Record) -> Row {
+fn row(r: &Record, leases: &crate::runtime::net::leases::State) -> Row {
     let spec = store::spec(&r.id).ok();
+    let ports = leases
+        .lease_of(&r.id)
+        .map(|(_, l)| {
+            let all: Vec<String> = l.publish.iter().map(|p| p.to_string()).collect();
+            all.join(", ")
+        })
+        .unwrap_or_default();
     Row {
         id: r.short_id().to_string(),
         names: r.name.clone(),
@@ -58,6 +67,7 @@ fn row(r: &Record) -> Row {
         running_for: format!("{} ago", crate::state::record::ago(r.created)),
         state: r.status.as_str(),
         status: r.status_line(),
+        ports,
         pid: r.init.map(|p| p.pid),
         exit_code: r.exit_code,
         restart_count: r.restart_count,
@@ -65,17 +75,18 @@ fn row(r: &Record) -> Row {
 }
 
 /// The table's columns, as `docker ps` names them.
-const HEADERS: [&str; 6] = [
+const HEADERS: [&str; 7] = [
     "CONTAINER ID",
     "IMAGE",
     "COMMAND",
     "CREATED",
     "STATUS",
+    "PORTS",
     "NAMES",
 ];
 
 /// One row's cells, in [`HEADERS`] order.
-fn cells(r: &Row) -> [String; 6] {
+fn cells(r: &Row) -> [String; 7] {
     [
         r.id.clone(),
         // An image's reference whole, as Docker shows it; a rootfs directory cut.
@@ -87,6 +98,7 @@ fn cells(r: &Row) -> [String; 6] {
         format!("\"{}\"", cut(&r.command, 20)),
         r.running_for.clone(),
         r.status.clone(),
+        r.ports.clone(),
         r.names.clone(),
     ]
 }
@@ -107,6 +119,7 @@ pub fn run(args: &Args) -> i32 {
         .into_iter()
         .filter(|r| args.all || r.status == Status::Running)
         .collect();
+    let leases = crate::runtime::net::leases::read();
     let mut out = String::new();
     if args.quiet {
         for r in &records {
@@ -115,12 +128,12 @@ pub fn run(args: &Args) -> i32 {
         }
     } else if args.format == Format::Json {
         for r in &records {
-            out.push_str(&serde_json::to_string(&row(r)).unwrap_or_default());
+            out.push_str(&serde_json::to_string(&row(r, &leases)).unwrap_or_default());
             out.push('\n');
         }
     } else {
-        let rows: Vec<Row> = records.iter().map(row).collect();
-        let cells: Vec<[String; 6]> = rows.iter().map(cells).collect();
+        let rows: Vec<Row> = records.iter().map(|r| row(r, &leases)).collect();
+        let cells: Vec<[String; 7]> = rows.iter().map(cells).collect();
         let widths: Vec<usize> = HEADERS
             .iter()
             .enumerate()

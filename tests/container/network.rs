@@ -81,6 +81,11 @@ fn published_ports_answer_from_outside_and_loopback(ctx: &Ctx) -> TestResult {
         .and_then(|rest| rest.split("->").next())
         .ok_or(format!("ports: {ports}"))?
         .to_string();
+    let ps = world.verb(&["ps"])?.success()?;
+    ensure(
+        ps.stdout.contains("0.0.0.0:8080->80/tcp, 127.0.0.1:") && ps.stdout.contains("->81/tcp"),
+        format!("ps shows no ports:\n{}", ps.stdout),
+    )?;
     let from_outside = outside.within(move || fetch(&format!("{WORLD_IP}:8080")));
     ensure_eq(joined(from_outside)?.trim(), "hello-from-80")?;
     let from_loopback = world.within(|| fetch("127.0.0.1:8080"));
