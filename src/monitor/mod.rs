@@ -209,20 +209,6 @@ impl Monitor {
         })
     }
 
-    /// Waits (up to 10 s) until the cleaner of the container's last run has removed its
-    /// cgroup: the next run makes one of the same name, which a late cleaner would otherwise
-    /// take for its own and remove before PID 1 joins it.
-    fn wait_for_last_run(&self) {
-        let Ok(layout) = crate::runtime::cgroups::Layout::detect() else {
-            return;
-        };
-        let cgroup = crate::runtime::cgroups::Cgroup::at(&layout, &self.id);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while cgroup.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
     /// Serves clients for `wait` (a restart's back-off); false when told to stop meanwhile.
     fn pause(&mut self, wait: Duration) -> bool {
         let until = Instant::now() + wait;
@@ -242,7 +228,7 @@ impl Monitor {
         &mut self,
         ready: &mut Option<std::io::Stdout>,
     ) -> anyhow::Result<(i32, bool, Option<String>)> {
-        self.wait_for_last_run();
+        // The last run's clean-up is awaited by the helper, on the container's run lock.
         let (rows, cols) = self.size;
         let mut run = io::start(&self.spec, rows, cols, self.interactive)?;
         let mut started = false;

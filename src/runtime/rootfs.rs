@@ -162,14 +162,14 @@ pub fn enter(
     Ok(pty)
 }
 
+/// The files of `/etc` a container gets from us.
+pub const ETC_FILES: [&str; 3] = ["hostname", "hosts", "resolv.conf"];
+
 /// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`, which the helper wrote in the state
 /// directory ([`super::net::attach`]), bound over the image's as Docker does (so a peer's
 /// arrival on a user network reaches `/etc/hosts` while the container runs); the mount points
 /// made when missing. Every path is resolved inside the image and created with
 /// `O_EXCL | O_NOFOLLOW`: an `/etc` that is a symlink leads nowhere outside.
-/// The files of `/etc` a container gets from us.
-pub const ETC_FILES: [&str; 3] = ["hostname", "hosts", "resolv.conf"];
-
 fn provide_etc(image: &InRoot, state: &Path) -> anyhow::Result<()> {
     for name in ETC_FILES {
         let path = Path::new("/etc").join(name);

@@ -284,6 +284,7 @@ fn write_hosts(net: &Up) {
 /// Drops the leases of container `id` and the stale ones, their veths, the networks left
 /// empty, and rewrites the rules and the peers' hosts files. Saves the record.
 fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
+    let before = locked.state.clone();
     let mut gone = locked.drop_stale();
     for net in &mut locked.state.networks {
         let (ours, others) = std::mem::take(&mut net.leases)
@@ -302,12 +303,16 @@ fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
     if went_down || publishing {
         let _ = nat::apply(&locked.state);
     }
-    for net in &locked.state.networks {
-        if net.user {
+    // Most calls (every cleaner's sweep) find nothing to change: nothing is written then,
+    // but an empty record, whose directory goes.
+    if !gone.is_empty() {
+        for net in locked.state.networks.iter().filter(|n| n.user) {
             write_hosts(net);
         }
     }
-    let _ = locked.save();
+    if locked.state != before || locked.state == leases::State::default() {
+        let _ = locked.save();
+    }
 }
 
 fn delete_veth(nl: &mut Netlink, id: &str) {

@@ -14,7 +14,7 @@ use anyhow::Context;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// How long a network stays up after its last container: containers run one after another
@@ -134,8 +134,6 @@ pub fn lock() -> anyhow::Result<Locked> {
         return Ok(Locked { _lock: lock, state });
     }
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 /// Reads the record without the lock (views: the dashboard, `ps`, `inspect`).
 pub fn read() -> State {

@@ -6,7 +6,6 @@
 use super::leases;
 use super::netlink::{Address, Link, Netlink};
 use super::netns;
-use std::os::unix::fs::MetadataExt;
 use std::time::Instant;
 
 /// One interface, its addresses, its counters and their rates since the last look.
@@ -59,14 +58,10 @@ impl NetView {
     /// the calling thread for as long as it takes to open a socket.
     pub fn take(pid: i32, id: &str) -> Option<NetView> {
         let theirs = netns::of(pid).ok()?;
-        let same_as_ours = std::fs::metadata("/proc/thread-self/ns/net")
-            .ok()
-            .zip(
-                std::fs::File::from(theirs.try_clone().ok()?)
-                    .metadata()
-                    .ok(),
-            )
-            .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
+        // `net:[4026531840]`: the same link, the same namespace.
+        let link = |path: &str| std::fs::read_link(path).ok();
+        let same_as_ours = link("/proc/thread-self/ns/net")
+            .is_some_and(|ours| link(&format!("/proc/{pid}/ns/net")) == Some(ours));
         let state = leases::read();
         let lease = state.lease_of(id);
         let mut view = NetView {
