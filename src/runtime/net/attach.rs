@@ -271,14 +271,30 @@ fn write_hosts(net: &Up) {
         let names: &[String] = if net.user { &lease.names } else { &[] };
         let text = dns::hosts(&lease.hostname, Some((lease.ip, names)), &peers);
         let opened = std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
-            .truncate(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(file);
         if let Ok(mut f) = opened {
-            let _ = std::io::Write::write_all(&mut f, text.as_bytes());
+            let _ = rewrite(&mut f, &text);
         }
     }
+}
+
+/// Replaces `f`'s text with `text` when it differs. A running container may be reading the
+/// file: it is never truncated first (a reader would see it empty), but overwritten from the
+/// start and then cut to length, and left alone when nothing changed (every lease taken on a
+/// network passes over all its containers' files).
+fn rewrite(f: &mut std::fs::File, text: &str) -> std::io::Result<()> {
+    use std::io::{Read, Seek, Write};
+    let mut old = String::new();
+    f.read_to_string(&mut old)?;
+    if old == text {
+        return Ok(());
+    }
+    f.seek(std::io::SeekFrom::Start(0))?;
+    f.write_all(text.as_bytes())?;
+    f.set_len(text.len() as u64)
 }
 
 /// Drops the leases of container `id` and the stale ones, their veths, the networks left
