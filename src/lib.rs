@@ -13,6 +13,7 @@ pub mod headless;
 pub mod image;
 pub mod monitor;
 pub mod runtime;
+pub mod screen;
 pub mod session;
 pub mod state;
 pub mod tui;

@@ -17,6 +17,7 @@
 use crate::client::{self, Connection, ops};
 use crate::monitor::protocol::{Event, Request};
 use crate::runtime::{ContainerSpec, Exit};
+use crate::screen::Screen;
 use crate::state::record::{RestartPolicy, now_ms};
 use crate::state::store::{self, NewRecord};
 use crate::state::{Process, Record, Status};
@@ -26,12 +27,24 @@ use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use portable_pty::{MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Lines of history each session keeps above its screen.
+/// Lines of history each session keeps above its screen, unless the dashboard says otherwise.
 pub const SCROLLBACK: usize = 10_000;
+
+/// The dashboard's `--history`, set once before its first session.
+static HISTORY: AtomicUsize = AtomicUsize::new(SCROLLBACK);
+
+/// Sets the lines of history every session made from now on keeps.
+pub fn set_history(lines: usize) {
+    HISTORY.store(lines, Ordering::Relaxed);
+}
+
+fn history() -> usize {
+    HISTORY.load(Ordering::Relaxed)
+}
 
 /// What a session's threads tell the UI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +103,7 @@ pub struct Session {
     pub restart_count: u32,
     /// When it ended (Unix ms), as its record says.
     pub finished: Option<u64>,
-    screen: Arc<Mutex<vt100::Parser>>,
+    screen: Arc<Mutex<Screen>>,
     dirty: Arc<AtomicBool>,
     oom: Arc<AtomicBool>,
     link: Link,
@@ -137,7 +150,7 @@ impl Session {
             foreground: false,
             restart_count: 0,
             finished: None,
-            screen: Arc::new(Mutex::new(vt100::Parser::new(size.0, size.1, SCROLLBACK))),
+            screen: Arc::new(Mutex::new(Screen::new(size.0, size.1, history()))),
             dirty: Arc::new(AtomicBool::new(false)),
             oom: Arc::new(AtomicBool::new(false)),
             link,
@@ -272,7 +285,7 @@ impl Session {
             return;
         }
         // A fresh screen: the monitor's replay draws it whole.
-        *self.screen() = vt100::Parser::new(rows, cols, SCROLLBACK);
+        *self.screen() = Screen::new(rows, cols, history());
         let (screen, dirty, oom, id) = (
             self.screen.clone(),
             self.dirty.clone(),
@@ -403,7 +416,7 @@ impl Session {
     }
 
     /// The emulator's state, locked for reading or scrolling.
-    pub fn screen(&self) -> MutexGuard<'_, vt100::Parser> {
+    pub fn screen(&self) -> MutexGuard<'_, Screen> {
         lock(&self.screen)
     }
 
@@ -439,7 +452,7 @@ impl Session {
             return;
         }
         self.size = (rows, cols);
-        self.screen().screen_mut().set_size(rows, cols);
+        self.screen().resize(rows, cols);
         match &self.link {
             Link::Monitor(Some(conn)) => {
                 let _ = conn.send(&Request::Resize { rows, cols });
@@ -504,7 +517,7 @@ impl Session {
     }
 }
 
-fn lock(screen: &Mutex<vt100::Parser>) -> MutexGuard<'_, vt100::Parser> {
+fn lock(screen: &Mutex<Screen>) -> MutexGuard<'_, Screen> {
     // A reader thread that panicked mid-parse leaves a usable screen; keep drawing it.
     screen.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -237,10 +237,10 @@ fn inspector_without_a_session() {
 
 #[test]
 fn terminal_pane_shows_the_emulated_screen() {
-    let mut parser = vt100::Parser::new(4, 30, 100);
-    parser.process(b"root@my-container-1:/# echo hi\r\nhi\r\n\x1b[1mbold\x1b[0m $ ");
+    let mut screen = my_container_tui::screen::Screen::new(4, 30, 100);
+    screen.process(b"root@my-container-1:/# echo hi\r\nhi\r\n\x1b[1mbold\x1b[0m $ ");
     insta::assert_snapshot!(draw(32, 6, |f| {
-        ui::terminal::render(f, f.area(), parser.screen(), "1: session-1", true, 0)
+        ui::terminal::render(f, f.area(), &screen, "1: session-1", true)
     }));
 }
 

@@ -23,7 +23,7 @@ use crate::runtime::security::Hardening;
 use crate::runtime::volumes::Volume;
 use crate::state::RestartPolicy;
 use crate::state::store::NewRecord;
-use crate::tui::{self, keys::Prefix};
+use crate::tui;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -54,9 +54,8 @@ struct Cli {
     #[arg(long, value_name = "CMD", num_args = 1.., allow_hyphen_values = true)]
     run: Option<Vec<String>>,
 
-    /// The dashboard's prefix key, as C-<letter>
-    #[arg(long, value_name = "KEY", default_value = "C-a", value_parser = Prefix::parse)]
-    prefix: Prefix,
+    #[command(flatten)]
+    dashboard: tui::Options,
 
     #[command(subcommand)]
     subcommand: Option<Command>,
@@ -239,7 +238,11 @@ pub enum Action {
     /// No command given: the dashboard, with this prefix key.
     /// The dashboard, with its prefix key and the template its sessions start from (limits,
     /// hardening, rootfs, volumes, environment given on the command line).
-    Dashboard(Prefix, Box<ContainerSpec>, Option<crate::image::Request>),
+    Dashboard(
+        tui::Options,
+        Box<ContainerSpec>,
+        Option<crate::image::Request>,
+    ),
 }
 
 /// Parses `args` (without the program name's special cases) into an [`Action`].
@@ -266,7 +269,7 @@ where
         (None, None) => {
             let image = image_request(&cli.options, &[]);
             let template = spec_from(cli.options, vec!["sh".into()]);
-            return Ok(Action::Dashboard(cli.prefix, Box::new(template), image));
+            return Ok(Action::Dashboard(cli.dashboard, Box::new(template), image));
         }
         (
             Some(Command::Rootfs {
@@ -531,7 +534,7 @@ pub fn main() -> i32 {
                 e.exit_code()
             }
         },
-        Ok(Action::Dashboard(prefix, mut template, image)) => match image
+        Ok(Action::Dashboard(options, mut template, image)) => match image
             .map_or(Ok(()), |request| {
                 crate::runtime::require_root()
                     .map_err(anyhow::Error::msg)
@@ -540,7 +543,7 @@ pub fn main() -> i32 {
             .map_err(|e| format!("{e:#}"))
             .and_then(|()| template.validate().map_err(|e| e.to_string()))
         {
-            Ok(()) => tui::run(prefix, *template),
+            Ok(()) => tui::run(options, *template),
             Err(e) => {
                 crate::runtime::exit::print_error(&e.to_string());
                 RUNTIME_ERROR
@@ -622,14 +625,28 @@ mod tests {
     fn no_command_means_the_dashboard() {
         assert!(matches!(
             parse(["t"]),
-            Ok(Action::Dashboard(Prefix('a'), _, None))
+            Ok(Action::Dashboard(
+                tui::Options {
+                    prefix: tui::keys::Prefix('a'),
+                    history: 10_000
+                },
+                _,
+                None
+            ))
         ));
-        let Ok(Action::Dashboard(prefix, template, _)) =
-            parse(["t", "--prefix", "C-b", "--memory", "64m"])
-        else {
+        let Ok(Action::Dashboard(options, template, _)) = parse([
+            "t",
+            "--prefix",
+            "C-b",
+            "--history",
+            "100000",
+            "--memory",
+            "64m",
+        ]) else {
             panic!("not the dashboard");
         };
-        assert_eq!(prefix, Prefix('b'));
+        assert_eq!(options.prefix, tui::keys::Prefix('b'));
+        assert_eq!(options.history, 100_000);
         assert_eq!(
             template.limits.memory,
             Some(64 << 20),

@@ -175,7 +175,7 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
             io: Io::Tty {
                 master: pair.master,
                 reader,
-                screen: Box::new(vt100::Parser::new(rows, cols, 0)),
+                screen: Box::new(vt100::Parser::new(dimension(rows), dimension(cols), 0)),
                 main: None,
                 open: true,
             },
@@ -287,7 +287,9 @@ impl Io {
 
     pub fn resize(&mut self, rows: u16, cols: u16) {
         if let Io::Tty { master, screen, .. } = self {
-            screen.screen_mut().set_size(rows, cols);
+            screen
+                .screen_mut()
+                .set_size(dimension(rows), dimension(cols));
             let _ = master.resize(PtySize {
                 rows,
                 cols,
@@ -306,6 +308,10 @@ impl Io {
     }
 }
 
+fn dimension(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
+}
+
 /// The sequences that switch to the alternate screen (xterm's three forms).
 const ENTER_ALTERNATE: [&[u8]; 3] = [b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h"];
 
@@ -318,7 +324,7 @@ fn replay(screen: &vt100::Parser, main: Option<&[u8]>) -> Vec<u8> {
         out.extend(main.into_iter().flatten());
         out.extend_from_slice(ENTER_ALTERNATE[0]);
     }
-    out.extend(screen.state_formatted());
+    out.extend(screen.state_formatted().into_bytes());
     out
 }
 
@@ -333,7 +339,7 @@ fn feed(screen: &mut vt100::Parser, main: &mut Option<Vec<u8>>, bytes: &[u8]) {
             .min()
     {
         screen.process(&bytes[..at]);
-        *main = Some(screen.screen().state_formatted());
+        *main = Some(screen.screen().state_formatted().into_bytes());
         screen.process(&bytes[at..]);
         return;
     }
@@ -348,14 +354,14 @@ mod tests {
     /// shell's screen as it was.
     #[test]
     fn the_main_screen_survives_under_a_full_screen_program() {
-        let mut screen = vt100::Parser::new(5, 20, 0);
+        let mut screen = vt100::Parser::new(dimension(5), dimension(20), 0);
         let mut main = None;
         feed(
             &mut screen,
             &mut main,
             b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP",
         );
-        let mut client = vt100::Parser::new(5, 20, 0);
+        let mut client = vt100::Parser::new(dimension(5), dimension(20), 0);
         client.process(&replay(&screen, main.as_deref()));
         assert!(client.screen().contents().contains("TOP"));
         assert!(!client.screen().contents().contains("marker-42"));

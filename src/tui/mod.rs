@@ -6,9 +6,11 @@
 //! their screens restored.
 //!
 //! One thread owns the [`App`] and the terminal; everything else (keyboard, each attachment,
-//! each exit, the inspector, signals) arrives as an [`Event`] on one channel. Output floods
-//! are coalesced: a session announces new output once per frame drawn, and frames are capped
-//! at about 60 per second. About once a second the list is brought to the container records.
+//! each exit, the inspector, signals) arrives as an [`Event`] on one channel. A change after
+//! a quiet spell is drawn at once (a typed key, then its echo: a terminal is judged by that);
+//! output that keeps coming is coalesced, a session announcing new output once per frame
+//! drawn, frames paced at about 60 per second ([`Pacer`]). About once a second the list is
+//! brought to the container records.
 
 pub mod app;
 pub mod commands;
@@ -48,14 +50,66 @@ pub enum Event {
     Terminate(Signal),
 }
 
-/// Frames are drawn at most this often.
+/// While output keeps coming, frames are drawn at most this often.
 const FRAME: Duration = Duration::from_millis(16);
+/// Frames drawn at once after a quiet spell before pacing starts: a key and its echo.
+const BURST: u32 = 3;
+
+/// When to draw. After a quiet spell (no frame for two frame times) the next [`BURST`]
+/// frames are drawn as soon as something changes, so a key's echo, which arrives a fraction
+/// of a millisecond after the key itself was drawn, does not wait out a frame; after those,
+/// one frame per [`FRAME`], so a flood costs 60 frames a second and not one per read.
+struct Pacer {
+    last: Instant,
+    credit: u32,
+}
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer {
+            last: Instant::now() - 2 * FRAME,
+            credit: BURST,
+        }
+    }
+
+    fn quiet(&self) -> bool {
+        self.last.elapsed() >= 2 * FRAME
+    }
+
+    /// How long a pending frame must wait.
+    fn wait(&self) -> Duration {
+        if self.credit > 0 || self.quiet() {
+            Duration::ZERO
+        } else {
+            FRAME.saturating_sub(self.last.elapsed())
+        }
+    }
+
+    fn drew(&mut self) {
+        self.credit = match self.quiet() {
+            true => BURST - 1,
+            false => self.credit.saturating_sub(1),
+        };
+        self.last = Instant::now();
+    }
+}
 /// Uptimes tick even when nothing else happens.
 const TICK: Duration = Duration::from_secs(1);
 
+/// The dashboard's own options (the containers' come from the run options, as a template).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct Options {
+    /// The dashboard's prefix key, as C-<letter>
+    #[arg(long, value_name = "KEY", default_value = "C-a", value_parser = Prefix::parse)]
+    pub prefix: Prefix,
+    /// Lines of history each session keeps above its screen (tmux's history-limit)
+    #[arg(long, value_name = "LINES", default_value_t = crate::session::SCROLLBACK)]
+    pub history: usize,
+}
+
 /// Runs the dashboard; returns the process's exit code.
 /// Every session starts from `template` (its command, hostname and name aside).
-pub fn run(prefix: Prefix, template: ContainerSpec) -> i32 {
+pub fn run(options: Options, template: ContainerSpec) -> i32 {
     if let Err(e) = require_root() {
         crate::runtime::exit::print_error(&e.to_string());
         return crate::runtime::exit::RUNTIME_ERROR;
@@ -66,7 +120,8 @@ pub fn run(prefix: Prefix, template: ContainerSpec) -> i32 {
         );
         return crate::runtime::exit::RUNTIME_ERROR;
     }
-    match dashboard(prefix, template) {
+    crate::session::set_history(options.history);
+    match dashboard(options.prefix, template) {
         Ok(code) => code,
         Err(e) => {
             crate::runtime::exit::print_error(&format!("{e:#}"));
@@ -134,7 +189,7 @@ fn event_loop(
     rx: &Receiver<Event>,
     inspector: &Sender<inspector::Watch>,
 ) -> anyhow::Result<()> {
-    let mut last_draw = Instant::now() - FRAME;
+    let mut pacer = Pacer::new();
     let mut needs_draw = true;
     let mut watched = inspector::Watch::default();
     let mut synced = Instant::now();
@@ -143,11 +198,7 @@ fn event_loop(
             app.sync();
             synced = Instant::now();
         }
-        let timeout = if needs_draw {
-            FRAME.saturating_sub(last_draw.elapsed())
-        } else {
-            TICK
-        };
+        let timeout = if needs_draw { pacer.wait() } else { TICK };
         match rx.recv_timeout(timeout) {
             Ok(event) => {
                 handle(app, terminal, event)?;
@@ -164,12 +215,12 @@ fn event_loop(
             watched = target.clone();
             let _ = inspector.send(target);
         }
-        if needs_draw && last_draw.elapsed() >= FRAME {
+        if needs_draw && pacer.wait().is_zero() {
             for s in &app.sessions {
                 s.take_dirty();
             }
             terminal.draw(|f| app.draw(f))?;
-            last_draw = Instant::now();
+            pacer.drew();
             needs_draw = false;
         }
     }

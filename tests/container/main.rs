@@ -12,6 +12,7 @@ mod isolation;
 mod lifecycle;
 mod limits;
 mod network;
+mod panes;
 mod registry;
 mod rootfs;
 mod seed;
@@ -19,6 +20,7 @@ mod signals;
 mod status;
 mod stdio;
 mod support;
+mod tmux;
 mod tty;
 mod world;
 
@@ -39,6 +41,7 @@ fn main() {
         lifecycle::tests(),
         network::tests(),
         dashboard::tests(),
+        panes::tests(),
         // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
         // tests are done.
         images::tests(),

@@ -11,7 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 impl App {
     pub(super) fn set_scroll(&mut self, lines: usize) {
         if let Some(s) = self.selected() {
-            s.screen().screen_mut().set_scrollback(lines);
+            s.screen().scroll_to(lines);
         }
     }
 
@@ -19,12 +19,7 @@ impl App {
     /// returns the offset the emulator settled on.
     pub(super) fn scroll_by(&mut self, delta: isize) -> usize {
         let Some(s) = self.selected() else { return 0 };
-        let mut parser = s.screen();
-        let current = parser.screen().scrollback();
-        parser
-            .screen_mut()
-            .set_scrollback(current.saturating_add_signed(delta));
-        parser.screen().scrollback()
+        s.screen().scroll_by(delta)
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) {
@@ -61,7 +56,7 @@ impl App {
         let Some(session) = self.selected_mut().filter(|s| s.attached()) else {
             return;
         };
-        let app_cursor = session.screen().screen().application_cursor();
+        let app_cursor = session.screen().vt().application_cursor();
         if let Some(bytes) = keys::encode(&key, app_cursor) {
             session.write(&bytes);
         }
@@ -171,7 +166,7 @@ impl App {
             Mode::NewSession(form) => form.values[form.focus].push_str(text.trim_end_matches('\n')),
             Mode::Normal => {
                 if let Some(s) = self.selected_mut() {
-                    let bracketed = s.screen().screen().bracketed_paste();
+                    let bracketed = s.screen().vt().bracketed_paste();
                     s.write(&keys::paste(text, bracketed));
                 }
             }

@@ -129,7 +129,7 @@ impl App {
         let focused = matches!(self.mode, Mode::Normal | Mode::Scroll(_));
         match self.selected() {
             Some(s) => {
-                let parser = s.screen();
+                let screen = s.screen();
                 let title = format!(
                     "{}: {} @ {} [{}]",
                     self.selected + 1,
@@ -137,15 +137,7 @@ impl App {
                     s.spec.hostname,
                     s.spec.command.join(" ")
                 );
-                let scrolled = parser.screen().scrollback();
-                ui::terminal::render(
-                    frame,
-                    areas.terminal,
-                    parser.screen(),
-                    &title,
-                    focused,
-                    scrolled,
-                );
+                ui::terminal::render(frame, areas.terminal, &screen, &title, focused);
             }
             None => ui::terminal::render_empty(
                 frame,

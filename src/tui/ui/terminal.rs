@@ -1,21 +1,15 @@
-//! The selected session's embedded terminal, drawn from its VT emulator's screen.
+//! The selected session's embedded terminal, drawn from its screen (emulator and history).
 
+use crate::screen::Screen;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::widgets::Block;
-use tui_term::widget::{Cursor, PseudoTerminal};
 
-/// Draws `screen` in `area` with `title`; places the real cursor when `focused` and the
-/// program shows one. `scrolled` is how many lines back the view is, shown in the title.
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    screen: &vt100::Screen,
-    title: &str,
-    focused: bool,
-    scrolled: usize,
-) {
+/// Draws `screen` in `area` with `title`; places the real cursor when `focused`, the view is
+/// on the live screen, and the program shows one.
+pub fn render(frame: &mut Frame, area: Rect, screen: &Screen, title: &str, focused: bool) {
+    let scrolled = screen.scrolled();
     let mut title = format!(" {title} ");
     if scrolled > 0 {
         title.push_str(&format!("[scrollback: {scrolled} lines up] "));
@@ -27,14 +21,11 @@ pub fn render(
     };
     let block = Block::bordered().title(title).border_style(border);
     let inner = block.inner(area);
-    let mut cursor = Cursor::default();
-    cursor.hide();
-    frame.render_widget(
-        PseudoTerminal::new(screen).block(block).cursor(cursor),
-        area,
-    );
-    if focused && scrolled == 0 && !screen.hide_cursor() {
-        let (row, col) = screen.cursor_position();
+    frame.render_widget(block, area);
+    screen.render(inner, frame.buffer_mut());
+    let vt = screen.vt();
+    if focused && scrolled == 0 && !vt.hide_cursor() {
+        let (row, col) = vt.cursor_position();
         if row < inner.height && col < inner.width {
             frame.set_cursor_position(Position::new(inner.x + col, inner.y + row));
         }

@@ -1,0 +1,353 @@
+//! A session's screen: the VT emulator (vt100) for what is shown, and the lines that left it.
+//!
+//! vt100 keeps its own scrollback as full-width rows of 32-byte cells: a line of history costs
+//! `32 × columns` bytes whatever it holds (2.9 KiB for a 90-column pane, so 28 MiB for 10,000
+//! lines). The emulator here keeps none. Each row pushed off the top of the main screen
+//! reaches [`History`] through vt100's `on_scroll`, as its text with the SGR runs that colour
+//! it, trailing blanks trimmed (as tmux keeps lines that left the screen): a 90-column line
+//! then costs about 130 bytes, a short one about 40.
+//!
+//! Shrinking the window pushes rows off the top the same way (vt100 keeps the cursor's row
+//! and moves those above it into history), so nothing the program drew is lost to a resize.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use std::collections::VecDeque;
+use std::num::NonZeroU16;
+use vt100::capture::{BasicFormattedCaptureState, RowContents};
+
+/// The emulator and its history.
+pub struct Screen {
+    parser: vt100::Parser<History>,
+}
+
+/// Lines that left the screen, oldest first, and how far back the view looks.
+struct History {
+    lines: VecDeque<Box<str>>,
+    limit: usize,
+    /// Lines of history above the screen's top shown: 0 shows the live screen.
+    offset: usize,
+    /// The program rang the bell since [`Screen::take_bell`] last looked.
+    bell: bool,
+}
+
+impl vt100::Callbacks for History {
+    fn on_scroll(&mut self, row: RowContents<'_>, alternate_screen: bool) {
+        // A full-screen program's rows are its own business, as in tmux: not history.
+        if alternate_screen || self.limit == 0 {
+            return;
+        }
+        let mut text = String::new();
+        // A fresh state per row: each line reads alone, from default attributes.
+        let _ = row.write_formatted_basic(&mut text, &mut BasicFormattedCaptureState::new());
+        self.lines.push_back(text.into_boxed_str());
+        if self.lines.len() > self.limit {
+            self.lines.pop_front();
+        }
+        // Someone looking back keeps looking at the same lines while output goes on.
+        if self.offset > 0 {
+            self.offset = (self.offset + 1).min(self.lines.len());
+        }
+    }
+
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.bell = true;
+    }
+}
+
+fn dimension(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
+}
+
+impl Screen {
+    /// A blank `rows`×`cols` screen keeping up to `history` lines that leave it.
+    pub fn new(rows: u16, cols: u16, history: usize) -> Screen {
+        let callbacks = History {
+            lines: VecDeque::new(),
+            limit: history,
+            offset: 0,
+            bell: false,
+        };
+        Screen {
+            parser: vt100::Parser::new_with_callbacks(
+                dimension(rows),
+                dimension(cols),
+                0,
+                callbacks,
+            ),
+        }
+    }
+
+    pub fn process(&mut self, bytes: &[u8]) {
+        self.parser.process(bytes);
+    }
+
+    /// Resizes; rows a shrink pushes off the top go to history.
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.parser.set_size(dimension(rows), dimension(cols));
+    }
+
+    /// What the emulator shows now.
+    pub fn vt(&self) -> &vt100::Screen {
+        self.parser.screen()
+    }
+
+    /// Lines of history kept.
+    pub fn history_len(&self) -> usize {
+        self.parser.callbacks().lines.len()
+    }
+
+    /// How many lines back the view looks (0: the live screen).
+    pub fn scrolled(&self) -> usize {
+        self.parser.callbacks().offset
+    }
+
+    /// Looks `lines` back (at most the whole history); returns where the view settled.
+    pub fn scroll_to(&mut self, lines: usize) -> usize {
+        let history = self.parser.callbacks_mut();
+        history.offset = lines.min(history.lines.len());
+        history.offset
+    }
+
+    /// Moves the view `delta` lines (positive: back in time); returns where it settled.
+    pub fn scroll_by(&mut self, delta: isize) -> usize {
+        self.scroll_to(self.scrolled().saturating_add_signed(delta))
+    }
+
+    /// Whether the bell rang since the last call.
+    pub fn take_bell(&mut self) -> bool {
+        std::mem::take(&mut self.parser.callbacks_mut().bell)
+    }
+
+    /// The plain text of every line, history then screen, top to bottom (copy mode's search).
+    pub fn text_lines(&self) -> Vec<String> {
+        let history = self
+            .parser
+            .callbacks()
+            .lines
+            .iter()
+            .map(|l| vt100::capture::basic_formatted_to_plain(l).collect::<String>());
+        let (rows, cols) = self.vt().size();
+        let live = self
+            .vt()
+            .rows(0, cols.get())
+            .take(usize::from(rows.get()))
+            .map(|r| r.trim_end().to_string());
+        history.chain(live).collect()
+    }
+
+    /// Draws the view (history lines above the live screen when scrolled back) into `area`.
+    pub fn render(&self, area: Rect, buf: &mut Buffer) {
+        let lines = &self.parser.callbacks().lines;
+        let offset = self.scrolled().min(lines.len());
+        let first = lines.len() - offset;
+        for y in 0..area.height {
+            let index = first + usize::from(y);
+            let (x, row) = (area.x, area.y + y);
+            if let Some(line) = lines.get(index) {
+                buf.set_line(x, row, &styled(line), area.width);
+            } else if let Ok(live) = u16::try_from(index - lines.len()) {
+                self.render_row(live, Rect::new(x, row, area.width, 1), buf);
+            }
+        }
+    }
+
+    fn render_row(&self, row: u16, area: Rect, buf: &mut Buffer) {
+        let screen = self.vt();
+        for col in 0..area.width {
+            let Some(cell) = screen.cell(row, col) else {
+                return;
+            };
+            if cell.is_wide_continuation() {
+                continue;
+            }
+            let Some(target) = buf.cell_mut((area.x + col, area.y)) else {
+                return;
+            };
+            if cell.has_contents() {
+                target.set_symbol(cell.contents());
+            } else {
+                target.set_symbol(" ");
+            }
+            target.set_style(cell_style(cell));
+        }
+    }
+}
+
+fn color(c: vt100::Color) -> Color {
+    match c {
+        vt100::Color::Default => Color::Reset,
+        vt100::Color::Idx(i) => Color::Indexed(i),
+        vt100::Color::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    }
+}
+
+fn cell_style(cell: &vt100::Cell) -> Style {
+    let mut style = Style::new()
+        .fg(color(cell.fgcolor()))
+        .bg(color(cell.bgcolor()));
+    for (on, modifier) in [
+        (cell.bold(), Modifier::BOLD),
+        (cell.dim(), Modifier::DIM),
+        (cell.italic(), Modifier::ITALIC),
+        (cell.underline(), Modifier::UNDERLINED),
+        (cell.inverse(), Modifier::REVERSED),
+    ] {
+        if on {
+            style = style.add_modifier(modifier);
+        }
+    }
+    style
+}
+
+/// A history line (text with SGR sequences, as vt100 writes them) as styled spans.
+fn styled(line: &str) -> Line<'_> {
+    let mut spans = Vec::new();
+    let mut style = Style::new();
+    let mut rest = line;
+    while let Some(at) = rest.find('\x1b') {
+        if at > 0 {
+            spans.push(Span::styled(&rest[..at], style));
+        }
+        let sequence = &rest[at + 1..];
+        let Some(end) = sequence.find('m') else {
+            rest = "";
+            break;
+        };
+        style = sgr(style, sequence[..end].trim_start_matches('['));
+        rest = &sequence[end + 1..];
+    }
+    if !rest.is_empty() {
+        spans.push(Span::styled(rest, style));
+    }
+    Line::from(spans)
+}
+
+/// The colour of an extended SGR colour (`5;N` or `2;R;G;B`, after 38 or 48).
+fn extended(numbers: &mut impl Iterator<Item = u16>) -> Option<Color> {
+    match numbers.next()? {
+        5 => Some(Color::Indexed(numbers.next()? as u8)),
+        2 => Some(Color::Rgb(
+            numbers.next()? as u8,
+            numbers.next()? as u8,
+            numbers.next()? as u8,
+        )),
+        _ => None,
+    }
+}
+
+/// `style` after the SGR parameters `params` ("1;38;5;208").
+fn sgr(mut style: Style, params: &str) -> Style {
+    let mut numbers = params.split(';').map(|p| p.parse::<u16>().unwrap_or(0));
+    while let Some(n) = numbers.next() {
+        style = match n {
+            0 => Style::new(),
+            1 => style
+                .remove_modifier(Modifier::DIM)
+                .add_modifier(Modifier::BOLD),
+            2 => style
+                .remove_modifier(Modifier::BOLD)
+                .add_modifier(Modifier::DIM),
+            22 => style.remove_modifier(Modifier::BOLD | Modifier::DIM),
+            3 => style.add_modifier(Modifier::ITALIC),
+            23 => style.remove_modifier(Modifier::ITALIC),
+            4 => style.add_modifier(Modifier::UNDERLINED),
+            24 => style.remove_modifier(Modifier::UNDERLINED),
+            7 => style.add_modifier(Modifier::REVERSED),
+            27 => style.remove_modifier(Modifier::REVERSED),
+            30..=37 => style.fg(Color::Indexed((n - 30) as u8)),
+            90..=97 => style.fg(Color::Indexed((n - 82) as u8)),
+            39 => style.fg(Color::Reset),
+            40..=47 => style.bg(Color::Indexed((n - 40) as u8)),
+            100..=107 => style.bg(Color::Indexed((n - 92) as u8)),
+            49 => style.bg(Color::Reset),
+            38 => match extended(&mut numbers) {
+                Some(c) => style.fg(c),
+                None => style,
+            },
+            48 => match extended(&mut numbers) {
+                Some(c) => style.bg(c),
+                None => style,
+            },
+            _ => style,
+        };
+    }
+    style
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(screen: &Screen) -> Vec<String> {
+        let n = screen.history_len();
+        screen.text_lines().into_iter().take(n).collect()
+    }
+
+    #[test]
+    fn lines_that_leave_the_screen_are_kept_trimmed_with_their_colours() {
+        let mut screen = Screen::new(3, 20, 100);
+        screen.process(b"\x1b[31mred\x1b[m plain\r\none\r\ntwo\r\nthree");
+        assert_eq!(history(&screen), ["red plain"]);
+        let line = &screen.parser.callbacks().lines[0];
+        assert!(line.len() < 20, "{line:?}");
+        let spans = styled(line).spans;
+        assert_eq!(spans[0].content, "red");
+        assert_eq!(spans[0].style.fg, Some(Color::Indexed(1)));
+        assert_eq!(spans[1].style, Style::new());
+        assert!(spans[1].content.contains("plain"));
+    }
+
+    #[test]
+    fn history_is_bounded_and_a_view_looking_back_stays_put() {
+        let mut screen = Screen::new(2, 10, 5);
+        for i in 0..4 {
+            screen.process(format!("{i}\r\n").as_bytes());
+        }
+        assert_eq!(screen.scroll_to(2), 2);
+        screen.process(b"4\r\n5\r\n");
+        assert_eq!(screen.scrolled(), 4);
+        for i in 6..20 {
+            screen.process(format!("{i}\r\n").as_bytes());
+        }
+        assert_eq!(screen.history_len(), 5);
+        assert_eq!(screen.scrolled(), 5);
+        assert_eq!(history(&screen), ["14", "15", "16", "17", "18"]);
+    }
+
+    #[test]
+    fn shrinking_pushes_rows_into_history_not_away() {
+        let mut screen = Screen::new(45, 40, 100);
+        for i in 1..=30 {
+            screen.process(format!("{i}\r\n").as_bytes());
+        }
+        screen.resize(20, 30);
+        screen.resize(45, 40);
+        let text = screen.text_lines().join("\n");
+        for i in 1..=30 {
+            assert!(
+                text.lines().any(|l| l == i.to_string()),
+                "line {i} lost:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_alternate_screen_leaves_no_history() {
+        let mut screen = Screen::new(2, 10, 100);
+        screen.process(b"\x1b[?1049hA\r\nB\r\nC\r\nD\x1b[?1049l");
+        assert_eq!(screen.history_len(), 0);
+    }
+
+    #[test]
+    fn sgr_reads_indexed_rgb_and_resets() {
+        let s = sgr(Style::new(), "1;38;5;208;48;2;1;2;3");
+        assert_eq!(s.fg, Some(Color::Indexed(208)));
+        assert_eq!(s.bg, Some(Color::Rgb(1, 2, 3)));
+        assert!(s.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(sgr(s, ""), Style::new());
+        assert_eq!(sgr(Style::new(), "95").fg, Some(Color::Indexed(13)));
+    }
+}
