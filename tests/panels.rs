@@ -171,14 +171,35 @@ fn session_list() {
 #[test]
 fn session_list_rows_are_clickable() {
     let area = Rect::new(0, 0, 100, 6);
-    assert_eq!(ui::sessions::row_at(area, 2, 1), None, "header");
-    assert_eq!(ui::sessions::row_at(area, 2, 2), Some(0));
-    assert_eq!(ui::sessions::row_at(area, 2, 3), Some(1));
+    assert_eq!(ui::sessions::row_at(area, 2, 0, 1), None, "header");
+    assert_eq!(ui::sessions::row_at(area, 2, 0, 2), Some(0));
+    assert_eq!(ui::sessions::row_at(area, 2, 0, 3), Some(1));
     assert_eq!(
-        ui::sessions::row_at(area, 2, 4),
+        ui::sessions::row_at(area, 2, 0, 4),
         None,
         "below the last session"
     );
+}
+
+/// With 12 sessions in a list that shows 6 and the last selected, the list has scrolled: a
+/// click on a row selects the session drawn on it (it used to ignore the scroll).
+#[test]
+fn a_click_in_a_scrolled_list_selects_the_row_under_it() {
+    let rows: Vec<SessionRow> = (1..=12)
+        .map(|i| SessionRow {
+            name: format!("s-{i:02}"),
+            ..rows()[0].clone()
+        })
+        .collect();
+    let area = Rect::new(0, 0, 156, 9);
+    for selected in [0, 5, 6, 11] {
+        let drawn = draw(156, 9, |f| ui::sessions::render(f, area, &rows, selected));
+        for (y, line) in drawn.lines().enumerate() {
+            let hit = ui::sessions::row_at(area, rows.len(), selected, y as u16);
+            let shown = rows.iter().position(|r| line.contains(&r.name));
+            assert_eq!(hit, shown, "selected {selected}, row {y}: {line}");
+        }
+    }
 }
 
 #[test]
@@ -269,7 +290,7 @@ fn memory_reads_against_its_limit() {
 
 #[test]
 fn help_overlay() {
-    insta::assert_snapshot!(draw(84, 22, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+    insta::assert_snapshot!(draw(84, 26, |f| ui::help::render(f, f.area(), "Ctrl-a")));
 }
 
 #[test]
@@ -326,4 +347,37 @@ fn layout_gives_the_terminal_most_of_the_space() {
     let without = ui::Areas::new(Rect::new(0, 0, 160, 45), 2, false);
     assert_eq!(without.inspector, None);
     assert_eq!(without.pty_size(), (37, 158));
+}
+
+/// Below 138 columns the shell keeps the width: at 80x24 it gets 78 columns (it got 38),
+/// with the inspector below it when opened, else folded to a line.
+#[test]
+fn a_narrow_window_puts_the_inspector_below_the_terminal() {
+    for width in [80, 100, 120, 137] {
+        let open = ui::Areas::new(Rect::new(0, 0, width, 24), 1, true);
+        assert_eq!(open.pty_size().1, width - 2, "{width} columns");
+        let inspector = open.inspector.expect("the inspector is open");
+        assert!(inspector.y >= open.terminal.bottom(), "below the terminal");
+        let folded = ui::Areas::new(Rect::new(0, 0, width, 24), 1, false);
+        assert_eq!(folded.summary.map(|s| s.height), Some(1));
+        assert_eq!(folded.pty_size(), (24 - 4 - 1 - 1 - 2, width - 2));
+    }
+    let wide = ui::Areas::new(Rect::new(0, 0, 138, 24), 1, true);
+    assert_eq!(
+        wide.pty_size().1,
+        80,
+        "beside, the terminal keeps 80 columns"
+    );
+}
+
+/// At 100 columns whole columns give way (the image, PID 1 on the host, the address) and
+/// memory is shown whole; it used to be cut. At 80 the name, state and hostname stay.
+#[test]
+fn a_narrow_session_list_keeps_memory_whole() {
+    let drawn = draw(100, 7, |f| ui::sessions::render(f, f.area(), &rows(), 0));
+    assert!(drawn.contains("MEMORY"), "{drawn}");
+    assert!(drawn.contains("13 MiB / 64 MiB"), "{drawn}");
+    let drawn = draw(80, 7, |f| ui::sessions::render(f, f.area(), &rows(), 0));
+    assert!(drawn.contains("exited 137 (SIGKILL)"), "{drawn}");
+    assert!(drawn.contains("my-container-1"), "{drawn}");
 }

@@ -11,6 +11,11 @@ pub enum Command {
     Previous,
     /// Select session 1-10 (`0` is the tenth).
     Select(usize),
+    /// Back to the session selected before this one (screen's prefix twice).
+    Last,
+    /// A list of every session to pick from (screen's `"`).
+    Choose,
+    Rename,
     Kill,
     /// Another shell in the selected container (`exec`).
     Exec,
@@ -41,10 +46,13 @@ pub struct Binding {
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 15] = [
+pub const BINDINGS: [Binding; 18] = [
     b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
+    b("{p} {p}",      "back to the session selected before",                     "again: last",   false),
+    b("{p} \"",       "pick a session from a list of all of them",               "\" list",       false),
+    b("{p} A",        "rename the session (its container)",                      "A rename",      false),
     b("{p} e",        "another shell in the selected container (exec)",          "e exec",        true),
     b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true),
     b("{p} r",        "restart an exited session",                               "r restart",     false),
@@ -88,6 +96,8 @@ pub fn command(code: KeyCode) -> Option<Command> {
             let n = d.to_digit(10).unwrap_or(0) as usize;
             Command::Select(if n == 0 { 9 } else { n - 1 })
         }
+        KeyCode::Char('"') => Command::Choose,
+        KeyCode::Char('A') => Command::Rename,
         KeyCode::Char('e') => Command::Exec,
         KeyCode::Char('k') => Command::Kill,
         KeyCode::Char('r') => Command::Restart,
@@ -120,6 +130,18 @@ pub fn everyday_status(prefix: &str) -> String {
     format!(" {prefix}: command prefix · {}", words.join(" · "))
 }
 
+/// `status` cut to `width` columns by dropping whole items (`·`-separated) from its middle,
+/// so its first (the prefix) and its last ones (help, detach, quit) stay.
+pub fn fit(status: &str, width: usize) -> String {
+    let mut items: Vec<&str> = status.split(" · ").collect();
+    let len = |items: &[&str]| items.iter().map(|i| i.chars().count() + 3).sum::<usize>();
+    // Dropped first: what matters least, by the order of the everyday words.
+    while len(&items) > width && items.len() > 4 {
+        items.remove(items.len() - 4);
+    }
+    items.join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,10 +156,15 @@ mod tests {
             let first = binding.keys.trim_start_matches("{p} ");
             let first = first.split([',', '-']).next().unwrap_or("");
             let code = match first {
-                "Esc" => KeyCode::Esc,
-                k => KeyCode::Char(k.chars().next().unwrap()),
+                "Esc" => Some(KeyCode::Esc),
+                // The prefix again: handled before the table, as screen does.
+                "{p}" => None,
+                k => Some(KeyCode::Char(k.chars().next().unwrap())),
             };
-            assert!(command(code).is_some(), "{keys} has no command");
+            assert!(
+                code.is_none_or(|c| command(c).is_some()),
+                "{keys} has no command"
+            );
             let row = format!("| `{keys}` | {} |", binding.help.replace("{p}", "`Ctrl-a`"));
             assert!(readme.contains(&row), "README lacks the row: {row}");
         }

@@ -5,7 +5,7 @@
 //! read their hostnames, which only this thread does.
 
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
-use crate::runtime::inspect::{Inspection, Users};
+use crate::runtime::inspect::{Inspection, Users, hostname_of};
 use crate::runtime::net::view::NetView;
 use crate::state::Process;
 use std::collections::HashMap;
@@ -23,7 +23,7 @@ pub struct Watch {
 }
 
 /// One session's resource use at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
     /// The container's PID 1 as the host numbers it.
     pub init_pid: Option<i32>,
@@ -32,6 +32,8 @@ pub struct Sample {
     pub cpu_percent: Option<f64>,
     /// Its address on its bridge network, while it holds one.
     pub ip: Option<std::net::Ipv4Addr>,
+    /// Its hostname as its UTS namespace says now.
+    pub hostname: Option<String>,
 }
 
 /// What the thread reports.
@@ -95,6 +97,7 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                     (wall > 0.0).then(|| 100.0 * ns.saturating_sub(prev_ns) as f64 / wall)
                 });
                 let ip = leases.lease_of(name).map(|(_, l)| l.ip);
+                let hostname = init_pid.and_then(|pid| hostname_of(pid).ok());
                 (
                     *id,
                     Sample {
@@ -102,6 +105,7 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                         usage,
                         cpu_percent,
                         ip,
+                        hostname,
                     },
                 )
             })

@@ -132,6 +132,20 @@ impl std::fmt::Display for Prefix {
     }
 }
 
+/// How `key` reads in a message: `z`, `C-z`, `F5`, `Left`.
+pub fn describe(key: &KeyEvent) -> String {
+    let name = match key.code {
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        format!("C-{name}")
+    } else {
+        name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

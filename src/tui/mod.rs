@@ -52,47 +52,42 @@ pub enum Event {
 
 /// While output keeps coming, frames are drawn at most this often.
 const FRAME: Duration = Duration::from_millis(16);
-/// Frames drawn at once after a quiet spell before pacing starts: a key and its echo.
-const BURST: u32 = 3;
+/// Frames that may be drawn back to back before pacing starts: a key and its echo, twice.
+const BURST: f64 = 4.0;
 
-/// When to draw. After a quiet spell (no frame for two frame times) the next [`BURST`]
-/// frames are drawn as soon as something changes, so a key's echo, which arrives a fraction
-/// of a millisecond after the key itself was drawn, does not wait out a frame; after those,
-/// one frame per [`FRAME`], so a flood costs 60 frames a second and not one per read.
+/// When to draw: a token bucket. A frame costs a token, tokens come back at one per
+/// [`FRAME`] up to [`BURST`]. Typing (a key drawn, then its echo a fraction of a millisecond
+/// later) finds tokens and is drawn at once rather than waiting out a frame; output that
+/// keeps coming runs the bucket dry and is drawn once per frame, so a flood costs 60 frames
+/// a second and not one per read.
 struct Pacer {
-    last: Instant,
-    credit: u32,
+    tokens: f64,
+    at: Instant,
 }
 
 impl Pacer {
     fn new() -> Pacer {
         Pacer {
-            last: Instant::now() - 2 * FRAME,
-            credit: BURST,
+            tokens: BURST,
+            at: Instant::now(),
         }
     }
 
-    fn quiet(&self) -> bool {
-        self.last.elapsed() >= 2 * FRAME
+    fn tokens(&self) -> f64 {
+        (self.tokens + self.at.elapsed().as_secs_f64() / FRAME.as_secs_f64()).min(BURST)
     }
 
     /// How long a pending frame must wait.
     fn wait(&self) -> Duration {
-        if self.credit > 0 || self.quiet() {
-            Duration::ZERO
-        } else {
-            FRAME.saturating_sub(self.last.elapsed())
-        }
+        FRAME.mul_f64((1.0 - self.tokens()).max(0.0))
     }
 
     fn drew(&mut self) {
-        self.credit = match self.quiet() {
-            true => BURST - 1,
-            false => self.credit.saturating_sub(1),
-        };
-        self.last = Instant::now();
+        self.tokens = (self.tokens() - 1.0).max(0.0);
+        self.at = Instant::now();
     }
 }
+
 /// Uptimes tick even when nothing else happens.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -162,6 +157,8 @@ fn dashboard(prefix: Prefix, template: ContainerSpec) -> anyhow::Result<i32> {
     let mut app = App::new(prefix, notify);
     app.template = template;
     let size = terminal.0.size()?;
+    // Opened where it fits beside the shell; in a narrow window, folded to a line.
+    app.show_inspector = size.width >= ui::SIDE_BY_SIDE;
     let areas = ui::Areas::new(size.into(), 1, app.show_inspector);
     let (rows, cols) = areas.pty_size();
     app.resize(rows, cols);
@@ -201,11 +198,10 @@ fn event_loop(
         let timeout = if needs_draw { pacer.wait() } else { TICK };
         match rx.recv_timeout(timeout) {
             Ok(event) => {
-                handle(app, terminal, event)?;
+                needs_draw |= handle(app, terminal, event)?;
                 while let Ok(event) = rx.try_recv() {
-                    handle(app, terminal, event)?;
+                    needs_draw |= handle(app, terminal, event)?;
                 }
-                needs_draw = true;
             }
             Err(RecvTimeoutError::Timeout) => needs_draw = true,
             Err(RecvTimeoutError::Disconnected) => break,
@@ -227,16 +223,18 @@ fn event_loop(
     Ok(())
 }
 
+/// Acts on `event`; returns whether the screen needs drawing.
 fn handle(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     event: Event,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
+    let mut redraw = true;
     match event {
         Event::Input(term_event::Event::Key(key))
             if key.kind != term_event::KeyEventKind::Release =>
         {
-            app.handle_key(key)
+            redraw = app.handle_key(key)
         }
         Event::Input(term_event::Event::Paste(text)) => app.handle_paste(&text),
         Event::Input(term_event::Event::Mouse(mouse)) => {
@@ -264,7 +262,7 @@ fn handle(
     );
     let (rows, cols) = areas.pty_size();
     app.resize(rows, cols);
-    Ok(())
+    Ok(redraw)
 }
 
 fn spawn_signal_thread(signals: SignalFd, tx: Sender<Event>) -> std::io::Result<()> {

@@ -30,6 +30,13 @@ TOOL = os.environ.get("MCT_TOOL") or os.path.join(ROOT, "target", "release", "my
 # The dashboard at 150x45 gives its terminal pane 98x37 (ui::Areas); tmux gets that size.
 DASH_SIZE, PANE_SIZE = (45, 150), (37, 98)
 SOCK = f"mct-bench-{os.getpid()}"
+# A tmux server of its own for each measure: one killed may still hold its socket while
+# it exits, and a client that reaches it then is told "server exited unexpectedly".
+RUN = [0]
+
+
+def sock():
+    return f"{SOCK}-{RUN[0]}"
 NAMESPACE = f"bench-{os.getpid()}"
 
 
@@ -45,7 +52,7 @@ class Client:
 
         self.proc = subprocess.Popen(
             argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-            preexec_fn=controlling, env=env or os.environ.copy(),
+            preexec_fn=controlling, env=dict(env or os.environ, TERM="xterm-256color"),
         )
         os.close(slave)
         self.fd = master
@@ -73,7 +80,7 @@ class Client:
             self.read(0.1)
             if text in self.seen:
                 return
-        sys.exit(f"terminal.py: timed out waiting for {text!r}")
+        sys.exit(f"terminal.py: timed out waiting for {text!r}; the terminal got: {self.seen[-300:]!r}")
 
     def type(self, text):
         os.write(self.fd, text)
@@ -95,7 +102,7 @@ def rss_kib(pid):
     return 0
 
 
-def echo_latencies(client, keys=200):
+def echo_latencies(client, keys=int(os.environ.get("MCT_BENCH_KEYS", "200"))):
     """Milliseconds from each key written to its echo drawn."""
     times = []
     for _ in range(keys):
@@ -114,14 +121,15 @@ def echo_latencies(client, keys=200):
 
 
 def tmux(*args):
-    return subprocess.run(["tmux", "-L", SOCK, "-f", "/dev/null", *args],
+    return subprocess.run(["tmux", "-L", sock(), "-f", "/dev/null", *args],
                           check=True, capture_output=True, text=True).stdout
 
 
 def open_tmux():
-    client = Client(["tmux", "-L", SOCK, "-f", "/dev/null", "new-session",
+    RUN[0] += 1
+    client = Client(["tmux", "-L", sock(), "-f", "/dev/null", "new-session",
                      "env PS1='$ ' bash --norc"], PANE_SIZE)
-    client.wait_for(b"$ ")
+    client.wait_for(b"$")
     tmux("set-option", "-g", "history-limit", "10000")
     tmux("set-option", "-g", "status", "off")
     # history-limit applies to windows made after it is set: measure in a fresh one.
@@ -199,7 +207,7 @@ def main():
         big = measure(lambda: open_dashboard(100000), [("long", LONG, 100000)])["long"]
     finally:
         remove_containers()
-        subprocess.run(["tmux", "-L", SOCK, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", sock(), "kill-server"], capture_output=True)
 
     def q(values, p):
         return sorted(values)[int(p * (len(values) - 1))]
@@ -210,7 +218,7 @@ def main():
     mo, mt = statistics.median(ours), statistics.median(theirs)
     print("| measure | my-container-tui | tmux | ratio |")
     print("|---|---|---|---|")
-    print(f"| keystroke echo, median of 200 (ms) | {mo:.2f} | {mt:.2f} | {ratio(mo, mt)} |")
+    print(f"| keystroke echo, median of {len(ours)} (ms) | {mo:.2f} | {mt:.2f} | {ratio(mo, mt)} |")
     print(f"| keystroke echo, 90th percentile (ms) | {q(ours, 0.9):.2f} | {q(theirs, 0.9):.2f} | "
           f"{ratio(q(ours, 0.9), q(theirs, 0.9))} |")
     for name, label in [("long", "10,000 lines of 90 columns"), ("short", "10,000 short lines")]:

@@ -327,6 +327,29 @@ impl App {
         }
     }
 
+    /// Renames the selected session's container (as `rename`), and its exec shells with it.
+    pub(super) fn rename_selected(&mut self, name: &str) -> anyhow::Result<()> {
+        let Some(s) = self.selected() else {
+            return Ok(());
+        };
+        let (container, old) = (s.container.clone(), s.name.clone());
+        if name.is_empty() || name == old {
+            return Ok(());
+        }
+        store::rename(&container, name)?;
+        for s in self
+            .sessions
+            .iter_mut()
+            .filter(|s| s.container == container)
+        {
+            s.name = match s.exec {
+                true => s.name.replacen(&old, name, 1),
+                false => name.to_string(),
+            };
+        }
+        Ok(())
+    }
+
     /// Removes the selected exited session (and its container, as `rm`).
     pub(super) fn remove_selected(&mut self) {
         match self.selected() {

@@ -22,10 +22,14 @@ impl App {
         s.screen().scroll_by(delta)
     }
 
-    pub fn handle_key(&mut self, key: KeyEvent) {
-        self.message = None;
+    /// Acts on `key`; returns whether anything drawn changed. A key that only went to the
+    /// shell changes nothing until its echo comes, and drawing a frame for it would make the
+    /// echo wait for that frame.
+    pub fn handle_key(&mut self, key: KeyEvent) -> bool {
+        let had_message = self.message.take().is_some();
+        let mut forwarded = false;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
-            Mode::Normal => self.key_normal(key),
+            Mode::Normal => forwarded = self.key_normal(key),
             Mode::Prefix => self.key_prefix(key),
             Mode::ConfirmKill => {
                 if matches!(key.code, KeyCode::Char('y' | 'Y'))
@@ -44,31 +48,56 @@ impl App {
             },
             Mode::Help => {}
             Mode::NewSession(form) => self.key_form(form, key),
-            Mode::Scroll(_) => self.key_scroll(key),
+            Mode::Scroll => self.key_scroll(key),
+            Mode::Rename(name) => self.key_rename(name, key),
+            Mode::Choose(row) => self.key_choose(row, key),
         }
+        !forwarded || had_message || self.message.is_some() || self.mode != Mode::Normal
     }
 
-    fn key_normal(&mut self, key: KeyEvent) {
+    /// Returns whether the key went to the shell.
+    fn key_normal(&mut self, key: KeyEvent) -> bool {
         if self.prefix.matches(&key) {
             self.mode = Mode::Prefix;
-            return;
+            return false;
         }
-        let Some(session) = self.selected_mut().filter(|s| s.attached()) else {
-            return;
+        let p = self.prefix;
+        let Some(session) = self.selected_mut() else {
+            return false;
         };
+        if !session.attached() {
+            // Typed keys reach nothing: say why rather than swallow them.
+            if !session.is_running() {
+                self.message = Some(format!(
+                    " {} has exited: {p} r restarts it · {p} x removes it",
+                    session.name
+                ));
+            }
+            return false;
+        }
         let app_cursor = session.screen().vt().application_cursor();
-        if let Some(bytes) = keys::encode(&key, app_cursor) {
-            session.write(&bytes);
+        match keys::encode(&key, app_cursor) {
+            Some(bytes) => {
+                session.write(&bytes);
+                true
+            }
+            None => false,
         }
     }
 
     fn key_prefix(&mut self, key: KeyEvent) {
-        if self.prefix.matches(&key) {
-            // Prefix twice: back to the last session would be tmux's; screen sends nothing.
-            return;
-        }
-        let Some(command) = commands::command(key.code) else {
-            return;
+        let p = self.prefix;
+        let command = match commands::command(key.code) {
+            // Prefix twice: back to the session selected before, as screen's C-a C-a.
+            _ if self.prefix.matches(&key) => Command::Last,
+            Some(command) => command,
+            None => {
+                self.message = Some(format!(
+                    " {p} {}: no such command · {p} ? lists them",
+                    keys::describe(&key)
+                ));
+                return;
+            }
         };
         match command {
             Command::New => {
@@ -84,16 +113,42 @@ impl App {
             Command::Previous if !self.sessions.is_empty() => {
                 self.select((self.selected + self.sessions.len() - 1) % self.sessions.len())
             }
+            Command::Select(n) if n >= self.sessions.len() => {
+                self.message = Some(format!(" No session {}", n + 1));
+            }
             Command::Select(n) => self.select(n),
+            Command::Last => match self
+                .last
+                .and_then(|id| self.sessions.iter().position(|s| s.id == id))
+            {
+                Some(i) => self.select(i),
+                None => self.message = Some(" No session was selected before this one".into()),
+            },
+            Command::Choose if !self.sessions.is_empty() => self.mode = Mode::Choose(self.selected),
+            Command::Rename => match self.selected() {
+                Some(s) if s.exec => {
+                    self.message = Some(" An exec shell has no name of its own".into())
+                }
+                Some(s) => self.mode = Mode::Rename(s.name.clone()),
+                None => {}
+            },
             Command::Kill if self.selected().is_some_and(Session::is_running) => {
                 self.mode = Mode::ConfirmKill
+            }
+            Command::Kill => {
+                if let Some(s) = self.selected() {
+                    self.message = Some(format!(
+                        " {} is not running: {p} r restarts it · {p} x removes it",
+                        s.name
+                    ));
+                }
             }
             Command::Exec => self.exec_selected(),
             Command::Restart => self.restart_selected(),
             Command::Remove => self.remove_selected(),
             Command::Inspector => self.show_inspector = !self.show_inspector,
             Command::HostView => self.host_view = !self.host_view,
-            Command::Scrollback if self.selected().is_some() => self.mode = Mode::Scroll(0),
+            Command::Scrollback if self.selected().is_some() => self.mode = Mode::Scroll,
             Command::Help => self.mode = Mode::Help,
             Command::Quit => {
                 if self.sessions.iter().any(|s| s.mine && s.is_running()) {
@@ -110,11 +165,10 @@ impl App {
                     s.write(&[byte]);
                 }
             }
-            Command::Next
-            | Command::Previous
-            | Command::Kill
-            | Command::Scrollback
-            | Command::Cancel => {}
+            Command::Next | Command::Previous | Command::Choose | Command::Scrollback => {
+                self.message = Some(format!(" No sessions: {p} c starts one"))
+            }
+            Command::Cancel => {}
         }
     }
 
@@ -145,7 +199,7 @@ impl App {
 
     fn key_scroll(&mut self, key: KeyEvent) {
         let page = self.pty_size.0 as isize;
-        let offset = match key.code {
+        match key.code {
             KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
             KeyCode::Down | KeyCode::Char('j') => self.scroll_by(-1),
             KeyCode::PageUp => self.scroll_by(page),
@@ -156,9 +210,50 @@ impl App {
                 self.set_scroll(0);
                 return;
             }
-            _ => self.scroll_by(0),
+            _ => 0,
         };
-        self.mode = Mode::Scroll(offset);
+        self.mode = Mode::Scroll;
+    }
+
+    fn key_rename(&mut self, mut name: String, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => {
+                if let Err(e) = self.rename_selected(name.trim()) {
+                    self.message = Some(format!(" Cannot rename: {e:#}"));
+                }
+                return;
+            }
+            KeyCode::Backspace => {
+                name.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => name.clear(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => name.push(c),
+            _ => {}
+        }
+        self.mode = Mode::Rename(name);
+    }
+
+    fn key_choose(&mut self, row: usize, key: KeyEvent) {
+        let n = self.sessions.len().max(1);
+        let row = match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => return,
+            KeyCode::Enter => {
+                self.select(row);
+                return;
+            }
+            KeyCode::Char(d @ '0'..='9') => {
+                let i = d.to_digit(10).unwrap_or(0) as usize;
+                self.select(if i == 0 { 9 } else { i - 1 });
+                return;
+            }
+            KeyCode::Up | KeyCode::Char('k') => (row + n - 1) % n,
+            KeyCode::Down | KeyCode::Char('j') => (row + 1) % n,
+            KeyCode::Home | KeyCode::Char('g') => 0,
+            KeyCode::End | KeyCode::Char('G') => n - 1,
+            _ => row,
+        };
+        self.mode = Mode::Choose(row);
     }
 
     pub fn handle_paste(&mut self, text: &str) {
@@ -177,24 +272,27 @@ impl App {
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
-                if let Some(i) =
-                    ui::sessions::row_at(areas.sessions, self.sessions.len(), mouse.row)
-                    && mouse.column >= areas.sessions.x
+                if let Some(i) = ui::sessions::row_at(
+                    areas.sessions,
+                    self.sessions.len(),
+                    self.selected,
+                    mouse.row,
+                ) && mouse.column >= areas.sessions.x
                     && mouse.column < areas.sessions.right()
                 {
                     self.select(i);
                 }
             }
-            MouseEventKind::ScrollUp if matches!(self.mode, Mode::Normal | Mode::Scroll(_)) => {
-                let offset = self.scroll_by(3);
-                self.mode = Mode::Scroll(offset);
+            MouseEventKind::ScrollUp if matches!(self.mode, Mode::Normal | Mode::Scroll) => {
+                self.scroll_by(3);
+                self.mode = Mode::Scroll;
             }
-            MouseEventKind::ScrollDown if matches!(self.mode, Mode::Scroll(_)) => {
+            MouseEventKind::ScrollDown if matches!(self.mode, Mode::Scroll) => {
                 let offset = self.scroll_by(-3);
                 self.mode = if offset == 0 {
                     Mode::Normal
                 } else {
-                    Mode::Scroll(offset)
+                    Mode::Scroll
                 };
             }
             _ => {}

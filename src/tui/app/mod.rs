@@ -26,8 +26,12 @@ pub enum Mode {
     ConfirmQuit,
     Help,
     NewSession(Box<FormView>),
-    /// Looking back through the selected session's scrollback, this many lines up.
-    Scroll(usize),
+    /// Looking back through the selected session's history (how far: its screen knows).
+    Scroll,
+    /// Typing the selected session's new name.
+    Rename(String),
+    /// Picking a session from the list of all of them; this row is highlighted.
+    Choose(usize),
 }
 
 /// CPU samples kept per session for the sparkline (one a second).
@@ -43,6 +47,8 @@ pub struct UsageHistory {
 pub struct App {
     pub sessions: Vec<Session>,
     pub selected: usize,
+    /// The session selected before the current one (prefix twice goes back to it).
+    last: Option<u64>,
     pub mode: Mode,
     pub show_inspector: bool,
     pub host_view: bool,
@@ -73,6 +79,7 @@ impl App {
         App {
             sessions: Vec::new(),
             selected: 0,
+            last: None,
             mode: Mode::Normal,
             show_inspector: true,
             host_view: false,
@@ -112,6 +119,7 @@ impl App {
             if index != self.selected {
                 self.set_scroll(0);
                 self.mode = Mode::Normal;
+                self.last = self.selected().map(|s| s.id);
             }
             self.selected = index;
         }

@@ -22,7 +22,17 @@ impl App {
                 format!(" No sessions. {p} c: new session · {p} q: quit · {p} ?: help"),
                 false,
             ),
-            Mode::Normal => (commands::everyday_status(&p.to_string()), false),
+            Mode::Normal => match self.selected().map(|s| &s.state) {
+                // The line follows the selected session's state: an ended one takes r and x.
+                Some(State::Exited { code, .. }) => (
+                    format!(
+                        " {name}: {} · {p} r restart · {p} x remove · {p} c new · {p} ? help",
+                        describe_exit(*code)
+                    ),
+                    false,
+                ),
+                _ => (commands::everyday_status(&p.to_string()), false),
+            },
             Mode::Prefix => (commands::prefix_status(), false),
             Mode::ConfirmKill => (
                 format!(" Kill {name}? Its container and every process in it end. (y/n)"),
@@ -37,10 +47,19 @@ impl App {
                 " New session: Tab next field · Enter start · Esc cancel".to_string(),
                 false,
             ),
-            Mode::Scroll(n) => (
+            Mode::Scroll => (
                 format!(
-                    " Scrollback ({n} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell"
+                    " Scrollback ({} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell",
+                    self.selected().map_or(0, |s| s.screen().scrolled())
                 ),
+                false,
+            ),
+            Mode::Rename(text) => (
+                format!(" Rename {name} to: {text}█  (Enter renames · Esc cancels)"),
+                true,
+            ),
+            Mode::Choose(_) => (
+                " Pick a session: Up/Down, Enter or its number · Esc: back".to_string(),
                 false,
             ),
         }
@@ -72,13 +91,13 @@ impl App {
                     .usage
                     .get(&s.id)
                     .filter(|_| s.is_running())
-                    .map(|u| u.last)
+                    .map(|u| u.last.clone())
                     .unwrap_or_default();
                 SessionRow {
                     name: s.name.clone(),
                     running: s.is_running(),
                     state,
-                    hostname: s.spec.hostname.clone(),
+                    hostname: self.hostname_of(s),
                     ip: match (sample.ip, s.spec.network.bridge()) {
                         (Some(ip), _) => ip.to_string(),
                         (None, Some(_)) => "-".into(),
@@ -97,6 +116,42 @@ impl App {
                 }
             })
             .collect()
+    }
+
+    /// The session's hostname as its container sees it now (`hostname foo` inside shows),
+    /// else the one it was started with.
+    pub(super) fn hostname_of(&self, s: &Session) -> String {
+        self.usage
+            .get(&s.id)
+            .filter(|_| s.is_running())
+            .and_then(|u| u.last.hostname.clone())
+            .unwrap_or_else(|| s.spec.hostname.clone())
+    }
+
+    /// The inspector folded to a line: the selected container's hostname beside the host's,
+    /// its PID 1 on the host, its CPU and memory.
+    fn summary(&self) -> String {
+        let p = self.prefix;
+        let Some(s) = self.selected() else {
+            return format!(" {p} i: inspector");
+        };
+        let u = self.usage.get(&s.id).filter(|_| s.is_running());
+        let host = crate::runtime::inspect::host_hostname();
+        let mut parts = vec![format!(" {} (host: {host})", self.hostname_of(s))];
+        if let Some(pid) = u.and_then(|u| u.last.init_pid) {
+            parts.push(format!("PID 1 = {pid} on the host"));
+        }
+        if let Some(cpu) = u.and_then(|u| u.last.cpu_percent) {
+            parts.push(format!("CPU {cpu:.0}%"));
+        }
+        if let Some(u) = u.filter(|u| u.last.usage.memory.is_some()) {
+            parts.push(ui::sessions::format_memory(
+                u.last.usage.memory,
+                u.last.usage.memory_limit,
+            ));
+        }
+        parts.push(format!("{p} i: inspector"));
+        parts.join(" · ")
     }
 
     /// The selected session's usage panel.
@@ -126,7 +181,7 @@ impl App {
         }
         let areas = Areas::new(area, self.sessions.len(), self.show_inspector);
         ui::sessions::render(frame, areas.sessions, &self.rows(), self.selected);
-        let focused = matches!(self.mode, Mode::Normal | Mode::Scroll(_));
+        let focused = matches!(self.mode, Mode::Normal | Mode::Scroll);
         match self.selected() {
             Some(s) => {
                 let screen = s.screen();
@@ -134,10 +189,16 @@ impl App {
                     "{}: {} @ {} [{}]",
                     self.selected + 1,
                     s.name,
-                    s.spec.hostname,
+                    self.hostname_of(s),
                     s.spec.command.join(" ")
                 );
                 ui::terminal::render(frame, areas.terminal, &screen, &title, focused);
+                if let State::Exited { code, .. } = s.state {
+                    // The screen stays as the program left it; the way on is said on it.
+                    let p = self.prefix;
+                    let text = format!(" {} — {p} r restart · {p} x remove ", describe_exit(code));
+                    ui::terminal::render_banner(frame, areas.terminal, &text);
+                }
             }
             None => ui::terminal::render_empty(
                 frame,
@@ -165,11 +226,19 @@ impl App {
                 &mounts,
             );
         }
+        if let Some(area) = areas.summary {
+            ui::status::render_plain(frame, area, &self.summary());
+        }
         let (text, alert) = self.status();
+        let text = match &self.mode {
+            Mode::Normal if !alert => commands::fit(&text, usize::from(area.width)),
+            _ => text,
+        };
         ui::status::render(frame, areas.status, &text, alert);
         match &self.mode {
             Mode::Help => ui::help::render(frame, area, &self.prefix.to_string()),
             Mode::NewSession(form) => ui::form::render(frame, area, form),
+            Mode::Choose(row) => ui::sessions::render_chooser(frame, area, &self.rows(), *row),
             _ => {}
         }
     }

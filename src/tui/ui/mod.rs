@@ -16,8 +16,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;
 
-/// Width of the inspector column when shown.
+/// Width of the inspector column when shown beside the terminal.
 const INSPECTOR_WIDTH: u16 = 56;
+/// The narrowest window that has the inspector beside the terminal: the terminal pane keeps
+/// 80 columns and more (a tmux user's shell is never squeezed to half a screen). Narrower,
+/// the inspector goes below the terminal, or down to one line.
+pub const SIDE_BY_SIDE: u16 = 80 + 2 + INSPECTOR_WIDTH;
 
 /// Where each panel goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +29,16 @@ pub struct Areas {
     pub sessions: Rect,
     pub terminal: Rect,
     pub inspector: Option<Rect>,
+    /// The inspector folded to one line (a narrow window with the inspector closed).
+    pub summary: Option<Rect>,
     pub status: Rect,
 }
 
 impl Areas {
     /// Splits `area`: the session list on top (one row per session), the terminal taking the
-    /// rest beside the inspector, and the status line at the bottom.
+    /// rest, and the status line at the bottom. The inspector (`show_inspector`) goes beside
+    /// the terminal in a window of [`SIDE_BY_SIDE`] columns or more, below it in a narrower
+    /// one; closed in a narrow window, it leaves a one-line summary under the terminal.
     pub fn new(area: Rect, sessions: usize, show_inspector: bool) -> Areas {
         let list_height = (sessions.clamp(1, 6) as u16) + 3;
         let [sessions, main, status] = Layout::vertical([
@@ -39,19 +47,32 @@ impl Areas {
             Constraint::Length(1),
         ])
         .areas(area);
-        let inspector_width = INSPECTOR_WIDTH.min(area.width / 2);
-        let (terminal, inspector) = if show_inspector {
-            let [t, i] =
-                Layout::horizontal([Constraint::Min(20), Constraint::Length(inspector_width)])
-                    .areas(main);
-            (t, Some(i))
-        } else {
-            (main, None)
+        let wide = area.width >= SIDE_BY_SIDE;
+        let (terminal, inspector, summary) = match (show_inspector, wide) {
+            (true, true) => {
+                let [t, i] =
+                    Layout::horizontal([Constraint::Min(20), Constraint::Length(INSPECTOR_WIDTH)])
+                        .areas(main);
+                (t, Some(i), None)
+            }
+            (true, false) => {
+                let [t, i] =
+                    Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
+                        .areas(main);
+                (t, Some(i), None)
+            }
+            (false, true) => (main, None, None),
+            (false, false) => {
+                let [t, s] =
+                    Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(main);
+                (t, None, Some(s))
+            }
         };
         Areas {
             sessions,
             terminal,
             inspector,
+            summary,
             status,
         }
     }

@@ -48,29 +48,55 @@ pub fn format_uptime(d: Duration) -> String {
     }
 }
 
+/// The list's columns: header, width, and when each gives way in a narrow window (the
+/// highest first; 0 never).
+const COLUMNS: [(&str, u16, u8); 11] = [
+    ("#", 3, 0),
+    ("NAME", 14, 0),
+    ("STATE", 22, 0),
+    ("HOSTNAME", 16, 1),
+    ("IP", 15, 5),
+    ("IMAGE", 16, 7),
+    ("PID 1 ON HOST", 13, 6),
+    ("UPTIME", 8, 3),
+    ("CPU", 5, 3),
+    ("MEMORY", 19, 2),
+    ("PIDS", 5, 4),
+];
+
+/// The columns (indices into [`COLUMNS`]) that fit in `width`: whole columns give way,
+/// least useful first, rather than the last ones being cut.
+fn fitting(width: u16) -> Vec<usize> {
+    let mut kept: Vec<usize> = (0..COLUMNS.len()).collect();
+    // Borders, the highlight symbol, and a space between columns.
+    let need = |kept: &[usize]| -> u16 { 4 + kept.iter().map(|&i| COLUMNS[i].1 + 1).sum::<u16>() };
+    while need(&kept) > width {
+        let Some(at) = kept
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| COLUMNS[**i].2 > 0)
+            .max_by_key(|(_, i)| COLUMNS[**i].2)
+            .map(|(at, _)| at)
+        else {
+            break;
+        };
+        kept.remove(at);
+    }
+    kept
+}
+
 pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usize) {
-    let header = Row::new([
-        "#",
-        "NAME",
-        "STATE",
-        "HOSTNAME",
-        "IP",
-        "IMAGE",
-        "PID 1 ON HOST",
-        "UPTIME",
-        "CPU",
-        "MEMORY",
-        "PIDS",
-    ])
-    .style(Style::new().add_modifier(Modifier::BOLD));
-    let body = rows.iter().enumerate().map(|(i, r)| {
+    let kept = fitting(area.width);
+    let header = Row::new(kept.iter().map(|&i| COLUMNS[i].0))
+        .style(Style::new().add_modifier(Modifier::BOLD));
+    let body = rows.iter().enumerate().map(|(n, r)| {
         let state_style = if r.running {
             Style::new().fg(Color::Green)
         } else {
             Style::new().fg(Color::DarkGray)
         };
-        Row::new([
-            Cell::from((i + 1).to_string()),
+        let cells: [Cell; 11] = [
+            Cell::from((n + 1).to_string()),
             Cell::from(r.name.clone()),
             Cell::from(r.state.clone()).style(state_style),
             Cell::from(r.hostname.clone()),
@@ -89,34 +115,81 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             ),
             Cell::from(format_memory(r.memory, r.memory_limit)),
             Cell::from(r.pids.map(|p| p.to_string()).unwrap_or_else(|| "-".into())),
-        ])
+        ];
+        let mut cells = cells.map(Some);
+        Row::new(
+            kept.iter()
+                .filter_map(|&i| cells[i].take())
+                .collect::<Vec<_>>(),
+        )
     });
-    let table = Table::new(
-        body,
-        [
-            Constraint::Length(3),
-            Constraint::Length(14),
-            Constraint::Length(22),
-            Constraint::Length(16),
-            Constraint::Length(15),
-            Constraint::Length(16),
-            Constraint::Length(13),
-            Constraint::Length(8),
-            Constraint::Length(5),
-            Constraint::Length(19),
-            Constraint::Length(5),
-        ],
-    )
-    .header(header)
-    .block(Block::bordered().title(" Sessions "))
-    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
-    .highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected((!rows.is_empty()).then_some(selected));
+    let table = Table::new(body, kept.iter().map(|&i| Constraint::Length(COLUMNS[i].1)))
+        .header(header)
+        .block(Block::bordered().title(" Sessions "))
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+        .highlight_symbol("▶ ");
+    let mut state = TableState::default()
+        .with_offset(offset(rows.len(), selected, visible(area)))
+        .with_selected((!rows.is_empty()).then_some(selected));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// The row index (0-based) of a click at screen row `y`, if it hit a session.
-pub fn row_at(area: Rect, rows: usize, y: u16) -> Option<usize> {
+/// Rows of sessions the list in `area` shows (its border and header aside).
+fn visible(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3))
+}
+
+/// The first row shown: the list scrolls only as far as it must to show the selected row.
+/// Computed here, not left to the table, so a click maps back to the row under it.
+pub fn offset(rows: usize, selected: usize, visible: usize) -> usize {
+    selected
+        .min(rows.saturating_sub(1))
+        .saturating_sub(visible.saturating_sub(1))
+}
+
+/// The row index (0-based) of a click at screen row `y` in the list drawn in `area` with
+/// `selected` selected, if it hit a session.
+pub fn row_at(area: Rect, rows: usize, selected: usize, y: u16) -> Option<usize> {
     let first = area.y + 2; // border, header
-    (y >= first && y < first + rows as u16 && y < area.bottom() - 1).then(|| usize::from(y - first))
+    let shown =
+        (y >= first && y < area.bottom().saturating_sub(1)).then(|| usize::from(y - first))?;
+    let row = offset(rows, selected, visible(area)) + shown;
+    (row < rows).then_some(row)
+}
+
+/// The list of every session to pick from (prefix `"`), over the dashboard, `row` highlighted.
+pub fn render_chooser(frame: &mut Frame, area: Rect, rows: &[SessionRow], row: usize) {
+    let height = (rows.len() as u16 + 2)
+        .min(area.height.saturating_sub(2))
+        .max(3);
+    let popup = super::centered(area, 76, height);
+    let lines: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Row::new([
+                Cell::from((i + 1).to_string()),
+                Cell::from(r.name.clone()),
+                Cell::from(r.state.clone()),
+                Cell::from(r.hostname.clone()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        lines,
+        [
+            Constraint::Length(3),
+            Constraint::Length(20),
+            Constraint::Length(28),
+            Constraint::Min(10),
+        ],
+    )
+    .block(Block::bordered().title(" Sessions: Enter picks, Esc leaves "))
+    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let shown = usize::from(popup.height.saturating_sub(2));
+    let mut state = TableState::default()
+        .with_offset(offset(rows.len(), row, shown))
+        .with_selected(Some(row));
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    frame.render_stateful_widget(table, popup, &mut state);
 }

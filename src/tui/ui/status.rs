@@ -13,3 +13,11 @@ pub fn render(frame: &mut Frame, area: Rect, text: &str, alert: bool) {
     };
     frame.render_widget(Paragraph::new(text).style(style), area);
 }
+
+/// A line of information (the folded inspector), not the keys.
+pub fn render_plain(frame: &mut Frame, area: Rect, text: &str) {
+    frame.render_widget(
+        Paragraph::new(text).style(Style::new().fg(Color::Cyan)),
+        area,
+    );
+}

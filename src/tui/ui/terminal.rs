@@ -37,3 +37,17 @@ pub fn render_empty(frame: &mut Frame, area: Rect, hint: &str) {
     let block = Block::bordered().title(" no session ");
     frame.render_widget(ratatui::widgets::Paragraph::new(hint).block(block), area);
 }
+
+/// A line across the bottom of the pane's inside (an ended session's way on).
+pub fn render_banner(frame: &mut Frame, area: Rect, text: &str) {
+    let inner = Block::bordered().inner(area);
+    if inner.height == 0 {
+        return;
+    }
+    let line = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(text)
+            .style(Style::new().fg(Color::Black).bg(Color::Yellow)),
+        line,
+    );
+}
