@@ -24,9 +24,37 @@ mod tmux;
 mod tty;
 mod world;
 
+/// The command line, as cargo's own harness takes it: several names select the tests whose
+/// names contain any of them (libtest-mimic takes one); everything else is libtest-mimic's.
+fn arguments() -> (libtest_mimic::Arguments, Vec<String>) {
+    const WITH_VALUE: [&str; 6] = [
+        "--test-threads",
+        "--skip",
+        "--logfile",
+        "--color",
+        "--format",
+        "-Z",
+    ];
+    let mut rest = Vec::new();
+    let mut names = Vec::new();
+    let mut argv = std::env::args();
+    rest.extend(argv.next());
+    while let Some(arg) = argv.next() {
+        if WITH_VALUE.contains(&arg.as_str()) {
+            rest.push(arg);
+            rest.extend(argv.next());
+        } else if arg.starts_with('-') {
+            rest.push(arg);
+        } else {
+            names.push(arg);
+        }
+    }
+    (libtest_mimic::Arguments::from_iter(rest), names)
+}
+
 fn main() {
-    let args = libtest_mimic::Arguments::from_args();
-    let trials: Vec<_> = [
+    let (args, names) = arguments();
+    let trials: Vec<libtest_mimic::Trial> = [
         seed::tests(),
         isolation::tests(),
         status::tests(),
@@ -48,6 +76,13 @@ fn main() {
     ]
     .into_iter()
     .flatten()
+    .filter(|t| {
+        names.is_empty()
+            || names.iter().any(|n| match args.exact {
+                true => t.name() == n,
+                false => t.name().contains(n.as_str()),
+            })
+    })
     .collect();
     let _ = std::fs::create_dir_all(support::scratch_root());
     let temp_before = support::temp_entries();

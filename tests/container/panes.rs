@@ -10,6 +10,9 @@ pub fn tests() -> Vec<Trial> {
     root_tests![
         a_burst_of_input_over_1024_bytes_arrives_whole,
         shrinking_the_window_keeps_the_newest_lines,
+        prefix_keys_as_screen_has_them,
+        an_exited_session_keeps_its_screen_and_says_how_to_go_on,
+        a_narrow_window_gives_the_shell_the_width,
     ]
 }
 
@@ -52,17 +55,97 @@ fn shrinking_the_window_keeps_the_newest_lines(t: &Ctx) -> TestResult {
     wait_until("the dashboard to draw at 160x45", || {
         tmux.screen().lines().count() == 45
     })?;
+    // What is not on the screen is in the history: read it page by page from its top.
     let mut seen = numbers_shown(&tmux.screen());
-    // What is not on the screen is in the history: from its top.
     tmux.keys(&["C-a", "["])?;
     tmux.keys(&["g"])?;
     tmux.wait_for("[scrollback:")?;
-    seen.extend(numbers_shown(&tmux.screen()));
+    for _ in 0..40 {
+        let screen = tmux.screen();
+        seen.extend(numbers_shown(&screen));
+        if !screen.contains("[scrollback:") {
+            break;
+        }
+        tmux.keys(&["PageDown"])?;
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     tmux.keys(&["q"])?;
     let lost: Vec<u32> = (1..=30).filter(|n| !seen.contains(n)).collect();
     ensure(
         lost.is_empty(),
         format!("lines {lost:?} are gone; the screen:\n{}", tmux.screen()),
     )?;
+    tmux.quit()
+}
+
+/// GNU screen's keys: prefix twice goes back to the last session, `"` lists them to pick
+/// from, `A` renames; a missing session or an unknown key says so rather than nothing.
+fn prefix_keys_as_screen_has_them(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.second_session()?;
+    tmux.keys(&["C-a", "C-a"])?;
+    tmux.wait_for("1: session-1 @ my-container-1")?;
+    tmux.keys(&["C-a", "C-a"])?;
+    tmux.wait_for("2: session-2 @ my-container-2")?;
+    tmux.keys(&["C-a", "5"])?;
+    tmux.wait_for("No session 5")?;
+    tmux.keys(&["C-a", "z"])?;
+    tmux.wait_for("Ctrl-a z: no such command")?;
+    tmux.keys(&["C-a", "A"])?;
+    tmux.wait_for("Rename session-2 to:")?;
+    tmux.keys(&["C-u"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "web"])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("2: web @ my-container-2")?;
+    let names = std::process::Command::new(BIN)
+        .args(["ps", "--format", "json"])
+        .envs(t.env())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let names = String::from_utf8_lossy(&names.stdout).into_owned();
+    ensure(
+        names.contains("\"Names\":\"web\""),
+        format!("the container is not renamed: {names}"),
+    )?;
+    tmux.keys(&["C-a", "\""])?;
+    tmux.wait_for("Sessions: Enter picks")?;
+    tmux.keys(&["Up", "Enter"])?;
+    tmux.wait_for("1: session-1 @ my-container-1")?;
+    tmux.quit()
+}
+
+/// A session whose shell exits keeps the screen it left, says "exited N" with the keys that
+/// go on (in the pane and the status line), and answers typed keys and `prefix k` with why
+/// nothing happens.
+fn an_exited_session_keeps_its_screen_and_says_how_to_go_on(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("echo last-words-$((40+2)); exit 3")?;
+    tmux.wait_for("exited 3 — Ctrl-a r restart · Ctrl-a x remove")?;
+    let screen = tmux.wait_for("session-1: exited 3 · Ctrl-a r restart")?;
+    ensure(
+        screen.contains("last-words-42"),
+        format!("the pane lost what the shell left:\n{screen}"),
+    )?;
+    tmux.keys(&["x"])?;
+    tmux.wait_for("session-1 has exited: Ctrl-a r restarts it")?;
+    tmux.keys(&["C-a", "k"])?;
+    tmux.wait_for("session-1 is not running")?;
+    tmux.keys(&["C-a", "r"])?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.quit()
+}
+
+/// At 80x24 the shell gets the window's width (it got 38 columns) and the inspector folds
+/// to a line under it; `prefix i` opens it below the shell.
+fn a_narrow_window_gives_the_shell_the_width(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 80, 24)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.wait_for("(host: ")?;
+    tmux.line("clear; stty size")?;
+    tmux.wait_for("\n│16 78 ")?;
+    tmux.keys(&["C-a", "i"])?;
+    tmux.wait_for("Usage (cgroup)")?;
     tmux.quit()
 }

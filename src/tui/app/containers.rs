@@ -178,7 +178,7 @@ impl App {
             notify(crate::session::SessionEvent::Pulled(id, result));
         });
         self.sessions.push(session);
-        self.selected = self.sessions.len() - 1;
+        self.select(self.sessions.len() - 1);
         Ok(())
     }
 
@@ -242,7 +242,7 @@ impl App {
             .map_err(|e| format!("{e:#}"))?;
         self.next_id += 1;
         self.sessions.push(session);
-        self.selected = self.sessions.len() - 1;
+        self.select(self.sessions.len() - 1);
         Ok(())
     }
 
@@ -300,7 +300,11 @@ impl App {
             Ok(s) => {
                 self.next_id += 1;
                 self.sessions.insert(at, s);
-                self.selected = at;
+                // The one selected moved down a row; select() then records it as the last.
+                if self.selected >= at {
+                    self.selected += 1;
+                }
+                self.select(at);
             }
             Err(e) => self.message = Some(format!("exec failed: {e:#}")),
         }
