@@ -295,16 +295,22 @@ fn help_overlay() {
 
 #[test]
 fn new_session_form() {
+    let typed = [
+        "web",
+        "",
+        "",
+        "/srv/busybox",
+        "",
+        "app",
+        "8080:80",
+        "256m",
+        "",
+        "",
+        "",
+        "",
+    ];
     let form = FormView {
-        values: [
-            "web".into(),
-            String::new(),
-            String::new(),
-            "/srv/busybox".into(),
-            String::new(),
-            "app".into(),
-            "8080:80".into(),
-        ],
+        values: typed.map(ui::form::Input::new),
         defaults: [
             "session-3".into(),
             "my-container-3".into(),
@@ -313,12 +319,28 @@ fn new_session_form() {
             "(none)".into(),
             "bridge".into(),
             "(none) e.g. 8080:80 53:53/udp".into(),
+            "(no limit) e.g. 256m".into(),
+            "(no limit) e.g. 0.5".into(),
+            "(none more) e.g. DEBUG=1 LANG=C.UTF-8".into(),
+            "(none more) e.g. /srv/data:/data:ro".into(),
+            "/".into(),
         ],
         focus: 1,
         error: None,
         images: vec!["alpine:latest".into(), "debian:minbase".into()],
     };
-    insta::assert_snapshot!(draw(70, 14, |f| ui::form::render(f, f.area(), &form)));
+    insta::assert_snapshot!(draw(80, 18, |f| ui::form::render(f, f.area(), &form)));
+    // A long reason is shown whole, wrapped, not cut at the form's edge.
+    let failed = FormView {
+        error: Some(
+            "the container name \"web\" is already in use by container 0123456789ab; \
+             choose another name or remove that container first"
+                .into(),
+        ),
+        ..form
+    };
+    let drawn = draw(80, 20, |f| ui::form::render(f, f.area(), &failed));
+    assert!(drawn.contains("remove that container"), "{drawn}");
 }
 
 #[test]

@@ -444,17 +444,25 @@ fn parse_device(text: &str) -> Result<Device, String> {
 }
 
 /// Clap's error in one line: its first line, and when that ends in a colon (a list follows,
-/// e.g. of missing arguments), the list joined onto it.
+/// e.g. of missing arguments), the list joined onto it; its suggestions ("a similar argument
+/// exists: '--run'", "[possible values: busybox]") kept after it.
 fn one_line(text: &str) -> String {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    if first.ends_with(':') {
-        let list: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
-        format!("{first} {}", list.join(", "))
-    } else {
-        first.to_string()
+    let rest: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
+    let (hints, list): (Vec<&str>, Vec<&str>) = rest
+        .into_iter()
+        .partition(|l| l.starts_with("tip:") || l.starts_with("[possible values:"));
+    let mut line = match first.ends_with(':') {
+        true => format!("{first} {}", list.join(", ")),
+        false => first.to_string(),
+    };
+    for hint in hints {
+        line.push_str("; ");
+        line.push_str(hint.strip_prefix("tip: ").unwrap_or(hint));
     }
+    line
 }
 
 /// Clap's error or help, printed our way; the exit code.
@@ -528,7 +536,17 @@ pub fn main() -> i32 {
             }
         }
         Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
-            Ok(()) => 0,
+            Ok(built) => {
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                println!(
+                    "made {}: {} with {} applets; run it with --rootfs {}",
+                    dir.display(),
+                    built.busybox.display(),
+                    built.applets,
+                    dir.display()
+                );
+                0
+            }
             Err(e) => {
                 crate::runtime::exit::print_error(&e.to_string());
                 e.exit_code()
@@ -619,6 +637,28 @@ mod tests {
         assert_eq!(spec.workdir, PathBuf::from("/tmp"));
         assert_eq!(spec.hostname, "web");
         assert!(!spec.tty);
+    }
+
+    /// A mistyped option or value keeps clap's suggestion in the one line printed.
+    #[test]
+    fn errors_keep_clap_suggestions() {
+        let line = |args: &[&str]| {
+            one_line(
+                &parse(args.iter().copied())
+                    .err()
+                    .unwrap()
+                    .render()
+                    .to_string(),
+            )
+        };
+        let typo = line(&["t", "--memroy", "1m"]);
+        assert!(
+            typo.contains("a similar argument exists: '--memory'"),
+            "{typo}"
+        );
+        let value = line(&["t", "rootfs", "bosybox", "/tmp/x"]);
+        assert!(value.contains("[possible values: busybox]"), "{value}");
+        assert!(!value.contains('\n'));
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn static_busybox() -> Result<PathBuf, BuildError> {
 }
 
 /// Builds the rootfs in `dir` (created; it must be empty if it exists).
-pub fn build(dir: &Path) -> Result<(), BuildError> {
+pub fn build(dir: &Path) -> Result<Built, BuildError> {
     if dir.exists()
         && std::fs::read_dir(dir)
             .map(|mut d| d.next().is_some())
@@ -72,6 +72,7 @@ pub fn build(dir: &Path) -> Result<(), BuildError> {
         return Err(err(format!("{} exists and is not empty", dir.display())));
     }
     let busybox = static_busybox()?;
+    let mut applets = 0;
     let io = |what: &Path, e: std::io::Error| err(format!("{}: {e}", what.display()));
     for sub in [
         "bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root", "home",
@@ -95,6 +96,7 @@ pub fn build(dir: &Path) -> Result<(), BuildError> {
         }
         // Absolute: it resolves inside the container, where DIR is `/`.
         std::os::unix::fs::symlink("/bin/busybox", &link).map_err(|e| io(&link, e))?;
+        applets += 1;
     }
     let files = [
         (
@@ -108,5 +110,11 @@ pub fn build(dir: &Path) -> Result<(), BuildError> {
     }
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(dir.join("tmp"), std::fs::Permissions::from_mode(0o1777));
-    Ok(())
+    Ok(Built { busybox, applets })
+}
+
+/// What [`build`] made: which busybox it copied, and how many applets link to it.
+pub struct Built {
+    pub busybox: std::path::PathBuf,
+    pub applets: usize,
 }

@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Trial> {
         prefix_keys_as_screen_has_them,
         an_exited_session_keeps_its_screen_and_says_how_to_go_on,
         a_narrow_window_gives_the_shell_the_width,
+        the_form_edits_with_a_cursor_and_takes_per_session_options,
     ]
 }
 
@@ -147,5 +148,31 @@ fn a_narrow_window_gives_the_shell_the_width(t: &Ctx) -> TestResult {
     tmux.wait_for("\n│16 78 ")?;
     tmux.keys(&["C-a", "i"])?;
     tmux.wait_for("Usage (cgroup)")?;
+    tmux.quit()
+}
+
+/// The new-session form edits as a shell line does (←/→ move the cursor: "edit", ← ←, "X"
+/// makes "edXit"), and takes a memory limit and an environment for this session alone.
+fn the_form_edits_with_a_cursor_and_takes_per_session_options(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "edit"])?;
+    tmux.keys(&["Left", "Left"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "X"])?;
+    tmux.wait_for("Name       edXit")?;
+    for _ in 0..7 {
+        tmux.keys(&["Tab"])?;
+    }
+    tmux.run(&["send-keys", "-t", "main", "-l", "64m"])?;
+    tmux.keys(&["Tab", "Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "GREETING=hi-there"])?;
+    tmux.wait_for("Env        GREETING=hi-there")?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("2: edXit @ my-container-2")?;
+    tmux.line("echo say-$GREETING")?;
+    tmux.wait_for("say-hi-there")?;
+    tmux.wait_for("/ 64 MiB")?;
     tmux.quit()
 }

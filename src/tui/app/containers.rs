@@ -4,6 +4,7 @@
 use super::App;
 use crate::client::ops;
 use crate::runtime::ContainerSpec;
+use crate::runtime::cgroups::limits::{self, human};
 use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::rootpath::InRoot;
 use crate::session::Session;
@@ -29,11 +30,19 @@ impl App {
             .unwrap_or_else(|| "/bin/sh".to_string())
     }
 
-    /// The first `session-N` that no container of our namespace is named.
+    /// The first N for which no container of our namespace is named `session-N` and no
+    /// session has the hostname `my-container-N`: a new session's name and hostname share
+    /// their number, whatever the sessions before were named.
     pub(super) fn free_number(&self) -> u64 {
-        let taken: Vec<String> = store::visible().into_iter().map(|r| r.name).collect();
-        (self.next_id..)
-            .find(|n| !taken.contains(&format!("session-{n}")))
+        let names: Vec<String> = store::visible().into_iter().map(|r| r.name).collect();
+        (1..)
+            .find(|n| {
+                !names.contains(&format!("session-{n}"))
+                    && !self
+                        .sessions
+                        .iter()
+                        .any(|s| s.spec.hostname == format!("my-container-{n}"))
+            })
             .unwrap_or(self.next_id)
     }
 
@@ -57,6 +66,16 @@ impl App {
                 .collect::<Vec<_>>()
                 .join(" "),
         };
+        let limits = &self.template.limits;
+        let memory = limits.memory.map_or("(no limit) e.g. 256m".into(), human);
+        let cpus = limits
+            .cpu_quota_us
+            .map_or("(no limit) e.g. 0.5".into(), |q| {
+                format!(
+                    "{}",
+                    q as f64 / crate::runtime::cgroups::limits::CPU_PERIOD_US as f64
+                )
+            });
         [
             format!("session-{n}"),
             format!("my-container-{n}"),
@@ -65,6 +84,11 @@ impl App {
             image,
             self.template.network.mode_shown(),
             ports,
+            memory,
+            cpus,
+            "(none more) e.g. DEBUG=1 LANG=C.UTF-8".into(),
+            "(none more) e.g. /srv/data:/data:ro".into(),
+            self.template.workdir.display().to_string(),
         ]
     }
 
@@ -95,7 +119,20 @@ impl App {
     /// Starts a session; empty fields take their defaults. With an image the store lacks, the
     /// session waits, its screen showing the pull, and starts when the pull ends.
     pub fn start_session(&mut self, values: [String; FIELDS]) -> Result<(), String> {
-        let [name, hostname, command, rootfs, image, network, ports] = values;
+        let [
+            name,
+            hostname,
+            command,
+            rootfs,
+            image,
+            network,
+            ports,
+            memory,
+            cpus,
+            env,
+            volumes,
+            workdir,
+        ] = values;
         let defaults = self.defaults();
         let pick = |v: String, d: &String| {
             if v.trim().is_empty() {
@@ -131,6 +168,34 @@ impl App {
                 .map(crate::runtime::net::Publish::parse)
                 .collect::<Result<_, _>>()?;
         }
+        if !memory.trim().is_empty() {
+            spec.limits.memory = Some(limits::parse_bytes(&memory)?);
+        }
+        if !cpus.trim().is_empty() {
+            spec.limits.cpu_quota_us = Some(limits::parse_cpus(&cpus)?);
+        }
+        for pair in env.split_whitespace() {
+            if !pair.contains('=') || pair.starts_with('=') {
+                return Err(format!(
+                    "invalid environment entry {pair:?}: expected KEY=value"
+                ));
+            }
+            let key = pair.split('=').next().unwrap_or_default();
+            spec.env.retain(|e| e.split('=').next() != Some(key));
+            spec.env.push(pair.to_string());
+        }
+        for volume in volumes.split_whitespace() {
+            spec.volumes
+                .push(crate::runtime::volumes::Volume::parse_bind(volume)?);
+        }
+        if !workdir.trim().is_empty() {
+            let dir = workdir.trim();
+            if !dir.starts_with('/') {
+                return Err(format!("the working directory {dir:?} must be absolute"));
+            }
+            spec.workdir = dir.into();
+            spec.workdir_is_default = false;
+        }
         spec.tty = true;
         spec.term = Some("xterm-256color".into());
         if image.is_empty() {
@@ -145,7 +210,7 @@ impl App {
             platform: None,
             entrypoint: None,
             command: Vec::new(),
-            workdir_given: false,
+            workdir_given: !workdir.trim().is_empty(),
             insecure: Vec::new(),
         };
         crate::image::reference::Ref::parse(&image).map_err(|e| format!("{e:#}"))?;

@@ -175,7 +175,7 @@ impl App {
     fn key_form(&mut self, mut form: Box<FormView>, key: KeyEvent) {
         match key.code {
             KeyCode::Esc => return,
-            KeyCode::Enter => match self.start_session(form.values.clone()) {
+            KeyCode::Enter => match self.start_session(form.texts()) {
                 Ok(()) => return,
                 Err(e) => form.error = Some(e),
             },
@@ -186,12 +186,21 @@ impl App {
             KeyCode::Left | KeyCode::Right if form.focus == IMAGE => {
                 form.pick_image(key.code == KeyCode::Right)
             }
-            KeyCode::Backspace => {
-                form.values[form.focus].pop();
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                form.values[form.focus].push(c)
-            }
+            KeyCode::Left => form.focused().left(),
+            KeyCode::Right => form.focused().right(),
+            KeyCode::Home => form.focused().home(),
+            KeyCode::End => form.focused().end(),
+            KeyCode::Backspace => form.focused().backspace(),
+            KeyCode::Delete => form.focused().delete(),
+            KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => match c {
+                'u' => form.focused().kill_before(),
+                'w' => form.focused().kill_word(),
+                'k' => form.focused().kill_after(),
+                'a' => form.focused().home(),
+                'e' => form.focused().end(),
+                _ => {}
+            },
+            KeyCode::Char(c) => form.focused().insert(c.encode_utf8(&mut [0; 4])),
             _ => {}
         }
         self.mode = Mode::NewSession(form);
@@ -258,7 +267,7 @@ impl App {
 
     pub fn handle_paste(&mut self, text: &str) {
         match &mut self.mode {
-            Mode::NewSession(form) => form.values[form.focus].push_str(text.trim_end_matches('\n')),
+            Mode::NewSession(form) => form.focused().insert(text.trim_end_matches('\n')),
             Mode::Normal => {
                 if let Some(s) = self.selected_mut() {
                     let bracketed = s.screen().vt().bracketed_paste();

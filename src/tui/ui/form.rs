@@ -1,30 +1,132 @@
-//! The new-session form: name, hostname, command, root filesystem, image, network and
-//! published ports, each with a default so Enter alone starts a shell; the image field picks
-//! from the local images.
+//! The new-session form: each field with a default so Enter alone starts a shell; the image
+//! field picks from the local images. Besides what the session is (name, hostname, command,
+//! root, image, network, ports), what it may use (memory, CPUs) and gets (environment,
+//! volumes, working directory): the command line's options, per session.
 
 use super::centered;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 /// The form's labels, in field order.
 pub const LABELS: [&str; FIELDS] = [
-    "Name", "Hostname", "Command", "Rootfs", "Image", "Network", "Ports",
+    "Name", "Hostname", "Command", "Rootfs", "Image", "Network", "Ports", "Memory", "CPUs", "Env",
+    "Volumes", "Workdir",
 ];
 
 /// How many fields the form has.
-pub const FIELDS: usize = 7;
+pub const FIELDS: usize = 12;
 
 /// The image field's index in [`LABELS`].
 pub const IMAGE: usize = 4;
+
+/// Label column width (the label and a space).
+const LABEL: u16 = 11;
+
+/// A line of text with a cursor (a character index), edited as a shell's line is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Input {
+    text: String,
+    cursor: usize,
+}
+
+impl Input {
+    pub fn new(text: &str) -> Input {
+        Input {
+            text: text.to_string(),
+            cursor: text.chars().count(),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// The byte offset of character `at`.
+    fn byte(&self, at: usize) -> usize {
+        self.text
+            .char_indices()
+            .nth(at)
+            .map_or(self.text.len(), |(i, _)| i)
+    }
+
+    pub fn insert(&mut self, text: &str) {
+        let at = self.byte(self.cursor);
+        self.text.insert_str(at, text);
+        self.cursor += text.chars().count();
+    }
+
+    pub fn backspace(&mut self) {
+        if self.cursor > 0 {
+            self.cursor -= 1;
+            let at = self.byte(self.cursor);
+            self.text.remove(at);
+        }
+    }
+
+    pub fn delete(&mut self) {
+        if self.cursor < self.text.chars().count() {
+            let at = self.byte(self.cursor);
+            self.text.remove(at);
+        }
+    }
+
+    pub fn left(&mut self) {
+        self.cursor = self.cursor.saturating_sub(1);
+    }
+
+    pub fn right(&mut self) {
+        self.cursor = (self.cursor + 1).min(self.text.chars().count());
+    }
+
+    pub fn home(&mut self) {
+        self.cursor = 0;
+    }
+
+    pub fn end(&mut self) {
+        self.cursor = self.text.chars().count();
+    }
+
+    /// Ctrl-U: everything before the cursor goes.
+    pub fn kill_before(&mut self) {
+        let at = self.byte(self.cursor);
+        self.text.replace_range(..at, "");
+        self.cursor = 0;
+    }
+
+    /// Ctrl-K: everything from the cursor on goes.
+    pub fn kill_after(&mut self) {
+        let at = self.byte(self.cursor);
+        self.text.truncate(at);
+    }
+
+    /// Ctrl-W: the word before the cursor goes, and the blanks after it.
+    pub fn kill_word(&mut self) {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut start = self.cursor;
+        while start > 0 && chars[start - 1].is_whitespace() {
+            start -= 1;
+        }
+        while start > 0 && !chars[start - 1].is_whitespace() {
+            start -= 1;
+        }
+        let (from, to) = (self.byte(start), self.byte(self.cursor));
+        self.text.replace_range(from..to, "");
+        self.cursor = start;
+    }
+}
 
 /// What the form holds: typed values, the defaults shown when a value is empty, the focus,
 /// and the last error.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormView {
-    pub values: [String; FIELDS],
+    pub values: [Input; FIELDS],
     pub defaults: [String; FIELDS],
     pub focus: usize,
     pub error: Option<String>,
@@ -42,15 +144,65 @@ impl FormView {
         let at = self
             .images
             .iter()
-            .position(|i| *i == self.values[IMAGE])
+            .position(|i| *i == self.values[IMAGE].text())
             .map_or(n - 1, |p| p as isize);
         let next = (at + if forward { 1 } else { -1 }).rem_euclid(n) as usize;
-        self.values[IMAGE] = self.images.get(next).cloned().unwrap_or_default();
+        self.values[IMAGE] = Input::new(self.images.get(next).map_or("", String::as_str));
+    }
+
+    /// The typed values, as the session is started from them.
+    pub fn texts(&self) -> [String; FIELDS] {
+        std::array::from_fn(|i| self.values[i].text().to_string())
+    }
+
+    pub fn focused(&mut self) -> &mut Input {
+        &mut self.values[self.focus]
     }
 }
 
+/// The form over `area`: as wide as its longest line (a value, a default, the error) and the
+/// window allow, so nothing typed and no reason given is cut.
 pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
-    let popup = centered(area, 64, FIELDS as u16 + 4);
+    let longest = (0..FIELDS)
+        .map(|i| {
+            form.values[i]
+                .text()
+                .chars()
+                .count()
+                .max(form.defaults[i].chars().count())
+        })
+        .max()
+        .unwrap_or(0) as u16;
+    let width = (LABEL + longest + 3)
+        .max(64)
+        .max(
+            form.error
+                .as_ref()
+                .map_or(0, |e| e.chars().count() as u16 + 2)
+                .min(100),
+        )
+        .min(area.width.saturating_sub(2));
+    let inner_width = width.saturating_sub(2);
+    let local = if form.images.is_empty() {
+        "no local images (an image given here is pulled)".to_string()
+    } else {
+        format!("←/→ picks: {}", form.images.join(", "))
+    };
+    let (footer, footer_style) = match &form.error {
+        Some(e) => (e.clone(), Style::new().fg(Color::Red)),
+        None => (
+            "Tab/↑/↓: field · ←/→ Home/End C-u C-w C-k: edit · Enter: start · Esc: cancel"
+                .to_string(),
+            Style::new().fg(Color::DarkGray),
+        ),
+    };
+    let wrapped = |text: &str| {
+        (text.chars().count() as u16)
+            .div_ceil(inner_width.max(1))
+            .max(1)
+    };
+    let height = FIELDS as u16 + 2 + wrapped(&local) + wrapped(&footer);
+    let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;
@@ -61,13 +213,14 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
         } else {
             Style::new()
         };
-        let value = if form.values[i].is_empty() {
+        let input = &form.values[i];
+        let value = if input.text().is_empty() {
             Span::styled(form.defaults[i].clone(), Style::new().fg(Color::DarkGray))
         } else {
-            Span::raw(form.values[i].clone())
+            Span::raw(input.text().to_string())
         };
         if focused {
-            let x = popup.x + 1 + 11 + form.values[i].chars().count() as u16;
+            let x = popup.x + 1 + LABEL + input.cursor() as u16;
             cursor = Some(Position::new(
                 x.min(popup.right().saturating_sub(2)),
                 popup.y + 1 + i as u16,
@@ -78,22 +231,44 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
             value,
         ]));
     }
-    let local = if form.images.is_empty() {
-        "no local images (an image given here is pulled)".to_string()
-    } else {
-        format!("←/→ picks: {}", form.images.join(", "))
-    };
     lines.push(Line::styled(local, Style::new().fg(Color::DarkGray)));
-    match &form.error {
-        Some(e) => lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red))),
-        None => lines.push(Line::styled(
-            "Tab: next field · Enter: start · Esc: cancel",
-            Style::new().fg(Color::DarkGray),
-        )),
-    }
+    lines.push(Line::styled(footer, footer_style));
     let block = Block::bordered().title(" New session ");
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
     if let Some(c) = cursor {
         frame.set_cursor_position(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editing_moves_and_cuts_as_a_shell_line() {
+        let mut input = Input::new("echo hello world");
+        input.kill_word();
+        assert_eq!(input.text(), "echo hello ");
+        input.home();
+        input.right();
+        input.insert("X");
+        assert_eq!((input.text(), input.cursor()), ("eXcho hello ", 2));
+        input.backspace();
+        input.delete();
+        assert_eq!(input.text(), "eho hello ");
+        input.end();
+        input.left();
+        input.kill_before();
+        assert_eq!((input.text(), input.cursor()), (" ", 0));
+        let mut wide = Input::new("né");
+        wide.left();
+        wide.insert("ä");
+        wide.kill_after();
+        assert_eq!(wide.text(), "nä");
     }
 }
