@@ -3,7 +3,8 @@
 //! Cursor keys follow the application-cursor mode the program inside asked for (`ESC O A`
 //! rather than `ESC [ A`), or vim and htop would not see their arrows.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use vt100::{MouseProtocolEncoding, MouseProtocolMode};
 
 /// The bytes for `key`, or `None` for keys a terminal cannot send.
 pub fn encode(key: &KeyEvent, application_cursor: bool) -> Option<Vec<u8>> {
@@ -132,6 +133,65 @@ impl std::fmt::Display for Prefix {
     }
 }
 
+/// The report a program that asked for the mouse (`mode`, `encoding`) expects for `mouse`
+/// at (`col`, `row`) of its screen, 0-based; `None` when its mode does not report that kind
+/// of event (X10 mode has no releases, no mode but any-motion has moves).
+pub fn encode_mouse(
+    mouse: &MouseEvent,
+    col: u16,
+    row: u16,
+    mode: MouseProtocolMode,
+    encoding: MouseProtocolEncoding,
+) -> Option<Vec<u8>> {
+    use MouseProtocolMode as M;
+    let button = |b: MouseButton| match b {
+        MouseButton::Left => 0,
+        MouseButton::Middle => 1,
+        MouseButton::Right => 2,
+    };
+    let (code, release) = match mouse.kind {
+        MouseEventKind::Down(b) => (button(b), false),
+        MouseEventKind::Up(b) if mode != M::Press => (button(b), true),
+        MouseEventKind::Drag(b) if matches!(mode, M::ButtonMotion | M::AnyMotion) => {
+            (button(b) + 32, false)
+        }
+        MouseEventKind::Moved if mode == M::AnyMotion => (3 + 32, false),
+        MouseEventKind::ScrollUp => (64, false),
+        MouseEventKind::ScrollDown => (65, false),
+        _ => return None,
+    };
+    if mode == M::None {
+        return None;
+    }
+    let mods = mouse.modifiers;
+    let code =
+        code + if mods.contains(KeyModifiers::SHIFT) {
+            4
+        } else {
+            0
+        } + if mods.contains(KeyModifiers::ALT) {
+            8
+        } else {
+            0
+        } + if mods.contains(KeyModifiers::CONTROL) {
+            16
+        } else {
+            0
+        };
+    let (x, y) = (u32::from(col) + 1, u32::from(row) + 1);
+    Some(match encoding {
+        MouseProtocolEncoding::Sgr => {
+            format!("\x1b[<{code};{x};{y}{}", if release { 'm' } else { 'M' }).into_bytes()
+        }
+        // X10's one byte per value: a release is button 3; beyond 223 it cannot say.
+        MouseProtocolEncoding::Default | MouseProtocolEncoding::Utf8 => {
+            let code = if release { 3 + (code & !3) } else { code };
+            let byte = |v: u32| u8::try_from(v + 32).ok();
+            vec![0x1b, b'[', b'M', byte(code)?, byte(x)?, byte(y)?]
+        }
+    })
+}
+
 /// How `key` reads in a message: `z`, `C-z`, `F5`, `Left`.
 pub fn describe(key: &KeyEvent) -> String {
     let name = match key.code {
@@ -250,5 +310,47 @@ mod tests {
         assert!(!p.matches(&key(KeyCode::Char('a'), NONE)));
         assert_eq!(p.byte(), 1);
         assert_eq!(p.to_string(), "Ctrl-a");
+    }
+
+    #[test]
+    fn mouse_reports_follow_the_mode_and_encoding_asked_for() {
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 0,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        };
+        let up = MouseEvent {
+            kind: MouseEventKind::Up(MouseButton::Left),
+            ..click
+        };
+        let sgr = MouseProtocolEncoding::Sgr;
+        assert_eq!(
+            encode_mouse(&click, 4, 9, MouseProtocolMode::PressRelease, sgr),
+            Some(b"\x1b[<0;5;10M".to_vec())
+        );
+        assert_eq!(
+            encode_mouse(&up, 4, 9, MouseProtocolMode::PressRelease, sgr),
+            Some(b"\x1b[<0;5;10m".to_vec())
+        );
+        assert_eq!(encode_mouse(&up, 4, 9, MouseProtocolMode::Press, sgr), None);
+        assert_eq!(
+            encode_mouse(&click, 4, 9, MouseProtocolMode::None, sgr),
+            None
+        );
+        let wheel = MouseEvent {
+            kind: MouseEventKind::ScrollUp,
+            ..click
+        };
+        assert_eq!(
+            encode_mouse(
+                &wheel,
+                0,
+                0,
+                MouseProtocolMode::Press,
+                MouseProtocolEncoding::Default
+            ),
+            Some(vec![0x1b, b'[', b'M', 32 + 64, 33, 33])
+        );
     }
 }

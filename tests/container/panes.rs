@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Trial> {
         an_exited_session_keeps_its_screen_and_says_how_to_go_on,
         a_narrow_window_gives_the_shell_the_width,
         the_form_edits_with_a_cursor_and_takes_per_session_options,
+        the_mouse_reaches_programs_that_ask_for_it,
     ]
 }
 
@@ -174,5 +175,34 @@ fn the_form_edits_with_a_cursor_and_takes_per_session_options(t: &Ctx) -> TestRe
     tmux.line("echo say-$GREETING")?;
     tmux.wait_for("say-hi-there")?;
     tmux.wait_for("/ 64 MiB")?;
+    tmux.quit()
+}
+
+/// A mouse report as a terminal sends it (SGR), at 0-based screen cell (`col`, `row`).
+fn mouse(tmux: &Tmux, button: u8, col: u16, row: u16) -> TestResult {
+    let report = format!("\x1b[<{button};{};{}M", col + 1, row + 1);
+    tmux.run(&["send-keys", "-t", "main", "-l", &report])?;
+    Ok(())
+}
+
+/// A program that turned on mouse reporting gets the click in its own coordinates; on the
+/// alternate screen (less) the wheel scrolls the program, and the next key reaches it (the
+/// wheel used to open an empty history that ate that key).
+fn the_mouse_reaches_programs_that_ask_for_it(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    // One session: the list takes rows 0-3, the pane's border row 4 and column 0.
+    tmux.line("clear; printf '\\e[?1000h\\e[?1006h'; read -rsd M x; printf '\\e[?1000l\\e[?1006l'; echo got-${x:1}-")?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    mouse(&tmux, 0, 10, 10)?;
+    tmux.wait_for("got-[<0;10;6-")?;
+
+    tmux.line("clear; seq 1 200 | less")?;
+    tmux.wait_for("\n│1 ")?;
+    mouse(&tmux, 65, 20, 20)?;
+    tmux.wait_for("\n│4 ")?;
+    tmux.keys(&["q"])?;
+    tmux.line("echo after-less-$((6*7))")?;
+    tmux.wait_for("after-less-42")?;
     tmux.quit()
 }

@@ -278,7 +278,47 @@ impl App {
         }
     }
 
+    /// A click in the list selects; in the terminal pane, what the program there asked for:
+    /// its mouse reports (in its own coordinates) when it turned reporting on, arrow keys for
+    /// the wheel on the alternate screen (less, vim, as tmux does), else the wheel scrolls
+    /// back through history.
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
+        let inner = ratatui::widgets::Block::bordered().inner(areas.terminal);
+        let at = ratatui::layout::Position::new(mouse.column, mouse.row);
+        if self.mode == Mode::Normal
+            && inner.contains(at)
+            && let Some(s) = self.selected_mut().filter(|s| s.attached())
+        {
+            let (mode, encoding, alternate, app_cursor) = {
+                let screen = s.screen();
+                let vt = screen.vt();
+                (
+                    vt.mouse_protocol_mode(),
+                    vt.mouse_protocol_encoding(),
+                    vt.alternate_screen(),
+                    vt.application_cursor(),
+                )
+            };
+            if mode != vt100::MouseProtocolMode::None {
+                let (col, row) = (mouse.column - inner.x, mouse.row - inner.y);
+                if let Some(bytes) = keys::encode_mouse(&mouse, col, row, mode, encoding) {
+                    s.write(&bytes);
+                }
+                return;
+            }
+            let arrow = match mouse.kind {
+                MouseEventKind::ScrollUp => Some(KeyCode::Up),
+                MouseEventKind::ScrollDown => Some(KeyCode::Down),
+                _ => None,
+            };
+            if alternate && let Some(code) = arrow {
+                let key = KeyEvent::new(code, KeyModifiers::NONE);
+                if let Some(bytes) = keys::encode(&key, app_cursor) {
+                    s.write(&bytes.repeat(3));
+                }
+                return;
+            }
+        }
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 if let Some(i) = ui::sessions::row_at(
