@@ -70,6 +70,7 @@ fn process(host_pid: i32, container_pid: Option<i32>, state: char, command: &str
         user: "root".into(),
         state,
         command: command.into(),
+        ..Default::default()
     }
 }
 
@@ -214,7 +215,8 @@ fn inspector_container_view() {
         f.area(),
         Some(&ins),
         false,
-        &mounts
+        &mounts,
+        &Default::default()
     )));
 }
 
@@ -227,7 +229,8 @@ fn inspector_host_view_marks_container_processes() {
         f.area(),
         Some(&ins),
         true,
-        &mounts
+        &mounts,
+        &Default::default()
     )));
 }
 
@@ -241,7 +244,8 @@ fn inspector_network_inside_beside_the_host() {
         f.area(),
         Some(&ins),
         false,
-        &vec!["root  the host's / (read-only)".to_string()]
+        &vec!["root  the host's / (read-only)".to_string()],
+        &Default::default()
     )));
 }
 
@@ -252,7 +256,8 @@ fn inspector_without_a_session() {
         f.area(),
         None,
         false,
-        &Vec::new()
+        &Vec::new(),
+        &Default::default()
     )));
 }
 
@@ -290,7 +295,7 @@ fn memory_reads_against_its_limit() {
 
 #[test]
 fn help_overlay() {
-    insta::assert_snapshot!(draw(84, 26, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+    insta::assert_snapshot!(draw(84, 27, |f| ui::help::render(f, f.area(), "Ctrl-a")));
 }
 
 #[test]
@@ -402,4 +407,48 @@ fn a_narrow_session_list_keeps_memory_whole() {
     let drawn = draw(80, 7, |f| ui::sessions::render(f, f.area(), &rows(), 0));
     assert!(drawn.contains("exited 137 (SIGKILL)"), "{drawn}");
     assert!(drawn.contains("my-container-1"), "{drawn}");
+}
+
+/// 41 processes in a list that shows 7: the title says which are shown and that more
+/// follow; focused, the list scrolls to the selected row; sorted by memory, the largest
+/// first; in the host view, the container's processes come first whatever their PIDs.
+#[test]
+fn the_process_list_scrolls_sorts_and_puts_the_container_first() {
+    use ui::inspector::{ProcessList, Sort, ordered};
+    let mut ins = inspection();
+    ins.processes = (1..=41)
+        .map(|i| ProcessInfo {
+            rss_kib: (i as u64 * 37) % 101,
+            ..process(5000 + i, Some(i), 'S', &format!("worker-{i}"))
+        })
+        .chain([process(10, None, 'S', "host-daemon")])
+        .collect();
+    let area = Rect::new(0, 0, 56, 40);
+    let mounts = vec!["root  the host's / (read-only)".to_string()];
+    let drawn = draw(56, 40, |f| {
+        ui::inspector::render(f, area, Some(&ins), false, &mounts, &ProcessList::default())
+    });
+    assert!(drawn.contains("of 41 ↓"), "{drawn}");
+    let focused = ProcessList {
+        selected: 30,
+        focused: true,
+        sort: Sort::Pid,
+    };
+    let drawn = draw(56, 40, |f| {
+        ui::inspector::render(f, area, Some(&ins), false, &mounts, &focused)
+    });
+    assert!(
+        drawn.contains("worker-31"),
+        "the selected row is shown:\n{drawn}"
+    );
+    assert!(!drawn.contains("worker-1 "), "the list scrolled:\n{drawn}");
+    let by_memory = ordered(&ins, false, Sort::Memory);
+    assert!(by_memory.windows(2).all(|w| w[0].rss_kib >= w[1].rss_kib));
+    let host = ordered(&ins, true, Sort::Pid);
+    assert_eq!(host.len(), 42);
+    assert_eq!(
+        host.last().map(|p| p.host_pid),
+        Some(10),
+        "the host's after the container's"
+    );
 }

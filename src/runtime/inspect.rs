@@ -13,7 +13,7 @@ pub const NAMESPACE_KINDS: [&str; 8] =
     ["pid", "uts", "mnt", "net", "ipc", "cgroup", "user", "time"];
 
 /// One process as the host sees it, and as the container sees it if it is inside.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProcessInfo {
     pub host_pid: i32,
     /// Its PID inside the container's PID namespace, if it lives there.
@@ -23,6 +23,15 @@ pub struct ProcessInfo {
     /// The one-letter state from `/proc/<pid>/status` (R, S, D, T, Z, ...).
     pub state: char,
     pub command: String,
+    /// Its start time (clock ticks after boot): with the PID, which process this is.
+    pub start: u64,
+    /// CPU time used so far (user and system, clock ticks).
+    pub cpu_ticks: u64,
+    /// Resident memory, KiB.
+    pub rss_kib: u64,
+    /// CPU since the inspection before, in tenths of a percent of one core (the inspector
+    /// thread fills it in from two inspections).
+    pub cpu_permille: Option<u32>,
 }
 
 /// One namespace kind: its id in the container and on the host.
@@ -185,7 +194,25 @@ pub fn process_info(pid: i32, status: &str, level: Option<usize>, users: &Users)
             .trim_end()
             .to_string()
     };
+    // After the command's closing parenthesis (a command may hold any byte): state, ppid,
+    // ..., utime and stime (the 12th and 13th), starttime (the 20th).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after: Vec<u64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default();
+    let at = |i: usize| after.get(i).copied().unwrap_or(0);
     ProcessInfo {
+        start: at(19),
+        cpu_ticks: at(11) + at(12),
+        rss_kib: field(status, "VmRSS:")
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0),
+        cpu_permille: None,
         host_pid: pid,
         container_pid: level.and_then(|l| nspid.get(l).copied()),
         host_ppid: field(status, "PPid:")

@@ -23,6 +23,8 @@ pub enum Command {
     Remove,
     Inspector,
     HostView,
+    /// The keyboard to the inspector's process list, or back to the shell.
+    Focus,
     Scrollback,
     Help,
     Quit,
@@ -46,7 +48,7 @@ pub struct Binding {
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 18] = [
+pub const BINDINGS: [Binding; 19] = [
     b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
@@ -59,6 +61,7 @@ pub const BINDINGS: [Binding; 18] = [
     b("{p} x",        "remove an exited session from the list",                  "x remove",      false),
     b("{p} i",        "show / hide the inspector",                               "i inspector",   true),
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
+    b("{p} Tab",      "keys to the process list (↑/↓, s sort, k signal, Esc back)", "Tab processes", false),
     b("{p} [",        "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave",  "[ scroll",      false),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true),
     b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true),
@@ -104,6 +107,7 @@ pub fn command(code: KeyCode) -> Option<Command> {
         KeyCode::Char('x') => Command::Remove,
         KeyCode::Char('i') => Command::Inspector,
         KeyCode::Char('h') => Command::HostView,
+        KeyCode::Tab => Command::Focus,
         KeyCode::Char('[') => Command::Scrollback,
         KeyCode::Char('?') => Command::Help,
         KeyCode::Char('q') => Command::Quit,
@@ -157,6 +161,7 @@ mod tests {
             let first = first.split([',', '-']).next().unwrap_or("");
             let code = match first {
                 "Esc" => Some(KeyCode::Esc),
+                "Tab" => Some(KeyCode::Tab),
                 // The prefix again: handled before the table, as screen does.
                 "{p}" => None,
                 k => Some(KeyCode::Char(k.chars().next().unwrap())),

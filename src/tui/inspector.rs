@@ -59,6 +59,13 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
     let mut last_cpu: HashMap<u64, (u64, Instant)> = HashMap::new();
     // The selected session's last network look, for its rates.
     let mut last_net: Option<(u64, NetView)> = None;
+    // Each process's CPU time at the last inspection, by (PID, start time), for its CPU%.
+    let mut last_ticks: HashMap<(i32, u64), u64> = HashMap::new();
+    let mut last_at = Instant::now();
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
     loop {
         match rx.recv_timeout(PERIOD) {
             Ok(t) => target = t,
@@ -77,6 +84,19 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                 }
                 last_net = net.clone().map(|n| (id, n));
                 ins.network = net;
+            }
+            if let Some(ins) = inspection.as_mut() {
+                let wall = last_at.elapsed().as_secs_f64();
+                let mut ticks = HashMap::new();
+                for p in &mut ins.processes {
+                    let key = (p.host_pid, p.start);
+                    p.cpu_permille = last_ticks.get(&key).filter(|_| wall > 0.0).map(|before| {
+                        (1000.0 * p.cpu_ticks.saturating_sub(*before) as f64 / hz / wall) as u32
+                    });
+                    ticks.insert(key, p.cpu_ticks);
+                }
+                last_ticks = ticks;
+                last_at = Instant::now();
             }
             report(Report::Inspected(id, inspection.map(Box::new)));
         }

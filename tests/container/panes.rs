@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Trial> {
         a_narrow_window_gives_the_shell_the_width,
         the_form_edits_with_a_cursor_and_takes_per_session_options,
         the_mouse_reaches_programs_that_ask_for_it,
+        a_process_is_signalled_from_the_inspectors_list,
     ]
 }
 
@@ -204,5 +205,33 @@ fn the_mouse_reaches_programs_that_ask_for_it(t: &Ctx) -> TestResult {
     tmux.keys(&["q"])?;
     tmux.line("echo after-less-$((6*7))")?;
     tmux.wait_for("after-less-42")?;
+    tmux.quit()
+}
+
+/// `prefix Tab` gives the keys to the inspector's process list: the second process (by PID
+/// inside) is selected, `k` asks, `t` sends SIGTERM, and that process, only it, ends.
+fn a_process_is_signalled_from_the_inspectors_list(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 60)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("sleep 7341 & sleep 7342 & echo started-$((2*2))")?;
+    tmux.wait_for("started-4")?;
+    tmux.wait_for("Container processes: 3")?;
+    let running = |n: &str| {
+        procs().iter().any(|p| {
+            p.cmdline.first().map(String::as_str) == Some("sleep")
+                && p.cmdline.get(1).map(String::as_str) == Some(n)
+        })
+    };
+    ensure(running("7341") && running("7342"), "the sleeps run")?;
+    tmux.keys(&["C-a", "Tab"])?;
+    tmux.wait_for("Processes: ↑/↓")?;
+    tmux.keys(&["Down"])?;
+    tmux.keys(&["k"])?;
+    tmux.wait_for("(sleep 7341)? t: SIGTERM")?;
+    tmux.keys(&["t"])?;
+    tmux.wait_for("Sent SIGTERM to PID")?;
+    wait_until("sleep 7341 to end", || !running("7341"))?;
+    ensure(running("7342"), "only the selected process was signalled")?;
+    tmux.keys(&["Escape"])?;
     tmux.quit()
 }

@@ -32,6 +32,10 @@ pub enum Mode {
     Rename(String),
     /// Picking a session from the list of all of them; this row is highlighted.
     Choose(usize),
+    /// Keys move through the inspector's process list.
+    Processes,
+    /// Asking whether to signal this process (its PID and start time, its command).
+    ConfirmSignal(crate::state::Process, String),
 }
 
 /// CPU samples kept per session for the sparkline (one a second).
@@ -52,6 +56,8 @@ pub struct App {
     pub mode: Mode,
     pub show_inspector: bool,
     pub host_view: bool,
+    /// The inspector's process list: its order and selection.
+    pub processes: super::ui::inspector::ProcessList,
     /// The latest inspection, and the session it belongs to.
     pub inspection: Option<(u64, Inspection)>,
     pub prefix: Prefix,
@@ -83,6 +89,7 @@ impl App {
             mode: Mode::Normal,
             show_inspector: true,
             host_view: false,
+            processes: Default::default(),
             inspection: None,
             prefix,
             quit: false,
@@ -120,6 +127,7 @@ impl App {
                 self.set_scroll(0);
                 self.mode = Mode::Normal;
                 self.last = self.selected().map(|s| s.id);
+                self.processes.selected = 0;
             }
             self.selected = index;
         }

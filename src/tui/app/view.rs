@@ -58,6 +58,17 @@ impl App {
                 format!(" Rename {name} to: {text}█  (Enter renames · Esc cancels)"),
                 true,
             ),
+            Mode::Processes => (
+                " Processes: ↑/↓ PgUp/PgDn Home/End · s sort (PID, CPU, memory) · k signal · Esc or Tab: back to the shell".to_string(),
+                false,
+            ),
+            Mode::ConfirmSignal(process, command) => (
+                format!(
+                    " Signal PID {} ({command})? t: SIGTERM · 9: SIGKILL · any other key: no",
+                    process.pid
+                ),
+                true,
+            ),
             Mode::Choose(_) => (
                 " Pick a session: Up/Down, Enter or its number · Esc: back".to_string(),
                 false,
@@ -218,12 +229,17 @@ impl App {
                 .selected()
                 .map(|s| mounts_of(&s.spec))
                 .unwrap_or_default();
+            let list = ui::inspector::ProcessList {
+                focused: matches!(self.mode, Mode::Processes | Mode::ConfirmSignal(..)),
+                ..self.processes
+            };
             ui::inspector::render(
                 frame,
                 inspector_area,
                 ins.map(|(_, i)| i),
                 self.host_view,
                 &mounts,
+                &list,
             );
         }
         if let Some(area) = areas.summary {

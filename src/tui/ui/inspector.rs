@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
 const BOLD: Style = Style::new().add_modifier(Modifier::BOLD);
 
@@ -25,6 +25,7 @@ pub fn render(
     inspection: Option<&Inspection>,
     host_view: bool,
     mounts: &Mounts,
+    list: &ProcessList,
 ) {
     let Some(ins) = inspection else {
         let block = Block::bordered().title(" Inspector ");
@@ -53,7 +54,7 @@ pub fn render(
     render_security(frame, security, ins, mounts);
     render_namespaces(frame, namespaces, &ins.namespaces);
     render_network(frame, network, ins.network.as_ref());
-    render_processes(frame, processes, ins, host_view);
+    render_processes(frame, processes, ins, host_view, list);
 }
 
 /// Root, volumes, and PID 1's capabilities, no_new_privs and seccomp mode (read live).
@@ -196,26 +197,83 @@ fn render_network(frame: &mut Frame, area: Rect, net: Option<&NetView>) {
     frame.render_widget(table, area);
 }
 
+/// How the process list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Pid,
+    Cpu,
+    Memory,
+}
+
+impl Sort {
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Pid => Sort::Cpu,
+            Sort::Cpu => Sort::Memory,
+            Sort::Memory => Sort::Pid,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Sort::Pid => "PID",
+            Sort::Cpu => "CPU",
+            Sort::Memory => "memory",
+        }
+    }
+}
+
+/// The process list as the user left it: its order, and the selected row while the list has
+/// the keyboard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessList {
+    pub sort: Sort,
+    pub selected: usize,
+    pub focused: bool,
+}
+
+/// The process list's rows in the order drawn: the container's processes (alone, or first in
+/// the host view, the host's after them), each group ordered by `sort`.
+pub fn ordered(ins: &Inspection, host_view: bool, sort: Sort) -> Vec<&ProcessInfo> {
+    let mut rows: Vec<&ProcessInfo> = ins
+        .processes
+        .iter()
+        .filter(|p| host_view || p.container_pid.is_some())
+        .collect();
+    rows.sort_by(|a, b| {
+        let group = b.container_pid.is_some().cmp(&a.container_pid.is_some());
+        let by = match sort {
+            Sort::Pid => a
+                .container_pid
+                .cmp(&b.container_pid)
+                .then(a.host_pid.cmp(&b.host_pid)),
+            Sort::Cpu => b.cpu_permille.cmp(&a.cpu_permille),
+            Sort::Memory => b.rss_kib.cmp(&a.rss_kib),
+        };
+        group.then(by).then(a.host_pid.cmp(&b.host_pid))
+    });
+    rows
+}
+
 fn process_row(p: &ProcessInfo, host_view: bool) -> Row<'static> {
     let cpid = p.container_pid.map(|c| c.to_string()).unwrap_or_default();
-    let cells = if host_view {
-        [
-            p.host_pid.to_string(),
-            cpid,
-            p.user.clone(),
-            p.state.to_string(),
-            p.command.clone(),
-        ]
-    } else {
-        [
-            cpid,
-            p.host_pid.to_string(),
-            p.user.clone(),
-            p.state.to_string(),
-            p.command.clone(),
-        ]
+    let (first, second) = match host_view {
+        true => (p.host_pid.to_string(), cpid),
+        false => (cpid, p.host_pid.to_string()),
     };
-    let row = Row::new(cells);
+    let cpu = p
+        .cpu_permille
+        .map_or("-".to_string(), |c| format!("{}.{}", c / 10, c % 10));
+    let row = Row::new([
+        first,
+        second,
+        p.user.clone(),
+        p.state.to_string(),
+        cpu,
+        human(p.rss_kib << 10),
+        p.command.clone(),
+    ]);
     if host_view && p.container_pid.is_some() {
         row.style(Style::new().fg(Color::Green).add_modifier(Modifier::BOLD))
     } else {
@@ -223,43 +281,56 @@ fn process_row(p: &ProcessInfo, host_view: bool) -> Row<'static> {
     }
 }
 
-fn render_processes(frame: &mut Frame, area: Rect, ins: &Inspection, host_view: bool) {
-    let (rows, header, title): (Vec<Row>, [&str; 5], String) = if host_view {
-        let rows = ins.processes.iter().map(|p| process_row(p, true)).collect();
-        let inside = ins
-            .processes
-            .iter()
-            .filter(|p| p.container_pid.is_some())
-            .count();
-        (
-            rows,
-            ["HOST", "CTR", "USER", "S", "COMMAND"],
-            format!(
-                " Host processes: {} ({} in container) ",
-                ins.processes.len(),
-                inside
-            ),
-        )
-    } else {
-        let inside = ins.container_processes();
-        let title = format!(" Container processes: {} ", inside.len());
-        (
-            inside.into_iter().map(|p| process_row(p, false)).collect(),
-            ["PID", "HOST PID", "USER", "S", "COMMAND"],
-            title,
-        )
+fn render_processes(
+    frame: &mut Frame,
+    area: Rect,
+    ins: &Inspection,
+    host_view: bool,
+    list: &ProcessList,
+) {
+    let rows = ordered(ins, host_view, list.sort);
+    let inside = rows.iter().filter(|p| p.container_pid.is_some()).count();
+    let (header, what) = match host_view {
+        true => (
+            ["HOST", "CTR", "USER", "S", "CPU%", "MEM", "COMMAND"],
+            format!("Host processes: {} ({inside} in container)", rows.len()),
+        ),
+        false => (
+            ["PID", "HOST PID", "USER", "S", "CPU%", "MEM", "COMMAND"],
+            format!("Container processes: {}", rows.len()),
+        ),
+    };
+    // Border, header: what is left shows rows; the title says which when not all fit.
+    let visible = usize::from(area.height.saturating_sub(3));
+    let selected = list.selected.min(rows.len().saturating_sub(1));
+    let offset = super::sessions::offset(rows.len(), selected, visible);
+    let mut title = format!(" {what} · by {} ", list.sort.name());
+    if rows.len() > visible {
+        let last = (offset + visible).min(rows.len());
+        let more = if last < rows.len() { " ↓" } else { "" };
+        title.push_str(&format!("· {}-{last} of {}{more} ", offset + 1, rows.len()));
+    }
+    let border = match list.focused {
+        true => Style::new().fg(Color::Cyan),
+        false => Style::new(),
     };
     let table = Table::new(
-        rows,
+        rows.iter().map(|p| process_row(p, host_view)),
         [
             Constraint::Length(7),
             Constraint::Length(8),
             Constraint::Length(8),
             Constraint::Length(1),
+            Constraint::Length(5),
+            Constraint::Length(8),
             Constraint::Min(8),
         ],
     )
     .header(Row::new(header).style(BOLD))
-    .block(Block::bordered().title(title));
-    frame.render_widget(table, area);
+    .block(Block::bordered().title(title).border_style(border))
+    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default()
+        .with_offset(offset)
+        .with_selected(list.focused.then_some(selected));
+    frame.render_stateful_widget(table, area, &mut state);
 }
