@@ -104,7 +104,7 @@ pub struct Session {
     /// When it ended (Unix ms), as its record says.
     pub finished: Option<u64>,
     screen: Arc<Mutex<Screen>>,
-    dirty: Arc<AtomicBool>,
+    dirty: Arc<Flags>,
     oom: Arc<AtomicBool>,
     link: Link,
     size: (u16, u16),
@@ -151,7 +151,7 @@ impl Session {
             restart_count: 0,
             finished: None,
             screen: Arc::new(Mutex::new(Screen::new(size.0, size.1, history()))),
-            dirty: Arc::new(AtomicBool::new(false)),
+            dirty: Arc::new(Flags::default()),
             oom: Arc::new(AtomicBool::new(false)),
             link,
             size,
@@ -205,7 +205,7 @@ impl Session {
         let (screen, dirty, id) = (self.screen.clone(), self.dirty.clone(), self.id);
         move |line: &str| {
             lock(&screen).process(format!("{line}\r\n").as_bytes());
-            dirty.store(true, Ordering::Release);
+            dirty.dirty.store(true, Ordering::Release);
             notify(SessionEvent::Output(id));
         }
     }
@@ -295,11 +295,12 @@ impl Session {
         let spawned = std::thread::Builder::new()
             .name(format!("attach-{id}"))
             .spawn(move || {
+                // The first output is the monitor's replay of the screen: not activity.
+                let mut replay = true;
                 while let Some(event) = reader.recv() {
                     match event {
                         Event::Output(_, bytes) => {
-                            lock(&screen).process(&bytes);
-                            if !dirty.swap(true, Ordering::AcqRel) {
+                            if dirty.output(&screen, &bytes, !std::mem::take(&mut replay)) {
                                 notify(SessionEvent::Output(id));
                             }
                         }
@@ -390,8 +391,7 @@ impl Session {
                     if n == 0 {
                         break;
                     }
-                    lock(&screen).process(&buf[..n]);
-                    if !dirty.swap(true, Ordering::AcqRel) {
+                    if dirty.output(&screen, &buf[..n], true) {
                         out_notify(SessionEvent::Output(id));
                     }
                 }
@@ -422,7 +422,25 @@ impl Session {
 
     /// Takes the dirty flag: true when output arrived since the last call.
     pub fn take_dirty(&self) -> bool {
-        self.dirty.swap(false, Ordering::AcqRel)
+        self.dirty.dirty.swap(false, Ordering::AcqRel)
+    }
+
+    /// The session's mark in the list, as tmux's window flags: `!` the bell rang, `#`
+    /// output came, since it was last looked at.
+    pub fn mark(&self) -> Option<char> {
+        if self.dirty.bell.load(Ordering::Acquire) {
+            Some('!')
+        } else if self.dirty.activity.load(Ordering::Acquire) {
+            Some('#')
+        } else {
+            None
+        }
+    }
+
+    /// It is being looked at: its marks go.
+    pub fn seen(&self) {
+        self.dirty.activity.store(false, Ordering::Release);
+        self.dirty.bell.store(false, Ordering::Release);
     }
 
     /// Whether keys typed here reach something.
@@ -514,6 +532,37 @@ impl Session {
     /// Whether the OOM killer ended it (known by the time the exit is).
     pub fn oom_killed(&self) -> bool {
         self.oom.load(Ordering::Acquire)
+    }
+}
+
+/// What a session's reader threads raise for the UI.
+#[derive(Default)]
+struct Flags {
+    /// Output since the last frame drawn.
+    dirty: AtomicBool,
+    /// Output since the session was last looked at.
+    activity: AtomicBool,
+    /// The bell rang since the session was last looked at.
+    bell: AtomicBool,
+}
+
+impl Flags {
+    /// Feeds `bytes` to `screen` and raises the flags (`activity` only when `active`: not
+    /// for a replay); true on the rising edge of `dirty` (only that is announced: a flood
+    /// costs one notice per frame, not one per read).
+    fn output(&self, screen: &Mutex<Screen>, bytes: &[u8], active: bool) -> bool {
+        let rang = {
+            let mut screen = lock(screen);
+            screen.process(bytes);
+            screen.take_bell()
+        };
+        if active {
+            self.activity.store(true, Ordering::Release);
+        }
+        if rang && active {
+            self.bell.store(true, Ordering::Release);
+        }
+        !self.dirty.swap(true, Ordering::AcqRel)
     }
 }
 

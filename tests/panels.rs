@@ -18,6 +18,7 @@ fn draw(width: u16, height: u16, f: impl FnOnce(&mut ratatui::Frame)) -> String 
 fn rows() -> Vec<SessionRow> {
     vec![
         SessionRow {
+            mark: None,
             name: "session-1".into(),
             running: true,
             state: "running".into(),
@@ -32,6 +33,7 @@ fn rows() -> Vec<SessionRow> {
             pids: Some(3),
         },
         SessionRow {
+            mark: Some('!'),
             name: "build".into(),
             running: false,
             state: "exited 137 (SIGKILL)".into(),
@@ -46,6 +48,7 @@ fn rows() -> Vec<SessionRow> {
             pids: None,
         },
         SessionRow {
+            mark: Some('#'),
             name: "hog".into(),
             running: false,
             state: "OOM-killed (137)".into(),

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Trial> {
         the_form_edits_with_a_cursor_and_takes_per_session_options,
         the_mouse_reaches_programs_that_ask_for_it,
         a_process_is_signalled_from_the_inspectors_list,
+        background_sessions_show_activity_bells_and_exits,
     ]
 }
 
@@ -233,5 +234,19 @@ fn a_process_is_signalled_from_the_inspectors_list(t: &Ctx) -> TestResult {
     wait_until("sleep 7341 to end", || !running("7341"))?;
     ensure(running("7342"), "only the selected process was signalled")?;
     tmux.keys(&["Escape"])?;
+    tmux.quit()
+}
+
+/// A session out of sight that rings the bell is marked `!` in the list (tmux's window flag),
+/// its exit is said on the status line, and looking at it clears the mark.
+fn background_sessions_show_activity_bells_and_exits(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("sleep 3; printf 'ring\\a\\n'; sleep 2; exit 4")?;
+    tmux.second_session()?;
+    tmux.wait_for("│  1!  session-1")?;
+    tmux.wait_for("session-1 exited 4")?;
+    tmux.keys(&["C-a", "1"])?;
+    tmux.wait_for("│▶ 1   session-1")?;
     tmux.quit()
 }

@@ -11,7 +11,7 @@ use super::keys::Prefix;
 use super::ui::form::FormView;
 use crate::runtime::ContainerSpec;
 use crate::runtime::inspect::Inspection;
-use crate::session::{Notify, Session, SessionEvent};
+use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crate::state::store;
 use std::collections::{HashMap, VecDeque};
 
@@ -181,6 +181,20 @@ impl App {
                 }
                 (Some(code), _) => s.exited(code),
                 (None, _) => s.exited(u32::MAX),
+            }
+            // An exit where the user is not looking is said, once, on the status line.
+            if let State::Exited { code, .. } = s.state
+                && self
+                    .sessions
+                    .get(self.selected)
+                    .is_some_and(|sel| sel.id != id)
+            {
+                let name = self
+                    .sessions
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.name.clone());
+                self.message = name.map(|n| format!(" {n} {}", describe_exit(code)));
             }
             if self.inspection.as_ref().is_some_and(|(i, _)| *i == id) {
                 self.inspection = None;

@@ -80,7 +80,8 @@ impl App {
     pub fn rows(&self) -> Vec<SessionRow> {
         self.sessions
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let (state, uptime) = match &s.state {
                     State::Running { .. } if s.foreground => {
                         ("running (foreground)".to_string(), s.started.elapsed())
@@ -105,6 +106,7 @@ impl App {
                     .map(|u| u.last.clone())
                     .unwrap_or_default();
                 SessionRow {
+                    mark: (i != self.selected).then(|| s.mark()).flatten(),
                     name: s.name.clone(),
                     running: s.is_running(),
                     state,
@@ -191,6 +193,9 @@ impl App {
             return;
         }
         let areas = Areas::new(area, self.sessions.len(), self.show_inspector);
+        if let Some(s) = self.selected() {
+            s.seen();
+        }
         ui::sessions::render(frame, areas.sessions, &self.rows(), self.selected);
         let focused = matches!(self.mode, Mode::Normal | Mode::Scroll);
         match self.selected() {

@@ -11,6 +11,8 @@ use std::time::Duration;
 /// One line of the list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
+    /// tmux's window flag: `#` output, `!` the bell, since it was last looked at.
+    pub mark: Option<char>,
     pub name: String,
     pub running: bool,
     /// "running", "exited 0", "exited 137 (SIGKILL)", ...
@@ -96,7 +98,11 @@ pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usiz
             Style::new().fg(Color::DarkGray)
         };
         let cells: [Cell; 11] = [
-            Cell::from((n + 1).to_string()),
+            match r.mark {
+                Some(mark) => Cell::from(format!("{}{mark}", n + 1))
+                    .style(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+                None => Cell::from((n + 1).to_string()),
+            },
             Cell::from(r.name.clone()),
             Cell::from(r.state.clone()).style(state_style),
             Cell::from(r.hostname.clone()),
