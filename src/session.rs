@@ -437,6 +437,25 @@ impl Session {
         }
     }
 
+    /// Starts logging its output to `path` (appended, created 0600, never through a link),
+    /// or stops; returns whether it now logs.
+    pub fn toggle_log(&self, path: &std::path::Path) -> std::io::Result<bool> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut log = self.dirty.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.take().is_some() {
+            return Ok(false);
+        }
+        *log = Some(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(path)?,
+        );
+        Ok(true)
+    }
+
     /// It is being looked at: its marks go.
     pub fn seen(&self) {
         self.dirty.activity.store(false, Ordering::Release);
@@ -544,6 +563,8 @@ struct Flags {
     activity: AtomicBool,
     /// The bell rang since the session was last looked at.
     bell: AtomicBool,
+    /// Where its output is logged too, while `prefix H` has it on (screen's `log`).
+    log: Mutex<Option<std::fs::File>>,
 }
 
 impl Flags {
@@ -551,6 +572,9 @@ impl Flags {
     /// for a replay); true on the rising edge of `dirty` (only that is announced: a flood
     /// costs one notice per frame, not one per read).
     fn output(&self, screen: &Mutex<Screen>, bytes: &[u8], active: bool) -> bool {
+        if active && let Some(file) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = file.write_all(bytes);
+        }
         let rang = {
             let mut screen = lock(screen);
             screen.process(bytes);

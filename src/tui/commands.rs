@@ -25,6 +25,8 @@ pub enum Command {
     HostView,
     /// The keyboard to the inspector's process list, or back to the shell.
     Focus,
+    /// Log the session's output to a file, or stop (screen's `log`).
+    Log,
     Scrollback,
     Help,
     Quit,
@@ -48,7 +50,7 @@ pub struct Binding {
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 19] = [
+pub const BINDINGS: [Binding; 20] = [
     b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
@@ -62,6 +64,7 @@ pub const BINDINGS: [Binding; 19] = [
     b("{p} i",        "show / hide the inspector",                               "i inspector",   true),
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
     b("{p} Tab",      "keys to the process list (↑/↓, s sort, k signal, Esc back)", "Tab processes", false),
+    b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false),
     b("{p} [",        "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave",  "[ scroll",      false),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true),
     b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true),
@@ -108,6 +111,7 @@ pub fn command(code: KeyCode) -> Option<Command> {
         KeyCode::Char('i') => Command::Inspector,
         KeyCode::Char('h') => Command::HostView,
         KeyCode::Tab => Command::Focus,
+        KeyCode::Char('H') => Command::Log,
         KeyCode::Char('[') => Command::Scrollback,
         KeyCode::Char('?') => Command::Help,
         KeyCode::Char('q') => Command::Quit,

@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Trial> {
         the_mouse_reaches_programs_that_ask_for_it,
         a_process_is_signalled_from_the_inspectors_list,
         background_sessions_show_activity_bells_and_exits,
+        prefix_h_logs_a_sessions_output_to_a_file,
     ]
 }
 
@@ -248,5 +249,42 @@ fn background_sessions_show_activity_bells_and_exits(t: &Ctx) -> TestResult {
     tmux.wait_for("session-1 exited 4")?;
     tmux.keys(&["C-a", "1"])?;
     tmux.wait_for("│▶ 1   session-1")?;
+    tmux.quit()
+}
+
+/// `prefix H` logs the session's output to a file in the dashboard's directory (screen's
+/// `log`), 0600; again, it stops.
+fn prefix_h_logs_a_sessions_output_to_a_file(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", tmux.dashboard_pid()?))
+        .map_err(|e| e.to_string())?;
+    let log = cwd.join("my-container-tui-session-1.log");
+    let _ = std::fs::remove_file(&log);
+    let result = (|| -> TestResult {
+        tmux.keys(&["C-a", "H"])?;
+        tmux.wait_for("Logging session-1 to my-container-tui-session-1.log")?;
+        tmux.line("echo logged-$((3*3))")?;
+        tmux.wait_for("logged-9")?;
+        tmux.keys(&["C-a", "H"])?;
+        tmux.wait_for("Stopped logging session-1")?;
+        tmux.line("echo unlogged-$((3*3))")?;
+        tmux.wait_for("unlogged-9")?;
+        let text = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
+        ensure(text.contains("logged-9"), format!("the log: {text:?}"))?;
+        ensure(
+            !text.contains("unlogged-9"),
+            "logging went on after it was stopped",
+        )?;
+        let mode = std::fs::metadata(&log)
+            .map_err(|e| e.to_string())?
+            .permissions();
+        ensure(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777 == 0o600,
+            "the log is readable by others",
+        )
+    })();
+    let _ = std::fs::remove_file(&log);
+    result?;
     tmux.quit()
 }

@@ -150,6 +150,19 @@ impl App {
             Command::Remove => self.remove_selected(),
             Command::Inspector => self.show_inspector = !self.show_inspector,
             Command::HostView => self.host_view = !self.host_view,
+            Command::Log => {
+                if let Some(s) = self.selected() {
+                    let path = std::path::PathBuf::from(format!(
+                        "my-container-tui-{}.log",
+                        s.name.replace('/', "-")
+                    ));
+                    self.message = Some(match s.toggle_log(&path) {
+                        Ok(true) => format!(" Logging {} to {}", s.name, path.display()),
+                        Ok(false) => format!(" Stopped logging {}", s.name),
+                        Err(e) => format!(" Cannot log to {}: {e}", path.display()),
+                    });
+                }
+            }
             Command::Focus if self.inspection.is_some() => self.mode = Mode::Processes,
             Command::Focus => {
                 self.message =
