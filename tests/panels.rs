@@ -269,7 +269,7 @@ fn terminal_pane_shows_the_emulated_screen() {
     let mut screen = my_container_tui::screen::Screen::new(4, 30, 100);
     screen.process(b"root@my-container-1:/# echo hi\r\nhi\r\n\x1b[1mbold\x1b[0m $ ");
     insta::assert_snapshot!(draw(32, 6, |f| {
-        ui::terminal::render(f, f.area(), &screen, "1: session-1", true)
+        ui::terminal::render(f, f.area(), &screen, "1: session-1", true, None)
     }));
 }
 
@@ -298,7 +298,7 @@ fn memory_reads_against_its_limit() {
 
 #[test]
 fn help_overlay() {
-    insta::assert_snapshot!(draw(84, 28, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+    insta::assert_snapshot!(draw(90, 30, |f| ui::help::render(f, f.area(), "Ctrl-a")));
 }
 
 #[test]

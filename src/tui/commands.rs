@@ -28,6 +28,8 @@ pub enum Command {
     /// Log the session's output to a file, or stop (screen's `log`).
     Log,
     Scrollback,
+    /// What copy mode copied, typed into the session.
+    Paste,
     Help,
     Quit,
     /// Leave: the dashboard exits, every container keeps running.
@@ -50,7 +52,7 @@ pub struct Binding {
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 20] = [
+pub const BINDINGS: [Binding; 21] = [
     b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
@@ -65,7 +67,8 @@ pub const BINDINGS: [Binding; 20] = [
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
     b("{p} Tab",      "keys to the process list (↑/↓, s sort, k signal, Esc back)", "Tab processes", false),
     b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false),
-    b("{p} [",        "scrollback: Up/Down, PgUp/PgDn, g/G, q or Esc to leave",  "[ scroll",      false),
+    b("{p} [",        "copy mode: arrows/hjkl, PgUp/PgDn, g/G, / ? n N search, v select, y copy, q leave", "[ copy", false),
+    b("{p} ]",        "paste what copy mode copied",                              "] paste",       false),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true),
     b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true),
     b("{p} q",        "quit: end the sessions started here, or leave them (asks)", "q quit",      true),
@@ -74,12 +77,19 @@ pub const BINDINGS: [Binding; 20] = [
 ];
 
 /// What else the dashboard takes, shown after the prefix keys.
-pub const OTHER: [(&str, &str); 3] = [
+pub const OTHER: [(&str, &str); 4] = [
     (
         "mouse click",
         "select a session in the list (attached at once)",
     ),
-    ("mouse wheel", "scroll back through the terminal"),
+    (
+        "mouse wheel",
+        "scroll back through the terminal (to the program, if it asked for the mouse)",
+    ),
+    (
+        "mouse drag",
+        "select text in the terminal and copy it, as copy mode does",
+    ),
     ("any other key", "goes to the selected session's shell"),
 ];
 
@@ -113,6 +123,7 @@ pub fn command(code: KeyCode) -> Option<Command> {
         KeyCode::Tab => Command::Focus,
         KeyCode::Char('H') => Command::Log,
         KeyCode::Char('[') => Command::Scrollback,
+        KeyCode::Char(']') => Command::Paste,
         KeyCode::Char('?') => Command::Help,
         KeyCode::Char('q') => Command::Quit,
         KeyCode::Char('d') => Command::Detach,

@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod commands;
+pub mod copy;
 pub mod inspector;
 pub mod keys;
 pub mod ui;
@@ -205,6 +206,14 @@ fn event_loop(
             }
             Err(RecvTimeoutError::Timeout) => needs_draw = true,
             Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some(text) = app.clipboard.take() {
+            // OSC 52: the outer terminal (through ssh and tmux too) puts it on its clipboard.
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = out
+                .write_all(copy::osc52(&text).as_bytes())
+                .and_then(|()| out.flush());
         }
         let target = app.watch();
         if target != watched {

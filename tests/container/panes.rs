@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Trial> {
         a_process_is_signalled_from_the_inspectors_list,
         background_sessions_show_activity_bells_and_exits,
         prefix_h_logs_a_sessions_output_to_a_file,
+        copy_mode_searches_selects_copies_and_pastes,
     ]
 }
 
@@ -286,5 +287,58 @@ fn prefix_h_logs_a_sessions_output_to_a_file(t: &Ctx) -> TestResult {
     })();
     let _ = std::fs::remove_file(&log);
     result?;
+    tmux.quit()
+}
+
+/// The text tmux holds from the last OSC 52 (with set-clipboard on, tmux keeps what an
+/// application puts on the clipboard as a paste buffer).
+fn clipboard(tmux: &Tmux) -> String {
+    tmux.run(&["show-buffer"]).unwrap_or_default()
+}
+
+/// `prefix [`: `?` searches up, `v` starts a selection, `$` and `y` copy to the end of the
+/// line; the text goes to the outer terminal's clipboard (OSC 52: tmux keeps it) and
+/// `prefix ]` types it into the shell. A mouse drag over the pane copies the same way.
+fn copy_mode_searches_selects_copies_and_pastes(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.run(&["set-option", "-g", "set-clipboard", "on"])?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("clear; echo alpha-$((10+1)); echo beta-$((20+2))")?;
+    tmux.wait_for("beta-22")?;
+    tmux.keys(&["C-a", "["])?;
+    tmux.wait_for("Copy mode")?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "?alpha-1"])?;
+    tmux.wait_for("Search up: alpha-1")?;
+    tmux.keys(&["Enter"])?;
+    tmux.keys(&["v", "$", "y"])?;
+    tmux.wait_for("Copied 8 characters")?;
+    wait_until("the clipboard to hold the copy", || {
+        clipboard(&tmux) == "alpha-11"
+    })?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "echo pasted-"])?;
+    tmux.keys(&["C-a", "]"])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("pasted-alpha-11")?;
+
+    // A drag over "beta-22" (row 3 of the pane's inside: the list takes rows 0-3, the
+    // border row 4, so the inside starts at row 5, column 1).
+    let screen = tmux.screen();
+    let row = screen
+        .lines()
+        .position(|l| l.starts_with("│beta-22"))
+        .ok_or_else(|| format!("no beta-22 line:\n{screen}"))? as u16;
+    let report = |b: &str, col: u16, end: char| format!("\x1b[<{b};{};{}{end}", col + 1, row + 1);
+    for r in [
+        report("0", 1, 'M'),
+        report("32", 4, 'M'),
+        report("32", 7, 'M'),
+        report("0", 7, 'm'),
+    ] {
+        tmux.run(&["send-keys", "-t", "main", "-l", &r])?;
+    }
+    tmux.wait_for("Copied 7 characters")?;
+    wait_until("the clipboard to hold the drag", || {
+        clipboard(&tmux) == "beta-22"
+    })?;
     tmux.quit()
 }

@@ -3,6 +3,7 @@
 use super::{App, Mode};
 use crate::session::Session;
 use crate::tui::commands::{self, Command};
+use crate::tui::copy::{Copy, Outcome};
 use crate::tui::keys;
 use crate::tui::ui::form::{FormView, IMAGE, LABELS};
 use crate::tui::ui::{self, Areas};
@@ -48,7 +49,7 @@ impl App {
             },
             Mode::Help => {}
             Mode::NewSession(form) => self.key_form(form, key),
-            Mode::Scroll => self.key_scroll(key),
+            Mode::Copy(copy) => self.key_copy(copy, key),
             Mode::Rename(name) => self.key_rename(name, key),
             Mode::Choose(row) => self.key_choose(row, key),
             Mode::Processes => self.key_processes(key),
@@ -168,7 +169,23 @@ impl App {
                 self.message =
                     Some(" No process list: the inspector shows a running session".into())
             }
-            Command::Scrollback if self.selected().is_some() => self.mode = Mode::Scroll,
+            Command::Scrollback if self.selected().is_some() => {
+                let lines = self
+                    .selected()
+                    .map(|s| s.screen().text_lines())
+                    .unwrap_or_default();
+                self.mode = Mode::Copy(Box::new(Copy::at_bottom(&lines)));
+            }
+            Command::Paste => match (self.paste_buffer.clone(), self.selected_mut()) {
+                (Some(text), Some(s)) if s.attached() => {
+                    let bracketed = s.screen().vt().bracketed_paste();
+                    s.write(&keys::paste(&text, bracketed));
+                }
+                (None, _) => {
+                    self.message = Some(format!(" Nothing copied yet: {p} [ then v and y copy"))
+                }
+                _ => {}
+            },
             Command::Help => self.mode = Mode::Help,
             Command::Quit => {
                 if self.sessions.iter().any(|s| s.mine && s.is_running()) {
@@ -226,22 +243,79 @@ impl App {
         self.mode = Mode::NewSession(form);
     }
 
-    fn key_scroll(&mut self, key: KeyEvent) {
-        let page = self.pty_size.0 as isize;
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => self.scroll_by(1),
-            KeyCode::Down | KeyCode::Char('j') => self.scroll_by(-1),
-            KeyCode::PageUp => self.scroll_by(page),
-            KeyCode::PageDown => self.scroll_by(-page),
-            KeyCode::Char('g') | KeyCode::Home => self.scroll_by(isize::MAX / 2),
-            KeyCode::Char('G') | KeyCode::End => self.scroll_by(isize::MIN / 2),
-            KeyCode::Char('q') | KeyCode::Esc => {
+    fn key_copy(&mut self, mut copy: Box<Copy>, key: KeyEvent) {
+        let page = usize::from(self.pty_size.0.max(1));
+        let c = match key.code {
+            KeyCode::Up => 'k',
+            KeyCode::Down => 'j',
+            KeyCode::Left => 'h',
+            KeyCode::Right => 'l',
+            KeyCode::PageUp => '\x02',
+            KeyCode::PageDown => '\x06',
+            KeyCode::Char('b') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x02',
+            KeyCode::Char('f') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x06',
+            KeyCode::Home => 'g',
+            KeyCode::End => 'G',
+            KeyCode::Enter => '\n',
+            KeyCode::Esc => '\x1b',
+            KeyCode::Backspace => '\x08',
+            KeyCode::Char(c) => c,
+            _ => return self.mode = Mode::Copy(copy),
+        };
+        let lines = match self.selected() {
+            Some(s) => s.screen().text_lines(),
+            None => return,
+        };
+        match copy.key(c, &lines, page) {
+            Outcome::Leave => {
                 self.set_scroll(0);
                 return;
             }
-            _ => 0,
+            Outcome::Copied(text) => return self.copied(text),
+            Outcome::NotFound(text) => self.message = Some(format!(" Not found: {text}")),
+            Outcome::Stay => {}
+        }
+        self.follow_cursor(copy.cursor.0);
+        self.mode = Mode::Copy(copy);
+    }
+
+    /// Copy mode copied `text`: to the clipboard and the paste buffer; back to the shell.
+    fn copied(&mut self, text: String) {
+        self.message = Some(format!(
+            " Copied {} characters: {} ] pastes them",
+            text.chars().count(),
+            self.prefix
+        ));
+        self.paste_buffer = Some(text.clone());
+        self.clipboard = Some(text);
+        self.set_scroll(0);
+        self.mode = Mode::Normal;
+    }
+
+    /// Scrolls the view so that text line `line` (0: the oldest line of history) is shown.
+    fn follow_cursor(&mut self, line: usize) {
+        let Some(s) = self.selected() else { return };
+        let mut screen = s.screen();
+        let history = screen.history_len();
+        let rows = usize::from(screen.vt().size().0.get());
+        let first = history - screen.scrolled().min(history);
+        let first = if line < first {
+            line
+        } else if line >= first + rows {
+            line + 1 - rows
+        } else {
+            first
         };
-        self.mode = Mode::Scroll;
+        screen.scroll_to(history.saturating_sub(first));
+    }
+
+    /// The text line and column under a screen cell of the terminal pane's inside.
+    fn text_pos(&self, col: u16, row: u16) -> Option<crate::tui::copy::Pos> {
+        let s = self.selected()?;
+        let screen = s.screen();
+        let history = screen.history_len();
+        let first = history - screen.scrolled().min(history);
+        Some((first + usize::from(row), usize::from(col)))
     }
 
     /// The process selected in the inspector's list, in the order drawn.
@@ -402,6 +476,47 @@ impl App {
                 return;
             }
         }
+        // A drag over the text selects it and copies it on release, as in tmux.
+        if matches!(self.mode, Mode::Normal | Mode::Copy(_)) && inner.width > 0 && inner.height > 0
+        {
+            let col = mouse.column.clamp(inner.x, inner.right() - 1) - inner.x;
+            let row = mouse.row.clamp(inner.y, inner.bottom() - 1) - inner.y;
+            let pos = self.text_pos(col, row);
+            match (&mut self.mode, mouse.kind, pos) {
+                (_, MouseEventKind::Down(MouseButton::Left), Some(pos)) if inner.contains(at) => {
+                    self.mode = Mode::Copy(Box::new(Copy {
+                        cursor: pos,
+                        anchor: Some(pos),
+                        ..Copy::default()
+                    }));
+                    return;
+                }
+                (Mode::Copy(copy), MouseEventKind::Drag(MouseButton::Left), Some(pos)) => {
+                    copy.cursor = pos;
+                    return;
+                }
+                (Mode::Copy(copy), MouseEventKind::Up(MouseButton::Left), _)
+                    if copy.anchor.is_some() =>
+                {
+                    let selection = copy.selection().filter(|(from, to)| from != to);
+                    match selection {
+                        Some((from, to)) => {
+                            let lines = self
+                                .selected()
+                                .map(|s| s.screen().text_lines())
+                                .unwrap_or_default();
+                            self.copied(crate::tui::copy::text_between(&lines, from, to));
+                        }
+                        None => {
+                            self.set_scroll(0);
+                            self.mode = Mode::Normal;
+                        }
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 if areas.inspector.is_some_and(|a| a.contains(at)) && self.inspection.is_some() {
@@ -419,17 +534,32 @@ impl App {
                     self.select(i);
                 }
             }
-            MouseEventKind::ScrollUp if matches!(self.mode, Mode::Normal | Mode::Scroll) => {
-                self.scroll_by(3);
-                self.mode = Mode::Scroll;
-            }
-            MouseEventKind::ScrollDown if matches!(self.mode, Mode::Scroll) => {
-                let offset = self.scroll_by(-3);
-                self.mode = if offset == 0 {
-                    Mode::Normal
-                } else {
-                    Mode::Scroll
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                if matches!(self.mode, Mode::Normal | Mode::Copy(_)) =>
+            {
+                let up = mouse.kind == MouseEventKind::ScrollUp;
+                let offset = self.scroll_by(if up { 3 } else { -3 });
+                let mut copy = match std::mem::replace(&mut self.mode, Mode::Normal) {
+                    Mode::Copy(copy) => copy,
+                    _ => {
+                        let lines = self
+                            .selected()
+                            .map(|s| s.screen().text_lines())
+                            .unwrap_or_default();
+                        Box::new(Copy::at_bottom(&lines))
+                    }
                 };
+                if offset == 0 && !up && copy.anchor.is_none() {
+                    return;
+                }
+                // The cursor stays in the view the wheel moved.
+                if let (Some(top), Some(bottom)) = (
+                    self.text_pos(0, 0),
+                    self.text_pos(0, self.pty_size.0.saturating_sub(1)),
+                ) {
+                    copy.cursor.0 = copy.cursor.0.clamp(top.0, bottom.0);
+                }
+                self.mode = Mode::Copy(copy);
             }
             _ => {}
         }

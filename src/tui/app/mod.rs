@@ -26,8 +26,9 @@ pub enum Mode {
     ConfirmQuit,
     Help,
     NewSession(Box<FormView>),
-    /// Looking back through the selected session's history (how far: its screen knows).
-    Scroll,
+    /// Copy mode over the selected session's history and screen (how far back the view
+    /// looks: its screen knows).
+    Copy(Box<crate::tui::copy::Copy>),
     /// Typing the selected session's new name.
     Rename(String),
     /// Picking a session from the list of all of them; this row is highlighted.
@@ -68,6 +69,10 @@ pub struct App {
     pub ended_by: Option<nix::sys::signal::Signal>,
     /// A one-off message for the status line (an error starting a session, ...).
     pub message: Option<String>,
+    /// What copy mode copied last, for `prefix ]`.
+    pub paste_buffer: Option<String>,
+    /// Text for the outer terminal's clipboard (OSC 52), written out before the next frame.
+    pub clipboard: Option<String>,
     /// Resource use per session id, with a short CPU history.
     pub usage: HashMap<u64, UsageHistory>,
     /// Limits every new session gets (from the command line).
@@ -96,6 +101,8 @@ impl App {
             end_mine: false,
             ended_by: None,
             message: None,
+            paste_buffer: None,
+            clipboard: None,
             usage: HashMap::new(),
             template: ContainerSpec::new(Vec::new(), "/".into()),
             pty_size: (24, 80),

@@ -47,13 +47,23 @@ impl App {
                 " New session: Tab next field · Enter start · Esc cancel".to_string(),
                 false,
             ),
-            Mode::Scroll => (
-                format!(
-                    " Scrollback ({} lines up): Up/Down PgUp/PgDn g/G · q or Esc: back to the shell",
-                    self.selected().map_or(0, |s| s.screen().scrolled())
+            Mode::Copy(copy) => match &copy.typing {
+                Some((forward, text)) => (
+                    format!(
+                        " Search {}: {text}█  (Enter finds · Esc cancels)",
+                        if *forward { "down" } else { "up" }
+                    ),
+                    true,
                 ),
-                false,
-            ),
+                None => (
+                    format!(
+                        " Copy mode ({} lines up): arrows/hjkl PgUp/PgDn g/G · / ? n N search · {} · q leave",
+                        self.selected().map_or(0, |s| s.screen().scrolled()),
+                        if copy.anchor.is_some() { "y/Enter copy · Esc unselect" } else { "v select" }
+                    ),
+                    false,
+                ),
+            },
             Mode::Rename(text) => (
                 format!(" Rename {name} to: {text}█  (Enter renames · Esc cancels)"),
                 true,
@@ -197,7 +207,11 @@ impl App {
             s.seen();
         }
         ui::sessions::render(frame, areas.sessions, &self.rows(), self.selected);
-        let focused = matches!(self.mode, Mode::Normal | Mode::Scroll);
+        let focused = matches!(self.mode, Mode::Normal | Mode::Copy(_));
+        let copy = match &self.mode {
+            Mode::Copy(copy) => Some(copy.as_ref()),
+            _ => None,
+        };
         match self.selected() {
             Some(s) => {
                 let screen = s.screen();
@@ -208,7 +222,7 @@ impl App {
                     self.hostname_of(s),
                     s.spec.command.join(" ")
                 );
-                ui::terminal::render(frame, areas.terminal, &screen, &title, focused);
+                ui::terminal::render(frame, areas.terminal, &screen, &title, focused, copy);
                 if let State::Exited { code, .. } = s.state {
                     // The screen stays as the program left it; the way on is said on it.
                     let p = self.prefix;

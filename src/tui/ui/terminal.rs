@@ -1,14 +1,24 @@
 //! The selected session's embedded terminal, drawn from its screen (emulator and history).
 
 use crate::screen::Screen;
+use crate::tui::copy::Copy;
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
+use ratatui::style::Modifier;
 use ratatui::style::{Color, Style};
 use ratatui::widgets::Block;
 
 /// Draws `screen` in `area` with `title`; places the real cursor when `focused`, the view is
-/// on the live screen, and the program shows one.
-pub fn render(frame: &mut Frame, area: Rect, screen: &Screen, title: &str, focused: bool) {
+/// on the live screen, and the program shows one. In copy mode, its cursor and selection
+/// are drawn over the text.
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    screen: &Screen,
+    title: &str,
+    focused: bool,
+    copy: Option<&Copy>,
+) {
     let scrolled = screen.scrolled();
     let mut title = format!(" {title} ");
     if scrolled > 0 {
@@ -23,6 +33,10 @@ pub fn render(frame: &mut Frame, area: Rect, screen: &Screen, title: &str, focus
     let inner = block.inner(area);
     frame.render_widget(block, area);
     screen.render(inner, frame.buffer_mut());
+    if let Some(copy) = copy {
+        highlight(frame, inner, screen, copy);
+        return;
+    }
     let vt = screen.vt();
     if focused && scrolled == 0 && !vt.hide_cursor() {
         let (row, col) = vt.cursor_position();
@@ -50,4 +64,30 @@ pub fn render_banner(frame: &mut Frame, area: Rect, text: &str) {
             .style(Style::new().fg(Color::Black).bg(Color::Yellow)),
         line,
     );
+}
+
+/// Copy mode's selection (reversed) and cursor (yellow) over the text drawn in `inner`.
+fn highlight(frame: &mut Frame, inner: Rect, screen: &Screen, copy: &Copy) {
+    let history = screen.history_len();
+    let first = history - screen.scrolled().min(history);
+    let buf = frame.buffer_mut();
+    for y in 0..inner.height {
+        let line = first + usize::from(y);
+        for x in 0..inner.width {
+            let pos = (line, usize::from(x));
+            let selected = copy
+                .selection()
+                .is_some_and(|(from, to)| from <= pos && pos <= to);
+            let style = if pos == copy.cursor {
+                Style::new().bg(Color::Yellow).fg(Color::Black)
+            } else if selected {
+                Style::new().add_modifier(Modifier::REVERSED)
+            } else {
+                continue;
+            };
+            if let Some(cell) = buf.cell_mut((inner.x + x, inner.y + y)) {
+                cell.set_style(style);
+            }
+        }
+    }
 }
