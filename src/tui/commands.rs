@@ -27,6 +27,11 @@ pub enum Command {
     Focus,
     /// Log the session's output to a file, or stop (screen's `log`).
     Log,
+    /// Two sessions side by side, or stacked.
+    SplitSideBySide,
+    SplitStacked,
+    /// Back to one session shown.
+    Unsplit,
     Scrollback,
     /// What copy mode copied, typed into the session.
     Paste,
@@ -52,7 +57,7 @@ pub struct Binding {
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 21] = [
+pub const BINDINGS: [Binding; 24] = [
     b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
@@ -65,7 +70,10 @@ pub const BINDINGS: [Binding; 21] = [
     b("{p} x",        "remove an exited session from the list",                  "x remove",      false),
     b("{p} i",        "show / hide the inspector",                               "i inspector",   true),
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
-    b("{p} Tab",      "keys to the process list (↑/↓, s sort, k signal, Esc back)", "Tab processes", false),
+    b("{p} |",        "split: the last session beside this one, each at its own size", "| split",   false),
+    b("{p} -",        "split: the last session below this one",                  "- stack",       false),
+    b("{p} X",        "close the split: this session alone",                     "X unsplit",     false),
+    b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false),
     b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false),
     b("{p} [",        "copy mode: arrows/hjkl, PgUp/PgDn, g/G, / ? n N search, v select, y copy, q leave", "[ copy", false),
     b("{p} ]",        "paste what copy mode copied",                              "] paste",       false),
@@ -122,6 +130,9 @@ pub fn command(code: KeyCode) -> Option<Command> {
         KeyCode::Char('h') => Command::HostView,
         KeyCode::Tab => Command::Focus,
         KeyCode::Char('H') => Command::Log,
+        KeyCode::Char('|') => Command::SplitSideBySide,
+        KeyCode::Char('-') => Command::SplitStacked,
+        KeyCode::Char('X') => Command::Unsplit,
         KeyCode::Char('[') => Command::Scrollback,
         KeyCode::Char(']') => Command::Paste,
         KeyCode::Char('?') => Command::Help,

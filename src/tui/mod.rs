@@ -160,9 +160,8 @@ fn dashboard(prefix: Prefix, template: ContainerSpec) -> anyhow::Result<i32> {
     let size = terminal.0.size()?;
     // Opened where it fits beside the shell; in a narrow window, folded to a line.
     app.show_inspector = size.width >= ui::SIDE_BY_SIDE;
-    let areas = ui::Areas::new(size.into(), 1, app.show_inspector);
-    let (rows, cols) = areas.pty_size();
-    app.resize(rows, cols);
+    let areas = app.areas(size.into());
+    app.resize(&areas);
     // The host's containers first; a shell of our own only when there are none.
     app.sync();
     if app.sessions.is_empty()
@@ -247,11 +246,7 @@ fn handle(
         }
         Event::Input(term_event::Event::Paste(text)) => app.handle_paste(&text),
         Event::Input(term_event::Event::Mouse(mouse)) => {
-            let areas = ui::Areas::new(
-                terminal.size()?.into(),
-                app.sessions.len(),
-                app.show_inspector,
-            );
+            let areas = app.areas(terminal.size()?.into());
             app.handle_mouse(mouse, &areas);
         }
         Event::Input(_) => {}
@@ -264,13 +259,8 @@ fn handle(
         }
     }
     // Layout follows the window and the inspector toggle; the ptys follow the layout.
-    let areas = ui::Areas::new(
-        terminal.size()?.into(),
-        app.sessions.len(),
-        app.show_inspector,
-    );
-    let (rows, cols) = areas.pty_size();
-    app.resize(rows, cols);
+    let areas = app.areas(terminal.size()?.into());
+    app.resize(&areas);
     Ok(redraw)
 }
 

@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Trial> {
         background_sessions_show_activity_bells_and_exits,
         prefix_h_logs_a_sessions_output_to_a_file,
         copy_mode_searches_selects_copies_and_pastes,
+        a_split_shows_two_sessions_each_at_its_own_size,
     ]
 }
 
@@ -339,6 +340,50 @@ fn copy_mode_searches_selects_copies_and_pastes(t: &Ctx) -> TestResult {
     tmux.wait_for("Copied 7 characters")?;
     wait_until("the clipboard to hold the drag", || {
         clipboard(&tmux) == "beta-22"
+    })?;
+    tmux.quit()
+}
+
+/// `prefix |` shows the last session beside this one, each at its own pty size (`stty size`
+/// in each matches its pane); `prefix Tab` moves the focus (typing reaches the other shell);
+/// `prefix -` stacks them; `prefix X` closes the split.
+fn a_split_shows_two_sessions_each_at_its_own_size(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.second_session()?;
+    tmux.keys(&["C-a", "|"])?;
+    let screen = tmux.wait_for("1: session-1 @ my-container-1")?;
+    ensure(
+        screen.contains("2: session-2 @ my-container-2"),
+        format!("both panes are shown:\n{screen}"),
+    )?;
+    let first = crate::tmux::pane_size(&screen, "2: session-2").ok_or("no first pane")?;
+    tmux.line("clear; stty size")?;
+    tmux.wait_for(&format!("│{} {} ", first.0, first.1))?;
+    tmux.keys(&["C-a", "Tab"])?;
+    tmux.line("clear; echo in-one-$((5+5)); stty size")?;
+    let screen = tmux.wait_for("in-one-10")?;
+    // The second pane's border starts where the first one's ends: its inside is as wide as
+    // the rest of the terminal's place.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("in-one-10"))
+        .unwrap_or_default();
+    ensure(
+        row.starts_with("│") && row.matches('│').count() >= 3,
+        format!("the first session answered in the second pane:\n{screen}"),
+    )?;
+    tmux.keys(&["C-a", "-"])?;
+    tmux.line("clear; stty size")?;
+    let screen = tmux.wait_for("stty size")?;
+    ensure(
+        screen.contains("1: session-1") && screen.contains("2: session-2"),
+        format!("both stacked:\n{screen}"),
+    )?;
+    tmux.keys(&["C-a", "X"])?;
+    wait_until("the split to close", || {
+        let s = tmux.screen();
+        s.contains("1: session-1 @") != s.contains("2: session-2 @")
     })?;
     tmux.quit()
 }

@@ -164,6 +164,42 @@ impl App {
                     });
                 }
             }
+            Command::SplitSideBySide | Command::SplitStacked => {
+                let how = match command {
+                    Command::SplitStacked => crate::tui::ui::Split::Stacked,
+                    _ => crate::tui::ui::Split::SideBySide,
+                };
+                let current = self.selected().map(|s| s.id);
+                // The other pane: the session selected before, else the next one.
+                let other = self
+                    .last
+                    .filter(|id| Some(*id) != current && self.sessions.iter().any(|s| s.id == *id))
+                    .or_else(|| {
+                        let n = self.sessions.len();
+                        (n > 1).then(|| self.sessions[(self.selected + 1) % n].id)
+                    });
+                match other {
+                    Some(other) => {
+                        self.split = Some(crate::tui::app::SplitView {
+                            how,
+                            other,
+                            focus_first: true,
+                        })
+                    }
+                    None => {
+                        self.message =
+                            Some(format!(" A split shows two sessions: {p} c starts another"))
+                    }
+                }
+            }
+            Command::Unsplit => self.split = None,
+            Command::Focus if self.split().is_some_and(|s| s.focus_first) => self.swap_focus(),
+            Command::Focus if self.split().is_some() => {
+                self.swap_focus();
+                if self.inspection.is_some() {
+                    self.mode = Mode::Processes;
+                }
+            }
             Command::Focus if self.inspection.is_some() => self.mode = Mode::Processes,
             Command::Focus => {
                 self.message =
@@ -440,7 +476,20 @@ impl App {
     /// the wheel on the alternate screen (less, vim, as tmux does), else the wheel scrolls
     /// back through history.
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
-        let inner = ratatui::widgets::Block::bordered().inner(areas.terminal);
+        // A click in the split's other pane moves the focus there first.
+        if let (Some(_), Some(second), MouseEventKind::Down(MouseButton::Left)) =
+            (self.split(), areas.second, mouse.kind)
+        {
+            let other_pane = match self.focused_pane(areas) == second {
+                true => areas.terminal,
+                false => second,
+            };
+            if other_pane.contains(ratatui::layout::Position::new(mouse.column, mouse.row)) {
+                self.swap_focus();
+                return;
+            }
+        }
+        let inner = ratatui::widgets::Block::bordered().inner(self.focused_pane(areas));
         let at = ratatui::layout::Position::new(mouse.column, mouse.row);
         if self.mode == Mode::Normal
             && inner.contains(at)

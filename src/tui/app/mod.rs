@@ -39,6 +39,15 @@ pub enum Mode {
     ConfirmSignal(crate::state::Process, String),
 }
 
+/// A split: the two panes' arrangement, the session in the unfocused pane, and where the
+/// focused one is (positions stay put when the focus moves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitView {
+    pub how: super::ui::Split,
+    pub other: u64,
+    pub focus_first: bool,
+}
+
 /// CPU samples kept per session for the sparkline (one a second).
 pub const HISTORY: usize = 60;
 
@@ -57,6 +66,9 @@ pub struct App {
     pub mode: Mode,
     pub show_inspector: bool,
     pub host_view: bool,
+    /// Two sessions shown at once: how, the one in the pane without the focus, and whether
+    /// the focused (selected) session is in the first pane.
+    pub split: Option<SplitView>,
     /// The inspector's process list: its order and selection.
     pub processes: super::ui::inspector::ProcessList,
     /// The latest inspection, and the session it belongs to.
@@ -95,6 +107,7 @@ impl App {
             show_inspector: true,
             host_view: false,
             processes: Default::default(),
+            split: None,
             inspection: None,
             prefix,
             quit: false,
@@ -112,12 +125,72 @@ impl App {
         }
     }
 
-    /// Gives every session's pty and screen the size of the terminal pane.
-    pub fn resize(&mut self, rows: u16, cols: u16) {
+    /// The layout of a window of `area`: the panels, and the split's two panes.
+    pub fn areas(&self, area: ratatui::layout::Rect) -> super::ui::Areas {
+        super::ui::Areas::split(
+            area,
+            self.sessions.len(),
+            self.show_inspector,
+            self.split().map(|s| s.how),
+        )
+    }
+
+    /// Gives every session's pty and screen the size of its pane: the focused one's (and
+    /// every session's not shown, as it will be when switched to), the other pane's to the
+    /// split's other session.
+    pub fn resize(&mut self, areas: &super::ui::Areas) {
+        let (rows, cols) = match self.split() {
+            Some(split) if !split.focus_first => areas.second_pty_size().unwrap_or_default(),
+            _ => areas.pty_size(),
+        };
+        let other_size = match self.split() {
+            Some(split) if !split.focus_first => Some(areas.pty_size()),
+            Some(_) => areas.second_pty_size(),
+            None => None,
+        };
         self.pty_size = (rows, cols);
+        let other = self.split().map(|s| s.other);
         for s in &mut self.sessions {
-            s.resize(rows, cols);
+            match other_size {
+                Some((r, c)) if Some(s.id) == other => s.resize(r, c),
+                _ => s.resize(rows, cols),
+            }
         }
+    }
+
+    /// The split, while both its sessions are listed.
+    pub fn split(&self) -> Option<SplitView> {
+        let selected = self.selected().map(|s| s.id);
+        self.split
+            .filter(|s| Some(s.other) != selected && self.sessions.iter().any(|x| x.id == s.other))
+    }
+
+    /// The pane of the focused session: the first, or the split's second.
+    pub fn focused_pane(&self, areas: &super::ui::Areas) -> ratatui::layout::Rect {
+        match (self.split(), areas.second) {
+            (Some(split), Some(second)) if !split.focus_first => second,
+            _ => areas.terminal,
+        }
+    }
+
+    /// Moves the focus to the split's other pane (its session becomes the selected one).
+    pub(super) fn swap_focus(&mut self) {
+        let (Some(split), Some(current)) = (self.split(), self.selected().map(|s| s.id)) else {
+            return;
+        };
+        let Some(index) = self.sessions.iter().position(|s| s.id == split.other) else {
+            return;
+        };
+        self.split = Some(SplitView {
+            other: current,
+            focus_first: !split.focus_first,
+            ..split
+        });
+        self.set_scroll(0);
+        self.mode = Mode::Normal;
+        self.last = Some(current);
+        self.selected = index;
+        self.processes.selected = 0;
     }
 
     pub fn selected(&self) -> Option<&Session> {
@@ -129,6 +202,13 @@ impl App {
     }
 
     pub(super) fn select(&mut self, index: usize) {
+        // The session in the split's other pane: the focus moves there.
+        if self
+            .split()
+            .is_some_and(|s| self.sessions.get(index).map(|x| x.id) == Some(s.other))
+        {
+            return self.swap_focus();
+        }
         if index < self.sessions.len() {
             if index != self.selected {
                 self.set_scroll(0);

@@ -5,9 +5,9 @@ use crate::runtime::ContainerSpec;
 use crate::runtime::rootfs::Writes;
 use crate::session::{Session, State, describe_exit};
 use crate::tui::commands;
+use crate::tui::ui;
 use crate::tui::ui::sessions::SessionRow;
 use crate::tui::ui::usage::UsageView;
-use crate::tui::ui::{self, Areas};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
@@ -202,7 +202,7 @@ impl App {
             ui::draw_too_small(frame, &self.prefix.to_string());
             return;
         }
-        let areas = Areas::new(area, self.sessions.len(), self.show_inspector);
+        let areas = self.areas(area);
         if let Some(s) = self.selected() {
             s.seen();
         }
@@ -212,24 +212,18 @@ impl App {
             Mode::Copy(copy) => Some(copy.as_ref()),
             _ => None,
         };
-        match self.selected() {
-            Some(s) => {
-                let screen = s.screen();
-                let title = format!(
-                    "{}: {} @ {} [{}]",
-                    self.selected + 1,
-                    s.name,
-                    self.hostname_of(s),
-                    s.spec.command.join(" ")
-                );
-                ui::terminal::render(frame, areas.terminal, &screen, &title, focused, copy);
-                if let State::Exited { code, .. } = s.state {
-                    // The screen stays as the program left it; the way on is said on it.
-                    let p = self.prefix;
-                    let text = format!(" {} — {p} r restart · {p} x remove ", describe_exit(code));
-                    ui::terminal::render_banner(frame, areas.terminal, &text);
-                }
+        let pane = self.focused_pane(&areas);
+        if let Some(split) = self.split() {
+            let other_pane = match pane == areas.terminal {
+                true => areas.second.unwrap_or(areas.terminal),
+                false => areas.terminal,
+            };
+            if let Some(i) = self.sessions.iter().position(|s| s.id == split.other) {
+                self.draw_session(frame, other_pane, i, false, None);
             }
+        }
+        match self.selected() {
+            Some(_) => self.draw_session(frame, pane, self.selected, focused, copy),
             None => ui::terminal::render_empty(
                 frame,
                 areas.terminal,
@@ -275,6 +269,35 @@ impl App {
             Mode::NewSession(form) => ui::form::render(frame, area, form),
             Mode::Choose(row) => ui::sessions::render_chooser(frame, area, &self.rows(), *row),
             _ => {}
+        }
+    }
+}
+
+impl App {
+    /// Session `index` in `pane`: its screen, title, and the way on when it has ended.
+    fn draw_session(
+        &self,
+        frame: &mut Frame,
+        pane: ratatui::layout::Rect,
+        index: usize,
+        focused: bool,
+        copy: Option<&crate::tui::copy::Copy>,
+    ) {
+        let s = &self.sessions[index];
+        let screen = s.screen();
+        let title = format!(
+            "{}: {} @ {} [{}]",
+            index + 1,
+            s.name,
+            self.hostname_of(s),
+            s.spec.command.join(" ")
+        );
+        ui::terminal::render(frame, pane, &screen, &title, focused, copy);
+        if let State::Exited { code, .. } = s.state {
+            // The screen stays as the program left it; the way on is said on it.
+            let p = self.prefix;
+            let text = format!(" {} — {p} r restart · {p} x remove ", describe_exit(code));
+            ui::terminal::render_banner(frame, pane, &text);
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Areas {
     pub inspector: Option<Rect>,
     /// The inspector folded to one line (a narrow window with the inspector closed).
     pub summary: Option<Rect>,
+    /// With a split, the second terminal pane (right of, or below, `terminal`).
+    pub second: Option<Rect>,
     pub status: Rect,
 }
 
@@ -40,6 +42,11 @@ impl Areas {
     /// the terminal in a window of [`SIDE_BY_SIDE`] columns or more, below it in a narrower
     /// one; closed in a narrow window, it leaves a one-line summary under the terminal.
     pub fn new(area: Rect, sessions: usize, show_inspector: bool) -> Areas {
+        Areas::split(area, sessions, show_inspector, None)
+    }
+
+    /// The same, the terminal's place split in two: side by side, or `stacked`.
+    pub fn split(area: Rect, sessions: usize, show_inspector: bool, split: Option<Split>) -> Areas {
         let list_height = (sessions.clamp(1, 6) as u16) + 3;
         let [sessions, main, status] = Layout::vertical([
             Constraint::Length(list_height),
@@ -68,22 +75,51 @@ impl Areas {
                 (t, None, Some(s))
             }
         };
+        let (terminal, second) = match split {
+            None => (terminal, None),
+            Some(Split::SideBySide) => {
+                let [a, b] = Layout::horizontal([Constraint::Fill(1); 2]).areas(terminal);
+                (a, Some(b))
+            }
+            Some(Split::Stacked) => {
+                let [a, b] = Layout::vertical([Constraint::Fill(1); 2]).areas(terminal);
+                (a, Some(b))
+            }
+        };
         Areas {
             sessions,
             terminal,
             inspector,
             summary,
+            second,
             status,
         }
     }
 
     /// The size (rows, cols) of the embedded terminal: its pane without the border.
     pub fn pty_size(&self) -> (u16, u16) {
-        (
-            self.terminal.height.saturating_sub(2).max(1),
-            self.terminal.width.saturating_sub(2).max(1),
-        )
+        inside(self.terminal)
     }
+
+    /// The same for the second pane of a split.
+    pub fn second_pty_size(&self) -> Option<(u16, u16)> {
+        self.second.map(inside)
+    }
+}
+
+/// How the terminal's place is split between two sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    SideBySide,
+    Stacked,
+}
+
+/// Rows and columns inside a bordered pane.
+fn inside(pane: Rect) -> (u16, u16) {
+    (
+        pane.height.saturating_sub(2).max(1),
+        pane.width.saturating_sub(2).max(1),
+    )
 }
 
 /// Whether `area` is too small to draw the dashboard in.
