@@ -116,7 +116,9 @@ impl App {
                     .map(|u| u.last.clone())
                     .unwrap_or_default();
                 SessionRow {
-                    mark: (i != self.selected).then(|| s.mark()).flatten(),
+                    mark: (i != self.selected && Some(s.id) != self.split().map(|x| x.other))
+                        .then(|| s.mark())
+                        .flatten(),
                     name: s.name.clone(),
                     running: s.is_running(),
                     state,
@@ -219,6 +221,7 @@ impl App {
                 false => areas.terminal,
             };
             if let Some(i) = self.sessions.iter().position(|s| s.id == split.other) {
+                self.sessions[i].seen();
                 self.draw_session(frame, other_pane, i, false, None);
             }
         }
