@@ -710,7 +710,8 @@ mod tests {
         let command = Cli::command();
         for arg in command.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
-            if ["help", "version", "run", "prefix"].contains(&long) {
+            // The dashboard's own (--prefix, --history) are in its section, on its command line.
+            if ["help", "version", "run", "prefix", "history"].contains(&long) {
                 continue;
             }
             let shown = format!("`--{long}");

@@ -184,7 +184,7 @@ mod tests {
         for binding in &BINDINGS {
             let keys = binding.keys.replace("{p}", "Ctrl-a");
             let first = binding.keys.trim_start_matches("{p} ");
-            let first = first.split([',', '-']).next().unwrap_or("");
+            let first = first.split(", ").next().unwrap_or("");
             let code = match first {
                 "Esc" => Some(KeyCode::Esc),
                 "Tab" => Some(KeyCode::Tab),
