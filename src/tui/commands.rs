@@ -211,4 +211,15 @@ mod tests {
         assert_eq!(command(KeyCode::Char('0')), Some(Command::Select(9)));
         assert_eq!(command(KeyCode::Char('z')), None);
     }
+
+    #[test]
+    fn a_narrow_status_line_keeps_the_prefix_help_and_quit() {
+        let full = everyday_status("Ctrl-a");
+        assert_eq!(fit(&full, 400), full);
+        let narrow = fit(&full, 80);
+        assert!(narrow.chars().count() <= 80, "{narrow}");
+        for kept in ["command prefix", "? help", "q quit"] {
+            assert!(narrow.contains(kept), "{narrow}");
+        }
+    }
 }

@@ -332,3 +332,21 @@ fn restore_terminal() {
     );
     let _ = disable_raw_mode();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After a quiet spell a key and its echo are drawn at once; output that keeps coming
+    /// runs the bucket dry and waits for the next frame.
+    #[test]
+    fn the_pacer_draws_at_once_after_quiet_and_paces_a_flood() {
+        let mut pacer = Pacer::new();
+        for _ in 0..BURST as usize {
+            assert!(pacer.wait().is_zero());
+            pacer.drew();
+        }
+        let wait = pacer.wait();
+        assert!(wait > FRAME / 2 && wait <= FRAME, "{wait:?}");
+    }
+}

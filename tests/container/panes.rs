@@ -374,12 +374,17 @@ fn a_split_shows_two_sessions_each_at_its_own_size(t: &Ctx) -> TestResult {
         format!("the first session answered in the second pane:\n{screen}"),
     )?;
     tmux.keys(&["C-a", "-"])?;
+    let mut stacked = None;
+    wait_until("the panes to be stacked", || {
+        let screen = tmux.screen();
+        stacked = crate::tmux::pane_size(&screen, "1: session-1")
+            .filter(|_| screen.contains("2: session-2"))
+            .filter(|&(rows, _)| rows < 30);
+        stacked.is_some()
+    })?;
+    let (rows, cols) = stacked.unwrap_or_default();
     tmux.line("clear; stty size")?;
-    let screen = tmux.wait_for("stty size")?;
-    ensure(
-        screen.contains("1: session-1") && screen.contains("2: session-2"),
-        format!("both stacked:\n{screen}"),
-    )?;
+    tmux.wait_for(&format!("│{rows} {cols} "))?;
     tmux.keys(&["C-a", "X"])?;
     wait_until("the split to close", || {
         let s = tmux.screen();

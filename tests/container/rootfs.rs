@@ -31,7 +31,32 @@ fn state_dir_of(tool: u32) -> Result<String, libtest_mimic::Failed> {
 }
 
 fn busybox_rootfs_is_built(t: &Ctx) -> TestResult {
-    let (_dir, root) = t.busybox_rootfs()?;
+    let dir = TempDir::new(&format!("rootfs-{}", t.name.replace(':', "-")))?;
+    let root = dir.path().join("root").to_string_lossy().into_owned();
+    let made = t.run(&["rootfs", "busybox", &root])?.success()?;
+    // It says what it made: where, from which busybox, how many applets, and how to use it.
+    fn links_to_busybox(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let path = e.path();
+                match std::fs::read_link(&path) {
+                    Ok(target) => usize::from(target == Path::new("/bin/busybox")),
+                    Err(_) if path.is_dir() => links_to_busybox(&path),
+                    Err(_) => 0,
+                }
+            })
+            .sum()
+    }
+    let applets = links_to_busybox(Path::new(&root));
+    ensure(
+        made.stdout.contains(&format!("made {root}: "))
+            && made.stdout.contains(&format!("with {applets} applets"))
+            && made.stdout.contains(&format!("--rootfs {root}")),
+        format!("it says: {:?} ({applets} applets)", made.stdout),
+    )?;
     for path in [
         "bin/busybox",
         "bin/sh",
