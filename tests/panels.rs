@@ -298,7 +298,7 @@ fn memory_reads_against_its_limit() {
 
 #[test]
 fn help_overlay() {
-    insta::assert_snapshot!(draw(90, 30, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+    insta::assert_snapshot!(draw(110, 30, |f| ui::help::render(f, f.area(), "Ctrl-a")));
 }
 
 #[test]

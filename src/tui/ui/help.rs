@@ -24,7 +24,9 @@ pub fn render(frame: &mut Frame, area: Rect, prefix: &str) {
             ])
         })
         .collect();
-    let popup = centered(area, 80, lines.len() as u16 + 2);
+    // As wide as the longest line, so no key's help is cut where the window has room.
+    let width = lines.iter().map(|l| l.width()).max().unwrap_or(0) as u16 + 2;
+    let popup = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(" Keys ")
