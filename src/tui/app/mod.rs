@@ -3,7 +3,10 @@
 //! is drawn in `view`; nothing here touches the terminal.
 
 mod containers;
+mod copying;
 mod input;
+mod mouse;
+mod processes;
 mod view;
 
 use super::inspector::{Sample, Watch};

@@ -1,0 +1,96 @@
+//! Copy mode and history: the view scrolled back, the cursor and selection moved by keys,
+//! and what a copy does (the paste buffer, the outer terminal's clipboard).
+
+use super::{App, Mode};
+use crate::tui::copy::{Copy, Outcome, Pos};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+impl App {
+    pub(super) fn set_scroll(&mut self, lines: usize) {
+        if let Some(s) = self.selected() {
+            s.screen().scroll_to(lines);
+        }
+    }
+
+    /// Scrolls the selected session's view by `delta` lines (positive: back in time), and
+    /// returns the offset the emulator settled on.
+    pub(super) fn scroll_by(&mut self, delta: isize) -> usize {
+        let Some(s) = self.selected() else { return 0 };
+        s.screen().scroll_by(delta)
+    }
+
+    pub(super) fn key_copy(&mut self, mut copy: Box<Copy>, key: KeyEvent) {
+        let page = usize::from(self.pty_size.0.max(1));
+        let c = match key.code {
+            KeyCode::Up => 'k',
+            KeyCode::Down => 'j',
+            KeyCode::Left => 'h',
+            KeyCode::Right => 'l',
+            KeyCode::PageUp => '\x02',
+            KeyCode::PageDown => '\x06',
+            KeyCode::Char('b') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x02',
+            KeyCode::Char('f') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x06',
+            KeyCode::Home => 'g',
+            KeyCode::End => 'G',
+            KeyCode::Enter => '\n',
+            KeyCode::Esc => '\x1b',
+            KeyCode::Backspace => '\x08',
+            KeyCode::Char(c) => c,
+            _ => return self.mode = Mode::Copy(copy),
+        };
+        let lines = match self.selected() {
+            Some(s) => s.screen().text_lines(),
+            None => return,
+        };
+        match copy.key(c, &lines, page) {
+            Outcome::Leave => {
+                self.set_scroll(0);
+                return;
+            }
+            Outcome::Copied(text) => return self.copied(text),
+            Outcome::NotFound(text) => self.message = Some(format!(" Not found: {text}")),
+            Outcome::Stay => {}
+        }
+        self.follow_cursor(copy.cursor.0);
+        self.mode = Mode::Copy(copy);
+    }
+
+    /// Copy mode copied `text`: to the clipboard and the paste buffer; back to the shell.
+    pub(super) fn copied(&mut self, text: String) {
+        self.message = Some(format!(
+            " Copied {} characters: {} ] pastes them",
+            text.chars().count(),
+            self.prefix
+        ));
+        self.paste_buffer = Some(text.clone());
+        self.clipboard = Some(text);
+        self.set_scroll(0);
+        self.mode = Mode::Normal;
+    }
+
+    /// Scrolls the view so that text line `line` (0: the oldest line of history) is shown.
+    pub(super) fn follow_cursor(&mut self, line: usize) {
+        let Some(s) = self.selected() else { return };
+        let mut screen = s.screen();
+        let history = screen.history_len();
+        let rows = usize::from(screen.vt().size().0.get());
+        let first = history - screen.scrolled().min(history);
+        let first = if line < first {
+            line
+        } else if line >= first + rows {
+            line + 1 - rows
+        } else {
+            first
+        };
+        screen.scroll_to(history.saturating_sub(first));
+    }
+
+    /// The text line and column under a screen cell of the terminal pane's inside.
+    pub(super) fn text_pos(&self, col: u16, row: u16) -> Option<Pos> {
+        let s = self.selected()?;
+        let screen = s.screen();
+        let history = screen.history_len();
+        let first = history - screen.scrolled().min(history);
+        Some((first + usize::from(row), usize::from(col)))
+    }
+}
