@@ -237,6 +237,22 @@ fn a_process_is_signalled_from_the_inspectors_list(t: &Ctx) -> TestResult {
     wait_until("sleep 7341 to end", || !running("7341"))?;
     ensure(running("7342"), "only the selected process was signalled")?;
     tmux.keys(&["Escape"])?;
+    // A click on a row of the list selects that row.
+    let screen = tmux.wait_for("Container processes: 2")?;
+    let row = screen
+        .lines()
+        .position(|l| l.contains("sleep 7342") && !l.contains('&'))
+        .ok_or_else(|| format!("no row for sleep 7342:\n{screen}"))?;
+    let line = screen.lines().nth(row).unwrap_or_default();
+    let col = line[..line.find("sleep 7342").unwrap_or(0)].chars().count();
+    let click = format!("\x1b[<0;{};{}M", col + 1, row + 1);
+    tmux.run(&["send-keys", "-t", "main", "-l", &click])?;
+    tmux.wait_for("Processes: ↑/↓")?;
+    tmux.keys(&["k"])?;
+    tmux.wait_for("(sleep 7342)? t: SIGTERM")?;
+    tmux.keys(&["9"])?;
+    wait_until("sleep 7342 to end", || !running("7342"))?;
+    tmux.keys(&["Escape"])?;
     tmux.quit()
 }
 

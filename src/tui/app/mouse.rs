@@ -105,7 +105,25 @@ impl App {
         }
         match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
-                if areas.inspector.is_some_and(|a| a.contains(at)) && self.inspection.is_some() {
+                if let (Some(area), Some((_, ins))) = (areas.inspector, &self.inspection)
+                    && area.contains(at)
+                {
+                    // The list takes the keys; a click on one of its rows selects that row.
+                    let [_, panels] = super::view::inspector_parts(area);
+                    let mounts = self
+                        .selected()
+                        .map(|s| super::view::mounts_of(&s.spec))
+                        .unwrap_or_default();
+                    if let Some(row) = ui::inspector::process_at(
+                        panels,
+                        ins,
+                        &mounts,
+                        self.host_view,
+                        &self.processes,
+                        mouse.row,
+                    ) {
+                        self.processes.selected = row;
+                    }
                     self.mode = Mode::Processes;
                     return;
                 }

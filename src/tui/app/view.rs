@@ -234,8 +234,7 @@ impl App {
             ),
         }
         if let Some(area) = areas.inspector {
-            let [usage_area, inspector_area] =
-                Layout::vertical([Constraint::Length(5), Constraint::Min(0)]).areas(area);
+            let [usage_area, inspector_area] = inspector_parts(area);
             ui::usage::render(frame, usage_area, &self.usage_view());
             let ins = self
                 .inspection
@@ -305,6 +304,11 @@ impl App {
     }
 }
 
+/// The inspector's place split: the usage panel on top, the inspector's panels under it.
+pub(super) fn inspector_parts(area: ratatui::layout::Rect) -> [ratatui::layout::Rect; 2] {
+    Layout::vertical([Constraint::Length(5), Constraint::Min(0)]).areas(area)
+}
+
 /// ", 3 minutes ago" after an exit, from the record's time of it.
 fn ended_ago(s: &Session) -> String {
     s.finished
@@ -319,7 +323,7 @@ fn short_digest(digest: &str) -> String {
 }
 
 /// The inspector's lines for a container's root and volumes.
-fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
+pub(super) fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
     use crate::runtime::volumes::Volume;
     let root = match &spec.rootfs {
         Some(r) if spec.image.is_some() => {

@@ -35,6 +35,17 @@ pub fn render(
         );
         return;
     };
+    let [names, security, namespaces, network, processes] = sections(area, ins, mounts);
+    render_hostnames(frame, names, ins);
+    render_security(frame, security, ins, mounts);
+    render_namespaces(frame, namespaces, &ins.namespaces);
+    render_network(frame, network, ins.network.as_ref());
+    render_processes(frame, processes, ins, host_view, list);
+}
+
+/// The inspector's panels in `area`: hostnames, filesystem and privileges, namespaces,
+/// network, processes (the last takes what is left).
+fn sections(area: Rect, ins: &Inspection, mounts: &Mounts) -> [Rect; 5] {
     let caps_len = ins.security.capability_names().join(" ").len() as u16;
     // Word wrapping may need a line more than the length alone says.
     let caps_lines = caps_len / area.width.saturating_sub(2).max(1) + 2;
@@ -42,19 +53,36 @@ pub fn render(
         .network
         .as_ref()
         .map_or(1, |n| (2 * network_rows(n).len()).max(1));
-    let [names, security, namespaces, network, processes] = Layout::vertical([
+    Layout::vertical([
         Constraint::Length(4),
         Constraint::Length(mounts.len() as u16 + 3 + caps_lines),
         Constraint::Length(ins.namespaces.len() as u16 + 3),
         Constraint::Length(network_lines as u16 + 3),
         Constraint::Min(4),
     ])
-    .areas(area);
-    render_hostnames(frame, names, ins);
-    render_security(frame, security, ins, mounts);
-    render_namespaces(frame, namespaces, &ins.namespaces);
-    render_network(frame, network, ins.network.as_ref());
-    render_processes(frame, processes, ins, host_view, list);
+    .areas(area)
+}
+
+/// The row of the process list (in [`ordered`]'s order) drawn at screen row `y` of the
+/// inspector in `area`, the list scrolled to show `list.selected`.
+pub fn process_at(
+    area: Rect,
+    ins: &Inspection,
+    mounts: &Mounts,
+    host_view: bool,
+    list: &ProcessList,
+    y: u16,
+) -> Option<usize> {
+    let table = sections(area, ins, mounts)[4];
+    let first = table.y + 2; // border, header
+    if y < first || y >= table.bottom().saturating_sub(1) {
+        return None;
+    }
+    let rows = ordered(ins, host_view, list.sort).len();
+    let visible = usize::from(table.height.saturating_sub(3));
+    let offset = super::sessions::offset(rows, list.selected.min(rows.saturating_sub(1)), visible);
+    let row = offset + usize::from(y - first);
+    (row < rows).then_some(row)
 }
 
 /// Root, volumes, and PID 1's capabilities, no_new_privs and seccomp mode (read live).
