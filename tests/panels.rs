@@ -298,7 +298,12 @@ fn memory_reads_against_its_limit() {
 
 #[test]
 fn help_overlay() {
-    insta::assert_snapshot!(draw(110, 30, |f| ui::help::render(f, f.area(), "Ctrl-a")));
+    insta::assert_snapshot!(draw(110, 30, |f| ui::help::render(
+        f,
+        f.area(),
+        "Ctrl-a",
+        0
+    )));
 }
 
 #[test]
@@ -453,5 +458,21 @@ fn the_process_list_scrolls_sorts_and_puts_the_container_first() {
         host.last().map(|p| p.host_pid),
         Some(10),
         "the host's after the container's"
+    );
+}
+
+/// In a 24-row window the help shows a part, says which, and scrolls to the rest.
+#[test]
+fn a_short_window_scrolls_the_help() {
+    use my_container_tui::tui::commands::{BINDINGS, OTHER};
+    let total = BINDINGS.len() + OTHER.len();
+    let top = draw(110, 24, |f| ui::help::render(f, f.area(), "Ctrl-a", 0));
+    assert!(top.contains(&format!("lines 1-22 of {total}")), "{top}");
+    assert!(top.contains("Ctrl-a c "), "{top}");
+    let rest = draw(110, 24, |f| ui::help::render(f, f.area(), "Ctrl-a", 100));
+    assert!(rest.contains("any other key"), "{rest}");
+    assert!(
+        rest.contains(&format!("lines {}-{total} of {total}", total - 21)),
+        "{rest}"
     );
 }

@@ -35,7 +35,12 @@ impl App {
                 KeyCode::Char('d' | 'D') => self.quit = true,
                 _ => {}
             },
-            Mode::Help => {}
+            // ↑/↓ and the page keys scroll a help taller than the window; any other key closes.
+            Mode::Help(top) => match key.code {
+                KeyCode::Down | KeyCode::PageDown => self.mode = Mode::Help(top.saturating_add(5)),
+                KeyCode::Up | KeyCode::PageUp => self.mode = Mode::Help(top.saturating_sub(5)),
+                _ => {}
+            },
             Mode::NewSession(form) => self.key_form(form, key),
             Mode::Copy(copy) => self.key_copy(copy, key),
             Mode::Rename(name) => self.key_rename(name, key),
@@ -210,7 +215,7 @@ impl App {
                 }
                 _ => {}
             },
-            Command::Help => self.mode = Mode::Help,
+            Command::Help => self.mode = Mode::Help(0),
             Command::Quit => {
                 if self.sessions.iter().any(|s| s.mine && s.is_running()) {
                     self.mode = Mode::ConfirmQuit;

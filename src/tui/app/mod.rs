@@ -27,7 +27,8 @@ pub enum Mode {
     Prefix,
     ConfirmKill,
     ConfirmQuit,
-    Help,
+    /// The help overlay, scrolled this many lines down (a short window shows it in parts).
+    Help(u16),
     NewSession(Box<FormView>),
     /// Copy mode over the selected session's history and screen (how far back the view
     /// looks: its screen knows).

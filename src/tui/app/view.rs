@@ -42,7 +42,10 @@ impl App {
                 " Quit? e: end the sessions started here · d: leave them running · any other key: stay".to_string(),
                 true,
             ),
-            Mode::Help => (" Any key closes the help.".to_string(), false),
+            Mode::Help(_) => (
+                " ↑/↓ scroll the help · any other key closes it".to_string(),
+                false,
+            ),
             Mode::NewSession(_) => (
                 " New session: Tab next field · Enter start · Esc cancel".to_string(),
                 false,
@@ -267,7 +270,7 @@ impl App {
         };
         ui::status::render(frame, areas.status, &text, alert);
         match &self.mode {
-            Mode::Help => ui::help::render(frame, area, &self.prefix.to_string()),
+            Mode::Help(top) => ui::help::render(frame, area, &self.prefix.to_string(), *top),
             Mode::NewSession(form) => ui::form::render(frame, area, form),
             Mode::Choose(row) => ui::sessions::render_chooser(frame, area, &self.rows(), *row),
             _ => {}
