@@ -236,7 +236,10 @@ fn a_process_is_signalled_from_the_inspectors_list(t: &Ctx) -> TestResult {
     tmux.wait_for("Sent SIGTERM to PID")?;
     wait_until("sleep 7341 to end", || !running("7341"))?;
     ensure(running("7342"), "only the selected process was signalled")?;
+    // An Escape followed at once by the next key reads as Alt and that key (as in any
+    // terminal): wait for the keys to be the shell's again.
     tmux.keys(&["Escape"])?;
+    tmux.wait_for("Ctrl-a: command prefix")?;
     // A click on a row of the list selects that row.
     let screen = tmux.wait_for("Container processes: 2")?;
     let row = screen
@@ -253,6 +256,7 @@ fn a_process_is_signalled_from_the_inspectors_list(t: &Ctx) -> TestResult {
     tmux.keys(&["9"])?;
     wait_until("sleep 7342 to end", || !running("7342"))?;
     tmux.keys(&["Escape"])?;
+    tmux.wait_for("Ctrl-a: command prefix")?;
     tmux.quit()
 }
 
