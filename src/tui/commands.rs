@@ -58,7 +58,7 @@ pub struct Binding {
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
 pub const BINDINGS: [Binding; 24] = [
-    b("{p} c",        "new session (form: name, hostname, command, rootfs, image)", "c new",         true),
+    b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
     b("{p} {p}",      "back to the session selected before",                     "again: last",   false),
