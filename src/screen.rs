@@ -57,7 +57,8 @@ impl vt100::Callbacks for History {
     }
 }
 
-fn dimension(n: u16) -> NonZeroU16 {
+/// A screen dimension as vt100 takes it: at least 1 (a pane squeezed to nothing is one cell).
+pub fn dimension(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
 }
 

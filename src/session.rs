@@ -104,7 +104,7 @@ pub struct Session {
     /// When it ended (Unix ms), as its record says.
     pub finished: Option<u64>,
     screen: Arc<Mutex<Screen>>,
-    dirty: Arc<Flags>,
+    flags: Arc<Flags>,
     oom: Arc<AtomicBool>,
     link: Link,
     size: (u16, u16),
@@ -151,7 +151,7 @@ impl Session {
             restart_count: 0,
             finished: None,
             screen: Arc::new(Mutex::new(Screen::new(size.0, size.1, history()))),
-            dirty: Arc::new(Flags::default()),
+            flags: Arc::new(Flags::default()),
             oom: Arc::new(AtomicBool::new(false)),
             link,
             size,
@@ -202,10 +202,10 @@ impl Session {
 
     /// Writes a line into the session's screen from another thread (a pull's progress).
     pub fn progress(&self, notify: Notify) -> impl Fn(&str) + Send + Sync + 'static {
-        let (screen, dirty, id) = (self.screen.clone(), self.dirty.clone(), self.id);
+        let (screen, flags, id) = (self.screen.clone(), self.flags.clone(), self.id);
         move |line: &str| {
             lock(&screen).process(format!("{line}\r\n").as_bytes());
-            dirty.dirty.store(true, Ordering::Release);
+            flags.dirty.store(true, Ordering::Release);
             notify(SessionEvent::Output(id));
         }
     }
@@ -286,9 +286,9 @@ impl Session {
         }
         // A fresh screen: the monitor's replay draws it whole.
         *self.screen() = Screen::new(rows, cols, history());
-        let (screen, dirty, oom, id) = (
+        let (screen, flags, oom, id) = (
             self.screen.clone(),
-            self.dirty.clone(),
+            self.flags.clone(),
             self.oom.clone(),
             self.id,
         );
@@ -300,7 +300,7 @@ impl Session {
                 while let Some(event) = reader.recv() {
                     match event {
                         Event::Output(_, bytes) => {
-                            if dirty.output(&screen, &bytes, !std::mem::take(&mut replay)) {
+                            if flags.output(&screen, &bytes, !std::mem::take(&mut replay)) {
                                 notify(SessionEvent::Output(id));
                             }
                         }
@@ -378,9 +378,9 @@ impl Session {
         session.state = State::Running { init };
         session.mine = true;
         session.spec.command = vec![shell.to_string()];
-        let (screen, dirty, out_notify) = (
+        let (screen, flags, out_notify) = (
             session.screen.clone(),
-            session.dirty.clone(),
+            session.flags.clone(),
             notify.clone(),
         );
         std::thread::Builder::new()
@@ -391,7 +391,7 @@ impl Session {
                     if n == 0 {
                         break;
                     }
-                    if dirty.output(&screen, &buf[..n], true) {
+                    if flags.output(&screen, &buf[..n], true) {
                         out_notify(SessionEvent::Output(id));
                     }
                 }
@@ -422,15 +422,15 @@ impl Session {
 
     /// Takes the dirty flag: true when output arrived since the last call.
     pub fn take_dirty(&self) -> bool {
-        self.dirty.dirty.swap(false, Ordering::AcqRel)
+        self.flags.dirty.swap(false, Ordering::AcqRel)
     }
 
     /// The session's mark in the list, as tmux's window flags: `!` the bell rang, `#`
     /// output came, since it was last looked at.
     pub fn mark(&self) -> Option<char> {
-        if self.dirty.bell.load(Ordering::Acquire) {
+        if self.flags.bell.load(Ordering::Acquire) {
             Some('!')
-        } else if self.dirty.activity.load(Ordering::Acquire) {
+        } else if self.flags.activity.load(Ordering::Acquire) {
             Some('#')
         } else {
             None
@@ -441,7 +441,7 @@ impl Session {
     /// or stops; returns whether it now logs.
     pub fn toggle_log(&self, path: &std::path::Path) -> std::io::Result<bool> {
         use std::os::unix::fs::OpenOptionsExt;
-        let mut log = self.dirty.log.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = self.flags.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.take().is_some() {
             return Ok(false);
         }
@@ -458,8 +458,8 @@ impl Session {
 
     /// It is being looked at: its marks go.
     pub fn seen(&self) {
-        self.dirty.activity.store(false, Ordering::Release);
-        self.dirty.bell.store(false, Ordering::Release);
+        self.flags.activity.store(false, Ordering::Release);
+        self.flags.bell.store(false, Ordering::Release);
     }
 
     /// Whether keys typed here reach something.
@@ -554,7 +554,7 @@ impl Session {
     }
 }
 
-/// What a session's reader threads raise for the UI.
+/// What a session's reader threads raise for the UI, and where they log its output.
 #[derive(Default)]
 struct Flags {
     /// Output since the last frame drawn.

@@ -10,6 +10,7 @@ use super::protocol::{MAX_MESSAGE, Stream};
 use crate::runtime::ContainerSpec;
 use crate::runtime::handoff::HandOff;
 use crate::runtime::launch::HelperCommand;
+use crate::screen::dimension;
 use anyhow::{Context, anyhow};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -306,10 +307,6 @@ impl Io {
             Io::Pipes { .. } => Vec::new(),
         }
     }
-}
-
-fn dimension(n: u16) -> std::num::NonZeroU16 {
-    std::num::NonZeroU16::new(n).unwrap_or(std::num::NonZeroU16::MIN)
 }
 
 /// The sequences that switch to the alternate screen (xterm's three forms).

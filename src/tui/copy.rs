@@ -41,7 +41,7 @@ impl Copy {
             .rposition(|l| !l.trim().is_empty())
             .unwrap_or(0);
         Copy {
-            cursor: (line, lines[line..].first().map_or(0, |l| l.chars().count())),
+            cursor: (line, lines.get(line).map_or(0, |l| l.chars().count())),
             ..Copy::default()
         }
     }

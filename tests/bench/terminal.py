@@ -4,7 +4,7 @@ as a person's terminal would drive it:
 
  - keystroke echo: a key written to the client's pty, until the client draws its echo
    (the shell in the session echoes it, the client redraws); median and 90th percentile
-   of 200 keys typed 30 ms apart;
+   of 200 keys, each typed after 30 ms without output;
  - scrollback memory: the growth of the resident memory that holds the history (the
    dashboard process; tmux's server) after 10,000 lines of 90 columns, and after 10,000
    short lines, each in a fresh session with a 10,000-line history (tmux: history-limit),

@@ -13,6 +13,7 @@ impl App {
     /// the wheel on the alternate screen (less, vim, as tmux does), else the wheel scrolls
     /// back through history.
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
+        let at = ratatui::layout::Position::new(mouse.column, mouse.row);
         // A click in the split's other pane moves the focus there first.
         if let (Some(_), Some(second), MouseEventKind::Down(MouseButton::Left)) =
             (self.split(), areas.second, mouse.kind)
@@ -21,13 +22,12 @@ impl App {
                 true => areas.terminal,
                 false => second,
             };
-            if other_pane.contains(ratatui::layout::Position::new(mouse.column, mouse.row)) {
+            if other_pane.contains(at) {
                 self.swap_focus();
                 return;
             }
         }
         let inner = ratatui::widgets::Block::bordered().inner(self.focused_pane(areas));
-        let at = ratatui::layout::Position::new(mouse.column, mouse.row);
         if self.mode == Mode::Normal
             && inner.contains(at)
             && let Some(s) = self.selected_mut().filter(|s| s.attached())

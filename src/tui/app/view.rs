@@ -164,7 +164,12 @@ impl App {
             return format!(" {p} i: inspector");
         };
         let u = self.usage.get(&s.id).filter(|_| s.is_running());
-        let host = crate::runtime::inspect::host_hostname();
+        // The host's name as the inspector last read it: nothing is read on the drawing path.
+        let host = self
+            .inspection
+            .as_ref()
+            .filter(|(id, _)| *id == s.id)
+            .map_or("?", |(_, ins)| ins.host_hostname.as_str());
         let mut parts = vec![format!(" {} (host: {host})", self.hostname_of(s))];
         if let Some(pid) = u.and_then(|u| u.last.init_pid) {
             parts.push(format!("PID 1 = {pid} on the host"));
