@@ -5,13 +5,15 @@
 //! records, and the one owner of ids, liveness and clean-up); [`monitor`] is the per-container
 //! process that outlives its launcher, and [`client`] its other side; [`session`] is one
 //! dashboard session with its emulated screen; [`tui`] is the dashboard; [`headless`] is `--run`
-//! and `run -d`; [`cli`] turns arguments into a spec or a lifecycle verb.
+//! and `run -d`; [`cli`] turns arguments into a spec or a lifecycle verb; [`oci`] is runc's
+//! command line over an OCI bundle, for containerd.
 
 pub mod cli;
 pub mod client;
 pub mod headless;
 pub mod image;
 pub mod monitor;
+pub mod oci;
 pub mod runtime;
 pub mod screen;
 pub mod session;

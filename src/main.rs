@@ -1,4 +1,4 @@
-use my_container_tui::{cli, monitor, runtime};
+use my_container_tui::{cli, monitor, oci, runtime};
 
 fn main() {
     // The re-exec helper is checked first and by hand: it must start fast and single-threaded.
@@ -7,6 +7,13 @@ fn main() {
     }
     if std::env::args_os().nth(1).as_deref() == Some(monitor::MONITOR_ARG.as_ref()) {
         monitor::main();
+    }
+    // As `mct-runc` (or `my-container-tui oci ...`), runc's command line, for containerd.
+    if oci::invoked_as_runc() {
+        std::process::exit(oci::main(std::env::args_os().collect()));
+    }
+    if std::env::args_os().nth(1).as_deref() == Some("oci".as_ref()) {
+        std::process::exit(oci::main(std::env::args_os().skip(1).collect()));
     }
     std::process::exit(cli::main());
 }

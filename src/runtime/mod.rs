@@ -1,6 +1,7 @@
 //! Starting and inspecting containers. No terminal UI in here: the CLI and the dashboard
 //! build a [`ContainerSpec`], start it through [`launch::HelperCommand`], and read the result.
 
+pub mod bundle;
 pub mod busybox;
 pub mod cgroups;
 pub mod cleaner;

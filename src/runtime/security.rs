@@ -126,7 +126,14 @@ impl Hardening {
 /// Hides [`MASKED`] and makes [`READ_ONLY`] read-only, in the container's mount namespace
 /// (after the root is entered: these are paths of the container's own procfs and sysfs).
 pub fn protect_paths() -> anyhow::Result<()> {
-    for path in MASKED {
+    protect(&MASKED, &READ_ONLY)
+}
+
+/// Hides `masked` (files behind /dev/null, directories behind an empty read-only tmpfs) and
+/// makes `read_only` read-only; paths that do not exist are skipped. An OCI bundle's
+/// `maskedPaths` and `readonlyPaths` come here as they are.
+pub fn protect(masked: &[&str], read_only: &[&str]) -> anyhow::Result<()> {
+    for &path in masked {
         let p = Path::new(path);
         let target = Target::Path(p);
         match std::fs::metadata(p) {
@@ -141,7 +148,7 @@ pub fn protect_paths() -> anyhow::Result<()> {
             Ok(_) => mounts::mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?,
         }
     }
-    for path in READ_ONLY {
+    for &path in read_only {
         let p = Path::new(path);
         if !p.exists() {
             continue;

@@ -37,6 +37,8 @@ pub enum Controller {
     CpuAcct,
     /// v1 only: on v2 device access is a BPF program attached to the cgroup.
     Devices,
+    /// Pausing (`oci pause`): v1's freezer hierarchy, v2's `cgroup.freeze`.
+    Freezer,
 }
 
 /// Where the host keeps its cgroups.
@@ -87,6 +89,7 @@ impl Layout {
                     "cpu" => Some(Controller::Cpu),
                     "cpuacct" => Some(Controller::CpuAcct),
                     "devices" => Some(Controller::Devices),
+                    "freezer" => Some(Controller::Freezer),
                     _ => None,
                 })
                 .collect();
@@ -123,6 +126,7 @@ impl Layout {
                     Controller::Cpu,
                     Controller::CpuAcct,
                     Controller::Devices,
+                    Controller::Freezer,
                 ],
                 root.clone(),
             )],
@@ -151,8 +155,9 @@ pub struct Cgroup {
 /// What differs between cgroup v1 and v2: which file holds what, and how a value is spelled
 /// there. One implementation in `v1.rs`, one in `v2.rs`; [`Cgroup`] says everything else once.
 trait Version: std::fmt::Debug + Sync {
-    /// Before a container's directory is made under `root` (v2 delegates controllers).
-    fn prepare(&self, _root: &Path) {}
+    /// Before a container's directory is made at `root/rel` (v2 makes the ancestors and
+    /// delegates controllers down to them).
+    fn prepare(&self, _root: &Path, _rel: &Path) {}
     /// Memory limit and memory plus swap (`-1`: unlimited swap), both in bytes.
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()>;
     /// CPU quota per [`limits::CPU_PERIOD_US`].
@@ -165,6 +170,10 @@ trait Version: std::fmt::Debug + Sync {
     fn oom_kills(&self, memory: &Path) -> Option<u64>;
     /// CPU time, memory and processes now.
     fn usage(&self, cg: &Cgroup) -> Usage;
+    /// Freezes (or thaws) every process in the freezer's directory.
+    fn freeze(&self, dir: &Path, frozen: bool) -> anyhow::Result<()>;
+    /// Whether the directory's processes are frozen now.
+    fn frozen(&self, dir: &Path) -> bool;
 }
 
 pub(super) fn write(path: &Path, value: &str) -> anyhow::Result<()> {
@@ -187,12 +196,18 @@ pub(super) fn keyed(path: &Path, key: &str) -> Option<u64> {
 impl Cgroup {
     /// The cgroup named `id`, whether or not it exists.
     pub fn at(layout: &Layout, id: &str) -> Cgroup {
+        Cgroup::at_path(layout, &Path::new(PARENT).join(id))
+    }
+
+    /// The cgroup at `rel` below each hierarchy's root (an OCI bundle's `cgroupsPath`), whether
+    /// or not it exists. `rel` must be a plain relative path (see [`relative_path`]).
+    pub fn at_path(layout: &Layout, rel: &Path) -> Cgroup {
         Cgroup {
             layout: layout.clone(),
             dirs: layout
                 .roots()
                 .into_iter()
-                .map(|(c, root)| (c, root.join(PARENT).join(id)))
+                .map(|(c, root)| (c, root.join(rel)))
                 .collect(),
         }
     }
@@ -207,25 +222,39 @@ impl Cgroup {
         limits: &Limits,
         devices: Option<&[Rule]>,
     ) -> anyhow::Result<Cgroup> {
+        let rel = Path::new(PARENT).join(id);
+        Cgroup::create_at(layout, &rel, limits, devices, false)
+    }
+
+    /// [`Cgroup::create`] at `rel` below the roots, with the freezer too when `freezer` (an
+    /// OCI container, which `pause` may freeze), and every missing ancestor made.
+    pub fn create_at(
+        layout: &Layout,
+        rel: &Path,
+        limits: &Limits,
+        devices: Option<&[Rule]>,
+        freezer: bool,
+    ) -> anyhow::Result<Cgroup> {
         let cpu = limits.cpu_quota_us.is_some() || limits.cpu_shares.is_some();
-        let mut cgroup = Cgroup::at(layout, id);
+        let mut cgroup = Cgroup::at_path(layout, rel);
         let wanted = |c: &Controller| match c {
             Controller::Cpu => cpu,
             Controller::Devices => devices.is_some(),
+            Controller::Freezer => freezer,
             _ => true,
         };
         cgroup
             .dirs
             .retain(|(controllers, _)| controllers.iter().any(wanted));
         for (_, root) in layout.roots() {
-            cgroup.version().prepare(&root);
+            cgroup.version().prepare(&root, rel);
         }
         for (_, dir) in &cgroup.dirs {
             // Another container's clean-up may remove our parent between the two mkdirs.
             let mut made = Err(std::io::Error::from(std::io::ErrorKind::NotFound));
             for _ in 0..3 {
                 if let Some(parent) = dir.parent() {
-                    let _ = std::fs::create_dir(parent);
+                    let _ = std::fs::create_dir_all(parent);
                 }
                 made = std::fs::create_dir(dir);
                 if !matches!(&made, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
@@ -341,6 +370,29 @@ impl Cgroup {
         let mut usage = self.version().usage(self);
         usage.memory_limit = usage.memory_limit.filter(|&l| l < (1 << 60));
         usage
+    }
+
+    /// Pauses (or resumes) every process inside.
+    pub fn freeze(&self, frozen: bool) -> anyhow::Result<()> {
+        let dir = self.dir(Controller::Freezer).ok_or_else(|| {
+            anyhow!("pausing needs the freezer cgroup controller, which this host does not mount")
+        })?;
+        self.version().freeze(dir, frozen)
+    }
+
+    /// Whether the cgroup's processes are frozen.
+    pub fn frozen(&self) -> bool {
+        self.dir(Controller::Freezer)
+            .is_some_and(|dir| self.version().frozen(dir))
+    }
+
+    /// The processes inside (host PIDs), from the first hierarchy that has the cgroup.
+    pub fn pids(&self) -> Vec<i32> {
+        self.procs_files()
+            .iter()
+            .find_map(|f| std::fs::read_to_string(f).ok())
+            .map(|s| s.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
     }
 
     /// Removes the directories (they must be empty of processes), then our parent where no

@@ -55,4 +55,22 @@ impl Version for V1 {
                 .and_then(|d| read_u64(&d.join("pids.current"))),
         }
     }
+
+    fn freeze(&self, dir: &Path, frozen: bool) -> anyhow::Result<()> {
+        let want = if frozen { "FROZEN" } else { "THAWED" };
+        write(&dir.join("freezer.state"), want)?;
+        // FREEZING until every task is stopped.
+        for _ in 0..1000 {
+            if std::fs::read_to_string(dir.join("freezer.state")).is_ok_and(|s| s.trim() == want) {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            write(&dir.join("freezer.state"), want)?;
+        }
+        anyhow::bail!("the cgroup {} stayed FREEZING", dir.display())
+    }
+
+    fn frozen(&self, dir: &Path) -> bool {
+        std::fs::read_to_string(dir.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
+    }
 }

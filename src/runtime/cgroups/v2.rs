@@ -2,7 +2,7 @@
 //! device access as a BPF program attached to the directory.
 
 use super::limits::CPU_PERIOD_US;
-use super::{Cgroup, Controller, PARENT, Usage, Version, keyed, read_u64, write};
+use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
 use crate::runtime::devices::{self, Rule};
 use std::path::Path;
 
@@ -11,9 +11,13 @@ use std::path::Path;
 pub struct V2;
 
 impl Version for V2 {
-    fn prepare(&self, root: &Path) {
-        // Let our parent and its children use the controllers (each may be unavailable).
-        for dir in [root.to_path_buf(), root.join(PARENT)] {
+    fn prepare(&self, root: &Path, rel: &Path) {
+        // Let each ancestor and its children use the controllers (each may be unavailable).
+        let mut dir = root.to_path_buf();
+        for part in std::iter::once(None).chain(rel.parent().into_iter().flatten().map(Some)) {
+            if let Some(part) = part {
+                dir.push(part);
+            }
             let _ = std::fs::create_dir(&dir);
             for c in ["+memory", "+pids", "+cpu"] {
                 let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
@@ -67,5 +71,21 @@ impl Version for V2 {
                 .dir(Controller::Pids)
                 .and_then(|d| read_u64(&d.join("pids.current"))),
         }
+    }
+
+    fn freeze(&self, dir: &Path, frozen: bool) -> anyhow::Result<()> {
+        write(&dir.join("cgroup.freeze"), if frozen { "1" } else { "0" })?;
+        // The kernel freezes asynchronously; `frozen 1` in cgroup.events says it is done.
+        for _ in 0..1000 {
+            if self.frozen(dir) == frozen {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        anyhow::bail!("the cgroup {} did not {}", dir.display(), if frozen { "freeze" } else { "thaw" })
+    }
+
+    fn frozen(&self, dir: &Path) -> bool {
+        keyed(&dir.join("cgroup.events"), "frozen") == Some(1)
     }
 }

@@ -1,0 +1,228 @@
+//! `exec`: a process in a running container, runc's setns path. The process is described by
+//! `--process process.json` (what containerd's shim passes) or by arguments and flags over
+//! the container's own `process`; the container's seccomp profile applies to it too.
+//!
+//! With `--detach` the process outlives this command (reparented, like init, to whoever
+//! reaps for it: containerd's shim); without, this command waits and exits with its status.
+
+use super::create::write_pid_file;
+use super::state::{Root, Status};
+use crate::runtime::bundle::init::{become_process, look_up};
+use crate::runtime::exit::{NOT_FOUND, RUNTIME_ERROR};
+use crate::runtime::report::{self, Reporter};
+use crate::runtime::supervise::{Supervisor, reset_for_exec};
+use crate::runtime::{Sys, console, pidfd};
+use anyhow::{Context, anyhow, bail};
+use nix::sched::CloneFlags;
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::unistd::{ForkResult, fork, setsid};
+use oci_spec::runtime::{LinuxSeccomp, Process};
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExecArgs {
+    /// The process as JSON (the runtime spec's `process`)
+    #[arg(short, long, value_name = "FILE")]
+    process: Option<PathBuf>,
+    /// A unix socket to send the pty master to (with a terminal)
+    #[arg(long, value_name = "PATH")]
+    console_socket: Option<PathBuf>,
+    /// Return once the process runs
+    #[arg(short, long)]
+    detach: bool,
+    /// Write the process's host PID here
+    #[arg(long, value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+    /// A terminal for the process
+    #[arg(short, long)]
+    tty: bool,
+    /// Working directory inside the container
+    #[arg(long)]
+    cwd: Option<PathBuf>,
+    /// KEY=VALUE over the container's environment
+    #[arg(short, long)]
+    env: Vec<String>,
+    /// UID[:GID]
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Set no_new_privs
+    #[arg(long)]
+    no_new_privs: bool,
+    /// Accepted for compatibility
+    #[arg(long, default_value_t = 0)]
+    preserve_fds: u32,
+    id: String,
+    /// The command and its arguments (without --process)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// The process to run: `--process`, or the container's own with the flags over it.
+fn process(root: &Root, args: &ExecArgs) -> anyhow::Result<Process> {
+    if let Some(path) = &args.process {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a valid process", path.display()));
+    }
+    if args.args.is_empty() {
+        bail!("exec: a command (or --process) is required");
+    }
+    let config = root.config(&args.id)?;
+    let mut process = config.process().clone().unwrap_or_default();
+    process.set_args(Some(args.args.clone()));
+    process.set_terminal(Some(args.tty));
+    if let Some(cwd) = &args.cwd {
+        process.set_cwd(cwd.clone());
+    }
+    let mut env = process.env().clone().unwrap_or_default();
+    for kv in &args.env {
+        let key = kv.split('=').next().unwrap_or_default();
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    process.set_env(Some(env));
+    if let Some(user) = &args.user {
+        let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
+        let parse = |s: &str| s.parse::<u32>().map_err(|_| anyhow!("--user {user:?}: UID[:GID]"));
+        let u = process.user_mut();
+        u.set_uid(parse(uid)?);
+        u.set_gid(parse(gid)?);
+    }
+    if args.no_new_privs {
+        process.set_no_new_privileges(Some(true));
+    }
+    Ok(process)
+}
+
+/// `exec`; returns this command's exit status.
+pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
+    let record = root.load(&args.id)?;
+    let status = record.status(root);
+    if !matches!(status, Status::Running | Status::Created) {
+        bail!("cannot exec in a {} container", status.name());
+    }
+    let process = process(root, args)?;
+    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+        bail!("process.args must not be empty");
+    }
+    let config = root.config(&args.id)?;
+    let seccomp = config.linux().as_ref().and_then(|l| l.seccomp().clone());
+    let tty = process.terminal() == Some(true);
+    let console_socket = match (&args.console_socket, tty) {
+        (Some(path), true) => Some(OwnedFd::from(
+            std::os::unix::net::UnixStream::connect(path)
+                .with_context(|| format!("cannot connect to {}", path.display()))?,
+        )),
+        (None, true) => bail!("process.terminal is set: --console-socket is required"),
+        _ => None,
+    };
+    let supervisor = match args.detach {
+        true => None,
+        false => Some(Supervisor::new(&[]).sys("signalfd")?),
+    };
+    let pidfd = pidfd::open(record.init).map_err(|_| anyhow!("container not running"))?;
+    nix::sched::setns(&pidfd, CloneFlags::CLONE_NEWPID)
+        .sys("cannot join the container's pid namespace")?;
+    let procs: Vec<PathBuf> = record
+        .cgroup()
+        .map(|c| c.existing_dirs().iter().map(|d| d.join("cgroup.procs")).collect())
+        .unwrap_or_default();
+    let (receiver, reporter) = report::channel().sys("pipe")?;
+    // SAFETY: the OCI CLI is single-threaded; the child makes syscalls and allocates only.
+    let child = match unsafe { fork() }.sys("fork")? {
+        ForkResult::Child => {
+            drop(receiver);
+            enter(&process, seccomp.as_ref(), &pidfd, &procs, console_socket, reporter)
+        }
+        ForkResult::Parent { child } => child,
+    };
+    drop(reporter);
+    drop(console_socket);
+    if let Some((code, message)) = receiver.read() {
+        let _ = nix::sys::wait::waitpid(child, None);
+        if code == NOT_FOUND {
+            // runc reports a missing command as an error of exec itself.
+            bail!("{message}");
+        }
+        bail!("{message}");
+    }
+    if let Some(path) = &args.pid_file {
+        write_pid_file(path, child.as_raw())?;
+    }
+    let Some(supervisor) = supervisor else {
+        return Ok(0);
+    };
+    let exit = supervisor.wait(child, false, |_| {}).sys("waitpid")?;
+    Ok(exit.code())
+}
+
+/// The child: into the container's cgroup and namespaces, its process settings, exec.
+fn enter(
+    process: &Process,
+    seccomp: Option<&LinuxSeccomp>,
+    pidfd: &OwnedFd,
+    procs: &[PathBuf],
+    console_socket: Option<OwnedFd>,
+    reporter: Reporter,
+) -> ! {
+    let late = match prepare(process, seccomp, pidfd, procs, console_socket) {
+        Ok(late) => late,
+        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("{e:#}")),
+    };
+    let argv = process.args().clone().unwrap_or_default();
+    let env = process.env().clone().unwrap_or_default();
+    if let Err(message) = look_up(&argv, &env) {
+        reporter.fail(NOT_FOUND, &message);
+    }
+    if let Err(e) = crate::runtime::security::install_seccomp(&late) {
+        reporter.fail(RUNTIME_ERROR, &format!("{e:#}"));
+    }
+    reset_for_exec();
+    let path = crate::runtime::bundle::init::path_of(&env);
+    let (code, message) = crate::runtime::exec::exec(&argv, &env, &path);
+    reporter.fail(code, &message)
+}
+
+fn prepare(
+    process: &Process,
+    seccomp: Option<&LinuxSeccomp>,
+    pidfd: &OwnedFd,
+    procs: &[PathBuf],
+    console_socket: Option<OwnedFd>,
+) -> anyhow::Result<Vec<seccompiler::BpfProgram>> {
+    // Not dumpable while host descriptors are held (see runtime::tenant).
+    prctl::set_dumpable(false).sys("set_dumpable")?;
+    prctl::set_pdeathsig(Signal::SIGKILL).sys("prctl")?;
+    for f in procs {
+        std::fs::write(f, "0").with_context(|| format!("cannot join cgroup {}", f.display()))?;
+    }
+    let rest = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWNET
+        | CloneFlags::CLONE_NEWCGROUP;
+    nix::sched::setns(pidfd, rest).sys("cannot join the container's namespaces")?;
+    setsid().sys("setsid")?;
+    if process.terminal() == Some(true) {
+        let pts = nix::fcntl::open(
+            "/dev/pts",
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY,
+            nix::sys::stat::Mode::empty(),
+        )
+        .sys("cannot open the container's /dev/pts")?;
+        let pty = console::open_in(&pts)?;
+        if let Some(socket) = &console_socket {
+            console::send(socket, Some(&pty.master))?;
+        }
+        drop(pty.master);
+        console::take(pty.slave)?;
+    }
+    drop(console_socket);
+    let late = become_process(process, seccomp)?;
+    // A detached process outlives exec: it must not die with it.
+    prctl::set_pdeathsig(None).sys("prctl")?;
+    Ok(late)
+}
