@@ -103,6 +103,9 @@ pub struct Session {
     pub restart_count: u32,
     /// When it ended (Unix ms), as its record says.
     pub finished: Option<u64>,
+    /// A container of the OCI runtime (`mct-runc`, driven by containerd): its cgroup below
+    /// the hierarchies' roots. Its terminal is its runtime client's; the dashboard watches it.
+    pub oci_cgroup: Option<std::path::PathBuf>,
     screen: Arc<Mutex<Screen>>,
     flags: Arc<Flags>,
     oom: Arc<AtomicBool>,
@@ -150,6 +153,7 @@ impl Session {
             foreground: false,
             restart_count: 0,
             finished: None,
+            oci_cgroup: None,
             screen: Arc::new(Mutex::new(Screen::new(size.0, size.1, history()))),
             flags: Arc::new(Flags::default()),
             oom: Arc::new(AtomicBool::new(false)),
@@ -207,6 +211,39 @@ impl Session {
             lock(&screen).process(format!("{line}\r\n").as_bytes());
             flags.dirty.store(true, Ordering::Release);
             notify(SessionEvent::Output(id));
+        }
+    }
+
+    /// The session of a container of the OCI runtime: watched, not attached (its stdio is
+    /// its runtime client's, containerd's shim's).
+    pub fn oci(
+        id: u64,
+        record: &crate::oci::state::Record,
+        spec: ContainerSpec,
+        size: (u16, u16),
+    ) -> Self {
+        let key = oci_key(record);
+        let mut session = Session::blank(id, &record.id, &key, spec, size, Link::Monitor(None));
+        session.oci_cgroup = Some(record.cgroup.clone());
+        session.state = State::Running {
+            init: Some(record.init),
+        };
+        session.screen().process(
+            format!(
+                "An OCI container (bundle {}): its terminal belongs to the runtime's client (containerd's shim).\r\n\
+                 The inspector shows its processes, namespaces and usage live.\r\n",
+                record.bundle.display()
+            )
+            .as_bytes(),
+        );
+        session
+    }
+
+    /// The cgroup below the hierarchies' roots that holds the session's container.
+    pub fn cgroup_path(&self) -> std::path::PathBuf {
+        match &self.oci_cgroup {
+            Some(path) => path.clone(),
+            None => std::path::Path::new(crate::runtime::cgroups::PARENT).join(&self.container),
         }
     }
 
@@ -520,6 +557,11 @@ impl Session {
             Link::Pty { pid, .. } => {
                 let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
+            Link::Monitor(_) if self.oci_cgroup.is_some() => {
+                if let Some(init) = self.init() {
+                    let _ = crate::runtime::pidfd::signal(init, libc::SIGKILL);
+                }
+            }
             Link::Monitor(_) => {
                 if let Ok(record) = store::load(&self.container) {
                     let _ = ops::signal(&record, Signal::SIGKILL);
@@ -618,4 +660,10 @@ mod tests {
         assert_eq!(describe_exit(137), "exited 137 (SIGKILL)");
         assert_eq!(describe_exit(130), "exited 130 (SIGINT)");
     }
+}
+
+/// The `container` of an OCI container's session: its id, marked so that it never equals an
+/// id of our own store's.
+pub fn oci_key(record: &crate::oci::state::Record) -> String {
+    format!("oci:{}", record.id)
 }

@@ -89,11 +89,8 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
         armed: true,
     };
     let bundle = Bundle::load(&args.bundle, id)?;
-    std::fs::write(
-        dir.join("config.json"),
-        serde_json::to_vec(&bundle.config)?,
-    )
-    .context("cannot keep the config")?;
+    std::fs::write(dir.join("config.json"), serde_json::to_vec(&bundle.config)?)
+        .context("cannot keep the config")?;
     let fifo = root.fifo(id);
     nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o622)).sys("cannot make the exec fifo")?;
     let exec_fifo = nix::fcntl::open(
@@ -107,7 +104,13 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
         .device_rules
         .clone()
         .unwrap_or_else(|| devices::rules(&[]));
-    let cgroup = Cgroup::create_at(&layout, &bundle.cgroup, &bundle.spec.limits, Some(&rules), true)?;
+    let cgroup = Cgroup::create_at(
+        &layout,
+        &bundle.cgroup,
+        &bundle.spec.limits,
+        Some(&rules),
+        true,
+    )?;
     undo.cgroup = Some(cgroup.clone());
     cgroup.apply(&bundle.spec.limits)?;
     let own_pid_namespace = match bundle.namespace(LinuxNamespaceType::Pid) {
@@ -131,11 +134,7 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
             joins.push((flag, open_namespace(&path)?));
         }
     }
-    let console_socket = args
-        .console_socket
-        .as_deref()
-        .map(connect)
-        .transpose()?;
+    let console_socket = args.console_socket.as_deref().map(connect).transpose()?;
     if bundle.spec.tty && console_socket.is_none() {
         bail!("process.terminal is set: --console-socket is required");
     }
@@ -186,7 +185,10 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
     root.save(&record)?;
     let state = record.state_json(Status::Created).to_string();
     if let Some(h) = bundle.config.hooks() {
-        for (phase, list) in [("prestart", h.prestart()), ("createRuntime", h.create_runtime())] {
+        for (phase, list) in [
+            ("prestart", h.prestart()),
+            ("createRuntime", h.create_runtime()),
+        ] {
             if let Some(list) = list {
                 hooks::run(list, &state, phase)?;
             }

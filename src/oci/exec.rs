@@ -86,7 +86,10 @@ fn process(root: &Root, args: &ExecArgs) -> anyhow::Result<Process> {
     process.set_env(Some(env));
     if let Some(user) = &args.user {
         let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
-        let parse = |s: &str| s.parse::<u32>().map_err(|_| anyhow!("--user {user:?}: UID[:GID]"));
+        let parse = |s: &str| {
+            s.parse::<u32>()
+                .map_err(|_| anyhow!("--user {user:?}: UID[:GID]"))
+        };
         let u = process.user_mut();
         u.set_uid(parse(uid)?);
         u.set_gid(parse(gid)?);
@@ -128,14 +131,26 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
         .sys("cannot join the container's pid namespace")?;
     let procs: Vec<PathBuf> = record
         .cgroup()
-        .map(|c| c.existing_dirs().iter().map(|d| d.join("cgroup.procs")).collect())
+        .map(|c| {
+            c.existing_dirs()
+                .iter()
+                .map(|d| d.join("cgroup.procs"))
+                .collect()
+        })
         .unwrap_or_default();
     let (receiver, reporter) = report::channel().sys("pipe")?;
     // SAFETY: the OCI CLI is single-threaded; the child makes syscalls and allocates only.
     let child = match unsafe { fork() }.sys("fork")? {
         ForkResult::Child => {
             drop(receiver);
-            enter(&process, seccomp.as_ref(), &pidfd, &procs, console_socket, reporter)
+            enter(
+                &process,
+                seccomp.as_ref(),
+                &pidfd,
+                &procs,
+                console_socket,
+                reporter,
+            )
         }
         ForkResult::Parent { child } => child,
     };

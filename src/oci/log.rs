@@ -28,8 +28,9 @@ impl Logger {
         };
         let time = humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string();
         let line = match self.format {
-            Format::Json => serde_json::json!({"level": "error", "msg": message, "time": time})
-                .to_string(),
+            Format::Json => {
+                serde_json::json!({"level": "error", "msg": message, "time": time}).to_string()
+            }
             Format::Text => format!("time=\"{time}\" level=error msg={message:?}"),
         };
         if let Ok(mut f) = std::fs::OpenOptions::new()

@@ -72,8 +72,8 @@ impl Root {
     pub fn load(&self, id: &str) -> anyhow::Result<Record> {
         crate::runtime::bundle::validate_id(id)?;
         let path = self.dir(id).join("state.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|_| anyhow!("container {id} does not exist"))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|_| anyhow!("container {id} does not exist"))?;
         serde_json::from_str(&text).with_context(|| format!("{}: corrupt record", path.display()))
     }
 
@@ -158,7 +158,11 @@ impl Record {
 /// skipped.
 pub fn known_roots() -> Vec<Root> {
     let mut roots = vec![Root(PathBuf::from(DEFAULT_ROOT))];
-    for entry in std::fs::read_dir("/run/containerd/runc").into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir("/run/containerd/runc")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         roots.push(Root(entry.path()));
     }
     roots

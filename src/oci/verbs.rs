@@ -125,7 +125,10 @@ pub fn delete(root: &Root, id: &str, force: bool) -> anyhow::Result<()> {
     };
     let status = record.status(root);
     if matches!(status, Status::Running | Status::Paused) && !force {
-        bail!("cannot delete container {id} that is not stopped: {}", status.name());
+        bail!(
+            "cannot delete container {id} that is not stopped: {}",
+            status.name()
+        );
     }
     let cgroup = record.cgroup();
     if status != Status::Stopped || cgroup.as_ref().is_some_and(|c| !c.is_empty()) {
@@ -186,7 +189,10 @@ pub fn ps(root: &Root, id: &str, format: &str, ps_args: &[String]) -> anyhow::Re
                 .ok_or_else(|| anyhow!("ps printed no PID column"))?;
             println!("{header}");
             for line in lines {
-                let pid = line.split_whitespace().nth(column).and_then(|p| p.parse().ok());
+                let pid = line
+                    .split_whitespace()
+                    .nth(column)
+                    .and_then(|p| p.parse().ok());
                 if pid.is_some_and(|p: i32| pids.contains(&p)) {
                     println!("{line}");
                 }
@@ -204,10 +210,16 @@ pub fn pause(root: &Root, id: &str, freeze: bool) -> anyhow::Result<()> {
     match (freeze, status) {
         (true, Status::Running) | (false, Status::Paused) => {}
         (true, other) | (false, other) => {
-            bail!("container {id} is {}, not {}", other.name(), if freeze { "running" } else { "paused" })
+            bail!(
+                "container {id} is {}, not {}",
+                other.name(),
+                if freeze { "running" } else { "paused" }
+            )
         }
     }
-    let cgroup = record.cgroup().ok_or_else(|| anyhow!("no cgroup filesystem"))?;
+    let cgroup = record
+        .cgroup()
+        .ok_or_else(|| anyhow!("no cgroup filesystem"))?;
     cgroup.freeze(freeze)
 }
 
@@ -262,7 +274,9 @@ pub fn update(
     let resources: oci_spec::runtime::LinuxResources =
         serde_json::from_value(json).context("--resources: not linux.resources")?;
     let limits = crate::runtime::bundle::limits(&resources)?;
-    let cgroup = record.cgroup().ok_or_else(|| anyhow!("no cgroup filesystem"))?;
+    let cgroup = record
+        .cgroup()
+        .ok_or_else(|| anyhow!("no cgroup filesystem"))?;
     cgroup.apply(&limits)
 }
 
@@ -364,10 +378,17 @@ pub fn list(root: &Root, format: &str, quiet: bool) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&all)?);
         }
         "table" => {
-            println!("{:<20} {:<8} {:<10} {:<40} {:<32} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+            println!(
+                "{:<20} {:<8} {:<10} {:<40} {:<32} OWNER",
+                "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+            );
             for r in &records {
                 let status = r.status(root);
-                let pid = if status == Status::Stopped { 0 } else { r.init.pid };
+                let pid = if status == Status::Stopped {
+                    0
+                } else {
+                    r.init.pid
+                };
                 println!(
                     "{:<20} {:<8} {:<10} {:<40} {:<32} root",
                     r.id,

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 const PERIOD: Duration = Duration::from_secs(1);
 
 /// What to watch: the selected session `(id, its container's PID 1)`, and every running
-/// session's `(id, PID 1, cgroup name)`.
+/// session's `(id, PID 1, container id, cgroup below the hierarchies' roots)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Watch {
     pub selected: Option<(u64, Process)>,
-    pub running: Vec<(u64, Process, String)>,
+    pub running: Vec<(u64, Process, String, std::path::PathBuf)>,
 }
 
 /// One session's resource use at one moment.
@@ -74,8 +74,8 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
         }
         if let Some((id, init)) = target.selected {
             let mut inspection = Inspection::take(init, &users);
-            let container = target.running.iter().find(|(i, _, _)| *i == id);
-            if let (Some(ins), Some((_, _, name))) = (inspection.as_mut(), container) {
+            let container = target.running.iter().find(|(i, _, _, _)| *i == id);
+            if let (Some(ins), Some((_, _, name, _))) = (inspection.as_mut(), container) {
                 let mut net = NetView::take(init.pid, name);
                 if let (Some(now), Some((before_id, before))) = (net.as_mut(), &last_net)
                     && *before_id == id
@@ -105,11 +105,11 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
         let samples = target
             .running
             .iter()
-            .map(|(id, init, name)| {
+            .map(|(id, init, name, cgroup)| {
                 let init_pid = init.alive().then_some(init.pid);
                 let usage = layout
                     .as_ref()
-                    .map(|l| Cgroup::at(l, name).usage())
+                    .map(|l| Cgroup::at_path(l, cgroup).usage())
                     .unwrap_or_default();
                 let cpu_percent = usage.cpu_ns.and_then(|ns| {
                     let (prev_ns, prev_at) = last_cpu.insert(*id, (ns, now))?;
@@ -130,7 +130,7 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                 )
             })
             .collect();
-        last_cpu.retain(|id, _| target.running.iter().any(|(i, _, _)| i == id));
+        last_cpu.retain(|id, _| target.running.iter().any(|(i, _, _, _)| i == id));
         report(Report::Usage(samples));
     }
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 /// Runs `hooks` in order, each with `state` on stdin; `phase` names them in errors.
 pub fn run(hooks: &[Hook], state: &str, phase: &str) -> anyhow::Result<()> {
     for (i, hook) in hooks.iter().enumerate() {
-        run_one(hook, state).with_context(|| format!("{phase} hook {i} ({})", hook.path().display()))?;
+        run_one(hook, state)
+            .with_context(|| format!("{phase} hook {i} ({})", hook.path().display()))?;
     }
     Ok(())
 }

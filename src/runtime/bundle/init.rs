@@ -150,7 +150,10 @@ fn prepare(
         .as_ref()
         .ok_or_else(|| anyhow!("process is required"))?;
     umask(Mode::empty());
-    let pty = if bundle.namespace(oci_spec::runtime::LinuxNamespaceType::Mount).is_some() {
+    let pty = if bundle
+        .namespace(oci_spec::runtime::LinuxNamespaceType::Mount)
+        .is_some()
+    {
         super::mounts::enter(bundle)?
     } else {
         bail!("config.json: a mount namespace is required (linux.namespaces)");
@@ -168,7 +171,11 @@ fn prepare(
     }
     drop(console_socket);
     let linux = config.linux().as_ref();
-    for (key, value) in linux.and_then(|l| l.sysctl().as_ref()).into_iter().flatten() {
+    for (key, value) in linux
+        .and_then(|l| l.sysctl().as_ref())
+        .into_iter()
+        .flatten()
+    {
         sysctl(key, value)?;
     }
     if let Some(adj) = process.oom_score_adj() {
@@ -204,7 +211,10 @@ pub fn become_process(
         set_rlimit(limit.typ(), limit.soft(), limit.hard())?;
     }
     security::close_inherited_fds()?;
-    let filters = seccomp.map(super::seccomp::compile).transpose()?.unwrap_or_default();
+    let filters = seccomp
+        .map(super::seccomp::compile)
+        .transpose()?
+        .unwrap_or_default();
     let nnp = process.no_new_privileges() == Some(true);
     let user = process.user();
     let uid = Uid::from_raw(user.uid());
@@ -371,6 +381,8 @@ pub fn look_up(argv: &[String], env: &[String]) -> Result<(), String> {
         .any(|d| found(&Path::new(d).join(name)));
     match hit {
         true => Ok(()),
-        false => Err(format!("exec: {name:?}: executable file not found in $PATH")),
+        false => Err(format!(
+            "exec: {name:?}: executable file not found in $PATH"
+        )),
     }
 }

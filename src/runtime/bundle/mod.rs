@@ -42,12 +42,30 @@ pub struct Bundle {
 
 /// The namespace kinds a bundle may ask for, with the clone flag of each.
 pub const NAMESPACES: [(LinuxNamespaceType, nix::sched::CloneFlags); 6] = [
-    (LinuxNamespaceType::Mount, nix::sched::CloneFlags::CLONE_NEWNS),
-    (LinuxNamespaceType::Uts, nix::sched::CloneFlags::CLONE_NEWUTS),
-    (LinuxNamespaceType::Ipc, nix::sched::CloneFlags::CLONE_NEWIPC),
-    (LinuxNamespaceType::Network, nix::sched::CloneFlags::CLONE_NEWNET),
-    (LinuxNamespaceType::Cgroup, nix::sched::CloneFlags::CLONE_NEWCGROUP),
-    (LinuxNamespaceType::Pid, nix::sched::CloneFlags::CLONE_NEWPID),
+    (
+        LinuxNamespaceType::Mount,
+        nix::sched::CloneFlags::CLONE_NEWNS,
+    ),
+    (
+        LinuxNamespaceType::Uts,
+        nix::sched::CloneFlags::CLONE_NEWUTS,
+    ),
+    (
+        LinuxNamespaceType::Ipc,
+        nix::sched::CloneFlags::CLONE_NEWIPC,
+    ),
+    (
+        LinuxNamespaceType::Network,
+        nix::sched::CloneFlags::CLONE_NEWNET,
+    ),
+    (
+        LinuxNamespaceType::Cgroup,
+        nix::sched::CloneFlags::CLONE_NEWCGROUP,
+    ),
+    (
+        LinuxNamespaceType::Pid,
+        nix::sched::CloneFlags::CLONE_NEWPID,
+    ),
 ];
 
 /// The mount types [`mounts`] knows how to make.
@@ -206,7 +224,9 @@ pub fn limits(resources: &LinuxResources) -> anyhow::Result<Limits> {
             limits.cpu_quota_us = Some((quota as u64).saturating_mul(CPU_PERIOD_US) / period);
         }
     }
-    limits.validate().map_err(|e| anyhow!("linux.resources: {e}"))?;
+    limits
+        .validate()
+        .map_err(|e| anyhow!("linux.resources: {e}"))?;
     Ok(limits)
 }
 
@@ -259,7 +279,11 @@ fn device_rules(resources: &LinuxResources) -> anyhow::Result<Option<Vec<Rule>>>
 /// open would be no use.
 fn with_defaults(mut rules: Vec<Rule>, linux: Option<&oci_spec::runtime::Linux>) -> Vec<Rule> {
     rules.extend(super::devices::rules(&[]));
-    for d in linux.and_then(|l| l.devices().as_ref()).into_iter().flatten() {
+    for d in linux
+        .and_then(|l| l.devices().as_ref())
+        .into_iter()
+        .flatten()
+    {
         let kind = match d.typ() {
             oci_spec::runtime::LinuxDeviceType::B => Kind::Block,
             _ => Kind::Char,
@@ -277,10 +301,18 @@ fn with_defaults(mut rules: Vec<Rule>, linux: Option<&oci_spec::runtime::Linux>)
 /// Everything set that this runtime cannot honour, named.
 fn check_supported(config: &Spec) -> anyhow::Result<()> {
     if let Some(process) = config.process() {
-        if process.apparmor_profile().as_ref().is_some_and(|p| !p.is_empty()) {
+        if process
+            .apparmor_profile()
+            .as_ref()
+            .is_some_and(|p| !p.is_empty())
+        {
             return Err(unsupported("process.apparmorProfile"));
         }
-        if process.selinux_label().as_ref().is_some_and(|p| !p.is_empty()) {
+        if process
+            .selinux_label()
+            .as_ref()
+            .is_some_and(|p| !p.is_empty())
+        {
             return Err(unsupported("process.selinuxLabel"));
         }
         if process.io_priority().is_some() {
@@ -368,23 +400,50 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
             "linux.resources.hugepageLimits",
         )?;
         some(r.network().is_some(), "linux.resources.network")?;
-        some(r.rdma().as_ref().is_some_and(|h| !h.is_empty()), "linux.resources.rdma")?;
+        some(
+            r.rdma().as_ref().is_some_and(|h| !h.is_empty()),
+            "linux.resources.rdma",
+        )?;
         some(
             r.unified().as_ref().is_some_and(|h| !h.is_empty()),
             "linux.resources.unified",
         )?;
         if let Some(cpu) = r.cpu() {
-            some(cpu.cpus().as_ref().is_some_and(|c| !c.is_empty()), "linux.resources.cpu.cpus")?;
-            some(cpu.mems().as_ref().is_some_and(|c| !c.is_empty()), "linux.resources.cpu.mems")?;
-            some(cpu.realtime_runtime().is_some(), "linux.resources.cpu.realtimeRuntime")?;
-            some(cpu.realtime_period().is_some(), "linux.resources.cpu.realtimePeriod")?;
+            some(
+                cpu.cpus().as_ref().is_some_and(|c| !c.is_empty()),
+                "linux.resources.cpu.cpus",
+            )?;
+            some(
+                cpu.mems().as_ref().is_some_and(|c| !c.is_empty()),
+                "linux.resources.cpu.mems",
+            )?;
+            some(
+                cpu.realtime_runtime().is_some(),
+                "linux.resources.cpu.realtimeRuntime",
+            )?;
+            some(
+                cpu.realtime_period().is_some(),
+                "linux.resources.cpu.realtimePeriod",
+            )?;
             some(cpu.idle().is_some(), "linux.resources.cpu.idle")?;
         }
         if let Some(m) = r.memory() {
-            some(m.reservation().is_some_and(|v| v > 0), "linux.resources.memory.reservation")?;
-            some(m.kernel().is_some_and(|v| v > 0), "linux.resources.memory.kernel")?;
-            some(m.kernel_tcp().is_some_and(|v| v > 0), "linux.resources.memory.kernelTCP")?;
-            some(m.swappiness().is_some(), "linux.resources.memory.swappiness")?;
+            some(
+                m.reservation().is_some_and(|v| v > 0),
+                "linux.resources.memory.reservation",
+            )?;
+            some(
+                m.kernel().is_some_and(|v| v > 0),
+                "linux.resources.memory.kernel",
+            )?;
+            some(
+                m.kernel_tcp().is_some_and(|v| v > 0),
+                "linux.resources.memory.kernelTCP",
+            )?;
+            some(
+                m.swappiness().is_some(),
+                "linux.resources.memory.swappiness",
+            )?;
         }
     }
     if let Some(seccomp) = linux.seccomp() {
@@ -449,11 +508,15 @@ mod tests {
     fn refusals_name_the_field() {
         let e = error(serde_json::json!({"process": {"apparmorProfile": "x"}}));
         assert!(e.contains("process.apparmorProfile"), "{e}");
-        let e = error(serde_json::json!({"linux": {"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}}));
+        let e = error(
+            serde_json::json!({"linux": {"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}}),
+        );
         assert!(e.contains("linux.uidMappings"), "{e}");
         let e = error(serde_json::json!({"linux": {"namespaces": [{"type": "user"}]}}));
         assert!(e.contains("user"), "{e}");
-        let e = error(serde_json::json!({"mounts": [{"destination": "/x", "type": "nfs", "source": "h:/x"}]}));
+        let e = error(
+            serde_json::json!({"mounts": [{"destination": "/x", "type": "nfs", "source": "h:/x"}]}),
+        );
         assert!(e.contains("\"nfs\""), "{e}");
         let e = error(serde_json::json!({"linux": {"resources": {"blockIO": {"weight": 10}}}}));
         assert!(e.contains("linux.resources.blockIO"), "{e}");

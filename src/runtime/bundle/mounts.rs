@@ -175,8 +175,8 @@ fn bind(
     options: &Options,
 ) -> anyhow::Result<()> {
     let source = bundle.dir.join(source);
-    let meta = std::fs::metadata(&source)
-        .with_context(|| format!("bind source {}", source.display()))?;
+    let meta =
+        std::fs::metadata(&source).with_context(|| format!("bind source {}", source.display()))?;
     let target = if meta.is_dir() {
         image.existing_or_new_dir(dest)?
     } else {
@@ -211,18 +211,18 @@ fn filesystem(
     let target = image.existing_or_new_dir(dest)?;
     let t = Target::fd(&target, dest);
     let data = (!options.data.is_empty()).then_some(options.data.as_str());
-    let made = mounts::mount_on(&source.to_string_lossy(), &t, Some(kind), options.flags, data);
+    let made = mounts::mount_on(
+        &source.to_string_lossy(),
+        &t,
+        Some(kind),
+        options.flags,
+        data,
+    );
     match made {
         // sysfs in the runtime's network namespace: the kernel may refuse a second
         // instance; the host's, bound read-only, shows the same.
         Err(_) if kind == "sysfs" => {
-            mounts::mount_on(
-                "/sys",
-                &t,
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None,
-            )?;
+            mounts::mount_on("/sys", &t, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
             let again = image.plain_dir(dest)?;
             mounts::read_only_recursive(&Target::fd(&again, dest).mount_path())?;
         }
@@ -273,21 +273,29 @@ fn populate_dev(
         dev.mknod(name, false, makedev(major.into(), minor.into()), 0o666)?;
     }
     let linux = bundle.config.linux().as_ref();
-    for d in linux.and_then(|l| l.devices().as_ref()).iter().copied().flatten() {
+    for d in linux
+        .and_then(|l| l.devices().as_ref())
+        .iter()
+        .copied()
+        .flatten()
+    {
         let Ok(name) = d.path().strip_prefix("/dev") else {
-            bail!(
-                "linux.devices: {} is not under /dev",
-                d.path().display()
-            );
+            bail!("linux.devices: {} is not under /dev", d.path().display());
         };
         let block = match d.typ() {
             LinuxDeviceType::B => true,
             LinuxDeviceType::C | LinuxDeviceType::U => false,
-            other => bail!("linux.devices: {}: type {other:?} is not supported", d.path().display()),
+            other => bail!(
+                "linux.devices: {}: type {other:?} is not supported",
+                d.path().display()
+            ),
         };
         let name = name.to_string_lossy();
         if name.contains('/') {
-            bail!("linux.devices: {}: nested paths are not supported", d.path().display());
+            bail!(
+                "linux.devices: {}: nested paths are not supported",
+                d.path().display()
+            );
         }
         let mode = d.file_mode().unwrap_or(0o666);
         let rdev = makedev(d.major() as u64, d.minor() as u64);

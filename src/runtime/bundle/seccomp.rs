@@ -116,14 +116,22 @@ pub fn compile(profile: &LinuxSeccomp) -> anyhow::Result<Vec<BpfProgram>> {
                     // No condition: the syscall always matches, whatever else was listed.
                     entry.clear();
                     entry.push(SeccompRule::new(Vec::new()).map_err(err)?);
-                } else if !entry.iter().any(|r| *r == SeccompRule::new(Vec::new()).unwrap()) {
+                } else if !entry
+                    .iter()
+                    .any(|r| *r == SeccompRule::new(Vec::new()).unwrap())
+                {
                     entry.push(SeccompRule::new(conditions.clone()).map_err(err)?);
                 }
                 Ok(())
             };
             push(&mut named)?;
             if act != SeccompAction::Allow {
-                push(&mut by_action.entry(key(&act)).or_insert((act.clone(), Rules::new())).1)?;
+                push(
+                    &mut by_action
+                        .entry(key(&act))
+                        .or_insert((act.clone(), Rules::new()))
+                        .1,
+                )?;
             }
         }
     }

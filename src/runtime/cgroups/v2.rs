@@ -82,7 +82,11 @@ impl Version for V2 {
             }
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        anyhow::bail!("the cgroup {} did not {}", dir.display(), if frozen { "freeze" } else { "thaw" })
+        anyhow::bail!(
+            "the cgroup {} did not {}",
+            dir.display(),
+            if frozen { "freeze" } else { "thaw" }
+        )
     }
 
     fn frozen(&self, dir: &Path) -> bool {

@@ -315,10 +315,18 @@ impl App {
     /// started elsewhere, appear; removed ones go), each as its record says.
     pub fn sync(&mut self) {
         let records = store::visible();
+        // The OCI runtime's live containers (a stopped one is its client's to report).
+        let oci: Vec<_> = crate::oci::state::all_known()
+            .into_iter()
+            .filter(|(_, _, status)| *status != crate::oci::state::Status::Stopped)
+            .collect();
         let notify = self.notify.clone();
         // A session waiting for its image's pull has no container yet.
         self.sessions.retain(|s| {
             records.iter().any(|r| r.id == s.container)
+                || oci
+                    .iter()
+                    .any(|(_, r, _)| crate::session::oci_key(r) == s.container)
                 || matches!(s.state, crate::session::State::Pulling { .. })
                 || (s.container.is_empty() && !s.exec)
         });
@@ -339,6 +347,25 @@ impl App {
                 }
             }
         }
+        for (root, r, _) in &oci {
+            if !self
+                .sessions
+                .iter()
+                .any(|s| s.container == crate::session::oci_key(r))
+            {
+                let spec = root
+                    .config(&r.id)
+                    .ok()
+                    .and_then(|c| {
+                        crate::runtime::bundle::Bundle::from_config(r.bundle.clone(), c, &r.id).ok()
+                    })
+                    .map(|b| b.spec)
+                    .unwrap_or_else(|| ContainerSpec::new(vec![], "/".into()));
+                let s = Session::oci(self.next_id, r, spec, self.pty_size);
+                self.next_id += 1;
+                self.sessions.push(s);
+            }
+        }
         self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
     }
 
@@ -348,6 +375,13 @@ impl App {
             self.message = Some("no running container selected".into());
             return;
         };
+        if parent.oci_cgroup.is_some() {
+            self.message = Some(format!(
+                "{} is an OCI container: exec through its runtime client (ctr task exec)",
+                parent.name
+            ));
+            return;
+        }
         let shell = App::default_command(parent.spec.rootfs.as_ref());
         let at = self
             .sessions

@@ -232,7 +232,7 @@ impl App {
             running: self
                 .sessions
                 .iter()
-                .filter_map(|s| Some((s.id, s.init()?, s.container.clone())))
+                .filter_map(|s| Some((s.id, s.init()?, s.container.clone(), s.cgroup_path())))
                 .collect(),
         }
     }
