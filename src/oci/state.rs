@@ -17,7 +17,7 @@ use crate::state::Process;
 use anyhow::{Context, anyhow};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// runc's default is `/run/runc`; ours differs so that the two never share records.
 pub const DEFAULT_ROOT: &str = "/run/mct-runc";
@@ -152,18 +152,18 @@ impl Record {
     }
 }
 
-/// The roots the dashboard looks in: ours by default, and containerd's (the runc shim gives
-/// each containerd namespace a root of its own, `/run/containerd/runc/<namespace>`). A
-/// record of another runtime's (runc's own `state.json`) does not parse as ours and is
-/// skipped.
+/// Where containerd's runc shim keeps the runtime's state for containerd namespace NS:
+/// `/run/containerd/runc/NS` (the shim passes it as `--root`).
+pub const CONTAINERD_ROOTS: &str = "/run/containerd/runc";
+
+/// The roots a dashboard of our namespace NS (`MCT_NAMESPACE`, as containerd's) looks in:
+/// containerd's root for NS, and in the default namespace ours too. A record of another
+/// runtime's (runc's own `state.json`) does not parse as ours and is skipped.
 pub fn known_roots() -> Vec<Root> {
-    let mut roots = vec![Root(PathBuf::from(DEFAULT_ROOT))];
-    for entry in std::fs::read_dir("/run/containerd/runc")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        roots.push(Root(entry.path()));
+    let namespace = crate::state::record::namespace();
+    let mut roots = vec![Root(Path::new(CONTAINERD_ROOTS).join(&namespace))];
+    if namespace == crate::state::record::DEFAULT_NAMESPACE {
+        roots.push(Root(PathBuf::from(DEFAULT_ROOT)));
     }
     roots
 }

@@ -12,6 +12,7 @@ mod isolation;
 mod lifecycle;
 mod limits;
 mod network;
+mod oci;
 mod panes;
 mod registry;
 mod rootfs;
@@ -70,6 +71,7 @@ fn main() {
         network::tests(),
         dashboard::tests(),
         panes::tests(),
+        oci::tests(),
         // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
         // tests are done.
         images::tests(),

@@ -86,17 +86,49 @@ fn condition(
         .map_err(|e| anyhow!("seccomp: {e}"))
 }
 
-type Rules = BTreeMap<i64, Vec<SeccompRule>>;
+/// Rules per syscall number: `None` matches the syscall whatever its arguments (seccompiler
+/// spells that as an empty rule list), `Some` when every rule has conditions.
+type Rules = BTreeMap<i64, Option<Vec<SeccompRule>>>;
+
+fn add(rules: &mut Rules, nr: i64, conditions: &[SeccompCondition]) -> anyhow::Result<()> {
+    if conditions.is_empty() {
+        rules.insert(nr, None);
+        return Ok(());
+    }
+    let rule = SeccompRule::new(conditions.to_vec()).map_err(|e| anyhow!("seccomp: {e}"))?;
+    match rules.entry(nr).or_insert_with(|| Some(Vec::new())) {
+        Some(list) => list.push(rule),
+        // Already matched unconditionally.
+        None => {}
+    }
+    Ok(())
+}
+
+fn filter(
+    rules: Rules,
+    mismatch: SeccompAction,
+    matched: SeccompAction,
+    arch: seccompiler::TargetArch,
+) -> anyhow::Result<BpfProgram> {
+    let err = |e: seccompiler::BackendError| anyhow!("seccomp filter: {e}");
+    let rules = rules
+        .into_iter()
+        .map(|(nr, r)| (nr, r.unwrap_or_default()))
+        .collect();
+    SeccompFilter::new(rules, mismatch, matched, arch)
+        .map_err(err)?
+        .try_into()
+        .map_err(err)
+}
 
 /// The filters for `profile`, in the order to install them.
 pub fn compile(profile: &LinuxSeccomp) -> anyhow::Result<Vec<BpfProgram>> {
     let arch = std::env::consts::ARCH
         .try_into()
         .map_err(|_| anyhow!("seccomp: unsupported architecture"))?;
-    let err = |e: seccompiler::BackendError| anyhow!("seccomp filter: {e}");
     let default = action(profile.default_action(), profile.default_errno_ret())?;
     let mut by_action: BTreeMap<String, (SeccompAction, Rules)> = BTreeMap::new();
-    let mut named: Rules = BTreeMap::new();
+    let mut named = Rules::new();
     for rule in profile.syscalls().iter().flatten() {
         let act = action(rule.action(), rule.errno_ret())?;
         let conditions: Vec<SeccompCondition> = rule
@@ -110,39 +142,21 @@ pub fn compile(profile: &LinuxSeccomp) -> anyhow::Result<Vec<BpfProgram>> {
                 continue;
             };
             let nr = i64::from(sysno.id());
-            let push = |rules: &mut Rules| -> anyhow::Result<()> {
-                let entry = rules.entry(nr).or_default();
-                if conditions.is_empty() {
-                    // No condition: the syscall always matches, whatever else was listed.
-                    entry.clear();
-                    entry.push(SeccompRule::new(Vec::new()).map_err(err)?);
-                } else if !entry
-                    .iter()
-                    .any(|r| *r == SeccompRule::new(Vec::new()).unwrap())
-                {
-                    entry.push(SeccompRule::new(conditions.clone()).map_err(err)?);
-                }
-                Ok(())
-            };
-            push(&mut named)?;
+            add(&mut named, nr, &conditions)?;
             if act != SeccompAction::Allow {
-                push(
-                    &mut by_action
-                        .entry(key(&act))
-                        .or_insert((act.clone(), Rules::new()))
-                        .1,
-                )?;
+                let group = by_action
+                    .entry(key(&act))
+                    .or_insert_with(|| (act.clone(), Rules::new()));
+                add(&mut group.1, nr, &conditions)?;
             }
         }
     }
     let mut programs = Vec::new();
     for (_, (act, rules)) in by_action {
-        let filter = SeccompFilter::new(rules, SeccompAction::Allow, act, arch).map_err(err)?;
-        programs.push(filter.try_into().map_err(err)?);
+        programs.push(filter(rules, SeccompAction::Allow, act, arch)?);
     }
     if default != SeccompAction::Allow {
-        let filter = SeccompFilter::new(named, default, SeccompAction::Allow, arch).map_err(err)?;
-        programs.push(filter.try_into().map_err(err)?);
+        programs.push(filter(named, default, SeccompAction::Allow, arch)?);
     }
     Ok(programs)
 }

@@ -1,0 +1,941 @@
+//! The OCI runtime (`mct-runc`): driven by a real containerd (Debian's 1.6, private: its own
+//! root, state and socket in a scratch directory, its own namespace), and by hand on bundles
+//! as runc's own tests drive runc.
+
+use crate::registry::Layout;
+use crate::support::*;
+use libtest_mimic::{Failed, Trial};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+pub fn tests() -> Vec<Trial> {
+    crate::root_tests![
+        containerd_run_rm_and_terminal,
+        containerd_task_verbs,
+        containerd_kill_all_leaves_nothing,
+        lifecycle_by_hand,
+        errors_are_runcs,
+        unsupported_fields_are_refused_by_name,
+        hooks_see_the_state,
+        seccomp_profile_applies,
+        mount_destination_symlinks_stay_inside,
+        dashboard_lists_oci_containers,
+    ]
+}
+
+/// `<dir>/mct-runc`, a link to the binary under test: the name makes it speak runc's CLI.
+fn runc_link(dir: &Path) -> Result<PathBuf, Failed> {
+    let link = dir.join("mct-runc");
+    std::os::unix::fs::symlink(BIN, &link).map_err(|e| format!("symlink: {e}"))?;
+    Ok(link)
+}
+
+/// A private containerd, stopped (after its shims) when dropped.
+struct Containerd {
+    dir: TempDir,
+    /// The sockets' directory, short: a unix socket's path has room for 107 bytes.
+    sockets: PathBuf,
+    daemon: Running,
+    namespace: String,
+    runc: PathBuf,
+    /// Whether `/run/containerd` was there before (its shims make `/run/containerd/s`).
+    had_run_dir: bool,
+}
+
+impl Containerd {
+    fn start(t: &Ctx) -> Result<Containerd, Failed> {
+        let tag = t.namespace();
+        let dir = TempDir::new(&format!("containerd-{tag}"))?;
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sockets = PathBuf::from(format!("/tmp/mct-ctd-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&sockets).map_err(|e| e.to_string())?;
+        let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        let sock = |name: &str| sockets.join(name).to_string_lossy().into_owned();
+        let config = format!(
+            "version = 2\nroot = {:?}\nstate = {:?}\n\
+             disabled_plugins = [\"io.containerd.grpc.v1.cri\", \"io.containerd.snapshotter.v1.btrfs\", \
+             \"io.containerd.snapshotter.v1.zfs\", \"io.containerd.snapshotter.v1.devmapper\", \
+             \"io.containerd.snapshotter.v1.aufs\"]\n\
+             [grpc]\n  address = {:?}\n[ttrpc]\n  address = {:?}\n",
+            p("root"),
+            p("state"),
+            sock("containerd.sock"),
+            sock("containerd.sock.ttrpc"),
+        );
+        let config_path = dir.file("config.toml", config.as_bytes(), 0o600)?;
+        let had_run_dir = Path::new("/run/containerd").exists();
+        let log =
+            std::fs::File::create(dir.path().join("containerd.log")).map_err(|e| e.to_string())?;
+        let daemon = Running::spawn(
+            // In a mount namespace of its own: the snapshots it mounts for its tasks stay out
+            // of the host's table (which the other tests compare before and after).
+            Command::new("unshare")
+                .args([
+                    "-m",
+                    "--propagation",
+                    "private",
+                    "containerd",
+                    "--config",
+                    &config_path,
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log),
+        )?;
+        let runc = runc_link(dir.path())?;
+        let c = Containerd {
+            dir,
+            sockets,
+            daemon,
+            namespace: tag,
+            runc,
+            had_run_dir,
+        };
+        let answered = wait_until("containerd to answer", || {
+            c.ctr(&["version"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        if let Err(e) = answered {
+            let log = std::fs::read_to_string(c.dir.path().join("containerd.log"));
+            return Err(format!(
+                "{e:?}; its log: {}",
+                log.unwrap_or_default()
+                    .lines()
+                    .rev()
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .into());
+        }
+        Ok(c)
+    }
+
+    fn socket(&self) -> String {
+        self.sockets
+            .join("containerd.sock")
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// The runc root containerd is told to give the runtime (ours, in the scratch directory).
+    fn runc_root(&self) -> PathBuf {
+        self.dir.path().join("runc")
+    }
+
+    fn ctr(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("ctr");
+        cmd.args(["-a", &self.socket(), "-n", &self.namespace])
+            .args(args);
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// `ctr run` with our runtime and the test's marker; `args` are flags, then image, id, cmd.
+    fn run(&self, t: &Ctx, flags: &[&str], id: &str, cmd: &[&str]) -> Command {
+        let runc = self.runc.to_string_lossy().into_owned();
+        let root = self.runc_root().to_string_lossy().into_owned();
+        let marker = format!("MCT_TEST={};", t.name);
+        let mut args: Vec<&str> = vec!["run", "--runc-binary", &runc, "--runc-root", &root];
+        args.extend(["--env", &marker]);
+        args.extend_from_slice(flags);
+        args.extend([IMAGE, id]);
+        args.extend_from_slice(cmd);
+        self.ctr(&args)
+    }
+
+    /// A busybox image, built with umoci from the tool's rootfs and imported.
+    fn import_busybox(&self, t: &Ctx) -> Result<(), Failed> {
+        let layout = Layout::new(&format!("ctd-{}", t.namespace()))?;
+        layout.busybox(t, "latest")?;
+        let tar = self.dir.path().join("busybox.tar");
+        let out = run({
+            let mut c = Command::new("skopeo");
+            c.args([
+                "copy",
+                "--quiet",
+                &format!("oci:{}:latest", layout.oci()),
+                &format!("docker-archive:{}:{IMAGE}", tar.display()),
+            ]);
+            c
+        })?;
+        ensure(out.code == Some(0), format!("skopeo: {}", out.stderr))?;
+        let out = run(self.ctr(&["images", "import", &tar.to_string_lossy()]))?;
+        ensure(out.code == Some(0), format!("ctr import: {}", out.stderr))
+    }
+
+    /// Shims serving this containerd (their command line names its socket).
+    fn shims(&self) -> Vec<Proc> {
+        let socket = self.socket();
+        procs()
+            .into_iter()
+            .filter(|p| {
+                p.cmdline.iter().any(|a| a.contains(&socket)) && p.pid != self.daemon.id() as i32
+            })
+            .filter(|p| p.cmdline.first().is_some_and(|c| c.contains("shim")))
+            .collect()
+    }
+
+    /// Nothing of container `id` left: no record in the runtime's root, no cgroup, no shim.
+    fn nothing_left(&self, id: &str) -> TestResult {
+        wait_until("the shims to exit", || self.shims().is_empty())?;
+        ensure(
+            !self.runc_root().join(id).exists(),
+            format!("state of {id} left in the runtime's root"),
+        )?;
+        let cgroups = cgroup_dirs(&format!("{}/{id}", self.namespace));
+        ensure(cgroups.is_empty(), format!("cgroups left: {cgroups:?}"))?;
+        let out = run(self.ctr(&["containers", "ls", "-q"]))?;
+        ensure_eq(out.stdout.trim(), "")?;
+        // containerd's mount table (the host's is checked by every test): the task's root
+        // unmounted, no mount of the container's left behind.
+        let table = std::fs::read_to_string(format!("/proc/{}/mountinfo", self.daemon.id()))
+            .map_err(|e| e.to_string())?;
+        let needle = format!("/{}/{id}/", self.namespace);
+        let left: Vec<&str> = table.lines().filter(|l| l.contains(&needle)).collect();
+        ensure(left.is_empty(), format!("mounts left: {left:?}"))
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        // Containers the test could not remove: their tasks killed, then removed, so no shim
+        // outlives the daemon.
+        if let Ok(out) = self.ctr(&["containers", "ls", "-q"]).output() {
+            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = self
+                    .ctr(&["task", "kill", "-a", "-s", "SIGKILL", id])
+                    .output();
+                std::thread::sleep(Duration::from_millis(200));
+                let _ = self.ctr(&["task", "delete", "-f", id]).output();
+                let _ = self.ctr(&["containers", "rm", id]).output();
+            }
+        }
+        for shim in self.shims() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(shim.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let pid = nix::unistd::Pid::from_raw(self.daemon.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = wait_child(&mut self.daemon.0);
+        // The directories the daemon and its shims made under the snapshot state are
+        // unmounted by now; a leftover mount would fail the test's mount check.
+        for dir in [
+            "/run/containerd/runc",
+            "/run/containerd/s",
+            "/run/containerd/fifo",
+        ] {
+            let _ = std::fs::remove_dir(Path::new(dir).join(&self.namespace));
+        }
+        let _ = std::fs::remove_dir_all(&self.sockets);
+        if !self.had_run_dir {
+            for dir in [
+                "/run/containerd/runc",
+                "/run/containerd/s",
+                "/run/containerd/fifo",
+                "/run/containerd",
+            ] {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+const IMAGE: &str = "docker.io/mct/busybox:latest";
+
+/// The cgroup directories at `rel` in every hierarchy.
+fn cgroup_dirs(rel: &str) -> Vec<PathBuf> {
+    let roots = std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path());
+    std::iter::once(PathBuf::from("/sys/fs/cgroup"))
+        .chain(roots)
+        .map(|r| r.join(rel))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Runs `cmd` under `script`, so it has a terminal (ctr -t insists on one).
+fn with_terminal(cmd: &Command) -> Command {
+    let line: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| shell_quote(&a.to_string_lossy()))
+        .collect();
+    let mut c = Command::new("script");
+    c.args(["-qec", &line.join(" "), "/dev/null"]);
+    c.stdin(Stdio::null());
+    c
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn containerd_run_rm_and_terminal(t: &Ctx) -> TestResult {
+    let c = Containerd::start(t)?;
+    c.import_busybox(t)?;
+    let out = run(c.run(
+        t,
+        &["--rm"],
+        "rm1",
+        &["sh", "-c", "echo hi from the box; exit 3"],
+    ))?;
+    ensure(out.code == Some(3), format!("run --rm: {out:?}"))?;
+    ensure(
+        out.stdout.contains("hi from the box"),
+        format!("stdout: {:?} {:?}", out.stdout, out.stderr),
+    )?;
+    c.nothing_left("rm1")?;
+    // -t: the pty made in the container's devpts travels over containerd's console socket.
+    let out = run(with_terminal(&c.run(
+        t,
+        &["--rm", "-t"],
+        "tty1",
+        &["sh", "-c", "tty; exit 4"],
+    )))?;
+    ensure_eq(out.code, Some(4))?;
+    ensure(
+        out.stdout.contains("/dev/pts/0"),
+        format!("tty: {:?}", out.stdout),
+    )?;
+    c.nothing_left("tty1")
+}
+
+fn containerd_task_verbs(t: &Ctx) -> TestResult {
+    let c = Containerd::start(t)?;
+    c.import_busybox(t)?;
+    let script =
+        "trap 'exit 42' TERM; n=0; while true; do n=$((n+1)); echo $n > /tmp/n; sleep 0.05; done";
+    let out = run(c.run(t, &["-d"], "d1", &["sh", "-c", script]))?;
+    ensure(out.code == Some(0), format!("run -d: {}", out.stderr))?;
+    let tasks = run(c.ctr(&["task", "ls"]))?.stdout;
+    ensure(tasks.contains("RUNNING"), format!("task ls: {tasks}"))?;
+    let pid: i32 = tasks
+        .lines()
+        .find(|l| l.starts_with("d1"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|p| p.parse().ok())
+        .ok_or("no pid in task ls")?;
+    // exec, with and without a terminal, exit codes through.
+    let out = run(c.ctr(&[
+        "task",
+        "exec",
+        "--exec-id",
+        "e1",
+        "d1",
+        "sh",
+        "-c",
+        "echo in $(hostname); exit 6",
+    ]))?;
+    ensure_eq(out.code, Some(6))?;
+    ensure(out.stdout.contains("in "), format!("exec: {out:?}"))?;
+    let exec_t = c.ctr(&[
+        "task",
+        "exec",
+        "-t",
+        "--exec-id",
+        "e2",
+        "d1",
+        "sh",
+        "-c",
+        "tty; exit 9",
+    ]);
+    let out = run(with_terminal(&exec_t))?;
+    ensure_eq(out.code, Some(9))?;
+    ensure(
+        out.stdout.contains("/dev/pts/"),
+        format!("exec -t: {:?}", out.stdout),
+    )?;
+    // ps: the init and its sleep, as host PIDs.
+    let ps = run(c.ctr(&["task", "ps", "d1"]))?.stdout;
+    ensure(
+        ps.lines()
+            .any(|l| l.split_whitespace().next() == Some(&pid.to_string())),
+        format!("ps: {ps}"),
+    )?;
+    let metrics = run(c.ctr(&["task", "metrics", "d1"]))?;
+    ensure(
+        metrics.code == Some(0) && metrics.stdout.contains("memory"),
+        format!("metrics: {metrics:?}"),
+    )?;
+    // pause: the counter the container writes stops; resume: it goes on.
+    let counter = PathBuf::from(format!("/proc/{pid}/root/tmp/n"));
+    let read = || {
+        std::fs::read_to_string(&counter)
+            .unwrap_or_default()
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    wait_until("the counter", || read() > 0)?;
+    ensure_eq(run(c.ctr(&["task", "pause", "d1"]))?.code, Some(0))?;
+    ensure(
+        run(c.ctr(&["task", "ls"]))?.stdout.contains("PAUSED"),
+        "not PAUSED",
+    )?;
+    let frozen = read();
+    std::thread::sleep(Duration::from_millis(300));
+    ensure_eq(read(), frozen)?;
+    ensure_eq(run(c.ctr(&["task", "resume", "d1"]))?.code, Some(0))?;
+    wait_until("the counter to move again", || read() > frozen)?;
+    // SIGTERM: the container's handler exits 42, which containerd reports.
+    ensure_eq(
+        run(c.ctr(&["task", "kill", "-s", "SIGTERM", "d1"]))?.code,
+        Some(0),
+    )?;
+    wait_until("the task to stop", || {
+        run(c.ctr(&["task", "ls"])).is_ok_and(|o| o.stdout.contains("STOPPED"))
+    })?;
+    let deleted = run(c.ctr(&["task", "delete", "d1"]))?;
+    ensure(
+        deleted.stderr.contains("exit code 42"),
+        format!("task delete: {deleted:?}"),
+    )?;
+    ensure_eq(run(c.ctr(&["containers", "rm", "d1"]))?.code, Some(0))?;
+    c.nothing_left("d1")
+}
+
+fn containerd_kill_all_leaves_nothing(t: &Ctx) -> TestResult {
+    let c = Containerd::start(t)?;
+    c.import_busybox(t)?;
+    // Init ignores SIGTERM and has children: only kill -a with SIGKILL ends them all.
+    let script = "trap '' TERM; sleep 1000 & sleep 1000 & wait";
+    let out = run(c.run(t, &["-d"], "k1", &["sh", "-c", script]))?;
+    ensure(out.code == Some(0), format!("run -d: {}", out.stderr))?;
+    let pids = || {
+        cgroup_dirs(&format!("{}/k1", c.namespace))
+            .first()
+            .and_then(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    wait_until("three processes", || pids() == 3)?;
+    ensure_eq(
+        run(c.ctr(&["task", "kill", "-a", "-s", "SIGKILL", "k1"]))?.code,
+        Some(0),
+    )?;
+    wait_until("the task to stop", || {
+        run(c.ctr(&["task", "ls"])).is_ok_and(|o| o.stdout.contains("STOPPED"))
+    })?;
+    ensure_eq(pids(), 0)?;
+    run(c.ctr(&["task", "delete", "k1"]))?;
+    ensure_eq(run(c.ctr(&["containers", "rm", "k1"]))?.code, Some(0))?;
+    c.nothing_left("k1")
+}
+
+/// A bundle in a scratch directory: the tool's busybox rootfs and `spec`'s config, changed.
+struct Bundle {
+    dir: TempDir,
+    runc: PathBuf,
+}
+
+impl Drop for Bundle {
+    /// Containers a failed test left: deleted (killed first), so no cgroup or process stays.
+    fn drop(&mut self) {
+        let Ok(out) = self.runc(&["list", "-q"]) else {
+            return;
+        };
+        for id in out.stdout.split_whitespace() {
+            let _ = self.runc(&["delete", "-f", id]);
+        }
+    }
+}
+
+impl Bundle {
+    fn new(t: &Ctx, args: &[&str]) -> Result<Bundle, Failed> {
+        let (dir, _) = t.busybox_rootfs()?;
+        std::fs::rename(dir.path().join("root"), dir.path().join("rootfs"))
+            .map_err(|e| e.to_string())?;
+        let runc = runc_link(dir.path())?;
+        let b = Bundle { dir, runc };
+        let out = b.runc(&["spec", "--bundle", &b.path()])?;
+        ensure(out.code == Some(0), format!("spec: {out:?}"))?;
+        b.edit(|c| {
+            c["process"]["terminal"] = json!(false);
+            c["process"]["args"] = json!(args);
+            c["process"]["env"] = json!([
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                format!("MCT_TEST={};", t.name),
+            ]);
+        })?;
+        Ok(b)
+    }
+
+    fn path(&self) -> String {
+        self.dir.path().to_string_lossy().into_owned()
+    }
+
+    fn root(&self) -> String {
+        self.dir.path().join("state").to_string_lossy().into_owned()
+    }
+
+    fn edit(&self, change: impl FnOnce(&mut Value)) -> TestResult {
+        let path = self.dir.path().join("config.json");
+        let mut config: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        change(&mut config);
+        std::fs::write(&path, config.to_string()).map_err(|e| e.to_string().into())
+    }
+
+    /// `mct-runc --root <scratch>/state ARGS`.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.runc);
+        cmd.args(["--root", &self.root()]).args(args);
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    fn runc(&self, args: &[&str]) -> Result<Output, Failed> {
+        run(self.command(args))
+    }
+
+    /// `create` with the bundle.
+    fn create(&self, id: &str) -> Result<Output, Failed> {
+        self.parking(self.command(&["create", "--bundle", &self.path(), id]))
+    }
+
+    /// Runs a command that leaves a container's init behind (`create`, `run -d`): init keeps
+    /// the command's stdout and stderr, so they go to files (as a shim gives it fifos), not
+    /// to pipes whose end would never come.
+    fn parking(&self, mut cmd: Command) -> Result<Output, Failed> {
+        let out = self.dir.path().join("create.out");
+        let err = self.dir.path().join("create.err");
+        let file = |p: &Path| std::fs::File::create(p).map_err(|e| e.to_string());
+        cmd.stdout(file(&out)?).stderr(file(&err)?);
+        let mut child = Running::spawn(&mut cmd)?;
+        let status = wait_child(&mut child)?;
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        Ok(Output {
+            code: status.code(),
+            stdout: read(&out),
+            stderr: read(&err),
+        })
+    }
+
+    fn status(&self, id: &str) -> Result<String, Failed> {
+        let out = self.runc(&["state", id])?;
+        let state: Value =
+            serde_json::from_str(&out.stdout).map_err(|e| format!("state: {e}: {out:?}"))?;
+        Ok(state["status"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+fn lifecycle_by_hand(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sh", "-c", "echo $$ > /tmp/started; exec sleep 1000"])?;
+    b.edit(|c| c["root"]["readonly"] = json!(false))?;
+    let pid_file = b.dir.path().join("init.pid");
+    let cmd = b.command(&[
+        "create",
+        "--bundle",
+        &b.path(),
+        "--pid-file",
+        &pid_file.to_string_lossy(),
+        "c1",
+    ]);
+    let out = b.parking(cmd)?;
+    ensure(out.code == Some(0), format!("create: {out:?}"))?;
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .map_err(|e| e.to_string())?
+        .trim()
+        .parse()
+        .map_err(|_| "pid file")?;
+    ensure_eq(b.status("c1")?, "created".to_string())?;
+    // Parked before the user's process: the command has not run.
+    let started = PathBuf::from(format!("/proc/{pid}/root/tmp/started"));
+    ensure(!started.exists(), "the command ran before start")?;
+    let state: Value =
+        serde_json::from_str(&b.runc(&["state", "c1"])?.stdout).map_err(|e| e.to_string())?;
+    ensure_eq(state["pid"].as_i64(), Some(pid as i64))?;
+    ensure_eq(state["bundle"].as_str(), Some(b.path().as_str()))?;
+    ensure_eq(b.runc(&["start", "c1"])?.code, Some(0))?;
+    wait_until("the command to run", || started.exists())?;
+    ensure_eq(
+        std::fs::read_to_string(&started)
+            .map_err(|e| e.to_string())?
+            .trim(),
+        "1",
+    )?;
+    ensure_eq(b.status("c1")?, "running".to_string())?;
+    ensure_eq(b.runc(&["start", "c1"])?.code, Some(1))?;
+    // exec: the container's namespaces and its cgroup.
+    let out = b.runc(&[
+        "exec",
+        "c1",
+        "sh",
+        "-c",
+        "hostname; cat /proc/1/cmdline; exit 5",
+    ])?;
+    ensure_eq(out.code, Some(5))?;
+    ensure(
+        out.stdout.starts_with("mct\n") && out.stdout.contains("sleep"),
+        format!("exec: {out:?}"),
+    )?;
+    let json = b.runc(&["ps", "--format", "json", "c1"])?.stdout;
+    let pids: Vec<i32> = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+    ensure_eq(pids, vec![pid])?;
+    // update: the memory limit lands in the cgroup.
+    let mut update = b.command(&["update", "--resources", "-", "c1"]);
+    update
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = Running::spawn(&mut update)?;
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .ok_or("stdin")?
+        .write_all(br#"{"memory": {"limit": 67108864}}"#)
+        .map_err(|e| e.to_string())?;
+    ensure(wait_child(&mut child)?.success(), "update failed")?;
+    let cgroup =
+        std::fs::read_to_string(format!("/proc/{pid}/cgroup")).map_err(|e| e.to_string())?;
+    let memory = cgroup
+        .lines()
+        .find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+            (ctl.split(',').any(|c| c == "memory") || ctl.is_empty()).then(|| path.to_string())
+        })
+        .ok_or("no memory cgroup")?;
+    let file = ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"]
+        .iter()
+        .map(|r| Path::new(r).join(memory.trim_start_matches('/')))
+        .flat_map(|d| [d.join("memory.limit_in_bytes"), d.join("memory.max")])
+        .find(|f| f.exists())
+        .ok_or("no memory limit file")?;
+    ensure_eq(
+        std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())?
+            .trim(),
+        "67108864",
+    )?;
+    ensure_eq(b.runc(&["pause", "c1"])?.code, Some(0))?;
+    ensure_eq(b.status("c1")?, "paused".to_string())?;
+    ensure_eq(b.runc(&["delete", "c1"])?.code, Some(1))?;
+    ensure_eq(b.runc(&["resume", "c1"])?.code, Some(0))?;
+    let list = b.runc(&["list", "-q"])?.stdout;
+    ensure_eq(list.trim(), "c1")?;
+    ensure_eq(b.runc(&["kill", "c1", "KILL"])?.code, Some(0))?;
+    wait_until("the container to stop", || {
+        b.status("c1").is_ok_and(|s| s == "stopped")
+    })?;
+    ensure_eq(b.runc(&["delete", "c1"])?.code, Some(0))?;
+    ensure(!Path::new(&b.root()).join("c1").exists(), "state left")?;
+    // Reaped by whoever adopted it (here the host's init; under containerd, the shim).
+    wait_until("init to be reaped", || gone(pid))?;
+    // run: create, start, wait, delete; the exit status through.
+    b.edit(|c| c["process"]["args"] = json!(["sh", "-c", "exit 7"]))?;
+    let mut cmd = b.command(&["run", "--bundle", &b.path(), "r1"]);
+    cmd.stdout(Stdio::null());
+    ensure_eq(run(cmd)?.code, Some(7))?;
+    ensure(
+        !Path::new(&b.root()).join("r1").exists(),
+        "run left its state",
+    )?;
+    // A created container (parked) is deleted without --force, its init with it.
+    ensure_eq(b.create("c2")?.code, Some(0))?;
+    let state: Value =
+        serde_json::from_str(&b.runc(&["state", "c2"])?.stdout).map_err(|e| e.to_string())?;
+    let parked = state["pid"].as_i64().unwrap_or(0);
+    ensure_eq(b.runc(&["delete", "c2"])?.code, Some(0))?;
+    wait_until("the parked init to be reaped", || gone(parked as i32))
+}
+
+/// No process `pid` now, not even a zombie.
+fn gone(pid: i32) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+fn errors_are_runcs(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["true"])?;
+    // delete --force of an id that is gone: quiet success, as containerd relies on.
+    let out = b.runc(&["delete", "--force", "nosuch"])?;
+    ensure_eq(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(0), "", ""),
+    )?;
+    let out = b.runc(&["state", "nosuch"])?;
+    ensure_eq(out.code, Some(1))?;
+    ensure(
+        out.stderr.trim().lines().count() == 1 && out.stderr.contains("does not exist"),
+        format!("{out:?}"),
+    )?;
+    // --log-format json: the error as a JSON line in --log, which containerd shows its user.
+    let log = b.dir.path().join("log.json");
+    let out = b.runc(&[
+        "--log",
+        &log.to_string_lossy(),
+        "--log-format",
+        "json",
+        "kill",
+        "nosuch",
+        "9",
+    ])?;
+    ensure_eq(out.code, Some(1))?;
+    let line = std::fs::read_to_string(&log).map_err(|e| e.to_string())?;
+    let entry: Value = serde_json::from_str(line.trim()).map_err(|e| format!("{e}: {line}"))?;
+    ensure_eq(entry["level"].as_str(), Some("error"))?;
+    ensure(
+        entry["msg"].as_str().is_some_and(|m| m.contains("nosuch")) && entry["time"].is_string(),
+        line,
+    )?;
+    // A missing command fails create, and leaves nothing.
+    b.edit(|c| c["process"]["args"] = json!(["no-such-command"]))?;
+    let out = b.create("e1")?;
+    ensure_eq(out.code, Some(1))?;
+    ensure(
+        out.stderr.contains("executable file not found"),
+        format!("{out:?}"),
+    )?;
+    ensure(!Path::new(&b.root()).join("e1").exists(), "state left")?;
+    ensure(cgroup_dirs("my-container-tui/e1").is_empty(), "cgroup left")?;
+    // An id taken, an invalid id, --systemd-cgroup.
+    b.edit(|c| c["process"]["args"] = json!(["sleep", "100"]))?;
+    ensure_eq(b.create("e2")?.code, Some(0))?;
+    let out = b.create("e2")?;
+    ensure(
+        out.code == Some(1) && out.stderr.contains("already exists"),
+        format!("{out:?}"),
+    )?;
+    ensure_eq(b.runc(&["delete", "-f", "e2"])?.code, Some(0))?;
+    let out = b.create("../x")?;
+    ensure(
+        out.code == Some(1) && out.stderr.contains("invalid container id"),
+        format!("{out:?}"),
+    )?;
+    let out = b.runc(&["--systemd-cgroup", "list"])?;
+    ensure(
+        out.code == Some(1) && out.stderr.contains("--systemd-cgroup"),
+        format!("{out:?}"),
+    )?;
+    let features: Value =
+        serde_json::from_str(&b.runc(&["features"])?.stdout).map_err(|e| e.to_string())?;
+    ensure(
+        features["linux"]["namespaces"]
+            .as_array()
+            .is_some_and(|n| n.len() == 6),
+        "features",
+    )
+}
+
+fn unsupported_fields_are_refused_by_name(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["true"])?;
+    let cases: [(&str, fn(&mut Value)); 5] = [
+        (
+            "linux.uidMappings",
+            |c| {
+                c["linux"]["uidMappings"] =
+                    json!([{"containerID": 0, "hostID": 100000, "size": 65536}])
+            },
+        ),
+        ("process.apparmorProfile", |c| {
+            c["process"]["apparmorProfile"] = json!("docker-default")
+        }),
+        ("linux.resources.blockIO", |c| {
+            c["linux"]["resources"]["blockIO"] = json!({"weight": 100})
+        }),
+        ("\"nfs\"", |c| {
+            c["mounts"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"destination": "/mnt", "type": "nfs", "source": "h:/x"}))
+        }),
+        ("systemd", |c| {
+            c["linux"]["cgroupsPath"] = json!("system.slice:mct:x")
+        }),
+    ];
+    for (field, change) in cases {
+        let original =
+            std::fs::read_to_string(b.dir.path().join("config.json")).map_err(|e| e.to_string())?;
+        b.edit(change)?;
+        let out = b.create("u1")?;
+        ensure(
+            out.code == Some(1) && out.stderr.contains(field),
+            format!("{field}: {out:?}"),
+        )?;
+        ensure(
+            out.stderr.trim().lines().count() == 1,
+            format!("not one line: {:?}", out.stderr),
+        )?;
+        ensure(
+            !Path::new(&b.root()).join("u1").exists(),
+            format!("{field}: state left"),
+        )?;
+        std::fs::write(b.dir.path().join("config.json"), original).map_err(|e| e.to_string())?;
+    }
+    ensure(cgroup_dirs("my-container-tui/u1").is_empty(), "cgroup left")
+}
+
+fn hooks_see_the_state(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["true"])?;
+    let out_dir = b.dir.path().join("hooks");
+    std::fs::create_dir(&out_dir).map_err(|e| e.to_string())?;
+    let hook = |phase: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("cat > {}/{phase}.json", out_dir.display())]});
+    b.edit(|c| {
+        c["hooks"] = json!({
+            "prestart": [hook("prestart")],
+            "createRuntime": [hook("createRuntime")],
+            "poststart": [hook("poststart")],
+            "poststop": [hook("poststop")],
+        })
+    })?;
+    ensure_eq(b.create("h1")?.code, Some(0))?;
+    let read = |phase: &str| -> Result<Value, Failed> {
+        let text = std::fs::read_to_string(out_dir.join(format!("{phase}.json")))
+            .map_err(|e| format!("{phase}: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("{phase}: {e}").into())
+    };
+    for phase in ["prestart", "createRuntime"] {
+        let state = read(phase)?;
+        ensure_eq(state["id"].as_str(), Some("h1"))?;
+        ensure_eq(state["status"].as_str(), Some("created"))?;
+        ensure(
+            state["pid"].as_i64().is_some_and(|p| p > 0),
+            format!("{phase}: {state}"),
+        )?;
+    }
+    ensure(
+        !out_dir.join("poststart.json").exists(),
+        "poststart before start",
+    )?;
+    ensure_eq(b.runc(&["start", "h1"])?.code, Some(0))?;
+    ensure_eq(read("poststart")?["status"].as_str(), Some("running"))?;
+    wait_until("the container to stop", || {
+        b.status("h1").is_ok_and(|s| s == "stopped")
+    })?;
+    ensure_eq(b.runc(&["delete", "h1"])?.code, Some(0))?;
+    ensure_eq(read("poststop")?["status"].as_str(), Some("stopped"))?;
+    // A failing prestart hook fails create, and leaves nothing.
+    b.edit(|c| c["hooks"] = json!({"prestart": [{"path": "/bin/false"}]}))?;
+    let out = b.create("h2")?;
+    ensure(
+        out.code == Some(1) && out.stderr.contains("prestart"),
+        format!("{out:?}"),
+    )?;
+    ensure(!Path::new(&b.root()).join("h2").exists(), "state left")
+}
+
+fn seccomp_profile_applies(t: &Ctx) -> TestResult {
+    let b = Bundle::new(
+        t,
+        &[
+            "sh",
+            "-c",
+            "mkdir /tmp/x; echo mkdir=$?; ls / > /dev/null; echo ls=$?",
+        ],
+    )?;
+    b.edit(|c| {
+        c["root"]["readonly"] = json!(false);
+        c["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"],
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}],
+        })
+    })?;
+    let mut cmd = b.command(&["run", "--bundle", &b.path(), "s1"]);
+    let out = run({
+        cmd.stdout(Stdio::piped());
+        cmd
+    })?;
+    ensure(out.code == Some(0), format!("run: {out:?}"))?;
+    ensure(
+        out.stdout.contains("mkdir=1") && out.stdout.contains("ls=0"),
+        format!("{out:?}"),
+    )?;
+    ensure(
+        out.stderr.contains("Permission denied"),
+        format!("errnoRet 13 is EACCES: {out:?}"),
+    )?;
+    ensure(!b.dir.path().join("rootfs/tmp/x").exists(), "mkdir ran")
+}
+
+fn mount_destination_symlinks_stay_inside(t: &Ctx) -> TestResult {
+    // The rootfs is hostile: /evil is a symlink to a host directory, and a mount's
+    // destination goes through it. runc resolves it inside the root; we refuse the link
+    // outright. Either way nothing may land in the host's directory.
+    let host = TempDir::new(&format!("oci-host-{}", t.namespace()))?;
+    let b = Bundle::new(t, &["sh", "-c", "echo pwned > /evil/owned"])?;
+    b.edit(|c| {
+        c["root"]["readonly"] = json!(false);
+        c["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/evil", "type": "tmpfs", "source": "tmpfs"}));
+    })?;
+    std::os::unix::fs::symlink(host.path(), b.dir.path().join("rootfs/evil"))
+        .map_err(|e| e.to_string())?;
+    let mut cmd = b.command(&["run", "--bundle", &b.path(), "m1"]);
+    cmd.stdout(Stdio::piped());
+    let out = run(cmd)?;
+    ensure(
+        out.code == Some(1)
+            && out.stderr.contains("/evil")
+            && out.stderr.trim().lines().count() == 1,
+        format!("run: {out:?}"),
+    )?;
+    ensure(
+        std::fs::read_dir(host.path())
+            .map_err(|e| e.to_string())?
+            .next()
+            .is_none(),
+        "the container wrote into the host's directory",
+    )?;
+    ensure(!Path::new(&b.root()).join("m1").exists(), "state left")
+}
+
+fn dashboard_lists_oci_containers(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sh", "-c", "while true; do sleep 1; done"])?;
+    b.edit(|c| c["hostname"] = json!("oci-dash"))?;
+    // The root containerd's shim gives the runtime for the test's namespace, which the
+    // test's dashboard (of that namespace) reads.
+    let root = Path::new("/run/containerd/runc").join(t.namespace());
+    let had = [
+        Path::new("/run/containerd/runc"),
+        Path::new("/run/containerd"),
+    ]
+    .map(Path::exists);
+    let runc = |args: &[&str]| {
+        let mut c = Command::new(&b.runc);
+        c.arg("--root").arg(&root).args(args).stdin(Stdio::null());
+        b.parking(c)
+    };
+    let out = runc(&["create", "--bundle", &b.path(), "dash1"])?;
+    ensure(out.code == Some(0), format!("create: {out:?}"))?;
+    let result = (|| {
+        ensure_eq(runc(&["start", "dash1"])?.code, Some(0))?;
+        let tmux = crate::tmux::Tmux::start(t, 160, 40)?;
+        tmux.wait_for("dash1")?;
+        tmux.wait_for("oci-dash")?;
+        tmux.wait_for("An OCI container")?;
+        // Its processes, as the container and the host number them.
+        tmux.wait_for("Container processes: 2")?;
+        // Nothing of this dashboard's own runs: it quits at once, and leaves the container.
+        tmux.keys(&["C-a", "q"])?;
+        tmux.wait_for("EXITED rc=0")?;
+        ensure_eq(runc(&["state", "dash1"])?.code, Some(0))
+    })();
+    let _ = runc(&["delete", "-f", "dash1"]);
+    let _ = std::fs::remove_dir(&root);
+    for (dir, had) in [
+        Path::new("/run/containerd/runc"),
+        Path::new("/run/containerd"),
+    ]
+    .iter()
+    .zip(had)
+    {
+        if !had {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+    result
+}
