@@ -294,7 +294,10 @@ fn apply_sets(sets: &LinuxCapabilities) -> anyhow::Result<()> {
         .map_err(caps_error("permitted"))?;
     caps::clear(None, CapSet::Ambient).map_err(caps_error("ambient"))?;
     for cap in names(sets.ambient()) {
-        caps::raise(None, CapSet::Ambient, cap).map_err(caps_error("ambient"))?;
+        // The kernel raises an ambient capability only if it is also inheritable; runc's own
+        // `spec` lists ambient ones without inheritable ones, and runc then goes on with a
+        // warning. So do we, without the warning (our stderr is the container's).
+        let _ = caps::raise(None, CapSet::Ambient, cap);
     }
     Ok(())
 }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# OCI runtime benchmark: `ctr run --rm IMAGE true` through a private containerd (Debian's 1.6)
+# with our runtime (mct-runc) and with runc, and both runtimes' own `run` on one bundle, in one
+# hyperfine run. Reported as ratios ours/runc (medians).
+#
+#   sudo tests/bench/oci.sh                 # needs root, hyperfine, containerd, runc, umoci, skopeo
+#   RUNS=100 sudo tests/bench/oci.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-50}
+[ "$(id -u)" = 0 ] || { echo "oci.sh: needs root (namespaces): run with sudo" >&2; exit 125; }
+for p in hyperfine containerd ctr runc umoci skopeo; do
+    command -v $p >/dev/null || { echo "oci.sh: needs $p" >&2; exit 127; }
+done
+
+cargo build --release --quiet
+# A copy: a rebuild during the run must not change what is measured.
+work=$(mktemp -d /tmp/mct-bench-oci.XXXXXX)
+cp target/release/my-container-tui "$work/my-container-tui"
+tool=$work/my-container-tui
+ln -s my-container-tui "$work/mct-runc"
+daemon=
+cleanup() {
+    ctr -a "$work/c.sock" -n bench tasks kill -a -s SIGKILL b >/dev/null 2>&1 || true
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
+    for rt in "$work/mct-runc" runc; do $rt --root "$work/runc-root" delete -f bench-bundle >/dev/null 2>&1 || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/config.toml" <<EOF
+version = 2
+root = "$work/root"
+state = "$work/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$work/c.sock"
+[ttrpc]
+  address = "$work/c.sock.ttrpc"
+EOF
+unshare -m --propagation private containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
+daemon=$!
+ctr="ctr -a $work/c.sock -n bench"
+for _ in $(seq 100); do $ctr version >/dev/null 2>&1 && break; sleep 0.05; done
+
+# The image: the tool's busybox rootfs as one layer.
+"$tool" rootfs busybox "$work/bb" >/dev/null
+umoci init --layout "$work/oci" && umoci new --image "$work/oci:latest"
+umoci insert --image "$work/oci:latest" "$work/bb" / >/dev/null
+skopeo copy --quiet "oci:$work/oci:latest" "docker-archive:$work/bb.tar:docker.io/mct/busybox:latest"
+$ctr images import "$work/bb.tar" >/dev/null
+image=docker.io/mct/busybox:latest
+
+# One bundle for both runtimes' own `run`.
+mkdir -p "$work/bundle"
+cp -a "$work/bb" "$work/bundle/rootfs"
+(cd "$work/bundle" && runc spec && sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"/"true"/' config.json)
+
+names=("ctr run --rm, runc" "ctr run --rm, mct-runc" "runc run" "mct-runc run")
+cmds=(
+    "$ctr run --rm --runc-root $work/runc-root $image b true"
+    "$ctr run --rm --runc-binary $work/mct-runc --runc-root $work/runc-root $image b true"
+    "runc --root $work/runc-root run --bundle $work/bundle bench-bundle"
+    "$work/mct-runc --root $work/runc-root run --bundle $work/bundle bench-bundle"
+)
+args=()
+for i in "${!names[@]}"; do args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/times.json" "${args[@]}" >&2
+
+python3 - "$work/times.json" "$runs" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+print(f"| command ({sys.argv[2]} runs each) | median | mean ± σ |")
+print("|---|---|---|")
+for name, x in r.items():
+    print(f"| {name} | {x['median']*1e3:.1f} ms | {x['mean']*1e3:.1f} ± {x['stddev']*1e3:.1f} ms |")
+ctr = r["ctr run --rm, mct-runc"]["median"] / r["ctr run --rm, runc"]["median"]
+own = r["mct-runc run"]["median"] / r["runc run"]["median"]
+print(f"\nctr run --rm: mct-runc / runc = {ctr:.2f}x; the runtime's own run: {own:.2f}x")
+PY
