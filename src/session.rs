@@ -649,6 +649,12 @@ pub fn describe_exit(code: u32) -> String {
     }
 }
 
+/// The `container` of an OCI container's session: its id, marked so that it never equals an
+/// id of our own store's.
+pub fn oci_key(record: &crate::oci::state::Record) -> String {
+    format!("oci:{}", record.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,10 +666,4 @@ mod tests {
         assert_eq!(describe_exit(137), "exited 137 (SIGKILL)");
         assert_eq!(describe_exit(130), "exited 130 (SIGINT)");
     }
-}
-
-/// The `container` of an OCI container's session: its id, marked so that it never equals an
-/// id of our own store's.
-pub fn oci_key(record: &crate::oci::state::Record) -> String {
-    format!("oci:{}", record.id)
 }

@@ -43,6 +43,7 @@ Exit status:
 /// A Linux container shell manager: namespaced shells, headless or in a dashboard.
 ///
 /// With no command, opens the dashboard; with --run (or `run`), runs one container headless.
+/// `oci VERB` (or this binary named `mct-runc`) is runc's command line, for containerd.
 #[derive(Debug, Parser)]
 #[command(name = "my-container-tui", version)]
 struct Cli {

@@ -85,6 +85,18 @@ impl FreshDir {
             .with_sys(|| format!("cannot create {}", self.show(name).display()))
     }
 
+    /// Gives `name` (never followed if a symlink) to `uid` and `gid`.
+    pub fn chown(&self, name: &str, uid: Option<u32>, gid: Option<u32>) -> anyhow::Result<()> {
+        nix::unistd::fchownat(
+            &self.fd,
+            name,
+            uid.map(nix::unistd::Uid::from_raw),
+            gid.map(nix::unistd::Gid::from_raw),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .with_sys(|| format!("chown {}", self.show(name).display()))
+    }
+
     /// A symlink `name` pointing to `target`.
     pub fn symlink(&self, name: &str, target: &str) -> anyhow::Result<()> {
         nix::unistd::symlinkat(target, &self.fd, name)

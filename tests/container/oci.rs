@@ -730,7 +730,9 @@ fn errors_are_runcs(t: &Ctx) -> TestResult {
 
 fn unsupported_fields_are_refused_by_name(t: &Ctx) -> TestResult {
     let b = Bundle::new(t, &["true"])?;
-    let cases: [(&str, fn(&mut Value)); 5] = [
+    /// The field the error must name, and how the config is changed to set it.
+    type Case = (&'static str, fn(&mut Value));
+    let cases: [Case; 5] = [
         (
             "linux.uidMappings",
             |c| {

@@ -230,6 +230,13 @@ pub fn become_process(
     } else {
         umask(Mode::from_bits_truncate(0o022));
     }
+    // Without noNewPrivileges, the filters go in now, while CAP_SYS_ADMIN allows a filter
+    // without no_new_privs (runc's order); with it, last, just before execve.
+    if !nnp {
+        for filter in &filters {
+            install_keeping_privileges(filter)?;
+        }
+    }
     let sets = process.capabilities().as_ref();
     if let Some(sets) = sets {
         let bounding = names(sets.bounding());
@@ -250,16 +257,35 @@ pub fn become_process(
     if nnp {
         prctl::set_no_new_privs().sys("no_new_privs")?;
     }
-    let late = if nnp {
-        filters
-    } else {
-        security::install_seccomp(&filters)?;
-        Vec::new()
-    };
+    let late = if nnp { filters } else { Vec::new() };
     let cwd = process.cwd();
     chdir(cwd).with_sys(|| format!("process.cwd {}", cwd.display()))?;
     getcwd().with_sys(|| format!("process.cwd {}", cwd.display()))?;
     Ok(late)
+}
+
+/// Installs a seccomp filter without setting `no_new_privs` (seccompiler's `apply_filter`
+/// always sets it), which the kernel allows a caller holding `CAP_SYS_ADMIN`.
+fn install_keeping_privileges(filter: &BpfProgram) -> anyhow::Result<()> {
+    let program = libc::sock_fprog {
+        len: u16::try_from(filter.len()).context("seccomp filter too long")?,
+        // seccompiler's sock_filter is the kernel's struct, field for field.
+        filter: filter.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: SECCOMP_SET_MODE_FILTER reads `program`, which points into `filter`, alive and
+    // unchanged for the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &program as *const libc::sock_fprog,
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error()).context("cannot install the seccomp filter");
+    }
+    Ok(())
 }
 
 fn caps_error(set: &'static str) -> impl Fn(caps::errors::CapsError) -> anyhow::Error {

@@ -291,28 +291,18 @@ fn populate_dev(
             ),
         };
         let name = name.to_string_lossy();
-        if name.contains('/') {
-            bail!(
-                "linux.devices: {}: nested paths are not supported",
-                d.path().display()
-            );
+        let name = name.trim_start_matches('/');
+        if name.is_empty() || name.split('/').any(|p| p == ".." || p == ".") {
+            bail!("linux.devices: {} is not a node under /dev", d.path().display());
         }
         let mode = d.file_mode().unwrap_or(0o666);
         let rdev = makedev(d.major() as u64, d.minor() as u64);
         // A default node listed again is the same node.
         if devices::NODES.iter().all(|(n, _, _)| *n != name) {
-            dev.mknod(&name, block, rdev, mode)?;
+            dev.mknod(name, block, rdev, mode)?;
         }
         if d.uid().is_some() || d.gid().is_some() {
-            let at = Path::new("/dev").join(&*name);
-            let file = image.file(&at)?;
-            let path = Target::fd(&file, &at).mount_path();
-            nix::unistd::chown(
-                &path,
-                d.uid().map(nix::unistd::Uid::from_raw),
-                d.gid().map(nix::unistd::Gid::from_raw),
-            )
-            .with_sys(|| format!("chown {}", at.display()))?;
+            dev.chown(name, d.uid(), d.gid())?;
         }
     }
     for (name, target) in [

@@ -96,10 +96,9 @@ fn add(rules: &mut Rules, nr: i64, conditions: &[SeccompCondition]) -> anyhow::R
         return Ok(());
     }
     let rule = SeccompRule::new(conditions.to_vec()).map_err(|e| anyhow!("seccomp: {e}"))?;
-    match rules.entry(nr).or_insert_with(|| Some(Vec::new())) {
-        Some(list) => list.push(rule),
-        // Already matched unconditionally.
-        None => {}
+    // `None`: already matched whatever the arguments; a condition adds nothing.
+    if let Some(list) = rules.entry(nr).or_insert_with(|| Some(Vec::new())) {
+        list.push(rule);
     }
     Ok(())
 }
