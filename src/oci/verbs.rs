@@ -9,6 +9,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
 use std::io::Read;
 use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -57,8 +58,7 @@ pub fn start(root: &Root, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-use std::os::unix::fs::OpenOptionsExt;
-
+/// `state`: the runtime spec's state JSON.
 pub fn state(root: &Root, id: &str) -> anyhow::Result<()> {
     let record = root.load(id)?;
     let json = record.state_json(record.status(root));
@@ -316,7 +316,8 @@ pub fn events(root: &Root, id: &str, once: bool, interval: Duration) -> anyhow::
 pub fn features() -> anyhow::Result<()> {
     let namespaces: Vec<String> = crate::runtime::bundle::NAMESPACES
         .iter()
-        .map(|(kind, _)| kind.to_string())
+        .filter_map(|(kind, _)| serde_json::to_value(kind).ok())
+        .filter_map(|v| v.as_str().map(String::from))
         .collect();
     let caps: Vec<String> = caps::all().iter().map(|c| c.to_string()).collect();
     let mut caps = caps;

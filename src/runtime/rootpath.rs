@@ -62,12 +62,23 @@ impl FreshDir {
     /// A device node at `name`, which may be nested (`net/tun`): the directories on the way
     /// are made here too, and all we ever make in here is directories and nodes.
     pub fn mknod(&self, name: &str, block: bool, dev: u64, mode: u32) -> anyhow::Result<()> {
-        use nix::sys::stat::{Mode, SFlag, mkdirat, mknodat};
         let kind = if block {
-            SFlag::S_IFBLK
+            nix::sys::stat::SFlag::S_IFBLK
         } else {
-            SFlag::S_IFCHR
+            nix::sys::stat::SFlag::S_IFCHR
         };
+        self.make_node(name, kind, dev, mode)
+    }
+
+    /// [`FreshDir::mknod`] of any kind of node: a device or a FIFO (`S_IFIFO`).
+    pub fn make_node(
+        &self,
+        name: &str,
+        kind: nix::sys::stat::SFlag,
+        dev: u64,
+        mode: u32,
+    ) -> anyhow::Result<()> {
+        use nix::sys::stat::{Mode, mkdirat, mknodat};
         let mut prefix = PathBuf::new();
         let parents: Vec<_> = Path::new(name).components().collect();
         for part in parents.iter().take(parents.len().saturating_sub(1)) {

@@ -286,7 +286,11 @@ fn with_defaults(mut rules: Vec<Rule>, linux: Option<&oci_spec::runtime::Linux>)
     {
         let kind = match d.typ() {
             oci_spec::runtime::LinuxDeviceType::B => Kind::Block,
-            _ => Kind::Char,
+            oci_spec::runtime::LinuxDeviceType::C | oci_spec::runtime::LinuxDeviceType::U => {
+                Kind::Char
+            }
+            // A FIFO is no device: the controller has no say over it.
+            _ => continue,
         };
         rules.push(Rule {
             kind,
@@ -380,8 +384,11 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
     for ns in linux.namespaces().iter().flatten() {
         if !NAMESPACES.iter().any(|(kind, _)| *kind == ns.typ()) {
             return Err(anyhow!(
-                "config.json: linux.namespaces: a {:?} namespace is not supported by this runtime",
-                ns.typ()
+                "config.json: linux.namespaces: a {} namespace is not supported by this runtime",
+                serde_json::to_value(ns.typ())
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
             ));
         }
     }

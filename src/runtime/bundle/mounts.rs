@@ -11,7 +11,7 @@ use crate::runtime::mounts::{self, Target};
 use crate::runtime::rootpath::{FreshDir, InRoot};
 use anyhow::{Context, anyhow, bail};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
-use nix::sys::stat::makedev;
+use nix::sys::stat::{SFlag, makedev};
 use nix::unistd::{chdir, pivot_root};
 use oci_spec::runtime::LinuxDeviceType;
 use std::path::{Path, PathBuf};
@@ -282,9 +282,10 @@ fn populate_dev(
         let Ok(name) = d.path().strip_prefix("/dev") else {
             bail!("linux.devices: {} is not under /dev", d.path().display());
         };
-        let block = match d.typ() {
-            LinuxDeviceType::B => true,
-            LinuxDeviceType::C | LinuxDeviceType::U => false,
+        let kind = match d.typ() {
+            LinuxDeviceType::B => SFlag::S_IFBLK,
+            LinuxDeviceType::C | LinuxDeviceType::U => SFlag::S_IFCHR,
+            LinuxDeviceType::P => SFlag::S_IFIFO,
             other => bail!(
                 "linux.devices: {}: type {other:?} is not supported",
                 d.path().display()
@@ -299,7 +300,7 @@ fn populate_dev(
         let rdev = makedev(d.major() as u64, d.minor() as u64);
         // A default node listed again is the same node.
         if devices::NODES.iter().all(|(n, _, _)| *n != name) {
-            dev.mknod(name, block, rdev, mode)?;
+            dev.make_node(name, kind, rdev, mode)?;
         }
         if d.uid().is_some() || d.gid().is_some() {
             dev.chown(name, d.uid(), d.gid())?;
