@@ -67,14 +67,25 @@ fn shrinking_the_window_keeps_the_newest_lines(t: &Ctx) -> TestResult {
     tmux.keys(&["C-a", "["])?;
     tmux.keys(&["g"])?;
     tmux.wait_for("[scrollback:")?;
+    // The position in the title says where a page is; each PageDown waits for it to move
+    // (a loaded machine may draw late: reading a page twice must not stand for the next).
+    let position = |screen: &str| {
+        screen
+            .split("[scrollback:")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .map(str::to_string)
+    };
     for _ in 0..40 {
         let screen = tmux.screen();
         seen.extend(numbers_shown(&screen));
-        if !screen.contains("[scrollback:") {
+        let Some(at) = position(&screen) else {
             break;
-        }
+        };
         tmux.keys(&["PageDown"])?;
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        wait_until("the next page", || {
+            position(&tmux.screen()) != Some(at.clone())
+        })?;
     }
     tmux.keys(&["q"])?;
     let lost: Vec<u32> = (1..=30).filter(|n| !seen.contains(n)).collect();

@@ -294,7 +294,10 @@ fn populate_dev(
         let name = name.to_string_lossy();
         let name = name.trim_start_matches('/');
         if name.is_empty() || name.split('/').any(|p| p == ".." || p == ".") {
-            bail!("linux.devices: {} is not a node under /dev", d.path().display());
+            bail!(
+                "linux.devices: {} is not a node under /dev",
+                d.path().display()
+            );
         }
         let mode = d.file_mode().unwrap_or(0o666);
         let rdev = makedev(d.major() as u64, d.minor() as u64);
