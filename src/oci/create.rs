@@ -151,15 +151,16 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
         own_pid_namespace,
     };
     let (receiver, reporter) = report::channel().sys("pipe")?;
-    // The state startContainer hooks read: init's own PID is not known to it in the host's
-    // terms, so the record's is filled in by the parent after the fork (hooks of that phase
-    // run after `start`, when the record is complete); the template carries what is known.
-    let hook_state = record.state_json(Status::Created).to_string();
+    // The state startContainer hooks read on stdin: init cannot learn its host PID from
+    // inside its PID namespace, so we send it down this pipe once forked.
+    let (pid_r, pid_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).sys("pipe")?;
+    let hook_state = record.state_json(Status::Running);
     // SAFETY: the OCI CLI is single-threaded (it starts no thread); the child makes syscalls
     // and allocates only.
     let child = match unsafe { fork() }.sys("fork")? {
         ForkResult::Child => {
             drop(receiver);
+            drop(pid_w);
             init::run(
                 &bundle,
                 Start {
@@ -169,12 +170,17 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
                     exec_fifo,
                     joins,
                     hook_state,
+                    host_pid: pid_r,
                 },
             )
         }
         ForkResult::Parent { child } => child,
     };
     undo.child = Some(child);
+    drop(pid_r);
+    // A short write to a fresh pipe: all or nothing.
+    let _ = nix::unistd::write(&pid_w, &child.as_raw().to_ne_bytes());
+    drop(pid_w);
     drop(reporter);
     drop(console_socket);
     if let Some((_, message)) = receiver.read() {

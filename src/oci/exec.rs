@@ -156,12 +156,9 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
     };
     drop(reporter);
     drop(console_socket);
-    if let Some((code, message)) = receiver.read() {
+    // A failure before execve (a missing command too) is exec's own error, as with runc.
+    if let Some((_, message)) = receiver.read() {
         let _ = nix::sys::wait::waitpid(child, None);
-        if code == NOT_FOUND {
-            // runc reports a missing command as an error of exec itself.
-            bail!("{message}");
-        }
         bail!("{message}");
     }
     if let Some(path) = &args.pid_file {

@@ -784,7 +784,10 @@ fn hooks_see_the_state(t: &Ctx) -> TestResult {
     std::fs::create_dir(&out_dir).map_err(|e| e.to_string())?;
     let hook = |phase: &str| json!({"path": "/bin/sh", "args": ["sh", "-c", format!("cat > {}/{phase}.json", out_dir.display())]});
     b.edit(|c| {
+        c["root"]["readonly"] = json!(false);
         c["hooks"] = json!({
+            // In the container, after start: its file lands in the rootfs.
+            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > /startContainer.json"]}],
             "prestart": [hook("prestart")],
             "createRuntime": [hook("createRuntime")],
             "poststart": [hook("poststart")],
@@ -812,6 +815,12 @@ fn hooks_see_the_state(t: &Ctx) -> TestResult {
     )?;
     ensure_eq(b.runc(&["start", "h1"])?.code, Some(0))?;
     ensure_eq(read("poststart")?["status"].as_str(), Some("running"))?;
+    let inside = b.dir.path().join("rootfs/startContainer.json");
+    wait_until("the startContainer hook", || inside.exists())?;
+    let text = std::fs::read_to_string(&inside).map_err(|e| e.to_string())?;
+    let state: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    ensure_eq(state["id"].as_str(), Some("h1"))?;
+    ensure_eq(state["pid"].as_i64(), read("prestart")?["pid"].as_i64())?;
     wait_until("the container to stop", || {
         b.status("h1").is_ok_and(|s| s == "stopped")
     })?;

@@ -51,8 +51,10 @@ pub struct Start {
     pub exec_fifo: OwnedFd,
     /// Namespaces to join, opened from their paths before the fork.
     pub joins: Vec<(CloneFlags, OwnedFd)>,
-    /// The state JSON `startContainer` hooks read on stdin.
-    pub hook_state: String,
+    /// The state `startContainer` hooks read on stdin, but for init's host PID ...
+    pub hook_state: serde_json::Value,
+    /// ... which `create` writes here once it knows it.
+    pub host_pid: OwnedFd,
 }
 
 /// Init's entry; never returns.
@@ -63,8 +65,14 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         console_socket,
         exec_fifo,
         joins,
-        hook_state,
+        mut hook_state,
+        host_pid,
     } = start;
+    let mut pid = [0u8; 4];
+    if nix::unistd::read(&host_pid, &mut pid) == Ok(4) {
+        hook_state["pid"] = i32::from_ne_bytes(pid).into();
+    }
+    drop(host_pid);
     // Until parked, die with create: a half-made container must not outlive it.
     let _ = prctl::set_pdeathsig(Signal::SIGKILL);
     let ready = match prepare(bundle, &cgroup_procs, console_socket, joins) {
@@ -92,7 +100,7 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
     drop(exec_fifo);
     let hooks = bundle.config.hooks().as_ref();
     if let Some(list) = hooks.and_then(|h| h.start_container().as_ref())
-        && let Err(e) = super::hooks::run(list, &hook_state, "startContainer")
+        && let Err(e) = super::hooks::run(list, &hook_state.to_string(), "startContainer")
     {
         eprintln!("{e:#}");
         std::process::exit(RUNTIME_ERROR);
