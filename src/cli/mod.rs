@@ -406,6 +406,7 @@ fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
         pids: options.pids_limit.and_then(|n| u64::try_from(n).ok()),
         cpu_quota_us: options.cpus,
         cpu_shares: options.cpu_shares,
+        ..Limits::default()
     };
     // Detached, only -t gives a terminal (Docker's rule); in the foreground, a terminal on
     // stdin does too.

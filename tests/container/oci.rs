@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Trial> {
         unsupported_fields_are_refused_by_name,
         hooks_see_the_state,
         seccomp_profile_applies,
+        cpu_period_and_cpuset_reach_the_cgroup,
         mount_destination_symlinks_stay_inside,
         dashboard_lists_oci_containers,
     ]
@@ -868,6 +869,45 @@ fn seccomp_profile_applies(t: &Ctx) -> TestResult {
         format!("errnoRet 13 is EACCES: {out:?}"),
     )?;
     ensure(!b.dir.path().join("rootfs/tmp/x").exists(), "mkdir ran")
+}
+
+/// A quota per a period other than 100 ms and a cpuset, read back from the container's own
+/// cgroup files (on v1 the cpuset hierarchy, whose new directories start empty).
+fn cpu_period_and_cpuset_reach_the_cgroup(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sleep", "100"])?;
+    let rel = format!("mct-test-cpu-{}", std::process::id());
+    b.edit(|c| {
+        c["linux"]["cgroupsPath"] = json!(format!("/{rel}/c1"));
+        c["linux"]["resources"]["cpu"] =
+            json!({"quota": 25000, "period": 50000, "cpus": "0", "mems": "0"});
+    })?;
+    ensure(b.create("cpu1")?.code == Some(0), "create")?;
+    let result = (|| {
+        let dirs = cgroup_dirs(&format!("{rel}/c1"));
+        let read = |name: &str| {
+            dirs.iter()
+                .map(|d| d.join(name))
+                .find(|f| f.exists())
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .map(|s| s.trim().to_string())
+        };
+        match read("cpu.max") {
+            Some(max) => ensure_eq(max, "25000 50000".to_string())?,
+            None => {
+                ensure_eq(read("cpu.cfs_quota_us"), Some("25000".into()))?;
+                ensure_eq(read("cpu.cfs_period_us"), Some("50000".into()))?;
+            }
+        }
+        ensure_eq(read("cpuset.cpus"), Some("0".into()))?;
+        ensure_eq(read("cpuset.mems"), Some("0".into()))
+    })();
+    ensure_eq(b.runc(&["delete", "-f", "cpu1"])?.code, Some(0))?;
+    // Our parent directory too: the last container of a parent we made takes it along.
+    ensure(
+        cgroup_dirs(&rel).is_empty(),
+        format!("cgroups left: {:?}", cgroup_dirs(&rel)),
+    )?;
+    result
 }
 
 fn mount_destination_symlinks_stay_inside(t: &Ctx) -> TestResult {

@@ -218,11 +218,11 @@ pub fn limits(resources: &LinuxResources) -> anyhow::Result<Limits> {
     }
     if let Some(cpu) = resources.cpu() {
         limits.cpu_shares = cpu.shares().filter(|&s| s > 0);
-        if let Some(quota) = cpu.quota().filter(|&q| q > 0) {
-            let period = cpu.period().filter(|&p| p > 0).unwrap_or(CPU_PERIOD_US);
-            // Our cgroup code writes quotas per 100 ms period.
-            limits.cpu_quota_us = Some((quota as u64).saturating_mul(CPU_PERIOD_US) / period);
-        }
+        limits.cpu_quota_us = cpu.quota().filter(|&q| q > 0).map(|q| q as u64);
+        limits.cpu_period_us = cpu.period().filter(|&p| p > 0 && p != CPU_PERIOD_US);
+        let list = |l: &Option<String>| l.clone().filter(|l| !l.is_empty());
+        limits.cpuset_cpus = list(cpu.cpus());
+        limits.cpuset_mems = list(cpu.mems());
     }
     limits
         .validate()
@@ -417,14 +417,6 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
         )?;
         if let Some(cpu) = r.cpu() {
             some(
-                cpu.cpus().as_ref().is_some_and(|c| !c.is_empty()),
-                "linux.resources.cpu.cpus",
-            )?;
-            some(
-                cpu.mems().as_ref().is_some_and(|c| !c.is_empty()),
-                "linux.resources.cpu.mems",
-            )?;
-            some(
                 cpu.realtime_runtime().is_some(),
                 "linux.resources.cpu.realtimeRuntime",
             )?;
@@ -542,7 +534,8 @@ mod tests {
         let l = limits(c.linux().as_ref().unwrap().resources().as_ref().unwrap()).unwrap();
         assert_eq!(l.memory, Some(64 << 20));
         assert_eq!(l.pids, Some(50));
-        assert_eq!(l.cpu_quota_us, Some(25_000));
+        assert_eq!(l.cpu_quota_us, Some(50_000));
+        assert_eq!(l.cpu_period_us, Some(200_000));
         assert_eq!(l.cpu_shares, Some(512));
     }
 }

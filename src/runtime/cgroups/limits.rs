@@ -17,8 +17,17 @@ pub struct Limits {
     pub memory_swap: Option<i64>,
     /// Most processes (threads included) at once.
     pub pids: Option<u64>,
-    /// CPU quota per [`CPU_PERIOD_US`], in microseconds (`--cpus 0.5` is 50 000).
+    /// CPU quota per period, in microseconds (`--cpus 0.5` is 50 000).
     pub cpu_quota_us: Option<u64>,
+    /// The CFS period of the quota, in microseconds; `None` is [`CPU_PERIOD_US`] (an OCI
+    /// bundle's `linux.resources.cpu.period`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_period_us: Option<u64>,
+    /// CPUs and memory nodes the container may use (`0-3`, `0,2`): a bundle's cpuset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset_cpus: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpuset_mems: Option<String>,
     /// Relative CPU weight, Docker's `--cpu-shares` (2..=262144, default 1024).
     pub cpu_shares: Option<u64>,
 }
@@ -26,6 +35,16 @@ pub struct Limits {
 impl Limits {
     pub fn is_empty(&self) -> bool {
         *self == Limits::default()
+    }
+
+    /// The CFS period the quota is per.
+    pub fn cpu_period(&self) -> u64 {
+        self.cpu_period_us.unwrap_or(CPU_PERIOD_US)
+    }
+
+    /// Whether a cpuset is asked for.
+    pub fn cpuset(&self) -> bool {
+        self.cpuset_cpus.is_some() || self.cpuset_mems.is_some()
     }
 
     /// Checks the values against each other and against this machine.
@@ -46,13 +65,28 @@ impl Limits {
             }
             _ => {}
         }
+        let period = self.cpu_period();
+        if !(1_000..=1_000_000).contains(&period) {
+            return Err(format!(
+                "CPU period {period} us: the kernel takes 1000 to 1000000"
+            ));
+        }
         if let Some(q) = self.cpu_quota_us {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-            if q > cores * CPU_PERIOD_US {
+            if q > cores * period {
                 return Err(format!(
                     "--cpus {}: this machine has {cores} CPUs",
-                    q as f64 / CPU_PERIOD_US as f64
+                    q as f64 / period as f64
                 ));
+            }
+        }
+        for (what, list) in [("cpus", &self.cpuset_cpus), ("mems", &self.cpuset_mems)] {
+            if let Some(list) = list
+                && !list
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ',' || c == '-')
+            {
+                return Err(format!("cpuset {what} {list:?}: a list such as 0-3,5"));
             }
         }
         Ok(())

@@ -39,6 +39,8 @@ pub enum Controller {
     Devices,
     /// Pausing (`oci pause`): v1's freezer hierarchy, v2's `cgroup.freeze`.
     Freezer,
+    /// CPUs and memory nodes (an OCI bundle's `linux.resources.cpu.cpus` and `mems`).
+    Cpuset,
 }
 
 /// Where the host keeps its cgroups.
@@ -90,6 +92,7 @@ impl Layout {
                     "cpuacct" => Some(Controller::CpuAcct),
                     "devices" => Some(Controller::Devices),
                     "freezer" => Some(Controller::Freezer),
+                    "cpuset" => Some(Controller::Cpuset),
                     _ => None,
                 })
                 .collect();
@@ -127,6 +130,7 @@ impl Layout {
                     Controller::CpuAcct,
                     Controller::Devices,
                     Controller::Freezer,
+                    Controller::Cpuset,
                 ],
                 root.clone(),
             )],
@@ -160,8 +164,10 @@ trait Version: std::fmt::Debug + Sync {
     fn prepare(&self, _root: &Path, _rel: &Path) {}
     /// Memory limit and memory plus swap (`-1`: unlimited swap), both in bytes.
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()>;
-    /// CPU quota per [`limits::CPU_PERIOD_US`].
-    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> anyhow::Result<()>;
+    /// CPU quota per period, both in microseconds.
+    fn cpu_quota(&self, dir: &Path, quota_us: u64, period_us: u64) -> anyhow::Result<()>;
+    /// The cpuset: CPUs and memory nodes, each left as it is when `None`.
+    fn cpuset(&self, dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> anyhow::Result<()>;
     /// Docker's `--cpu-shares`.
     fn cpu_shares(&self, dir: &Path, shares: u64) -> anyhow::Result<()>;
     /// Device access: nothing but `rules`.
@@ -241,6 +247,7 @@ impl Cgroup {
             Controller::Cpu => cpu,
             Controller::Devices => devices.is_some(),
             Controller::Freezer => freezer,
+            Controller::Cpuset => limits.cpuset(),
             _ => true,
         };
         cgroup
@@ -319,7 +326,13 @@ impl Cgroup {
             write(&dir.join("pids.max"), &pids.to_string())?;
         }
         if let Some(quota) = limits.cpu_quota_us {
-            version.cpu_quota(need(Controller::Cpu, "--cpus")?, quota)?;
+            let period = limits.cpu_period();
+            version.cpu_quota(need(Controller::Cpu, "--cpus")?, quota, period)?;
+        }
+        if limits.cpuset() {
+            let dir = need(Controller::Cpuset, "a cpuset")?;
+            let (cpus, mems) = (limits.cpuset_cpus.as_deref(), limits.cpuset_mems.as_deref());
+            version.cpuset(dir, cpus, mems)?;
         }
         if let Some(shares) = limits.cpu_shares {
             version.cpu_shares(need(Controller::Cpu, "--cpu-shares")?, shares)?;
@@ -622,14 +635,18 @@ mod tests {
             memory_swap: Some(96 << 20),
             pids: Some(20),
             cpu_quota_us: Some(20_000),
+            cpu_period_us: Some(50_000),
             cpu_shares: Some(1024),
+            cpuset_cpus: Some("0".into()),
+            cpuset_mems: None,
         })
         .unwrap();
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         assert_eq!(read("memory.max"), (64u64 << 20).to_string());
         assert_eq!(read("memory.swap.max"), (32u64 << 20).to_string());
         assert_eq!(read("pids.max"), "20");
-        assert_eq!(read("cpu.max"), "20000 100000");
+        assert_eq!(read("cpu.max"), "20000 50000");
+        assert_eq!(read("cpuset.cpus"), "0");
         assert_eq!(read("cpu.weight"), "39");
         std::fs::write(
             dir.join("memory.events"),

@@ -1,6 +1,5 @@
 //! cgroup v1 (and hybrid hosts): a hierarchy per controller, each with its own files.
 
-use super::limits::CPU_PERIOD_US;
 use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
 use crate::runtime::devices::Rule;
 use std::path::Path;
@@ -20,9 +19,35 @@ impl Version for V1 {
         Ok(())
     }
 
-    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> anyhow::Result<()> {
-        write(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
+    fn cpu_quota(&self, dir: &Path, quota_us: u64, period_us: u64) -> anyhow::Result<()> {
+        write(&dir.join("cpu.cfs_period_us"), &period_us.to_string())?;
         write(&dir.join("cpu.cfs_quota_us"), &quota_us.to_string())
+    }
+
+    fn cpuset(&self, dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> anyhow::Result<()> {
+        // A v1 cpuset starts empty, and takes no task until both lists are set: each
+        // directory from the hierarchy's root down gets its parent's, then ours the asked.
+        let mut chain: Vec<&Path> = dir
+            .ancestors()
+            .take_while(|d| d.join("cpuset.cpus").exists())
+            .collect();
+        chain.reverse();
+        for pair in chain.windows(2) {
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                let mine = std::fs::read_to_string(pair[1].join(file)).unwrap_or_default();
+                if mine.trim().is_empty() {
+                    let parent = std::fs::read_to_string(pair[0].join(file)).unwrap_or_default();
+                    write(&pair[1].join(file), parent.trim())?;
+                }
+            }
+        }
+        if let Some(cpus) = cpus {
+            write(&dir.join("cpuset.cpus"), cpus)?;
+        }
+        if let Some(mems) = mems {
+            write(&dir.join("cpuset.mems"), mems)?;
+        }
+        Ok(())
     }
 
     fn cpu_shares(&self, dir: &Path, shares: u64) -> anyhow::Result<()> {

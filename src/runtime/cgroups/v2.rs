@@ -1,7 +1,6 @@
 //! cgroup v2 (unified): one directory per container, controllers delegated from the parents,
 //! device access as a BPF program attached to the directory.
 
-use super::limits::CPU_PERIOD_US;
 use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
 use crate::runtime::devices::{self, Rule};
 use std::path::Path;
@@ -19,7 +18,7 @@ impl Version for V2 {
                 dir.push(part);
             }
             let _ = std::fs::create_dir(&dir);
-            for c in ["+memory", "+pids", "+cpu"] {
+            for c in ["+memory", "+pids", "+cpu", "+cpuset"] {
                 let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
             }
         }
@@ -40,8 +39,18 @@ impl Version for V2 {
         Ok(())
     }
 
-    fn cpu_quota(&self, dir: &Path, quota_us: u64) -> anyhow::Result<()> {
-        write(&dir.join("cpu.max"), &format!("{quota_us} {CPU_PERIOD_US}"))
+    fn cpu_quota(&self, dir: &Path, quota_us: u64, period_us: u64) -> anyhow::Result<()> {
+        write(&dir.join("cpu.max"), &format!("{quota_us} {period_us}"))
+    }
+
+    fn cpuset(&self, dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> anyhow::Result<()> {
+        if let Some(cpus) = cpus {
+            write(&dir.join("cpuset.cpus"), cpus)?;
+        }
+        if let Some(mems) = mems {
+            write(&dir.join("cpuset.mems"), mems)?;
+        }
+        Ok(())
     }
 
     fn cpu_shares(&self, dir: &Path, shares: u64) -> anyhow::Result<()> {
