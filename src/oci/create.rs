@@ -14,6 +14,7 @@ use nix::sys::stat::Mode;
 use nix::unistd::{ForkResult, fork};
 use oci_spec::runtime::LinuxNamespaceType;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 /// What a successful create leaves: the record, and init's PID for `run` to wait on.
@@ -71,10 +72,14 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
     if args.preserve_fds > 0 {
         bail!("--preserve-fds is not supported");
     }
-    std::fs::create_dir_all(&root.0)
+    // Root's alone, as runc keeps its root: a record holds the bundle's annotations.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o711)
+        .create(&root.0)
         .with_context(|| format!("cannot create the state root {}", root.0.display()))?;
     let dir = root.dir(id);
-    match std::fs::create_dir(&dir) {
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             bail!("container with id {id} already exists")
