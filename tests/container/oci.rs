@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         hooks_see_the_state,
         seccomp_profile_applies,
         cpu_period_and_cpuset_reach_the_cgroup,
+        hugepage_limits_reach_the_cgroup,
         mount_destination_symlinks_stay_inside,
         dashboard_lists_oci_containers,
     ]
@@ -908,6 +909,80 @@ fn cpu_period_and_cpuset_reach_the_cgroup(t: &Ctx) -> TestResult {
         format!("cgroups left: {:?}", cgroup_dirs(&rel)),
     )?;
     result
+}
+
+/// kubelet's `hugepageLimits` (a limit for each page size, 0 where the pod asked none),
+/// written to the hugetlb controller. This host mounts no hugetlb hierarchy, so the test
+/// mounts one in a private mount namespace for each step (the hierarchy lives while a mount
+/// or a cgroup of it does, and goes with the last).
+fn hugepage_limits_reach_the_cgroup(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sleep", "100"])?;
+    let rel = format!("mct-test-huge-{}", std::process::id());
+    b.edit(|c| {
+        c["linux"]["cgroupsPath"] = json!(format!("/{rel}/c1"));
+        c["linux"]["resources"]["hugepageLimits"] =
+            json!([{"pageSize": "2MB", "limit": 0}, {"pageSize": "1GB", "limit": 0}]);
+    })?;
+    let mounted = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.contains(" - cgroup ") && l.split(',').any(|o| o.starts_with("hugetlb")))
+        .and_then(|l| l.split(' ').nth(4).map(PathBuf::from));
+    let private = b.dir.path().join("hugetlb");
+    std::fs::create_dir(&private).map_err(|e| e.to_string())?;
+    let hierarchy = mounted.clone().unwrap_or_else(|| private.clone());
+    // `unshare -m sh -c 'mount the hierarchy; exec ARGS'`, or ARGS as they are when the host
+    // mounts hugetlb itself.
+    let within = |args: &[&str]| -> Command {
+        if mounted.is_some() {
+            let mut c = Command::new(args[0]);
+            c.args(&args[1..]).stdin(Stdio::null());
+            return c;
+        }
+        let mut c = Command::new("unshare");
+        c.args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg("mount -t cgroup -o hugetlb mct-hugetlb \"$0\" && exec \"$@\"")
+            .arg(&private)
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    };
+    let runc = b.runc.to_string_lossy().into_owned();
+    let root = b.root();
+    let path = b.path();
+    let out = b.parking(within(&[
+        &runc, "--root", &root, "create", "--bundle", &path, "hp1",
+    ]))?;
+    ensure(out.code == Some(0), format!("create: {out:?}"))?;
+    let file = |size: &str| {
+        hierarchy
+            .join(&rel)
+            .join("c1")
+            .join(format!("hugetlb.{size}.limit_in_bytes"))
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (two, one) = (file("2MB"), file("1GB"));
+    let read = run(within(&["cat", &two, &one]));
+    let deleted = run(within(&[&runc, "--root", &root, "delete", "-f", "hp1"]))?;
+    let read = read?;
+    ensure(read.code == Some(0), format!("cat: {read:?}"))?;
+    ensure_eq(
+        read.stdout.split_whitespace().collect::<Vec<_>>(),
+        vec!["0", "0"],
+    )?;
+    ensure(deleted.code == Some(0), format!("delete: {deleted:?}"))?;
+    let gone = run(within(&[
+        "test",
+        "!",
+        "-e",
+        &hierarchy.join(&rel).to_string_lossy(),
+    ]))?;
+    ensure(gone.code == Some(0), "the hugetlb cgroup was left")?;
+    ensure(
+        cgroup_dirs(&rel).is_empty(),
+        format!("cgroups left: {:?}", cgroup_dirs(&rel)),
+    )
 }
 
 fn mount_destination_symlinks_stay_inside(t: &Ctx) -> TestResult {

@@ -213,6 +213,11 @@ pub fn limits(resources: &LinuxResources) -> anyhow::Result<Limits> {
         limits.memory = memory.limit().filter(|&l| l > 0).map(|l| l as u64);
         limits.memory_swap = memory.swap().filter(|&s| s != 0);
     }
+    for h in resources.hugepage_limits().iter().flatten() {
+        limits
+            .hugepages
+            .push((h.page_size().clone(), h.limit().max(0) as u64));
+    }
     if let Some(pids) = resources.pids() {
         limits.pids = (pids.limit() > 0).then_some(pids.limit() as u64);
     }
@@ -402,10 +407,6 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
     }
     if let Some(r) = linux.resources() {
         some(r.block_io().is_some(), "linux.resources.blockIO")?;
-        some(
-            r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty()),
-            "linux.resources.hugepageLimits",
-        )?;
         some(r.network().is_some(), "linux.resources.network")?;
         some(
             r.rdma().as_ref().is_some_and(|h| !h.is_empty()),

@@ -30,6 +30,10 @@ pub struct Limits {
     pub cpuset_mems: Option<String>,
     /// Relative CPU weight, Docker's `--cpu-shares` (2..=262144, default 1024).
     pub cpu_shares: Option<u64>,
+    /// Huge pages by page size (`2MB`, `1GB`): at most this many bytes of each (an OCI
+    /// bundle's `hugepageLimits`; kubelet sends one, often 0, for every size a node has).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hugepages: Vec<(String, u64)>,
 }
 
 impl Limits {
@@ -77,6 +81,18 @@ impl Limits {
                 return Err(format!(
                     "--cpus {}: this machine has {cores} CPUs",
                     q as f64 / period as f64
+                ));
+            }
+        }
+        for (size, _) in &self.hugepages {
+            // It names a file of the hugetlb controller: digits and a unit, nothing else.
+            let digits = size
+                .strip_suffix("KB")
+                .or_else(|| size.strip_suffix("MB"))
+                .or_else(|| size.strip_suffix("GB"));
+            if !digits.is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())) {
+                return Err(format!(
+                    "huge page size {size:?}: a size such as 2MB or 1GB"
                 ));
             }
         }
@@ -246,6 +262,15 @@ mod tests {
             ..Limits::default()
         };
         assert!(cpus.validate().is_err(), "more CPUs than the machine has");
+        let pages = |size: &str| Limits {
+            hugepages: vec![(size.to_string(), 0)],
+            ..Limits::default()
+        };
+        assert!(pages("2MB").validate().is_ok());
+        assert!(pages("1GB").validate().is_ok());
+        for bad in ["../2MB", "2MB/x", "MB", "2mb", "2 MB", ""] {
+            assert!(pages(bad).validate().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum Controller {
     Freezer,
     /// CPUs and memory nodes (an OCI bundle's `linux.resources.cpu.cpus` and `mems`).
     Cpuset,
+    /// Huge pages (an OCI bundle's `hugepageLimits`).
+    Hugetlb,
 }
 
 /// Where the host keeps its cgroups.
@@ -93,6 +95,7 @@ impl Layout {
                     "devices" => Some(Controller::Devices),
                     "freezer" => Some(Controller::Freezer),
                     "cpuset" => Some(Controller::Cpuset),
+                    "hugetlb" => Some(Controller::Hugetlb),
                     _ => None,
                 })
                 .collect();
@@ -131,6 +134,7 @@ impl Layout {
                     Controller::Devices,
                     Controller::Freezer,
                     Controller::Cpuset,
+                    Controller::Hugetlb,
                 ],
                 root.clone(),
             )],
@@ -166,6 +170,8 @@ trait Version: std::fmt::Debug + Sync {
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()>;
     /// CPU quota per period, both in microseconds.
     fn cpu_quota(&self, dir: &Path, quota_us: u64, period_us: u64) -> anyhow::Result<()>;
+    /// The limit of huge pages of `size` (`2MB`), in bytes.
+    fn hugetlb(&self, dir: &Path, size: &str, bytes: u64) -> anyhow::Result<()>;
     /// The cpuset: CPUs and memory nodes, each left as it is when `None`.
     fn cpuset(&self, dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> anyhow::Result<()>;
     /// Docker's `--cpu-shares`.
@@ -248,6 +254,7 @@ impl Cgroup {
             Controller::Devices => devices.is_some(),
             Controller::Freezer => freezer,
             Controller::Cpuset => limits.cpuset(),
+            Controller::Hugetlb => !limits.hugepages.is_empty(),
             _ => true,
         };
         cgroup
@@ -328,6 +335,12 @@ impl Cgroup {
         if let Some(quota) = limits.cpu_quota_us {
             let period = limits.cpu_period();
             version.cpu_quota(need(Controller::Cpu, "--cpus")?, quota, period)?;
+        }
+        if !limits.hugepages.is_empty() {
+            let dir = need(Controller::Hugetlb, "a huge page limit")?;
+            for (size, bytes) in &limits.hugepages {
+                version.hugetlb(dir, size, *bytes)?;
+            }
         }
         if limits.cpuset() {
             let dir = need(Controller::Cpuset, "a cpuset")?;
@@ -639,6 +652,7 @@ mod tests {
             cpu_shares: Some(1024),
             cpuset_cpus: Some("0".into()),
             cpuset_mems: None,
+            hugepages: vec![("2MB".into(), 0)],
         })
         .unwrap();
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
@@ -647,6 +661,7 @@ mod tests {
         assert_eq!(read("pids.max"), "20");
         assert_eq!(read("cpu.max"), "20000 50000");
         assert_eq!(read("cpuset.cpus"), "0");
+        assert_eq!(read("hugetlb.2MB.max"), "0");
         assert_eq!(read("cpu.weight"), "39");
         std::fs::write(
             dir.join("memory.events"),

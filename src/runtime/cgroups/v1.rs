@@ -24,6 +24,13 @@ impl Version for V1 {
         write(&dir.join("cpu.cfs_quota_us"), &quota_us.to_string())
     }
 
+    fn hugetlb(&self, dir: &Path, size: &str, bytes: u64) -> anyhow::Result<()> {
+        write(
+            &dir.join(format!("hugetlb.{size}.limit_in_bytes")),
+            &bytes.to_string(),
+        )
+    }
+
     fn cpuset(&self, dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> anyhow::Result<()> {
         // A v1 cpuset starts empty, and takes no task until both lists are set: each
         // directory from the hierarchy's root down gets its parent's, then ours the asked.

@@ -18,7 +18,7 @@ impl Version for V2 {
                 dir.push(part);
             }
             let _ = std::fs::create_dir(&dir);
-            for c in ["+memory", "+pids", "+cpu", "+cpuset"] {
+            for c in ["+memory", "+pids", "+cpu", "+cpuset", "+hugetlb"] {
                 let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
             }
         }
@@ -41,6 +41,10 @@ impl Version for V2 {
 
     fn cpu_quota(&self, dir: &Path, quota_us: u64, period_us: u64) -> anyhow::Result<()> {
         write(&dir.join("cpu.max"), &format!("{quota_us} {period_us}"))
+    }
+
+    fn hugetlb(&self, dir: &Path, size: &str, bytes: u64) -> anyhow::Result<()> {
+        write(&dir.join(format!("hugetlb.{size}.max")), &bytes.to_string())
     }
 
     fn cpuset(&self, dir: &Path, cpus: Option<&str>, mems: Option<&str>) -> anyhow::Result<()> {
