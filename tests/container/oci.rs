@@ -912,77 +912,66 @@ fn cpu_period_and_cpuset_reach_the_cgroup(t: &Ctx) -> TestResult {
 }
 
 /// kubelet's `hugepageLimits` (a limit for each page size, 0 where the pod asked none),
-/// written to the hugetlb controller. This host mounts no hugetlb hierarchy, so the test
-/// mounts one in a private mount namespace for each step (the hierarchy lives while a mount
-/// or a cgroup of it does, and goes with the last).
+/// through the hugetlb controller of the host's cgroup2 mount (on a hybrid host like this
+/// one, where hugetlb is no v1 hierarchy, it is there; the runtime is told to drive cgroup2).
+/// Where cgroup2 has no hugetlb, create must say so in one line.
 fn hugepage_limits_reach_the_cgroup(t: &Ctx) -> TestResult {
     let b = Bundle::new(t, &["sleep", "100"])?;
     let rel = format!("mct-test-huge-{}", std::process::id());
     b.edit(|c| {
         c["linux"]["cgroupsPath"] = json!(format!("/{rel}/c1"));
         c["linux"]["resources"]["hugepageLimits"] =
-            json!([{"pageSize": "2MB", "limit": 0}, {"pageSize": "1GB", "limit": 0}]);
+            json!([{"pageSize": "2MB", "limit": 0}, {"pageSize": "1GB", "limit": 1073741824}]);
     })?;
-    let mounted = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
+    let table = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
+    let unified = table
         .lines()
-        .find(|l| l.contains(" - cgroup ") && l.split(',').any(|o| o.starts_with("hugetlb")))
-        .and_then(|l| l.split(' ').nth(4).map(PathBuf::from));
-    let private = b.dir.path().join("hugetlb");
-    std::fs::create_dir(&private).map_err(|e| e.to_string())?;
-    let hierarchy = mounted.clone().unwrap_or_else(|| private.clone());
-    // `unshare -m sh -c 'mount the hierarchy; exec ARGS'`, or ARGS as they are when the host
-    // mounts hugetlb itself.
-    let within = |args: &[&str]| -> Command {
-        if mounted.is_some() {
-            let mut c = Command::new(args[0]);
-            c.args(&args[1..]).stdin(Stdio::null());
-            return c;
+        .find(|l| l.contains(" - cgroup2 "))
+        .and_then(|l| l.split(' ').nth(4))
+        .map(PathBuf::from)
+        .ok_or("no cgroup2 mount")?;
+    let controls = |f: &str| std::fs::read_to_string(unified.join(f)).unwrap_or_default();
+    let available = controls("cgroup.controllers")
+        .split_whitespace()
+        .any(|c| c == "hugetlb");
+    let enabled_before = controls("cgroup.subtree_control")
+        .split_whitespace()
+        .any(|c| c == "hugetlb");
+    let mut create = b.command(&["create", "--bundle", &b.path(), "hp1"]);
+    create.env("MY_CONTAINER_TUI_CGROUP_UNIFIED", "1");
+    let out = b.parking(create)?;
+    let result = (|| {
+        if !available {
+            return ensure(
+                out.code == Some(1)
+                    && out.stderr.contains("hugetlb")
+                    && out.stderr.trim().lines().count() == 1,
+                format!("without hugetlb: {out:?}"),
+            );
         }
-        let mut c = Command::new("unshare");
-        c.args(["-m", "--propagation", "private", "sh", "-c"])
-            .arg("mount -t cgroup -o hugetlb mct-hugetlb \"$0\" && exec \"$@\"")
-            .arg(&private)
-            .args(args)
-            .stdin(Stdio::null());
-        c
-    };
-    let runc = b.runc.to_string_lossy().into_owned();
-    let root = b.root();
-    let path = b.path();
-    let out = b.parking(within(&[
-        &runc, "--root", &root, "create", "--bundle", &path, "hp1",
-    ]))?;
-    ensure(out.code == Some(0), format!("create: {out:?}"))?;
-    let file = |size: &str| {
-        hierarchy
-            .join(&rel)
-            .join("c1")
-            .join(format!("hugetlb.{size}.limit_in_bytes"))
-            .to_string_lossy()
-            .into_owned()
-    };
-    let (two, one) = (file("2MB"), file("1GB"));
-    let read = run(within(&["cat", &two, &one]));
-    let deleted = run(within(&[&runc, "--root", &root, "delete", "-f", "hp1"]))?;
-    let read = read?;
-    ensure(read.code == Some(0), format!("cat: {read:?}"))?;
-    ensure_eq(
-        read.stdout.split_whitespace().collect::<Vec<_>>(),
-        vec!["0", "0"],
-    )?;
-    ensure(deleted.code == Some(0), format!("delete: {deleted:?}"))?;
-    let gone = run(within(&[
-        "test",
-        "!",
-        "-e",
-        &hierarchy.join(&rel).to_string_lossy(),
-    ]))?;
-    ensure(gone.code == Some(0), "the hugetlb cgroup was left")?;
-    ensure(
-        cgroup_dirs(&rel).is_empty(),
-        format!("cgroups left: {:?}", cgroup_dirs(&rel)),
-    )
+        ensure(out.code == Some(0), format!("create: {out:?}"))?;
+        let dir = unified.join(&rel).join("c1");
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).map(|s| s.trim().to_string());
+        ensure_eq(
+            read("hugetlb.2MB.max").map_err(|e| e.to_string())?,
+            "0".to_string(),
+        )?;
+        ensure_eq(
+            read("hugetlb.1GB.max").map_err(|e| e.to_string())?,
+            "1073741824".to_string(),
+        )
+    })();
+    let mut delete = b.command(&["delete", "-f", "hp1"]);
+    delete.env("MY_CONTAINER_TUI_CGROUP_UNIFIED", "1");
+    let deleted = run(delete);
+    // The controller back as found: enabled in the root's subtree, a hybrid host could not
+    // mount it as a v1 hierarchy any more.
+    if available && !enabled_before {
+        let _ = std::fs::write(unified.join("cgroup.subtree_control"), "-hugetlb");
+    }
+    result?;
+    ensure(deleted?.code == Some(0), "delete")?;
+    ensure(!unified.join(&rel).exists(), "cgroup left")
 }
 
 fn mount_destination_symlinks_stay_inside(t: &Ctx) -> TestResult {

@@ -164,8 +164,8 @@ pub struct Cgroup {
 /// there. One implementation in `v1.rs`, one in `v2.rs`; [`Cgroup`] says everything else once.
 trait Version: std::fmt::Debug + Sync {
     /// Before a container's directory is made at `root/rel` (v2 makes the ancestors and
-    /// delegates controllers down to them).
-    fn prepare(&self, _root: &Path, _rel: &Path) {}
+    /// delegates controllers down to them: memory, pids, cpu, and the `extra` ones asked).
+    fn prepare(&self, _root: &Path, _rel: &Path, _extra: &[&str]) {}
     /// Memory limit and memory plus swap (`-1`: unlimited swap), both in bytes.
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()>;
     /// CPU quota per period, both in microseconds.
@@ -260,8 +260,16 @@ impl Cgroup {
         cgroup
             .dirs
             .retain(|(controllers, _)| controllers.iter().any(wanted));
+        let extra: Vec<&str> = [
+            ("cpuset", limits.cpuset()),
+            ("hugetlb", !limits.hugepages.is_empty()),
+        ]
+        .iter()
+        .filter(|(_, asked)| *asked)
+        .map(|(name, _)| *name)
+        .collect();
         for (_, root) in layout.roots() {
-            cgroup.version().prepare(&root, rel);
+            cgroup.version().prepare(&root, rel, &extra);
         }
         for (_, dir) in &cgroup.dirs {
             // Another container's clean-up may remove our parent between the two mkdirs.

@@ -10,16 +10,18 @@ use std::path::Path;
 pub struct V2;
 
 impl Version for V2 {
-    fn prepare(&self, root: &Path, rel: &Path) {
+    fn prepare(&self, root: &Path, rel: &Path, extra: &[&str]) {
         // Let each ancestor and its children use the controllers (each may be unavailable).
+        // Only what this container needs: on a hybrid host, a controller enabled in the
+        // unified root's subtree could no longer be mounted as a v1 hierarchy.
         let mut dir = root.to_path_buf();
         for part in std::iter::once(None).chain(rel.parent().into_iter().flatten().map(Some)) {
             if let Some(part) = part {
                 dir.push(part);
             }
             let _ = std::fs::create_dir(&dir);
-            for c in ["+memory", "+pids", "+cpu", "+cpuset", "+hugetlb"] {
-                let _ = std::fs::write(dir.join("cgroup.subtree_control"), c);
+            for c in ["memory", "pids", "cpu"].iter().chain(extra) {
+                let _ = std::fs::write(dir.join("cgroup.subtree_control"), format!("+{c}"));
             }
         }
     }
