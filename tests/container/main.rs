@@ -89,6 +89,9 @@ fn main() {
     let _ = std::fs::create_dir_all(support::scratch_root());
     let temp_before = support::temp_entries();
     let ip_forward_before = support::ip_forward();
+    // The OCI tests' containerds make /run/containerd when the host has none.
+    let containerd_dir = std::path::Path::new("/run/containerd");
+    let containerd_before = containerd_dir.exists();
     let conclusion = libtest_mimic::run(&args, trials);
     // Ours alone: it goes when the tests leave it empty.
     let _ = std::fs::remove_dir(support::FALLBACK_SCRATCH);
@@ -125,6 +128,10 @@ fn main() {
             .stderr(std::process::Stdio::null())
             .status();
         let _ = support::wait_until("the sweep to remove them", || left_now().is_empty());
+    }
+    if !containerd_before && containerd_dir.exists() {
+        eprintln!("left behind: /run/containerd (the OCI tests' containerds made it)");
+        std::process::exit(101);
     }
     let left = left_now();
     if !left.is_empty() {

@@ -42,8 +42,39 @@ struct Containerd {
     daemon: Running,
     namespace: String,
     runc: PathBuf,
-    /// Whether `/run/containerd` was there before (its shims make `/run/containerd/s`).
-    had_run_dir: bool,
+    /// Last, so it goes after the daemon: `/run/containerd`, where shims keep sockets.
+    _run_dir: RunDir,
+}
+
+/// `/run/containerd` (containerd's shims make `s/` and `fifo/` there, and the runtime's root
+/// for a namespace is `runc/NS`): removed after the last test of this run that used it, if
+/// it was not there before the first. Counted across the tests running at once, since one
+/// test's end must not take away another's, nor leave what neither found.
+struct RunDir;
+
+static RUN_DIR: std::sync::Mutex<(usize, Option<bool>)> = std::sync::Mutex::new((0, None));
+
+impl RunDir {
+    fn take() -> RunDir {
+        let mut users = RUN_DIR.lock().unwrap_or_else(|e| e.into_inner());
+        users
+            .1
+            .get_or_insert_with(|| Path::new("/run/containerd").exists());
+        users.0 += 1;
+        RunDir
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let mut users = RUN_DIR.lock().unwrap_or_else(|e| e.into_inner());
+        users.0 -= 1;
+        if users.0 == 0 && users.1 == Some(false) {
+            for dir in ["runc", "s", "fifo", ""] {
+                let _ = std::fs::remove_dir(Path::new("/run/containerd").join(dir));
+            }
+        }
+    }
 }
 
 impl Containerd {
@@ -68,7 +99,7 @@ impl Containerd {
             sock("containerd.sock.ttrpc"),
         );
         let config_path = dir.file("config.toml", config.as_bytes(), 0o600)?;
-        let had_run_dir = Path::new("/run/containerd").exists();
+        let run_dir = RunDir::take();
         let log =
             std::fs::File::create(dir.path().join("containerd.log")).map_err(|e| e.to_string())?;
         let daemon = Running::spawn(
@@ -94,7 +125,7 @@ impl Containerd {
             daemon,
             namespace: tag,
             runc,
-            had_run_dir,
+            _run_dir: run_dir,
         };
         let answered = wait_until("containerd to answer", || {
             c.ctr(&["version"])
@@ -236,16 +267,6 @@ impl Drop for Containerd {
             let _ = std::fs::remove_dir(Path::new(dir).join(&self.namespace));
         }
         let _ = std::fs::remove_dir_all(&self.sockets);
-        if !self.had_run_dir {
-            for dir in [
-                "/run/containerd/runc",
-                "/run/containerd/s",
-                "/run/containerd/fifo",
-                "/run/containerd",
-            ] {
-                let _ = std::fs::remove_dir(dir);
-            }
-        }
     }
 }
 
@@ -1014,11 +1035,7 @@ fn dashboard_lists_oci_containers(t: &Ctx) -> TestResult {
     // The root containerd's shim gives the runtime for the test's namespace, which the
     // test's dashboard (of that namespace) reads.
     let root = Path::new("/run/containerd/runc").join(t.namespace());
-    let had = [
-        Path::new("/run/containerd/runc"),
-        Path::new("/run/containerd"),
-    ]
-    .map(Path::exists);
+    let run_dir = RunDir::take();
     let runc = |args: &[&str]| {
         let mut c = Command::new(&b.runc);
         c.arg("--root").arg(&root).args(args).stdin(Stdio::null());
@@ -1041,16 +1058,6 @@ fn dashboard_lists_oci_containers(t: &Ctx) -> TestResult {
     })();
     let _ = runc(&["delete", "-f", "dash1"]);
     let _ = std::fs::remove_dir(&root);
-    for (dir, had) in [
-        Path::new("/run/containerd/runc"),
-        Path::new("/run/containerd"),
-    ]
-    .iter()
-    .zip(had)
-    {
-        if !had {
-            let _ = std::fs::remove_dir(dir);
-        }
-    }
+    drop(run_dir);
     result
 }
