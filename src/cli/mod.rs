@@ -2,7 +2,7 @@
 //! dashboard) or into one of the lifecycle [`verbs`].
 
 mod attach;
-mod control;
+pub(crate) mod control;
 mod exec;
 mod image;
 pub use image::size as image_size;

@@ -211,26 +211,10 @@ fn prepare(
     for f in procs {
         std::fs::write(f, "0").with_context(|| format!("cannot join cgroup {}", f.display()))?;
     }
-    let rest = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWNET
-        | CloneFlags::CLONE_NEWCGROUP;
-    nix::sched::setns(pidfd, rest).sys("cannot join the container's namespaces")?;
+    crate::runtime::namespaces::join(pidfd, crate::runtime::namespaces::JOINED_BY_EXEC)?;
     setsid().sys("setsid")?;
     if process.terminal() == Some(true) {
-        let pts = nix::fcntl::open(
-            "/dev/pts",
-            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY,
-            nix::sys::stat::Mode::empty(),
-        )
-        .sys("cannot open the container's /dev/pts")?;
-        let pty = console::open_in(&pts)?;
-        if let Some(socket) = &console_socket {
-            console::send(socket, Some(&pty.master))?;
-        }
-        drop(pty.master);
-        console::take(pty.slave)?;
+        console::take_new(console_socket.as_ref())?;
     }
     drop(console_socket);
     let late = become_process(process, seccomp)?;

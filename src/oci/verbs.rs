@@ -66,18 +66,10 @@ pub fn state(root: &Root, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A signal as runc takes it: a number, `KILL`, or `SIGKILL`.
+/// A signal as runc takes it: a number, `KILL`, or `SIGKILL` (Docker's spellings too, so
+/// the CLI's parser).
 pub fn parse_signal(text: &str) -> anyhow::Result<Signal> {
-    if let Ok(n) = text.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| anyhow!("unknown signal {text:?}"));
-    }
-    let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    name.parse().map_err(|_| anyhow!("unknown signal {text:?}"))
+    crate::cli::control::parse_signal(text).map_err(anyhow::Error::msg)
 }
 
 /// `kill`: the signal to init, or with `all` to every process of the container's cgroup.

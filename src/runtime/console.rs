@@ -106,6 +106,23 @@ pub fn receive(socket: &OwnedFd) -> Option<OwnedFd> {
     None
 }
 
+/// exec's side, already in the container's mount namespace: a new pty of the container's
+/// devpts becomes our terminal, its master sent down `socket` (to whoever relays it).
+pub fn take_new(socket: Option<&OwnedFd>) -> anyhow::Result<()> {
+    let pts = nix::fcntl::open(
+        "/dev/pts",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .sys("cannot open the container's /dev/pts")?;
+    let pty = open_in(&pts)?;
+    if let Some(socket) = socket {
+        send(socket, Some(&pty.master))?;
+    }
+    drop(pty.master);
+    take(pty.slave)
+}
+
 /// Init's side: the slave becomes stdin, stdout, stderr and the controlling terminal.
 pub fn take(slave: OwnedFd) -> anyhow::Result<()> {
     for fd in 0..3 {

@@ -74,6 +74,12 @@ pub fn mount(
     if !spec.tty {
         return Ok(None);
     }
+    console_pty(&dev).map(Some)
+}
+
+/// A pty of the devpts mounted at `pts` in the fresh `/dev`, its slave bound at
+/// `/dev/console`, as runc makes a container's console.
+pub fn console_pty(dev: &FreshDir) -> anyhow::Result<console::Pty> {
     // The devpts just mounted over `pts` (the handle still names the directory under it).
     let pty = console::open_in(&dev.open("pts")?)?;
     let target = dev.file("console")?;
@@ -86,5 +92,5 @@ pub fn mount(
         MsFlags::MS_BIND,
         None,
     )?;
-    Ok(Some(pty))
+    Ok(pty)
 }

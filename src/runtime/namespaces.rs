@@ -27,6 +27,14 @@ pub const CGROUP: Namespace = ns("cgroup", CloneFlags::CLONE_NEWCGROUP, "CONFIG_
 /// Mount comes before the others so a failure there leaves nothing mounted anywhere.
 pub const CONTAINER_OWN: [Namespace; 4] = [MOUNT, UTS, IPC, CGROUP];
 
+/// What `exec` joins of a running container besides its PID namespace (which it joins before
+/// forking, as only children enter one): the rest of [`CONTAINER_OWN`] and the network.
+pub const JOINED_BY_EXEC: CloneFlags = CloneFlags::CLONE_NEWNS
+    .union(CloneFlags::CLONE_NEWUTS)
+    .union(CloneFlags::CLONE_NEWIPC)
+    .union(CloneFlags::CLONE_NEWNET)
+    .union(CloneFlags::CLONE_NEWCGROUP);
+
 /// Unshares one namespace, naming it (and the kernel option behind it) on failure.
 pub fn enter_new(ns: Namespace) -> anyhow::Result<()> {
     unshare(ns.flag).map_err(|e| match e {

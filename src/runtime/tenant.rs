@@ -148,26 +148,10 @@ fn prepare(
         std::fs::write(procs, "0")
             .map_err(|e| anyhow::anyhow!("cannot join cgroup {}: {e}", procs.display()))?;
     }
-    let rest = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWNET
-        | CloneFlags::CLONE_NEWCGROUP;
-    super::namespaces::join(pidfd, rest)?;
+    super::namespaces::join(pidfd, super::namespaces::JOINED_BY_EXEC)?;
     setsid().sys("setsid")?;
     if tenant.tty {
-        let pts = nix::fcntl::open(
-            "/dev/pts",
-            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY,
-            nix::sys::stat::Mode::empty(),
-        )
-        .sys("cannot open the container's /dev/pts")?;
-        let pty = console::open_in(&pts)?;
-        if let Some(socket) = &console_socket {
-            console::send(socket, Some(&pty.master))?;
-        }
-        drop(pty.master);
-        console::take(pty.slave)?;
+        console::take_new(console_socket.as_ref())?;
     } else if !tenant.interactive {
         // SAFETY: dup2 onto stdin touches no memory of ours.
         if unsafe { libc::dup2(null.as_raw_fd(), 0) } < 0 {

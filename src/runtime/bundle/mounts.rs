@@ -326,18 +326,7 @@ fn populate_dev(
     if !pts {
         bail!("process.terminal needs a devpts mount at /dev/pts");
     }
-    let pty = console::open_in(&dev.open("pts")?)?;
-    let target = dev.file("console")?;
-    let at = Path::new("/dev/console");
-    let src = Target::fd(&pty.slave, at).mount_path();
-    mounts::mount_on(
-        &src.to_string_lossy(),
-        &Target::fd(&target, at),
-        None,
-        MsFlags::MS_BIND,
-        None,
-    )?;
-    Ok(Some(pty))
+    crate::runtime::devfs::console_pty(&dev).map(Some)
 }
 
 #[cfg(test)]
