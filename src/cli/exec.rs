@@ -32,6 +32,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
+    // The child joins the container: from a sealed copy of this binary, not dumpable.
+    crate::runtime::sealed::enter();
     let record = match store::find(&args.container) {
         Ok(r) => r,
         Err(e) => return fail(format!("{e:#}")),

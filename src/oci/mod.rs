@@ -219,6 +219,10 @@ fn run(globals: &Globals, verb: Verb) -> anyhow::Result<i32> {
         crate::runtime::require_root().map_err(anyhow::Error::msg)?;
     }
     let root = state::Root(std::path::absolute(&globals.root)?);
+    if matches!(verb, Verb::Create(_) | Verb::Run { .. } | Verb::Exec(_)) {
+        // These fork into a container: from a sealed copy of this binary, not dumpable.
+        crate::runtime::sealed::enter();
+    }
     match verb {
         Verb::Create(args) => create::create(&root, &args).map(|_| 0),
         Verb::Run { create, detach } => create::run(&root, &create, detach),

@@ -18,7 +18,7 @@ use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
 use super::{console, devices, handoff, init, namespaces, net, report};
 use crate::state::{Process, store, tree as state};
-use nix::sys::prctl::set_pdeathsig;
+use nix::sys::prctl::{set_dumpable, set_pdeathsig};
 use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, fork, getppid, setsid};
 
@@ -66,6 +66,9 @@ pub fn single_threaded() -> bool {
 /// # Safety
 /// The calling process must be single-threaded: it forks, and the children allocate.
 pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
+    // Not dumpable, nor is any child until it execs: the container's PID 1 is this binary
+    // until then (the re-exec helper runs from a sealed copy besides; see super::sealed).
+    let _ = set_dumpable(false);
     // With a tty, window changes reach us as SIGWINCH, to pass on to the container's pty.
     let extra: &[Signal] = if spec.tty { &[Signal::SIGWINCH] } else { &[] };
     let supervisor =

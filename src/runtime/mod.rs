@@ -24,6 +24,7 @@ pub mod pidfd;
 pub mod report;
 pub mod rootfs;
 pub mod rootpath;
+pub mod sealed;
 pub mod security;
 pub mod spec;
 pub mod supervise;

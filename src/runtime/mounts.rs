@@ -196,6 +196,29 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
     move_mount(&mnt, target).with_context(fail)
 }
 
+/// A read-only overlay of `lowers` (top first), mounted nowhere: the descriptor of its root,
+/// which keeps it alive (as does any file opened through it) and is the only way in.
+pub fn read_only_overlay(lowers: &[&Path]) -> std::io::Result<OwnedFd> {
+    const MOUNT_ATTR_RDONLY: libc::c_uint = 0x1;
+    const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
+    const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
+    let fs = fsopen("overlay")?;
+    for lower in lowers {
+        fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes())?;
+    }
+    fsconfig_create(&fs)?;
+    let attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    // SAFETY: `fs` is a created fs context; the attributes are fsmount's.
+    syscall_fd(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            FSMOUNT_CLOEXEC,
+            attrs,
+        )
+    })
+}
+
 /// Kernels before 6.8: mount(2) with one option page (fsconfig takes at most 256 bytes a
 /// value, too few for layers). With `short`, from inside it, each layer by its short link.
 fn overlay_legacy(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
@@ -332,8 +355,9 @@ fn fsconfig_create(fs: &OwnedFd) -> std::io::Result<()> {
     })
 }
 
+const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+
 fn fsmount(fs: &OwnedFd) -> std::io::Result<OwnedFd> {
-    const FSMOUNT_CLOEXEC: libc::c_uint = 1;
     // SAFETY: `fs` is a created fs context; no attributes.
     syscall_fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) })
 }

@@ -24,6 +24,8 @@ pub fn tests() -> Vec<Trial> {
         hugepage_limits_reach_the_cgroup,
         mount_destination_symlinks_stay_inside,
         dashboard_lists_oci_containers,
+        binary_cannot_be_rewritten_from_an_exec,
+        binary_cannot_be_rewritten_through_a_shared_pid_namespace,
     ]
 }
 
@@ -494,6 +496,18 @@ impl Bundle {
 
     fn path(&self) -> String {
         self.dir.path().to_string_lossy().into_owned()
+    }
+
+    /// `mct-runc` as a copy of the binary, this test's alone, rather than a link to the one
+    /// every test runs: an attack that rewrites it harms nothing else. Returns its bytes.
+    fn own_binary(&self) -> Result<Vec<u8>, Failed> {
+        let bytes = std::fs::read(BIN).map_err(|e| e.to_string())?;
+        std::fs::remove_file(&self.runc).map_err(|e| e.to_string())?;
+        std::fs::write(&self.runc, &bytes).map_err(|e| e.to_string())?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.runc, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
     }
 
     fn root(&self) -> String {
@@ -1060,4 +1074,143 @@ fn dashboard_lists_oci_containers(t: &Ctx) -> TestResult {
     let _ = std::fs::remove_dir(&root);
     drop(run_dir);
     result
+}
+
+/// CVE-2019-5736's attacker, in busybox sh: opens `/proc/PID/exe` of the process `find`
+/// names (a command printing a PID), then tries for ten seconds to write through it, which
+/// succeeds once nothing runs the file (ETXTBSY until then). Its verdict, in `RESULT`:
+/// `refused-open`, `written` or `refused-write`.
+const OVERWRITE: &str = r#"
+until p=$(eval "$FIND") && [ -n "$p" ]; do sleep 0.05; done
+if ! (: <"/proc/$p/exe") 2>/dev/null; then echo refused-open > "$RESULT"; exit 0; fi
+exec 3<"/proc/$p/exe"
+echo opened > "$RESULT.tmp"
+i=0
+while [ $i -lt 100 ]; do
+    if (printf '#!/bin/sh\necho pwned\n' > /proc/self/fd/3) 2>/dev/null; then
+        echo written > "$RESULT"; exit 0
+    fi
+    sleep 0.1; i=$((i+1))
+done
+echo refused-write > "$RESULT"
+"#;
+
+/// The attacker's verdict in `rootfs/tmp/NAME`, once given.
+fn verdict(b: &Bundle, name: &str) -> Result<String, Failed> {
+    let file = b.dir.path().join("rootfs/tmp").join(name);
+    let mut verdict = String::new();
+    wait_until("the attacker's verdict", || {
+        verdict = std::fs::read_to_string(&file).unwrap_or_default();
+        !verdict.is_empty()
+    })?;
+    Ok(verdict.trim().to_string())
+}
+
+/// A created container's init is parked as this binary; a process exec'd into the container
+/// (with and without CAP_SYS_PTRACE) opens its `/proc/1/exe` and waits for `start` to let go
+/// of the file. Without CAP_SYS_PTRACE it cannot open it (init is not dumpable); with it, it
+/// reaches only a sealed copy. The runtime's binary stays byte for byte what it was.
+fn binary_cannot_be_rewritten_from_an_exec(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sleep", "1000"])?;
+    let original = b.own_binary()?;
+    for (id, ptrace) in [("plain", false), ("ptrace", true)] {
+        b.edit(|c| {
+            c["root"]["readonly"] = json!(false);
+            if ptrace {
+                for set in ["bounding", "effective", "permitted"] {
+                    if let Some(caps) = c["process"]["capabilities"][set].as_array_mut() {
+                        caps.push(json!("CAP_SYS_PTRACE"));
+                    }
+                }
+            }
+        })?;
+        let out = b.create(id)?;
+        ensure(out.code == Some(0), format!("create: {out:?}"))?;
+        let result = format!("/tmp/{id}");
+        let mut exec = b.command(&[
+            "exec",
+            "--detach",
+            "-e",
+            "FIND=echo 1",
+            "-e",
+            &format!("RESULT={result}"),
+            id,
+            "sh",
+            "-c",
+            OVERWRITE,
+        ]);
+        exec.stdout(Stdio::null()).stderr(Stdio::null());
+        ensure_eq(run(exec)?.code, Some(0))?;
+        let opened = b.dir.path().join(format!("rootfs{result}.tmp"));
+        let refused = b.dir.path().join(format!("rootfs{result}"));
+        wait_until("the attacker to hold /proc/1/exe", || {
+            opened.exists() || refused.exists()
+        })?;
+        ensure_eq(b.runc(&["start", id])?.code, Some(0))?;
+        let expected = if ptrace {
+            "refused-write"
+        } else {
+            "refused-open"
+        };
+        ensure_eq(verdict(&b, id)?, expected.to_string())?;
+        let now = std::fs::read(&b.runc).map_err(|e| e.to_string())?;
+        ensure(now == original, format!("{id}: the runtime's binary was rewritten"))?;
+        ensure_eq(b.runc(&["delete", "-f", id])?.code, Some(0))?;
+    }
+    Ok(())
+}
+
+/// Kubernetes' shared process namespace: a second container is created into the first's PID
+/// namespace, so the first's processes see the second's parked init. They find it by its
+/// command line and attack its `/proc/PID/exe` as above, with CAP_SYS_PTRACE.
+fn binary_cannot_be_rewritten_through_a_shared_pid_namespace(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sh", "-c", OVERWRITE])?;
+    let original = b.own_binary()?;
+    b.edit(|c| {
+        c["root"]["readonly"] = json!(false);
+        for set in ["bounding", "effective", "permitted"] {
+            if let Some(caps) = c["process"]["capabilities"][set].as_array_mut() {
+                caps.push(json!("CAP_SYS_PTRACE"));
+            }
+        }
+        let env = c["process"]["env"].as_array_mut().expect("env");
+        env.push(json!("FIND=grep -l park[e]d /proc/[0-9]*/cmdline | head -1 | cut -d/ -f3"));
+        env.push(json!("RESULT=/tmp/shared"));
+    })?;
+    let out = b.parking(b.command(&["run", "--detach", "--bundle", &b.path(), "attacker"]))?;
+    ensure(out.code == Some(0), format!("run: {out:?}"))?;
+    let state: Value =
+        serde_json::from_str(&b.runc(&["state", "attacker"])?.stdout).map_err(|e| e.to_string())?;
+    let attacker = state["pid"].as_i64().ok_or("no pid")?;
+    // The second bundle: the same root, in the attacker's PID namespace, parked.
+    let second = b.dir.path().join("second");
+    std::fs::create_dir(&second).map_err(|e| e.to_string())?;
+    let mut config: Value = serde_json::from_str(
+        &std::fs::read_to_string(b.dir.path().join("config.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    config["root"]["path"] = json!(b.dir.path().join("rootfs"));
+    config["process"]["args"] = json!(["sleep", "1000"]);
+    for ns in config["linux"]["namespaces"].as_array_mut().ok_or("namespaces")? {
+        if ns["type"] == "pid" {
+            ns["path"] = json!(format!("/proc/{attacker}/ns/pid"));
+        }
+    }
+    std::fs::write(second.join("config.json"), config.to_string()).map_err(|e| e.to_string())?;
+    let cmd = b.command(&["create", "--bundle", &second.to_string_lossy(), "parked"]);
+    let out = b.parking(cmd)?;
+    ensure(out.code == Some(0), format!("create: {out:?}"))?;
+    let opened = b.dir.path().join("rootfs/tmp/shared.tmp");
+    let refused = b.dir.path().join("rootfs/tmp/shared");
+    wait_until("the attacker to hold the parked init's exe", || {
+        opened.exists() || refused.exists()
+    })?;
+    ensure_eq(b.runc(&["start", "parked"])?.code, Some(0))?;
+    ensure_eq(verdict(&b, "shared")?, "refused-write".to_string())?;
+    let now = std::fs::read(&b.runc).map_err(|e| e.to_string())?;
+    ensure(now == original, "the runtime's binary was rewritten")?;
+    for id in ["parked", "attacker"] {
+        ensure_eq(b.runc(&["delete", "-f", id])?.code, Some(0))?;
+    }
+    Ok(())
 }

@@ -68,6 +68,10 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         mut hook_state,
         host_pid,
     } = start;
+    // Not dumpable from the first instruction to execve (create, its parent, was made so by
+    // runtime::sealed before it forked; said again here because this is the process a
+    // container can reach while it is parked): /proc/<init>/exe stays closed to the container.
+    let _ = prctl::set_dumpable(false);
     let mut pid = [0u8; 4];
     if nix::unistd::read(&host_pid, &mut pid) == Ok(4) {
         hook_state["pid"] = i32::from_ne_bytes(pid).into();
