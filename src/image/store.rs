@@ -78,13 +78,21 @@ fn hex_of(digest: &str) -> anyhow::Result<&str> {
 impl Store {
     /// The store of `MCT_ROOT` (made on first use).
     pub fn open() -> anyhow::Result<Store> {
-        Store::at(&crate::state::volumes::root().join("image"))
+        Store::at(&crate::state::volumes::private_root()?.join("image"))
     }
 
-    /// The store in `dir`, made on first use. Every `run --image` opens it: one `stat` when
-    /// it is whole (`tmp/` is made last), six `mkdir` only the first time.
+    /// The store in `dir`, made on first use, root's alone (0700, repaired if it was not: its
+    /// layers hold image content no other host user may reach). Every `run --image` opens it:
+    /// two `stat`s when it is whole (`tmp/` is made last), six `mkdir` only the first time.
     pub fn at(dir: &Path) -> anyhow::Result<Store> {
         const SUBDIRS: [&str; 6] = ["blobs/sha256", "layers", "l", "images", "pins", "tmp"];
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the image store in {}", dir.display()))?;
+        }
+        crate::state::tree::make_private_dir(dir).with_context(|| {
+            format!("cannot make the image store {} root's alone", dir.display())
+        })?;
         let made = dir.join(SUBDIRS[SUBDIRS.len() - 1]).is_dir();
         for sub in SUBDIRS.iter().filter(|_| !made) {
             std::fs::create_dir_all(dir.join(sub))

@@ -209,14 +209,7 @@ pub fn read_only_overlay(lowers: &[&Path]) -> std::io::Result<OwnedFd> {
     fsconfig_create(&fs)?;
     let attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     // SAFETY: `fs` is a created fs context; the attributes are fsmount's.
-    syscall_fd(unsafe {
-        libc::syscall(
-            libc::SYS_fsmount,
-            fs.as_raw_fd(),
-            FSMOUNT_CLOEXEC,
-            attrs,
-        )
-    })
+    syscall_fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })
 }
 
 /// Kernels before 6.8: mount(2) with one option page (fsconfig takes at most 256 bytes a

@@ -34,8 +34,9 @@ pub fn path(id: &str) -> PathBuf {
     container(id).join("fs")
 }
 
-/// Makes `dir`, root's alone, unless it exists; an existing one is made private.
-fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+/// Makes `dir`, root's alone, unless it exists; an existing one is made private (its mode
+/// repaired, one `stat` when it already is). Its parent must exist.
+pub fn make_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),

@@ -16,6 +16,22 @@ pub fn root() -> PathBuf {
         .map_or_else(|| PathBuf::from("/var/lib/my-container-tui"), PathBuf::from)
 }
 
+/// The store's root, made if missing and root's alone (0700, an existing one repaired):
+/// volumes and unpacked layers under it hold what containers and images put there (setuid
+/// binaries, device nodes, files with capabilities, world-writable directories), which no
+/// other host user may reach. Containers see them through mounts, not through this path.
+/// Every store (images, volumes, networks) is opened through here.
+pub fn private_root() -> anyhow::Result<PathBuf> {
+    let root = root();
+    if let Some(parent) = root.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    super::tree::make_private_dir(&root)
+        .with_context(|| format!("cannot make the store {} root's alone", root.display()))?;
+    Ok(root)
+}
+
 fn volumes() -> PathBuf {
     root().join("volumes")
 }
@@ -45,6 +61,7 @@ pub fn create(name: &str) -> anyhow::Result<bool> {
     if dir.is_dir() {
         return Ok(false);
     }
+    private_root()?;
     std::fs::create_dir_all(volumes()).context("cannot create the volume store")?;
     match std::fs::create_dir(&dir) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),

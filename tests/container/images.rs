@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Trial> {
         import_and_load_archives,
         a_hundred_and_twenty_layers_mount,
         debian_minbase_runs_dpkg,
+        the_stores_are_closed_to_other_users,
     ]
 }
 
@@ -960,4 +961,110 @@ fn debian_minbase_runs_dpkg(t: &Ctx) -> TestResult {
         .success()?;
     ensure_eq(out.stdout.as_str(), "nobody\n/nonexistent\n")?;
     wait_until("nothing left running", || t.processes().is_empty())
+}
+
+/// What images and containers put in the stores (a setuid-root binary and a 0666 block device
+/// node carried by a layer, a setuid binary a container wrote into a named volume) is out of
+/// reach of every host user but root, and a store left open by an older build (0755) is
+/// closed again on its next use. The scratch directory holding the store is open to the
+/// attacker, so only the store's own modes stop them.
+fn the_stores_are_closed_to_other_users(t: &Ctx) -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let (registry, layout, _) = busybox_registry(t, "closed")?;
+    let busybox = std::fs::read("/bin/busybox").map_err(|e| e.to_string())?;
+    let layer = tar(&[
+        Member::Setuid("suid", &busybox),
+        Member::BlockDevice("disk", 7, 0),
+    ]);
+    layout.add_layer("bb", "hostile", &layer)?;
+    let image = layout.push("hostile", &registry, "test/hostile:1", &[])?;
+    let store = Store::new(t)?;
+    let root = store.root.path().join("root");
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::create_dir_all(root.join("image")).map_err(|e| e.to_string())?;
+    for dir in [store.root.path(), &root, &root.join("image")] {
+        std::fs::set_permissions(dir, open.clone()).map_err(|e| e.to_string())?;
+    }
+    store.verb(t, &["pull", &image])?.success()?;
+    let volume = format!("closed-{}", t.namespace());
+    store
+        .tool(
+            t,
+            &[
+                "-v",
+                &format!("{volume}:/data"),
+                "--image",
+                &image,
+                "--run",
+                "sh",
+                "-c",
+                "cp /bin/busybox /data/suid && chmod 4755 /data/suid",
+            ],
+        )?
+        .success()?;
+    for dir in [&root, &root.join("image")] {
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| e.to_string())?
+            .permissions()
+            .mode();
+        ensure_eq(format!("{:o}", mode & 0o777), "700".to_string())?;
+    }
+    let mut targets: Vec<String> = store
+        .layers()
+        .iter()
+        .map(|l| root.join("image/layers").join(l).join("diff"))
+        .filter(|d| d.join("suid").exists())
+        .flat_map(|d| [d.join("suid"), d.join("disk")])
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    ensure_eq(targets.len(), 2)?;
+    targets.push(
+        root.join("volumes")
+            .join(&volume)
+            .join("_data/suid")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    for target in &targets {
+        ensure(
+            std::path::Path::new(target).exists(),
+            format!("{target} is not there"),
+        )?;
+    }
+    let nobody = |script: &str, arg: &str| {
+        std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "sh",
+                "-c",
+            ])
+            .args([script, "attack", arg])
+            .output()
+            .map_err(|e| e.to_string())
+    };
+    // The door up to the store is open: the scratch directory lists for them.
+    let reach = nobody("ls \"$1\"", &store.root.path().to_string_lossy())?;
+    ensure(
+        reach.status.success(),
+        "the scratch directory is closed to nobody",
+    )?;
+    for target in &targets {
+        let script = if target.ends_with("disk") {
+            "head -c 1 \"$1\" >/dev/null"
+        } else {
+            "\"$1\" id -u"
+        };
+        let out = nobody(script, target)?;
+        ensure(
+            !out.status.success(),
+            format!(
+                "uid 65534 used {target}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            ),
+        )?;
+    }
+    store.verb(t, &["volume", "rm", &volume])?.success()?;
+    Ok(())
 }

@@ -1154,7 +1154,10 @@ fn binary_cannot_be_rewritten_from_an_exec(t: &Ctx) -> TestResult {
         };
         ensure_eq(verdict(&b, id)?, expected.to_string())?;
         let now = std::fs::read(&b.runc).map_err(|e| e.to_string())?;
-        ensure(now == original, format!("{id}: the runtime's binary was rewritten"))?;
+        ensure(
+            now == original,
+            format!("{id}: the runtime's binary was rewritten"),
+        )?;
         ensure_eq(b.runc(&["delete", "-f", id])?.code, Some(0))?;
     }
     Ok(())
@@ -1174,7 +1177,9 @@ fn binary_cannot_be_rewritten_through_a_shared_pid_namespace(t: &Ctx) -> TestRes
             }
         }
         let env = c["process"]["env"].as_array_mut().expect("env");
-        env.push(json!("FIND=grep -l park[e]d /proc/[0-9]*/cmdline | head -1 | cut -d/ -f3"));
+        env.push(json!(
+            "FIND=grep -l park[e]d /proc/[0-9]*/cmdline | head -1 | cut -d/ -f3"
+        ));
         env.push(json!("RESULT=/tmp/shared"));
     })?;
     let out = b.parking(b.command(&["run", "--detach", "--bundle", &b.path(), "attacker"]))?;
@@ -1191,7 +1196,10 @@ fn binary_cannot_be_rewritten_through_a_shared_pid_namespace(t: &Ctx) -> TestRes
     .map_err(|e| e.to_string())?;
     config["root"]["path"] = json!(b.dir.path().join("rootfs"));
     config["process"]["args"] = json!(["sleep", "1000"]);
-    for ns in config["linux"]["namespaces"].as_array_mut().ok_or("namespaces")? {
+    for ns in config["linux"]["namespaces"]
+        .as_array_mut()
+        .ok_or("namespaces")?
+    {
         if ns["type"] == "pid" {
             ns["path"] = json!(format!("/proc/{attacker}/ns/pid"));
         }

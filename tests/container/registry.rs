@@ -339,6 +339,10 @@ pub enum Member<'a> {
     File(&'a str, &'a [u8]),
     Symlink(&'a str, &'a str),
     Hardlink(&'a str, &'a str),
+    /// A regular file, setuid root (04755).
+    Setuid(&'a str, &'a [u8]),
+    /// A block device node (major, minor), 0666.
+    BlockDevice(&'a str, u32, u32),
 }
 
 /// An uncompressed tar of `members`, names written verbatim (`..` and absolute ones too: the
@@ -360,13 +364,20 @@ pub fn tar(members: &[Member]) -> Vec<u8> {
             Member::File(n, d) => (n, tar::EntryType::Regular, d, None),
             Member::Symlink(n, t) => (n, tar::EntryType::Symlink, b"", Some(t)),
             Member::Hardlink(n, t) => (n, tar::EntryType::Link, b"", Some(t)),
+            Member::Setuid(n, d) => (n, tar::EntryType::Regular, d, None),
+            Member::BlockDevice(n, major, minor) => {
+                header.set_device_major(*major).expect("ustar");
+                header.set_device_minor(*minor).expect("ustar");
+                (n, tar::EntryType::Block, b"", None)
+            }
         };
         header.set_entry_type(kind);
         header.set_size(data.len() as u64);
-        header.set_mode(if kind == tar::EntryType::Directory {
-            0o755
-        } else {
-            0o644
+        header.set_mode(match member {
+            Member::Setuid(..) => 0o4755,
+            Member::BlockDevice(..) => 0o666,
+            _ if kind == tar::EntryType::Directory => 0o755,
+            _ => 0o644,
         });
         header.set_mtime(1_700_000_000);
         let raw = header.as_old_mut();

@@ -55,6 +55,7 @@ pub fn list() -> Vec<Definition> {
 
 /// Holds the definitions' lock while it lives.
 fn lock() -> anyhow::Result<Flock<std::fs::File>> {
+    crate::state::volumes::private_root()?;
     std::fs::create_dir_all(dir()).context("cannot create the network store")?;
     let file = std::fs::File::open(dir()).context("cannot open the network store")?;
     Flock::lock(file, FlockArg::LockExclusive)
