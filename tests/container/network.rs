@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         nothing_is_left_after_exit_error_or_sigkill,
         resolv_conf_skips_a_loopback_stub_and_hosts_names_the_container,
         network_verbs_manage_user_networks,
+        crafted_frames_do_not_reach_the_hosts_loopback,
     ]
 }
 
@@ -510,4 +511,121 @@ fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
     world.verb(&["rm", "-f", "user"])?.success()?;
     world.verb(&["network", "rm", "one"])?.success()?;
     world.wait_clean()
+}
+
+/// Receives on `socket` for a moment; every datagram's text.
+fn drain(socket: &std::net::UdpSocket, wait: std::time::Duration) -> Vec<String> {
+    let _ = socket.set_read_timeout(Some(wait));
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while let Ok(n) = socket.recv(&mut buf) {
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    got
+}
+
+/// CVE-2020-8558: the bridges route 127.0.0.0/8 (for ports published on the host's loopback),
+/// so a container that crafts frames to its gateway addressed to 127.0.0.1 (here by routing
+/// 127.0.0.0/8 out of its eth0 with `route_localnet`, as root in its namespace can) would
+/// reach the host's loopback-only services and a peer's port published on 127.0.0.1. The
+/// same crafted path reaches the gateway's own address (the attack works as a route), and the
+/// host's own loopback reaches the published port; neither crafted datagram arrives.
+fn crafted_frames_do_not_reach_the_hosts_loopback(ctx: &Ctx) -> TestResult {
+    use std::net::UdpSocket;
+    use std::time::Duration;
+    let world = World::new(ctx)?;
+    for (name, extra) in [
+        ("victim", &["-p", "127.0.0.1:5300:53/udp"][..]),
+        ("attacker", &[]),
+    ] {
+        let mut args = vec!["run", "-d", "--name", name];
+        args.extend(extra);
+        args.extend(["sleep", "100"]);
+        world.run(&args)?.success()?;
+    }
+    let pid = |name: &str| -> Result<u32, libtest_mimic::Failed> {
+        let out = world.verb(&["inspect", name])?.success()?;
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| e.to_string())?;
+        Ok(v[0]["State"]["Pid"].as_u64().ok_or("no PID 1 in inspect")? as u32)
+    };
+    let (victim, attacker) = (pid("victim")?, pid("attacker")?);
+    let gateway = world.network_setting("attacker", "Gateway")?;
+    // The peer's service on its published port, and the host's loopback-only one.
+    let published = crate::world::within(victim, || UdpSocket::bind("0.0.0.0:53"))
+        .join()
+        .map_err(|_| "thread")??
+        .map_err(|e| e.to_string())?;
+    let host_only = world.within(|| UdpSocket::bind("127.0.0.1:5301"));
+    let host_only = host_only
+        .join()
+        .map_err(|_| "thread")??
+        .map_err(|e| e.to_string())?;
+    let gateway_socket = {
+        let addr = format!("{gateway}:5302");
+        world
+            .within(move || UdpSocket::bind(addr))
+            .join()
+            .map_err(|_| "thread")??
+            .map_err(|e| e.to_string())?
+    };
+    // The attacker's namespace routes loopback out through the gateway.
+    let setup = format!(
+        "sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1 && \
+         ip route del local 127.0.0.0/8 dev lo table local && \
+         ip route del local 127.0.0.1 dev lo table local && \
+         ip route add 127.0.0.0/8 via {gateway} dev eth0"
+    );
+    let out = crate::support::run({
+        let mut c = std::process::Command::new("nsenter");
+        c.args(["-t", &attacker.to_string(), "-n", "sh", "-c", &setup]);
+        c
+    })?;
+    ensure(out.code == Some(0), format!("attacker's routes: {out:?}"))?;
+    let targets = [
+        format!("{gateway}:5302"),
+        "127.0.0.1:5301".to_string(),
+        "127.0.0.1:5300".to_string(),
+    ];
+    let sent = crate::world::within(attacker, move || -> Result<(), String> {
+        let socket = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
+        for _ in 0..5 {
+            for target in &targets {
+                socket
+                    .send_to(b"from-attacker", target.as_str())
+                    .map_err(|e| format!("{target}: {e}"))?;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    });
+    joined(sent)?;
+    let from_host = world.within(|| -> Result<(), String> {
+        let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        for _ in 0..5 {
+            socket
+                .send_to(b"from-host", "127.0.0.1:5300")
+                .map_err(|e| e.to_string())?;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    });
+    joined(from_host)?;
+    let wait = Duration::from_millis(800);
+    let at_gateway = drain(&gateway_socket, wait);
+    ensure(
+        at_gateway.iter().any(|m| m == "from-attacker"),
+        "the crafted route did not even reach the gateway",
+    )?;
+    ensure_eq(drain(&host_only, wait), Vec::<String>::new())?;
+    let at_published = drain(&published, wait);
+    ensure(
+        at_published.iter().any(|m| m == "from-host"),
+        "the host's own loopback did not reach its published port",
+    )?;
+    ensure(
+        !at_published.iter().any(|m| m == "from-attacker"),
+        "a peer's crafted frame reached a port published on 127.0.0.1",
+    )?;
+    drop((published, host_only, gateway_socket));
+    world.finish(&["victim", "attacker"])
 }

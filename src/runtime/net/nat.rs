@@ -8,6 +8,12 @@
 //!   addresses (or the one `-p IP:` names), is sent on to the container.
 //! - `forward`: a network's bridge reaches none of our other bridges (networks are isolated),
 //!   named one by one: a prefix would match a user's own interface too.
+//! - `loopback`, before any NAT: nothing that comes in on our bridges is addressed to
+//!   127.0.0.0/8. The bridges have `route_localnet=1` (so that a port published on the host's
+//!   loopback reaches a container), which would otherwise let a container's crafted frame to
+//!   the gateway reach the host's loopback-only services (CVE-2020-8558) or a peer's port
+//!   published on 127.0.0.1. Replies to the host's own connections through a bridge still
+//!   carry the bridge's address here: they are un-masqueraded to 127.0.0.1 only later.
 
 use super::leases::State;
 use anyhow::{Context, bail};
@@ -23,6 +29,11 @@ pub fn ruleset(state: &State) -> String {
     let mut publish = String::new();
     let mut postrouting = String::new();
     let mut forward = String::new();
+    let bridges: Vec<String> = state
+        .networks
+        .iter()
+        .map(|n| format!("\"{}\"", n.bridge))
+        .collect();
     for net in &state.networks {
         let (bridge, subnet) = (&net.bridge, net.subnet);
         let _ = writeln!(
@@ -83,8 +94,13 @@ table ip {TABLE} {{
   chain forward {{
     type filter hook forward priority filter; policy accept;
 {forward}  }}
+  chain loopback {{
+    type filter hook prerouting priority mangle; policy accept;
+    iifname {{ {bridges} }} ip daddr 127.0.0.0/8 drop
+  }}
 }}
-"
+",
+        bridges = bridges.join(", "),
     )
 }
 
@@ -171,7 +187,11 @@ mod tests {
         assert!(rules.contains("ip saddr 172.17.0.0/16 oifname != \"mct0\" masquerade"));
         assert!(rules.contains("    tcp dport 8080 dnat to 172.17.0.2:80\n"));
         assert!(rules.contains("ip daddr 127.0.0.1 udp dport 53 dnat to 172.17.0.2:5353"));
-        assert!(!rules.contains("drop"), "one network isolates from nothing");
+        assert!(
+            !rules.contains("oifname { "),
+            "one network isolates from nothing"
+        );
+        assert!(rules.contains("iifname { \"mct0\" } ip daddr 127.0.0.0/8 drop"));
         let mut two = state.clone();
         let mut other = two.networks[0].clone();
         other.bridge = "mct-1".into();
