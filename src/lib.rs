@@ -14,6 +14,7 @@ pub mod headless;
 pub mod image;
 pub mod monitor;
 pub mod oci;
+pub mod printable;
 pub mod runtime;
 pub mod screen;
 pub mod session;

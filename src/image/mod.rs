@@ -9,10 +9,12 @@
 
 pub mod archive;
 pub mod auth;
+pub mod digest;
 pub mod platform;
 pub mod pull;
 pub mod reference;
 pub mod store;
+pub mod transport;
 pub mod unpack;
 
 use crate::runtime::ContainerSpec;

@@ -1,5 +1,6 @@
-//! Pulling an image from a registry over the OCI distribution API (the `oci-client` crate:
-//! bearer-token challenges, Docker schema 2 and OCI manifests and indexes).
+//! Pulling an image from a registry over the OCI distribution API: Docker schema 2 and OCI
+//! manifests and indexes (`oci-client`'s types), read through [`super::transport`], which
+//! bounds every read (sizes, stalls, redirects) and checks every digest.
 //!
 //! Layers download in parallel (three at a time, as Docker) and unpack as they arrive: each
 //! response streams through a bounded channel into a blocking thread that decompresses,
@@ -11,18 +12,20 @@
 //! The async runtime and the HTTP stack exist only inside [`pull`]: `--run` without an image
 //! never builds them.
 
+use super::digest::Digest;
 use super::platform::Platform;
 use super::reference::Ref;
 use super::store::{Image, Store, remove_dir};
+use super::transport::{self, Registry};
 use super::unpack;
 use anyhow::{Context, anyhow, bail};
 use futures_util::StreamExt;
+use oci_client::Client;
 use oci_client::manifest::{
     IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
     OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest, OciManifest,
 };
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,8 +34,6 @@ use std::sync::Arc;
 const PARALLEL: usize = 3;
 /// Chunks in flight between a download and its unpacker: a few hundred KiB at most.
 const IN_FLIGHT: usize = 8;
-/// The largest manifest or config we read into memory.
-const SMALL_BLOB: i64 = 4 << 20;
 
 /// How to pull.
 #[derive(Debug, Clone)]
@@ -58,9 +59,9 @@ impl Progress {
         match self {
             Progress::Quiet => {}
             Progress::Lines(out, _) => {
-                let _ = writeln!(out, "{text}");
+                let _ = writeln!(out, "{}", crate::printable::escaped(text));
             }
-            Progress::Callback(f) => f(text.to_string()),
+            Progress::Callback(f) => f(crate::printable::escaped(text).into_owned()),
         }
     }
 }
@@ -108,21 +109,13 @@ pub fn pull(
     mut progress: Progress,
 ) -> anyhow::Result<Image> {
     let r = Ref::parse(text)?;
-    let auth = auth_for(&r)?;
+    let credentials = super::auth::credentials(r.0.registry())?;
     let _using = store.using()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let client = client(&r, options);
-    runtime.block_on(pull_async(
-        store,
-        &client,
-        &r,
-        &auth,
-        options,
-        &mut progress,
-    ))
+    runtime.block_on(pull_async(store, &r, credentials, options, &mut progress))
 }
 
 const MANIFEST_TYPES: [&str; 4] = [
@@ -132,33 +125,23 @@ const MANIFEST_TYPES: [&str; 4] = [
     IMAGE_MANIFEST_MEDIA_TYPE,
 ];
 
-fn registry_error(r: &Ref, e: oci_client::errors::OciDistributionError) -> anyhow::Error {
-    use oci_client::errors::OciDistributionError as E;
-    match e {
-        E::AuthenticationFailure(_) | E::UnauthorizedError { .. } => anyhow!(
+/// A refusal for want of credentials, said as Docker says it.
+fn denied(r: &Ref, e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<transport::Denied>().is_some() {
+        anyhow!(
             "pull access denied for {}: the registry wants credentials (my-container-tui login {})",
             r.repository_shown(),
             r.0.registry()
-        ),
-        E::ImageManifestNotFoundError(_) => anyhow!("manifest for {r} not found"),
-        E::RegistryError { envelope, .. } => {
-            let text = envelope
-                .errors
-                .iter()
-                .map(|e| format!("{:?}: {}", e.code, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            anyhow!("{}: {text}", r)
-        }
-        other => anyhow!("{}: {other}", r.0.registry()),
+        )
+    } else {
+        e
     }
 }
 
 async fn pull_async(
     store: &Store,
-    client: &Client,
     r: &Ref,
-    auth: &RegistryAuth,
+    credentials: transport::Credentials,
     options: &Options,
     progress: &mut Progress,
 ) -> anyhow::Result<Image> {
@@ -168,11 +151,17 @@ async fn pull_async(
         reference.tag().or(reference.digest()).unwrap_or("latest"),
         reference.repository()
     ));
-    let (raw, top_digest) = client
-        .pull_manifest_raw(reference, auth, &MANIFEST_TYPES)
+    let registry = Registry::connect(r, credentials, &plain_http(r, options))
         .await
-        .map_err(|e| registry_error(r, e))?;
-    let mut blobs = vec![(top_digest.clone(), raw.to_vec())];
+        .map_err(|e| denied(r, e))?;
+    let asked = reference.digest().or(reference.tag()).unwrap_or("latest");
+    let (raw, top_digest) = registry
+        .manifest(asked, &MANIFEST_TYPES)
+        .await
+        .map_err(|e| denied(r, e))?
+        .ok_or_else(|| anyhow!("manifest for {r} not found"))?;
+    let top_digest = top_digest.to_string();
+    let mut blobs = vec![(top_digest.clone(), raw.clone())];
     let manifest = match parse_manifest(&raw)? {
         OciManifest::Image(m) => m,
         OciManifest::ImageIndex(index) => {
@@ -189,6 +178,7 @@ async fn pull_async(
                     })
                 })
                 .ok_or_else(|| {
+                    // The platforms are the registry's words: escaped before they are shown.
                     let offered: Vec<String> = index
                         .manifests
                         .iter()
@@ -205,18 +195,15 @@ async fn pull_async(
                     anyhow!(
                         "no matching manifest for {} in the manifest list entries of {r} (it has: {})",
                         options.platform,
-                        offered.join(", ")
+                        crate::printable::escaped(&offered.join(", "))
                     )
                 })?;
-            let by_digest = reference.clone_with_digest(entry.digest.clone());
-            let (raw, digest) = client
-                .pull_manifest_raw(&by_digest, auth, &MANIFEST_TYPES)
-                .await
-                .map_err(|e| registry_error(r, e))?;
-            if digest != entry.digest {
-                bail!("manifest {} does not match its digest", entry.digest);
-            }
-            blobs.push((digest, raw.to_vec()));
+            Digest::parse(&entry.digest)?;
+            let (raw, digest) = registry
+                .manifest(&entry.digest, &MANIFEST_TYPES)
+                .await?
+                .ok_or_else(|| anyhow!("manifest {} of {r} not found", entry.digest))?;
+            blobs.push((digest.to_string(), raw.clone()));
             match parse_manifest(&raw)? {
                 OciManifest::Image(m) => m,
                 OciManifest::ImageIndex(_) => bail!("{r}: an index inside an index"),
@@ -224,17 +211,15 @@ async fn pull_async(
         }
     };
     let manifest_digest = blobs.last().map(|(d, _)| d.clone()).unwrap_or_default();
-    if manifest.config.size > SMALL_BLOB {
-        bail!(
-            "{r}: image config of {} bytes is too large",
-            manifest.config.size
-        );
+    // Every digest the manifest names is one we can verify, before anything is fetched.
+    Digest::parse(&manifest.config.digest)?;
+    for layer in &manifest.layers {
+        Digest::parse(&layer.digest)?;
     }
-    let mut config_bytes = Vec::new();
-    client
-        .pull_blob(reference, &manifest.config, &mut config_bytes)
+    let config_bytes = registry
+        .small_blob(&manifest.config.digest, manifest.config.size)
         .await
-        .map_err(|e| anyhow!("config {}: {e}", manifest.config.digest))?;
+        .with_context(|| format!("{r}: its config"))?;
     let config: oci_spec::image::ImageConfiguration = serde_json::from_slice(&config_bytes)
         .with_context(|| format!("{r}: the image config is not valid"))?;
     let platform = config_platform(&config);
@@ -249,6 +234,12 @@ async fn pull_async(
         );
     }
     let diff_ids = config.rootfs().diff_ids().clone();
+    for diff_id in &diff_ids {
+        // The unpacker hashes with sha256: another algorithm could never match.
+        if Digest::parse(diff_id)?.algorithm != super::digest::Algorithm::Sha256 {
+            bail!("{r}: layer diff_id {diff_id} is not sha256, which is all we unpack");
+        }
+    }
     let layers = usable_layers(&manifest)?;
     if layers.len() != diff_ids.len() {
         bail!(
@@ -288,7 +279,7 @@ async fn pull_async(
             Progress::Callback(f) => Some(f.clone()),
             _ => None,
         };
-        fetch_layer(store, client, reference, desc, diff_id, bar, ticker)
+        fetch_layer(store, &registry, desc, diff_id, bar, ticker)
     });
     let results: Vec<anyhow::Result<Staged>> = futures_util::stream::iter(jobs)
         .buffer_unordered(PARALLEL)
@@ -423,24 +414,14 @@ struct Staged {
 /// Downloads one layer and unpacks it as it arrives; returns its staging directory.
 async fn fetch_layer(
     store: &Store,
-    client: &Client,
-    reference: &Reference,
+    registry: &Registry,
     desc: &OciDescriptor,
     diff_id: &str,
     bar: Option<indicatif::ProgressBar>,
     ticker: Option<Arc<dyn Fn(String) + Send + Sync>>,
 ) -> anyhow::Result<Staged> {
     let staging = store.staging()?;
-    let result = fetch_into(
-        client,
-        reference,
-        desc,
-        diff_id,
-        &staging,
-        bar.as_ref(),
-        ticker,
-    )
-    .await;
+    let result = fetch_into(registry, desc, diff_id, &staging, bar.as_ref(), ticker).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -459,8 +440,7 @@ async fn fetch_layer(
 }
 
 async fn fetch_into(
-    client: &Client,
-    reference: &Reference,
+    registry: &Registry,
     desc: &OciDescriptor,
     diff_id: &str,
     staging: &std::path::Path,
@@ -468,10 +448,7 @@ async fn fetch_into(
     ticker: Option<Arc<dyn Fn(String) + Send + Sync>>,
 ) -> anyhow::Result<u64> {
     let digest = &desc.digest;
-    let response = client
-        .pull_blob_stream(reference, desc)
-        .await
-        .map_err(|e| anyhow!("layer {digest}: {e}"))?;
+    let mut blob = registry.blob(digest, desc.size).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
     let dir = staging.join("diff");
     let unpacker = tokio::task::spawn_blocking(move || {
@@ -483,12 +460,12 @@ async fn fetch_into(
             &dir,
         )
     });
-    let mut stream = response.stream;
     let mut failure = None;
     let (total, mut done, mut quarter) = (desc.size.max(1) as u64, 0u64, 0u64);
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(bytes) => {
+    loop {
+        match blob.next().await {
+            Ok(None) => break,
+            Ok(Some(bytes)) => {
                 if let Some(bar) = bar {
                     bar.inc(bytes.len() as u64);
                 }
@@ -510,7 +487,7 @@ async fn fetch_into(
                 }
             }
             Err(e) => {
-                failure = Some(e.to_string());
+                failure = Some(e);
                 let _ = tx.send(Err(io::Error::other("download failed"))).await;
                 break;
             }
@@ -519,7 +496,7 @@ async fn fetch_into(
     drop(tx);
     let applied = unpacker.await.context("the unpacker panicked")?;
     if let Some(failure) = failure {
-        bail!("layer {digest}: {failure}");
+        return Err(failure.context(format!("layer {digest}")));
     }
     let applied = applied.with_context(|| format!("layer {digest}"))?;
     if applied.diff_id != diff_id {

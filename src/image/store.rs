@@ -17,6 +17,7 @@
 //! into `tmp/` and renames a layer into place only when its digest checked out, so a killed
 //! pull leaves nothing half-made visible (and `tmp/` is emptied by the next deleter).
 
+use super::digest::Digest;
 use super::reference::Ref;
 use anyhow::{Context, anyhow, bail};
 use nix::fcntl::{Flock, FlockArg};
@@ -61,18 +62,9 @@ pub struct Store {
     dir: PathBuf,
 }
 
-fn hex_of(digest: &str) -> anyhow::Result<&str> {
-    let hex = digest
-        .strip_prefix("sha256:")
-        .ok_or_else(|| anyhow!("unsupported digest {digest:?} (only sha256)"))?;
-    if hex.len() != 64
-        || !hex
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        bail!("invalid digest {digest:?}");
-    }
-    Ok(hex)
+/// The hex of a digest (sha256 or sha512), checked: it becomes a name in the store.
+fn hex_of(digest: &str) -> anyhow::Result<String> {
+    Ok(Digest::parse(digest)?.hex)
 }
 
 impl Store {
@@ -136,21 +128,24 @@ impl Store {
     // ---- blobs
 
     pub fn blob_path(&self, digest: &str) -> anyhow::Result<PathBuf> {
-        Ok(self.dir.join("blobs/sha256").join(hex_of(digest)?))
+        let digest = Digest::parse(digest)?;
+        Ok(self
+            .dir
+            .join("blobs")
+            .join(digest.algorithm.name())
+            .join(digest.hex))
     }
 
     /// Stores a small blob (a manifest, a config) by its digest, which it must match.
     pub fn put_blob(&self, digest: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        use sha2::Digest;
-        let actual = format!(
-            "sha256:{}",
-            super::unpack::hex(&sha2::Sha256::digest(bytes))
-        );
-        if actual != digest {
-            bail!("blob {digest} does not match its digest (got {actual})");
+        if !Digest::parse(digest)?.matches(bytes) {
+            bail!("blob {digest} does not match its digest");
         }
         let path = self.blob_path(digest)?;
         if !path.exists() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).context("cannot make a blob directory")?;
+            }
             write_atomic(&path, bytes)?;
         }
         Ok(())
@@ -503,7 +498,8 @@ mod tests {
     fn digests_are_checked() {
         assert!(hex_of(&format!("sha256:{}", "a".repeat(64))).is_ok());
         assert!(hex_of("sha256:../../etc").is_err());
-        assert!(hex_of(&format!("sha512:{}", "a".repeat(128))).is_err());
+        assert!(hex_of(&format!("sha512:{}", "a".repeat(128))).is_ok());
+        assert!(hex_of(&format!("sha384:{}", "a".repeat(96))).is_err());
         assert!(hex_of(&format!("sha256:{}", "A".repeat(64))).is_err());
     }
 }

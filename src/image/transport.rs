@@ -1,0 +1,551 @@
+//! Reading from a registry, with every read bounded: a registry is hostile input that can
+//! lie about sizes, stall, never stop talking, or send the client elsewhere.
+//!
+//! Written by hand over `reqwest` rather than through `oci-client`'s pull calls, because
+//! those read manifests, tokens and error bodies whole with no limit, let reqwest follow
+//! redirects to any host over any scheme, follow a layer's `urls` for every media type, and
+//! give no hook to change any of that. What this module guarantees, for every request:
+//!
+//! - **Sizes**: manifests, configs and token responses are read up to 4 MiB (containerd's
+//!   cap), error bodies up to 64 KiB; a blob is read up to its descriptor's `size` and
+//!   refused if it is longer or shorter, then checked against its digest (sha256 or sha512).
+//! - **Progress**: the headers must come within [`STALL`], and every [`STALL`] after that must
+//!   bring [`MIN_PROGRESS`] bytes or the end: a registry trickling a byte every few seconds
+//!   ends the pull instead of holding it forever.
+//! - **Where**: redirects (at most 10) go over HTTPS, or over plain HTTP only to a host that
+//!   is allowed plain HTTP as a registry (loopback, `--insecure-registry`) and never after an
+//!   HTTPS hop. A layer's `urls` are never followed (the layers that would need them,
+//!   non-distributable ones, are refused).
+//! - **Text**: what a registry says in an error reaches the user with its control characters
+//!   escaped ([`crate::printable`]).
+
+use super::digest::{Digest, Hasher};
+use super::reference::Ref;
+use anyhow::{Context, anyhow, bail};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use std::time::Duration;
+
+/// The most we read of a manifest, a config or a token response.
+pub const SMALL_BLOB: u64 = 4 << 20;
+/// The most we read of an error's body.
+const ERROR_BODY: u64 = 64 << 10;
+/// How long a request may go without [`MIN_PROGRESS`] bytes (and how long headers may take).
+pub const STALL: Duration = Duration::from_secs(20);
+/// The bytes each [`STALL`] must bring, unless the body ends.
+const MIN_PROGRESS: u64 = 1024;
+/// Redirects followed at most.
+const MAX_REDIRECTS: usize = 10;
+
+/// One repository of one registry, authorised for pulling.
+pub struct Registry {
+    http: reqwest::Client,
+    /// `scheme://host/v2/repository`
+    base: String,
+    auth: Option<HeaderValue>,
+    /// The registry as the user named it, for messages.
+    name: String,
+}
+
+/// Credentials for a registry (Docker's config file), if any.
+pub type Credentials = Option<(String, String)>;
+
+/// True when `host` (with its port) may be reached over plain HTTP.
+fn plain_allowed(host: &str, plain: &[String]) -> bool {
+    let bare = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    bare == "localhost"
+        || bare == "::1"
+        || bare.starts_with("127.")
+        || plain.iter().any(|p| p == host)
+}
+
+/// The redirect rule of the module doc, as reqwest takes it.
+fn redirect_policy(plain: Vec<String>) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= MAX_REDIRECTS {
+            return attempt.error("too many redirects");
+        }
+        let url = attempt.url();
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => return attempt.error("a redirect without a host"),
+        };
+        match url.scheme() {
+            "https" => attempt.follow(),
+            "http"
+                if plain_allowed(&host, &plain)
+                    && attempt.previous().iter().all(|u| u.scheme() == "http") =>
+            {
+                attempt.follow()
+            }
+            _ => {
+                let refused = format!(
+                    "refused a redirect to {}: plain HTTP is allowed only to loopback and --insecure-registry hosts, never after HTTPS",
+                    crate::printable::escaped(url.as_str())
+                );
+                attempt.error(refused)
+            }
+        }
+    })
+}
+
+impl Registry {
+    /// Reaches `r`'s registry (plain HTTP when `plain` allows its host, else HTTPS) and
+    /// gets a pull token if it asks for one.
+    pub async fn connect(
+        r: &Ref,
+        credentials: Credentials,
+        plain: &[String],
+    ) -> anyhow::Result<Registry> {
+        let host = r.registry().to_string();
+        // reqwest is built without a default crypto provider (ring cross-compiles everywhere):
+        // install ours once. A second call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let scheme = if plain_allowed(&host, plain) {
+            "http"
+        } else {
+            "https"
+        };
+        let http = reqwest::Client::builder()
+            .redirect(redirect_policy(plain.to_vec()))
+            .connect_timeout(Duration::from_secs(15))
+            .user_agent(concat!("my-container-tui/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let mut registry = Registry {
+            http,
+            base: format!("{scheme}://{host}/v2/{}", r.0.repository()),
+            auth: None,
+            name: r.0.registry().to_string(),
+        };
+        let probe = registry
+            .send(registry.http.get(format!("{scheme}://{host}/v2/")))
+            .await?;
+        if probe.status() == reqwest::StatusCode::UNAUTHORIZED {
+            let challenge = probe
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            registry.auth = registry
+                .authorise(&challenge, &credentials, &r.0.repository())
+                .await?;
+        } else if let Some((user, password)) = &credentials {
+            registry.auth = Some(basic(user, password));
+        }
+        Ok(registry)
+    }
+
+    /// The header a `challenge` asks for: a bearer token from its realm (with our
+    /// credentials, if any), or basic credentials.
+    async fn authorise(
+        &self,
+        challenge: &str,
+        credentials: &Credentials,
+        repository: &str,
+    ) -> anyhow::Result<Option<HeaderValue>> {
+        let (scheme, params) = parse_challenge(challenge);
+        if scheme.eq_ignore_ascii_case("basic") {
+            return Ok(credentials.as_ref().map(|(u, p)| basic(u, p)));
+        }
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(None);
+        }
+        let realm = params
+            .iter()
+            .find(|(k, _)| k == "realm")
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| anyhow!("{}: a bearer challenge without a realm", self.name))?;
+        let mut url = reqwest::Url::parse(&realm).map_err(|_| {
+            anyhow!(
+                "{}: the token realm {:?} is not a URL",
+                self.name,
+                crate::printable::escaped(&realm)
+            )
+        })?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some((_, service)) = params.iter().find(|(k, _)| k == "service") {
+                query.append_pair("service", service);
+            }
+            query.append_pair("scope", &format!("repository:{repository}:pull"));
+        }
+        let mut request = self.http.get(url);
+        if let Some((user, password)) = credentials {
+            request = request.header(AUTHORIZATION, basic(user, password));
+        }
+        let response = self.send(request).await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response, "token").await);
+        }
+        let body = self.read_small(response, SMALL_BLOB, "token").await?;
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let token: Token = serde_json::from_slice(&body)
+            .map_err(|_| anyhow!("{}: the token service sent no token", self.name))?;
+        let token = token
+            .token
+            .or(token.access_token)
+            .ok_or_else(|| anyhow!("{}: the token service sent no token", self.name))?;
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| anyhow!("{}: the token service sent an unusable token", self.name))?;
+        Ok(Some(value))
+    }
+
+    /// `request`, sent, its headers within [`STALL`].
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+        match tokio::time::timeout(STALL, request.send()).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(anyhow!("cannot reach {}: {}", self.name, reason(&e))),
+            Err(_) => bail!("{}: no answer in {} s", self.name, STALL.as_secs()),
+        }
+    }
+
+    fn get(&self, path: &str, accept: Option<&str>) -> reqwest::RequestBuilder {
+        let mut request = self.http.get(format!("{}/{path}", self.base));
+        if let Some(auth) = &self.auth {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        request
+    }
+
+    /// The manifest `reference` (a tag or a digest) names, read whole (at most
+    /// [`SMALL_BLOB`]) and checked against the digest it was asked by, else against the one
+    /// the registry names; with its digest. `Ok(None)`: the registry has no such manifest.
+    pub async fn manifest(
+        &self,
+        reference: &str,
+        accept: &[&str],
+    ) -> anyhow::Result<Option<(Vec<u8>, Digest)>> {
+        let asked = reference
+            .contains(':')
+            .then(|| Digest::parse(reference))
+            .transpose()?;
+        let response = self
+            .send(self.get(&format!("manifests/{reference}"), Some(&accept.join(", "))))
+            .await?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(self.failure(response, "manifest").await);
+        }
+        let named = response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(Digest::parse)
+            .transpose()
+            .with_context(|| format!("{}: its Docker-Content-Digest", self.name))?;
+        let body = self.read_small(response, SMALL_BLOB, "manifest").await?;
+        let digest = asked
+            .or(named)
+            .unwrap_or_else(|| Digest::of(super::digest::Algorithm::Sha256, &body));
+        if !digest.matches(&body) {
+            bail!("manifest {digest} does not match its digest");
+        }
+        Ok(Some((body, digest)))
+    }
+
+    /// A small blob (a config): at most [`SMALL_BLOB`], exactly `size` bytes, of `digest`.
+    pub async fn small_blob(&self, digest: &str, size: i64) -> anyhow::Result<Vec<u8>> {
+        if size < 0 || size as u64 > SMALL_BLOB {
+            bail!(
+                "blob {digest} of {size} bytes is larger than {} bytes",
+                SMALL_BLOB
+            );
+        }
+        let mut blob = self.blob(digest, size).await?;
+        let mut bytes = Vec::with_capacity(size as usize);
+        while let Some(chunk) = blob.next().await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// A blob as it streams: exactly `size` bytes, checked against `digest` at its end.
+    pub async fn blob(&self, digest: &str, size: i64) -> anyhow::Result<Blob> {
+        let expected = Digest::parse(digest)?;
+        if size < 0 {
+            bail!("blob {digest}: a negative size in its descriptor");
+        }
+        let response = self
+            .send(self.get(&format!("blobs/{digest}"), None))
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response, "blob").await);
+        }
+        if let Some(length) = response.content_length()
+            && length != size as u64
+        {
+            bail!("blob {digest} is {length} bytes but its descriptor says {size}");
+        }
+        Ok(Blob {
+            hasher: Some(Hasher::new(expected.algorithm)),
+            expected,
+            size: size as u64,
+            read: 0,
+            body: Body::new(response),
+        })
+    }
+
+    /// A whole small body: at most `limit` bytes, with progress.
+    async fn read_small(
+        &self,
+        response: reqwest::Response,
+        limit: u64,
+        what: &str,
+    ) -> anyhow::Result<Vec<u8>> {
+        if response.content_length().is_some_and(|n| n > limit) {
+            bail!("{}: the {what} is larger than {limit} bytes", self.name);
+        }
+        let mut body = Body::new(response);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body
+            .next()
+            .await
+            .with_context(|| format!("{}: {what}", self.name))?
+        {
+            if bytes.len() as u64 + chunk.len() as u64 > limit {
+                bail!("{}: the {what} is larger than {limit} bytes", self.name);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// An error response as one line: the registry's own errors (escaped, cut), else its
+    /// status.
+    async fn failure(&self, response: reqwest::Response, what: &str) -> anyhow::Error {
+        let status = response.status();
+        let body = self
+            .read_small(response, ERROR_BODY, "error")
+            .await
+            .unwrap_or_default();
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            errors: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            code: Option<String>,
+            message: Option<String>,
+        }
+        let said = serde_json::from_slice::<Envelope>(&body)
+            .ok()
+            .map(|e| {
+                e.errors
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}: {}",
+                            e.code.as_deref().unwrap_or("ERROR"),
+                            e.message.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .filter(|s| !s.is_empty());
+        let mut text = said.unwrap_or_else(|| status.to_string());
+        if text.chars().count() > 300 {
+            text = text.chars().take(300).collect::<String>() + "...";
+        }
+        let text = crate::printable::escaped(&text).into_owned();
+        match status {
+            reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => {
+                anyhow!(Denied(format!("{}: {what}: {text}", self.name)))
+            }
+            _ => anyhow!("{}: {what}: {text}", self.name),
+        }
+    }
+}
+
+/// A refusal for want of credentials (401, 403), for callers that say so their own way.
+#[derive(Debug)]
+pub struct Denied(pub String);
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Denied {}
+
+/// A response body read with the progress rule of the module doc.
+struct Body {
+    response: reqwest::Response,
+    window: tokio::time::Instant,
+    in_window: u64,
+}
+
+impl Body {
+    fn new(response: reqwest::Response) -> Body {
+        Body {
+            response,
+            window: tokio::time::Instant::now(),
+            in_window: 0,
+        }
+    }
+
+    async fn next(&mut self) -> anyhow::Result<Option<bytes::Bytes>> {
+        loop {
+            let deadline = self.window + STALL;
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(chunk)) => {
+                    if let Some(c) = &chunk {
+                        self.in_window += c.len() as u64;
+                    }
+                    return Ok(chunk);
+                }
+                Ok(Err(e)) => bail!("{}", reason(&e)),
+                Err(_) if self.in_window >= MIN_PROGRESS => {
+                    self.window = tokio::time::Instant::now();
+                    self.in_window = 0;
+                }
+                Err(_) => bail!(
+                    "stalled: fewer than {MIN_PROGRESS} bytes in {} s",
+                    STALL.as_secs()
+                ),
+            }
+        }
+    }
+}
+
+/// A blob being read: never more than its size, checked against its digest at the end.
+pub struct Blob {
+    body: Body,
+    hasher: Option<Hasher>,
+    expected: Digest,
+    size: u64,
+    read: u64,
+}
+
+impl Blob {
+    /// The next chunk; `None` at the end, once the blob proved whole and true.
+    pub async fn next(&mut self) -> anyhow::Result<Option<bytes::Bytes>> {
+        let digest = &self.expected;
+        let Some(chunk) = self
+            .body
+            .next()
+            .await
+            .with_context(|| format!("blob {digest}"))?
+        else {
+            if self.read != self.size {
+                bail!(
+                    "blob {digest} ended after {} of the {} bytes its descriptor says",
+                    self.read,
+                    self.size
+                );
+            }
+            if let Some(hasher) = self.hasher.take()
+                && hasher.finish() != *digest
+            {
+                bail!("blob {digest} does not match its digest");
+            }
+            return Ok(None);
+        };
+        self.read += chunk.len() as u64;
+        if self.read > self.size {
+            bail!(
+                "blob {digest} is longer than the {} bytes its descriptor says",
+                self.size
+            );
+        }
+        if let Some(h) = &mut self.hasher {
+            h.update(&chunk);
+        }
+        Ok(Some(chunk))
+    }
+}
+
+/// `Basic base64(user:password)`.
+fn basic(user: &str, password: &str) -> HeaderValue {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
+
+/// A `WWW-Authenticate` value: its scheme and its `key="value"` parameters.
+fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
+    let header = header.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let mut params = Vec::new();
+    let mut rest = rest.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let (value, after) = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            (&quoted[..end], quoted.get(end + 1..).unwrap_or(""))
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        params.push((key, value.to_string()));
+        rest = after.trim_start_matches([',', ' ']);
+    }
+    (scheme.to_string(), params)
+}
+
+/// A reqwest error as its cause reads, escaped (it may quote a URL the registry chose).
+fn reason(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    crate::printable::escaped(&text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_parse_as_distribution_writes_them() {
+        let (scheme, params) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#,
+        );
+        assert_eq!(scheme, "Bearer");
+        assert_eq!(
+            params[0],
+            ("realm".into(), "https://auth.example/token".into())
+        );
+        assert_eq!(params[1], ("service".into(), "registry.example".into()));
+        assert_eq!(params[2].1, "repository:a/b:pull");
+        assert_eq!(parse_challenge(r#"Basic realm="x""#).0, "Basic");
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_and_named_hosts() {
+        let named = vec!["registry.lan:5000".to_string()];
+        assert!(plain_allowed("127.0.0.1:5000", &[]));
+        assert!(plain_allowed("localhost:5000", &[]));
+        assert!(plain_allowed("[::1]:5000", &[]));
+        assert!(!plain_allowed("evil.example", &[]));
+        assert!(plain_allowed("registry.lan:5000", &named));
+        assert!(!plain_allowed("registry.lan", &named));
+    }
+}
