@@ -208,6 +208,8 @@ impl Session {
     pub fn progress(&self, notify: Notify) -> impl Fn(&str) + Send + Sync + 'static {
         let (screen, flags, id) = (self.screen.clone(), self.flags.clone(), self.id);
         move |line: &str| {
+            // Our words about a pull (a registry's among them), never commands to the screen.
+            let line = crate::printable::escaped(line);
             lock(&screen).process(format!("{line}\r\n").as_bytes());
             flags.dirty.store(true, Ordering::Release);
             notify(SessionEvent::Output(id));

@@ -132,7 +132,7 @@ impl Registry {
                 .unwrap_or_default()
                 .to_string();
             registry.auth = registry
-                .authorise(&challenge, &credentials, &r.0.repository())
+                .authorise(&challenge, &credentials, r.0.repository())
                 .await?;
         } else if let Some((user, password)) = &credentials {
             registry.auth = Some(basic(user, password));

@@ -17,7 +17,9 @@ const LONGEST_ERROR: usize = 400;
 /// Prints `message` as the tool's one-line error on stderr: prefixed, on one line, cut to
 /// 400 characters. Every error the tool reports goes through here.
 pub fn print_error(message: &str) {
-    let line = message.replace('\n', " ");
+    // Errors quote what images, registries and archives say: their control characters are
+    // printed as text, never as terminal commands.
+    let line = crate::printable::escaped(&message.replace('\n', " ")).into_owned();
     let cut: String = line.chars().take(LONGEST_ERROR).collect();
     let more = if cut.len() < line.len() { "..." } else { "" };
     eprintln!("my-container-tui: {cut}{more}");

@@ -7,6 +7,7 @@ mod containment;
 mod dashboard;
 mod errors;
 mod hardening;
+mod hostile;
 mod images;
 mod isolation;
 mod lifecycle;
@@ -72,6 +73,7 @@ fn main() {
         dashboard::tests(),
         panes::tests(),
         oci::tests(),
+        hostile::tests(),
         // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
         // tests are done.
         images::tests(),
