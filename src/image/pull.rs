@@ -20,12 +20,10 @@ use super::transport::{self, Registry};
 use super::unpack;
 use anyhow::{Context, anyhow, bail};
 use futures_util::StreamExt;
-use oci_client::Client;
 use oci_client::manifest::{
     IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE, OCI_IMAGE_INDEX_MEDIA_TYPE,
     OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest, OciManifest,
 };
-use oci_client::secrets::RegistryAuth;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,22 +64,6 @@ impl Progress {
     }
 }
 
-/// The registry client for `r`: HTTPS with the system's roots, plain HTTP for loopback and
-/// `--insecure-registry` hosts only.
-fn client(r: &Ref, options: &Options) -> Client {
-    // reqwest is built without a default crypto provider (ring cross-compiles everywhere):
-    // install ours once. A second call finds it installed, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::new(oci_client::client::ClientConfig {
-        protocol: oci_client::client::ClientProtocol::HttpsExcept(plain_http(r, options)),
-        platform_resolver: None,
-        connect_timeout: Some(std::time::Duration::from_secs(15)),
-        read_timeout: Some(std::time::Duration::from_secs(120)),
-        user_agent: concat!("my-container-tui/", env!("CARGO_PKG_VERSION")),
-        ..Default::default()
-    })
-}
-
 /// The registries reached over plain HTTP: `r`'s when it is on loopback, and the
 /// `--insecure-registry` ones; every other one over HTTPS only.
 fn plain_http(r: &Ref, options: &Options) -> Vec<String> {
@@ -90,15 +72,6 @@ fn plain_http(r: &Ref, options: &Options) -> Vec<String> {
         plain.push(r.registry().to_string());
     }
     plain
-}
-
-/// Credentials for `r`'s registry from Docker's config file, else anonymous (a bearer token
-/// is still fetched when the registry's challenge asks for one).
-pub fn auth_for(r: &Ref) -> anyhow::Result<RegistryAuth> {
-    Ok(match super::auth::credentials(r.0.registry())? {
-        Some((user, password)) => RegistryAuth::Basic(user, password),
-        None => RegistryAuth::Anonymous,
-    })
 }
 
 /// Pulls `text` into `store` and returns its record.
@@ -542,60 +515,20 @@ pub fn check_login(
         platform: Platform::host(),
         insecure: insecure.to_vec(),
     };
-    let client = client(&r, &options);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let scheme = if r.is_local() || insecure.iter().any(|h| h == r.registry()) {
-        "http"
-    } else {
-        "https"
-    };
-    let url = format!("{scheme}://{}/v2/", r.registry());
-    runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .build()
-            .context("cannot build the HTTP client")?;
-        let first = http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {server}"))?;
-        if first.status().is_success() {
-            return Ok(());
-        }
-        let challenge = first
-            .headers()
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if challenge.starts_with("bearer") {
-            client
-                .auth(
-                    &r.0,
-                    &RegistryAuth::Basic(user.into(), password.into()),
-                    oci_client::RegistryOperation::Pull,
-                )
-                .await
-                .map_err(|_| {
-                    anyhow!("login to {server}: unauthorized: incorrect username or password")
-                })?;
-            return Ok(());
-        }
-        let second = http
-            .get(&url)
-            .basic_auth(user, Some(password))
-            .send()
-            .await
-            .with_context(|| format!("cannot reach {server}"))?;
-        if second.status().is_success() {
-            Ok(())
-        } else {
-            bail!("login to {server}: unauthorized: incorrect username or password")
-        }
-    })
+    let credentials = Some((user.to_string(), password.to_string()));
+    runtime
+        .block_on(async {
+            let registry = Registry::connect(&r, credentials, &plain_http(&r, &options)).await?;
+            registry.check().await
+        })
+        .map_err(|e| match e.downcast_ref::<transport::Denied>() {
+            Some(_) => anyhow!("login to {server}: unauthorized: incorrect username or password"),
+            None => e,
+        })
 }
 
 #[cfg(test)]

@@ -219,6 +219,22 @@ impl Registry {
         request
     }
 
+    /// Checks that the registry accepts our credentials: `/v2/` answers 200 with them (a
+    /// refusal is [`Denied`]).
+    pub async fn check(&self) -> anyhow::Result<()> {
+        let root = self.base.split("/v2/").next().unwrap_or_default();
+        let mut request = self.http.get(format!("{root}/v2/"));
+        if let Some(auth) = &self.auth {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        let response = self.send(request).await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.failure(response, "login").await)
+        }
+    }
+
     /// The manifest `reference` (a tag or a digest) names, read whole (at most
     /// [`SMALL_BLOB`]) and checked against the digest it was asked by, else against the one
     /// the registry names; with its digest. `Ok(None)`: the registry has no such manifest.
