@@ -158,6 +158,11 @@ pub fn enter(
     chdir("/").sys("chdir /")?;
     if rootfs.mode == Writes::ReadOnly {
         mounts::remount_read_only(&Target::Path(Path::new("/")))?;
+        // The /etc files are mounts of their own, writable unless made read-only too (as
+        // Docker and podman make them under --read-only).
+        for name in ETC_FILES {
+            mounts::remount_read_only(&Target::Path(&Path::new("/etc").join(name)))?;
+        }
     }
     Ok(pty)
 }

@@ -571,10 +571,19 @@ fn read_only_and_persistent_roots_get_etc_files(t: &Ctx) -> TestResult {
                 "--run",
                 "sh",
                 "-c",
-                "cat /etc/hostname && ping -c 1 -W 2 localhost >/dev/null && echo pong",
+                "cat /etc/hostname && ping -c 1 -W 2 localhost >/dev/null && echo pong; \
+                 for f in hostname hosts resolv.conf; do \
+                     (echo x >> /etc/$f) 2>/dev/null && echo wrote-$f; \
+                 done; true",
             ])?
             .success()?;
-        ensure_eq(out.stdout.as_str(), "pinged\npong\n")?;
+        // Read-only means the files we provide too; a persistent root's are its own to edit.
+        let wrote = if mode == "--read-only" {
+            ""
+        } else {
+            "wrote-hostname\nwrote-hosts\nwrote-resolv.conf\n"
+        };
+        ensure_eq(out.stdout, format!("pinged\npong\n{wrote}"))?;
     }
     // The persistent root's own files are as they were: only empty mount points were added.
     let hosts = std::fs::read_to_string(Path::new(&root).join("etc/hosts")).unwrap_or_default();
