@@ -171,7 +171,7 @@ impl Session {
         size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session> {
-        crate::state::volumes::create_used(&spec.volumes)?;
+        crate::state::volumes::create_used(&spec)?;
         let new = NewRecord {
             name: Some(name),
             detached: true,

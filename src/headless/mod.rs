@@ -45,7 +45,7 @@ fn ready(spec: &ContainerSpec) -> anyhow::Result<()> {
     require_root()
         .and_then(|()| spec.validate().map_err(|e| e.to_string()))
         .map_err(anyhow::Error::msg)
-        .and_then(|()| crate::state::volumes::create_used(&spec.volumes))
+        .and_then(|()| crate::state::volumes::create_used(spec))
 }
 
 /// `run -d`: starts `spec` under its monitor and prints its id.

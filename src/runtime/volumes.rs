@@ -215,6 +215,44 @@ impl Sources {
     }
 }
 
+/// Refuses a target that does not exist in `root` where `tree` may not make one.
+fn check_target(dst: &Path, root: &InRoot, tree: Tree) -> anyhow::Result<()> {
+    let may_make = match tree {
+        Tree::Image => true,
+        Tree::HostReadOnly => hostview::PRIVATE_DIRS
+            .iter()
+            .any(|(d, _)| dst.starts_with(d)),
+        Tree::HostWritable => false,
+    };
+    if !may_make && !root.exists(dst) {
+        bail!(
+            "volume target {} does not exist (without --rootfs the container shares the host's files; create it first)",
+            dst.display()
+        );
+    }
+    Ok(())
+}
+
+/// What the launcher can refuse of `spec`'s volumes before it makes anything (a named
+/// volume among them): without a root of its own, a target the container could not get.
+/// The container's setup checks again with [`mount_all`]; this only moves a refusal before
+/// the first thing a refused run would otherwise leave behind.
+pub fn check_before_start(spec: &super::ContainerSpec) -> anyhow::Result<()> {
+    if spec.rootfs.is_some() || spec.image.is_some() || spec.volumes.is_empty() {
+        return Ok(());
+    }
+    let tree = if spec.hardening.host_writable() {
+        Tree::HostWritable
+    } else {
+        Tree::HostReadOnly
+    };
+    let host = InRoot::open(Path::new("/"), Path::new("/"))?;
+    for volume in &spec.volumes {
+        check_target(volume.dst(), &host, tree)?;
+    }
+    Ok(())
+}
+
 /// Mounts `volumes` (whose bind sources are `sources`) on targets resolved inside `root` (an
 /// image's root, or the host's `/`).
 pub fn mount_all(
@@ -226,19 +264,7 @@ pub fn mount_all(
     for (volume, source) in volumes.iter().zip(&sources.0) {
         let dst = volume.dst();
         let file = source.as_ref().is_some_and(|s| !s.is_dir);
-        let may_make = match tree {
-            Tree::Image => true,
-            Tree::HostReadOnly => hostview::PRIVATE_DIRS
-                .iter()
-                .any(|(d, _)| dst.starts_with(d)),
-            Tree::HostWritable => false,
-        };
-        if !may_make && !root.exists(dst) {
-            bail!(
-                "volume target {} does not exist (without --rootfs the container shares the host's files; create it first)",
-                dst.display()
-            );
-        }
+        check_target(dst, root, tree)?;
         let resolve = || {
             if file { root.file(dst) } else { root.dir(dst) }
                 .with_context(|| format!("volume target {}", dst.display()))

@@ -72,9 +72,11 @@ pub fn create(name: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Makes every named volume `volumes` uses that does not exist yet.
-pub fn create_used(volumes: &[Volume]) -> anyhow::Result<()> {
-    for v in volumes {
+/// Makes every named volume `spec` uses that does not exist yet, once what can be refused
+/// before the start was (a refused run leaves no volume behind).
+pub fn create_used(spec: &crate::runtime::ContainerSpec) -> anyhow::Result<()> {
+    crate::runtime::volumes::check_before_start(spec)?;
+    for v in &spec.volumes {
         if let Volume::Bind { src, .. } = v
             && let Some(name) = name_of(src)
         {

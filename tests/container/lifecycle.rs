@@ -789,6 +789,22 @@ fn named_volumes_outlive_containers(t: &Ctx) -> TestResult {
         with_root(t.cli(&["volume", "ls", "-q"]))?.stdout.is_empty(),
         "prune removed the unused volumes",
     )?;
+    // A run refused for its volume's target, headless or detached, makes no volume.
+    for detach in [false, true] {
+        let mut args = vec!["-v", "never:/no/such/dir"];
+        args.extend(if detach {
+            &["run", "-d", "true"][..]
+        } else {
+            &["--run", "true"][..]
+        });
+        let mut refused = t.tool(&args);
+        refused.env("MCT_ROOT", &root_path);
+        run(refused)?
+            .expect_code(125)?
+            .one_line_error("volume target /no/such/dir does not exist")?;
+        let ls = with_root(t.cli(&["volume", "ls", "-q"]))?;
+        ensure_eq(ls.stdout.as_str(), "")?;
+    }
     Ok(())
 }
 
