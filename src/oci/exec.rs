@@ -62,9 +62,8 @@ pub struct ExecArgs {
 /// The process to run: `--process`, or the container's own with the flags over it.
 fn process(root: &Root, args: &ExecArgs) -> anyhow::Result<Process> {
     if let Some(path) = &args.process {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        return serde_json::from_str(&text)
+        let text = crate::runtime::bundle::read_json_file(path)?;
+        return serde_json::from_slice(&text)
             .with_context(|| format!("{}: not a valid process", path.display()));
     }
     if args.args.is_empty() {

@@ -344,4 +344,18 @@ impl InRoot {
     pub fn exists(&self, path: &Path) -> bool {
         resolve_in(&self.root, rel(path), false).is_ok()
     }
+
+    /// The type of the file system `path` resolves to inside the root (its deepest existing
+    /// ancestor's, when it does not exist yet).
+    pub fn resolved_fs_type(&self, path: &Path) -> Option<nix::sys::statfs::FsType> {
+        let mut at = path;
+        loop {
+            if let Ok(fd) = resolve_in(&self.root, rel(at), true) {
+                return nix::sys::statfs::fstatfs(&fd)
+                    .ok()
+                    .map(|s| s.filesystem_type());
+            }
+            at = at.parent()?;
+        }
+    }
 }

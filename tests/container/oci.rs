@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Trial> {
         mount_destination_symlinks_stay_inside,
         dashboard_lists_oci_containers,
         binary_cannot_be_rewritten_from_an_exec,
+        proc_mounts_are_runcs_list_alone_and_configs_are_capped,
         binary_cannot_be_rewritten_through_a_shared_pid_namespace,
     ]
 }
@@ -1221,4 +1222,48 @@ fn binary_cannot_be_rewritten_through_a_shared_pid_namespace(t: &Ctx) -> TestRes
         ensure_eq(b.runc(&["delete", "-f", id])?.code, Some(0))?;
     }
     Ok(())
+}
+
+/// A bind of the host's `/proc/sys` over the container's (writable, past the read-only
+/// path) would hand the container the host's sysctls: refused, as runc refuses every mount
+/// inside `/proc` but its list, also when the destination reaches `/proc` through a symlink.
+/// A config.json of more than 8 MiB is refused before it is parsed.
+fn proc_mounts_are_runcs_list_alone_and_configs_are_capped(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["true"])?;
+    std::os::unix::fs::symlink("/proc/sys", b.dir.path().join("rootfs/sysctl"))
+        .map_err(|e| e.to_string())?;
+    for dest in [
+        "/proc/sys",
+        "/proc/../proc/sys/kernel",
+        "/sysctl/kernel",
+        "/proc",
+    ] {
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": dest, "type": "bind", "source": "/proc/sys",
+                "options": ["rbind", "rw"]
+            }));
+        })?;
+        let out = run(b.command(&["run", "--bundle", &b.path(), "p1"]))?;
+        ensure(
+            out.code == Some(1) && out.stderr.trim().lines().count() == 1,
+            format!("{dest}: {out:?}"),
+        )?;
+        ensure(
+            out.stderr.contains("inside /proc")
+                || out.stderr.contains("only be mounted as proc")
+                || out.stderr.contains("symlink"),
+            format!("{dest}: {}", out.stderr),
+        )?;
+        ensure(!Path::new(&b.root()).join("p1").exists(), "state left")?;
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().pop();
+        })?;
+    }
+    b.edit(|c| c["annotations"] = json!({"padding": "x".repeat(9 << 20)}))?;
+    let out = run(b.command(&["run", "--bundle", &b.path(), "p3"]))?;
+    ensure(
+        out.code == Some(1) && out.stderr.contains("larger than 8 MiB"),
+        format!("a 9 MiB config: {:?}", out.stderr),
+    )
 }

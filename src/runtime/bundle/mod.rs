@@ -83,9 +83,8 @@ impl Bundle {
     pub fn load(dir: &Path, id: &str) -> anyhow::Result<Bundle> {
         let dir = std::path::absolute(dir).context("bundle path")?;
         let path = dir.join("config.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let config: Spec = serde_json::from_str(&text)
+        let text = read_json_file(&path)?;
+        let config: Spec = serde_json::from_slice(&text)
             .with_context(|| format!("{}: not a valid OCI runtime config", path.display()))?;
         Bundle::from_config(dir, config, id)
     }
@@ -308,6 +307,29 @@ fn with_defaults(mut rules: Vec<Rule>, linux: Option<&oci_spec::runtime::Linux>)
 }
 
 /// Everything set that this runtime cannot honour, named.
+/// The most we read of a `config.json` or a `process.json`: real ones are kilobytes (a
+/// large seccomp profile, a few hundred); a 200 MiB one would cost a gigabyte to parse.
+pub const CONFIG_LIMIT: u64 = 8 << 20;
+
+/// A JSON file of the bundle's, read whole unless larger than [`CONFIG_LIMIT`].
+pub fn read_json_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(CONFIG_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > CONFIG_LIMIT {
+        bail!(
+            "{} is larger than {} MiB",
+            path.display(),
+            CONFIG_LIMIT >> 20
+        );
+    }
+    Ok(bytes)
+}
+
 fn check_supported(config: &Spec) -> anyhow::Result<()> {
     if let Some(process) = config.process() {
         if process

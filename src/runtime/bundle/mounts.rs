@@ -127,6 +127,8 @@ pub fn enter(bundle: &Bundle) -> anyhow::Result<Option<console::Pty>> {
         let kind = m.typ().as_deref().unwrap_or("none");
         let options = parse_options(m.options().as_deref().unwrap_or_default());
         let source = m.source().clone().unwrap_or_else(|| PathBuf::from(kind));
+        check_proc_destination(&image, &dest, kind)
+            .with_context(|| format!("mounts: {kind} on {}", dest.display()))?;
         let made = if options.bind || kind == "bind" {
             bind(bundle, &image, &source, &dest, &options)
         } else if kind == "cgroup" || kind == "cgroup2" {
@@ -163,6 +165,63 @@ pub fn enter(bundle: &Bundle) -> anyhow::Result<Option<console::Pty>> {
             .sys("cannot set the root's propagation")?;
     }
     Ok(pty)
+}
+
+/// The files of `/proc` a mount may cover (runc's list: what lxcfs provides, and
+/// `ns_last_pid` for checkpoint tools); `/proc` itself takes only a proc mount.
+const PROC_ALLOWED: [&str; 10] = [
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+];
+
+/// `dest` with `.` and `..` taken lexically, as the root resolves them.
+fn lexical(dest: &Path) -> PathBuf {
+    let mut clean = PathBuf::from("/");
+    for c in dest.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::Normal(n) => clean.push(n),
+            _ => {}
+        }
+    }
+    clean
+}
+
+/// Refuses a mount inside `/proc` but for [`PROC_ALLOWED`] (a bind of the host's `/proc/sys`
+/// over the container's would hand it the host's sysctls), whether the destination says
+/// `/proc` or reaches the container's procfs through a symlink in the root.
+fn check_proc_destination(image: &InRoot, dest: &Path, kind: &str) -> anyhow::Result<()> {
+    let clean = lexical(dest);
+    if clean == Path::new("/proc") {
+        return match kind {
+            "proc" => Ok(()),
+            _ => bail!("/proc may only be mounted as proc"),
+        };
+    }
+    if PROC_ALLOWED.iter().any(|p| clean == Path::new(p)) {
+        return Ok(());
+    }
+    let on_proc = clean.starts_with("/proc")
+        || image
+            .resolved_fs_type(dest)
+            .is_some_and(|t| t == nix::sys::statfs::PROC_SUPER_MAGIC);
+    if on_proc {
+        bail!(
+            "{} cannot be mounted because it is inside /proc",
+            dest.display()
+        );
+    }
+    Ok(())
 }
 
 /// A bind mount of a host path (relative ones are the bundle's), then the flags asked for,
