@@ -254,11 +254,34 @@ fn tmpfs_volumes_and_bad_volumes(t: &Ctx) -> TestResult {
         (&["-v", "/tmp:/"], "cannot be mounted over /"),
         (&["-v", "/:/"], "cannot be mounted over /"),
         (&["-v", "/tmp:/proc/sys"], "cannot be mounted in /proc"),
-        (&["-v", "/tmp:/sys/kernel"], "cannot be mounted in /sys"),
     ] {
         let mut all = args.to_vec();
         all.extend(["--run", "true"]);
         t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
+    // Docker's TestMountIntoSys: a volume and a tmpfs over /sys/fs/cgroup, with and without a
+    // root of the container's own.
+    let dir = TempDir::new("into-sys")?;
+    dir.file("mark", b"from the volume\n", 0o644)?;
+    let (_root_dir, root) = t.busybox_rootfs()?;
+    let volume = format!("{}:/sys/fs/cgroup:ro", dir.path().display());
+    for rootfs in [&[][..], &["--rootfs", root.as_str()][..]] {
+        let mut args = rootfs.to_vec();
+        args.extend(["-v", &volume, "--run", "cat", "/sys/fs/cgroup/mark"]);
+        ensure_eq(
+            t.run(&args)?.success()?.stdout,
+            "from the volume\n".to_string(),
+        )?;
+        let mut args = rootfs.to_vec();
+        args.extend([
+            "--tmpfs",
+            "/sys/fs/cgroup",
+            "--run",
+            "sh",
+            "-c",
+            "echo x > /sys/fs/cgroup/y && cat /sys/fs/cgroup/y",
+        ]);
+        ensure_eq(t.run(&args)?.success()?.stdout, "x\n".to_string())?;
     }
     Ok(())
 }
