@@ -476,22 +476,14 @@ impl Session {
         }
     }
 
-    /// Starts logging its output to `path` (appended, created 0600, never through a link),
-    /// or stops; returns whether it now logs.
+    /// Starts logging its output to `path` (see [`open_log`]), or stops; returns whether it
+    /// now logs.
     pub fn toggle_log(&self, path: &std::path::Path) -> std::io::Result<bool> {
-        use std::os::unix::fs::OpenOptionsExt;
         let mut log = self.flags.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.take().is_some() {
             return Ok(false);
         }
-        *log = Some(
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(path)?,
-        );
+        *log = Some(open_log(path)?);
         Ok(true)
     }
 
@@ -657,8 +649,67 @@ pub fn oci_key(record: &crate::oci::state::Record) -> String {
     format!("oci:{}", record.id)
 }
 
+/// A session log, opened for appending as root in a directory others may write to (the
+/// working directory): created 0600 if missing; never through a symlink; never blocking on a
+/// FIFO planted there; and refused unless it is a regular file of ours with one link, so that
+/// another user's file (or a hard link to one of root's) never receives a session's output.
+pub fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    let refuse = |why: &str| {
+        Err(std::io::Error::other(format!(
+            "{}: {why}; not logging there",
+            path.display()
+        )))
+    };
+    if !meta.file_type().is_file() {
+        return refuse("not a regular file");
+    }
+    if meta.uid() != nix::unistd::geteuid().as_raw() {
+        return refuse("owned by another user");
+    }
+    if meta.nlink() != 1 {
+        return refuse("a file with other links");
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_log_is_never_a_fifo_a_link_or_anothers_file() {
+        let dir = std::env::temp_dir().join(format!("mct-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+        // Without a reader a FIFO cannot be opened without blocking; with none, refused.
+        assert!(open_log(&fifo).is_err());
+        let target = dir.join("target");
+        std::fs::write(&target, "").unwrap();
+        std::os::unix::fs::symlink(&target, dir.join("link")).unwrap();
+        assert!(open_log(&dir.join("link")).is_err());
+        std::fs::hard_link(&target, dir.join("hard")).unwrap();
+        assert!(open_log(&dir.join("hard")).is_err());
+        let fresh = dir.join("fresh");
+        open_log(&fresh).unwrap();
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        assert_eq!(
+            std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        if nix::unistd::geteuid().is_root() {
+            std::os::unix::fs::chown(&fresh, Some(65534), Some(65534)).unwrap();
+            assert_eq!(std::fs::metadata(&fresh).unwrap().uid(), 65534);
+            assert!(open_log(&fresh).is_err());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     use super::*;
 
     #[test]
