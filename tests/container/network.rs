@@ -486,6 +486,15 @@ fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
     reserved.one_line_error("reserved")?;
     let ls = world.verb(&["network", "ls", "-q"])?.success()?;
     ensure_eq(ls.stdout.as_str(), "bridge\nhost\nnone\none\n")?;
+    // A second store cannot know the first's definitions: while "one" is down it may define
+    // the same subnet, but not bring it up once "one" is up (below).
+    let other = crate::support::TempDir::new(&format!("store-b-{}", ctx.namespace()))?;
+    let in_other = |args: &[&str]| {
+        let mut cmd = world.command(crate::support::BIN, args);
+        cmd.env("MCT_ROOT", other.path());
+        crate::support::run(cmd)
+    };
+    in_other(&["network", "create", "twin", "--subnet", "10.77.0.0/24"])?.success()?;
     world
         .run(&[
             "run",
@@ -508,6 +517,22 @@ fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
         &["--network", "nowhere", "--run", "true"],
         "no such network: nowhere",
     )?;
+    // Reserved ranges are no bridge's.
+    for bad in ["224.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8"] {
+        world
+            .verb(&["network", "create", "bad", "--subnet", bad])?
+            .expect_code(125)?
+            .one_line_error("which no bridge may use")?;
+    }
+    let mut twin = world.command(
+        crate::support::BIN,
+        &["-e", &ctx.marker(), "--network", "twin", "--run", "true"],
+    );
+    twin.env("MCT_ROOT", other.path());
+    crate::support::run(twin)?
+        .expect_code(125)?
+        .one_line_error("overlaps network one's (10.77.0.0/24), which is up on this host")?;
+    in_other(&["network", "rm", "twin"])?.success()?;
     world.verb(&["rm", "-f", "user"])?.success()?;
     world.verb(&["network", "rm", "one"])?.success()?;
     world.wait_clean()

@@ -82,6 +82,35 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
         let Some(def) = user::load(name) else {
             bail!("no such network: {name} (see `network ls`)");
         };
+        // Another store's network (each store knows only its own definitions) may have been
+        // given the same subnet while this one was down: two bridges on one subnet would cut
+        // both off. Checked against every network up on the host and every route.
+        if let Some(other) = state
+            .networks
+            .iter()
+            .find(|n| n.subnet.overlaps(&def.subnet))
+        {
+            bail!(
+                "network {name}'s subnet {} overlaps network {}'s ({}), which is up on this host (perhaps from another --root): stop its containers or give {name} another subnet",
+                def.subnet,
+                other.name,
+                other.subnet
+            );
+        }
+        // A bridge of its name without a record is a crashed run's: not the host's route.
+        if let Some(old) = netlink.link(&def.bridge)? {
+            let _ = netlink.delete_link(old.index);
+        }
+        let host = host_subnets(netlink, state)?;
+        if let Some(route) = host
+            .iter()
+            .find(|t| t.prefix > 0 && t.overlaps(&def.subnet))
+        {
+            bail!(
+                "network {name}'s subnet {} overlaps the host's {route}",
+                def.subnet
+            );
+        }
         (def.bridge, def.subnet, true)
     };
     // A bridge of that name without a record is a crashed run's: ours, and stale.

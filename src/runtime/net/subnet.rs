@@ -36,6 +36,11 @@ impl Subnet {
                 "invalid subnet {text:?}: its host bits are set (did you mean {subnet}?)"
             ));
         }
+        if let Some((range, what)) = RESERVED.iter().find(|(r, _)| r.overlaps(&subnet)) {
+            return Err(format!(
+                "invalid subnet {text:?}: it overlaps {range}, {what}, which no bridge may use"
+            ));
+        }
         Ok(subnet)
     }
 
@@ -72,6 +77,46 @@ impl std::fmt::Display for Subnet {
     }
 }
 
+/// Ranges a bridge's subnet may not touch (RFC 6890): the kernel or the protocol gives
+/// their addresses another meaning.
+const RESERVED: [(Subnet, &str); 5] = [
+    (
+        Subnet {
+            base: Ipv4Addr::new(0, 0, 0, 0),
+            prefix: 8,
+        },
+        "\"this network\"",
+    ),
+    (
+        Subnet {
+            base: Ipv4Addr::new(127, 0, 0, 0),
+            prefix: 8,
+        },
+        "loopback",
+    ),
+    (
+        Subnet {
+            base: Ipv4Addr::new(169, 254, 0, 0),
+            prefix: 16,
+        },
+        "link-local",
+    ),
+    (
+        Subnet {
+            base: Ipv4Addr::new(224, 0, 0, 0),
+            prefix: 4,
+        },
+        "multicast",
+    ),
+    (
+        Subnet {
+            base: Ipv4Addr::new(240, 0, 0, 0),
+            prefix: 4,
+        },
+        "reserved (and broadcast)",
+    ),
+];
+
 fn mask(prefix: u8) -> u32 {
     match prefix {
         0 => 0,
@@ -99,6 +144,29 @@ mod tests {
 
     fn s(text: &str) -> Subnet {
         Subnet::parse(text).unwrap()
+    }
+
+    #[test]
+    fn reserved_ranges_are_refused() {
+        for bad in [
+            "224.0.0.0/8",
+            "0.0.0.0/8",
+            "169.254.0.0/16",
+            "127.0.0.0/8",
+            "240.0.0.0/8",
+            "255.255.255.0/24",
+        ] {
+            let e = Subnet::parse(bad).unwrap_err();
+            assert!(e.contains("which no bridge may use"), "{bad}: {e}");
+        }
+        for good in [
+            "10.0.0.0/8",
+            "172.18.0.0/16",
+            "192.168.5.0/24",
+            "100.64.0.0/10",
+        ] {
+            Subnet::parse(good).unwrap();
+        }
     }
 
     #[test]
