@@ -27,10 +27,16 @@ pub fn enter(
     // directory (`/root/project`), that one directory stays visible, read-only, at its path.
     let cwd = kept_workdir(spec)?;
     mounts::mount_proc(&Target::Path(Path::new("/proc")))?;
-    for (dir, mode) in PRIVATE_DIRS {
+    for PrivateDir {
+        path: dir,
+        mode,
+        size_mib,
+        inodes,
+    } in PRIVATE_DIRS
+    {
         if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            let data = format!("mode={mode:o}");
+            let data = format!("mode={mode:o},size={size_mib}m,nr_inodes={inodes}");
             mounts::mount_on(
                 "tmpfs",
                 &Target::Path(Path::new(dir)),
@@ -104,7 +110,7 @@ fn kept_workdir(spec: &ContainerSpec) -> anyhow::Result<Option<std::os::fd::Owne
     let dir = &spec.workdir;
     let below = PRIVATE_DIRS
         .iter()
-        .any(|(p, _)| dir.starts_with(p) && dir != Path::new(p));
+        .any(|p| dir.starts_with(p.path) && dir != Path::new(p.path));
     if !spec.workdir_is_default || !below || !dir.is_dir() {
         return Ok(None);
     }
@@ -114,11 +120,43 @@ fn kept_workdir(spec: &ContainerSpec) -> anyhow::Result<Option<std::os::fd::Owne
     Ok(Some(fd))
 }
 
-/// The host directories a container without a rootfs gets a private, empty tmpfs over, and
-/// their modes.
-pub const PRIVATE_DIRS: [(&str, u32); 4] = [
-    ("/tmp", 0o1777),
-    ("/var/tmp", 0o1777),
-    ("/run", 0o755),
-    ("/root", 0o700),
+/// A host directory a container without a rootfs gets a private, empty tmpfs over.
+pub struct PrivateDir {
+    pub path: &'static str,
+    pub mode: u32,
+    /// Bounds: a tmpfs holds memory nothing can reclaim, which without them could be half of
+    /// the host's RAM per directory (the kernel's default) and any number of files. What it
+    /// holds is charged to the container's memory cgroup, so it shows in its usage and a
+    /// `--memory` limit bounds it too. `--tmpfs DIR:size=...,nr_inodes=...` mounts another
+    /// in its place.
+    pub size_mib: u32,
+    pub inodes: u32,
+}
+
+/// The private directories, their modes and bounds.
+pub const PRIVATE_DIRS: [PrivateDir; 4] = [
+    PrivateDir {
+        path: "/tmp",
+        mode: 0o1777,
+        size_mib: 256,
+        inodes: 65536,
+    },
+    PrivateDir {
+        path: "/var/tmp",
+        mode: 0o1777,
+        size_mib: 256,
+        inodes: 65536,
+    },
+    PrivateDir {
+        path: "/run",
+        mode: 0o755,
+        size_mib: 64,
+        inodes: 16384,
+    },
+    PrivateDir {
+        path: "/root",
+        mode: 0o700,
+        size_mib: 64,
+        inodes: 16384,
+    },
 ];

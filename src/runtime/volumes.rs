@@ -221,7 +221,7 @@ fn check_target(dst: &Path, root: &InRoot, tree: Tree) -> anyhow::Result<()> {
         Tree::Image => true,
         Tree::HostReadOnly => hostview::PRIVATE_DIRS
             .iter()
-            .any(|(d, _)| dst.starts_with(d)),
+            .any(|d| dst.starts_with(d.path)),
         Tree::HostWritable => false,
     };
     if !may_make && !root.exists(dst) {

@@ -34,6 +34,7 @@ pub fn tests() -> Vec<Trial> {
         read_only_and_persistent_roots_get_etc_files,
         etc_files_linked_to_devices_or_procfs_are_refused,
         tmpfs_takes_dockers_options,
+        private_tmpfs_dirs_are_bounded,
         a_long_argv_reaches_a_tty_container,
         overflowing_values_are_refused_and_errors_are_cut,
         sigkill_at_any_moment_of_start_up_leaves_nothing,
@@ -811,4 +812,44 @@ fn the_terminal_is_a_pty_of_the_containers_own(t: &Ctx) -> TestResult {
         )?;
     }
     Ok(())
+}
+
+/// The private tmpfs directories of a container without a rootfs are bounded in bytes and in
+/// files (unbounded, each could pin half the host's RAM); `--tmpfs` replaces one with other
+/// bounds.
+fn private_tmpfs_dirs_are_bounded(t: &Ctx) -> TestResult {
+    let out = t
+        .run(&[
+            "--run",
+            "sh",
+            "-c",
+            "grep -E ' /(tmp|var/tmp|run|root) ' /proc/self/mountinfo | cut -d' ' -f5,10; \
+             dd if=/dev/zero of=/run/big bs=1M count=80 2>/dev/null || echo run-full; \
+             cd /root && seq 1 17000 | xargs touch 2>/dev/null || echo root-out-of-inodes",
+        ])?
+        .success()?;
+    for line in [
+        "/tmp rw,size=262144k,nr_inodes=65536",
+        "/var/tmp rw,size=262144k,nr_inodes=65536",
+        "/run rw,size=65536k,nr_inodes=16384",
+        "/root rw,size=65536k,nr_inodes=16384",
+        "run-full",
+        "root-out-of-inodes",
+    ] {
+        ensure(
+            out.stdout.lines().any(|l| l.starts_with(line)),
+            format!("{line:?} missing: {:?}", out.stdout),
+        )?;
+    }
+    let bigger = t
+        .run(&[
+            "--tmpfs",
+            "/run:size=128m",
+            "--run",
+            "sh",
+            "-c",
+            "dd if=/dev/zero of=/run/big bs=1M count=80 2>/dev/null && echo fits",
+        ])?
+        .success()?;
+    ensure_eq(bigger.stdout.as_str(), "fits\n")
 }

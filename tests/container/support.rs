@@ -376,7 +376,7 @@ pub fn visible_inside(path: &str) -> bool {
     use my_container_tui::runtime::hostview::PRIVATE_DIRS;
     !PRIVATE_DIRS
         .iter()
-        .any(|(dir, _)| std::path::Path::new(path).starts_with(dir))
+        .any(|dir| std::path::Path::new(path).starts_with(dir.path))
 }
 
 /// Names that this project may create in the temporary directory, the scratch root and the
