@@ -157,41 +157,85 @@ pub fn make_raw(pty: BorrowedFd<'_>) {
     }
 }
 
-/// The helper's copying between its own terminal (stdin, stdout: the launcher's pty) and the
-/// container's pty master. The master is non-blocking both ways: output is read until the pty
-/// is empty and written out at once; input the container is not reading yet waits in `pending`
-/// (and no more is read from our side meanwhile), so neither direction can stall the other.
+/// The copying between our own stdio and a container's process: its pty master (the helper,
+/// `exec -t`), or the pipes that stand in for a terminal we will not hand it (`exec` without
+/// `-t`). Everything is non-blocking: output is read until empty and written out at once;
+/// input the container is not reading yet waits in `pending` (and no more is read from our
+/// side meanwhile), so neither direction can stall the other, and nothing a process left
+/// behind holds open can keep us waiting once the command has ended.
 pub struct Relay {
-    master: std::fs::File,
-    /// Our stdin and stdout (the launcher's pty), unbuffered.
+    /// Our stdin, unbuffered.
     ours_in: std::fs::File,
-    ours_out: std::fs::File,
-    /// Input read from our side that the container's pty has not taken yet.
+    /// Where our input goes: the pty master, or the command's stdin pipe.
+    input: Option<std::fs::File>,
+    /// What the container writes, where it goes, and whether it is still open.
+    outputs: Vec<(std::fs::File, std::fs::File, bool)>,
+    /// Input read from our side that the container has not taken yet.
     pending: Vec<u8>,
-    /// False once the launcher's side has hung up.
+    /// False once our side has hung up (or the container's input has).
     input_open: bool,
-    /// False once every slave is closed (the container has ended).
-    output_open: bool,
+    /// The pty, for window sizes (none for pipes).
+    pty: Option<std::os::fd::RawFd>,
+}
+
+fn nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
+    nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+fn ours(fd: BorrowedFd<'_>) -> std::io::Result<std::fs::File> {
+    Ok(fd.try_clone_to_owned()?.into())
 }
 
 impl Relay {
-    /// Gives the container's pty our window size.
+    /// The container's pty master to our stdin and stdout; gives the pty our window size.
     pub fn new(master: OwnedFd) -> std::io::Result<Relay> {
-        nix::fcntl::fcntl(&master, nix::fcntl::FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+        nonblocking(&master)?;
+        let output = master.try_clone()?;
         let relay = Relay {
-            ours_in: std::io::stdin().as_fd().try_clone_to_owned()?.into(),
-            ours_out: std::io::stdout().as_fd().try_clone_to_owned()?.into(),
-            master: std::fs::File::from(master),
+            ours_in: ours(std::io::stdin().as_fd())?,
+            pty: Some(master.as_raw_fd()),
+            input: Some(master.into()),
+            outputs: vec![(output.into(), ours(std::io::stdout().as_fd())?, true)],
             pending: Vec::new(),
             input_open: true,
-            output_open: true,
         };
         relay.resize();
         Ok(relay)
     }
 
+    /// Pipes in place of our stdin, stdout and stderr (each only if given).
+    pub fn pipes(
+        stdin: Option<OwnedFd>,
+        stdout: Option<OwnedFd>,
+        stderr: Option<OwnedFd>,
+    ) -> std::io::Result<Relay> {
+        let mut outputs = Vec::new();
+        for (pipe, to) in [
+            (stdout, std::io::stdout().as_fd()),
+            (stderr, std::io::stderr().as_fd()),
+        ] {
+            if let Some(pipe) = pipe {
+                nonblocking(&pipe)?;
+                outputs.push((pipe.into(), ours(to)?, true));
+            }
+        }
+        if let Some(pipe) = &stdin {
+            nonblocking(pipe)?;
+        }
+        Ok(Relay {
+            ours_in: ours(std::io::stdin().as_fd())?,
+            input_open: stdin.is_some(),
+            input: stdin.map(Into::into),
+            outputs,
+            pending: Vec::new(),
+            pty: None,
+        })
+    }
+
     /// Passes our window size on (on SIGWINCH): the container gets its own SIGWINCH.
     pub fn resize(&self) {
+        let Some(pty) = self.pty else { return };
         let mut size: libc::winsize = libc::winsize {
             ws_row: 0,
             ws_col: 0,
@@ -201,56 +245,69 @@ impl Relay {
         // SAFETY: TIOCGWINSZ writes a winsize into `size`; TIOCSWINSZ reads it; both fds open.
         unsafe {
             if libc::ioctl(0, libc::TIOCGWINSZ, &mut size) == 0 {
-                libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size);
+                libc::ioctl(pty, libc::TIOCSWINSZ, &size);
             }
         }
     }
 
-    /// What to wait for: our side readable (unless input is pending), the container's side
-    /// readable, and writable while input is pending.
+    fn reading_ours(&self) -> bool {
+        self.input_open && self.pending.is_empty()
+    }
+
+    /// What to wait for: our side readable (unless input is pending), the container's input
+    /// writable while input is pending, and each of its open outputs readable.
     pub fn watch(&self) -> Vec<(BorrowedFd<'_>, PollFlags)> {
-        let mut fds = Vec::with_capacity(2);
-        if self.input_open && self.pending.is_empty() {
+        let mut fds = Vec::with_capacity(2 + self.outputs.len());
+        if self.reading_ours() {
             fds.push((self.ours_in.as_fd(), PollFlags::POLLIN));
         }
-        let mut master = PollFlags::empty();
-        if self.output_open {
-            master |= PollFlags::POLLIN;
+        if let Some(input) = self.input.as_ref().filter(|_| !self.pending.is_empty()) {
+            fds.push((input.as_fd(), PollFlags::POLLOUT));
         }
-        if !self.pending.is_empty() {
-            master |= PollFlags::POLLOUT;
-        }
-        if !master.is_empty() {
-            fds.push((self.master.as_fd(), master));
+        for (from, _, open) in &self.outputs {
+            if *open {
+                fds.push((from.as_fd(), PollFlags::POLLIN));
+            }
         }
         fds
     }
 
     /// Acts on what [`Self::watch`]'s descriptors reported, in the same order.
     pub fn ready(&mut self, events: &[PollFlags]) {
-        let ours = self.input_open && self.pending.is_empty();
-        let (ours_ready, master_ready) = match (ours, events) {
-            (true, [a, b, ..]) => (*a, *b),
-            (true, [a]) => (*a, PollFlags::empty()),
-            (false, [b, ..]) => (PollFlags::empty(), *b),
-            _ => (PollFlags::empty(), PollFlags::empty()),
-        };
-        if !ours_ready.is_empty() {
+        let mut events = events.iter().copied();
+        let reading = self.reading_ours();
+        let writing = self.input.is_some() && !self.pending.is_empty();
+        let open: Vec<usize> = (0..self.outputs.len())
+            .filter(|&i| self.outputs[i].2)
+            .collect();
+        let ours_ready = if reading { events.next() } else { None };
+        let input_ready = if writing { events.next() } else { None };
+        if ours_ready.is_some_and(|e| !e.is_empty()) {
             self.input();
         }
-        if master_ready.intersects(PollFlags::POLLOUT | PollFlags::POLLERR) {
+        if input_ready.is_some_and(|e| e.intersects(PollFlags::POLLOUT | PollFlags::POLLERR)) {
             self.flush_input();
         }
-        if master_ready.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
-            self.output();
+        for i in open {
+            let e = events.next().unwrap_or(PollFlags::empty());
+            if e.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
+                self.output(i);
+            }
         }
     }
 
-    /// Reads what our terminal has for the container and passes on what the pty takes.
+    /// Reads what our side has for the container and passes on what it takes.
     fn input(&mut self) {
         let mut buf = [0u8; 16 * 1024];
         match self.ours_in.read(&mut buf) {
-            Ok(0) | Err(_) => self.input_open = false,
+            Ok(0) | Err(_) => {
+                self.input_open = false;
+                // End of our input is the end of the command's (a pipe closes; a pty's
+                // end-of-file is the user's to type).
+                if self.pty.is_none() {
+                    self.input = None;
+                }
+            }
             Ok(n) => {
                 self.pending.extend_from_slice(&buf[..n]);
                 self.flush_input();
@@ -258,10 +315,14 @@ impl Relay {
         }
     }
 
-    /// Writes pending input until the container's pty takes no more.
+    /// Writes pending input until the container takes no more.
     fn flush_input(&mut self) {
+        let Some(input) = self.input.as_mut() else {
+            self.pending.clear();
+            return;
+        };
         while !self.pending.is_empty() {
-            match self.master.write(&self.pending) {
+            match input.write(&self.pending) {
                 Ok(n) => {
                     self.pending.drain(..n);
                 }
@@ -275,35 +336,39 @@ impl Relay {
         }
     }
 
-    /// Copies everything the container's pty holds now to our terminal, in one write: a pty
-    /// hands out a few KiB a read, and a flood would otherwise cost a write (and a wake-up of
-    /// the launcher) per read. Returns how much it copied.
-    fn output(&mut self) -> usize {
+    /// Copies everything output `i` holds now to our side, in one write: a pty hands out a
+    /// few KiB a read, and a flood would otherwise cost a write (and a wake-up of whoever
+    /// reads us) per read. Returns how much it copied.
+    fn output(&mut self, i: usize) -> usize {
+        let (from, to, open) = &mut self.outputs[i];
         let mut buf = vec![0u8; 64 * 1024];
         let mut len = 0;
         while len < buf.len() {
-            match self.master.read(&mut buf[len..]) {
+            match from.read(&mut buf[len..]) {
                 Ok(0) => {
-                    self.output_open = false;
+                    *open = false;
                     break;
                 }
                 Ok(n) => len += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 // EIO: every slave is closed, the container has ended.
                 Err(_) => {
-                    self.output_open = false;
+                    *open = false;
                     break;
                 }
             }
         }
         if len > 0 {
-            let _ = self.ours_out.write_all(&buf[..len]);
+            let _ = to.write_all(&buf[..len]);
         }
         len
     }
 
-    /// After the container ended: what it wrote last, still in the pty, goes out too.
+    /// After the container ended: what it wrote last, still in the pty or the pipes, goes
+    /// out too; nothing more is waited for.
     pub fn drain(&mut self) {
-        while self.output_open && self.output() > 0 {}
+        for i in 0..self.outputs.len() {
+            while self.outputs[i].2 && self.output(i) > 0 {}
+        }
     }
 }

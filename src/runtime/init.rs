@@ -164,10 +164,7 @@ fn harden(spec: &ContainerSpec, user: Option<&user::User>) -> anyhow::Result<()>
         // inside (that takes CAP_SYS_PTRACE, which the container has not).
         nix::sys::prctl::set_dumpable(false).sys("set_dumpable")?;
     }
-    security::drop_privileges(&keep)?;
-    if let Some(user) = user {
-        user::switch(user)?;
-    }
+    security::drop_privileges(&keep, user)?;
     security::install_seccomp(&filters)
 }
 

@@ -177,9 +177,13 @@ pub fn close_inherited_fds() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `no_new_privs`, then the capability sets: bounding, effective, permitted and inheritable
-/// reduced to `keep`, ambient cleared.
-pub fn drop_privileges(keep: &CapsHashSet) -> anyhow::Result<()> {
+/// The container's identity and privileges, in the one order that works whatever `keep`
+/// holds: no_new_privs; the bounding set cut to `keep` (while `CAP_SETPCAP` is ours); then
+/// the user (`user`, else root with no supplementary groups), while `CAP_SETUID` and
+/// `CAP_SETGID` are still ours even when `keep` lacks them; last the effective and permitted
+/// sets: `keep` for root, nothing for another user (setuid cleared them, as Docker leaves a
+/// non-root user's).
+pub fn drop_privileges(keep: &CapsHashSet, user: Option<&super::user::User>) -> anyhow::Result<()> {
     nix::sys::prctl::set_no_new_privs().sys("no_new_privs")?;
     let fail = |what: &str, e: caps::errors::CapsError| {
         anyhow::anyhow!("cannot set {what} capabilities: {e}")
@@ -192,8 +196,14 @@ pub fn drop_privileges(keep: &CapsHashSet) -> anyhow::Result<()> {
     }
     caps::set(None, CapSet::Inheritable, &CapsHashSet::new())
         .map_err(|e| fail("inheritable", e))?;
-    caps::set(None, CapSet::Effective, keep).map_err(|e| fail("effective", e))?;
-    caps::set(None, CapSet::Permitted, keep).map_err(|e| fail("permitted", e))?;
+    match user {
+        Some(user) => super::user::switch(user)?,
+        None => nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?,
+    }
+    if nix::unistd::geteuid().is_root() {
+        caps::set(None, CapSet::Effective, keep).map_err(|e| fail("effective", e))?;
+        caps::set(None, CapSet::Permitted, keep).map_err(|e| fail("permitted", e))?;
+    }
     Ok(())
 }
 

@@ -73,31 +73,66 @@ pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
         }
         false => (None, None),
     };
+    let (pipes, relayed) = match tenant.tty {
+        true => (Pipes::default(), Pipes::default()),
+        false => terminal_pipes(tenant.interactive).sys("pipe")?,
+    };
     // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls and
     // allocates only.
     let child = match unsafe { fork() }.sys("fork")? {
         ForkResult::Child => {
             drop(receiver);
             drop(ours);
-            enter(tenant, &pidfd, &null, theirs, reporter)
+            drop(relayed);
+            enter(tenant, &pidfd, &null, theirs, pipes, reporter)
         }
         ForkResult::Parent { child } => child,
     };
     drop(theirs);
     drop(reporter);
+    drop(pipes);
     let mut relay = match ours.as_ref().and_then(console::receive) {
         Some(master) => Some(console::Relay::new(master).map_err(anyhow::Error::msg)?),
+        None if relayed.0.iter().any(Option::is_some) => {
+            let [stdin, stdout, stderr] = relayed.0;
+            Some(console::Relay::pipes(stdin, stdout, stderr).map_err(anyhow::Error::msg)?)
+        }
         None => None,
     };
     let failure = receiver.read();
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .sys("waitpid")?;
+
     if let Some((code, message)) = failure {
         super::exit::print_error(&message);
         return Ok(code);
     }
     Ok(exit.code())
+}
+
+/// Pipes standing in for the caller's stdin, stdout and stderr (by descriptor number).
+#[derive(Default)]
+struct Pipes([Option<OwnedFd>; 3]);
+
+/// Without `-t`, the caller's stdio that are terminals reach the command through pipes
+/// (Docker's way), never as the terminal itself: a command holding our terminal could read
+/// what the user types into their host shell after `exec` returned. Stdin only with `-i`
+/// (else it is `/dev/null`). The child's ends, and ours.
+fn terminal_pipes(interactive: bool) -> nix::Result<(Pipes, Pipes)> {
+    let (mut child, mut ours) = (Pipes::default(), Pipes::default());
+    for fd in 0..3 {
+        // SAFETY: isatty only queries the descriptor.
+        let terminal = unsafe { libc::isatty(fd) } == 1;
+        if !terminal || (fd == 0 && !interactive) {
+            continue;
+        }
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (theirs, mine) = if fd == 0 { (r, w) } else { (w, r) };
+        child.0[fd as usize] = Some(theirs);
+        ours.0[fd as usize] = Some(mine);
+    }
+    Ok((child, ours))
 }
 
 /// The child: into the container, hardened, and exec. Never returns.
@@ -106,11 +141,24 @@ fn enter(
     pidfd: &OwnedFd,
     null: &std::fs::File,
     console_socket: Option<OwnedFd>,
+    pipes: Pipes,
     reporter: Reporter,
 ) -> ! {
     let fail = |reporter: Reporter, e: anyhow::Error| -> ! {
         reporter.fail(RUNTIME_ERROR, &format!("{e:#}"))
     };
+    for (fd, pipe) in pipes.0.iter().enumerate() {
+        // SAFETY: dup2 onto a standard descriptor touches no memory of ours.
+        if let Some(p) = pipe
+            && unsafe { libc::dup2(p.as_raw_fd(), fd as i32) } < 0
+        {
+            fail(
+                reporter,
+                anyhow::Error::from(std::io::Error::last_os_error()),
+            )
+        }
+    }
+    drop(pipes);
     if let Err(e) = prepare(tenant, pidfd, null, console_socket) {
         fail(reporter, e)
     }
@@ -158,24 +206,25 @@ fn prepare(
             return Err(anyhow::Error::from(std::io::Error::last_os_error()));
         }
     }
-    let user = match &tenant.user {
+    // Without -u, the container's own user (Docker's exec), not root.
+    let user = match tenant.user.as_ref().or(tenant.spec.user.as_ref()) {
         Some(user) => Some(super::user::resolve(user)?),
         None => None,
     };
     let hardening = &tenant.spec.hardening;
     let filters = if hardening.privileged {
+        match &user {
+            Some(user) => super::user::switch(user)?,
+            None => nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?,
+        }
         None
     } else {
         super::security::close_inherited_fds()?;
         let keep = hardening.capabilities().map_err(anyhow::Error::msg)?;
         let filters = super::security::seccomp_filters()?;
-        super::security::drop_privileges(&keep)?;
+        super::security::drop_privileges(&keep, user.as_ref())?;
         Some(filters)
     };
-    match &user {
-        Some(user) => super::user::switch(user)?,
-        None => nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?,
-    }
     let dir = tenant
         .workdir
         .clone()

@@ -35,6 +35,8 @@ pub fn tests() -> Vec<Trial> {
         etc_files_linked_to_devices_or_procfs_are_refused,
         tmpfs_takes_dockers_options,
         private_tmpfs_dirs_are_bounded,
+        exec_without_t_never_holds_the_callers_terminal,
+        exec_runs_as_the_containers_user_and_without_setgid,
         a_long_argv_reaches_a_tty_container,
         overflowing_values_are_refused_and_errors_are_cut,
         sigkill_at_any_moment_of_start_up_leaves_nothing,
@@ -852,4 +854,109 @@ fn private_tmpfs_dirs_are_bounded(t: &Ctx) -> TestResult {
         ])?
         .success()?;
     ensure_eq(bigger.stdout.as_str(), "fits\n")
+}
+
+/// `exec` without `-t` from a terminal: the command's stdio are pipes we relay, never the
+/// caller's terminal, which a process it leaves behind could keep reading (what the user types
+/// into their host shell after exec returned). With `-t` it gets a terminal, of the
+/// container's own devpts.
+fn exec_without_t_never_holds_the_callers_terminal(t: &Ctx) -> TestResult {
+    run(t.tool(&["run", "-d", "--name", "held", "sleep", "100"]))?.success()?;
+    let probe = "for fd in 0 1 2; do [ -t $fd ] && echo tty$fd; done; \
+                 readlink /proc/$$/fd/1 | cut -d: -f1; echo typed: $(head -c 5)";
+    for (flags, expected) in [
+        ("", "pipe\ntyped:\n"),
+        ("-i", "pipe\ntyped: hello\n"),
+        ("-t", "tty0\ntty1\ntty2\n/dev/pts/0\ntyped: hello\n"),
+    ] {
+        let line = format!("{BIN} exec {flags} held sh -c '{probe}'");
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .envs(t.env())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        let mut child = Running::spawn(&mut cmd)?;
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().ok_or("stdin")?;
+            stdin.write_all(b"hello\n").map_err(|e| e.to_string())?;
+            // The terminal's end-of-file, so that `head` ends where nothing more comes.
+            stdin.write_all(b"\x04").map_err(|e| e.to_string())?;
+        }
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().ok_or("stdout")?, &mut stdout)
+            .map_err(|e| e.to_string())?;
+        wait_child(&mut child)?;
+        // A terminal shows what it was sent: carriage returns, and a NUL as `^@`.
+        let text = stdout.replace('\r', "").replace("^@", "");
+        // The terminal echoes what was typed; the command's lines are what we check.
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.is_empty() && *l != "hello" && *l != "^D")
+            .collect();
+        ensure_eq(lines.join("\n") + "\n", expected.to_string())
+            .map_err(|e| format!("exec {flags}: {e:?}"))?;
+    }
+    t.verb(&["rm", "-f", "held"])?.success()?;
+    Ok(())
+}
+
+/// `exec` without `-u` runs as the container's user (Docker's exec), with no capabilities
+/// for a non-root user; with `CAP_SETGID` and `CAP_SETUID` dropped, `-u` and `exec` still
+/// take their identity (it is changed before the capabilities go).
+fn exec_runs_as_the_containers_user_and_without_setgid(t: &Ctx) -> TestResult {
+    run(t.tool(&[
+        "run",
+        "-d",
+        "--name",
+        "u1000",
+        "-u",
+        "1000:1000",
+        "sleep",
+        "100",
+    ]))?
+    .success()?;
+    let out = t
+        .verb(&[
+            "exec",
+            "u1000",
+            "sh",
+            "-c",
+            "id -u; id -g; grep CapEff /proc/self/status",
+        ])?
+        .success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "1000\n1000\nCapEff:\t0000000000000000\n",
+    )?;
+    let out = t
+        .verb(&["exec", "-u", "0", "u1000", "id", "-u"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "0\n")?;
+    t.verb(&["rm", "-f", "u1000"])?.success()?;
+    let narrow = ["--cap-drop", "ALL", "--cap-add", "NET_RAW"];
+    let mut args = narrow.to_vec();
+    args.extend(["-u", "1000", "--run", "id", "-u"]);
+    ensure_eq(t.run(&args)?.success()?.stdout, "1000\n".to_string())?;
+    let mut args = vec!["run", "-d", "--name", "narrow"];
+    args.extend(narrow);
+    args.extend(["sleep", "100"]);
+    run(t.tool(&args))?.success()?;
+    // Root keeps exactly NET_RAW (bit 13).
+    let out = t
+        .verb(&[
+            "exec",
+            "narrow",
+            "sh",
+            "-c",
+            "id -u; grep CapEff /proc/self/status",
+        ])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "0\nCapEff:\t0000000000002000\n")?;
+    let out = t
+        .verb(&["exec", "-u", "1000", "narrow", "id", "-u"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "1000\n")?;
+    t.verb(&["rm", "-f", "narrow"])?.success()?;
+    Ok(())
 }
