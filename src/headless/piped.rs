@@ -1,9 +1,20 @@
-//! Without a terminal: this process becomes the container's helper itself. The container
-//! inherits our stdin, stdout and stderr file descriptors, so bytes pass through untouched and
-//! end-of-file reaches it as it is.
+//! Without a terminal for the container. When none of our stdin, stdout and stderr is a
+//! terminal, this process becomes the container's helper itself: the container inherits the
+//! descriptors, so bytes pass through untouched and end-of-file reaches it as it is.
+//!
+//! When one of them is a terminal (`--no-tty` at a terminal, or output to the terminal with
+//! input from a pipe), the container gets a pipe in its place, relayed by us, never the
+//! terminal itself: a process of the container holding the user's terminal could read what
+//! they type into their host shell after the run (Docker relays the same way).
 
 use crate::runtime::ContainerSpec;
+use crate::runtime::console::Relay;
 use crate::runtime::helper;
+use crate::runtime::launch::HelperCommand;
+use crate::runtime::supervise::Supervisor;
+use anyhow::{Context, anyhow};
+use std::os::fd::OwnedFd;
+use std::process::Stdio;
 
 /// Never returns: exits with the container's status.
 pub fn run(spec: &ContainerSpec) -> ! {
@@ -11,6 +22,50 @@ pub fn run(spec: &ContainerSpec) -> ! {
         helper::single_threaded(),
         "the headless launcher must not have started a thread before it forks"
     );
+    // SAFETY: isatty only queries the descriptors.
+    if (0..3).any(|fd| unsafe { libc::isatty(fd) } == 1) {
+        let code = relayed(spec).unwrap_or_else(|e| {
+            crate::runtime::exit::print_error(&format!("{e:#}"));
+            crate::runtime::exit::RUNTIME_ERROR
+        });
+        std::process::exit(code);
+    }
     // SAFETY: checked just above: nothing in the CLI has started a thread.
     unsafe { helper::contain(spec, None) }
+}
+
+/// The helper, re-executed with pipes in place of our terminals, relayed until it ends.
+fn relayed(spec: &ContainerSpec) -> anyhow::Result<i32> {
+    let supervisor = Supervisor::new(&[]).context("cannot set up signal handling")?;
+    let helper = HelperCommand::new(spec)?;
+    let mut cmd = helper.std_command();
+    let mut ours: [Option<OwnedFd>; 3] = [None, None, None];
+    for fd in 0..3 {
+        // SAFETY: isatty only queries the descriptor.
+        if unsafe { libc::isatty(fd) } != 1 {
+            continue;
+        }
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
+        let (theirs, mine) = if fd == 0 { (r, w) } else { (w, r) };
+        let theirs = Stdio::from(theirs);
+        match fd {
+            0 => cmd.stdin(theirs),
+            1 => cmd.stdout(theirs),
+            _ => cmd.stderr(theirs),
+        };
+        ours[fd as usize] = Some(mine);
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
+    // Held until the helper has exited: it reads the spec from it.
+    let _handoff = helper.into_handoff();
+    drop(cmd);
+    let [stdin, stdout, stderr] = ours;
+    let mut relay = Relay::pipes(stdin, stdout, stderr).context("relay")?;
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let exit = supervisor
+        .wait_relaying(pid, false, |_| {}, Some(&mut relay))
+        .context("waiting for the container")?;
+    Ok(exit.code())
 }

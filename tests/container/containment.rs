@@ -856,20 +856,27 @@ fn private_tmpfs_dirs_are_bounded(t: &Ctx) -> TestResult {
     ensure_eq(bigger.stdout.as_str(), "fits\n")
 }
 
-/// `exec` without `-t` from a terminal: the command's stdio are pipes we relay, never the
-/// caller's terminal, which a process it leaves behind could keep reading (what the user types
-/// into their host shell after exec returned). With `-t` it gets a terminal, of the
-/// container's own devpts.
+/// `exec` without `-t` from a terminal (and `run --no-tty`): the command's stdio are pipes we
+/// relay, never the caller's terminal, which a process it leaves behind could keep reading
+/// (what the user types into their host shell after exec returned). With `-t` it gets a
+/// terminal, of the container's own devpts.
 fn exec_without_t_never_holds_the_callers_terminal(t: &Ctx) -> TestResult {
     run(t.tool(&["run", "-d", "--name", "held", "sleep", "100"]))?.success()?;
     let probe = "for fd in 0 1 2; do [ -t $fd ] && echo tty$fd; done; \
                  readlink /proc/$$/fd/1 | cut -d: -f1; echo typed: $(head -c 5)";
     for (flags, expected) in [
-        ("", "pipe\ntyped:\n"),
-        ("-i", "pipe\ntyped: hello\n"),
-        ("-t", "tty0\ntty1\ntty2\n/dev/pts/0\ntyped: hello\n"),
+        ("exec", "pipe\ntyped:\n"),
+        ("exec -i", "pipe\ntyped: hello\n"),
+        ("exec -t", "tty0\ntty1\ntty2\n/dev/pts/0\ntyped: hello\n"),
+        // `run` at a terminal without one for the container: its stdin too is a pipe.
+        ("--no-tty --run", "pipe\ntyped: hello\n"),
     ] {
-        let line = format!("{BIN} exec {flags} held sh -c '{probe}'");
+        let target = if flags.starts_with("exec") {
+            "held"
+        } else {
+            ""
+        };
+        let line = format!("{BIN} {flags} {target} sh -c '{probe}'");
         let mut cmd = Command::new("script");
         cmd.args(["-qec", &line, "/dev/null"])
             .envs(t.env())
@@ -895,7 +902,7 @@ fn exec_without_t_never_holds_the_callers_terminal(t: &Ctx) -> TestResult {
             .filter(|l| !l.is_empty() && *l != "hello" && *l != "^D")
             .collect();
         ensure_eq(lines.join("\n") + "\n", expected.to_string())
-            .map_err(|e| format!("exec {flags}: {e:?}"))?;
+            .map_err(|e| format!("{flags}: {e:?}"))?;
     }
     t.verb(&["rm", "-f", "held"])?.success()?;
     Ok(())
