@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         resolv_conf_skips_a_loopback_stub_and_hosts_names_the_container,
         network_verbs_manage_user_networks,
         crafted_frames_do_not_reach_the_hosts_loopback,
+        a_container_cannot_spoof_addresses_on_the_bridge,
     ]
 }
 
@@ -653,4 +654,97 @@ fn crafted_frames_do_not_reach_the_hosts_loopback(ctx: &Ctx) -> TestResult {
     )?;
     drop((published, host_only, gateway_socket));
     world.finish(&["victim", "attacker"])
+}
+
+/// A container (root in its network namespace, as one with NET_ADMIN and NET_RAW is; here
+/// the test does it with nsenter) claims a peer's address by ARP, sends from a peer's address
+/// and from one of no network, and changes its MAC: the host's ARP entry for the peer stays
+/// the peer's, and only what it sends as itself reaches the host.
+fn a_container_cannot_spoof_addresses_on_the_bridge(ctx: &Ctx) -> TestResult {
+    use std::net::UdpSocket;
+    use std::time::Duration;
+    let world = World::new(ctx)?;
+    for name in ["peer", "spoofer"] {
+        world
+            .run(&["run", "-d", "--name", name, "sleep", "100"])?
+            .success()?;
+    }
+    let setting = |name: &str, field: &str| world.network_setting(name, field);
+    let (peer_ip, spoofer_ip) = (
+        setting("peer", "IPAddress")?,
+        setting("spoofer", "IPAddress")?,
+    );
+    let gateway = setting("spoofer", "Gateway")?;
+    let out = world.verb(&["inspect", "spoofer"])?.success()?;
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).map_err(|e| e.to_string())?;
+    let spoofer = v[0]["State"]["Pid"].as_u64().ok_or("no PID")? as u32;
+    let inside = |script: &str| {
+        crate::support::run({
+            let mut c = std::process::Command::new("nsenter");
+            c.args(["-t", &spoofer.to_string(), "-n", "sh", "-c", script]);
+            c
+        })
+    };
+    // The host learns the peer's real MAC.
+    world.sh(&format!("ping -c 1 -W 2 {peer_ip} >/dev/null"))?;
+    let neighbour = || world.sh(&format!("ip neigh show {peer_ip}"));
+    let before = neighbour()?;
+    ensure(
+        before.contains("lladdr 02:42:"),
+        format!("no entry: {before}"),
+    )?;
+    // Unsolicited ARP: "the peer's address is at my MAC".
+    inside(&format!(
+        "busybox arping -U -c 3 -s {peer_ip} -I eth0 {gateway} >/dev/null 2>&1; \
+         busybox arping -A -c 3 -s {peer_ip} -I eth0 {gateway} >/dev/null 2>&1; true"
+    ))?;
+    std::thread::sleep(Duration::from_millis(300));
+    ensure_eq(neighbour()?, before)?;
+    // Datagrams to the gateway: from its own address (arrives), the peer's and a stranger's.
+    let addr = format!("{gateway}:5400");
+    let socket = world
+        .within(move || UdpSocket::bind(addr))
+        .join()
+        .map_err(|_| "thread")??
+        .map_err(|e| e.to_string())?;
+    let out = inside(&format!(
+        "ip addr add {peer_ip}/32 dev eth0 && ip addr add 10.9.9.9/32 dev eth0"
+    ))?;
+    ensure(out.code == Some(0), format!("{out:?}"))?;
+    let target = format!("{gateway}:5400");
+    let sent = crate::world::within(spoofer, move || -> Result<(), String> {
+        for (from, text) in [
+            (spoofer_ip.as_str(), "as-itself"),
+            (peer_ip.as_str(), "as-the-peer"),
+            ("10.9.9.9", "as-a-stranger"),
+        ] {
+            let s = UdpSocket::bind(format!("{from}:0")).map_err(|e| format!("{from}: {e}"))?;
+            for _ in 0..3 {
+                s.send_to(text.as_bytes(), &target)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    });
+    joined(sent)?;
+    let got = drain(&socket, Duration::from_millis(800));
+    ensure(got.iter().any(|m| m == "as-itself"), format!("got {got:?}"))?;
+    ensure(
+        got.iter().all(|m| m == "as-itself"),
+        format!("spoofed datagrams arrived: {got:?}"),
+    )?;
+    // A new MAC: nothing it sends gets through.
+    let out = inside(
+        "ip link set eth0 down && ip link set eth0 address 02:42:de:ad:be:ef && ip link set eth0 up",
+    )?;
+    ensure(out.code == Some(0), format!("{out:?}"))?;
+    let out = inside(&format!(
+        "ping -c 2 -W 1 {gateway} >/dev/null && echo reached"
+    ))?;
+    ensure(
+        !out.stdout.contains("reached"),
+        "a frame with another MAC got through",
+    )?;
+    drop(socket);
+    world.finish(&["peer", "spoofer"])
 }

@@ -187,8 +187,7 @@ fn reserve(publish: &mut [Publish]) -> anyhow::Result<Vec<OwnedFd>> {
 fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> {
     let mut locked = leases::lock()?;
     let mut nl = Netlink::open().context("cannot open netlink")?;
-    let stale = locked.drop_stale();
-    let was_up = locked.state.network(name).is_some();
+    locked.drop_stale();
     let mtu = bridge::up(&mut nl, &mut locked.state, name)?;
     let result = (|| {
         let net = locked.state.network_mut(name).context("network vanished")?;
@@ -201,10 +200,9 @@ fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> 
         net.leases.push(lease.clone());
         net.idle_since = None;
         let net = net.clone();
-        let stale_rules = stale.iter().any(|l| !l.publish.is_empty());
-        if !was_up || !lease.publish.is_empty() || stale_rules {
-            nat::apply(&locked.state)?;
-        }
+        // Every lease has rules of its own (the bridge's anti-spoofing ones): rewritten for
+        // each, which drops the stale leases' too.
+        nat::apply(&locked.state)?;
         locked.save()?;
         write_hosts(&net);
         Ok((lease.clone(), net))
@@ -225,7 +223,8 @@ fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()
     let bridge = nl
         .link(&net.bridge)?
         .with_context(|| format!("bridge {} is gone", net.bridge))?;
-    let mut made = nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu, bridge.index);
+    let mac = lease.mac();
+    let mut made = nl.add_veth(&lease.veth, "eth0", mac, netns.as_fd(), mtu, bridge.index);
     if made
         .as_ref()
         .is_err_and(|e| e.raw_os_error() == Some(libc::EEXIST))
@@ -233,7 +232,7 @@ fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()
         // The container's previous run's, whose namespace the kernel is still taking down
         // (a restart, a `start` just after the end): ours by its name, and stale.
         delete_veth(&mut nl, &lease.container);
-        made = nl.add_veth(&lease.veth, "eth0", netns.as_fd(), mtu, bridge.index);
+        made = nl.add_veth(&lease.veth, "eth0", mac, netns.as_fd(), mtu, bridge.index);
     }
     made.with_context(|| format!("cannot create veth {} on {}", lease.veth, net.bridge))?;
     inside(netns, |nl| {
@@ -309,14 +308,14 @@ fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
         net.leases = others;
         gone.extend::<Vec<Lease>>(ours);
     }
-    let publishing = gone.iter().any(|l| !l.publish.is_empty());
+    let had_rules = !gone.is_empty();
     // A stale lease's veth: its namespace is gone (the kernel took the pair along) or
     // going; deleted here when it lingers. The caller's own goes before the lock is taken.
     for lease in gone.iter().filter(|l| l.container != id) {
         delete_veth(nl, &lease.container);
     }
     let went_down = bridge::down_idle(nl, &mut locked.state);
-    if went_down || publishing {
+    if went_down || had_rules {
         let _ = nat::apply(&locked.state);
     }
     // Most calls (every cleaner's sweep) find nothing to change: nothing is written then,

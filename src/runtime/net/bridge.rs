@@ -136,6 +136,13 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
                 "1",
             )
             .context("cannot set route_localnet")
+        })
+        .and_then(|()| {
+            // Strict reverse-path filtering: a packet from a container whose source no route
+            // back through this bridge would take (an address of another network, or none of
+            // ours) is dropped.
+            std::fs::write(format!("/proc/sys/net/ipv4/conf/{bridge}/rp_filter"), "1")
+                .context("cannot set rp_filter")
         });
     if let Err(e) = made {
         let _ = netlink.delete_link(index);

@@ -73,6 +73,16 @@ pub struct Lease {
     pub hosts_file: Option<PathBuf>,
 }
 
+impl Lease {
+    /// The container's `eth0` address: `02:42` and its IPv4 address, as Docker makes them.
+    /// Known from the lease alone, so the bridge's anti-spoofing rules ([`super::nat`]) can
+    /// tie the veth to it.
+    pub fn mac(&self) -> [u8; 6] {
+        let [a, b, c, d] = self.ip.octets();
+        [0x02, 0x42, a, b, c, d]
+    }
+}
+
 impl State {
     pub fn network(&self, name: &str) -> Option<&Up> {
         self.networks.iter().find(|n| n.name == name)

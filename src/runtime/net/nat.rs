@@ -8,6 +8,11 @@
 //!   addresses (or the one `-p IP:` names), is sent on to the container.
 //! - `forward`: a network's bridge reaches none of our other bridges (networks are isolated),
 //!   named one by one: a prefix would match a user's own interface too.
+//! - `table bridge my-container-tui`, `spoofing`: a frame from a container's veth carries its
+//!   lease's MAC and, as IPv4 or ARP, its lease's address, else it is dropped before the
+//!   bridge forwards or delivers it (a container could otherwise rewrite the host's or a
+//!   peer's ARP entries, or send as a peer; Docker has the same hole). Reverse-path
+//!   filtering on our bridges ([`super::bridge`]) drops what no route back would take.
 //! - `loopback`, before any NAT: nothing that comes in on our bridges is addressed to
 //!   127.0.0.0/8. The bridges have `route_localnet=1` (so that a port published on the host's
 //!   loopback reaches a container), which would otherwise let a container's crafted frame to
@@ -29,6 +34,19 @@ pub fn ruleset(state: &State) -> String {
     let mut publish = String::new();
     let mut postrouting = String::new();
     let mut forward = String::new();
+    let mut spoofing = String::new();
+    for (_, lease) in state.leases() {
+        let [a, b, c, d, e, f] = lease.mac();
+        let mac = format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}");
+        let (veth, ip) = (&lease.veth, lease.ip);
+        let _ = writeln!(
+            spoofing,
+            "    iifname \"{veth}\" ether saddr != {mac} drop\n    \
+             iifname \"{veth}\" arp saddr ether != {mac} drop\n    \
+             iifname \"{veth}\" arp saddr ip != {ip} drop\n    \
+             iifname \"{veth}\" ether type ip ip saddr != {ip} drop"
+        );
+    }
     let bridges: Vec<String> = state
         .networks
         .iter()
@@ -99,6 +117,13 @@ table ip {TABLE} {{
     iifname {{ {bridges} }} ip daddr 127.0.0.0/8 drop
   }}
 }}
+table bridge {TABLE}
+delete table bridge {TABLE}
+table bridge {TABLE} {{
+  chain spoofing {{
+    type filter hook prerouting priority filter; policy accept;
+{spoofing}  }}
+}}
 ",
         bridges = bridges.join(", "),
     )
@@ -107,8 +132,10 @@ table ip {TABLE} {{
 /// Loads the table for `state`, or removes it when no network is up.
 pub fn apply(state: &State) -> anyhow::Result<()> {
     if state.networks.is_empty() {
-        // Creating it first makes the delete succeed when it is gone already.
-        return nft(&format!("table ip {TABLE}\ndelete table ip {TABLE}\n"));
+        // Creating them first makes the deletes succeed when they are gone already.
+        return nft(&format!(
+            "table ip {TABLE}\ndelete table ip {TABLE}\ntable bridge {TABLE}\ndelete table bridge {TABLE}\n"
+        ));
     }
     nft(&ruleset(state))
 }

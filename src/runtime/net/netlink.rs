@@ -178,6 +178,7 @@ impl Netlink {
         &mut self,
         name: &str,
         peer: &str,
+        peer_mac: [u8; 6],
         netns: BorrowedFd<'_>,
         mtu: u32,
         controller: u32,
@@ -185,6 +186,7 @@ impl Netlink {
         let mut other = LinkMessage::default();
         other.attributes = vec![
             LinkAttribute::IfName(peer.into()),
+            LinkAttribute::Address(peer_mac.to_vec()),
             LinkAttribute::Mtu(mtu),
             LinkAttribute::NetNsFd(netns.as_raw_fd()),
         ];
