@@ -13,6 +13,7 @@ pub mod digest;
 pub mod platform;
 pub mod pull;
 pub mod reference;
+pub mod remove;
 pub mod store;
 pub mod transport;
 pub mod unpack;
@@ -182,6 +183,12 @@ pub fn apply(
     }
     let mut links = Vec::new();
     for diff_id in image.layers.iter().rev() {
+        if store.layer(diff_id).is_none() {
+            bail!(
+                "image {}: layer {diff_id} is missing or incomplete in the store: pull the image again",
+                request.reference
+            );
+        }
         links.push(store.layer_link(diff_id)?);
     }
     let top = image

@@ -57,6 +57,9 @@ impl Image {
 pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
 /// The store.
+/// The marker of a layer moved in whole.
+const WHOLE: &str = "whole";
+
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
@@ -168,10 +171,22 @@ impl Store {
         Ok(self.dir.join("layers").join(hex_of(diff_id)?))
     }
 
-    /// The unpacked layer, if the store has it.
+    /// The unpacked layer, if the store has it whole: its marker, written last before the
+    /// layer was moved in, is there (a layer an older build half deleted is not reused).
     pub fn layer(&self, diff_id: &str) -> Option<PathBuf> {
-        let diff = self.layer_home(diff_id).ok()?.join("diff");
-        diff.is_dir().then_some(diff)
+        let home = self.layer_home(diff_id).ok()?;
+        let diff = home.join("diff");
+        (home.join(WHOLE).is_file() && diff.is_dir()).then_some(diff)
+    }
+
+    /// Moves `dir` (of the store) out of everyone's sight into `tmp/`, atomically; its
+    /// removal is then the caller's, outside any lock. `None` if it was not there.
+    fn move_out(&self, dir: &Path) -> Option<PathBuf> {
+        let away = self.dir.join("tmp").join(format!(
+            "deleting-{}",
+            &crate::state::record::new_id()[..20]
+        ));
+        std::fs::rename(dir, &away).ok().map(|()| away)
     }
 
     /// A short name for the layer, as overlay lower directories relative to [`Store::dir`].
@@ -198,6 +213,8 @@ impl Store {
         let link = &crate::state::record::new_id()[..26];
         std::fs::write(staged.join("link"), link)?;
         std::fs::write(staged.join("size"), size.to_string())?;
+        // Last: the layer is whole.
+        std::fs::write(staged.join(WHOLE), "")?;
         // The short link first (dangling until the rename): whoever finds the layer finds its
         // link too.
         let short = self.dir.join("l").join(link);
@@ -206,10 +223,19 @@ impl Store {
             &short,
         )
         .context("cannot link the layer")?;
-        match std::fs::rename(staged, &home) {
+        let mut moved = std::fs::rename(staged, &home);
+        if moved.is_err() && self.layer(diff_id).is_none() {
+            // What sits there is not whole (an older build's half-deleted layer): out of the
+            // way, and ours in its place.
+            if let Some(away) = self.move_out(&home) {
+                remove_dir(&away);
+                moved = std::fs::rename(staged, &home);
+            }
+        }
+        match moved {
             Ok(()) => Ok(()),
             // Another pull got there first: its copy stays, ours goes.
-            Err(_) if home.join("diff").is_dir() => {
+            Err(_) if self.layer(diff_id).is_some() => {
                 let _ = std::fs::remove_file(&short);
                 remove_dir(staged);
                 Ok(())
@@ -394,15 +420,19 @@ impl Store {
 
     /// Deletes every layer nothing holds, and what killed pulls left in `tmp/`. Takes
     /// [`Store::deleting`]. Returns the bytes freed.
+    ///
+    /// Under the lock, what goes is only moved into `tmp/` (a rename: every reader sees a
+    /// layer whole or not at all); the removal itself, which for a layer of 200,000 files
+    /// takes seconds, happens after the lock is released, so no run waits behind it.
     pub fn collect_layers(&self) -> anyhow::Result<u64> {
-        let _gc = self.deleting()?;
-        for entry in std::fs::read_dir(self.dir.join("tmp"))
+        let gc = self.deleting()?;
+        // What killed pulls and removals left: garbage while we hold the lock.
+        let mut garbage: Vec<PathBuf> = std::fs::read_dir(self.dir.join("tmp"))
             .into_iter()
             .flatten()
             .flatten()
-        {
-            remove_dir(&entry.path());
-        }
+            .map(|e| e.path())
+            .collect();
         let held = self.held_layers();
         let mut freed = 0;
         for entry in std::fs::read_dir(self.dir.join("layers"))
@@ -418,7 +448,7 @@ impl Store {
             if let Ok(link) = std::fs::read_to_string(entry.path().join("link")) {
                 let _ = std::fs::remove_file(self.dir.join("l").join(link.trim()));
             }
-            remove_dir(&entry.path());
+            garbage.extend(self.move_out(&entry.path()));
         }
         // Short links a killed pull made before its rename: they lead nowhere.
         for entry in std::fs::read_dir(self.dir.join("l"))
@@ -443,15 +473,21 @@ impl Store {
             })
             .chain(images.iter().filter_map(|i| self.manifest_digest(i)))
             .collect();
-        for entry in std::fs::read_dir(self.dir.join("blobs/sha256"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let digest = format!("sha256:{}", entry.file_name().to_string_lossy());
-            if !keep.contains(&digest) {
-                let _ = std::fs::remove_file(entry.path());
+        for algorithm in ["sha256", "sha512"] {
+            for entry in std::fs::read_dir(self.dir.join("blobs").join(algorithm))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let digest = format!("{algorithm}:{}", entry.file_name().to_string_lossy());
+                if !keep.contains(&digest) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
+        }
+        drop(gc);
+        for dir in &garbage {
+            remove_dir(dir);
         }
         Ok(freed)
     }
@@ -461,7 +497,7 @@ impl Store {
         std::fs::read_to_string(
             self.dir
                 .join("images")
-                .join(format!("{}.manifest", image.id.strip_prefix("sha256:")?)),
+                .join(format!("{}.manifest", hex_of(&image.id).ok()?)),
         )
         .ok()
         .map(|s| s.trim().to_string())
@@ -484,10 +520,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Removes a directory tree of ours (a layer, a staging directory), logging nothing: a
-/// leftover is collected by the next deleter.
+/// Removes a directory tree of ours (a layer, a staging directory), of any depth, logging
+/// nothing: a leftover is collected by the next deleter.
 pub fn remove_dir(dir: &Path) {
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = super::remove::remove_path(dir);
 }
 
 #[cfg(test)]

@@ -455,34 +455,10 @@ fn remove_existing(parent: &OwnedFd, name: &OsStr, keep_dir: bool) -> anyhow::Re
     }
 }
 
-/// Removes the directory `name` in `parent` and everything in it, by descriptor.
+/// Removes the directory `name` in `parent` and everything in it (iteratively: a layer's
+/// depth is the attacker's to choose).
 fn remove_tree(parent: &OwnedFd, name: &OsStr) -> anyhow::Result<()> {
-    let fd = openat(
-        parent,
-        name,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    let mut dir = nix::dir::Dir::from_fd(fd.try_clone()?)?;
-    let names: Vec<(std::ffi::OsString, bool)> = dir
-        .iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_bytes() != b"." && e.file_name().to_bytes() != b"..")
-        .map(|e| {
-            (
-                OsStr::from_bytes(e.file_name().to_bytes()).to_os_string(),
-                e.file_type() == Some(nix::dir::Type::Directory),
-            )
-        })
-        .collect();
-    for (child, is_dir) in names {
-        if is_dir {
-            remove_tree(&fd, &child)?;
-        } else {
-            unlinkat(&fd, child.as_os_str(), UnlinkatFlags::NoRemoveDir)?;
-        }
-    }
-    unlinkat(parent, name, UnlinkatFlags::RemoveDir)
+    super::remove::remove_tree(parent, name)
         .map_err(|e| anyhow!("cannot replace {:?}: {}", name, e.desc()))
 }
 

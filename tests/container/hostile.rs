@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         redirects_to_plain_http_elsewhere_are_refused,
         sha512_is_verified_and_unknown_algorithms_keep_nothing,
         registry_text_reaches_the_terminal_escaped,
+        deep_layers_unpack_and_go_and_half_deleted_ones_are_not_reused,
     ]
 }
 
@@ -182,6 +183,16 @@ fn image(
     tweak: impl FnOnce(&mut serde_json::Value),
 ) -> (HashMap<String, Reply>, String) {
     let layer = tar(&[Member::File("hello", b"hello from a hostile registry\n")]);
+    image_of(repo, layer, digest, tweak)
+}
+
+/// [`image`] with its layer given.
+fn image_of(
+    repo: &str,
+    layer: Vec<u8>,
+    digest: fn(&[u8]) -> String,
+    tweak: impl FnOnce(&mut serde_json::Value),
+) -> (HashMap<String, Reply>, String) {
     let config = serde_json::json!({
         "architecture": std::env::consts::ARCH.replace("x86_64", "amd64").replace("aarch64", "arm64"),
         "os": "linux",
@@ -486,4 +497,74 @@ fn registry_text_reaches_the_terminal_escaped(t: &Ctx) -> TestResult {
         )?;
     }
     Ok(())
+}
+
+/// A tar of a directory chain `depth` deep with a file at its end, and with `then_file`, the
+/// chain's top replaced by a file (which removes the whole chain while unpacking).
+fn deep_tar(depth: usize, then_file: bool) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let path = format!("{}end", "d/".repeat(depth));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(2);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder
+        .append_data(&mut header, &path, &b"x\n"[..])
+        .expect("append to a Vec");
+    if then_file {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(5);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, "d", &b"file\n"[..])
+            .expect("append to a Vec");
+    }
+    builder.into_inner().expect("finish a Vec")
+}
+
+/// A 30,000-deep chain of directories in a layer, replaced by a file in the same layer, or
+/// kept and removed by `rmi`: neither overflows a stack nor runs out of descriptors, and
+/// nothing is left in the store. A layer found without its completion marker (as an older
+/// build's interrupted removal left them) is fetched again, not reused.
+fn deep_layers_unpack_and_go_and_half_deleted_ones_are_not_reused(t: &Ctx) -> TestResult {
+    let mut routes = HashMap::new();
+    routes.extend(image_of("replaced", deep_tar(30_000, true), sha256, |_| {}).0);
+    routes.extend(image_of("kept", deep_tar(30_000, false), sha256, |_| {}).0);
+    routes.extend(image("plain", sha256, |_| {}).0);
+    let registry = Hostile::start(routes)?;
+    let store = Store::new(t)?;
+    for repo in ["replaced", "kept"] {
+        let out = store.verb(t, &["pull", &registry.reference(repo)])?;
+        ensure(out.code == Some(0), format!("{repo}: {out:?}"))?;
+    }
+    ensure_eq(store.layers().len(), 2)?;
+    for repo in ["replaced", "kept"] {
+        store
+            .verb(t, &["rmi", &registry.reference(repo)])?
+            .success()?;
+    }
+    ensure_eq(store.layers(), Vec::<String>::new())?;
+    ensure_eq(store.staging(), Vec::<String>::new())?;
+    // An older build's half-deleted layer: the marker missing, files gone.
+    let plain = registry.reference("plain");
+    store.verb(t, &["pull", &plain])?.success()?;
+    let layers = store.layers();
+    let home = store.root.path().join("root/image/layers").join(&layers[0]);
+    std::fs::remove_file(home.join("whole")).map_err(|e| e.to_string())?;
+    std::fs::remove_file(home.join("diff/hello")).map_err(|e| e.to_string())?;
+    store
+        .tool(t, &["--image", &plain, "--pull", "never", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("is missing or incomplete in the store")?;
+    let out = store.verb(t, &["pull", &plain])?.success()?;
+    ensure(
+        out.stdout.contains("Pull complete"),
+        format!("reused: {out:?}"),
+    )?;
+    ensure(
+        home.join("diff/hello").is_file(),
+        "the layer is not whole again",
+    )?;
+    ensure_eq(store.staging(), Vec::<String>::new())
 }
