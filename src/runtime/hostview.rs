@@ -15,6 +15,7 @@ use std::path::Path;
 pub fn enter(
     spec: &ContainerSpec,
     sources: &volumes::Sources,
+    sockets: &[std::path::PathBuf],
 ) -> anyhow::Result<Option<console::Pty>> {
     // Opened before /run is covered: the state directory is under it.
     let etc = match spec.network.bridge() {
@@ -65,6 +66,8 @@ pub fn enter(
         Path::new("/sys"),
         fresh,
     )?;
+    // Every other host socket still showing (the working directory's, a home's, /var/lib's).
+    super::security::mask_host_sockets(&host, Path::new("/"), sockets)?;
     let pty = devfs::mount(&host, &Target::Path(Path::new("/dev")), spec)?;
     if let Some(etc) = etc {
         bind_etc(&host, etc)?;

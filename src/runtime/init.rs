@@ -73,6 +73,12 @@ fn setup(
     console_socket: Option<OwnedFd>,
     netns: Option<OwnedFd>,
 ) -> anyhow::Result<Option<user::User>> {
+    // The host's unix sockets, listed while we are still in its network namespace: the
+    // container's view hides them (see security::mask_host_sockets).
+    let sockets = match spec.hardening.host_writable() {
+        true => Vec::new(),
+        false => security::host_sockets(),
+    };
     for ns in namespaces::CONTAINER_OWN {
         namespaces::enter_new(ns)?;
     }
@@ -84,7 +90,7 @@ fn setup(
     sethostname(&spec.hostname).sys("cannot set hostname")?;
     // Nodes and files we make get exactly the modes asked; the command gets runc's 0022.
     umask(Mode::empty());
-    let pty = mounts(spec)?;
+    let pty = mounts(spec, &sockets)?;
     umask(Mode::from_bits_truncate(0o022));
     if spec.tty {
         // Our own pty's master goes to the helper, which relays it; a view without its own
@@ -132,18 +138,18 @@ fn setup(
 /// The container's filesystem view: its rootfs, or the host's files read-only (or, with
 /// `--host-rw`, read-write as the seed had them), always in a private mount namespace.
 /// The container's pty (made in its own devpts) comes back when it has a tty.
-fn mounts(spec: &ContainerSpec) -> anyhow::Result<Option<console::Pty>> {
+fn mounts(spec: &ContainerSpec, sockets: &[PathBuf]) -> anyhow::Result<Option<console::Pty>> {
     mounts::make_private()?;
     let sources = volumes::Sources::open(&spec.volumes)?;
     match &spec.rootfs {
-        Some(root) => rootfs::enter(spec, &sources, root, &state::path(&spec.id)),
+        Some(root) => rootfs::enter(spec, &sources, root, &state::path(&spec.id), sockets),
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;
             volumes::mount_all(&spec.volumes, &sources, &host, volumes::Tree::HostWritable)?;
             Ok(None)
         }
-        None => hostview::enter(spec, &sources),
+        None => hostview::enter(spec, &sources, sockets),
     }
 }
 

@@ -98,6 +98,7 @@ pub fn enter(
     sources: &volumes::Sources,
     rootfs: &Rootfs,
     state: &Path,
+    sockets: &[std::path::PathBuf],
 ) -> anyhow::Result<Option<console::Pty>> {
     let root = state.join("root");
     match (&rootfs.layers, rootfs.mode) {
@@ -149,6 +150,10 @@ pub fn enter(
     let pty = devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
     provide_etc(&image, state)?;
+    // A host process's socket inside the rootfs directory shows through (an overlay passes
+    // a lower socket on): hidden as the host's are without a rootfs. Volumes, mounted after,
+    // bring what they were asked to.
+    super::security::mask_host_sockets(&image, &rootfs.dir, sockets)?;
     volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
     drop((proc, sys, dev, image));
     chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;

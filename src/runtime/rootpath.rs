@@ -345,6 +345,12 @@ impl InRoot {
         resolve_in(&self.root, rel(path), false).is_ok()
     }
 
+    /// The socket at `path` (the last component not followed), if that is what is there.
+    pub fn socket(&self, path: &Path) -> Option<Handle> {
+        let handle = resolve_in(&self.root, rel(path), false).ok()?;
+        (file_type(&handle).ok()? == nix::sys::stat::SFlag::S_IFSOCK).then_some(handle)
+    }
+
     /// The type of the file system `path` resolves to inside the root (its deepest existing
     /// ancestor's, when it does not exist yet).
     pub fn resolved_fs_type(&self, path: &Path) -> Option<nix::sys::statfs::FsType> {

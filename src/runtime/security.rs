@@ -123,6 +123,52 @@ impl Hardening {
     }
 }
 
+/// The paths of the unix sockets bound in this network namespace (the host's, read before
+/// the container leaves it), from `/proc/self/net/unix`; abstract ones (which a container in
+/// its own network namespace cannot reach) aside.
+pub fn host_sockets() -> Vec<std::path::PathBuf> {
+    let table = std::fs::read_to_string("/proc/self/net/unix").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            // Seven fields, then the path (which may hold spaces).
+            let mut rest = line.trim_start();
+            for _ in 0..7 {
+                let end = rest.find(' ')?;
+                rest = rest[end..].trim_start();
+            }
+            rest.starts_with('/')
+                .then(|| std::path::PathBuf::from(rest))
+        })
+        .collect()
+}
+
+/// Hides the host's unix sockets that the container's view (`root`, which shows the host's
+/// `host_dir`) would show: each behind /dev/null, so `connect(2)` finds no socket there. A
+/// read-only mount does not stop a connect, and a socket in the working directory or a home
+/// directory (a tmux server's, a database's) would run commands on the host. Returns how
+/// many were hidden.
+pub fn mask_host_sockets(
+    root: &super::rootpath::InRoot,
+    host_dir: &Path,
+    sockets: &[std::path::PathBuf],
+) -> anyhow::Result<usize> {
+    let mut hidden = 0;
+    for socket in sockets {
+        let Ok(inside) = socket.strip_prefix(host_dir) else {
+            continue;
+        };
+        let inside = Path::new("/").join(inside);
+        if let Some(handle) = root.socket(&inside) {
+            let target = Target::fd(&handle, &inside);
+            mounts::mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?;
+            hidden += 1;
+        }
+    }
+    Ok(hidden)
+}
+
 /// Hides [`MASKED`] and makes [`READ_ONLY`] read-only, in the container's mount namespace
 /// (after the root is entered: these are paths of the container's own procfs and sysfs).
 pub fn protect_paths() -> anyhow::Result<()> {

@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Trial> {
         docker_refusals,
         the_host_root_is_read_only_by_default,
         host_sockets_under_tmp_and_run_are_hidden,
+        host_sockets_elsewhere_are_hidden_too,
         sysfs_and_cgroupfs_are_read_only_and_show_our_cgroup,
         host_rw_gives_the_seeds_writable_root_back,
         volumes_without_a_rootfs_are_made_only_in_private_dirs,
@@ -966,4 +967,83 @@ fn exec_runs_as_the_containers_user_and_without_setgid(t: &Ctx) -> TestResult {
     ensure_eq(out.stdout.as_str(), "1000\n")?;
     t.verb(&["rm", "-f", "narrow"])?.success()?;
     Ok(())
+}
+
+/// A unix socket on a read-only mount can still be connected to: the host's sockets in the
+/// working directory, under /home and under /var/lib (a tmux server's, a database's) are
+/// hidden from a container without a rootfs, and one in a rootfs directory from a container
+/// of that rootfs. Each socket is served by this test, which counts who got through; with
+/// `--host-rw` (the seed's view, the door left open) the same connect gets through.
+fn host_sockets_elsewhere_are_hidden_too(t: &Ctx) -> TestResult {
+    use std::os::unix::net::UnixListener;
+    let tag = format!("mct-sock-{}-{}", std::process::id(), t.namespace());
+    let work = TempDir::new(&tag)?;
+    let home = Path::new("/home").join(&tag);
+    let var_lib = Path::new("/var/lib").join(&tag);
+    let (rootfs_dir, rootfs) = t.busybox_rootfs()?;
+    let _ = rootfs_dir;
+    let paths = [
+        work.path().join("sock"),
+        home.join("sock"),
+        var_lib.join("sock"),
+        Path::new(&rootfs).join("sock"),
+    ];
+    struct Cleanup(Vec<std::path::PathBuf>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            for dir in &self.0 {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+    let _cleanup = Cleanup(vec![home.clone(), var_lib.clone()]);
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&var_lib).map_err(|e| e.to_string())?;
+    let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for path in &paths {
+        let listener = UnixListener::bind(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let reached = reached.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                reached.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+    }
+    let connect = |path: &Path| {
+        format!(
+            "perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Peer => \"{}\") and print \"CONNECTED\\n\"'; \
+             test -S {} && echo SOCKET; true",
+            path.display(),
+            path.display()
+        )
+    };
+    // The door open: --host-rw shows the host as it is.
+    let open = t
+        .run(&["--host-rw", "--run", "sh", "-c", &connect(&paths[0])])?
+        .success()?;
+    ensure_eq(open.stdout.as_str(), "CONNECTED\nSOCKET\n")?;
+    let before = reached.load(std::sync::atomic::Ordering::SeqCst);
+    ensure_eq(before, 1)?;
+    let script: String = paths[..3]
+        .iter()
+        .map(|p| connect(p))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut cmd = t.tool(&["--run", "sh", "-c", &script]);
+    cmd.current_dir(work.path());
+    let out = run(cmd)?.success()?;
+    ensure_eq(out.stdout.as_str(), "")?;
+    let inside = t
+        .run(&[
+            "--rootfs",
+            &rootfs,
+            "--run",
+            "sh",
+            "-c",
+            "test -S /sock && echo SOCKET; true",
+        ])?
+        .success()?;
+    ensure_eq(inside.stdout.as_str(), "")?;
+    ensure_eq(reached.load(std::sync::atomic::Ordering::SeqCst), before)
 }
