@@ -11,6 +11,8 @@
 #
 #   sudo tests/bench/network.sh            # needs root, hyperfine, iperf3, nft, python3
 #   RUNS=300 SECONDS_EACH=10 sudo tests/bench/network.sh
+#   BASELINE=/path/to/older/my-container-tui sudo tests/bench/network.sh
+#                                           # adds an older build's bridged starts, as ratios
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-200}
@@ -67,6 +69,25 @@ spaced = {r["command"]: r for r in json.load(open(sys.argv[3]))["results"]}
 none_s, bridge_s = spaced["network none"], spaced["bridge, bridge up"]
 print(f"spaced 50 ms apart, bridge up: none {ms(none_s):.1f} ms, bridge {ms(bridge_s):.1f} ms: {ms(bridge_s)/ms(none_s):.2f}x")
 PY
+
+if [ -n "${BASELINE:-}" ]; then
+    echo "== against the baseline build: bridged --run true (${runs} runs each)"
+    hyperfine -N --warmup 10 --runs "$runs" --export-json /run/base-alone.json \
+        -n "this build, alone" "$tool --run true" \
+        -n "baseline, alone" "$BASELINE --run true"
+    "$tool" run -d --name mct-bench-keeper sleep 1000 >/dev/null
+    hyperfine -N --warmup 10 --runs "$runs" --export-json /run/base-up.json \
+        -n "this build, bridge up" "$tool --run true" \
+        -n "baseline, bridge up" "$BASELINE --run true"
+    "$tool" rm -f mct-bench-keeper >/dev/null
+    python3 - /run/base-alone.json /run/base-up.json <<'PY'
+import json, sys
+for path, what in ((sys.argv[1], "alone"), (sys.argv[2], "bridge up")):
+    r = {x["command"]: x["mean"] * 1000 for x in json.load(open(path))["results"]}
+    ours, base = r[f"this build, {what}"], r[f"baseline, {what}"]
+    print(f"bridged, {what}: this build {ours:.1f} ms, baseline {base:.1f} ms: {ours/base:.2f}x")
+PY
+fi
 
 echo "== throughput: iperf3, ${seconds} s each"
 iperf3 -s -p 5201 -D >/dev/null

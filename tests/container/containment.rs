@@ -353,17 +353,7 @@ fn the_state_tree_is_closed_to_other_users(t: &Ctx) -> TestResult {
     let meta = std::fs::metadata("/run/my-container-tui").map_err(|e| e.to_string())?;
     ensure_eq(meta.permissions().mode() & 0o777, 0o700)?;
     ensure_eq(meta.uid(), 0)?;
-    let nobody = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "sh",
-            "-c",
-            "ls /run/my-container-tui/*/upper/suid",
-        ])
-        .output()
-        .map_err(|e| e.to_string())?;
+    let nobody = as_nobody("ls /run/my-container-tui/*/upper/suid", &[])?;
     ensure(
         !nobody.status.success(),
         "another user reached the container's upper layer",

@@ -1031,19 +1031,7 @@ fn the_stores_are_closed_to_other_users(t: &Ctx) -> TestResult {
             format!("{target} is not there"),
         )?;
     }
-    let nobody = |script: &str, arg: &str| {
-        std::process::Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "sh",
-                "-c",
-            ])
-            .args([script, "attack", arg])
-            .output()
-            .map_err(|e| e.to_string())
-    };
+    let nobody = |script: &str, arg: &str| crate::support::as_nobody(script, &[arg]);
     // The door up to the store is open: the scratch directory lists for them.
     let reach = nobody("ls \"$1\"", &store.root.path().to_string_lossy())?;
     ensure(

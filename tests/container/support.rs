@@ -567,3 +567,21 @@ pub fn network_leftovers(before: &str) -> Vec<String> {
     }
     left
 }
+
+/// `sh -c SCRIPT attack ARGS...` as uid and gid 65534 with no supplementary groups: another
+/// local user, for the attacks on what root's files leave reachable.
+pub fn as_nobody(script: &str, args: &[&str]) -> Result<std::process::Output, Failed> {
+    Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+            script,
+            "attack",
+        ])
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string().into())
+}
