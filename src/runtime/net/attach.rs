@@ -105,9 +105,11 @@ fn write_etc(dir: &Path, hostname: &str, hosts: &str, resolv: &str) -> anyhow::R
     Ok(())
 }
 
-/// The host's end of container `id`'s veth.
-pub fn veth_name(id: &str) -> String {
-    format!("veth{}", &id[..id.len().min(11)])
+/// A name for the host's end of a new lease's veth: random, never reused (a restarted
+/// container gets another), so that the bridge table's elements of an ended lease, removed
+/// after the lease lock is let go, can never name a live veth.
+fn new_veth_name() -> String {
+    format!("veth{}", &crate::state::record::new_id()[..11])
 }
 
 fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Result<Prepared> {
@@ -130,7 +132,7 @@ fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Resu
         ip: Ipv4Addr::UNSPECIFIED,
         container: id.clone(),
         owner: Process::me(),
-        veth: veth_name(id),
+        veth: new_veth_name(),
         hostname: spec.hostname.clone(),
         names,
         publish,
@@ -187,7 +189,8 @@ fn reserve(publish: &mut [Publish]) -> anyhow::Result<Vec<OwnedFd>> {
 fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> {
     let mut locked = leases::lock()?;
     let mut nl = Netlink::open().context("cannot open netlink")?;
-    locked.drop_stale();
+    let stale = locked.drop_stale();
+    let was_up = locked.state.network(name).is_some();
     let mtu = bridge::up(&mut nl, &mut locked.state, name)?;
     let result = (|| {
         let net = locked.state.network_mut(name).context("network vanished")?;
@@ -200,9 +203,15 @@ fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> 
         net.leases.push(lease.clone());
         net.idle_since = None;
         let net = net.clone();
-        // Every lease has rules of its own (the bridge's anti-spoofing ones): rewritten for
-        // each, which drops the stale leases' too.
-        nat::apply(&locked.state)?;
+        // The table is rewritten when its rules change (a network came up, a port is
+        // published or was by a stale lease); else only this lease's set elements go in,
+        // before its veth exists. A stale lease's elements stay until the next rewrite:
+        // its veth's name is never given again, so they match nothing.
+        let stale_rules = stale.iter().any(|l| !l.publish.is_empty());
+        let sets = || super::nftset::add(&[&lease]);
+        if !was_up || !lease.publish.is_empty() || stale_rules || sets().is_err() {
+            nat::apply(&locked.state)?;
+        }
         locked.save()?;
         write_hosts(&net);
         Ok((lease.clone(), net))
@@ -210,7 +219,9 @@ fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> 
     match result {
         Ok((lease, net)) => Ok((lease, net, mtu)),
         Err(e) => {
-            remove_locked(&mut locked, &mut nl, &lease.container);
+            let gone = remove_locked(&mut locked, &mut nl, &lease.container);
+            drop(locked);
+            let _ = super::nftset::remove(&gone.iter().collect::<Vec<_>>());
             Err(e)
         }
     }
@@ -231,7 +242,7 @@ fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()
     {
         // The container's previous run's, whose namespace the kernel is still taking down
         // (a restart, a `start` just after the end): ours by its name, and stale.
-        delete_veth(&mut nl, &lease.container);
+        delete_veth(&mut nl, &lease.veth);
         made = nl.add_veth(&lease.veth, "eth0", mac, netns.as_fd(), mtu, bridge.index);
     }
     made.with_context(|| format!("cannot create veth {} on {}", lease.veth, net.bridge))?;
@@ -297,8 +308,12 @@ fn rewrite(f: &mut std::fs::File, text: &str) -> std::io::Result<()> {
 }
 
 /// Drops the leases of container `id` and the stale ones, their veths, the networks left
-/// empty, and rewrites the rules and the peers' hosts files. Saves the record.
-fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
+/// empty, and rewrites the rules and the peers' hosts files. Saves the record. Returns the
+/// leases whose bridge-table elements the caller removes once the lock is let go (each
+/// removal waits for the kernel's RCU grace period, 10 ms and more, which no start should
+/// wait behind); none when the table was rewritten whole.
+#[must_use]
+fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) -> Vec<Lease> {
     let before = locked.state.clone();
     let mut gone = locked.drop_stale();
     for net in &mut locked.state.networks {
@@ -308,16 +323,14 @@ fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
         net.leases = others;
         gone.extend::<Vec<Lease>>(ours);
     }
-    let had_rules = !gone.is_empty();
+    let publishing = gone.iter().any(|l| !l.publish.is_empty());
     // A stale lease's veth: its namespace is gone (the kernel took the pair along) or
     // going; deleted here when it lingers. The caller's own goes before the lock is taken.
     for lease in gone.iter().filter(|l| l.container != id) {
-        delete_veth(nl, &lease.container);
+        delete_veth(nl, &lease.veth);
     }
     let went_down = bridge::down_idle(nl, &mut locked.state);
-    if went_down || had_rules {
-        let _ = nat::apply(&locked.state);
-    }
+    let rewritten = (went_down || publishing) && nat::apply(&locked.state).is_ok();
     // Most calls (every cleaner's sweep) find nothing to change: nothing is written then,
     // but an empty record, whose directory goes.
     if !gone.is_empty() {
@@ -328,10 +341,11 @@ fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) {
     if locked.state != before || locked.state == leases::State::default() {
         let _ = locked.save();
     }
+    if rewritten { Vec::new() } else { gone }
 }
 
-fn delete_veth(nl: &mut Netlink, id: &str) {
-    if let Ok(Some(link)) = nl.link(&veth_name(id)) {
+fn delete_veth(nl: &mut Netlink, name: &str) {
+    if let Ok(Some(link)) = nl.link(name) {
         let _ = nl.delete_link(link.index);
     }
 }
@@ -344,13 +358,17 @@ pub fn release(id: &str) {
     let Ok(mut nl) = Netlink::open() else {
         return;
     };
-    if !id.is_empty() {
-        delete_veth(&mut nl, id);
+    if !id.is_empty()
+        && let Some((_, lease)) = leases::read().lease_of(id)
+    {
+        delete_veth(&mut nl, &lease.veth);
     }
     let Ok(mut locked) = leases::lock() else {
         return;
     };
-    remove_locked(&mut locked, &mut nl, id);
+    let gone = remove_locked(&mut locked, &mut nl, id);
+    drop(locked);
+    let _ = super::nftset::remove(&gone.iter().collect::<Vec<_>>());
 }
 
 /// Drops stale leases (their owners and cleaners were killed) and takes down networks idle

@@ -18,6 +18,7 @@ pub mod leases;
 pub mod nat;
 pub mod netlink;
 pub mod netns;
+pub mod nftset;
 pub mod subnet;
 pub mod user;
 pub mod view;

@@ -11,8 +11,10 @@
 //! - `table bridge my-container-tui`, `spoofing`: a frame from a container's veth carries its
 //!   lease's MAC and, as IPv4 or ARP, its lease's address, else it is dropped before the
 //!   bridge forwards or delivers it (a container could otherwise rewrite the host's or a
-//!   peer's ARP entries, or send as a peer; Docker has the same hole). Reverse-path
-//!   filtering on our bridges ([`super::bridge`]) drops what no route back would take.
+//!   peer's ARP entries, or send as a peer; Docker has the same hole). The rules are fixed;
+//!   the veths, MACs and addresses are set elements, which a start or an exit changes over
+//!   netlink ([`super::nftset`]) without rewriting the table. Reverse-path filtering on our
+//!   bridges ([`super::bridge`]) drops what no route back would take.
 //! - `loopback`, before any NAT: nothing that comes in on our bridges is addressed to
 //!   127.0.0.0/8. The bridges have `route_localnet=1` (so that a port published on the host's
 //!   loopback reaches a container), which would otherwise let a container's crafted frame to
@@ -28,25 +30,30 @@ use std::process::{Command, Stdio};
 
 /// The table's name, the tool's own.
 pub const TABLE: &str = "my-container-tui";
+/// The bridge table's sets: our containers' veths, each with its MAC, each with its address
+/// (their elements change with every lease: [`super::nftset`]).
+pub const PORT_SET: &str = "ports";
+pub const MAC_SET: &str = "macs";
+pub const ADDRESS_SET: &str = "addresses";
 
 /// The ruleset for `state` (which has at least one network up).
 pub fn ruleset(state: &State) -> String {
     let mut publish = String::new();
     let mut postrouting = String::new();
     let mut forward = String::new();
-    let mut spoofing = String::new();
+    let (mut ports, mut macs, mut addresses) = (Vec::new(), Vec::new(), Vec::new());
     for (_, lease) in state.leases() {
         let [a, b, c, d, e, f] = lease.mac();
         let mac = format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}");
-        let (veth, ip) = (&lease.veth, lease.ip);
-        let _ = writeln!(
-            spoofing,
-            "    iifname \"{veth}\" ether saddr != {mac} drop\n    \
-             iifname \"{veth}\" arp saddr ether != {mac} drop\n    \
-             iifname \"{veth}\" arp saddr ip != {ip} drop\n    \
-             iifname \"{veth}\" ether type ip ip saddr != {ip} drop"
-        );
+        let veth = &lease.veth;
+        ports.push(format!("\"{veth}\""));
+        macs.push(format!("\"{veth}\" . {mac}"));
+        addresses.push(format!("\"{veth}\" . {}", lease.ip));
     }
+    let elements = |list: &[String]| match list.is_empty() {
+        true => String::new(),
+        false => format!("; elements = {{ {} }}", list.join(", ")),
+    };
     let bridges: Vec<String> = state
         .networks
         .iter()
@@ -120,12 +127,22 @@ table ip {TABLE} {{
 table bridge {TABLE}
 delete table bridge {TABLE}
 table bridge {TABLE} {{
+  set {PORT_SET} {{ type ifname{ports} }}
+  set {MAC_SET} {{ type ifname . ether_addr{macs} }}
+  set {ADDRESS_SET} {{ type ifname . ipv4_addr{addresses} }}
   chain spoofing {{
     type filter hook prerouting priority filter; policy accept;
-{spoofing}  }}
+    iifname @{PORT_SET} iifname . ether saddr != @{MAC_SET} drop
+    iifname @{PORT_SET} iifname . arp saddr ether != @{MAC_SET} drop
+    iifname @{PORT_SET} iifname . arp saddr ip != @{ADDRESS_SET} drop
+    iifname @{PORT_SET} iifname . ip saddr != @{ADDRESS_SET} drop
+  }}
 }}
 ",
         bridges = bridges.join(", "),
+        ports = elements(&ports),
+        macs = elements(&macs),
+        addresses = elements(&addresses),
     )
 }
 
