@@ -31,9 +31,9 @@ pub struct Args {
     command: Vec<String>,
 }
 
+/// The process runs from a sealed copy of this binary and is not dumpable: `cli::main`
+/// made it so first thing (the child it forks joins the container).
 pub fn run(args: Args) -> i32 {
-    // The child joins the container: from a sealed copy of this binary, not dumpable.
-    crate::runtime::sealed::enter();
     let record = match store::find(&args.container) {
         Ok(r) => r,
         Err(e) => return fail(format!("{e:#}")),

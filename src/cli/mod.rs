@@ -515,6 +515,11 @@ pub fn main() -> i32 {
         crate::runtime::exit::print_error(&e);
         return RUNTIME_ERROR;
     }
+    // `exec` joins a container: it runs from a sealed copy of this binary, not dumpable
+    // (runtime::sealed), re-executed before anything else is done twice.
+    if args.get(1).is_some_and(|a| a == "exec") {
+        crate::runtime::sealed::enter();
+    }
     // A word first that the run parser has no subcommand for is a verb, or a mistake the
     // verbs' parser names; options first are the run parser's.
     if args.get(1).and_then(|a| a.to_str()).is_some_and(|w| {
