@@ -76,6 +76,13 @@ impl Store {
         Store::at(&crate::state::volumes::private_root()?.join("image"))
     }
 
+    /// The store of `MCT_ROOT` if it has been made: for whoever only looks (the dashboard's
+    /// form lists the local images), which must not make a store on a host that has none.
+    pub fn existing() -> Option<Store> {
+        let dir = crate::state::volumes::root().join("image");
+        dir.is_dir().then(Store::open).and_then(Result::ok)
+    }
+
     /// The store in `dir`, made on first use, root's alone (0700, repaired if it was not: its
     /// layers hold image content no other host user may reach). Every `run --image` opens it:
     /// two `stat`s when it is whole (`tmp/` is made last), six `mkdir` only the first time.

@@ -94,7 +94,7 @@ impl App {
 
     /// The local images, as the form offers them.
     pub(super) fn local_images() -> Vec<String> {
-        let Ok(store) = crate::image::store::Store::open() else {
+        let Some(store) = crate::image::store::Store::existing() else {
             return Vec::new();
         };
         store
