@@ -3,7 +3,10 @@ use my_container_tui::{cli, monitor, oci, runtime};
 fn main() {
     // The re-exec helper is checked first and by hand: it must start fast and single-threaded.
     if std::env::args_os().nth(1).as_deref() == Some(runtime::launch::HELPER_ARG.as_ref()) {
-        runtime::sealed::enter();
+        // See launch::SEAL_VAR for when the helper needs a sealed copy.
+        if std::env::var_os(runtime::launch::SEAL_VAR).is_some() {
+            runtime::sealed::enter();
+        }
         runtime::helper::main();
     }
     if std::env::args_os().nth(1).as_deref() == Some(monitor::MONITOR_ARG.as_ref()) {

@@ -5,7 +5,8 @@
 //! When one of them is a terminal (`--no-tty` at a terminal, or output to the terminal with
 //! input from a pipe), the container gets a pipe in its place, relayed by us, never the
 //! terminal itself: a process of the container holding the user's terminal could read what
-//! they type into their host shell after the run (Docker relays the same way).
+//! they type into their host shell after the run (Docker relays the same way). Under
+//! `--init` the helper is re-executed too, from a sealed copy of this binary.
 
 use crate::runtime::ContainerSpec;
 use crate::runtime::console::Relay;
@@ -23,7 +24,10 @@ pub fn run(spec: &ContainerSpec) -> ! {
         "the headless launcher must not have started a thread before it forks"
     );
     // SAFETY: isatty only queries the descriptors.
-    if (0..3).any(|fd| unsafe { libc::isatty(fd) } == 1) {
+    let terminal = (0..3).any(|fd| unsafe { libc::isatty(fd) } == 1);
+    // Under --init PID 1 stays this binary: it must be a sealed copy, which only a process
+    // started for it can be (launch::SEAL_VAR), not this one after all it has done.
+    if terminal || spec.init {
         let code = relayed(spec).unwrap_or_else(|e| {
             crate::runtime::exit::print_error(&format!("{e:#}"));
             crate::runtime::exit::RUNTIME_ERROR
@@ -34,7 +38,8 @@ pub fn run(spec: &ContainerSpec) -> ! {
     unsafe { helper::contain(spec, None) }
 }
 
-/// The helper, re-executed with pipes in place of our terminals, relayed until it ends.
+/// The helper, re-executed with pipes in place of our terminals (if any), relayed until it
+/// ends.
 fn relayed(spec: &ContainerSpec) -> anyhow::Result<i32> {
     let supervisor = Supervisor::new(&[]).context("cannot set up signal handling")?;
     let helper = HelperCommand::new(spec)?;

@@ -15,6 +15,12 @@ pub const HELPER_ARG: &str = "__helper";
 /// Environment variable carrying the hand-off's address (the launcher's PID, for the helper's
 /// death check too, and its memory files' descriptors).
 pub(crate) const HANDOFF_VAR: &str = "MCT_HANDOFF";
+/// Set for a helper whose container keeps this binary inside as its PID 1 (`--init`): that
+/// helper runs from a sealed copy ([`super::sealed`]). Without `--init` no process of ours is
+/// inside once PID 1 has exec'd (and until then it is the container's only process, not
+/// dumpable), and the helper itself is never in the container's PID namespace: the copy
+/// would cost every start an exec and a mount for nothing.
+pub const SEAL_VAR: &str = "MCT_SEAL";
 
 /// How to run the helper for one spec.
 #[derive(Debug)]
@@ -37,7 +43,9 @@ impl HelperCommand {
         let program = std::env::current_exe().context("cannot find this program's executable")?;
         let handoff = HandOff::new(spec)?;
         Ok(HelperCommand {
-            env: vec![(HANDOFF_VAR, handoff.address())],
+            env: std::iter::once((HANDOFF_VAR, handoff.address()))
+                .chain(spec.init.then(|| (SEAL_VAR, "1".to_string())))
+                .collect(),
             handoff,
             relays_console: spec.tty && spec.own_dev(),
             program,

@@ -1,8 +1,10 @@
 //! This binary as a container may see it: sealed, so that nothing inside can write to the
 //! host's file through `/proc/PID/exe` (CVE-2019-5736).
 //!
-//! Every process of ours that enters a container's namespaces (the helper that makes a
-//! container, `exec`, the OCI runtime's `create`, `run` and `exec`) calls [`enter`] first.
+//! Every process of ours that a container can reach calls [`enter`] first: `exec`, the OCI
+//! runtime's `create`, `run` and `exec` (a bundle's init stays parked as this binary until
+//! `start`), and the helper of a container whose PID 1 stays this binary (`--init`; see
+//! `launch::SEAL_VAR` for why the others need no copy).
 //! It re-executes the process from a copy nothing can write to, then makes it non-dumpable,
 //! so a process in the container is refused `/proc/PID/exe` (without `CAP_SYS_PTRACE`) and,
 //! with that capability, reaches only the sealed copy. Non-dumpable alone would do while no

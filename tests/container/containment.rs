@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Trial> {
         the_host_root_is_read_only_by_default,
         host_sockets_under_tmp_and_run_are_hidden,
         host_sockets_elsewhere_are_hidden_too,
+        an_init_pid_1_is_a_sealed_copy,
         sysfs_and_cgroupfs_are_read_only_and_show_our_cgroup,
         host_rw_gives_the_seeds_writable_root_back,
         volumes_without_a_rootfs_are_made_only_in_private_dirs,
@@ -966,12 +967,14 @@ fn exec_runs_as_the_containers_user_and_without_setgid(t: &Ctx) -> TestResult {
 /// `--host-rw` (the seed's view, the door left open) the same connect gets through.
 fn host_sockets_elsewhere_are_hidden_too(t: &Ctx) -> TestResult {
     use std::os::unix::net::UnixListener;
-    let tag = format!("mct-sock-{}-{}", std::process::id(), t.namespace());
+    // Short: a socket's path has room for 107 bytes, and the scratch root may be long.
+    let tag = format!("mct-sock-{}", std::process::id());
     let work = TempDir::new(&tag)?;
     let home = Path::new("/home").join(&tag);
     let var_lib = Path::new("/var/lib").join(&tag);
-    let (rootfs_dir, rootfs) = t.busybox_rootfs()?;
-    let _ = rootfs_dir;
+    let rootfs_dir = TempDir::new("sock-root")?;
+    let rootfs = rootfs_dir.path().join("r").to_string_lossy().into_owned();
+    t.run(&["rootfs", "busybox", &rootfs])?.success()?;
     let paths = [
         work.path().join("sock"),
         home.join("sock"),
@@ -1036,4 +1039,28 @@ fn host_sockets_elsewhere_are_hidden_too(t: &Ctx) -> TestResult {
         .success()?;
     ensure_eq(inside.stdout.as_str(), "")?;
     ensure_eq(reached.load(std::sync::atomic::Ordering::SeqCst), before)
+}
+
+/// Under `--init` PID 1 stays this binary: its `/proc/1/exe` cannot be opened without
+/// `CAP_SYS_PTRACE` (not dumpable), and with it is a sealed copy that refuses writes for being
+/// read-only (the host's file would refuse them only while busy).
+fn an_init_pid_1_is_a_sealed_copy(t: &Ctx) -> TestResult {
+    let probe = "(echo x >> /proc/1/exe) 2>&1 | sed 's/.*: //'";
+    for (caps, says) in [
+        (&[][..], "Permission denied"),
+        (&["--cap-add", "SYS_PTRACE"][..], "Read-only file system"),
+    ] {
+        for tty in [&[][..], &["-t"][..]] {
+            let mut args = vec!["--init"];
+            args.extend(caps);
+            args.extend(tty);
+            args.extend(["--run", "sh", "-c", probe]);
+            let out = t.run(&args)?.success()?;
+            ensure(
+                out.stdout.trim() == says,
+                format!("{args:?}: {:?}", out.stdout),
+            )?;
+        }
+    }
+    Ok(())
 }

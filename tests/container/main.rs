@@ -91,6 +91,11 @@ fn main() {
     let _ = std::fs::create_dir_all(support::scratch_root());
     let temp_before = support::temp_entries();
     let ip_forward_before = support::ip_forward();
+    // Other containers on the host (another namespace's, a user's) keep their cgroups, and
+    // with them our parent directory: only what was not there before counts.
+    let cgroups_before = support::our_cgroup_dirs();
+    // Likewise their network: the bridge, veths, table and lease record they hold.
+    let network_before = support::network_leftovers(&ip_forward_before);
     // The OCI tests' containerds make /run/containerd when the host has none.
     let containerd_dir = std::path::Path::new("/run/containerd");
     let containerd_before = containerd_dir.exists();
@@ -140,19 +145,27 @@ fn main() {
         eprintln!("left behind: {left:?}");
         std::process::exit(101);
     }
-    let cgroups_gone = || support::our_cgroups().is_empty();
+    let cgroups_left = || -> Vec<_> {
+        support::our_cgroup_dirs()
+            .difference(&cgroups_before)
+            .cloned()
+            .collect()
+    };
+    let cgroups_gone = || cgroups_left().is_empty();
     if support::is_root() && support::wait_until("our cgroups to be removed", cgroups_gone).is_err()
     {
-        eprintln!("cgroups left behind: {:?}", support::our_cgroups());
+        eprintln!("cgroups left behind: {:?}", cgroups_left());
         std::process::exit(101);
     }
     // The host's network as the suite found it: no bridge, veth, table or lease record of ours
     // (the network tests make theirs in worlds of their own; every other bridged run here
-    // used the host's), and ip_forward back to what it was.
+    // used the host's) but what other containers held before, and ip_forward back to what it
+    // was.
     let mut network_left = Vec::new();
     if support::is_root()
         && support::wait_until("our network to be taken down", || {
             network_left = support::network_leftovers(&ip_forward_before);
+            network_left.retain(|l| !network_before.contains(l));
             network_left.is_empty()
         })
         .is_err()

@@ -413,6 +413,18 @@ pub fn our_cgroups() -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// [`our_cgroups`] and the containers' directories in them.
+pub fn our_cgroup_dirs() -> std::collections::BTreeSet<std::path::PathBuf> {
+    let parents = our_cgroups();
+    let children: Vec<std::path::PathBuf> = parents
+        .iter()
+        .flat_map(|p| std::fs::read_dir(p).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .filter(|c| c.is_dir())
+        .collect();
+    parents.into_iter().chain(children).collect()
+}
+
 /// The id of the container that the foreground tool with PID `tool` runs: its record names
 /// the tool as its owner. Waits for the record to appear.
 pub fn container_of(tool: u32) -> Result<String, Failed> {
