@@ -595,7 +595,10 @@ fn lifecycle_by_hand(t: &Ctx) -> TestResult {
     ensure_eq(state["pid"].as_i64(), Some(pid as i64))?;
     ensure_eq(state["bundle"].as_str(), Some(b.path().as_str()))?;
     ensure_eq(b.runc(&["start", "c1"])?.code, Some(0))?;
-    wait_until("the command to run", || started.exists())?;
+    // The shell makes the file before it writes to it: wait for the line, not the file.
+    wait_until("the command to run", || {
+        std::fs::read_to_string(&started).is_ok_and(|s| s.ends_with('\n'))
+    })?;
     ensure_eq(
         std::fs::read_to_string(&started)
             .map_err(|e| e.to_string())?
