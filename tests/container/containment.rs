@@ -984,12 +984,21 @@ fn host_sockets_elsewhere_are_hidden_too(t: &Ctx) -> TestResult {
     struct Cleanup(Vec<std::path::PathBuf>);
     impl Drop for Cleanup {
         fn drop(&mut self) {
-            for dir in &self.0 {
-                let _ = std::fs::remove_dir_all(dir);
+            // Our own directories whole; a parent we made only if it is empty.
+            for (i, dir) in self.0.iter().enumerate() {
+                let _ = match i {
+                    0 | 1 => std::fs::remove_dir_all(dir),
+                    _ => std::fs::remove_dir(dir),
+                };
             }
         }
     }
-    let _cleanup = Cleanup(vec![home.clone(), var_lib.clone()]);
+    // /home itself goes too if this test made it (a bare CI machine may have none).
+    let mut made = vec![home.clone(), var_lib.clone()];
+    if !Path::new("/home").exists() {
+        made.push("/home".into());
+    }
+    let _cleanup = Cleanup(made);
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&var_lib).map_err(|e| e.to_string())?;
     let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
