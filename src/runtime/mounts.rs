@@ -196,6 +196,23 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
     move_mount(&mnt, target).with_context(fail)
 }
 
+/// An empty read-only tmpfs, mounted nowhere: the descriptor of its root.
+pub fn detached_empty_tmpfs() -> std::io::Result<OwnedFd> {
+    const MOUNT_ATTR_RDONLY: libc::c_uint = 0x1;
+    let fs = fsopen("tmpfs")?;
+    fsconfig_string(&fs, "size", b"4k")?;
+    fsconfig_create(&fs)?;
+    // SAFETY: `fs` is a created fs context; the attribute is fsmount's.
+    syscall_fd(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fs.as_raw_fd(),
+            FSMOUNT_CLOEXEC,
+            MOUNT_ATTR_RDONLY,
+        )
+    })
+}
+
 /// A read-only overlay of `lowers` (top first), mounted nowhere: the descriptor of its root,
 /// which keeps it alive (as does any file opened through it) and is the only way in.
 pub fn read_only_overlay(lowers: &[&Path]) -> std::io::Result<OwnedFd> {

@@ -73,11 +73,13 @@ fn is_sealed_file(file: &std::fs::File) -> bool {
 fn overlay_copy() -> Option<OwnedFd> {
     let path = std::fs::read_link("/proc/self/exe").ok()?;
     let (dir, name) = (path.parent()?, path.file_name()?);
-    // overlayfs wants two lower layers when it has no upper one: the second is empty.
-    let empty = tempdir()?;
-    let mount = super::mounts::read_only_overlay(&[dir, &empty]);
-    let _ = std::fs::remove_dir(&empty);
-    let mount = mount.ok()?;
+    // overlayfs wants two lower layers when it has no upper one: the second is the root of
+    // an empty tmpfs that is mounted nowhere either, so nothing is ever named on the host (a
+    // directory made for it would be left behind by a SIGKILL at the wrong moment).
+    let empty = super::mounts::detached_empty_tmpfs().ok()?;
+    let empty_path = std::path::PathBuf::from(format!("/proc/self/fd/{}", empty.as_raw_fd()));
+    let mount = super::mounts::read_only_overlay(&[dir, &empty_path]).ok()?;
+    drop(empty);
     let name = CString::new(name.as_encoded_bytes()).ok()?;
     // SAFETY: `mount` is a mount's root descriptor, `name` NUL-terminated; the result is a
     // new descriptor we own.
@@ -94,24 +96,6 @@ fn overlay_copy() -> Option<OwnedFd> {
     // SAFETY: a new descriptor, ours alone.
     let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
     is_sealed_file(&file).then(|| file.into())
-}
-
-/// An empty directory of our own under `/run` (or `/tmp`), for the overlay's second layer.
-fn tempdir() -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    for base in ["/run", "/tmp"] {
-        let dir = std::path::Path::new(base).join(format!(
-            ".mct-sealed-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        ));
-        if std::fs::DirBuilder::new().mode(0o700).create(&dir).is_ok() {
-            return Some(dir);
-        }
-    }
-    None
 }
 
 /// A sealed in-memory copy of the binary.
