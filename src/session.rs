@@ -682,6 +682,8 @@ pub fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_log_is_never_a_fifo_a_link_or_anothers_file() {
         let dir = std::env::temp_dir().join(format!("mct-log-{}", std::process::id()));
@@ -710,7 +712,6 @@ mod tests {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
-    use super::*;
 
     #[test]
     fn exits_read_like_a_shell_reports_them() {

@@ -9,12 +9,11 @@
 //! `--init` the helper is re-executed too, from a sealed copy of this binary.
 
 use crate::runtime::ContainerSpec;
-use crate::runtime::console::Relay;
+use crate::runtime::console;
 use crate::runtime::helper;
 use crate::runtime::launch::HelperCommand;
 use crate::runtime::supervise::Supervisor;
 use anyhow::{Context, anyhow};
-use std::os::fd::OwnedFd;
 use std::process::Stdio;
 
 /// Never returns: exits with the container's status.
@@ -44,30 +43,25 @@ fn relayed(spec: &ContainerSpec) -> anyhow::Result<i32> {
     let supervisor = Supervisor::new(&[]).context("cannot set up signal handling")?;
     let helper = HelperCommand::new(spec)?;
     let mut cmd = helper.std_command();
-    let mut ours: [Option<OwnedFd>; 3] = [None, None, None];
-    for fd in 0..3 {
-        // SAFETY: isatty only queries the descriptor.
-        if unsafe { libc::isatty(fd) } != 1 {
-            continue;
-        }
-        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-        let (theirs, mine) = if fd == 0 { (r, w) } else { (w, r) };
-        let theirs = Stdio::from(theirs);
-        match fd {
-            0 => cmd.stdin(theirs),
-            1 => cmd.stdout(theirs),
-            _ => cmd.stderr(theirs),
-        };
-        ours[fd as usize] = Some(mine);
+    let (theirs, ours) = console::terminal_pipes(true).context("pipe")?;
+    let [stdin, stdout, stderr] = theirs.0;
+    if let Some(fd) = stdin {
+        cmd.stdin(Stdio::from(fd));
+    }
+    if let Some(fd) = stdout {
+        cmd.stdout(Stdio::from(fd));
+    }
+    if let Some(fd) = stderr {
+        cmd.stderr(Stdio::from(fd));
     }
     let child = cmd
         .spawn()
         .map_err(|e| anyhow!("cannot start the container helper: {e}"))?;
     // Held until the helper has exited: it reads the spec from it.
     let _handoff = helper.into_handoff();
+    // Its ends of the pipes go with it, so the relay sees their end.
     drop(cmd);
-    let [stdin, stdout, stderr] = ours;
-    let mut relay = Relay::pipes(stdin, stdout, stderr).context("relay")?;
+    let mut relay = console::Relay::pipes(ours).context("relay")?;
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let exit = supervisor
         .wait_relaying(pid, false, |_| {}, Some(&mut relay))

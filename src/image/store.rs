@@ -56,10 +56,10 @@ impl Image {
 /// A held `flock`, released on drop.
 pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
-/// The store.
 /// The marker of a layer moved in whole.
 const WHOLE: &str = "whole";
 
+/// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,

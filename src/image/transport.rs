@@ -39,8 +39,9 @@ const MAX_REDIRECTS: usize = 10;
 /// One repository of one registry, authorised for pulling.
 pub struct Registry {
     http: reqwest::Client,
-    /// `scheme://host/v2/repository`
-    base: String,
+    /// `scheme://host/v2`
+    api: String,
+    repository: String,
     auth: Option<HeaderValue>,
     /// The registry as the user named it, for messages.
     name: String,
@@ -117,12 +118,13 @@ impl Registry {
             .context("cannot build the HTTP client")?;
         let mut registry = Registry {
             http,
-            base: format!("{scheme}://{host}/v2/{}", r.0.repository()),
+            api: format!("{scheme}://{host}/v2"),
+            repository: r.0.repository().to_string(),
             auth: None,
             name: r.0.registry().to_string(),
         };
         let probe = registry
-            .send(registry.http.get(format!("{scheme}://{host}/v2/")))
+            .send(registry.http.get(format!("{}/", registry.api)))
             .await?;
         if probe.status() == reqwest::StatusCode::UNAUTHORIZED {
             let challenge = probe
@@ -208,26 +210,28 @@ impl Registry {
         }
     }
 
+    /// A GET of `url` with our authorisation.
+    fn authorised(&self, url: String) -> reqwest::RequestBuilder {
+        let request = self.http.get(url);
+        match &self.auth {
+            Some(auth) => request.header(AUTHORIZATION, auth.clone()),
+            None => request,
+        }
+    }
+
+    /// A GET of `path` in the repository.
     fn get(&self, path: &str, accept: Option<&str>) -> reqwest::RequestBuilder {
-        let mut request = self.http.get(format!("{}/{path}", self.base));
-        if let Some(auth) = &self.auth {
-            request = request.header(AUTHORIZATION, auth.clone());
+        let request = self.authorised(format!("{}/{}/{path}", self.api, self.repository));
+        match accept {
+            Some(accept) => request.header(ACCEPT, accept),
+            None => request,
         }
-        if let Some(accept) = accept {
-            request = request.header(ACCEPT, accept);
-        }
-        request
     }
 
     /// Checks that the registry accepts our credentials: `/v2/` answers 200 with them (a
     /// refusal is [`Denied`]).
     pub async fn check(&self) -> anyhow::Result<()> {
-        let root = self.base.split("/v2/").next().unwrap_or_default();
-        let mut request = self.http.get(format!("{root}/v2/"));
-        if let Some(auth) = &self.auth {
-            request = request.header(AUTHORIZATION, auth.clone());
-        }
-        let response = self.send(request).await?;
+        let response = self.send(self.authorised(format!("{}/", self.api))).await?;
         if response.status().is_success() {
             Ok(())
         } else {

@@ -157,6 +157,31 @@ pub fn make_raw(pty: BorrowedFd<'_>) {
     }
 }
 
+/// Pipes standing in for our stdin, stdout and stderr (by descriptor number).
+#[derive(Default)]
+pub struct Pipes(pub [Option<OwnedFd>; 3]);
+
+/// Those of our stdin, stdout and stderr that are terminals, as pipes (stdin only with
+/// `stdin`): the ends for the process that would have had them, and ours, for
+/// [`Relay::pipes`]. A process holding our terminal could keep reading what the user types
+/// into their host shell after it returned, so a command without a terminal of its own never
+/// gets ours (Docker relays the same way).
+pub fn terminal_pipes(stdin: bool) -> nix::Result<(Pipes, Pipes)> {
+    let (mut theirs, mut ours) = (Pipes::default(), Pipes::default());
+    for fd in 0..3 {
+        // SAFETY: isatty only queries the descriptor.
+        let terminal = unsafe { libc::isatty(fd) } == 1;
+        if !terminal || (fd == 0 && !stdin) {
+            continue;
+        }
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
+        let (their_end, our_end) = if fd == 0 { (r, w) } else { (w, r) };
+        theirs.0[fd as usize] = Some(their_end);
+        ours.0[fd as usize] = Some(our_end);
+    }
+    Ok((theirs, ours))
+}
+
 /// The copying between our own stdio and a container's process: its pty master (the helper,
 /// `exec -t`), or the pipes that stand in for a terminal we will not hand it (`exec` without
 /// `-t`). Everything is non-blocking: output is read until empty and written out at once;
@@ -204,12 +229,10 @@ impl Relay {
         Ok(relay)
     }
 
-    /// Pipes in place of our stdin, stdout and stderr (each only if given).
-    pub fn pipes(
-        stdin: Option<OwnedFd>,
-        stdout: Option<OwnedFd>,
-        stderr: Option<OwnedFd>,
-    ) -> std::io::Result<Relay> {
+    /// Pipes in place of our stdin, stdout and stderr (each only if given): our ends, from
+    /// [`terminal_pipes`].
+    pub fn pipes(ends: Pipes) -> std::io::Result<Relay> {
+        let [stdin, stdout, stderr] = ends.0;
         let mut outputs = Vec::new();
         for (pipe, to) in [
             (stdout, std::io::stdout().as_fd()),

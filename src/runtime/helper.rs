@@ -67,7 +67,8 @@ pub fn single_threaded() -> bool {
 /// The calling process must be single-threaded: it forks, and the children allocate.
 pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // Not dumpable, nor is any child until it execs: the container's PID 1 is this binary
-    // until then (the re-exec helper runs from a sealed copy besides; see super::sealed).
+    // until then (and under --init after; then the helper runs from a sealed copy besides,
+    // see launch::SEAL_VAR).
     let _ = set_dumpable(false);
     // With a tty, window changes reach us as SIGWINCH, to pass on to the container's pty.
     let extra: &[Signal] = if spec.tty { &[Signal::SIGWINCH] } else { &[] };

@@ -147,14 +147,12 @@ pub fn host_sockets() -> Vec<std::path::PathBuf> {
 /// Hides the host's unix sockets that the container's view (`root`, which shows the host's
 /// `host_dir`) would show: each behind /dev/null, so `connect(2)` finds no socket there. A
 /// read-only mount does not stop a connect, and a socket in the working directory or a home
-/// directory (a tmux server's, a database's) would run commands on the host. Returns how
-/// many were hidden.
+/// directory (a tmux server's, a database's) would run commands on the host.
 pub fn mask_host_sockets(
     root: &super::rootpath::InRoot,
     host_dir: &Path,
     sockets: &[std::path::PathBuf],
-) -> anyhow::Result<usize> {
-    let mut hidden = 0;
+) -> anyhow::Result<()> {
     for socket in sockets {
         let Ok(inside) = socket.strip_prefix(host_dir) else {
             continue;
@@ -163,10 +161,9 @@ pub fn mask_host_sockets(
         if let Some(handle) = root.socket(&inside) {
             let target = Target::fd(&handle, &inside);
             mounts::mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?;
-            hidden += 1;
         }
     }
-    Ok(hidden)
+    Ok(())
 }
 
 /// Hides [`MASKED`] and makes [`READ_ONLY`] read-only, in the container's mount namespace

@@ -73,9 +73,11 @@ pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
         }
         false => (None, None),
     };
+    // Without -t, our terminals reach the command through pipes (see console::terminal_pipes);
+    // stdin only with -i (else it is /dev/null).
     let (pipes, relayed) = match tenant.tty {
-        true => (Pipes::default(), Pipes::default()),
-        false => terminal_pipes(tenant.interactive).sys("pipe")?,
+        true => Default::default(),
+        false => console::terminal_pipes(tenant.interactive).sys("pipe")?,
     };
     // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls and
     // allocates only.
@@ -94,8 +96,7 @@ pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     let mut relay = match ours.as_ref().and_then(console::receive) {
         Some(master) => Some(console::Relay::new(master).map_err(anyhow::Error::msg)?),
         None if relayed.0.iter().any(Option::is_some) => {
-            let [stdin, stdout, stderr] = relayed.0;
-            Some(console::Relay::pipes(stdin, stdout, stderr).map_err(anyhow::Error::msg)?)
+            Some(console::Relay::pipes(relayed).map_err(anyhow::Error::msg)?)
         }
         None => None,
     };
@@ -103,36 +104,11 @@ pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .sys("waitpid")?;
-
     if let Some((code, message)) = failure {
         super::exit::print_error(&message);
         return Ok(code);
     }
     Ok(exit.code())
-}
-
-/// Pipes standing in for the caller's stdin, stdout and stderr (by descriptor number).
-#[derive(Default)]
-struct Pipes([Option<OwnedFd>; 3]);
-
-/// Without `-t`, the caller's stdio that are terminals reach the command through pipes
-/// (Docker's way), never as the terminal itself: a command holding our terminal could read
-/// what the user types into their host shell after `exec` returned. Stdin only with `-i`
-/// (else it is `/dev/null`). The child's ends, and ours.
-fn terminal_pipes(interactive: bool) -> nix::Result<(Pipes, Pipes)> {
-    let (mut child, mut ours) = (Pipes::default(), Pipes::default());
-    for fd in 0..3 {
-        // SAFETY: isatty only queries the descriptor.
-        let terminal = unsafe { libc::isatty(fd) } == 1;
-        if !terminal || (fd == 0 && !interactive) {
-            continue;
-        }
-        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let (theirs, mine) = if fd == 0 { (r, w) } else { (w, r) };
-        child.0[fd as usize] = Some(theirs);
-        ours.0[fd as usize] = Some(mine);
-    }
-    Ok((child, ours))
 }
 
 /// The child: into the container, hardened, and exec. Never returns.
@@ -141,7 +117,7 @@ fn enter(
     pidfd: &OwnedFd,
     null: &std::fs::File,
     console_socket: Option<OwnedFd>,
-    pipes: Pipes,
+    pipes: console::Pipes,
     reporter: Reporter,
 ) -> ! {
     let fail = |reporter: Reporter, e: anyhow::Error| -> ! {

@@ -306,7 +306,6 @@ fn with_defaults(mut rules: Vec<Rule>, linux: Option<&oci_spec::runtime::Linux>)
     rules
 }
 
-/// Everything set that this runtime cannot honour, named.
 /// The most we read of a `config.json` or a `process.json`: real ones are kilobytes (a
 /// large seccomp profile, a few hundred); a 200 MiB one would cost a gigabyte to parse.
 pub const CONFIG_LIMIT: u64 = 8 << 20;
@@ -330,6 +329,7 @@ pub fn read_json_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Everything set that this runtime cannot honour, named.
 fn check_supported(config: &Spec) -> anyhow::Result<()> {
     if let Some(process) = config.process() {
         if process
