@@ -18,5 +18,6 @@ pub mod printable;
 pub mod runtime;
 pub mod screen;
 pub mod session;
+pub mod spec;
 pub mod state;
 pub mod tui;

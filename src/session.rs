@@ -18,7 +18,8 @@ use crate::client::{self, Connection, ops};
 use crate::monitor::protocol::{Event, Request};
 use crate::runtime::{ContainerSpec, Exit};
 use crate::screen::Screen;
-use crate::state::record::{RestartPolicy, now_ms};
+use crate::spec::run::RestartPolicy;
+use crate::state::record::now_ms;
 use crate::state::store::{self, NewRecord};
 use crate::state::{Process, Record, Status};
 use anyhow::anyhow;
@@ -167,11 +168,11 @@ impl Session {
     pub fn launch(
         id: u64,
         name: &str,
-        spec: ContainerSpec,
+        mut spec: ContainerSpec,
         size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session> {
-        crate::state::volumes::create_used(&spec)?;
+        crate::runtime::launch::prepare(&mut spec)?;
         let new = NewRecord {
             name: Some(name),
             detached: true,

@@ -5,6 +5,7 @@ use super::verbs::fail;
 use crate::client::{Connection, ops};
 use crate::monitor::protocol::{Event, Request};
 use crate::runtime::pidfd;
+use crate::spec::run::parse_signal;
 use crate::state::{Record, Status, store};
 use anyhow::{Context, bail};
 use nix::sys::signal::Signal;
@@ -50,21 +51,6 @@ pub struct RmArgs {
     volumes: bool,
     #[command(flatten)]
     names: Names,
-}
-
-/// A signal as Docker takes it: `SIGTERM`, `TERM`, `term` or `15`.
-pub fn parse_signal(text: &str) -> Result<Signal, String> {
-    if let Ok(n) = text.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| format!("invalid signal {text}"));
-    }
-    let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    name.parse::<Signal>()
-        .map_err(|_| format!("invalid signal {text}"))
 }
 
 /// Runs `each` for every name, printing the name on success (Docker's way); 1 if any failed.

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> i32 {
             dir.display()
         ));
     }
-    let env = super::env_pairs(args.env);
+    let env = crate::spec::options::Host::current().env_pairs(args.env);
     // The hierarchies the container's cgroup was made in (not every one has it).
     let cgroup_procs = Layout::detect()
         .map(|l| {

@@ -2,10 +2,10 @@
 //! `login`, `logout` ([`crate::image`]).
 
 use super::verbs::fail;
-use crate::image::platform::Platform;
 use crate::image::reference::Ref;
 use crate::image::store::{Image, Store};
 use crate::image::{archive, auth, pull};
+use crate::spec::platform::Platform;
 use std::io::IsTerminal;
 
 #[derive(Debug, clap::Args)]
@@ -13,7 +13,7 @@ pub struct PullArgs {
     /// The image: NAME[:TAG] or NAME@DIGEST
     reference: String,
     /// OS/ARCH[/VARIANT] to pull from an image index [default: the host's]
-    #[arg(long, value_name = "PLATFORM", value_parser = super::parse_platform)]
+    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform)]
     platform: Option<Platform>,
     /// Print only the image's reference
     #[arg(short, long)]
@@ -489,4 +489,7 @@ pub fn logout(server: Option<&str>) -> i32 {
         }
         Err(e) => fail(format!("{e:#}")),
     }
+}
+fn parse_platform(text: &str) -> Result<Platform, String> {
+    Platform::parse(text).map_err(|e| e.to_string())
 }

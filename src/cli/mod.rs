@@ -14,18 +14,10 @@ pub mod verbs;
 mod volume;
 
 use crate::headless;
-use crate::runtime::ContainerSpec;
-use crate::runtime::cgroups::limits::{self, Limits};
-use crate::runtime::devices::Device;
 use crate::runtime::exit::RUNTIME_ERROR;
-use crate::runtime::rootfs::{Rootfs, Writes};
-use crate::runtime::security::Hardening;
-use crate::runtime::volumes::Volume;
-use crate::state::RestartPolicy;
-use crate::state::store::NewRecord;
+use crate::spec::options::{Built, Host, OPTIONS, Run, Takes};
 use crate::tui;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use std::io::IsTerminal;
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
@@ -47,9 +39,6 @@ Exit status:
 #[derive(Debug, Parser)]
 #[command(name = "my-container-tui", version)]
 struct Cli {
-    #[command(flatten)]
-    options: RunOptions,
-
     /// Run CMD headless in a new container and exit with its status, like `docker run --rm`.
     /// Everything after --run is the command; a single argument with spaces runs via /bin/sh -c
     #[arg(long, value_name = "CMD", num_args = 1.., allow_hyphen_values = true)]
@@ -86,168 +75,93 @@ enum RootfsKind {
     Busybox,
 }
 
-#[derive(Debug, Clone, Default, Args)]
-struct RunOptions {
-    /// The container's hostname
-    #[arg(long, value_name = "NAME", global = true)]
-    hostname: Option<String>,
-    /// Set an environment variable in the container (KEY=VALUE, or KEY to copy the host's)
-    #[arg(short, long = "env", value_name = "KEY=VALUE", global = true)]
-    env: Vec<String>,
-    /// Working directory of the command [default: the current directory]
-    #[arg(short, long, value_name = "DIR", global = true)]
-    workdir: Option<PathBuf>,
-    /// Run a minimal init as PID 1 that reaps zombies and forwards signals to the command
-    #[arg(long, global = true)]
-    init: bool,
-    /// Give the container a pseudo-terminal even when stdin is not a terminal
-    #[arg(short = 't', long, conflicts_with = "no_tty", global = true)]
-    tty: bool,
-    /// Never give the container a pseudo-terminal; pass stdio through as it is
-    #[arg(short = 'T', long, global = true)]
-    no_tty: bool,
-    /// Memory limit (b, k, m, g), e.g. 64m; at least 6m
-    #[arg(short, long, value_name = "SIZE", value_parser = limits::parse_bytes, allow_hyphen_values = true, global = true)]
-    memory: Option<u64>,
-    /// Memory plus swap (b, k, m, g), or -1 for unlimited swap [default: twice --memory]
-    #[arg(long, value_name = "SIZE", value_parser = limits::parse_swap, allow_hyphen_values = true, global = true)]
-    memory_swap: Option<i64>,
-    /// Most processes (and threads) at once, or -1 for no limit
-    #[arg(long, value_name = "N", value_parser = limits::parse_pids, allow_hyphen_values = true, global = true)]
-    pids_limit: Option<i64>,
-    /// CPUs the container may use, e.g. 0.5 (CFS quota per 100 ms period)
-    #[arg(long, value_name = "CPUS", value_parser = limits::parse_cpus, allow_hyphen_values = true, global = true)]
-    cpus: Option<u64>,
-    /// Relative CPU weight against other containers (2-262144, default 1024)
-    #[arg(long, value_name = "N", value_parser = limits::parse_shares, allow_hyphen_values = true, global = true)]
-    cpu_shares: Option<u64>,
-    /// Use DIR as the container's root filesystem (copy-on-write over it by default)
-    #[arg(long, value_name = "DIR", global = true)]
-    rootfs: Option<PathBuf>,
-    /// With --rootfs: write straight to DIR instead of a throw-away overlay
-    #[arg(long, requires = "rootfs", conflicts_with = "read_only", global = true)]
-    rootfs_persist: bool,
-    /// With --rootfs or --image: make the container's / read-only
-    #[arg(long, global = true)]
-    read_only: bool,
-    /// Use image REF as the root filesystem (pulled when missing); with no command, its
-    /// Entrypoint and Cmd run
-    #[arg(long, value_name = "REF", conflicts_with = "rootfs", global = true)]
-    image: Option<String>,
-    /// With --image: always, missing (pull when the store lacks it) or never
-    #[arg(long, value_name = "WHEN", value_enum, default_value_t, global = true)]
-    pull: crate::image::PullPolicy,
-    /// With --image: the platform to pull and run, OS/ARCH[/VARIANT] [default: the host's]
-    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform, global = true)]
-    platform: Option<crate::image::platform::Platform>,
-    /// With --image: replace the image's Entrypoint ("" for none)
-    #[arg(long, value_name = "CMD", global = true)]
-    entrypoint: Option<String>,
-    /// Run as this user: uid[:gid] or name[:group], looked up in the container's files
-    #[arg(short, long, value_name = "USER[:GROUP]", global = true)]
-    user: Option<String>,
-    /// Reach this registry (host[:port]) over plain HTTP, as loopback ones are
-    #[arg(long, value_name = "HOST", global = true)]
-    insecure_registry: Vec<String>,
-    /// Bind-mount a host file or directory: SRC:DST[:ro] (SRC absolute)
-    #[arg(short, long = "volume", value_name = "SRC:DST[:ro]", value_parser = Volume::parse_bind, global = true)]
-    volume: Vec<Volume>,
-    /// Mount an empty tmpfs: DST[:size=64m]
-    #[arg(long, value_name = "DST[:OPTIONS]", value_parser = Volume::parse_tmpfs, global = true)]
-    tmpfs: Vec<Volume>,
-    /// Turn off the default hardening (capabilities, no_new_privs, seccomp, masked paths)
-    #[arg(long, global = true)]
-    privileged: bool,
-    /// Without --rootfs: let the container write the host's files, as the seed did (unsafe:
-    /// root inside can then rewrite the host)
-    #[arg(long, global = true)]
-    host_rw: bool,
-    /// Give the container a host device: HOST[:CONTAINER][:rwm]
-    #[arg(long, value_name = "HOST[:CONTAINER][:rwm]", value_parser = parse_device, global = true)]
-    device: Vec<Device>,
-    /// Run the container in the background under a monitor of its own, and print its id
-    #[arg(short = 'd', long, global = true)]
-    detach: bool,
-    /// The container's name (unique on the host) [default: a generated one]
-    #[arg(long, value_name = "NAME", global = true)]
-    name: Option<String>,
-    /// With -d: remove the container when it ends (foreground runs always are)
-    #[arg(long, global = true)]
-    rm: bool,
-    /// With -d: no, on-failure[:N], always or unless-stopped
-    #[arg(long, value_name = "POLICY", value_parser = RestartPolicy::parse, global = true)]
-    restart: Option<RestartPolicy>,
-    /// The signal `stop` sends first [default: SIGTERM]
-    #[arg(long, value_name = "SIGNAL", value_parser = control::parse_signal, global = true)]
-    stop_signal: Option<nix::sys::signal::Signal>,
-    /// With -d: keep the container's stdin open for attach (else it reads /dev/null)
-    #[arg(short = 'i', long, global = true)]
-    interactive: bool,
-    /// The container's network: bridge (the default: NAT to the outside), none (loopback
-    /// only, the most isolated), host, container:NAME, or a network made by `network create`
-    #[arg(long, visible_alias = "net", value_name = "NETWORK", value_parser = parse_network, global = true)]
-    network: Option<crate::runtime::net::Mode>,
-    /// Publish a container port on the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]
-    #[arg(short = 'p', long = "publish", value_name = "PORTS", value_parser = parse_publish, global = true)]
-    publish: Vec<crate::runtime::net::Publish>,
-    /// Another name the container's peers on a user network reach it by
-    #[arg(long, value_name = "ALIAS", global = true)]
-    network_alias: Vec<String>,
-    /// Add a capability to the default set (e.g. NET_ADMIN, or ALL)
-    #[arg(long, value_name = "CAP", global = true)]
-    cap_add: Vec<String>,
-    /// Drop a capability from the default set (e.g. NET_RAW, or ALL)
-    #[arg(long, value_name = "CAP", global = true)]
-    cap_drop: Vec<String>,
-}
-
-/// How a container is run: in the foreground (removed when it ends) or detached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Launch {
-    pub detach: bool,
-    pub name: Option<String>,
-    pub auto_remove: bool,
-    pub interactive: bool,
-    pub restart: RestartPolicy,
-    pub stop_signal: nix::sys::signal::Signal,
-    /// `--image`: resolved (pulled if need be) just before the container starts.
-    pub image: Option<crate::image::Request>,
-}
-
-impl Launch {
-    /// What the store records of it.
-    pub fn record(&self, tty: bool) -> NewRecord<'_> {
-        NewRecord {
-            name: self.name.as_deref(),
-            detached: self.detach,
-            auto_remove: self.auto_remove,
-            tty,
-            interactive: self.interactive,
-            restart: self.restart,
-            stop_signal: self.stop_signal as i32,
-        }
-    }
-}
-
 /// What the arguments ask for.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Action {
     /// Run one container headless, or detached.
-    Run(Box<ContainerSpec>, Launch),
+    Run(Box<Built>),
     /// Build a busybox root filesystem in this directory.
     BusyboxRootfs(PathBuf),
-    /// No command given: the dashboard, with this prefix key.
-    /// The dashboard, with its prefix key and the template its sessions start from (limits,
-    /// hardening, rootfs, volumes, environment given on the command line).
-    Dashboard(
-        tui::Options,
-        Box<ContainerSpec>,
-        Option<crate::image::Request>,
-    ),
+    /// No command given: the dashboard, with its own options and the run its sessions start
+    /// from (limits, hardening, rootfs, image, volumes, environment given on the command line).
+    Dashboard(tui::Options, Box<Run>),
+}
+
+/// The run options as clap arguments, from the one table ([`crate::spec::options`]): global,
+/// so they may come before or after `run`.
+fn run_args() -> impl Iterator<Item = Arg> {
+    OPTIONS.iter().map(|opt| {
+        let mut arg = Arg::new(opt.long)
+            .long(opt.long)
+            .help(opt.help)
+            .global(true)
+            .conflicts_with_all(opt.conflicts);
+        if let Some(c) = opt.short {
+            arg = arg.short(c);
+        }
+        if let Some(alias) = opt.alias {
+            arg = arg.visible_alias(alias);
+        }
+        if let Some(needed) = opt.requires {
+            arg = arg.requires(needed);
+        }
+        match opt.takes {
+            Takes::Flag => arg.action(ArgAction::SetTrue),
+            takes => {
+                let arg = arg
+                    .value_name(opt.value)
+                    .allow_hyphen_values(opt.hyphen_values)
+                    .action(match takes {
+                        Takes::Many => ArgAction::Append,
+                        _ => ArgAction::Set,
+                    });
+                match opt.words {
+                    [] => arg.value_parser(move |text: &str| -> Result<String, String> {
+                        // Checked as it is parsed, so clap names the option and its value.
+                        let mut scratch = Run::new(String::new());
+                        (opt.apply)(&mut scratch, text).map(|()| text.to_string())
+                    }),
+                    words => arg.value_parser(words.to_vec()),
+                }
+            }
+        }
+    })
+}
+
+/// The whole command line: clap's derive for the program's shape, the table for run options.
+fn command() -> clap::Command {
+    Cli::command().args(run_args())
+}
+
+/// The run the arguments in `matches` ask for, over the defaults.
+fn run_of(matches: &clap::ArgMatches) -> Result<Run, clap::Error> {
+    let mut run = Run::new(crate::state::record::new_id());
+    for opt in &OPTIONS {
+        let applied = match opt.takes {
+            Takes::Flag if matches.get_flag(opt.long) => run.apply(opt, ""),
+            Takes::Flag => Ok(()),
+            _ => matches
+                .get_many::<String>(opt.long)
+                .into_iter()
+                .flatten()
+                .try_for_each(|value| run.apply(opt, value)),
+        };
+        applied.map_err(|e| command().error(clap::error::ErrorKind::ValueValidation, e))?;
+    }
+    Ok(run)
 }
 
 /// Parses `args` (without the program name's special cases) into an [`Action`].
 pub fn parse<I, T>(args: I) -> Result<Action, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    parse_on(args, &Host::current())
+}
+
+/// [`parse`], typed on `host`.
+fn parse_on<I, T>(args: I, host: &Host) -> Result<Action, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -258,20 +172,17 @@ where
         .iter()
         .any(|a| a == "--help" || a == "-h" || a == "help");
     let command = if asks_help {
-        Cli::command().after_help(format!("{}\n{EXIT_CODES}", verbs::summary()))
+        command().after_help(format!("{}\n{EXIT_CODES}", verbs::summary()))
     } else {
-        Cli::command()
+        command()
     };
     let matches = command.try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
-    let (options, command) = match (cli.subcommand, cli.run) {
-        (Some(Command::Run { command }), None) => (cli.options, command),
-        (None, Some(command)) => (cli.options, command),
-        (None, None) => {
-            let image = image_request(&cli.options, &[]);
-            let template = spec_from(cli.options, vec!["sh".into()]);
-            return Ok(Action::Dashboard(cli.dashboard, Box::new(template), image));
-        }
+    let run = run_of(&matches)?;
+    let words = match (cli.subcommand, cli.run) {
+        (Some(Command::Run { command }), None) => command,
+        (None, Some(command)) => command,
+        (None, None) => return Ok(Action::Dashboard(cli.dashboard, Box::new(run))),
         (
             Some(Command::Rootfs {
                 kind: RootfsKind::Busybox,
@@ -282,167 +193,27 @@ where
             return Ok(Action::BusyboxRootfs(absolute(dir)));
         }
         (Some(_), Some(_)) => {
-            return Err(Cli::command().error(
+            return Err(self::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
                 "--run and the run subcommand cannot be used together",
             ));
         }
     };
-    if command.is_empty() && options.image.is_none() {
-        return Err(Cli::command().error(
+    if words.is_empty() && run.image().is_none() {
+        return Err(self::command().error(
             clap::error::ErrorKind::MissingRequiredArgument,
             "a command is required (or --image, whose Cmd runs)",
         ));
     }
-    if options.read_only && options.rootfs.is_none() && options.image.is_none() {
-        return Err(Cli::command().error(
-            clap::error::ErrorKind::MissingRequiredArgument,
-            "--read-only needs --rootfs or --image",
-        ));
-    }
-    let launch = Launch {
-        image: image_request(&options, &command),
-        detach: options.detach,
-        name: options.name.clone(),
-        auto_remove: options.rm || !options.detach,
-        interactive: options.interactive,
-        restart: options.restart.unwrap_or_default(),
-        stop_signal: options
-            .stop_signal
-            .unwrap_or(nix::sys::signal::Signal::SIGTERM),
-    };
-    if !options.detach && options.restart.is_some_and(|r| r != RestartPolicy::No) {
-        return Err(Cli::command().error(
-            clap::error::ErrorKind::ArgumentConflict,
-            "--restart needs -d: a foreground container is removed when it ends",
-        ));
-    }
-    if options.rm && options.restart.is_some_and(|r| r != RestartPolicy::No) {
-        return Err(Cli::command().error(
-            clap::error::ErrorKind::ArgumentConflict,
-            "--restart and --rm cannot be used together",
-        ));
-    }
-    Ok(Action::Run(Box::new(spec_from(options, command)), launch))
-}
-
-/// What `--image` and its options ask for, if given.
-fn image_request(options: &RunOptions, command: &[String]) -> Option<crate::image::Request> {
-    Some(crate::image::Request {
-        reference: options.image.clone()?,
-        pull: options.pull,
-        platform: options.platform.clone(),
-        entrypoint: options.entrypoint.clone(),
-        command: command.to_vec(),
-        workdir_given: options.workdir.is_some(),
-        insecure: options.insecure_registry.clone(),
-    })
-}
-
-fn parse_platform(text: &str) -> Result<crate::image::platform::Platform, String> {
-    crate::image::platform::Platform::parse(text).map_err(|e| e.to_string())
+    run.finish(words, host)
+        .map(|built| Action::Run(Box::new(built)))
+        .map_err(|e| self::command().error(clap::error::ErrorKind::ArgumentConflict, e))
 }
 
 fn absolute(path: PathBuf) -> PathBuf {
     std::env::current_dir()
         .unwrap_or_else(|_| "/".into())
         .join(path)
-}
-
-fn spec_from(options: RunOptions, command: Vec<String>) -> ContainerSpec {
-    let command = ContainerSpec::command_from_words(command);
-    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-    let mut spec = ContainerSpec::new(command, cwd.clone());
-    if let Some(h) = options.hostname {
-        spec.hostname = h;
-    }
-    // Inside an image, the command starts at its root, and a relative -w is taken from there.
-    let base = if options.rootfs.is_some() || options.image.is_some() {
-        PathBuf::from("/")
-    } else {
-        cwd
-    };
-    spec.workdir_is_default = options.workdir.is_none();
-    spec.workdir = base.join(options.workdir.unwrap_or_default());
-    spec.env = env_pairs(options.env);
-    spec.init = options.init;
-    if let Some(dir) = options.rootfs {
-        let writes = match (options.rootfs_persist, options.read_only) {
-            (true, _) => Writes::Persist,
-            (_, true) => Writes::ReadOnly,
-            _ => Writes::Overlay,
-        };
-        spec.rootfs = Some(Rootfs {
-            dir: absolute(dir),
-            mode: writes,
-            layers: None,
-        });
-    }
-    if options.image.is_some() && options.read_only {
-        // The image's layers replace the directory when the image is resolved.
-        spec.rootfs = Some(Rootfs {
-            dir: PathBuf::from("/"),
-            mode: Writes::ReadOnly,
-            layers: None,
-        });
-    }
-    spec.user = options.user;
-    spec.hardening = Hardening {
-        privileged: options.privileged,
-        cap_add: options.cap_add,
-        cap_drop: options.cap_drop,
-        host_rw: options.host_rw,
-    };
-    spec.devices = options.device;
-    if let Some(mode) = options.network {
-        spec.network.mode = mode;
-    }
-    spec.network.publish = options.publish;
-    spec.network.aliases = options.network_alias;
-    spec.volumes = [options.volume, options.tmpfs].concat();
-    spec.limits = Limits {
-        memory: options.memory,
-        memory_swap: options.memory_swap,
-        pids: options.pids_limit.and_then(|n| u64::try_from(n).ok()),
-        cpu_quota_us: options.cpus,
-        cpu_shares: options.cpu_shares,
-        ..Limits::default()
-    };
-    // Detached, only -t gives a terminal (Docker's rule); in the foreground, a terminal on
-    // stdin does too.
-    spec.tty =
-        options.tty || (!options.detach && !options.no_tty && std::io::stdin().is_terminal());
-    spec.term = std::env::var("TERM")
-        .ok()
-        .or_else(|| spec.tty.then(|| "xterm".to_string()));
-    spec
-}
-
-/// `-e` values as `KEY=VALUE` pairs: Docker's `-e KEY` takes the host's value, or nothing when
-/// the host has none.
-fn env_pairs(given: Vec<String>) -> Vec<String> {
-    given
-        .into_iter()
-        .filter_map(|kv| {
-            if kv.contains('=') {
-                Some(kv)
-            } else {
-                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
-            }
-        })
-        .collect()
-}
-
-fn parse_network(text: &str) -> Result<crate::runtime::net::Mode, String> {
-    crate::runtime::net::Network::parse_mode(text)
-}
-
-fn parse_publish(text: &str) -> Result<crate::runtime::net::Publish, String> {
-    crate::runtime::net::Publish::parse(text)
-}
-
-fn parse_device(text: &str) -> Result<Device, String> {
-    Device::parse(text).map_err(|e| format!("{e:#}"))
 }
 
 /// Clap's error in one line: its first line, and when that ends in a colon (a list follows,
@@ -506,6 +277,22 @@ unsafe fn take_root(args: &mut Vec<std::ffi::OsString>) -> Result<(), String> {
     Ok(())
 }
 
+/// What the dashboard checks of its sessions' template before it opens: root, options that
+/// make a valid container, and the template's image in the store (pulled now, its progress
+/// on stderr, rather than under the dashboard's screen).
+fn dashboard_ready(template: &Run) -> anyhow::Result<()> {
+    crate::runtime::require_root().map_err(anyhow::Error::msg)?;
+    let Built { mut spec, launch } = template.clone().finish(Vec::new(), &Host::current())?;
+    if spec.command.is_empty() {
+        spec.command = vec!["/bin/sh".into()];
+    }
+    spec.validate()?;
+    if let Some(request) = &launch.image {
+        crate::image::obtain(&crate::image::store::Store::open()?, request)?;
+    }
+    Ok(())
+}
+
 /// Runs the program for the process's arguments and returns its exit code.
 pub fn main() -> i32 {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -528,7 +315,8 @@ pub fn main() -> i32 {
         return verbs::main(args);
     }
     match parse(args) {
-        Ok(Action::Run(mut spec, launch)) => {
+        Ok(Action::Run(built)) => {
+            let Built { mut spec, launch } = *built;
             if let Some(request) = &launch.image
                 && let Err(e) = crate::runtime::require_root()
                     .map_err(anyhow::Error::msg)
@@ -538,8 +326,8 @@ pub fn main() -> i32 {
                 return RUNTIME_ERROR;
             }
             match launch.detach {
-                true => headless::detached(&spec, &launch),
-                false => headless::run(&spec, &launch),
+                true => headless::detached(spec, &launch),
+                false => headless::run(spec, &launch),
             }
         }
         Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
@@ -559,18 +347,10 @@ pub fn main() -> i32 {
                 e.exit_code()
             }
         },
-        Ok(Action::Dashboard(options, mut template, image)) => match image
-            .map_or(Ok(()), |request| {
-                crate::runtime::require_root()
-                    .map_err(anyhow::Error::msg)
-                    .and_then(|()| crate::image::prepare_shell(&mut template, request, ""))
-            })
-            .map_err(|e| format!("{e:#}"))
-            .and_then(|()| template.validate().map_err(|e| e.to_string()))
-        {
+        Ok(Action::Dashboard(options, template)) => match dashboard_ready(&template) {
             Ok(()) => tui::run(options, *template),
             Err(e) => {
-                crate::runtime::exit::print_error(&e.to_string());
+                crate::runtime::exit::print_error(&format!("{e:#}"));
                 RUNTIME_ERROR
             }
         },
@@ -584,7 +364,7 @@ mod tests {
 
     fn command_of(args: &[&str]) -> Vec<String> {
         match parse(args) {
-            Ok(Action::Run(spec, _)) => spec.command,
+            Ok(Action::Run(built)) => built.spec.command,
             other => panic!("{args:?}: {other:?}"),
         }
     }
@@ -614,9 +394,9 @@ mod tests {
         );
         assert_eq!(command_of(&["t", "run", "ls", "-la"]), ["ls", "-la"]);
         match parse(["t", "--init", "run", "--hostname", "box", "true"]) {
-            Ok(Action::Run(spec, _)) => {
-                assert!(spec.init);
-                assert_eq!(spec.hostname, "box");
+            Ok(Action::Run(built)) => {
+                assert!(built.spec.init);
+                assert_eq!(built.spec.hostname, "box");
             }
             other => panic!("{other:?}"),
         }
@@ -624,7 +404,7 @@ mod tests {
 
     #[test]
     fn options_reach_the_spec() {
-        let Ok(Action::Run(spec, _)) = parse([
+        let Ok(Action::Run(built)) = parse([
             "t",
             "-e",
             "A=1",
@@ -640,6 +420,7 @@ mod tests {
         ]) else {
             panic!("did not parse");
         };
+        let spec = built.spec;
         assert_eq!(spec.env, ["A=1", "B=2"]);
         assert_eq!(spec.workdir, PathBuf::from("/tmp"));
         assert_eq!(spec.hostname, "web");
@@ -678,10 +459,9 @@ mod tests {
                     history: 10_000
                 },
                 _,
-                None
             ))
         ));
-        let Ok(Action::Dashboard(options, template, _)) = parse([
+        let Ok(Action::Dashboard(options, template)) = parse([
             "t",
             "--prefix",
             "C-b",
@@ -695,7 +475,7 @@ mod tests {
         assert_eq!(options.prefix, tui::keys::Prefix('b'));
         assert_eq!(options.history, 100_000);
         assert_eq!(
-            template.limits.memory,
+            template.spec.limits.memory,
             Some(64 << 20),
             "options become the sessions' template"
         );
@@ -709,20 +489,20 @@ mod tests {
         assert!(parse(["t", "-t", "-T", "--run", "true"]).is_err());
     }
 
-    /// README's option table has a row for every run option clap knows (one list, held to
-    /// the other by this test).
+    /// README's option table has a row for every run option (one list, held to the other by
+    /// this test), and clap knows each row.
     #[test]
     fn readme_lists_every_option() {
         let readme = include_str!("../../README.md");
-        let command = Cli::command();
-        for arg in command.get_arguments() {
-            let Some(long) = arg.get_long() else { continue };
-            // The dashboard's own (--prefix, --history) are in its section, on its command line.
-            if ["help", "version", "run", "prefix", "history"].contains(&long) {
-                continue;
-            }
+        let command = command();
+        for opt in &OPTIONS {
+            let long = opt.long;
+            assert!(
+                command.get_arguments().any(|a| a.get_long() == Some(long)),
+                "clap lacks --{long}"
+            );
             let shown = format!("`--{long}");
-            let short = arg.get_short().map(|c| format!("`-{c}, --{long}"));
+            let short = opt.short.map(|c| format!("`-{c}, --{long}"));
             assert!(
                 readme.contains(&format!("| {shown}"))
                     || short.is_some_and(|s| readme.contains(&format!("| {s}")))
@@ -730,5 +510,98 @@ mod tests {
                 "README's option table lacks --{long}"
             );
         }
+    }
+
+    /// A value for each row the form offers, as a user would type it.
+    fn sample(long: &str) -> &'static str {
+        match long {
+            "name" => "web",
+            "hostname" => "box",
+            "rootfs" => "/tmp",
+            "image" => "127.0.0.1:5000/alpine:3",
+            "network" => "none",
+            "publish" => "8080:80",
+            "memory" => "64m",
+            "cpus" => "0.5",
+            "env" => "A=1",
+            "volume" => "/srv:/data:ro",
+            "workdir" => "/work",
+            other => panic!("no sample for --{other}"),
+        }
+    }
+
+    /// The form and the command line make the same spec from the same input, for every row
+    /// the form offers: each alone, and all together.
+    #[test]
+    fn the_form_and_the_command_line_agree() {
+        let host = Host {
+            cwd: "/".into(),
+            stdin_terminal: true,
+            env: vec![("TERM".into(), "xterm-256color".into())],
+        };
+        let form_for = |fields: &[&str]| -> Built {
+            let values: [String; tui::app::FIELDS] = std::array::from_fn(|i| {
+                let long = crate::spec::options::FORM[i];
+                match fields.contains(&long) {
+                    true => sample(long).to_string(),
+                    false => String::new(),
+                }
+            });
+            let template = Run::new(String::new());
+            tui::app::form_run(&template, &values, 1, &host).expect("the form takes it")
+        };
+        let cli_for = |fields: &[&str]| -> Built {
+            let mut args: Vec<String> = vec!["t".into(), "-t".into()];
+            for long in fields
+                .iter()
+                .filter(|l| **l != crate::spec::options::COMMAND)
+            {
+                args.push(format!("--{long}"));
+                args.push(sample(long).into());
+            }
+            for (long, default) in [("name", "session-1"), ("hostname", "my-container-1")] {
+                if !fields.contains(&long) {
+                    args.extend([format!("--{long}"), default.into()]);
+                }
+            }
+            args.extend(["--run".into(), "sh".into()]);
+            let Action::Run(built) = parse_on(&args, &host).expect("the command line takes it")
+            else {
+                panic!("{args:?} is no run");
+            };
+            let mut built = *built;
+            built.spec.term = Some("xterm-256color".into());
+            built
+        };
+        let same = |fields: &[&str]| {
+            let mut form = form_for(fields);
+            let cli = cli_for(fields);
+            form.spec.id = cli.spec.id.clone();
+            // The form leaves the command to the session (a shell found in its root).
+            if form.launch.image.is_none() {
+                assert!(form.spec.command.is_empty());
+                form.spec.command = cli.spec.command.clone();
+            } else if let Some(image) = &mut form.launch.image {
+                image.command = vec!["sh".into()];
+            }
+            assert_eq!(form.spec, cli.spec, "{fields:?}");
+            assert_eq!(form.launch.name, cli.launch.name, "{fields:?}");
+            assert_eq!(form.launch.image, cli.launch.image, "{fields:?}");
+        };
+        let rows: Vec<&str> = crate::spec::options::FORM
+            .iter()
+            .copied()
+            .filter(|l| *l != crate::spec::options::COMMAND)
+            .collect();
+        for row in &rows {
+            same(&[row]);
+        }
+        same(
+            &rows
+                .iter()
+                .copied()
+                .filter(|l| *l != "rootfs")
+                .collect::<Vec<_>>(),
+        );
     }
 }

@@ -4,9 +4,10 @@
 use super::control::Names;
 use super::ps::image;
 use super::verbs::fail;
-use crate::runtime::cgroups::{Cgroup, Layout, Usage, limits::human};
+use crate::runtime::cgroups::{Cgroup, Layout, Usage};
 use crate::runtime::inspect::{NAMESPACE_KINDS, Users, processes};
-use crate::runtime::volumes::Volume;
+use crate::spec::limits::human;
+use crate::spec::volume::Volume;
 use crate::state::record::rfc3339;
 use crate::state::{Record, Status, store};
 use serde_json::{Value, json};
@@ -44,6 +45,14 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
                 "Type": if super::volume::name_of(src).is_some() { "volume" } else { "bind" },
                 "Name": super::volume::name_of(src),
                 "Source": src, "Destination": dst, "RW": !read_only,
+            }),
+            Volume::Named {
+                name,
+                dst,
+                read_only,
+            } => json!({
+                "Type": "volume", "Name": name, "Source": crate::state::volumes::data_dir(name),
+                "Destination": dst, "RW": !read_only,
             }),
             Volume::Tmpfs { dst, read_only, .. } => {
                 json!({"Type": "tmpfs", "Source": "", "Destination": dst, "RW": !read_only})
@@ -90,7 +99,7 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "CpuQuota": limits.cpu_quota_us,
             "CpuShares": limits.cpu_shares.unwrap_or(0),
             "Devices": spec.devices,
-            "ReadonlyRootfs": spec.rootfs.as_ref().is_some_and(|r| r.mode == crate::runtime::rootfs::Writes::ReadOnly),
+            "ReadonlyRootfs": spec.rootfs.as_ref().is_some_and(|r| r.mode == crate::spec::rootfs::Writes::ReadOnly),
         },
         "Namespaces": namespaces,
         "Cgroups": cgroups,

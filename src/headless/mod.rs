@@ -6,9 +6,10 @@ mod piped;
 pub(crate) mod raw;
 mod tty;
 
-use crate::cli::Launch;
+use crate::runtime::ContainerSpec;
 use crate::runtime::exit::{RUNTIME_ERROR, print_error};
-use crate::runtime::{ContainerSpec, require_root};
+use crate::runtime::launch::prepare;
+use crate::spec::run::Launch;
 use crate::state::store;
 
 /// Runs `spec` to completion and returns the exit code the tool should exit with. The
@@ -16,11 +17,12 @@ use crate::state::store;
 /// record goes when it ends. With `--name`, we record it first (a name taken is an error
 /// before anything starts) and forget it after; without, the container's cleaner records it
 /// off the start-up's path and removes it once we are gone.
-pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
+pub fn run(mut spec: ContainerSpec, launch: &Launch) -> i32 {
+    let spec = &mut spec;
     let named = launch.name.is_some();
-    let result = ready(spec)
+    let result = prepare(spec)
         .and_then(|()| match named {
-            true => store::create(spec, &launch.record(spec.tty)).map(drop),
+            true => store::create(spec, &store::NewRecord::of(launch, spec.tty)).map(drop),
             false => Ok(()),
         })
         .and_then(|()| {
@@ -40,18 +42,12 @@ pub fn run(spec: &ContainerSpec, launch: &Launch) -> i32 {
     })
 }
 
-/// What every run needs first: root, a valid spec, and its named volumes made.
-fn ready(spec: &ContainerSpec) -> anyhow::Result<()> {
-    require_root()
-        .and_then(|()| spec.validate().map_err(|e| e.to_string()))
-        .map_err(anyhow::Error::msg)
-        .and_then(|()| crate::state::volumes::create_used(spec))
-}
-
 /// `run -d`: starts `spec` under its monitor and prints its id.
-pub fn detached(spec: &ContainerSpec, launch: &Launch) -> i32 {
-    let checked = ready(spec).map_err(crate::client::Failure::runtime);
-    match checked.and_then(|()| crate::client::launch(spec, &launch.record(spec.tty))) {
+pub fn detached(mut spec: ContainerSpec, launch: &Launch) -> i32 {
+    let checked = prepare(&mut spec).map_err(crate::client::Failure::runtime);
+    match checked
+        .and_then(|()| crate::client::launch(&spec, &store::NewRecord::of(launch, spec.tty)))
+    {
         Ok(record) => {
             println!("{}", record.id);
             0

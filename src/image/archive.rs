@@ -35,7 +35,7 @@ pub fn import(store: &Store, input: impl Read, reference: &str) -> anyhow::Resul
         "created": created,
         "architecture": host.arch,
         "os": host.os,
-        "config": { "Env": [format!("PATH={}", crate::runtime::spec::DEFAULT_PATH)] },
+        "config": { "Env": [format!("PATH={}", crate::spec::DEFAULT_PATH)] },
         "rootfs": { "type": "layers", "diff_ids": [applied.diff_id] },
         "history": [{ "created": created, "comment": "Imported from tarball" }],
     });

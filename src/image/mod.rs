@@ -19,46 +19,19 @@ pub mod transport;
 pub mod unpack;
 
 use crate::runtime::ContainerSpec;
-use crate::runtime::rootfs::{Layers, Rootfs, Writes};
-use crate::runtime::spec::ImageUse;
-use crate::runtime::volumes::Volume;
+use crate::spec::ImageUse;
+use crate::spec::rootfs::{Layers, Rootfs, Writes};
+use crate::spec::run::{ImageRequest, PullPolicy};
+use crate::spec::volume::Volume;
 use anyhow::{anyhow, bail};
 use platform::Platform;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use store::{Image, Store};
 
-/// `--pull`: when `--image` pulls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum PullPolicy {
-    /// Pull every time, even when the store has the image.
-    Always,
-    /// Pull only when the store lacks it (Docker's default).
-    #[default]
-    Missing,
-    /// Never pull: the image must be in the store.
-    Never,
-}
-
-/// What the command line asked of an image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub reference: String,
-    pub pull: PullPolicy,
-    pub platform: Option<Platform>,
-    /// `--entrypoint` (empty: none at all).
-    pub entrypoint: Option<String>,
-    /// The command line's command, as typed (empty: the image's Cmd runs).
-    pub command: Vec<String>,
-    /// `-w` was given.
-    pub workdir_given: bool,
-    /// `--insecure-registry` hosts.
-    pub insecure: Vec<String>,
-}
-
 /// The image `request` names, from the store or pulled (progress to stderr, as
 /// `docker run` shows it).
-pub fn obtain(store: &Store, request: &Request) -> anyhow::Result<Image> {
+pub fn obtain(store: &Store, request: &ImageRequest) -> anyhow::Result<Image> {
     let platform = request.platform.clone().unwrap_or_else(Platform::host);
     let local = store.find(&request.reference).filter(|i| {
         Platform::parse(&i.platform)
@@ -87,28 +60,25 @@ pub fn obtain(store: &Store, request: &Request) -> anyhow::Result<Image> {
 
 /// Makes `spec` run `request`'s image: its layers under the container's own upper layer, and
 /// its config's defaults with Docker's precedence (the command line wins).
-pub fn prepare(spec: &mut ContainerSpec, request: &Request) -> anyhow::Result<()> {
+pub fn prepare(spec: &mut ContainerSpec, request: &ImageRequest) -> anyhow::Result<()> {
     let store = Store::open()?;
     let image = obtain(&store, request)?;
     apply(spec, request, &store, &image)
 }
 
-/// [`prepare`] for a dashboard session, a shell: with nothing typed, an image with no
+/// [`prepare`] for a dashboard session, a shell: with no command given, an image with no
 /// Entrypoint or Cmd (a `docker import`ed root, say) runs `/bin/sh`.
-pub fn prepare_shell(
-    spec: &mut ContainerSpec,
-    mut request: Request,
-    typed: &str,
-) -> anyhow::Result<()> {
+pub fn prepare_shell(spec: &mut ContainerSpec, request: &ImageRequest) -> anyhow::Result<()> {
     let store = Store::open()?;
-    let image = obtain(&store, &request)?;
+    let image = obtain(&store, request)?;
     let defaults = store.config(&image)?.config().clone().unwrap_or_default();
     let has_command = defaults
         .entrypoint()
         .as_ref()
         .is_some_and(|e| !e.is_empty())
         || defaults.cmd().as_ref().is_some_and(|c| !c.is_empty());
-    if typed.trim().is_empty() && !has_command {
+    let mut request = request.clone();
+    if request.command.is_empty() && !has_command {
         request.command = vec!["/bin/sh".into()];
     }
     apply(spec, &request, &store, &image)
@@ -117,7 +87,7 @@ pub fn prepare_shell(
 /// [`prepare`] for an image already in the store.
 pub fn apply(
     spec: &mut ContainerSpec,
-    request: &Request,
+    request: &ImageRequest,
     store: &Store,
     image: &Image,
 ) -> anyhow::Result<()> {

@@ -69,7 +69,7 @@ pub fn state(root: &Root, id: &str) -> anyhow::Result<()> {
 /// A signal as runc takes it: a number, `KILL`, or `SIGKILL` (Docker's spellings too, so
 /// the CLI's parser).
 pub fn parse_signal(text: &str) -> anyhow::Result<Signal> {
-    crate::cli::control::parse_signal(text).map_err(anyhow::Error::msg)
+    crate::spec::run::parse_signal(text).map_err(anyhow::Error::msg)
 }
 
 /// `kill`: the signal to init, or with `all` to every process of the container's cgroup.

@@ -7,9 +7,10 @@
 //! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
 
 use super::cgroups::Cgroup;
-use super::spec::ContainerSpec;
+use crate::spec::ContainerSpec;
+use crate::spec::run::RestartPolicy;
 use crate::state::store::NewRecord;
-use crate::state::{Process, RestartPolicy, Status, store, tree};
+use crate::state::{Process, Status, store, tree};
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, fork, pipe2, setsid};
 use std::io::Read;

@@ -3,8 +3,8 @@
 
 use super::mounts::{self, Target};
 use super::rootpath::{FreshDir, InRoot};
-use super::spec::ContainerSpec;
 use super::{console, devices};
+use crate::spec::ContainerSpec;
 use nix::mount::MsFlags;
 use nix::sys::stat::makedev;
 use std::path::Path;
@@ -43,7 +43,7 @@ pub fn mount(
         );
         dev.mknod(
             &at.to_string_lossy(),
-            device.rule.kind == devices::Kind::Block,
+            device.rule.kind == crate::spec::device::Kind::Block,
             rdev,
             device.mode,
         )?;

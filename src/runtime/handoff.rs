@@ -8,7 +8,7 @@
 //! launcher believes (an OOM kill) may be read from it. Not files on disk either: a memory file
 //! dies with the last descriptor, so a launcher killed at any moment leaves nothing behind.
 
-use super::spec::ContainerSpec;
+use crate::spec::ContainerSpec;
 use anyhow::{Context, anyhow};
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use serde::{Deserialize, Serialize};
@@ -160,7 +160,7 @@ mod tests {
     /// The launcher's memory files, reached by path as the helper reaches them.
     #[test]
     fn a_spec_goes_in_and_an_ending_comes_back() {
-        let spec = ContainerSpec::new(vec!["true".into()], "/".into());
+        let spec = ContainerSpec::new("0".repeat(64), vec!["true".into()], "/".into());
         let mut handoff = HandOff::new(&spec).unwrap();
         let address = Address::parse(&handoff.address()).unwrap();
         assert_eq!(address.launcher, std::process::id() as i32);

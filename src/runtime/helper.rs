@@ -9,14 +9,14 @@
 //! then calls [`contain`]. The headless launcher without a tty is already single-threaded and has
 //! nothing else to do, so it calls [`contain`] itself and saves an exec.
 
-use super::cgroups::limits::human;
 use super::cgroups::{Cgroup, Layout};
 use super::cleaner::{self, Leftovers};
 use super::exit::RUNTIME_ERROR;
 use super::launch::HANDOFF_VAR;
-use super::spec::ContainerSpec;
 use super::supervise::Supervisor;
 use super::{console, devices, handoff, init, namespaces, net, report};
+use crate::spec::ContainerSpec;
+use crate::spec::limits::human;
 use crate::state::{Process, store, tree as state};
 use nix::sys::prctl::{set_dumpable, set_pdeathsig};
 use nix::sys::signal::Signal;

@@ -2,8 +2,8 @@
 
 use super::mounts::{self, Target};
 use super::rootpath::InRoot;
-use super::spec::ContainerSpec;
 use super::{Sys, console, devfs, kernelfs, volumes};
+use crate::spec::ContainerSpec;
 use nix::mount::MsFlags;
 use std::path::Path;
 
@@ -59,7 +59,7 @@ pub fn enter(
             None,
         )?;
     }
-    let fresh = spec.network.mode != crate::runtime::net::Mode::Host;
+    let fresh = spec.network.mode != crate::spec::network::Mode::Host;
     kernelfs::mount(
         &host,
         &Target::Path(Path::new("/sys")),

@@ -6,9 +6,19 @@
 //! inherited stdio or a process on a portable-pty pseudo-terminal.
 
 use super::handoff::HandOff;
-use super::spec::ContainerSpec;
+use crate::spec::ContainerSpec;
 use anyhow::Context;
 use std::path::PathBuf;
+
+/// What every start needs first, whoever starts it (`run`, `run -d`, the dashboard): root,
+/// a spec that validates, nothing in it the container could not get, and its named volumes
+/// made and bound in their place. A refused spec leaves nothing behind.
+pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
+    super::require_root().map_err(anyhow::Error::msg)?;
+    spec.validate()?;
+    super::volumes::check_before_start(spec)?;
+    crate::state::volumes::create_used(spec)
+}
 
 /// The hidden first argument that makes the binary act as a container helper.
 pub const HELPER_ARG: &str = "__helper";

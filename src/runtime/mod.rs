@@ -26,14 +26,13 @@ pub mod rootfs;
 pub mod rootpath;
 pub mod sealed;
 pub mod security;
-pub mod spec;
 pub mod supervise;
 pub mod tenant;
 pub mod user;
 pub mod volumes;
 
+pub use crate::spec::ContainerSpec;
 pub use exit::Exit;
-pub use spec::ContainerSpec;
 
 /// Context for a failed syscall, worded as a user reads it: nix's errors display as
 /// `ENOENT: No such file or directory`, where every runtime prints the second half.

@@ -5,6 +5,7 @@
 
 use super::Sys;
 use super::mounts::{self, Target};
+use crate::spec::hardening::{Hardening, parse_cap};
 use anyhow::Context;
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::mount::MsFlags;
@@ -12,21 +13,7 @@ use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule,
 };
-use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// What the user asked of the defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hardening {
-    /// No hardening at all.
-    pub privileged: bool,
-    /// Capabilities added to, or dropped from, the default set (`NET_ADMIN`, `CAP_NET_ADMIN`, `ALL`).
-    pub cap_add: Vec<String>,
-    pub cap_drop: Vec<String>,
-    /// `--host-rw`: without a rootfs, the host's files read-write, as the seed had them.
-    #[serde(default)]
-    pub host_rw: bool,
-}
 
 /// Docker's default capability set.
 pub const DEFAULT_CAPS: [Capability; 14] = [
@@ -71,22 +58,7 @@ pub const READ_ONLY: [&str; 5] = [
     "/proc/sysrq-trigger",
 ];
 
-fn parse_cap(name: &str) -> Result<Option<Capability>, String> {
-    if name.eq_ignore_ascii_case("all") {
-        return Ok(None);
-    }
-    caps::to_canonical(name)
-        .parse()
-        .map(Some)
-        .map_err(|_| format!("unknown capability {name:?} (e.g. NET_ADMIN, SYS_PTRACE, ALL)"))
-}
-
 impl Hardening {
-    /// Whether a container without a rootfs may write the host's files.
-    pub fn host_writable(&self) -> bool {
-        self.host_rw || self.privileged
-    }
-
     /// The capability set the command runs with, by Docker's arithmetic: `--cap-add ALL`
     /// is every capability this process holds, less the dropped ones; `--cap-drop ALL` starts
     /// from nothing and adds the added ones; otherwise the defaults, less the dropped, plus the

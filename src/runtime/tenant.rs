@@ -25,8 +25,8 @@ use super::Sys;
 use super::console;
 use super::exit::RUNTIME_ERROR;
 use super::report::{self, Reporter};
-use super::spec::ContainerSpec;
 use super::supervise::{Supervisor, reset_for_exec};
+use crate::spec::ContainerSpec;
 use crate::state::Process;
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
@@ -151,7 +151,7 @@ fn enter(
     let path = env
         .iter()
         .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(super::spec::DEFAULT_PATH)
+        .unwrap_or(crate::spec::DEFAULT_PATH)
         .to_string();
     reset_for_exec();
     let (code, message) = super::exec::exec(&tenant.command, &env, &path);

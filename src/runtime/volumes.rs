@@ -5,170 +5,13 @@
 //! `/sys`, `..`) is refused before anything starts.
 
 use super::Sys;
-use super::cgroups::limits::parse_bytes;
 use super::hostview;
 use super::mounts::{self, Target};
 use super::rootpath::{self, InRoot};
+use crate::spec::volume::Volume;
 use anyhow::{Context, bail};
 use nix::mount::MsFlags;
-use serde::{Deserialize, Serialize};
-use std::path::{Component, Path, PathBuf};
-
-/// One volume.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Volume {
-    Bind {
-        src: PathBuf,
-        dst: PathBuf,
-        read_only: bool,
-    },
-    Tmpfs {
-        dst: PathBuf,
-        /// Docker's defaults are `rw,nosuid,nodev,noexec`; the words given change them.
-        read_only: bool,
-        exec: bool,
-        suid: bool,
-        dev: bool,
-        /// The tmpfs data: `size=` in bytes, `mode=`, `uid=`, `gid=`, `nr_inodes=`.
-        data: String,
-    },
-}
-
-/// An absolute container path without `..`, neither `/` nor in `/proc` (runc refuses those:
-/// a volume there would hide or replace what the hardening masks, or hand the container the
-/// host's sysctls). `/sys` is allowed, as Docker allows it (moby's `TestMountIntoSys`): the
-/// container's sysfs is read-only and nothing can be made in it, so a target there must exist.
-fn container_path(text: &str, what: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(text);
-    if !path.is_absolute() {
-        return Err(format!("{what} {text:?} must be an absolute path"));
-    }
-    if path.components().any(|c| c == Component::ParentDir) {
-        return Err(format!("{what} {text:?} may not contain '..'"));
-    }
-    if path.components().all(|c| c == Component::RootDir) {
-        return Err(format!(
-            "{what} {text:?}: a volume cannot be mounted over /"
-        ));
-    }
-    if path.starts_with("/proc") {
-        return Err(format!(
-            "{what} {text:?}: volumes cannot be mounted in /proc"
-        ));
-    }
-    Ok(path)
-}
-
-/// Docker's `--tmpfs` words that are flags, and the flag each sets: (word, field, value).
-const TMPFS_WORDS: [(&str, usize, bool); 8] = [
-    ("rw", 0, false),
-    ("ro", 0, true),
-    ("exec", 1, true),
-    ("noexec", 1, false),
-    ("suid", 2, true),
-    ("nosuid", 2, false),
-    ("dev", 3, true),
-    ("nodev", 3, false),
-];
-
-impl Volume {
-    /// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, SRC absolute on the host, or the name of a
-    /// named volume (bound from its data directory, made on first use).
-    pub fn parse_bind(text: &str) -> Result<Volume, String> {
-        let parts: Vec<&str> = text.split(':').collect();
-        let (src, dst, read_only) = match parts.as_slice() {
-            [src, dst] => (*src, *dst, false),
-            [src, dst, "ro"] => (*src, *dst, true),
-            [src, dst, "rw"] => (*src, *dst, false),
-            _ => {
-                return Err(format!(
-                    "invalid volume {text:?}: expected SRC:DST or SRC:DST:ro"
-                ));
-            }
-        };
-        let src = if crate::state::volumes::is_name(src) {
-            crate::state::volumes::data_dir(src)
-        } else if Path::new(src).is_absolute() {
-            PathBuf::from(src)
-        } else {
-            return Err(format!(
-                "volume source {src:?} must be an absolute path or a volume name"
-            ));
-        };
-        Ok(Volume::Bind {
-            src,
-            dst: container_path(dst, "volume target")?,
-            read_only,
-        })
-    }
-
-    /// `DST` or `DST:OPTIONS`, Docker's options: `rw`, `ro`, `exec`, `noexec`, `suid`,
-    /// `nosuid`, `dev`, `nodev`, `size=` (with units), `mode=` (octal), `uid=`, `gid=`,
-    /// `nr_inodes=`.
-    pub fn parse_tmpfs(text: &str) -> Result<Volume, String> {
-        let (dst, options) = text.split_once(':').unwrap_or((text, ""));
-        // read_only, exec, suid, dev
-        let mut flags = [false, false, false, false];
-        let mut data = Vec::new();
-        for option in options.split(',').filter(|o| !o.is_empty()) {
-            if let Some(&(_, field, value)) = TMPFS_WORDS.iter().find(|(w, _, _)| *w == option) {
-                flags[field] = value;
-                continue;
-            }
-            let bad = || {
-                format!(
-                    "invalid tmpfs option {option:?}: use rw, ro, exec, noexec, suid, nosuid, dev, nodev, size=, mode=, uid=, gid= or nr_inodes="
-                )
-            };
-            let (key, value) = option.split_once('=').ok_or_else(bad)?;
-            let ok = match key {
-                "size" => {
-                    data.push(format!("size={}", parse_bytes(value)?));
-                    continue;
-                }
-                "mode" => u32::from_str_radix(value, 8).is_ok_and(|m| m <= 0o7777),
-                "uid" | "gid" => value.parse::<u32>().is_ok(),
-                "nr_inodes" => value.parse::<u64>().is_ok(),
-                _ => return Err(bad()),
-            };
-            if !ok {
-                return Err(format!("invalid tmpfs option {option:?}: bad value"));
-            }
-            data.push(option.to_string());
-        }
-        let [read_only, exec, suid, dev] = flags;
-        Ok(Volume::Tmpfs {
-            dst: container_path(dst, "tmpfs target")?,
-            read_only,
-            exec,
-            suid,
-            dev,
-            data: data.join(","),
-        })
-    }
-
-    /// The source must exist on the host.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            // A named volume is made on first use, just before the container starts.
-            Volume::Bind { src, .. }
-                if !src.exists() && crate::state::volumes::name_of(src).is_none() =>
-            {
-                Err(format!(
-                    "volume source {}: No such file or directory",
-                    src.display()
-                ))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn dst(&self) -> &Path {
-        match self {
-            Volume::Bind { dst, .. } | Volume::Tmpfs { dst, .. } => dst,
-        }
-    }
-}
+use std::path::Path;
 
 /// The tree volumes are mounted into, which decides whether a missing target may be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +52,9 @@ impl Sources {
             .map(|v| match v {
                 Volume::Bind { src, .. } => open_one(src).map(Some),
                 Volume::Tmpfs { .. } => Ok(None),
+                Volume::Named { name, .. } => {
+                    bail!("volume {name}: not resolved to its directory before the start")
+                }
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(Sources(opened))
@@ -272,7 +118,7 @@ pub fn mount_all(
         let handle = resolve()?;
         let target = Target::fd(&handle, dst);
         match volume {
-            Volume::Bind { read_only, .. } => {
+            Volume::Bind { read_only, .. } | Volume::Named { read_only, .. } => {
                 let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
                 let Some(source) = source else {
                     bail!("volume {}: its source was not opened", dst.display());
@@ -334,8 +180,8 @@ mod tests {
         );
         assert_eq!(
             Volume::parse_bind("data:/srv:ro"),
-            Ok(Volume::Bind {
-                src: crate::state::volumes::data_dir("data"),
+            Ok(Volume::Named {
+                name: "data".into(),
                 dst: "/srv".into(),
                 read_only: true
             }),

@@ -11,4 +11,4 @@ pub mod tree;
 pub mod volumes;
 
 pub use process::Process;
-pub use record::{Record, RestartPolicy, Status};
+pub use record::{Record, Status};

@@ -2,6 +2,7 @@
 //! who owns that life, and how it ended. Plain data; [`super::store`] reads and writes it.
 
 use super::process::Process;
+use crate::spec::run::RestartPolicy;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,66 +24,6 @@ impl Status {
             Status::Created => "created",
             Status::Running => "running",
             Status::Exited => "exited",
-        }
-    }
-}
-
-/// `--restart`: what the monitor does when PID 1 ends (Docker's policies).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "name")]
-pub enum RestartPolicy {
-    #[default]
-    No,
-    /// Restart after a non-zero exit, at most `max` times (0: no limit).
-    OnFailure {
-        max: u32,
-    },
-    Always,
-    /// As `always`, but not after the user stopped it.
-    UnlessStopped,
-}
-
-impl RestartPolicy {
-    /// Parses Docker's `no`, `on-failure[:N]`, `always`, `unless-stopped`.
-    pub fn parse(text: &str) -> Result<RestartPolicy, String> {
-        match text.split_once(':') {
-            None if text == "no" => Ok(RestartPolicy::No),
-            None if text == "always" => Ok(RestartPolicy::Always),
-            None if text == "unless-stopped" => Ok(RestartPolicy::UnlessStopped),
-            None if text == "on-failure" => Ok(RestartPolicy::OnFailure { max: 0 }),
-            Some(("on-failure", n)) => n
-                .parse()
-                .map(|max| RestartPolicy::OnFailure { max })
-                .map_err(|_| format!("invalid restart count {n:?}")),
-            _ => Err(format!(
-                "invalid restart policy {text:?} (no, on-failure[:N], always, unless-stopped)"
-            )),
-        }
-    }
-
-    /// Whether a container that ended with `code`, restarted `count` times so far, starts
-    /// again. A container the user stopped never does (Docker restarts `always` ones only when
-    /// the daemon restarts, which we have not).
-    pub fn restarts(self, code: i32, count: u32, stopped_by_user: bool) -> bool {
-        if stopped_by_user {
-            return false;
-        }
-        match self {
-            RestartPolicy::No => false,
-            RestartPolicy::OnFailure { max } => code != 0 && (max == 0 || count < max),
-            RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
-        }
-    }
-}
-
-impl std::fmt::Display for RestartPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RestartPolicy::No => f.write_str("no"),
-            RestartPolicy::OnFailure { max: 0 } => f.write_str("on-failure"),
-            RestartPolicy::OnFailure { max } => write!(f, "on-failure:{max}"),
-            RestartPolicy::Always => f.write_str("always"),
-            RestartPolicy::UnlessStopped => f.write_str("unless-stopped"),
         }
     }
 }
@@ -232,21 +173,6 @@ pub fn new_name() -> String {
     )
 }
 
-/// Checks a name given with `--name` or `rename` (Docker's rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`).
-pub fn validate_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-        && name.len() <= 128;
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid container name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +197,7 @@ mod tests {
 
     #[test]
     fn ids_and_names() {
+        use crate::spec::names::validate_name;
         let id = new_id();
         assert_eq!(id.len(), 64);
         assert_ne!(id, new_id());

@@ -9,10 +9,12 @@
 //! container held on the host (its cgroup, its filesystem state) is removed.
 
 use super::process::Process;
-use super::record::{Record, RestartPolicy, Status, now_ms, validate_name};
+use super::record::{Record, Status, now_ms};
 use super::tree;
 use crate::runtime::ContainerSpec;
 use crate::runtime::cgroups::{self, Cgroup, Layout};
+use crate::spec::names::validate_name;
+use crate::spec::run::{Launch, RestartPolicy};
 use anyhow::{Context, anyhow, bail};
 use nix::fcntl::{Flock, FlockArg};
 use std::path::PathBuf;
@@ -42,6 +44,21 @@ pub struct NewRecord<'a> {
     pub interactive: bool,
     pub restart: RestartPolicy,
     pub stop_signal: i32,
+}
+
+impl<'a> NewRecord<'a> {
+    /// What the store records of a container run as `launch` says.
+    pub fn of(launch: &'a Launch, tty: bool) -> NewRecord<'a> {
+        NewRecord {
+            name: launch.name.as_deref(),
+            detached: launch.detach,
+            auto_remove: launch.auto_remove,
+            tty,
+            interactive: launch.interactive,
+            restart: launch.restart,
+            stop_signal: launch.stop_signal as i32,
+        }
+    }
 }
 
 /// Records `spec` (whose `id` must be fresh) as a new container owned by the calling process,

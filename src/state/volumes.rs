@@ -3,9 +3,10 @@
 //! real store). `-v NAME:/dst` binds one, making it on first use; a volume used by any
 //! container, running or not, cannot be removed.
 
-use super::record::validate_name;
 use super::store;
-use crate::runtime::volumes::Volume;
+use crate::spec::ContainerSpec;
+use crate::spec::names::validate_name;
+use crate::spec::volume::Volume;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
@@ -49,11 +50,6 @@ pub fn name_of(path: &Path) -> Option<String> {
     (parts.next()?.as_os_str() == "_data" && parts.next().is_none()).then_some(name)
 }
 
-/// True when `text` (a volume's source) names a volume rather than a host path.
-pub fn is_name(text: &str) -> bool {
-    !text.starts_with('/') && validate_name(text).is_ok()
-}
-
 /// Makes volume `name` unless it exists; true if it was made.
 pub fn create(name: &str) -> anyhow::Result<bool> {
     validate_name(name).map_err(|e| anyhow::anyhow!(e.replace("container", "volume")))?;
@@ -72,15 +68,23 @@ pub fn create(name: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Makes every named volume `spec` uses that does not exist yet, once what can be refused
-/// before the start was (a refused run leaves no volume behind).
-pub fn create_used(spec: &crate::runtime::ContainerSpec) -> anyhow::Result<()> {
-    crate::runtime::volumes::check_before_start(spec)?;
-    for v in &spec.volumes {
-        if let Volume::Bind { src, .. } = v
-            && let Some(name) = name_of(src)
+/// Makes every named volume `spec` uses that does not exist yet, and binds its data
+/// directory in its place. Called once what can be refused before the start was (a refused
+/// run leaves no volume behind).
+pub fn create_used(spec: &mut ContainerSpec) -> anyhow::Result<()> {
+    for volume in &mut spec.volumes {
+        if let Volume::Named {
+            name,
+            dst,
+            read_only,
+        } = volume
         {
-            create(&name)?;
+            create(name)?;
+            *volume = Volume::Bind {
+                src: data_dir(name),
+                dst: std::mem::take(dst),
+                read_only: *read_only,
+            };
         }
     }
     Ok(())
@@ -141,6 +145,7 @@ mod tests {
 
     #[test]
     fn volume_names_and_their_directories() {
+        use crate::spec::volume::is_name;
         assert!(is_name("data"));
         assert!(!is_name("/data"));
         assert!(!is_name("../x"));

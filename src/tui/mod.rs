@@ -19,7 +19,6 @@ pub mod inspector;
 pub mod keys;
 pub mod ui;
 
-use crate::runtime::ContainerSpec;
 use crate::runtime::require_root;
 use crate::session::SessionEvent;
 use app::App;
@@ -105,7 +104,7 @@ pub struct Options {
 
 /// Runs the dashboard; returns the process's exit code.
 /// Every session starts from `template` (its command, hostname and name aside).
-pub fn run(options: Options, template: ContainerSpec) -> i32 {
+pub fn run(options: Options, template: crate::spec::options::Run) -> i32 {
     if let Err(e) = require_root() {
         crate::runtime::exit::print_error(&e.to_string());
         return crate::runtime::exit::RUNTIME_ERROR;
@@ -126,7 +125,7 @@ pub fn run(options: Options, template: ContainerSpec) -> i32 {
     }
 }
 
-fn dashboard(prefix: Prefix, template: ContainerSpec) -> anyhow::Result<i32> {
+fn dashboard(prefix: Prefix, template: crate::spec::options::Run) -> anyhow::Result<i32> {
     // Block the terminating signals before any thread starts, so only the signal thread sees them.
     let mut mask = SigSet::empty();
     for s in [
@@ -167,7 +166,7 @@ fn dashboard(prefix: Prefix, template: ContainerSpec) -> anyhow::Result<i32> {
     if app.sessions.is_empty()
         && let Err(e) = app.start_session(Default::default())
     {
-        app.message = Some(format!("cannot start a session: {e}"));
+        app.message = Some(format!("cannot start a session: {}", e.message));
     }
     let result = event_loop(&mut app, &mut terminal.0, &rx, &inspector);
     if app.end_mine {

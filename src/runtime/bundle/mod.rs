@@ -14,10 +14,10 @@ pub mod init;
 pub mod mounts;
 pub mod seccomp;
 
-use super::cgroups::limits::{CPU_PERIOD_US, Limits};
-use super::devices::{Kind, Rule};
-use super::rootfs::{Rootfs, Writes};
-use super::spec::ContainerSpec;
+use crate::spec::ContainerSpec;
+use crate::spec::device::{Kind, Rule};
+use crate::spec::limits::{CPU_PERIOD_US, Limits};
+use crate::spec::rootfs::{Rootfs, Writes};
 use anyhow::{Context, anyhow, bail};
 use oci_spec::runtime::{LinuxNamespaceType, LinuxResources, Spec};
 use std::path::{Path, PathBuf};
@@ -113,8 +113,7 @@ impl Bundle {
         if !cwd.is_absolute() {
             bail!("config.json: process.cwd {cwd:?} is not an absolute path");
         }
-        let mut spec = ContainerSpec::new(command, cwd);
-        spec.id = id.to_string();
+        let mut spec = ContainerSpec::new(id.to_string(), command, cwd);
         spec.env = process.env().clone().unwrap_or_default();
         spec.tty = process.terminal().unwrap_or(false);
         spec.hostname = config.hostname().clone().unwrap_or_default();
@@ -139,7 +138,7 @@ impl Bundle {
             None => Path::new(super::cgroups::PARENT).join(id),
         };
         for kv in &spec.env {
-            super::spec::validate_env(kv).map_err(anyhow::Error::new)?;
+            crate::spec::validate_env(kv).map_err(anyhow::Error::new)?;
         }
         Ok(Bundle {
             dir,
@@ -262,9 +261,9 @@ fn device_rules(resources: &LinuxResources) -> anyhow::Result<Option<Vec<Rule>>>
         let mut bits = 0;
         for c in access.chars() {
             bits |= match c {
-                'r' => super::devices::READ,
-                'w' => super::devices::WRITE,
-                'm' => super::devices::MKNOD,
+                'r' => crate::spec::device::READ,
+                'w' => crate::spec::device::WRITE,
+                'm' => crate::spec::device::MKNOD,
                 _ => bail!("linux.resources.devices[{i}]: unknown access {access:?}"),
             };
         }
@@ -300,7 +299,9 @@ fn with_defaults(mut rules: Vec<Rule>, linux: Option<&oci_spec::runtime::Linux>)
             kind,
             major: Some(d.major() as u32),
             minor: Some(d.minor() as u32),
-            access: super::devices::READ | super::devices::WRITE | super::devices::MKNOD,
+            access: crate::spec::device::READ
+                | crate::spec::device::WRITE
+                | crate::spec::device::MKNOD,
         });
     }
     rules

@@ -13,13 +13,12 @@
 //! when the helper is gone (exited or killed), and cgroups left by a crash are removed at the
 //! next start.
 
-pub mod limits;
 mod v1;
 mod v2;
 
-use super::devices::Rule;
+use crate::spec::device::Rule;
+use crate::spec::limits::Limits;
 use anyhow::{Context, anyhow, bail};
-use limits::Limits;
 use std::path::{Path, PathBuf};
 
 /// Set to `1` to use a hybrid host's cgroup2 mount rather than its v1 hierarchies.

@@ -1,7 +1,7 @@
 //! cgroup v1 (and hybrid hosts): a hierarchy per controller, each with its own files.
 
 use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
-use crate::runtime::devices::Rule;
+use crate::spec::device::Rule;
 use std::path::Path;
 
 /// The v1 files.

@@ -2,7 +2,8 @@
 //! device access as a BPF program attached to the directory.
 
 use super::{Cgroup, Controller, Usage, Version, keyed, read_u64, write};
-use crate::runtime::devices::{self, Rule};
+use crate::runtime::devices;
+use crate::spec::device::Rule;
 use std::path::Path;
 
 /// The v2 files.

@@ -10,8 +10,9 @@
 
 use super::leases::{self, Lease, Locked, Up};
 use super::netlink::Netlink;
-use super::{Mode, Protocol, Publish, bridge, dns, nat, netns};
+use super::{bridge, dns, nat, netns};
 use crate::runtime::ContainerSpec;
+use crate::spec::network::{Mode, Protocol, Publish};
 use crate::state::{Process, store};
 use anyhow::{Context, anyhow, bail};
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, getsockname, socket};

@@ -6,7 +6,8 @@
 use super::leases::{State, Up};
 use super::netlink::Netlink;
 use super::subnet::{self, Subnet};
-use super::{DEFAULT_NETWORK, user};
+use super::user;
+use crate::spec::network::DEFAULT_NETWORK;
 use anyhow::{Context, bail};
 
 /// The default network's bridge.

@@ -7,8 +7,8 @@
 //! cleaner, say) is stale, and whoever takes the lock next drops it. When the last lease goes,
 //! the directory goes too: a host with no bridged container keeps nothing of ours here.
 
-use super::Publish;
 use super::subnet::Subnet;
+use crate::spec::network::Publish;
 use crate::state::{Process, tree};
 use anyhow::Context;
 use nix::fcntl::{Flock, FlockArg};

@@ -191,8 +191,8 @@ fn nft(script: &str) -> anyhow::Result<()> {
 mod tests {
     use super::super::leases::{Lease, State, Up};
     use super::super::subnet::Subnet;
-    use super::super::{Protocol, Publish};
     use super::*;
+    use crate::spec::network::{Protocol, Publish};
     use crate::state::Process;
 
     #[test]

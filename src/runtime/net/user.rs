@@ -3,6 +3,7 @@
 //! only while a container is on it ([`super::bridge`]), as the default network's do.
 
 use super::subnet::Subnet;
+use crate::spec::network::validate_name;
 use crate::state::record::{new_id, now_ms};
 use anyhow::{Context, bail};
 use nix::fcntl::{Flock, FlockArg};
@@ -26,11 +27,6 @@ pub struct Definition {
 
 fn dir() -> PathBuf {
     crate::state::volumes::root().join("networks")
-}
-
-/// A network name: as a container's, and none of `--network`'s own words.
-pub fn validate_name(name: &str) -> Result<(), String> {
-    crate::state::record::validate_name(name).map_err(|e| e.replace("container", "network"))
 }
 
 /// The definition of network `name`.

@@ -4,13 +4,82 @@
 use super::App;
 use crate::client::ops;
 use crate::runtime::ContainerSpec;
-use crate::runtime::cgroups::limits::{self, human};
-use crate::runtime::rootfs::{Rootfs, Writes};
 use crate::runtime::rootpath::InRoot;
 use crate::session::Session;
+use crate::spec::limits::{self, human};
+use crate::spec::options::{Built, COMMAND, FORM, Host, OptionError, Run, option};
+use crate::spec::rootfs::Rootfs;
 use crate::state::store;
-use crate::tui::ui::form::FIELDS;
+use crate::tui::ui::form::{FIELDS, field};
+
+/// Why the form did not start a session, and the field at fault (the cursor goes there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    pub field: Option<usize>,
+    pub message: String,
+}
+
+impl FormError {
+    fn at(long: &str, message: String) -> FormError {
+        FormError {
+            field: Some(field(long)),
+            message,
+        }
+    }
+
+    fn general(message: String) -> FormError {
+        FormError {
+            field: None,
+            message,
+        }
+    }
+}
+
+impl From<OptionError> for FormError {
+    fn from(e: OptionError) -> Self {
+        FormError {
+            field: e.option.filter(|l| FORM.contains(l)).map(field),
+            message: e.message,
+        }
+    }
+}
 use std::path::Path;
+
+/// The run the form's `values` ask for over `template`, for session number `n`: each field
+/// through its row of the option table, as the command line's option goes, then the same
+/// checks. A session always has a terminal (`xterm-256color`, the dashboard's emulator).
+pub fn form_run(
+    template: &Run,
+    values: &[String; FIELDS],
+    n: u64,
+    host: &Host,
+) -> Result<Built, FormError> {
+    let mut run = template.clone();
+    run.spec.id = crate::state::record::new_id();
+    let typed = |long: &str| values[field(long)].trim();
+    // A root typed in the form replaces the template's, whichever kind each is.
+    if !typed("rootfs").is_empty() || !typed("image").is_empty() {
+        run.clear_root();
+    }
+    for long in FORM.iter().filter(|l| **l != COMMAND) {
+        let text = match (*long, typed(long)) {
+            ("name", "") => format!("session-{n}"),
+            ("hostname", "") => format!("my-container-{n}"),
+            (_, text) => text.to_string(),
+        };
+        let option = option(long).expect("FORM names rows of the table");
+        run.apply_typed(option, &text)?;
+    }
+    let command = typed(COMMAND);
+    let words = match command.is_empty() {
+        true => Vec::new(),
+        false => vec![command.to_string()],
+    };
+    let mut built = run.finish(words, host)?;
+    built.spec.tty = true;
+    built.spec.term = Some("xterm-256color".into());
+    Ok(built)
+}
 
 impl App {
     /// The command a new session runs unless told: `$SHELL`, else bash, else sh, whichever
@@ -46,50 +115,55 @@ impl App {
             .unwrap_or(self.next_id)
     }
 
+    /// What the form shows in each empty field: the value the session gets when nothing is
+    /// typed there (from the template, the dashboard's own options), or an example.
     pub(super) fn defaults(&self) -> [String; FIELDS] {
         let n = self.free_number();
-        let rootfs = match &self.template.rootfs {
-            Some(_) if self.template.image.is_some() => "(the image's)".to_string(),
-            Some(r) => r.dir.display().to_string(),
-            None => "(none: the host's files)".to_string(),
-        };
-        let image = match &self.template.image {
-            Some(i) => i.reference.clone(),
-            None => "(none)".to_string(),
-        };
-        let shell = self.shell_of(&self.template);
-        let ports = match self.template.network.publish.as_slice() {
-            [] => "(none) e.g. 8080:80 53:53/udp".to_string(),
-            ports => ports
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-        };
-        let limits = &self.template.limits;
-        let memory = limits.memory.map_or("(no limit) e.g. 256m".into(), human);
-        let cpus = limits
-            .cpu_quota_us
-            .map_or("(no limit) e.g. 0.5".into(), |q| {
-                format!(
-                    "{}",
-                    q as f64 / crate::runtime::cgroups::limits::CPU_PERIOD_US as f64
-                )
-            });
-        [
-            format!("session-{n}"),
-            format!("my-container-{n}"),
-            shell,
-            rootfs,
-            image,
-            self.template.network.mode_shown(),
-            ports,
-            memory,
-            cpus,
-            "(none more) e.g. DEBUG=1 LANG=C.UTF-8".into(),
-            "(none more) e.g. /srv/data:/data:ro".into(),
-            self.template.workdir.display().to_string(),
-        ]
+        let template = self.template_spec();
+        std::array::from_fn(|i| {
+            let long = FORM[i];
+            let example = || {
+                let example = option(long).map_or("", |o| o.example);
+                match long {
+                    "env" | "volume" => format!("(none more) {example}"),
+                    _ => example.to_string(),
+                }
+            };
+            match long {
+                "name" => format!("session-{n}"),
+                "hostname" => format!("my-container-{n}"),
+                COMMAND => self.shell_of(&template),
+                "rootfs" => match (self.template.image(), self.template.rootfs()) {
+                    (Some(_), _) => "(the image's)".to_string(),
+                    (None, Some(dir)) => dir.display().to_string(),
+                    (None, None) => example(),
+                },
+                "image" => self.template.image().map_or_else(example, str::to_string),
+                "network" => template.network.mode_shown(),
+                "publish" if !template.network.publish.is_empty() => template
+                    .network
+                    .publish
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                "memory" => template.limits.memory.map_or_else(example, human),
+                "cpus" => template.limits.cpu_quota_us.map_or_else(example, |q| {
+                    format!("{}", q as f64 / limits::CPU_PERIOD_US as f64)
+                }),
+                "workdir" => template.workdir.display().to_string(),
+                _ => example(),
+            }
+        })
+    }
+
+    /// The template as a spec, for what the form shows of it.
+    fn template_spec(&self) -> ContainerSpec {
+        self.template
+            .clone()
+            .finish(Vec::new(), &self.host)
+            .map(|b| b.spec)
+            .unwrap_or_else(|_| self.template.spec.clone())
     }
 
     /// The local images, as the form offers them.
@@ -107,118 +181,41 @@ impl App {
             .collect()
     }
 
-    /// The command a session of `spec` runs unless told: an image's Entrypoint and Cmd, else
-    /// a shell found in its root.
+    /// The command a session of `spec` runs unless told: an image's Entrypoint and Cmd (as
+    /// its argv, quoted as a shell would need), else a shell found in its root.
     fn shell_of(&self, spec: &ContainerSpec) -> String {
-        match &spec.image {
-            Some(_) => spec.command.join(" "),
+        match self.template.image() {
+            Some(_) => "(the image's Entrypoint and Cmd)".to_string(),
             None => App::default_command(spec.rootfs.as_ref()),
         }
     }
 
-    /// Starts a session; empty fields take their defaults. With an image the store lacks, the
-    /// session waits, its screen showing the pull, and starts when the pull ends.
-    pub fn start_session(&mut self, values: [String; FIELDS]) -> Result<(), String> {
-        let [
-            name,
-            hostname,
-            command,
-            rootfs,
-            image,
-            network,
-            ports,
-            memory,
-            cpus,
-            env,
-            volumes,
-            workdir,
-        ] = values;
-        let defaults = self.defaults();
-        let pick = |v: String, d: &String| {
-            if v.trim().is_empty() {
-                d.clone()
-            } else {
-                v.trim().to_string()
+    /// Starts a session from the form's fields (empty ones take their defaults), through
+    /// the option table as the command line's options go: the same row, the same parser, the
+    /// same checks. With an image the store lacks, the session waits, its screen showing the
+    /// pull, and starts when the pull ends.
+    pub fn start_session(&mut self, values: [String; FIELDS]) -> Result<(), FormError> {
+        let n = self.free_number();
+        let Built { mut spec, launch } = form_run(&self.template, &values, n, &self.host)?;
+        let name = launch
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("session-{n}"));
+        let Some(request) = launch.image else {
+            if spec.command.is_empty() {
+                spec.command = vec![App::default_command(spec.rootfs.as_ref())];
             }
+            return self.launch(name, spec).map_err(FormError::general);
         };
-        let mut spec = self.template.clone();
-        spec.id = crate::state::record::new_id();
-        let name = pick(name, &defaults[0]);
-        let image = image.trim().to_string();
-        if !rootfs.trim().is_empty() {
-            let dir = std::env::current_dir()
-                .unwrap_or_else(|_| "/".into())
-                .join(rootfs.trim());
-            spec.rootfs = Some(Rootfs {
-                dir,
-                mode: Writes::Overlay,
-                layers: None,
-            });
-            spec.image = None;
-            spec.workdir = "/".into();
-        }
-        spec.hostname = pick(hostname, &defaults[1]);
-        if !network.trim().is_empty() {
-            spec.network.mode = crate::runtime::net::Network::parse_mode(network.trim())?;
-        }
-        if !ports.trim().is_empty() {
-            spec.network.publish = ports
-                .split([' ', ','])
-                .filter(|p| !p.is_empty())
-                .map(crate::runtime::net::Publish::parse)
-                .collect::<Result<_, _>>()?;
-        }
-        if !memory.trim().is_empty() {
-            spec.limits.memory = Some(limits::parse_bytes(&memory)?);
-        }
-        if !cpus.trim().is_empty() {
-            spec.limits.cpu_quota_us = Some(limits::parse_cpus(&cpus)?);
-        }
-        for pair in env.split_whitespace() {
-            if !pair.contains('=') || pair.starts_with('=') {
-                return Err(format!(
-                    "invalid environment entry {pair:?}: expected KEY=value"
-                ));
-            }
-            let key = pair.split('=').next().unwrap_or_default();
-            spec.env.retain(|e| e.split('=').next() != Some(key));
-            spec.env.push(pair.to_string());
-        }
-        for volume in volumes.split_whitespace() {
-            spec.volumes
-                .push(crate::runtime::volumes::Volume::parse_bind(volume)?);
-        }
-        if !workdir.trim().is_empty() {
-            let dir = workdir.trim();
-            if !dir.starts_with('/') {
-                return Err(format!("the working directory {dir:?} must be absolute"));
-            }
-            spec.workdir = dir.into();
-            spec.workdir_is_default = false;
-        }
-        spec.tty = true;
-        spec.term = Some("xterm-256color".into());
-        if image.is_empty() {
-            return self.launch(name, spec, command);
-        }
-        if !rootfs.trim().is_empty() {
-            return Err("give a rootfs or an image, not both".into());
-        }
-        let request = crate::image::Request {
-            reference: image.clone(),
-            pull: crate::image::PullPolicy::Missing,
-            platform: None,
-            entrypoint: None,
-            command: Vec::new(),
-            workdir_given: !workdir.trim().is_empty(),
-            insecure: Vec::new(),
-        };
-        crate::image::reference::Ref::parse(&image).map_err(|e| format!("{e:#}"))?;
-        let store = crate::image::store::Store::open().map_err(|e| format!("{e:#}"))?;
+        let image = request.reference.clone();
+        crate::image::reference::Ref::parse(&image)
+            .map_err(|e| FormError::at("image", format!("{e:#}")))?;
+        let store =
+            crate::image::store::Store::open().map_err(|e| FormError::general(format!("{e:#}")))?;
         if store.find(&image).is_some() {
-            crate::image::prepare_shell(&mut spec, request, &command)
-                .map_err(|e| format!("{e:#}"))?;
-            return self.launch(name, spec, command);
+            crate::image::prepare_shell(&mut spec, &request)
+                .map_err(|e| FormError::at("image", format!("{e:#}")))?;
+            return self.launch(name, spec).map_err(FormError::general);
         }
         // Not here: pulled on a thread, its progress on the waiting session's screen.
         let id = self.next_id;
@@ -226,13 +223,16 @@ impl App {
         let session = Session::pending(id, &name, spec, self.pty_size, &image);
         let say = session.progress(self.notify.clone());
         let notify = self.notify.clone();
-        self.pending.insert(id, (request, command));
+        let options = crate::image::pull::Options {
+            platform: request
+                .platform
+                .clone()
+                .unwrap_or_else(crate::spec::platform::Platform::host),
+            insecure: request.insecure.clone(),
+        };
+        self.pending.insert(id, request);
         std::thread::spawn(move || {
             say(&format!("Pulling {image} ..."));
-            let options = crate::image::pull::Options {
-                platform: crate::image::platform::Platform::host(),
-                insecure: Vec::new(),
-            };
             let progress =
                 crate::image::pull::Progress::Callback(std::sync::Arc::new(move |line: String| {
                     say(&line)
@@ -249,7 +249,7 @@ impl App {
 
     /// A pending session's pull ended: its container starts in its place, or it shows why not.
     pub(super) fn pulled(&mut self, id: u64, result: Result<(), String>) {
-        let Some((request, command)) = self.pending.remove(&id) else {
+        let Some(request) = self.pending.remove(&id) else {
             return;
         };
         // Removed while it waited (Ctrl-a x): nothing to start.
@@ -266,10 +266,9 @@ impl App {
         }
         let pending = self.sessions.remove(at);
         let mut spec = pending.spec.clone();
-        let reference = request.reference.clone();
-        let started = crate::image::prepare_shell(&mut spec, request, &command)
+        let started = crate::image::prepare_shell(&mut spec, &request)
             .map_err(|e| format!("{e:#}"))
-            .and_then(|()| self.launch(pending.name.clone(), spec, command));
+            .and_then(|()| self.launch(pending.name.clone(), spec));
         match started {
             Ok(()) => {
                 // launch put it last; it takes the waiting session's place.
@@ -277,7 +276,7 @@ impl App {
                     self.sessions.insert(at, session);
                 }
                 self.selected = at;
-                self.message = Some(format!("{}: pulled {reference}", pending.name));
+                self.message = Some(format!("{}: pulled {}", pending.name, request.reference));
             }
             Err(e) => {
                 let mut pending = pending;
@@ -287,20 +286,8 @@ impl App {
         }
     }
 
-    /// Starts `spec` as session `name` running `command` (else its default).
-    fn launch(
-        &mut self,
-        name: String,
-        mut spec: ContainerSpec,
-        command: String,
-    ) -> Result<(), String> {
-        let shell = self.shell_of(&spec);
-        let command = if command.trim().is_empty() {
-            shell
-        } else {
-            command.trim().to_string()
-        };
-        spec.command = ContainerSpec::command_from_words(vec![command]);
+    /// Starts `spec` (its command decided) as session `name`.
+    fn launch(&mut self, name: String, spec: ContainerSpec) -> Result<(), String> {
         spec.validate().map_err(|e| e.to_string())?;
         let id = self.next_id;
         let session = Session::launch(id, &name, spec, self.pty_size, self.notify.clone())
@@ -360,7 +347,7 @@ impl App {
                         crate::runtime::bundle::Bundle::from_config(r.bundle.clone(), c, &r.id).ok()
                     })
                     .map(|b| b.spec)
-                    .unwrap_or_else(|| ContainerSpec::new(vec![], "/".into()));
+                    .unwrap_or_else(|| ContainerSpec::new(r.id.clone(), vec![], "/".into()));
                 let s = Session::oci(self.next_id, r, spec, self.pty_size);
                 self.next_id += 1;
                 self.sessions.push(s);

@@ -7,7 +7,7 @@ use crate::session::Session;
 use crate::tui::commands::{self, Command};
 use crate::tui::copy::Copy;
 use crate::tui::keys;
-use crate::tui::ui::form::{FormView, IMAGE, LABELS};
+use crate::tui::ui::form::{FIELDS, FormView, image_field};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
@@ -243,13 +243,16 @@ impl App {
             KeyCode::Esc => return,
             KeyCode::Enter => match self.start_session(form.texts()) {
                 Ok(()) => return,
-                Err(e) => form.error = Some(e),
+                Err(e) => {
+                    if let Some(field) = e.field {
+                        form.focus = field;
+                    }
+                    form.error = Some(e.message);
+                }
             },
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % LABELS.len(),
-            KeyCode::BackTab | KeyCode::Up => {
-                form.focus = (form.focus + LABELS.len() - 1) % LABELS.len()
-            }
-            KeyCode::Left | KeyCode::Right if form.focus == IMAGE => {
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % FIELDS,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + FIELDS - 1) % FIELDS,
+            KeyCode::Left | KeyCode::Right if form.focus == image_field() => {
                 form.pick_image(key.code == KeyCode::Right)
             }
             KeyCode::Left => form.focused().left(),

@@ -9,10 +9,12 @@ mod mouse;
 mod processes;
 mod view;
 
+pub use crate::tui::ui::form::FIELDS;
+pub use containers::{FormError, form_run};
+
 use super::inspector::{Sample, Watch};
 use super::keys::Prefix;
 use super::ui::form::FormView;
-use crate::runtime::ContainerSpec;
 use crate::runtime::inspect::Inspection;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
 use crate::state::store;
@@ -91,14 +93,17 @@ pub struct App {
     pub clipboard: Option<String>,
     /// Resource use per session id, with a short CPU history.
     pub usage: HashMap<u64, UsageHistory>,
-    /// Limits every new session gets (from the command line).
-    pub template: ContainerSpec,
+    /// The run every new session starts from: the command line's run options, which the
+    /// form's fields then apply to.
+    pub template: crate::spec::options::Run,
+    /// Where the dashboard was started (a relative rootfs or `-e KEY` is taken from there).
+    pub host: crate::spec::options::Host,
     pty_size: (u16, u16),
     next_id: u64,
     notify: Notify,
     /// Sessions waiting for their image: what to start once it is pulled (the image request,
     /// the command typed).
-    pending: HashMap<u64, (crate::image::Request, String)>,
+    pending: HashMap<u64, crate::spec::run::ImageRequest>,
 }
 
 impl App {
@@ -121,7 +126,8 @@ impl App {
             paste_buffer: None,
             clipboard: None,
             usage: HashMap::new(),
-            template: ContainerSpec::new(Vec::new(), "/".into()),
+            template: crate::spec::options::Run::new(String::new()),
+            host: crate::spec::options::Host::current(),
             pty_size: (24, 80),
             next_id: 1,
             notify,

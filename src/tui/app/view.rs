@@ -2,8 +2,8 @@
 
 use super::{App, Mode};
 use crate::runtime::ContainerSpec;
-use crate::runtime::rootfs::Writes;
 use crate::session::{Session, State, describe_exit};
+use crate::spec::rootfs::Writes;
 use crate::tui::commands;
 use crate::tui::ui;
 use crate::tui::ui::sessions::SessionRow;
@@ -332,7 +332,7 @@ fn short_digest(digest: &str) -> String {
 
 /// The inspector's lines for a container's root and volumes.
 pub(super) fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
-    use crate::runtime::volumes::Volume;
+    use crate::spec::volume::Volume;
     let root = match &spec.rootfs {
         Some(r) if spec.image.is_some() => {
             let image = spec.image.as_ref().expect("checked");
@@ -373,6 +373,15 @@ pub(super) fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
                 if *read_only { " (ro)" } else { "" }
             )
         }
+        Volume::Named {
+            name,
+            dst,
+            read_only,
+        } => format!(
+            "vol   {} <- {name}{}",
+            dst.display(),
+            if *read_only { " (ro)" } else { "" }
+        ),
         Volume::Tmpfs {
             dst,
             read_only,

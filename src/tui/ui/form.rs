@@ -10,17 +10,20 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-/// The form's labels, in field order.
-pub const LABELS: [&str; FIELDS] = [
-    "Name", "Hostname", "Command", "Rootfs", "Image", "Network", "Ports", "Memory", "CPUs", "Env",
-    "Volumes", "Workdir",
-];
+use crate::spec::options::{FORM, form_label};
 
-/// How many fields the form has.
-pub const FIELDS: usize = 12;
+/// How many fields the form has: one per entry of the option table's [`FORM`].
+pub const FIELDS: usize = FORM.len();
 
-/// The image field's index in [`LABELS`].
-pub const IMAGE: usize = 4;
+/// The field of option `long` (or of the command, [`crate::spec::options::COMMAND`]).
+pub fn field(long: &str) -> usize {
+    FORM.iter().position(|l| *l == long).unwrap_or(0)
+}
+
+/// The image field's index.
+pub fn image_field() -> usize {
+    field("image")
+}
 
 /// Label column width (the label and a space).
 const LABEL: u16 = 11;
@@ -144,10 +147,10 @@ impl FormView {
         let at = self
             .images
             .iter()
-            .position(|i| *i == self.values[IMAGE].text())
+            .position(|i| *i == self.values[image_field()].text())
             .map_or(n - 1, |p| p as isize);
         let next = (at + if forward { 1 } else { -1 }).rem_euclid(n) as usize;
-        self.values[IMAGE] = Input::new(self.images.get(next).map_or("", String::as_str));
+        self.values[image_field()] = Input::new(self.images.get(next).map_or("", String::as_str));
     }
 
     /// The typed values, as the session is started from them.
@@ -206,7 +209,7 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;
-    for (i, label) in LABELS.iter().enumerate() {
+    for (i, label) in FORM.iter().map(|l| form_label(l)).enumerate() {
         let focused = i == form.focus;
         let label_style = if focused {
             Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)

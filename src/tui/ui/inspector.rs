@@ -2,9 +2,9 @@
 //! namespace ids, network interfaces and counters, and processes with their PID inside and
 //! on the host.
 
-use crate::runtime::cgroups::limits::human;
 use crate::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo};
 use crate::runtime::net::view::{Interface, NetView};
+use crate::spec::limits::human;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};

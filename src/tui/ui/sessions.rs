@@ -1,7 +1,7 @@
 //! The session list: name, state, container hostname, address, image, host PID of PID 1,
 //! uptime and usage.
 
-use crate::runtime::cgroups::limits::human;
+use crate::spec::limits::human;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};

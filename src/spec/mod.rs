@@ -1,17 +1,30 @@
 //! What to run: the plain-data description of one container, validated once at the edge.
+//! The bottom layer: nothing here imports anything else of ours.
 //!
-//! The CLI and the dashboard build a [`ContainerSpec`]; the re-exec helper receives it
+//! The CLI, the dashboard's form and the OCI bundle converter build a [`ContainerSpec`]; the
+//! CLI and the form through the one option table ([`options`]). The re-exec helper receives it
 //! serialized in a memory file of its launcher's, and a detached container's monitor in its
 //! record's `spec.json`, so everything here must be serde data and nothing live.
 
-use super::cgroups::limits::Limits;
-use super::devices::Device;
-use super::net::{Mode, Network};
-use super::rootfs::Rootfs;
-use super::security::Hardening;
-use super::volumes::Volume;
+pub mod device;
+pub mod hardening;
+pub mod limits;
+pub mod names;
+pub mod network;
+pub mod options;
+pub mod platform;
+pub mod rootfs;
+pub mod run;
+pub mod volume;
+
+use device::Device;
+use hardening::Hardening;
+use limits::Limits;
+use network::{Mode, Network};
+use rootfs::Rootfs;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use volume::Volume;
 
 /// The hostname a container gets unless told otherwise (the seed's behaviour).
 pub const DEFAULT_HOSTNAME: &str = "my-container";
@@ -104,8 +117,9 @@ fn invalid(msg: String) -> Result<(), InvalidSpec> {
 }
 
 impl ContainerSpec {
-    /// A spec with the seed's defaults: hostname `my-container`, no extra env, no tty.
-    pub fn new(command: Vec<String>, workdir: PathBuf) -> Self {
+    /// A spec with the seed's defaults: hostname `my-container`, no extra env, no tty. `id`
+    /// is fresh ([`crate::state::record::new_id`] makes them).
+    pub fn new(id: String, command: Vec<String>, workdir: PathBuf) -> Self {
         ContainerSpec {
             command,
             hostname: DEFAULT_HOSTNAME.to_string(),
@@ -115,7 +129,7 @@ impl ContainerSpec {
             workdir_is_default: false,
             tty: false,
             init: false,
-            id: crate::state::record::new_id(),
+            id,
             limits: Limits::default(),
             rootfs: None,
             hardening: Hardening::default(),
@@ -173,7 +187,7 @@ impl ContainerSpec {
         if let Some(rootfs) = &self.rootfs {
             rootfs.validate().map_err(InvalidSpec)?;
         }
-        self.hardening.capabilities().map_err(InvalidSpec)?;
+        self.hardening.check().map_err(InvalidSpec)?;
         for volume in &self.volumes {
             volume.validate().map_err(InvalidSpec)?;
         }
@@ -187,12 +201,12 @@ impl ContainerSpec {
         if !network.aliases.is_empty()
             && network
                 .bridge()
-                .is_none_or(|n| n == super::net::DEFAULT_NETWORK)
+                .is_none_or(|n| n == network::DEFAULT_NETWORK)
         {
             return invalid("--network-alias needs a user network (network create)".into());
         }
         if let Mode::Bridge(name) = &network.mode {
-            super::net::user::validate_name(name).map_err(InvalidSpec)?;
+            network::validate_name(name).map_err(InvalidSpec)?;
         }
         if !self.workdir.is_absolute() {
             return invalid(format!(
@@ -282,7 +296,11 @@ mod tests {
     use super::*;
 
     fn spec(cmd: &[&str]) -> ContainerSpec {
-        ContainerSpec::new(cmd.iter().map(|s| s.to_string()).collect(), "/".into())
+        ContainerSpec::new(
+            "0".repeat(64),
+            cmd.iter().map(|s| s.to_string()).collect(),
+            "/".into(),
+        )
     }
 
     #[test]

@@ -1,0 +1,238 @@
+//! A container's network as data: `--network`, `-p` and `--network-alias`, parsed here;
+//! [`crate::runtime::net`] makes it.
+
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+/// The network every container is on unless told otherwise (Docker's `bridge`).
+pub const DEFAULT_NETWORK: &str = "bridge";
+
+/// Which network namespace a container gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Its own namespace, with a veth on network `.0`'s bridge (the default network,
+    /// `bridge`, or a user network).
+    Bridge(String),
+    /// Its own namespace with loopback only: the most isolated choice (the seed's).
+    None,
+    /// The host's namespace.
+    Host,
+    /// The namespace of the running container with this id.
+    Container(String),
+}
+
+/// `--network`, `-p` and `--network-alias`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub mode: Mode,
+    /// Host ports forwarded to the container's (bridge networks only).
+    #[serde(default)]
+    pub publish: Vec<Publish>,
+    /// Names its peers on a user network reach it by, besides its own name.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl Default for Network {
+    /// A spec recorded before networks existed had loopback only.
+    fn default() -> Self {
+        Network {
+            mode: Mode::None,
+            publish: Vec::new(),
+            aliases: Vec::new(),
+        }
+    }
+}
+
+impl Network {
+    /// The default for a new container: the default bridge, as Docker.
+    pub fn bridged() -> Network {
+        Network {
+            mode: Mode::Bridge(DEFAULT_NETWORK.into()),
+            ..Network::default()
+        }
+    }
+
+    /// The bridge network it is on, if any.
+    pub fn bridge(&self) -> Option<&str> {
+        match &self.mode {
+            Mode::Bridge(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether the container has a namespace of its own that we make.
+    pub fn own_namespace(&self) -> bool {
+        matches!(self.mode, Mode::Bridge(_) | Mode::None)
+    }
+
+    /// `--network`'s value as a user gives it: `bridge`, `none`, `host`, `container:NAME`, or
+    /// a user network's name. A container's name is resolved to its id by the caller.
+    pub fn parse_mode(text: &str) -> Result<Mode, String> {
+        match text {
+            "" => Err("--network needs a value".into()),
+            "none" => Ok(Mode::None),
+            "host" => Ok(Mode::Host),
+            "default" => Ok(Mode::Bridge(DEFAULT_NETWORK.into())),
+            _ => match text.strip_prefix("container:") {
+                Some("") => Err("--network container: needs a container's name or id".into()),
+                Some(name) => Ok(Mode::Container(name.into())),
+                None => {
+                    validate_name(text)?;
+                    Ok(Mode::Bridge(text.into()))
+                }
+            },
+        }
+    }
+
+    /// What `--network` would print for it.
+    pub fn mode_shown(&self) -> String {
+        match &self.mode {
+            Mode::Bridge(name) => name.clone(),
+            Mode::None => "none".into(),
+            Mode::Host => "host".into(),
+            Mode::Container(id) => format!("container:{}", &id[..id.len().min(12)]),
+        }
+    }
+}
+
+/// A transport protocol of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// `-p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publish {
+    /// The host address it listens on; `None` for all of them.
+    pub host_ip: Option<Ipv4Addr>,
+    /// 0 until the helper has taken a free port for it (`-p CONTAINERPORT`).
+    pub host_port: u16,
+    pub container_port: u16,
+    pub protocol: Protocol,
+}
+
+impl Publish {
+    /// Parses one `-p` value.
+    pub fn parse(text: &str) -> Result<Publish, String> {
+        let bad = |why: &str| format!("invalid -p {text:?}: {why}");
+        let (ports, protocol) = match text.rsplit_once('/') {
+            Some((ports, "tcp")) => (ports, Protocol::Tcp),
+            Some((ports, "udp")) => (ports, Protocol::Udp),
+            Some(_) => return Err(bad("the protocol is tcp or udp")),
+            None => (text, Protocol::Tcp),
+        };
+        let port = |p: &str, zero: bool| match p.parse::<u16>() {
+            Ok(0) if !zero => Err(bad("ports are 1-65535")),
+            Ok(n) => Ok(n),
+            Err(_) if p.contains('-') => Err(bad("port ranges are not supported")),
+            Err(_) => Err(bad("ports are 1-65535")),
+        };
+        let parts: Vec<&str> = ports.split(':').collect();
+        let (ip, host, container) = match parts.as_slice() {
+            [c] => (None, "0", *c),
+            [h, c] => (None, *h, *c),
+            [ip, h, c] => (Some(*ip), *h, *c),
+            _ => return Err(bad("expected [IP:][HOSTPORT:]CONTAINERPORT[/PROTOCOL]")),
+        };
+        let host_ip = match ip {
+            None | Some("") | Some("0.0.0.0") => None,
+            Some(ip) => Some(
+                ip.parse::<Ipv4Addr>()
+                    .map_err(|_| bad("the host address is an IPv4 address"))?,
+            ),
+        };
+        let host = if host.is_empty() { "0" } else { host };
+        Ok(Publish {
+            host_ip,
+            host_port: port(host, true)?,
+            container_port: port(container, false)?,
+            protocol,
+        })
+    }
+}
+
+impl std::fmt::Display for Publish {
+    /// As `docker ps` shows it: `0.0.0.0:8080->80/tcp`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ip = self.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        write!(
+            f,
+            "{ip}:{}->{}/{}",
+            self.host_port,
+            self.container_port,
+            self.protocol.name()
+        )
+    }
+}
+
+/// A network name: as a container's, and none of `--network`'s own words.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    super::names::validate_name(name).map_err(|e| e.replace("container", "network"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_takes_docker_forms() {
+        let p = Publish::parse("8080:80").unwrap();
+        assert_eq!((p.host_ip, p.host_port, p.container_port), (None, 8080, 80));
+        assert_eq!(p.protocol, Protocol::Tcp);
+        let p = Publish::parse("127.0.0.1:53:5353/udp").unwrap();
+        assert_eq!(p.host_ip, Some(Ipv4Addr::LOCALHOST));
+        assert_eq!((p.host_port, p.container_port), (53, 5353));
+        assert_eq!(p.protocol, Protocol::Udp);
+        assert_eq!(Publish::parse("80").unwrap().host_port, 0);
+        assert_eq!(Publish::parse("0.0.0.0::80").unwrap().host_port, 0);
+        assert_eq!(
+            Publish::parse("8080:80").unwrap().to_string(),
+            "0.0.0.0:8080->80/tcp"
+        );
+        for bad in [
+            "",
+            "x:80",
+            "80:0",
+            "8080-8090:80",
+            "1:2:3:4",
+            "80/sctp",
+            "::1:80:80",
+            "70000:80",
+        ] {
+            assert!(Publish::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn modes_parse_as_docker_names_them() {
+        assert_eq!(Network::parse_mode("none"), Ok(Mode::None));
+        assert_eq!(Network::parse_mode("host"), Ok(Mode::Host));
+        assert_eq!(
+            Network::parse_mode("bridge"),
+            Ok(Mode::Bridge("bridge".into()))
+        );
+        assert_eq!(
+            Network::parse_mode("back-end"),
+            Ok(Mode::Bridge("back-end".into()))
+        );
+        assert_eq!(
+            Network::parse_mode("container:web"),
+            Ok(Mode::Container("web".into()))
+        );
+        assert!(Network::parse_mode("container:").is_err());
+        assert!(Network::parse_mode("../x").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! How a container is run, beside what it is: foreground or detached, its name, restart policy,
+//! stop signal, and the image it is asked to be made of (resolved by [`crate::image`]).
+
+use super::platform::Platform;
+use nix::sys::signal::Signal;
+use serde::{Deserialize, Serialize};
+
+/// `--restart`: what the monitor does when PID 1 ends (Docker's policies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "name")]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    /// Restart after a non-zero exit, at most `max` times (0: no limit).
+    OnFailure {
+        max: u32,
+    },
+    Always,
+    /// As `always`, but not after the user stopped it.
+    UnlessStopped,
+}
+
+impl RestartPolicy {
+    /// Parses Docker's `no`, `on-failure[:N]`, `always`, `unless-stopped`.
+    pub fn parse(text: &str) -> Result<RestartPolicy, String> {
+        match text.split_once(':') {
+            None if text == "no" => Ok(RestartPolicy::No),
+            None if text == "always" => Ok(RestartPolicy::Always),
+            None if text == "unless-stopped" => Ok(RestartPolicy::UnlessStopped),
+            None if text == "on-failure" => Ok(RestartPolicy::OnFailure { max: 0 }),
+            Some(("on-failure", n)) => n
+                .parse()
+                .map(|max| RestartPolicy::OnFailure { max })
+                .map_err(|_| format!("invalid restart count {n:?}")),
+            _ => Err(format!(
+                "invalid restart policy {text:?} (no, on-failure[:N], always, unless-stopped)"
+            )),
+        }
+    }
+
+    /// Whether a container that ended with `code`, restarted `count` times so far, starts
+    /// again. A container the user stopped never does (Docker restarts `always` ones only when
+    /// the daemon restarts, which we have not).
+    pub fn restarts(self, code: i32, count: u32, stopped_by_user: bool) -> bool {
+        if stopped_by_user {
+            return false;
+        }
+        match self {
+            RestartPolicy::No => false,
+            RestartPolicy::OnFailure { max } => code != 0 && (max == 0 || count < max),
+            RestartPolicy::Always | RestartPolicy::UnlessStopped => true,
+        }
+    }
+}
+
+impl std::fmt::Display for RestartPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestartPolicy::No => f.write_str("no"),
+            RestartPolicy::OnFailure { max: 0 } => f.write_str("on-failure"),
+            RestartPolicy::OnFailure { max } => write!(f, "on-failure:{max}"),
+            RestartPolicy::Always => f.write_str("always"),
+            RestartPolicy::UnlessStopped => f.write_str("unless-stopped"),
+        }
+    }
+}
+
+/// A signal as Docker takes it: `SIGTERM`, `TERM`, `term` or `15`.
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
+    if let Ok(n) = text.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| format!("invalid signal {text}"));
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    name.parse::<Signal>()
+        .map_err(|_| format!("invalid signal {text}"))
+}
+
+/// How a container is run: in the foreground (removed when it ends) or detached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    pub detach: bool,
+    pub name: Option<String>,
+    pub auto_remove: bool,
+    pub interactive: bool,
+    pub restart: RestartPolicy,
+    pub stop_signal: nix::sys::signal::Signal,
+    /// `--image`: resolved (pulled if need be) just before the container starts.
+    pub image: Option<ImageRequest>,
+}
+
+/// `--pull`: when `--image` pulls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PullPolicy {
+    /// Pull every time, even when the store has the image.
+    Always,
+    /// Pull only when the store lacks it (Docker's default).
+    #[default]
+    Missing,
+    /// Never pull: the image must be in the store.
+    Never,
+}
+
+impl PullPolicy {
+    /// The words `--pull` takes.
+    pub const WORDS: [&str; 3] = ["always", "missing", "never"];
+
+    pub fn parse(text: &str) -> Result<PullPolicy, String> {
+        match text {
+            "always" => Ok(PullPolicy::Always),
+            "missing" => Ok(PullPolicy::Missing),
+            "never" => Ok(PullPolicy::Never),
+            _ => Err(format!(
+                "invalid pull policy {text:?} (always, missing, never)"
+            )),
+        }
+    }
+}
+
+/// What the command line asked of an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRequest {
+    pub reference: String,
+    pub pull: PullPolicy,
+    pub platform: Option<Platform>,
+    /// `--entrypoint` (empty: none at all).
+    pub entrypoint: Option<String>,
+    /// The command line's command, as typed (empty: the image's Cmd runs).
+    pub command: Vec<String>,
+    /// `-w` was given.
+    pub workdir_given: bool,
+    /// `--insecure-registry` hosts.
+    pub insecure: Vec<String>,
+}

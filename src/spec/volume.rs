@@ -1,0 +1,175 @@
+//! Volumes as data: `-v SRC:DST[:ro]` bind mounts (of a host path or a named volume) and
+//! `--tmpfs DST[:OPTIONS]`, parsed and checked here; [`crate::runtime::volumes`] mounts them.
+
+use super::limits::parse_bytes;
+use serde::{Deserialize, Serialize};
+use std::path::{Component, Path, PathBuf};
+
+/// One volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Volume {
+    /// A host path bound in (a named volume's data directory once resolved).
+    Bind {
+        src: PathBuf,
+        dst: PathBuf,
+        read_only: bool,
+    },
+    Tmpfs {
+        dst: PathBuf,
+        /// Docker's defaults are `rw,nosuid,nodev,noexec`; the words given change them.
+        read_only: bool,
+        exec: bool,
+        suid: bool,
+        dev: bool,
+        /// The tmpfs data: `size=` in bytes, `mode=`, `uid=`, `gid=`, `nr_inodes=`.
+        data: String,
+    },
+    /// `-v NAME:DST`: a named volume, resolved to its data directory (and made on first use)
+    /// by [`crate::state::volumes::create_used`] just before the container starts.
+    Named {
+        name: String,
+        dst: PathBuf,
+        read_only: bool,
+    },
+}
+
+/// An absolute container path without `..`, neither `/` nor in `/proc` (runc refuses those:
+/// a volume there would hide or replace what the hardening masks, or hand the container the
+/// host's sysctls). `/sys` is allowed, as Docker allows it (moby's `TestMountIntoSys`): the
+/// container's sysfs is read-only and nothing can be made in it, so a target there must exist.
+fn container_path(text: &str, what: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if !path.is_absolute() {
+        return Err(format!("{what} {text:?} must be an absolute path"));
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Err(format!("{what} {text:?} may not contain '..'"));
+    }
+    if path.components().all(|c| c == Component::RootDir) {
+        return Err(format!(
+            "{what} {text:?}: a volume cannot be mounted over /"
+        ));
+    }
+    if path.starts_with("/proc") {
+        return Err(format!(
+            "{what} {text:?}: volumes cannot be mounted in /proc"
+        ));
+    }
+    Ok(path)
+}
+
+/// Docker's `--tmpfs` words that are flags, and the flag each sets: (word, field, value).
+const TMPFS_WORDS: [(&str, usize, bool); 8] = [
+    ("rw", 0, false),
+    ("ro", 0, true),
+    ("exec", 1, true),
+    ("noexec", 1, false),
+    ("suid", 2, true),
+    ("nosuid", 2, false),
+    ("dev", 3, true),
+    ("nodev", 3, false),
+];
+
+impl Volume {
+    /// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, SRC absolute on the host, or the name of a
+    /// named volume (bound from its data directory, made on first use).
+    pub fn parse_bind(text: &str) -> Result<Volume, String> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let (src, dst, read_only) = match parts.as_slice() {
+            [src, dst] => (*src, *dst, false),
+            [src, dst, "ro"] => (*src, *dst, true),
+            [src, dst, "rw"] => (*src, *dst, false),
+            _ => {
+                return Err(format!(
+                    "invalid volume {text:?}: expected SRC:DST or SRC:DST:ro"
+                ));
+            }
+        };
+        let dst = container_path(dst, "volume target")?;
+        if is_name(src) {
+            return Ok(Volume::Named {
+                name: src.to_string(),
+                dst,
+                read_only,
+            });
+        }
+        if !Path::new(src).is_absolute() {
+            return Err(format!(
+                "volume source {src:?} must be an absolute path or a volume name"
+            ));
+        }
+        Ok(Volume::Bind {
+            src: PathBuf::from(src),
+            dst,
+            read_only,
+        })
+    }
+
+    /// `DST` or `DST:OPTIONS`, Docker's options: `rw`, `ro`, `exec`, `noexec`, `suid`,
+    /// `nosuid`, `dev`, `nodev`, `size=` (with units), `mode=` (octal), `uid=`, `gid=`,
+    /// `nr_inodes=`.
+    pub fn parse_tmpfs(text: &str) -> Result<Volume, String> {
+        let (dst, options) = text.split_once(':').unwrap_or((text, ""));
+        // read_only, exec, suid, dev
+        let mut flags = [false, false, false, false];
+        let mut data = Vec::new();
+        for option in options.split(',').filter(|o| !o.is_empty()) {
+            if let Some(&(_, field, value)) = TMPFS_WORDS.iter().find(|(w, _, _)| *w == option) {
+                flags[field] = value;
+                continue;
+            }
+            let bad = || {
+                format!(
+                    "invalid tmpfs option {option:?}: use rw, ro, exec, noexec, suid, nosuid, dev, nodev, size=, mode=, uid=, gid= or nr_inodes="
+                )
+            };
+            let (key, value) = option.split_once('=').ok_or_else(bad)?;
+            let ok = match key {
+                "size" => {
+                    data.push(format!("size={}", parse_bytes(value)?));
+                    continue;
+                }
+                "mode" => u32::from_str_radix(value, 8).is_ok_and(|m| m <= 0o7777),
+                "uid" | "gid" => value.parse::<u32>().is_ok(),
+                "nr_inodes" => value.parse::<u64>().is_ok(),
+                _ => return Err(bad()),
+            };
+            if !ok {
+                return Err(format!("invalid tmpfs option {option:?}: bad value"));
+            }
+            data.push(option.to_string());
+        }
+        let [read_only, exec, suid, dev] = flags;
+        Ok(Volume::Tmpfs {
+            dst: container_path(dst, "tmpfs target")?,
+            read_only,
+            exec,
+            suid,
+            dev,
+            data: data.join(","),
+        })
+    }
+
+    /// The source must exist on the host.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            // A named volume is made on first use, just before the container starts.
+            Volume::Bind { src, .. } if !src.exists() => Err(format!(
+                "volume source {}: No such file or directory",
+                src.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn dst(&self) -> &Path {
+        match self {
+            Volume::Bind { dst, .. } | Volume::Tmpfs { dst, .. } | Volume::Named { dst, .. } => dst,
+        }
+    }
+}
+
+/// True when `text` (a volume's source) names a volume rather than a host path.
+pub fn is_name(text: &str) -> bool {
+    !text.starts_with('/') && super::names::validate_name(text).is_ok()
+}
