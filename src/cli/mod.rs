@@ -604,4 +604,29 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
     }
+
+    /// The dashboard's `--platform` and `--insecure-registry` reach an image typed in the
+    /// form (they were dropped there).
+    #[test]
+    fn the_dashboards_image_options_reach_the_form() {
+        let host = Host::default();
+        let Ok(Action::Dashboard(_, template)) = parse_on(
+            [
+                "t",
+                "--platform",
+                "linux/arm64",
+                "--insecure-registry",
+                "registry.lan:5000",
+            ],
+            &host,
+        ) else {
+            panic!("not the dashboard");
+        };
+        let mut values: [String; tui::app::FIELDS] = Default::default();
+        values[tui::ui::form::image_field()] = "registry.lan:5000/app:1".into();
+        let built = tui::app::form_run(&template, &values, 1, &host).unwrap();
+        let image = built.launch.image.unwrap();
+        assert_eq!(image.platform.unwrap().to_string(), "linux/arm64");
+        assert_eq!(image.insecure, ["registry.lan:5000"]);
+    }
 }

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Trial> {
         limits_usage_and_oom_kills_show_in_the_list,
         a_session_on_a_rootfs_from_the_form,
         image_sessions_pull_in_their_pane,
+        the_form_runs_images_as_the_command_line_does,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
@@ -436,6 +437,68 @@ fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
     wait_until("the form to close", || {
         !tmux.screen().contains("New session")
     })?;
+    tmux.quit()
+}
+
+/// The form runs an image as `run --image` does: an exec-form Cmd as its argv (an image
+/// without `/bin/sh`, an argument with two blanks in it), and a command typed for an image
+/// with no Cmd (an imported one). Both went through `/bin/sh -c` or were refused before.
+fn the_form_runs_images_as_the_command_line_does(t: &Ctx) -> TestResult {
+    use crate::registry::{Layout, Registry, Store};
+    let store = Store::new(t)?;
+    let registry = Registry::start("form-argv", None)?;
+    let layout = Layout::new("form-argv")?;
+    layout.busybox(t, "bb")?;
+    layout.change("bb", "nosh", |rootfs| {
+        std::fs::remove_file(rootfs.join("bin/sh")).map_err(|e| e.to_string().into())
+    })?;
+    layout.config(
+        "nosh",
+        &[
+            "--config.cmd",
+            "/bin/busybox",
+            "--config.cmd",
+            "echo",
+            "--config.cmd",
+            "argv:two  blanks",
+        ],
+    )?;
+    let remote = layout.push("nosh", &registry, "test/nosh:1", &[])?;
+    let (_dir, root) = t.busybox_rootfs()?;
+    let tarball = store.root.path().join("rootfs.tar");
+    let mut tar = Command::new("tar");
+    tar.args(["-C", &root, "-cf"]).arg(&tarball).arg(".");
+    ensure(run(tar)?.code == Some(0), "tar")?;
+    store
+        .verb(t, &["import", &tarball.to_string_lossy(), "nocmd:1"])?
+        .success()?;
+    let options = format!("--root {}", store.root.path().join("root").display());
+    let tmux = Tmux::start_with(t, 160, 45, &options)?;
+    tmux.wait_for("root@my-container-1")?;
+    // Image field: the pull, then the image's own argv, quoting kept.
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Tab", "Tab", "Tab", "Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", &remote])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("argv:two  blanks")?;
+    tmux.wait_for("exited 0")?;
+    // Command and Image fields: a typed command for an image that has no Cmd.
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Tab", "Tab"])?;
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "main",
+        "-l",
+        "echo typed-$((6*7)); sleep 600",
+    ])?;
+    tmux.keys(&["Tab", "Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "nocmd:1"])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("typed-42")?;
+    tmux.wait_for("image nocmd:1 sha256:")?;
     tmux.quit()
 }
 
