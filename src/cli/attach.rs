@@ -5,7 +5,7 @@ use super::verbs::fail;
 use crate::client::{Connection, send_input};
 use crate::headless::raw::RawMode;
 use crate::monitor::protocol::{Event, Request, Stream};
-use crate::state::{Status, store};
+use crate::state::Status;
 use std::io::{IsTerminal, Read, Write};
 use std::sync::mpsc;
 
@@ -50,7 +50,7 @@ fn scan(held: &mut bool, input: &[u8]) -> (Vec<u8>, bool) {
 }
 
 pub fn run(args: &Args) -> i32 {
-    let record = match store::find(&args.container) {
+    let record = match crate::runtime::reclaim::find(&args.container) {
         Ok(r) => r,
         Err(e) => return fail(format!("{e:#}")),
     };

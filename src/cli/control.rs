@@ -57,7 +57,7 @@ pub struct RmArgs {
 fn for_each(names: &Names, mut each: impl FnMut(&Record) -> anyhow::Result<()>) -> i32 {
     let mut code = 0;
     for name in &names.containers {
-        match store::find(name).and_then(|r| each(&r)) {
+        match crate::runtime::reclaim::find(name).and_then(|r| each(&r)) {
             Ok(()) => println!("{name}"),
             Err(e) => code = fail(format!("{e:#}")),
         }
@@ -97,7 +97,7 @@ pub fn restart(args: &StopArgs) -> i32 {
 
 /// Waits for one container to end; its exit code.
 fn wait_one(name: &str) -> anyhow::Result<i32> {
-    let record = store::find(name)?;
+    let record = crate::runtime::reclaim::find(name)?;
     if record.status == Status::Exited {
         return Ok(record.exit_code.unwrap_or(-1));
     }
@@ -138,7 +138,7 @@ pub fn rm(args: &RmArgs) -> i32 {
 }
 
 pub fn rename(old: &str, new: &str) -> i32 {
-    match store::find(old).and_then(|r| store::rename(&r.id, new)) {
+    match crate::runtime::reclaim::find(old).and_then(|r| store::rename(&r.id, new)) {
         Ok(()) => 0,
         Err(e) => fail(format!("{e:#}")),
     }

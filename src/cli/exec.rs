@@ -34,7 +34,7 @@ pub struct Args {
 /// The process runs from a sealed copy of this binary and is not dumpable: `cli::main`
 /// made it so first thing (the child it forks joins the container).
 pub fn run(args: Args) -> i32 {
-    let record = match store::find(&args.container) {
+    let record = match crate::runtime::reclaim::find(&args.container) {
         Ok(r) => r,
         Err(e) => return fail(format!("{e:#}")),
     };

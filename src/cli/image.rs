@@ -5,6 +5,7 @@ use super::verbs::fail;
 use crate::image::reference::Ref;
 use crate::image::store::{Image, Store};
 use crate::image::{archive, auth, pull};
+use crate::spec::limits::decimal;
 use crate::spec::platform::Platform;
 use std::io::IsTerminal;
 
@@ -141,24 +142,6 @@ pub fn pull(args: &PullArgs) -> i32 {
     }
 }
 
-/// Docker's sizes: decimal units, three significant digits.
-pub fn size(bytes: u64) -> String {
-    let b = bytes as f64;
-    let (v, unit) = match bytes {
-        n if n >= 1_000_000_000 => (b / 1e9, "GB"),
-        n if n >= 1_000_000 => (b / 1e6, "MB"),
-        n if n >= 1_000 => (b / 1e3, "kB"),
-        _ => return format!("{bytes}B"),
-    };
-    if v >= 100.0 {
-        format!("{v:.0}{unit}")
-    } else if v >= 10.0 {
-        format!("{v:.1}{unit}")
-    } else {
-        format!("{v:.2}{unit}")
-    }
-}
-
 fn created_ago(image: &Image) -> String {
     image
         .created
@@ -205,7 +188,7 @@ pub fn images(args: &ImagesArgs) -> i32 {
             for (repo, tag) in rows(image) {
                 let line = serde_json::json!({
                     "Repository": repo, "Tag": tag, "ID": image.short_id(),
-                    "CreatedSince": created_ago(image), "Size": size(image.size),
+                    "CreatedSince": created_ago(image), "Size": decimal(image.size),
                     "Platform": image.platform, "Layers": image.layers.len(),
                 });
                 println!("{line}");
@@ -227,7 +210,7 @@ pub fn images(args: &ImagesArgs) -> i32 {
                 tag,
                 image.short_id().into(),
                 created_ago(image),
-                size(image.size),
+                decimal(image.size),
             ]);
         }
     }
@@ -253,7 +236,7 @@ pub fn images(args: &ImagesArgs) -> i32 {
 
 /// Containers (by name) whose spec uses `image`, running ones first.
 fn users(store: &Store, image: &Image) -> Vec<(String, bool)> {
-    let mut users: Vec<(String, bool)> = crate::state::store::list()
+    let mut users: Vec<(String, bool)> = crate::runtime::reclaim::list()
         .into_iter()
         .filter(|r| {
             crate::state::store::spec(&r.id)
@@ -348,7 +331,7 @@ pub fn prune() -> i32 {
     }
     match store.collect_layers() {
         Ok(freed) => {
-            println!("Total reclaimed space: {}", size(freed));
+            println!("Total reclaimed space: {}", decimal(freed));
             0
         }
         Err(e) => fail(format!("{e:#}")),

@@ -47,7 +47,7 @@ pub fn run(args: &Args) -> i32 {
             Err(_) => return fail(format!("invalid --tail {n:?}: a number or all")),
         },
     };
-    let record = match store::find(&args.container) {
+    let record = match crate::runtime::reclaim::find(&args.container) {
         Ok(r) => r,
         Err(e) => return fail(format!("{e:#}")),
     };

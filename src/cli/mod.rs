@@ -5,7 +5,6 @@ mod attach;
 pub(crate) mod control;
 mod exec;
 mod image;
-pub use image::size as image_size;
 mod logs;
 mod network;
 mod ps;

@@ -115,7 +115,7 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 pub fn run(args: &Args) -> i32 {
-    let records: Vec<Record> = store::visible()
+    let records: Vec<Record> = crate::runtime::reclaim::visible()
         .into_iter()
         .filter(|r| args.all || r.status == Status::Running)
         .collect();

@@ -133,7 +133,7 @@ pub fn inspect(names: &Names) -> i32 {
     let mut code = 0;
     let mut out = Vec::new();
     for name in &names.containers {
-        match store::find(name).and_then(|r| inspect_one(&r)) {
+        match crate::runtime::reclaim::find(name).and_then(|r| inspect_one(&r)) {
             Ok(v) => out.push(v),
             Err(e) => code = fail(format!("{e:#}")),
         }
@@ -155,7 +155,7 @@ fn init_of(record: &Record) -> anyhow::Result<i32> {
 }
 
 pub fn top(name: &str) -> i32 {
-    let init = match store::find(name).and_then(|r| init_of(&r)) {
+    let init = match crate::runtime::reclaim::find(name).and_then(|r| init_of(&r)) {
         Ok(pid) => pid,
         Err(e) => return fail(format!("{e:#}")),
     };
@@ -221,14 +221,14 @@ fn sample(layout: &Option<Layout>, record: &Record) -> Usage {
 pub fn stats(args: &StatsArgs) -> i32 {
     let layout = Layout::detect().ok();
     let records: Vec<Record> = if args.containers.is_empty() {
-        store::visible()
+        crate::runtime::reclaim::visible()
             .into_iter()
             .filter(|r| r.status == Status::Running)
             .collect()
     } else {
         let mut found = Vec::new();
         for name in &args.containers {
-            match store::find(name) {
+            match crate::runtime::reclaim::find(name) {
                 Ok(r) => found.push(r),
                 Err(e) => return fail(format!("{e:#}")),
             }

@@ -47,7 +47,7 @@ pub fn launch(spec: &ContainerSpec, new: &NewRecord) -> Result<Record, Failure> 
     let started = start_monitor(&record.id);
     // It never ran: nothing of it stays (its monitor left it exited, or never took it over).
     if started.is_err() && store::load(&record.id).is_ok_and(|r| r.status != Status::Running) {
-        store::remove(&record.id);
+        crate::runtime::reclaim::remove(&record.id);
     }
     started?;
     store::load(&record.id).map_err(Failure::runtime)

@@ -139,6 +139,6 @@ pub fn remove(record: &Record, force: bool) -> anyhow::Result<()> {
         }
     }
     owner_gone(record);
-    store::remove(&record.id);
+    crate::runtime::reclaim::remove(&record.id);
     Ok(())
 }

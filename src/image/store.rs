@@ -87,7 +87,14 @@ impl Store {
     /// layers hold image content no other host user may reach). Every `run --image` opens it:
     /// two `stat`s when it is whole (`tmp/` is made last), six `mkdir` only the first time.
     pub fn at(dir: &Path) -> anyhow::Result<Store> {
-        const SUBDIRS: [&str; 6] = ["blobs/sha256", "layers", "l", "images", "pins", "tmp"];
+        const SUBDIRS: [&str; 6] = [
+            "blobs/sha256",
+            "layers",
+            "l",
+            "images",
+            crate::state::pins::DIR,
+            "tmp",
+        ];
         if let Some(parent) = dir.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create the image store in {}", dir.display()))?;
@@ -379,22 +386,16 @@ impl Store {
     /// own record (whose spec names them) exists. Written while [`Store::using`] is held.
     pub fn pin(&self, id: &str, layers: &[String]) -> anyhow::Result<()> {
         write_atomic(
-            &self.dir.join("pins").join(id),
+            &crate::state::pins::path(&self.dir, id),
             serde_json::to_string(layers)?.as_bytes(),
         )
-    }
-
-    /// Container `id`'s record now names its layers: its pin has done its job.
-    pub fn unpin(id: &str) {
-        let pin = crate::state::volumes::root().join("image/pins").join(id);
-        let _ = std::fs::remove_file(pin);
     }
 
     /// Layers something holds: an image record, a container's record, or a recent pin.
     fn held_layers(&self) -> std::collections::HashSet<String> {
         let mut held: std::collections::HashSet<String> =
             self.images().into_iter().flat_map(|i| i.layers).collect();
-        for record in crate::state::store::list() {
+        for record in crate::runtime::reclaim::list() {
             // Only containers of this store hold its layers (another `--root` may have the
             // same content under the same diff_id).
             if let Ok(spec) = crate::state::store::spec(&record.id)
@@ -404,7 +405,7 @@ impl Store {
                 held.extend(image.layers);
             }
         }
-        for entry in std::fs::read_dir(self.dir.join("pins"))
+        for entry in std::fs::read_dir(self.dir.join(crate::state::pins::DIR))
             .into_iter()
             .flatten()
             .flatten()

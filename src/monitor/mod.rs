@@ -451,7 +451,7 @@ impl Monitor {
         }
         let _ = std::fs::remove_file(store::socket(&self.id));
         if store::load(&self.id).is_ok_and(|r| r.auto_remove) {
-            store::remove(&self.id);
+            crate::runtime::reclaim::remove(&self.id);
         }
     }
 }

@@ -144,7 +144,7 @@ pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Resu
                 // SAFETY: the helper's run lock, inherited, kept by close_range, not closed.
                 drop(unsafe { OwnedFd::from_raw_fd(fd) });
             }
-            store::repair(&leftovers.id);
+            crate::runtime::reclaim::repair(&leftovers.id);
             // A directory of the container's without its record is this run's own leftover
             // (the helper made its overlay state there after the record had gone).
             if !store::exists(&leftovers.id) {
@@ -158,7 +158,7 @@ pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Resu
             }
             // And what crashed launchers and monitors left behind: cleaned here, off anyone's
             // path.
-            store::sweep();
+            crate::runtime::reclaim::sweep();
             std::process::exit(0)
         }
     }

@@ -21,6 +21,7 @@ pub mod mounts;
 pub mod namespaces;
 pub mod net;
 pub mod pidfd;
+pub mod reclaim;
 pub mod report;
 pub mod rootfs;
 pub mod rootpath;

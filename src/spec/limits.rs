@@ -192,7 +192,26 @@ pub fn parse_shares(text: &str) -> Result<u64, String> {
     }
 }
 
-/// `64 MiB`, `1.5 GiB`.
+/// Sizes as Docker prints images' (`5.58MB`): decimal units, three significant digits.
+/// Memory is in binary units ([`human`]), as Docker prints it too.
+pub fn decimal(bytes: u64) -> String {
+    let b = bytes as f64;
+    let (v, unit) = match bytes {
+        n if n >= 1_000_000_000 => (b / 1e9, "GB"),
+        n if n >= 1_000_000 => (b / 1e6, "MB"),
+        n if n >= 1_000 => (b / 1e3, "kB"),
+        _ => return format!("{bytes}B"),
+    };
+    if v >= 100.0 {
+        format!("{v:.0}{unit}")
+    } else if v >= 10.0 {
+        format!("{v:.1}{unit}")
+    } else {
+        format!("{v:.2}{unit}")
+    }
+}
+
+/// `64 MiB`, `1.5 GiB`: memory, in binary units.
 pub fn human(bytes: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;

@@ -4,20 +4,18 @@
 //! Every change is a read-modify-write under one lock (`flock` on `containers/`), and every
 //! write replaces `state.json` by rename, so a reader never sees half a record. Liveness is
 //! the owner's: a record whose owner is gone (its PID dead, or reused by a process with another
-//! start time) is repaired by whoever looks next: a half-made one (still `created`) is removed,
-//! a running one is marked exited (137, as Docker reports a killed container), and what the
-//! container held on the host (its cgroup, its filesystem state) is removed.
+//! start time) is repaired by whoever looks next ([`settle`] here brings the record to the
+//! truth; [`crate::runtime::reclaim`] releases what the container held on the host).
 
 use super::process::Process;
 use super::record::{Record, Status, now_ms};
 use super::tree;
-use crate::runtime::ContainerSpec;
-use crate::runtime::cgroups::{self, Cgroup, Layout};
+use crate::spec::ContainerSpec;
 use crate::spec::names::validate_name;
 use crate::spec::run::{Launch, RestartPolicy};
 use anyhow::{Context, anyhow, bail};
 use nix::fcntl::{Flock, FlockArg};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The record file in a container's directory.
 const STATE: &str = "state.json";
@@ -117,7 +115,7 @@ pub fn create_owned(
     let clash = tree::make_in(|| {
         let _lock = lock()?;
         // Only names need the lock: ids are random.
-        if let Some(other) = list_unlocked()
+        if let Some(other) = records()
             .into_iter()
             .find(|r| r.name == record.name && r.namespace == record.namespace && !repairable(r))
         {
@@ -140,9 +138,9 @@ pub fn create_owned(
             record.name
         );
     }
-    if spec.image.is_some() {
+    if let Some(image) = &spec.image {
         // The record names the image's layers now: the start-up's pin on them can go.
-        crate::image::store::Store::unpin(&record.id);
+        super::pins::remove(&image.store, &record.id);
     }
     Ok(record)
 }
@@ -189,7 +187,7 @@ pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
     validate_name(name).map_err(anyhow::Error::msg)?;
     let _lock = lock().context("cannot lock the container records")?;
     let namespace = super::record::namespace();
-    if let Some(other) = list_unlocked()
+    if let Some(other) = records()
         .into_iter()
         .find(|r| r.name == name && r.namespace == namespace)
     {
@@ -203,8 +201,9 @@ pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
     write(&record).context("cannot write the record")
 }
 
-/// Every record, as written (unrepaired); none when the tree does not exist.
-fn list_unlocked() -> Vec<Record> {
+/// Every record, as written (unrepaired: [`crate::runtime::reclaim`] lists them repaired);
+/// none when the tree does not exist.
+pub fn records() -> Vec<Record> {
     let mut records: Vec<Record> = std::fs::read_dir(tree::containers())
         .into_iter()
         .flatten()
@@ -216,35 +215,63 @@ fn list_unlocked() -> Vec<Record> {
 }
 
 /// True when the record claims a life its owner no longer has.
-fn repairable(record: &Record) -> bool {
+pub fn repairable(record: &Record) -> bool {
     record.status != Status::Exited && !record.owner.as_ref().is_some_and(Process::alive)
 }
 
-/// The containers of this process's namespace, newest first, each repaired if its owner died.
-pub fn visible() -> Vec<Record> {
-    let namespace = super::record::namespace();
-    list()
-        .into_iter()
-        .filter(|r| r.namespace == namespace)
-        .collect()
+/// Removes the container's record and directory only, leaving its cgroup to the cleaner that
+/// owns it (which [`crate::runtime::reclaim::remove`] releases too): what a foreground launcher does once its helper is reaped, off the cleaner's
+/// path and cheaply (no cgroup lookup on the way to the caller's exit).
+pub fn forget(id: &str) {
+    let _ = std::fs::remove_dir_all(tree::container(id));
+    tree::remove_if_empty();
+    // A run that ended before it was recorded still held its image's layers by a pin.
+    super::pins::remove(Path::new(""), id);
 }
 
-/// Every container on the host (all namespaces), newest first, each repaired if its owner
-/// died.
-pub fn list() -> Vec<Record> {
-    let records = list_unlocked();
-    if !records.iter().any(repairable) {
-        return records;
-    }
-    for record in records.iter().filter(|r| repairable(r)) {
-        repair(&record.id);
-    }
-    list_unlocked()
+/// What a record whose owner died needs, once brought to the truth by [`settle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Its owner lives, or it had ended: nothing.
+    Fine,
+    /// Half-made, or to be removed when it ended: remove it and what it held.
+    Remove,
+    /// Marked exited 137 (as Docker reports a killed container): release what it held.
+    Release,
 }
 
-/// The container a user named: its full name, its full id, or a unique prefix of its id.
-pub fn find(name_or_id: &str) -> anyhow::Result<Record> {
-    let records = visible();
+/// Brings one record whose owner died to the truth, under the lock: a half-made one (or one
+/// to be removed) is left for the caller to remove, a running one is marked exited. What it
+/// held on the host is the caller's to release ([`crate::runtime::reclaim::repair`]).
+pub fn settle(id: &str) -> Settled {
+    // Looked at first without the lock, which launchers starting containers wait for.
+    if !load(id).is_ok_and(|r| repairable(&r)) {
+        return Settled::Fine;
+    }
+    let Ok(_lock) = lock() else {
+        return Settled::Fine;
+    };
+    let Ok(mut record) = load(id) else {
+        return Settled::Fine;
+    };
+    if !repairable(&record) {
+        return Settled::Fine;
+    }
+    if record.status == Status::Created || record.auto_remove {
+        return Settled::Remove;
+    }
+    record.status = Status::Exited;
+    record.exit_code.get_or_insert(137);
+    record.finished.get_or_insert_with(now_ms);
+    record.init = None;
+    record.owner = None;
+    let _ = write(&record);
+    Settled::Release
+}
+
+/// The container a user named among `records`: its full name, its full id, or a unique prefix
+/// of its id.
+pub fn find_in(records: &[Record], name_or_id: &str) -> anyhow::Result<Record> {
     if let Some(r) = records
         .iter()
         .find(|r| r.name == name_or_id || r.id == name_or_id)
@@ -264,84 +291,10 @@ pub fn find(name_or_id: &str) -> anyhow::Result<Record> {
     }
 }
 
-/// Removes the container's record and everything of it (which must have ended).
-pub fn remove(id: &str) {
-    release(id);
-    forget(id);
-}
-
-/// Removes the container's record and directory only, leaving its cgroup to the cleaner that
-/// owns it: what a foreground launcher does once its helper is reaped, off the cleaner's
-/// path and cheaply (no cgroup lookup on the way to the caller's exit).
-pub fn forget(id: &str) {
-    let _ = std::fs::remove_dir_all(tree::container(id));
-    tree::remove_if_empty();
-    // A run that ended before it was recorded still held its image's layers by a pin.
-    crate::image::store::Store::unpin(id);
-}
-
-/// The host's cgroup layout, read once a process (its mount table's cgroup lines do not
-/// change under us; a cleaner would otherwise parse it twice on its way out).
-fn layout() -> Option<&'static Layout> {
-    static LAYOUT: std::sync::OnceLock<Option<Layout>> = std::sync::OnceLock::new();
-    LAYOUT.get_or_init(|| Layout::detect().ok()).as_ref()
-}
-
-/// Releases what a container that has ended held on the host: its cgroup (when empty) and its
-/// filesystem state.
-pub fn release(id: &str) {
-    if let Some(layout) = layout() {
-        let cgroup = Cgroup::at(layout, id);
-        if cgroup.is_empty() {
-            let _ = cgroup.remove();
-        }
-    }
-    tree::remove_fs(id);
-}
-
-/// Brings one record whose owner died to the truth: a half-made one goes, a running one is
-/// marked exited 137 (or removed, if it was to be), and what it held is released.
-pub fn repair(id: &str) {
-    // Looked at first without the lock, which launchers starting containers wait for.
-    if !load(id).is_ok_and(|r| repairable(&r)) {
-        return;
-    }
-    let Ok(lock) = lock() else { return };
-    let Ok(mut record) = load(id) else { return };
-    if !repairable(&record) {
-        return;
-    }
-    if record.status == Status::Created || record.auto_remove {
-        drop(lock);
-        remove(id);
-        return;
-    }
-    record.status = Status::Exited;
-    record.exit_code.get_or_insert(137);
-    record.finished.get_or_insert_with(now_ms);
-    record.init = None;
-    record.owner = None;
-    let _ = write(&record);
-    drop(lock);
-    release(id);
-}
-
-/// Repairs every record whose owner died, and removes cgroups no record owns: what crashed
-/// launchers and monitors left behind. Run by each cleaner after its own container's clean-up,
-/// off every caller's path.
-pub fn sweep() {
-    remove_unrecorded();
-    list();
-    if let Some(layout) = layout() {
-        // Read fresh for each cgroup, not from a list taken before; and one younger than the
-        // grace may belong to a foreground run whose cleaner has not recorded it yet.
-        let owned = |id: &str| load(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive));
-        cgroups::clean_stale(layout, |id, dir| {
-            looks_like_id(id) && !owned(id) && older_than_grace(dir)
-        });
-    }
-    crate::runtime::net::attach::sweep();
-    tree::remove_if_empty();
+/// True when cgroup `id` (or another thing named by a container id) belongs to a container
+/// whose owner lives.
+pub fn owned(id: &str) -> bool {
+    load(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive))
 }
 
 /// How long a cgroup or directory without a record is left alone: a foreground run is
@@ -357,7 +310,7 @@ pub fn older_than_grace(path: &std::path::Path) -> bool {
 
 /// Removes container directories without a record file, older than [`GRACE`]: what a crash
 /// left. (A record that cannot be read is left alone: it may name a container that runs.)
-fn remove_unrecorded() {
+pub fn remove_unrecorded() {
     let unrecorded = || -> Vec<PathBuf> {
         std::fs::read_dir(tree::containers())
             .into_iter()
@@ -382,8 +335,9 @@ fn remove_unrecorded() {
     }
 }
 
-/// True for names of the form [`new_id`] makes: what we did not name, we do not remove.
-fn looks_like_id(name: &str) -> bool {
+/// True for names of the form [`super::record::new_id`] makes: what we did not name, we do
+/// not remove.
+pub fn looks_like_id(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

@@ -106,7 +106,7 @@ pub fn list() -> Vec<String> {
 /// The names of the containers (of any status) that use volume `name`.
 pub fn users(name: &str) -> Vec<String> {
     let data = data_dir(name);
-    store::list()
+    store::records()
         .into_iter()
         .filter(|r| {
             store::spec(&r.id).is_ok_and(|s| {

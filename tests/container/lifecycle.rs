@@ -847,7 +847,7 @@ fn sigkill_of_the_cli_during_run_d_half_makes_nothing(t: &Ctx) -> TestResult {
     // Whatever was recorded is whole, once the monitors that were starting have settled.
     let ns = t.namespace();
     wait_until("every record to be whole", || {
-        store::list()
+        my_container_tui::runtime::reclaim::list()
             .into_iter()
             .filter(|r| r.namespace == ns)
             .all(|r| {

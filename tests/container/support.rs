@@ -428,10 +428,9 @@ pub fn our_cgroup_dirs() -> std::collections::BTreeSet<std::path::PathBuf> {
 /// The id of the container that the foreground tool with PID `tool` runs: its record names
 /// the tool as its owner. Waits for the record to appear.
 pub fn container_of(tool: u32) -> Result<String, Failed> {
-    use my_container_tui::state::store;
     let mut id = None;
     wait_until("the container's record", || {
-        id = store::list()
+        id = my_container_tui::runtime::reclaim::list()
             .into_iter()
             .find(|r| r.owner.is_some_and(|o| o.pid == tool as i32))
             .map(|r| r.id);

@@ -67,7 +67,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
 /// The namespace of running container `id`'s PID 1, checked to still be that process once
 /// opened.
 fn container_netns(name: &str) -> anyhow::Result<OwnedFd> {
-    let record = store::find(name)?;
+    let record = crate::runtime::reclaim::find(name)?;
     let init = record
         .init
         .filter(|p| p.alive())

@@ -112,7 +112,7 @@ pub fn remove(name: &str) -> anyhow::Result<()> {
     if load(name).is_none() {
         bail!("no such network: {name}");
     }
-    let users: Vec<String> = crate::state::store::list()
+    let users: Vec<String> = crate::runtime::reclaim::list()
         .into_iter()
         .filter(|r| {
             crate::state::store::spec(&r.id).is_ok_and(|s| s.network.bridge() == Some(name))

@@ -103,7 +103,10 @@ impl App {
     /// session has the hostname `my-container-N`: a new session's name and hostname share
     /// their number, whatever the sessions before were named.
     pub(super) fn free_number(&self) -> u64 {
-        let names: Vec<String> = store::visible().into_iter().map(|r| r.name).collect();
+        let names: Vec<String> = crate::runtime::reclaim::visible()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
         (1..)
             .find(|n| {
                 !names.contains(&format!("session-{n}"))
@@ -301,7 +304,7 @@ impl App {
     /// Brings the list to the store: every container of our namespace is a session (new ones,
     /// started elsewhere, appear; removed ones go), each as its record says.
     pub fn sync(&mut self) {
-        let records = store::visible();
+        let records = crate::runtime::reclaim::visible();
         // The OCI runtime's live containers (a stopped one is its client's to report).
         let oci: Vec<_> = crate::oci::state::all_known()
             .into_iter()

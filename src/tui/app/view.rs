@@ -346,7 +346,7 @@ pub(super) fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
                 image.reference,
                 short_digest(&image.id),
                 image.layers.len(),
-                crate::cli::image_size(image.size),
+                crate::spec::limits::decimal(image.size),
             )
         }
         None if spec.hardening.host_writable() => "root  the host's / (read-write)".to_string(),
