@@ -81,11 +81,7 @@ pub fn run(args: Args) -> i32 {
     let raw = (args.tty && std::io::stdin().is_terminal())
         .then(crate::headless::raw::RawMode::enable)
         .flatten();
-    if !crate::runtime::helper::single_threaded() {
-        return fail("exec must start from a single-threaded process");
-    }
-    // SAFETY: checked just above: nothing has started a thread.
-    let result = unsafe { tenant::run(&tenant) };
+    let result = tenant::run(&tenant);
     drop(raw);
     match result {
         Ok(code) => code,

@@ -19,7 +19,7 @@ use std::process::Stdio;
 /// Never returns: exits with the container's status.
 pub fn run(spec: &ContainerSpec) -> ! {
     assert!(
-        helper::single_threaded(),
+        crate::runtime::sys::single_threaded(),
         "the headless launcher must not have started a thread before it forks"
     );
     // SAFETY: isatty only queries the descriptors.

@@ -50,8 +50,7 @@ const DEFAULT_SIZE: (u16, u16) = (24, 80);
 pub fn main() -> ! {
     let id = std::env::args().nth(2).unwrap_or_default();
     // Nothing the launcher had open stays open here for the container's life.
-    // SAFETY: close_range closes descriptors only; none above 2 is in use yet.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    crate::runtime::sys::close_range(3, u32::MAX);
     let mut ready = Some(std::io::stdout());
     let code = match Monitor::new(&id) {
         Ok(mut monitor) => monitor.serve(&mut ready),

@@ -11,7 +11,7 @@ use crate::state::Process;
 use anyhow::{Context, anyhow, bail};
 use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
-use nix::unistd::{ForkResult, fork};
+use nix::unistd::ForkResult;
 use oci_spec::runtime::LinuxNamespaceType;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::DirBuilderExt;
@@ -160,9 +160,7 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
     // inside its PID namespace, so we send it down this pipe once forked.
     let (pid_r, pid_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).sys("pipe")?;
     let hook_state = record.state_json(Status::Running);
-    // SAFETY: the OCI CLI is single-threaded (it starts no thread); the child makes syscalls
-    // and allocates only.
-    let child = match unsafe { fork() }.sys("fork")? {
+    let child = match crate::runtime::sys::fork()? {
         ForkResult::Child => {
             drop(receiver);
             drop(pid_w);

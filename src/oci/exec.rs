@@ -7,16 +7,14 @@
 
 use super::create::write_pid_file;
 use super::state::{Root, Status};
-use crate::runtime::bundle::init::{become_process, look_up};
-use crate::runtime::exit::{NOT_FOUND, RUNTIME_ERROR};
+use crate::runtime::bundle::init::becoming;
+use crate::runtime::process::tenant::{self, Joining};
 use crate::runtime::report::{self, Reporter};
-use crate::runtime::supervise::{Supervisor, reset_for_exec};
-use crate::runtime::{Sys, console, pidfd};
+use crate::runtime::supervise::Supervisor;
+use crate::runtime::{Sys, pidfd};
 use anyhow::{Context, anyhow, bail};
 use nix::sched::CloneFlags;
-use nix::sys::prctl;
-use nix::sys::signal::Signal;
-use nix::unistd::{ForkResult, fork, setsid};
+use nix::unistd::ForkResult;
 use oci_spec::runtime::{LinuxSeccomp, Process};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -138,8 +136,7 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
         })
         .unwrap_or_default();
     let (receiver, reporter) = report::channel().sys("pipe")?;
-    // SAFETY: the OCI CLI is single-threaded; the child makes syscalls and allocates only.
-    let child = match unsafe { fork() }.sys("fork")? {
+    let child = match crate::runtime::sys::fork()? {
         ForkResult::Child => {
             drop(receiver);
             enter(
@@ -170,7 +167,8 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
     Ok(exit.code())
 }
 
-/// The child: into the container's cgroup and namespaces, its process settings, exec.
+/// The child: the one way into a running container ([`tenant::enter`]), with what the OCI
+/// process says. Never returns.
 fn enter(
     process: &Process,
     seccomp: Option<&LinuxSeccomp>,
@@ -179,45 +177,20 @@ fn enter(
     console_socket: Option<OwnedFd>,
     reporter: Reporter,
 ) -> ! {
-    let late = match prepare(process, seccomp, pidfd, procs, console_socket) {
-        Ok(late) => late,
-        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("{e:#}")),
-    };
     let argv = process.args().clone().unwrap_or_default();
     let env = process.env().clone().unwrap_or_default();
-    if let Err(message) = look_up(&argv, &env) {
-        reporter.fail(NOT_FOUND, &message);
-    }
-    if let Err(e) = crate::runtime::security::install_seccomp(&late) {
-        reporter.fail(RUNTIME_ERROR, &format!("{e:#}"));
-    }
-    reset_for_exec();
-    let path = crate::runtime::bundle::init::path_of(&env);
-    let (code, message) = crate::runtime::exec::exec(&argv, &env, &path);
-    reporter.fail(code, &message)
-}
-
-fn prepare(
-    process: &Process,
-    seccomp: Option<&LinuxSeccomp>,
-    pidfd: &OwnedFd,
-    procs: &[PathBuf],
-    console_socket: Option<OwnedFd>,
-) -> anyhow::Result<Vec<seccompiler::BpfProgram>> {
-    // Not dumpable while host descriptors are held (see runtime::tenant).
-    prctl::set_dumpable(false).sys("set_dumpable")?;
-    prctl::set_pdeathsig(Signal::SIGKILL).sys("prctl")?;
-    for f in procs {
-        std::fs::write(f, "0").with_context(|| format!("cannot join cgroup {}", f.display()))?;
-    }
-    crate::runtime::namespaces::join(pidfd, crate::runtime::namespaces::JOINED_BY_EXEC)?;
-    setsid().sys("setsid")?;
-    if process.terminal() == Some(true) {
-        console::take_new(console_socket.as_ref())?;
-    }
-    drop(console_socket);
-    let late = become_process(process, seccomp)?;
-    // A detached process outlives exec: it must not die with it.
-    prctl::set_pdeathsig(None).sys("prctl")?;
-    Ok(late)
+    let path = crate::runtime::exec::path_of(&env);
+    let joining = Joining {
+        pidfd,
+        cgroup_procs: procs,
+        stdio: Vec::new(),
+        console: (process.terminal() == Some(true)).then_some(console_socket),
+        // A detached process outlives exec: it must not die with it.
+        outlives_parent: true,
+        look_up: true,
+        argv: &argv,
+        env: &env,
+        path: &path,
+    };
+    tenant::enter(joining, || becoming(process, seccomp), reporter)
 }

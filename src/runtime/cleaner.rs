@@ -6,15 +6,16 @@
 //! and exits. Removing here rather than in the helper also takes the rmdirs off the path a
 //! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
 
+use super::Sys;
 use super::cgroups::Cgroup;
 use crate::spec::ContainerSpec;
 use crate::spec::run::RestartPolicy;
 use crate::state::store::NewRecord;
 use crate::state::{Process, Status, store, tree};
 use nix::fcntl::OFlag;
-use nix::unistd::{ForkResult, fork, pipe2, setsid};
+use nix::unistd::{ForkResult, pipe2, setsid};
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// How long the cleaner waits for a killed container's processes to be gone.
@@ -64,14 +65,11 @@ impl Leftovers {
 
 /// Forks the cleaner for `leftovers`, which need not exist yet. Keep the returned pipe end
 /// open for as long as the helper lives. The cleaner keeps `run_lock` (a recorded
-/// container's) until its clean-up is done: the container's next run waits for it.
-///
-/// # Safety
-/// The calling process must be single-threaded: the forked child allocates.
-pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Result<OwnedFd> {
-    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC)?;
-    // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls only.
-    match unsafe { fork() }? {
+/// container's) until its clean-up is done: the container's next run waits for it. The
+/// calling process must be single-threaded ([`super::sys::fork`] refuses otherwise).
+pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<OwnedFd> {
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).sys("pipe")?;
+    match super::sys::fork()? {
         ForkResult::Parent { .. } => Ok(write_end),
         ForkResult::Child => {
             drop(write_end);
@@ -84,8 +82,7 @@ pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Resu
                 .open("/dev/null")
             {
                 for fd in 0..3 {
-                    // SAFETY: dup2 onto the standard descriptors touches no memory.
-                    unsafe { libc::dup2(null.as_raw_fd(), fd) };
+                    let _ = super::sys::dup_onto(null.as_fd(), fd);
                 }
             }
             let mut keep = vec![read_end.as_raw_fd()];
@@ -94,13 +91,11 @@ pub unsafe fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> nix::Resu
             let mut from = 3;
             for &fd in &keep {
                 if fd > from {
-                    // SAFETY: close_range closes descriptors only; the kept ones lie outside.
-                    unsafe { libc::syscall(libc::SYS_close_range, from, fd - 1, 0) };
+                    super::sys::close_range(from as u32, fd as u32 - 1);
                 }
                 from = fd + 1;
             }
-            // SAFETY: as above.
-            unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0) };
+            super::sys::close_range(from as u32, u32::MAX);
             // Background work: the lowest priority, so it does not take a CPU from the
             // launcher it outlives, which is finishing just as it wakes.
             // SAFETY: setpriority reads no memory; who 0 is this process.

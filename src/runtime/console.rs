@@ -126,11 +126,8 @@ pub fn take_new(socket: Option<&OwnedFd>) -> anyhow::Result<()> {
 /// Init's side: the slave becomes stdin, stdout, stderr and the controlling terminal.
 pub fn take(slave: OwnedFd) -> anyhow::Result<()> {
     for fd in 0..3 {
-        // SAFETY: dup2 onto a standard descriptor number touches no memory of ours.
-        if unsafe { libc::dup2(slave.as_raw_fd(), fd) } < 0 {
-            return Err(std::io::Error::last_os_error())
-                .context("cannot give the terminal to the command");
-        }
+        super::sys::dup_onto(slave.as_fd(), fd)
+            .context("cannot give the terminal to the command")?;
     }
     drop(slave);
     take_controlling_tty()
@@ -265,11 +262,11 @@ impl Relay {
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
-        // SAFETY: TIOCGWINSZ writes a winsize into `size`; TIOCSWINSZ reads it; both fds open.
-        unsafe {
-            if libc::ioctl(0, libc::TIOCGWINSZ, &mut size) == 0 {
-                libc::ioctl(pty, libc::TIOCSWINSZ, &size);
-            }
+        // SAFETY: TIOCGWINSZ writes a winsize into `size`; fd 0 is open.
+        if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut size) } == 0 {
+            // SAFETY: `pty` is the relayed master, open for as long as the relay is.
+            let pty = unsafe { std::os::fd::BorrowedFd::borrow_raw(pty) };
+            super::sys::set_winsize(pty, size.ws_row, size.ws_col);
         }
     }
 

@@ -6,6 +6,48 @@ use nix::errno::Errno;
 use nix::unistd::execve;
 use std::ffi::CString;
 
+/// Where `name` is looked for: itself when it has a slash, else in each directory of `path`
+/// (a `PATH` value; an empty entry is the current directory), in order.
+fn candidates(name: &str, path: &str) -> Vec<String> {
+    if name.contains('/') {
+        return vec![name.to_string()];
+    }
+    path.split(':')
+        .map(|dir| if dir.is_empty() { "." } else { dir })
+        .map(|dir| format!("{dir}/{name}"))
+        .collect()
+}
+
+/// `PATH` of an environment list (none: no search path).
+pub fn path_of(env: &[String]) -> String {
+    env.iter()
+        .rev()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Finds the command before it is exec'd, as runc does before `create` returns, so a missing
+/// one fails there rather than in the container.
+pub fn look_up(argv: &[String], path: &str) -> Result<(), String> {
+    use nix::unistd::{AccessFlags, access};
+    let name = &argv[0];
+    let found = |p: &str| {
+        let p = std::path::Path::new(p);
+        p.is_file() && access(p, AccessFlags::X_OK).is_ok()
+    };
+    match (
+        candidates(name, path).iter().any(|c| found(c)),
+        name.contains('/'),
+    ) {
+        (true, _) => Ok(()),
+        (false, true) => Err(format!("exec: {name:?}: no such file or directory")),
+        (false, false) => Err(format!(
+            "exec: {name:?}: executable file not found in $PATH"
+        )),
+    }
+}
+
 /// Replaces this process with `argv`, searching `path` (a `PATH` value) when `argv[0]` has no
 /// slash. Returns only on failure, with the exit code and a message that names the command.
 pub fn exec(argv: &[String], env: &[String], path: &str) -> (i32, String) {
@@ -19,14 +61,7 @@ pub fn exec(argv: &[String], env: &[String], path: &str) -> (i32, String) {
         );
     };
     let name = &argv[0];
-    let candidates: Vec<String> = if name.contains('/') {
-        vec![name.clone()]
-    } else {
-        path.split(':')
-            .map(|dir| if dir.is_empty() { "." } else { dir })
-            .map(|dir| format!("{dir}/{name}"))
-            .collect()
-    };
+    let candidates = candidates(name, path);
     let mut denied = None;
     for candidate in &candidates {
         let Ok(file) = CString::new(candidate.as_bytes()) else {

@@ -20,7 +20,7 @@ use crate::spec::limits::human;
 use crate::state::{Process, store, tree as state};
 use nix::sys::prctl::{set_dumpable, set_pdeathsig};
 use nix::sys::signal::Signal;
-use nix::unistd::{ForkResult, fork, getppid, setsid};
+use nix::unistd::{ForkResult, getppid, setsid};
 
 fn die(message: &str) -> ! {
     super::exit::print_error(message);
@@ -49,15 +49,6 @@ pub fn main() -> ! {
     // SAFETY: this process runs no other thread: it is the re-executed binary, which has
     // started none.
     unsafe { contain(&spec, Some(&address)) }
-}
-
-/// True when this process runs one thread (so it may fork and let the child allocate).
-pub fn single_threaded() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("Threads:"))
-            .is_some_and(|n| n.trim() == "1")
-    })
 }
 
 /// Runs `spec` (already validated) as a container and exits with its status; never returns.
@@ -102,9 +93,8 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         Some(_) => None,
     };
     let kept = run_lock.as_ref().map(state::RunLock::as_raw_fd);
-    // SAFETY: single-threaded, as our caller guarantees.
-    let cleaner_pipe = unsafe { cleaner::spawn(&leftovers, kept) }
-        .unwrap_or_else(|e| die(&format!("cannot start the cleaner: {}", e.desc())));
+    let cleaner_pipe = cleaner::spawn(&leftovers, kept)
+        .unwrap_or_else(|e| die(&format!("cannot start the cleaner: {e:#}")));
     let fail = |message: String| -> ! {
         leftovers.remove();
         die(&message)
@@ -130,9 +120,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
         false => (None, None),
     };
 
-    // SAFETY: the caller guarantees a single-threaded process; the child only makes syscalls
-    // and allocates.
-    let child = match unsafe { fork() } {
+    let child = match super::sys::fork() {
         Ok(ForkResult::Child) => {
             drop(cleaner_pipe);
             drop(lifeline_w);
@@ -144,7 +132,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
             init::run(
                 spec,
-                &join,
+                join,
                 lifeline_r,
                 reporter,
                 console_theirs,
@@ -152,7 +140,7 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
             )
         }
         Ok(ForkResult::Parent { child }) => child,
-        Err(e) => fail(format!("fork: {}", e.desc())),
+        Err(e) => fail(format!("{e:#}")),
     };
     drop(lifeline_r);
     drop(reporter);

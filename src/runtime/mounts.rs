@@ -14,6 +14,16 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+/// Makes `root` (a mount point) the process's `/`: `pivot_root(".", ".")` from inside it,
+/// the old root stacked under it and detached at once (runc's way, which needs no directory
+/// for the old root), and the working directory the new `/`.
+pub fn pivot_into(root: &Path) -> anyhow::Result<()> {
+    nix::unistd::chdir(root).with_sys(|| format!("chdir {}", root.display()))?;
+    nix::unistd::pivot_root(".", ".").sys("pivot_root")?;
+    nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH).sys("cannot detach the old root")?;
+    nix::unistd::chdir("/").sys("chdir /")
+}
+
 /// Where a mount goes: a host path we own, or a handle resolved inside a container's root.
 pub enum Target<'a> {
     Path(&'a Path),

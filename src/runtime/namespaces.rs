@@ -22,6 +22,14 @@ pub const NET: Namespace = ns("net", CloneFlags::CLONE_NEWNET, "CONFIG_NET_NS");
 pub const IPC: Namespace = ns("ipc", CloneFlags::CLONE_NEWIPC, "CONFIG_IPC_NS");
 pub const CGROUP: Namespace = ns("cgroup", CloneFlags::CLONE_NEWCGROUP, "CONFIG_CGROUPS");
 
+/// Every kind of namespace a container can have.
+pub const ALL: [Namespace; 6] = [MOUNT, UTS, IPC, NET, CGROUP, PID];
+
+/// The kind whose clone flag is `flag`.
+pub fn by_flag(flag: CloneFlags) -> Option<Namespace> {
+    ALL.into_iter().find(|ns| ns.flag == flag)
+}
+
 /// Every namespace a container makes for itself: not PID, which the helper creates for its
 /// child alone, nor net, which the helper makes (or finds) and PID 1 joins ([`join_net`]).
 /// Mount comes before the others so a failure there leaves nothing mounted anywhere.

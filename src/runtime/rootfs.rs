@@ -7,14 +7,12 @@
 //! host never sees a mount, and the state directory ([`crate::state::tree`]) is removed by the
 //! cleaner.
 
-use super::Sys;
 use super::mounts::{self, Target};
 use super::rootpath::InRoot;
 use super::{console, devfs, kernelfs, volumes};
 use crate::spec::ContainerSpec;
 use crate::spec::rootfs::{Rootfs, Writes};
-use nix::mount::{MntFlags, MsFlags, umount2};
-use nix::unistd::{chdir, pivot_root};
+use nix::mount::MsFlags;
 use std::path::{Path, PathBuf};
 
 /// Inside the new mount namespace (already private): builds the root at `state/root` from
@@ -82,11 +80,7 @@ pub fn enter(
     super::security::mask_host_sockets(&image, &rootfs.dir, sockets)?;
     volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
     drop((proc, sys, dev, image));
-    chdir(&root).with_sys(|| format!("chdir {}", root.display()))?;
-    pivot_root(".", ".").sys("pivot_root")?;
-    // The old root now sits under the new one at "."; detach it so it is never reachable.
-    umount2(".", MntFlags::MNT_DETACH).sys("cannot detach the old root")?;
-    chdir("/").sys("chdir /")?;
+    mounts::pivot_into(&root)?;
     if rootfs.mode == Writes::ReadOnly {
         mounts::remount_read_only(&Target::Path(Path::new("/")))?;
         // The /etc files are mounts of their own, writable unless made read-only too (as

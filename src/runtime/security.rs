@@ -3,10 +3,9 @@
 //! masked and read-only paths under /proc and /sys, and no inherited file descriptor beyond
 //! 0, 1 and 2. `--privileged` turns all of it off.
 
-use super::Sys;
 use super::mounts::{self, Target};
+use super::process::{Becoming, Caps};
 use crate::spec::hardening::{Hardening, parse_cap};
-use anyhow::Context;
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::mount::MsFlags;
 use seccompiler::{
@@ -175,51 +174,37 @@ pub fn protect(masked: &[&str], read_only: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Marks every descriptor above 2 close-on-exec, so none reaches the command (CVE-2024-21626).
-pub fn close_inherited_fds() -> anyhow::Result<()> {
-    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on descriptors.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
+/// What a spec's process becomes: Docker's capabilities (less and plus what the user
+/// changed), `no_new_privs` and our seccomp filters, unless `--privileged`; the `-u` user and
+/// its groups (none: root, with the caller's groups cleared); runc's umask.
+pub fn becoming(
+    hardening: &Hardening,
+    user: Option<&super::user::User>,
+    cwd: std::path::PathBuf,
+) -> anyhow::Result<Becoming> {
+    let root = user.is_none_or(|u| u.uid.is_root());
+    let (caps, no_new_privs, seccomp) = match hardening.privileged {
+        true => (None, false, Vec::new()),
+        false => {
+            let keep = hardening.capabilities().map_err(anyhow::Error::msg)?;
+            (
+                Some(Caps::docker(keep, root)),
+                true,
+                seccomp_filters()?.to_vec(),
+            )
+        }
     };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error()).context("close_range");
-    }
-    Ok(())
-}
-
-/// The container's identity and privileges, in the one order that works whatever `keep`
-/// holds: no_new_privs; the bounding set cut to `keep` (while `CAP_SETPCAP` is ours); then
-/// the user (`user`, else root with no supplementary groups), while `CAP_SETUID` and
-/// `CAP_SETGID` are still ours even when `keep` lacks them; last the effective and permitted
-/// sets: `keep` for root, nothing for another user (setuid cleared them, as Docker leaves a
-/// non-root user's).
-pub fn drop_privileges(keep: &CapsHashSet, user: Option<&super::user::User>) -> anyhow::Result<()> {
-    nix::sys::prctl::set_no_new_privs().sys("no_new_privs")?;
-    let fail = |what: &str, e: caps::errors::CapsError| {
-        anyhow::anyhow!("cannot set {what} capabilities: {e}")
-    };
-    caps::clear(None, CapSet::Ambient).map_err(|e| fail("ambient", e))?;
-    // The bounding set can only be dropped from, one capability at a time.
-    let bounding = caps::read(None, CapSet::Bounding).map_err(|e| fail("bounding", e))?;
-    for cap in bounding.difference(keep) {
-        caps::drop(None, CapSet::Bounding, *cap).map_err(|e| fail("bounding", e))?;
-    }
-    caps::set(None, CapSet::Inheritable, &CapsHashSet::new())
-        .map_err(|e| fail("inheritable", e))?;
-    match user {
-        Some(user) => super::user::switch(user)?,
-        None => nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?,
-    }
-    if nix::unistd::geteuid().is_root() {
-        caps::set(None, CapSet::Effective, keep).map_err(|e| fail("effective", e))?;
-        caps::set(None, CapSet::Permitted, keep).map_err(|e| fail("permitted", e))?;
-    }
-    Ok(())
+    Ok(Becoming {
+        rlimits: Vec::new(),
+        uid: user.map(|u| u.uid),
+        gid: user.map(|u| u.gid),
+        groups: user.map(|u| u.groups.clone()).unwrap_or_default(),
+        umask: 0o022,
+        caps,
+        no_new_privs,
+        seccomp,
+        cwd,
+    })
 }
 
 /// Syscalls refused with EPERM, as Docker's default profile refuses them.
@@ -307,12 +292,4 @@ pub fn seccomp_filters() -> anyhow::Result<[BpfProgram; 2]> {
         main.try_into().map_err(err)?,
         clone3.try_into().map_err(err)?,
     ])
-}
-
-/// Installs the filters in this thread; from here on, the refused syscalls fail.
-pub fn install_seccomp(filters: &[BpfProgram]) -> anyhow::Result<()> {
-    for filter in filters {
-        seccompiler::apply_filter(filter).context("cannot install the seccomp filter")?;
-    }
-    Ok(())
 }

@@ -1,37 +1,19 @@
-//! `exec`: a new process in a running container, runc's setns path beside [`super::init`]'s
-//! new-container path.
-//!
-//! ```text
-//!  exec (host)                          child
-//!  pidfd_open(PID 1), check start time
-//!  setns(pidfd, PID)  (children only)
-//!  fork ───────────────────────────────► born in the container's PID namespace
-//!                                        not dumpable (no ptrace, no /proc/N/exe from inside)
-//!                                        join the container's cgroup (device rules too)
-//!                                        setns(pidfd, mnt uts ipc net cgroup)
-//!                                        session; a pty of the container's devpts (-t)
-//!  ◄── pty master (SCM_RIGHTS) ───────── capabilities, no_new_privs, user, cwd, seccomp
-//!  relay the terminal, forward signals   execve (failure reported on a pipe: 126, 127)
-//!  exit with its status
-//! ```
-//!
-//! The child stays non-dumpable until `execve` (which makes the command dumpable again, as
-//! any process), so nothing in the container can reach into it, or through its
-//! `/proc/PID/exe` to this binary on the host, while it still holds host descriptors (the
-//! runc CVE-2016-9962 and CVE-2019-5736 class). It never holds one past `execve`: every
-//! descriptor above 2 is close-on-exec.
+//! `exec`'s parent side: a new process in a running container, runc's setns path beside
+//! [`super::init`]'s new-container path. It joins the container's PID namespace, forks the
+//! child ([`process::tenant`], which enters the rest and execs), relays the terminal or the
+//! pipes, forwards signals, and returns the command's status.
 
 use super::Sys;
 use super::console;
-use super::exit::RUNTIME_ERROR;
+use super::process::{self, tenant::Joining};
 use super::report::{self, Reporter};
-use super::supervise::{Supervisor, reset_for_exec};
+use super::supervise::Supervisor;
 use crate::spec::ContainerSpec;
 use crate::state::Process;
 use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
-use nix::unistd::{ForkResult, fork, setsid};
-use std::os::fd::{AsRawFd, OwnedFd};
+use nix::unistd::ForkResult;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 /// What to run in which container.
@@ -55,10 +37,8 @@ pub struct Tenant<'a> {
 }
 
 /// Runs the tenant and returns its exit status (the command's, 128+N, or 125-127 for ours).
-///
-/// # Safety
-/// The calling process must be single-threaded: it forks, and the child allocates.
-pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
+/// The calling process must be single-threaded ([`super::sys::fork`] refuses otherwise).
+pub fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     let extra: &[Signal] = if tenant.tty { &[Signal::SIGWINCH] } else { &[] };
     let supervisor = Supervisor::new(extra).sys("signalfd")?;
     let pidfd = super::pidfd::open(tenant.init)
@@ -79,20 +59,19 @@ pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
         true => Default::default(),
         false => console::terminal_pipes(tenant.interactive).sys("pipe")?,
     };
-    // SAFETY: the caller guarantees a single-threaded process; the child makes syscalls and
-    // allocates only.
-    let child = match unsafe { fork() }.sys("fork")? {
+    let child = match super::sys::fork()? {
         ForkResult::Child => {
             drop(receiver);
             drop(ours);
             drop(relayed);
-            enter(tenant, &pidfd, &null, theirs, pipes, reporter)
+            enter(tenant, &pidfd, null, theirs, pipes, reporter)
         }
         ForkResult::Parent { child } => child,
     };
     drop(theirs);
     drop(reporter);
     drop(pipes);
+    drop(null);
     let mut relay = match ours.as_ref().and_then(console::receive) {
         Some(master) => Some(console::Relay::new(master).map_err(anyhow::Error::msg)?),
         None if relayed.0.iter().any(Option::is_some) => {
@@ -111,32 +90,24 @@ pub unsafe fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     Ok(exit.code())
 }
 
-/// The child: into the container, hardened, and exec. Never returns.
+/// The child: the one way into a running container ([`process::tenant::enter`]), with what
+/// the spec and `exec`'s flags say. Never returns.
 fn enter(
     tenant: &Tenant,
     pidfd: &OwnedFd,
-    null: &std::fs::File,
+    null: std::fs::File,
     console_socket: Option<OwnedFd>,
     pipes: console::Pipes,
     reporter: Reporter,
 ) -> ! {
-    let fail = |reporter: Reporter, e: anyhow::Error| -> ! {
-        reporter.fail(RUNTIME_ERROR, &format!("{e:#}"))
-    };
-    for (fd, pipe) in pipes.0.iter().enumerate() {
-        // SAFETY: dup2 onto a standard descriptor touches no memory of ours.
-        if let Some(p) = pipe
-            && unsafe { libc::dup2(p.as_raw_fd(), fd as i32) } < 0
-        {
-            fail(
-                reporter,
-                anyhow::Error::from(std::io::Error::last_os_error()),
-            )
-        }
-    }
-    drop(pipes);
-    if let Err(e) = prepare(tenant, pidfd, null, console_socket) {
-        fail(reporter, e)
+    let mut stdio: Vec<(OwnedFd, i32)> = pipes
+        .0
+        .into_iter()
+        .enumerate()
+        .filter_map(|(fd, pipe)| pipe.map(|p| (p, fd as i32)))
+        .collect();
+    if !tenant.tty && !tenant.interactive {
+        stdio.push((OwnedFd::from(null), 0));
     }
     let spec = tenant.spec;
     let mut env = spec.environment();
@@ -153,68 +124,32 @@ fn enter(
         .find_map(|e| e.strip_prefix("PATH="))
         .unwrap_or(crate::spec::DEFAULT_PATH)
         .to_string();
-    reset_for_exec();
-    let (code, message) = super::exec::exec(&tenant.command, &env, &path);
-    reporter.fail(code, &message)
-}
-
-/// Everything between fork and exec that can fail.
-fn prepare(
-    tenant: &Tenant,
-    pidfd: &OwnedFd,
-    null: &std::fs::File,
-    console_socket: Option<OwnedFd>,
-) -> anyhow::Result<()> {
-    use nix::sys::prctl;
-    prctl::set_pdeathsig(Signal::SIGKILL).sys("prctl")?;
-    prctl::set_dumpable(false).sys("set_dumpable")?;
-    for procs in &tenant.cgroup_procs {
-        std::fs::write(procs, "0")
-            .map_err(|e| anyhow::anyhow!("cannot join cgroup {}: {e}", procs.display()))?;
-    }
-    super::namespaces::join(pidfd, super::namespaces::JOINED_BY_EXEC)?;
-    setsid().sys("setsid")?;
-    if tenant.tty {
-        console::take_new(console_socket.as_ref())?;
-    } else if !tenant.interactive {
-        // SAFETY: dup2 onto stdin touches no memory of ours.
-        if unsafe { libc::dup2(null.as_raw_fd(), 0) } < 0 {
-            return Err(anyhow::Error::from(std::io::Error::last_os_error()));
-        }
-    }
-    // Without -u, the container's own user (Docker's exec), not root.
-    let user = match tenant.user.as_ref().or(tenant.spec.user.as_ref()) {
-        Some(user) => Some(super::user::resolve(user)?),
-        None => None,
+    let joining = Joining {
+        pidfd,
+        cgroup_procs: &tenant.cgroup_procs,
+        stdio,
+        console: tenant.tty.then_some(console_socket),
+        outlives_parent: false,
+        look_up: false,
+        argv: &tenant.command,
+        env: &env,
+        path: &path,
     };
-    let hardening = &tenant.spec.hardening;
-    let filters = if hardening.privileged {
-        match &user {
-            Some(user) => super::user::switch(user)?,
-            None => nix::unistd::setgroups(&[]).sys("cannot clear supplementary groups")?,
-        }
-        None
-    } else {
-        super::security::close_inherited_fds()?;
-        let keep = hardening.capabilities().map_err(anyhow::Error::msg)?;
-        let filters = super::security::seccomp_filters()?;
-        super::security::drop_privileges(&keep, user.as_ref())?;
-        Some(filters)
+    let becoming = || {
+        // Without -u, the container's own user (Docker's exec), not root.
+        let user = match tenant.user.as_ref().or(spec.user.as_ref()) {
+            Some(user) => Some(super::user::resolve(user)?),
+            None => None,
+        };
+        let dir = tenant
+            .workdir
+            .clone()
+            .unwrap_or_else(|| spec.workdir.clone());
+        let cwd = match tenant.workdir.is_none() && !dir.is_dir() {
+            true => PathBuf::from("/"),
+            false => dir,
+        };
+        super::security::becoming(&spec.hardening, user.as_ref(), cwd)
     };
-    let dir = tenant
-        .workdir
-        .clone()
-        .unwrap_or_else(|| tenant.spec.workdir.clone());
-    let dir = if tenant.workdir.is_none() && !dir.is_dir() {
-        PathBuf::from("/")
-    } else {
-        dir
-    };
-    let what = || format!("working directory {}", dir.display());
-    nix::unistd::chdir(&dir).with_sys(what)?;
-    nix::unistd::getcwd().with_sys(what)?;
-    if let Some(filters) = filters {
-        super::security::install_seccomp(&filters)?;
-    }
-    Ok(())
+    process::tenant::enter(joining, becoming, reporter)
 }

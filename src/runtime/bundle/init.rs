@@ -23,19 +23,19 @@
 //! it (containerd's shim, a subreaper), which sees its exit as runc's would be seen.
 
 use super::Bundle;
-use crate::runtime::Sys;
 use crate::runtime::exit::{NOT_FOUND, RUNTIME_ERROR};
+use crate::runtime::process::init::{Init, Origin, Terminal};
+use crate::runtime::process::{self, Becoming, Caps};
 use crate::runtime::report::Reporter;
 use crate::runtime::supervise::reset_for_exec;
-use crate::runtime::{console, security};
+use crate::runtime::{console, namespaces, security};
 use anyhow::{Context, anyhow, bail};
-use caps::{CapSet, CapsHashSet};
+use caps::CapsHashSet;
 use nix::sched::CloneFlags;
 use nix::sys::prctl;
-use nix::sys::signal::Signal;
-use nix::sys::stat::{Mode, umask};
-use nix::unistd::{Gid, Uid, chdir, getcwd, sethostname, setsid};
-use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimitType, Process};
+use nix::sys::stat::Mode;
+use nix::unistd::{Gid, Uid};
+use oci_spec::runtime::{LinuxSeccomp, PosixRlimitType, Process};
 use seccompiler::BpfProgram;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -57,7 +57,7 @@ pub struct Start {
     pub host_pid: OwnedFd,
 }
 
-/// Init's entry; never returns.
+/// Init's entry: [`process::init::run`] with a bundle's [`BundleOrigin`]; never returns.
 pub fn run(bundle: &Bundle, start: Start) -> ! {
     let Start {
         cgroup_procs,
@@ -68,240 +68,200 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         mut hook_state,
         host_pid,
     } = start;
-    // Not dumpable from the first instruction to execve (create, its parent, was made so by
-    // runtime::sealed before it forked; said again here because this is the process a
-    // container can reach while it is parked): /proc/<init>/exe stays closed to the container.
-    let _ = prctl::set_dumpable(false);
     let mut pid = [0u8; 4];
     if nix::unistd::read(&host_pid, &mut pid) == Ok(4) {
         hook_state["pid"] = i32::from_ne_bytes(pid).into();
     }
     drop(host_pid);
-    // Until parked, die with create: a half-made container must not outlive it.
-    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
-    let ready = match prepare(bundle, &cgroup_procs, console_socket, joins) {
-        Ok(ready) => ready,
-        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("{e:#}")),
-    };
-    if let Err(message) = look_up(&bundle.spec.command, &bundle.spec.env) {
-        reporter.fail(NOT_FOUND, &message);
-    }
-    // From here on init belongs to whoever reaps for it, not to create.
-    let _ = prctl::set_pdeathsig(None);
-    drop(reporter);
-    let fifo = format!("/proc/self/fd/{}", exec_fifo.as_raw_fd());
-    let opened = nix::fcntl::open(
-        fifo.as_str(),
-        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
-        Mode::empty(),
-    );
-    let written = opened.and_then(|fd| nix::unistd::write(&fd, b"0"));
-    if let Err(e) = written {
-        // `delete` of a created container opened the fifo and went away; nothing to start.
-        eprintln!("exec fifo: {}", e.desc());
-        std::process::exit(RUNTIME_ERROR);
-    }
-    drop(exec_fifo);
-    let hooks = bundle.config.hooks().as_ref();
-    if let Some(list) = hooks.and_then(|h| h.start_container().as_ref())
-        && let Err(e) = super::hooks::run(list, &hook_state.to_string(), "startContainer")
-    {
-        eprintln!("{e:#}");
-        std::process::exit(RUNTIME_ERROR);
-    }
-    if let Err(e) = security::install_seccomp(&ready.late_seccomp) {
-        eprintln!("{e:#}");
-        std::process::exit(RUNTIME_ERROR);
-    }
-    reset_for_exec();
-    let spec = &bundle.spec;
-    let (code, message) = crate::runtime::exec::exec(&spec.command, &spec.env, &path_of(&spec.env));
-    eprintln!("{message}");
-    std::process::exit(code)
-}
-
-/// What is left to do after the fifo.
-struct Ready {
-    /// Seccomp filters installed last, after `noNewPrivileges` made that possible without
-    /// `CAP_SYS_ADMIN` (runc's order).
-    late_seccomp: Vec<BpfProgram>,
-}
-
-fn prepare(
-    bundle: &Bundle,
-    cgroup_procs: &[PathBuf],
-    console_socket: Option<OwnedFd>,
-    joins: Vec<(CloneFlags, OwnedFd)>,
-) -> anyhow::Result<Ready> {
-    for procs in cgroup_procs {
-        std::fs::write(procs, "0")
-            .with_context(|| format!("cannot join cgroup {}", procs.display()))?;
-    }
-    for (flag, fd) in &joins {
-        nix::sched::setns(fd, *flag)
-            .map_err(|e| anyhow!("cannot join the {flag:?} namespace: {}", e.desc()))?;
-    }
-    drop(joins);
-    let mut new = CloneFlags::empty();
-    for (kind, flag) in super::NAMESPACES {
-        if flag != CloneFlags::CLONE_NEWPID && bundle.namespace(kind) == Some(None) {
-            new |= flag;
-        }
-    }
-    nix::sched::unshare(new).sys("cannot create the container's namespaces")?;
-    setsid().sys("setsid")?;
     let config = &bundle.config;
-    if let Some(name) = config.hostname().as_ref().filter(|h| !h.is_empty()) {
-        sethostname(name).sys("cannot set hostname")?;
+    let process = config.process().as_ref();
+    let mut new = Vec::new();
+    for (kind, flag) in super::NAMESPACES {
+        if flag != CloneFlags::CLONE_NEWPID
+            && bundle.namespace(kind) == Some(None)
+            && let Some(ns) = namespaces::by_flag(flag)
+        {
+            new.push(ns);
+        }
     }
-    if let Some(name) = config.domainname().as_ref().filter(|h| !h.is_empty()) {
-        set_domainname(name)?;
-    }
-    let process = config
-        .process()
-        .as_ref()
-        .ok_or_else(|| anyhow!("process is required"))?;
-    umask(Mode::empty());
-    let pty = if bundle
-        .namespace(oci_spec::runtime::LinuxNamespaceType::Mount)
-        .is_some()
-    {
-        super::mounts::enter(bundle)?
-    } else {
-        bail!("config.json: a mount namespace is required (linux.namespaces)");
+    let init = Init {
+        cgroup_procs,
+        reporter,
+        console_socket,
+        lifeline: None,
+        joins,
+        new,
+        hostname: config.hostname().clone().filter(|h| !h.is_empty()),
+        domainname: config.domainname().clone().filter(|h| !h.is_empty()),
+        terminal: match process.and_then(|p| p.terminal()) == Some(true) {
+            true => Terminal::Pty {
+                size: process.and_then(|p| {
+                    p.console_size()
+                        .map(|s| (s.height() as u16, s.width() as u16))
+                }),
+                inherited: false,
+            },
+            false => Terminal::None,
+        },
     };
-    if process.terminal() == Some(true) {
-        let pty = pty.ok_or_else(|| anyhow!("process.terminal needs a tmpfs /dev"))?;
-        if let Some(size) = process.console_size() {
-            set_size(&pty.master, size.height() as u16, size.width() as u16);
-        }
-        if let Some(socket) = &console_socket {
-            console::send(socket, Some(&pty.master))?;
-        }
-        drop(pty.master);
-        console::take(pty.slave)?;
-    }
-    drop(console_socket);
-    let linux = config.linux().as_ref();
-    for (key, value) in linux
-        .and_then(|l| l.sysctl().as_ref())
-        .into_iter()
-        .flatten()
-    {
-        sysctl(key, value)?;
-    }
-    if let Some(adj) = process.oom_score_adj() {
-        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
-            .context("cannot set process.oomScoreAdj")?;
-    }
-    let masked: Vec<&str> = linux
-        .and_then(|l| l.masked_paths().as_ref())
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    let read_only: Vec<&str> = linux
-        .and_then(|l| l.readonly_paths().as_ref())
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    security::protect(&masked, &read_only)?;
-    let seccomp = linux.and_then(|l| l.seccomp().as_ref());
-    let late_seccomp = become_process(process, seccomp)?;
-    Ok(Ready { late_seccomp })
+    process::init::run(
+        init,
+        BundleOrigin {
+            bundle,
+            exec_fifo,
+            hook_state,
+        },
+    )
 }
 
-/// The process's own settings, shared by init and `exec`: rlimits, user and groups,
-/// capability sets, `noNewPrivileges`, seccomp (returned when it must wait until just before
-/// `execve`), and the working directory, checked to be inside the container.
-pub fn become_process(
-    process: &Process,
-    seccomp: Option<&LinuxSeccomp>,
-) -> anyhow::Result<Vec<BpfProgram>> {
-    for limit in process.rlimits().iter().flatten() {
-        set_rlimit(limit.typ(), limit.soft(), limit.hard())?;
-    }
-    security::close_inherited_fds()?;
-    let filters = seccomp
-        .map(super::seccomp::compile)
-        .transpose()?
-        .unwrap_or_default();
-    let nnp = process.no_new_privileges() == Some(true);
-    let user = process.user();
-    let uid = Uid::from_raw(user.uid());
-    let gid = Gid::from_raw(user.gid());
-    let groups: Vec<Gid> = user
-        .additional_gids()
-        .iter()
-        .flatten()
-        .map(|&g| Gid::from_raw(g))
-        .collect();
-    if let Some(mask) = user.umask() {
-        umask(Mode::from_bits_truncate(mask));
-    } else {
-        umask(Mode::from_bits_truncate(0o022));
-    }
-    // Without noNewPrivileges, the filters go in now, while CAP_SYS_ADMIN allows a filter
-    // without no_new_privs (runc's order); with it, last, just before execve.
-    if !nnp {
-        for filter in &filters {
-            install_keeping_privileges(filter)?;
-        }
-    }
-    let sets = process.capabilities().as_ref();
-    if let Some(sets) = sets {
-        let bounding = names(sets.bounding());
-        let held = caps::read(None, CapSet::Bounding).map_err(caps_error("bounding"))?;
-        for cap in held.difference(&bounding) {
-            caps::drop(None, CapSet::Bounding, *cap).map_err(caps_error("bounding"))?;
-        }
-    }
-    // Keep the permitted set across the switch to a non-root uid; the sets are set after.
-    prctl::set_keepcaps(true).sys("keepcaps")?;
-    nix::unistd::setgroups(&groups).sys("cannot set additionalGids")?;
-    nix::unistd::setresgid(gid, gid, gid).sys("setgid")?;
-    nix::unistd::setresuid(uid, uid, uid).sys("setuid")?;
-    prctl::set_keepcaps(false).sys("keepcaps")?;
-    if let Some(sets) = sets {
-        apply_sets(sets)?;
-    }
-    if nnp {
-        prctl::set_no_new_privs().sys("no_new_privs")?;
-    }
-    let late = if nnp { filters } else { Vec::new() };
-    let cwd = process.cwd();
-    chdir(cwd).with_sys(|| format!("process.cwd {}", cwd.display()))?;
-    getcwd().with_sys(|| format!("process.cwd {}", cwd.display()))?;
-    Ok(late)
+/// A bundle's container: `config.json`'s mounts, sysctls, paths and process, and the exec
+/// fifo it waits on until `start`.
+struct BundleOrigin<'a> {
+    bundle: &'a Bundle,
+    exec_fifo: OwnedFd,
+    /// The state `startContainer` hooks read on stdin.
+    hook_state: serde_json::Value,
 }
 
-/// Installs a seccomp filter without setting `no_new_privs` (seccompiler's `apply_filter`
-/// always sets it), which the kernel allows a caller holding `CAP_SYS_ADMIN`.
-fn install_keeping_privileges(filter: &BpfProgram) -> anyhow::Result<()> {
-    let program = libc::sock_fprog {
-        len: u16::try_from(filter.len()).context("seccomp filter too long")?,
-        // seccompiler's sock_filter is the kernel's struct, field for field.
-        filter: filter.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: SECCOMP_SET_MODE_FILTER reads `program`, which points into `filter`, alive and
-    // unchanged for the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            0,
-            &program as *const libc::sock_fprog,
+impl BundleOrigin<'_> {
+    fn process(&self) -> anyhow::Result<&Process> {
+        self.bundle
+            .config
+            .process()
+            .as_ref()
+            .ok_or_else(|| anyhow!("process is required"))
+    }
+
+    fn linux(&self) -> Option<&oci_spec::runtime::Linux> {
+        self.bundle.config.linux().as_ref()
+    }
+}
+
+impl Origin for BundleOrigin<'_> {
+    fn mounts(&mut self) -> anyhow::Result<Option<console::Pty>> {
+        let bundle = self.bundle;
+        if bundle
+            .namespace(oci_spec::runtime::LinuxNamespaceType::Mount)
+            .is_none()
+        {
+            bail!("config.json: a mount namespace is required (linux.namespaces)");
+        }
+        super::mounts::enter(bundle)
+    }
+
+    fn kernel(&mut self) -> anyhow::Result<()> {
+        for (key, value) in self
+            .linux()
+            .and_then(|l| l.sysctl().as_ref())
+            .into_iter()
+            .flatten()
+        {
+            sysctl(key, value)?;
+        }
+        if let Some(adj) = self.process()?.oom_score_adj() {
+            std::fs::write("/proc/self/oom_score_adj", adj.to_string())
+                .context("cannot set process.oomScoreAdj")?;
+        }
+        Ok(())
+    }
+
+    fn protect(&mut self) -> anyhow::Result<()> {
+        fn paths(list: Option<&Vec<String>>) -> Vec<&str> {
+            list.into_iter().flatten().map(String::as_str).collect()
+        }
+        let linux = self.linux();
+        security::protect(
+            &paths(linux.and_then(|l| l.masked_paths().as_ref())),
+            &paths(linux.and_then(|l| l.readonly_paths().as_ref())),
         )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error()).context("cannot install the seccomp filter");
     }
-    Ok(())
+
+    fn becoming(&mut self) -> anyhow::Result<Becoming> {
+        let seccomp = self.linux().and_then(|l| l.seccomp().as_ref());
+        becoming(self.process()?, seccomp)
+    }
+
+    fn finish(self, late: Vec<BpfProgram>, reporter: Reporter) -> ! {
+        let spec = &self.bundle.spec;
+        if let Err(message) =
+            crate::runtime::exec::look_up(&spec.command, &crate::runtime::exec::path_of(&spec.env))
+        {
+            reporter.fail(NOT_FOUND, &message);
+        }
+        // From here on init belongs to whoever reaps for it, not to create.
+        let _ = prctl::set_pdeathsig(None);
+        drop(reporter);
+        let fifo = format!("/proc/self/fd/{}", self.exec_fifo.as_raw_fd());
+        let opened = nix::fcntl::open(
+            fifo.as_str(),
+            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            Mode::empty(),
+        );
+        let written = opened.and_then(|fd| nix::unistd::write(&fd, b"0"));
+        if let Err(e) = written {
+            // `delete` of a created container opened the fifo and went away; nothing to start.
+            eprintln!("exec fifo: {}", e.desc());
+            std::process::exit(RUNTIME_ERROR);
+        }
+        drop(self.exec_fifo);
+        let hooks = self.bundle.config.hooks().as_ref();
+        if let Some(list) = hooks.and_then(|h| h.start_container().as_ref())
+            && let Err(e) = super::hooks::run(list, &self.hook_state.to_string(), "startContainer")
+        {
+            eprintln!("{e:#}");
+            std::process::exit(RUNTIME_ERROR);
+        }
+        if let Err(e) = process::install_seccomp(&late) {
+            eprintln!("{e:#}");
+            std::process::exit(RUNTIME_ERROR);
+        }
+        reset_for_exec();
+        let (code, message) = crate::runtime::exec::exec(
+            &spec.command,
+            &spec.env,
+            &crate::runtime::exec::path_of(&spec.env),
+        );
+        eprintln!("{message}");
+        std::process::exit(code)
+    }
 }
 
-fn caps_error(set: &'static str) -> impl Fn(caps::errors::CapsError) -> anyhow::Error {
-    move |e| anyhow!("cannot set the {set} capabilities: {e}")
+/// What an OCI process becomes (init's and `exec`'s): its rlimits, user and groups,
+/// capability sets, `noNewPrivileges`, the bundle's seccomp profile, umask and cwd.
+pub fn becoming(process: &Process, seccomp: Option<&LinuxSeccomp>) -> anyhow::Result<Becoming> {
+    let user = process.user();
+    let caps = process.capabilities().as_ref().map(|sets| Caps {
+        bounding: names(sets.bounding()),
+        effective: names(sets.effective()),
+        permitted: names(sets.permitted()),
+        inheritable: names(sets.inheritable()),
+        ambient: names(sets.ambient()),
+    });
+    Ok(Becoming {
+        rlimits: process
+            .rlimits()
+            .iter()
+            .flatten()
+            .map(|l| (resource(l.typ()), l.soft(), l.hard()))
+            .collect(),
+        uid: Some(Uid::from_raw(user.uid())),
+        gid: Some(Gid::from_raw(user.gid())),
+        groups: user
+            .additional_gids()
+            .iter()
+            .flatten()
+            .map(|&g| Gid::from_raw(g))
+            .collect(),
+        umask: user.umask().unwrap_or(0o022),
+        // Without a capabilities object, runc leaves the sets as they are.
+        caps,
+        no_new_privs: process.no_new_privileges() == Some(true),
+        seccomp: seccomp
+            .map(super::seccomp::compile)
+            .transpose()?
+            .unwrap_or_default(),
+        cwd: process.cwd().clone(),
+    })
 }
 
 /// The names of a set as the caps crate's, skipping those this kernel or crate lacks (as
@@ -321,28 +281,9 @@ fn names(set: &Option<oci_spec::runtime::Capabilities>) -> CapsHashSet {
         .collect()
 }
 
-/// Inheritable (while every capability is still permitted), effective, permitted (which must
-/// hold the effective set), then ambient (which needs both permitted and inheritable).
-fn apply_sets(sets: &LinuxCapabilities) -> anyhow::Result<()> {
-    caps::set(None, CapSet::Inheritable, &names(sets.inheritable()))
-        .map_err(caps_error("inheritable"))?;
-    caps::set(None, CapSet::Effective, &names(sets.effective()))
-        .map_err(caps_error("effective"))?;
-    caps::set(None, CapSet::Permitted, &names(sets.permitted()))
-        .map_err(caps_error("permitted"))?;
-    caps::clear(None, CapSet::Ambient).map_err(caps_error("ambient"))?;
-    for cap in names(sets.ambient()) {
-        // The kernel raises an ambient capability only if it is also inheritable; runc's own
-        // `spec` lists ambient ones without inheritable ones, and runc then goes on with a
-        // warning. So do we, without the warning (our stderr is the container's).
-        let _ = caps::raise(None, CapSet::Ambient, cap);
-    }
-    Ok(())
-}
-
-fn set_rlimit(kind: PosixRlimitType, soft: u64, hard: u64) -> anyhow::Result<()> {
+fn resource(kind: PosixRlimitType) -> nix::sys::resource::Resource {
     use nix::sys::resource::Resource;
-    let resource = match kind {
+    match kind {
         PosixRlimitType::RlimitCpu => Resource::RLIMIT_CPU,
         PosixRlimitType::RlimitFsize => Resource::RLIMIT_FSIZE,
         PosixRlimitType::RlimitData => Resource::RLIMIT_DATA,
@@ -359,9 +300,7 @@ fn set_rlimit(kind: PosixRlimitType, soft: u64, hard: u64) -> anyhow::Result<()>
         PosixRlimitType::RlimitNice => Resource::RLIMIT_NICE,
         PosixRlimitType::RlimitRtprio => Resource::RLIMIT_RTPRIO,
         PosixRlimitType::RlimitRttime => Resource::RLIMIT_RTTIME,
-    };
-    nix::sys::resource::setrlimit(resource, soft, hard)
-        .with_sys(|| format!("process.rlimits {kind:?}"))
+    }
 }
 
 /// One `linux.sysctl` entry, written under the container's own `/proc/sys`. The key is a
@@ -372,58 +311,4 @@ fn sysctl(key: &str, value: &str) -> anyhow::Result<()> {
     }
     let path = Path::new("/proc/sys").join(key.replace('.', "/"));
     std::fs::write(&path, value).with_context(|| format!("linux.sysctl {key}={value}"))
-}
-
-fn set_domainname(name: &str) -> anyhow::Result<()> {
-    // SAFETY: setdomainname reads `len` bytes from the pointer, which `name` holds.
-    let rc = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error()).context("cannot set domainname");
-    }
-    Ok(())
-}
-
-fn set_size(master: &OwnedFd, rows: u16, cols: u16) {
-    let size = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads the winsize we pass a pointer to; `master` is a pty.
-    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
-}
-
-/// `PATH` of an environment list (none: no search path).
-pub fn path_of(env: &[String]) -> String {
-    env.iter()
-        .rev()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or("")
-        .to_string()
-}
-
-/// Finds the command before `create` returns, as runc does, so a missing one fails `create`
-/// rather than the container.
-pub fn look_up(argv: &[String], env: &[String]) -> Result<(), String> {
-    use nix::unistd::{AccessFlags, access};
-    let name = &argv[0];
-    let found = |p: &Path| p.is_file() && access(p, AccessFlags::X_OK).is_ok();
-    if name.contains('/') {
-        return match found(Path::new(name)) {
-            true => Ok(()),
-            false => Err(format!("exec: {name:?}: no such file or directory")),
-        };
-    }
-    let path = path_of(env);
-    let hit = path
-        .split(':')
-        .map(|d| if d.is_empty() { "." } else { d })
-        .any(|d| found(&Path::new(d).join(name)));
-    match hit {
-        true => Ok(()),
-        false => Err(format!(
-            "exec: {name:?}: executable file not found in $PATH"
-        )),
-    }
 }

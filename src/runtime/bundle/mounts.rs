@@ -10,9 +10,8 @@ use crate::runtime::kernelfs;
 use crate::runtime::mounts::{self, Target};
 use crate::runtime::rootpath::{FreshDir, InRoot};
 use anyhow::{Context, anyhow, bail};
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::mount::{MsFlags, mount};
 use nix::sys::stat::{SFlag, makedev};
-use nix::unistd::{chdir, pivot_root};
 use oci_spec::runtime::LinuxDeviceType;
 use std::path::{Path, PathBuf};
 
@@ -150,10 +149,7 @@ pub fn enter(bundle: &Bundle) -> anyhow::Result<Option<console::Pty>> {
         None
     };
     drop(image);
-    chdir(root).with_sys(|| format!("chdir {}", root.display()))?;
-    pivot_root(".", ".").sys("pivot_root")?;
-    umount2(".", MntFlags::MNT_DETACH).sys("cannot detach the old root")?;
-    chdir("/").sys("chdir /")?;
+    mounts::pivot_into(root)?;
     if bundle.config.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
         mounts::remount_read_only(&Target::Path(Path::new("/")))?;
     }
