@@ -533,14 +533,34 @@ fn attach_relays_and_detaches_with_ctrl_p_ctrl_q(t: &Ctx) -> TestResult {
     let mut cmd = t.cli(&["attach", "att"]);
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
     let mut child = Running::spawn(&mut cmd)?;
+    // What attach prints, read as it comes: the detach keys go once the echo came back.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = child.stdout.take().map(|mut stdout| {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_str(&text);
+            }
+        })
+    });
+    let now = || seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(b"echo attached-$((6*7))\n")
             .map_err(|e| e.to_string())?;
-        std::thread::sleep(Duration::from_millis(300));
+        wait_until("the echo through attach", || now().contains("attached-42"))?;
         stdin.write_all(b"\x10\x11").map_err(|e| e.to_string())?;
     }
-    let (code, out) = finish(child)?;
+    let status = wait_child(&mut child)?;
+    if let Some(reader) = reader {
+        let _ = reader.join();
+    }
+    let (code, out) = (status.code(), now());
     ensure_eq(code, Some(0))?;
     ensure(out.contains("attached-42"), format!("attach: {out:?}"))?;
     ensure(

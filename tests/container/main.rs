@@ -54,8 +54,38 @@ fn arguments() -> (libtest_mimic::Arguments, Vec<String>) {
     (libtest_mimic::Arguments::from_iter(rest), names)
 }
 
+/// The programs and files in `tests/requirements` this host lacks, each with the package
+/// that provides it.
+fn missing_requirements() -> Vec<String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = |program: &str| match program.starts_with('/') {
+        true => std::path::Path::new(program).exists(),
+        false => std::env::split_paths(&path).any(|dir| dir.join(program).is_file()),
+    };
+    include_str!("../requirements")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?, words.next()?))
+        })
+        .filter(|(program, _)| !found(program))
+        .map(|(program, package)| format!("{program} ({package})"))
+        .collect()
+}
+
 fn main() {
     let (args, names) = arguments();
+    if support::is_root() {
+        let missing = missing_requirements();
+        if !missing.is_empty() {
+            eprintln!(
+                "the tests need what this host lacks: {}; install it with: bash tests/prepare.sh",
+                missing.join(", ")
+            );
+            std::process::exit(101);
+        }
+    }
     let trials: Vec<libtest_mimic::Trial> = [
         seed::tests(),
         isolation::tests(),

@@ -118,12 +118,17 @@ fn a_published_port_in_use_is_refused(ctx: &Ctx) -> TestResult {
     )?;
     // A host process's listener counts too, as Docker's proxy would find it.
     let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (bound_tx, bound_rx) = std::sync::mpsc::channel::<bool>();
     let held = world.within(move || {
         let listener = std::net::TcpListener::bind("127.0.0.1:9001");
+        let _ = bound_tx.send(listener.is_ok());
         let _ = rx.recv();
         drop(listener);
     });
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    ensure(
+        bound_rx.recv_timeout(std::time::Duration::from_secs(10)) == Ok(true),
+        "a listener on 127.0.0.1:9001 in the world",
+    )?;
     world.refused(&["-p", "9001:80", "--run", "true"], "already in use")?;
     let _ = tx.send(());
     let _ = held.join();

@@ -208,8 +208,9 @@ fn the_mouse_reaches_programs_that_ask_for_it(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 150, 45)?;
     tmux.wait_for("root@my-container-1")?;
     // One session: the list takes rows 0-3, the pane's border row 4 and column 0.
-    tmux.line("clear; printf '\\e[?1000h\\e[?1006h'; read -rsd M x; printf '\\e[?1000l\\e[?1006l'; echo got-${x:1}-")?;
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The shell says when it asked for the mouse (the reports can only come after).
+    tmux.line("clear; printf '\\e[?1000h\\e[?1006h'; echo mouse-$((6*7)); read -rsd M x; printf '\\e[?1000l\\e[?1006l'; echo got-${x:1}-")?;
+    tmux.wait_for("mouse-42")?;
     mouse(&tmux, 0, 10, 10)?;
     tmux.wait_for("got-[<0;10;6-")?;
 

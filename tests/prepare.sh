@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian or Ubuntu machine (the packages in
+# tests/requirements) and registers qemu's aarch64 handler with binfmt_misc. As root, or
+# through sudo. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root=()
+if [ "$(id -u)" != 0 ]; then
+    as_root=(sudo)
+fi
+packages=$(grep -v '^#' tests/requirements | awk 'NF { print $2 }' | sort -u)
+missing=()
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" != 0 ]; then
+    echo "tests/prepare.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# arm64 programs run through binfmt_misc: mount it, and register qemu's handler unless a
+# service (systemd-binfmt, binfmt-support) already did.
+binfmt=/proc/sys/fs/binfmt_misc
+[ -e "$binfmt/register" ] || "${as_root[@]}" mount -t binfmt_misc binfmt_misc "$binfmt"
+if [ ! -e "$binfmt/qemu-aarch64" ]; then
+    grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | "${as_root[@]}" tee "$binfmt/register" >/dev/null
+fi
