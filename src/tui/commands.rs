@@ -53,35 +53,55 @@ pub struct Binding {
     pub short: &'static str,
     /// Also named on the status line outside the prefix (the keys that matter most).
     pub everyday: bool,
+    /// The keys after the prefix and the command each asks for: what [`command`] looks up.
+    pub on: &'static [(KeyCode, Command)],
 }
+
+const fn ch(c: char) -> KeyCode {
+    KeyCode::Char(c)
+}
+
+/// `{p} 0-9`: session 1-10, `0` the tenth.
+const DIGITS: &[(KeyCode, Command)] = &[
+    (ch('1'), Command::Select(0)),
+    (ch('2'), Command::Select(1)),
+    (ch('3'), Command::Select(2)),
+    (ch('4'), Command::Select(3)),
+    (ch('5'), Command::Select(4)),
+    (ch('6'), Command::Select(5)),
+    (ch('7'), Command::Select(6)),
+    (ch('8'), Command::Select(7)),
+    (ch('9'), Command::Select(8)),
+    (ch('0'), Command::Select(9)),
+];
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
 pub const BINDINGS: [Binding; 24] = [
-    b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true),
-    b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true),
-    b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false),
-    b("{p} {p}",      "back to the session selected before",                     "again: last",   false),
-    b("{p} \"",       "pick a session from a list of all of them",               "\" list",       false),
-    b("{p} A",        "rename the session (its container)",                      "A rename",      false),
-    b("{p} e",        "another shell in the selected container (exec)",          "e exec",        true),
-    b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true),
-    b("{p} r",        "restart an exited session",                               "r restart",     false),
-    b("{p} x",        "remove an exited session from the list",                  "x remove",      false),
-    b("{p} i",        "show / hide the inspector",                               "i inspector",   true),
-    b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false),
-    b("{p} |",        "split: the last session beside this one, each at its own size", "| split",   false),
-    b("{p} -",        "split: the last session below this one",                  "- stack",       false),
-    b("{p} X",        "close the split: this session alone",                     "X unsplit",     false),
-    b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false),
-    b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false),
-    b("{p} [",        "copy mode: arrows/hjkl, PgUp/PgDn, g/G, / ? n N search, v select, y copy, q leave", "[ copy", false),
-    b("{p} ]",        "paste what copy mode copied",                              "] paste",       false),
-    b("{p} ?",        "the help overlay with every key",                         "? help",        true),
-    b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true),
-    b("{p} q",        "quit: end the sessions started here, or leave them (asks)", "q quit",      true),
-    b("{p} a",        "send a literal {p} to the shell",                         "a send prefix", false),
-    b("{p} Esc",      "cancel the prefix",                                       "Esc cancel",    false),
+    b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
+    b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
+    b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
+    b("{p} {p}",      "back to the session selected before",                     "again: last",   false, &[]),
+    b("{p} \"",       "pick a session from a list of all of them",               "\" list",       false, &[(ch('"'), Command::Choose)]),
+    b("{p} A",        "rename the session (its container)",                      "A rename",      false, &[(ch('A'), Command::Rename)]),
+    b("{p} e",        "another shell in the selected container (exec)",          "e exec",        true, &[(ch('e'), Command::Exec)]),
+    b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true, &[(ch('k'), Command::Kill)]),
+    b("{p} r",        "restart an exited session",                               "r restart",     false, &[(ch('r'), Command::Restart)]),
+    b("{p} x",        "remove an exited session from the list",                  "x remove",      false, &[(ch('x'), Command::Remove)]),
+    b("{p} i",        "show / hide the inspector",                               "i inspector",   true, &[(ch('i'), Command::Inspector)]),
+    b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false, &[(ch('h'), Command::HostView)]),
+    b("{p} |",        "split: the last session beside this one, each at its own size", "| split",   false, &[(ch('|'), Command::SplitSideBySide)]),
+    b("{p} -",        "split: the last session below this one",                  "- stack",       false, &[(ch('-'), Command::SplitStacked)]),
+    b("{p} X",        "close the split: this session alone",                     "X unsplit",     false, &[(ch('X'), Command::Unsplit)]),
+    b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
+    b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false, &[(ch('H'), Command::Log)]),
+    b("{p} [",        "copy mode: arrows/hjkl, PgUp/PgDn, g/G, / ? n N search, v select, y copy, q leave", "[ copy", false, &[(ch('['), Command::Scrollback)]),
+    b("{p} ]",        "paste what copy mode copied",                              "] paste",       false, &[(ch(']'), Command::Paste)]),
+    b("{p} ?",        "the help overlay with every key",                         "? help",        true, &[(ch('?'), Command::Help)]),
+    b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true, &[(ch('d'), Command::Detach)]),
+    b("{p} q",        "quit: end the sessions started here, or leave them (asks)", "q quit",      true, &[(ch('q'), Command::Quit)]),
+    b("{p} a",        "send a literal {p} to the shell",                         "a send prefix", false, &[(ch('a'), Command::SendPrefix)]),
+    b("{p} Esc",      "cancel the prefix",                                       "Esc cancel",    false, &[(KeyCode::Esc, Command::Cancel)]),
 ];
 
 /// What else the dashboard takes, shown after the prefix keys.
@@ -101,47 +121,29 @@ pub const OTHER: [(&str, &str); 4] = [
     ("any other key", "goes to the selected session's shell"),
 ];
 
-const fn b(keys: &'static str, help: &'static str, short: &'static str, everyday: bool) -> Binding {
+const fn b(
+    keys: &'static str,
+    help: &'static str,
+    short: &'static str,
+    everyday: bool,
+    on: &'static [(KeyCode, Command)],
+) -> Binding {
     Binding {
         keys,
         help,
         short,
         everyday,
+        on,
     }
 }
 
-/// The command a key pressed after the prefix asks for.
+/// The command a key pressed after the prefix asks for: the binding that lists the key.
 pub fn command(code: KeyCode) -> Option<Command> {
-    Some(match code {
-        KeyCode::Char('c') => Command::New,
-        KeyCode::Char('n') => Command::Next,
-        KeyCode::Char('p') => Command::Previous,
-        KeyCode::Char(d @ '0'..='9') => {
-            let n = d.to_digit(10).unwrap_or(0) as usize;
-            Command::Select(if n == 0 { 9 } else { n - 1 })
-        }
-        KeyCode::Char('"') => Command::Choose,
-        KeyCode::Char('A') => Command::Rename,
-        KeyCode::Char('e') => Command::Exec,
-        KeyCode::Char('k') => Command::Kill,
-        KeyCode::Char('r') => Command::Restart,
-        KeyCode::Char('x') => Command::Remove,
-        KeyCode::Char('i') => Command::Inspector,
-        KeyCode::Char('h') => Command::HostView,
-        KeyCode::Tab => Command::Focus,
-        KeyCode::Char('H') => Command::Log,
-        KeyCode::Char('|') => Command::SplitSideBySide,
-        KeyCode::Char('-') => Command::SplitStacked,
-        KeyCode::Char('X') => Command::Unsplit,
-        KeyCode::Char('[') => Command::Scrollback,
-        KeyCode::Char(']') => Command::Paste,
-        KeyCode::Char('?') => Command::Help,
-        KeyCode::Char('q') => Command::Quit,
-        KeyCode::Char('d') => Command::Detach,
-        KeyCode::Char('a') => Command::SendPrefix,
-        KeyCode::Esc => Command::Cancel,
-        _ => return None,
-    })
+    BINDINGS
+        .iter()
+        .flat_map(|b| b.on)
+        .find(|(key, _)| *key == code)
+        .map(|(_, command)| *command)
 }
 
 /// The status line while the prefix is pending: every command's short word.
@@ -196,6 +198,14 @@ mod tests {
                 code.is_none_or(|c| command(c).is_some()),
                 "{keys} has no command"
             );
+            // Each key the row lists asks for the row's own command, and no other row's.
+            for &(key, own) in binding.on {
+                assert_eq!(command(key), Some(own), "{keys}: {key:?}");
+                let rows = BINDINGS
+                    .iter()
+                    .filter(|b| b.on.iter().any(|(k, _)| *k == key));
+                assert_eq!(rows.count(), 1, "{key:?} is bound twice");
+            }
             let row = format!("| `{keys}` | {} |", binding.help.replace("{p}", "`Ctrl-a`"));
             assert!(readme.contains(&row), "README lacks the row: {row}");
         }
