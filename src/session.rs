@@ -250,6 +250,20 @@ impl Session {
         }
     }
 
+    /// A session of `record`'s container attached to nothing, in the state its record says:
+    /// what a backend without monitors shows (the dashboard's tests).
+    pub fn unattached(id: u64, record: &Record, spec: ContainerSpec, size: (u16, u16)) -> Session {
+        let mut session = Session::new(id, record, spec, size, Link::Monitor(None));
+        session.state = match record.status {
+            Status::Exited => State::Exited {
+                code: record.exit_code.unwrap_or(0) as u32,
+                after: Duration::ZERO,
+            },
+            _ => State::Running { init: record.init },
+        };
+        session
+    }
+
     /// The session of an existing container, attached if it runs detached.
     pub fn of(id: u64, record: &Record, size: (u16, u16), notify: Notify) -> anyhow::Result<Self> {
         let spec = store::spec(&record.id)?;

@@ -13,6 +13,7 @@
 //! brought to the container records.
 
 pub mod app;
+pub mod backend;
 pub mod commands;
 pub mod copy;
 pub mod inspector;
@@ -154,7 +155,7 @@ fn dashboard(prefix: Prefix, template: crate::spec::options::Run) -> anyhow::Res
     });
 
     let mut terminal = TerminalGuard::enter()?;
-    let mut app = App::new(prefix, notify);
+    let mut app = App::new(prefix, notify, Box::new(backend::Host));
     app.template = template;
     let size = terminal.0.size()?;
     // Opened where it fits beside the shell; in a narrow window, folded to a line.

@@ -2,14 +2,13 @@
 //! store, exec shells, starting again, removing, and what quitting or detaching ends.
 
 use super::App;
-use crate::client::ops;
 use crate::runtime::ContainerSpec;
 use crate::runtime::rootpath::InRoot;
 use crate::session::Session;
 use crate::spec::limits::{self, human};
 use crate::spec::options::{Built, COMMAND, FORM, Host, OptionError, Run, option};
 use crate::spec::rootfs::Rootfs;
-use crate::state::store;
+use crate::tui::backend::Listing;
 use crate::tui::ui::form::{FIELDS, field};
 
 /// Why the form did not start a session, and the field at fault (the cursor goes there).
@@ -103,7 +102,10 @@ impl App {
     /// session has the hostname `my-container-N`: a new session's name and hostname share
     /// their number, whatever the sessions before were named.
     pub(super) fn free_number(&self) -> u64 {
-        let names: Vec<String> = crate::runtime::reclaim::visible()
+        let names: Vec<String> = self
+            .backend
+            .list()
+            .records
             .into_iter()
             .map(|r| r.name)
             .collect();
@@ -293,7 +295,9 @@ impl App {
     fn launch(&mut self, name: String, spec: ContainerSpec) -> Result<(), String> {
         spec.validate().map_err(|e| e.to_string())?;
         let id = self.next_id;
-        let session = Session::launch(id, &name, spec, self.pty_size, self.notify.clone())
+        let session = self
+            .backend
+            .launch(id, &name, spec, self.pty_size, self.notify.clone())
             .map_err(|e| format!("{e:#}"))?;
         self.next_id += 1;
         self.sessions.push(session);
@@ -304,19 +308,14 @@ impl App {
     /// Brings the list to the store: every container of our namespace is a session (new ones,
     /// started elsewhere, appear; removed ones go), each as its record says.
     pub fn sync(&mut self) {
-        let records = crate::runtime::reclaim::visible();
-        // The OCI runtime's live containers (a stopped one is its client's to report).
-        let oci: Vec<_> = crate::oci::state::all_known()
-            .into_iter()
-            .filter(|(_, _, status)| *status != crate::oci::state::Status::Stopped)
-            .collect();
+        let Listing { records, oci } = self.backend.list();
         let notify = self.notify.clone();
         // A session waiting for its image's pull has no container yet.
         self.sessions.retain(|s| {
             records.iter().any(|r| r.id == s.container)
                 || oci
                     .iter()
-                    .any(|(_, r, _)| crate::session::oci_key(r) == s.container)
+                    .any(|(r, _)| crate::session::oci_key(r) == s.container)
                 || matches!(s.state, crate::session::State::Pulling { .. })
                 || (s.container.is_empty() && !s.exec)
         });
@@ -328,7 +327,10 @@ impl App {
         // Oldest first, as they were made.
         for r in records.iter().rev() {
             if !self.sessions.iter().any(|s| !s.exec && s.container == r.id) {
-                match Session::of(self.next_id, r, self.pty_size, notify.clone()) {
+                match self
+                    .backend
+                    .attach(self.next_id, r, self.pty_size, notify.clone())
+                {
                     Ok(s) => {
                         self.next_id += 1;
                         self.sessions.push(s);
@@ -337,21 +339,13 @@ impl App {
                 }
             }
         }
-        for (root, r, _) in &oci {
+        for (r, spec) in oci {
             if !self
                 .sessions
                 .iter()
-                .any(|s| s.container == crate::session::oci_key(r))
+                .any(|s| s.container == crate::session::oci_key(&r))
             {
-                let spec = root
-                    .config(&r.id)
-                    .ok()
-                    .and_then(|c| {
-                        crate::runtime::bundle::Bundle::from_config(r.bundle.clone(), c, &r.id).ok()
-                    })
-                    .map(|b| b.spec)
-                    .unwrap_or_else(|| ContainerSpec::new(r.id.clone(), vec![], "/".into()));
-                let s = Session::oci(self.next_id, r, spec, self.pty_size);
+                let s = Session::oci(self.next_id, &r, spec, self.pty_size);
                 self.next_id += 1;
                 self.sessions.push(s);
             }
@@ -379,7 +373,7 @@ impl App {
             .rposition(|s| s.container == parent.container)
             .unwrap_or(self.selected)
             + 1;
-        match Session::exec(
+        match self.backend.exec(
             self.next_id,
             parent,
             &shell,
@@ -413,7 +407,10 @@ impl App {
             ));
             return;
         }
-        let started = store::load(&s.container).and_then(|r| ops::start(&r));
+        let started = self
+            .backend
+            .record(&s.container)
+            .and_then(|r| self.backend.start(&r));
         match started {
             Ok(()) => self.sync(),
             Err(e) => self.message = Some(format!("restart failed: {e:#}")),
@@ -429,7 +426,7 @@ impl App {
         if name.is_empty() || name == old {
             return Ok(());
         }
-        store::rename(&container, name)?;
+        self.backend.rename(&container, name)?;
         for s in self
             .sessions
             .iter_mut()
@@ -451,14 +448,20 @@ impl App {
             }
             Some(s) => {
                 if !s.exec
-                    && let Ok(record) = store::load(&s.container)
-                    && let Err(e) = ops::remove(&record, false)
+                    && let Ok(record) = self.backend.record(&s.container)
+                    && let Err(e) = self.backend.remove(&record, false)
                 {
                     self.message = Some(format!("{e:#}"));
                     return;
                 }
-                self.sessions.remove(self.selected);
-                self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
+                let removed = self.selected;
+                self.sessions.remove(removed);
+                // The selection stays among this dashboard's own sessions when it has any:
+                // a second `x` must not reach a container someone else started.
+                self.selected = (0..self.sessions.len())
+                    .filter(|&i| self.sessions[i].mine)
+                    .min_by_key(|&i| i.abs_diff(removed))
+                    .unwrap_or_else(|| removed.min(self.sessions.len().saturating_sub(1)));
             }
             None => {}
         }
@@ -470,8 +473,8 @@ impl App {
             s.kill();
         }
         for s in self.sessions.iter().filter(|s| s.mine && !s.exec) {
-            if let Ok(record) = store::load(&s.container) {
-                let _ = ops::remove(&record, true);
+            if let Ok(record) = self.backend.record(&s.container) {
+                let _ = self.backend.remove(&record, true);
             }
         }
     }

@@ -7,6 +7,8 @@ mod copying;
 mod input;
 mod mouse;
 mod processes;
+#[cfg(test)]
+mod tests;
 mod view;
 
 pub use crate::tui::ui::form::FIELDS;
@@ -17,7 +19,6 @@ use super::keys::Prefix;
 use super::ui::form::FormView;
 use crate::runtime::inspect::Inspection;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
-use crate::state::store;
 use std::collections::{HashMap, VecDeque};
 
 /// What the keyboard is talking to.
@@ -104,10 +105,12 @@ pub struct App {
     /// Sessions waiting for their image: what to start once it is pulled (the image request,
     /// the command typed).
     pending: HashMap<u64, crate::spec::run::ImageRequest>,
+    /// The host the sessions live on (the real one, or the tests' fake).
+    backend: Box<dyn super::backend::Backend>,
 }
 
 impl App {
-    pub fn new(prefix: Prefix, notify: Notify) -> App {
+    pub fn new(prefix: Prefix, notify: Notify, backend: Box<dyn super::backend::Backend>) -> App {
         App {
             sessions: Vec::new(),
             selected: 0,
@@ -132,6 +135,7 @@ impl App {
             next_id: 1,
             notify,
             pending: HashMap::new(),
+            backend,
         }
     }
 
@@ -269,7 +273,7 @@ impl App {
         if let SessionEvent::Exited(id, code) = event
             && let Some(s) = self.sessions.iter_mut().find(|s| s.id == id)
         {
-            match (code, store::load(&s.container)) {
+            match (code, self.backend.record(&s.container)) {
                 // A container's record says how it ended, and whether it was OOM-killed; one
                 // still running lost only its connection, and is attached again.
                 (_, Ok(record)) if !s.exec => {

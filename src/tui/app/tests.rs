@@ -1,0 +1,193 @@
+//! The dashboard's logic through the fake backend: keys, the form, the selection, renames and
+//! removals, with no root, namespace or terminal.
+
+use super::{App, Mode};
+use crate::tui::backend::fake::Fake;
+use crate::tui::keys::Prefix;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn app() -> (App, Fake) {
+    let fake = Fake::default();
+    let app = App::new(
+        Prefix('a'),
+        std::sync::Arc::new(|_| {}),
+        Box::new(fake.clone()),
+    );
+    (app, fake)
+}
+
+fn press(app: &mut App, keys: &[KeyCode]) {
+    for &code in keys {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
+fn prefix(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL));
+    press(app, &[code]);
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, &[KeyCode::Char(c)]);
+    }
+}
+
+/// `prefix c`, then the form's fields as typed (by Tab), then Enter.
+fn new_session(app: &mut App, fields: &[(usize, &str)]) {
+    prefix(app, KeyCode::Char('c'));
+    let mut at = 0;
+    for &(field, text) in fields {
+        while at < field {
+            press(app, &[KeyCode::Tab]);
+            at += 1;
+        }
+        type_text(app, text);
+    }
+    press(app, &[KeyCode::Enter]);
+}
+
+fn names(app: &App) -> Vec<String> {
+    app.sessions.iter().map(|s| s.name.clone()).collect()
+}
+
+#[test]
+fn enter_on_the_form_starts_a_shell_session_of_ours() {
+    let (mut app, fake) = app();
+    new_session(&mut app, &[]);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(names(&app), ["session-1"]);
+    assert!(app.sessions[0].mine);
+    let calls = fake.calls.borrow();
+    assert!(calls[0].starts_with("launch session-1 /"), "{calls:?}");
+}
+
+#[test]
+fn a_bad_value_puts_the_cursor_on_its_field() {
+    let (mut app, fake) = app();
+    let memory = crate::tui::ui::form::field("memory");
+    // Typed in Memory, then the cursor moved on before Enter.
+    prefix(&mut app, KeyCode::Char('c'));
+    for _ in 0..memory {
+        press(&mut app, &[KeyCode::Tab]);
+    }
+    type_text(&mut app, "lots");
+    press(&mut app, &[KeyCode::Tab, KeyCode::Tab, KeyCode::Enter]);
+    let Mode::NewSession(form) = &app.mode else {
+        panic!("the form closed: {:?}", app.mode);
+    };
+    assert_eq!(form.focus, memory);
+    assert!(
+        form.error.as_deref().is_some_and(|e| e.contains("lots")),
+        "{:?}",
+        form.error
+    );
+    assert!(fake.calls.borrow().is_empty(), "nothing was started");
+}
+
+#[test]
+fn the_forms_name_and_command_reach_the_backend() {
+    let (mut app, fake) = app();
+    new_session(&mut app, &[(0, "web"), (2, "echo hi")]);
+    assert_eq!(names(&app), ["web"]);
+    assert_eq!(fake.calls.borrow()[0], "launch web /bin/sh -c echo hi");
+}
+
+#[test]
+fn sync_lists_other_containers_and_drops_removed_ones() {
+    let (mut app, fake) = app();
+    let theirs = fake.add("theirs", true);
+    app.sync();
+    assert_eq!(names(&app), ["theirs"]);
+    assert!(!app.sessions[0].mine);
+    fake.records.borrow_mut().retain(|r| r.id != theirs.id);
+    app.sync();
+    assert!(app.sessions.is_empty());
+}
+
+#[test]
+fn a_running_session_is_not_removed() {
+    let (mut app, fake) = app();
+    new_session(&mut app, &[]);
+    prefix(&mut app, KeyCode::Char('x'));
+    assert!(
+        app.message
+            .as_deref()
+            .is_some_and(|m| m.contains("kill it first")),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(fake.calls.borrow().len(), 1, "only the launch");
+}
+
+/// After `x`, the selection stays among this dashboard's sessions: a second `x` never
+/// reaches a container someone else started.
+#[test]
+fn the_selection_after_a_removal_stays_among_ours() {
+    let (mut app, fake) = app();
+    new_session(&mut app, &[(0, "mine-1")]);
+    fake.add("theirs", false);
+    app.sync();
+    new_session(&mut app, &[(0, "mine-2")]);
+    assert_eq!(names(&app), ["mine-1", "theirs", "mine-2"]);
+    assert_eq!(app.selected, 2);
+    app.sessions[2].exited(0);
+    prefix(&mut app, KeyCode::Char('x'));
+    assert_eq!(names(&app), ["mine-1", "theirs"]);
+    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("mine-1"));
+    assert!(
+        fake.calls
+            .borrow()
+            .contains(&"remove mine-2 false".to_string())
+    );
+}
+
+#[test]
+fn next_previous_and_last_move_the_selection() {
+    let (mut app, _fake) = app();
+    for name in ["a", "b", "c"] {
+        new_session(&mut app, &[(0, name)]);
+    }
+    assert_eq!(app.selected, 2);
+    prefix(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.selected, 0, "next wraps around");
+    prefix(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.selected, 2);
+    prefix(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.selected, 1);
+    // The prefix twice: back to the one selected before.
+    for _ in 0..2 {
+        app.handle_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL));
+    }
+    assert_eq!(app.selected, 2);
+    prefix(&mut app, KeyCode::Char('9'));
+    assert_eq!(app.message.as_deref(), Some(" No session 9"));
+}
+
+#[test]
+fn rename_goes_through_the_backend_and_renames_its_exec_shells() {
+    let (mut app, fake) = app();
+    new_session(&mut app, &[(0, "old")]);
+    prefix(&mut app, KeyCode::Char('e'));
+    assert_eq!(names(&app), ["old", "old/exec"]);
+    prefix(&mut app, KeyCode::Char('1'));
+    prefix(&mut app, KeyCode::Char('A'));
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    type_text(&mut app, "new");
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(names(&app), ["new", "new/exec"]);
+    assert!(fake.calls.borrow().contains(&"rename new".to_string()));
+}
+
+#[test]
+fn an_unknown_prefix_key_says_so() {
+    let (mut app, _fake) = app();
+    prefix(&mut app, KeyCode::Char('Z'));
+    assert!(
+        app.message
+            .as_deref()
+            .is_some_and(|m| m.contains("no such command")),
+        "{:?}",
+        app.message
+    );
+}

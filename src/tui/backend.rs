@@ -1,0 +1,278 @@
+//! What the dashboard asks of the host, behind one trait: the containers to list, and the
+//! verbs (launch, exec, start, remove, rename). [`Host`] is the real one, over the record
+//! store, the monitors and the OCI runtime's state; [`fake::Fake`] keeps containers in
+//! memory, so the dashboard's logic (keys, the form, the selection, splits) is tested
+//! without root, namespaces or a terminal.
+
+use crate::runtime::ContainerSpec;
+use crate::session::{Notify, Session};
+use crate::state::Record;
+
+/// What the dashboard lists: our namespace's containers (repaired), newest first, and the
+/// OCI runtime's live ones with the spec their bundle makes.
+#[derive(Default)]
+pub struct Listing {
+    pub records: Vec<Record>,
+    pub oci: Vec<(crate::oci::state::Record, ContainerSpec)>,
+}
+
+/// The host as the dashboard sees it.
+pub trait Backend {
+    fn list(&self) -> Listing;
+    /// A session showing `record`'s container, attached to its monitor if it runs detached.
+    fn attach(
+        &self,
+        id: u64,
+        record: &Record,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session>;
+    /// Starts `spec` as a new detached container named `name`, and attaches to it.
+    fn launch(
+        &self,
+        id: u64,
+        name: &str,
+        spec: ContainerSpec,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session>;
+    /// Another shell in `parent`'s container.
+    fn exec(
+        &self,
+        id: u64,
+        parent: &Session,
+        shell: &str,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session>;
+    /// Container `id`'s record, as written last.
+    fn record(&self, id: &str) -> anyhow::Result<Record>;
+    /// Starts an exited container again (`start`).
+    fn start(&self, record: &Record) -> anyhow::Result<()>;
+    /// Removes a container (`rm`, `rm -f` when `force`).
+    fn remove(&self, record: &Record, force: bool) -> anyhow::Result<()>;
+    fn rename(&self, id: &str, name: &str) -> anyhow::Result<()>;
+}
+
+/// The real host.
+pub struct Host;
+
+impl Backend for Host {
+    fn list(&self) -> Listing {
+        let records = crate::runtime::reclaim::visible();
+        // The OCI runtime's live containers (a stopped one is its client's to report).
+        let oci = crate::oci::state::all_known()
+            .into_iter()
+            .filter(|(_, _, status)| *status != crate::oci::state::Status::Stopped)
+            .map(|(root, r, _)| {
+                let spec = root
+                    .config(&r.id)
+                    .ok()
+                    .and_then(|c| {
+                        crate::runtime::bundle::Bundle::from_config(r.bundle.clone(), c, &r.id).ok()
+                    })
+                    .map(|b| b.spec)
+                    .unwrap_or_else(|| ContainerSpec::new(r.id.clone(), vec![], "/".into()));
+                (r, spec)
+            })
+            .collect();
+        Listing { records, oci }
+    }
+
+    fn attach(
+        &self,
+        id: u64,
+        record: &Record,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session> {
+        Session::of(id, record, size, notify)
+    }
+
+    fn launch(
+        &self,
+        id: u64,
+        name: &str,
+        spec: ContainerSpec,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session> {
+        Session::launch(id, name, spec, size, notify)
+    }
+
+    fn exec(
+        &self,
+        id: u64,
+        parent: &Session,
+        shell: &str,
+        size: (u16, u16),
+        notify: Notify,
+    ) -> anyhow::Result<Session> {
+        Session::exec(id, parent, shell, size, notify)
+    }
+
+    fn record(&self, id: &str) -> anyhow::Result<Record> {
+        crate::state::store::load(id)
+    }
+
+    fn start(&self, record: &Record) -> anyhow::Result<()> {
+        crate::client::ops::start(record)
+    }
+
+    fn remove(&self, record: &Record, force: bool) -> anyhow::Result<()> {
+        crate::client::ops::remove(record, force)
+    }
+
+    fn rename(&self, id: &str, name: &str) -> anyhow::Result<()> {
+        crate::state::store::rename(id, name)
+    }
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! Containers in memory: records the tests set up, sessions that attach to nothing.
+
+    use super::*;
+    use crate::state::{Process, Status};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// The fake host; clones share their containers, so a test keeps one to look at.
+    #[derive(Clone, Default)]
+    pub struct Fake {
+        pub records: Rc<RefCell<Vec<Record>>>,
+        /// Every verb called, in order (`launch NAME`, `remove NAME`, ...).
+        pub calls: Rc<RefCell<Vec<String>>>,
+    }
+
+    impl Fake {
+        /// A container named `name` in our namespace: running (in another terminal's
+        /// foreground, so nothing attaches) or exited 0.
+        pub fn add(&self, name: &str, running: bool) -> Record {
+            let id = format!("{:0>64}", self.records.borrow().len() + 1);
+            let record = Record {
+                id,
+                name: name.to_string(),
+                namespace: crate::state::record::namespace(),
+                status: match running {
+                    true => Status::Running,
+                    false => Status::Exited,
+                },
+                owner: None,
+                init: running.then_some(Process { pid: 1, start: 1 }),
+                exit_code: (!running).then_some(0),
+                oom_killed: false,
+                created: crate::state::record::now_ms(),
+                started: Some(crate::state::record::now_ms()),
+                finished: None,
+                detached: false,
+                auto_remove: false,
+                tty: true,
+                interactive: true,
+                restart: Default::default(),
+                restart_count: 0,
+                stopped_by_user: false,
+                stop_signal: libc::SIGTERM,
+            };
+            // Newest first, as the store lists them.
+            self.records.borrow_mut().insert(0, record.clone());
+            record
+        }
+
+        fn called(&self, what: String) {
+            self.calls.borrow_mut().push(what);
+        }
+
+        fn find(&self, id: &str) -> anyhow::Result<Record> {
+            self.records
+                .borrow()
+                .iter()
+                .find(|r| r.id == id)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("no such container: {id}"))
+        }
+    }
+
+    impl Backend for Fake {
+        fn list(&self) -> Listing {
+            Listing {
+                records: self.records.borrow().clone(),
+                oci: Vec::new(),
+            }
+        }
+
+        fn attach(
+            &self,
+            id: u64,
+            record: &Record,
+            size: (u16, u16),
+            _: Notify,
+        ) -> anyhow::Result<Session> {
+            let spec = ContainerSpec::new(record.id.clone(), vec!["sh".into()], "/".into());
+            Ok(Session::unattached(id, record, spec, size))
+        }
+
+        fn launch(
+            &self,
+            id: u64,
+            name: &str,
+            spec: ContainerSpec,
+            size: (u16, u16),
+            _: Notify,
+        ) -> anyhow::Result<Session> {
+            spec.validate()?;
+            self.called(format!("launch {name} {}", spec.command.join(" ")));
+            let record = self.add(name, true);
+            let mut session = Session::unattached(id, &record, spec, size);
+            session.mine = true;
+            Ok(session)
+        }
+
+        fn exec(
+            &self,
+            id: u64,
+            parent: &Session,
+            shell: &str,
+            size: (u16, u16),
+            _: Notify,
+        ) -> anyhow::Result<Session> {
+            self.called(format!("exec {} {shell}", parent.name));
+            let record = self.find(&parent.container)?;
+            let mut session = Session::unattached(id, &record, parent.spec.clone(), size);
+            session.exec = true;
+            session.name = format!("{}/exec", parent.name);
+            Ok(session)
+        }
+
+        fn record(&self, id: &str) -> anyhow::Result<Record> {
+            self.find(id)
+        }
+
+        fn start(&self, record: &Record) -> anyhow::Result<()> {
+            self.called(format!("start {}", record.name));
+            for r in self.records.borrow_mut().iter_mut() {
+                if r.id == record.id {
+                    r.status = Status::Running;
+                    r.init = Some(Process { pid: 1, start: 1 });
+                }
+            }
+            Ok(())
+        }
+
+        fn remove(&self, record: &Record, force: bool) -> anyhow::Result<()> {
+            self.called(format!("remove {} {force}", record.name));
+            self.records.borrow_mut().retain(|r| r.id != record.id);
+            Ok(())
+        }
+
+        fn rename(&self, id: &str, name: &str) -> anyhow::Result<()> {
+            self.called(format!("rename {name}"));
+            for r in self.records.borrow_mut().iter_mut() {
+                if r.id == id {
+                    r.name = name.to_string();
+                }
+            }
+            Ok(())
+        }
+    }
+}
