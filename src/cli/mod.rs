@@ -454,7 +454,7 @@ mod tests {
             parse(["t"]),
             Ok(Action::Dashboard(
                 tui::Options {
-                    prefix: tui::keys::Prefix('a'),
+                    prefix: tui::encode::Prefix('a'),
                     history: 10_000
                 },
                 _,
@@ -471,7 +471,7 @@ mod tests {
         ]) else {
             panic!("not the dashboard");
         };
-        assert_eq!(options.prefix, tui::keys::Prefix('b'));
+        assert_eq!(options.prefix, tui::encode::Prefix('b'));
         assert_eq!(options.history, 100_000);
         assert_eq!(
             template.spec.limits.memory,

@@ -1,10 +1,10 @@
-//! `network create|ls|rm|inspect`: user networks ([`crate::runtime::net::user`]), and the
+//! `network create|ls|rm|inspect`: user networks ([`crate::runtime::net::defined`]), and the
 //! built-in ones `ls` shows beside them as Docker does.
 
 use super::verbs::fail;
 use crate::runtime::net::netlink::Netlink;
 use crate::runtime::net::subnet::Subnet;
-use crate::runtime::net::{bridge, leases, user};
+use crate::runtime::net::{bridge, defined, leases};
 use serde_json::json;
 
 #[derive(Debug, clap::Subcommand)]
@@ -40,7 +40,7 @@ pub fn run(command: Command) -> i32 {
             let taken = Netlink::open()
                 .map_err(anyhow::Error::from)
                 .and_then(|mut nl| bridge::host_subnets(&mut nl, &leases::read()));
-            let made = taken.and_then(|taken| user::create(&name, subnet, &taken));
+            let made = taken.and_then(|taken| defined::create(&name, subnet, &taken));
             match made {
                 Ok(def) => {
                     println!("{}", def.id);
@@ -50,7 +50,7 @@ pub fn run(command: Command) -> i32 {
             }
         }
         Command::Ls { quiet } => {
-            let users = user::list();
+            let users = defined::list();
             if quiet {
                 for name in ["bridge", "host", "none"] {
                     println!("{name}");
@@ -88,7 +88,7 @@ pub fn run(command: Command) -> i32 {
         Command::Rm { names } => {
             let mut code = 0;
             for name in names {
-                match user::remove(&name) {
+                match defined::remove(&name) {
                     Ok(()) => println!("{name}"),
                     Err(e) => code = fail(format!("{e:#}")),
                 }
@@ -100,7 +100,7 @@ pub fn run(command: Command) -> i32 {
             let mut out = Vec::new();
             let mut code = 0;
             for name in names {
-                let Some(def) = user::load(&name) else {
+                let Some(def) = defined::load(&name) else {
                     code = fail(format!("no such network: {name}"));
                     continue;
                 };

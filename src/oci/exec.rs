@@ -179,7 +179,7 @@ fn enter(
 ) -> ! {
     let argv = process.args().clone().unwrap_or_default();
     let env = process.env().clone().unwrap_or_default();
-    let path = crate::runtime::exec::path_of(&env);
+    let path = crate::runtime::execve::path_of(&env);
     let joining = Joining {
         pidfd,
         cgroup_procs: procs,

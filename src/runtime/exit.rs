@@ -14,15 +14,21 @@ pub const NOT_FOUND: i32 = 127;
 /// 100 KB one would flood the terminal.
 const LONGEST_ERROR: usize = 400;
 
-/// Prints `message` as the tool's one-line error on stderr: prefixed, on one line, cut to
-/// 400 characters. Every error the tool reports goes through here.
-pub fn print_error(message: &str) {
+/// `message` as the tool's one-line error: prefixed, on one line, cut to 400 characters, its
+/// control characters shown as text. Every message the tool prints as itself is made here,
+/// on stderr ([`print_error`]) or on a session's screen.
+pub fn error_line(message: &str) -> String {
     // Errors quote what images, registries and archives say: their control characters are
     // printed as text, never as terminal commands.
     let line = crate::printable::escaped(&message.replace('\n', " ")).into_owned();
     let cut: String = line.chars().take(LONGEST_ERROR).collect();
     let more = if cut.len() < line.len() { "..." } else { "" };
-    eprintln!("my-container-tui: {cut}{more}");
+    format!("my-container-tui: {cut}{more}")
+}
+
+/// Prints `message` as the tool's one-line error on stderr ([`error_line`]).
+pub fn print_error(message: &str) {
+    eprintln!("{}", error_line(message));
 }
 
 /// How a process ended.

@@ -187,9 +187,9 @@ pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -
             .memory
             .map(|m| format!(" (limit {})", human(m)))
             .unwrap_or_default();
-        eprintln!(
-            "my-container-tui: the container ran out of memory{limit} and the OOM killer ended it"
-        );
+        super::exit::print_error(&format!(
+            "the container ran out of memory{limit} and the OOM killer ended it"
+        ));
     }
     // The lifeline stays open to the end: the child must never see it closed while we live.
     drop(lifeline_w);

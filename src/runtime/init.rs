@@ -9,7 +9,7 @@ use super::process::{self, Becoming};
 use super::report::Reporter;
 use super::rootpath::InRoot;
 use super::supervise::{Supervisor, reset_for_exec};
-use super::{console, exec, hostview, mounts, namespaces, rootfs, security, user, volumes};
+use super::{console, execve, hostview, mounts, namespaces, rootfs, security, user, volumes};
 use crate::spec::ContainerSpec;
 use crate::state::tree as state;
 use anyhow::Context;
@@ -158,7 +158,7 @@ fn mounts(spec: &ContainerSpec, sockets: &[PathBuf]) -> anyhow::Result<Option<co
 /// Becomes the user's command, or reports why it could not.
 fn exec_command(spec: &ContainerSpec, env: &[String], reporter: Reporter) -> ! {
     reset_for_exec();
-    let (code, message) = exec::exec(&spec.command, env, &spec.path_var());
+    let (code, message) = execve::exec(&spec.command, env, &spec.path_var());
     reporter.fail(code, &message)
 }
 

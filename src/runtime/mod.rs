@@ -8,7 +8,7 @@ pub mod cleaner;
 pub mod console;
 pub mod devfs;
 pub mod devices;
-pub mod exec;
+pub mod execve;
 pub mod exit;
 pub mod handoff;
 pub mod helper;

@@ -16,8 +16,8 @@ pub mod app;
 pub mod backend;
 pub mod commands;
 pub mod copy;
-pub mod inspector;
-pub mod keys;
+pub mod encode;
+pub mod sampler;
 pub mod ui;
 
 use crate::runtime::require_root;
@@ -31,7 +31,7 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
-use keys::Prefix;
+use encode::Prefix;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::SignalFd;
 use ratatui::Terminal;
@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 pub enum Event {
     Input(term_event::Event),
     Session(SessionEvent),
-    Inspector(inspector::Report),
+    Inspector(sampler::Report),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave, as a detach does (a tmux client killed, or
     /// its terminal gone, leaves its sessions running).
     Terminate(Signal),
@@ -111,8 +111,8 @@ pub fn run(options: Options, template: crate::spec::options::Run) -> i32 {
         return crate::runtime::exit::RUNTIME_ERROR;
     }
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        eprintln!(
-            "my-container-tui: the dashboard needs a terminal; use --run CMD for headless runs"
+        crate::runtime::exit::print_error(
+            "the dashboard needs a terminal; use --run CMD for headless runs",
         );
         return crate::runtime::exit::RUNTIME_ERROR;
     }
@@ -143,7 +143,7 @@ fn dashboard(prefix: Prefix, template: crate::spec::options::Run) -> anyhow::Res
     spawn_signal_thread(signals, tx.clone())?;
     spawn_input_thread(tx.clone())?;
     let inspect_tx = tx.clone();
-    let inspector = inspector::spawn(move |report| {
+    let inspector = sampler::spawn(move |report| {
         let _ = inspect_tx.send(Event::Inspector(report));
     })?;
     let session_tx = std::sync::Mutex::new(tx.clone());
@@ -184,11 +184,11 @@ fn event_loop(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     rx: &Receiver<Event>,
-    inspector: &Sender<inspector::Watch>,
+    inspector: &Sender<sampler::Watch>,
 ) -> anyhow::Result<()> {
     let mut pacer = Pacer::new();
     let mut needs_draw = true;
-    let mut watched = inspector::Watch::default();
+    let mut watched = sampler::Watch::default();
     let mut synced = Instant::now();
     while !app.quit {
         if synced.elapsed() >= TICK {
@@ -251,8 +251,8 @@ fn handle(
         }
         Event::Input(_) => {}
         Event::Session(e) => app.on_session_event(e),
-        Event::Inspector(inspector::Report::Inspected(id, ins)) => app.on_inspection(id, ins),
-        Event::Inspector(inspector::Report::Usage(samples)) => app.on_usage(samples),
+        Event::Inspector(sampler::Report::Inspected(id, ins)) => app.on_inspection(id, ins),
+        Event::Inspector(sampler::Report::Usage(samples)) => app.on_usage(samples),
         Event::Terminate(sig) => {
             app.ended_by = Some(sig);
             app.quit = true;

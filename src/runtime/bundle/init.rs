@@ -183,9 +183,10 @@ impl Origin for BundleOrigin<'_> {
 
     fn finish(self, late: Vec<BpfProgram>, reporter: Reporter) -> ! {
         let spec = &self.bundle.spec;
-        if let Err(message) =
-            crate::runtime::exec::look_up(&spec.command, &crate::runtime::exec::path_of(&spec.env))
-        {
+        if let Err(message) = crate::runtime::execve::look_up(
+            &spec.command,
+            &crate::runtime::execve::path_of(&spec.env),
+        ) {
             reporter.fail(NOT_FOUND, &message);
         }
         // From here on init belongs to whoever reaps for it, not to create.
@@ -216,10 +217,10 @@ impl Origin for BundleOrigin<'_> {
             std::process::exit(RUNTIME_ERROR);
         }
         reset_for_exec();
-        let (code, message) = crate::runtime::exec::exec(
+        let (code, message) = crate::runtime::execve::exec(
             &spec.command,
             &spec.env,
-            &crate::runtime::exec::path_of(&spec.env),
+            &crate::runtime::execve::path_of(&spec.env),
         );
         eprintln!("{message}");
         std::process::exit(code)

@@ -3,10 +3,10 @@
 //! Brought up for the first container on a network and down after the last, under the lease
 //! record's lock, which says what is up.
 
+use super::defined;
 use super::leases::{State, Up};
 use super::netlink::Netlink;
 use super::subnet::{self, Subnet};
-use super::user;
 use crate::spec::network::DEFAULT_NETWORK;
 use anyhow::{Context, bail};
 
@@ -61,7 +61,7 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
     if let Some(up) = state.network(name) {
         // Still lingering from a user network removed and made again under the same name:
         // the old one goes first.
-        let replaced = up.user && user::load(name).is_none_or(|d| d.bridge != up.bridge);
+        let replaced = up.user && defined::load(name).is_none_or(|d| d.bridge != up.bridge);
         if !replaced {
             return Ok(up.mtu);
         }
@@ -73,14 +73,14 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
     let mtu = uplink_mtu(netlink);
     let (bridge, subnet, user) = if name == DEFAULT_NETWORK {
         let mut taken = host_subnets(netlink, state)?;
-        taken.extend(user::list().iter().map(|d| d.subnet));
+        taken.extend(defined::list().iter().map(|d| d.subnet));
         taken.extend(state.networks.iter().map(|n| n.subnet));
         let subnet = subnet::choose(&taken).context(
             "no free subnet for the default network: every one of the pool is in use on this host",
         )?;
         (DEFAULT_BRIDGE.to_string(), subnet, false)
     } else {
-        let Some(def) = user::load(name) else {
+        let Some(def) = defined::load(name) else {
             bail!("no such network: {name} (see `network ls`)");
         };
         // Another store's network (each store knows only its own definitions) may have been

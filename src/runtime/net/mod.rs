@@ -13,6 +13,7 @@
 
 pub mod attach;
 pub mod bridge;
+pub mod defined;
 pub mod dns;
 pub mod leases;
 pub mod nat;
@@ -20,5 +21,4 @@ pub mod netlink;
 pub mod netns;
 pub mod nftset;
 pub mod subnet;
-pub mod user;
 pub mod view;

@@ -63,7 +63,7 @@ pub fn enter(
         Err(e) => reporter.fail(RUNTIME_ERROR, &format!("{e:#}")),
     };
     if joining.look_up
-        && let Err(message) = crate::runtime::exec::look_up(joining.argv, joining.path)
+        && let Err(message) = crate::runtime::execve::look_up(joining.argv, joining.path)
     {
         reporter.fail(NOT_FOUND, &message);
     }
@@ -71,7 +71,7 @@ pub fn enter(
         reporter.fail(RUNTIME_ERROR, &format!("{e:#}"));
     }
     reset_for_exec();
-    let (code, message) = crate::runtime::exec::exec(joining.argv, joining.env, joining.path);
+    let (code, message) = crate::runtime::execve::exec(joining.argv, joining.env, joining.path);
     reporter.fail(code, &message)
 }
 

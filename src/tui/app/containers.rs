@@ -262,7 +262,7 @@ impl App {
             return;
         };
         let fail = |s: &mut Session, e: &str| {
-            s.progress(std::sync::Arc::new(|_| {}))(&format!("my-container-tui: {e}"));
+            s.progress(std::sync::Arc::new(|_| {}))(&crate::runtime::exit::error_line(e));
             s.exited(125);
         };
         if let Err(e) = result {

@@ -6,7 +6,7 @@ use super::{App, Mode};
 use crate::session::Session;
 use crate::tui::commands::{self, Command};
 use crate::tui::copy::Copy;
-use crate::tui::keys;
+use crate::tui::encode;
 use crate::tui::ui::form::{FIELDS, FormView, image_field};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -72,7 +72,7 @@ impl App {
             return false;
         }
         let app_cursor = session.screen().vt().application_cursor();
-        match keys::encode(&key, app_cursor) {
+        match encode::encode(&key, app_cursor) {
             Some(bytes) => {
                 session.write(&bytes);
                 true
@@ -90,7 +90,7 @@ impl App {
             None => {
                 self.message = Some(format!(
                     " {p} {}: no such command · {p} ? lists them",
-                    keys::describe(&key)
+                    encode::describe(&key)
                 ));
                 return;
             }
@@ -208,7 +208,7 @@ impl App {
             Command::Paste => match (self.paste_buffer.clone(), self.selected_mut()) {
                 (Some(text), Some(s)) if s.attached() => {
                     let bracketed = s.screen().vt().bracketed_paste();
-                    s.write(&keys::paste(&text, bracketed));
+                    s.write(&encode::paste(&text, bracketed));
                 }
                 (None, _) => {
                     self.message = Some(format!(" Nothing copied yet: {p} [ then v and y copy"))
@@ -322,7 +322,7 @@ impl App {
             Mode::Normal => {
                 if let Some(s) = self.selected_mut() {
                     let bracketed = s.screen().vt().bracketed_paste();
-                    s.write(&keys::paste(text, bracketed));
+                    s.write(&encode::paste(text, bracketed));
                 }
             }
             _ => {}

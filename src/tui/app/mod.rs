@@ -14,8 +14,8 @@ mod view;
 pub use crate::tui::ui::form::FIELDS;
 pub use containers::{FormError, form_run};
 
-use super::inspector::{Sample, Watch};
-use super::keys::Prefix;
+use super::encode::Prefix;
+use super::sampler::{Sample, Watch};
 use super::ui::form::FormView;
 use crate::runtime::inspect::Inspection;
 use crate::session::{Notify, Session, SessionEvent, State, describe_exit};

@@ -3,7 +3,7 @@
 
 use super::{App, Mode};
 use crate::tui::copy::Copy;
-use crate::tui::keys;
+use crate::tui::encode;
 use crate::tui::ui::{self, Areas};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
@@ -44,7 +44,7 @@ impl App {
             };
             if mode != vt100::MouseProtocolMode::None {
                 let (col, row) = (mouse.column - inner.x, mouse.row - inner.y);
-                if let Some(bytes) = keys::encode_mouse(&mouse, col, row, mode, encoding) {
+                if let Some(bytes) = encode::encode_mouse(&mouse, col, row, mode, encoding) {
                     s.write(&bytes);
                 }
                 return;
@@ -56,7 +56,7 @@ impl App {
             };
             if alternate && let Some(code) = arrow {
                 let key = KeyEvent::new(code, KeyModifiers::NONE);
-                if let Some(bytes) = keys::encode(&key, app_cursor) {
+                if let Some(bytes) = encode::encode(&key, app_cursor) {
                     s.write(&bytes.repeat(3));
                 }
                 return;

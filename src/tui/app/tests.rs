@@ -3,7 +3,7 @@
 
 use super::{App, Mode};
 use crate::tui::backend::fake::Fake;
-use crate::tui::keys::Prefix;
+use crate::tui::encode::Prefix;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn app() -> (App, Fake) {
