@@ -46,6 +46,9 @@ pub enum Event {
     Input(term_event::Event),
     Session(SessionEvent),
     Inspector(sampler::Report),
+    /// The host's containers, listed off the UI thread (the listing repairs records under the
+    /// store's lock, which a launcher may hold), and when the listing began.
+    Listing(backend::Listing, Instant),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave, as a detach does (a tmux client killed, or
     /// its terminal gone, leaves its sessions running).
     Terminate(Signal),
@@ -142,6 +145,7 @@ fn dashboard(prefix: Prefix, template: crate::spec::options::Run) -> anyhow::Res
     let (tx, rx) = channel::<Event>();
     spawn_signal_thread(signals, tx.clone())?;
     spawn_input_thread(tx.clone())?;
+    spawn_listing_thread(tx.clone())?;
     let inspect_tx = tx.clone();
     let inspector = sampler::spawn(move |report| {
         let _ = inspect_tx.send(Event::Inspector(report));
@@ -189,12 +193,7 @@ fn event_loop(
     let mut pacer = Pacer::new();
     let mut needs_draw = true;
     let mut watched = sampler::Watch::default();
-    let mut synced = Instant::now();
     while !app.quit {
-        if synced.elapsed() >= TICK {
-            app.sync();
-            synced = Instant::now();
-        }
         let timeout = if needs_draw { pacer.wait() } else { TICK };
         match rx.recv_timeout(timeout) {
             Ok(event) => {
@@ -231,6 +230,26 @@ fn event_loop(
     Ok(())
 }
 
+/// Lists the host's containers every [`TICK`], off the UI thread, until the dashboard goes.
+fn spawn_listing_thread(tx: Sender<Event>) -> std::io::Result<()> {
+    use backend::Backend;
+    std::thread::Builder::new()
+        .name("listing".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                let taken = Instant::now();
+                if tx
+                    .send(Event::Listing(backend::Host.list(), taken))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        })
+        .map(drop)
+}
+
 /// Acts on `event`; returns whether the screen needs drawing.
 fn handle(
     app: &mut App,
@@ -253,6 +272,7 @@ fn handle(
         Event::Session(e) => app.on_session_event(e),
         Event::Inspector(sampler::Report::Inspected(id, ins)) => app.on_inspection(id, ins),
         Event::Inspector(sampler::Report::Usage(samples)) => app.on_usage(samples),
+        Event::Listing(listing, taken) => app.listed(listing, taken),
         Event::Terminate(sig) => {
             app.ended_by = Some(sig);
             app.quit = true;

@@ -302,13 +302,28 @@ impl App {
         self.next_id += 1;
         self.sessions.push(session);
         self.select(self.sessions.len() - 1);
+        self.changed = std::time::Instant::now();
         Ok(())
     }
 
     /// Brings the list to the store: every container of our namespace is a session (new ones,
     /// started elsewhere, appear; removed ones go), each as its record says.
     pub fn sync(&mut self) {
-        let Listing { records, oci } = self.backend.list();
+        let listing = self.backend.list();
+        self.apply(listing);
+    }
+
+    /// A listing made off the UI thread, begun at `taken`: applied unless this dashboard
+    /// changed its sessions since (a session launched after the listing began is not in it,
+    /// and must not be dropped for that).
+    pub fn listed(&mut self, listing: Listing, taken: std::time::Instant) {
+        if taken >= self.changed {
+            self.apply(listing);
+        }
+    }
+
+    fn apply(&mut self, listing: Listing) {
+        let Listing { records, oci } = listing;
         let notify = self.notify.clone();
         // A session waiting for its image's pull has no container yet.
         self.sessions.retain(|s| {
@@ -427,6 +442,7 @@ impl App {
             return Ok(());
         }
         self.backend.rename(&container, name)?;
+        self.changed = std::time::Instant::now();
         for s in self
             .sessions
             .iter_mut()
@@ -456,6 +472,7 @@ impl App {
                 }
                 let removed = self.selected;
                 self.sessions.remove(removed);
+                self.changed = std::time::Instant::now();
                 // The selection stays among this dashboard's own sessions when it has any:
                 // a second `x` must not reach a container someone else started.
                 self.selected = (0..self.sessions.len())

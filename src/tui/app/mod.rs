@@ -107,6 +107,9 @@ pub struct App {
     pending: HashMap<u64, crate::spec::run::ImageRequest>,
     /// The host the sessions live on (the real one, or the tests' fake).
     backend: Box<dyn super::backend::Backend>,
+    /// When this dashboard last changed its sessions itself (a launch, a removal, a rename):
+    /// a listing begun before then is stale.
+    changed: std::time::Instant,
 }
 
 impl App {
@@ -136,6 +139,7 @@ impl App {
             notify,
             pending: HashMap::new(),
             backend,
+            changed: std::time::Instant::now(),
         }
     }
 

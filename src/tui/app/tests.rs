@@ -191,3 +191,21 @@ fn an_unknown_prefix_key_says_so() {
         app.message
     );
 }
+
+/// A listing begun before a launch (made off the UI thread) does not drop the new session;
+/// one begun after is applied.
+#[test]
+fn a_stale_listing_does_not_drop_a_new_session() {
+    let (mut app, fake) = app();
+    let before = std::time::Instant::now();
+    let stale = crate::tui::backend::Listing::default();
+    new_session(&mut app, &[(0, "fresh")]);
+    app.listed(stale, before);
+    assert_eq!(names(&app), ["fresh"]);
+    fake.records.borrow_mut().clear();
+    app.listed(
+        crate::tui::backend::Listing::default(),
+        std::time::Instant::now(),
+    );
+    assert!(app.sessions.is_empty());
+}
