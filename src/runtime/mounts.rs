@@ -51,6 +51,46 @@ impl<'a> Target<'a> {
     }
 }
 
+/// The mount calls the hardening makes, behind a trait: [`Kernel`] makes them; a recorder in
+/// the tests lists them, so what is masked, and how, is tested without root.
+pub trait Mounter {
+    /// What is at `path`: `None` when nothing is, else whether it is a directory.
+    fn kind(&self, path: &Path) -> Option<bool>;
+    fn mount_on(
+        &mut self,
+        src: &str,
+        target: &Target,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> anyhow::Result<()>;
+    fn remount_read_only(&mut self, target: &Target) -> anyhow::Result<()>;
+}
+
+/// The kernel: the mounts made.
+pub struct Kernel;
+
+impl Mounter for Kernel {
+    fn kind(&self, path: &Path) -> Option<bool> {
+        std::fs::metadata(path).ok().map(|m| m.is_dir())
+    }
+
+    fn mount_on(
+        &mut self,
+        src: &str,
+        target: &Target,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> anyhow::Result<()> {
+        mount_on(src, target, fstype, flags, data)
+    }
+
+    fn remount_read_only(&mut self, target: &Target) -> anyhow::Result<()> {
+        remount_read_only(target)
+    }
+}
+
 /// mount(2), with the error naming what and where.
 pub fn mount_on(
     src: &str,

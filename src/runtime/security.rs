@@ -147,29 +147,38 @@ pub fn protect_paths() -> anyhow::Result<()> {
 /// makes `read_only` read-only; paths that do not exist are skipped. An OCI bundle's
 /// `maskedPaths` and `readonlyPaths` come here as they are.
 pub fn protect(masked: &[&str], read_only: &[&str]) -> anyhow::Result<()> {
+    protect_with(&mut mounts::Kernel, masked, read_only)
+}
+
+/// [`protect`] through `mounter`.
+pub fn protect_with(
+    mounter: &mut dyn mounts::Mounter,
+    masked: &[&str],
+    read_only: &[&str],
+) -> anyhow::Result<()> {
     for &path in masked {
         let p = Path::new(path);
         let target = Target::Path(p);
-        match std::fs::metadata(p) {
-            Err(_) => continue,
-            Ok(m) if m.is_dir() => mounts::mount_on(
+        match mounter.kind(p) {
+            None => continue,
+            Some(true) => mounter.mount_on(
                 "tmpfs",
                 &target,
                 Some("tmpfs"),
                 MsFlags::MS_RDONLY,
                 Some("size=0"),
             )?,
-            Ok(_) => mounts::mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?,
+            Some(false) => mounter.mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?,
         }
     }
     for &path in read_only {
         let p = Path::new(path);
-        if !p.exists() {
+        if mounter.kind(p).is_none() {
             continue;
         }
         let flags = MsFlags::MS_BIND | MsFlags::MS_REC;
-        mounts::mount_on(path, &Target::Path(p), None, flags, None)?;
-        mounts::remount_read_only(&Target::Path(p))?;
+        mounter.mount_on(path, &Target::Path(p), None, flags, None)?;
+        mounter.remount_read_only(&Target::Path(p))?;
     }
     Ok(())
 }
@@ -292,4 +301,103 @@ pub fn seccomp_filters() -> anyhow::Result<[BpfProgram; 2]> {
         main.try_into().map_err(err)?,
         clone3.try_into().map_err(err)?,
     ])
+}
+
+#[cfg(test)]
+mod mounter_tests {
+    use super::*;
+    use mounts::Mounter;
+
+    /// The host as the paths in `dirs` and `files` say, and every mount asked for.
+    #[derive(Default)]
+    struct Recorder {
+        dirs: Vec<&'static str>,
+        files: Vec<&'static str>,
+        calls: Vec<String>,
+    }
+
+    impl Mounter for Recorder {
+        fn kind(&self, path: &Path) -> Option<bool> {
+            let is = |list: &[&str]| list.iter().any(|p| Path::new(p) == path);
+            match (is(&self.dirs), is(&self.files)) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            }
+        }
+
+        fn mount_on(
+            &mut self,
+            src: &str,
+            target: &Target,
+            fstype: Option<&str>,
+            flags: MsFlags,
+            data: Option<&str>,
+        ) -> anyhow::Result<()> {
+            self.calls.push(format!(
+                "mount {src} on {} type {} {} {}",
+                target.shown().display(),
+                fstype.unwrap_or("-"),
+                format!("{flags:?}")
+                    .trim_start_matches("MsFlags(")
+                    .trim_end_matches(')'),
+                data.unwrap_or("-")
+            ));
+            Ok(())
+        }
+
+        fn remount_read_only(&mut self, target: &Target) -> anyhow::Result<()> {
+            self.calls
+                .push(format!("read-only {}", target.shown().display()));
+            Ok(())
+        }
+    }
+
+    /// Directories get an empty read-only tmpfs, files /dev/null, read-only paths a bind
+    /// made read-only; what does not exist is skipped, and nothing else is mounted.
+    #[test]
+    fn protect_masks_and_makes_read_only_what_exists() {
+        let mut host = Recorder {
+            dirs: vec!["/proc/acpi", "/proc/sys"],
+            files: vec!["/proc/kcore"],
+            ..Recorder::default()
+        };
+        protect_with(
+            &mut host,
+            &["/proc/acpi", "/proc/kcore", "/proc/missing"],
+            &["/proc/sys", "/proc/gone"],
+        )
+        .unwrap();
+        assert_eq!(
+            host.calls,
+            [
+                "mount tmpfs on /proc/acpi type tmpfs MS_RDONLY size=0",
+                "mount /dev/null on /proc/kcore type - MS_BIND -",
+                "mount /proc/sys on /proc/sys type - MS_BIND | MS_REC -",
+                "read-only /proc/sys",
+            ]
+        );
+    }
+
+    /// The default lists: every masked path Docker masks is masked when present.
+    #[test]
+    fn the_defaults_mask_every_listed_path() {
+        let mut host = Recorder {
+            files: MASKED.to_vec(),
+            dirs: READ_ONLY.to_vec(),
+            ..Recorder::default()
+        };
+        protect_with(&mut host, &MASKED, &READ_ONLY).unwrap();
+        for path in MASKED {
+            assert!(
+                host.calls
+                    .contains(&format!("mount /dev/null on {path} type - MS_BIND -")),
+                "{path} not masked: {:?}",
+                host.calls
+            );
+        }
+        for path in READ_ONLY {
+            assert!(host.calls.contains(&format!("read-only {path}")), "{path}");
+        }
+    }
 }
