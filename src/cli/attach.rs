@@ -1,7 +1,7 @@
 //! `attach CONTAINER`: this terminal on a detached container's, through its monitor, until
 //! the container ends (its exit code is ours) or the detach keys, Ctrl-p Ctrl-q, are typed.
 
-use super::verbs::fail;
+use super::error::{CliError, Outcome};
 use crate::client::{Connection, send_input};
 use crate::headless::raw::RawMode;
 use crate::monitor::protocol::{Event, Request, Stream};
@@ -17,7 +17,7 @@ pub struct Args {
 /// Ctrl-p then Ctrl-q: Docker's detach keys.
 const DETACH: [u8; 2] = [0x10, 0x11];
 
-enum Outcome {
+enum Ending {
     Exited(i32),
     Detached,
 }
@@ -49,21 +49,15 @@ fn scan(held: &mut bool, input: &[u8]) -> (Vec<u8>, bool) {
     (out, false)
 }
 
-pub fn run(args: &Args) -> i32 {
-    let record = match crate::runtime::reclaim::find(&args.container) {
-        Ok(r) => r,
-        Err(e) => return fail(format!("{e:#}")),
-    };
+pub fn run(args: &Args) -> Outcome {
+    let record = crate::runtime::reclaim::find(&args.container)?;
     if record.status != Status::Running || !record.detached {
-        return fail(format!(
+        return Err(CliError::msg(format!(
             "cannot attach to container {}: it is not a running detached container",
             record.name
-        ));
+        )));
     }
-    let conn = match Connection::open(&record) {
-        Ok(c) => c,
-        Err(e) => return fail(format!("{e:#}")),
-    };
+    let conn = Connection::open(&record)?;
     let (rows, cols) = size();
     let attach = Request::Attach {
         rows,
@@ -73,7 +67,7 @@ pub fn run(args: &Args) -> i32 {
     let (tx, rx) = mpsc::channel();
     let (reader, writer) = match (conn.send(&attach), conn.try_clone()) {
         (Ok(()), Ok(w)) => (conn, w),
-        (Err(e), _) | (_, Err(e)) => return fail(format!("{e:#}")),
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     let raw = if record.tty && std::io::stdin().is_terminal() {
         RawMode::enable()
@@ -112,7 +106,7 @@ pub fn run(args: &Args) -> i32 {
                         return;
                     }
                     if detach {
-                        let _ = detach_tx.send(Outcome::Detached);
+                        let _ = detach_tx.send(Ending::Detached);
                         return;
                     }
                 }
@@ -131,24 +125,24 @@ pub fn run(args: &Args) -> i32 {
                     let _ = err.write_all(&bytes).and_then(|()| err.flush());
                 }
                 Event::Exited { code, .. } => {
-                    let _ = tx.send(Outcome::Exited(code));
+                    let _ = tx.send(Ending::Exited(code));
                     return;
                 }
                 Event::Done | Event::Failed(_) => {}
             }
         }
         // The monitor went without a word: it was killed, and the container with it.
-        let _ = tx.send(Outcome::Exited(137));
+        let _ = tx.send(Ending::Exited(137));
     });
-    let outcome = rx.recv().unwrap_or(Outcome::Detached);
+    let outcome = rx.recv().unwrap_or(Ending::Detached);
     drop(raw);
     match outcome {
-        Outcome::Exited(code) => code,
-        Outcome::Detached => {
+        Ending::Exited(code) => Ok(code),
+        Ending::Detached => {
             if record.tty {
                 eprintln!();
             }
-            0
+            Ok(0)
         }
     }
 }

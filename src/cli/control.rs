@@ -1,7 +1,7 @@
 //! `stop`, `kill`, `start`, `restart`, `wait`, `rm`, `rename`: changing a container's life,
 //! through [`crate::client::ops`], which the dashboard uses too.
 
-use super::verbs::fail;
+use super::error::{Outcome, fail};
 use crate::client::{Connection, ops};
 use crate::monitor::protocol::{Event, Request};
 use crate::runtime::pidfd;
@@ -54,7 +54,7 @@ pub struct RmArgs {
 }
 
 /// Runs `each` for every name, printing the name on success (Docker's way); 1 if any failed.
-fn for_each(names: &Names, mut each: impl FnMut(&Record) -> anyhow::Result<()>) -> i32 {
+fn for_each(names: &Names, mut each: impl FnMut(&Record) -> anyhow::Result<()>) -> Outcome {
     let mut code = 0;
     for name in &names.containers {
         match crate::runtime::reclaim::find(name).and_then(|r| each(&r)) {
@@ -62,16 +62,16 @@ fn for_each(names: &Names, mut each: impl FnMut(&Record) -> anyhow::Result<()>) 
             Err(e) => code = fail(format!("{e:#}")),
         }
     }
-    code
+    Ok(code)
 }
 
-pub fn stop(args: &StopArgs) -> i32 {
+pub fn stop(args: &StopArgs) -> Outcome {
     for_each(&args.names, |r| {
         ops::stop(r, Duration::from_secs(args.time), args.signal)
     })
 }
 
-pub fn kill(args: &KillArgs) -> i32 {
+pub fn kill(args: &KillArgs) -> Outcome {
     for_each(&args.names, |r| {
         if r.status != Status::Running {
             bail!("cannot kill container {}: it is not running", r.name);
@@ -84,11 +84,11 @@ pub fn kill(args: &KillArgs) -> i32 {
     })
 }
 
-pub fn start(names: &Names) -> i32 {
+pub fn start(names: &Names) -> Outcome {
     for_each(names, ops::start)
 }
 
-pub fn restart(args: &StopArgs) -> i32 {
+pub fn restart(args: &StopArgs) -> Outcome {
     for_each(&args.names, |r| {
         ops::stop(r, Duration::from_secs(args.time), args.signal)?;
         ops::start(&store::load(&r.id)?)
@@ -122,7 +122,7 @@ fn wait_one(name: &str) -> anyhow::Result<i32> {
         .with_context(|| format!("container {name} was removed when it ended"))
 }
 
-pub fn wait(names: &Names) -> i32 {
+pub fn wait(names: &Names) -> Outcome {
     let mut code = 0;
     for name in &names.containers {
         match wait_one(name) {
@@ -130,17 +130,17 @@ pub fn wait(names: &Names) -> i32 {
             Err(e) => code = fail(format!("{e:#}")),
         }
     }
-    code
+    Ok(code)
 }
 
-pub fn rm(args: &RmArgs) -> i32 {
+pub fn rm(args: &RmArgs) -> Outcome {
     for_each(&args.names, |r| ops::remove(r, args.force))
 }
 
-pub fn rename(old: &str, new: &str) -> i32 {
+pub fn rename(old: &str, new: &str) -> Outcome {
     match crate::runtime::reclaim::find(old).and_then(|r| store::rename(&r.id, new)) {
-        Ok(()) => 0,
-        Err(e) => fail(format!("{e:#}")),
+        Ok(()) => Ok(0),
+        Err(e) => Err(e.into()),
     }
 }
 

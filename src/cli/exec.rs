@@ -1,7 +1,7 @@
 //! `exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...`: a command in a running
 //! container ([`crate::runtime::tenant`]), its exit status passed through.
 
-use super::verbs::fail;
+use super::error::{CliError, Outcome};
 use crate::runtime::cgroups::{Cgroup, Layout};
 use crate::runtime::tenant::{self, Tenant};
 use crate::state::{Status, store};
@@ -33,28 +33,25 @@ pub struct Args {
 
 /// The process runs from a sealed copy of this binary and is not dumpable: `cli::main`
 /// made it so first thing (the child it forks joins the container).
-pub fn run(args: Args) -> i32 {
-    let record = match crate::runtime::reclaim::find(&args.container) {
-        Ok(r) => r,
-        Err(e) => return fail(format!("{e:#}")),
-    };
+pub fn run(args: Args) -> Outcome {
+    let record = crate::runtime::reclaim::find(&args.container)?;
     let Some(init) = record
         .init
         .filter(|p| record.status == Status::Running && p.alive())
     else {
-        return fail(format!("container {} is not running", record.name));
+        return Err(CliError::msg(format!(
+            "container {} is not running",
+            record.name
+        )));
     };
-    let spec = match store::spec(&record.id) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("{e:#}")),
-    };
+    let spec = store::spec(&record.id)?;
     if let Some(dir) = &args.workdir
         && !dir.is_absolute()
     {
-        return fail(format!(
+        return Err(CliError::msg(format!(
             "the working directory {} is not absolute",
             dir.display()
-        ));
+        )));
     }
     let env = crate::spec::options::Host::current().env_pairs(args.env);
     // The hierarchies the container's cgroup was made in (not every one has it).
@@ -83,11 +80,5 @@ pub fn run(args: Args) -> i32 {
         .flatten();
     let result = tenant::run(&tenant);
     drop(raw);
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            crate::runtime::exit::print_error(&format!("{e:#}"));
-            crate::runtime::exit::RUNTIME_ERROR
-        }
-    }
+    result.map_err(|e| CliError::runtime(format!("{e:#}")))
 }

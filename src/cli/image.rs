@@ -1,7 +1,7 @@
 //! The image verbs: `pull`, `images`, `rmi`, `import`, `load`, `image prune|ls|rm|inspect`,
 //! `login`, `logout` ([`crate::image`]).
 
-use super::verbs::fail;
+use super::error::{CliError, Outcome, fail};
 use crate::image::reference::Ref;
 use crate::image::store::{Image, Store};
 use crate::image::{archive, auth, pull};
@@ -102,11 +102,11 @@ pub enum Command {
     Load(LoadArgs),
 }
 
-fn store() -> Result<Store, i32> {
-    Store::open().map_err(|e| fail(format!("{e:#}")))
+fn store() -> Result<Store, CliError> {
+    Ok(Store::open()?)
 }
 
-pub fn image(command: Command) -> i32 {
+pub fn image(command: Command) -> Outcome {
     match command {
         Command::Ls(a) => images(&a),
         Command::Pull(a) => pull(&a),
@@ -118,10 +118,8 @@ pub fn image(command: Command) -> i32 {
     }
 }
 
-pub fn pull(args: &PullArgs) -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+pub fn pull(args: &PullArgs) -> Outcome {
+    let store = store()?;
     let options = pull::Options {
         platform: args.platform.clone().unwrap_or_else(Platform::host),
         insecure: args.insecure_registry.clone(),
@@ -136,9 +134,9 @@ pub fn pull(args: &PullArgs) -> i32 {
             if let Ok(r) = Ref::parse(&args.reference) {
                 println!("{r}");
             }
-            0
+            Ok(0)
         }
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -171,17 +169,15 @@ fn rows(image: &Image) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn images(args: &ImagesArgs) -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+pub fn images(args: &ImagesArgs) -> Outcome {
+    let store = store()?;
     let mut all = store.images();
     all.reverse();
     if args.quiet {
         for image in &all {
             println!("{}", image.short_id());
         }
-        return 0;
+        return Ok(0);
     }
     if args.format.as_deref() == Some("json") {
         for image in &all {
@@ -194,7 +190,7 @@ pub fn images(args: &ImagesArgs) -> i32 {
                 println!("{line}");
             }
         }
-        return 0;
+        return Ok(0);
     }
     let mut table = vec![[
         "REPOSITORY".to_string(),
@@ -231,7 +227,7 @@ pub fn images(args: &ImagesArgs) -> i32 {
             .collect();
         println!("{}", line.concat().trim_end());
     }
-    0
+    Ok(0)
 }
 
 /// Containers (by name) whose spec uses `image`, running ones first.
@@ -252,10 +248,8 @@ fn users(store: &Store, image: &Image) -> Vec<(String, bool)> {
     users
 }
 
-pub fn rmi(args: &RmiArgs) -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+pub fn rmi(args: &RmiArgs) -> Outcome {
+    let store = store()?;
     let mut code = 0;
     for text in &args.images {
         let Some(image) = store.find(text) else {
@@ -300,7 +294,7 @@ pub fn rmi(args: &RmiArgs) -> i32 {
         for t in &untag {
             match store.untag(&image, Some(t)) {
                 Ok(g) => gone |= g,
-                Err(e) => return fail(format!("{e:#}")),
+                Err(e) => return Err(e.into()),
             }
             if let Ok(r) = Ref::parse(t) {
                 println!("Untagged: {}", pull::shown_ref(&r));
@@ -317,13 +311,11 @@ pub fn rmi(args: &RmiArgs) -> i32 {
             code = fail(format!("{e:#}"));
         }
     }
-    code
+    Ok(code)
 }
 
-pub fn prune() -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+pub fn prune() -> Outcome {
+    let store = store()?;
     for image in store.images().into_iter().filter(|i| i.tags.is_empty()) {
         if users(&store, &image).is_empty() && store.untag(&image, None).is_ok() {
             println!("Deleted: {}", image.id);
@@ -332,16 +324,14 @@ pub fn prune() -> i32 {
     match store.collect_layers() {
         Ok(freed) => {
             println!("Total reclaimed space: {}", decimal(freed));
-            0
+            Ok(0)
         }
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn inspect(names: &[String]) -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+fn inspect(names: &[String]) -> Outcome {
+    let store = store()?;
     let mut out = Vec::new();
     let mut code = 0;
     for name in names {
@@ -362,39 +352,35 @@ fn inspect(names: &[String]) -> i32 {
         }
     }
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-    code
+    Ok(code)
 }
 
-pub fn import(args: &ImportArgs) -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+pub fn import(args: &ImportArgs) -> Outcome {
+    let store = store()?;
     let input: Box<dyn std::io::Read> = if args.file == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         match std::fs::File::open(&args.file) {
             Ok(f) => Box::new(f),
-            Err(e) => return fail(format!("{}: {e}", args.file)),
+            Err(e) => return Err(CliError::msg(format!("{}: {e}", args.file))),
         }
     };
     match archive::import(&store, input, &args.reference) {
         Ok(image) => {
             println!("{}", image.id);
-            0
+            Ok(0)
         }
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub fn load(args: &LoadArgs) -> i32 {
-    let Ok(store) = store() else {
-        return super::verbs::FAILED;
-    };
+pub fn load(args: &LoadArgs) -> Outcome {
+    let store = store()?;
     let input: Box<dyn std::io::Read> = match &args.input {
         None => Box::new(std::io::stdin().lock()),
         Some(path) => match std::fs::File::open(path) {
             Ok(f) => Box::new(f),
-            Err(e) => return fail(format!("{}: {e}", path.display())),
+            Err(e) => return Err(CliError::msg(format!("{}: {e}", path.display()))),
         },
     };
     match archive::load(&store, input) {
@@ -411,9 +397,9 @@ pub fn load(args: &LoadArgs) -> i32 {
                     }
                 }
             }
-            0
+            Ok(0)
         }
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -430,47 +416,57 @@ fn server_of(server: Option<&str>) -> String {
     }
 }
 
-pub fn login(args: &LoginArgs) -> i32 {
+pub fn login(args: &LoginArgs) -> Outcome {
     let server = server_of(args.server.as_deref());
     let Some(user) = args.username.clone() else {
-        return fail("login: give a user name with -u (interactive login is not supported)");
+        return Err(CliError::msg(
+            "login: give a user name with -u (interactive login is not supported)",
+        ));
     };
     let password = match (&args.password, args.password_stdin) {
         (Some(p), false) => p.clone(),
         (None, true) => {
             let mut text = String::new();
             if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
-                return fail(format!("cannot read the password: {e}"));
+                return Err(CliError::msg(format!("cannot read the password: {e}")));
             }
             text.trim_end_matches(['\n', '\r']).to_string()
         }
-        (Some(_), true) => return fail("--password and --password-stdin are mutually exclusive"),
-        (None, false) => return fail("login: give a password with -p or --password-stdin"),
+        (Some(_), true) => {
+            return Err(CliError::msg(
+                "--password and --password-stdin are mutually exclusive",
+            ));
+        }
+        (None, false) => {
+            return Err(CliError::msg(
+                "login: give a password with -p or --password-stdin",
+            ));
+        }
     };
     if let Err(e) = pull::check_login(&server, &user, &password, &args.insecure_registry) {
-        return fail(format!("{e:#}"));
+        return Err(CliError::msg(format!("{e:#}")));
     }
     match auth::store(&server, &user, &password) {
         Ok(()) => {
             println!("Login Succeeded");
-            0
+            Ok(0)
         }
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub fn logout(server: Option<&str>) -> i32 {
+pub fn logout(server: Option<&str>) -> Outcome {
     let server = server_of(server);
     match auth::remove(&server) {
         Ok(true) => {
             println!("Removing login credentials for {server}");
-            0
+            Ok(0)
         }
         Ok(false) => {
             println!("Not logged in to {server}");
-            0
+            Ok(0)
         }
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => Err(e.into()),
     }
 }
 fn parse_platform(text: &str) -> Result<Platform, String> {

@@ -1,7 +1,7 @@
 //! `logs [-f] [--tail N] [-t] CONTAINER`: what the container wrote, stdout to stdout and
 //! stderr to stderr, from its monitor's log; after it ended too.
 
-use super::verbs::fail;
+use super::error::{CliError, Outcome};
 use crate::monitor::log::{self, Entry};
 use crate::monitor::protocol::Stream;
 use crate::state::{Status, store};
@@ -39,23 +39,24 @@ fn print(entries: &[Entry], timestamps: bool) {
     let _ = err.flush();
 }
 
-pub fn run(args: &Args) -> i32 {
+pub fn run(args: &Args) -> Outcome {
     let tail: Option<usize> = match args.tail.as_str() {
         "all" => None,
         n => match n.parse() {
             Ok(n) => Some(n),
-            Err(_) => return fail(format!("invalid --tail {n:?}: a number or all")),
+            Err(_) => {
+                return Err(CliError::msg(format!(
+                    "invalid --tail {n:?}: a number or all"
+                )));
+            }
         },
     };
-    let record = match crate::runtime::reclaim::find(&args.container) {
-        Ok(r) => r,
-        Err(e) => return fail(format!("{e:#}")),
-    };
+    let record = crate::runtime::reclaim::find(&args.container)?;
     if !record.detached {
-        return fail(format!(
+        return Err(CliError::msg(format!(
             "container {} runs in the foreground: its output goes to its terminal, not a log",
             record.name
-        ));
+        )));
     }
     let (entries, mut offset) = log::read_all(&record.id);
     let mut entries = log::lines(entries);
@@ -65,7 +66,7 @@ pub fn run(args: &Args) -> i32 {
     }
     print(&entries, args.timestamps);
     if !args.follow {
-        return 0;
+        return Ok(0);
     }
     loop {
         // Read the state first: what was logged before the end is then read below.
@@ -75,7 +76,7 @@ pub fn run(args: &Args) -> i32 {
         offset = next;
         print(&log::lines(more), args.timestamps);
         if !running {
-            return 0;
+            return Ok(0);
         }
         std::thread::sleep(Duration::from_millis(50));
     }

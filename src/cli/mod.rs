@@ -3,6 +3,7 @@
 
 mod attach;
 pub(crate) mod control;
+pub mod error;
 mod exec;
 mod image;
 mod logs;
@@ -13,10 +14,10 @@ pub mod verbs;
 mod volume;
 
 use crate::headless;
-use crate::runtime::exit::RUNTIME_ERROR;
 use crate::spec::options::{Built, Host, OPTIONS, Run, Takes};
 use crate::tui;
 use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
+use error::{CliError, Outcome, report};
 use std::path::PathBuf;
 
 const EXIT_CODES: &str = "\
@@ -237,17 +238,19 @@ fn one_line(text: &str) -> String {
     line
 }
 
-/// Clap's error or help, printed our way; the exit code.
-fn clap_exit(e: clap::Error) -> i32 {
+/// Clap's help (printed), or its error in our one line.
+fn clap_outcome(e: clap::Error) -> Outcome {
     match e.kind() {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
             let _ = e.print();
-            0
+            Ok(0)
         }
         _ => {
             let text = e.render().to_string();
-            crate::runtime::exit::print_error(&format!("{} (see --help)", one_line(&text)));
-            RUNTIME_ERROR
+            Err(CliError::runtime(format!(
+                "{} (see --help)",
+                one_line(&text)
+            )))
         }
     }
 }
@@ -298,8 +301,7 @@ pub fn main() -> i32 {
     // SAFETY: first thing in main: the helper and the monitor returned earlier, and no
     // thread of ours exists yet.
     if let Err(e) = unsafe { take_root(&mut args) } {
-        crate::runtime::exit::print_error(&e);
-        return RUNTIME_ERROR;
+        return report(Err(CliError::runtime(e)));
     }
     // `exec` joins a container: it runs from a sealed copy of this binary, not dumpable
     // (runtime::sealed), re-executed before anything else is done twice.
@@ -313,23 +315,26 @@ pub fn main() -> i32 {
     }) {
         return verbs::main(args);
     }
-    match parse(args) {
-        Ok(Action::Run(built)) => {
+    report(parse(args).map_or_else(clap_outcome, act))
+}
+
+/// Does what the arguments asked.
+fn act(action: Action) -> Outcome {
+    match action {
+        Action::Run(built) => {
             let Built { mut spec, launch } = *built;
-            if let Some(request) = &launch.image
-                && let Err(e) = crate::runtime::require_root()
-                    .map_err(anyhow::Error::msg)
-                    .and_then(|()| crate::image::prepare(&mut spec, request))
-            {
-                crate::runtime::exit::print_error(&format!("{e:#}"));
-                return RUNTIME_ERROR;
+            if let Some(request) = &launch.image {
+                crate::runtime::require_root().map_err(CliError::runtime)?;
+                crate::image::prepare(&mut spec, request)
+                    .map_err(|e| CliError::runtime(format!("{e:#}")))?;
             }
-            match launch.detach {
+            // The container's own status (its errors printed by the run, 125-127).
+            Ok(match launch.detach {
                 true => headless::detached(spec, &launch),
                 false => headless::run(spec, &launch),
-            }
+            })
         }
-        Ok(Action::BusyboxRootfs(dir)) => match crate::runtime::busybox::build(&dir) {
+        Action::BusyboxRootfs(dir) => match crate::runtime::busybox::build(&dir) {
             Ok(built) => {
                 let dir = std::path::absolute(&dir).unwrap_or(dir);
                 println!(
@@ -339,21 +344,17 @@ pub fn main() -> i32 {
                     built.applets,
                     dir.display()
                 );
-                0
+                Ok(0)
             }
-            Err(e) => {
-                crate::runtime::exit::print_error(&e.to_string());
-                e.exit_code()
-            }
+            Err(e) => Err(CliError {
+                code: e.exit_code(),
+                message: e.to_string(),
+            }),
         },
-        Ok(Action::Dashboard(options, template)) => match dashboard_ready(&template) {
-            Ok(()) => tui::run(options, *template),
-            Err(e) => {
-                crate::runtime::exit::print_error(&format!("{e:#}"));
-                RUNTIME_ERROR
-            }
-        },
-        Err(e) => clap_exit(e),
+        Action::Dashboard(options, template) => {
+            dashboard_ready(&template).map_err(|e| CliError::runtime(format!("{e:#}")))?;
+            Ok(tui::run(options, *template))
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `network create|ls|rm|inspect`: user networks ([`crate::runtime::net::defined`]), and the
 //! built-in ones `ls` shows beside them as Docker does.
 
-use super::verbs::fail;
+use super::error::{Outcome, fail};
 use crate::runtime::net::netlink::Netlink;
 use crate::runtime::net::subnet::Subnet;
 use crate::runtime::net::{bridge, defined, leases};
@@ -34,7 +34,7 @@ pub enum Command {
     },
 }
 
-pub fn run(command: Command) -> i32 {
+pub fn run(command: Command) -> Outcome {
     match command {
         Command::Create { name, subnet } => {
             let taken = Netlink::open()
@@ -44,9 +44,9 @@ pub fn run(command: Command) -> i32 {
             match made {
                 Ok(def) => {
                     println!("{}", def.id);
-                    0
+                    Ok(0)
                 }
-                Err(e) => fail(format!("{e:#}")),
+                Err(e) => Err(e.into()),
             }
         }
         Command::Ls { quiet } => {
@@ -58,7 +58,7 @@ pub fn run(command: Command) -> i32 {
                 for d in &users {
                     println!("{}", d.name);
                 }
-                return 0;
+                return Ok(0);
             }
             println!("{:<20} {:<8} {:<18} BRIDGE", "NAME", "DRIVER", "SUBNET");
             let up = leases::read();
@@ -83,7 +83,7 @@ pub fn run(command: Command) -> i32 {
                     d.bridge
                 );
             }
-            0
+            Ok(0)
         }
         Command::Rm { names } => {
             let mut code = 0;
@@ -93,7 +93,7 @@ pub fn run(command: Command) -> i32 {
                     Err(e) => code = fail(format!("{e:#}")),
                 }
             }
-            code
+            Ok(code)
         }
         Command::Inspect { names } => {
             let up = leases::read();
@@ -135,7 +135,7 @@ pub fn run(command: Command) -> i32 {
             if !out.is_empty() {
                 println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             }
-            code
+            Ok(code)
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `ps [-a] [-q] [--format json]`: the host's containers, newest first, as `docker ps`.
 
+use super::error::Outcome;
 use crate::runtime::ContainerSpec;
 use crate::state::record::rfc3339;
 use crate::state::{Record, Status, store};
@@ -114,7 +115,7 @@ fn cut(text: &str, width: usize) -> String {
     }
 }
 
-pub fn run(args: &Args) -> i32 {
+pub fn run(args: &Args) -> Outcome {
     let records: Vec<Record> = crate::runtime::reclaim::visible()
         .into_iter()
         .filter(|r| args.all || r.status == Status::Running)
@@ -165,5 +166,5 @@ pub fn run(args: &Args) -> i32 {
     }
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    0
+    Ok(0)
 }

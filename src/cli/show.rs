@@ -2,8 +2,8 @@
 //! `/proc` and their cgroups. Nothing here is read from what a container prints.
 
 use super::control::Names;
+use super::error::{Outcome, fail};
 use super::ps::image;
-use super::verbs::fail;
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
 use crate::runtime::inspect::{NAMESPACE_KINDS, Users, processes};
 use crate::spec::limits::human;
@@ -129,7 +129,7 @@ fn network_settings(id: &str, spec: &crate::runtime::ContainerSpec) -> Value {
     })
 }
 
-pub fn inspect(names: &Names) -> i32 {
+pub fn inspect(names: &Names) -> Outcome {
     let mut code = 0;
     let mut out = Vec::new();
     for name in &names.containers {
@@ -142,7 +142,7 @@ pub fn inspect(names: &Names) -> i32 {
         "{}",
         serde_json::to_string_pretty(&Value::Array(out)).unwrap_or_default()
     );
-    code
+    Ok(code)
 }
 
 /// The running container's PID 1 as the host numbers it.
@@ -154,11 +154,8 @@ fn init_of(record: &Record) -> anyhow::Result<i32> {
         .ok_or_else(|| anyhow::anyhow!("container {} is not running", record.name))
 }
 
-pub fn top(name: &str) -> i32 {
-    let init = match crate::runtime::reclaim::find(name).and_then(|r| init_of(&r)) {
-        Ok(pid) => pid,
-        Err(e) => return fail(format!("{e:#}")),
-    };
+pub fn top(name: &str) -> Outcome {
+    let init = crate::runtime::reclaim::find(name).and_then(|r| init_of(&r))?;
     let users = Users::load();
     let mut rows: Vec<_> = processes(init, &users)
         .into_iter()
@@ -179,7 +176,7 @@ pub fn top(name: &str) -> i32 {
             p.command
         );
     }
-    0
+    Ok(0)
 }
 
 #[derive(Debug, clap::Args)]
@@ -218,7 +215,7 @@ fn sample(layout: &Option<Layout>, record: &Record) -> Usage {
         .unwrap_or_default()
 }
 
-pub fn stats(args: &StatsArgs) -> i32 {
+pub fn stats(args: &StatsArgs) -> Outcome {
     let layout = Layout::detect().ok();
     let records: Vec<Record> = if args.containers.is_empty() {
         crate::runtime::reclaim::visible()
@@ -230,7 +227,7 @@ pub fn stats(args: &StatsArgs) -> i32 {
         for name in &args.containers {
             match crate::runtime::reclaim::find(name) {
                 Ok(r) => found.push(r),
-                Err(e) => return fail(format!("{e:#}")),
+                Err(e) => return Err(e.into()),
             }
         }
         found
@@ -280,7 +277,7 @@ pub fn stats(args: &StatsArgs) -> i32 {
         }
         print!("{out}");
         if args.no_stream {
-            return 0;
+            return Ok(0);
         }
     }
 }

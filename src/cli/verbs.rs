@@ -5,11 +5,9 @@
 //! As Docker's CLI, a verb exits 1 when the daemon's part fails (no such container, a running
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
+use super::error::{CliError, Outcome, report};
 use super::{attach, control, exec, image, logs, network, ps, show, volume};
 use clap::{Parser, Subcommand};
-
-/// Exit code of a verb that failed (Docker's CLI uses 1).
-pub const FAILED: i32 = 1;
 
 #[derive(Debug, Parser)]
 #[command(name = "my-container-tui", version)]
@@ -88,13 +86,15 @@ pub fn summary() -> String {
 pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
     let verbs = match Verbs::try_parse_from(args) {
         Ok(v) => v,
-        Err(e) => return super::clap_exit(e),
+        Err(e) => return report(super::clap_outcome(e)),
     };
-    if let Err(e) = crate::runtime::require_root() {
-        crate::runtime::exit::print_error(&e);
-        return FAILED;
-    }
-    match verbs.verb {
+    report(run(verbs.verb))
+}
+
+/// Runs one verb, as root.
+fn run(verb: Verb) -> Outcome {
+    crate::runtime::require_root().map_err(CliError::msg)?;
+    match verb {
         Verb::Ps(a) => ps::run(&a),
         Verb::Exec(a) => exec::run(a),
         Verb::Attach(a) => attach::run(&a),
@@ -120,10 +120,4 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
         Verb::Login(a) => image::login(&a),
         Verb::Logout { server } => image::logout(server.as_deref()),
     }
-}
-
-/// Prints `e` as the tool's one-line error and returns [`FAILED`].
-pub fn fail(e: impl std::fmt::Display) -> i32 {
-    crate::runtime::exit::print_error(&e.to_string());
-    FAILED
 }

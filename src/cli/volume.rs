@@ -1,6 +1,6 @@
 //! `volume create|ls|rm|inspect|prune`: named volumes ([`crate::state::volumes`]).
 
-use super::verbs::fail;
+use super::error::{CliError, Outcome, fail};
 use crate::state::volumes;
 use serde_json::json;
 use std::io::IsTerminal;
@@ -35,16 +35,16 @@ pub enum Command {
 
 pub use crate::state::volumes::name_of;
 
-pub fn run(command: Command) -> i32 {
+pub fn run(command: Command) -> Outcome {
     match command {
         Command::Create { name } => {
             let name = name.unwrap_or_else(crate::state::record::new_id);
             match volumes::create(&name) {
                 Ok(_) => {
                     println!("{name}");
-                    0
+                    Ok(0)
                 }
-                Err(e) => fail(format!("{e:#}")),
+                Err(e) => Err(e.into()),
             }
         }
         Command::Ls { quiet } => {
@@ -58,7 +58,7 @@ pub fn run(command: Command) -> i32 {
                     println!("local     {name}");
                 }
             }
-            0
+            Ok(0)
         }
         Command::Rm { names } => {
             let mut code = 0;
@@ -68,7 +68,7 @@ pub fn run(command: Command) -> i32 {
                     Err(e) => code = fail(format!("{e:#}")),
                 }
             }
-            code
+            Ok(code)
         }
         Command::Inspect { names } => {
             let mut code = 0;
@@ -87,18 +87,18 @@ pub fn run(command: Command) -> i32 {
                 }));
             }
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-            code
+            Ok(code)
         }
         Command::Prune { force } => {
             if !force {
                 if !std::io::stdin().is_terminal() {
-                    return fail("volume prune removes data: confirm with -f");
+                    return Err(CliError::msg("volume prune removes data: confirm with -f"));
                 }
                 eprint!("This removes every volume no container uses. Continue? [y/N] ");
                 let mut answer = String::new();
                 let _ = std::io::stdin().read_line(&mut answer);
                 if !answer.trim().eq_ignore_ascii_case("y") {
-                    return 0;
+                    return Ok(0);
                 }
             }
             println!("Deleted Volumes:");
@@ -107,7 +107,7 @@ pub fn run(command: Command) -> i32 {
                     println!("{name}");
                 }
             }
-            0
+            Ok(0)
         }
     }
 }
