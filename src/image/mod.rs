@@ -29,14 +29,21 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use store::{Image, Store};
 
+/// The image `request` names, if the store has it for the platform asked (the host's unless
+/// `--platform` says otherwise): what runs without a pull.
+pub fn local(store: &Store, request: &ImageRequest) -> Option<Image> {
+    let platform = request.platform.clone().unwrap_or_else(Platform::host);
+    store.find(&request.reference).filter(|i| {
+        Platform::parse(&i.platform)
+            .is_ok_and(|p| platform.matches(&p.os, &p.arch, p.variant.as_deref()))
+    })
+}
+
 /// The image `request` names, from the store or pulled (progress to stderr, as
 /// `docker run` shows it).
 pub fn obtain(store: &Store, request: &ImageRequest) -> anyhow::Result<Image> {
     let platform = request.platform.clone().unwrap_or_else(Platform::host);
-    let local = store.find(&request.reference).filter(|i| {
-        Platform::parse(&i.platform)
-            .is_ok_and(|p| platform.matches(&p.os, &p.arch, p.variant.as_deref()))
-    });
+    let local = local(store, request);
     match (request.pull, local) {
         (PullPolicy::Never, None) => bail!(
             "image {} ({platform}) is not in the store, and --pull never forbids pulling it",

@@ -8,6 +8,7 @@ use crate::session::Session;
 use crate::spec::limits::{self, human};
 use crate::spec::options::{Built, COMMAND, FORM, Host, OptionError, Run, option};
 use crate::spec::rootfs::Rootfs;
+use crate::spec::run::PullPolicy;
 use crate::tui::backend::Listing;
 use crate::tui::ui::form::{FIELDS, field};
 
@@ -217,7 +218,10 @@ impl App {
             .map_err(|e| FormError::at("image", format!("{e:#}")))?;
         let store =
             crate::image::store::Store::open().map_err(|e| FormError::general(format!("{e:#}")))?;
-        if store.find(&image).is_some() {
+        // In the store for the platform asked (or never to be pulled): started now, with no
+        // pull (one would print under our screen); else pulled on a thread, below.
+        let here = crate::image::local(&store, &request).is_some();
+        if (here && request.pull != PullPolicy::Always) || request.pull == PullPolicy::Never {
             crate::image::prepare_shell(&mut spec, &request)
                 .map_err(|e| FormError::at("image", format!("{e:#}")))?;
             return self.launch(name, spec).map_err(FormError::general);
@@ -254,9 +258,11 @@ impl App {
 
     /// A pending session's pull ended: its container starts in its place, or it shows why not.
     pub(super) fn pulled(&mut self, id: u64, result: Result<(), String>) {
-        let Some(request) = self.pending.remove(&id) else {
+        let Some(mut request) = self.pending.remove(&id) else {
             return;
         };
+        // Just pulled: what the store has now is what runs (`--pull always` included).
+        request.pull = PullPolicy::Missing;
         // Removed while it waited (Ctrl-a x): nothing to start.
         let Some(at) = self.sessions.iter().position(|s| s.id == id) else {
             return;
