@@ -86,27 +86,35 @@ enum Link {
     },
 }
 
+/// What a session shows, and so what the dashboard may do with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A container under a monitor of its own; `mine` when this dashboard started it
+    /// (quitting may end it).
+    Container { mine: bool },
+    /// A container in another terminal's foreground (`--run`): nothing to attach to.
+    Foreground,
+    /// A shell exec'd into a container, on this dashboard's pty (the dashboard's own).
+    Exec,
+    /// A container of the OCI runtime (`mct-runc`, driven by containerd), with its cgroup
+    /// below the hierarchies' roots. Its terminal is its runtime client's; the dashboard
+    /// watches it.
+    Oci { cgroup: std::path::PathBuf },
+}
+
 /// One session.
 pub struct Session {
     pub id: u64,
     pub name: String,
     /// The container's id; for an exec session, the container it runs in.
     pub container: String,
-    /// An exec shell in the container, not the container itself.
-    pub exec: bool,
+    pub kind: SessionKind,
     pub spec: ContainerSpec,
     pub state: State,
     pub started: Instant,
-    /// This dashboard started it (quitting may end it).
-    pub mine: bool,
-    /// The container runs in another terminal's foreground: nothing to attach to.
-    pub foreground: bool,
     pub restart_count: u32,
     /// When it ended (Unix ms), as its record says.
     pub finished: Option<u64>,
-    /// A container of the OCI runtime (`mct-runc`, driven by containerd): its cgroup below
-    /// the hierarchies' roots. Its terminal is its runtime client's; the dashboard watches it.
-    pub oci_cgroup: Option<std::path::PathBuf>,
     screen: Arc<Mutex<Screen>>,
     flags: Arc<Flags>,
     oom: Arc<AtomicBool>,
@@ -126,7 +134,9 @@ fn pty_size((rows, cols): (u16, u16)) -> PtySize {
 impl Session {
     fn new(id: u64, record: &Record, spec: ContainerSpec, size: (u16, u16), link: Link) -> Self {
         let mut session = Session::blank(id, &record.name, &record.id, spec, size, link);
-        session.foreground = !record.detached;
+        if !record.detached {
+            session.kind = SessionKind::Foreground;
+        }
         session
     }
 
@@ -143,18 +153,15 @@ impl Session {
             id,
             name: name.to_string(),
             container: container.to_string(),
-            exec: false,
+            kind: SessionKind::Container { mine: false },
             spec,
             state: State::Exited {
                 code: 0,
                 after: Duration::ZERO,
             },
             started: Instant::now(),
-            mine: false,
-            foreground: false,
             restart_count: 0,
             finished: None,
-            oci_cgroup: None,
             screen: Arc::new(Mutex::new(Screen::new(size.0, size.1, history()))),
             flags: Arc::new(Flags::default()),
             oom: Arc::new(AtomicBool::new(false)),
@@ -184,7 +191,7 @@ impl Session {
         };
         let record = client::launch(&spec, &new).map_err(|f| anyhow!(f.message))?;
         let mut session = Session::of(id, &record, size, notify)?;
-        session.mine = true;
+        session.kind = SessionKind::Container { mine: true };
         Ok(session)
     }
 
@@ -201,7 +208,7 @@ impl Session {
         session.state = State::Pulling {
             reference: reference.to_string(),
         };
-        session.mine = true;
+        session.kind = SessionKind::Container { mine: true };
         session
     }
 
@@ -227,7 +234,9 @@ impl Session {
     ) -> Self {
         let key = oci_key(record);
         let mut session = Session::blank(id, &record.id, &key, spec, size, Link::Monitor(None));
-        session.oci_cgroup = Some(record.cgroup.clone());
+        session.kind = SessionKind::Oci {
+            cgroup: record.cgroup.clone(),
+        };
         session.state = State::Running {
             init: Some(record.init),
         };
@@ -242,10 +251,36 @@ impl Session {
         session
     }
 
+    /// A shell exec'd into a container, not the container itself.
+    pub fn is_exec(&self) -> bool {
+        self.kind == SessionKind::Exec
+    }
+
+    /// This dashboard started it (a container it launched, or an exec shell on its pty).
+    pub fn mine(&self) -> bool {
+        matches!(
+            self.kind,
+            SessionKind::Container { mine: true } | SessionKind::Exec
+        )
+    }
+
+    /// Its container runs in another terminal's foreground.
+    pub fn is_foreground(&self) -> bool {
+        self.kind == SessionKind::Foreground
+    }
+
+    /// An OCI runtime container's cgroup, below the hierarchies' roots.
+    pub fn oci_cgroup(&self) -> Option<&std::path::Path> {
+        match &self.kind {
+            SessionKind::Oci { cgroup } => Some(cgroup),
+            _ => None,
+        }
+    }
+
     /// The cgroup below the hierarchies' roots that holds the session's container.
     pub fn cgroup_path(&self) -> std::path::PathBuf {
-        match &self.oci_cgroup {
-            Some(path) => path.clone(),
+        match self.oci_cgroup() {
+            Some(path) => path.to_path_buf(),
             None => std::path::Path::new(crate::runtime::cgroups::PARENT).join(&self.container),
         }
     }
@@ -282,7 +317,7 @@ impl Session {
     pub fn refresh(&mut self, record: &Record, notify: &Notify) {
         self.restart_count = record.restart_count;
         self.finished = record.finished;
-        if self.exec {
+        if self.is_exec() {
             return;
         }
         match record.status {
@@ -428,9 +463,8 @@ impl Session {
             size,
             link,
         );
-        session.exec = true;
+        session.kind = SessionKind::Exec;
         session.state = State::Running { init };
-        session.mine = true;
         session.spec.command = vec![shell.to_string()];
         let (screen, flags, out_notify) = (
             session.screen.clone(),
@@ -566,7 +600,7 @@ impl Session {
             Link::Pty { pid, .. } => {
                 let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
-            Link::Monitor(_) if self.oci_cgroup.is_some() => {
+            Link::Monitor(_) if self.oci_cgroup().is_some() => {
                 if let Some(init) = self.init() {
                     let _ = crate::runtime::pidfd::signal(init, libc::SIGKILL);
                 }

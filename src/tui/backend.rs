@@ -224,7 +224,7 @@ pub mod fake {
             self.called(format!("launch {name} {}", spec.command.join(" ")));
             let record = self.add(name, true);
             let mut session = Session::unattached(id, &record, spec, size);
-            session.mine = true;
+            session.kind = crate::session::SessionKind::Container { mine: true };
             Ok(session)
         }
 
@@ -239,7 +239,7 @@ pub mod fake {
             self.called(format!("exec {} {shell}", parent.name));
             let record = self.find(&parent.container)?;
             let mut session = Session::unattached(id, &record, parent.spec.clone(), size);
-            session.exec = true;
+            session.kind = crate::session::SessionKind::Exec;
             session.name = format!("{}/exec", parent.name);
             Ok(session)
         }

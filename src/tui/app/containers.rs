@@ -338,7 +338,7 @@ impl App {
                     .iter()
                     .any(|(r, _)| crate::session::oci_key(r) == s.container)
                 || matches!(s.state, crate::session::State::Pulling { .. })
-                || (s.container.is_empty() && !s.exec)
+                || (s.container.is_empty() && !s.is_exec())
         });
         for s in &mut self.sessions {
             if let Some(r) = records.iter().find(|r| r.id == s.container) {
@@ -347,7 +347,11 @@ impl App {
         }
         // Oldest first, as they were made.
         for r in records.iter().rev() {
-            if !self.sessions.iter().any(|s| !s.exec && s.container == r.id) {
+            if !self
+                .sessions
+                .iter()
+                .any(|s| !s.is_exec() && s.container == r.id)
+            {
                 match self
                     .backend
                     .attach(self.next_id, r, self.pty_size, notify.clone())
@@ -380,7 +384,7 @@ impl App {
             self.message = Some("no running container selected".into());
             return;
         };
-        if parent.oci_cgroup.is_some() {
+        if parent.oci_cgroup().is_some() {
             self.message = Some(format!(
                 "{} is an OCI container: exec through its runtime client (ctr task exec)",
                 parent.name
@@ -421,7 +425,7 @@ impl App {
             self.message = Some(format!("{} is still running", s.name));
             return;
         }
-        if s.exec {
+        if s.is_exec() {
             self.message = Some(format!(
                 "{} has ended: {} e opens another",
                 s.name, self.prefix
@@ -454,7 +458,7 @@ impl App {
             .iter_mut()
             .filter(|s| s.container == container)
         {
-            s.name = match s.exec {
+            s.name = match s.is_exec() {
                 true => s.name.replacen(&old, name, 1),
                 false => name.to_string(),
             };
@@ -469,7 +473,7 @@ impl App {
                 self.message = Some(format!("{} is running: kill it first", s.name))
             }
             Some(s) => {
-                if !s.exec
+                if !s.is_exec()
                     && let Ok(record) = self.backend.record(&s.container)
                     && let Err(e) = self.backend.remove(&record, false)
                 {
@@ -482,7 +486,7 @@ impl App {
                 // The selection stays among this dashboard's own sessions when it has any:
                 // a second `x` must not reach a container someone else started.
                 self.selected = (0..self.sessions.len())
-                    .filter(|&i| self.sessions[i].mine)
+                    .filter(|&i| self.sessions[i].mine())
                     .min_by_key(|&i| i.abs_diff(removed))
                     .unwrap_or_else(|| removed.min(self.sessions.len().saturating_sub(1)));
             }
@@ -492,10 +496,10 @@ impl App {
 
     /// Ends and removes every container this dashboard started, and its exec shells.
     pub fn end_mine(&self) {
-        for s in self.sessions.iter().filter(|s| s.exec) {
+        for s in self.sessions.iter().filter(|s| s.is_exec()) {
             s.kill();
         }
-        for s in self.sessions.iter().filter(|s| s.mine && !s.exec) {
+        for s in self.sessions.iter().filter(|s| s.mine() && !s.is_exec()) {
             if let Ok(record) = self.backend.record(&s.container) {
                 let _ = self.backend.remove(&record, true);
             }
@@ -504,7 +508,7 @@ impl App {
 
     /// Ends the exec shells (they live on this dashboard's ptys); containers keep running.
     pub fn detach(&self) {
-        for s in self.sessions.iter().filter(|s| s.exec) {
+        for s in self.sessions.iter().filter(|s| s.is_exec()) {
             s.kill();
         }
     }

@@ -122,7 +122,7 @@ impl App {
             },
             Command::Choose if !self.sessions.is_empty() => self.mode = Mode::Choose(self.selected),
             Command::Rename => match self.selected() {
-                Some(s) if s.exec => {
+                Some(s) if s.is_exec() => {
                     self.message = Some(" An exec shell has no name of its own".into())
                 }
                 Some(s) => self.mode = Mode::Rename(s.name.clone()),
@@ -217,7 +217,7 @@ impl App {
             },
             Command::Help => self.mode = Mode::Help(0),
             Command::Quit => {
-                if self.sessions.iter().any(|s| s.mine && s.is_running()) {
+                if self.sessions.iter().any(|s| s.mine() && s.is_running()) {
                     self.mode = Mode::ConfirmQuit;
                 } else {
                     self.end_mine = true;

@@ -280,7 +280,7 @@ impl App {
             match (code, self.backend.record(&s.container)) {
                 // A container's record says how it ended, and whether it was OOM-killed; one
                 // still running lost only its connection, and is attached again.
-                (_, Ok(record)) if !s.exec => {
+                (_, Ok(record)) if !s.is_exec() => {
                     s.unlink();
                     s.refresh(&record, &self.notify);
                 }

@@ -57,7 +57,7 @@ fn enter_on_the_form_starts_a_shell_session_of_ours() {
     new_session(&mut app, &[]);
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(names(&app), ["session-1"]);
-    assert!(app.sessions[0].mine);
+    assert!(app.sessions[0].mine());
     let calls = fake.calls.borrow();
     assert!(calls[0].starts_with("launch session-1 /"), "{calls:?}");
 }
@@ -99,7 +99,7 @@ fn sync_lists_other_containers_and_drops_removed_ones() {
     let theirs = fake.add("theirs", true);
     app.sync();
     assert_eq!(names(&app), ["theirs"]);
-    assert!(!app.sessions[0].mine);
+    assert!(!app.sessions[0].mine());
     fake.records.borrow_mut().retain(|r| r.id != theirs.id);
     app.sync();
     assert!(app.sessions.is_empty());

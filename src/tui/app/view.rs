@@ -96,7 +96,7 @@ impl App {
             .enumerate()
             .map(|(i, s)| {
                 let (state, uptime) = match &s.state {
-                    State::Running { .. } if s.foreground => {
+                    State::Running { .. } if s.is_foreground() => {
                         ("running (foreground)".to_string(), s.started.elapsed())
                     }
                     State::Running { .. } if s.restart_count > 0 => (
