@@ -57,6 +57,17 @@ pub enum SessionEvent {
     Exited(u64, Option<u32>),
     /// The pull a pending session waited for ended: its image is in the store, or why not.
     Pulled(u64, Result<(), String>),
+    /// A verb the dashboard asked of a session's container, done off its thread: what, and
+    /// how it went.
+    Done(u64, Verb, Result<(), String>),
+}
+
+/// What the dashboard asks of a container that can take a while (`start` waits for the
+/// last run's clean-up, `rm` for the container to go).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Start,
+    Remove,
 }
 
 /// Where a session's threads send their events.

@@ -5,7 +5,10 @@
 //! without root, namespaces or a terminal.
 
 use crate::runtime::ContainerSpec;
-use crate::session::{Notify, Session};
+use crate::session::{Notify, Session, Verb};
+
+/// Where a verb run off the UI thread says how it went.
+pub type Done = Box<dyn FnOnce(anyhow::Result<()>) + Send>;
 use crate::state::Record;
 
 /// What the dashboard lists: our namespace's containers (repaired), newest first, and the
@@ -47,10 +50,18 @@ pub trait Backend {
     ) -> anyhow::Result<Session>;
     /// Container `id`'s record, as written last.
     fn record(&self, id: &str) -> anyhow::Result<Record>;
-    /// Starts an exited container again (`start`).
-    fn start(&self, record: &Record) -> anyhow::Result<()>;
-    /// Removes a container (`rm`, `rm -f` when `force`).
-    fn remove(&self, record: &Record, force: bool) -> anyhow::Result<()>;
+    /// Starts an exited container again (`start`) or removes one (`rm`; `rm -f` when
+    /// `force`), and calls `done` with how it went: the real host on a thread, as both can
+    /// wait seconds. The thread, if one was started, is returned, for the dashboard to join
+    /// before it goes (a start cut short by the process's exit would leave a container
+    /// half-made).
+    fn run(
+        &self,
+        record: &Record,
+        verb: Verb,
+        force: bool,
+        done: Done,
+    ) -> Option<std::thread::JoinHandle<()>>;
     fn rename(&self, id: &str, name: &str) -> anyhow::Result<()>;
 }
 
@@ -115,12 +126,20 @@ impl Backend for Host {
         crate::state::store::load(id)
     }
 
-    fn start(&self, record: &Record) -> anyhow::Result<()> {
-        crate::client::ops::start(record)
-    }
-
-    fn remove(&self, record: &Record, force: bool) -> anyhow::Result<()> {
-        crate::client::ops::remove(record, force)
+    fn run(
+        &self,
+        record: &Record,
+        verb: Verb,
+        force: bool,
+        done: Done,
+    ) -> Option<std::thread::JoinHandle<()>> {
+        let record = record.clone();
+        Some(std::thread::spawn(move || {
+            done(match verb {
+                Verb::Start => crate::client::ops::start(&record),
+                Verb::Remove => crate::client::ops::remove(&record, force),
+            })
+        }))
     }
 
     fn rename(&self, id: &str, name: &str) -> anyhow::Result<()> {
@@ -248,21 +267,30 @@ pub mod fake {
             self.find(id)
         }
 
-        fn start(&self, record: &Record) -> anyhow::Result<()> {
-            self.called(format!("start {}", record.name));
-            for r in self.records.borrow_mut().iter_mut() {
-                if r.id == record.id {
-                    r.status = Status::Running;
-                    r.init = Some(Process { pid: 1, start: 1 });
+        fn run(
+            &self,
+            record: &Record,
+            verb: Verb,
+            force: bool,
+            done: Done,
+        ) -> Option<std::thread::JoinHandle<()>> {
+            match verb {
+                Verb::Start => {
+                    self.called(format!("start {}", record.name));
+                    for r in self.records.borrow_mut().iter_mut() {
+                        if r.id == record.id {
+                            r.status = Status::Running;
+                            r.init = Some(Process { pid: 1, start: 1 });
+                        }
+                    }
+                }
+                Verb::Remove => {
+                    self.called(format!("remove {} {force}", record.name));
+                    self.records.borrow_mut().retain(|r| r.id != record.id);
                 }
             }
-            Ok(())
-        }
-
-        fn remove(&self, record: &Record, force: bool) -> anyhow::Result<()> {
-            self.called(format!("remove {} {force}", record.name));
-            self.records.borrow_mut().retain(|r| r.id != record.id);
-            Ok(())
+            done(Ok(()));
+            None
         }
 
         fn rename(&self, id: &str, name: &str) -> anyhow::Result<()> {

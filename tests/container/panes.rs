@@ -151,7 +151,12 @@ fn an_exited_session_keeps_its_screen_and_says_how_to_go_on(t: &Ctx) -> TestResu
     tmux.keys(&["C-a", "k"])?;
     tmux.wait_for("session-1 is not running")?;
     tmux.keys(&["C-a", "r"])?;
-    tmux.wait_for("root@my-container-1")?;
+    // Started again off the dashboard's thread: the pane takes keys once it is attached.
+    wait_until("the session to run again", || {
+        !tmux.screen().contains("exited 3 —")
+    })?;
+    tmux.line("echo back-$((6*7))")?;
+    tmux.wait_for("back-42")?;
     tmux.quit()
 }
 

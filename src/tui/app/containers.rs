@@ -4,7 +4,7 @@
 use super::App;
 use crate::runtime::ContainerSpec;
 use crate::runtime::rootpath::InRoot;
-use crate::session::Session;
+use crate::session::{Session, SessionEvent, Verb};
 use crate::spec::limits::{self, human};
 use crate::spec::options::{Built, COMMAND, FORM, Host, OptionError, Run, option};
 use crate::spec::rootfs::Rootfs;
@@ -418,7 +418,8 @@ impl App {
         }
     }
 
-    /// Starts the selected exited container again (`start`), under a new monitor.
+    /// Starts the selected exited container again (`start`), under a new monitor, off the
+    /// UI thread ([`App::done`] hears how it went).
     pub(super) fn restart_selected(&mut self) {
         let Some(s) = self.selected() else { return };
         if s.is_running() {
@@ -432,13 +433,54 @@ impl App {
             ));
             return;
         }
-        let started = self
-            .backend
-            .record(&s.container)
-            .and_then(|r| self.backend.start(&r));
-        match started {
-            Ok(()) => self.sync(),
-            Err(e) => self.message = Some(format!("restart failed: {e:#}")),
+        let (id, container) = (s.id, s.container.clone());
+        self.run_verb(id, &container, Verb::Start, false);
+    }
+
+    /// Asks the backend to run `verb` on session `id`'s container; the answer comes back as a
+    /// [`SessionEvent::Done`].
+    fn run_verb(&mut self, id: u64, container: &str, verb: Verb, force: bool) {
+        let record = match self.backend.record(container) {
+            Ok(record) => record,
+            Err(e) => {
+                self.message = Some(format!("{e:#}"));
+                return;
+            }
+        };
+        let notify = self.notify.clone();
+        let done = Box::new(move |result: anyhow::Result<()>| {
+            notify(SessionEvent::Done(
+                id,
+                verb,
+                result.map_err(|e| format!("{e:#}")),
+            ))
+        });
+        self.verbs
+            .extend(self.backend.run(&record, verb, force, done));
+    }
+
+    /// Waits for the verbs still running off the UI thread: what the dashboard leaves must
+    /// not be half-made.
+    fn finish_verbs(&mut self) {
+        for verb in self.verbs.drain(..) {
+            let _ = verb.join();
+        }
+    }
+
+    /// A verb run off the UI thread ended.
+    pub(super) fn done(&mut self, id: u64, verb: Verb, result: Result<(), String>) {
+        let name = self
+            .sessions
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone());
+        match (verb, result) {
+            (Verb::Start, Ok(())) => self.sync(),
+            (Verb::Start, Err(e)) => self.message = Some(format!("restart failed: {e}")),
+            (Verb::Remove, Ok(())) => self.forget_session(id),
+            (Verb::Remove, Err(e)) => {
+                self.message = Some(format!("{}: {e}", name.unwrap_or_default()))
+            }
         }
     }
 
@@ -466,48 +508,71 @@ impl App {
         Ok(())
     }
 
-    /// Removes the selected exited session (and its container, as `rm`).
+    /// Removes the selected exited session (and its container, as `rm`, off the UI thread).
     pub(super) fn remove_selected(&mut self) {
         match self.selected() {
             Some(s) if s.is_running() => {
                 self.message = Some(format!("{} is running: kill it first", s.name))
             }
+            Some(s) if s.is_exec() || s.container.is_empty() => {
+                let id = s.id;
+                self.forget_session(id)
+            }
             Some(s) => {
-                if !s.is_exec()
-                    && let Ok(record) = self.backend.record(&s.container)
-                    && let Err(e) = self.backend.remove(&record, false)
-                {
-                    self.message = Some(format!("{e:#}"));
-                    return;
-                }
-                let removed = self.selected;
-                self.sessions.remove(removed);
-                self.changed = std::time::Instant::now();
-                // The selection stays among this dashboard's own sessions when it has any:
-                // a second `x` must not reach a container someone else started.
-                self.selected = (0..self.sessions.len())
-                    .filter(|&i| self.sessions[i].mine())
-                    .min_by_key(|&i| i.abs_diff(removed))
-                    .unwrap_or_else(|| removed.min(self.sessions.len().saturating_sub(1)));
+                let (id, container) = (s.id, s.container.clone());
+                self.run_verb(id, &container, Verb::Remove, false);
             }
             None => {}
         }
     }
 
+    /// Takes session `id` off the list. The selection stays among this dashboard's own
+    /// sessions when it has any: a second `x` must not reach a container someone else started.
+    fn forget_session(&mut self, id: u64) {
+        let Some(removed) = self.sessions.iter().position(|s| s.id == id) else {
+            return;
+        };
+        let selected = self.selected().map(|s| s.id);
+        self.sessions.remove(removed);
+        self.changed = std::time::Instant::now();
+        if selected != Some(id) {
+            // Another session was selected meanwhile: it stays so.
+            self.selected = selected
+                .and_then(|sel| self.sessions.iter().position(|s| s.id == sel))
+                .unwrap_or(0);
+            return;
+        }
+        self.selected = (0..self.sessions.len())
+            .filter(|&i| self.sessions[i].mine())
+            .min_by_key(|&i| i.abs_diff(removed))
+            .unwrap_or_else(|| removed.min(self.sessions.len().saturating_sub(1)));
+    }
+
     /// Ends and removes every container this dashboard started, and its exec shells.
-    pub fn end_mine(&self) {
+    pub fn end_mine(&mut self) {
+        self.finish_verbs();
         for s in self.sessions.iter().filter(|s| s.is_exec()) {
             s.kill();
         }
-        for s in self.sessions.iter().filter(|s| s.mine() && !s.is_exec()) {
-            if let Ok(record) = self.backend.record(&s.container) {
-                let _ = self.backend.remove(&record, true);
-            }
+        // All at once, each on its thread; the dashboard waits for the last (`rm -f` waits
+        // for its container to go).
+        let records: Vec<_> = self
+            .sessions
+            .iter()
+            .filter(|s| s.mine() && !s.is_exec())
+            .filter_map(|s| self.backend.record(&s.container).ok())
+            .collect();
+        for record in records {
+            let done = Box::new(|_: anyhow::Result<()>| {});
+            let running = self.backend.run(&record, Verb::Remove, true, done);
+            self.verbs.extend(running);
         }
+        self.finish_verbs();
     }
 
     /// Ends the exec shells (they live on this dashboard's ptys); containers keep running.
-    pub fn detach(&self) {
+    pub fn detach(&mut self) {
+        self.finish_verbs();
         for s in self.sessions.iter().filter(|s| s.is_exec()) {
             s.kill();
         }

@@ -107,6 +107,8 @@ pub struct App {
     pending: HashMap<u64, crate::spec::run::ImageRequest>,
     /// The host the sessions live on (the real one, or the tests' fake).
     backend: Box<dyn super::backend::Backend>,
+    /// Verbs running off the UI thread (a start, a removal), joined before the dashboard goes.
+    verbs: Vec<std::thread::JoinHandle<()>>,
     /// When this dashboard last changed its sessions itself (a launch, a removal, a rename):
     /// a listing begun before then is stale.
     changed: std::time::Instant,
@@ -140,6 +142,7 @@ impl App {
             pending: HashMap::new(),
             backend,
             changed: std::time::Instant::now(),
+            verbs: Vec::new(),
         }
     }
 
@@ -272,6 +275,10 @@ impl App {
     pub fn on_session_event(&mut self, event: SessionEvent) {
         if let SessionEvent::Pulled(id, result) = event {
             self.pulled(id, result);
+            return;
+        }
+        if let SessionEvent::Done(id, verb, result) = event {
+            self.done(id, verb, result);
             return;
         }
         if let SessionEvent::Exited(id, code) = event

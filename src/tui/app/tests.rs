@@ -6,25 +6,58 @@ use crate::tui::backend::fake::Fake;
 use crate::tui::encode::Prefix;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+thread_local! {
+    /// What the sessions and the backend report, as the dashboard's event loop would get it.
+    static EVENTS: std::cell::RefCell<Vec<crate::session::SessionEvent>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn app() -> (App, Fake) {
     let fake = Fake::default();
-    let app = App::new(
-        Prefix('a'),
-        std::sync::Arc::new(|_| {}),
-        Box::new(fake.clone()),
-    );
+    // The fake reports on the test's own thread: the events wait here for the next key.
+    let notify: crate::session::Notify = std::sync::Arc::new(|event| {
+        let _ = EVENTS.try_with(|events| events.borrow_mut().push(event));
+    });
+    let app = App::new(Prefix('a'), notify, Box::new(fake.clone()));
     (app, fake)
+}
+
+/// Hands the reported events to the app, as the event loop does between keys.
+fn pump(app: &mut App) {
+    for event in EVENTS.with(|events| std::mem::take(&mut *events.borrow_mut())) {
+        app.on_session_event(event);
+    }
 }
 
 fn press(app: &mut App, keys: &[KeyCode]) {
     for &code in keys {
         app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        pump(app);
     }
 }
 
 fn prefix(app: &mut App, code: KeyCode) {
     app.handle_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL));
     press(app, &[code]);
+}
+
+/// An exited session started again through `prefix r`, and removed through `prefix x`.
+#[test]
+fn restart_and_remove_go_through_the_backend() {
+    let (mut app, fake) = app();
+    fake.add("done", false);
+    app.sync();
+    prefix(&mut app, KeyCode::Char('r'));
+    assert!(fake.calls.borrow().contains(&"start done".to_string()));
+    assert!(app.sessions[0].is_running(), "the listing after the start");
+    app.sessions[0].exited(0);
+    prefix(&mut app, KeyCode::Char('x'));
+    assert!(
+        fake.calls
+            .borrow()
+            .contains(&"remove done false".to_string())
+    );
+    assert!(app.sessions.is_empty());
 }
 
 fn type_text(app: &mut App, text: &str) {
