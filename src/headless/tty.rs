@@ -1,16 +1,17 @@
 //! With a terminal: the helper runs on a portable-pty pseudo-terminal (exactly as a dashboard
-//! session does), our terminal goes raw, and bytes are relayed both ways. A window resize is
+//! session does), our terminal goes raw, and bytes are relayed both ways by the one relay
+//! ([`crate::runtime::console::Relay`], as `exec -t` and the helper relay). A window resize is
 //! passed on to the container's pty, which signals SIGWINCH inside.
 
 use super::raw::RawMode;
 use crate::runtime::ContainerSpec;
+use crate::runtime::console::Relay;
 use crate::runtime::launch::HelperCommand;
 use crate::runtime::supervise::Supervisor;
 use anyhow::{Context, anyhow};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use portable_pty::{PtySize, native_pty_system};
-use std::io::{Read, Write};
 
 /// The host terminal's size, or 80x24 when stdout is not a terminal.
 fn host_size() -> PtySize {
@@ -43,51 +44,27 @@ pub fn run(spec: &ContainerSpec) -> anyhow::Result<i32> {
     let pid = child
         .process_id()
         .ok_or_else(|| anyhow!("the container helper has no PID"))?;
-    let master = pair.master;
-    let mut from_container = master
-        .try_clone_reader()
-        .map_err(|e| anyhow!("pty reader: {e}"))?;
-    let mut to_container = master
-        .take_writer()
-        .map_err(|e| anyhow!("pty writer: {e}"))?;
-
+    // The one relay (runtime::console), over a descriptor of the master's own.
+    let fd = pair
+        .master
+        .as_raw_fd()
+        .ok_or_else(|| anyhow!("the pty has no master descriptor"))?;
+    // SAFETY: `fd` is the master's, open while `pair.master` lives (to the end of this
+    // function); the clone is a descriptor of our own.
+    let master = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+        .try_clone_to_owned()
+        .context("pty master")?;
     let raw = RawMode::enable();
-    // Our stdin may block forever after the container ends; this thread is left to exit with us.
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        let mut stdin = std::io::stdin().lock();
-        while let Ok(n) = stdin.read(&mut buf) {
-            if n == 0 {
-                // Piped input under -t: end-of-file becomes the terminal's EOF character.
-                let _ = to_container.write_all(b"\x04");
-                break;
-            }
-            if to_container.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-    });
-    let output = std::thread::spawn(move || {
-        let mut buf = [0u8; 65536];
-        let mut stdout = std::io::stdout().lock();
-        while let Ok(n) = from_container.read(&mut buf) {
-            if n == 0
-                || stdout
-                    .write_all(&buf[..n])
-                    .and_then(|()| stdout.flush())
-                    .is_err()
-            {
-                break;
-            }
-        }
-    });
+    let mut relay = Relay::new(master)
+        .context("cannot relay the terminal")?
+        .eof_as_ctrl_d();
     let resize = |sig: Signal| {
         if sig == Signal::SIGWINCH {
-            let _ = master.resize(host_size());
+            let _ = pair.master.resize(host_size());
         }
     };
-    let exit = supervisor.wait(Pid::from_raw(pid as i32), false, resize);
-    let _ = output.join();
+    let exit = supervisor.wait_relaying(Pid::from_raw(pid as i32), false, resize, Some(&mut relay));
+    drop(relay);
     drop(raw);
     Ok(exit.context("waiting for the container")?.code())
 }

@@ -198,6 +198,8 @@ pub struct Relay {
     input_open: bool,
     /// The pty, for window sizes (none for pipes).
     pty: Option<std::os::fd::RawFd>,
+    /// The end of our input reaches a pty as its end-of-file character.
+    eof_as_ctrl_d: bool,
 }
 
 fn nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
@@ -221,9 +223,17 @@ impl Relay {
             outputs: vec![(output.into(), ours(std::io::stdout().as_fd())?, true)],
             pending: Vec::new(),
             input_open: true,
+            eof_as_ctrl_d: false,
         };
         relay.resize();
         Ok(relay)
+    }
+
+    /// The end of our input (piped into `run -t`) reaches the container's pty as `Ctrl-D`,
+    /// its end-of-file character, as a user ends typed input.
+    pub fn eof_as_ctrl_d(mut self) -> Relay {
+        self.eof_as_ctrl_d = true;
+        self
     }
 
     /// Pipes in place of our stdin, stdout and stderr (each only if given): our ends, from
@@ -250,6 +260,7 @@ impl Relay {
             outputs,
             pending: Vec::new(),
             pty: None,
+            eof_as_ctrl_d: false,
         })
     }
 
@@ -322,10 +333,15 @@ impl Relay {
         match self.ours_in.read(&mut buf) {
             Ok(0) | Err(_) => {
                 self.input_open = false;
-                // End of our input is the end of the command's (a pipe closes; a pty's
-                // end-of-file is the user's to type).
-                if self.pty.is_none() {
-                    self.input = None;
+                // End of our input is the end of the command's: a pipe closes; a pty's
+                // end-of-file is the user's to type, unless asked ([`Relay::eof_as_ctrl_d`]).
+                match (self.pty, self.eof_as_ctrl_d) {
+                    (None, _) => self.input = None,
+                    (Some(_), true) => {
+                        self.pending.push(0x04);
+                        self.flush_input();
+                    }
+                    (Some(_), false) => {}
                 }
             }
             Ok(n) => {
