@@ -125,8 +125,8 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
         }
         Some(Some(path)) => {
             let fd = open_namespace(&path)?;
-            nix::sched::setns(&fd, CloneFlags::CLONE_NEWPID)
-                .with_sys(|| format!("cannot join the pid namespace {}", path.display()))?;
+            crate::runtime::namespaces::join_one(&fd, CloneFlags::CLONE_NEWPID)
+                .with_context(|| format!("pid namespace {}", path.display()))?;
             false
         }
         None => false,

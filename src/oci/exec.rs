@@ -124,8 +124,7 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
         false => Some(Supervisor::new(&[]).sys("signalfd")?),
     };
     let pidfd = pidfd::open(record.init).map_err(|_| anyhow!("container not running"))?;
-    nix::sched::setns(&pidfd, CloneFlags::CLONE_NEWPID)
-        .sys("cannot join the container's pid namespace")?;
+    crate::runtime::namespaces::join_one(&pidfd, CloneFlags::CLONE_NEWPID)?;
     let procs: Vec<PathBuf> = record
         .cgroup()
         .map(|c| {

@@ -31,7 +31,7 @@ pub fn by_flag(flag: CloneFlags) -> Option<Namespace> {
 }
 
 /// Every namespace a container makes for itself: not PID, which the helper creates for its
-/// child alone, nor net, which the helper makes (or finds) and PID 1 joins ([`join_net`]).
+/// child alone, nor net, which the helper makes (or finds) and PID 1 joins ([`join_one`]).
 /// Mount comes before the others so a failure there leaves nothing mounted anywhere.
 pub const CONTAINER_OWN: [Namespace; 4] = [MOUNT, UTS, IPC, CGROUP];
 
@@ -55,10 +55,14 @@ pub fn enter_new(ns: Namespace) -> anyhow::Result<()> {
     })
 }
 
-/// Joins the network namespace the helper readied ([`super::net::attach`]).
-pub fn join_net(netns: &impl std::os::fd::AsFd) -> anyhow::Result<()> {
-    nix::sched::setns(netns, NET.flag)
-        .map_err(|e| anyhow::anyhow!("cannot join the container's net namespace: {}", e.desc()))
+/// Joins the namespace of kind `flag` that `fd` is (a `/proc/PID/ns/*` file, a bind of
+/// one, or a pidfd), naming the kind on failure. Every entering of a namespace goes through
+/// here or [`join`].
+pub fn join_one(fd: &impl std::os::fd::AsFd, flag: CloneFlags) -> anyhow::Result<()> {
+    nix::sched::setns(fd, flag).map_err(|e| {
+        let name = by_flag(flag).map_or("requested", |ns| ns.name);
+        anyhow::anyhow!("cannot join the {name} namespace: {}", e.desc())
+    })
 }
 
 /// Joins the namespaces in `flags` of the process `pidfd` names, all at once (`setns(2)` on a

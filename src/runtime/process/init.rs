@@ -107,8 +107,7 @@ pub fn run(init: Init, mut origin: impl Origin) -> ! {
         // Into the cgroup before anything else, so every process of the container is inside.
         crate::runtime::sys::join_cgroup(&cgroup_procs)?;
         for (flag, fd) in &joins {
-            nix::sched::setns(fd.as_fd(), *flag)
-                .map_err(|e| anyhow::anyhow!("cannot join the {flag:?} namespace: {}", e.desc()))?;
+            namespaces::join_one(fd, *flag)?;
         }
         drop(joins);
         for ns in new {
