@@ -242,3 +242,76 @@ fn a_stale_listing_does_not_drop_a_new_session() {
     );
     assert!(app.sessions.is_empty());
 }
+
+/// A click on a row of the session list selects that session.
+#[test]
+fn a_click_in_the_list_selects_its_session() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (mut app, _fake) = app();
+    for name in ["a", "b", "c"] {
+        new_session(&mut app, &[(0, name)]);
+    }
+    let areas = app.areas(ratatui::layout::Rect::new(0, 0, 160, 45));
+    // The list's first row of sessions is under its border and header.
+    let row = (areas.sessions.y..areas.sessions.bottom())
+        .find(|&row| {
+            crate::tui::ui::sessions::row_at(areas.sessions, 3, app.selected, row) == Some(0)
+        })
+        .expect("a row for the first session");
+    app.handle_mouse(
+        MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: areas.sessions.x + 2,
+            row,
+            modifiers: KeyModifiers::NONE,
+        },
+        &areas,
+    );
+    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("a"));
+}
+
+/// `prefix |` shows the last session beside this one; `prefix Tab` moves the focus between
+/// the panes; `prefix X` closes the split.
+#[test]
+fn the_split_takes_the_last_session_and_tab_moves_the_focus() {
+    let (mut app, _fake) = app();
+    for name in ["a", "b"] {
+        new_session(&mut app, &[(0, name)]);
+    }
+    prefix(&mut app, KeyCode::Char('|'));
+    let split = app.split().expect("split");
+    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("b"));
+    assert_eq!(
+        app.sessions
+            .iter()
+            .find(|s| s.id == split.other)
+            .map(|s| s.name.as_str()),
+        Some("a")
+    );
+    prefix(&mut app, KeyCode::Tab);
+    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("a"));
+    assert!(app.split().is_some_and(|s| !s.focus_first));
+    prefix(&mut app, KeyCode::Char('X'));
+    assert!(app.split().is_none());
+}
+
+/// `prefix "` lists every session; ↓ and Enter pick one, a digit picks by number.
+#[test]
+fn the_chooser_picks_by_arrows_or_number() {
+    let (mut app, _fake) = app();
+    for name in ["a", "b", "c"] {
+        new_session(&mut app, &[(0, name)]);
+    }
+    prefix(&mut app, KeyCode::Char('"'));
+    assert_eq!(app.mode, Mode::Choose(2));
+    press(&mut app, &[KeyCode::Down, KeyCode::Enter]);
+    assert_eq!(
+        app.selected().map(|s| s.name.as_str()),
+        Some("a"),
+        "↓ wraps"
+    );
+    prefix(&mut app, KeyCode::Char('"'));
+    press(&mut app, &[KeyCode::Char('2')]);
+    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("b"));
+    assert_eq!(app.mode, Mode::Normal);
+}
