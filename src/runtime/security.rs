@@ -124,6 +124,16 @@ pub fn mask_host_sockets(
     host_dir: &Path,
     sockets: &[std::path::PathBuf],
 ) -> anyhow::Result<()> {
+    mask_host_sockets_with(&mut mounts::Kernel, root, host_dir, sockets)
+}
+
+/// [`mask_host_sockets`] through `mounter`.
+pub fn mask_host_sockets_with(
+    mounter: &mut dyn mounts::Mounter,
+    root: &super::rootpath::InRoot,
+    host_dir: &Path,
+    sockets: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
     for socket in sockets {
         let Ok(inside) = socket.strip_prefix(host_dir) else {
             continue;
@@ -131,7 +141,7 @@ pub fn mask_host_sockets(
         let inside = Path::new("/").join(inside);
         if let Some(handle) = root.socket(&inside) {
             let target = Target::fd(&handle, &inside);
-            mounts::mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?;
+            mounter.mount_on("/dev/null", &target, None, MsFlags::MS_BIND, None)?;
         }
     }
     Ok(())
@@ -376,6 +386,32 @@ mod mounter_tests {
                 "mount /proc/sys on /proc/sys type - MS_BIND | MS_REC -",
                 "read-only /proc/sys",
             ]
+        );
+    }
+
+    /// A host socket seen through the root (a rootfs directory's, or the host's `/`) is
+    /// covered with /dev/null at its path inside; one outside the root's directory, one no
+    /// longer there, or a plain file where the socket was, is left alone.
+    #[test]
+    fn host_sockets_inside_the_root_are_masked() {
+        let dir = std::env::temp_dir().join(format!("mct-mask-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("run")).unwrap();
+        let _listener = std::os::unix::net::UnixListener::bind(dir.join("run/app.sock")).unwrap();
+        std::fs::write(dir.join("run/not-a-socket"), "").unwrap();
+        let root = crate::runtime::rootpath::InRoot::open(&dir, Path::new("/")).unwrap();
+        let mut host = Recorder::default();
+        let sockets = [
+            dir.join("run/app.sock"),
+            dir.join("run/not-a-socket"),
+            dir.join("run/gone.sock"),
+            std::path::PathBuf::from("/elsewhere/x.sock"),
+        ];
+        mask_host_sockets_with(&mut host, &root, &dir, &sockets).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            host.calls,
+            ["mount /dev/null on /run/app.sock type - MS_BIND -"]
         );
     }
 
