@@ -315,3 +315,29 @@ fn the_chooser_picks_by_arrows_or_number() {
     assert_eq!(app.selected().map(|s| s.name.as_str()), Some("b"));
     assert_eq!(app.mode, Mode::Normal);
 }
+
+/// `prefix q`, then `e`: this dashboard's containers end, another's stay; `d` leaves all.
+#[test]
+fn quitting_ends_only_this_dashboards_containers() {
+    let (mut app, fake) = app();
+    new_session(&mut app, &[(0, "mine")]);
+    fake.add("theirs", true);
+    app.sync();
+    prefix(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    press(&mut app, &[KeyCode::Char('e')]);
+    assert!(app.quit && app.end_mine);
+    app.end_mine();
+    let left: Vec<String> = fake
+        .records
+        .borrow()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(left, ["theirs"]);
+    assert!(
+        fake.calls
+            .borrow()
+            .contains(&"remove mine true".to_string())
+    );
+}
