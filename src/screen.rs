@@ -3,7 +3,7 @@
 //! vt100 keeps its own scrollback as full-width rows of 32-byte cells: a line of history costs
 //! `32 × columns` bytes whatever it holds (2.9 KiB for a 90-column pane, so 28 MiB for 10,000
 //! lines). The emulator here keeps none. Each row pushed off the top of the main screen
-//! reaches [`History`] through vt100's `on_scroll`, as its text with the SGR runs that colour
+//! reaches `History` through vt100's `on_scroll`, as its text with the SGR runs that colour
 //! it, trailing blanks trimmed (as tmux keeps lines that left the screen): a 90-column line
 //! then costs about 130 bytes, a short one about 40.
 //!

@@ -1,4 +1,4 @@
-//! Command-line arguments: parsed once, at the edge, into a [`ContainerSpec`] (run, the
+//! Command-line arguments: parsed once, at the edge, into a [`crate::spec::ContainerSpec`] (run, the
 //! dashboard) or into one of the lifecycle [`verbs`].
 
 mod attach;

@@ -1,7 +1,7 @@
 //! Images: references, the registry client, the layer store, safe unpacking, platforms, and
 //! how an image becomes a container's root and defaults.
 //!
-//! [`reference`] parses Docker's names; [`pull`] speaks the distribution API; [`store`] keeps
+//! [`reference`](mod@reference) parses Docker's names; [`pull`] speaks the distribution API; [`store`] keeps
 //! blobs, unpacked layers and image records under `$MCT_ROOT/image`; [`unpack`] applies a layer
 //! without letting it write outside itself; [`archive`] reads `import` and `load` tarballs;
 //! [`platform`] says whether the host can run an image's architecture; [`auth`] keeps

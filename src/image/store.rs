@@ -511,7 +511,7 @@ impl Store {
         .map(|s| s.trim().to_string())
     }
 
-    /// Notes which manifest the image came from (kept with its blobs by [`collect_layers`]).
+    /// Notes which manifest the image came from (kept with its blobs by `collect_layers`).
     pub fn set_manifest(&self, image_id: &str, manifest_digest: &str) -> anyhow::Result<()> {
         let hex = hex_of(image_id)?;
         write_atomic(

@@ -10,7 +10,7 @@
 //!   cap), error bodies up to 64 KiB; a blob is read up to its descriptor's `size` and
 //!   refused if it is longer or shorter, then checked against its digest (sha256 or sha512).
 //! - **Progress**: the headers must come within [`STALL`], and every [`STALL`] after that must
-//!   bring [`MIN_PROGRESS`] bytes or the end: a registry trickling a byte every few seconds
+//!   bring `MIN_PROGRESS` bytes or the end: a registry trickling a byte every few seconds
 //!   ends the pull instead of holding it forever.
 //! - **Where**: redirects (at most 10) go over HTTPS, or over plain HTTP only to a host that
 //!   is allowed plain HTTP as a registry (loopback, `--insecure-registry`) and never after an
@@ -29,7 +29,7 @@ use std::time::Duration;
 pub const SMALL_BLOB: u64 = 4 << 20;
 /// The most we read of an error's body.
 const ERROR_BODY: u64 = 64 << 10;
-/// How long a request may go without [`MIN_PROGRESS`] bytes (and how long headers may take).
+/// How long a request may go without `MIN_PROGRESS` bytes (and how long headers may take).
 pub const STALL: Duration = Duration::from_secs(20);
 /// The bytes each [`STALL`] must bring, unless the body ends.
 const MIN_PROGRESS: u64 = 1024;

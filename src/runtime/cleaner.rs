@@ -2,7 +2,7 @@
 //!
 //! It waits for the helper to go (its pipe hangs up), whether the helper exited or was killed
 //! (with the tool, by SIGKILL), waits for the cgroup to empty, removes it and the container's
-//! filesystem state, brings the record to the truth if its owner died too ([`store::repair`]),
+//! filesystem state, brings the record to the truth if its owner died too ([`crate::runtime::reclaim::repair`]),
 //! and exits. Removing here rather than in the helper also takes the rmdirs off the path a
 //! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
 

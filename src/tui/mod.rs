@@ -9,7 +9,7 @@
 //! each exit, the inspector, signals) arrives as an [`Event`] on one channel. A change after
 //! a quiet spell is drawn at once (a typed key, then its echo: a terminal is judged by that);
 //! output that keeps coming is coalesced, a session announcing new output once per frame
-//! drawn, frames paced at about 60 per second ([`Pacer`]). About once a second the list is
+//! drawn, frames paced at about 60 per second (`Pacer`). About once a second the list is
 //! brought to the container records.
 
 pub mod app;
@@ -98,7 +98,7 @@ const TICK: Duration = Duration::from_secs(1);
 /// The dashboard's own options (the containers' come from the run options, as a template).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Options {
-    /// The dashboard's prefix key, as C-<letter>
+    /// The dashboard's prefix key, as `C-<letter>`
     #[arg(long, value_name = "KEY", default_value = "C-a", value_parser = Prefix::parse)]
     pub prefix: Prefix,
     /// Lines of history each session keeps above its screen (tmux's history-limit)

@@ -57,7 +57,7 @@ pub struct Start {
     pub host_pid: OwnedFd,
 }
 
-/// Init's entry: [`process::init::run`] with a bundle's [`BundleOrigin`]; never returns.
+/// Init's entry: [`process::init::run`] with a bundle's `BundleOrigin`; never returns.
 pub fn run(bundle: &Bundle, start: Start) -> ! {
     let Start {
         cgroup_procs,

@@ -204,7 +204,7 @@ fn relative_cgroup(path: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// `linux.resources` as our limits: memory, swap, pids, CPU quota and shares. Anything else
-/// set is refused by [`check_supported`].
+/// set is refused by `check_supported`.
 pub fn limits(resources: &LinuxResources) -> anyhow::Result<Limits> {
     let mut limits = Limits::default();
     if let Some(memory) = resources.memory() {

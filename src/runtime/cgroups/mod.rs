@@ -211,7 +211,7 @@ impl Cgroup {
     }
 
     /// The cgroup at `rel` below each hierarchy's root (an OCI bundle's `cgroupsPath`), whether
-    /// or not it exists. `rel` must be a plain relative path (see [`relative_path`]).
+    /// or not it exists. `rel` must be a plain relative path (see `relative_path`).
     pub fn at_path(layout: &Layout, rel: &Path) -> Cgroup {
         Cgroup {
             layout: layout.clone(),

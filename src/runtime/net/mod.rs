@@ -1,7 +1,7 @@
 //! A container's network: which namespace it gets (`--network`), and on a bridge its link to
 //! the host, its address, its published ports and its name service files.
 //!
-//! - [`Network`] is the plain-data part of the spec (`--network`, `-p`, `--network-alias`).
+//! - [`crate::spec::network::Network`] is the plain-data part of the spec (`--network`, `-p`, `--network-alias`).
 //! - [`netlink`] talks to the kernel (links, addresses, routes); [`netns`] makes and enters
 //!   namespaces from the host side.
 //! - [`subnet`] is IPv4 arithmetic and the choice of a subnet no host route uses.
