@@ -9,6 +9,11 @@ if [ "$(id -u)" != 0 ]; then
     as_root=(sudo)
 fi
 packages=$(grep -v '^#' tests/requirements | awk 'NF { print $2 }' | sort -u)
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+    echo "tests/prepare.sh: no apt here; install what provides these with your package manager:" \
+        $(grep -v '^#' tests/requirements | awk 'NF { print $1 }' | sort -u) >&2
+    exit 1
+fi
 missing=()
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
