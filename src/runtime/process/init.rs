@@ -86,9 +86,11 @@ pub fn run(init: Init, mut origin: impl Origin) -> ! {
     // Not dumpable from here to execve: a process in the container cannot open
     // /proc/1/exe (this binary) or ptrace us while we hold host descriptors.
     let _ = prctl::set_dumpable(false);
-    // Die with the parent until the command runs; if it is already gone, the lifeline says.
-    let orphaned = init.lifeline.as_ref().is_some_and(parent_gone);
-    if prctl::set_pdeathsig(Signal::SIGKILL).is_err() || orphaned {
+    // Die with the parent until the command runs; if it went before the death signal was
+    // in place, the lifeline says so (looked at after, or the race stays open).
+    if prctl::set_pdeathsig(Signal::SIGKILL).is_err()
+        || init.lifeline.as_ref().is_some_and(parent_gone)
+    {
         std::process::exit(RUNTIME_ERROR);
     }
     let Init {
