@@ -115,12 +115,9 @@ fn run_args() -> impl Iterator<Item = Arg> {
                         Takes::Many => ArgAction::Append,
                         _ => ArgAction::Set,
                     });
+                // Values are checked once, as `run_of` applies them.
                 match opt.words {
-                    [] => arg.value_parser(move |text: &str| -> Result<String, String> {
-                        // Checked as it is parsed, so clap names the option and its value.
-                        let mut scratch = Run::new(String::new());
-                        (opt.apply)(&mut scratch, text).map(|()| text.to_string())
-                    }),
+                    [] => arg,
                     words => arg.value_parser(words.to_vec()),
                 }
             }
@@ -138,13 +135,23 @@ fn run_of(matches: &clap::ArgMatches) -> Result<Run, clap::Error> {
     let mut run = Run::new(crate::state::record::new_id());
     for opt in &OPTIONS {
         let applied = match opt.takes {
-            Takes::Flag if matches.get_flag(opt.long) => run.apply(opt, ""),
+            Takes::Flag if matches.get_flag(opt.long) => {
+                run.apply(opt, "").map_err(|e| e.to_string())
+            }
             Takes::Flag => Ok(()),
             _ => matches
                 .get_many::<String>(opt.long)
                 .into_iter()
                 .flatten()
-                .try_for_each(|value| run.apply(opt, value)),
+                .try_for_each(|value| {
+                    // In clap's words for a bad value, naming the option and the value.
+                    run.apply(opt, value).map_err(|e| {
+                        format!(
+                            "invalid value '{value}' for '--{} <{}>': {e}",
+                            opt.long, opt.value
+                        )
+                    })
+                }),
         };
         applied.map_err(|e| command().error(clap::error::ErrorKind::ValueValidation, e))?;
     }
