@@ -18,10 +18,6 @@ use std::process::Stdio;
 
 /// Never returns: exits with the container's status.
 pub fn run(spec: &ContainerSpec) -> ! {
-    assert!(
-        crate::runtime::sys::single_threaded(),
-        "the headless launcher must not have started a thread before it forks"
-    );
     // SAFETY: isatty only queries the descriptors.
     let terminal = (0..3).any(|fd| unsafe { libc::isatty(fd) } == 1);
     // Under --init PID 1 stays this binary: it must be a sealed copy, which only a process
@@ -33,8 +29,7 @@ pub fn run(spec: &ContainerSpec) -> ! {
         });
         std::process::exit(code);
     }
-    // SAFETY: checked just above: nothing in the CLI has started a thread.
-    unsafe { helper::contain(spec, None) }
+    helper::contain(spec, None)
 }
 
 /// The helper, re-executed with pipes in place of our terminals (if any), relayed until it

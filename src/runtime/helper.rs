@@ -46,17 +46,13 @@ pub fn main() -> ! {
     // Our own session (unless portable-pty already made us a leader), so a Ctrl-C typed at the
     // launcher's terminal reaches the container once, forwarded, rather than twice.
     let _ = setsid();
-    // SAFETY: this process runs no other thread: it is the re-executed binary, which has
-    // started none.
-    unsafe { contain(&spec, Some(&address)) }
+    contain(&spec, Some(&address))
 }
 
 /// Runs `spec` (already validated) as a container and exits with its status; never returns.
 /// With `report`, the launcher that re-executed us gets the [`handoff::Ending`] we leave there.
-///
-/// # Safety
-/// The calling process must be single-threaded: it forks, and the children allocate.
-pub unsafe fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
+/// It forks through [`super::sys::fork`], which refuses a process with more than one thread.
+pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // Not dumpable, nor is any child until it execs: the container's PID 1 is this binary
     // until then (and under --init after; then the helper runs from a sealed copy besides,
     // see launch::SEAL_VAR).

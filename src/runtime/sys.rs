@@ -72,11 +72,6 @@ fn threads() -> Option<usize> {
         .map(|d| d.count())
 }
 
-/// True when this process runs one thread (so it may fork and let the child allocate).
-pub fn single_threaded() -> bool {
-    threads() == Some(1)
-}
-
 /// `fork(2)` for a process with one thread, checked: the child of a multi-threaded process
 /// may find a lock held by a thread that does not exist there, and deadlock on its first
 /// allocation. Every fork into a container goes through here.
