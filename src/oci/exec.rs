@@ -76,9 +76,7 @@ fn process(root: &Root, args: &ExecArgs) -> anyhow::Result<Process> {
     }
     let mut env = process.env().clone().unwrap_or_default();
     for kv in &args.env {
-        let key = kv.split('=').next().unwrap_or_default();
-        env.retain(|e| e.split('=').next() != Some(key));
-        env.push(kv.clone());
+        crate::spec::set_env(&mut env, kv);
     }
     process.set_env(Some(env));
     if let Some(user) = &args.user {

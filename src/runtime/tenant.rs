@@ -112,18 +112,12 @@ fn enter(
     let spec = tenant.spec;
     let mut env = spec.environment();
     for kv in &tenant.env {
-        let key = kv.split('=').next().unwrap_or("");
-        env.retain(|e| e.split('=').next() != Some(key));
-        env.push(kv.clone());
+        crate::spec::set_env(&mut env, kv);
     }
     if tenant.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
         env.push("TERM=xterm".into());
     }
-    let path = env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(crate::spec::DEFAULT_PATH)
-        .to_string();
+    let path = super::execve::path_of(&env);
     let joining = Joining {
         pidfd,
         cgroup_procs: &tenant.cgroup_procs,

@@ -235,9 +235,7 @@ impl ContainerSpec {
             env.push(format!("TERM={term}"));
         }
         for kv in &self.env {
-            let key = kv.split('=').next().unwrap_or(kv);
-            env.retain(|e| e.split('=').next() != Some(key));
-            env.push(kv.clone());
+            set_env(&mut env, kv);
         }
         env
     }
@@ -249,6 +247,14 @@ impl ContainerSpec {
             .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
             .unwrap_or_default()
     }
+}
+
+/// Sets `kv` (`KEY=VALUE`) in `env`, replacing the key's earlier value: the rule for every
+/// environment laid over another (`-e` over the defaults, `exec -e` over the container's).
+pub fn set_env(env: &mut Vec<String>, kv: &str) {
+    let key = kv.split('=').next().unwrap_or(kv);
+    env.retain(|e| e.split('=').next() != Some(key));
+    env.push(kv.to_string());
 }
 
 /// RFC 1123 host name: at most 64 bytes (the kernel's limit), dot-separated labels of
