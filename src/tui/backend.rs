@@ -22,6 +22,9 @@ pub struct Listing {
 /// The host as the dashboard sees it.
 pub trait Backend {
     fn list(&self) -> Listing;
+    /// The names taken in our namespace, as the records say now (unrepaired: a name is
+    /// taken until its record goes, and no lock is waited for).
+    fn names(&self) -> Vec<String>;
     /// A session showing `record`'s container, attached to its monitor if it runs detached.
     fn attach(
         &self,
@@ -88,6 +91,15 @@ impl Backend for Host {
             })
             .collect();
         Listing { records, oci }
+    }
+
+    fn names(&self) -> Vec<String> {
+        let namespace = crate::state::record::namespace();
+        crate::state::store::records()
+            .into_iter()
+            .filter(|r| r.namespace == namespace)
+            .map(|r| r.name)
+            .collect()
     }
 
     fn attach(
@@ -218,6 +230,14 @@ pub mod fake {
                 records: self.records.borrow().clone(),
                 oci: Vec::new(),
             }
+        }
+
+        fn names(&self) -> Vec<String> {
+            self.records
+                .borrow()
+                .iter()
+                .map(|r| r.name.clone())
+                .collect()
         }
 
         fn attach(

@@ -103,13 +103,7 @@ impl App {
     /// session has the hostname `my-container-N`: a new session's name and hostname share
     /// their number, whatever the sessions before were named.
     pub(super) fn free_number(&self) -> u64 {
-        let names: Vec<String> = self
-            .backend
-            .list()
-            .records
-            .into_iter()
-            .map(|r| r.name)
-            .collect();
+        let names = self.backend.names();
         (1..)
             .find(|n| {
                 !names.contains(&format!("session-{n}"))
