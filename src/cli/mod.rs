@@ -41,7 +41,7 @@ Exit status:
 struct Cli {
     /// Run CMD headless in a new container and exit with its status, like `docker run --rm`.
     /// Everything after --run is the command; a single argument with spaces runs via /bin/sh -c
-    #[arg(long, value_name = "CMD", num_args = 1.., allow_hyphen_values = true)]
+    #[arg(long, value_name = "CMD", num_args = 0.., allow_hyphen_values = true)]
     run: Option<Vec<String>>,
 
     #[command(flatten)]
@@ -164,11 +164,15 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    parse_on(args, &Host::current())
+    parse_on(args, &Host::current(), &crate::image::positional::in_store)
 }
 
-/// [`parse`], typed on `host`.
-fn parse_on<I, T>(args: I, host: &Host) -> Result<Action, clap::Error>
+/// [`parse`], typed on `host`, with a store that holds the images `in_store` says it holds.
+fn parse_on<I, T>(
+    args: I,
+    host: &Host,
+    in_store: &dyn Fn(&str) -> bool,
+) -> Result<Action, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -185,8 +189,8 @@ where
     };
     let matches = command.try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
-    let run = run_of(&matches)?;
-    let words = match (cli.subcommand, cli.run) {
+    let mut run = run_of(&matches)?;
+    let mut words = match (cli.subcommand, cli.run) {
         (Some(Command::Run { command }), None) => command,
         (None, Some(command)) => command,
         (None, None) => return Ok(Action::Dashboard(cli.dashboard, Box::new(run))),
@@ -206,6 +210,8 @@ where
             ));
         }
     };
+    run.take_image_word(&mut words, in_store)
+        .map_err(|e| self::command().error(clap::error::ErrorKind::ValueValidation, e))?;
     if words.is_empty() && run.image().is_none() {
         return Err(self::command().error(
             clap::error::ErrorKind::MissingRequiredArgument,
@@ -329,6 +335,12 @@ pub fn main() -> i32 {
 fn act(action: Action) -> Outcome {
     match action {
         Action::Run(built) => {
+            if let Some(message) = crate::image::positional::missing_command(&built) {
+                return Err(CliError {
+                    code: crate::runtime::exit::NOT_FOUND,
+                    message,
+                });
+            }
             let Built { mut spec, launch } = *built;
             if let Some(request) = &launch.image {
                 crate::runtime::require_root().map_err(CliError::runtime)?;
@@ -508,14 +520,17 @@ mod tests {
                 command.get_arguments().any(|a| a.get_long() == Some(long)),
                 "clap lacks --{long}"
             );
-            let shown = format!("`--{long}");
-            let short = opt.short.map(|c| format!("`-{c}, --{long}"));
-            assert!(
-                readme.contains(&format!("| {shown}"))
-                    || short.is_some_and(|s| readme.contains(&format!("| {s}")))
-                    || readme.contains(&format!(", {shown}")),
-                "README's option table lacks --{long}"
-            );
+            // The flag whole, ended by its value's name or the code span's end.
+            let short = opt.short.map(|c| format!("-{c}, ")).unwrap_or_default();
+            let listed = ["| `", "| `", ", `"]
+                .iter()
+                .zip([short.as_str(), "", ""])
+                .any(|(before, short)| {
+                    [" ", "`"]
+                        .iter()
+                        .any(|after| readme.contains(&format!("{before}{short}--{long}{after}")))
+                });
+            assert!(listed, "README's option table lacks --{long}");
         }
     }
 
@@ -555,7 +570,7 @@ mod tests {
                 }
             });
             let template = Run::new(String::new());
-            tui::app::form_run(&template, &values, 1, &host).expect("the form takes it")
+            tui::app::form_run(&template, &values, 1, &host, &|_| false).expect("the form takes it")
         };
         let cli_for = |fields: &[&str]| -> Built {
             let mut args: Vec<String> = vec!["t".into(), "-t".into()];
@@ -572,7 +587,8 @@ mod tests {
                 }
             }
             args.extend(["--run".into(), "sh".into()]);
-            let Action::Run(built) = parse_on(&args, &host).expect("the command line takes it")
+            let Action::Run(built) =
+                parse_on(&args, &host, &|_| false).expect("the command line takes it")
             else {
                 panic!("{args:?} is no run");
             };
@@ -626,14 +642,69 @@ mod tests {
                 "registry.lan:5000",
             ],
             &host,
+            &|_| false,
         ) else {
             panic!("not the dashboard");
         };
         let mut values: [String; tui::app::FIELDS] = Default::default();
         values[tui::ui::form::image_field()] = "registry.lan:5000/app:1".into();
-        let built = tui::app::form_run(&template, &values, 1, &host).unwrap();
+        let built = tui::app::form_run(&template, &values, 1, &host, &|_| false).unwrap();
         let image = built.launch.image.unwrap();
         assert_eq!(image.platform.unwrap().to_string(), "linux/arm64");
         assert_eq!(image.insecure, ["registry.lan:5000"]);
+    }
+
+    /// Docker's `run IMAGE CMD` beside the seed's `run CMD`: the first word is the image when
+    /// written as a reference or held by the store; `--host` keeps it a host command; with
+    /// `--image` and `--run` alone the image's own command runs.
+    #[test]
+    fn the_first_word_names_an_image_or_a_host_command() {
+        let host = Host::default();
+        let store = |w: &str| w == "alpine";
+        let parsed = |args: &[&str]| match parse_on(args, &host, &store) {
+            Ok(Action::Run(built)) => built,
+            other => panic!("{args:?}: {other:?}"),
+        };
+        let image_of = |built: &Built| {
+            built
+                .launch
+                .image
+                .as_ref()
+                .map(|i| (i.reference.clone(), i.command.clone()))
+        };
+        let built = parsed(&["t", "run", "alpine", "sh", "-c", "id"]);
+        assert_eq!(
+            image_of(&built),
+            Some(("alpine".into(), vec!["sh".into(), "-c".into(), "id".into()]))
+        );
+        let built = parsed(&["t", "--run", "127.0.0.1:5000/bb:1"]);
+        assert_eq!(
+            image_of(&built),
+            Some(("127.0.0.1:5000/bb:1".into(), vec![]))
+        );
+        for (args, command) in [
+            (&["t", "run", "ps", "aux"][..], &["ps", "aux"][..]),
+            (&["t", "run", "/bin/bash"], &["/bin/bash"]),
+            (&["t", "--host", "run", "alpine"], &["alpine"]),
+        ] {
+            let built = parsed(args);
+            assert_eq!(image_of(&built), None, "{args:?}");
+            assert_eq!(built.spec.command, command);
+        }
+        let built = parsed(&["t", "--image", "alpine", "--run"]);
+        assert_eq!(image_of(&built), Some(("alpine".into(), vec![])));
+        let built = parsed(&["t", "--image", "alpine", "run", "alpine"]);
+        assert_eq!(
+            image_of(&built),
+            Some(("alpine".into(), vec!["alpine".into()]))
+        );
+        assert!(
+            parse_on(
+                ["t", "--host", "--image", "alpine", "run", "true"],
+                &host,
+                &store
+            )
+            .is_err()
+        );
     }
 }

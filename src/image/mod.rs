@@ -11,6 +11,7 @@ pub mod archive;
 pub mod auth;
 pub mod digest;
 pub mod platform;
+pub mod positional;
 pub mod pull;
 pub mod reference;
 pub mod remove;

@@ -11,7 +11,7 @@ use super::limits;
 use super::network::{Network, Publish};
 use super::platform::Platform;
 use super::rootfs::{Rootfs, Writes};
-use super::run::{ImageRequest, Launch, PullPolicy, RestartPolicy, parse_signal};
+use super::run::{ImageRequest, Launch, PullPolicy, RestartPolicy, names_image, parse_signal};
 use super::volume::Volume;
 use super::{ContainerSpec, InvalidSpec};
 use std::path::PathBuf;
@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 36] = [
+pub static OPTIONS: [Opt; 37] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -308,6 +308,15 @@ pub static OPTIONS: [Opt; 36] = [
     )
     .conflicts(&["rootfs"])
     .form("Image", "(none)"),
+    Opt::flag(
+        "host",
+        "The command is the host's even when its name is an image's (the first word after `run` is an image when it has a tag, digest or registry, or names one in the store)",
+        |r, _| {
+            r.host_command = true;
+            Ok(())
+        },
+    )
+    .conflicts(&["image", "rootfs"]),
     Opt::one(
         "pull",
         "WHEN",
@@ -623,6 +632,7 @@ pub struct Run {
     persist: bool,
     read_only: bool,
     image: Option<String>,
+    host_command: bool,
     pull: PullPolicy,
     platform: Option<Platform>,
     entrypoint: Option<String>,
@@ -662,6 +672,7 @@ impl Run {
             persist: false,
             read_only: false,
             image: None,
+            host_command: false,
             pull: PullPolicy::default(),
             platform: None,
             entrypoint: None,
@@ -695,6 +706,33 @@ impl Run {
         self.image.as_deref()
     }
 
+    /// Whether `--host` said the command is the host's whatever its name.
+    pub fn host_command(&self) -> bool {
+        self.host_command
+    }
+
+    /// Docker's `run IMAGE [CMD]` beside the seed's `run CMD`: unless a root was asked for
+    /// (`--image`, `--rootfs`) or `--host` was given, a first word that [`names_image`] (asking
+    /// `in_store` whether the store holds an image of that name) is taken from `words` as the
+    /// image. Whether it was.
+    pub fn take_image_word(
+        &mut self,
+        words: &mut Vec<String>,
+        in_store: impl FnOnce(&str) -> bool,
+    ) -> Result<bool, OptionError> {
+        if self.host_command || self.image.is_some() || self.rootfs.is_some() {
+            return Ok(false);
+        }
+        match words.first() {
+            Some(first) if names_image(first, in_store) => {
+                let image = words.remove(0);
+                self.apply(option("image").expect("a row of the table"), &image)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// The rootfs directory asked for (`--rootfs`), if any.
     pub fn rootfs(&self) -> Option<&std::path::Path> {
         self.rootfs.as_deref()
@@ -723,6 +761,7 @@ impl Run {
             persist,
             read_only,
             image,
+            host_command: _,
             pull,
             platform,
             entrypoint,

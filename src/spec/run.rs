@@ -136,3 +136,74 @@ pub struct ImageRequest {
     /// `--insecure-registry` hosts.
     pub insecure: Vec<String>,
 }
+
+/// Whether `word`, first after `run`, is an image (Docker's `run IMAGE [CMD]`) rather than a
+/// host command (the seed's `run CMD`): it is not a path (`/…`, `./…`, `../…`) nor an option
+/// nor a shell line, and it is either written as only a reference is written (with a tag
+/// `name:tag`, a digest `name@sha256:…`, or a registry `host.domain/…`, `host:port/…`,
+/// `localhost/…`) or the name of an image the store holds (`in_store`, asked only then).
+pub fn names_image(word: &str, in_store: impl FnOnce(&str) -> bool) -> bool {
+    if word.is_empty()
+        || word.starts_with(['/', '.', '-'])
+        || word.contains(|c: char| c.is_whitespace() || c.is_control())
+    {
+        return false;
+    }
+    let name = match word.split_once('@') {
+        Some(_) => return true,
+        None => word,
+    };
+    let last = name.rsplit('/').next().unwrap_or(name);
+    let registry = name
+        .split_once('/')
+        .is_some_and(|(first, _)| first.contains(['.', ':']) || first == "localhost");
+    last.contains(':') || registry || in_store(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_image;
+
+    #[test]
+    fn the_first_word_is_an_image_by_its_form_or_the_store() {
+        let store = |w: &str| ["alpine", "team/app"].contains(&w);
+        for image in [
+            "alpine",
+            "team/app",
+            "alpine:3.19",
+            "busybox@sha256:0000",
+            "127.0.0.1:5000/bb",
+            "registry.example.com/x/y",
+            "localhost/bb",
+        ] {
+            assert!(names_image(image, store), "{image}");
+        }
+        for command in [
+            "ps",
+            "hostname",
+            "/bin/bash",
+            "./script",
+            "../x:1",
+            "bin/tool",
+            "-la",
+            "ps aux",
+            "",
+        ] {
+            assert!(!names_image(command, store), "{command}");
+        }
+    }
+
+    #[test]
+    fn the_store_is_asked_only_for_a_bare_name() {
+        let asked = std::cell::Cell::new(0);
+        let store = |_: &str| {
+            asked.set(asked.get() + 1);
+            false
+        };
+        assert!(names_image("alpine:3", store));
+        assert!(!names_image("/bin/sh", store));
+        assert_eq!(asked.get(), 0);
+        assert!(!names_image("true", store));
+        assert_eq!(asked.get(), 1);
+    }
+}

@@ -5,6 +5,7 @@
 
 mod containment;
 mod dashboard;
+mod docker;
 mod errors;
 mod hardening;
 mod hostile;
@@ -104,6 +105,7 @@ fn main() {
         panes::tests(),
         oci::tests(),
         hostile::tests(),
+        docker::tests(),
         // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
         // tests are done.
         images::tests(),

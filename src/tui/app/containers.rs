@@ -53,6 +53,7 @@ pub fn form_run(
     values: &[String; FIELDS],
     n: u64,
     host: &Host,
+    in_store: &dyn Fn(&str) -> bool,
 ) -> Result<Built, FormError> {
     let mut run = template.clone();
     run.spec.id = crate::state::record::new_id();
@@ -70,7 +71,15 @@ pub fn form_run(
         let option = option(long).expect("FORM names rows of the table");
         run.apply_typed(option, &text)?;
     }
-    let command = typed(COMMAND);
+    // The command line's rule for `run IMAGE [CMD]`: a first word that names an image is the
+    // image, the rest (a shell line when it has blanks) its command.
+    let mut command = typed(COMMAND);
+    if let Some(first) = command.split_whitespace().next() {
+        let mut first_word = vec![first.to_string()];
+        if run.take_image_word(&mut first_word, in_store)? {
+            command = command[first.len()..].trim();
+        }
+    }
     let words = match command.is_empty() {
         true => Vec::new(),
         false => vec![command.to_string()],
@@ -196,7 +205,12 @@ impl App {
     /// pull, and starts when the pull ends.
     pub fn start_session(&mut self, values: [String; FIELDS]) -> Result<(), FormError> {
         let n = self.free_number();
-        let Built { mut spec, launch } = form_run(&self.template, &values, n, &self.host)?;
+        let in_store = crate::image::positional::in_store;
+        let built = form_run(&self.template, &values, n, &self.host, &in_store)?;
+        if let Some(message) = crate::image::positional::missing_command(&built) {
+            return Err(FormError::at(COMMAND, message));
+        }
+        let Built { mut spec, launch } = built;
         let name = launch
             .name
             .clone()

@@ -1,0 +1,40 @@
+//! Docker's `run IMAGE [CMD]` beside the seed's `run CMD`, decided one way for the command line
+//! and the dashboard's form: [`crate::spec::run::names_image`]'s rule with this store asked
+//! about a bare name, and the one line a user gets when the word named neither a command nor
+//! an image.
+
+use super::reference::Ref;
+use super::store::Store;
+use crate::spec::options::{Built, OptionError, Run};
+
+/// Whether the store (if this host has one) holds an image `word` names, for any platform.
+pub fn in_store(word: &str) -> bool {
+    Store::existing().is_some_and(|store| store.find(word).is_some())
+}
+
+/// Takes the image from the front of `words` when the first word names one (see
+/// [`Run::take_image_word`]).
+pub fn take(run: &mut Run, words: &mut Vec<String>) -> Result<bool, OptionError> {
+    run.take_image_word(words, in_store)
+}
+
+/// Why `built`'s command cannot run from the host's files, said before anything starts (exit
+/// 127), with the image the user may have meant: one in the store (they gave `--host`), or a
+/// name that only a registry may have. `None` when the command is there, has a path (the
+/// container reports those), or runs in a root of its own.
+pub fn missing_command(built: &Built) -> Option<String> {
+    let spec = &built.spec;
+    if built.launch.image.is_some() || spec.rootfs.is_some() {
+        return None;
+    }
+    let name = spec.command.first().filter(|n| !n.contains('/'))?;
+    let path = crate::runtime::execve::path_of(&spec.environment());
+    let missing = crate::runtime::execve::look_up(&spec.command, &path).err()?;
+    Some(match (in_store(name), Ref::parse(name).is_ok()) {
+        (true, _) => format!("{missing}; did you mean the image {name}? (leave out --host)"),
+        (false, true) => format!(
+            "{missing}, and the store has no image {name} (--image {name} pulls it; `pull {name}` first makes `run {name}` run it)"
+        ),
+        (false, false) => missing,
+    })
+}

@@ -1,0 +1,90 @@
+//! Docker's everyday command line, as a Docker user's fingers type it: `run IMAGE CMD`, and
+//! the seed's `run CMD` beside it.
+
+use crate::registry::{Layout, Registry, Store};
+use crate::root_tests;
+use crate::support::{Ctx, TempDir, TestResult, ensure, ensure_eq, run};
+use libtest_mimic::Trial;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![the_first_word_is_the_image_or_the_hosts_command]
+}
+
+/// A busybox rootfs tarball, imported into `store` as `name`.
+fn import_busybox(t: &Ctx, store: &Store, name: &str) -> TestResult {
+    let (_dir, rootfs) = t.busybox_rootfs()?;
+    let scratch = TempDir::new("import")?;
+    let tarball = scratch.path().join("rootfs.tar");
+    let mut tar = std::process::Command::new("tar");
+    tar.args(["-C", &rootfs, "-cf"]).arg(&tarball).arg(".");
+    ensure(run(tar)?.code == Some(0), "tar")?;
+    store
+        .verb(t, &["import", &tarball.to_string_lossy(), name])?
+        .success()?;
+    Ok(())
+}
+
+fn the_first_word_is_the_image_or_the_hosts_command(t: &Ctx) -> TestResult {
+    let store = Store::new(t)?;
+    // In the image: no bash there (the host has one).
+    let in_image = "test -e /bin/bash && echo host || echo image";
+    // A name the store holds: `run NAME CMD`.
+    import_busybox(t, &store, "bbx")?;
+    let out = store
+        .tool(t, &["run", "bbx", "sh", "-c", in_image])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "image\n")?;
+    let out = store
+        .tool(
+            t,
+            &[
+                "--network",
+                "none",
+                "--run",
+                "bbx:latest",
+                "sh",
+                "-c",
+                in_image,
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "image\n")?;
+    // The seed's contract: a host command stays one, and `--host` makes a name the store
+    // holds one too; a missing one exits 127 before anything starts, naming the image.
+    let out = store.tool(t, &["run", "sh", "-c", in_image])?.success()?;
+    ensure_eq(out.stdout.as_str(), "host\n")?;
+    let out = store.tool(t, &["--host", "run", "bbx"])?.expect_code(127)?;
+    out.one_line_error("did you mean the image bbx?")?;
+    let out = store
+        .tool(t, &["run", "no-such-command-here", "x"])?
+        .expect_code(127)?;
+    out.one_line_error("--image no-such-command-here pulls it")?;
+    ensure(
+        t.containers_left().is_empty(),
+        "a refused run left a container",
+    )?;
+    // A reference with a registry is an image: pulled when missing, its Cmd run when no
+    // command follows (also `--image REF --run`).
+    let registry = Registry::start("positional", None)?;
+    let layout = Layout::new("positional")?;
+    layout.busybox(t, "bb")?;
+    layout.config(
+        "bb",
+        &["--config.cmd", "echo", "--config.cmd", "its own cmd"],
+    )?;
+    let reference = layout.push("bb", &registry, "test/bb:1", &[])?;
+    let out = store.tool(t, &["run", &reference])?.success()?;
+    ensure_eq(out.stdout.as_str(), "its own cmd\n")?;
+    ensure(
+        out.stderr.contains("Unable to find image"),
+        format!("pulled: {}", out.stderr),
+    )?;
+    let out = store
+        .tool(t, &["--image", &reference, "--run"])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "its own cmd\n")?;
+    let out = store
+        .tool(t, &["run", &reference, "sh", "-c", in_image])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "image\n")
+}
