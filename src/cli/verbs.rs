@@ -88,7 +88,19 @@ pub fn main(args: Vec<std::ffi::OsString>) -> i32 {
         Ok(v) => v,
         Err(e) => return report(super::clap_outcome(e)),
     };
+    if !matches!(verbs.verb, Verb::Exec(_) | Verb::Attach(_)) {
+        quiet_on_a_closed_pipe();
+    }
     report(run(verbs.verb))
+}
+
+/// A verb that prints (`inspect C | head -1`) ends as `cat` does when its reader goes: killed
+/// by SIGPIPE, silently, not with Rust's "failed printing to stdout" panic. Not for `exec` and
+/// `attach`, whose relays see the closed pipe as an error of their own and end the session.
+fn quiet_on_a_closed_pipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: restores the default disposition; no handler of ours is replaced.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 /// Runs one verb, as root.

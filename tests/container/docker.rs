@@ -7,7 +7,10 @@ use crate::support::{Ctx, TempDir, TestResult, ensure, ensure_eq, run};
 use libtest_mimic::Trial;
 
 pub fn tests() -> Vec<Trial> {
-    root_tests![the_first_word_is_the_image_or_the_hosts_command]
+    root_tests![
+        the_first_word_is_the_image_or_the_hosts_command,
+        a_closed_pipe_ends_a_verb_quietly,
+    ]
 }
 
 /// A busybox rootfs tarball, imported into `store` as `name`.
@@ -87,4 +90,34 @@ fn the_first_word_is_the_image_or_the_hosts_command(t: &Ctx) -> TestResult {
         .tool(t, &["run", &reference, "sh", "-c", in_image])?
         .success()?;
     ensure_eq(out.stdout.as_str(), "image\n")
+}
+
+/// `inspect C | head -1`: the reader has gone before the verb writes; it ends as `cat` would,
+/// without a word on stderr (it was a Rust panic and its backtrace hint).
+fn a_closed_pipe_ends_a_verb_quietly(t: &Ctx) -> TestResult {
+    use std::os::unix::process::ExitStatusExt;
+    t.run(&["run", "-d", "--name", "piped", "sleep", "60"])?
+        .success()?;
+    for verb in [
+        &["inspect", "piped"][..],
+        &["ps", "-a"],
+        &["images"],
+        &["stats", "--no-stream"],
+    ] {
+        let (reader, writer) = std::io::pipe().map_err(|e| e.to_string())?;
+        drop(reader);
+        let out = t
+            .cli(verb)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        ensure(
+            stderr.is_empty() && out.status.signal() == Some(13),
+            format!("{verb:?}: {:?}, stderr {stderr:?}", out.status),
+        )?;
+    }
+    t.verb(&["rm", "-f", "piped"])?.success()?;
+    Ok(())
 }
