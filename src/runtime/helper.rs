@@ -42,7 +42,14 @@ pub fn main() -> ! {
     let spec = address
         .receive_spec()
         .and_then(|spec| spec.validate().map(|()| spec).map_err(anyhow::Error::new))
-        .unwrap_or_else(|e| die(&format!("{e:#}")));
+        .unwrap_or_else(|e| {
+            let message = format!("{e:#}");
+            address.report_ending(handoff::Ending {
+                oom_killed: false,
+                failure: Some(message.clone()),
+            });
+            die(&message)
+        });
     // Our own session (unless portable-pty already made us a leader), so a Ctrl-C typed at the
     // launcher's terminal reaches the container once, forwarded, rather than twice.
     let _ = setsid();
@@ -57,10 +64,22 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // until then (and under --init after; then the helper runs from a sealed copy besides,
     // see launch::SEAL_VAR).
     let _ = set_dumpable(false);
+    // A start that fails here tells the launcher why, as a failure after the fork does: a
+    // monitor (`run -d`, the dashboard) has no other way to learn it than our stderr, which
+    // is the container's log.
+    let refuse = |message: &str| -> ! {
+        if let Some(launcher) = report {
+            launcher.report_ending(handoff::Ending {
+                oom_killed: false,
+                failure: Some(message.to_string()),
+            });
+        }
+        die(message)
+    };
     // With a tty, window changes reach us as SIGWINCH, to pass on to the container's pty.
     let extra: &[Signal] = if spec.tty { &[Signal::SIGWINCH] } else { &[] };
     let supervisor =
-        Supervisor::new(extra).unwrap_or_else(|e| die(&format!("signalfd: {}", e.desc())));
+        Supervisor::new(extra).unwrap_or_else(|e| refuse(&format!("signalfd: {}", e.desc())));
     // The cleaner owns the cgroup and the state directory before they exist: a SIGKILL at any
     // point from here on leaves nothing behind. It is forked before the PID namespace is
     // made: a later child of ours would be born inside it, and PID 1's exit would then wait
@@ -84,16 +103,16 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     let run_lock = match leftovers.record {
         None => Some(
             state::RunLock::take(&spec.id)
-                .unwrap_or_else(|e| die(&format!("cannot lock container {}: {e}", spec.id))),
+                .unwrap_or_else(|e| refuse(&format!("cannot lock container {}: {e}", spec.id))),
         ),
         Some(_) => None,
     };
     let kept = run_lock.as_ref().map(state::RunLock::as_raw_fd);
     let cleaner_pipe = cleaner::spawn(&leftovers, kept)
-        .unwrap_or_else(|e| die(&format!("cannot start the cleaner: {e:#}")));
+        .unwrap_or_else(|e| refuse(&format!("cannot start the cleaner: {e:#}")));
     let fail = |message: String| -> ! {
         leftovers.remove();
-        die(&message)
+        refuse(&message)
     };
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     // The state directory holds a rootfs's overlay and the /etc files a container gets.

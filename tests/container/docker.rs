@@ -10,6 +10,8 @@ pub fn tests() -> Vec<Trial> {
     root_tests![
         the_first_word_is_the_image_or_the_hosts_command,
         a_closed_pipe_ends_a_verb_quietly,
+        run_d_says_why_it_did_not_start,
+        a_tty_adds_nothing_to_piped_output,
     ]
 }
 
@@ -119,5 +121,49 @@ fn a_closed_pipe_ends_a_verb_quietly(t: &Ctx) -> TestResult {
         )?;
     }
     t.verb(&["rm", "-f", "piped"])?.success()?;
+    Ok(())
+}
+
+/// A detached start that fails names the cause as a foreground one does (it said "the
+/// container's monitor ended before it started the container: no reason given").
+fn run_d_says_why_it_did_not_start(t: &Ctx) -> TestResult {
+    t.run(&["run", "-d", "--network", "no-such-net", "true"])?
+        .expect_code(125)?
+        .one_line_error("no such network: no-such-net")?;
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
+    let port = taken.local_addr().map_err(|e| e.to_string())?.port();
+    let publish = format!("{port}:80");
+    for detach in [true, false] {
+        let mut args = vec!["run", "-p", &publish, "true"];
+        if detach {
+            args.insert(1, "-d");
+        }
+        t.run(&args)?
+            .expect_code(125)?
+            .one_line_error("the port is already in use on the host")?;
+    }
+    ensure(
+        t.verb(&["ps", "-aq"])?.stdout.is_empty(),
+        "a failed run -d left its container",
+    )
+}
+
+/// `-t` with stdout a pipe: the bytes the command wrote, no `\r\n` of ours after them.
+fn a_tty_adds_nothing_to_piped_output(t: &Ctx) -> TestResult {
+    for args in [
+        &["--network", "none", "-t", "--run", "printf", "abc"][..],
+        &[
+            "--network",
+            "none",
+            "-t",
+            "--init",
+            "--run",
+            "printf",
+            "abc",
+        ],
+    ] {
+        let out = t.run(args)?.success()?;
+        ensure_eq(out.stdout.as_str(), "abc")?;
+    }
     Ok(())
 }
