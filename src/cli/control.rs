@@ -138,7 +138,9 @@ pub fn rm(args: &RmArgs) -> Outcome {
 }
 
 pub fn rename(old: &str, new: &str) -> Outcome {
-    match crate::runtime::reclaim::find(old).and_then(|r| store::rename(&r.id, new)) {
+    match crate::runtime::reclaim::find(old)
+        .and_then(|r| crate::runtime::reclaim::rename(&r.id, new))
+    {
         Ok(()) => Ok(0),
         Err(e) => Err(e.into()),
     }

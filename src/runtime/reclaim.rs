@@ -88,3 +88,10 @@ pub fn sweep() {
     super::net::attach::sweep();
     tree::remove_if_empty();
 }
+
+/// Renames container `id` (see [`store::rename`]) and the names its network leases give it.
+pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
+    let old = store::load(id)?.name;
+    store::rename(id, name)?;
+    super::net::attach::renamed(id, &old, name)
+}

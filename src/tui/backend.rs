@@ -155,7 +155,7 @@ impl Backend for Host {
     }
 
     fn rename(&self, id: &str, name: &str) -> anyhow::Result<()> {
-        crate::state::store::rename(id, name)
+        crate::runtime::reclaim::rename(id, name)
     }
 }
 

@@ -271,7 +271,19 @@ fn containers_reach_each_other_by_address_and_on_user_networks_by_name(ctx: &Ctx
         hosts.stdout.contains(&format!("{late_ip}\tlate")),
         format!("db's /etc/hosts after late joined: {:?}", hosts.stdout),
     )?;
-    world.verb(&["rm", "-f", "a", "db", "late"])?.success()?;
+    // Renamed, it is reached by its new name alone (Docker's DNS answers for it at once).
+    world.verb(&["rename", "late", "later"])?.success()?;
+    let hosts = world
+        .verb(&["exec", "db", "cat", "/etc/hosts"])?
+        .success()?;
+    ensure(
+        hosts.stdout.contains(&format!("{late_ip}\tlater\n")) && !hosts.stdout.contains("\tlate\n"),
+        format!(
+            "db's /etc/hosts after late was renamed later: {:?}",
+            hosts.stdout
+        ),
+    )?;
+    world.verb(&["rm", "-f", "a", "db", "later"])?.success()?;
     world.verb(&["network", "rm", "app"])?.success()?;
     world.wait_clean()
 }

@@ -261,6 +261,39 @@ fn join(netns: &OwnedFd, lease: &Lease, net: &Up, mtu: u32) -> anyhow::Result<()
     })
 }
 
+/// Container `id`, renamed from `old` to `new`: the leases it holds name it so, and its
+/// peers on a user network reach it by the new name (their hosts files rewritten), as
+/// Docker's embedded DNS answers for the new name at once.
+pub fn renamed(id: &str, old: &str, new: &str) -> anyhow::Result<()> {
+    // A container without a lease (the most) takes no lock: it would make the directory.
+    if leases::read().lease_of(id).is_none() {
+        return Ok(());
+    }
+    let mut locked = leases::lock()?;
+    let mut touched = Vec::new();
+    for net in &mut locked.state.networks {
+        let mut ours = net
+            .leases
+            .iter_mut()
+            .filter(|l| l.container == id)
+            .peekable();
+        if ours.peek().is_none() {
+            continue;
+        }
+        for lease in ours {
+            for name in lease.names.iter_mut().filter(|n| n.as_str() == old) {
+                *name = new.to_string();
+            }
+        }
+        touched.push(net.clone());
+    }
+    locked.save()?;
+    for net in touched.iter().filter(|n| n.user) {
+        write_hosts(net);
+    }
+    Ok(())
+}
+
 /// Rewrites the hosts file of every container on `net`: itself, and on a user network its
 /// peers by name. Written in place (the file is bound into the container, so a rename would
 /// not be seen), never through a link.
