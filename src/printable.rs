@@ -18,6 +18,14 @@ pub fn escaped_lines(text: &str) -> Cow<'_, str> {
     escape(text, true)
 }
 
+/// `n` and `noun`, plural unless one: `1 layer`, `3 layers`.
+pub fn counted(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
 fn escape(text: &str, lines: bool) -> Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\t' && !(lines && c == '\n');
     if !text.chars().any(unsafe_char) {

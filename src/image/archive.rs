@@ -267,8 +267,8 @@ fn add(
     let diff_ids = config.rootfs().diff_ids().clone();
     if diff_ids.len() != layer_files.len() {
         bail!(
-            "the archive lists {} layers but the config {}",
-            layer_files.len(),
+            "the archive lists {} but the config {}",
+            crate::printable::counted(layer_files.len(), "layer"),
             diff_ids.len()
         );
     }

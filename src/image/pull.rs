@@ -216,8 +216,8 @@ async fn pull_async(
     let layers = usable_layers(&manifest)?;
     if layers.len() != diff_ids.len() {
         bail!(
-            "{r}: the manifest has {} layers but the config lists {}",
-            layers.len(),
+            "{r}: the manifest has {} but the config lists {}",
+            crate::printable::counted(layers.len(), "layer"),
             diff_ids.len()
         );
     }

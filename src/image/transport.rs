@@ -205,7 +205,7 @@ impl Registry {
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
         match tokio::time::timeout(STALL, request.send()).await {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => Err(anyhow!("cannot reach {}: {}", self.name, reason(&e))),
+            Ok(Err(e)) => Err(anyhow!(unreachable(&self.name, &e))),
             Err(_) => bail!("{}: no answer in {} s", self.name, STALL.as_secs()),
         }
     }
@@ -529,14 +529,46 @@ fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
 }
 
 /// A reqwest error as its cause reads, escaped (it may quote a URL the registry chose).
-fn reason(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
+/// `e` and its sources, outermost first.
+fn chain(e: &reqwest::Error) -> Vec<String> {
+    let mut chain = vec![e.to_string()];
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        text = format!("{text}: {s}");
+        chain.push(s.to_string());
         source = s.source();
     }
-    crate::printable::escaped(&text).into_owned()
+    chain
+}
+
+/// `e` with its sources, in one printable line.
+fn reason(e: &reqwest::Error) -> String {
+    crate::printable::escaped(&chain(e).join(": ")).into_owned()
+}
+
+/// Why registry `name` cannot be reached, its cause first in the words a user acts on (the
+/// name does not resolve, nothing listens, no route, TLS), the innermost error after it, and
+/// what gets images without a registry.
+fn unreachable(name: &str, e: &reqwest::Error) -> String {
+    let chain = chain(e);
+    let all = chain.join(": ").to_lowercase();
+    let cause = if all.contains("dns error") || all.contains("lookup address") {
+        "its name does not resolve (no DNS: is this host offline?)"
+    } else if all.contains("connection refused") {
+        "nothing listens there (connection refused)"
+    } else if all.contains("unreachable") || all.contains("no route") {
+        "no route to it (is this host offline?)"
+    } else if all.contains("certificate") || all.contains("tls") || all.contains("handshake") {
+        "TLS failed (a plain-HTTP registry needs --insecure-registry)"
+    } else if e.is_timeout() || all.contains("timed out") {
+        "the connection timed out"
+    } else {
+        "the connection failed"
+    };
+    let innermost = chain.last().map(String::as_str).unwrap_or_default();
+    let innermost: String = crate::printable::escaped(innermost).chars().take(160).collect();
+    format!(
+        "cannot reach {name}: {cause}: {innermost}; without a registry, `load` or `import` an archive, or pull from a registry on this network"
+    )
 }
 
 #[cfg(test)]

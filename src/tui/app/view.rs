@@ -342,10 +342,10 @@ pub(super) fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
                 "overlay"
             };
             format!(
-                "image {} {} ({} layers, {}, {how})",
+                "image {} {} ({}, {}, {how})",
                 image.reference,
                 short_digest(&image.id),
-                image.layers.len(),
+                crate::printable::counted(image.layers.len(), "layer"),
                 crate::spec::limits::decimal(image.size),
             )
         }
