@@ -2,6 +2,7 @@
 //! `login`, `logout` ([`crate::image`]).
 
 use super::error::{CliError, Outcome, fail};
+use super::template::Format;
 use crate::image::reference::Ref;
 use crate::image::store::{Image, Store};
 use crate::image::{archive, auth, pull};
@@ -29,9 +30,73 @@ pub struct ImagesArgs {
     /// Print image ids only
     #[arg(short, long)]
     quiet: bool,
-    /// Print JSON, one image per line (`--format json`)
-    #[arg(long, value_name = "FORMAT")]
-    format: Option<String>,
+    /// Keep only images that match: dangling=true|false, reference=PATTERN (`*` any run of
+    /// characters but `/`)
+    #[arg(short, long, value_name = "FILTER")]
+    filter: Vec<ImageFilter>,
+    /// `table` (the default), `json` (one object a line), or a Go template
+    /// (`{{.Repository}}:{{.Tag}}`)
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: Format,
+}
+
+/// One `images --filter KEY=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageFilter {
+    Dangling(bool),
+    Reference(String),
+}
+
+impl std::str::FromStr for ImageFilter {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ImageFilter, String> {
+        match text.split_once('=') {
+            Some(("dangling", "true" | "1")) => Ok(ImageFilter::Dangling(true)),
+            Some(("dangling", "false" | "0")) => Ok(ImageFilter::Dangling(false)),
+            Some(("dangling", v)) => Err(format!("invalid filter 'dangling={v}' (true or false)")),
+            Some(("reference", v)) => Ok(ImageFilter::Reference(v.to_string())),
+            _ => Err(format!("invalid filter {text:?} (dangling=, reference=)")),
+        }
+    }
+}
+
+/// Whether `text` matches `pattern`, whose `*` stands for any run of characters but `/`
+/// (Go's `path.Match`, as Docker's reference filter uses it).
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=rest.len())
+                .filter(|&i| rest.is_char_boundary(i) && !rest[..i].contains('/'))
+                .any(|i| glob(tail, &rest[i..]))
+        }
+    }
+}
+
+/// Whether an image row (repository, tag) passes the filters: each kind given must match.
+fn image_passes(filters: &[ImageFilter], repo: &str, tag: &str) -> bool {
+    let dangling = repo == "<none>";
+    let references: Vec<&String> = filters
+        .iter()
+        .filter_map(|f| match f {
+            ImageFilter::Reference(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    filters.iter().all(|f| match f {
+        ImageFilter::Dangling(want) => *want == dangling,
+        ImageFilter::Reference(_) => true,
+    }) && (references.is_empty()
+        || references.iter().any(|p| {
+            let short = repo.strip_prefix("docker.io/library/").unwrap_or(repo);
+            [repo, short]
+                .iter()
+                .any(|r| glob(p, r) || glob(p, &format!("{r}:{tag}")))
+        }))
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,60 +238,44 @@ pub fn images(args: &ImagesArgs) -> Outcome {
     let store = store()?;
     let mut all = store.images();
     all.reverse();
-    if args.quiet {
-        for image in &all {
-            println!("{}", image.short_id());
-        }
-        return Ok(0);
-    }
-    if args.format.as_deref() == Some("json") {
-        for image in &all {
-            for (repo, tag) in rows(image) {
-                let line = serde_json::json!({
-                    "Repository": repo, "Tag": tag, "ID": image.short_id(),
-                    "CreatedSince": created_ago(image), "Size": decimal(image.size),
-                    "Platform": image.platform, "Layers": image.layers.len(),
-                });
-                println!("{line}");
-            }
-        }
-        return Ok(0);
-    }
-    let mut table = vec![[
-        "REPOSITORY".to_string(),
-        "TAG".into(),
-        "IMAGE ID".into(),
-        "CREATED".into(),
-        "SIZE".into(),
-    ]];
+    let mut listed = Vec::new();
     for image in &all {
         for (repo, tag) in rows(image) {
-            table.push([
-                repo,
-                tag,
-                image.short_id().into(),
-                created_ago(image),
-                decimal(image.size),
-            ]);
+            if image_passes(&args.filter, &repo, &tag) {
+                listed.push((image, repo, tag));
+            }
         }
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| {
-            table
-                .iter()
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in table {
-        let line: Vec<String> = row
+    let out = if args.quiet {
+        let mut ids: Vec<&str> = listed.iter().map(|(i, _, _)| i.short_id()).collect();
+        ids.dedup();
+        ids.iter().map(|id| format!("{id}\n")).collect()
+    } else {
+        let values: Vec<serde_json::Value> = listed
             .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = widths[i] + 3))
+            .map(|(image, repo, tag)| {
+                serde_json::json!({
+                    "Repository": repo, "Tag": tag, "ID": image.short_id(),
+                    "Digest": image.digests.first().and_then(|d| d.split_once('@')).map_or("<none>", |(_, d)| d),
+                    "CreatedSince": created_ago(image), "CreatedAt": image.created,
+                    "Size": decimal(image.size),
+                    "Platform": image.platform, "Layers": image.layers.len(),
+                })
+            })
             .collect();
-        println!("{}", line.concat().trim_end());
-    }
+        const TABLE: &str =
+            "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+        const HEADERS: [(&str, &str); 3] = [
+            ("ID", "IMAGE ID"),
+            ("CreatedSince", "CREATED"),
+            ("CreatedAt", "CREATED AT"),
+        ];
+        args.format
+            .rows(&values, TABLE, &HEADERS)
+            .map_err(CliError::msg)?
+    };
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(0)
 }
 

@@ -1,6 +1,8 @@
-//! `ps [-a] [-q] [--format json]`: the host's containers, newest first, as `docker ps`.
+//! `ps [-a] [-q] [--filter KEY=VALUE] [--format FORMAT]`: the host's containers, newest first,
+//! as `docker ps`.
 
-use super::error::Outcome;
+use super::error::{CliError, Outcome};
+use super::template::Format;
 use crate::runtime::ContainerSpec;
 use crate::state::record::rfc3339;
 use crate::state::{Record, Status, store};
@@ -14,25 +16,128 @@ pub struct Args {
     /// Print ids only
     #[arg(short, long)]
     quiet: bool,
-    /// `table` (the default) or `json` (one object a line)
+    /// Show the last created container only (any state)
+    #[arg(short = 'l', long)]
+    latest: bool,
+    /// Show the N last created containers (any state)
+    #[arg(short = 'n', long, value_name = "N")]
+    last: Option<usize>,
+    /// Keep only containers that match: id=, name=, label=KEY[=VALUE], status=, exited=,
+    /// ancestor=IMAGE, network=, volume= (one key given twice: either value)
+    #[arg(short, long, value_name = "FILTER")]
+    filter: Vec<Filter>,
+    /// `table` (the default), `json` (one object a line), or a Go template
+    /// (`{{.Names}}\t{{.Status}}`, `table {{.ID}}\t{{.Image}}`)
     #[arg(long, value_name = "FORMAT", default_value = "table")]
     format: Format,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Table,
-    Json,
+/// One `--filter KEY=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    key: &'static str,
+    value: String,
 }
 
-/// One row, as `docker ps --format json` names its fields.
+/// The keys `ps --filter` takes.
+const FILTER_KEYS: [&str; 8] = [
+    "id", "name", "label", "status", "exited", "ancestor", "network", "volume",
+];
+
+/// The states `status=` may name, as Docker's.
+const STATES: [&str; 7] = [
+    "created",
+    "restarting",
+    "running",
+    "removing",
+    "paused",
+    "exited",
+    "dead",
+];
+
+impl std::str::FromStr for Filter {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Filter, String> {
+        let (key, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("bad format of filter {text:?} (expected name=value)"))?;
+        let key = FILTER_KEYS
+            .iter()
+            .find(|k| **k == key.trim().to_lowercase())
+            .ok_or_else(|| format!("invalid filter {key:?} ({})", FILTER_KEYS.join(", ")))?;
+        if *key == "status" && !STATES.contains(&value) {
+            return Err(format!(
+                "invalid filter 'status={value}' ({})",
+                STATES.join(", ")
+            ));
+        }
+        Ok(Filter {
+            key,
+            value: value.to_string(),
+        })
+    }
+}
+
+/// Whether `r` passes `filters`: every key given matches one of its values (Docker's rule).
+fn passes(filters: &[Filter], r: &Record, spec: Option<&ContainerSpec>) -> bool {
+    FILTER_KEYS.iter().all(|key| {
+        let mut values = filters.iter().filter(|f| f.key == *key).peekable();
+        values.peek().is_none() || values.any(|f| matches(f, r, spec))
+    })
+}
+
+fn matches(f: &Filter, r: &Record, spec: Option<&ContainerSpec>) -> bool {
+    let v = f.value.as_str();
+    match f.key {
+        "id" => r.id.starts_with(v),
+        "name" => r.name.contains(v),
+        "status" => r.status.as_str() == v,
+        "exited" => r.status == Status::Exited && r.exit_code.is_some_and(|c| c.to_string() == v),
+        "label" => spec.is_some_and(|s| match v.split_once('=') {
+            Some((key, value)) => s.labels.get(key).is_some_and(|l| l == value),
+            None => s.labels.contains_key(v),
+        }),
+        "ancestor" => spec.and_then(|s| s.image.as_ref()).is_some_and(|i| {
+            let full = |text: &str| {
+                crate::image::reference::Ref::parse(text)
+                    .map(|r| r.to_string())
+                    .ok()
+            };
+            i.reference == v
+                || full(&i.reference).is_some_and(|f| Some(&f) == full(v).as_ref())
+                || i.id.strip_prefix("sha256:").is_some_and(|hex| {
+                    hex.starts_with(v.strip_prefix("sha256:").unwrap_or(v)) && v.len() >= 4
+                })
+        }),
+        "network" => spec.is_some_and(|s| s.network.mode_shown() == v),
+        "volume" => spec.is_some_and(|s| {
+            s.volumes.iter().any(|vol| {
+                vol.dst().to_str() == Some(v)
+                    || match vol {
+                        crate::spec::volume::Volume::Named { name, .. } => name == v,
+                        crate::spec::volume::Volume::Bind { src, .. } => {
+                            src.to_str() == Some(v)
+                                || super::volume::name_of(src) == Some(v.to_string())
+                        }
+                        _ => false,
+                    }
+            })
+        }),
+        _ => false,
+    }
+}
+
+/// One row, as `docker ps --format` names its fields (`{{.Names}}`); `json` prints it whole.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Row {
     #[serde(rename = "ID")]
     id: String,
     names: String,
+    /// The image's reference whole, as Docker shows it; a rootfs directory cut.
     image: String,
+    /// Quoted and cut to 20 characters, as Docker's.
     command: String,
     created_at: String,
     running_for: String,
@@ -40,6 +145,11 @@ struct Row {
     status: String,
     /// Published ports while it holds them (`0.0.0.0:8080->80/tcp`, comma separated).
     ports: String,
+    /// `KEY=VALUE` pairs, comma separated.
+    labels: String,
+    /// Volume names and bind sources, comma separated.
+    mounts: String,
+    networks: String,
     pid: Option<i32>,
     exit_code: Option<i32>,
     restart_count: u32,
@@ -50,8 +160,11 @@ pub fn image(spec: Option<&ContainerSpec>) -> String {
     spec.map_or_else(|| "(host)".into(), ContainerSpec::root_shown)
 }
 
-fn row(r: &Record, leases: &crate::runtime::net::leases::State) -> Row {
-    let spec = store::spec(&r.id).ok();
+fn row(
+    r: &Record,
+    spec: Option<&ContainerSpec>,
+    leases: &crate::runtime::net::leases::State,
+) -> Row {
     let ports = leases
         .lease_of(&r.id)
         .map(|(_, l)| {
@@ -59,50 +172,64 @@ fn row(r: &Record, leases: &crate::runtime::net::leases::State) -> Row {
             all.join(", ")
         })
         .unwrap_or_default();
+    let image = image(spec);
+    let joined = |items: Vec<String>| items.join(",");
     Row {
         id: r.short_id().to_string(),
         names: r.name.clone(),
-        image: image(spec.as_ref()),
-        command: spec.map(|s| s.command.join(" ")).unwrap_or_default(),
+        image: match image.starts_with('/') {
+            true => cut(&image, 20),
+            false => image,
+        },
+        command: format!(
+            "\"{}\"",
+            cut(&spec.map(|s| s.command.join(" ")).unwrap_or_default(), 20)
+        ),
         created_at: rfc3339(r.created),
         running_for: format!("{} ago", crate::state::record::ago(r.created)),
         state: r.status.as_str(),
         status: r.status_line(),
         ports,
+        labels: joined(
+            spec.map(|s| s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect())
+                .unwrap_or_default(),
+        ),
+        mounts: joined(
+            spec.map(|s| s.volumes.iter().filter_map(mount_name).collect())
+                .unwrap_or_default(),
+        ),
+        networks: spec.map(|s| s.network.mode_shown()).unwrap_or_default(),
         pid: r.init.map(|p| p.pid),
         exit_code: r.exit_code,
         restart_count: r.restart_count,
     }
 }
 
-/// The table's columns, as `docker ps` names them.
-const HEADERS: [&str; 7] = [
-    "CONTAINER ID",
-    "IMAGE",
-    "COMMAND",
-    "CREATED",
-    "STATUS",
-    "PORTS",
-    "NAMES",
-];
-
-/// One row's cells, in [`HEADERS`] order.
-fn cells(r: &Row) -> [String; 7] {
-    [
-        r.id.clone(),
-        // An image's reference whole, as Docker shows it; a rootfs directory cut.
-        if r.image.starts_with('/') {
-            cut(&r.image, 20)
-        } else {
-            r.image.clone()
-        },
-        format!("\"{}\"", cut(&r.command, 20)),
-        r.running_for.clone(),
-        r.status.clone(),
-        r.ports.clone(),
-        r.names.clone(),
-    ]
+/// A volume as `ps`'s MOUNTS shows it: its name, or its source.
+fn mount_name(v: &crate::spec::volume::Volume) -> Option<String> {
+    use crate::spec::volume::Volume;
+    match v {
+        Volume::Named { name, .. } => Some(name.clone()),
+        Volume::Bind { src, .. } => {
+            Some(super::volume::name_of(src).unwrap_or_else(|| src.display().to_string()))
+        }
+        Volume::Tmpfs { .. } => None,
+    }
 }
+
+/// The default table, as `docker ps` prints it.
+const TABLE: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+/// Docker's column header of each field.
+pub const HEADERS: [(&str, &str); 6] = [
+    ("ID", "CONTAINER ID"),
+    ("RunningFor", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("ExitCode", "EXIT CODE"),
+    ("RestartCount", "RESTARTS"),
+    ("Pid", "PID"),
+];
 
 /// Cuts `text` to `width` characters, marking the cut with `…`, as Docker does.
 fn cut(text: &str, width: usize) -> String {
@@ -116,54 +243,35 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 pub fn run(args: &Args) -> Outcome {
-    let records: Vec<Record> = crate::runtime::reclaim::visible()
+    let mut records: Vec<(Record, Option<ContainerSpec>)> = crate::runtime::reclaim::visible()
         .into_iter()
-        .filter(|r| args.all || r.status == Status::Running)
+        .filter(|r| args.all || args.latest || args.last.is_some() || r.status == Status::Running)
+        .map(|r| {
+            let spec = store::spec(&r.id).ok();
+            (r, spec)
+        })
+        .filter(|(r, spec)| passes(&args.filter, r, spec.as_ref()))
         .collect();
-    let leases = crate::runtime::net::leases::read();
-    let mut out = String::new();
-    if args.quiet {
-        for r in &records {
-            out.push_str(r.short_id());
-            out.push('\n');
-        }
-    } else if args.format == Format::Json {
-        for r in &records {
-            out.push_str(&serde_json::to_string(&row(r, &leases)).unwrap_or_default());
-            out.push('\n');
-        }
-    } else {
-        let rows: Vec<Row> = records.iter().map(|r| row(r, &leases)).collect();
-        let cells: Vec<[String; 7]> = rows.iter().map(cells).collect();
-        let widths: Vec<usize> = HEADERS
+    if let Some(n) = args.last.or(args.latest.then_some(1)) {
+        records.truncate(n);
+    }
+    let out = if args.quiet {
+        records
             .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                cells
-                    .iter()
-                    .map(|c| c[i].chars().count())
-                    .chain([h.len()])
-                    .max()
-                    .unwrap_or(0)
+            .map(|(r, _)| format!("{}\n", r.short_id()))
+            .collect()
+    } else {
+        let leases = crate::runtime::net::leases::read();
+        let rows: Vec<serde_json::Value> = records
+            .iter()
+            .map(|(r, spec)| {
+                serde_json::to_value(row(r, spec.as_ref(), &leases)).unwrap_or_default()
             })
             .collect();
-        let line = |fields: &[String]| {
-            let mut l = String::new();
-            for (i, f) in fields.iter().enumerate() {
-                if i + 1 == fields.len() {
-                    l.push_str(f);
-                } else {
-                    l.push_str(&format!("{f:<w$}   ", w = widths[i]));
-                }
-            }
-            l.push('\n');
-            l
-        };
-        out.push_str(&line(&HEADERS.map(String::from)));
-        for c in &cells {
-            out.push_str(&line(c));
-        }
-    }
+        args.format
+            .rows(&rows, TABLE, &HEADERS)
+            .map_err(CliError::msg)?
+    };
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(0)

@@ -1,16 +1,17 @@
 //! `inspect`, `top`, `stats`: read-only views of containers, from their records, their specs,
 //! `/proc` and their cgroups. Nothing here is read from what a container prints.
 
-use super::control::Names;
-use super::error::{Outcome, fail};
+use super::error::{CliError, Outcome, fail};
 use super::ps::image;
+use super::template::Format;
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
 use crate::runtime::inspect::{NAMESPACE_KINDS, Users, processes};
-use crate::spec::limits::human;
+use crate::spec::limits::{decimal, human};
 use crate::spec::volume::Volume;
 use crate::state::record::rfc3339;
 use crate::state::{Record, Status, store};
 use serde_json::{Value, json};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 fn inspect_one(record: &Record) -> anyhow::Result<Value> {
@@ -85,6 +86,7 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "WorkingDir": spec.workdir,
             "Tty": spec.tty,
             "OpenStdin": record.interactive,
+            "Labels": spec.labels,
             "StopSignal": nix::sys::signal::Signal::try_from(record.stop_signal).map(|s| s.as_str()).ok(),
         },
         "HostConfig": {
@@ -129,19 +131,41 @@ fn network_settings(id: &str, spec: &crate::runtime::ContainerSpec) -> Value {
     })
 }
 
-pub fn inspect(names: &Names) -> Outcome {
+/// `inspect [--format TEMPLATE] CONTAINER...`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// A Go template applied to each container's JSON (`{{.State.Pid}}`), or `json`
+    #[arg(short, long, value_name = "FORMAT")]
+    format: Option<Format>,
+    #[arg(required = true, value_name = "CONTAINER")]
+    containers: Vec<String>,
+}
+
+pub fn inspect(args: &InspectArgs) -> Outcome {
     let mut code = 0;
     let mut out = Vec::new();
-    for name in &names.containers {
+    for name in &args.containers {
         match crate::runtime::reclaim::find(name).and_then(|r| inspect_one(&r)) {
             Ok(v) => out.push(v),
             Err(e) => code = fail(format!("{e:#}")),
         }
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&Value::Array(out)).unwrap_or_default()
-    );
+    let text = match &args.format {
+        // Docker's: a template prints once per container, each ended by a newline.
+        Some(Format::Template(t)) => {
+            let mut text = String::new();
+            for v in &out {
+                text.push_str(&t.render(v).map_err(CliError::msg)?);
+                text.push('\n');
+            }
+            text
+        }
+        _ => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&Value::Array(out)).unwrap_or_default()
+        ),
+    };
+    print!("{text}");
     Ok(code)
 }
 
@@ -184,6 +208,13 @@ pub struct StatsArgs {
     /// Print one sample and exit
     #[arg(long)]
     no_stream: bool,
+    /// Every container, not only running ones
+    #[arg(short, long)]
+    all: bool,
+    /// `table` (the default), `json` (one object a line), or a Go template
+    /// (`{{.Name}}\t{{.MemUsage}}`)
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: Format,
     /// Containers [default: every running one]
     #[arg(value_name = "CONTAINER")]
     containers: Vec<String>,
@@ -215,12 +246,46 @@ fn sample(layout: &Option<Layout>, record: &Record) -> Usage {
         .unwrap_or_default()
 }
 
+/// `docker stats`' default columns.
+const STATS_TABLE: &str = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
+
+/// Docker's header of each `stats` field.
+const STATS_HEADERS: [(&str, &str); 8] = [
+    ("ID", "CONTAINER ID"),
+    ("Container", "CONTAINER"),
+    ("CPUPerc", "CPU %"),
+    ("MemUsage", "MEM USAGE / LIMIT"),
+    ("MemPerc", "MEM %"),
+    ("NetIO", "NET I/O"),
+    ("BlockIO", "BLOCK I/O"),
+    ("PIDs", "PIDS"),
+];
+
+/// The host's memory: the limit `stats` shows for a container without one, as Docker's.
+fn host_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Bytes as Docker's `stats` writes memory: binary units, no blank (`1.5MiB`).
+fn binary(bytes: u64) -> String {
+    human(bytes).replace(' ', "")
+}
+
 pub fn stats(args: &StatsArgs) -> Outcome {
     let layout = Layout::detect().ok();
     let records: Vec<Record> = if args.containers.is_empty() {
         crate::runtime::reclaim::visible()
             .into_iter()
-            .filter(|r| r.status == Status::Running)
+            .filter(|r| args.all || r.status == Status::Running)
             .collect()
     } else {
         let mut found = Vec::new();
@@ -232,6 +297,7 @@ pub fn stats(args: &StatsArgs) -> Outcome {
         }
         found
     };
+    let host_memory = host_memory();
     let mut before: Vec<(Usage, Instant)> = records
         .iter()
         .map(|r| (sample(&layout, r), Instant::now()))
@@ -239,10 +305,7 @@ pub fn stats(args: &StatsArgs) -> Outcome {
     loop {
         // CPU is a rate: two samples a second apart, as docker stats takes them.
         std::thread::sleep(Duration::from_secs(1));
-        let mut out = format!(
-            "{:<14} {:<20} {:>7} {:>22} {:>6} {:>17}\n",
-            "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "PIDS", "NET I/O"
-        );
+        let mut rows = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let now = sample(&layout, r);
             let (prev, at) = before[i];
@@ -253,29 +316,43 @@ pub fn stats(args: &StatsArgs) -> Outcome {
                 _ => 0.0,
             };
             before[i] = (now, Instant::now());
-            let memory = format!(
-                "{} / {}",
-                human(now.memory.unwrap_or(0)),
-                now.memory_limit.map_or("-".into(), human)
-            );
+            let running = r.status == Status::Running;
+            let memory = now.memory.filter(|_| running).unwrap_or(0);
+            let limit = now.memory_limit.or(host_memory).unwrap_or(0);
+            let pair = |io: Option<(u64, u64)>| {
+                let (a, b) = io.unwrap_or((0, 0));
+                format!("{} / {}", decimal(a), decimal(b))
+            };
             let net = r
                 .init
-                .filter(|p| p.alive())
-                .and_then(|p| net_io(p.pid))
-                .map_or("-".into(), |(rx, tx)| {
-                    format!("{} / {}", human(rx), human(tx))
-                });
-            out.push_str(&format!(
-                "{:<14} {:<20} {:>6.2}% {:>22} {:>6} {:>17}\n",
-                r.short_id(),
-                r.name,
-                cpu,
-                memory,
-                now.pids.unwrap_or(0),
-                net
-            ));
+                .filter(|p| running && p.alive())
+                .and_then(|p| net_io(p.pid));
+            let block = layout
+                .as_ref()
+                .filter(|_| running)
+                .and_then(|l| Cgroup::at(l, &r.id).block_io());
+            rows.push(json!({
+                "ID": r.short_id(),
+                "Container": r.short_id(),
+                "Name": r.name,
+                "CPUPerc": format!("{cpu:.2}%"),
+                "MemUsage": format!("{} / {}", binary(memory), binary(limit)),
+                "MemPerc": format!("{:.2}%", 100.0 * memory as f64 / limit.max(1) as f64),
+                "NetIO": pair(net),
+                "BlockIO": pair(block),
+                "PIDs": now.pids.filter(|_| running).unwrap_or(0),
+            }));
         }
-        print!("{out}");
+        let out = args
+            .format
+            .rows(&rows, STATS_TABLE, &STATS_HEADERS)
+            .map_err(CliError::msg)?;
+        // A stream redraws in place, as Docker's does on a terminal.
+        let clear = match !args.no_stream && std::io::stdout().is_terminal() {
+            true => "\x1b[2J\x1b[H",
+            false => "",
+        };
+        print!("{clear}{out}");
         if args.no_stream {
             return Ok(0);
         }

@@ -41,7 +41,7 @@ pub enum Verb {
     /// Rename a container
     Rename { old: String, new: String },
     /// Print containers' details as JSON
-    Inspect(control::Names),
+    Inspect(show::InspectArgs),
     /// Show a container's processes: PID inside beside PID on the host
     Top { container: String },
     /// Show containers' CPU, memory, PIDs and network I/O

@@ -121,6 +121,9 @@ pub fn apply(
     }
     let config = store.config(image)?;
     let defaults = config.config().clone().unwrap_or_default();
+    for (key, value) in defaults.labels().clone().unwrap_or_default() {
+        spec.labels.entry(key).or_insert(value);
+    }
     let mut env = defaults.env().clone().unwrap_or_default();
     env.append(&mut spec.env);
     spec.env = env;

@@ -565,7 +565,10 @@ fn unreachable(name: &str, e: &reqwest::Error) -> String {
         "the connection failed"
     };
     let innermost = chain.last().map(String::as_str).unwrap_or_default();
-    let innermost: String = crate::printable::escaped(innermost).chars().take(160).collect();
+    let innermost: String = crate::printable::escaped(innermost)
+        .chars()
+        .take(160)
+        .collect();
     format!(
         "cannot reach {name}: {cause}: {innermost}; without a registry, `load` or `import` an archive, or pull from a registry on this network"
     )

@@ -80,6 +80,9 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--label` and the image's `Labels` (ours win): metadata `ps --filter label=` reads.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// What a container uses of an image.
@@ -139,6 +142,7 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            labels: Default::default(),
         }
     }
 

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 37] = [
+pub static OPTIONS: [Opt; 38] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -451,6 +451,20 @@ pub static OPTIONS: [Opt; 37] = [
             Ok(())
         },
     ),
+    Opt::many(
+        "label",
+        "KEY=VALUE",
+        "Set metadata on the container (KEY=VALUE, or KEY for an empty value)",
+        |r, v| {
+            let (key, value) = v.split_once('=').unwrap_or((v, ""));
+            if key.is_empty() {
+                return Err(format!("invalid label {v:?}: expected KEY=VALUE"));
+            }
+            r.spec.labels.insert(key.to_string(), value.to_string());
+            Ok(())
+        },
+    )
+    .short('l'),
     Opt::one(
         "stop-signal",
         "SIGNAL",

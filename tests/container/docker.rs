@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Trial> {
         a_closed_pipe_ends_a_verb_quietly,
         run_d_says_why_it_did_not_start,
         a_tty_adds_nothing_to_piped_output,
+        formats_and_filters_print_what_scripts_read,
     ]
 }
 
@@ -91,7 +92,24 @@ fn the_first_word_is_the_image_or_the_hosts_command(t: &Ctx) -> TestResult {
     let out = store
         .tool(t, &["run", &reference, "sh", "-c", in_image])?
         .success()?;
-    ensure_eq(out.stdout.as_str(), "image\n")
+    ensure_eq(out.stdout.as_str(), "image\n")?;
+    // images: filters and templates.
+    let listed = |args: &[&str]| -> Result<String, libtest_mimic::Failed> {
+        let mut all = vec!["images"];
+        all.extend(args);
+        Ok(store.verb(t, &all)?.success()?.stdout)
+    };
+    let format = ["--format", "{{.Repository}}:{{.Tag}}"];
+    ensure_eq(
+        listed(&[&["-f", "reference=bbx"][..], &format].concat())?.as_str(),
+        "bbx:latest\n",
+    )?;
+    ensure_eq(
+        listed(&[&["-f", "reference=*/test/*"][..], &format].concat())?,
+        format!("{reference}\n"),
+    )?;
+    ensure_eq(listed(&["-q", "-f", "dangling=true"])?.as_str(), "")?;
+    ensure_eq(listed(&["-q"])?.lines().count(), 2)
 }
 
 /// `inspect C | head -1`: the reader has gone before the verb writes; it ends as `cat` would,
@@ -165,5 +183,139 @@ fn a_tty_adds_nothing_to_piped_output(t: &Ctx) -> TestResult {
         let out = t.run(args)?.success()?;
         ensure_eq(out.stdout.as_str(), "abc")?;
     }
+    Ok(())
+}
+
+/// `--format` templates, `--filter` and `-q`, as scripts use them with Docker; a label an
+/// image or a user gave that holds an escape reaches the terminal as text.
+fn formats_and_filters_print_what_scripts_read(t: &Ctx) -> TestResult {
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-l",
+        "tier=front",
+        "-l",
+        "title=\u{1b}]0;owned\u{7}",
+        "sleep",
+        "60",
+    ])?
+    .success()?;
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "db",
+        "-l",
+        "tier=back",
+        "--network",
+        "none",
+        "sleep",
+        "60",
+    ])?
+    .success()?;
+    t.run(&["run", "-d", "--name", "done", "true"])?.success()?;
+    crate::support::wait_until("done has exited", || {
+        t.verb(&["ps", "-a", "-f", "status=exited", "-q"])
+            .is_ok_and(|o| !o.stdout.is_empty())
+    })?;
+    let names = |args: &[&str]| -> Result<String, libtest_mimic::Failed> {
+        let mut all = vec!["ps"];
+        all.extend(args);
+        all.extend(["--format", "{{.Names}}"]);
+        Ok(t.verb(&all)?.success()?.stdout)
+    };
+    ensure_eq(names(&["-f", "label=tier=front"])?.as_str(), "web\n")?;
+    ensure_eq(names(&["-f", "label=tier"])?.as_str(), "db\nweb\n")?;
+    ensure_eq(names(&["-f", "network=none"])?.as_str(), "db\n")?;
+    ensure_eq(names(&["-a", "-f", "status=exited"])?.as_str(), "done\n")?;
+    ensure_eq(
+        names(&["-a", "-f", "exited=0", "-f", "name=do"])?.as_str(),
+        "done\n",
+    )?;
+    ensure_eq(
+        names(&["-f", "name=web", "-f", "name=db"])?.as_str(),
+        "db\nweb\n",
+    )?;
+    ensure_eq(names(&["-a", "-n", "1"])?.as_str(), "done\n")?;
+    let table = t
+        .verb(&["ps", "--format", "table {{.Names}}\\t{{.Status}}"])?
+        .success()?
+        .stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    ensure(
+        lines.len() == 3
+            && lines[0].starts_with("NAMES   STATUS")
+            && lines[1].starts_with("db      Up "),
+        format!("a table with a header, aligned: {table:?}"),
+    )?;
+    // inspect's template: a field, json, index; the host PID is the one ps reports.
+    let pid = t
+        .verb(&["inspect", "--format", "{{.State.Pid}}", "web"])?
+        .success()?
+        .stdout;
+    let listed = t
+        .verb(&["ps", "-f", "name=web", "--format", "{{.Pid}}"])?
+        .success()?
+        .stdout;
+    ensure(
+        pid == listed && pid.trim().parse::<u32>().is_ok_and(|p| p > 1),
+        format!("inspect {pid:?}, ps {listed:?}"),
+    )?;
+    let out = t
+        .verb(&[
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"tier\"}} {{json .State.Running}} {{.Config.Labels.title}}",
+            "web",
+            "db",
+        ])?
+        .success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "front true \\u{1b}]0;owned\\u{7}\nback true <no value>\n",
+    )?;
+    t.verb(&["inspect", "-f", "{{.Name", "web"])?
+        .expect_code(125)?
+        .one_line_error("unclosed action")?;
+    let quiet = t.verb(&["ps", "-q", "-f", "label=tier"])?.success()?.stdout;
+    ensure(
+        quiet.lines().count() == 2 && quiet.lines().all(|l| l.len() == 12),
+        format!("-q: {quiet:?}"),
+    )?;
+    let json = t
+        .verb(&["ps", "--format", "json", "-f", "name=db"])?
+        .success()?
+        .stdout;
+    let row: serde_json::Value = serde_json::from_str(json.trim()).map_err(|e| e.to_string())?;
+    ensure_eq(row["Labels"].as_str(), Some("tier=back"))?;
+    let stats = t.verb(&["stats", "--no-stream", "web"])?.success()?.stdout;
+    let header = stats.lines().next().unwrap_or("");
+    for column in [
+        "CONTAINER ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "MEM %",
+        "NET I/O",
+        "BLOCK I/O",
+        "PIDS",
+    ] {
+        ensure(
+            header.contains(column),
+            format!("stats lacks {column}: {header:?}"),
+        )?;
+    }
+    // Columns line up: each header starts where its cells start.
+    let row = stats.lines().nth(1).unwrap_or("");
+    let at = header.find("MEM %").unwrap_or(0);
+    ensure(
+        row.len() > at
+            && row[at..].chars().next().is_some_and(|c| c.is_ascii_digit())
+            && row.as_bytes()[at - 1] == b' ',
+        format!("stats columns misaligned:\n{stats}"),
+    )?;
+    t.verb(&["rm", "-f", "web", "db", "done"])?.success()?;
     Ok(())
 }

@@ -428,6 +428,33 @@ impl Cgroup {
             .unwrap_or_default()
     }
 
+    /// Bytes read from and written to block devices: v2's `io.stat`; on v1, where our
+    /// containers have no blkio hierarchy (one more directory and join per start), the sum of
+    /// `/proc/PID/io` over the processes inside now (what ended is not counted).
+    pub fn block_io(&self) -> Option<(u64, u64)> {
+        let field = |text: &str, key: &str| -> u64 {
+            text.split_whitespace()
+                .filter_map(|w| w.strip_prefix(key)?.parse::<u64>().ok())
+                .sum()
+        };
+        match self.layout {
+            Layout::V2 { .. } => {
+                let dir = self.dirs.first().map(|(_, d)| d)?;
+                let stat = std::fs::read_to_string(dir.join("io.stat")).ok()?;
+                Some((field(&stat, "rbytes="), field(&stat, "wbytes=")))
+            }
+            Layout::V1 { .. } => {
+                let (mut read, mut written) = (0, 0);
+                for pid in self.pids() {
+                    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+                    read += field(&io.replace(": ", ":"), "read_bytes:");
+                    written += field(&io.replace(": ", ":"), "write_bytes:");
+                }
+                Some((read, written))
+            }
+        }
+    }
+
     /// Removes the directories (they must be empty of processes), then our parent where no
     /// other container uses it.
     pub fn remove(&self) -> anyhow::Result<()> {
