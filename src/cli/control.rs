@@ -53,11 +53,30 @@ pub struct RmArgs {
     names: Names,
 }
 
-/// Runs `each` for every name, printing the name on success (Docker's way); 1 if any failed.
-fn for_each(names: &Names, mut each: impl FnMut(&Record) -> anyhow::Result<()>) -> Outcome {
+/// Runs `each` for every name at once (two stops wait out their timeouts together, not one
+/// after the other), then prints each name on success in the order given (Docker's way); 1 if
+/// any failed.
+fn for_each(names: &Names, each: impl Fn(&Record) -> anyhow::Result<()> + Sync) -> Outcome {
+    let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
+        let each = &each;
+        let running: Vec<_> = names
+            .containers
+            .iter()
+            .map(|name| {
+                scope.spawn(move || crate::runtime::reclaim::find(name).and_then(|r| each(&r)))
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the verb's thread panicked")))
+            })
+            .collect()
+    });
     let mut code = 0;
-    for name in &names.containers {
-        match crate::runtime::reclaim::find(name).and_then(|r| each(&r)) {
+    for (name, result) in names.containers.iter().zip(results) {
+        match result {
             Ok(()) => println!("{name}"),
             Err(e) => code = fail(format!("{e:#}")),
         }
@@ -135,6 +154,57 @@ pub fn wait(names: &Names) -> Outcome {
 
 pub fn rm(args: &RmArgs) -> Outcome {
     for_each(&args.names, |r| ops::remove(r, args.force))
+}
+
+pub fn pause(names: &Names) -> Outcome {
+    for_each(names, |r| ops::pause(r, true))
+}
+
+pub fn unpause(names: &Names) -> Outcome {
+    for_each(names, |r| ops::pause(r, false))
+}
+
+/// `port CONTAINER [PORT[/PROTO]]`: its published ports, as Docker prints them
+/// (`80/tcp -> 0.0.0.0:8080`), from the lease it holds (a `-p PORT` shows the host port taken).
+pub fn port(container: &str, private: Option<&str>) -> Outcome {
+    let record = crate::runtime::reclaim::find(container)?;
+    let leases = crate::runtime::net::leases::read();
+    let Some((_, lease)) = leases.lease_of(&record.id) else {
+        return Err(super::error::CliError::msg(format!(
+            "container {} publishes no port (it is not running on a bridge)",
+            record.name
+        )));
+    };
+    let wanted = |p: &crate::spec::network::Publish| match private {
+        None => true,
+        Some(text) => {
+            let (port, proto) = text.split_once('/').unwrap_or((text, "tcp"));
+            port == p.container_port.to_string() && proto == p.protocol.name()
+        }
+    };
+    let mut out = String::new();
+    for p in lease.publish.iter().filter(|p| wanted(p)) {
+        let ip = p.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+        match private {
+            Some(_) => out.push_str(&format!("{ip}:{}\n", p.host_port)),
+            None => out.push_str(&format!(
+                "{}/{} -> {ip}:{}\n",
+                p.container_port,
+                p.protocol.name(),
+                p.host_port
+            )),
+        }
+    }
+    if out.is_empty()
+        && let Some(text) = private
+    {
+        return Err(super::error::CliError::msg(format!(
+            "no public port '{text}' published for {}",
+            record.name
+        )));
+    }
+    print!("{out}");
+    Ok(0)
 }
 
 pub fn rename(old: &str, new: &str) -> Outcome {

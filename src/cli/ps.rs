@@ -80,18 +80,19 @@ impl std::str::FromStr for Filter {
 }
 
 /// Whether `r` passes `filters`: every key given matches one of its values (Docker's rule).
-fn passes(filters: &[Filter], r: &Record, spec: Option<&ContainerSpec>) -> bool {
+fn passes(filters: &[Filter], r: &Record, spec: Option<&ContainerSpec>, paused: bool) -> bool {
     FILTER_KEYS.iter().all(|key| {
         let mut values = filters.iter().filter(|f| f.key == *key).peekable();
-        values.peek().is_none() || values.any(|f| matches(f, r, spec))
+        values.peek().is_none() || values.any(|f| matches(f, r, spec, paused))
     })
 }
 
-fn matches(f: &Filter, r: &Record, spec: Option<&ContainerSpec>) -> bool {
+fn matches(f: &Filter, r: &Record, spec: Option<&ContainerSpec>, paused: bool) -> bool {
     let v = f.value.as_str();
     match f.key {
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
+        "status" if paused => v == "paused",
         "status" => r.status.as_str() == v,
         "exited" => r.status == Status::Exited && r.exit_code.is_some_and(|c| c.to_string() == v),
         "label" => spec.is_some_and(|s| match v.split_once('=') {
@@ -164,6 +165,7 @@ fn row(
     r: &Record,
     spec: Option<&ContainerSpec>,
     leases: &crate::runtime::net::leases::State,
+    paused: bool,
 ) -> Row {
     let ports = leases
         .lease_of(&r.id)
@@ -187,8 +189,11 @@ fn row(
         ),
         created_at: rfc3339(r.created),
         running_for: format!("{} ago", crate::state::record::ago(r.created)),
-        state: r.status.as_str(),
-        status: r.status_line(),
+        state: if paused { "paused" } else { r.status.as_str() },
+        status: match paused {
+            true => format!("{} (Paused)", r.status_line()),
+            false => r.status_line(),
+        },
         ports,
         labels: joined(
             spec.map(|s| s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect())
@@ -242,30 +247,43 @@ fn cut(text: &str, width: usize) -> String {
     }
 }
 
+/// Whether running container `r` is paused (its freezer cgroup says so).
+fn is_paused(layout: &Option<crate::runtime::cgroups::Layout>, r: &Record) -> bool {
+    r.status == Status::Running
+        && layout
+            .as_ref()
+            .is_some_and(|l| crate::runtime::cgroups::Cgroup::at(l, &r.id).frozen())
+}
+
 pub fn run(args: &Args) -> Outcome {
-    let mut records: Vec<(Record, Option<ContainerSpec>)> = crate::runtime::reclaim::visible()
-        .into_iter()
-        .filter(|r| args.all || args.latest || args.last.is_some() || r.status == Status::Running)
-        .map(|r| {
-            let spec = store::spec(&r.id).ok();
-            (r, spec)
-        })
-        .filter(|(r, spec)| passes(&args.filter, r, spec.as_ref()))
-        .collect();
+    let layout = crate::runtime::cgroups::Layout::detect().ok();
+    let mut records: Vec<(Record, Option<ContainerSpec>, bool)> =
+        crate::runtime::reclaim::visible()
+            .into_iter()
+            .filter(|r| {
+                args.all || args.latest || args.last.is_some() || r.status == Status::Running
+            })
+            .map(|r| {
+                let spec = store::spec(&r.id).ok();
+                let paused = is_paused(&layout, &r);
+                (r, spec, paused)
+            })
+            .filter(|(r, spec, paused)| passes(&args.filter, r, spec.as_ref(), *paused))
+            .collect();
     if let Some(n) = args.last.or(args.latest.then_some(1)) {
         records.truncate(n);
     }
     let out = if args.quiet {
         records
             .iter()
-            .map(|(r, _)| format!("{}\n", r.short_id()))
+            .map(|(r, _, _)| format!("{}\n", r.short_id()))
             .collect()
     } else {
         let leases = crate::runtime::net::leases::read();
         let rows: Vec<serde_json::Value> = records
             .iter()
-            .map(|(r, spec)| {
-                serde_json::to_value(row(r, spec.as_ref(), &leases)).unwrap_or_default()
+            .map(|(r, spec, paused)| {
+                serde_json::to_value(row(r, spec.as_ref(), &leases, *paused)).unwrap_or_default()
             })
             .collect();
         args.format

@@ -38,6 +38,16 @@ pub enum Verb {
     Wait(control::Names),
     /// Remove containers
     Rm(control::RmArgs),
+    /// Pause every process of containers (the cgroup freezer)
+    Pause(control::Names),
+    /// Resume paused containers
+    Unpause(control::Names),
+    /// List a container's published ports, or the host address of one
+    Port {
+        container: String,
+        /// PORT[/tcp|/udp]: print only where this container port is published
+        private: Option<String>,
+    },
     /// Rename a container
     Rename { old: String, new: String },
     /// Print containers' details as JSON
@@ -117,6 +127,9 @@ fn run(verb: Verb) -> Outcome {
         Verb::Restart(a) => control::restart(&a),
         Verb::Wait(a) => control::wait(&a),
         Verb::Rm(a) => control::rm(&a),
+        Verb::Pause(a) => control::pause(&a),
+        Verb::Unpause(a) => control::unpause(&a),
+        Verb::Port { container, private } => control::port(&container, private.as_deref()),
         Verb::Rename { old, new } => control::rename(&old, &new),
         Verb::Inspect(a) => show::inspect(&a),
         Verb::Top { container } => show::top(&container),

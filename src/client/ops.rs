@@ -48,6 +48,10 @@ pub fn signal(record: &Record, sig: Signal) -> anyhow::Result<Option<OwnedFd>> {
     };
     pidfd::signal(init, sig as i32)
         .map_err(|e| anyhow!("cannot signal container {}: {}", record.name, e.desc()))?;
+    // A paused container's processes act on a SIGKILL only once thawed (v1's freezer).
+    if sig == Signal::SIGKILL {
+        thaw(&record);
+    }
     Ok(Some(fd))
 }
 
@@ -57,6 +61,7 @@ pub fn stop(record: &Record, time: Duration, first: Option<Signal>) -> anyhow::R
     let first = first
         .or_else(|| Signal::try_from(record.stop_signal).ok())
         .unwrap_or(Signal::SIGTERM);
+    thaw(record);
     if let Some(fd) = signal(record, first)?
         && !ended(&fd, time)
     {
@@ -65,6 +70,40 @@ pub fn stop(record: &Record, time: Duration, first: Option<Signal>) -> anyhow::R
     }
     until(Duration::from_secs(10), || recorded_end(&record.id));
     Ok(())
+}
+
+/// Pauses (or resumes) every process of a running container: its cgroup's freezer (`docker
+/// pause`).
+pub fn pause(record: &Record, paused: bool) -> anyhow::Result<()> {
+    if record.status != Status::Running {
+        bail!("container {} is not running", record.name);
+    }
+    let cgroup = cgroup_of(record)?;
+    match (paused, cgroup.frozen()) {
+        (true, true) => bail!("container {} is already paused", record.name),
+        (false, false) => bail!("container {} is not paused", record.name),
+        _ => cgroup.freeze(paused),
+    }
+}
+
+/// Whether a running container is paused.
+pub fn paused(record: &Record) -> bool {
+    record.status == Status::Running && cgroup_of(record).is_ok_and(|c| c.frozen())
+}
+
+fn cgroup_of(record: &Record) -> anyhow::Result<crate::runtime::cgroups::Cgroup> {
+    let layout = crate::runtime::cgroups::Layout::detect()?;
+    Ok(crate::runtime::cgroups::Cgroup::at(&layout, &record.id))
+}
+
+/// Lets a paused container run again, so a signal sent to it is acted on (`stop`, a SIGKILL
+/// from `kill` or `rm -f`).
+fn thaw(record: &Record) {
+    if let Ok(cgroup) = cgroup_of(record)
+        && cgroup.frozen()
+    {
+        let _ = cgroup.freeze(false);
+    }
 }
 
 /// SIGKILLs a running container and waits until its end is recorded.

@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Trial> {
         run_d_says_why_it_did_not_start,
         a_tty_adds_nothing_to_piped_output,
         formats_and_filters_print_what_scripts_read,
+        pause_port_and_stops_side_by_side,
     ]
 }
 
@@ -317,5 +318,112 @@ fn formats_and_filters_print_what_scripts_read(t: &Ctx) -> TestResult {
         format!("stats columns misaligned:\n{stats}"),
     )?;
     t.verb(&["rm", "-f", "web", "db", "done"])?.success()?;
+    Ok(())
+}
+
+/// `pause`/`unpause` freeze a container's processes (and `rm -f` of a paused one ends them
+/// and leaves no cgroup); `port` names where a port is published; `stop A B` stops both at
+/// once (one after the other, each waits out its own timeout).
+fn pause_port_and_stops_side_by_side(t: &Ctx) -> TestResult {
+    let ticking = "while :; do echo tick; sleep 0.05; done";
+    t.run(&[
+        "run", "-d", "--name", "ticker", "-p", "80", "sh", "-c", ticking,
+    ])?
+    .success()?;
+    let ticks = || -> Result<usize, libtest_mimic::Failed> {
+        Ok(t.verb(&["logs", "ticker"])?
+            .success()?
+            .stdout
+            .lines()
+            .count())
+    };
+    crate::support::wait_until("ticking", || ticks().is_ok_and(|n| n > 0))?;
+    t.verb(&["pause", "ticker"])?.success()?;
+    let paused = ticks()?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    ensure_eq(ticks()?, paused)?;
+    let state = t
+        .verb(&[
+            "ps",
+            "-f",
+            "status=paused",
+            "--format",
+            "{{.Names}} {{.State}} {{.Status}}",
+        ])?
+        .success()?
+        .stdout;
+    ensure(
+        state.starts_with("ticker paused Up ") && state.trim_end().ends_with("(Paused)"),
+        format!("ps: {state:?}"),
+    )?;
+    t.verb(&["pause", "ticker"])?
+        .expect_code(1)?
+        .one_line_error("already paused")?;
+    t.verb(&["unpause", "ticker"])?.success()?;
+    crate::support::wait_until("ticking again", || ticks().is_ok_and(|n| n > paused))?;
+    // The host port a bare `-p 80` took, where inspect says it is.
+    let published = t.verb(&["port", "ticker", "80"])?.success()?.stdout;
+    let ports = t
+        .verb(&[
+            "inspect",
+            "-f",
+            "{{index .NetworkSettings.Ports 0}}",
+            "ticker",
+        ])?
+        .success()?
+        .stdout;
+    let host_port = published.trim().rsplit(':').next().unwrap_or("");
+    ensure(
+        published.starts_with("0.0.0.0:")
+            && ports.starts_with(&format!("0.0.0.0:{host_port}->80/tcp")),
+        format!("port: {published:?}, inspect: {ports:?}"),
+    )?;
+    t.verb(&["port", "ticker", "81"])?
+        .expect_code(1)?
+        .one_line_error("no public port '81'")?;
+    // Paused, then removed by force: its processes end, its cgroups go.
+    t.verb(&["pause", "ticker"])?.success()?;
+    let id = t
+        .verb(&["inspect", "-f", "{{.Id}}", "ticker"])?
+        .success()?
+        .stdout
+        .trim()
+        .to_string();
+    t.verb(&["rm", "-f", "ticker"])?.success()?;
+    crate::support::wait_until("the paused container's cgroups are gone", || {
+        crate::support::our_cgroups()
+            .iter()
+            .all(|c| !c.to_string_lossy().contains(&id))
+            && !std::path::Path::new(&format!("/sys/fs/cgroup/freezer/my-container-tui/{id}"))
+                .exists()
+    })?;
+    // Two containers that ignore SIGTERM (a shell as PID 1): both wait out -t 2, together.
+    for name in ["slow1", "slow2"] {
+        t.run(&["run", "-d", "--name", name, "sh", "-c", "sleep 60"])?
+            .success()?;
+    }
+    let out = t.verb(&["stop", "-t", "2", "slow1", "slow2"])?.success()?;
+    ensure_eq(out.stdout.as_str(), "slow1\nslow2\n")?;
+    let finished = |name: &str| -> Result<u64, libtest_mimic::Failed> {
+        let text = t
+            .verb(&["inspect", "-f", "{{.State.FinishedAt}}", name])?
+            .success()?
+            .stdout;
+        let at =
+            humantime::parse_rfc3339_weak(text.trim()).map_err(|e| format!("{text:?}: {e}"))?;
+        Ok(at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_millis() as u64)
+    };
+    let (a, b) = (finished("slow1")?, finished("slow2")?);
+    ensure(
+        a.abs_diff(b) < 1500,
+        format!(
+            "the stops ended {} ms apart: one after the other",
+            a.abs_diff(b)
+        ),
+    )?;
+    t.verb(&["rm", "slow1", "slow2"])?.success()?;
     Ok(())
 }

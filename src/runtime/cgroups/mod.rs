@@ -410,7 +410,47 @@ impl Cgroup {
         let dir = self.dir(Controller::Freezer).ok_or_else(|| {
             anyhow!("pausing needs the freezer cgroup controller, which this host does not mount")
         })?;
+        if frozen && !dir.exists() {
+            self.gather_into(dir)?;
+        }
         self.version().freeze(dir, frozen)
+    }
+
+    /// On v1, our own containers join no freezer hierarchy at start (a mkdir, a join and an
+    /// rmdir each, for the few that are ever paused): `pause` makes their freezer cgroup and
+    /// moves every process in, again until a listing finds none outside (a process forked
+    /// meanwhile by one not yet moved is born outside; one forked by a moved one, inside).
+    fn gather_into(&self, dir: &Path) -> anyhow::Result<()> {
+        let members = |d: &Path| -> Vec<i32> {
+            std::fs::read_to_string(d.join("cgroup.procs"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect()
+        };
+        let all = self
+            .dirs
+            .iter()
+            .find(|(c, d)| !c.contains(&Controller::Freezer) && d.exists())
+            .map(|(_, d)| d.clone())
+            .ok_or_else(|| anyhow!("the container's cgroup is gone"))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create cgroup {}", dir.display()))?;
+        for _ in 0..100 {
+            let inside = members(dir);
+            let outside: Vec<i32> = members(&all)
+                .into_iter()
+                .filter(|p| !inside.contains(p))
+                .collect();
+            if outside.is_empty() {
+                return Ok(());
+            }
+            for pid in outside {
+                // One that ended meanwhile cannot be moved, and need not be.
+                let _ = write(&dir.join("cgroup.procs"), &pid.to_string());
+            }
+        }
+        bail!("the container's processes kept forking while being paused")
     }
 
     /// Whether the cgroup's processes are frozen.
