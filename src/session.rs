@@ -199,6 +199,7 @@ impl Session {
             interactive: true,
             restart: RestartPolicy::No,
             stop_signal: libc::SIGTERM,
+            stop_timeout: None,
         };
         let record = client::launch(&spec, &new).map_err(|f| anyhow!(f.message))?;
         let mut session = Session::of(id, &record, size, notify)?;

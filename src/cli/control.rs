@@ -20,9 +20,10 @@ pub struct Names {
 
 #[derive(Debug, clap::Args)]
 pub struct StopArgs {
-    /// Seconds to wait for the container to end before SIGKILL
-    #[arg(short = 't', long = "time", value_name = "SECS", default_value_t = 10)]
-    time: u64,
+    /// Seconds to wait for the container to end before SIGKILL [default: its --stop-timeout,
+    /// else 10]
+    #[arg(short = 't', long = "time", value_name = "SECS")]
+    time: Option<u64>,
     /// The signal to send first [default: the container's --stop-signal, else SIGTERM]
     #[arg(short, long, value_name = "SIGNAL", value_parser = parse_signal)]
     signal: Option<Signal>,
@@ -84,9 +85,18 @@ fn for_each(names: &Names, each: impl Fn(&Record) -> anyhow::Result<()> + Sync) 
     Ok(code)
 }
 
+/// How long `stop` waits: `-t`, else the container's `--stop-timeout`, else Docker's 10 s.
+fn stop_time(args: &StopArgs, r: &Record) -> Duration {
+    let secs = args
+        .time
+        .or(r.stop_timeout.map(u64::from))
+        .unwrap_or(10);
+    Duration::from_secs(secs)
+}
+
 pub fn stop(args: &StopArgs) -> Outcome {
     for_each(&args.names, |r| {
-        ops::stop(r, Duration::from_secs(args.time), args.signal)
+        ops::stop(r, stop_time(args, r), args.signal)
     })
 }
 
@@ -109,7 +119,7 @@ pub fn start(names: &Names) -> Outcome {
 
 pub fn restart(args: &StopArgs) -> Outcome {
     for_each(&args.names, |r| {
-        ops::stop(r, Duration::from_secs(args.time), args.signal)?;
+        ops::stop(r, stop_time(args, r), args.signal)?;
         ops::start(&store::load(&r.id)?)
     })
 }

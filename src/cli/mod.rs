@@ -224,6 +224,24 @@ where
         .map_err(|e| self::command().error(clap::error::ErrorKind::ArgumentConflict, e))
 }
 
+/// `--cidfile`: the container's id, in a file that must not exist yet (Docker's refusal: it
+/// may be another container's).
+fn write_cidfile(file: &std::path::Path, id: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)
+        .and_then(|mut f| f.write_all(id.as_bytes()))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => CliError::runtime(format!(
+                "container ID file found, make sure the other container isn't running or delete {}",
+                file.display()
+            )),
+            _ => CliError::runtime(format!("cannot write the container ID file {}: {e}", file.display())),
+        })
+}
+
 fn absolute(path: PathBuf) -> PathBuf {
     std::env::current_dir()
         .unwrap_or_else(|_| "/".into())
@@ -348,11 +366,19 @@ fn act(action: Action) -> Outcome {
                 crate::image::prepare(&mut spec, request)
                     .map_err(|e| CliError::runtime(format!("{e:#}")))?;
             }
+            if let Some(file) = &launch.cidfile {
+                write_cidfile(file, &spec.id)?;
+            }
             // The container's own status (its errors printed by the run, 125-127).
-            Ok(match launch.detach {
+            let code = match launch.detach {
                 true => headless::detached(spec, &launch),
                 false => headless::run(spec, &launch),
-            })
+            };
+            // A detached container that never started leaves nothing, its id file included.
+            if let Some(file) = launch.cidfile.as_ref().filter(|_| launch.detach && code != 0) {
+                let _ = std::fs::remove_file(file);
+            }
+            Ok(code)
         }
         Action::BusyboxRootfs(dir) => match crate::runtime::busybox::build(&dir) {
             Ok(built) => {

@@ -109,6 +109,7 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
                     interactive: false,
                     restart: RestartPolicy::No,
                     stop_signal: libc::SIGTERM,
+                    stop_timeout: None,
                 };
                 let _ = store::create_owned(spec, &new, *owner);
             }

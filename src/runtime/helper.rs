@@ -116,7 +116,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     };
     let cgroup = make_cgroup(spec, layout).unwrap_or_else(|e| fail(format!("{e:#}")));
     // The state directory holds a rootfs's overlay and the /etc files a container gets.
-    let etc = (spec.rootfs.is_some() || spec.network.bridge().is_some()).then(|| {
+    let etc = (spec.rootfs.is_some() || spec.network.own_etc()).then(|| {
         state::prepare(&spec.id, spec.rootfs.is_some())
             .unwrap_or_else(|e| fail(format!("{e:#}")))
             .join("etc")

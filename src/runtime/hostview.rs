@@ -18,9 +18,9 @@ pub fn enter(
     sockets: &[std::path::PathBuf],
 ) -> anyhow::Result<Option<console::Pty>> {
     // Opened before /run is covered: the state directory is under it.
-    let etc = match spec.network.bridge() {
-        Some(_) => Some(open_etc(&crate::state::tree::path(&spec.id))?),
-        None => None,
+    let etc = match spec.network.own_etc() {
+        true => Some(open_etc(&crate::state::tree::path(&spec.id))?),
+        false => None,
     };
     mounts::read_only_recursive(Path::new("/"))?;
     let host = InRoot::open(Path::new("/"), Path::new("/"))?;

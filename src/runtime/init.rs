@@ -95,7 +95,7 @@ impl Origin for SpecOrigin<'_> {
 
     fn becoming(&mut self) -> anyhow::Result<Becoming> {
         let spec = self.spec;
-        let user = spec.user.as_deref().map(user::resolve).transpose()?;
+        let user = user::resolve_for(spec.user.as_deref(), &spec.group_add)?;
         if spec.create_workdir {
             // Inside the container's root already: whatever its symlinks say stays in there.
             let made = std::fs::DirBuilder::new()

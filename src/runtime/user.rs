@@ -39,6 +39,31 @@ pub fn resolve(text: &str) -> anyhow::Result<User> {
     resolve_in(text, &read("/etc/passwd"), &read("/etc/group"))
 }
 
+/// Who the container's command runs as: `-u` (root when not given) with `--group-add`'s
+/// groups added; `None` when neither was given (root, as the process already is).
+pub fn resolve_for(user: Option<&str>, group_add: &[String]) -> anyhow::Result<Option<User>> {
+    if user.is_none() && group_add.is_empty() {
+        return Ok(None);
+    }
+    let group = read("/etc/group");
+    let mut resolved = resolve_in(user.unwrap_or("0"), &read("/etc/passwd"), &group)?;
+    for extra in group_add {
+        let gid = match extra.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => fields(&group)
+                .find(|f| f.first() == Some(&extra.as_str()))
+                .and_then(|f| f.get(2).and_then(|g| g.parse().ok()))
+                .ok_or_else(|| {
+                    anyhow!("unable to find group {extra}: no matching entries in group file")
+                })?,
+        };
+        if !resolved.groups.contains(&Gid::from_raw(gid)) {
+            resolved.groups.push(Gid::from_raw(gid));
+        }
+    }
+    Ok(Some(resolved))
+}
+
 fn fields(table: &str) -> impl Iterator<Item = Vec<&str>> {
     table
         .lines()

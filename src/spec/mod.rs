@@ -80,6 +80,10 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--group-add`: more supplementary groups for its user, numbers or names in its own
+    /// `/etc/group`.
+    #[serde(default)]
+    pub group_add: Vec<String>,
     /// `--label` and the image's `Labels` (ours win): metadata `ps --filter label=` reads.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -142,6 +146,7 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            group_add: Vec::new(),
             labels: Default::default(),
         }
     }

@@ -2,7 +2,7 @@
 //! [`crate::runtime::net`] makes it.
 
 use serde::{Deserialize, Serialize};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// The network every container is on unless told otherwise (Docker's `bridge`).
 pub const DEFAULT_NETWORK: &str = "bridge";
@@ -31,6 +31,72 @@ pub struct Network {
     /// Names its peers on a user network reach it by, besides its own name.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// `--add-host`, `--dns`, `--dns-search`, `--dns-option`: what its `/etc/hosts` and
+    /// `/etc/resolv.conf` say beyond what they would.
+    #[serde(default)]
+    pub names: NameService,
+}
+
+/// The container's own additions to name resolution, as Docker takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameService {
+    /// `--add-host NAME:IP` lines of `/etc/hosts`, in order.
+    pub hosts: Vec<(String, IpAddr)>,
+    /// `--dns`: these servers instead of the host's.
+    pub servers: Vec<IpAddr>,
+    /// `--dns-search`: these search domains instead of the host's (`.` for none).
+    pub search: Vec<String>,
+    /// `--dns-option`: these resolver options instead of the host's.
+    pub options: Vec<String>,
+}
+
+impl NameService {
+    pub fn is_empty(&self) -> bool {
+        *self == NameService::default()
+    }
+
+    /// Parses `--add-host NAME:IP` (or `NAME=IP`; an IPv6 address may follow the first `:`).
+    pub fn parse_host(text: &str) -> Result<(String, IpAddr), String> {
+        let (name, ip) = text
+            .split_once('=')
+            .or_else(|| text.split_once(':'))
+            .ok_or_else(|| format!("invalid --add-host {text:?}: expected NAME:IP"))?;
+        let ip = ip.trim_start_matches('[').trim_end_matches(']');
+        let ip: IpAddr = ip
+            .parse()
+            .map_err(|_| format!("invalid --add-host {text:?}: {ip:?} is not an IP address"))?;
+        let valid = !name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+        if !valid {
+            return Err(format!("invalid --add-host {text:?}: {name:?} is not a host name"));
+        }
+        Ok((name.to_string(), ip))
+    }
+
+    /// Parses a `--dns-search` domain, or `.` (none at all).
+    pub fn parse_domain(text: &str) -> Result<String, String> {
+        let valid = text == "."
+            || (!text.is_empty()
+                && text.len() <= 253
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'));
+        match valid {
+            true => Ok(text.to_string()),
+            false => Err(format!("invalid --dns-search {text:?}: not a domain")),
+        }
+    }
+
+    /// Parses a `--dns-option` (`ndots:2`, `edns0`).
+    pub fn parse_option(text: &str) -> Result<String, String> {
+        match !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic()) {
+            true => Ok(text.to_string()),
+            false => Err(format!("invalid --dns-option {text:?}")),
+        }
+    }
 }
 
 impl Default for Network {
@@ -40,6 +106,7 @@ impl Default for Network {
             mode: Mode::None,
             publish: Vec::new(),
             aliases: Vec::new(),
+            names: NameService::default(),
         }
     }
 }
@@ -51,6 +118,13 @@ impl Network {
             mode: Mode::Bridge(DEFAULT_NETWORK.into()),
             ..Network::default()
         }
+    }
+
+    /// Whether the container gets `/etc/hosts`, `/etc/resolv.conf` and `/etc/hostname` of
+    /// its own, written by us: on a bridge (its address, the host's resolvers off loopback),
+    /// or when told what they hold (`--add-host`, `--dns`).
+    pub fn own_etc(&self) -> bool {
+        self.bridge().is_some() || !self.names.is_empty()
     }
 
     /// The bridge network it is on, if any.

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 38] = [
+pub static OPTIONS: [Opt; 46] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -474,6 +474,51 @@ pub static OPTIONS: [Opt; 38] = [
             Ok(())
         },
     ),
+    Opt::one(
+        "stop-timeout",
+        "SECS",
+        "Seconds `stop` waits for the container before SIGKILL [default: 10]",
+        |r, v| {
+            r.launch.stop_timeout = Some(
+                v.parse()
+                    .map_err(|_| format!("invalid --stop-timeout {v:?}: a number of seconds"))?,
+            );
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "env-file",
+        "FILE",
+        "Read environment variables from FILE: KEY=VALUE lines (KEY alone copies the host's; # comments)",
+        |r, v| {
+            r.env.extend(super::run::read_env_file(std::path::Path::new(v))?);
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "cidfile",
+        "FILE",
+        "Write the container's id to FILE (which must not exist)",
+        |r, v| {
+            if v.is_empty() {
+                return Err("the cidfile must not be empty".into());
+            }
+            r.launch.cidfile = Some(PathBuf::from(v));
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "group-add",
+        "GROUP",
+        "Another supplementary group for the container's user (a number, or a name in its /etc/group)",
+        |r, v| {
+            if v.is_empty() || v.contains(':') {
+                return Err(format!("invalid --group-add {v:?}"));
+            }
+            r.spec.group_add.push(v.to_string());
+            Ok(())
+        },
+    ),
     Opt::flag(
         "interactive",
         "With -d: keep the container's stdin open for attach (else it reads /dev/null)",
@@ -512,6 +557,48 @@ pub static OPTIONS: [Opt; 38] = [
         |r, v| {
             super::names::validate_name(v).map_err(|e| e.replace("container name", "alias"))?;
             r.spec.network.aliases.push(v.to_string());
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "add-host",
+        "NAME:IP",
+        "Add a line to the container's /etc/hosts: NAME:IP",
+        |r, v| {
+            let host = super::network::NameService::parse_host(v)?;
+            r.spec.network.names.hosts.push(host);
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "dns",
+        "IP",
+        "A DNS server for the container's /etc/resolv.conf (instead of the host's)",
+        |r, v| {
+            let ip = v
+                .parse()
+                .map_err(|_| format!("invalid --dns {v:?}: not an IP address"))?;
+            r.spec.network.names.servers.push(ip);
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "dns-search",
+        "DOMAIN",
+        "A DNS search domain for the container (instead of the host's; \".\" for none)",
+        |r, v| {
+            let domain = super::network::NameService::parse_domain(v)?;
+            r.spec.network.names.search.push(domain);
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "dns-option",
+        "OPTION",
+        "A resolver option for the container (e.g. ndots:2; instead of the host's)",
+        |r, v| {
+            let option = super::network::NameService::parse_option(v)?;
+            r.spec.network.names.options.push(option);
             Ok(())
         },
     ),
@@ -677,6 +764,8 @@ impl Run {
                 interactive: false,
                 restart: RestartPolicy::No,
                 stop_signal: nix::sys::signal::Signal::SIGTERM,
+                stop_timeout: None,
+                cidfile: None,
                 image: None,
             },
             env: Vec::new(),

@@ -89,6 +89,10 @@ pub struct Launch {
     pub interactive: bool,
     pub restart: RestartPolicy,
     pub stop_signal: nix::sys::signal::Signal,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL, unless `stop -t` says.
+    pub stop_timeout: Option<u32>,
+    /// `--cidfile`: where the container's id is written as it is created.
+    pub cidfile: Option<std::path::PathBuf>,
     /// `--image`: resolved (pulled if need be) just before the container starts.
     pub image: Option<ImageRequest>,
 }
@@ -135,6 +139,37 @@ pub struct ImageRequest {
     pub workdir_given: bool,
     /// `--insecure-registry` hosts.
     pub insecure: Vec<String>,
+}
+
+/// The `KEY=VALUE` lines of an `--env-file` (as Docker reads one: `#` lines and blank ones
+/// skipped, the value kept as written, quotes included; `KEY` alone is taken from the host).
+pub fn read_env_file(path: &std::path::Path) -> Result<Vec<String>, String> {
+    use std::io::Read;
+    const MOST: u64 = 1 << 20;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MOST + 1).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read env file {}: {e}", path.display()))?;
+    if text.len() as u64 > MOST {
+        return Err(format!("env file {} is larger than 1 MiB", path.display()));
+    }
+    let mut pairs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = line.split_once('=').map_or(line, |(k, _)| k);
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return Err(format!(
+                "env file {} line {}: invalid variable name {key:?}",
+                path.display(),
+                n + 1
+            ));
+        }
+        pairs.push(line.to_string());
+    }
+    Ok(pairs)
 }
 
 /// Whether `word`, first after `run`, is an image (Docker's `run IMAGE [CMD]`) rather than a

@@ -67,6 +67,9 @@ pub struct Record {
     /// The signal `stop` sends first (`--stop-signal`).
     #[serde(default = "sigterm")]
     pub stop_signal: i32,
+    /// Seconds `stop` waits for it before SIGKILL (`--stop-timeout`), unless `stop -t` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<u32>,
 }
 
 fn default_namespace() -> String {

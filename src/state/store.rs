@@ -42,6 +42,7 @@ pub struct NewRecord<'a> {
     pub interactive: bool,
     pub restart: RestartPolicy,
     pub stop_signal: i32,
+    pub stop_timeout: Option<u32>,
 }
 
 impl<'a> NewRecord<'a> {
@@ -55,6 +56,7 @@ impl<'a> NewRecord<'a> {
             interactive: launch.interactive,
             restart: launch.restart,
             stop_signal: launch.stop_signal as i32,
+            stop_timeout: launch.stop_timeout,
         }
     }
 }
@@ -109,6 +111,7 @@ pub fn create_owned(
         restart_count: 0,
         stopped_by_user: false,
         stop_signal: new.stop_signal,
+        stop_timeout: new.stop_timeout,
     };
     let dir = tree::container(&record.id);
     let spec_json = serde_json::to_vec(spec).context("cannot serialize the spec")?;

@@ -204,6 +204,7 @@ pub mod fake {
                 restart_count: 0,
                 stopped_by_user: false,
                 stop_signal: libc::SIGTERM,
+                stop_timeout: None,
             };
             // Newest first, as the store lists them.
             self.records.borrow_mut().insert(0, record.clone());

@@ -40,7 +40,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
             if let Some(etc) = etc {
                 let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
                 let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-                write_etc(etc, hostname, &hosts, &resolv)?;
+                write_etc(etc, spec, hosts, &resolv)?;
             }
             return Ok(Prepared {
                 netns: None,
@@ -56,7 +56,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
     };
     if let Some(etc) = etc {
         let hosts = dns::hosts(hostname, None, &[]);
-        write_etc(etc, hostname, &hosts, &dns::resolv_conf())?;
+        write_etc(etc, spec, hosts, &dns::resolv_conf())?;
     }
     Ok(Prepared {
         netns: Some(netns),
@@ -94,11 +94,14 @@ fn inside<T>(
     f(&mut nl)
 }
 
-fn write_etc(dir: &Path, hostname: &str, hosts: &str, resolv: &str) -> anyhow::Result<()> {
+/// The container's `/etc` files in `dir`: its hostname, `hosts` with its `--add-host` lines,
+/// `resolv` with its `--dns` choices.
+fn write_etc(dir: &Path, spec: &ContainerSpec, hosts: String, resolv: &str) -> anyhow::Result<()> {
+    let names = &spec.network.names;
     for (name, text) in [
-        ("hostname", format!("{hostname}\n")),
-        ("hosts", hosts.to_string()),
-        ("resolv.conf", resolv.to_string()),
+        ("hostname", format!("{}\n", spec.hostname)),
+        ("hosts", dns::with_added(hosts, &names.hosts)),
+        ("resolv.conf", dns::with_overrides(resolv, names)),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -122,12 +125,8 @@ fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Resu
     names.extend(spec.network.aliases.iter().cloned());
     let hosts_file = etc.map(|e| e.join("hosts"));
     if let Some(etc) = etc {
-        write_etc(
-            etc,
-            &spec.hostname,
-            &dns::hosts(&spec.hostname, None, &[]),
-            &dns::resolv_conf(),
-        )?;
+        let hosts = dns::hosts(&spec.hostname, None, &[]);
+        write_etc(etc, spec, hosts, &dns::resolv_conf())?;
     }
     let lease = Lease {
         ip: Ipv4Addr::UNSPECIFIED,
@@ -138,6 +137,7 @@ fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Resu
         names,
         publish,
         hosts_file,
+        added_hosts: spec.network.names.hosts.clone(),
     };
     let (lease, up, mtu) = take_lease(name, lease)?;
     let joined = join(&netns, &lease, &up, mtu);
@@ -313,7 +313,10 @@ fn write_hosts(net: &Up) {
         };
         // Names are a user network's: on the default bridge, as in Docker, only the hostname.
         let names: &[String] = if net.user { &lease.names } else { &[] };
-        let text = dns::hosts(&lease.hostname, Some((lease.ip, names)), &peers);
+        let text = dns::with_added(
+            dns::hosts(&lease.hostname, Some((lease.ip, names)), &peers),
+            &lease.added_hosts,
+        );
         let opened = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

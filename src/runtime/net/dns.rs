@@ -1,6 +1,7 @@
 //! A container's name service files: `/etc/resolv.conf` from the host's, and `/etc/hosts`
 //! naming the container (and on a user network, its peers).
 
+use crate::spec::network::NameService;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The host's resolver file.
@@ -59,6 +60,46 @@ pub fn resolv_conf_from(host: &str, upstream: Option<&str>) -> String {
     out
 }
 
+/// `hosts` with the `--add-host` lines after it.
+pub fn with_added(mut hosts: String, added: &[(String, IpAddr)]) -> String {
+    for (name, ip) in added {
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
+    hosts
+}
+
+/// `resolv` with `--dns`, `--dns-search` and `--dns-option` in place of its own lines of each
+/// kind (Docker's rule: a kind given replaces the host's; one not given keeps them).
+pub fn with_overrides(resolv: &str, names: &NameService) -> String {
+    let replaced = |line: &str| {
+        let word = line.split_whitespace().next().unwrap_or("");
+        (word == "nameserver" && !names.servers.is_empty())
+            || ((word == "search" || word == "domain") && !names.search.is_empty())
+            || (word == "options" && !names.options.is_empty())
+    };
+    let mut out: String = resolv
+        .lines()
+        .filter(|l| !replaced(l.trim()))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for server in &names.servers {
+        out.push_str(&format!("nameserver {server}\n"));
+    }
+    let search: Vec<&str> = names
+        .search
+        .iter()
+        .map(String::as_str)
+        .filter(|d| *d != ".")
+        .collect();
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    if !names.options.is_empty() {
+        out.push_str(&format!("options {}\n", names.options.join(" ")));
+    }
+    out
+}
+
 /// `/etc/hosts`: loopback, the container's own address under its hostname and names (or
 /// loopback's `127.0.1.1` without one), then its peers'.
 pub fn hosts(
@@ -86,6 +127,27 @@ pub fn hosts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_options_replace_their_kind_of_line() {
+        let host = "nameserver 192.0.2.1\nsearch lan\noptions edns0\n";
+        let names = NameService {
+            servers: vec!["192.0.2.53".parse().unwrap()],
+            search: vec!["example.com".into()],
+            ..NameService::default()
+        };
+        assert_eq!(
+            with_overrides(host, &names),
+            "options edns0\nnameserver 192.0.2.53\nsearch example.com\n"
+        );
+        let none = NameService {
+            search: vec![".".into()],
+            ..NameService::default()
+        };
+        assert_eq!(with_overrides(host, &none), "nameserver 192.0.2.1\noptions edns0\n");
+        let added = [("db".to_string(), "10.0.0.5".parse().unwrap())];
+        assert!(with_added(String::new(), &added).ends_with("10.0.0.5\tdb\n"));
+    }
 
     #[test]
     fn loopback_servers_are_replaced() {

@@ -71,6 +71,9 @@ pub struct Lease {
     pub publish: Vec<Publish>,
     /// Its `/etc/hosts` on the host, rewritten as peers come and go.
     pub hosts_file: Option<PathBuf>,
+    /// Its `--add-host` lines, kept in every rewrite.
+    #[serde(default)]
+    pub added_hosts: Vec<(String, std::net::IpAddr)>,
 }
 
 impl Lease {
