@@ -214,6 +214,7 @@ mod tests {
                 },
             ],
             hosts_file: None,
+            added_hosts: Vec::new(),
         };
         let state = State {
             ip_forward_before: Some("0".into()),

@@ -224,6 +224,7 @@ mod tests {
             names: vec![],
             publish: vec![],
             hosts_file: None,
+            added_hosts: Vec::new(),
         };
         let mac = mac_key(&lease);
         assert_eq!(mac.len(), 24);
