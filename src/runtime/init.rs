@@ -114,7 +114,12 @@ impl Origin for SpecOrigin<'_> {
         if spec.workdir_is_default && !cwd.is_dir() {
             cwd = PathBuf::from("/");
         }
-        let becoming = security::becoming(&spec.hardening, user.as_ref(), cwd)?;
+        let mut becoming = security::becoming(&spec.hardening, user.as_ref(), cwd)?;
+        becoming.rlimits = spec
+            .ulimits
+            .iter()
+            .map(|u| Ok((security::resource(&u.name)?, u.soft, u.hard)))
+            .collect::<anyhow::Result<_>>()?;
         self.user = user;
         Ok(becoming)
     }

@@ -206,10 +206,14 @@ pub fn becoming(
         true => (None, false, Vec::new()),
         false => {
             let keep = hardening.capabilities().map_err(anyhow::Error::msg)?;
+            let seccomp = match hardening.seccomp_unconfined {
+                true => Vec::new(),
+                false => seccomp_filters()?.to_vec(),
+            };
             (
                 Some(Caps::docker(keep, root)),
-                true,
-                seccomp_filters()?.to_vec(),
+                !hardening.new_privileges,
+                seccomp,
             )
         }
     };
@@ -223,6 +227,30 @@ pub fn becoming(
         no_new_privs,
         seccomp,
         cwd,
+    })
+}
+
+/// The resource a `--ulimit` names (one of [`crate::spec::limits::Ulimit::NAMES`]).
+pub fn resource(name: &str) -> anyhow::Result<nix::sys::resource::Resource> {
+    use nix::sys::resource::Resource;
+    Ok(match name {
+        "as" => Resource::RLIMIT_AS,
+        "core" => Resource::RLIMIT_CORE,
+        "cpu" => Resource::RLIMIT_CPU,
+        "data" => Resource::RLIMIT_DATA,
+        "fsize" => Resource::RLIMIT_FSIZE,
+        "locks" => Resource::RLIMIT_LOCKS,
+        "memlock" => Resource::RLIMIT_MEMLOCK,
+        "msgqueue" => Resource::RLIMIT_MSGQUEUE,
+        "nice" => Resource::RLIMIT_NICE,
+        "nofile" => Resource::RLIMIT_NOFILE,
+        "nproc" => Resource::RLIMIT_NPROC,
+        "rss" => Resource::RLIMIT_RSS,
+        "rtprio" => Resource::RLIMIT_RTPRIO,
+        "rttime" => Resource::RLIMIT_RTTIME,
+        "sigpending" => Resource::RLIMIT_SIGPENDING,
+        "stack" => Resource::RLIMIT_STACK,
+        other => anyhow::bail!("unknown resource limit {other:?}"),
     })
 }
 

@@ -28,6 +28,9 @@ pub struct Limits {
     pub cpuset_cpus: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpuset_mems: Option<String>,
+    /// `--memory-reservation`: a soft limit, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_reservation: Option<u64>,
     /// Relative CPU weight, Docker's `--cpu-shares` (2..=262144, default 1024).
     pub cpu_shares: Option<u64>,
     /// Huge pages by page size (`2MB`, `1GB`): at most this many bytes of each (an OCI
@@ -53,6 +56,15 @@ impl Limits {
 
     /// Checks the values against each other and against this machine.
     pub fn validate(&self) -> Result<(), String> {
+        if let (Some(memory), Some(reservation)) = (self.memory, self.memory_reservation)
+            && reservation > memory
+        {
+            return Err(format!(
+                "--memory-reservation {} is above --memory {}: a soft limit must be below the limit",
+                human(reservation),
+                human(memory)
+            ));
+        }
         if let Some(m) = self.memory
             && m < MIN_MEMORY
         {
@@ -143,6 +155,70 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         ));
     }
     Ok(bytes as u64)
+}
+
+/// One `--ulimit`: a resource limit by its Docker (and `ulimit`) name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    pub name: String,
+    /// `u64::MAX` is unlimited (`-1`).
+    pub soft: u64,
+    pub hard: u64,
+}
+
+impl Ulimit {
+    /// The names Docker takes.
+    pub const NAMES: [&str; 16] = [
+        "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
+        "nproc", "rss", "rtprio", "rttime", "sigpending", "stack",
+    ];
+
+    /// Parses `NAME=SOFT[:HARD]` (`-1`: unlimited; no HARD: the soft value).
+    pub fn parse(text: &str) -> Result<Ulimit, String> {
+        let bad = |why: &str| format!("invalid --ulimit {text:?}: {why}");
+        let (name, values) = text.split_once('=').ok_or_else(|| bad("expected NAME=SOFT[:HARD]"))?;
+        if !Ulimit::NAMES.contains(&name) {
+            return Err(bad(&format!("unknown name {name:?} ({})", Ulimit::NAMES.join(", "))));
+        }
+        let number = |v: &str| -> Result<u64, String> {
+            match v {
+                "-1" | "unlimited" => Ok(u64::MAX),
+                _ => v.parse().map_err(|_| bad(&format!("{v:?} is not a number"))),
+            }
+        };
+        let (soft, hard) = match values.split_once(':') {
+            Some((s, h)) => (number(s)?, number(h)?),
+            None => (number(values)?, number(values)?),
+        };
+        if soft > hard {
+            return Err(bad("the soft limit is above the hard one"));
+        }
+        Ok(Ulimit {
+            name: name.to_string(),
+            soft,
+            hard,
+        })
+    }
+}
+
+/// `--cpuset-cpus 0-3,6` and `--cpuset-mems`: a list of numbers and ranges, as the kernel's
+/// `cpuset.cpus` takes it.
+pub fn parse_cpuset(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.split(',').all(|part| {
+            let mut ends = part.splitn(2, '-').map(|n| n.parse::<u32>());
+            match (ends.next(), ends.next()) {
+                (Some(Ok(_)), None) => true,
+                (Some(Ok(a)), Some(Ok(b))) => a <= b,
+                _ => false,
+            }
+        });
+    match valid {
+        true => Ok(text.to_string()),
+        false => Err(format!(
+            "invalid cpuset {text:?}: numbers and ranges, e.g. 0-3 or 0,2"
+        )),
+    }
 }
 
 /// `--memory-swap`: a size, or -1 for unlimited swap.

@@ -80,6 +80,12 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--ulimit`: resource limits its processes start with (else the launcher's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ulimits: Vec<limits::Ulimit>,
+    /// `--shm-size`: bytes of its `/dev/shm` (Docker's 64 MiB when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<u64>,
     /// `--group-add`: more supplementary groups for its user, numbers or names in its own
     /// `/etc/group`.
     #[serde(default)]
@@ -146,6 +152,8 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            ulimits: Vec::new(),
+            shm_size: None,
             group_add: Vec::new(),
             labels: Default::default(),
         }

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 46] = [
+pub static OPTIONS: [Opt; 52] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -263,6 +263,46 @@ pub static OPTIONS: [Opt; 46] = [
         },
     )
     .hyphens(),
+    Opt::one(
+        "memory-reservation",
+        "SIZE",
+        "A soft memory limit the kernel reclaims toward under pressure (below --memory)",
+        |r, v| {
+            r.spec.limits.memory_reservation = Some(limits::parse_bytes(v)?);
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "cpuset-cpus",
+        "CPUS",
+        "The CPUs the container may run on (0-3, 0,1)",
+        |r, v| {
+            r.spec.limits.cpuset_cpus = Some(limits::parse_cpuset(v)?);
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "cpuset-mems",
+        "NODES",
+        "The memory nodes the container may use (0-3, 0,1)",
+        |r, v| {
+            r.spec.limits.cpuset_mems = Some(limits::parse_cpuset(v)?);
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "shm-size",
+        "SIZE",
+        "The size of the container's /dev/shm (b, k, m, g) [default: 64m]",
+        |r, v| {
+            let size = limits::parse_bytes(v)?;
+            if size == 0 {
+                return Err("--shm-size must be more than 0".into());
+            }
+            r.spec.shm_size = Some(size);
+            Ok(())
+        },
+    ),
     Opt::one(
         "rootfs",
         "DIR",
@@ -599,6 +639,23 @@ pub static OPTIONS: [Opt; 46] = [
         |r, v| {
             let option = super::network::NameService::parse_option(v)?;
             r.spec.network.names.options.push(option);
+            Ok(())
+        },
+    ),
+    Opt::many(
+        "security-opt",
+        "OPTION",
+        "no-new-privileges[=true|false], seccomp=unconfined, apparmor=unconfined, label=disable",
+        |r, v| super::hardening::security_opt(&mut r.spec.hardening, v),
+    ),
+    Opt::many(
+        "ulimit",
+        "NAME=SOFT[:HARD]",
+        "A resource limit of the container's processes (nofile=1024:2048, nproc=512, core=0; -1 for unlimited)",
+        |r, v| {
+            let limit = super::limits::Ulimit::parse(v)?;
+            r.spec.ulimits.retain(|u| u.name != limit.name);
+            r.spec.ulimits.push(limit);
             Ok(())
         },
     ),

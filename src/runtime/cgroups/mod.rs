@@ -167,6 +167,8 @@ trait Version: std::fmt::Debug + Sync {
     fn prepare(&self, _root: &Path, _rel: &Path, _extra: &[&str]) {}
     /// Memory limit and memory plus swap (`-1`: unlimited swap), both in bytes.
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()>;
+    /// The soft limit the kernel reclaims toward under pressure (`--memory-reservation`).
+    fn memory_reservation(&self, dir: &Path, bytes: u64) -> anyhow::Result<()>;
     /// CPU quota per period, both in microseconds.
     fn cpu_quota(&self, dir: &Path, quota_us: u64, period_us: u64) -> anyhow::Result<()>;
     /// The limit of huge pages of `size` (`2MB`), in bytes.
@@ -334,6 +336,10 @@ impl Cgroup {
             // Docker's default when only --memory is given: as much swap as memory.
             let swap_total = limits.memory_swap.unwrap_or(2 * memory as i64);
             version.memory(need(Controller::Memory, "--memory")?, memory, swap_total)?;
+        }
+        if let Some(bytes) = limits.memory_reservation {
+            let dir = need(Controller::Memory, "--memory-reservation")?;
+            version.memory_reservation(dir, bytes)?;
         }
         if let Some(pids) = limits.pids {
             let dir = need(Controller::Pids, "--pids-limit")?;

@@ -9,6 +9,10 @@ use std::path::Path;
 pub struct V1;
 
 impl Version for V1 {
+    fn memory_reservation(&self, dir: &Path, bytes: u64) -> anyhow::Result<()> {
+        write(&dir.join("memory.soft_limit_in_bytes"), &bytes.to_string())
+    }
+
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()> {
         write(&dir.join("memory.limit_in_bytes"), &memory.to_string())?;
         // memsw exists only where the kernel accounts swap (swapaccount=1).

@@ -27,6 +27,12 @@ impl Version for V2 {
         }
     }
 
+    fn memory_reservation(&self, dir: &Path, bytes: u64) -> anyhow::Result<()> {
+        // runc's mapping of Docker's reservation: memory.low, the protection below which
+        // the kernel reclaims this cgroup's memory last.
+        write(&dir.join("memory.low"), &bytes.to_string())
+    }
+
     fn memory(&self, dir: &Path, memory: u64, swap_total: i64) -> anyhow::Result<()> {
         write(&dir.join("memory.max"), &memory.to_string())?;
         // v2 limits swap alone, not memory plus swap.
