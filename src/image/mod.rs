@@ -121,6 +121,14 @@ pub fn apply(
     }
     let config = store.config(image)?;
     let defaults = config.config().clone().unwrap_or_default();
+    for port in defaults.exposed_ports().clone().unwrap_or_default() {
+        // An image's word for a port it cannot say is skipped, not trusted.
+        for exposed in crate::spec::network::Network::parse_expose(&port).unwrap_or_default() {
+            if !spec.network.expose.contains(&exposed) {
+                spec.network.expose.push(exposed);
+            }
+        }
+    }
     for (key, value) in defaults.labels().clone().unwrap_or_default() {
         spec.labels.entry(key).or_insert(value);
     }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 /// made and bound in their place. A refused spec leaves nothing behind.
 pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
     super::require_root().map_err(anyhow::Error::msg)?;
+    spec.network.publish_exposed();
     spec.validate()?;
     super::volumes::check_before_start(spec)?;
     crate::state::volumes::create_used(spec)

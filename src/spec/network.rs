@@ -31,6 +31,12 @@ pub struct Network {
     /// Names its peers on a user network reach it by, besides its own name.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// `--expose` and the image's `ExposedPorts`: ports it says it serves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose: Vec<(u16, Protocol)>,
+    /// `-P`: publish every exposed port on a free host port.
+    #[serde(default)]
+    pub publish_all: bool,
     /// `--add-host`, `--dns`, `--dns-search`, `--dns-option`: what its `/etc/hosts` and
     /// `/etc/resolv.conf` say beyond what they would.
     #[serde(default)]
@@ -107,6 +113,8 @@ impl Default for Network {
             publish: Vec::new(),
             aliases: Vec::new(),
             names: NameService::default(),
+            expose: Vec::new(),
+            publish_all: false,
         }
     }
 }
@@ -118,6 +126,48 @@ impl Network {
             mode: Mode::Bridge(DEFAULT_NETWORK.into()),
             ..Network::default()
         }
+    }
+
+    /// `-P`: each exposed port not published already, published on a free host port (the
+    /// helper takes one, as for `-p PORT`). Once, at start.
+    pub fn publish_exposed(&mut self) {
+        if !self.publish_all {
+            return;
+        }
+        for &(port, protocol) in &self.expose {
+            if !self
+                .publish
+                .iter()
+                .any(|p| p.container_port == port && p.protocol == protocol)
+            {
+                self.publish.push(Publish {
+                    host_ip: None,
+                    host_port: 0,
+                    container_port: port,
+                    protocol,
+                });
+            }
+        }
+    }
+
+    /// Parses `--expose PORT[-PORT][/tcp|/udp]` (and an image's `80/tcp`).
+    pub fn parse_expose(text: &str) -> Result<Vec<(u16, Protocol)>, String> {
+        let bad = || format!("invalid port {text:?}: expected PORT[-PORT][/tcp|/udp]");
+        let (ports, protocol) = match text.rsplit_once('/') {
+            Some((ports, "tcp")) => (ports, Protocol::Tcp),
+            Some((ports, "udp")) => (ports, Protocol::Udp),
+            Some(_) => return Err(bad()),
+            None => (text, Protocol::Tcp),
+        };
+        let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
+        let (first, last) = match ports.split_once('-') {
+            Some((a, b)) => (port(a)?, port(b)?),
+            None => (port(ports)?, port(ports)?),
+        };
+        if first > last || last - first > 1024 {
+            return Err(bad());
+        }
+        Ok((first..=last).map(|p| (p, protocol)).collect())
     }
 
     /// Whether the container gets `/etc/hosts`, `/etc/resolv.conf` and `/etc/hostname` of

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 52] = [
+pub static OPTIONS: [Opt; 55] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -419,6 +419,18 @@ pub static OPTIONS: [Opt; 52] = [
     .short('v')
     .form("Volumes", "e.g. /srv/data:/data:ro"),
     Opt::many(
+        "mount",
+        "type=…,source=…,target=…",
+        "Mount a bind, a named volume or a tmpfs, Docker's long form: type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=…][,tmpfs-mode=…]",
+        |r, v| {
+            match Volume::parse_mount(v)? {
+                tmpfs @ Volume::Tmpfs { .. } => r.tmpfs.push(tmpfs),
+                other => r.binds.push(other),
+            }
+            Ok(())
+        },
+    ),
+    Opt::many(
         "tmpfs",
         "DST[:OPTIONS]",
         "Mount an empty tmpfs: DST[:size=64m]",
@@ -590,6 +602,28 @@ pub static OPTIONS: [Opt; 52] = [
     )
     .short('p')
     .form("Ports", "(none) e.g. 8080:80 53:53/udp"),
+    Opt::flag(
+        "publish-all",
+        "Publish every exposed port (--expose, the image's ExposedPorts) on a free host port",
+        |r, _| {
+            r.spec.network.publish_all = true;
+            Ok(())
+        },
+    )
+    .short('P'),
+    Opt::many(
+        "expose",
+        "PORT[/PROTO]",
+        "A port the container serves (published by -P): PORT[-PORT][/tcp|/udp]",
+        |r, v| {
+            for port in super::network::Network::parse_expose(v)? {
+                if !r.spec.network.expose.contains(&port) {
+                    r.spec.network.expose.push(port);
+                }
+            }
+            Ok(())
+        },
+    ),
     Opt::many(
         "network-alias",
         "ALIAS",

@@ -105,6 +105,58 @@ impl Volume {
         })
     }
 
+    /// `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=…]
+    /// [,tmpfs-mode=…]`, Docker's long form of `-v` and `--tmpfs`: the same volumes, the same
+    /// checks (it is turned into their short forms). A `volume` needs its `source` (a name).
+    pub fn parse_mount(text: &str) -> Result<Volume, String> {
+        let bad = |why: String| format!("invalid --mount {text:?}: {why}");
+        let (mut kind, mut source, mut target, mut read_only) = ("volume", None, None, false);
+        let mut tmpfs = Vec::new();
+        for field in text.split(',') {
+            let (key, value) = match field.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (field, None),
+            };
+            let flag = |v: Option<&str>| match v {
+                None | Some("1" | "true") => Ok(true),
+                Some("0" | "false") => Ok(false),
+                Some(other) => Err(bad(format!("{key}={other}: true or false"))),
+            };
+            match (key, value) {
+                ("type", Some(t @ ("bind" | "volume" | "tmpfs"))) => kind = t,
+                ("type", Some(t)) => return Err(bad(format!("type {t:?} (bind, volume, tmpfs)"))),
+                ("source" | "src", Some(s)) => source = Some(s),
+                ("target" | "destination" | "dst", Some(t)) => target = Some(t),
+                ("readonly" | "ro", v) => read_only = flag(v)?,
+                ("tmpfs-size", Some(size)) => tmpfs.push(format!("size={size}")),
+                ("tmpfs-mode", Some(mode)) => tmpfs.push(format!("mode={mode}")),
+                // Meaningful only to Docker Desktop's file sharing, or already ours.
+                ("consistency" | "bind-propagation" | "volume-nocopy", _) => {}
+                _ => return Err(bad(format!("unknown field {field:?}"))),
+            }
+        }
+        let target = target.ok_or_else(|| bad("target= is required".into()))?;
+        let ro = if read_only { ":ro" } else { "" };
+        match (kind, source) {
+            ("tmpfs", Some(_)) => Err(bad("a tmpfs has no source".into())),
+            ("tmpfs", None) => {
+                if read_only {
+                    tmpfs.push("ro".into());
+                }
+                Volume::parse_tmpfs(&format!("{target}:{}", tmpfs.join(",")))
+            }
+            (_, None) => Err(bad(format!(
+                "source= is required (a {kind} without one, Docker's anonymous volume, is not made here: name it)"
+            ))),
+            ("bind", Some(src)) if !Path::new(src).is_absolute() => {
+                Err(bad(format!("a bind source must be an absolute path, not {src:?}")))
+            }
+            ("volume", Some(src)) if !is_name(src) => Err(bad(format!("{src:?} is not a volume name"))),
+            (_, Some(_)) if !tmpfs.is_empty() => Err(bad(format!("tmpfs options on a {kind}"))),
+            (_, Some(src)) => Volume::parse_bind(&format!("{src}:{target}{ro}")),
+        }
+    }
+
     /// `DST` or `DST:OPTIONS`, Docker's options: `rw`, `ro`, `exec`, `noexec`, `suid`,
     /// `nosuid`, `dev`, `nodev`, `size=` (with units), `mode=` (octal), `uid=`, `gid=`,
     /// `nr_inodes=`.
