@@ -732,6 +732,7 @@ mod tests {
             cpu_shares: Some(1024),
             cpuset_cpus: Some("0".into()),
             cpuset_mems: None,
+            memory_reservation: None,
             hugepages: vec![("2MB".into(), 0)],
         })
         .unwrap();
