@@ -60,6 +60,13 @@ enum Command {
         #[arg(trailing_var_arg = true)]
         command: Vec<String>,
     },
+    /// Make a container as `run -d` would, without starting it (`start` does): `my-container-tui
+    /// create [OPTIONS] [IMAGE] CMD [ARGS]...`
+    Create {
+        /// The command and its arguments (with an image, the image's Cmd when left out)
+        #[arg(trailing_var_arg = true)]
+        command: Vec<String>,
+    },
     /// Build a root filesystem for --rootfs: `rootfs busybox DIR` makes a minimal one from the
     /// host's static busybox
     Rootfs {
@@ -81,6 +88,8 @@ enum RootfsKind {
 pub enum Action {
     /// Run one container headless, or detached.
     Run(Box<Built>),
+    /// Make a container, to start later.
+    Create(Box<Built>),
     /// Build a busybox root filesystem in this directory.
     BusyboxRootfs(PathBuf),
     /// No command given: the dashboard, with its own options and the run its sessions start
@@ -191,8 +200,17 @@ where
     let matches = command.try_get_matches_from(args)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let mut run = run_of(&matches)?;
+    let mut create = false;
     let mut words = match (cli.subcommand, cli.run) {
         (Some(Command::Run { command }), None) => command,
+        (Some(Command::Create { command }), None) => {
+            // Made to be started later, under a monitor: as `run -d`.
+            create = true;
+            let detach = crate::spec::options::option("detach").expect("a row of the table");
+            run.apply(detach, "")
+                .map_err(|e| self::command().error(clap::error::ErrorKind::ValueValidation, e))?;
+            command
+        }
         (None, Some(command)) => command,
         (None, None) => return Ok(Action::Dashboard(cli.dashboard, Box::new(run))),
         (
@@ -220,7 +238,10 @@ where
         ));
     }
     run.finish(words, host)
-        .map(|built| Action::Run(Box::new(built)))
+        .map(|built| match create {
+            true => Action::Create(Box::new(built)),
+            false => Action::Run(Box::new(built)),
+        })
         .map_err(|e| self::command().error(clap::error::ErrorKind::ArgumentConflict, e))
 }
 
@@ -350,36 +371,41 @@ pub fn main() -> i32 {
     report(parse(args).map_or_else(clap_outcome, act))
 }
 
+/// Runs `built` (or with `create`, makes it to start later), as `run` and `create` do.
+fn run_built(built: Built, create: bool) -> Outcome {
+    if let Some(message) = crate::image::positional::missing_command(&built) {
+        return Err(CliError {
+            code: crate::runtime::exit::NOT_FOUND,
+            message,
+        });
+    }
+    let Built { mut spec, launch } = built;
+    if let Some(request) = &launch.image {
+        crate::runtime::require_root().map_err(CliError::runtime)?;
+        crate::image::prepare(&mut spec, request)
+            .map_err(|e| CliError::runtime(format!("{e:#}")))?;
+    }
+    if let Some(file) = &launch.cidfile {
+        write_cidfile(file, &spec.id)?;
+    }
+    // The container's own status (its errors printed by the run, 125-127).
+    let code = match (create, launch.detach) {
+        (true, _) => headless::create(spec, &launch),
+        (false, true) => headless::detached(spec, &launch),
+        (false, false) => headless::run(spec, &launch),
+    };
+    // A detached container that never started leaves nothing, its id file included.
+    if let Some(file) = launch.cidfile.as_ref().filter(|_| launch.detach && code != 0) {
+        let _ = std::fs::remove_file(file);
+    }
+    Ok(code)
+}
+
 /// Does what the arguments asked.
 fn act(action: Action) -> Outcome {
     match action {
-        Action::Run(built) => {
-            if let Some(message) = crate::image::positional::missing_command(&built) {
-                return Err(CliError {
-                    code: crate::runtime::exit::NOT_FOUND,
-                    message,
-                });
-            }
-            let Built { mut spec, launch } = *built;
-            if let Some(request) = &launch.image {
-                crate::runtime::require_root().map_err(CliError::runtime)?;
-                crate::image::prepare(&mut spec, request)
-                    .map_err(|e| CliError::runtime(format!("{e:#}")))?;
-            }
-            if let Some(file) = &launch.cidfile {
-                write_cidfile(file, &spec.id)?;
-            }
-            // The container's own status (its errors printed by the run, 125-127).
-            let code = match launch.detach {
-                true => headless::detached(spec, &launch),
-                false => headless::run(spec, &launch),
-            };
-            // A detached container that never started leaves nothing, its id file included.
-            if let Some(file) = launch.cidfile.as_ref().filter(|_| launch.detach && code != 0) {
-                let _ = std::fs::remove_file(file);
-            }
-            Ok(code)
-        }
+        Action::Run(built) => run_built(*built, false),
+        Action::Create(built) => run_built(*built, true),
         Action::BusyboxRootfs(dir) => match crate::runtime::busybox::build(&dir) {
             Ok(built) => {
                 let dir = std::path::absolute(&dir).unwrap_or(dir);

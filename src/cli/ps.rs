@@ -93,7 +93,7 @@ fn matches(f: &Filter, r: &Record, spec: Option<&ContainerSpec>, paused: bool) -
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
         "status" if paused => v == "paused",
-        "status" => r.status.as_str() == v,
+        "status" => r.state() == v,
         "exited" => r.status == Status::Exited && r.exit_code.is_some_and(|c| c.to_string() == v),
         "label" => spec.is_some_and(|s| match v.split_once('=') {
             Some((key, value)) => s.labels.get(key).is_some_and(|l| l == value),
@@ -189,7 +189,7 @@ fn row(
         ),
         created_at: rfc3339(r.created),
         running_for: format!("{} ago", crate::state::record::ago(r.created)),
-        state: if paused { "paused" } else { r.status.as_str() },
+        state: if paused { "paused" } else { r.state() },
         status: match paused {
             true => format!("{} (Paused)", r.status_line()),
             false => r.status_line(),

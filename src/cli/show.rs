@@ -68,7 +68,7 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
         "Path": spec.command.first(),
         "Args": spec.command.get(1..),
         "State": {
-            "Status": record.status.as_str(),
+            "Status": record.state(),
             "Running": record.status == Status::Running,
             "Pid": pid.unwrap_or(0),
             "ExitCode": record.exit_code.unwrap_or(0),

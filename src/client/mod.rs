@@ -53,6 +53,17 @@ pub fn launch(spec: &ContainerSpec, new: &NewRecord) -> Result<Record, Failure> 
     store::load(&record.id).map_err(Failure::runtime)
 }
 
+/// Records `spec` as Docker's `create` leaves a container: made, never started (`start` starts
+/// it under a monitor), owned by nobody.
+pub fn create(spec: &ContainerSpec, new: &NewRecord) -> Result<Record, Failure> {
+    let record = store::create(spec, new).map_err(Failure::runtime)?;
+    store::update(&record.id, |r| {
+        r.status = Status::Exited;
+        r.owner = None;
+    })
+    .map_err(Failure::runtime)
+}
+
 /// Starts the monitor of the `created` container `id` and waits for its [`Ready`] line.
 pub fn start_monitor(id: &str) -> Result<(), Failure> {
     use std::os::unix::process::CommandExt;

@@ -58,3 +58,21 @@ pub fn detached(mut spec: ContainerSpec, launch: &Launch) -> i32 {
         }
     }
 }
+
+/// `create`: records `spec` ready to `start`, made as `run -d` makes it (its volumes, its
+/// image held), and prints its id; nothing runs.
+pub fn create(mut spec: ContainerSpec, launch: &Launch) -> i32 {
+    let made = prepare(&mut spec)
+        .map_err(crate::client::Failure::runtime)
+        .and_then(|()| crate::client::create(&spec, &store::NewRecord::of(launch, spec.tty)));
+    match made {
+        Ok(record) => {
+            println!("{}", record.id);
+            0
+        }
+        Err(e) => {
+            print_error(&e.message);
+            e.code
+        }
+    }
+}

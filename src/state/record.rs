@@ -127,9 +127,19 @@ impl Record {
     }
 
     /// `ps`'s STATUS column: "Up 5 minutes", "Exited (137) 3 seconds ago", "Created".
+    /// Docker's state word: `created` (made by `create`, never started, or being started),
+    /// `running`, `exited`.
+    pub fn state(&self) -> &'static str {
+        match self.status {
+            Status::Exited if self.started.is_none() => "created",
+            status => status.as_str(),
+        }
+    }
+
     pub fn status_line(&self) -> String {
         match self.status {
             Status::Created => "Created".into(),
+            Status::Exited if self.started.is_none() => "Created".into(),
             Status::Running => format!("Up {}", ago(self.started.unwrap_or(self.created))),
             Status::Exited => format!(
                 "Exited ({}) {} ago",
