@@ -16,6 +16,9 @@ pub struct Args {
     /// Give the command a terminal (a pty of the container's own)
     #[arg(short, long)]
     tty: bool,
+    /// Run the command in the background: its output goes nowhere, exec returns at once
+    #[arg(short, long)]
+    detach: bool,
     /// Set an environment variable (KEY=VALUE, or KEY to copy ours)
     #[arg(short, long = "env", value_name = "KEY=VALUE")]
     env: Vec<String>,
@@ -72,8 +75,9 @@ pub fn run(args: Args) -> Outcome {
         env,
         workdir: args.workdir,
         user: args.user,
-        tty: args.tty,
-        interactive: args.interactive,
+        tty: args.tty && !args.detach,
+        interactive: args.interactive && !args.detach,
+        detach: args.detach,
     };
     let raw = (args.tty && std::io::stdin().is_terminal())
         .then(crate::headless::raw::RawMode::enable)

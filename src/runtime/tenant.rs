@@ -34,6 +34,9 @@ pub struct Tenant<'a> {
     pub tty: bool,
     /// Keep stdin (else the command reads `/dev/null`).
     pub interactive: bool,
+    /// `exec -d`: stdio `/dev/null`, returned from once it runs; it lives on inside, reaped
+    /// by the container's PID 1 once we are gone.
+    pub detach: bool,
 }
 
 /// Runs the tenant and returns its exit status (the command's, 128+N, or 125-127 for ours).
@@ -46,7 +49,7 @@ pub fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     let null = std::fs::File::open("/dev/null").map_err(anyhow::Error::from)?;
     super::namespaces::join(&pidfd, CloneFlags::CLONE_NEWPID)?;
     let (receiver, reporter) = report::channel().sys("pipe")?;
-    let (ours, theirs) = match tenant.tty {
+    let (ours, theirs) = match tenant.tty && !tenant.detach {
         true => {
             let (ours, theirs) = console::channel().sys("socketpair")?;
             (Some(ours), Some(theirs))
@@ -55,7 +58,7 @@ pub fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     };
     // Without -t, our terminals reach the command through pipes (see console::terminal_pipes);
     // stdin only with -i (else it is /dev/null).
-    let (pipes, relayed) = match tenant.tty {
+    let (pipes, relayed) = match tenant.tty || tenant.detach {
         true => Default::default(),
         false => console::terminal_pipes(tenant.interactive).sys("pipe")?,
     };
@@ -80,6 +83,15 @@ pub fn run(tenant: &Tenant) -> anyhow::Result<i32> {
         None => None,
     };
     let failure = receiver.read();
+    if tenant.detach {
+        return Ok(match failure {
+            Some((code, message)) => {
+                super::exit::print_error(&message);
+                code
+            }
+            None => 0,
+        });
+    }
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .sys("waitpid")?;
@@ -106,7 +118,14 @@ fn enter(
         .enumerate()
         .filter_map(|(fd, pipe)| pipe.map(|p| (p, fd as i32)))
         .collect();
-    if !tenant.tty && !tenant.interactive {
+    if tenant.detach {
+        for fd in 0..3 {
+            match null.try_clone() {
+                Ok(copy) => stdio.push((OwnedFd::from(copy), fd)),
+                Err(e) => reporter.fail(super::exit::RUNTIME_ERROR, &format!("/dev/null: {e}")),
+            }
+        }
+    } else if !tenant.tty && !tenant.interactive {
         stdio.push((OwnedFd::from(null), 0));
     }
     let spec = tenant.spec;
@@ -122,8 +141,8 @@ fn enter(
         pidfd,
         cgroup_procs: &tenant.cgroup_procs,
         stdio,
-        console: tenant.tty.then_some(console_socket),
-        outlives_parent: false,
+        console: (tenant.tty && !tenant.detach).then_some(console_socket),
+        outlives_parent: tenant.detach,
         look_up: false,
         argv: &tenant.command,
         env: &env,
