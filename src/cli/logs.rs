@@ -19,7 +19,45 @@ pub struct Args {
     /// Put each line's time (RFC 3339) before it
     #[arg(short, long)]
     timestamps: bool,
+    /// Only lines written since then: RFC 3339 (2026-12-05T10:00:00Z), Unix seconds, or a
+    /// while ago (42s, 10m, 1h30m)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    since: Option<std::time::SystemTime>,
+    /// Only lines written before then (the same forms)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    until: Option<std::time::SystemTime>,
     container: String,
+}
+
+/// `--since`/`--until`'s time, as Docker takes it: RFC 3339 (a date alone is midnight UTC),
+/// Unix seconds with an optional fraction, or a duration back from now.
+fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {
+    let now = std::time::SystemTime::now();
+    if let Ok(ago) = humantime::parse_duration(text) {
+        return Ok(now - ago);
+    }
+    if let Ok(at) = humantime::parse_rfc3339_weak(text) {
+        return Ok(at);
+    }
+    if let Ok(at) = humantime::parse_rfc3339_weak(&format!("{text}T00:00:00Z")) {
+        return Ok(at);
+    }
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+            Ok(std::time::UNIX_EPOCH + Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "{text:?} is not a time: RFC 3339, Unix seconds, or a duration such as 10m"
+        )),
+    }
+}
+
+/// Whether `entry` was written within `since..until`.
+fn within(entry: &Entry, args: &Args) -> bool {
+    let Ok(at) = humantime::parse_rfc3339_weak(&entry.time) else {
+        return true;
+    };
+    args.since.is_none_or(|s| at >= s) && args.until.is_none_or(|u| at < u)
 }
 
 fn print(entries: &[Entry], timestamps: bool) {
@@ -60,6 +98,7 @@ pub fn run(args: &Args) -> Outcome {
     }
     let (entries, mut offset) = log::read_all(&record.id);
     let mut entries = log::lines(entries);
+    entries.retain(|e| within(e, args));
     if let Some(n) = tail {
         let skip = entries.len().saturating_sub(n);
         entries.drain(..skip);
@@ -74,8 +113,10 @@ pub fn run(args: &Args) -> Outcome {
             .is_ok_and(|r| r.status != Status::Exited || r.owner.is_some_and(|o| o.alive()));
         let (more, next) = log::read_from(&record.id, offset);
         offset = next;
-        print(&log::lines(more), args.timestamps);
-        if !running {
+        let mut more = log::lines(more);
+        more.retain(|e| within(e, args));
+        print(&more, args.timestamps);
+        if !running || args.until.is_some_and(|u| std::time::SystemTime::now() >= u) {
             return Ok(0);
         }
         std::thread::sleep(Duration::from_millis(50));
