@@ -11,11 +11,36 @@ use std::sync::mpsc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The keys that detach, Docker's form: `ctrl-<letter>` or a character, comma separated
+    /// (`ctrl-a,d`); empty: none [default: ctrl-p,ctrl-q]
+    #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q", value_parser = parse_keys)]
+    detach_keys: DetachKeys,
     container: String,
 }
 
-/// Ctrl-p then Ctrl-q: Docker's detach keys.
-const DETACH: [u8; 2] = [0x10, 0x11];
+/// The byte sequence that detaches (none: typing never detaches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetachKeys(Vec<u8>);
+
+/// Parses `--detach-keys` as Docker does: `ctrl-a`…`ctrl-z`, `ctrl-@`, `ctrl-[`, `ctrl-\\`,
+/// `ctrl-]`, `ctrl-^`, `ctrl-_`, or one plain character, comma separated.
+fn parse_keys(text: &str) -> Result<DetachKeys, String> {
+    let mut keys = Vec::new();
+    for key in text.split(',').filter(|k| !k.is_empty()) {
+        let byte = match key.strip_prefix("ctrl-") {
+            Some(c) if c.len() == 1 => match c.as_bytes()[0].to_ascii_lowercase() {
+                b @ b'a'..=b'z' => b - b'a' + 1,
+                b'@' => 0,
+                b @ (b'[' | b'\\' | b']' | b'^' | b'_') => b - b'@',
+                _ => return Err(format!("invalid detach key {key:?}")),
+            },
+            None if key.len() == 1 && key.is_ascii() => key.as_bytes()[0],
+            _ => return Err(format!("invalid detach key {key:?} (ctrl-<letter> or one character)")),
+        };
+        keys.push(byte);
+    }
+    Ok(DetachKeys(keys))
+}
 
 enum Ending {
     Exited(i32),
@@ -28,21 +53,27 @@ fn size() -> (u16, u16) {
     (rows, cols)
 }
 
-/// Splits input at the detach keys: the bytes to send, and whether the keys were typed. A
-/// Ctrl-p at the end of a read waits in `held` for the next byte.
-fn scan(held: &mut bool, input: &[u8]) -> (Vec<u8>, bool) {
-    let mut out = Vec::with_capacity(input.len() + 1);
+/// Splits input at the detach keys: the bytes to send, and whether the keys were typed. The
+/// start of the sequence at the end of a read waits in `held` (how much of it matched) for
+/// the next bytes; a sequence that breaks off is sent as typed.
+fn scan(keys: &DetachKeys, held: &mut usize, input: &[u8]) -> (Vec<u8>, bool) {
+    let keys = &keys.0;
+    let mut out = Vec::with_capacity(input.len() + keys.len());
     for &b in input {
-        if *held {
-            *held = false;
-            if b == DETACH[1] {
+        if keys.is_empty() {
+            out.push(b);
+            continue;
+        }
+        if b == keys[*held] {
+            *held += 1;
+            if *held == keys.len() {
                 return (out, true);
             }
-            out.push(DETACH[0]);
+            continue;
         }
-        if b == DETACH[0] {
-            *held = true;
-        } else {
+        out.extend_from_slice(&keys[..*held]);
+        *held = usize::from(b == keys[0]);
+        if *held == 0 {
             out.push(b);
         }
     }
@@ -88,9 +119,10 @@ pub fn run(args: &Args) -> Outcome {
     }
     let detach_tx = tx.clone();
     let tty = record.tty;
+    let keys = args.detach_keys.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
-        let mut held = false;
+        let mut held = 0;
         let mut stdin = std::io::stdin().lock();
         loop {
             match stdin.read(&mut buf) {
@@ -101,7 +133,7 @@ pub fn run(args: &Args) -> Outcome {
                     return;
                 }
                 Ok(n) => {
-                    let (bytes, detach) = scan(&mut held, &buf[..n]);
+                    let (bytes, detach) = scan(&keys, &mut held, &buf[..n]);
                     if !bytes.is_empty() && send_input(&writer, &bytes).is_err() {
                         return;
                     }
@@ -153,13 +185,30 @@ mod tests {
 
     #[test]
     fn detach_keys_are_taken_and_a_lone_ctrl_p_passes() {
-        let mut held = false;
-        assert_eq!(scan(&mut held, b"ab\x10\x11cd"), (b"ab".to_vec(), true));
-        let mut held = false;
-        assert_eq!(scan(&mut held, b"a\x10"), (b"a".to_vec(), false));
-        assert_eq!(scan(&mut held, b"x"), (b"\x10x".to_vec(), false));
-        let mut held = false;
-        assert_eq!(scan(&mut held, b"\x10"), (vec![], false));
-        assert_eq!(scan(&mut held, b"\x11"), (vec![], true));
+        let keys = parse_keys("ctrl-p,ctrl-q").unwrap();
+        assert_eq!(keys, DetachKeys(vec![0x10, 0x11]));
+        let mut held = 0;
+        assert_eq!(scan(&keys, &mut held, b"ab\x10\x11cd"), (b"ab".to_vec(), true));
+        let mut held = 0;
+        assert_eq!(scan(&keys, &mut held, b"a\x10"), (b"a".to_vec(), false));
+        assert_eq!(scan(&keys, &mut held, b"x"), (b"\x10x".to_vec(), false));
+        let mut held = 0;
+        assert_eq!(scan(&keys, &mut held, b"\x10"), (vec![], false));
+        assert_eq!(scan(&keys, &mut held, b"\x11"), (vec![], true));
+        let mut held = 0;
+        assert_eq!(scan(&keys, &mut held, b"\x10\x10\x11"), (b"\x10".to_vec(), true));
+    }
+
+    #[test]
+    fn other_detach_keys_and_none() {
+        let keys = parse_keys("ctrl-a,d").unwrap();
+        assert_eq!(keys, DetachKeys(vec![0x01, b'd']));
+        let mut held = 0;
+        assert_eq!(scan(&keys, &mut held, b"xd\x01d"), (b"xd".to_vec(), true));
+        let none = parse_keys("").unwrap();
+        let mut held = 0;
+        assert_eq!(scan(&none, &mut held, b"\x10\x11"), (b"\x10\x11".to_vec(), false));
+        assert!(parse_keys("ctrl-1").is_err() && parse_keys("ab").is_err());
+        assert_eq!(parse_keys("ctrl-[").unwrap(), DetachKeys(vec![0x1b]));
     }
 }
