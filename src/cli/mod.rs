@@ -10,6 +10,7 @@ mod logs;
 mod network;
 mod ps;
 mod show;
+mod system;
 mod template;
 pub mod verbs;
 mod volume;

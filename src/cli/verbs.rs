@@ -6,7 +6,7 @@
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
 use super::error::{CliError, Outcome, report};
-use super::{attach, control, exec, image, logs, network, ps, show, volume};
+use super::{attach, control, exec, image, logs, network, ps, show, system, volume};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -56,6 +56,12 @@ pub enum Verb {
     Top { container: String },
     /// Show containers' CPU, memory, PIDs and network I/O
     Stats(show::StatsArgs),
+    /// Manage containers (ls, prune)
+    #[command(subcommand)]
+    Container(system::Container),
+    /// Disk use (df) and removing what nothing uses (prune)
+    #[command(subcommand)]
+    System(system::System),
     /// Manage named volumes
     #[command(subcommand)]
     Volume(volume::Command),
@@ -134,6 +140,8 @@ fn run(verb: Verb) -> Outcome {
         Verb::Inspect(a) => show::inspect(&a),
         Verb::Top { container } => show::top(&container),
         Verb::Stats(a) => show::stats(&a),
+        Verb::Container(c) => system::container(c),
+        Verb::System(c) => system::system(c),
         Verb::Volume(c) => volume::run(c),
         Verb::Network(c) => network::run(c),
         Verb::Pull(a) => image::pull(&a),

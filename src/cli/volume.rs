@@ -1,9 +1,8 @@
 //! `volume create|ls|rm|inspect|prune`: named volumes ([`crate::state::volumes`]).
 
-use super::error::{CliError, Outcome, fail};
+use super::error::{Outcome, fail};
 use crate::state::volumes;
 use serde_json::json;
-use std::io::IsTerminal;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -90,16 +89,8 @@ pub fn run(command: Command) -> Outcome {
             Ok(code)
         }
         Command::Prune { force } => {
-            if !force {
-                if !std::io::stdin().is_terminal() {
-                    return Err(CliError::msg("volume prune removes data: confirm with -f"));
-                }
-                eprint!("This removes every volume no container uses. Continue? [y/N] ");
-                let mut answer = String::new();
-                let _ = std::io::stdin().read_line(&mut answer);
-                if !answer.trim().eq_ignore_ascii_case("y") {
-                    return Ok(0);
-                }
+            if !super::system::confirm(force, "all local volumes not used by at least one container")? {
+                return Ok(0);
             }
             println!("Deleted Volumes:");
             for name in volumes::list() {
