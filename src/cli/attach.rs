@@ -35,7 +35,11 @@ fn parse_keys(text: &str) -> Result<DetachKeys, String> {
                 _ => return Err(format!("invalid detach key {key:?}")),
             },
             None if key.len() == 1 && key.is_ascii() => key.as_bytes()[0],
-            _ => return Err(format!("invalid detach key {key:?} (ctrl-<letter> or one character)")),
+            _ => {
+                return Err(format!(
+                    "invalid detach key {key:?} (ctrl-<letter> or one character)"
+                ));
+            }
         };
         keys.push(byte);
     }
@@ -188,7 +192,10 @@ mod tests {
         let keys = parse_keys("ctrl-p,ctrl-q").unwrap();
         assert_eq!(keys, DetachKeys(vec![0x10, 0x11]));
         let mut held = 0;
-        assert_eq!(scan(&keys, &mut held, b"ab\x10\x11cd"), (b"ab".to_vec(), true));
+        assert_eq!(
+            scan(&keys, &mut held, b"ab\x10\x11cd"),
+            (b"ab".to_vec(), true)
+        );
         let mut held = 0;
         assert_eq!(scan(&keys, &mut held, b"a\x10"), (b"a".to_vec(), false));
         assert_eq!(scan(&keys, &mut held, b"x"), (b"\x10x".to_vec(), false));
@@ -196,7 +203,10 @@ mod tests {
         assert_eq!(scan(&keys, &mut held, b"\x10"), (vec![], false));
         assert_eq!(scan(&keys, &mut held, b"\x11"), (vec![], true));
         let mut held = 0;
-        assert_eq!(scan(&keys, &mut held, b"\x10\x10\x11"), (b"\x10".to_vec(), true));
+        assert_eq!(
+            scan(&keys, &mut held, b"\x10\x10\x11"),
+            (b"\x10".to_vec(), true)
+        );
     }
 
     #[test]
@@ -207,7 +217,10 @@ mod tests {
         assert_eq!(scan(&keys, &mut held, b"xd\x01d"), (b"xd".to_vec(), true));
         let none = parse_keys("").unwrap();
         let mut held = 0;
-        assert_eq!(scan(&none, &mut held, b"\x10\x11"), (b"\x10\x11".to_vec(), false));
+        assert_eq!(
+            scan(&none, &mut held, b"\x10\x11"),
+            (b"\x10\x11".to_vec(), false)
+        );
         assert!(parse_keys("ctrl-1").is_err() && parse_keys("ab").is_err());
         assert_eq!(parse_keys("ctrl-[").unwrap(), DetachKeys(vec![0x1b]));
     }

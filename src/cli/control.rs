@@ -87,10 +87,7 @@ fn for_each(names: &Names, each: impl Fn(&Record) -> anyhow::Result<()> + Sync) 
 
 /// How long `stop` waits: `-t`, else the container's `--stop-timeout`, else Docker's 10 s.
 fn stop_time(args: &StopArgs, r: &Record) -> Duration {
-    let secs = args
-        .time
-        .or(r.stop_timeout.map(u64::from))
-        .unwrap_or(10);
+    let secs = args.time.or(r.stop_timeout.map(u64::from)).unwrap_or(10);
     Duration::from_secs(secs)
 }
 

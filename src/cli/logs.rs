@@ -116,7 +116,11 @@ pub fn run(args: &Args) -> Outcome {
         let mut more = log::lines(more);
         more.retain(|e| within(e, args));
         print(&more, args.timestamps);
-        if !running || args.until.is_some_and(|u| std::time::SystemTime::now() >= u) {
+        if !running
+            || args
+                .until
+                .is_some_and(|u| std::time::SystemTime::now() >= u)
+        {
             return Ok(0);
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -260,7 +260,10 @@ fn write_cidfile(file: &std::path::Path, id: &str) -> Result<(), CliError> {
                 "container ID file found, make sure the other container isn't running or delete {}",
                 file.display()
             )),
-            _ => CliError::runtime(format!("cannot write the container ID file {}: {e}", file.display())),
+            _ => CliError::runtime(format!(
+                "cannot write the container ID file {}: {e}",
+                file.display()
+            )),
         })
 }
 
@@ -396,7 +399,11 @@ fn run_built(built: Built, create: bool) -> Outcome {
         (false, false) => headless::run(spec, &launch),
     };
     // A detached container that never started leaves nothing, its id file included.
-    if let Some(file) = launch.cidfile.as_ref().filter(|_| launch.detach && code != 0) {
+    if let Some(file) = launch
+        .cidfile
+        .as_ref()
+        .filter(|_| launch.detach && code != 0)
+    {
         let _ = std::fs::remove_file(file);
     }
     Ok(code)

@@ -48,7 +48,9 @@ pub fn confirm(force: bool, what: &str) -> Result<bool, CliError> {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::msg(format!("this removes {what}: confirm with -f")));
+        return Err(CliError::msg(format!(
+            "this removes {what}: confirm with -f"
+        )));
     }
     eprint!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
     let mut answer = String::new();
@@ -71,7 +73,13 @@ fn disk_usage(dir: &std::path::Path) -> u64 {
             total += meta.blocks() * 512;
         }
         if meta.is_dir() {
-            stack.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|e| e.path()));
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
         }
     }
     total
@@ -79,7 +87,11 @@ fn disk_usage(dir: &std::path::Path) -> u64 {
 
 /// The bytes a container wrote: its overlay's upper layer.
 fn written(record: &Record) -> u64 {
-    disk_usage(&crate::state::tree::path(&record.id).join("fs").join("upper"))
+    disk_usage(
+        &crate::state::tree::path(&record.id)
+            .join("fs")
+            .join("upper"),
+    )
 }
 
 /// Removes every stopped container of this namespace; their ids and the bytes they held.
@@ -134,10 +146,18 @@ pub fn system(command: System) -> Outcome {
             force: Force { force },
         } => {
             let what = match (all, with_volumes) {
-                (false, false) => "all stopped containers, all networks not used by a container and all dangling images",
-                (true, false) => "all stopped containers, all networks not used by a container and all images without a container",
-                (false, true) => "all stopped containers, all networks and volumes not used by a container and all dangling images",
-                (true, true) => "all stopped containers, all networks and volumes not used by a container and all images without a container",
+                (false, false) => {
+                    "all stopped containers, all networks not used by a container and all dangling images"
+                }
+                (true, false) => {
+                    "all stopped containers, all networks not used by a container and all images without a container"
+                }
+                (false, true) => {
+                    "all stopped containers, all networks and volumes not used by a container and all dangling images"
+                }
+                (true, true) => {
+                    "all stopped containers, all networks and volumes not used by a container and all images without a container"
+                }
             };
             if !confirm(force, what)? {
                 return Ok(0);
@@ -179,7 +199,10 @@ pub fn system(command: System) -> Outcome {
                 let mut deleted = Vec::new();
                 for image in images.images() {
                     let unused = !used.contains(&image.id);
-                    if unused && (all || image.tags.is_empty()) && images.untag(&image, None).is_ok() {
+                    if unused
+                        && (all || image.tags.is_empty())
+                        && images.untag(&image, None).is_ok()
+                    {
                         deleted.push(image.id);
                     }
                 }
@@ -215,7 +238,10 @@ fn df() -> Outcome {
     ]];
     let images = Store::existing().map(|s| s.images()).unwrap_or_default();
     let (total, active): (u64, u64) = images.iter().fold((0, 0), |(t, a), i| {
-        (t + i.size, a + if used.contains(&i.id) { i.size } else { 0 })
+        (
+            t + i.size,
+            a + if used.contains(&i.id) { i.size } else { 0 },
+        )
     });
     let in_use = images.iter().filter(|i| used.contains(&i.id)).count();
     rows.push([
@@ -223,7 +249,11 @@ fn df() -> Outcome {
         images.len().to_string(),
         in_use.to_string(),
         decimal(total),
-        format!("{}{}", decimal(total - active), percent(total - active, total)),
+        format!(
+            "{}{}",
+            decimal(total - active),
+            percent(total - active, total)
+        ),
     ]);
     let containers = crate::runtime::reclaim::visible();
     let sizes: Vec<(u64, bool)> = containers
@@ -231,18 +261,31 @@ fn df() -> Outcome {
         .map(|r| (written(r), r.status == Status::Running))
         .collect();
     let size: u64 = sizes.iter().map(|(s, _)| s).sum();
-    let stopped: u64 = sizes.iter().filter(|(_, running)| !running).map(|(s, _)| s).sum();
+    let stopped: u64 = sizes
+        .iter()
+        .filter(|(_, running)| !running)
+        .map(|(s, _)| s)
+        .sum();
     rows.push([
         "Containers".into(),
         containers.len().to_string(),
-        sizes.iter().filter(|(_, running)| *running).count().to_string(),
+        sizes
+            .iter()
+            .filter(|(_, running)| *running)
+            .count()
+            .to_string(),
         decimal(size),
         format!("{}{}", decimal(stopped), percent(stopped, size)),
     ]);
     let names = volumes::list();
     let vols: Vec<(u64, bool)> = names
         .iter()
-        .map(|n| (disk_usage(&volumes::data_dir(n)), !volumes::users(n).is_empty()))
+        .map(|n| {
+            (
+                disk_usage(&volumes::data_dir(n)),
+                !volumes::users(n).is_empty(),
+            )
+        })
         .collect();
     let size: u64 = vols.iter().map(|(s, _)| s).sum();
     let unused: u64 = vols.iter().filter(|(_, u)| !u).map(|(s, _)| s).sum();

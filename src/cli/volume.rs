@@ -89,7 +89,10 @@ pub fn run(command: Command) -> Outcome {
             Ok(code)
         }
         Command::Prune { force } => {
-            if !super::system::confirm(force, "all local volumes not used by at least one container")? {
+            if !super::system::confirm(
+                force,
+                "all local volumes not used by at least one container",
+            )? {
                 return Ok(0);
             }
             println!("Deleted Volumes:");

@@ -51,7 +51,10 @@ pub fn mount(
     // Each in a directory of its own: (directory, source, type, flags, options).
     let private = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
     let pts_options = "newinstance,ptmxmode=0666,mode=0620";
-    let shm_options = format!("mode=1777,size={}k", spec.shm_size.unwrap_or(64 << 20) / 1024);
+    let shm_options = format!(
+        "mode=1777,size={}k",
+        spec.shm_size.unwrap_or(64 << 20) / 1024
+    );
     #[rustfmt::skip]
     let filesystems = [
         ("pts",    "devpts", "devpts", private, Some(pts_options)),

@@ -169,21 +169,42 @@ pub struct Ulimit {
 impl Ulimit {
     /// The names Docker takes.
     pub const NAMES: [&str; 16] = [
-        "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
-        "nproc", "rss", "rtprio", "rttime", "sigpending", "stack",
+        "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
     ];
 
     /// Parses `NAME=SOFT[:HARD]` (`-1`: unlimited; no HARD: the soft value).
     pub fn parse(text: &str) -> Result<Ulimit, String> {
         let bad = |why: &str| format!("invalid --ulimit {text:?}: {why}");
-        let (name, values) = text.split_once('=').ok_or_else(|| bad("expected NAME=SOFT[:HARD]"))?;
+        let (name, values) = text
+            .split_once('=')
+            .ok_or_else(|| bad("expected NAME=SOFT[:HARD]"))?;
         if !Ulimit::NAMES.contains(&name) {
-            return Err(bad(&format!("unknown name {name:?} ({})", Ulimit::NAMES.join(", "))));
+            return Err(bad(&format!(
+                "unknown name {name:?} ({})",
+                Ulimit::NAMES.join(", ")
+            )));
         }
         let number = |v: &str| -> Result<u64, String> {
             match v {
                 "-1" | "unlimited" => Ok(u64::MAX),
-                _ => v.parse().map_err(|_| bad(&format!("{v:?} is not a number"))),
+                _ => v
+                    .parse()
+                    .map_err(|_| bad(&format!("{v:?} is not a number"))),
             }
         };
         let (soft, hard) = match values.split_once(':') {

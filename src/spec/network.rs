@@ -77,7 +77,9 @@ impl NameService {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
         if !valid {
-            return Err(format!("invalid --add-host {text:?}: {name:?} is not a host name"));
+            return Err(format!(
+                "invalid --add-host {text:?}: {name:?} is not a host name"
+            ));
         }
         Ok((name.to_string(), ip))
     }

@@ -148,10 +148,12 @@ impl Volume {
             (_, None) => Err(bad(format!(
                 "source= is required (a {kind} without one, Docker's anonymous volume, is not made here: name it)"
             ))),
-            ("bind", Some(src)) if !Path::new(src).is_absolute() => {
-                Err(bad(format!("a bind source must be an absolute path, not {src:?}")))
+            ("bind", Some(src)) if !Path::new(src).is_absolute() => Err(bad(format!(
+                "a bind source must be an absolute path, not {src:?}"
+            ))),
+            ("volume", Some(src)) if !is_name(src) => {
+                Err(bad(format!("{src:?} is not a volume name")))
             }
-            ("volume", Some(src)) if !is_name(src) => Err(bad(format!("{src:?} is not a volume name"))),
             (_, Some(_)) if !tmpfs.is_empty() => Err(bad(format!("tmpfs options on a {kind}"))),
             (_, Some(src)) => Volume::parse_bind(&format!("{src}:{target}{ro}")),
         }

@@ -14,6 +14,8 @@ pub fn tests() -> Vec<Trial> {
         a_tty_adds_nothing_to_piped_output,
         formats_and_filters_print_what_scripts_read,
         pause_port_and_stops_side_by_side,
+        the_flags_docker_users_type,
+        create_exec_d_logs_since_and_prune,
     ]
 }
 
@@ -425,5 +427,277 @@ fn pause_port_and_stops_side_by_side(t: &Ctx) -> TestResult {
         ),
     )?;
     t.verb(&["rm", "slow1", "slow2"])?.success()?;
+    Ok(())
+}
+
+/// The run flags Docker users type, each checked from inside the container it made.
+fn the_flags_docker_users_type(t: &Ctx) -> TestResult {
+    let dir = TempDir::new("flags")?;
+    let env_file = dir.file(
+        "env",
+        b"# a comment\nFROM_FILE=one two\n\nQUOTED=\"kept\"\n",
+        0o644,
+    )?;
+    let cid = dir.path().join("cid");
+    let cid = cid.to_string_lossy();
+    let script = "echo \"$FROM_FILE|$QUOTED\"; grep -c db.example /etc/hosts; \
+        grep -E '^(nameserver|search|options)' /etc/resolv.conf; id -G; ulimit -n; ulimit -Hn; \
+        df -k /dev/shm | tail -1 | awk '{print $2}'; grep Cpus_allowed_list /proc/self/status | cut -f2; \
+        grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | cut -f2; \
+        ls /tmp/etc-ro/hostname; touch /tmp/etc-ro/x 2>/dev/null || echo ro; df -k /tmp/small | tail -1 | awk '{print $2}'";
+    let out = t
+        .run(&[
+            "--network",
+            "none",
+            "--env-file",
+            &env_file,
+            "--add-host",
+            "db.example:10.1.2.3",
+            "--dns",
+            "192.0.2.53",
+            "--dns-search",
+            "example.com",
+            "--dns-option",
+            "ndots:2",
+            "--cidfile",
+            &cid,
+            "--group-add",
+            "27",
+            "--group-add",
+            "users",
+            "--ulimit",
+            "nofile=512:1024",
+            "--shm-size",
+            "8m",
+            "--cpuset-cpus",
+            "0",
+            "--memory-reservation",
+            "32m",
+            "-m",
+            "64m",
+            "--security-opt",
+            "no-new-privileges=false",
+            "--security-opt",
+            "seccomp=unconfined",
+            "--mount",
+            "type=bind,source=/etc,target=/tmp/etc-ro,readonly",
+            "--mount",
+            "type=tmpfs,target=/tmp/small,tmpfs-size=1m",
+            "--run",
+            "sh",
+            "-c",
+            script,
+        ])?
+        .success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "one two|\"kept\"\n1\nnameserver 192.0.2.53\nsearch example.com\noptions ndots:2\n0 27 100\n512\n1024\n8192\n0\n0\n0\n/tmp/etc-ro/hostname\nro\n1024\n",
+    )?;
+    let id = std::fs::read_to_string(&*cid).map_err(|e| e.to_string())?;
+    ensure(id.len() == 64, format!("cidfile: {id:?}"))?;
+    t.run(&["--cidfile", &cid, "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("container ID file found")?;
+    // Refused as Docker refuses them, in one line, before anything starts.
+    for (args, says) in [
+        (
+            &["--security-opt", "apparmor=docker-default"][..],
+            "no AppArmor profile",
+        ),
+        (&["--ulimit", "nofile=9:1"], "soft limit is above"),
+        (
+            &["--memory-reservation", "64m", "-m", "32m"],
+            "soft limit must be below",
+        ),
+        (&["--mount", "type=volume,target=/x"], "source= is required"),
+        (&["--cpuset-cpus", "0-x"], "invalid cpuset"),
+        (&["--add-host", "nocolon"], "expected NAME:IP"),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--run", "true"]);
+        t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
+    // -P publishes --expose'd ports on free host ports; --stop-timeout bounds stop.
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "exposed",
+        "-P",
+        "--expose",
+        "80",
+        "--expose",
+        "53/udp",
+        "--stop-timeout",
+        "1",
+        "sh",
+        "-c",
+        "sleep 60",
+    ])?
+    .success()?;
+    let ports = t.verb(&["port", "exposed"])?.success()?.stdout;
+    let lines: Vec<&str> = ports.lines().collect();
+    ensure(
+        lines.len() == 2
+            && lines[0].starts_with("80/tcp -> 0.0.0.0:")
+            && lines[1].starts_with("53/udp -> 0.0.0.0:"),
+        format!("port: {ports:?}"),
+    )?;
+    let started = std::time::Instant::now();
+    t.verb(&["stop", "exposed"])?.success()?;
+    let code = t
+        .verb(&["inspect", "-f", "{{.State.ExitCode}}", "exposed"])?
+        .success()?
+        .stdout;
+    // A shell as PID 1 ignores SIGTERM: the SIGKILL came after its own timeout, not 10 s.
+    ensure(
+        code.trim() == "137" && started.elapsed() < std::time::Duration::from_secs(9),
+        format!("exit {code:?} after {:?}", started.elapsed()),
+    )?;
+    t.verb(&["rm", "exposed"])?.success()?;
+    Ok(())
+}
+
+/// `create` then `start`; `exec -d`; `logs --since/--until`; `container prune` and
+/// `system df`/`system prune` in a store of the test's own.
+fn create_exec_d_logs_since_and_prune(t: &Ctx) -> TestResult {
+    let store = Store::new(t)?;
+    let id = store
+        .tool(
+            t,
+            &[
+                "create",
+                "--name",
+                "made",
+                "sh",
+                "-c",
+                "echo early; sleep 1.5; echo late; sleep 60",
+            ],
+        )?
+        .success()?
+        .stdout;
+    let state = |name: &str| -> Result<String, libtest_mimic::Failed> {
+        Ok(store
+            .verb(
+                t,
+                &[
+                    "ps",
+                    "-a",
+                    "-f",
+                    &format!("name={name}"),
+                    "--format",
+                    "{{.State}} {{.Status}}",
+                ],
+            )?
+            .success()?
+            .stdout)
+    };
+    ensure_eq(state("made")?.as_str(), "created Created\n")?;
+    ensure_eq(
+        store.verb(t, &["logs", "made"])?.success()?.stdout.as_str(),
+        "",
+    )?;
+    store.verb(t, &["start", "made"])?.success()?;
+    ensure(state("made")?.starts_with("running Up"), "started")?;
+    ensure_eq(
+        store
+            .verb(t, &["inspect", "-f", "{{.Id}}", "made"])?
+            .success()?
+            .stdout,
+        id.clone(),
+    )?;
+    crate::support::wait_until("late", || {
+        store
+            .verb(t, &["logs", "made"])
+            .is_ok_and(|o| o.stdout.contains("late"))
+    })?;
+    // The time the second line was written, as `logs -t` shows it: since then is that line,
+    // until then the first.
+    let stamped = store.verb(t, &["logs", "-t", "made"])?.success()?.stdout;
+    let late_at = stamped
+        .lines()
+        .find(|l| l.ends_with(" late"))
+        .and_then(|l| l.split_whitespace().next())
+        .ok_or(format!("logs -t: {stamped:?}"))?
+        .to_string();
+    let logs = |args: &[&str]| -> Result<String, libtest_mimic::Failed> {
+        let mut all = vec!["logs"];
+        all.extend(args);
+        all.push("made");
+        Ok(store.verb(t, &all)?.success()?.stdout)
+    };
+    ensure_eq(logs(&["--since", &late_at])?.as_str(), "late\n")?;
+    ensure_eq(logs(&["--until", &late_at])?.as_str(), "early\n")?;
+    ensure_eq(logs(&["--since", "1h"])?.as_str(), "early\nlate\n")?;
+    ensure_eq(logs(&["--until", "2000-01-01"])?.as_str(), "")?;
+    // exec -d returns at once; its process runs on inside.
+    store
+        .verb(
+            t,
+            &[
+                "exec",
+                "-d",
+                "made",
+                "sh",
+                "-c",
+                "echo bg > /tmp/bg; sleep 60",
+            ],
+        )?
+        .success()?;
+    crate::support::wait_until("the background exec wrote", || {
+        store
+            .verb(t, &["exec", "made", "cat", "/tmp/bg"])
+            .is_ok_and(|o| o.stdout == "bg\n")
+    })?;
+    let top = store.verb(t, &["top", "made"])?.success()?.stdout;
+    ensure(top.contains("sh -c echo bg"), format!("top: {top}"))?;
+    store
+        .verb(t, &["exec", "-d", "made", "no-such-command"])?
+        .expect_code(127)?;
+    // Prune: the stopped one goes, the running one stays; df counts both.
+    store
+        .tool(t, &["run", "-d", "--name", "ended", "true"])?
+        .success()?;
+    crate::support::wait_until("ended has ended", || {
+        state("ended").is_ok_and(|s| s.starts_with("exited"))
+    })?;
+    let df = store.verb(t, &["system", "df"])?.success()?.stdout;
+    ensure(
+        df.lines().any(|l| {
+            l.starts_with("Containers")
+                && l.split_whitespace().nth(1) == Some("2")
+                && l.split_whitespace().nth(2) == Some("1")
+        }),
+        format!("system df: {df}"),
+    )?;
+    let mut confirm = store.cli(t, &["container", "prune"]);
+    confirm.stdin(std::process::Stdio::null());
+    crate::support::run(confirm)?
+        .expect_code(1)?
+        .one_line_error("confirm with -f")?;
+    let pruned = store
+        .verb(t, &["container", "prune", "-f"])?
+        .success()?
+        .stdout;
+    ensure(
+        pruned.starts_with("Deleted Containers:\n") && pruned.lines().count() == 4,
+        format!("prune: {pruned:?}"),
+    )?;
+    ensure_eq(
+        store
+            .verb(t, &["ps", "-aq"])?
+            .success()?
+            .stdout
+            .lines()
+            .count(),
+        1,
+    )?;
+    import_busybox(t, &store, "unused")?;
+    store.verb(t, &["system", "prune", "-a", "-f"])?.success()?;
+    ensure_eq(
+        store.verb(t, &["images", "-q"])?.success()?.stdout.as_str(),
+        "",
+    )?;
+    store.verb(t, &["rm", "-f", "made"])?.success()?;
     Ok(())
 }

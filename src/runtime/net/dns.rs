@@ -144,7 +144,10 @@ mod tests {
             search: vec![".".into()],
             ..NameService::default()
         };
-        assert_eq!(with_overrides(host, &none), "nameserver 192.0.2.1\noptions edns0\n");
+        assert_eq!(
+            with_overrides(host, &none),
+            "nameserver 192.0.2.1\noptions edns0\n"
+        );
         let added = [("db".to_string(), "10.0.0.5".parse().unwrap())];
         assert!(with_added(String::new(), &added).ends_with("10.0.0.5\tdb\n"));
     }
