@@ -12,6 +12,7 @@ mod ps;
 mod show;
 mod system;
 mod template;
+mod update;
 pub mod verbs;
 mod volume;
 
@@ -101,11 +102,15 @@ pub enum Action {
 /// The run options as clap arguments, from the one table ([`crate::spec::options`]): global,
 /// so they may come before or after `run`.
 fn run_args() -> impl Iterator<Item = Arg> {
-    OPTIONS.iter().map(|opt| {
+    OPTIONS.iter().map(|opt| option_arg(opt).global(true))
+}
+
+/// One row of the table as a clap argument (`update` takes some rows too).
+pub(crate) fn option_arg(opt: &'static crate::spec::options::Opt) -> Arg {
+    {
         let mut arg = Arg::new(opt.long)
             .long(opt.long)
             .help(opt.help)
-            .global(true)
             .conflicts_with_all(opt.conflicts);
         if let Some(c) = opt.short {
             arg = arg.short(c);
@@ -133,7 +138,7 @@ fn run_args() -> impl Iterator<Item = Arg> {
                 }
             }
         }
-    })
+    }
 }
 
 /// The whole command line: clap's derive for the program's shape, the table for run options.
@@ -383,11 +388,20 @@ fn run_built(built: Built, create: bool) -> Outcome {
             message,
         });
     }
-    let Built { mut spec, launch } = built;
+    let Built { mut spec, mut launch } = built;
     if let Some(request) = &launch.image {
         crate::runtime::require_root().map_err(CliError::runtime)?;
         crate::image::prepare(&mut spec, request)
             .map_err(|e| CliError::runtime(format!("{e:#}")))?;
+    }
+    // The image's StopSignal when --stop-signal gave none (an image's word it cannot say is
+    // no signal of ours).
+    if launch.stop_signal.is_none() {
+        launch.stop_signal = spec
+            .image
+            .as_ref()
+            .and_then(|i| i.stop_signal.as_deref())
+            .and_then(|s| crate::spec::run::parse_signal(s).ok());
     }
     if let Some(file) = &launch.cidfile {
         write_cidfile(file, &spec.id)?;

@@ -6,7 +6,7 @@
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
 use super::error::{CliError, Outcome, report};
-use super::{attach, control, exec, image, logs, network, ps, show, system, volume};
+use super::{attach, control, exec, image, logs, network, ps, show, system, update, volume};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -38,6 +38,8 @@ pub enum Verb {
     Wait(control::Names),
     /// Remove containers
     Rm(control::RmArgs),
+    /// Change running containers' limits (memory, CPUs, pids) and restart policy
+    Update(update::Args),
     /// Pause every process of containers (the cgroup freezer)
     Pause(control::Names),
     /// Resume paused containers
@@ -133,6 +135,7 @@ fn run(verb: Verb) -> Outcome {
         Verb::Restart(a) => control::restart(&a),
         Verb::Wait(a) => control::wait(&a),
         Verb::Rm(a) => control::rm(&a),
+        Verb::Update(a) => update::run(&a),
         Verb::Pause(a) => control::pause(&a),
         Verb::Unpause(a) => control::unpause(&a),
         Verb::Port { container, private } => control::port(&container, private.as_deref()),

@@ -86,6 +86,37 @@ pub fn pause(record: &Record, paused: bool) -> anyhow::Result<()> {
     }
 }
 
+/// `update`: the limits set in `limits` (the rest kept) applied to a running container's
+/// cgroup and recorded in its spec, and a new restart policy recorded.
+pub fn update(
+    record: &Record,
+    limits: &crate::spec::limits::Limits,
+    restart: Option<crate::spec::run::RestartPolicy>,
+) -> anyhow::Result<()> {
+    let mut spec = store::spec(&record.id)?;
+    let now = &mut spec.limits;
+    macro_rules! take {
+        ($($field:ident),*) => { $( if limits.$field.is_some() { now.$field = limits.$field.clone(); } )* };
+    }
+    take!(memory, memory_swap, memory_reservation, cpu_quota_us, cpu_shares, pids, cpuset_cpus, cpuset_mems);
+    now.validate().map_err(anyhow::Error::msg)?;
+    if record.status == Status::Running {
+        let cgroup = cgroup_of(record)?;
+        if !cgroup.exists() {
+            bail!("container {} has no cgroup to update", record.name);
+        }
+        cgroup.apply_running(now)?;
+    }
+    store::set_spec(&record.id, &spec)?;
+    if let Some(policy) = restart {
+        if policy != crate::spec::run::RestartPolicy::No && record.auto_remove {
+            bail!("--restart cannot be set on a container removed when it ends (--rm)");
+        }
+        store::update(&record.id, |r| r.restart = policy)?;
+    }
+    Ok(())
+}
+
 /// Whether a running container is paused.
 pub fn paused(record: &Record) -> bool {
     record.status == Status::Running && cgroup_of(record).is_ok_and(|c| c.frozen())

@@ -204,6 +204,7 @@ pub fn apply(
         size: image.size,
         platform: image.platform.clone(),
         store: store.dir().to_path_buf(),
+        stop_signal: defaults.stop_signal().clone(),
     });
     store.pin(&spec.id, &image.layers)
 }

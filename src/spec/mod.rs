@@ -111,6 +111,9 @@ pub struct ImageUse {
     /// The image store the layers are in (`--root`): a layer is held only in its own store.
     #[serde(default)]
     pub store: PathBuf,
+    /// The config's `StopSignal`, as the image wrote it (`SIGQUIT`, `3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
 }
 
 /// A value the user gave that cannot make a container.

@@ -522,7 +522,7 @@ pub static OPTIONS: [Opt; 55] = [
         "SIGNAL",
         "The signal `stop` sends first [default: SIGTERM]",
         |r, v| {
-            r.launch.stop_signal = parse_signal(v)?;
+            r.launch.stop_signal = Some(parse_signal(v)?);
             Ok(())
         },
     ),
@@ -854,7 +854,7 @@ impl Run {
                 auto_remove: true,
                 interactive: false,
                 restart: RestartPolicy::No,
-                stop_signal: nix::sys::signal::Signal::SIGTERM,
+                stop_signal: None,
                 stop_timeout: None,
                 cidfile: None,
                 image: None,
@@ -893,6 +893,11 @@ impl Run {
             _ if text.trim().is_empty() => Ok(()),
             _ => self.apply(option, text.trim()),
         }
+    }
+
+    /// The restart policy asked for (`--restart`), if any.
+    pub fn restart(&self) -> Option<RestartPolicy> {
+        self.restart
     }
 
     /// The image asked for (`--image`), if any.

@@ -88,7 +88,8 @@ pub struct Launch {
     pub auto_remove: bool,
     pub interactive: bool,
     pub restart: RestartPolicy,
-    pub stop_signal: nix::sys::signal::Signal,
+    /// `--stop-signal`; else the image's `StopSignal`, else SIGTERM.
+    pub stop_signal: Option<nix::sys::signal::Signal>,
     /// `--stop-timeout`: seconds `stop` waits before SIGKILL, unless `stop -t` says.
     pub stop_timeout: Option<u32>,
     /// `--cidfile`: where the container's id is written as it is created.

@@ -55,7 +55,9 @@ impl<'a> NewRecord<'a> {
             tty,
             interactive: launch.interactive,
             restart: launch.restart,
-            stop_signal: launch.stop_signal as i32,
+            stop_signal: launch
+                .stop_signal
+                .unwrap_or(nix::sys::signal::Signal::SIGTERM) as i32,
             stop_timeout: launch.stop_timeout,
         }
     }
@@ -174,6 +176,14 @@ pub fn spec(id: &str) -> anyhow::Result<ContainerSpec> {
     let path = tree::container(id).join(SPEC);
     let json = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))
+}
+
+/// Replaces container `id`'s spec (`update`'s new limits), atomically.
+pub fn set_spec(id: &str, spec: &ContainerSpec) -> anyhow::Result<()> {
+    let dir = tree::container(id);
+    let tmp = dir.join(".spec.json.new");
+    std::fs::write(&tmp, serde_json::to_vec(spec)?).context("cannot write the spec")?;
+    std::fs::rename(&tmp, dir.join(SPEC)).context("cannot write the spec")
 }
 
 /// Changes container `id`'s record under the lock; returns the record as written.

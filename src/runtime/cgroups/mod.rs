@@ -411,6 +411,33 @@ impl Cgroup {
         usage
     }
 
+    /// `update` of a running container: `limits` applied, after the v1 hierarchies they need
+    /// and the container was not made in (cpu without CPU limits, cpuset) are made and its
+    /// processes moved in, as `pause` does for the freezer.
+    pub fn apply_running(&self, limits: &Limits) -> anyhow::Result<()> {
+        let cpu = limits.cpu_quota_us.is_some() || limits.cpu_shares.is_some();
+        let missing: Vec<PathBuf> = [(Controller::Cpu, cpu), (Controller::Cpuset, limits.cpuset())]
+            .into_iter()
+            .filter(|(_, wanted)| *wanted)
+            .filter_map(|(c, _)| self.dir(c))
+            .filter(|d| !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        if matches!(self.layout, Layout::V1 { .. }) {
+            for dir in &missing {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create cgroup {}", dir.display()))?;
+            }
+        }
+        self.apply(limits)?;
+        if matches!(self.layout, Layout::V1 { .. }) {
+            for dir in &missing {
+                self.gather_into(dir)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Pauses (or resumes) every process inside.
     pub fn freeze(&self, frozen: bool) -> anyhow::Result<()> {
         let dir = self.dir(Controller::Freezer).ok_or_else(|| {
@@ -422,10 +449,11 @@ impl Cgroup {
         self.version().freeze(dir, frozen)
     }
 
-    /// On v1, our own containers join no freezer hierarchy at start (a mkdir, a join and an
-    /// rmdir each, for the few that are ever paused): `pause` makes their freezer cgroup and
-    /// moves every process in, again until a listing finds none outside (a process forked
-    /// meanwhile by one not yet moved is born outside; one forked by a moved one, inside).
+    /// On v1, our own containers join only the hierarchies their limits need at start (a
+    /// mkdir, a join and an rmdir each): `pause` (the freezer) and `update` (cpu, cpuset) make
+    /// the cgroup `dir` later and move every process in, again until a listing finds none
+    /// outside (a process forked meanwhile by one not yet moved is born outside; one forked by
+    /// a moved one, inside).
     fn gather_into(&self, dir: &Path) -> anyhow::Result<()> {
         let members = |d: &Path| -> Vec<i32> {
             std::fs::read_to_string(d.join("cgroup.procs"))
@@ -437,7 +465,7 @@ impl Cgroup {
         let all = self
             .dirs
             .iter()
-            .find(|(c, d)| !c.contains(&Controller::Freezer) && d.exists())
+            .find(|(_, d)| d != dir && d.exists())
             .map(|(_, d)| d.clone())
             .ok_or_else(|| anyhow!("the container's cgroup is gone"))?;
         std::fs::create_dir_all(dir)
