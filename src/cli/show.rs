@@ -178,7 +178,9 @@ fn init_of(record: &Record) -> anyhow::Result<i32> {
         .ok_or_else(|| anyhow::anyhow!("container {} is not running", record.name))
 }
 
-pub fn top(name: &str) -> Outcome {
+/// `top CONTAINER [ps OPTIONS]`: its processes, PID inside beside PID on the host; with `ps`
+/// options, as Docker does it, the host's `ps` with them, cut to the container's rows.
+pub fn top(name: &str, ps_options: &[String]) -> Outcome {
     let init = crate::runtime::reclaim::find(name).and_then(|r| init_of(&r))?;
     let users = Users::load();
     let mut rows: Vec<_> = processes(init, &users)
@@ -186,19 +188,57 @@ pub fn top(name: &str) -> Outcome {
         .filter(|p| p.container_pid.is_some())
         .collect();
     rows.sort_by_key(|p| p.container_pid);
-    println!(
-        "{:<8} {:<9} {:<10} {:<5} COMMAND",
-        "PID", "HOST PID", "USER", "STAT"
-    );
+    // What a container's processes are called is theirs to say: escaped.
+    let shown = |text: &str| crate::printable::escaped(text).into_owned();
+    if !ps_options.is_empty() {
+        let pids: Vec<String> = rows.iter().map(|p| p.host_pid.to_string()).collect();
+        return host_ps(ps_options, &pids, shown);
+    }
+    let mut lines = vec!["PID\tHOST PID\tUSER\tSTAT\tCOMMAND".to_string()];
     for p in rows {
-        println!(
-            "{:<8} {:<9} {:<10} {:<5} {}",
+        lines.push(format!(
+            "{}\t{}\t{}\t{}\t{}",
             p.container_pid.unwrap_or(0),
             p.host_pid,
-            p.user,
+            shown(&p.user),
             p.state,
-            p.command
-        );
+            shown(&p.command).replace('\t', " ")
+        ));
+    }
+    print!("{}", super::template::aligned(&lines));
+    Ok(0)
+}
+
+/// The host's `ps OPTIONS`, its header and the rows whose PID column is one of `pids`.
+fn host_ps(options: &[String], pids: &[String], shown: impl Fn(&str) -> String) -> Outcome {
+    let out = std::process::Command::new("ps")
+        .args(options)
+        .output()
+        .map_err(|e| CliError::msg(format!("cannot run ps: {e}")))?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        return Err(CliError::msg(format!(
+            "ps {}: {}",
+            options.join(" "),
+            why.lines().next().unwrap_or("failed")
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("");
+    let Some(column) = header.split_whitespace().position(|h| h == "PID") else {
+        return Err(CliError::msg(format!(
+            "ps {} prints no PID column to find the container's processes by",
+            options.join(" ")
+        )));
+    };
+    println!("{}", shown(header));
+    for line in lines.filter(|l| {
+        l.split_whitespace()
+            .nth(column)
+            .is_some_and(|pid| pids.iter().any(|p| p == pid))
+    }) {
+        println!("{}", shown(line));
     }
     Ok(0)
 }

@@ -55,7 +55,12 @@ pub enum Verb {
     /// Print containers' details as JSON
     Inspect(show::InspectArgs),
     /// Show a container's processes: PID inside beside PID on the host
-    Top { container: String },
+    Top {
+        container: String,
+        /// Options for the host's `ps` (e.g. `-o pid,rss,args`), its rows cut to the container's
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_options: Vec<String>,
+    },
     /// Show containers' CPU, memory, PIDs and network I/O
     Stats(show::StatsArgs),
     /// Manage containers (ls, prune)
@@ -141,7 +146,10 @@ fn run(verb: Verb) -> Outcome {
         Verb::Port { container, private } => control::port(&container, private.as_deref()),
         Verb::Rename { old, new } => control::rename(&old, &new),
         Verb::Inspect(a) => show::inspect(&a),
-        Verb::Top { container } => show::top(&container),
+        Verb::Top {
+            container,
+            ps_options,
+        } => show::top(&container, &ps_options),
         Verb::Stats(a) => show::stats(&a),
         Verb::Container(c) => system::container(c),
         Verb::System(c) => system::system(c),
