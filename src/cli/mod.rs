@@ -388,7 +388,10 @@ fn run_built(built: Built, create: bool) -> Outcome {
             message,
         });
     }
-    let Built { mut spec, mut launch } = built;
+    let Built {
+        mut spec,
+        mut launch,
+    } = built;
     if let Some(request) = &launch.image {
         crate::runtime::require_root().map_err(CliError::runtime)?;
         crate::image::prepare(&mut spec, request)

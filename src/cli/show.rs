@@ -169,6 +169,57 @@ pub fn inspect(args: &InspectArgs) -> Outcome {
     Ok(code)
 }
 
+/// `diff CONTAINER`: what it changed in its root, `A`/`C`/`D` and the path, from its overlay's
+/// upper layer against its image's layers (or its rootfs directory).
+pub fn diff(name: &str) -> Outcome {
+    use crate::spec::rootfs::Writes;
+    let record = crate::runtime::reclaim::find(name)?;
+    let spec = store::spec(&record.id)?;
+    let lowers: Vec<std::path::PathBuf> = match &spec.rootfs {
+        Some(r) if r.mode == Writes::Overlay => match &r.layers {
+            Some(layers) => layers.links.iter().map(|l| layers.base.join(l)).collect(),
+            None => vec![r.dir.clone()],
+        },
+        Some(r) if r.mode == Writes::Persist => {
+            return Err(CliError::msg(format!(
+                "container {} writes straight to {} (--rootfs-persist): it has no layer of changes",
+                record.name,
+                r.dir.display()
+            )));
+        }
+        Some(_) => return Ok(0),
+        None => {
+            return Err(CliError::msg(format!(
+                "container {} runs on the host's files, not a root of its own: it has no layer of changes",
+                record.name
+            )));
+        }
+    };
+    let upper = crate::state::tree::path(&record.id).join("upper");
+    let mut out = String::new();
+    // The /etc files we write when the image lacks them are ours, not the container's (Docker
+    // mounts them, and its diff does not show them either).
+    let ours = |c: &crate::image::changes::Change| {
+        c.kind == crate::image::changes::Kind::Added
+            && crate::runtime::rootfs::ETC_FILES
+                .iter()
+                .any(|f| c.path == std::path::Path::new("/etc").join(f))
+    };
+    for change in crate::image::changes::changes(&upper, &lowers)
+        .into_iter()
+        .filter(|c| !ours(c))
+    {
+        let path = change.path.to_string_lossy();
+        out.push_str(&format!(
+            "{} {}\n",
+            change.kind.letter(),
+            crate::printable::escaped(&path)
+        ));
+    }
+    print!("{out}");
+    Ok(0)
+}
+
 /// The running container's PID 1 as the host numbers it.
 fn init_of(record: &Record) -> anyhow::Result<i32> {
     record

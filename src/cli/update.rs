@@ -28,7 +28,11 @@ pub struct Args {
 
 impl std::fmt::Debug for Args {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let given: Vec<(&str, &str)> = self.given.iter().map(|(o, v)| (o.long, v.as_str())).collect();
+        let given: Vec<(&str, &str)> = self
+            .given
+            .iter()
+            .map(|(o, v)| (o.long, v.as_str()))
+            .collect();
         f.debug_struct("Args")
             .field("given", &given)
             .field("containers", &self.containers)
@@ -37,7 +41,8 @@ impl std::fmt::Debug for Args {
 }
 
 fn rows() -> impl Iterator<Item = &'static Opt> {
-    ROWS.iter().map(|long| option(long).expect("a row of the table"))
+    ROWS.iter()
+        .map(|long| option(long).expect("a row of the table"))
 }
 
 impl FromArgMatches for Args {
@@ -93,9 +98,9 @@ pub fn run(args: &Args) -> Outcome {
     }
     let mut code = 0;
     for name in &args.containers {
-        match crate::runtime::reclaim::find(name).and_then(|r| {
-            crate::client::ops::update(&r, &changes.spec.limits, changes.restart())
-        }) {
+        match crate::runtime::reclaim::find(name)
+            .and_then(|r| crate::client::ops::update(&r, &changes.spec.limits, changes.restart()))
+        {
             Ok(()) => println!("{name}"),
             Err(e) => code = fail(format!("{e:#}")),
         }

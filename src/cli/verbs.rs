@@ -61,6 +61,8 @@ pub enum Verb {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_options: Vec<String>,
     },
+    /// Show what a container changed in its root: A added, C changed, D deleted
+    Diff { container: String },
     /// Show containers' CPU, memory, PIDs and network I/O
     Stats(show::StatsArgs),
     /// Manage containers (ls, prune)
@@ -150,6 +152,7 @@ fn run(verb: Verb) -> Outcome {
             container,
             ps_options,
         } => show::top(&container, &ps_options),
+        Verb::Diff { container } => show::diff(&container),
         Verb::Stats(a) => show::stats(&a),
         Verb::Container(c) => system::container(c),
         Verb::System(c) => system::system(c),

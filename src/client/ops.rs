@@ -98,7 +98,16 @@ pub fn update(
     macro_rules! take {
         ($($field:ident),*) => { $( if limits.$field.is_some() { now.$field = limits.$field.clone(); } )* };
     }
-    take!(memory, memory_swap, memory_reservation, cpu_quota_us, cpu_shares, pids, cpuset_cpus, cpuset_mems);
+    take!(
+        memory,
+        memory_swap,
+        memory_reservation,
+        cpu_quota_us,
+        cpu_shares,
+        pids,
+        cpuset_cpus,
+        cpuset_mems
+    );
     now.validate().map_err(anyhow::Error::msg)?;
     if record.status == Status::Running {
         let cgroup = cgroup_of(record)?;

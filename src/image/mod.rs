@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod changes;
 pub mod digest;
 pub mod platform;
 pub mod positional;

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Trial> {
         pause_port_and_stops_side_by_side,
         the_flags_docker_users_type,
         create_exec_d_logs_since_and_prune,
+        diff_update_and_top,
     ]
 }
 
@@ -699,5 +700,122 @@ fn create_exec_d_logs_since_and_prune(t: &Ctx) -> TestResult {
         "",
     )?;
     store.verb(t, &["rm", "-f", "made"])?.success()?;
+    Ok(())
+}
+
+/// `diff` lists what a container changed in its root (a link in the image is never followed
+/// out), `update` changes a running container's limits, `top` takes `ps` options.
+fn diff_update_and_top(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    // The image's own link out to the host: the container writes below it in its root.
+    std::os::unix::fs::symlink("/etc", std::path::Path::new(&root).join("hostetc"))
+        .map_err(|e| e.to_string())?;
+    let script = "echo hi > /new; rm /etc/group; mkdir -p /app/x; echo y >> /etc/passwd; \
+        rm /hostetc; mkdir /hostetc; echo z > /hostetc/shadow; sleep 60";
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "changer",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "--rootfs",
+        &root,
+        "sh",
+        "-c",
+        script,
+    ])?
+    .success()?;
+    crate::support::wait_until("the changes are made", || {
+        t.verb(&["diff", "changer"])
+            .is_ok_and(|o| o.stdout.contains("A /hostetc/shadow"))
+    })?;
+    let diff = t.verb(&["diff", "changer"])?.success()?.stdout;
+    ensure_eq(
+        diff.as_str(),
+        "A /app\nA /app/x\nC /etc\nD /etc/group\nC /etc/passwd\nC /hostetc\nA /hostetc/shadow\nA /new\n",
+    )?;
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "onhost",
+        "--network",
+        "none",
+        "sleep",
+        "60",
+    ])?
+    .success()?;
+    t.verb(&["diff", "onhost"])?
+        .expect_code(1)?
+        .one_line_error("no layer of changes")?;
+    // update: the cgroup's limit, and inspect, say the new values.
+    t.verb(&[
+        "update",
+        "--memory",
+        "96m",
+        "--pids-limit",
+        "40",
+        "--cpus",
+        "0.5",
+        "changer",
+    ])?
+    .success()?;
+    let id = t
+        .verb(&["inspect", "-f", "{{.Id}}", "changer"])?
+        .success()?
+        .stdout
+        .trim()
+        .to_string();
+    let read = |files: &[&str]| {
+        files
+            .iter()
+            .find_map(|f| std::fs::read_to_string(f.replace("ID", &id)).ok())
+    };
+    let memory = read(&[
+        "/sys/fs/cgroup/memory/my-container-tui/ID/memory.limit_in_bytes",
+        "/sys/fs/cgroup/my-container-tui/ID/memory.max",
+    ]);
+    ensure_eq(memory.as_deref().map(str::trim), Some("100663296"))?;
+    let quota = read(&[
+        "/sys/fs/cgroup/cpu/my-container-tui/ID/cpu.cfs_quota_us",
+        "/sys/fs/cgroup/cpu,cpuacct/my-container-tui/ID/cpu.cfs_quota_us",
+        "/sys/fs/cgroup/my-container-tui/ID/cpu.max",
+    ]);
+    ensure(
+        quota
+            .as_deref()
+            .is_some_and(|q| q.trim() == "50000" || q.starts_with("50000 ")),
+        format!("cpu quota {quota:?}"),
+    )?;
+    ensure_eq(
+        t.verb(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}",
+            "changer",
+        ])?
+        .success()?
+        .stdout
+        .as_str(),
+        "100663296 40\n",
+    )?;
+    t.verb(&["update", "--memory", "1m", "changer"])?
+        .expect_code(1)?
+        .one_line_error("minimum is 6m")?;
+    // top with ps options: the host's ps, the container's rows only.
+    let top = t
+        .verb(&["top", "changer", "-o", "pid,args"])?
+        .success()?
+        .stdout;
+    let lines: Vec<&str> = top.lines().collect();
+    ensure(
+        // The shell execs its last command: one process, PID 1.
+        lines.len() == 2 && lines[0].contains("PID") && lines[1].ends_with("sleep 60"),
+        format!("top: {top}"),
+    )?;
+    t.verb(&["rm", "-f", "changer", "onhost"])?.success()?;
     Ok(())
 }

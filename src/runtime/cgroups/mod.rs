@@ -416,13 +416,16 @@ impl Cgroup {
     /// processes moved in, as `pause` does for the freezer.
     pub fn apply_running(&self, limits: &Limits) -> anyhow::Result<()> {
         let cpu = limits.cpu_quota_us.is_some() || limits.cpu_shares.is_some();
-        let missing: Vec<PathBuf> = [(Controller::Cpu, cpu), (Controller::Cpuset, limits.cpuset())]
-            .into_iter()
-            .filter(|(_, wanted)| *wanted)
-            .filter_map(|(c, _)| self.dir(c))
-            .filter(|d| !d.exists())
-            .map(Path::to_path_buf)
-            .collect();
+        let missing: Vec<PathBuf> = [
+            (Controller::Cpu, cpu),
+            (Controller::Cpuset, limits.cpuset()),
+        ]
+        .into_iter()
+        .filter(|(_, wanted)| *wanted)
+        .filter_map(|(c, _)| self.dir(c))
+        .filter(|d| !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
         if matches!(self.layout, Layout::V1 { .. }) {
             for dir in &missing {
                 std::fs::create_dir_all(dir)

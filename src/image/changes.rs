@@ -1,0 +1,228 @@
+//! What a container changed in its root: its overlay's upper directory read against the
+//! layers below it, as `diff` prints it (`A` added, `C` changed, `D` deleted). The one walk of
+//! an upper directory; a layer made from it (`commit`) is to read the same.
+//!
+//! The upper directory and the layers are a container's and an image's: hostile. Nothing here
+//! follows a symbolic link, in the upper directory or in a layer; every entry is looked at
+//! with `lstat` one path component at a time.
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Component, Path, PathBuf};
+
+/// How a path differs from the layers below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Added,
+    Changed,
+    Deleted,
+}
+
+impl Kind {
+    /// Docker's letter.
+    pub fn letter(self) -> char {
+        match self {
+            Kind::Added => 'A',
+            Kind::Changed => 'C',
+            Kind::Deleted => 'D',
+        }
+    }
+}
+
+/// One change: an absolute path in the container and how it differs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+/// overlayfs's whiteout: a character device 0:0.
+fn is_whiteout(meta: &std::fs::Metadata) -> bool {
+    meta.file_type().is_char_device() && meta.rdev() == 0
+}
+
+/// overlayfs's opaque directory: it hides everything below it in lower layers.
+fn is_opaque(path: &Path) -> bool {
+    xattr::get(path, "trusted.overlay.opaque").is_ok_and(|v| v.as_deref() == Some(b"y"))
+}
+
+/// What layer `dir` says of `rel`: it is there, it is deleted (a whiteout), lower layers are
+/// hidden at it (an opaque directory on the way), or it says nothing. No link is followed: a
+/// link on the way means the path is not there in this layer.
+enum Says {
+    Present,
+    Deleted,
+    Hidden,
+    Nothing,
+}
+
+fn says(dir: &Path, rel: &Path) -> Says {
+    let parts: Vec<Component> = rel.components().collect();
+    let mut at = dir.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        at.push(part);
+        let Ok(meta) = std::fs::symlink_metadata(&at) else {
+            return Says::Nothing;
+        };
+        if is_whiteout(&meta) {
+            return Says::Deleted;
+        }
+        let last = i + 1 == parts.len();
+        if last {
+            return Says::Present;
+        }
+        if !meta.is_dir() {
+            return Says::Nothing;
+        }
+        if is_opaque(&at) {
+            return Says::Hidden;
+        }
+    }
+    Says::Present
+}
+
+/// Whether `rel` exists in the stack of `lowers` (top first).
+fn in_lowers(lowers: &[PathBuf], rel: &Path) -> bool {
+    for layer in lowers {
+        match says(layer, rel) {
+            Says::Present => return true,
+            Says::Deleted | Says::Hidden => return false,
+            Says::Nothing => {}
+        }
+    }
+    false
+}
+
+/// The changes `upper` makes over `lowers` (top first), sorted by path. A whiteout is a
+/// deletion; an entry the lowers have is a change (a directory on the way to a change
+/// included, as Docker lists it); any other is added, with everything below it.
+pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = upper.join(&rel);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let rel = rel.join(entry.file_name());
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            let kind = if is_whiteout(&meta) {
+                if !in_lowers(lowers, &rel) {
+                    // A whiteout over nothing (a file made and removed): no change.
+                    continue;
+                }
+                Kind::Deleted
+            } else if in_lowers(lowers, &rel) {
+                Kind::Changed
+            } else {
+                Kind::Added
+            };
+            out.push(Change {
+                path: Path::new("/").join(&rel),
+                kind,
+            });
+            if meta.is_dir() {
+                if is_opaque(&upper.join(&rel)) && kind == Kind::Changed {
+                    // Everything the lowers had below it is gone; what is here is new.
+                    deleted_below(lowers, &rel, upper, &mut out);
+                }
+                stack.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Below an opaque directory at `rel`: each entry the lowers had there that the upper lacks
+/// is deleted.
+fn deleted_below(lowers: &[PathBuf], rel: &Path, upper: &Path, out: &mut Vec<Change>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for layer in lowers {
+        // A directory of the layer's own: a link there (to the host's `/etc`, say) is no
+        // directory of the layer's, and is never listed through.
+        let here = layer.join(rel);
+        let real_dir = std::fs::symlink_metadata(&here).is_ok_and(|m| m.is_dir());
+        if !matches!(says(layer, rel), Says::Present) || !real_dir {
+            break;
+        }
+        for entry in std::fs::read_dir(&here).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let path = rel.join(&name);
+            let is_whiteout = entry.metadata().is_ok_and(|m| is_whiteout(&m));
+            if !is_whiteout
+                && std::fs::symlink_metadata(upper.join(&path)).is_err()
+                && seen.insert(name)
+            {
+                out.push(Change {
+                    path: Path::new("/").join(&path),
+                    kind: Kind::Deleted,
+                });
+            }
+        }
+        if is_opaque(&layer.join(rel)) {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(base: &Path, files: &[&str], dirs: &[&str]) {
+        for d in dirs {
+            std::fs::create_dir_all(base.join(d)).unwrap();
+        }
+        for f in files {
+            std::fs::write(base.join(f), b"x").unwrap();
+        }
+    }
+
+    #[test]
+    fn added_changed_and_deleted_against_the_layers() {
+        let root = std::env::temp_dir().join(format!("mct-changes-{}", std::process::id()));
+        let (lower, upper) = (root.join("lower"), root.join("upper"));
+        tree(
+            &lower,
+            &["etc/passwd", "etc/group", "bin/sh"],
+            &["etc", "bin"],
+        );
+        // A link in the lower layer out to the host: nothing below it is the layer's.
+        std::os::unix::fs::symlink("/etc", lower.join("host")).unwrap();
+        tree(
+            &upper,
+            &["etc/passwd", "new.txt", "host/shadow"],
+            &["etc", "host", "app/sub"],
+        );
+        // overlayfs makes a directory that replaces a lower entry opaque.
+        xattr::set(upper.join("host"), "trusted.overlay.opaque", b"y").unwrap();
+        nix::sys::stat::mknod(
+            &upper.join("etc/group"),
+            nix::sys::stat::SFlag::S_IFCHR,
+            nix::sys::stat::Mode::empty(),
+            0,
+        )
+        .unwrap();
+        let found: Vec<String> = changes(&upper, std::slice::from_ref(&lower))
+            .iter()
+            .map(|c| format!("{} {}", c.kind.letter(), c.path.display()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "A /app",
+                "A /app/sub",
+                "C /etc",
+                "D /etc/group",
+                "C /etc/passwd",
+                "C /host",
+                "A /host/shadow",
+                "A /new.txt",
+            ]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
