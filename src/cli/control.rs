@@ -45,10 +45,8 @@ pub struct RmArgs {
     /// Kill a running container first
     #[arg(short, long)]
     force: bool,
-    /// Remove anonymous volumes too (containers here have none; named volumes stay, as in
-    /// Docker)
+    /// Remove its anonymous volumes too (`-v /dst`, an image's Volumes; named ones stay)
     #[arg(short, long)]
-    #[allow(dead_code)]
     volumes: bool,
     #[command(flatten)]
     names: Names,
@@ -160,7 +158,7 @@ pub fn wait(names: &Names) -> Outcome {
 }
 
 pub fn rm(args: &RmArgs) -> Outcome {
-    for_each(&args.names, |r| ops::remove(r, args.force))
+    for_each(&args.names, |r| ops::remove(r, args.force, args.volumes))
 }
 
 pub fn pause(names: &Names) -> Outcome {

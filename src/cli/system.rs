@@ -103,7 +103,7 @@ fn prune_containers() -> (Vec<String>, u64) {
             continue;
         }
         let size = written(&r);
-        if crate::client::ops::remove(&r, false).is_ok() {
+        if crate::client::ops::remove(&r, false, false).is_ok() {
             gone.push(r.id);
             freed += size;
         }

@@ -204,8 +204,9 @@ pub fn start(record: &Record) -> anyhow::Result<()> {
     })
 }
 
-/// Removes a container; a running one only with `force` (SIGKILL first).
-pub fn remove(record: &Record, force: bool) -> anyhow::Result<()> {
+/// Removes a container; a running one only with `force` (SIGKILL first); with `volumes`, its
+/// anonymous volumes too (`rm -v`).
+pub fn remove(record: &Record, force: bool, volumes: bool) -> anyhow::Result<()> {
     if record.status == Status::Running {
         if !force {
             bail!(
@@ -218,6 +219,9 @@ pub fn remove(record: &Record, force: bool) -> anyhow::Result<()> {
         }
     }
     owner_gone(record);
+    if volumes {
+        store::remove_volumes(&record.id);
+    }
     crate::runtime::reclaim::remove(&record.id);
     Ok(())
 }

@@ -122,6 +122,22 @@ pub fn apply(
     }
     let config = store.config(image)?;
     let defaults = config.config().clone().unwrap_or_default();
+    // The image's Volumes: an anonymous volume each, where the run gives none.
+    for path in defaults.volumes().clone().unwrap_or_default() {
+        let (dst, _) = Volume::parse_anonymous(&path)
+            .ok()
+            .flatten()
+            .ok_or_else(|| {
+                anyhow!(
+                    "image {} declares the volume {:?}, which cannot be a volume's target",
+                    request.reference,
+                    crate::printable::escaped(&path)
+                )
+            })?;
+        if !spec.volumes.iter().any(|v| v.dst() == dst) {
+            spec.add_anonymous(dst, false);
+        }
+    }
     for port in defaults.exposed_ports().clone().unwrap_or_default() {
         // An image's word for a port it cannot say is skipped, not trusted.
         for exposed in crate::spec::network::Network::parse_expose(&port).unwrap_or_default() {

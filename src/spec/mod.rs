@@ -80,6 +80,10 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// Names of the anonymous volumes made for it (`-v /dst`, the image's `Volumes`): removed
+    /// with it when it is removed on its end (`--rm`, a foreground run) or by `rm -v`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anonymous: Vec<String>,
     /// `--ulimit`: resource limits its processes start with (else the launcher's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ulimits: Vec<limits::Ulimit>,
@@ -155,11 +159,24 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            anonymous: Vec::new(),
             ulimits: Vec::new(),
             shm_size: None,
             group_add: Vec::new(),
             labels: Default::default(),
         }
+    }
+
+    /// Adds an anonymous volume at `dst`: a named volume of a fresh random name, made at start
+    /// and removed with the container.
+    pub fn add_anonymous(&mut self, dst: PathBuf, read_only: bool) {
+        let name = names::random_id();
+        self.anonymous.push(name.clone());
+        self.volumes.push(Volume::Named {
+            name,
+            dst,
+            read_only,
+        });
     }
 
     /// Whether the container gets a `/dev` of its own (and so, with a tty, a pty of its own

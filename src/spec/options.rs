@@ -12,7 +12,7 @@ use super::network::{Network, Publish};
 use super::platform::Platform;
 use super::rootfs::{Rootfs, Writes};
 use super::run::{ImageRequest, Launch, PullPolicy, RestartPolicy, names_image, parse_signal};
-use super::volume::Volume;
+use super::volume::{Mount, Volume};
 use super::{ContainerSpec, InvalidSpec};
 use std::path::PathBuf;
 
@@ -412,7 +412,10 @@ pub static OPTIONS: [Opt; 55] = [
         "SRC:DST[:ro]",
         "Bind-mount a host file or directory, or a named volume: SRC:DST[:ro] (SRC absolute, or a volume's name)",
         |r, v| {
-            r.binds.push(Volume::parse_bind(v)?);
+            match Volume::parse_anonymous(v)? {
+                Some((dst, read_only)) => r.spec.add_anonymous(dst, read_only),
+                None => r.binds.push(Volume::parse_bind(v)?),
+            }
             Ok(())
         },
     )
@@ -424,8 +427,9 @@ pub static OPTIONS: [Opt; 55] = [
         "Mount a bind, a named volume or a tmpfs, Docker's long form: type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=…][,tmpfs-mode=…]",
         |r, v| {
             match Volume::parse_mount(v)? {
-                tmpfs @ Volume::Tmpfs { .. } => r.tmpfs.push(tmpfs),
-                other => r.binds.push(other),
+                Mount::Volume(tmpfs @ Volume::Tmpfs { .. }) => r.tmpfs.push(tmpfs),
+                Mount::Volume(other) => r.binds.push(other),
+                Mount::Anonymous { dst, read_only } => r.spec.add_anonymous(dst, read_only),
             }
             Ok(())
         },

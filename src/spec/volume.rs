@@ -33,6 +33,13 @@ pub enum Volume {
     },
 }
 
+/// What a `--mount` asks for: a volume, or an anonymous one (made for the container alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mount {
+    Volume(Volume),
+    Anonymous { dst: PathBuf, read_only: bool },
+}
+
 /// An absolute container path without `..`, neither `/` nor in `/proc` (runc refuses those:
 /// a volume there would hide or replace what the hardening masks, or hand the container the
 /// host's sysctls). `/sys` is allowed, as Docker allows it (moby's `TestMountIntoSys`): the
@@ -105,10 +112,25 @@ impl Volume {
         })
     }
 
+    /// `-v /dst[:ro]`: an anonymous volume's target (and whether read-only), when `text` is
+    /// one absolute path; `None` for any other `-v` form.
+    pub fn parse_anonymous(text: &str) -> Result<Option<(PathBuf, bool)>, String> {
+        let (dst, read_only) = match text.split_once(':') {
+            None => (text, false),
+            Some((dst, "ro")) if !dst.contains(':') && dst.starts_with('/') => (dst, true),
+            Some((dst, "rw")) if !dst.contains(':') && dst.starts_with('/') => (dst, false),
+            Some(_) => return Ok(None),
+        };
+        if !dst.starts_with('/') {
+            return Ok(None);
+        }
+        Ok(Some((container_path(dst, "volume target")?, read_only)))
+    }
+
     /// `--mount type=bind|volume|tmpfs,source=…,target=…[,readonly][,tmpfs-size=…]
     /// [,tmpfs-mode=…]`, Docker's long form of `-v` and `--tmpfs`: the same volumes, the same
-    /// checks (it is turned into their short forms). A `volume` needs its `source` (a name).
-    pub fn parse_mount(text: &str) -> Result<Volume, String> {
+    /// checks (it is turned into their short forms). A `volume` without `source` is anonymous.
+    pub fn parse_mount(text: &str) -> Result<Mount, String> {
         let bad = |why: String| format!("invalid --mount {text:?}: {why}");
         let (mut kind, mut source, mut target, mut read_only) = ("volume", None, None, false);
         let mut tmpfs = Vec::new();
@@ -137,7 +159,7 @@ impl Volume {
         }
         let target = target.ok_or_else(|| bad("target= is required".into()))?;
         let ro = if read_only { ":ro" } else { "" };
-        match (kind, source) {
+        let volume = match (kind, source) {
             ("tmpfs", Some(_)) => Err(bad("a tmpfs has no source".into())),
             ("tmpfs", None) => {
                 if read_only {
@@ -145,9 +167,13 @@ impl Volume {
                 }
                 Volume::parse_tmpfs(&format!("{target}:{}", tmpfs.join(",")))
             }
-            (_, None) => Err(bad(format!(
-                "source= is required (a {kind} without one, Docker's anonymous volume, is not made here: name it)"
-            ))),
+            ("volume", None) => {
+                let dst = container_path(target, "volume target").map_err(bad)?;
+                return Ok(Mount::Anonymous { dst, read_only });
+            }
+            (_, None) => Err(bad(
+                "a bind needs its source= (an absolute host path)".into()
+            )),
             ("bind", Some(src)) if !Path::new(src).is_absolute() => Err(bad(format!(
                 "a bind source must be an absolute path, not {src:?}"
             ))),
@@ -156,7 +182,8 @@ impl Volume {
             }
             (_, Some(_)) if !tmpfs.is_empty() => Err(bad(format!("tmpfs options on a {kind}"))),
             (_, Some(src)) => Volume::parse_bind(&format!("{src}:{target}{ro}")),
-        }
+        };
+        volume.map(Mount::Volume)
     }
 
     /// `DST` or `DST:OPTIONS`, Docker's options: `rw`, `ro`, `exec`, `noexec`, `suid`,

@@ -152,18 +152,7 @@ impl Record {
 
 /// A fresh container id: 32 random bytes in hex, like Docker's.
 pub fn new_id() -> String {
-    let mut bytes = [0u8; 32];
-    // getrandom(2) blocks only before the pool is ready at boot, and never fails for 32 bytes
-    // once it is; a shortfall is filled from the clock and PID rather than failing.
-    // SAFETY: the buffer is ours and as long as we say.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if n < bytes.len() as isize {
-        let salt = now_ms() ^ (u64::from(std::process::id()) << 32);
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b ^= (salt >> ((i % 8) * 8)) as u8;
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::spec::names::random_id()
 }
 
 /// A name for a container given none: Docker's adjective_noun form.

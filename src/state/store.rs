@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 const STATE: &str = "state.json";
 /// The spec the container runs, as its launcher gave it.
 const SPEC: &str = "spec.json";
+/// The names of a container's anonymous volumes, one a line, when it has any: read by
+/// [`forget`] without parsing the spec.
+const ANONYMOUS: &str = "anonymous";
 
 /// The lock held across a read-modify-write of records.
 struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
@@ -133,6 +136,9 @@ pub fn create_owned(
             made => made?,
         }
         std::fs::write(dir.join(SPEC), &spec_json)?;
+        if !spec.anonymous.is_empty() {
+            std::fs::write(dir.join(ANONYMOUS), spec.anonymous.join("\n"))?;
+        }
         write(&record)?;
         Ok(None)
     })
@@ -236,10 +242,25 @@ pub fn repairable(record: &Record) -> bool {
 /// owns it (which [`crate::runtime::reclaim::remove`] releases too): what a foreground launcher does once its helper is reaped, off the cleaner's
 /// path and cheaply (no cgroup lookup on the way to the caller's exit).
 pub fn forget(id: &str) {
+    // A container removed on its end (`--rm`, a foreground run) takes its anonymous volumes
+    // along, as Docker's; one removed by `rm` keeps them unless `rm -v` ([`remove_volumes`]).
+    if load(id).is_ok_and(|r| r.auto_remove) {
+        remove_volumes(id);
+    }
     let _ = std::fs::remove_dir_all(tree::container(id));
     tree::remove_if_empty();
     // A run that ended before it was recorded still held its image's layers by a pin.
     super::pins::remove(Path::new(""), id);
+}
+
+/// Removes container `id`'s anonymous volumes (`rm -v`); it must have ended.
+pub fn remove_volumes(id: &str) {
+    let Ok(names) = std::fs::read_to_string(tree::container(id).join(ANONYMOUS)) else {
+        return;
+    };
+    for name in names.lines() {
+        let _ = super::volumes::remove_unchecked(name);
+    }
 }
 
 /// What a record whose owner died needs, once brought to the truth by [`settle`].

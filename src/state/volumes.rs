@@ -131,6 +131,13 @@ pub fn remove(name: &str) -> anyhow::Result<()> {
             users.join(", ")
         );
     }
+    remove_unchecked(name)
+}
+
+/// Removes volume `name`, its users not asked: an anonymous volume, whose one user is the
+/// container being removed.
+pub fn remove_unchecked(name: &str) -> anyhow::Result<()> {
+    crate::spec::names::validate_name(name).map_err(anyhow::Error::msg)?;
     std::fs::remove_dir_all(volumes().join(name))
         .with_context(|| format!("cannot remove volume {name}"))?;
     // The store's directories go with their last volume (ours alone, made on first use).

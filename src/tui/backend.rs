@@ -149,7 +149,7 @@ impl Backend for Host {
         Some(std::thread::spawn(move || {
             done(match verb {
                 Verb::Start => crate::client::ops::start(&record),
-                Verb::Remove => crate::client::ops::remove(&record, force),
+                Verb::Remove => crate::client::ops::remove(&record, force, false),
             })
         }))
     }

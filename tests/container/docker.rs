@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Trial> {
         the_flags_docker_users_type,
         create_exec_d_logs_since_and_prune,
         diff_update_and_top,
+        the_images_config_all_of_it,
     ]
 }
 
@@ -818,4 +819,110 @@ fn diff_update_and_top(t: &Ctx) -> TestResult {
     )?;
     t.verb(&["rm", "-f", "changer", "onhost"])?.success()?;
     Ok(())
+}
+
+/// An image's Volumes (an anonymous volume each, gone with `rm -v`), StopSignal (what
+/// `stop` sends), ExposedPorts (published by `-P`) and Labels.
+fn the_images_config_all_of_it(t: &Ctx) -> TestResult {
+    let registry = Registry::start("config-all", None)?;
+    let layout = Layout::new("config-all")?;
+    layout.busybox(t, "bb")?;
+    layout.config(
+        "bb",
+        &[
+            "--config.volume",
+            "/data",
+            "--config.stopsignal",
+            "SIGUSR1",
+            "--config.exposedports",
+            "8080/tcp",
+            "--config.label",
+            "org.example.tier=cache",
+            "--config.cmd",
+            "sh",
+            "--config.cmd",
+            "-c",
+            "--config.cmd",
+            "trap 'echo got usr1; exit 0' USR1; echo ready > /data/f; while :; do sleep 0.1; done",
+        ],
+    )?;
+    let reference = layout.push("bb", &registry, "test/cfg:1", &[])?;
+    let store = Store::new(t)?;
+    store.verb(t, &["pull", "-q", &reference])?.success()?;
+    store
+        .tool(t, &["run", "-d", "--name", "cfg", "-P", &reference])?
+        .success()?;
+    crate::support::wait_until("ready", || {
+        store
+            .verb(t, &["exec", "cfg", "cat", "/data/f"])
+            .is_ok_and(|o| o.stdout == "ready\n")
+    })?;
+    let volumes = store.verb(t, &["volume", "ls", "-q"])?.success()?.stdout;
+    ensure(
+        volumes.lines().count() == 1 && volumes.trim().len() == 64,
+        format!("an anonymous volume: {volumes:?}"),
+    )?;
+    let port = store.verb(t, &["port", "cfg"])?.success()?.stdout;
+    ensure(
+        port.starts_with("8080/tcp -> 0.0.0.0:"),
+        format!("port: {port:?}"),
+    )?;
+    let inspected = store
+        .verb(
+            t,
+            &[
+                "inspect",
+                "-f",
+                "{{.Config.StopSignal}} {{index .Config.Labels \"org.example.tier\"}}",
+                "cfg",
+            ],
+        )?
+        .success()?
+        .stdout;
+    ensure_eq(inspected.as_str(), "SIGUSR1 cache\n")?;
+    store.verb(t, &["stop", "cfg"])?.success()?;
+    ensure_eq(
+        store.verb(t, &["logs", "cfg"])?.success()?.stdout.as_str(),
+        "got usr1\n",
+    )?;
+    ensure_eq(
+        store
+            .verb(t, &["inspect", "-f", "{{.State.ExitCode}}", "cfg"])?
+            .success()?
+            .stdout
+            .as_str(),
+        "0\n",
+    )?;
+    // rm keeps the volume; rm -v removes it. A --rm container's goes with it.
+    store.verb(t, &["rm", "-v", "cfg"])?.success()?;
+    ensure_eq(
+        store
+            .verb(t, &["volume", "ls", "-q"])?
+            .success()?
+            .stdout
+            .as_str(),
+        "",
+    )?;
+    store
+        .tool(
+            t,
+            &[
+                "run",
+                "--network",
+                "none",
+                &reference,
+                "sh",
+                "-c",
+                "test -d /data && echo volume",
+            ],
+        )?
+        .success()?;
+    ensure_eq(
+        store
+            .verb(t, &["volume", "ls", "-q"])?
+            .success()?
+            .stdout
+            .as_str(),
+        "",
+    )
 }
