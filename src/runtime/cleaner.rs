@@ -33,6 +33,9 @@ pub struct Leftovers {
     pub record: Option<(ContainerSpec, Process)>,
     /// On a bridge network: its lease, veth, and perhaps its network's bridge and rules.
     pub bridged: bool,
+    /// Without a PID namespace of its own (`--pid host`), its processes do not die with its
+    /// PID 1: the cleaner kills what is left in its cgroup once the helper is gone.
+    pub kill_all: bool,
 }
 
 impl Leftovers {
@@ -115,6 +118,11 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
             }
             let mut pipe = std::fs::File::from(read_end);
             let _ = pipe.read(&mut [0u8; 1]);
+            if leftovers.kill_all
+                && let Some(cg) = &leftovers.cgroup
+            {
+                cg.kill_all();
+            }
             // An empty cgroup does not prove the container gone: its PID 1, dying of its
             // parent's death, may still be joining a hierarchy as the first rmdir runs (that
             // one then fails, busy). So again until every directory is gone.

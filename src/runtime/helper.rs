@@ -15,8 +15,8 @@ use super::exit::RUNTIME_ERROR;
 use super::launch::HANDOFF_VAR;
 use super::supervise::Supervisor;
 use super::{console, devices, handoff, init, namespaces, net, report};
-use crate::spec::ContainerSpec;
 use crate::spec::limits::human;
+use crate::spec::{ContainerSpec, Share};
 use crate::state::{Process, store, tree as state};
 use nix::sys::prctl::{set_dumpable, set_pdeathsig};
 use nix::sys::signal::Signal;
@@ -95,6 +95,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
         id: spec.id.clone(),
         record,
         bridged: spec.network.bridge().is_some(),
+        kill_all: spec.shared.pid != Share::Own,
     };
     // A recorded container may be started again (`start`, a restart policy): its run lock,
     // taken before anything of this run exists and released by the cleaner once all of it
@@ -123,7 +124,23 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     });
     let network =
         net::attach::prepare(spec, etc.as_deref()).unwrap_or_else(|e| fail(format!("{e:#}")));
-    namespaces::enter_new(namespaces::PID).unwrap_or_else(|e| fail(format!("{e:#}")));
+    // The PID namespace PID 1 is born in: its own (the default), the host's, or another
+    // container's (entered here: only children enter one). --ipc container: opened here too,
+    // joined by the child.
+    let entered = match &spec.shared.pid {
+        Share::Own => namespaces::enter_new(namespaces::PID),
+        Share::Host => Ok(()),
+        Share::Container(name) => namespaces::of_container(name, namespaces::PID)
+            .and_then(|fd| namespaces::join_one(&fd, namespaces::PID.flag)),
+    };
+    entered.unwrap_or_else(|e| fail(format!("{e:#}")));
+    let ipc = match &spec.shared.ipc {
+        Share::Container(name) => Some(
+            namespaces::of_container(name, namespaces::IPC)
+                .unwrap_or_else(|e| fail(format!("{e:#}"))),
+        ),
+        _ => None,
+    };
     let pipe_err = |e: nix::Error| -> ! { fail(format!("pipe: {}", e.desc())) };
     let (lifeline_r, lifeline_w) = report::lifeline().unwrap_or_else(|e| pipe_err(e));
     let (receiver, reporter) = report::channel().unwrap_or_else(|e| pipe_err(e));
@@ -152,6 +169,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
                 reporter,
                 console_theirs,
                 network.netns,
+                ipc,
             )
         }
         Ok(ForkResult::Parent { child }) => child,
@@ -183,6 +201,13 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
+    // Without a PID namespace of its own, nothing ends its other processes with PID 1: they
+    // are killed now, as runc kills them (its cgroup holds every one).
+    if spec.shared.pid != Share::Own
+        && let Some(cg) = &cgroup
+    {
+        cg.kill_all();
+    }
     // The cgroup is empty now (PID 1 is reaped, so its namespace is gone); the cleaner removes
     // it, and the rootfs state, as soon as we exit, off the path that the caller waits on.
     let oom_killed = cgroup.as_ref().is_some_and(|cg| cg.oom_kills() > 0);

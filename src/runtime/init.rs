@@ -30,7 +30,9 @@ pub fn run(
     reporter: Reporter,
     console_socket: Option<OwnedFd>,
     netns: Option<OwnedFd>,
+    ipc: Option<OwnedFd>,
 ) -> ! {
+    use crate::spec::Share;
     let init = Init {
         cgroup_procs,
         reporter,
@@ -41,9 +43,19 @@ pub fn run(
         joins: netns
             .map(|fd| (namespaces::NET.flag, fd))
             .into_iter()
+            .chain(ipc.map(|fd| (namespaces::IPC.flag, fd)))
             .collect(),
-        new: namespaces::CONTAINER_OWN.to_vec(),
-        hostname: Some(spec.hostname.clone()),
+        // --uts host and --ipc host/container: not made (the latter joined above).
+        new: namespaces::CONTAINER_OWN
+            .into_iter()
+            .filter(|ns| match ns.name {
+                "uts" => spec.shared.uts == Share::Own,
+                "ipc" => spec.shared.ipc == Share::Own,
+                _ => true,
+            })
+            .collect(),
+        // The host's own name is never set from a container's spec.
+        hostname: (spec.shared.uts == Share::Own).then(|| spec.hostname.clone()),
         domainname: None,
         terminal: match spec.tty {
             // A view without its own /dev (--host-rw, --privileged) keeps the launcher's pty.

@@ -71,3 +71,27 @@ pub fn join(pidfd: &impl std::os::fd::AsFd, flags: CloneFlags) -> anyhow::Result
     nix::sched::setns(pidfd, flags)
         .map_err(|e| anyhow::anyhow!("cannot join the container's namespaces: {}", e.desc()))
 }
+
+/// The namespace of kind `ns` of running container `name`'s PID 1 (`--ipc container:NAME`,
+/// `--pid container:NAME`, `--network container:NAME`), opened; checked to be that process's
+/// still once open (its PID and start time), so a PID taken over meanwhile is never joined.
+pub fn of_container(name: &str, ns: Namespace) -> anyhow::Result<std::os::fd::OwnedFd> {
+    use anyhow::Context;
+    let record = super::reclaim::find(name)?;
+    let init = record
+        .init
+        .filter(|p| p.alive())
+        .ok_or_else(|| anyhow::anyhow!("container {} is not running", record.name))?;
+    let fd = std::fs::File::open(format!("/proc/{}/ns/{}", init.pid, ns.name))
+        .map(std::os::fd::OwnedFd::from)
+        .with_context(|| {
+            format!(
+                "cannot open the {} namespace of container {}",
+                ns.name, record.name
+            )
+        })?;
+    if !init.alive() {
+        anyhow::bail!("container {} is not running", record.name);
+    }
+    Ok(fd)
+}

@@ -24,7 +24,11 @@ pub fn open(process: Process) -> nix::Result<OwnedFd> {
 
 /// Sends signal `signal` to `process`.
 pub fn signal(process: Process, signal: i32) -> nix::Result<()> {
-    let fd = open(process)?;
+    send(&open(process)?, signal)
+}
+
+/// Sends signal `signal` to the process `fd` (a pidfd) pins.
+pub fn send(fd: &OwnedFd, signal: i32) -> nix::Result<()> {
     // SAFETY: pidfd_send_signal reads no memory when info is null.
     let done = unsafe {
         libc::syscall(

@@ -80,6 +80,9 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--uts`, `--ipc`, `--pid`: namespaces shared rather than made.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub shared: Shared,
     /// Names of the anonymous volumes made for it (`-v /dst`, the image's `Volumes`): removed
     /// with it when it is removed on its end (`--rm`, a foreground run) or by `rm -v`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -97,6 +100,51 @@ pub struct ContainerSpec {
     /// `--label` and the image's `Labels` (ours win): metadata `ps --filter label=` reads.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// `--uts`, `--ipc`, `--pid`: a namespace made for the container (the default), or one it
+/// shares: the host's, or a running container's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Share {
+    #[default]
+    Own,
+    Host,
+    /// The running container of this name or id.
+    Container(String),
+}
+
+impl Share {
+    /// Parses Docker's words: `host`, `container:NAME` (where `containers` allows it), and
+    /// the words that mean a namespace of its own (`private`, `shareable` for IPC).
+    pub fn parse(option: &str, text: &str, containers: bool) -> Result<Share, String> {
+        match text {
+            "host" => Ok(Share::Host),
+            "" | "private" | "shareable" => Ok(Share::Own),
+            _ => match text.strip_prefix("container:") {
+                Some(name) if containers && !name.is_empty() => Ok(Share::Container(name.into())),
+                _ => Err(format!(
+                    "invalid --{option} {text:?}: {}",
+                    match (option, containers) {
+                        ("ipc", _) => "host, container:NAME, private or shareable",
+                        (_, true) => "host or container:NAME",
+                        _ => "host",
+                    }
+                )),
+            },
+        }
+    }
+}
+
+/// The namespaces a container shares rather than makes (`--uts`, `--ipc`, `--pid`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shared {
+    pub uts: Share,
+    pub ipc: Share,
+    pub pid: Share,
 }
 
 /// What a container uses of an image.
@@ -159,6 +207,7 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            shared: Shared::default(),
             anonymous: Vec::new(),
             ulimits: Vec::new(),
             shm_size: None,

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 55] = [
+pub static OPTIONS: [Opt; 58] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -595,6 +595,34 @@ pub static OPTIONS: [Opt; 55] = [
     )
     .alias("net")
     .form("Network", ""),
+    Opt::one(
+        "uts",
+        "host",
+        "Share the host's UTS namespace (its hostname) instead of one of its own",
+        |r, v| {
+            r.spec.shared.uts = super::Share::parse("uts", v, false)?;
+            Ok(())
+        },
+    )
+    .conflicts(&["hostname"]),
+    Opt::one(
+        "ipc",
+        "MODE",
+        "The IPC namespace: private (the default), shareable, host, or container:NAME",
+        |r, v| {
+            r.spec.shared.ipc = super::Share::parse("ipc", v, true)?;
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "pid",
+        "MODE",
+        "Share a PID namespace: host, or container:NAME's (its processes seen and signalled)",
+        |r, v| {
+            r.spec.shared.pid = super::Share::parse("pid", v, true)?;
+            Ok(())
+        },
+    ),
     Opt::many(
         "publish",
         "PORTS",
@@ -996,6 +1024,12 @@ impl Run {
             launch.restart = policy;
         }
         launch.auto_remove = rm || !launch.detach;
+        // Sharing the host's UTS namespace, it is called what the host is called.
+        if spec.shared.uts == super::Share::Host {
+            spec.hostname = nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default();
+        }
         // Inside a root of its own, the command starts at its root, and a relative -w is
         // taken from there.
         let base = match rootfs.is_some() || image.is_some() {

@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Trial> {
         create_exec_d_logs_since_and_prune,
         diff_update_and_top,
         the_images_config_all_of_it,
+        namespaces_shared_as_asked,
     ]
 }
 
@@ -925,4 +926,121 @@ fn the_images_config_all_of_it(t: &Ctx) -> TestResult {
             .as_str(),
         "",
     )
+}
+
+/// `--uts host`, `--ipc host|container:`, `--pid host|container:`: the namespace shared is
+/// the one asked for, the host's hostname is never set, and a `--pid host` container's
+/// processes do not outlive it.
+fn namespaces_shared_as_asked(t: &Ctx) -> TestResult {
+    let ns = |pid: &str, kind: &str| {
+        std::fs::read_link(format!("/proc/{pid}/ns/{kind}"))
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let host_name = nix::unistd::gethostname().map_err(|e| e.to_string())?;
+    let out = t
+        .run(&[
+            "--network",
+            "none",
+            "--uts",
+            "host",
+            "--run",
+            "sh",
+            "-c",
+            "hostname; readlink /proc/self/ns/uts; cat /etc/hostname 2>/dev/null || true",
+        ])?
+        .success()?;
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    ensure(
+        lines.first() == Some(&host_name.to_string_lossy().as_ref())
+            && lines.get(1) == Some(&ns("self", "uts").as_str()),
+        format!("--uts host: {:?}", out.stdout),
+    )?;
+    t.run(&["--uts", "host", "--hostname", "x", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("cannot be used with")?;
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "holder",
+        "--network",
+        "none",
+        "sh",
+        "-c",
+        "sleep 60",
+    ])?
+    .success()?;
+    let pid = t
+        .verb(&["inspect", "-f", "{{.State.Pid}}", "holder"])?
+        .success()?
+        .stdout
+        .trim()
+        .to_string();
+    let inside = |args: &[&str], kind: &str| -> Result<String, libtest_mimic::Failed> {
+        let mut all = vec!["--network", "none"];
+        all.extend(args);
+        let path = format!("/proc/self/ns/{kind}");
+        all.extend(["--run", "readlink", path.as_str()]);
+        Ok(t.run(&all)?.success()?.stdout.trim().to_string())
+    };
+    ensure_eq(
+        inside(&["--ipc", "container:holder"], "ipc")?,
+        ns(&pid, "ipc"),
+    )?;
+    ensure_eq(inside(&["--ipc", "host"], "ipc")?, ns("self", "ipc"))?;
+    ensure(
+        inside(&[], "ipc")? != ns("self", "ipc"),
+        "its own IPC namespace by default",
+    )?;
+    ensure_eq(
+        inside(&["--pid", "container:holder"], "pid")?,
+        ns(&pid, "pid"),
+    )?;
+    let seen = t
+        .run(&[
+            "--network",
+            "none",
+            "--pid",
+            "container:holder",
+            "--run",
+            "ps",
+            "-o",
+            "args",
+        ])?
+        .success()?
+        .stdout;
+    ensure(
+        seen.contains("sh -c sleep 60"),
+        format!("the holder's processes are seen: {seen}"),
+    )?;
+    // --pid host: what it leaves running is killed when it ends.
+    let marker = format!(
+        "sleep 3{}",
+        &t.marker()[..6]
+            .bytes()
+            .map(|b| char::from(b'0' + b % 10))
+            .collect::<String>()
+    );
+    t.run(&[
+        "--network",
+        "none",
+        "--pid",
+        "host",
+        "--run",
+        "sh",
+        "-c",
+        &format!("{marker} & {marker} & readlink /proc/self/ns/pid"),
+    ])?
+    .success()?;
+    let left = crate::support::procs()
+        .into_iter()
+        .filter(|p| p.cmdline.join(" ") == marker)
+        .count();
+    ensure_eq(left, 0)?;
+    t.run(&["--pid", "container:nosuch", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("no such container")?;
+    t.verb(&["rm", "-f", "holder"])?.success()?;
+    Ok(())
 }

@@ -441,6 +441,36 @@ impl Cgroup {
         Ok(())
     }
 
+    /// SIGKILLs every process inside (thawed first, if paused) until none is left, or a
+    /// second has passed: a container whose processes do not die with its PID 1 (`--pid
+    /// host`).
+    pub fn kill_all(&self) {
+        if self.frozen() {
+            let _ = self.freeze(false);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            let pids = self.pids();
+            if pids.is_empty() || std::time::Instant::now() >= deadline {
+                return;
+            }
+            for pid in pids {
+                // Pinned by a pidfd, then checked to be inside still: a PID read from the
+                // list may have been given to another process since.
+                let Some(process) = crate::state::Process::of(pid) else {
+                    continue;
+                };
+                let Ok(fd) = crate::runtime::pidfd::open(process) else {
+                    continue;
+                };
+                if self.pids().contains(&pid) {
+                    let _ = crate::runtime::pidfd::send(&fd, libc::SIGKILL);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// Pauses (or resumes) every process inside.
     pub fn freeze(&self, frozen: bool) -> anyhow::Result<()> {
         let dir = self.dir(Controller::Freezer).ok_or_else(|| {

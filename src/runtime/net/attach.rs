@@ -14,7 +14,7 @@ use super::{bridge, dns, nat, netns};
 use crate::runtime::ContainerSpec;
 use crate::spec::network::{Mode, Protocol, Publish};
 use crate::state::{Process, store};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, getsockname, socket};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, OwnedFd};
@@ -47,7 +47,9 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
                 reserved: Vec::new(),
             });
         }
-        Mode::Container(name) => container_netns(name)?,
+        Mode::Container(name) => {
+            crate::runtime::namespaces::of_container(name, crate::runtime::namespaces::NET)?
+        }
         Mode::None => {
             let netns = netns::create()?;
             inside(&netns, loopback_up)?;
@@ -66,19 +68,6 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
 
 /// The namespace of running container `id`'s PID 1, checked to still be that process once
 /// opened.
-fn container_netns(name: &str) -> anyhow::Result<OwnedFd> {
-    let record = crate::runtime::reclaim::find(name)?;
-    let init = record
-        .init
-        .filter(|p| p.alive())
-        .ok_or_else(|| anyhow!("container {} is not running", record.name))?;
-    let fd = netns::of(init.pid)?;
-    if !init.alive() {
-        bail!("container {} is not running", record.name);
-    }
-    Ok(fd)
-}
-
 fn loopback_up(nl: &mut Netlink) -> anyhow::Result<()> {
     let lo = nl.link("lo")?.context("no loopback interface")?;
     nl.set(lo.index, None, true).context("cannot bring up lo")
