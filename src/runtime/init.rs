@@ -105,6 +105,13 @@ impl Origin for SpecOrigin<'_> {
         }
     }
 
+    fn kernel(&mut self) -> anyhow::Result<()> {
+        for (key, value) in &self.spec.sysctls {
+            process::sysctl(key, value)?;
+        }
+        Ok(())
+    }
+
     fn becoming(&mut self) -> anyhow::Result<Becoming> {
         let spec = self.spec;
         let user = user::resolve_for(spec.user.as_deref(), &spec.group_add)?;

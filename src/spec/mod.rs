@@ -80,6 +80,9 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--sysctl`: namespaced kernel settings written in its own `/proc/sys` at start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sysctls: Vec<(String, String)>,
     /// `--uts`, `--ipc`, `--pid`: namespaces shared rather than made.
     #[serde(default, skip_serializing_if = "is_default")]
     pub shared: Shared,
@@ -207,12 +210,43 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            sysctls: Vec::new(),
             shared: Shared::default(),
             anonymous: Vec::new(),
             ulimits: Vec::new(),
             shm_size: None,
             group_add: Vec::new(),
             labels: Default::default(),
+        }
+    }
+
+    /// Docker's rule: only sysctls of a namespace the container has of its own (IPC, network)
+    /// may be set; the rest are the host's.
+    fn check_sysctl(&self, key: &str) -> Result<(), InvalidSpec> {
+        const IPC: [&str; 8] = [
+            "kernel.msgmax",
+            "kernel.msgmnb",
+            "kernel.msgmni",
+            "kernel.sem",
+            "kernel.shmall",
+            "kernel.shmmax",
+            "kernel.shmmni",
+            "kernel.shm_rmid_forced",
+        ];
+        let ipc = IPC.contains(&key) || key.starts_with("fs.mqueue.");
+        let net = key.starts_with("net.");
+        match (ipc, net) {
+            (true, _) if self.shared.ipc != Share::Own => invalid(format!(
+                "--sysctl {key}: not allowed when the IPC namespace is shared (--ipc)"
+            )),
+            (_, true) if !self.network.own_namespace() => invalid(format!(
+                "--sysctl {key}: not allowed with --network {} (the namespace is not the container's own)",
+                self.network.mode_shown()
+            )),
+            (true, _) | (_, true) => Ok(()),
+            _ => invalid(format!(
+                "--sysctl {key}: not a namespaced sysctl (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*): it would be the host's"
+            )),
         }
     }
 
@@ -276,6 +310,9 @@ impl ContainerSpec {
         self.hardening.check().map_err(InvalidSpec)?;
         for volume in &self.volumes {
             volume.validate().map_err(InvalidSpec)?;
+        }
+        for (key, _) in &self.sysctls {
+            self.check_sysctl(key)?;
         }
         let network = &self.network;
         if !network.publish.is_empty() && network.bridge().is_none() {

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 58] = [
+pub static OPTIONS: [Opt; 59] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -713,6 +713,22 @@ pub static OPTIONS: [Opt; 58] = [
         "OPTION",
         "no-new-privileges[=true|false], seccomp=unconfined, apparmor=unconfined, label=disable",
         |r, v| super::hardening::security_opt(&mut r.spec.hardening, v),
+    ),
+    Opt::many(
+        "sysctl",
+        "KEY=VALUE",
+        "A namespaced kernel setting in the container (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)",
+        |r, v| {
+            let (key, value) = v
+                .split_once('=')
+                .ok_or_else(|| format!("invalid --sysctl {v:?}: expected KEY=VALUE"))?;
+            if key.is_empty() || value.contains('\n') || value.len() > 4096 {
+                return Err(format!("invalid --sysctl {v:?}"));
+            }
+            r.spec.sysctls.retain(|(k, _)| k != key);
+            r.spec.sysctls.push((key.to_string(), value.to_string()));
+            Ok(())
+        },
     ),
     Opt::many(
         "ulimit",

@@ -1038,6 +1038,46 @@ fn namespaces_shared_as_asked(t: &Ctx) -> TestResult {
         .filter(|p| p.cmdline.join(" ") == marker)
         .count();
     ensure_eq(left, 0)?;
+    // --sysctl: the container's own, never the host's.
+    let host_shmmax =
+        std::fs::read_to_string("/proc/sys/kernel/shmmax").map_err(|e| e.to_string())?;
+    let out = t
+        .run(&[
+            "--network",
+            "none",
+            "--sysctl",
+            "kernel.shmmax=1000000",
+            "--sysctl",
+            "net.ipv4.ip_unprivileged_port_start=80",
+            "--run",
+            "cat",
+            "/proc/sys/kernel/shmmax",
+            "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+        ])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "1000000\n80\n")?;
+    ensure_eq(
+        std::fs::read_to_string("/proc/sys/kernel/shmmax").map_err(|e| e.to_string())?,
+        host_shmmax,
+    )?;
+    for (args, says) in [
+        (
+            &["--sysctl", "kernel.panic=1"][..],
+            "not a namespaced sysctl",
+        ),
+        (
+            &["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"],
+            "not allowed with --network host",
+        ),
+        (
+            &["--ipc", "host", "--sysctl", "kernel.shmmax=1"],
+            "IPC namespace is shared",
+        ),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--run", "true"]);
+        t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
     t.run(&["--pid", "container:nosuch", "--run", "true"])?
         .expect_code(125)?
         .one_line_error("no such container")?;

@@ -38,7 +38,7 @@ use nix::unistd::{Gid, Uid};
 use oci_spec::runtime::{LinuxSeccomp, PosixRlimitType, Process};
 use seccompiler::BpfProgram;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What `create` hands its child besides the bundle.
 pub struct Start {
@@ -156,7 +156,7 @@ impl Origin for BundleOrigin<'_> {
             .into_iter()
             .flatten()
         {
-            sysctl(key, value)?;
+            crate::runtime::process::sysctl(key, value)?;
         }
         if let Some(adj) = self.process()?.oom_score_adj() {
             std::fs::write("/proc/self/oom_score_adj", adj.to_string())
@@ -302,14 +302,4 @@ fn resource(kind: PosixRlimitType) -> nix::sys::resource::Resource {
         PosixRlimitType::RlimitRtprio => Resource::RLIMIT_RTPRIO,
         PosixRlimitType::RlimitRttime => Resource::RLIMIT_RTTIME,
     }
-}
-
-/// One `linux.sysctl` entry, written under the container's own `/proc/sys`. The key is a
-/// dotted name: no `/`, no `..`.
-fn sysctl(key: &str, value: &str) -> anyhow::Result<()> {
-    if key.is_empty() || key.contains('/') || key.split('.').any(|p| p.is_empty()) {
-        bail!("linux.sysctl: invalid key {key:?}");
-    }
-    let path = Path::new("/proc/sys").join(key.replace('.', "/"));
-    std::fs::write(&path, value).with_context(|| format!("linux.sysctl {key}={value}"))
 }

@@ -170,3 +170,13 @@ fn apply_sets(caps: &Caps) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Writes sysctl `key` (`net.ipv4.ip_forward`) in the container's own `/proc/sys`, before it
+/// is made read-only: a bundle's `linux.sysctl` and `--sysctl` alike.
+pub fn sysctl(key: &str, value: &str) -> anyhow::Result<()> {
+    if key.is_empty() || key.contains('/') || key.split('.').any(|p| p.is_empty() || p == "..") {
+        anyhow::bail!("sysctl: invalid key {key:?}");
+    }
+    let path = std::path::Path::new("/proc/sys").join(key.replace('.', "/"));
+    std::fs::write(&path, value).with_context(|| format!("sysctl {key}={value}"))
+}
