@@ -96,6 +96,12 @@ pub fn run(args: &Args) -> Outcome {
             record.name
         )));
     }
+    if store::spec(&record.id).is_ok_and(|s| !s.logging.keep) {
+        return Err(CliError::msg(format!(
+            "container {} runs with --log-driver none: its output is not kept, so it cannot be read",
+            record.name
+        )));
+    }
     let (entries, mut offset) = log::read_all(&record.id);
     let mut entries = log::lines(entries);
     entries.retain(|e| within(e, args));

@@ -1,7 +1,8 @@
 //! A container's log: Docker's json-file fields, one JSON object a line
 //! (`{"log":"text\n","stream":"stdout","time":"2026-11-28T22:31:28.123Z"}`), in
-//! `containers/<id>/log.json`, rotated to `log.json.1` past [`ROTATE_AT`], so a container that
-//! prints forever holds at most twice that. Unlike Docker's, an entry is one read of the
+//! `containers/<id>/log.json`, rotated to `log.json.1`, `.2`, ... past `--log-opt max-size`
+//! (8 MiB unless told), `max-file` files kept (2 unless told), so a container that prints
+//! forever holds at most their product; with `--log-driver none`, nothing. Unlike Docker's, an entry is one read of the
 //! container's output, not one line: a flood of short lines costs one JSON object a read, and
 //! [`lines`] splits them for `logs` (every line of a read has that read's time).
 //!
@@ -14,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-/// The size at which the log is rotated.
-pub const ROTATE_AT: u64 = 8 << 20;
+/// The most rotated files `logs` looks for (`--log-opt max-file` is at most 100).
+const MOST_FILES: u32 = 100;
 
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +31,9 @@ pub fn path(id: &str) -> PathBuf {
     tree::container(id).join("log.json")
 }
 
-fn rotated(id: &str) -> PathBuf {
-    tree::container(id).join("log.json.1")
+/// The `n`th rotated file (1 the newest).
+fn rotated(id: &str, n: u32) -> PathBuf {
+    tree::container(id).join(format!("log.json.{n}"))
 }
 
 /// The monitor's end: appends output, a line per entry (a chunk that does not end a line
@@ -40,11 +42,12 @@ pub struct Writer {
     id: String,
     file: Option<std::fs::File>,
     written: u64,
+    logging: crate::spec::run::Logging,
 }
 
 impl Writer {
-    pub fn open(id: &str) -> Writer {
-        let file = open_append(id);
+    pub fn open(id: &str, logging: &crate::spec::run::Logging) -> Writer {
+        let file = logging.keep.then(|| open_append(id)).flatten();
         let written = file
             .as_ref()
             .and_then(|f| f.metadata().ok())
@@ -53,11 +56,15 @@ impl Writer {
             id: id.to_string(),
             file,
             written,
+            logging: logging.clone(),
         }
     }
 
     /// Logs `bytes` the container wrote on `stream` (invalid UTF-8 is replaced, as Docker does).
     pub fn write(&mut self, stream: Stream, bytes: &[u8]) {
+        if self.file.is_none() {
+            return;
+        }
         let entry = Entry {
             log: String::from_utf8_lossy(bytes).into_owned(),
             stream,
@@ -68,7 +75,7 @@ impl Writer {
             return;
         }
         out.push(b'\n');
-        if self.written + out.len() as u64 > ROTATE_AT {
+        if self.written + out.len() as u64 > self.logging.max_size && self.written > 0 {
             self.rotate();
         }
         if let Some(file) = &mut self.file
@@ -78,9 +85,20 @@ impl Writer {
         }
     }
 
+    /// `log.json` becomes `log.json.1`, each older one moves up, and the one past
+    /// `max-file` goes.
     fn rotate(&mut self) {
         self.file = None;
-        let _ = std::fs::rename(path(&self.id), rotated(&self.id));
+        let keep = self.logging.max_files;
+        if keep <= 1 {
+            let _ = std::fs::remove_file(path(&self.id));
+        } else {
+            let _ = std::fs::remove_file(rotated(&self.id, keep - 1));
+            for n in (1..keep - 1).rev() {
+                let _ = std::fs::rename(rotated(&self.id, n), rotated(&self.id, n + 1));
+            }
+            let _ = std::fs::rename(path(&self.id), rotated(&self.id, 1));
+        }
         self.file = open_append(&self.id);
         self.written = 0;
     }
@@ -100,8 +118,10 @@ fn open_append(id: &str) -> Option<std::fs::File> {
 /// current file to follow from ([`read_from`]).
 pub fn read_all(id: &str) -> (Vec<Entry>, u64) {
     let mut entries = Vec::new();
-    if let Ok(file) = std::fs::File::open(rotated(id)) {
-        entries.extend(parse(std::io::BufReader::new(file)));
+    for n in (1..MOST_FILES).rev() {
+        if let Ok(file) = std::fs::File::open(rotated(id, n)) {
+            entries.extend(parse(std::io::BufReader::new(file)));
+        }
     }
     let (more, offset) = read_from(id, 0);
     entries.extend(more);

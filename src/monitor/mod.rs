@@ -126,6 +126,7 @@ impl Monitor {
             .map_err(|e| anyhow::anyhow!("signalfd: {}", e.desc()))?;
         let listener = clients::listen_at(&store::socket(id))
             .map_err(|e| anyhow::anyhow!("cannot listen on the control socket: {}", e.desc()))?;
+        let log = log::Writer::open(id, &spec.logging);
         Ok(Monitor {
             id: id.to_string(),
             interactive: record.interactive,
@@ -133,7 +134,7 @@ impl Monitor {
             signals,
             listener,
             clients: Vec::new(),
-            log: log::Writer::open(id),
+            log,
             size: DEFAULT_SIZE,
         })
     }

@@ -80,6 +80,9 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--log-driver`, `--log-opt`: what its monitor keeps of its output.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub logging: run::Logging,
     /// `--sysctl`: namespaced kernel settings written in its own `/proc/sys` at start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sysctls: Vec<(String, String)>,
@@ -210,6 +213,7 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            logging: run::Logging::default(),
             sysctls: Vec::new(),
             shared: Shared::default(),
             anonymous: Vec::new(),

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 59] = [
+pub static OPTIONS: [Opt; 61] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -574,6 +574,22 @@ pub static OPTIONS: [Opt; 59] = [
             r.spec.group_add.push(v.to_string());
             Ok(())
         },
+    ),
+    Opt::one(
+        "log-driver",
+        "DRIVER",
+        "With -d: json-file (the default: `logs` reads it) or none (nothing kept)",
+        |r, v| {
+            r.spec.logging.keep = v == "json-file";
+            Ok(())
+        },
+    )
+    .words(&super::run::Logging::DRIVERS),
+    Opt::many(
+        "log-opt",
+        "KEY=VALUE",
+        "The json-file log's max-size=SIZE (rotated past it) and max-file=N (files kept) [default: 8m, 2]",
+        |r, v| r.spec.logging.apply_option(v),
     ),
     Opt::flag(
         "interactive",
@@ -1040,6 +1056,18 @@ impl Run {
             launch.restart = policy;
         }
         launch.auto_remove = rm || !launch.detach;
+        if !spec.logging.keep
+            && spec.logging
+                != (super::run::Logging {
+                    keep: false,
+                    ..Default::default()
+                })
+        {
+            return Err(at(
+                "log-opt",
+                "--log-opt is json-file's: the none driver keeps nothing",
+            ));
+        }
         // Sharing the host's UTS namespace, it is called what the host is called.
         if spec.shared.uts == super::Share::Host {
             spec.hostname = nix::unistd::gethostname()

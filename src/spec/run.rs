@@ -5,6 +5,54 @@ use super::platform::Platform;
 use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
+/// `--log-driver` and `--log-opt`: what a detached container's monitor keeps of its output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logging {
+    /// `json-file` (Docker's fields, `logs` reads them) or `none` (nothing kept).
+    pub keep: bool,
+    /// `max-size`: a file is rotated past this many bytes.
+    pub max_size: u64,
+    /// `max-file`: how many files are kept, the current one included (at least 1).
+    pub max_files: u32,
+}
+
+impl Default for Logging {
+    /// 8 MiB in two files (Docker's json-file keeps everything unless told; a container that
+    /// prints forever should not fill the host's `/run`).
+    fn default() -> Self {
+        Logging {
+            keep: true,
+            max_size: 8 << 20,
+            max_files: 2,
+        }
+    }
+}
+
+impl Logging {
+    /// The drivers `--log-driver` takes.
+    pub const DRIVERS: [&str; 2] = ["json-file", "none"];
+
+    /// Applies one `--log-opt KEY=VALUE` (json-file's `max-size`, `max-file`).
+    pub fn apply_option(&mut self, text: &str) -> Result<(), String> {
+        let bad = |why: &str| format!("invalid --log-opt {text:?}: {why}");
+        match text.split_once('=') {
+            Some(("max-size", size)) => {
+                self.max_size = super::limits::parse_bytes(size).map_err(|e| bad(&e))?;
+                Ok(())
+            }
+            Some(("max-file", n)) => {
+                self.max_files = n
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| bad("a number of files, 1 to 100"))?;
+                Ok(())
+            }
+            _ => Err(bad("json-file takes max-size=SIZE and max-file=N")),
+        }
+    }
+}
+
 /// `--restart`: what the monitor does when PID 1 ends (Docker's policies).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "name")]

@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Trial> {
         diff_update_and_top,
         the_images_config_all_of_it,
         namespaces_shared_as_asked,
+        logs_rotate_as_told_or_are_not_kept,
     ]
 }
 
@@ -1082,5 +1083,90 @@ fn namespaces_shared_as_asked(t: &Ctx) -> TestResult {
         .expect_code(125)?
         .one_line_error("no such container")?;
     t.verb(&["rm", "-f", "holder"])?.success()?;
+    Ok(())
+}
+
+/// `--log-opt max-size/max-file` bound what a chatty container's log holds; `--log-driver
+/// none` keeps nothing and `logs` says so.
+fn logs_rotate_as_told_or_are_not_kept(t: &Ctx) -> TestResult {
+    let chatty = "i=0; while [ $i -lt 200 ]; do echo line-$i-padding-padding-padding; i=$((i+1)); sleep 0.005; done; echo done";
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "chatty",
+        "--log-opt",
+        "max-size=1k",
+        "--log-opt",
+        "max-file=3",
+        "sh",
+        "-c",
+        chatty,
+    ])?
+    .success()?;
+    crate::support::wait_until("chatty is done", || {
+        t.verb(&["logs", "--tail", "1", "chatty"])
+            .is_ok_and(|o| o.stdout == "done\n")
+    })?;
+    let id = t
+        .verb(&["inspect", "-f", "{{.Id}}", "chatty"])?
+        .success()?
+        .stdout
+        .trim()
+        .to_string();
+    let dir = std::path::Path::new("/run/my-container-tui/containers").join(&id);
+    let files: Vec<u64> = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("log.json"))
+        .filter_map(|e| e.metadata().ok().map(|m| m.len()))
+        .collect();
+    // Three files at most, none much past 1 KiB (a file is rotated before the write that
+    // would pass it; one read of the container's output is never split).
+    ensure(
+        files.len() == 3 && files.iter().all(|&n| n < 4096),
+        format!("log files: {files:?}"),
+    )?;
+    let kept = t.verb(&["logs", "chatty"])?.success()?.stdout;
+    let lines: Vec<&str> = kept.lines().collect();
+    ensure(
+        lines.len() < 100
+            && lines.last() == Some(&"done")
+            && lines[lines.len() - 2] == "line-199-padding-padding-padding",
+        format!(
+            "the newest lines are kept, the oldest gone: {} lines",
+            lines.len()
+        ),
+    )?;
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "silent",
+        "--log-driver",
+        "none",
+        "sh",
+        "-c",
+        "echo hi; sleep 60",
+    ])?
+    .success()?;
+    t.verb(&["logs", "silent"])?
+        .expect_code(1)?
+        .one_line_error("--log-driver none")?;
+    t.run(&[
+        "run",
+        "-d",
+        "--log-driver",
+        "none",
+        "--log-opt",
+        "max-size=1m",
+        "true",
+    ])?
+    .expect_code(125)?
+    .one_line_error("the none driver keeps nothing")?;
+    t.run(&["run", "-d", "--log-opt", "compress=true", "true"])?
+        .expect_code(125)?
+        .one_line_error("max-size")?;
+    t.verb(&["rm", "-f", "chatty", "silent"])?.success()?;
     Ok(())
 }
