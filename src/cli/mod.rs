@@ -207,6 +207,7 @@ where
     let cli = Cli::from_arg_matches(&matches)?;
     let mut run = run_of(&matches)?;
     let mut create = false;
+    let mut dashed = false;
     let mut words = match (cli.subcommand, cli.run) {
         (Some(Command::Run { command }), None) => command,
         (Some(Command::Create { command }), None) => {
@@ -217,7 +218,10 @@ where
                 .map_err(|e| self::command().error(clap::error::ErrorKind::ValueValidation, e))?;
             command
         }
-        (None, Some(command)) => command,
+        (None, Some(command)) => {
+            dashed = true;
+            command
+        }
         (None, None) => return Ok(Action::Dashboard(cli.dashboard, Box::new(run))),
         (
             Some(Command::Rootfs {
@@ -240,7 +244,10 @@ where
     if words.is_empty() && run.image().is_none() {
         return Err(self::command().error(
             clap::error::ErrorKind::MissingRequiredArgument,
-            "a command is required (or --image, whose Cmd runs)",
+            match dashed {
+                true => "--run needs a command (or --image, whose Cmd runs)",
+                false => "a command is required (or --image, whose Cmd runs)",
+            },
         ));
     }
     run.finish(words, host)

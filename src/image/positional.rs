@@ -27,9 +27,15 @@ pub fn missing_command(built: &Built) -> Option<String> {
     if built.launch.image.is_some() || spec.rootfs.is_some() {
         return None;
     }
-    let name = spec.command.first().filter(|n| !n.contains('/'))?;
+    // An empty command is the spec's to refuse (125), a path the container's to look up.
+    let name = spec
+        .command
+        .first()
+        .filter(|n| !n.is_empty() && !n.contains('/'))?;
     let path = crate::runtime::execve::path_of(&spec.environment());
-    let missing = crate::runtime::execve::look_up(&spec.command, &path).err()?;
+    crate::runtime::execve::look_up(&spec.command, &path).err()?;
+    // As the container would say it (a shell's words), then what may have been meant.
+    let missing = format!("{}: command not found", crate::printable::escaped(name));
     Some(match (in_store(name), Ref::parse(name).is_ok()) {
         (true, _) => format!("{missing}; did you mean the image {name}? (leave out --host)"),
         (false, true) => format!(

@@ -404,7 +404,7 @@ fn image_sessions_pull_in_their_pane(t: &Ctx) -> TestResult {
     tmux.wait_for("in-42")?;
     // The inspector: reference, short digest, layers, size.
     tmux.wait_for("image imported:1 sha256:")?;
-    tmux.wait_for("(1 layers,")?;
+    tmux.wait_for("(1 layer,")?;
     // Not in the store: the pull shows in the new session's pane, then its shell runs.
     tmux.keys(&["C-a", "c"])?;
     tmux.wait_for("New session")?;

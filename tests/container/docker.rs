@@ -513,7 +513,7 @@ fn the_flags_docker_users_type(t: &Ctx) -> TestResult {
             &["--memory-reservation", "64m", "-m", "32m"],
             "soft limit must be below",
         ),
-        (&["--mount", "type=volume,target=/x"], "source= is required"),
+        (&["--mount", "type=bind,target=/x"], "a bind needs its source="),
         (&["--cpuset-cpus", "0-x"], "invalid cpuset"),
         (&["--add-host", "nocolon"], "expected NAME:IP"),
     ] {

@@ -687,7 +687,7 @@ fn inspect_top_and_stats_read_the_truth(t: &Ctx) -> TestResult {
         .unwrap_or("");
     ensure(
         row.contains(&id[..12])
-            && row.contains("/ 64 MiB")
+            && row.contains("/ 64MiB")
             && row.split_whitespace().any(|w| w == "3"),
         format!("stats: {}", stats.stdout),
     )?;
