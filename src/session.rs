@@ -124,6 +124,8 @@ pub struct Session {
     pub state: State,
     pub started: Instant,
     pub restart_count: u32,
+    /// Its health check's verdict, while one runs (`starting`, `healthy`, `unhealthy`).
+    pub health: Option<String>,
     /// When it ended (Unix ms), as its record says.
     pub finished: Option<u64>,
     screen: Arc<Mutex<Screen>>,
@@ -172,6 +174,7 @@ impl Session {
             },
             started: Instant::now(),
             restart_count: 0,
+            health: None,
             finished: None,
             screen: Arc::new(Mutex::new(Screen::new(size.0, size.1, history()))),
             flags: Arc::new(Flags::default()),
@@ -328,6 +331,7 @@ impl Session {
     /// whenever it runs under a monitor (again after a `start` from elsewhere).
     pub fn refresh(&mut self, record: &Record, notify: &Notify) {
         self.restart_count = record.restart_count;
+        self.health = record.health.as_ref().map(|h| h.status.clone());
         self.finished = record.finished;
         if self.is_exec() {
             return;

@@ -23,7 +23,8 @@ pub struct Args {
     #[arg(short = 'n', long, value_name = "N")]
     last: Option<usize>,
     /// Keep only containers that match: id=, name=, label=KEY[=VALUE], status=, exited=,
-    /// ancestor=IMAGE, network=, volume= (one key given twice: either value)
+    /// ancestor=IMAGE, network=, volume=, health=starting|healthy|unhealthy|none (one key
+    /// given twice: either value)
     #[arg(short, long, value_name = "FILTER")]
     filter: Vec<Filter>,
     /// `table` (the default), `json` (one object a line), or a Go template
@@ -40,8 +41,8 @@ pub struct Filter {
 }
 
 /// The keys `ps --filter` takes.
-const FILTER_KEYS: [&str; 8] = [
-    "id", "name", "label", "status", "exited", "ancestor", "network", "volume",
+const FILTER_KEYS: [&str; 9] = [
+    "id", "name", "label", "status", "exited", "ancestor", "network", "volume", "health",
 ];
 
 /// The states `status=` may name, as Docker's.
@@ -92,6 +93,10 @@ fn matches(f: &Filter, r: &Record, spec: Option<&ContainerSpec>, paused: bool) -
     match f.key {
         "id" => r.id.starts_with(v),
         "name" => r.name.contains(v),
+        "health" => match &r.health {
+            Some(h) if r.status == Status::Running => h.status == v,
+            _ => v == "none",
+        },
         "status" if paused => v == "paused",
         "status" => r.state() == v,
         "exited" => r.status == Status::Exited && r.exit_code.is_some_and(|c| c.to_string() == v),

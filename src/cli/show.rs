@@ -75,6 +75,13 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "OOMKilled": record.oom_killed,
             "StartedAt": record.started.map(rfc3339),
             "FinishedAt": record.finished.map(rfc3339),
+            "Health": record.health.as_ref().map(|h| json!({
+                "Status": h.status,
+                "FailingStreak": h.failing_streak,
+                "Log": h.log.iter().map(|c| json!({
+                    "Start": c.start, "End": c.end, "ExitCode": c.exit_code, "Output": c.output,
+                })).collect::<Vec<_>>(),
+            })),
         },
         "RestartCount": record.restart_count,
         "Image": image(Some(&spec)),
@@ -87,6 +94,11 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "Tty": spec.tty,
             "OpenStdin": record.interactive,
             "Labels": spec.labels,
+            "Healthcheck": spec.health.as_ref().map(|h| json!({
+                "Test": h.test, "Interval": h.interval_ms * 1_000_000,
+                "Timeout": h.timeout_ms * 1_000_000, "StartPeriod": h.start_period_ms * 1_000_000,
+                "Retries": h.retries,
+            })),
             "StopSignal": nix::sys::signal::Signal::try_from(record.stop_signal).map(|s| s.as_str()).ok(),
         },
         "HostConfig": {

@@ -146,6 +146,22 @@ pub fn apply(
             }
         }
     }
+    // Docker's Healthcheck is no field of the OCI config: read from the config's own JSON.
+    if !spec.no_healthcheck && spec.health.as_ref().is_none_or(|h| h.test.is_empty()) {
+        let raw: Option<serde_json::Value> = store
+            .blob(&image.id)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let theirs = raw.and_then(|v| {
+            crate::spec::run::Healthcheck::from_image(v.get("config")?.get("Healthcheck")?)
+        });
+        match (&mut spec.health, theirs) {
+            // Timings given on the command line, the image's test.
+            (Some(ours), Some(theirs)) => ours.test = theirs.test,
+            (None, theirs) => spec.health = theirs,
+            (Some(_), None) => {}
+        }
+    }
     for (key, value) in defaults.labels().clone().unwrap_or_default() {
         spec.labels.entry(key).or_insert(value);
     }

@@ -13,6 +13,7 @@
 //! the command started, or why it could not.
 
 pub mod clients;
+mod health;
 pub mod io;
 pub mod log;
 pub mod protocol;
@@ -232,8 +233,12 @@ impl Monitor {
         let (rows, cols) = self.size;
         let mut run = io::start(&self.spec, rows, cols, self.interactive)?;
         let mut started = false;
+        let mut checker: Option<health::Checker> = None;
         let exit = loop {
-            let turn = self.poll_once(Some(&mut run), Duration::from_secs(3600));
+            let patience = checker
+                .as_ref()
+                .map_or(Duration::from_secs(3600), |c| c.patience());
+            let turn = self.poll_once(Some(&mut run), patience);
             if turn.started && !started {
                 started = true;
                 // The record says it runs, and which process PID 1 is (its start time tells a
@@ -246,11 +251,23 @@ impl Monitor {
                     r.started = Some(now_ms());
                 });
                 tell(ready, Ready::Started);
+                checker = self
+                    .spec
+                    .health
+                    .as_ref()
+                    .filter(|h| !h.test.is_empty() && !self.spec.no_healthcheck)
+                    .map(|h| health::Checker::start(&self.id, h));
             }
             if let Some(exit) = turn.exited {
                 break exit;
             }
+            if let Some(checker) = &mut checker {
+                checker.turn();
+            }
         };
+        if let Some(checker) = &mut checker {
+            checker.stop();
+        }
         // What the container wrote last.
         for stream in [Stream::Stdout, Stream::Stderr] {
             while let Some(bytes) = run.io.read(stream) {

@@ -80,6 +80,13 @@ pub struct ContainerSpec {
     /// `--network`, `-p`, `--network-alias`: the default bridge unless told otherwise.
     #[serde(default)]
     pub network: Network,
+    /// `--health-cmd` and friends (or the image's `Healthcheck`): what its monitor runs to
+    /// tell healthy from not. An empty test takes the image's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<run::Healthcheck>,
+    /// `--no-healthcheck`: none, not even the image's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_healthcheck: bool,
     /// `--log-driver`, `--log-opt`: what its monitor keeps of its output.
     #[serde(default, skip_serializing_if = "is_default")]
     pub logging: run::Logging,
@@ -213,6 +220,8 @@ impl ContainerSpec {
             user: None,
             create_workdir: false,
             network: Network::bridged(),
+            health: None,
+            no_healthcheck: false,
             logging: run::Logging::default(),
             sysctls: Vec::new(),
             shared: Shared::default(),

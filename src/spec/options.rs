@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 61] = [
+pub static OPTIONS: [Opt; 67] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -572,6 +572,71 @@ pub static OPTIONS: [Opt; 61] = [
                 return Err(format!("invalid --group-add {v:?}"));
             }
             r.spec.group_add.push(v.to_string());
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "health-cmd",
+        "CMD",
+        "With -d: a shell command the monitor runs in the container to check its health (exit 0: healthy)",
+        |r, v| {
+            if v.trim().is_empty() {
+                return Err("--health-cmd must not be empty".into());
+            }
+            r.spec.health.get_or_insert_with(Default::default).test =
+                vec!["/bin/sh".into(), "-c".into(), v.to_string()];
+            Ok(())
+        },
+    )
+    .conflicts(&["no-healthcheck"]),
+    Opt::one(
+        "health-interval",
+        "DURATION",
+        "Time between health checks (30s, 1m) [default: 30s]",
+        |r, v| {
+            r.spec.health.get_or_insert_with(Default::default).interval_ms =
+                super::run::parse_duration_ms(v)?;
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "health-timeout",
+        "DURATION",
+        "How long a health check may run before it counts as failed [default: 30s]",
+        |r, v| {
+            r.spec.health.get_or_insert_with(Default::default).timeout_ms =
+                super::run::parse_duration_ms(v)?;
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "health-start-period",
+        "DURATION",
+        "A first while in which failed checks do not count [default: 0s]",
+        |r, v| {
+            r.spec.health.get_or_insert_with(Default::default).start_period_ms =
+                super::run::parse_duration_ms(v)?;
+            Ok(())
+        },
+    ),
+    Opt::one(
+        "health-retries",
+        "N",
+        "Consecutive failed checks that make the container unhealthy [default: 3]",
+        |r, v| {
+            r.spec.health.get_or_insert_with(Default::default).retries = v
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("invalid --health-retries {v:?}: a number from 1"))?;
+            Ok(())
+        },
+    ),
+    Opt::flag(
+        "no-healthcheck",
+        "Run no health check, not even the image's",
+        |r, _| {
+            r.spec.no_healthcheck = true;
             Ok(())
         },
     ),
@@ -1056,6 +1121,20 @@ impl Run {
             launch.restart = policy;
         }
         launch.auto_remove = rm || !launch.detach;
+        if let Some(check) = &spec.health {
+            if !launch.detach {
+                return Err(at(
+                    "health-cmd",
+                    "health checks need -d: a detached container's monitor runs them",
+                ));
+            }
+            if check.test.is_empty() && image.is_none() {
+                return Err(at(
+                    "health-cmd",
+                    "--health-interval and the like need --health-cmd (or an image with a Healthcheck)",
+                ));
+            }
+        }
         if !spec.logging.keep
             && spec.logging
                 != (super::run::Logging {

@@ -291,3 +291,83 @@ mod tests {
         assert_eq!(asked.get(), 1);
     }
 }
+
+/// `--health-cmd` and friends, or an image's `Healthcheck`: how the monitor checks a running
+/// container, with Docker's defaults and Docker's meaning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Healthcheck {
+    /// The command's argv: `CMD-SHELL`'s line is `["/bin/sh", "-c", LINE]`.
+    pub test: Vec<String>,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    /// Failures within this first while do not count.
+    pub start_period_ms: u64,
+    /// Consecutive failures that make it unhealthy.
+    pub retries: u32,
+}
+
+impl Default for Healthcheck {
+    fn default() -> Self {
+        Healthcheck {
+            test: Vec::new(),
+            interval_ms: 30_000,
+            timeout_ms: 30_000,
+            start_period_ms: 0,
+            retries: 3,
+        }
+    }
+}
+
+impl Healthcheck {
+    /// An image config's `Healthcheck` (Docker's JSON: `Test`, and durations in
+    /// nanoseconds): `None` for `["NONE"]` or an empty test.
+    pub fn from_image(value: &serde_json::Value) -> Option<Healthcheck> {
+        let test: Vec<String> = value
+            .get("Test")?
+            .as_array()?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        let argv = Healthcheck::argv(&test)?;
+        let ms = |key: &str, default: u64| {
+            value
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .filter(|ns| *ns > 0)
+                .map_or(default, |ns| ns / 1_000_000)
+        };
+        let defaults = Healthcheck::default();
+        Some(Healthcheck {
+            test: argv,
+            interval_ms: ms("Interval", defaults.interval_ms),
+            timeout_ms: ms("Timeout", defaults.timeout_ms),
+            start_period_ms: ms("StartPeriod", defaults.start_period_ms),
+            retries: value
+                .get("Retries")
+                .and_then(serde_json::Value::as_u64)
+                .filter(|r| *r > 0)
+                .map_or(defaults.retries, |r| r.min(u64::from(u32::MAX)) as u32),
+        })
+    }
+
+    /// Docker's `Test` forms: `["CMD", argv...]`, `["CMD-SHELL", line]`; `NONE` and anything
+    /// else: no check.
+    fn argv(test: &[String]) -> Option<Vec<String>> {
+        match test.split_first()? {
+            (kind, rest) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+            (kind, [line]) if kind == "CMD-SHELL" => {
+                Some(vec!["/bin/sh".into(), "-c".into(), line.clone()])
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A duration as Docker's `--health-*` flags take it (`30s`, `1m30s`, `500ms`), at least 1 ms.
+pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    humantime::parse_duration(text)
+        .ok()
+        .map(|d| d.as_millis() as u64)
+        .filter(|ms| *ms > 0)
+        .ok_or_else(|| format!("invalid duration {text:?}: e.g. 30s, 1m30s, 500ms"))
+}

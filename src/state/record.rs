@@ -28,6 +28,26 @@ impl Status {
     }
 }
 
+/// A container's health, as its monitor's checks found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    pub failing_streak: u32,
+    /// The last checks, oldest first (five at most).
+    pub log: Vec<HealthCheck>,
+}
+
+/// One health check's run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i32,
+    /// What it printed, up to 4 KiB.
+    pub output: String,
+}
+
 /// One container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -67,6 +87,9 @@ pub struct Record {
     /// The signal `stop` sends first (`--stop-signal`).
     #[serde(default = "sigterm")]
     pub stop_signal: i32,
+    /// Its health, while a health check runs for it (Docker's `State.Health`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
     /// Seconds `stop` waits for it before SIGKILL (`--stop-timeout`), unless `stop -t` says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<u32>,
@@ -137,6 +160,17 @@ impl Record {
     }
 
     pub fn status_line(&self) -> String {
+        let line = self.status_words();
+        match (&self.health, self.status) {
+            (Some(h), Status::Running) if h.status == "starting" => {
+                format!("{line} (health: starting)")
+            }
+            (Some(h), Status::Running) => format!("{line} ({})", h.status),
+            _ => line,
+        }
+    }
+
+    fn status_words(&self) -> String {
         match self.status {
             Status::Created => "Created".into(),
             Status::Exited if self.started.is_none() => "Created".into(),

@@ -117,6 +117,7 @@ pub fn create_owned(
         stopped_by_user: false,
         stop_signal: new.stop_signal,
         stop_timeout: new.stop_timeout,
+        health: None,
     };
     let dir = tree::container(&record.id);
     let spec_json = serde_json::to_vec(spec).context("cannot serialize the spec")?;

@@ -205,6 +205,7 @@ pub mod fake {
                 stopped_by_user: false,
                 stop_signal: libc::SIGTERM,
                 stop_timeout: None,
+                health: None,
             };
             // Newest first, as the store lists them.
             self.records.borrow_mut().insert(0, record.clone());

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Trial> {
         the_images_config_all_of_it,
         namespaces_shared_as_asked,
         logs_rotate_as_told_or_are_not_kept,
+        health_checks_run_with_dockers_timing,
     ]
 }
 
@@ -513,7 +514,10 @@ fn the_flags_docker_users_type(t: &Ctx) -> TestResult {
             &["--memory-reservation", "64m", "-m", "32m"],
             "soft limit must be below",
         ),
-        (&["--mount", "type=bind,target=/x"], "a bind needs its source="),
+        (
+            &["--mount", "type=bind,target=/x"],
+            "a bind needs its source=",
+        ),
         (&["--cpuset-cpus", "0-x"], "invalid cpuset"),
         (&["--add-host", "nocolon"], "expected NAME:IP"),
     ] {
@@ -1168,5 +1172,174 @@ fn logs_rotate_as_told_or_are_not_kept(t: &Ctx) -> TestResult {
         .expect_code(125)?
         .one_line_error("max-size")?;
     t.verb(&["rm", "-f", "chatty", "silent"])?.success()?;
+    Ok(())
+}
+
+/// `--health-cmd` (and an image's Healthcheck): starting, unhealthy after the retries,
+/// healthy after a success, a check past its timeout failed; seen by `ps`, its filter and
+/// `inspect`; what a check prints is kept, escaped when shown.
+fn health_checks_run_with_dockers_timing(t: &Ctx) -> TestResult {
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "checked",
+        "--health-cmd",
+        "printf '\\033]0;owned\\007'; echo checked; test -e /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        "sh",
+        "-c",
+        "sleep 60",
+    ])?
+    .success()?;
+    let status = || -> Result<String, libtest_mimic::Failed> {
+        Ok(
+            t.verb(&["ps", "-f", "name=checked", "--format", "{{.Status}}"])?
+                .success()?
+                .stdout,
+        )
+    };
+    ensure(
+        status()?.ends_with("(health: starting)\n"),
+        format!("at first: {:?}", status()?),
+    )?;
+    crate::support::wait_until("unhealthy after two failures", || {
+        t.verb(&["ps", "-q", "-f", "health=unhealthy"])
+            .is_ok_and(|o| o.stdout.lines().count() == 1)
+    })?;
+    t.verb(&["exec", "checked", "touch", "/tmp/ok"])?
+        .success()?;
+    crate::support::wait_until("healthy after a success", || {
+        status().is_ok_and(|s| s.ends_with("(healthy)\n"))
+    })?;
+    let health = t
+        .verb(&[
+            "inspect",
+            "-f",
+            "{{.State.Health.Status}} {{.State.Health.FailingStreak}}",
+            "checked",
+        ])?
+        .success()?
+        .stdout;
+    ensure_eq(health.as_str(), "healthy 0\n")?;
+    let log = t
+        .verb(&[
+            "inspect",
+            "-f",
+            "{{.State.Health.Status}} {{json .State.Health.Log}}",
+            "checked",
+        ])?
+        .success()?
+        .stdout;
+    ensure(
+        log.starts_with("healthy [") && log.contains("checked\\n"),
+        format!("log: {log}"),
+    )?;
+    let shown = t
+        .verb(&[
+            "inspect",
+            "-f",
+            "{{range .State.Health.Log}}{{.Output}}{{end}}",
+            "checked",
+        ])?
+        .success()?
+        .stdout;
+    ensure(
+        !shown.contains('\u{1b}') && shown.contains("\\u{1b}]0;owned"),
+        format!("escaped: {shown:?}"),
+    )?;
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "slowcheck",
+        "--health-cmd",
+        "sleep 5",
+        "--health-interval",
+        "100ms",
+        "--health-timeout",
+        "200ms",
+        "--health-retries",
+        "1",
+        "sh",
+        "-c",
+        "sleep 60",
+    ])?
+    .success()?;
+    crate::support::wait_until("a timed-out check fails", || {
+        t.verb(&[
+            "inspect",
+            "-f",
+            "{{.State.Health.Status}} {{json .State.Health.Log}}",
+            "slowcheck",
+        ])
+        .is_ok_and(|o| o.stdout.starts_with("unhealthy") && o.stdout.contains("exceeded timeout"))
+    })?;
+    t.run(&["--health-cmd", "true", "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("need -d")?;
+    t.run(&["run", "-d", "--health-interval", "1s", "true"])?
+        .expect_code(125)?
+        .one_line_error("need --health-cmd")?;
+    t.verb(&["rm", "-f", "checked", "slowcheck"])?.success()?;
+    // An image's Healthcheck (Docker's field of the config), and --no-healthcheck.
+    let registry = Registry::start("health", None)?;
+    let layout = Layout::new("health")?;
+    layout.busybox(t, "bb")?;
+    layout.edit_config("bb", "checked", |config| {
+        config["config"]["Healthcheck"] = serde_json::json!({
+            "Test": ["CMD-SHELL", "exit 0"], "Interval": 100_000_000u64, "Retries": 1,
+        });
+    })?;
+    let reference = layout.push("checked", &registry, "test/health:1", &[])?;
+    let store = Store::new(t)?;
+    store
+        .tool(
+            t,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "imagecheck",
+                &reference,
+                "sleep",
+                "60",
+            ],
+        )?
+        .success()?;
+    store
+        .tool(
+            t,
+            &[
+                "run",
+                "-d",
+                "--name",
+                "nocheck",
+                "--no-healthcheck",
+                &reference,
+                "sleep",
+                "60",
+            ],
+        )?
+        .success()?;
+    crate::support::wait_until("the image's check passes", || {
+        store
+            .verb(t, &["ps", "-f", "health=healthy", "--format", "{{.Names}}"])
+            .is_ok_and(|o| o.stdout == "imagecheck\n")
+    })?;
+    ensure_eq(
+        store
+            .verb(t, &["ps", "-f", "health=none", "--format", "{{.Names}}"])?
+            .success()?
+            .stdout
+            .as_str(),
+        "nocheck\n",
+    )?;
+    store
+        .verb(t, &["rm", "-f", "imagecheck", "nocheck"])?
+        .success()?;
     Ok(())
 }

@@ -103,7 +103,14 @@ impl App {
                         format!("running (restarts {})", s.restart_count),
                         s.started.elapsed(),
                     ),
-                    State::Running { .. } => ("running".to_string(), s.started.elapsed()),
+                    State::Running { .. } => match &s.health {
+                        Some(h) if h == "starting" => (
+                            "running (health: starting)".to_string(),
+                            s.started.elapsed(),
+                        ),
+                        Some(h) => (format!("running ({h})"), s.started.elapsed()),
+                        None => ("running".to_string(), s.started.elapsed()),
+                    },
                     State::Exited { code, after } if s.oom_killed() => {
                         (format!("OOM-killed ({code}){}", ended_ago(s)), *after)
                     }
