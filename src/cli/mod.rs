@@ -3,6 +3,7 @@
 
 mod attach;
 pub(crate) mod control;
+mod cp;
 pub mod error;
 mod exec;
 mod image;

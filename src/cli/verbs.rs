@@ -6,7 +6,7 @@
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
 use super::error::{CliError, Outcome, report};
-use super::{attach, control, exec, image, logs, network, ps, show, system, update, volume};
+use super::{attach, control, cp, exec, image, logs, network, ps, show, system, update, volume};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -61,6 +61,8 @@ pub enum Verb {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_options: Vec<String>,
     },
+    /// Copy files between a running container and the host (a tar stream with -)
+    Cp(cp::Args),
     /// Show what a container changed in its root: A added, C changed, D deleted
     Diff { container: String },
     /// Show containers' CPU, memory, PIDs and network I/O
@@ -152,6 +154,7 @@ fn run(verb: Verb) -> Outcome {
             container,
             ps_options,
         } => show::top(&container, &ps_options),
+        Verb::Cp(a) => cp::run(&a),
         Verb::Diff { container } => show::diff(&container),
         Verb::Stats(a) => show::stats(&a),
         Verb::Container(c) => system::container(c),

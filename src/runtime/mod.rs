@@ -6,6 +6,7 @@ pub mod busybox;
 pub mod cgroups;
 pub mod cleaner;
 pub mod console;
+pub mod copy;
 pub mod devfs;
 pub mod devices;
 pub mod execve;

@@ -211,6 +211,30 @@ impl InRoot {
         })
     }
 
+    /// What `path` inside names, resolved by the kernel in the root (a link in the last
+    /// component followed too when `follow`), as an `O_PATH` handle.
+    pub fn lookup(&self, path: &Path, follow: bool) -> std::io::Result<Handle> {
+        resolve_in(&self.root, rel(path), follow)
+    }
+
+    /// The root of process `pid`'s mount namespace, as it sees it (`/proc/PID/root`, a magic
+    /// link followed here, once, on purpose): a running container's root, mounts and all.
+    /// The caller checks afterwards that `pid` is still the process it meant.
+    pub fn of_process(pid: i32) -> anyhow::Result<InRoot> {
+        let dir = nix::fcntl::open(
+            format!("/proc/{pid}/root").as_str(),
+            nix::fcntl::OFlag::O_PATH
+                | nix::fcntl::OFlag::O_DIRECTORY
+                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| anyhow!("cannot open the root of process {pid}: {}", e.desc()))?;
+        Ok(InRoot {
+            root: Root::from_fd(dir),
+            shown: PathBuf::from("/"),
+        })
+    }
+
     /// How `path` inside is named in errors.
     pub fn show(&self, path: &Path) -> PathBuf {
         self.shown.join(rel(path))

@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         namespaces_shared_as_asked,
         logs_rotate_as_told_or_are_not_kept,
         health_checks_run_with_dockers_timing,
+        cp_copies_in_and_out_never_through_a_link,
     ]
 }
 
@@ -1341,5 +1342,125 @@ fn health_checks_run_with_dockers_timing(t: &Ctx) -> TestResult {
     store
         .verb(t, &["rm", "-f", "imagecheck", "nocheck"])?
         .success()?;
+    Ok(())
+}
+
+/// `cp` both ways and as tar streams; a container's links resolve inside it (its `/hostetc ->
+/// /etc` is its own `/etc`), a link it plants is copied as a link, and what comes out loses
+/// its setuid bit.
+fn cp_copies_in_and_out_never_through_a_link(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    std::os::unix::fs::symlink("/etc", std::path::Path::new(&root).join("hostetc"))
+        .map_err(|e| e.to_string())?;
+    let script = "mkdir -p /srv/d; echo hello > /srv/d/f; cp /bin/busybox /srv/d/su; chmod 4755 /srv/d/su; \
+        ln -s /etc/shadow /srv/d/link; echo container > /etc/marker; sleep 60";
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "files",
+        "--network",
+        "none",
+        "--rootfs",
+        &root,
+        "sh",
+        "-c",
+        script,
+    ])?
+    .success()?;
+    crate::support::wait_until("the files are made", || {
+        t.verb(&["exec", "files", "test", "-L", "/srv/d/link"])
+            .is_ok_and(|o| o.code == Some(0))
+    })?;
+    let out = TempDir::new("cp-out")?;
+    let dest = out.path().to_string_lossy().into_owned();
+    t.verb(&["cp", "files:/srv/d", &dest])?.success()?;
+    let d = out.path().join("d");
+    ensure_eq(
+        std::fs::read_to_string(d.join("f"))
+            .map_err(|e| e.to_string())?
+            .as_str(),
+        "hello\n",
+    )?;
+    let link = std::fs::read_link(d.join("link")).map_err(|e| e.to_string())?;
+    ensure_eq(link, std::path::PathBuf::from("/etc/shadow"))?;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(d.join("su"))
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode();
+    ensure(
+        mode & 0o6000 == 0,
+        format!("setuid kept on the host: {mode:o}"),
+    )?;
+    // Through the container's own link: its /etc, never the host's.
+    let renamed = out.path().join("marker-copy");
+    t.verb(&["cp", "files:/hostetc/marker", &renamed.to_string_lossy()])?
+        .success()?;
+    ensure_eq(
+        std::fs::read_to_string(&renamed)
+            .map_err(|e| e.to_string())?
+            .as_str(),
+        "container\n",
+    )?;
+    // In: a file, and a tar stream on stdin; through the link, into the container's /etc.
+    let input = out.file("in.txt", b"from the host\n", 0o640)?;
+    t.verb(&["cp", &input, "files:/hostetc/copied"])?
+        .success()?;
+    ensure(
+        !std::path::Path::new("/etc/copied").exists(),
+        "cp wrote the host's /etc",
+    )?;
+    ensure_eq(
+        t.verb(&["exec", "files", "cat", "/etc/copied"])?
+            .success()?
+            .stdout
+            .as_str(),
+        "from the host\n",
+    )?;
+    let mut tar = std::process::Command::new("tar");
+    tar.args(["-C", &dest, "-cf", "-", "in.txt"]);
+    let stream = tar.output().map_err(|e| e.to_string())?.stdout;
+    let mut cp = t.cli(&["cp", "-", "files:/srv"]);
+    cp.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cp.spawn().map_err(|e| e.to_string())?;
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .ok_or("stdin")?
+        .write_all(&stream)
+        .map_err(|e| e.to_string())?;
+    ensure(
+        child.wait().map_err(|e| e.to_string())?.success(),
+        "cp - files:/srv",
+    )?;
+    ensure_eq(
+        t.verb(&["exec", "files", "stat", "-c", "%a %u", "/srv/in.txt"])?
+            .success()?
+            .stdout
+            .as_str(),
+        "640 0\n",
+    )?;
+    // Out as a tar stream.
+    let listing = t
+        .cli(&["cp", "files:/srv/d/f", "-"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    ensure(
+        listing.status.success()
+            && listing.stdout.len() >= 1024
+            && listing.stdout[..1].starts_with(b"f"),
+        "cp files:/srv/d/f - writes a tar",
+    )?;
+    t.verb(&["cp", "files:/nosuch", &dest])?
+        .expect_code(1)?
+        .one_line_error("No such file")?;
+    t.verb(&["rm", "-f", "files"])?.success()?;
+    t.verb(&["cp", "files:/etc", &dest])?
+        .expect_code(1)?
+        .one_line_error("no such container")?;
     Ok(())
 }
