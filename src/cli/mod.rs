@@ -793,4 +793,27 @@ mod tests {
             .is_err()
         );
     }
+
+    /// The form's Command field reads its first word as the command line does: an image the
+    /// store holds is the image, the rest its command; a host command stays one.
+    #[test]
+    fn the_forms_command_names_an_image_as_run_does() {
+        let host = Host::default();
+        let template = Run::new(String::new());
+        let store = |w: &str| w == "alpine";
+        let form = |command: &str| {
+            let mut values: [String; tui::app::FIELDS] = Default::default();
+            values[tui::ui::form::field(crate::spec::options::COMMAND)] = command.into();
+            tui::app::form_run(&template, &values, 1, &host, &store).unwrap()
+        };
+        let built = form("alpine sh -c 'echo hi'");
+        let image = built.launch.image.unwrap();
+        assert_eq!(image.reference, "alpine");
+        assert_eq!(image.command, ["sh -c 'echo hi'"]);
+        let built = form("alpine");
+        assert!(built.launch.image.unwrap().command.is_empty());
+        let built = form("ps aux");
+        assert!(built.launch.image.is_none());
+        assert_eq!(built.spec.command, ["/bin/sh", "-c", "ps aux"]);
+    }
 }
