@@ -21,6 +21,9 @@ pub enum Command {
         /// Print names only
         #[arg(short, long)]
         quiet: bool,
+        /// `table` (the default), `json`, or a Go template (`{{.Name}} {{.Subnet}}`)
+        #[arg(long, value_name = "FORMAT", default_value = "table")]
+        format: super::template::Format,
     },
     /// Remove networks (refused while a container is on one)
     Rm {
@@ -49,40 +52,28 @@ pub fn run(command: Command) -> Outcome {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Ls { quiet } => {
+        Command::Ls { quiet, format } => {
             let users = defined::list();
-            if quiet {
-                for name in ["bridge", "host", "none"] {
-                    println!("{name}");
-                }
-                for d in &users {
-                    println!("{}", d.name);
-                }
-                return Ok(0);
-            }
-            println!("{:<20} {:<8} {:<18} BRIDGE", "NAME", "DRIVER", "SUBNET");
             let up = leases::read();
             let default = up
                 .network("bridge")
                 .map_or("(chosen at use)".to_string(), |n| n.subnet.to_string());
-            println!(
-                "{:<20} {:<8} {:<18} {}",
-                "bridge",
-                "bridge",
-                default,
-                bridge::DEFAULT_BRIDGE
-            );
-            println!("{:<20} {:<8} {:<18} -", "host", "host", "-");
-            println!("{:<20} {:<8} {:<18} -", "none", "null", "-");
-            for d in &users {
-                println!(
-                    "{:<20} {:<8} {:<18} {}",
-                    d.name,
-                    "bridge",
-                    d.subnet.to_string(),
-                    d.bridge
-                );
+            let mut rows = vec![
+                serde_json::json!({"Name": "bridge", "Driver": "bridge", "Subnet": default, "Bridge": bridge::DEFAULT_BRIDGE}),
+                serde_json::json!({"Name": "host", "Driver": "host", "Subnet": "-", "Bridge": "-"}),
+                serde_json::json!({"Name": "none", "Driver": "null", "Subnet": "-", "Bridge": "-"}),
+            ];
+            rows.extend(users.iter().map(|d| {
+                serde_json::json!({"Name": d.name, "Driver": "bridge", "Subnet": d.subnet.to_string(), "Bridge": d.bridge})
+            }));
+            if quiet {
+                rows.iter().for_each(|r| println!("{}", r["Name"].as_str().unwrap_or("")));
+                return Ok(0);
             }
+            let out = format
+                .rows(&rows, "table {{.Name}}\t{{.Driver}}\t{{.Subnet}}\t{{.Bridge}}", &[])
+                .map_err(super::error::CliError::msg)?;
+            print!("{out}");
             Ok(0)
         }
         Command::Rm { names } => {

@@ -13,6 +13,9 @@ pub enum Command {
         /// Print names only
         #[arg(short, long)]
         quiet: bool,
+        /// `table` (the default), `json`, or a Go template (`{{.Name}}`)
+        #[arg(long, value_name = "FORMAT", default_value = "table")]
+        format: super::template::Format,
     },
     /// Remove volumes (refused while a container uses one)
     Rm {
@@ -46,17 +49,25 @@ pub fn run(command: Command) -> Outcome {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Ls { quiet } => {
-            if !quiet {
-                println!("DRIVER    VOLUME NAME");
+        Command::Ls { quiet, format } => {
+            let names = volumes::list();
+            if quiet {
+                names.iter().for_each(|n| println!("{n}"));
+                return Ok(0);
             }
-            for name in volumes::list() {
-                if quiet {
-                    println!("{name}");
-                } else {
-                    println!("local     {name}");
-                }
-            }
+            let rows: Vec<serde_json::Value> = names
+                .iter()
+                .map(|n| {
+                    serde_json::json!({
+                        "Driver": "local", "Name": n, "Mountpoint": volumes::data_dir(n),
+                        "Scope": "local",
+                    })
+                })
+                .collect();
+            let out = format
+                .rows(&rows, "table {{.Driver}}\t{{.Name}}", &[("Name", "VOLUME NAME")])
+                .map_err(super::error::CliError::msg)?;
+            print!("{out}");
             Ok(0)
         }
         Command::Rm { names } => {
