@@ -4,12 +4,27 @@
 //! an image.
 
 use super::reference::Ref;
-use super::store::Store;
 use crate::spec::options::{Built, OptionError, Run};
 
-/// Whether the store (if this host has one) holds an image `word` names, for any platform.
+/// Whether the store (if this host has one) holds an image `word` names, for any platform:
+/// by a tag or digest its record lists, or by its id (12 hex digits or more). Asked on every
+/// `run WORD` whose word could be either, so it only reads: the records' directory, and each
+/// record's bytes searched for the quoted reference (no store opened, no JSON parsed).
 pub fn in_store(word: &str) -> bool {
-    Store::existing().is_some_and(|store| store.find(word).is_some())
+    let dir = crate::state::volumes::root().join("image").join("images");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let quoted = Ref::parse(word).ok().map(|r| format!("\"{r}\""));
+    let id = (word.len() >= 12 && word.bytes().all(|b| b.is_ascii_hexdigit())).then_some(word);
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        id.is_some_and(|id| name.to_string_lossy().starts_with(id))
+            || quoted.as_ref().is_some_and(|q| {
+                std::fs::read(entry.path())
+                    .is_ok_and(|bytes| bytes.windows(q.len()).any(|w| w == q.as_bytes()))
+            })
+    })
 }
 
 /// Takes the image from the front of `words` when the first word names one (see
