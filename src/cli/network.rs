@@ -67,11 +67,16 @@ pub fn run(command: Command) -> Outcome {
                 serde_json::json!({"Name": d.name, "Driver": "bridge", "Subnet": d.subnet.to_string(), "Bridge": d.bridge})
             }));
             if quiet {
-                rows.iter().for_each(|r| println!("{}", r["Name"].as_str().unwrap_or("")));
+                rows.iter()
+                    .for_each(|r| println!("{}", r["Name"].as_str().unwrap_or("")));
                 return Ok(0);
             }
             let out = format
-                .rows(&rows, "table {{.Name}}\t{{.Driver}}\t{{.Subnet}}\t{{.Bridge}}", &[])
+                .rows(
+                    &rows,
+                    "table {{.Name}}\t{{.Driver}}\t{{.Subnet}}\t{{.Bridge}}",
+                    &[],
+                )
                 .map_err(super::error::CliError::msg)?;
             print!("{out}");
             Ok(0)

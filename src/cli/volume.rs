@@ -65,7 +65,11 @@ pub fn run(command: Command) -> Outcome {
                 })
                 .collect();
             let out = format
-                .rows(&rows, "table {{.Driver}}\t{{.Name}}", &[("Name", "VOLUME NAME")])
+                .rows(
+                    &rows,
+                    "table {{.Driver}}\t{{.Name}}",
+                    &[("Name", "VOLUME NAME")],
+                )
                 .map_err(super::error::CliError::msg)?;
             print!("{out}");
             Ok(0)
