@@ -453,8 +453,9 @@ impl Format {
     }
 }
 
-/// Rows of `\t`-separated cells, aligned as Docker's tabwriter aligns them: each column as
-/// wide as its widest cell, three blanks between, the last column unpadded.
+/// Rows of `\t`-separated cells, aligned as Docker's tabwriter aligns them
+/// (`tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`): each column its widest cell and three
+/// blanks, at least ten wide, the last column unpadded.
 pub fn aligned(lines: &[String]) -> String {
     let rows: Vec<Vec<&str>> = lines.iter().map(|l| l.split('\t').collect()).collect();
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -472,7 +473,7 @@ pub fn aligned(lines: &[String]) -> String {
         for (i, cell) in row.iter().enumerate() {
             out.push_str(cell);
             if i + 1 < row.len() {
-                let pad = widths[i] - cell.chars().count() + 3;
+                let pad = (widths[i] + 3).max(10) - cell.chars().count();
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }

@@ -255,8 +255,8 @@ fn formats_and_filters_print_what_scripts_read(t: &Ctx) -> TestResult {
     let lines: Vec<&str> = table.lines().collect();
     ensure(
         lines.len() == 3
-            && lines[0].starts_with("NAMES   STATUS")
-            && lines[1].starts_with("db      Up "),
+            && lines[0].starts_with("NAMES     STATUS")
+            && lines[1].starts_with("db        Up "),
         format!("a table with a header, aligned: {table:?}"),
     )?;
     // inspect's template: a field, json, index; the host PID is the one ps reports.
