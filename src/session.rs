@@ -18,7 +18,7 @@ use crate::client::{self, Connection, ops};
 use crate::monitor::protocol::{Event, Request};
 use crate::runtime::{ContainerSpec, Exit};
 use crate::screen::Screen;
-use crate::spec::run::RestartPolicy;
+use crate::spec::run::Launch;
 use crate::state::record::now_ms;
 use crate::state::store::{self, NewRecord};
 use crate::state::{Process, Record, Status};
@@ -184,25 +184,24 @@ impl Session {
         }
     }
 
-    /// Starts `spec` as a new detached container named `name` under its own monitor, and
-    /// attaches to it.
+    /// Starts `spec` as a new detached container under its own monitor, recorded as `launch`
+    /// says (its name, stop signal and timeout, as `run -d` records them), and attaches to it.
     pub fn launch(
         id: u64,
-        name: &str,
         mut spec: ContainerSpec,
+        launch: &Launch,
         size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session> {
         crate::runtime::launch::prepare(&mut spec)?;
+        let mut launch = launch.clone();
+        launch.with_image_defaults(&spec);
+        // A session is detached, kept when it ends, on a terminal whose input is its own.
         let new = NewRecord {
-            name: Some(name),
             detached: true,
             auto_remove: false,
-            tty: true,
             interactive: true,
-            restart: RestartPolicy::No,
-            stop_signal: libc::SIGTERM,
-            stop_timeout: None,
+            ..NewRecord::of(&launch, true)
         };
         let record = client::launch(&spec, &new).map_err(|f| anyhow!(f.message))?;
         let mut session = Session::of(id, &record, size, notify)?;

@@ -405,15 +405,7 @@ fn run_built(built: Built, create: bool) -> Outcome {
         crate::image::prepare(&mut spec, request)
             .map_err(|e| CliError::runtime(format!("{e:#}")))?;
     }
-    // The image's StopSignal when --stop-signal gave none (an image's word it cannot say is
-    // no signal of ours).
-    if launch.stop_signal.is_none() {
-        launch.stop_signal = spec
-            .image
-            .as_ref()
-            .and_then(|i| i.stop_signal.as_deref())
-            .and_then(|s| crate::spec::run::parse_signal(s).ok());
-    }
+    launch.with_image_defaults(&spec);
     if let Some(file) = &launch.cidfile {
         write_cidfile(file, &spec.id)?;
     }

@@ -93,6 +93,7 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "WorkingDir": spec.workdir,
             "Tty": spec.tty,
             "OpenStdin": record.interactive,
+            "StopTimeout": record.stop_timeout,
             "Labels": spec.labels,
             "Healthcheck": spec.health.as_ref().map(|h| json!({
                 "Test": h.test, "Interval": h.interval_ms * 1_000_000,

@@ -146,6 +146,20 @@ pub struct Launch {
     pub image: Option<ImageRequest>,
 }
 
+impl Launch {
+    /// The image's defaults for how it is run, where the options gave none: its
+    /// `StopSignal` (an image's word we cannot say is no signal).
+    pub fn with_image_defaults(&mut self, spec: &super::ContainerSpec) {
+        if self.stop_signal.is_none() {
+            self.stop_signal = spec
+                .image
+                .as_ref()
+                .and_then(|i| i.stop_signal.as_deref())
+                .and_then(|s| parse_signal(s).ok());
+        }
+    }
+}
+
 /// `--pull`: when `--image` pulls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PullPolicy {

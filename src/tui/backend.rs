@@ -6,6 +6,7 @@
 
 use crate::runtime::ContainerSpec;
 use crate::session::{Notify, Session, Verb};
+use crate::spec::run::Launch;
 
 /// Where a verb run off the UI thread says how it went.
 pub type Done = Box<dyn FnOnce(anyhow::Result<()>) + Send>;
@@ -33,12 +34,13 @@ pub trait Backend {
         size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session>;
-    /// Starts `spec` as a new detached container named `name`, and attaches to it.
+    /// Starts `spec` as a new detached container, recorded as `launch` says (its name
+    /// first), and attaches to it.
     fn launch(
         &self,
         id: u64,
-        name: &str,
         spec: ContainerSpec,
+        launch: &Launch,
         size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session>;
@@ -115,12 +117,12 @@ impl Backend for Host {
     fn launch(
         &self,
         id: u64,
-        name: &str,
         spec: ContainerSpec,
+        launch: &Launch,
         size: (u16, u16),
         notify: Notify,
     ) -> anyhow::Result<Session> {
-        Session::launch(id, name, spec, size, notify)
+        Session::launch(id, spec, launch, size, notify)
     }
 
     fn exec(
@@ -256,12 +258,13 @@ pub mod fake {
         fn launch(
             &self,
             id: u64,
-            name: &str,
             spec: ContainerSpec,
+            launch: &Launch,
             size: (u16, u16),
             _: Notify,
         ) -> anyhow::Result<Session> {
             spec.validate()?;
+            let name = launch.name.as_deref().unwrap_or("");
             self.called(format!("launch {name} {}", spec.command.join(" ")));
             let record = self.add(name, true);
             let mut session = Session::unattached(id, &record, spec, size);

@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Trial> {
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
+        a_sessions_record_says_how_it_stops,
     ]
 }
 
@@ -563,5 +564,23 @@ fn the_network_panel_shows_inside_beside_the_host(t: &Ctx) -> TestResult {
         none_listed,
         format!("session-2 not listed as none:\n{screen}"),
     )?;
+    tmux.quit()
+}
+
+/// The dashboard's `--stop-signal` and `--stop-timeout` reach its sessions' records, as `run
+/// -d`'s reach its containers' (the dashboard built its own record, SIGTERM and no timeout).
+fn a_sessions_record_says_how_it_stops(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start_with(t, 150, 40, "--stop-signal SIGUSR1 --stop-timeout 3")?;
+    tmux.wait_for("root@my-container-1")?;
+    let said = t
+        .verb(&[
+            "inspect",
+            "-f",
+            "{{.Config.StopSignal}} {{.Config.StopTimeout}}",
+            "session-1",
+        ])?
+        .success()?
+        .stdout;
+    crate::support::ensure_eq(said.as_str(), "SIGUSR1 3\n")?;
     tmux.quit()
 }

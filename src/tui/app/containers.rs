@@ -8,7 +8,7 @@ use crate::session::{Session, SessionEvent, Verb};
 use crate::spec::limits::{self, human};
 use crate::spec::options::{Built, COMMAND, FORM, Host, OptionError, Run, option};
 use crate::spec::rootfs::Rootfs;
-use crate::spec::run::PullPolicy;
+use crate::spec::run::{Launch, PullPolicy};
 use crate::tui::backend::Listing;
 use crate::tui::ui::form::{FIELDS, field};
 
@@ -210,16 +210,19 @@ impl App {
         if let Some(message) = crate::image::positional::missing_command(&built) {
             return Err(FormError::at(COMMAND, message));
         }
-        let Built { mut spec, launch } = built;
+        let Built {
+            mut spec,
+            mut launch,
+        } = built;
         let name = launch
             .name
-            .clone()
-            .unwrap_or_else(|| format!("session-{n}"));
-        let Some(request) = launch.image else {
+            .get_or_insert_with(|| format!("session-{n}"))
+            .clone();
+        let Some(request) = launch.image.clone() else {
             if spec.command.is_empty() {
                 spec.command = vec![App::default_command(spec.rootfs.as_ref())];
             }
-            return self.launch(name, spec).map_err(FormError::general);
+            return self.launch(spec, &launch).map_err(FormError::general);
         };
         let image = request.reference.clone();
         crate::image::reference::Ref::parse(&image)
@@ -232,7 +235,7 @@ impl App {
         if (here && request.pull != PullPolicy::Always) || request.pull == PullPolicy::Never {
             crate::image::prepare_shell(&mut spec, &request)
                 .map_err(|e| FormError::at("image", format!("{e:#}")))?;
-            return self.launch(name, spec).map_err(FormError::general);
+            return self.launch(spec, &launch).map_err(FormError::general);
         }
         // Not here: pulled on a thread, its progress on the waiting session's screen.
         let id = self.next_id;
@@ -247,7 +250,7 @@ impl App {
                 .unwrap_or_else(crate::spec::platform::Platform::host),
             insecure: request.insecure.clone(),
         };
-        self.pending.insert(id, request);
+        self.pending.insert(id, launch);
         std::thread::spawn(move || {
             say(&format!("Pulling {image} ..."));
             let progress =
@@ -266,7 +269,10 @@ impl App {
 
     /// A pending session's pull ended: its container starts in its place, or it shows why not.
     pub(super) fn pulled(&mut self, id: u64, result: Result<(), String>) {
-        let Some(mut request) = self.pending.remove(&id) else {
+        let Some(launch) = self.pending.remove(&id) else {
+            return;
+        };
+        let Some(mut request) = launch.image.clone() else {
             return;
         };
         // Just pulled: what the store has now is what runs (`--pull always` included).
@@ -287,7 +293,7 @@ impl App {
         let mut spec = pending.spec.clone();
         let started = crate::image::prepare_shell(&mut spec, &request)
             .map_err(|e| format!("{e:#}"))
-            .and_then(|()| self.launch(pending.name.clone(), spec));
+            .and_then(|()| self.launch(spec, &launch));
         match started {
             Ok(()) => {
                 // launch put it last; it takes the waiting session's place.
@@ -305,12 +311,12 @@ impl App {
         }
     }
 
-    /// Starts `spec` (its command decided) as session `name`.
-    fn launch(&mut self, name: String, spec: ContainerSpec) -> Result<(), String> {
+    /// Starts `spec` (its command decided) as a session, recorded as `launch` says.
+    fn launch(&mut self, spec: ContainerSpec, launch: &Launch) -> Result<(), String> {
         let id = self.next_id;
         let session = self
             .backend
-            .launch(id, &name, spec, self.pty_size, self.notify.clone())
+            .launch(id, spec, launch, self.pty_size, self.notify.clone())
             .map_err(|e| format!("{e:#}"))?;
         self.next_id += 1;
         self.sessions.push(session);

@@ -104,7 +104,9 @@ pub struct App {
     notify: Notify,
     /// Sessions waiting for their image: what to start once it is pulled (the image request,
     /// the command typed).
-    pending: HashMap<u64, crate::spec::run::ImageRequest>,
+    /// Sessions waiting for their image's pull: how each is to be run (its image request
+    /// in it).
+    pending: HashMap<u64, crate::spec::run::Launch>,
     /// The host the sessions live on (the real one, or the tests' fake).
     backend: Box<dyn super::backend::Backend>,
     /// Verbs running off the UI thread (a start, a removal), joined before the dashboard goes.
