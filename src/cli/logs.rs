@@ -31,7 +31,7 @@ pub struct Args {
 
 /// `--since`/`--until`'s time, as Docker takes it: RFC 3339 (a date alone is midnight UTC),
 /// Unix seconds with an optional fraction, or a duration back from now.
-fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {
+pub(crate) fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {
     let now = std::time::SystemTime::now();
     if let Ok(ago) = humantime::parse_duration(text) {
         return Ok(now - ago);

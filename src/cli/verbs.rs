@@ -6,7 +6,9 @@
 //! one to remove); `exec` passes its command's status through, with 125-127 for its own.
 
 use super::error::{CliError, Outcome, report};
-use super::{attach, control, cp, exec, image, logs, network, ps, show, system, update, volume};
+use super::{
+    attach, control, cp, events, exec, image, logs, network, ps, show, system, update, volume,
+};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -61,6 +63,8 @@ pub enum Verb {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_options: Vec<String>,
     },
+    /// Show what happens to containers (create, start, die, oom, destroy, ...), as it happens
+    Events(events::Args),
     /// Copy files between a running container and the host (a tar stream with -)
     Cp(cp::Args),
     /// Show what a container changed in its root: A added, C changed, D deleted
@@ -154,6 +158,7 @@ fn run(verb: Verb) -> Outcome {
             container,
             ps_options,
         } => show::top(&container, &ps_options),
+        Verb::Events(a) => events::run(&a),
         Verb::Cp(a) => cp::run(&a),
         Verb::Diff { container } => show::diff(&container),
         Verb::Stats(a) => show::stats(&a),

@@ -82,8 +82,11 @@ pub fn pause(record: &Record, paused: bool) -> anyhow::Result<()> {
     match (paused, cgroup.frozen()) {
         (true, true) => bail!("container {} is already paused", record.name),
         (false, false) => bail!("container {} is not paused", record.name),
-        _ => cgroup.freeze(paused),
+        _ => cgroup.freeze(paused)?,
     }
+    let action = if paused { "pause" } else { "unpause" };
+    crate::state::events::record(action, record, None);
+    Ok(())
 }
 
 /// `update`: the limits set in `limits` (the rest kept) applied to a running container's

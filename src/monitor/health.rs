@@ -122,7 +122,10 @@ impl Checker {
         }
         let starting = self.started.elapsed() < Duration::from_millis(self.check.start_period_ms);
         let retries = self.check.retries;
-        let _ = store::update(&self.id, |r| {
+        let before = store::load(&self.id)
+            .ok()
+            .and_then(|r| r.health.map(|h| h.status));
+        let updated = store::update(&self.id, |r| {
             let mut health = r.health.clone().unwrap_or_default();
             if code == 0 {
                 health.status = "healthy".into();
@@ -143,6 +146,12 @@ impl Checker {
             health.log.drain(..over);
             r.health = Some(health);
         });
+        if let Ok(record) = &updated
+            && record.health.as_ref().map(|h| &h.status) != before.as_ref()
+            && let Some(h) = &record.health
+        {
+            crate::state::events::record(&format!("health_status: {}", h.status), record, None);
+        }
     }
 
     /// The container ended: a check still running is ended too.

@@ -198,7 +198,7 @@ impl Monitor {
     /// Records PID 1's end; with `released`, the record is no longer this monitor's (a start
     /// that failed: its launcher removes or keeps it).
     fn record_exit(&self, code: i32, oom_killed: bool, released: bool) -> anyhow::Result<Record> {
-        store::update(&self.id, |r| {
+        let record = store::update(&self.id, |r| {
             r.status = Status::Exited;
             r.exit_code = Some(code);
             r.oom_killed = oom_killed;
@@ -207,7 +207,12 @@ impl Monitor {
             if released {
                 r.owner = None;
             }
-        })
+        })?;
+        if oom_killed {
+            crate::state::events::record("oom", &record, None);
+        }
+        crate::state::events::record("die", &record, Some(code));
+        Ok(record)
     }
 
     /// Serves clients for `wait` (a restart's back-off); false when told to stop meanwhile.
@@ -245,11 +250,13 @@ impl Monitor {
                 // reused PID apart).
                 let helper = Process::of(run.helper.as_raw());
                 let init = helper.and_then(crate::state::process::pid1_below);
-                let _ = store::update(&self.id, |r| {
+                if let Ok(record) = store::update(&self.id, |r| {
                     r.status = Status::Running;
                     r.init = init;
                     r.started = Some(now_ms());
-                });
+                }) {
+                    crate::state::events::record("start", &record, None);
+                }
                 tell(ready, Ready::Started);
                 checker = self
                     .spec

@@ -4,6 +4,7 @@
 //! [`store`] makes, finds, changes, repairs and removes records; [`process`] names a process
 //! so that a reused PID is never mistaken for it.
 
+pub mod events;
 pub mod pins;
 pub mod process;
 pub mod record;

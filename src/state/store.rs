@@ -154,6 +154,11 @@ pub fn create_owned(
         // The record names the image's layers now: the start-up's pin on them can go.
         super::pins::remove(&image.store, &record.id);
     }
+    super::events::record("create", &record, None);
+    // A foreground run is recorded as it starts.
+    if record.status == Status::Running {
+        super::events::record("start", &record, None);
+    }
     Ok(record)
 }
 
@@ -218,7 +223,9 @@ pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
     }
     let mut record = load(id)?;
     record.name = name.to_string();
-    write(&record).context("cannot write the record")
+    write(&record).context("cannot write the record")?;
+    super::events::record("rename", &record, None);
+    Ok(())
 }
 
 /// Every record, as written (unrepaired: [`crate::runtime::reclaim`] lists them repaired);
@@ -243,10 +250,18 @@ pub fn repairable(record: &Record) -> bool {
 /// owns it (which [`crate::runtime::reclaim::remove`] releases too): what a foreground launcher does once its helper is reaped, off the cleaner's
 /// path and cheaply (no cgroup lookup on the way to the caller's exit).
 pub fn forget(id: &str) {
+    let record = load(id).ok();
     // A container removed on its end (`--rm`, a foreground run) takes its anonymous volumes
     // along, as Docker's; one removed by `rm` keeps them unless `rm -v` ([`remove_volumes`]).
-    if load(id).is_ok_and(|r| r.auto_remove) {
+    if record.as_ref().is_some_and(|r| r.auto_remove) {
         remove_volumes(id);
+    }
+    if let Some(record) = &record {
+        // A foreground run's end is seen here first (its owner never records it).
+        if record.status == Status::Running {
+            super::events::record("die", record, record.exit_code);
+        }
+        super::events::record("destroy", record, None);
     }
     let _ = std::fs::remove_dir_all(tree::container(id));
     tree::remove_if_empty();

@@ -76,7 +76,10 @@ pub fn make_in<T>(mut make: impl FnMut() -> std::io::Result<T>) -> anyhow::Resul
 /// Removes `containers/` and the tree if they are empty (rmdir is atomic: a directory with
 /// anything in it stays).
 pub fn remove_if_empty() {
-    let _ = std::fs::remove_dir(containers());
+    // The events journal goes with the last container: it is about containers.
+    if std::fs::remove_dir(containers()).is_ok() {
+        let _ = std::fs::remove_file(super::events::path());
+    }
     let _ = std::fs::remove_dir(ROOT);
 }
 

@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         logs_rotate_as_told_or_are_not_kept,
         health_checks_run_with_dockers_timing,
         cp_copies_in_and_out_never_through_a_link,
+        events_tell_what_happened,
     ]
 }
 
@@ -1463,4 +1464,81 @@ fn cp_copies_in_and_out_never_through_a_link(t: &Ctx) -> TestResult {
         .expect_code(1)?
         .one_line_error("no such container")?;
     Ok(())
+}
+
+/// `events` follows what happens to a container (its namespace's only) and, with `--since`
+/// and `--until`, prints what happened between.
+fn events_tell_what_happened(t: &Ctx) -> TestResult {
+    use std::io::BufRead;
+    let mut follower = t.cli(&[
+        "events",
+        "--filter",
+        "container=evt",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+    ]);
+    follower.stdout(std::process::Stdio::piped());
+    let mut follower = crate::support::Running::spawn(&mut follower)?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs_f64()
+        .to_string();
+    t.run(&["run", "-d", "--name", "evt", "sh", "-c", "sleep 60"])?
+        .success()?;
+    t.verb(&["pause", "evt"])?.success()?;
+    t.verb(&["unpause", "evt"])?.success()?;
+    let between = t
+        .verb(&[
+            "events",
+            "--since",
+            &since,
+            "--until",
+            "0s",
+            "--filter",
+            "container=evt",
+            "--format",
+            "{{.Action}}",
+        ])?
+        .success()?
+        .stdout;
+    ensure_eq(between.as_str(), "create\nstart\npause\nunpause\n")?;
+    t.verb(&["rm", "-f", "evt"])?.success()?;
+    let stdout = follower.0.stdout.take().ok_or("the follower's stdout")?;
+    // Read on a thread: a follower that never says `destroy` fails the test, not hangs it.
+    let (lines, seen_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    while seen
+        .last()
+        .is_none_or(|l: &String| !l.starts_with("destroy"))
+    {
+        match seen_rx.recv_timeout(std::time::Duration::from_secs(20)) {
+            Ok(line) => seen.push(line),
+            Err(_) => return Err(format!("events stopped after {seen:?}").into()),
+        }
+    }
+    ensure_eq(
+        seen,
+        [
+            "create evt",
+            "start evt",
+            "pause evt",
+            "unpause evt",
+            "die evt",
+            "destroy evt",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
 }
