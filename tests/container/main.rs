@@ -121,7 +121,16 @@ fn main() {
     })
     .collect();
     let _ = std::fs::create_dir_all(support::scratch_root());
-    let temp_before = support::temp_entries();
+    let mut temp_before = support::temp_entries();
+    // The events journal is the host's, and lives as long as any container does: with other
+    // containers on the host (another namespace's, a user's), it is theirs to keep, whether
+    // or not one of their events had made it yet. Without, it must go with our last one.
+    if temp_before
+        .iter()
+        .any(|e| e.starts_with("/run/my-container-tui/containers"))
+    {
+        temp_before.insert("/run/my-container-tui/events.json".to_string());
+    }
     let ip_forward_before = support::ip_forward();
     // Other containers on the host (another namespace's, a user's) keep their cgroups, and
     // with them our parent directory: only what was not there before counts.
