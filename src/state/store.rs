@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 const STATE: &str = "state.json";
 /// The spec the container runs, as its launcher gave it.
 const SPEC: &str = "spec.json";
-/// The names of a container's anonymous volumes, one a line, when it has any: read by
-/// [`forget`] without parsing the spec.
+/// The directories of a container's anonymous volumes, one a line, when it has any: read by
+/// [`forget`] without parsing the spec. Paths, not names: whoever removes the record may run
+/// with another store (`--root`) than the one the volumes were made in.
 const ANONYMOUS: &str = "anonymous";
 
 /// The lock held across a read-modify-write of records.
@@ -138,7 +139,7 @@ pub fn create_owned(
         }
         std::fs::write(dir.join(SPEC), &spec_json)?;
         if !spec.anonymous.is_empty() {
-            std::fs::write(dir.join(ANONYMOUS), spec.anonymous.join("\n"))?;
+            std::fs::write(dir.join(ANONYMOUS), anonymous_dirs(spec).join("\n"))?;
         }
         write(&record)?;
         Ok(None)
@@ -269,13 +270,29 @@ pub fn forget(id: &str) {
     super::pins::remove(Path::new(""), id);
 }
 
+/// The volume directories of `spec`'s anonymous volumes, as its (resolved) binds name them.
+fn anonymous_dirs(spec: &ContainerSpec) -> Vec<String> {
+    spec.volumes
+        .iter()
+        .filter_map(|v| match v {
+            crate::spec::volume::Volume::Bind { src, .. } => src.parent(),
+            _ => None,
+        })
+        .filter(|dir| {
+            dir.file_name()
+                .is_some_and(|n| spec.anonymous.iter().any(|a| n == a.as_str()))
+        })
+        .map(|dir| dir.display().to_string())
+        .collect()
+}
+
 /// Removes container `id`'s anonymous volumes (`rm -v`); it must have ended.
 pub fn remove_volumes(id: &str) {
-    let Ok(names) = std::fs::read_to_string(tree::container(id).join(ANONYMOUS)) else {
+    let Ok(dirs) = std::fs::read_to_string(tree::container(id).join(ANONYMOUS)) else {
         return;
     };
-    for name in names.lines() {
-        let _ = super::volumes::remove_unchecked(name);
+    for dir in dirs.lines() {
+        super::volumes::remove_dir(Path::new(dir));
     }
 }
 

@@ -134,9 +134,31 @@ pub fn remove(name: &str) -> anyhow::Result<()> {
     remove_unchecked(name)
 }
 
-/// Removes volume `name`, its users not asked: an anonymous volume, whose one user is the
-/// container being removed.
-pub fn remove_unchecked(name: &str) -> anyhow::Result<()> {
+/// Removes the volume at `dir`, its users not asked: an anonymous volume, whose one user is
+/// the container being removed, in whichever store it was made (`dir` is `…/volumes/NAME`,
+/// or nothing is removed).
+pub fn remove_dir(dir: &Path) {
+    let named = dir
+        .file_name()
+        .is_some_and(|n| crate::spec::names::validate_name(&n.to_string_lossy()).is_ok());
+    let parent = dir.parent();
+    let in_volumes = parent.is_some_and(|p| p.file_name().is_some_and(|n| n == "volumes"));
+    if !named || !in_volumes {
+        return;
+    }
+    if std::fs::remove_dir_all(dir).is_ok()
+        && let Some(volumes) = parent
+    {
+        // The store's directories go with their last volume (made on first use).
+        let _ = std::fs::remove_dir(volumes);
+        if let Some(root) = volumes.parent() {
+            let _ = std::fs::remove_dir(root);
+        }
+    }
+}
+
+/// Removes volume `name`, its users not asked.
+fn remove_unchecked(name: &str) -> anyhow::Result<()> {
     crate::spec::names::validate_name(name).map_err(anyhow::Error::msg)?;
     std::fs::remove_dir_all(volumes().join(name))
         .with_context(|| format!("cannot remove volume {name}"))?;
