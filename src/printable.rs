@@ -18,6 +18,18 @@ pub fn escaped_lines(text: &str) -> Cow<'_, str> {
     escape(text, true)
 }
 
+/// `text` cut to `width` characters, the cut marked with `…`, as Docker's tables cut.
+pub fn cut(text: &str, width: usize) -> String {
+    match text.chars().count() > width {
+        true => text
+            .chars()
+            .take(width.saturating_sub(1))
+            .chain(['…'])
+            .collect(),
+        false => text.to_string(),
+    }
+}
+
 /// `n` and `noun`, plural unless one: `1 layer`, `3 layers`.
 pub fn counted(n: usize, noun: &str) -> String {
     match n {

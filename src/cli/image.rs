@@ -165,6 +165,24 @@ pub enum Command {
     Import(ImportArgs),
     /// Load images from a `docker save` or OCI archive
     Load(LoadArgs),
+    /// Give an image another name: `tag SOURCE TARGET`
+    Tag { source: String, target: String },
+    /// Show how an image was made: its config's history, newest first
+    History(HistoryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    image: String,
+    /// Print image ids only (the image's own for its top entry, `<missing>` below)
+    #[arg(short, long)]
+    quiet: bool,
+    /// Show CREATED BY whole (else cut to 45 characters)
+    #[arg(long)]
+    no_trunc: bool,
+    /// `table` (the default), `json`, or a Go template (`{{.CreatedBy}}`)
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    format: Format,
 }
 
 fn store() -> Result<Store, CliError> {
@@ -180,7 +198,88 @@ pub fn image(command: Command) -> Outcome {
         Command::Inspect { images } => inspect(&images),
         Command::Import(a) => import(&a),
         Command::Load(a) => load(&a),
+        Command::Tag { source, target } => tag(&source, &target),
+        Command::History(a) => history(&a),
     }
+}
+
+/// `tag SOURCE TARGET`: TARGET (normalised as a pull would) names SOURCE's image too; the
+/// image it named before loses the name (removed if nothing else names it).
+pub fn tag(source: &str, target: &str) -> Outcome {
+    let store = store()?;
+    let Some(mut image) = store.find(source) else {
+        return Err(CliError::msg(format!("No such image: {source}")));
+    };
+    let target = Ref::parse(target).map_err(|e| CliError::msg(format!("{e:#}")))?;
+    if target.0.digest().is_some() {
+        return Err(CliError::msg(format!(
+            "{target}: a digest is the content's own name, not a tag to give"
+        )));
+    }
+    let full = target.to_string();
+    if !image.tags.contains(&full) {
+        image.tags.push(full);
+    }
+    store.save(&image)?;
+    Ok(0)
+}
+
+/// `history IMAGE`: the config's history entries, newest first, each non-empty one beside the
+/// size of the layer it made (Docker's columns).
+pub fn history(args: &HistoryArgs) -> Outcome {
+    let store = store()?;
+    let Some(image) = store.find(&args.image) else {
+        return Err(CliError::msg(format!("No such image: {}", args.image)));
+    };
+    let config = store.config(&image)?;
+    let entries = config.history().clone().unwrap_or_default();
+    // Layers bottom first, as the entries that made them.
+    let mut layers = image.layers.iter();
+    let mut rows: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|h| {
+            let empty = h.empty_layer().unwrap_or(false);
+            let size = match empty {
+                true => 0,
+                false => layers.next().map_or(0, |l| store.size_of(std::slice::from_ref(l))),
+            };
+            let by = h.created_by().clone().unwrap_or_default();
+            let created = h.created().clone().unwrap_or_default();
+            serde_json::json!({
+                "ID": "<missing>",
+                "CreatedAt": created,
+                "CreatedSince": humantime::parse_rfc3339_weak(&created).ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or("N/A".into(), |d| format!("{} ago", crate::state::record::ago(d.as_millis() as u64))),
+                "CreatedBy": if args.no_trunc { by.clone() } else { crate::printable::cut(&by, 45) },
+                "Size": decimal(size),
+                "Comment": h.comment().clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    rows.reverse();
+    // The newest entry is the image itself (Docker's rule); the rest were never images here.
+    if let Some(top) = rows.first_mut() {
+        top["ID"] = image.short_id().into();
+    }
+    if args.quiet {
+        rows.iter()
+            .for_each(|r| println!("{}", r["ID"].as_str().unwrap_or("")));
+        return Ok(0);
+    }
+    const TABLE: &str = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+    const HEADERS: [(&str, &str); 4] = [
+        ("ID", "IMAGE"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedBy", "CREATED BY"),
+        ("Size", "SIZE"),
+    ];
+    let out = args
+        .format
+        .rows(&rows, TABLE, &HEADERS)
+        .map_err(CliError::msg)?;
+    print!("{out}");
+    Ok(0)
 }
 
 pub fn pull(args: &PullArgs) -> Outcome {

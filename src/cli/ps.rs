@@ -185,12 +185,12 @@ fn row(
         id: r.short_id().to_string(),
         names: r.name.clone(),
         image: match image.starts_with('/') {
-            true => cut(&image, 20),
+            true => crate::printable::cut(&image, 20),
             false => image,
         },
         command: format!(
             "\"{}\"",
-            cut(&spec.map(|s| s.command.join(" ")).unwrap_or_default(), 20)
+            crate::printable::cut(&spec.map(|s| s.command.join(" ")).unwrap_or_default(), 20)
         ),
         created_at: rfc3339(r.created),
         running_for: format!("{} ago", crate::state::record::ago(r.created)),
@@ -240,17 +240,6 @@ pub const HEADERS: [(&str, &str); 6] = [
     ("RestartCount", "RESTARTS"),
     ("Pid", "PID"),
 ];
-
-/// Cuts `text` to `width` characters, marking the cut with `…`, as Docker does.
-fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(width - 1).collect();
-        s.push('…');
-        s
-    }
-}
 
 /// Whether running container `r` is paused (its freezer cgroup says so).
 fn is_paused(layout: &Option<crate::runtime::cgroups::Layout>, r: &Record) -> bool {

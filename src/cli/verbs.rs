@@ -89,6 +89,10 @@ pub enum Verb {
     Images(image::ImagesArgs),
     /// Remove images
     Rmi(image::RmiArgs),
+    /// Give an image another name: `tag SOURCE TARGET`
+    Tag { source: String, target: String },
+    /// Show how an image was made: its config's history
+    History(image::HistoryArgs),
     /// Import a root filesystem tarball as an image
     Import(image::ImportArgs),
     /// Load images from a `docker save` or OCI image-layout archive
@@ -169,6 +173,8 @@ fn run(verb: Verb) -> Outcome {
         Verb::Pull(a) => image::pull(&a),
         Verb::Images(a) => image::images(&a),
         Verb::Rmi(a) => image::rmi(&a),
+        Verb::Tag { source, target } => image::tag(&source, &target),
+        Verb::History(a) => image::history(&a),
         Verb::Import(a) => image::import(&a),
         Verb::Load(a) => image::load(&a),
         Verb::Image(c) => image::image(c),

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Trial> {
         health_checks_run_with_dockers_timing,
         cp_copies_in_and_out_never_through_a_link,
         events_tell_what_happened,
+        tag_and_history_name_and_explain_an_image,
     ]
 }
 
@@ -1541,4 +1542,78 @@ fn events_tell_what_happened(t: &Ctx) -> TestResult {
         .map(String::from)
         .to_vec(),
     )
+}
+
+/// `tag` gives an image another name (moved off the image that had it), `run` takes the new
+/// name; `history` lists the config's entries newest first, the top one the image's id.
+fn tag_and_history_name_and_explain_an_image(t: &Ctx) -> TestResult {
+    let registry = Registry::start("tag", None)?;
+    let layout = Layout::new("tag")?;
+    layout.busybox(t, "bb")?;
+    layout.config(
+        "bb",
+        &[
+            "--history.comment",
+            "set the label",
+            "--config.label",
+            "made=here",
+        ],
+    )?;
+    let reference = layout.push("bb", &registry, "test/tagged:1", &[])?;
+    let store = Store::new(t)?;
+    store.verb(t, &["pull", "-q", &reference])?.success()?;
+    store.verb(t, &["tag", &reference, "mine:v2"])?.success()?;
+    let listed = store
+        .verb(
+            t,
+            &["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"],
+        )?
+        .success()?
+        .stdout;
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    ensure(
+        listed.lines().any(|l| l.starts_with("mine:v2 ")) && ids.len() == 2 && ids[0] == ids[1],
+        format!("both names, one image: {listed}"),
+    )?;
+    // The new name is an image to `run` (the positional rule finds it in the store).
+    let out = store
+        .tool(
+            t,
+            &["run", "--network", "none", "mine:v2", "echo", "tagged"],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "tagged\n")?;
+    let history = store
+        .verb(
+            t,
+            &[
+                "history",
+                "--no-trunc",
+                "--format",
+                "{{.ID}} {{.Comment}}",
+                "mine:v2",
+            ],
+        )?
+        .success()?
+        .stdout;
+    let lines: Vec<&str> = history.lines().collect();
+    ensure(
+        lines
+            .first()
+            .is_some_and(|l| l.starts_with(ids[0]) && l.ends_with("set the label"))
+            && lines.iter().skip(1).all(|l| l.starts_with("<missing>")),
+        format!("history: {history}"),
+    )?;
+    store
+        .verb(t, &["tag", "no-such:image", "x:1"])?
+        .expect_code(1)?
+        .one_line_error("No such image")?;
+    store
+        .verb(t, &["tag", &reference, "Bad Name"])?
+        .expect_code(1)?
+        .one_line_error("invalid reference")?;
+    Ok(())
 }
