@@ -124,3 +124,24 @@ pub fn run(args: &Args) -> Outcome {
     done.map(|()| 0)
         .map_err(|e| CliError::msg(crate::printable::escaped(&format!("{e:#}"))))
 }
+
+/// `export CONTAINER`: its root, flattened, as a tar stream on stdout (or `-o FILE`).
+pub fn export(container: &str, output: Option<&Path>) -> Outcome {
+    let root = root_of(container)?;
+    let done = match output {
+        Some(path) => std::fs::File::create(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            .and_then(|file| copy::export(&root, std::io::BufWriter::new(file))),
+        None => {
+            use std::io::IsTerminal;
+            if std::io::stdout().is_terminal() {
+                return Err(CliError::msg(
+                    "export writes a tar stream: redirect it to a file, or give -o FILE",
+                ));
+            }
+            copy::export(&root, std::io::stdout().lock())
+        }
+    };
+    done.map(|()| 0)
+        .map_err(|e| CliError::msg(crate::printable::escaped(&format!("{e:#}"))))
+}

@@ -65,6 +65,13 @@ pub enum Verb {
     },
     /// Show what happens to containers (create, start, die, oom, destroy, ...), as it happens
     Events(events::Args),
+    /// Write a running container's root, flattened, as a tar stream
+    Export {
+        container: String,
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Copy files between a running container and the host (a tar stream with -)
     Cp(cp::Args),
     /// Show what a container changed in its root: A added, C changed, D deleted
@@ -164,6 +171,7 @@ fn run(verb: Verb) -> Outcome {
         } => show::top(&container, &ps_options),
         Verb::Events(a) => events::run(&a),
         Verb::Cp(a) => cp::run(&a),
+        Verb::Export { container, output } => cp::export(&container, output.as_deref()),
         Verb::Diff { container } => show::diff(&container),
         Verb::Stats(a) => show::stats(&a),
         Verb::Container(c) => system::container(c),

@@ -62,8 +62,46 @@ pub fn archive(root: &InRoot, path: &Path, out: impl Write) -> anyhow::Result<()
     };
     let mut tar = tar::Builder::new(out);
     tar.follow_symlinks(false);
-    add(&mut tar, &parent, &name, &top, &st)?;
+    add(&mut tar, &parent, &name, &top, &st, None)?;
     tar.finish().context("cannot write the archive")
+}
+
+/// `export`: the whole root as a tar stream, its entries named from it (`bin/sh`), one file
+/// system only (as `tar --one-file-system`): what is mounted on it (`/proc`, `/sys`, `/dev`,
+/// volumes, the `/etc` files we bind) is there as its empty mount point.
+pub fn export(root: &InRoot, out: impl Write) -> anyhow::Result<()> {
+    let top = OwnedFd::from(root.lookup(Path::new("/"), false)?);
+    let device = nix::sys::stat::fstat(&top)?.st_dev;
+    let mut tar = tar::Builder::new(out);
+    tar.follow_symlinks(false);
+    for child in names(&top, Path::new("/"))? {
+        let Ok(st) = fstatat(&top, child.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        add(&mut tar, &top, &child, Path::new(&child), &st, Some(device))?;
+    }
+    tar.finish().context("cannot write the archive")
+}
+
+/// The names in directory `dir` (`.` and `..` left out), sorted.
+fn names(dir: &OwnedFd, shown: &Path) -> anyhow::Result<Vec<OsString>> {
+    let fd = openat(
+        dir,
+        ".",
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
+    let mut listing =
+        nix::dir::Dir::from_fd(fd).map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
+    let mut names: Vec<OsString> = listing
+        .iter()
+        .flatten()
+        .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
+        .filter(|n| n != "." && n != "..")
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// One entry (and below it): opened by `name` from `dir`, never through a link.
@@ -73,6 +111,7 @@ fn add<W: Write>(
     name: &OsStr,
     shown: &Path,
     st: &FileStat,
+    device: Option<u64>,
 ) -> anyhow::Result<()> {
     let mut header = tar::Header::new_gnu();
     header.set_mode(st.st_mode & 0o7777);
@@ -85,6 +124,10 @@ fn add<W: Write>(
         SFlag::S_IFDIR => {
             header.set_entry_type(tar::EntryType::Directory);
             tar.append_data(&mut header, shown, std::io::empty())?;
+            // Another file system mounted here: its mount point only.
+            if device.is_some_and(|d| d != st.st_dev) {
+                return Ok(());
+            }
             let fd = openat(
                 dir,
                 name,
@@ -106,8 +149,13 @@ fn add<W: Write>(
                 else {
                     continue;
                 };
-                add(tar, &listing, &child, &shown.join(&child), &st)?;
+                add(tar, &listing, &child, &shown.join(&child), &st, device)?;
             }
+        }
+        // A file bound from another file system (the `/etc` files we give): its mount point.
+        SFlag::S_IFREG if device.is_some_and(|d| d != st.st_dev) => {
+            header.set_entry_type(tar::EntryType::Regular);
+            tar.append_data(&mut header, shown, std::io::empty())?;
         }
         SFlag::S_IFREG => {
             let fd = openat(

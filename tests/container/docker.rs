@@ -1460,6 +1460,23 @@ fn cp_copies_in_and_out_never_through_a_link(t: &Ctx) -> TestResult {
     t.verb(&["cp", "files:/nosuch", &dest])?
         .expect_code(1)?
         .one_line_error("No such file")?;
+    // export: the root flattened, one file system: /proc and /sys as their mount points.
+    let exported = out.path().join("root.tar");
+    t.verb(&["export", "files", "-o", &exported.to_string_lossy()])?
+        .success()?;
+    let mut list = std::process::Command::new("tar");
+    list.arg("-tf").arg(&exported);
+    let names = run(list)?.stdout;
+    let names: Vec<&str> = names.lines().collect();
+    ensure(
+        names.contains(&"srv/d/f")
+            && names.contains(&"bin/busybox")
+            && names.contains(&"proc")
+            && !names
+                .iter()
+                .any(|n| n.starts_with("proc/") || n.starts_with("sys/")),
+        format!("export: {} entries", names.len()),
+    )?;
     t.verb(&["rm", "-f", "files"])?.success()?;
     t.verb(&["cp", "files:/etc", &dest])?
         .expect_code(1)?
