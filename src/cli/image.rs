@@ -185,8 +185,15 @@ pub struct HistoryArgs {
     format: Format,
 }
 
+/// The store, made on first use: for the verbs that add to it (`pull`, `import`, `load`).
 fn store() -> Result<Store, CliError> {
     Ok(Store::open()?)
+}
+
+/// The store if this host has one: the verbs that only read or take away never make it (on
+/// a host without, there is no image to name).
+fn existing(first: &str) -> Result<Store, CliError> {
+    Store::existing().ok_or_else(|| CliError::msg(format!("No such image: {first}")))
 }
 
 pub fn image(command: Command) -> Outcome {
@@ -206,7 +213,7 @@ pub fn image(command: Command) -> Outcome {
 /// `tag SOURCE TARGET`: TARGET (normalised as a pull would) names SOURCE's image too; the
 /// image it named before loses the name (removed if nothing else names it).
 pub fn tag(source: &str, target: &str) -> Outcome {
-    let store = store()?;
+    let store = existing(source)?;
     let Some(mut image) = store.find(source) else {
         return Err(CliError::msg(format!("No such image: {source}")));
     };
@@ -227,7 +234,7 @@ pub fn tag(source: &str, target: &str) -> Outcome {
 /// `history IMAGE`: the config's history entries, newest first, each non-empty one beside the
 /// size of the layer it made (Docker's columns).
 pub fn history(args: &HistoryArgs) -> Outcome {
-    let store = store()?;
+    let store = existing(&args.image)?;
     let Some(image) = store.find(&args.image) else {
         return Err(CliError::msg(format!("No such image: {}", args.image)));
     };
@@ -334,8 +341,7 @@ fn rows(image: &Image) -> Vec<(String, String)> {
 }
 
 pub fn images(args: &ImagesArgs) -> Outcome {
-    let store = store()?;
-    let mut all = store.images();
+    let mut all = Store::existing().map(|s| s.images()).unwrap_or_default();
     all.reverse();
     let mut listed = Vec::new();
     for image in &all {
@@ -397,7 +403,7 @@ fn users(store: &Store, image: &Image) -> Vec<(String, bool)> {
 }
 
 pub fn rmi(args: &RmiArgs) -> Outcome {
-    let store = store()?;
+    let store = existing(args.images.first().map_or("", String::as_str))?;
     let mut code = 0;
     for text in &args.images {
         let Some(image) = store.find(text) else {
@@ -463,7 +469,10 @@ pub fn rmi(args: &RmiArgs) -> Outcome {
 }
 
 pub fn prune() -> Outcome {
-    let store = store()?;
+    let Some(store) = Store::existing() else {
+        println!("Total reclaimed space: 0B");
+        return Ok(0);
+    };
     for image in store.images().into_iter().filter(|i| i.tags.is_empty()) {
         if users(&store, &image).is_empty() && store.untag(&image, None).is_ok() {
             println!("Deleted: {}", image.id);
@@ -479,7 +488,7 @@ pub fn prune() -> Outcome {
 }
 
 fn inspect(names: &[String]) -> Outcome {
-    let store = store()?;
+    let store = existing(names.first().map_or("", String::as_str))?;
     let mut out = Vec::new();
     let mut code = 0;
     for name in names {

@@ -140,6 +140,10 @@ fn main() {
     // The OCI tests' containerds make /run/containerd when the host has none.
     let containerd_dir = std::path::Path::new("/run/containerd");
     let containerd_before = containerd_dir.exists();
+    // The default store: every test that makes images or volumes has a store of its own, and a
+    // verb that only reads (`images`, `rmi`, `history`) must not make one.
+    let default_store = std::path::Path::new("/var/lib/my-container-tui");
+    let default_store_before = default_store.exists();
     let conclusion = libtest_mimic::run(&args, trials);
     // Ours alone: it goes when the tests leave it empty.
     let _ = std::fs::remove_dir(support::FALLBACK_SCRATCH);
@@ -176,6 +180,13 @@ fn main() {
             .stderr(std::process::Stdio::null())
             .status();
         let _ = support::wait_until("the sweep to remove them", || left_now().is_empty());
+    }
+    if support::is_root() && !default_store_before && default_store.exists() {
+        eprintln!(
+            "left behind: {} (a test made the default store)",
+            default_store.display()
+        );
+        std::process::exit(101);
     }
     if !containerd_before && containerd_dir.exists() {
         eprintln!("left behind: /run/containerd (the OCI tests' containerds made it)");
