@@ -138,17 +138,8 @@ impl<R: Read> Read for Hashing<R> {
 /// An entry's path inside the layer: relative, without `.`; `..` refused. Empty for the
 /// layer's root itself (`./`).
 pub fn clean(name: &Path) -> anyhow::Result<PathBuf> {
-    let mut clean = PathBuf::new();
-    for part in name.components() {
-        match part {
-            Component::RootDir | Component::CurDir => {}
-            Component::Normal(p) => clean.push(p),
-            Component::ParentDir | Component::Prefix(_) => {
-                bail!("layer entry {:?} leaves the layer ('..')", name)
-            }
-        }
-    }
-    Ok(clean)
+    crate::runtime::rootpath::plain_relative(name)
+        .ok_or_else(|| anyhow!("layer entry {:?} leaves the layer ('..')", name))
 }
 
 /// The layer being written.

@@ -135,21 +135,11 @@ fn add<W: Write>(
                 Mode::empty(),
             )
             .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-            let mut listing = nix::dir::Dir::from_fd(fd)
-                .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-            let mut names: Vec<OsString> = listing
-                .iter()
-                .flatten()
-                .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
-                .filter(|n| n != "." && n != "..")
-                .collect();
-            names.sort();
-            for child in names {
-                let Ok(st) = fstatat(&listing, child.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
-                else {
+            for child in names(&fd, shown)? {
+                let Ok(st) = fstatat(&fd, child.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) else {
                     continue;
                 };
-                add(tar, &listing, &child, &shown.join(&child), &st, device)?;
+                add(tar, &fd, &child, &shown.join(&child), &st, device)?;
             }
         }
         // A file bound from another file system (the `/etc` files we give): its mount point.
@@ -191,20 +181,10 @@ fn add<W: Write>(
     Ok(())
 }
 
-/// A tar entry's name, as a relative path of plain components; `..` and absolute names
-/// refused.
+/// A tar entry's name, as a relative path of plain components; `..` refused.
 fn clean(name: &Path) -> anyhow::Result<PathBuf> {
-    let mut clean = PathBuf::new();
-    for part in name.components() {
-        match part {
-            Component::RootDir | Component::CurDir => {}
-            Component::Normal(p) => clean.push(p),
-            Component::ParentDir | Component::Prefix(_) => {
-                bail!("archive entry {:?} leaves its directory ('..')", name)
-            }
-        }
-    }
-    Ok(clean)
+    super::rootpath::plain_relative(name)
+        .ok_or_else(|| anyhow!("archive entry {:?} leaves its directory ('..')", name))
 }
 
 /// Extracts the tar stream `input` into the directory `dir` inside `root`. With `rename`,

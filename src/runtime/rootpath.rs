@@ -191,6 +191,21 @@ fn resolve_with(dir: &impl AsFd, path: &Path, follow: bool, extra: u64) -> std::
     Ok(Handle::from_fd(fd))
 }
 
+/// An archive entry's name (a layer's, `cp`'s) as a relative path of plain components, `.`
+/// and a leading `/` dropped; `None` when a `..` would leave the directory it is taken in.
+pub fn plain_relative(name: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut clean = PathBuf::new();
+    for part in name.components() {
+        match part {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(p) => clean.push(p),
+            Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(clean)
+}
+
 fn rel(path: &Path) -> &Path {
     path.strip_prefix("/").unwrap_or(path)
 }
