@@ -185,6 +185,58 @@ pub struct HistoryArgs {
     format: Format,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct CommitArgs {
+    container: String,
+    /// The new image's name (REPOSITORY[:TAG]); untagged without
+    reference: Option<String>,
+    /// Author (e.g. "Jane <jane@example.com>")
+    #[arg(short, long)]
+    author: Option<String>,
+    /// A Dockerfile instruction to apply (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER,
+    /// VOLUME, WORKDIR, STOPSIGNAL)
+    #[arg(short, long = "change", value_name = "CHANGE")]
+    change: Vec<String>,
+    /// Commit message (the history entry's comment)
+    #[arg(short, long)]
+    message: Option<String>,
+    /// Freeze a running container while it is committed
+    #[arg(short, long, num_args = 0..=1, default_value = "true", default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    pause: bool,
+    /// The new layer's compression: gzip or zstd
+    #[arg(long, default_value = "gzip", value_parser = parse_compression)]
+    compression: crate::image::layer::Compression,
+}
+
+fn parse_compression(text: &str) -> Result<crate::image::layer::Compression, String> {
+    crate::image::layer::Compression::parse(text).map_err(|e| e.to_string())
+}
+
+/// `commit CONTAINER [REF]`: prints the new image's id.
+pub fn commit(args: &CommitArgs) -> Outcome {
+    let record = crate::runtime::reclaim::find(&args.container)?;
+    if let Some(reference) = &args.reference {
+        let r = Ref::parse(reference).map_err(|e| CliError::msg(format!("{e:#}")))?;
+        if r.0.digest().is_some() {
+            return Err(CliError::msg(format!(
+                "{reference}: a digest is the content's own name, not a name to give"
+            )));
+        }
+    }
+    let options = crate::image::commit::Options {
+        reference: args.reference.clone(),
+        changes: args.change.clone(),
+        message: args.message.clone(),
+        author: args.author.clone(),
+        pause: args.pause,
+        compression: args.compression,
+    };
+    let image = crate::image::commit::commit(&record, &options)?;
+    println!("{}", image.id);
+    Ok(0)
+}
+
 /// The store, made on first use: for the verbs that add to it (`pull`, `import`, `load`).
 fn store() -> Result<Store, CliError> {
     Ok(Store::open()?)

@@ -185,42 +185,15 @@ pub fn inspect(args: &InspectArgs) -> Outcome {
 /// `diff CONTAINER`: what it changed in its root, `A`/`C`/`D` and the path, from its overlay's
 /// upper layer against its image's layers (or its rootfs directory).
 pub fn diff(name: &str) -> Outcome {
-    use crate::spec::rootfs::Writes;
     let record = crate::runtime::reclaim::find(name)?;
     let spec = store::spec(&record.id)?;
-    let lowers: Vec<std::path::PathBuf> = match &spec.rootfs {
-        Some(r) if r.mode == Writes::Overlay => match &r.layers {
-            Some(layers) => layers.links.iter().map(|l| layers.base.join(l)).collect(),
-            None => vec![r.dir.clone()],
-        },
-        Some(r) if r.mode == Writes::Persist => {
-            return Err(CliError::msg(format!(
-                "container {} writes straight to {} (--rootfs-persist): it has no layer of changes",
-                record.name,
-                r.dir.display()
-            )));
-        }
-        Some(_) => return Ok(0),
-        None => {
-            return Err(CliError::msg(format!(
-                "container {} runs on the host's files, not a root of its own: it has no layer of changes",
-                record.name
-            )));
-        }
+    let Some(layer) = crate::image::changes::Writable::of(&record, &spec)? else {
+        return Ok(0);
     };
-    let upper = crate::state::tree::path(&record.id).join("upper");
     let mut out = String::new();
-    // The /etc files we write when the image lacks them are ours, not the container's (Docker
-    // mounts them, and its diff does not show them either).
-    let ours = |c: &crate::image::changes::Change| {
-        c.kind == crate::image::changes::Kind::Added
-            && crate::runtime::rootfs::ETC_FILES
-                .iter()
-                .any(|f| c.path == std::path::Path::new("/etc").join(f))
-    };
-    for change in crate::image::changes::changes(&upper, &lowers)
+    for change in crate::image::changes::changes(&layer.upper, &layer.lowers)
         .into_iter()
-        .filter(|c| !ours(c))
+        .filter(|c| !layer.is_ours(c.path.strip_prefix("/").unwrap_or(&c.path)))
     {
         let path = change.path.to_string_lossy();
         out.push_str(&format!(

@@ -100,6 +100,8 @@ pub enum Verb {
     Tag { source: String, target: String },
     /// Show how an image was made: its config's history
     History(image::HistoryArgs),
+    /// Make an image of a container's changes (its writable layer over its image)
+    Commit(image::CommitArgs),
     /// Import a root filesystem tarball as an image
     Import(image::ImportArgs),
     /// Load images from a `docker save` or OCI image-layout archive
@@ -183,6 +185,7 @@ fn run(verb: Verb) -> Outcome {
         Verb::Rmi(a) => image::rmi(&a),
         Verb::Tag { source, target } => image::tag(&source, &target),
         Verb::History(a) => image::history(&a),
+        Verb::Commit(a) => image::commit(&a),
         Verb::Import(a) => image::import(&a),
         Verb::Load(a) => image::load(&a),
         Verb::Image(c) => image::image(c),

@@ -22,8 +22,8 @@ pub fn import(store: &Store, input: impl Read, reference: &str) -> anyhow::Resul
     let r = Ref::parse(reference)?;
     let _using = store.using()?;
     let staging = store.staging()?;
-    let applied = match unpack::apply(input, &staging.join("diff")) {
-        Ok(a) => a,
+    let applied = match super::layer::apply_keeping(input, &staging) {
+        Ok((a, _)) => a,
         Err(e) => {
             remove_dir(&staging);
             return Err(e.context("cannot import the tarball"));
@@ -282,9 +282,9 @@ fn add(
         let result = std::fs::File::open(archive.path(file))
             .with_context(|| format!("the archive has no layer {file}"))
             .and_then(|f| {
-                unpack::apply(f, &staging.join("diff")).with_context(|| format!("layer {file}"))
+                super::layer::apply_keeping(f, &staging).with_context(|| format!("layer {file}"))
             });
-        match result {
+        match result.map(|(a, _)| a) {
             Ok(a) if &a.diff_id == diff_id => staged.push((staging, diff_id.clone(), a.size)),
             Ok(a) => {
                 remove_dir(&staging);

@@ -1,13 +1,63 @@
 //! What a container changed in its root: its overlay's upper directory read against the
-//! layers below it, as `diff` prints it (`A` added, `C` changed, `D` deleted). The one walk of
-//! an upper directory; a layer made from it (`commit`) is to read the same.
+//! layers below it, as `diff` prints it (`A` added, `C` changed, `D` deleted). The upper
+//! directory is read through [`walk`], the walk a layer made from it (`commit`) reads.
 //!
 //! The upper directory and the layers are a container's and an image's: hostile. Nothing here
 //! follows a symbolic link, in the upper directory or in a layer; every entry is looked at
 //! with `lstat` one path component at a time.
 
+use crate::runtime::walk;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
+
+/// A container's writable layer: its overlay's upper directory and the layers below it (top
+/// first), where `diff` and `commit` read what it changed.
+pub struct Writable {
+    pub upper: PathBuf,
+    pub lowers: Vec<PathBuf>,
+}
+
+impl Writable {
+    /// The container's, if it has one: `Ok(None)` for a read-only root (no change possible),
+    /// an error saying why for a root it writes straight into or the host's own files.
+    pub fn of(
+        record: &crate::state::record::Record,
+        spec: &crate::runtime::ContainerSpec,
+    ) -> anyhow::Result<Option<Writable>> {
+        use crate::spec::rootfs::Writes;
+        let lowers = match &spec.rootfs {
+            Some(r) if r.mode == Writes::Overlay => match &r.layers {
+                Some(layers) => layers.links.iter().map(|l| layers.base.join(l)).collect(),
+                None => vec![r.dir.clone()],
+            },
+            Some(r) if r.mode == Writes::Persist => anyhow::bail!(
+                "container {} writes straight to {} (--rootfs-persist): it has no layer of changes",
+                record.name,
+                r.dir.display()
+            ),
+            Some(_) => return Ok(None),
+            None => anyhow::bail!(
+                "container {} runs on the host's files, not a root of its own: it has no layer of changes",
+                record.name
+            ),
+        };
+        Ok(Some(Writable {
+            upper: crate::state::tree::path(&record.id).join("upper"),
+            lowers,
+        }))
+    }
+
+    /// Whether `rel` in the upper directory is ours, not the container's: the `/etc` files we
+    /// write when the image lacks them (Docker mounts them; its `diff` and `commit` leave them
+    /// out too).
+    pub fn is_ours(&self, rel: &Path) -> bool {
+        rel.parent() == Some(Path::new("etc"))
+            && crate::runtime::rootfs::ETC_FILES
+                .iter()
+                .any(|f| rel.file_name() == Some(std::ffi::OsStr::new(f)))
+            && !in_lowers(&self.lowers, rel)
+    }
+}
 
 /// How a path differs from the layers below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,7 +90,7 @@ fn is_whiteout(meta: &std::fs::Metadata) -> bool {
     meta.file_type().is_char_device() && meta.rdev() == 0
 }
 
-/// overlayfs's opaque directory: it hides everything below it in lower layers.
+/// overlayfs's opaque directory, by path (a lower layer's: the store's).
 fn is_opaque(path: &Path) -> bool {
     xattr::get(path, "trusted.overlay.opaque").is_ok_and(|v| v.as_deref() == Some(b"y"))
 }
@@ -97,41 +147,33 @@ fn in_lowers(lowers: &[PathBuf], rel: &Path) -> bool {
 /// included, as Docker lists it); any other is added, with everything below it.
 pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Vec<Change> {
     let mut out = Vec::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let dir = upper.join(&rel);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let rel = rel.join(entry.file_name());
-            let Ok(meta) = entry.metadata() else {
-                continue;
-            };
-            let kind = if is_whiteout(&meta) {
-                if !in_lowers(lowers, &rel) {
-                    // A whiteout over nothing (a file made and removed): no change.
-                    continue;
-                }
-                Kind::Deleted
-            } else if in_lowers(lowers, &rel) {
-                Kind::Changed
-            } else {
-                Kind::Added
-            };
-            out.push(Change {
-                path: Path::new("/").join(&rel),
-                kind,
-            });
-            if meta.is_dir() {
-                if is_opaque(&upper.join(&rel)) && kind == Kind::Changed {
-                    // Everything the lowers had below it is gone; what is here is new.
-                    deleted_below(lowers, &rel, upper, &mut out);
-                }
-                stack.push(rel);
+    let Ok(top) = walk::open_path(upper) else {
+        return out;
+    };
+    // A directory that cannot be listed is left out, as before: what is readable is shown.
+    let _ = walk::below(&top, Path::new(""), None, &mut |e| {
+        let rel = e.path;
+        let kind = if walk::is_whiteout(e.st) {
+            if !in_lowers(lowers, rel) {
+                // A whiteout over nothing (a file made and removed): no change.
+                return Ok(());
             }
+            Kind::Deleted
+        } else if in_lowers(lowers, rel) {
+            Kind::Changed
+        } else {
+            Kind::Added
+        };
+        out.push(Change {
+            path: Path::new("/").join(rel),
+            kind,
+        });
+        if kind == Kind::Changed && e.dir.is_some_and(walk::is_opaque) {
+            // Everything the lowers had below it is gone; what is here is new.
+            deleted_below(lowers, rel, upper, &mut out);
         }
-    }
+        Ok(())
+    });
     out.sort();
     out
 }

@@ -10,7 +10,11 @@
 pub mod archive;
 pub mod auth;
 pub mod changes;
+pub mod commit;
+pub mod compose;
 pub mod digest;
+pub mod dockerfile;
+pub mod layer;
 pub mod platform;
 pub mod positional;
 pub mod pull;

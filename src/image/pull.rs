@@ -17,7 +17,6 @@ use super::platform::Platform;
 use super::reference::Ref;
 use super::store::{Image, Store, remove_dir};
 use super::transport::{self, Registry};
-use super::unpack;
 use anyhow::{Context, anyhow, bail};
 use futures_util::StreamExt;
 use oci_client::manifest::{
@@ -423,14 +422,14 @@ async fn fetch_into(
     let digest = &desc.digest;
     let mut blob = registry.blob(digest, desc.size).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(IN_FLIGHT);
-    let dir = staging.join("diff");
+    let staged = staging.to_path_buf();
     let unpacker = tokio::task::spawn_blocking(move || {
-        unpack::apply(
+        super::layer::apply_keeping(
             ChannelReader {
                 rx,
                 current: bytes::Bytes::new(),
             },
-            &dir,
+            &staged,
         )
     });
     let mut failure = None;
@@ -471,13 +470,24 @@ async fn fetch_into(
     if let Some(failure) = failure {
         return Err(failure.context(format!("layer {digest}")));
     }
-    let applied = applied.with_context(|| format!("layer {digest}"))?;
+    let (applied, kept) = applied.with_context(|| format!("layer {digest}"))?;
     if applied.diff_id != diff_id {
         bail!(
             "layer {digest}: its content is {} but the image config says {diff_id}",
             applied.diff_id
         );
     }
+    if kept.digest != *digest {
+        bail!("layer {digest}: the bytes kept are {}", kept.digest);
+    }
+    // As the manifest names it (Docker's or OCI's type): pushed again as it came.
+    super::store::describe_blob(
+        staging,
+        &super::store::Blob {
+            media_type: desc.media_type.clone(),
+            ..kept
+        },
+    )?;
     Ok(applied.size)
 }
 

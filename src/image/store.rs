@@ -4,6 +4,8 @@
 //! blobs/sha256/<hex>      manifests, indexes and configs, content-addressed
 //! layers/<hex>/diff/      one layer unpacked, keyed by its diff_id, shared by every image
 //! layers/<hex>/link       its short name: l/<link> -> ../layers/<hex>/diff
+//! layers/<hex>/blob       the layer as a registry serves it (compressed), and blob.json its
+//!                         descriptor: kept from the pull or made here, for push and save
 //! l/<link>                short names, so 100+ lower directories fit one overlay option page
 //! images/<hex>.json       an image: its config digest (the id), tags, digests, layers
 //! pins/<container>        layers a container is being started from (see [`pin`])
@@ -52,6 +54,19 @@ impl Image {
         &hex[..hex.len().min(12)]
     }
 }
+
+/// A layer's blob, as a manifest describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blob {
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+/// The file of a layer's blob in its home (and in a staging directory), and its descriptor's.
+pub const BLOB: &str = "blob";
+const BLOB_JSON: &str = "blob.json";
 
 /// A held `flock`, released on drop.
 pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
@@ -203,6 +218,16 @@ impl Store {
         std::fs::rename(dir, &away).ok().map(|()| away)
     }
 
+    /// The layer's blob and where its bytes are, if the store kept it (layers stored before
+    /// blobs were kept have none).
+    pub fn layer_blob(&self, diff_id: &str) -> Option<(Blob, PathBuf)> {
+        let home = self.layer_home(diff_id).ok()?;
+        let blob: Blob = serde_json::from_slice(&std::fs::read(home.join(BLOB_JSON)).ok()?).ok()?;
+        let path = home.join(BLOB);
+        let len = std::fs::symlink_metadata(&path).ok()?.len();
+        (len == blob.size && self.layer(diff_id).is_some()).then_some((blob, path))
+    }
+
     /// A short name for the layer, as overlay lower directories relative to [`Store::dir`].
     pub fn layer_link(&self, diff_id: &str) -> anyhow::Result<String> {
         let link = std::fs::read_to_string(self.layer_home(diff_id)?.join("link"))
@@ -248,9 +273,16 @@ impl Store {
         }
         match moved {
             Ok(()) => Ok(()),
-            // Another pull got there first: its copy stays, ours goes.
+            // Another pull got there first: its copy stays, ours goes (our blob joins it if
+            // it has none).
             Err(_) if self.layer(diff_id).is_some() => {
                 let _ = std::fs::remove_file(&short);
+                if self.layer_blob(diff_id).is_none()
+                    && staged.join(BLOB_JSON).is_file()
+                    && std::fs::rename(staged.join(BLOB), home.join(BLOB)).is_ok()
+                {
+                    let _ = std::fs::rename(staged.join(BLOB_JSON), home.join(BLOB_JSON));
+                }
                 remove_dir(staged);
                 Ok(())
             }
@@ -519,6 +551,12 @@ impl Store {
             manifest_digest.as_bytes(),
         )
     }
+}
+
+/// Records the descriptor of the blob beside a staged layer (its bytes are in [`BLOB`]).
+pub fn describe_blob(staged: &Path, blob: &Blob) -> anyhow::Result<()> {
+    std::fs::write(staged.join(BLOB_JSON), serde_json::to_vec(blob)?)
+        .context("cannot describe a layer blob")
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.

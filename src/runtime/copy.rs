@@ -12,13 +12,14 @@
 //! the container's way onto the host).
 
 use super::rootpath::InRoot;
+use super::walk;
 use anyhow::{Context, anyhow, bail};
 use nix::fcntl::{AtFlags, OFlag, openat};
 use nix::sys::stat::{FileStat, Mode, SFlag, fstatat, mkdirat};
 use nix::unistd::{UnlinkatFlags, fchownat, symlinkat, unlinkat};
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -54,16 +55,16 @@ fn split(root: &InRoot, path: &Path) -> anyhow::Result<(OwnedFd, OsString)> {
 /// archived as a link, as are links below it.
 pub fn archive(root: &InRoot, path: &Path, out: impl Write) -> anyhow::Result<()> {
     let (parent, name) = split(root, path)?;
-    let st = fstatat(&parent, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
-        .map_err(|e| anyhow!("{}: {}", root.show(path).display(), e.desc()))?;
     let top = match name.as_bytes() {
         b"." => PathBuf::from("."),
         _ => PathBuf::from(&name),
     };
-    let mut tar = tar::Builder::new(out);
-    tar.follow_symlinks(false);
-    add(&mut tar, &parent, &name, &top, &st, None)?;
-    tar.finish().context("cannot write the archive")
+    let mut tar = walk::Tar::new(out, walk::Form::Copy);
+    // Missing: said with the path as the user gave it.
+    fstatat(&parent, name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+        .map_err(|e| anyhow!("{}: {}", root.show(path).display(), e.desc()))?;
+    walk::from(&parent, &name, &top, None, &mut |e| tar.entry(e))?;
+    tar.finish().map(drop)
 }
 
 /// `export`: the whole root as a tar stream, its entries named from it (`bin/sh`), one file
@@ -72,113 +73,7 @@ pub fn archive(root: &InRoot, path: &Path, out: impl Write) -> anyhow::Result<()
 pub fn export(root: &InRoot, out: impl Write) -> anyhow::Result<()> {
     let top = OwnedFd::from(root.lookup(Path::new("/"), false)?);
     let device = nix::sys::stat::fstat(&top)?.st_dev;
-    let mut tar = tar::Builder::new(out);
-    tar.follow_symlinks(false);
-    for child in names(&top, Path::new("/"))? {
-        let Ok(st) = fstatat(&top, child.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) else {
-            continue;
-        };
-        add(&mut tar, &top, &child, Path::new(&child), &st, Some(device))?;
-    }
-    tar.finish().context("cannot write the archive")
-}
-
-/// The names in directory `dir` (`.` and `..` left out), sorted.
-fn names(dir: &OwnedFd, shown: &Path) -> anyhow::Result<Vec<OsString>> {
-    let fd = openat(
-        dir,
-        ".",
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-    let mut listing =
-        nix::dir::Dir::from_fd(fd).map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-    let mut names: Vec<OsString> = listing
-        .iter()
-        .flatten()
-        .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
-        .filter(|n| n != "." && n != "..")
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
-/// One entry (and below it): opened by `name` from `dir`, never through a link.
-fn add<W: Write>(
-    tar: &mut tar::Builder<W>,
-    dir: &impl AsFd,
-    name: &OsStr,
-    shown: &Path,
-    st: &FileStat,
-    device: Option<u64>,
-) -> anyhow::Result<()> {
-    let mut header = tar::Header::new_gnu();
-    header.set_mode(st.st_mode & 0o7777);
-    header.set_uid(u64::from(st.st_uid));
-    header.set_gid(u64::from(st.st_gid));
-    header.set_mtime(st.st_mtime.max(0) as u64);
-    header.set_size(0);
-    let nofollow = OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    match stat_type(st) {
-        SFlag::S_IFDIR => {
-            header.set_entry_type(tar::EntryType::Directory);
-            tar.append_data(&mut header, shown, std::io::empty())?;
-            // Another file system mounted here: its mount point only.
-            if device.is_some_and(|d| d != st.st_dev) {
-                return Ok(());
-            }
-            let fd = openat(
-                dir,
-                name,
-                OFlag::O_RDONLY | OFlag::O_DIRECTORY | nofollow,
-                Mode::empty(),
-            )
-            .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-            for child in names(&fd, shown)? {
-                let Ok(st) = fstatat(&fd, child.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW) else {
-                    continue;
-                };
-                add(tar, &fd, &child, &shown.join(&child), &st, device)?;
-            }
-        }
-        // A file bound from another file system (the `/etc` files we give): its mount point.
-        SFlag::S_IFREG if device.is_some_and(|d| d != st.st_dev) => {
-            header.set_entry_type(tar::EntryType::Regular);
-            tar.append_data(&mut header, shown, std::io::empty())?;
-        }
-        SFlag::S_IFREG => {
-            let fd = openat(
-                dir,
-                name,
-                OFlag::O_RDONLY | OFlag::O_NONBLOCK | nofollow,
-                Mode::empty(),
-            )
-            .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-            let file = std::fs::File::from(fd);
-            let now = nix::sys::stat::fstat(&file)?;
-            if stat_type(&now) != SFlag::S_IFREG {
-                bail!("{} changed while it was copied", shown.display());
-            }
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_size(now.st_size as u64);
-            // As long as it said it was: a file that grows meanwhile is cut there.
-            tar.append_data(&mut header, shown, file.take(now.st_size as u64))?;
-        }
-        SFlag::S_IFLNK => {
-            let target = nix::fcntl::readlinkat(dir, name)
-                .map_err(|e| anyhow!("{}: {}", shown.display(), e.desc()))?;
-            header.set_entry_type(tar::EntryType::Symlink);
-            tar.append_link(&mut header, shown, Path::new(&target))?;
-        }
-        SFlag::S_IFIFO => {
-            header.set_entry_type(tar::EntryType::Fifo);
-            tar.append_data(&mut header, shown, std::io::empty())?;
-        }
-        // Devices and sockets: not files to copy.
-        _ => {}
-    }
-    Ok(())
+    walk::archive_below(&top, Some(device), walk::Form::Copy, out).map(drop)
 }
 
 /// A tar entry's name, as a relative path of plain components; `..` refused.

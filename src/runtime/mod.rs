@@ -34,6 +34,7 @@ pub mod sys;
 pub mod tenant;
 pub mod user;
 pub mod volumes;
+pub mod walk;
 
 pub use crate::spec::ContainerSpec;
 pub use exit::Exit;

@@ -1,0 +1,187 @@
+//! `commit`: a container's writable layer made an image layer on top of its image's, and its
+//! config (what it runs, its environment, user, working directory, ports and labels) made the
+//! image's, with Dockerfile instructions (`-c 'CMD ["sh"]'`) applied last and a history
+//! entry added, as `docker commit` does.
+
+use super::changes::Writable;
+use super::dockerfile;
+use super::layer::{self, Compression};
+use super::store::{Image, Store};
+use crate::runtime::walk;
+use crate::state::record::Record;
+use anyhow::{Context, anyhow, bail};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// What `commit` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub reference: Option<String>,
+    pub changes: Vec<String>,
+    pub message: Option<String>,
+    pub author: Option<String>,
+    /// Freeze a running container while its layer is read (Docker's default).
+    pub pause: bool,
+    pub compression: Compression,
+}
+
+/// Writes the upper directory of `layer` as a layer tar to `out`, leaving our own `/etc` files
+/// out.
+pub fn write_upper(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let top = walk::open_path(&layer.upper)?;
+    let mut tar = walk::Tar::new(
+        out,
+        walk::Form::Layer {
+            clamp: layer::source_date_epoch(),
+        },
+    );
+    walk::below(
+        &top,
+        Path::new(""),
+        None,
+        &mut |e| match layer.is_ours(e.path) {
+            true => Ok(()),
+            false => tar.entry(e),
+        },
+    )?;
+    tar.finish().map(drop)
+}
+
+/// Commits the container `record` names; returns the image recorded.
+pub fn commit(record: &Record, options: &Options) -> anyhow::Result<Image> {
+    let spec = crate::state::store::spec(&record.id)?;
+    let Some(used) = spec.image.as_ref() else {
+        bail!(
+            "container {} does not run an image (its root is a directory): import the directory as an image first",
+            record.name
+        );
+    };
+    let Some(writable) = Writable::of(record, &spec)? else {
+        bail!(
+            "container {} has a read-only root: there is nothing it can have changed",
+            record.name
+        );
+    };
+    let store = if used.store.as_os_str().is_empty() {
+        Store::open()?
+    } else {
+        Store::at(&used.store)?
+    };
+    // Its layers stay while the new image is made on them.
+    let _using = store.using()?;
+    let base = store.blob(&used.id).with_context(|| {
+        format!(
+            "the image of container {} is gone from the store",
+            record.name
+        )
+    })?;
+    let mut config: Value =
+        serde_json::from_slice(&base).context("the image's config is not valid")?;
+    // Changes are read before anything is written: a bad one leaves nothing behind.
+    let mut changes = Vec::new();
+    for change in &options.changes {
+        let change = change.trim();
+        let (keyword, args) = change
+            .split_once(char::is_whitespace)
+            .unwrap_or((change, ""));
+        let keyword = keyword.to_ascii_uppercase();
+        const ALLOWED: [&str; 10] = [
+            "CMD",
+            "ENTRYPOINT",
+            "ENV",
+            "EXPOSE",
+            "LABEL",
+            "ONBUILD",
+            "USER",
+            "VOLUME",
+            "WORKDIR",
+            "STOPSIGNAL",
+        ];
+        if !ALLOWED.contains(&keyword.as_str()) {
+            bail!(
+                "{keyword} is not a change commit can make (it takes {})",
+                ALLOWED.join(", ")
+            );
+        }
+        changes.push((keyword, args.trim().to_string()));
+    }
+    from_container(&mut config, &spec);
+    for (keyword, args) in &changes {
+        dockerfile::apply_to_config(keyword, args, &mut config)
+            .with_context(|| format!("--change {keyword} {args}"))?;
+    }
+    let created = super::compose::now();
+    config["created"] = created.clone().into();
+    if let Some(author) = &options.author {
+        config["author"] = author.clone().into();
+    }
+    let mut history = config
+        .get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut entry = json!({ "created": created, "created_by": spec.command.join(" ") });
+    if let Some(message) = &options.message {
+        entry["comment"] = message.clone().into();
+    }
+    if let Some(author) = &options.author {
+        entry["author"] = author.clone().into();
+    }
+    history.push(entry);
+    config["history"] = history.into();
+    let made = match options.pause {
+        true => crate::client::ops::still(record, || {
+            layer::make(&store, options.compression, |out| {
+                write_upper(&writable, out)
+            })
+        }),
+        false => layer::make(&store, options.compression, |out| {
+            write_upper(&writable, out)
+        }),
+    }
+    .map_err(|e| anyhow!("cannot commit container {}: {e:#}", record.name))?;
+    let mut layers = used.layers.clone();
+    layers.push(made.diff_id);
+    let tags: Vec<String> = options.reference.iter().cloned().collect();
+    super::compose::record(&store, config, &layers, &tags)
+}
+
+/// The container's own settings into the config: what it runs, its environment, working
+/// directory, user, ports and labels.
+fn from_container(config: &mut Value, spec: &crate::runtime::ContainerSpec) {
+    if !config.get("config").is_some_and(Value::is_object) {
+        config["config"] = json!({});
+    }
+    let c = &mut config["config"];
+    let entrypoint: Vec<String> = c
+        .get("Entrypoint")
+        .and_then(|e| serde_json::from_value(e.clone()).ok())
+        .unwrap_or_default();
+    // The image's entrypoint stays where the command still begins with it; the rest is Cmd.
+    match spec.command.strip_prefix(entrypoint.as_slice()) {
+        Some(cmd) if !entrypoint.is_empty() => c["Cmd"] = cmd.to_vec().into(),
+        _ => {
+            c["Entrypoint"] = Value::Null;
+            c["Cmd"] = spec.command.clone().into();
+        }
+    }
+    c["Env"] = spec.env.clone().into();
+    c["WorkingDir"] = spec.workdir.to_string_lossy().into_owned().into();
+    if let Some(user) = &spec.user {
+        c["User"] = user.clone().into();
+    }
+    if !spec.labels.is_empty() {
+        c["Labels"] = json!(spec.labels);
+    }
+    let mut ports = c
+        .get("ExposedPorts")
+        .cloned()
+        .filter(Value::is_object)
+        .unwrap_or(json!({}));
+    for (port, protocol) in &spec.network.expose {
+        ports[format!("{port}/{}", protocol.name())] = json!({});
+    }
+    if ports.as_object().is_some_and(|p| !p.is_empty()) {
+        c["ExposedPorts"] = ports;
+    }
+}

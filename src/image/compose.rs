@@ -1,0 +1,103 @@
+//! An image made here (`commit`, `build`): its config written as a blob (its digest the image's
+//! id), an OCI manifest composed from the blobs the store keeps for its layers, and its record
+//! saved under its tags. One path for both, so a committed image and a built one push and save
+//! alike.
+
+use super::store::{Image, Store};
+use anyhow::{Context, anyhow};
+use serde_json::{Value, json};
+
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// A layer's media type as an OCI manifest names it: Docker's names for the same bytes
+/// (`application/vnd.docker.image.rootfs.diff.tar.gzip`) mapped to OCI's.
+pub fn oci_layer_type(media_type: &str) -> String {
+    match media_type {
+        "application/vnd.docker.image.rootfs.diff.tar.gzip" => {
+            "application/vnd.oci.image.layer.v1.tar+gzip".into()
+        }
+        "application/vnd.docker.image.rootfs.diff.tar.zstd" => {
+            "application/vnd.oci.image.layer.v1.tar+zstd".into()
+        }
+        "application/vnd.docker.image.rootfs.diff.tar" => {
+            "application/vnd.oci.image.layer.v1.tar".into()
+        }
+        other => other.into(),
+    }
+}
+
+/// `created` for what is made now: RFC 3339, clamped to `SOURCE_DATE_EPOCH` when set.
+pub fn now() -> String {
+    let ms = crate::state::record::now_ms();
+    let ms = super::layer::source_date_epoch().map_or(ms, |s| ms.min(s * 1000));
+    crate::state::record::rfc3339(ms)
+}
+
+/// The OCI manifest of `config_bytes` over `layers` (diff_ids), if the store keeps every
+/// layer's blob (layers stored before blobs were kept have none).
+pub fn manifest(
+    store: &Store,
+    config_bytes: &[u8],
+    id: &str,
+    layers: &[String],
+) -> Option<Vec<u8>> {
+    let mut descriptors = Vec::new();
+    for diff_id in layers {
+        let (blob, _) = store.layer_blob(diff_id)?;
+        descriptors.push(json!({
+            "mediaType": oci_layer_type(&blob.media_type),
+            "digest": blob.digest,
+            "size": blob.size,
+        }));
+    }
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": { "mediaType": CONFIG_MEDIA_TYPE, "digest": id, "size": config_bytes.len() },
+        "layers": descriptors,
+    }))
+    .ok()
+}
+
+/// Records an image of `config` (its `rootfs` set to `layers`, bottom first) under `tags`.
+pub fn record(
+    store: &Store,
+    mut config: Value,
+    layers: &[String],
+    tags: &[String],
+) -> anyhow::Result<Image> {
+    config["rootfs"] = json!({ "type": "layers", "diff_ids": layers });
+    let parsed: oci_spec::image::ImageConfiguration =
+        serde_json::from_value(config.clone()).context("the image config made is not valid")?;
+    let bytes = serde_json::to_vec(&config)?;
+    let id = format!(
+        "sha256:{}",
+        super::unpack::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+    );
+    store.put_blob(&id, &bytes)?;
+    if let Some(manifest) = manifest(store, &bytes, &id, layers) {
+        let digest = format!(
+            "sha256:{}",
+            super::unpack::hex(&<sha2::Sha256 as sha2::Digest>::digest(&manifest))
+        );
+        store.put_blob(&digest, &manifest)?;
+        store.set_manifest(&id, &digest)?;
+    }
+    let tags = tags
+        .iter()
+        .map(|t| super::reference::Ref::parse(t).map(|r| r.to_string()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    store
+        .save(&Image {
+            id,
+            tags,
+            digests: Vec::new(),
+            size: store.size_of(layers),
+            layers: layers.to_vec(),
+            created: parsed.created().clone(),
+            platform: super::pull::config_platform(&parsed),
+            added_ms: crate::state::record::now_ms(),
+        })
+        .map_err(|e| anyhow!("cannot record the image: {e:#}"))
+}
