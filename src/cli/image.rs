@@ -169,6 +169,10 @@ pub enum Command {
     Tag { source: String, target: String },
     /// Show how an image was made: its config's history, newest first
     History(HistoryArgs),
+    /// Write images to an archive (docker-archive or oci-archive)
+    Save(SaveArgs),
+    /// Make an image of a container's changes
+    Commit(CommitArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -237,6 +241,76 @@ pub fn commit(args: &CommitArgs) -> Outcome {
     Ok(0)
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SaveArgs {
+    #[arg(required = true)]
+    images: Vec<String>,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// docker-archive (read by docker load, podman load and ours) or oci-archive
+    #[arg(long, default_value = "docker-archive", value_parser = parse_save_format)]
+    format: crate::image::save::Format,
+}
+
+fn parse_save_format(text: &str) -> Result<crate::image::save::Format, String> {
+    crate::image::save::Format::parse(text).map_err(|e| e.to_string())
+}
+
+/// `save IMAGE...`: one archive of them all, to a file (whole or not at all) or to stdout.
+pub fn save(args: &SaveArgs) -> Outcome {
+    use std::io::IsTerminal;
+    let store = existing(&args.images[0])?;
+    let mut saved = Vec::new();
+    for name in &args.images {
+        let image = store
+            .find(name)
+            .ok_or_else(|| CliError::msg(format!("No such image: {name}")))?;
+        // Asked by a name it has: the archive carries that name; by id, none (as Docker).
+        let tag = Ref::parse(name)
+            .ok()
+            .map(|r| r.to_string())
+            .filter(|full| image.tags.contains(full));
+        saved.push(crate::image::save::Saved { image, tag });
+    }
+    match &args.output {
+        None if std::io::stdout().is_terminal() => Err(CliError::msg(
+            "refusing to write an image archive to a terminal: use -o FILE or redirect",
+        )),
+        None => {
+            crate::image::save::save(&store, &saved, args.format, std::io::stdout().lock())?;
+            Ok(0)
+        }
+        Some(path) => {
+            let tmp = path.with_file_name(format!(
+                ".{}.{}.tmp",
+                path.file_name()
+                    .map_or("save".into(), |n| n.to_string_lossy()),
+                std::process::id()
+            ));
+            let written = std::fs::File::create(&tmp)
+                .map_err(|e| CliError::msg(format!("{}: {e}", path.display())))
+                .and_then(|f| {
+                    crate::image::save::save(
+                        &store,
+                        &saved,
+                        args.format,
+                        std::io::BufWriter::new(f),
+                    )
+                    .map_err(CliError::from)
+                })
+                .and_then(|()| {
+                    std::fs::rename(&tmp, path)
+                        .map_err(|e| CliError::msg(format!("{}: {e}", path.display())))
+                });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            written.map(|()| 0)
+        }
+    }
+}
+
 /// The store, made on first use: for the verbs that add to it (`pull`, `import`, `load`).
 fn store() -> Result<Store, CliError> {
     Ok(Store::open()?)
@@ -259,6 +333,8 @@ pub fn image(command: Command) -> Outcome {
         Command::Load(a) => load(&a),
         Command::Tag { source, target } => tag(&source, &target),
         Command::History(a) => history(&a),
+        Command::Save(a) => save(&a),
+        Command::Commit(a) => commit(&a),
     }
 }
 

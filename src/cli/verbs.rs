@@ -102,6 +102,8 @@ pub enum Verb {
     History(image::HistoryArgs),
     /// Make an image of a container's changes (its writable layer over its image)
     Commit(image::CommitArgs),
+    /// Write images to an archive (docker-archive or oci-archive) that load reads
+    Save(image::SaveArgs),
     /// Import a root filesystem tarball as an image
     Import(image::ImportArgs),
     /// Load images from a `docker save` or OCI image-layout archive
@@ -186,6 +188,7 @@ fn run(verb: Verb) -> Outcome {
         Verb::Tag { source, target } => image::tag(&source, &target),
         Verb::History(a) => image::history(&a),
         Verb::Commit(a) => image::commit(&a),
+        Verb::Save(a) => image::save(&a),
         Verb::Import(a) => image::import(&a),
         Verb::Load(a) => image::load(&a),
         Verb::Image(c) => image::image(c),

@@ -20,6 +20,7 @@ pub mod positional;
 pub mod pull;
 pub mod reference;
 pub mod remove;
+pub mod save;
 pub mod store;
 pub mod transport;
 pub mod unpack;

@@ -543,6 +543,13 @@ impl Store {
         .map(|s| s.trim().to_string())
     }
 
+    /// The platform manifest the image came from (or was made with), and its bytes.
+    pub fn manifest(&self, image: &Image) -> Option<(String, Vec<u8>)> {
+        let digest = self.manifest_digest(image)?;
+        let bytes = self.blob(&digest).ok()?;
+        Some((digest, bytes))
+    }
+
     /// Notes which manifest the image came from (kept with its blobs by `collect_layers`).
     pub fn set_manifest(&self, image_id: &str, manifest_digest: &str) -> anyhow::Result<()> {
         let hex = hex_of(image_id)?;
