@@ -26,6 +26,18 @@ pub struct PullArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The image: NAME[:TAG], a name the image has here
+    reference: String,
+    /// Print only the pushed manifest's digest
+    #[arg(short, long)]
+    quiet: bool,
+    /// Reach this registry (host[:port]) over plain HTTP, as loopback ones are
+    #[arg(long, value_name = "HOST")]
+    insecure_registry: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ImagesArgs {
     /// Print image ids only
     #[arg(short, long)]
@@ -171,6 +183,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Write images to an archive (docker-archive or oci-archive)
     Save(SaveArgs),
+    /// Push an image to a registry
+    Push(PushArgs),
     /// Make an image of a container's changes
     Commit(CommitArgs),
 }
@@ -311,6 +325,27 @@ pub fn save(args: &SaveArgs) -> Outcome {
     }
 }
 
+/// `push NAME[:TAG]`.
+pub fn push(args: &PushArgs) -> Outcome {
+    use std::io::IsTerminal;
+    let store = existing(&args.reference)?;
+    let mut progress = crate::image::push::Progress {
+        out: Box::new(std::io::stdout()),
+        bars: std::io::stderr().is_terminal(),
+        quiet: args.quiet,
+    };
+    let digest = crate::image::push::push(
+        &store,
+        &args.reference,
+        &args.insecure_registry,
+        &mut progress,
+    )?;
+    if args.quiet {
+        println!("{digest}");
+    }
+    Ok(0)
+}
+
 /// The store, made on first use: for the verbs that add to it (`pull`, `import`, `load`).
 fn store() -> Result<Store, CliError> {
     Ok(Store::open()?)
@@ -334,6 +369,7 @@ pub fn image(command: Command) -> Outcome {
         Command::Tag { source, target } => tag(&source, &target),
         Command::History(a) => history(&a),
         Command::Save(a) => save(&a),
+        Command::Push(a) => push(&a),
         Command::Commit(a) => commit(&a),
     }
 }

@@ -92,6 +92,8 @@ pub enum Verb {
     Network(network::Command),
     /// Pull an image from a registry
     Pull(image::PullArgs),
+    /// Push an image to a registry
+    Push(image::PushArgs),
     /// List images
     Images(image::ImagesArgs),
     /// Remove images
@@ -183,6 +185,7 @@ fn run(verb: Verb) -> Outcome {
         Verb::Volume(c) => volume::run(c),
         Verb::Network(c) => network::run(c),
         Verb::Pull(a) => image::pull(&a),
+        Verb::Push(a) => image::push(&a),
         Verb::Images(a) => image::images(&a),
         Verb::Rmi(a) => image::rmi(&a),
         Verb::Tag { source, target } => image::tag(&source, &target),

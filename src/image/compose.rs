@@ -3,8 +3,9 @@
 //! saved under its tags. One path for both, so a committed image and a built one push and save
 //! alike.
 
+use super::digest::Digest;
 use super::store::{Image, Store};
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
@@ -100,4 +101,65 @@ pub fn record(
             added_ms: crate::state::record::now_ms(),
         })
         .map_err(|e| anyhow!("cannot record the image: {e:#}"))
+}
+
+/// An image's manifest and the blobs it names: (digest, where the bytes are).
+pub struct Parts {
+    pub manifest_digest: String,
+    pub manifest: Vec<u8>,
+    pub media_type: String,
+    pub config: String,
+    /// Each layer's blob digest and where the store keeps it, bottom first.
+    pub layers: Vec<(String, std::path::PathBuf)>,
+}
+
+/// What `save` writes and `push` sends of `image`: every blob checked to be in the store first.
+pub fn parts(store: &Store, image: &Image) -> anyhow::Result<Parts> {
+    let mut layers = Vec::new();
+    for diff_id in &image.layers {
+        let (blob, path) = store.layer_blob(diff_id).ok_or_else(|| {
+            anyhow!(
+                "image {}: layer {diff_id} was stored without its blob (by an earlier release): pull or load the image again",
+                image.short_id()
+            )
+        })?;
+        layers.push((blob.digest, path));
+    }
+    let (manifest_digest, manifest) = match store.manifest(image) {
+        Some(found) => found,
+        None => {
+            let config = store.blob(&image.id)?;
+            let bytes = manifest(store, &config, &image.id, &image.layers).ok_or_else(|| {
+                anyhow!("image {}: cannot compose its manifest", image.short_id())
+            })?;
+            (
+                Digest::of(super::digest::Algorithm::Sha256, &bytes).to_string(),
+                bytes,
+            )
+        }
+    };
+    let doc: Value = serde_json::from_slice(&manifest).context("a stored manifest is not valid")?;
+    // The manifest names the blobs the store keeps, in order: else it is not this image's.
+    let named: Vec<&str> = doc["layers"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|d| d["digest"].as_str()).collect())
+        .unwrap_or_default();
+    if named != layers.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>()
+        || doc["config"]["digest"].as_str() != Some(image.id.as_str())
+    {
+        bail!(
+            "image {}: its stored manifest does not match its layers",
+            image.short_id()
+        );
+    }
+    Ok(Parts {
+        manifest_digest,
+        media_type: doc["mediaType"]
+            .as_str()
+            .unwrap_or(MANIFEST_MEDIA_TYPE)
+            .to_string(),
+        manifest,
+        config: image.id.clone(),
+        layers,
+    })
 }

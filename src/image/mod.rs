@@ -18,6 +18,7 @@ pub mod layer;
 pub mod platform;
 pub mod positional;
 pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod remove;
 pub mod save;

@@ -4,12 +4,11 @@
 //! writes since Docker 25), so one writer serves both. Layers go out as the store keeps them:
 //! the very blobs a registry served or `commit` made, so digests survive a save and load.
 
-use super::compose;
-use super::digest::Digest;
+use super::compose::{Parts, parts};
 use super::reference::Ref;
 use super::store::{Image, Store};
-use anyhow::{Context, anyhow, bail};
-use serde_json::{Value, json};
+use anyhow::{Context, bail};
+use serde_json::json;
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,66 +32,6 @@ impl Format {
 pub struct Saved {
     pub image: Image,
     pub tag: Option<String>,
-}
-
-/// An image's manifest and the blobs it names: (digest, where the bytes are).
-struct Parts {
-    manifest_digest: String,
-    manifest: Vec<u8>,
-    media_type: String,
-    config: String,
-    layers: Vec<(String, std::path::PathBuf)>,
-}
-
-fn parts(store: &Store, image: &Image) -> anyhow::Result<Parts> {
-    let mut layers = Vec::new();
-    for diff_id in &image.layers {
-        let (blob, path) = store.layer_blob(diff_id).ok_or_else(|| {
-            anyhow!(
-                "image {}: layer {diff_id} was stored without its blob (by an earlier release): pull or load the image again",
-                image.short_id()
-            )
-        })?;
-        layers.push((blob.digest, path));
-    }
-    let (manifest_digest, manifest) = match store.manifest(image) {
-        Some(found) => found,
-        None => {
-            let config = store.blob(&image.id)?;
-            let bytes =
-                compose::manifest(store, &config, &image.id, &image.layers).ok_or_else(|| {
-                    anyhow!("image {}: cannot compose its manifest", image.short_id())
-                })?;
-            (
-                Digest::of(super::digest::Algorithm::Sha256, &bytes).to_string(),
-                bytes,
-            )
-        }
-    };
-    let doc: Value = serde_json::from_slice(&manifest).context("a stored manifest is not valid")?;
-    // The manifest names the blobs the store keeps, in order: else it is not this image's.
-    let named: Vec<&str> = doc["layers"]
-        .as_array()
-        .map(|l| l.iter().filter_map(|d| d["digest"].as_str()).collect())
-        .unwrap_or_default();
-    if named != layers.iter().map(|(d, _)| d.as_str()).collect::<Vec<_>>()
-        || doc["config"]["digest"].as_str() != Some(image.id.as_str())
-    {
-        bail!(
-            "image {}: its stored manifest does not match its layers",
-            image.short_id()
-        );
-    }
-    Ok(Parts {
-        manifest_digest,
-        media_type: doc["mediaType"]
-            .as_str()
-            .unwrap_or(compose::MANIFEST_MEDIA_TYPE)
-            .to_string(),
-        manifest,
-        config: image.id.clone(),
-        layers,
-    })
 }
 
 fn hex(digest: &str) -> &str {

@@ -36,7 +36,11 @@ const MIN_PROGRESS: u64 = 1024;
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 10;
 
-/// One repository of one registry, authorised for pulling.
+/// Bytes a blob upload sends per request (a `PATCH` of Docker's chunked upload); a blob this
+/// size or smaller goes in one `PUT`.
+pub const CHUNK: u64 = 8 << 20;
+
+/// One repository of one registry, authorised for pulling (or pushing, see [`Access`]).
 pub struct Registry {
     http: reqwest::Client,
     /// `scheme://host/v2`
@@ -93,6 +97,17 @@ fn redirect_policy(plain: Vec<String>) -> reqwest::redirect::Policy {
     })
 }
 
+/// What a token is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    Pull,
+    /// Pull and push, and pull from these other repositories of the registry (to mount their
+    /// blobs).
+    Push {
+        mount_from: Vec<String>,
+    },
+}
+
 impl Registry {
     /// Reaches `r`'s registry (plain HTTP when `plain` allows its host, else HTTPS) and
     /// gets a pull token if it asks for one.
@@ -100,6 +115,16 @@ impl Registry {
         r: &Ref,
         credentials: Credentials,
         plain: &[String],
+    ) -> anyhow::Result<Registry> {
+        Registry::connect_for(r, credentials, plain, Access::Pull).await
+    }
+
+    /// [`Registry::connect`], for `access`.
+    pub async fn connect_for(
+        r: &Ref,
+        credentials: Credentials,
+        plain: &[String],
+        access: Access,
     ) -> anyhow::Result<Registry> {
         let host = r.registry().to_string();
         // reqwest is built without a default crypto provider (ring cross-compiles everywhere):
@@ -134,7 +159,7 @@ impl Registry {
                 .unwrap_or_default()
                 .to_string();
             registry.auth = registry
-                .authorise(&challenge, &credentials, r.0.repository())
+                .authorise(&challenge, &credentials, r.0.repository(), &access)
                 .await?;
         } else if let Some((user, password)) = &credentials {
             registry.auth = Some(basic(user, password));
@@ -149,6 +174,7 @@ impl Registry {
         challenge: &str,
         credentials: &Credentials,
         repository: &str,
+        access: &Access,
     ) -> anyhow::Result<Option<HeaderValue>> {
         let (scheme, params) = parse_challenge(challenge);
         if scheme.eq_ignore_ascii_case("basic") {
@@ -174,7 +200,17 @@ impl Registry {
             if let Some((_, service)) = params.iter().find(|(k, _)| k == "service") {
                 query.append_pair("service", service);
             }
-            query.append_pair("scope", &format!("repository:{repository}:pull"));
+            match access {
+                Access::Pull => {
+                    query.append_pair("scope", &format!("repository:{repository}:pull"));
+                }
+                Access::Push { mount_from } => {
+                    query.append_pair("scope", &format!("repository:{repository}:pull,push"));
+                    for from in mount_from {
+                        query.append_pair("scope", &format!("repository:{from}:pull"));
+                    }
+                }
+            }
         }
         let mut request = self.http.get(url);
         if let Some((user, password)) = credentials {
@@ -317,6 +353,172 @@ impl Registry {
             read: 0,
             body: Body::new(response),
         })
+    }
+
+    // ---- pushing
+
+    /// `request` with our authorisation.
+    fn with_auth(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
+            Some(auth) => request.header(AUTHORIZATION, auth.clone()),
+            None => request,
+        }
+    }
+
+    /// `request`, sent, answered within [`STALL`] plus the time `bytes` take at 64 KiB/s.
+    async fn send_body(
+        &self,
+        request: reqwest::RequestBuilder,
+        bytes: u64,
+    ) -> anyhow::Result<reqwest::Response> {
+        let within = STALL + Duration::from_secs(bytes / (64 << 10));
+        match tokio::time::timeout(within, request.send()).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(anyhow!(unreachable(&self.name, &e))),
+            Err(_) => bail!("{}: no answer in {} s", self.name, within.as_secs()),
+        }
+    }
+
+    /// Whether the repository has blob `digest` (a `HEAD`).
+    pub async fn has_blob(&self, digest: &str) -> anyhow::Result<bool> {
+        let url = format!("{}/{}/blobs/{digest}", self.api, self.repository);
+        let response = self.send(self.with_auth(self.http.head(url))).await?;
+        match response.status() {
+            s if s.is_success() => Ok(true),
+            reqwest::StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self.failure(response, "blob check").await),
+        }
+    }
+
+    /// Where an upload goes on: the `Location` a registry answered, resolved against the
+    /// API's URL, on the registry's own host (our credentials go nowhere else).
+    fn upload_location(&self, response: &reqwest::Response) -> anyhow::Result<reqwest::Url> {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| anyhow!("{}: an upload without a Location", self.name))?;
+        let base = reqwest::Url::parse(&self.api).context("the registry's URL")?;
+        let url = base.join(location).map_err(|_| {
+            anyhow!(
+                "{}: the upload Location {:?} is not a URL",
+                self.name,
+                crate::printable::escaped(location)
+            )
+        })?;
+        if url.host_str() != base.host_str()
+            || url.port_or_known_default() != base.port_or_known_default()
+            || url.scheme() != base.scheme()
+        {
+            bail!(
+                "{}: refused to upload to {}, another host than the registry's",
+                self.name,
+                crate::printable::escaped(url.as_str())
+            );
+        }
+        Ok(url)
+    }
+
+    /// Mounts blob `digest` from repository `from` of the same registry; `Ok(None)` when it
+    /// did, else where the upload it started instead goes on.
+    pub async fn mount(&self, digest: &str, from: &str) -> anyhow::Result<Option<reqwest::Url>> {
+        let url = format!("{}/{}/blobs/uploads/", self.api, self.repository);
+        let request = self
+            .with_auth(self.http.post(url))
+            .query(&[("mount", digest), ("from", from)]);
+        let response = self.send_body(request, 0).await?;
+        match response.status() {
+            reqwest::StatusCode::CREATED => Ok(None),
+            reqwest::StatusCode::ACCEPTED => Ok(Some(self.upload_location(&response)?)),
+            _ => Err(self.failure(response, "blob mount").await),
+        }
+    }
+
+    /// Starts an upload; where it goes on.
+    pub async fn start_upload(&self) -> anyhow::Result<reqwest::Url> {
+        let url = format!("{}/{}/blobs/uploads/", self.api, self.repository);
+        let response = self
+            .send_body(self.with_auth(self.http.post(url)), 0)
+            .await?;
+        if response.status() != reqwest::StatusCode::ACCEPTED {
+            return Err(self.failure(response, "upload").await);
+        }
+        self.upload_location(&response)
+    }
+
+    /// Sends the next chunk of an upload at `at` (bytes `from..from+chunk.len()`); where it
+    /// goes on.
+    pub async fn upload_chunk(
+        &self,
+        at: reqwest::Url,
+        from: u64,
+        chunk: Vec<u8>,
+    ) -> anyhow::Result<reqwest::Url> {
+        let len = chunk.len() as u64;
+        let request = self
+            .with_auth(self.http.patch(at))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(
+                "Content-Range",
+                format!("{from}-{}", (from + len).saturating_sub(1)),
+            )
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(chunk);
+        let response = self.send_body(request, len).await?;
+        if response.status() != reqwest::StatusCode::ACCEPTED {
+            return Err(self.failure(response, "upload").await);
+        }
+        self.upload_location(&response)
+    }
+
+    /// Ends an upload at `at` as blob `digest`, with its `last` bytes (all of a small blob).
+    pub async fn finish_upload(
+        &self,
+        mut at: reqwest::Url,
+        digest: &str,
+        last: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        at.query_pairs_mut().append_pair("digest", digest);
+        let len = last.len() as u64;
+        let request = self
+            .with_auth(self.http.put(at))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(last);
+        let response = self.send_body(request, len).await?;
+        if response.status() != reqwest::StatusCode::CREATED {
+            return Err(self.failure(response, "upload").await);
+        }
+        Ok(())
+    }
+
+    /// Gives up an upload (a `DELETE`; what the registry says is not waited on long).
+    pub async fn cancel_upload(&self, at: reqwest::Url) {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            self.with_auth(self.http.delete(at)).send(),
+        )
+        .await;
+    }
+
+    /// Puts manifest `bytes` (of `media_type`) under `reference` (a tag or its digest).
+    pub async fn put_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let url = format!("{}/{}/manifests/{reference}", self.api, self.repository);
+        let len = bytes.len() as u64;
+        let request = self
+            .with_auth(self.http.put(url))
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .body(bytes);
+        let response = self.send_body(request, len).await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response, "manifest").await);
+        }
+        Ok(())
     }
 
     /// A whole small body: at most `limit` bytes, with progress.
