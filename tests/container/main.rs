@@ -13,6 +13,7 @@ mod images;
 mod isolation;
 mod lifecycle;
 mod limits;
+mod made;
 mod network;
 mod oci;
 mod panes;
@@ -105,6 +106,7 @@ fn main() {
         panes::tests(),
         oci::tests(),
         hostile::tests(),
+        made::tests(),
         docker::tests(),
         // Last: the heaviest (unpacking, pushing) start once the timing-sensitive lifecycle
         // tests are done.

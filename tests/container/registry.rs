@@ -403,6 +403,13 @@ impl Store {
         })
     }
 
+    /// A second store of the same test, its own directory (`new` twice would share one).
+    pub fn another(t: &Ctx, which: &str) -> Result<Store, Failed> {
+        Ok(Store {
+            root: TempDir::new(&format!("store-{}-{which}", t.namespace()))?,
+        })
+    }
+
     fn with(&self, mut cmd: Command) -> Command {
         cmd.env("MCT_ROOT", self.root.path().join("root"));
         cmd.env("DOCKER_CONFIG", self.root.path().join("docker"));
