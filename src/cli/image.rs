@@ -187,6 +187,8 @@ pub enum Command {
     Push(PushArgs),
     /// Make an image of a container's changes
     Commit(CommitArgs),
+    /// Build an image from a Dockerfile
+    Build(BuildArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -346,6 +348,66 @@ pub fn push(args: &PushArgs) -> Outcome {
     Ok(0)
 }
 
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The build context: a directory
+    context: std::path::PathBuf,
+    /// Name the image (REPOSITORY[:TAG]); may be given more than once
+    #[arg(short, long = "tag", value_name = "NAME")]
+    tag: Vec<String>,
+    /// The Dockerfile [default: CONTEXT/Dockerfile]
+    #[arg(short, long, value_name = "FILE")]
+    file: Option<std::path::PathBuf>,
+    /// A build argument: KEY=VALUE, or KEY for the value in this environment
+    #[arg(long, value_name = "KEY=VALUE")]
+    build_arg: Vec<String>,
+    /// Build up to this stage
+    #[arg(long, value_name = "STAGE")]
+    target: Option<String>,
+    /// OS/ARCH[/VARIANT] of the base images
+    #[arg(long, value_name = "PLATFORM", value_parser = parse_platform)]
+    platform: Option<Platform>,
+    /// Do not use the cache
+    #[arg(long)]
+    no_cache: bool,
+    /// The network RUN steps are on: bridge (the default), none, host
+    #[arg(long, value_name = "NETWORK")]
+    network: Option<String>,
+    /// Print only the image id
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// `build CONTEXT`.
+pub fn build(args: &BuildArgs) -> Outcome {
+    let store = store()?;
+    let mut build_args = std::collections::BTreeMap::new();
+    for arg in &args.build_arg {
+        match arg.split_once('=') {
+            Some((k, v)) => build_args.insert(k.to_string(), v.to_string()),
+            None => std::env::var(arg)
+                .ok()
+                .and_then(|v| build_args.insert(arg.clone(), v)),
+        };
+    }
+    let options = crate::image::build::Options {
+        context: args.context.clone(),
+        dockerfile: args.file.clone(),
+        tags: args.tag.clone(),
+        build_args,
+        target: args.target.clone(),
+        platform: args.platform.clone(),
+        no_cache: args.no_cache,
+        network: args.network.clone(),
+        quiet: args.quiet,
+    };
+    let image = crate::image::build::build(&store, &options, &mut std::io::stdout())?;
+    if args.quiet {
+        println!("{}", image.id);
+    }
+    Ok(0)
+}
+
 /// The store, made on first use: for the verbs that add to it (`pull`, `import`, `load`).
 fn store() -> Result<Store, CliError> {
     Ok(Store::open()?)
@@ -370,6 +432,7 @@ pub fn image(command: Command) -> Outcome {
         Command::History(a) => history(&a),
         Command::Save(a) => save(&a),
         Command::Push(a) => push(&a),
+        Command::Build(a) => build(&a),
         Command::Commit(a) => commit(&a),
     }
 }

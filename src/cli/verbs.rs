@@ -92,6 +92,8 @@ pub enum Verb {
     Network(network::Command),
     /// Pull an image from a registry
     Pull(image::PullArgs),
+    /// Build an image from a Dockerfile
+    Build(image::BuildArgs),
     /// Push an image to a registry
     Push(image::PushArgs),
     /// List images
@@ -185,6 +187,7 @@ fn run(verb: Verb) -> Outcome {
         Verb::Volume(c) => volume::run(c),
         Verb::Network(c) => network::run(c),
         Verb::Pull(a) => image::pull(&a),
+        Verb::Build(a) => image::build(&a),
         Verb::Push(a) => image::push(&a),
         Verb::Images(a) => image::images(&a),
         Verb::Rmi(a) => image::rmi(&a),

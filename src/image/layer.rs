@@ -146,7 +146,7 @@ impl Read for Chunks {
 pub fn make(
     store: &Store,
     compression: Compression,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> anyhow::Result<()>,
 ) -> anyhow::Result<Made> {
     let staged = store.staging()?;
     match make_in(&staged, compression, write) {
@@ -164,7 +164,7 @@ pub fn make(
 fn make_in(
     staged: &std::path::Path,
     compression: Compression,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> anyhow::Result<()>,
 ) -> anyhow::Result<Made> {
     let file = std::fs::File::create(staged.join(super::store::BLOB))
         .context("cannot write a layer blob")?;

@@ -9,9 +9,11 @@
 
 pub mod archive;
 pub mod auth;
+pub mod build;
 pub mod changes;
 pub mod commit;
 pub mod compose;
+pub mod context;
 pub mod digest;
 pub mod dockerfile;
 pub mod layer;

@@ -68,6 +68,9 @@ pub struct Blob {
 pub const BLOB: &str = "blob";
 const BLOB_JSON: &str = "blob.json";
 
+/// The build cache: one file a step, named by its key, holding the config digest it made.
+pub const BUILD_CACHE: &str = "build-cache";
+
 /// A held `flock`, released on drop.
 pub struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
@@ -437,6 +440,11 @@ impl Store {
                 held.extend(image.layers);
             }
         }
+        held.extend(
+            self.cached_configs()
+                .into_iter()
+                .flat_map(|(_, layers)| layers),
+        );
         for entry in std::fs::read_dir(self.dir.join(crate::state::pins::DIR))
             .into_iter()
             .flatten()
@@ -456,6 +464,23 @@ impl Store {
             }
         }
         held
+    }
+
+    /// The configs the build cache names, with their layers.
+    fn cached_configs(&self) -> Vec<(String, Vec<String>)> {
+        std::fs::read_dir(self.dir.join(BUILD_CACHE))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter_map(|id| {
+                let id = id.trim().to_string();
+                let config: serde_json::Value =
+                    serde_json::from_slice(&self.blob(&id).ok()?).ok()?;
+                let layers = serde_json::from_value(config["rootfs"]["diff_ids"].clone()).ok()?;
+                Some((id, layers))
+            })
+            .collect()
     }
 
     /// Deletes every layer nothing holds, and what killed pulls left in `tmp/`. Takes
@@ -512,6 +537,7 @@ impl Store {
                 )
             })
             .chain(images.iter().filter_map(|i| self.manifest_digest(i)))
+            .chain(self.cached_configs().into_iter().map(|(id, _)| id))
             .collect();
         for algorithm in ["sha256", "sha512"] {
             for entry in std::fs::read_dir(self.dir.join("blobs").join(algorithm))

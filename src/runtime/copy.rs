@@ -39,7 +39,7 @@ fn stat_type(st: &FileStat) -> SFlag {
 }
 
 /// The directory `path` names in `root` and the last component's name (`.` for the root).
-fn split(root: &InRoot, path: &Path) -> anyhow::Result<(OwnedFd, OsString)> {
+pub fn split(root: &InRoot, path: &Path) -> anyhow::Result<(OwnedFd, OsString)> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let name = path
         .file_name()

@@ -314,6 +314,18 @@ impl InRoot {
         self.plain_dir(path)
     }
 
+    /// The regular file at `path` (a link followed only inside the root), opened to read.
+    pub fn read_file(&self, path: &Path) -> anyhow::Result<File> {
+        let handle = resolve_in(&self.root, rel(path), true)
+            .map_err(|e| anyhow!("{}: {e}", self.show(path).display()))?;
+        if file_type(&handle)? != nix::sys::stat::SFlag::S_IFREG {
+            bail!("{} is not a regular file", self.show(path).display());
+        }
+        handle
+            .reopen(pathrs::flags::OpenFlags::O_RDONLY)
+            .map_err(|e| anyhow!("{}: {e}", self.show(path).display()))
+    }
+
     /// A mount point for a file: the regular file at `path`, or a new empty file made with
     /// `O_EXCL | O_NOFOLLOW` in a parent resolved inside the root. A link to a device, a
     /// socket or a directory is refused: nothing is ever bound over the container's

@@ -186,6 +186,8 @@ pub struct Tar<W: Write> {
     form: Form,
     /// The first path of each multiply-linked file, by (device, inode).
     linked: HashMap<(u64, u64), PathBuf>,
+    /// Every entry's owner, if not its own (`COPY --chown`, and root for `COPY` without).
+    owner: Option<(u32, u32)>,
 }
 
 impl<W: Write> Tar<W> {
@@ -196,14 +198,42 @@ impl<W: Write> Tar<W> {
             tar,
             form,
             linked: HashMap::new(),
+            owner: None,
         }
+    }
+
+    /// Every entry owned by `uid:gid`.
+    pub fn owned_by(mut self, uid: u32, gid: u32) -> Tar<W> {
+        self.owner = Some((uid, gid));
+        self
+    }
+
+    /// Writes a directory entry of our own (a `COPY` destination).
+    pub fn directory(&mut self, path: &Path, mode: u32) -> anyhow::Result<()> {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(mode);
+        let (uid, gid) = self.owner.unwrap_or((0, 0));
+        header.set_uid(u64::from(uid));
+        header.set_gid(u64::from(gid));
+        header.set_mtime(0);
+        header.set_size(0);
+        header.set_entry_type(tar::EntryType::Directory);
+        self.tar
+            .append_data(&mut header, path, std::io::empty())
+            .with_context(|| format!("{}: cannot archive it", path.display()))
+    }
+
+    /// The underlying builder, for entries that come from elsewhere (`ADD` of an archive).
+    pub fn builder(&mut self) -> &mut tar::Builder<W> {
+        &mut self.tar
     }
 
     fn header(&self, st: &FileStat, kind: tar::EntryType) -> tar::Header {
         let mut header = tar::Header::new_gnu();
         header.set_mode(st.st_mode & 0o7777);
-        header.set_uid(u64::from(st.st_uid));
-        header.set_gid(u64::from(st.st_gid));
+        let (uid, gid) = self.owner.unwrap_or((st.st_uid, st.st_gid));
+        header.set_uid(u64::from(uid));
+        header.set_gid(u64::from(gid));
         let mtime = st.st_mtime.max(0) as u64;
         header.set_mtime(match self.form {
             Form::Layer { clamp: Some(c) } => mtime.min(c),

@@ -13,6 +13,9 @@ pub fn tests() -> Vec<Trial> {
         commit_hides_deletions_and_keeps_links,
         save_is_read_by_skopeo_and_by_load,
         push_round_trips_mounts_and_a_failed_push_tags_nothing,
+        build_runs_a_dockerfile_as_dockers_classic_builder,
+        build_refuses_what_docker_refuses_with_the_line,
+        build_push_rmi_pull_run_round_trips,
     ]
 }
 
@@ -377,5 +380,375 @@ fn push_round_trips_mounts_and_a_failed_push_tags_nothing(t: &Ctx) -> TestResult
         .verb(t, &["push", &registry.image("test/none:1")])?
         .expect_code(1)?
         .one_line_error("does not exist locally")?;
+    Ok(())
+}
+
+/// A build context in a scratch directory: `files` (path, contents), then `Dockerfile`.
+fn context(
+    tag: &str,
+    dockerfile: &str,
+    files: &[(&str, &str)],
+) -> Result<TempDir, libtest_mimic::Failed> {
+    let dir = TempDir::new(&format!("made-ctx-{tag}"))?;
+    for (path, contents) in files {
+        let at = dir.path().join(path);
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&at, contents).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// The image's config, as `image inspect` prints it.
+fn config_of(
+    t: &Ctx,
+    store: &Store,
+    image: &str,
+) -> Result<serde_json::Value, libtest_mimic::Failed> {
+    let out = store
+        .verb(t, &["image", "inspect", image])?
+        .success()?
+        .stdout;
+    let all: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
+    Ok(all[0]["Config"].clone())
+}
+
+fn build_runs_a_dockerfile_as_dockers_classic_builder(t: &Ctx) -> TestResult {
+    let store = Store::new(t)?;
+    busybox_image(t, &store, "base:1")?;
+    let dockerfile = r#"# syntax=docker/dockerfile:1
+ARG BASE=base:1
+FROM ${BASE} AS tools
+ARG WHO=nobody
+ENV GREETING=hello \
+    OTHER="two words"
+WORKDIR /work
+COPY src/ ./src/
+COPY *.txt ./
+ADD archive.tar /unpacked/
+RUN echo "$GREETING $WHO" > made.txt && ls /work/src && ls /unpacked
+RUN ["/bin/sh", "-c", "echo exec-form > /work/exec.txt"]
+SHELL ["/bin/sh", "-ec"]
+RUN test "$OTHER" = "two words"
+FROM base:1
+LABEL org.example.kind=test
+EXPOSE 8080 53/udp
+VOLUME /data
+USER 1000:1000
+STOPSIGNAL SIGQUIT
+HEALTHCHECK --interval=5s CMD true
+COPY --from=tools --chown=1000:1000 /work /app
+COPY leak /leak
+ENTRYPOINT ["cat"]
+CMD ["/app/made.txt"]
+"#;
+    // The archive ADD unpacks, made with tar from a directory of the test's own.
+    let payload = TempDir::new("made-payload")?;
+    std::fs::write(payload.path().join("inner.txt"), "unpacked\n").map_err(|e| e.to_string())?;
+    let ctx = context(
+        "full",
+        dockerfile,
+        &[
+            ("src/main.c", "int main;\n"),
+            ("src/debug.log", "left out\n"),
+            ("notes.txt", "notes\n"),
+            ("secret.key", "never copied\n"),
+            (".dockerignore", "**/*.log\nsecret.key\n"),
+        ],
+    )?;
+    let mut tar = Command::new("tar");
+    tar.arg("-C")
+        .arg(payload.path())
+        .arg("-cf")
+        .arg(ctx.path().join("archive.tar"))
+        .arg("inner.txt");
+    ensure(run(tar)?.code == Some(0), "tar")?;
+    // A link in the context out to the host's secrets: copied as a link, never followed.
+    std::os::unix::fs::symlink("/etc/shadow", ctx.path().join("leak"))
+        .map_err(|e| e.to_string())?;
+    let context_path = ctx.path().to_string_lossy().into_owned();
+    let out = store
+        .verb(
+            t,
+            &[
+                "build",
+                "-t",
+                "built:1",
+                "--build-arg",
+                "WHO=tester",
+                "--network",
+                "none",
+                &context_path,
+            ],
+        )?
+        .success()?
+        .stdout;
+    for wanted in [
+        "Note: the syntax directive",
+        "Step 1/23 : ARG BASE=base:1",
+        "Step 9/23 : RUN echo",
+        " ---> Running in build-",
+        "main.c\ninner.txt\n",
+        "Removing intermediate container",
+        "Successfully built ",
+        "Successfully tagged built:1",
+    ] {
+        ensure(
+            out.contains(wanted),
+            format!("{wanted:?} in the build's output:\n{out}"),
+        )?;
+    }
+    ensure(
+        !out.contains("debug.log"),
+        format!(".dockerignore leaves *.log out:\n{out}"),
+    )?;
+    let run_built = |args: &[&str]| -> Result<String, libtest_mimic::Failed> {
+        let mut all = vec!["run", "--rm", "--network", "none"];
+        all.extend_from_slice(args);
+        Ok(store.tool(t, &all)?.success()?.stdout)
+    };
+    ensure_eq(run_built(&["built:1"])?.as_str(), "hello tester\n")?;
+    let listing = run_built(&[
+        "--entrypoint",
+        "sh",
+        "built:1",
+        "-c",
+        "cat /app/exec.txt /app/notes.txt; ls /app/src; stat -c '%u:%g' /app/made.txt; readlink /leak; id -u",
+    ])?;
+    // .dockerignore left src/debug.log out; the link is a link; --chown and USER hold.
+    ensure_eq(
+        listing.as_str(),
+        "exec-form\nnotes\nmain.c\n1000:1000\n/etc/shadow\n1000\n",
+    )?;
+    let config = config_of(t, &store, "built:1")?;
+    ensure_eq(config["Labels"]["org.example.kind"].as_str(), Some("test"))?;
+    ensure(
+        config["ExposedPorts"]["53/udp"].is_object(),
+        format!("exposed: {config}"),
+    )?;
+    ensure(
+        config["Volumes"]["/data"].is_object(),
+        format!("volumes: {config}"),
+    )?;
+    ensure_eq(config["User"].as_str(), Some("1000:1000"))?;
+    ensure_eq(config["StopSignal"].as_str(), Some("SIGQUIT"))?;
+    ensure_eq(config["Entrypoint"].clone(), serde_json::json!(["cat"]))?;
+    // Unchanged: every step from the cache, the same image, nothing run.
+    let again = store
+        .verb(
+            t,
+            &[
+                "build",
+                "-t",
+                "built:1",
+                "--build-arg",
+                "WHO=tester",
+                "--network",
+                "none",
+                &context_path,
+            ],
+        )?
+        .success()?
+        .stdout;
+    ensure(
+        !again.contains("Running in") && again.matches("Using cache").count() == 19,
+        format!("a rebuild from the cache:\n{again}"),
+    )?;
+    let id = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("Successfully built "))
+            .map(str::to_string)
+    };
+    ensure_eq(id(&again), id(&out))?;
+    // A changed source file misses from its COPY on; another build arg from the RUN it reaches.
+    std::fs::write(ctx.path().join("notes.txt"), "changed\n").map_err(|e| e.to_string())?;
+    let changed = store
+        .verb(
+            t,
+            &[
+                "build",
+                "-t",
+                "built:2",
+                "--build-arg",
+                "WHO=tester",
+                "--network",
+                "none",
+                &context_path,
+            ],
+        )?
+        .success()?
+        .stdout;
+    ensure(
+        changed.contains("Step 7/23 : COPY *.txt ./\n ---> ")
+            && !changed.contains("Step 7/23 : COPY *.txt ./\n ---> Using cache"),
+        format!("the changed COPY runs again:\n{changed}"),
+    )?;
+    ensure(
+        changed.contains("Step 6/23 : COPY src/ ./src/\n ---> Using cache"),
+        format!("the COPY before it is cached:\n{changed}"),
+    )?;
+    ensure_eq(
+        run_built(&["built:2", "/app/notes.txt"])?.as_str(),
+        "changed\n",
+    )?;
+    // --target stops at a stage; --no-cache runs every step again.
+    let target = store
+        .verb(
+            t,
+            &[
+                "build",
+                "--target",
+                "tools",
+                "--no-cache",
+                "-t",
+                "tools:1",
+                "--network",
+                "none",
+                &context_path,
+            ],
+        )?
+        .success()?
+        .stdout;
+    ensure(
+        target.contains("Step 12/12 : RUN test") && !target.contains("Using cache"),
+        format!("--target: {target}"),
+    )?;
+    ensure_eq(
+        run_built(&["tools:1", "cat", "/work/made.txt"])?.as_str(),
+        "hello nobody\n",
+    )?;
+    Ok(())
+}
+
+fn build_refuses_what_docker_refuses_with_the_line(t: &Ctx) -> TestResult {
+    let store = Store::new(t)?;
+    busybox_image(t, &store, "base:1")?;
+    for (name, dockerfile, files, wanted) in [
+        (
+            "unknown",
+            "FROM base:1\nFROB x\n",
+            vec![],
+            "Dockerfile line 2: unknown instruction: FROB",
+        ),
+        (
+            "parent",
+            "FROM base:1\nCOPY ../outside /x\n",
+            vec![],
+            "line 2: COPY: ../outside: a source outside the build context is refused",
+        ),
+        (
+            "missing",
+            "FROM base:1\nCOPY nothere /x\n",
+            vec![],
+            "line 2: COPY: nothere: No such file or directory",
+        ),
+        (
+            "ignored",
+            "FROM base:1\nCOPY secret /x\n",
+            vec![("secret", "s"), (".dockerignore", "secret")],
+            "secret: no such file or directory",
+        ),
+        (
+            "url",
+            "FROM base:1\nADD http://127.0.0.1:1/x /x\n",
+            vec![],
+            "ADD from a URL",
+        ),
+        (
+            "fails",
+            "FROM base:1\nRUN true\nRUN exit 3\n",
+            vec![],
+            "line 3: RUN: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+        ),
+        ("nofrom", "RUN true\n", vec![], "must begin with FROM"),
+        (
+            "target",
+            "FROM base:1 AS a\n",
+            vec![],
+            "target stage \"nope\" could not be found",
+        ),
+        (
+            "heredoc",
+            "FROM base:1\nRUN <<EOF\ntrue\nEOF\n",
+            vec![],
+            "heredocs are not supported",
+        ),
+        (
+            "chown",
+            "FROM base:1\nCOPY --chown=alice f /f\n",
+            vec![("f", "x")],
+            "give numeric ids",
+        ),
+        (
+            "signal",
+            "FROM base:1\nSTOPSIGNAL SIGNOPE\n",
+            vec![],
+            "line 2: STOPSIGNAL",
+        ),
+        (
+            "noimage",
+            "FROM 127.0.0.1:1/none:1\n",
+            vec![],
+            "line 1: FROM",
+        ),
+    ] {
+        let ctx = context(name, dockerfile, &files)?;
+        let mut args = vec!["build", "--network", "none"];
+        if name == "target" {
+            args.extend(["--target", "nope"]);
+        }
+        let path = ctx.path().to_string_lossy().into_owned();
+        args.push(&path);
+        let out = store.verb(t, &args)?;
+        ensure(
+            out.code == Some(1),
+            format!("{name}: exit 1, got {:?}: {}", out.code, out.stderr),
+        )?;
+        ensure(
+            out.stderr.contains(wanted),
+            format!("{name}: {wanted:?} in {:?}", out.stderr),
+        )?;
+    }
+    // A failed RUN leaves no container behind.
+    let left = store.verb(t, &["ps", "-a", "-q"])?.success()?.stdout;
+    ensure(
+        left.trim().is_empty(),
+        format!("no step container left: {left}"),
+    )?;
+    Ok(())
+}
+
+fn build_push_rmi_pull_run_round_trips(t: &Ctx) -> TestResult {
+    let registry = Registry::start("build", None)?;
+    let store = Store::new(t)?;
+    busybox_image(t, &store, "base:1")?;
+    let ctx = context(
+        "trip",
+        "FROM base:1\nRUN echo round trip > /msg\nCMD [\"cat\", \"/msg\"]\n",
+        &[],
+    )?;
+    let target = registry.image("test/built:1");
+    let path = ctx.path().to_string_lossy().into_owned();
+    store
+        .verb(
+            t,
+            &["build", "-q", "-t", &target, "--network", "none", &path],
+        )?
+        .success()?;
+    let before = store
+        .tool(t, &["run", "--rm", "--network", "none", &target])?
+        .success()?
+        .stdout;
+    store.verb(t, &["push", "-q", &target])?.success()?;
+    store.verb(t, &["rmi", &target])?.success()?;
+    store.verb(t, &["pull", "-q", &target])?.success()?;
+    let after = store
+        .tool(t, &["run", "--rm", "--network", "none", &target])?
+        .success()?
+        .stdout;
+    ensure_eq(before.as_str(), "round trip\n")?;
+    ensure_eq(after, before)?;
     Ok(())
 }
