@@ -130,21 +130,6 @@ pub fn update(
 }
 
 /// Whether a running container is paused.
-/// Runs `f` with the container's processes frozen if it is running and not paused already
-/// (`commit` reads a still root, as Docker's `commit --pause` does), thawed after whatever `f`
-/// did.
-pub fn still<T>(record: &Record, f: impl FnOnce() -> T) -> T {
-    let cgroup = cgroup_of(record)
-        .ok()
-        .filter(|c| record.status == Status::Running && !c.frozen());
-    let frozen = cgroup.as_ref().is_some_and(|c| c.freeze(true).is_ok());
-    let out = f();
-    if frozen && let Some(cgroup) = cgroup {
-        let _ = cgroup.freeze(false);
-    }
-    out
-}
-
 pub fn paused(record: &Record) -> bool {
     record.status == Status::Running && cgroup_of(record).is_ok_and(|c| c.frozen())
 }

@@ -475,8 +475,14 @@ impl Builder<'_> {
                 crate::printable::escaped(&argv.join(" ")),
             )),
         };
-        if let Ok(record) = record {
-            crate::client::ops::remove(&record, true, true)?;
+        if record.is_ok() {
+            let removed = ours(&["rm", "-f", "-v", &name])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !removed {
+                bail!("cannot remove the step's container {name}");
+            }
             self.say(&format!("Removing intermediate container {name}"));
         }
         made

@@ -8,7 +8,7 @@ use super::dockerfile;
 use super::layer::{self, Compression};
 use super::store::{Image, Store};
 use crate::runtime::walk;
-use crate::state::record::Record;
+use crate::state::record::{Record, Status};
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -130,11 +130,13 @@ pub fn commit(record: &Record, options: &Options) -> anyhow::Result<Image> {
     history.push(entry);
     config["history"] = history.into();
     let made = match options.pause {
-        true => crate::client::ops::still(record, || {
-            layer::make(&store, options.compression, |out| {
-                write_upper(&writable, out)
+        true => {
+            crate::runtime::cgroups::still(&record.id, record.status == Status::Running, || {
+                layer::make(&store, options.compression, |out| {
+                    write_upper(&writable, out)
+                })
             })
-        }),
+        }
         false => layer::make(&store, options.compression, |out| {
             write_upper(&writable, out)
         }),

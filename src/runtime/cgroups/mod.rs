@@ -674,6 +674,22 @@ pub fn clean_stale(layout: &Layout, stale: impl Fn(&str, &Path) -> bool) {
     }
 }
 
+/// Runs `f` with container `id`'s processes frozen if it is `running` and not paused already
+/// (`commit` reads a still root, as Docker's `commit --pause` does), thawed after whatever `f`
+/// did.
+pub fn still<T>(id: &str, running: bool, f: impl FnOnce() -> T) -> T {
+    let cgroup = Layout::detect()
+        .ok()
+        .map(|layout| Cgroup::at(&layout, id))
+        .filter(|c| running && !c.frozen());
+    let frozen = cgroup.as_ref().is_some_and(|c| c.freeze(true).is_ok());
+    let out = f();
+    if frozen && let Some(cgroup) = cgroup {
+        let _ = cgroup.freeze(false);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

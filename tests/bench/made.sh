@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Images made here, against a peer doing the same work, in one run, as ratios:
+#   1. push of a ~60 MB image (busybox and a layer of 60 MB that does not compress) to a
+#      registry on loopback, into a fresh repository each time, against `skopeo copy` of the
+#      same image from an OCI layout;
+#   2. commit of a container that wrote those 60 MB (the layer tar, gzip, and the unpacked
+#      copy in the store, one pass), against `tar -cz` of the same upper directory alone.
+#
+#   sudo tests/bench/made.sh            # needs root, hyperfine, docker-registry, skopeo
+#   RUNS=10 sudo tests/bench/made.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-5}
+[ "$(id -u)" = 0 ] || { echo "made.sh: needs root: run with sudo" >&2; exit 125; }
+for c in hyperfine docker-registry skopeo python3; do
+    command -v $c >/dev/null || { echo "made.sh: needs $c" >&2; exit 127; }
+done
+cargo build --release --quiet
+tool=$PWD/target/release/my-container-tui
+work=$(mktemp -d /tmp/mct-bench-made.XXXXXX)
+export MCT_ROOT=$work/root MCT_NAMESPACE=bench-made
+registry=
+cleanup() {
+    set +e
+    "$tool" rm -f bench-writer >/dev/null 2>&1
+    [ -n "$registry" ] && kill "$registry" 2>/dev/null && wait "$registry" 2>/dev/null
+    umount "$work" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mount -t tmpfs -o size=${TMPFS_SIZE:-3g} mct-bench "$work"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/registry.yml" <<EOF2
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/registry}}
+http: {addr: 127.0.0.1:$port}
+EOF2
+docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
+registry=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+"$tool" rootfs busybox "$work/bb" >/dev/null
+tar -C "$work/bb" -cf "$work/bb.tar" .
+"$tool" import "$work/bb.tar" bench/base:1 >/dev/null
+"$tool" run -d --name bench-writer --network none bench/base:1 \
+    sh -c 'head -c 60000000 /dev/urandom > /blob; touch /done; sleep 3600' >/dev/null
+until "$tool" diff bench-writer | grep -q '^A /done'; do sleep 0.2; done
+id=$("$tool" inspect -f '{{.Id}}' bench-writer)
+upper=/run/my-container-tui/containers/$id/fs/upper
+[ -d "$upper" ] || { echo "made.sh: cannot find the container's upper directory" >&2; exit 1; }
+
+echo "== commit of a 60 MB writable layer (gzip): ours against tar -cz of the same directory"
+hyperfine --runs "$runs" --warmup 1 --export-json "$work/commit.json" \
+    -n ours "$tool commit bench-writer bench/made:1" \
+    -n tar "tar -C $upper -czf $work/upper.tgz ."
+
+"$tool" tag bench/made:1 127.0.0.1:$port/bench/made:1
+"$tool" save --format oci-archive -o "$work/made.tar" bench/made:1
+mkdir -p "$work/oci" && tar -C "$work/oci" -xf "$work/made.tar"
+echo 0 > "$work/n"
+echo "== push of the ~62 MB image to a fresh repository: ours against skopeo copy from an OCI layout"
+hyperfine --runs "$runs" --export-json "$work/push.json" \
+    --prepare "n=\$((\$(cat $work/n)+1)); echo \$n > $work/n; $tool tag bench/made:1 127.0.0.1:$port/ours-\$n/made:1" \
+    -n ours "$tool push -q 127.0.0.1:$port/ours-\$(cat $work/n)/made:1" \
+    -n skopeo "skopeo copy -q --dest-tls-verify=false oci:$work/oci:1 docker://127.0.0.1:$port/skopeo-\$(date +%s%N)/made:1"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+for name in ("commit", "push"):
+    r = {x["command"]: x for x in json.load(open(f"{work}/{name}.json"))["results"]}
+    (a, b) = list(r)
+    print(f"{name}: ours {r[a]['median']*1000:.0f} ms, {b} {r[b]['median']*1000:.0f} ms: {r[a]['median']/r[b]['median']:.2f}x")
+PY
