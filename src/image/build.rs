@@ -658,14 +658,7 @@ fn with_root<T: Send>(
                         use nix::sched::{CloneFlags, unshare};
                         unshare(CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS)
                             .map_err(|e| anyhow!("cannot make a mount namespace: {}", e.desc()))?;
-                        mount(
-                            None::<&str>,
-                            "/",
-                            None::<&str>,
-                            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-                            None::<&str>,
-                        )
-                        .map_err(|e| anyhow!("cannot make mounts private: {}", e.desc()))?;
+                        crate::runtime::mounts::make_private()?;
                         nix::unistd::chdir(&base)?;
                         let target = base
                             .join("tmp")

@@ -97,19 +97,6 @@ const MANIFEST_TYPES: [&str; 4] = [
     IMAGE_MANIFEST_MEDIA_TYPE,
 ];
 
-/// A refusal for want of credentials, said as Docker says it.
-fn denied(r: &Ref, e: anyhow::Error) -> anyhow::Error {
-    if e.downcast_ref::<transport::Denied>().is_some() {
-        anyhow!(
-            "pull access denied for {}: the registry wants credentials (my-container-tui login {})",
-            r.repository_shown(),
-            r.0.registry()
-        )
-    } else {
-        e
-    }
-}
-
 async fn pull_async(
     store: &Store,
     r: &Ref,
@@ -125,12 +112,12 @@ async fn pull_async(
     ));
     let registry = Registry::connect(r, credentials, &plain_http(r, options))
         .await
-        .map_err(|e| denied(r, e))?;
+        .map_err(|e| transport::denied("pull", r, e))?;
     let asked = reference.digest().or(reference.tag()).unwrap_or("latest");
     let (raw, top_digest) = registry
         .manifest(asked, &MANIFEST_TYPES)
         .await
-        .map_err(|e| denied(r, e))?
+        .map_err(|e| transport::denied("pull", r, e))?
         .ok_or_else(|| anyhow!("manifest for {r} not found"))?;
     let top_digest = top_digest.to_string();
     let mut blobs = vec![(top_digest.clone(), raw.clone())];

@@ -117,7 +117,7 @@ async fn push_async(
         },
     )
     .await
-    .map_err(|e| denied(r, e))?;
+    .map_err(|e| transport::denied("push", r, e))?;
     // Config last among the blobs, as Docker: layers first, top down.
     let config = store.blob(&parts.config)?;
     let mut blobs: Vec<(String, Source)> = parts
@@ -129,7 +129,11 @@ async fn push_async(
     blobs.push((parts.config.clone(), Source::Bytes(config)));
     for (digest, source) in blobs {
         let shown = short(&digest).to_string();
-        if registry.has_blob(&digest).await.map_err(|e| denied(r, e))? {
+        if registry
+            .has_blob(&digest)
+            .await
+            .map_err(|e| transport::denied("push", r, e))?
+        {
             progress.say(&format!("{shown}: Layer already exists"));
             continue;
         }
@@ -152,7 +156,10 @@ async fn push_async(
         let at = match upload {
             Some(None) => continue,
             Some(Some(at)) => at,
-            None => registry.start_upload().await.map_err(|e| denied(r, e))?,
+            None => registry
+                .start_upload()
+                .await
+                .map_err(|e| transport::denied("push", r, e))?,
         };
         if let Err(e) = send(&registry, at.clone(), &digest, source, progress).await {
             registry.cancel_upload(at).await;
@@ -164,7 +171,7 @@ async fn push_async(
     registry
         .put_manifest(tag, &parts.media_type, parts.manifest.clone())
         .await
-        .map_err(|e| denied(r, e))?;
+        .map_err(|e| transport::denied("push", r, e))?;
     progress.say(&format!(
         "{tag}: digest: {} size: {}",
         parts.manifest_digest,
@@ -242,17 +249,4 @@ async fn send(
         bar.finish_and_clear();
     }
     Ok(())
-}
-
-/// A refusal for want of credentials, said as Docker says it.
-fn denied(r: &Ref, e: anyhow::Error) -> anyhow::Error {
-    if e.downcast_ref::<transport::Denied>().is_some() {
-        anyhow!(
-            "denied: requested access to {} is denied (my-container-tui login {})",
-            r.repository_shown(),
-            r.0.registry()
-        )
-    } else {
-        e
-    }
 }

@@ -593,6 +593,20 @@ impl Registry {
     }
 }
 
+/// A refusal for want of credentials, said as Docker says it for `action` (`pull`, `push`);
+/// any other error as it is.
+pub fn denied(action: &str, r: &Ref, e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<Denied>().is_some() {
+        anyhow!(
+            "{action} access denied for {}: the registry wants credentials (my-container-tui login {})",
+            r.repository_shown(),
+            r.0.registry()
+        )
+    } else {
+        e
+    }
+}
+
 /// A refusal for want of credentials (401, 403), for callers that say so their own way.
 #[derive(Debug)]
 pub struct Denied(pub String);

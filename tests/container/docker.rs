@@ -27,26 +27,12 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
-/// A busybox rootfs tarball, imported into `store` as `name`.
-fn import_busybox(t: &Ctx, store: &Store, name: &str) -> TestResult {
-    let (_dir, rootfs) = t.busybox_rootfs()?;
-    let scratch = TempDir::new("import")?;
-    let tarball = scratch.path().join("rootfs.tar");
-    let mut tar = std::process::Command::new("tar");
-    tar.args(["-C", &rootfs, "-cf"]).arg(&tarball).arg(".");
-    ensure(run(tar)?.code == Some(0), "tar")?;
-    store
-        .verb(t, &["import", &tarball.to_string_lossy(), name])?
-        .success()?;
-    Ok(())
-}
-
 fn the_first_word_is_the_image_or_the_hosts_command(t: &Ctx) -> TestResult {
     let store = Store::new(t)?;
     // In the image: no bash there (the host has one).
     let in_image = "test -e /bin/bash && echo host || echo image";
     // A name the store holds: `run NAME CMD`.
-    import_busybox(t, &store, "bbx")?;
+    store.import_busybox(t, "bbx")?;
     let out = store
         .tool(t, &["run", "bbx", "sh", "-c", in_image])?
         .success()?;
@@ -703,7 +689,7 @@ fn create_exec_d_logs_since_and_prune(t: &Ctx) -> TestResult {
             .count(),
         1,
     )?;
-    import_busybox(t, &store, "unused")?;
+    store.import_busybox(t, "unused")?;
     store.verb(t, &["system", "prune", "-a", "-f"])?.success()?;
     ensure_eq(
         store.verb(t, &["images", "-q"])?.success()?.stdout.as_str(),

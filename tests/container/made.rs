@@ -19,20 +19,6 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
-/// A busybox image in `store` as `name` (imported from a rootfs tarball).
-pub fn busybox_image(t: &Ctx, store: &Store, name: &str) -> TestResult {
-    let (_dir, rootfs) = t.busybox_rootfs()?;
-    let scratch = TempDir::new("made-import")?;
-    let tarball = scratch.path().join("rootfs.tar");
-    let mut tar = Command::new("tar");
-    tar.args(["-C", &rootfs, "-cf"]).arg(&tarball).arg(".");
-    ensure(run(tar)?.code == Some(0), "tar")?;
-    store
-        .verb(t, &["import", &tarball.to_string_lossy(), name])?
-        .success()?;
-    Ok(())
-}
-
 /// Runs a detached container of `image` that runs `script` and then sleeps; waits for `done`
 /// to exist in it.
 fn changed(t: &Ctx, store: &Store, name: &str, image: &str, script: &str) -> TestResult {
@@ -110,7 +96,7 @@ fn top_layer_entries(store: &Store, t: &Ctx, image: &str) -> Result<String, libt
 
 fn commit_hides_deletions_and_keeps_links(t: &Ctx) -> TestResult {
     let store = Store::new(t)?;
-    busybox_image(t, &store, "base:1")?;
+    store.import_busybox(t, "base:1")?;
     changed(
         t,
         &store,
@@ -227,7 +213,7 @@ fn commit_hides_deletions_and_keeps_links(t: &Ctx) -> TestResult {
 
 fn save_is_read_by_skopeo_and_by_load(t: &Ctx) -> TestResult {
     let store = Store::new(t)?;
-    busybox_image(t, &store, "base:1")?;
+    store.import_busybox(t, "base:1")?;
     changed(t, &store, "saver", "base:1", "echo saved > /greeting")?;
     store
         .verb(
@@ -304,7 +290,7 @@ fn save_is_read_by_skopeo_and_by_load(t: &Ctx) -> TestResult {
 fn push_round_trips_mounts_and_a_failed_push_tags_nothing(t: &Ctx) -> TestResult {
     let registry = Registry::start("push", None)?;
     let store = Store::new(t)?;
-    busybox_image(t, &store, "base:1")?;
+    store.import_busybox(t, "base:1")?;
     // 20 MB that does not compress: the layer goes up in 8 MiB chunks.
     changed(
         t,
@@ -417,7 +403,7 @@ fn config_of(
 
 fn build_runs_a_dockerfile_as_dockers_classic_builder(t: &Ctx) -> TestResult {
     let store = Store::new(t)?;
-    busybox_image(t, &store, "base:1")?;
+    store.import_busybox(t, "base:1")?;
     let dockerfile = r#"# syntax=docker/dockerfile:1
 ARG BASE=base:1
 FROM ${BASE} AS tools
@@ -624,7 +610,7 @@ CMD ["/app/made.txt"]
 
 fn build_refuses_what_docker_refuses_with_the_line(t: &Ctx) -> TestResult {
     let store = Store::new(t)?;
-    busybox_image(t, &store, "base:1")?;
+    store.import_busybox(t, "base:1")?;
     for (name, dockerfile, files, wanted) in [
         (
             "unknown",
@@ -723,7 +709,7 @@ fn build_refuses_what_docker_refuses_with_the_line(t: &Ctx) -> TestResult {
 fn build_push_rmi_pull_run_round_trips(t: &Ctx) -> TestResult {
     let registry = Registry::start("build", None)?;
     let store = Store::new(t)?;
-    busybox_image(t, &store, "base:1")?;
+    store.import_busybox(t, "base:1")?;
     let ctx = context(
         "trip",
         "FROM base:1\nRUN echo round trip > /msg\nCMD [\"cat\", \"/msg\"]\n",

@@ -416,6 +416,19 @@ impl Store {
         cmd
     }
 
+    /// A busybox image in the store as `name`, imported from a rootfs tarball.
+    pub fn import_busybox(&self, t: &Ctx, name: &str) -> Result<(), Failed> {
+        let (_dir, rootfs) = t.busybox_rootfs()?;
+        let scratch = TempDir::new(&format!("import-{}", t.namespace()))?;
+        let tarball = scratch.path().join("rootfs.tar");
+        let mut tar = Command::new("tar");
+        tar.args(["-C", &rootfs, "-cf"]).arg(&tarball).arg(".");
+        ensure(run(tar)?.code == Some(0), "tar")?;
+        self.verb(t, &["import", &tarball.to_string_lossy(), name])?
+            .success()?;
+        Ok(())
+    }
+
     /// A lifecycle verb (`pull`, `images`, `rmi`, ...).
     pub fn verb(&self, t: &Ctx, args: &[&str]) -> Result<crate::support::Output, Failed> {
         run(self.with(t.cli(args)))
