@@ -60,6 +60,9 @@ pub enum SessionEvent {
     /// A verb the dashboard asked of a session's container, done off its thread: what, and
     /// how it went.
     Done(u64, Verb, Result<(), String>),
+    /// A commit of a session's container ended: the image made (its reference or id), or why
+    /// not.
+    Committed(u64, Result<String, String>),
 }
 
 /// What the dashboard asks of a container that can take a while (`start` waits for the

@@ -357,6 +357,43 @@ fn new_session_form() {
 }
 
 #[test]
+fn image_list() {
+    use ui::images::{ImageList, ImageRow};
+    let row = |reference: &str, layers, users: &[&str]| ImageRow {
+        reference: reference.into(),
+        id: "8eab2ce337ec".into(),
+        size: "1.98MB".into(),
+        layers,
+        created: "2 hours ago".into(),
+        users: users.iter().map(|u| u.to_string()).collect(),
+    };
+    let list = ImageList {
+        rows: vec![
+            row("snap:1", 2, &[]),
+            row("base:1", 1, &["session-1", "web"]),
+        ],
+        selected: 1,
+    };
+    insta::assert_snapshot!(draw(100, 10, |f| ui::images::render(f, f.area(), &list)));
+    let empty = draw(100, 10, |f| {
+        ui::images::render(f, f.area(), &ImageList::default())
+    });
+    assert!(empty.contains("No images: pull, build"), "{empty}");
+}
+
+#[test]
+fn commit_form_says_an_error_under_its_field() {
+    use ui::commit::CommitForm;
+    let mut form = CommitForm::new("session-1");
+    form.values[0] = ui::form::Input::new("x@sha256:00");
+    form.error = Some((
+        0,
+        "invalid reference format: a digest is 64 hex digits".into(),
+    ));
+    insta::assert_snapshot!(draw(80, 10, |f| ui::commit::render(f, f.area(), &form)));
+}
+
+#[test]
 fn status_line() {
     insta::assert_snapshot!(draw(60, 1, |f| ui::status::render(
         f,

@@ -236,14 +236,6 @@ fn parse_compression(text: &str) -> Result<crate::image::layer::Compression, Str
 /// `commit CONTAINER [REF]`: prints the new image's id.
 pub fn commit(args: &CommitArgs) -> Outcome {
     let record = crate::runtime::reclaim::find(&args.container)?;
-    if let Some(reference) = &args.reference {
-        let r = Ref::parse(reference).map_err(|e| CliError::msg(format!("{e:#}")))?;
-        if r.0.digest().is_some() {
-            return Err(CliError::msg(format!(
-                "{reference}: a digest is the content's own name, not a name to give"
-            )));
-        }
-    }
     let options = crate::image::commit::Options {
         reference: args.reference.clone(),
         changes: args.change.clone(),
@@ -482,9 +474,7 @@ pub fn history(args: &HistoryArgs) -> Outcome {
             serde_json::json!({
                 "ID": "<missing>",
                 "CreatedAt": created,
-                "CreatedSince": humantime::parse_rfc3339_weak(&created).ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or("N/A".into(), |d| format!("{} ago", crate::state::record::ago(d.as_millis() as u64))),
+                "CreatedSince": crate::state::record::since(Some(&created)),
                 "CreatedBy": if args.no_trunc { by.clone() } else { crate::printable::cut(&by, 45) },
                 "Size": decimal(size),
                 "Comment": h.comment().clone().unwrap_or_default(),
@@ -538,17 +528,6 @@ pub fn pull(args: &PullArgs) -> Outcome {
     }
 }
 
-fn created_ago(image: &Image) -> String {
-    image
-        .created
-        .as_deref()
-        .and_then(|c| humantime::parse_rfc3339_weak(c).ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or("N/A".to_string(), |d| {
-            format!("{} ago", crate::state::record::ago(d.as_millis() as u64))
-        })
-}
-
 /// (repository, tag) rows of an image: one per tag, or `<none>` twice.
 fn rows(image: &Image) -> Vec<(String, String)> {
     if image.tags.is_empty() {
@@ -589,7 +568,7 @@ pub fn images(args: &ImagesArgs) -> Outcome {
                 serde_json::json!({
                     "Repository": repo, "Tag": tag, "ID": image.short_id(),
                     "Digest": image.digests.first().and_then(|d| d.split_once('@')).map_or("<none>", |(_, d)| d),
-                    "CreatedSince": created_ago(image), "CreatedAt": image.created,
+                    "CreatedSince": crate::state::record::since(image.created.as_deref()), "CreatedAt": image.created,
                     "Size": decimal(image.size),
                     "Platform": image.platform, "Layers": image.layers.len(),
                 })

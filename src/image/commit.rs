@@ -47,8 +47,21 @@ pub fn write_upper(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::Re
     tar.finish().map(drop)
 }
 
+/// Whether `reference` can name a committed image: a valid reference without a digest.
+/// The dashboard asks before it commits, so its form can point at the field.
+pub fn check_reference(reference: &str) -> anyhow::Result<()> {
+    let r = super::reference::Ref::parse(reference)?;
+    if r.0.digest().is_some() {
+        bail!("{reference}: a digest is the content's own name, not a name to give");
+    }
+    Ok(())
+}
+
 /// Commits the container `record` names; returns the image recorded.
 pub fn commit(record: &Record, options: &Options) -> anyhow::Result<Image> {
+    if let Some(reference) = &options.reference {
+        check_reference(reference)?;
+    }
     let spec = crate::state::store::spec(&record.id)?;
     let Some(used) = spec.image.as_ref() else {
         bail!(

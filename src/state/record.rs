@@ -127,6 +127,17 @@ pub fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
+/// How long ago an RFC 3339 time (an image's `created`) was: "2 hours ago", or "N/A" for none
+/// or one that does not parse.
+pub fn since(rfc3339: Option<&str>) -> String {
+    rfc3339
+        .and_then(|c| humantime::parse_rfc3339_weak(c).ok())
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or("N/A".to_string(), |d| {
+            format!("{} ago", ago(d.as_millis() as u64))
+        })
+}
+
 /// How long ago, in Docker's words: "3 seconds", "5 minutes", "2 hours", "4 days".
 pub fn ago(ms: u64) -> String {
     let secs = now_ms().saturating_sub(ms) / 1000;

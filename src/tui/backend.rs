@@ -10,6 +10,8 @@ use crate::spec::run::Launch;
 
 /// Where a verb run off the UI thread says how it went.
 pub type Done = Box<dyn FnOnce(anyhow::Result<()>) + Send>;
+/// Where a commit says what it made (the image's id).
+pub type Made = Box<dyn FnOnce(anyhow::Result<String>) + Send>;
 use crate::state::Record;
 
 /// What the dashboard lists: our namespace's containers (repaired), newest first, and the
@@ -68,6 +70,16 @@ pub trait Backend {
         done: Done,
     ) -> Option<std::thread::JoinHandle<()>>;
     fn rename(&self, id: &str, name: &str) -> anyhow::Result<()>;
+    /// The store's images, oldest first.
+    fn images(&self) -> Vec<crate::image::store::Image>;
+    /// Commits `record`'s container as `commit` does, and calls `made` with the image's id:
+    /// the real host on a thread (a large layer takes seconds), returned to be joined.
+    fn commit(
+        &self,
+        record: &Record,
+        options: crate::image::commit::Options,
+        made: Made,
+    ) -> Option<std::thread::JoinHandle<()>>;
 }
 
 /// The real host.
@@ -159,6 +171,24 @@ impl Backend for Host {
     fn rename(&self, id: &str, name: &str) -> anyhow::Result<()> {
         crate::runtime::reclaim::rename(id, name)
     }
+
+    fn images(&self) -> Vec<crate::image::store::Image> {
+        crate::image::store::Store::existing()
+            .map(|s| s.images())
+            .unwrap_or_default()
+    }
+
+    fn commit(
+        &self,
+        record: &Record,
+        options: crate::image::commit::Options,
+        made: Made,
+    ) -> Option<std::thread::JoinHandle<()>> {
+        let record = record.clone();
+        Some(std::thread::spawn(move || {
+            made(crate::image::commit::commit(&record, &options).map(|i| i.id))
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -176,6 +206,8 @@ pub mod fake {
         pub records: Rc<RefCell<Vec<Record>>>,
         /// Every verb called, in order (`launch NAME`, `remove NAME`, ...).
         pub calls: Rc<RefCell<Vec<String>>>,
+        /// The store's images.
+        pub images: Rc<RefCell<Vec<crate::image::store::Image>>>,
     }
 
     impl Fake {
@@ -315,6 +347,29 @@ pub mod fake {
                 }
             }
             done(Ok(()));
+            None
+        }
+
+        fn images(&self) -> Vec<crate::image::store::Image> {
+            self.images.borrow().clone()
+        }
+
+        fn commit(
+            &self,
+            record: &Record,
+            options: crate::image::commit::Options,
+            made: Made,
+        ) -> Option<std::thread::JoinHandle<()>> {
+            self.called(format!(
+                "commit {} {} {}",
+                record.name,
+                options.reference.as_deref().unwrap_or("-"),
+                options.message.as_deref().unwrap_or("-")
+            ));
+            made(Ok(format!(
+                "sha256:{:0<64}",
+                self.images.borrow().len() + 1
+            )));
             None
         }
 

@@ -21,6 +21,10 @@ pub enum Command {
     Exec,
     Restart,
     Remove,
+    /// The selected session's container made an image (`commit`).
+    Commit,
+    /// The image list.
+    Images,
     Inspector,
     HostView,
     /// The keyboard to the inspector's process list, or back to the shell.
@@ -77,7 +81,7 @@ const DIGITS: &[(KeyCode, Command)] = &[
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 24] = [
+pub const BINDINGS: [Binding; 26] = [
     b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
@@ -88,6 +92,8 @@ pub const BINDINGS: [Binding; 24] = [
     b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true, &[(ch('k'), Command::Kill)]),
     b("{p} r",        "restart an exited session",                               "r restart",     false, &[(ch('r'), Command::Restart)]),
     b("{p} x",        "remove an exited session from the list",                  "x remove",      false, &[(ch('x'), Command::Remove)]),
+    b("{p} C",        "commit the session's container to an image (asks its name and a message)", "C commit", false, &[(ch('C'), Command::Commit)]),
+    b("{p} I",        "images: size, layers, the sessions using each; Enter starts one", "I images", false, &[(ch('I'), Command::Images)]),
     b("{p} i",        "show / hide the inspector",                               "i inspector",   true, &[(ch('i'), Command::Inspector)]),
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false, &[(ch('h'), Command::HostView)]),
     b("{p} |",        "split: the last session beside this one, each at its own size", "| split",   false, &[(ch('|'), Command::SplitSideBySide)]),

@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         a_session_on_a_rootfs_from_the_form,
         image_sessions_pull_in_their_pane,
         the_form_runs_images_as_the_command_line_does,
+        commit_and_the_image_list_from_the_dashboard,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
@@ -500,6 +501,73 @@ fn the_form_runs_images_as_the_command_line_does(t: &Ctx) -> TestResult {
     tmux.keys(&["Enter"])?;
     tmux.wait_for("typed-42")?;
     tmux.wait_for("image nocmd:1 sha256:")?;
+    tmux.quit()
+}
+
+/// `Ctrl-a C` commits the selected session's container (a digest as the name is refused at the
+/// field); `Ctrl-a I` lists the images with the sessions using each, and Enter on one starts a
+/// session of it, which sees what the first one wrote.
+fn commit_and_the_image_list_from_the_dashboard(t: &Ctx) -> TestResult {
+    use crate::registry::Store;
+    let store = Store::new(t)?;
+    store.import_busybox(t, "base:1")?;
+    let options = format!(
+        "--root {} --image base:1",
+        store.root.path().join("root").display()
+    );
+    let tmux = Tmux::start_with(t, 160, 45, &options)?;
+    tmux.wait_for("base:1")?;
+    tmux.line("echo made-$((6*7)) > /made; echo written")?;
+    tmux.wait_for("written")?;
+    tmux.keys(&["C-a", "C"])?;
+    tmux.wait_for("Commit session-1 to an image")?;
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "main",
+        "-l",
+        &format!("x@sha256:{}", "0".repeat(64)),
+    ])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("not a name to give")?;
+    tmux.keys(&["C-u"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "snap:1"])?;
+    tmux.keys(&["Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", "from the dashboard"])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("Committed session-1: image")?;
+    // The store has it, with the message in its history.
+    let history = store.verb(t, &["history", "snap:1"])?.success()?;
+    ensure(
+        history.stdout.contains("from the dashboard"),
+        format!("the message in the history:\n{}", history.stdout),
+    )?;
+    // The list: the new image first, the base used by session-1.
+    tmux.keys(&["C-a", "I"])?;
+    tmux.wait_for("USED BY")?;
+    let shown = tmux.screen();
+    let row = |name: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    ensure(
+        row("base:1").contains("session-1") && !row("snap:1").contains("session-1"),
+        format!("users beside each image:\n{shown}"),
+    )?;
+    ensure(
+        row("snap:1").contains(" 2 "),
+        format!("the committed image has two layers:\n{shown}"),
+    )?;
+    // Enter on the first row (the newest): the form on it, and a session of it.
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("Image      snap:1")?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for("image snap:1 sha256:")?;
+    tmux.line("cat /made")?;
+    tmux.wait_for("made-42")?;
     tmux.quit()
 }
 

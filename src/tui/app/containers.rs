@@ -1,7 +1,7 @@
 //! The sessions' containers: starting them (a monitor each), keeping the list in step with the
 //! store, exec shells, starting again, removing, and what quitting or detaching ends.
 
-use super::App;
+use super::{App, Mode};
 use crate::runtime::ContainerSpec;
 use crate::runtime::rootpath::InRoot;
 use crate::session::{Session, SessionEvent, Verb};
@@ -10,7 +10,9 @@ use crate::spec::options::{Built, COMMAND, FORM, Host, OptionError, Run, option}
 use crate::spec::rootfs::Rootfs;
 use crate::spec::run::{Launch, PullPolicy};
 use crate::tui::backend::Listing;
-use crate::tui::ui::form::{FIELDS, field};
+use crate::tui::ui::commit::{self, CommitForm};
+use crate::tui::ui::form::{FIELDS, FormView, Input, field, image_field};
+use crate::tui::ui::images::{ImageList, ImageRow};
 
 /// Why the form did not start a session, and the field at fault (the cursor goes there).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,11 +178,8 @@ impl App {
     }
 
     /// The local images, as the form offers them.
-    pub(super) fn local_images() -> Vec<String> {
-        let Some(store) = crate::image::store::Store::existing() else {
-            return Vec::new();
-        };
-        store
+    fn local_images(&self) -> Vec<String> {
+        self.backend
             .images()
             .iter()
             .rev()
@@ -188,6 +187,115 @@ impl App {
             .filter_map(|t| crate::image::reference::Ref::parse(t).ok())
             .map(|r| crate::image::pull::shown_ref(&r))
             .collect()
+    }
+
+    /// The new-session form, on `image` when one was chosen.
+    pub(super) fn open_form(&mut self, image: Option<&str>) {
+        let mut form = FormView {
+            defaults: self.defaults(),
+            images: self.local_images(),
+            ..FormView::default()
+        };
+        if let Some(image) = image {
+            form.values[image_field()] = Input::new(image);
+            form.focus = image_field();
+        }
+        self.mode = Mode::NewSession(Box::new(form));
+    }
+
+    /// The image list: newest first, each with the sessions (of this dashboard's list) whose
+    /// container runs it.
+    pub(super) fn image_list(&self) -> ImageList {
+        let rows = self
+            .backend
+            .images()
+            .iter()
+            .rev()
+            .flat_map(|image| {
+                let users: Vec<String> = self
+                    .sessions
+                    .iter()
+                    .filter(|s| !s.is_exec())
+                    .filter(|s| s.spec.image.as_ref().is_some_and(|i| i.id == image.id))
+                    .map(|s| s.name.clone())
+                    .collect();
+                let row = |reference: String| ImageRow {
+                    reference,
+                    id: image.short_id().to_string(),
+                    size: crate::spec::limits::decimal(image.size),
+                    layers: image.layers.len(),
+                    created: crate::state::record::since(image.created.as_deref()),
+                    users: users.clone(),
+                };
+                let mut tags: Vec<String> = image
+                    .tags
+                    .iter()
+                    .filter_map(|t| crate::image::reference::Ref::parse(t).ok())
+                    .map(|r| crate::image::pull::shown_ref(&r))
+                    .collect();
+                if tags.is_empty() {
+                    tags.push(image.short_id().to_string());
+                }
+                tags.into_iter().map(row).collect::<Vec<_>>()
+            })
+            .collect();
+        ImageList { rows, selected: 0 }
+    }
+
+    /// Commits the selected session's container as `form` asks, off the UI thread
+    /// ([`App::committed`] hears how it went); an error in a field is returned with it.
+    pub(super) fn commit_selected(&mut self, form: &CommitForm) -> Result<(), (usize, String)> {
+        let reference = form.text(commit::IMAGE);
+        if let Some(r) = &reference {
+            crate::image::commit::check_reference(r)
+                .map_err(|e| (commit::IMAGE, format!("{e:#}")))?;
+        }
+        let Some(s) = self.selected() else {
+            return Ok(());
+        };
+        let (id, name) = (s.id, s.name.clone());
+        let record = self
+            .backend
+            .record(&s.container)
+            .map_err(|e| (commit::IMAGE, format!("{e:#}")))?;
+        let options = crate::image::commit::Options {
+            reference,
+            message: form.text(commit::MESSAGE),
+            pause: true,
+            ..Default::default()
+        };
+        let notify = self.notify.clone();
+        let made = Box::new(move |result: anyhow::Result<String>| {
+            notify(SessionEvent::Committed(
+                id,
+                result.map_err(|e| format!("{e:#}")),
+            ))
+        });
+        self.message = Some(format!(" Committing {name}…"));
+        self.verbs
+            .extend(self.backend.commit(&record, options, made));
+        Ok(())
+    }
+
+    /// A commit ended: what it made, on the status line.
+    pub(super) fn committed(&mut self, id: u64, result: Result<String, String>) {
+        let name = self
+            .sessions
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(String::new, |s| s.name.clone());
+        self.message = Some(match result {
+            Ok(image) => format!(
+                " Committed {name}: image {} · {} I lists the images",
+                image
+                    .strip_prefix("sha256:")
+                    .unwrap_or(&image)
+                    .get(..12)
+                    .unwrap_or(&image),
+                self.prefix
+            ),
+            Err(e) => format!(" Cannot commit {name}: {e}"),
+        });
     }
 
     /// The command a session of `spec` runs unless told: an image's Entrypoint and Cmd (as

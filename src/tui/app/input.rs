@@ -7,7 +7,9 @@ use crate::session::Session;
 use crate::tui::commands::{self, Command};
 use crate::tui::copy::Copy;
 use crate::tui::encode;
+use crate::tui::ui::commit::{self, CommitForm};
 use crate::tui::ui::form::{FIELDS, FormView, image_field};
+use crate::tui::ui::images::ImageList;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
@@ -42,6 +44,8 @@ impl App {
                 _ => {}
             },
             Mode::NewSession(form) => self.key_form(form, key),
+            Mode::Commit(form) => self.key_commit(form, key),
+            Mode::Images(list) => self.key_images(list, key),
             Mode::Copy(copy) => self.key_copy(copy, key),
             Mode::Rename(name) => self.key_rename(name, key),
             Mode::Choose(row) => self.key_choose(row, key),
@@ -96,13 +100,18 @@ impl App {
             }
         };
         match command {
-            Command::New => {
-                self.mode = Mode::NewSession(Box::new(FormView {
-                    defaults: self.defaults(),
-                    images: App::local_images(),
-                    ..FormView::default()
-                }));
-            }
+            Command::New => self.open_form(None),
+            Command::Commit => match self.selected() {
+                Some(s) if s.spec.image.is_none() => {
+                    self.message = Some(format!(
+                        " {} runs a directory, not an image: import the directory as an image to build on it",
+                        s.name
+                    ))
+                }
+                Some(s) => self.mode = Mode::Commit(Box::new(CommitForm::new(&s.name))),
+                None => self.message = Some(format!(" No session to commit: {p} c starts one")),
+            },
+            Command::Images => self.mode = Mode::Images(Box::new(self.image_list())),
             Command::Next if !self.sessions.is_empty() => {
                 self.select((self.selected + 1) % self.sessions.len())
             }
@@ -255,24 +264,51 @@ impl App {
             KeyCode::Left | KeyCode::Right if form.focus == image_field() => {
                 form.pick_image(key.code == KeyCode::Right)
             }
-            KeyCode::Left => form.focused().left(),
-            KeyCode::Right => form.focused().right(),
-            KeyCode::Home => form.focused().home(),
-            KeyCode::End => form.focused().end(),
-            KeyCode::Backspace => form.focused().backspace(),
-            KeyCode::Delete => form.focused().delete(),
-            KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => match c {
-                'u' => form.focused().kill_before(),
-                'w' => form.focused().kill_word(),
-                'k' => form.focused().kill_after(),
-                'a' => form.focused().home(),
-                'e' => form.focused().end(),
-                _ => {}
-            },
-            KeyCode::Char(c) => form.focused().insert(c.encode_utf8(&mut [0; 4])),
-            _ => {}
+            _ => {
+                form.focused().edit(&key);
+            }
         }
         self.mode = Mode::NewSession(form);
+    }
+
+    fn key_commit(&mut self, mut form: Box<CommitForm>, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => match self.commit_selected(&form) {
+                Ok(()) => return,
+                Err((field, e)) => {
+                    form.focus = field;
+                    form.error = Some((field, e));
+                }
+            },
+            KeyCode::Tab | KeyCode::Down | KeyCode::BackTab | KeyCode::Up => {
+                form.focus = (form.focus + 1) % commit::FIELDS.len()
+            }
+            _ => {
+                if form.focused().edit(&key) {
+                    form.error = None;
+                }
+            }
+        }
+        self.mode = Mode::Commit(form);
+    }
+
+    fn key_images(&mut self, mut list: Box<ImageList>, key: KeyEvent) {
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => return,
+            KeyCode::Enter => {
+                if let Some(row) = list.chosen() {
+                    self.open_form(Some(&row.reference));
+                }
+                return;
+            }
+            KeyCode::Up | KeyCode::Char('k') => list.step(-1),
+            KeyCode::Down | KeyCode::Char('j') => list.step(1),
+            KeyCode::Home | KeyCode::Char('g') => list.selected = 0,
+            KeyCode::End | KeyCode::Char('G') => list.selected = list.rows.len().saturating_sub(1),
+            _ => {}
+        }
+        self.mode = Mode::Images(list);
     }
 
     fn key_rename(&mut self, mut name: String, key: KeyEvent) {
@@ -319,6 +355,7 @@ impl App {
     pub fn handle_paste(&mut self, text: &str) {
         match &mut self.mode {
             Mode::NewSession(form) => form.focused().insert(text.trim_end_matches('\n')),
+            Mode::Commit(form) => form.focused().insert(text.trim_end_matches('\n')),
             Mode::Normal => {
                 if let Some(s) = self.selected_mut() {
                     let bracketed = s.screen().vt().bracketed_paste();

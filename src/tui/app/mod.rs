@@ -33,6 +33,10 @@ pub enum Mode {
     /// The help overlay, scrolled this many lines down (a short window shows it in parts).
     Help(u16),
     NewSession(Box<FormView>),
+    /// The commit form for the selected session's container.
+    Commit(Box<crate::tui::ui::commit::CommitForm>),
+    /// The image list.
+    Images(Box<crate::tui::ui::images::ImageList>),
     /// Copy mode over the selected session's history and screen (how far back the view
     /// looks: its screen knows).
     Copy(Box<crate::tui::copy::Copy>),
@@ -281,6 +285,10 @@ impl App {
         }
         if let SessionEvent::Done(id, verb, result) = event {
             self.done(id, verb, result);
+            return;
+        }
+        if let SessionEvent::Committed(id, result) = event {
+            self.committed(id, result);
             return;
         }
         if let SessionEvent::Exited(id, code) = event

@@ -341,3 +341,138 @@ fn quitting_ends_only_this_dashboards_containers() {
             .contains(&"remove mine true".to_string())
     );
 }
+
+/// An image in the fake store, tagged `tag`.
+fn fake_image(fake: &Fake, tag: &str, id: char) -> crate::image::store::Image {
+    let image = crate::image::store::Image {
+        id: format!("sha256:{}", id.to_string().repeat(64)),
+        tags: vec![format!("docker.io/library/{tag}")],
+        digests: Vec::new(),
+        layers: vec!["sha256:1".into(), "sha256:2".into()],
+        size: 7_800_000,
+        created: None,
+        platform: "linux/amd64".into(),
+        added_ms: fake.images.borrow().len() as u64,
+    };
+    fake.images.borrow_mut().push(image.clone());
+    image
+}
+
+/// `prefix C` commits the selected session's container: a digest as its name is refused
+/// under the field before anything runs; a good name commits, and the status line says what
+/// was made.
+#[test]
+fn commit_asks_a_name_and_points_at_a_bad_one() {
+    let (mut app, fake) = app();
+    let image = fake_image(&fake, "alpine:3", 'a');
+    fake.add("web", true);
+    app.sync();
+    app.sessions[0].spec.image = Some(crate::spec::ImageUse {
+        reference: "alpine:3".into(),
+        id: image.id.clone(),
+        layers: image.layers.clone(),
+        size: image.size,
+        platform: image.platform.clone(),
+        store: Default::default(),
+        stop_signal: None,
+    });
+    prefix(&mut app, KeyCode::Char('C'));
+    type_text(&mut app, &format!("x@sha256:{}", "0".repeat(64)));
+    press(&mut app, &[KeyCode::Tab]);
+    type_text(&mut app, "first cut");
+    press(&mut app, &[KeyCode::Enter]);
+    let Mode::Commit(form) = &app.mode else {
+        panic!("the form closed: {:?}", app.mode);
+    };
+    assert_eq!(form.focus, crate::tui::ui::commit::IMAGE);
+    assert!(
+        form.error
+            .as_ref()
+            .is_some_and(|(f, e)| *f == 0 && e.contains("digest")),
+        "{:?}",
+        form.error
+    );
+    assert!(fake.calls.borrow().is_empty(), "nothing was committed");
+    // Ctrl-U clears the name; a good one commits.
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    type_text(&mut app, "myapp:1");
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(
+        fake.calls.borrow().as_slice(),
+        ["commit web myapp:1 first cut"]
+    );
+    let said = app.status().0;
+    assert!(said.contains("Committed web: image 200000000000"), "{said}");
+}
+
+/// A session that runs a directory, not an image, has nothing to commit on: said at once.
+#[test]
+fn commit_of_a_directory_session_says_why_not() {
+    let (mut app, fake) = app();
+    fake.add("plain", true);
+    app.sync();
+    prefix(&mut app, KeyCode::Char('C'));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(
+        app.status().0.contains("runs a directory"),
+        "{:?}",
+        app.status()
+    );
+    assert!(fake.calls.borrow().is_empty());
+}
+
+/// `prefix I` lists every tag of every image, newest first, with the sessions using each;
+/// Enter opens the new-session form on the chosen one.
+#[test]
+fn the_image_list_shows_users_and_starts_a_session_of_one() {
+    let (mut app, fake) = app();
+    let old = fake_image(&fake, "busybox:1", 'b');
+    let mut new = fake_image(&fake, "alpine:3", 'a');
+    new.tags.push("docker.io/library/alpine:latest".into());
+    fake.images.borrow_mut()[1] = new.clone();
+    fake.add("web", true);
+    app.sync();
+    app.sessions[0].spec.image = Some(crate::spec::ImageUse {
+        reference: "busybox:1".into(),
+        id: old.id.clone(),
+        layers: old.layers.clone(),
+        size: old.size,
+        platform: old.platform.clone(),
+        store: Default::default(),
+        stop_signal: None,
+    });
+    prefix(&mut app, KeyCode::Char('I'));
+    let Mode::Images(list) = &app.mode else {
+        panic!("no image list: {:?}", app.mode);
+    };
+    let shown: Vec<(&str, &str, usize, String)> = list
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.reference.as_str(),
+                r.size.as_str(),
+                r.layers,
+                r.users.join(","),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("alpine:3", "7.80MB", 2, String::new()),
+            ("alpine:latest", "7.80MB", 2, String::new()),
+            ("busybox:1", "7.80MB", 2, "web".to_string()),
+        ]
+    );
+    press(&mut app, &[KeyCode::Up, KeyCode::Enter]);
+    let Mode::NewSession(form) = &app.mode else {
+        panic!("no form: {:?}", app.mode);
+    };
+    let image = crate::tui::ui::form::image_field();
+    assert_eq!(
+        (form.focus, form.values[image].text()),
+        (image, "busybox:1")
+    );
+}

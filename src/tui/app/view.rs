@@ -50,6 +50,14 @@ impl App {
                 " New session: Tab next field · Enter start · Esc cancel".to_string(),
                 false,
             ),
+            Mode::Commit(_) => (
+                format!(" Commit {name}: Tab next field · Enter commit · Esc cancel"),
+                false,
+            ),
+            Mode::Images(_) => (
+                " Images: ↑/↓ pick · Enter: a new session of it · Esc: back".to_string(),
+                false,
+            ),
             Mode::Copy(copy) => match &copy.typing {
                 Some((forward, text)) => (
                     format!(
@@ -284,6 +292,8 @@ impl App {
         match &self.mode {
             Mode::Help(top) => ui::help::render(frame, area, &self.prefix.to_string(), *top),
             Mode::NewSession(form) => ui::form::render(frame, area, form),
+            Mode::Commit(form) => ui::commit::render(frame, area, form),
+            Mode::Images(list) => ui::images::render(frame, area, list),
             Mode::Choose(row) => ui::sessions::render_chooser(frame, area, &self.rows(), *row),
             _ => {}
         }

@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::spec::options::{FORM, form_label};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// How many fields the form has: one per entry of the option table's [`FORM`].
 pub const FIELDS: usize = FORM.len();
@@ -94,6 +95,31 @@ impl Input {
 
     pub fn end(&mut self) {
         self.cursor = self.text.chars().count();
+    }
+
+    /// The keys a shell's line takes (←/→, Home/End, Backspace/Delete, C-u C-w C-k C-a C-e,
+    /// typed characters); returns whether `key` was one of them. Every text field of the
+    /// dashboard edits through here.
+    pub fn edit(&mut self, key: &KeyEvent) -> bool {
+        match key.code {
+            KeyCode::Left => self.left(),
+            KeyCode::Right => self.right(),
+            KeyCode::Home => self.home(),
+            KeyCode::End => self.end(),
+            KeyCode::Backspace => self.backspace(),
+            KeyCode::Delete => self.delete(),
+            KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => match c {
+                'u' => self.kill_before(),
+                'w' => self.kill_word(),
+                'k' => self.kill_after(),
+                'a' => self.home(),
+                'e' => self.end(),
+                _ => return false,
+            },
+            KeyCode::Char(c) => self.insert(c.encode_utf8(&mut [0; 4])),
+            _ => return false,
+        }
+        true
     }
 
     /// Ctrl-U: everything before the cursor goes.

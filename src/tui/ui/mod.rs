@@ -1,8 +1,10 @@
 //! Drawing: one module per panel, each fed plain data, so each can be snapshot-tested with
 //! fixture data and no container behind it.
 
+pub mod commit;
 pub mod form;
 pub mod help;
+pub mod images;
 pub mod inspector;
 pub mod sessions;
 pub mod status;
