@@ -59,16 +59,31 @@ hyperfine --runs "$runs" --warmup 1 --export-json "$work/commit.json" \
 "$tool" save --format oci-archive -o "$work/made.tar" bench/made:1
 mkdir -p "$work/oci" && tar -C "$work/oci" -xf "$work/made.tar"
 echo 0 > "$work/n"
+# The floor: the registry taking the one big blob in a single PUT from curl, into a fresh
+# repository (the POST that starts an upload, then the PUT with every byte and the digest).
+big=$(ls -S "$work"/oci/blobs/sha256/* | head -n 1)
+cat > "$work/floor.sh" <<EOF2
+at=\$(curl -sf -D - -o /dev/null -X POST http://127.0.0.1:$port/v2/curl-\$(date +%s%N)/made/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p')
+curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary @$big "\$at&digest=sha256:$(basename "$big")"
+EOF2
+# skopeo remembers in its blob-info cache where it pushed each blob, and from its second run on
+# mounts them from the repository it pushed to before instead of uploading: each run of both
+# gets a cache of its own (an empty tmpfs over it, in a mount namespace of the run's own), so
+# both upload every byte, as a first push does.
+fresh="unshare --mount --propagation private sh -c 'mkdir -p /var/lib/containers/cache && mount -t tmpfs blob-info /var/lib/containers/cache && exec \"\$0\" \"\$@\"'"
 echo "== push of the ~62 MB image to a fresh repository: ours against skopeo copy from an OCI layout"
 hyperfine --runs "$runs" --export-json "$work/push.json" \
     --prepare "n=\$((\$(cat $work/n)+1)); echo \$n > $work/n; $tool tag bench/made:1 127.0.0.1:$port/ours-\$n/made:1" \
-    -n ours "$tool push -q 127.0.0.1:$port/ours-\$(cat $work/n)/made:1" \
-    -n skopeo "skopeo copy -q --dest-tls-verify=false oci:$work/oci:1 docker://127.0.0.1:$port/skopeo-\$(date +%s%N)/made:1"
+    -n ours "$fresh $tool push -q 127.0.0.1:$port/ours-\$(cat $work/n)/made:1" \
+    -n skopeo "$fresh skopeo copy -q --dest-tls-verify=false oci:$work/oci:1 docker://127.0.0.1:$port/skopeo-\$(date +%s%N)/made:1" \
+    -n "curl: the big layer alone, one PUT (the registry's floor)" "sh $work/floor.sh"
 python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
 for name in ("commit", "push"):
     r = {x["command"]: x for x in json.load(open(f"{work}/{name}.json"))["results"]}
-    (a, b) = list(r)
+    (a, b, *floor) = list(r)
     print(f"{name}: ours {r[a]['median']*1000:.0f} ms, {b} {r[b]['median']*1000:.0f} ms: {r[a]['median']/r[b]['median']:.2f}x")
+    for f in floor:
+        print(f"    {f}: {r[f]['median']*1000:.0f} ms")
 PY
