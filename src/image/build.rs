@@ -521,7 +521,7 @@ impl Builder<'_> {
             );
         }
         let owner = match instruction.flag("chown") {
-            Some(owner) => parse_owner(owner)?,
+            Some(owner) => self.owner(owner, parent)?,
             None => (0, 0),
         };
         let from = match instruction.flag("from") {
@@ -612,14 +612,48 @@ struct Copy {
     from: Option<Vec<String>>,
 }
 
-/// `--chown=UID[:GID]` (numeric; names would have to be read from the image's files).
-fn parse_owner(text: &str) -> anyhow::Result<(u32, u32)> {
-    let (user, group) = text.split_once(':').unwrap_or((text, text));
-    let number = |s: &str| {
-        s.parse::<u32>()
-            .map_err(|_| anyhow!("--chown={text}: give numeric ids (UID[:GID])"))
-    };
-    Ok((number(user)?, number(group)?))
+impl Builder<'_> {
+    /// `--chown=USER[:GROUP]`: ids as given, names looked up in the stage's own `/etc/passwd`
+    /// and `/etc/group` (read inside its root, never through a link out of it). A user without
+    /// a group gives its uid as the gid too, as Docker's builder does.
+    fn owner(&self, text: &str, parent: &State) -> anyhow::Result<(u32, u32)> {
+        let (user, group) = text.split_once(':').unwrap_or((text, ""));
+        let numeric = |s: &str| s.parse::<u32>().ok();
+        if user.is_empty() || (group.is_empty() && text.contains(':')) {
+            bail!("--chown={text}: give USER[:GROUP], as names or ids");
+        }
+        let (mut passwd, mut groups) = (String::new(), String::new());
+        if (numeric(user).is_none() || (!group.is_empty() && numeric(group).is_none()))
+            && !parent.layers.is_empty()
+        {
+            (passwd, groups) = with_root(self.store, &parent.layers, |root| {
+                let root = crate::runtime::rootpath::InRoot::open(root, Path::new("/"))?;
+                let read = |path: &str| {
+                    use std::io::Read;
+                    let mut text = String::new();
+                    if let Ok(file) = root.read_file(Path::new(path)) {
+                        let _ = file.take(1 << 20).read_to_string(&mut text);
+                    }
+                    text
+                };
+                Ok((read("/etc/passwd"), read("/etc/group")))
+            })?;
+        }
+        let uid = match numeric(user) {
+            Some(uid) => uid,
+            None => crate::runtime::user::id_in(&passwd, user).ok_or_else(|| {
+                anyhow!("--chown={text}: no user {user} in the stage's /etc/passwd")
+            })?,
+        };
+        let gid = match (group, numeric(group)) {
+            ("", _) => uid,
+            (_, Some(gid)) => gid,
+            (name, None) => crate::runtime::user::id_in(&groups, name).ok_or_else(|| {
+                anyhow!("--chown={text}: no group {name} in the stage's /etc/group")
+            })?,
+        };
+        Ok((uid, gid))
+    }
 }
 
 /// The `FROM ... AS name` of a FROM line.

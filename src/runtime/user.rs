@@ -50,12 +50,9 @@ pub fn resolve_for(user: Option<&str>, group_add: &[String]) -> anyhow::Result<O
     for extra in group_add {
         let gid = match extra.parse::<u32>() {
             Ok(gid) => gid,
-            Err(_) => fields(&group)
-                .find(|f| f.first() == Some(&extra.as_str()))
-                .and_then(|f| f.get(2).and_then(|g| g.parse().ok()))
-                .ok_or_else(|| {
-                    anyhow!("unable to find group {extra}: no matching entries in group file")
-                })?,
+            Err(_) => id_in(&group, extra).ok_or_else(|| {
+                anyhow!("unable to find group {extra}: no matching entries in group file")
+            })?,
         };
         if !resolved.groups.contains(&Gid::from_raw(gid)) {
             resolved.groups.push(Gid::from_raw(gid));
@@ -69,6 +66,13 @@ fn fields(table: &str) -> impl Iterator<Item = Vec<&str>> {
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| l.split(':').collect::<Vec<_>>())
+}
+
+/// The id of `name` in a table of `/etc/passwd`'s or `/etc/group`'s form (`name:x:ID:...`).
+pub fn id_in(table: &str, name: &str) -> Option<u32> {
+    fields(table)
+        .find(|f| f.first() == Some(&name))
+        .and_then(|f| f.get(2).and_then(|v| v.parse().ok()))
 }
 
 fn resolve_in(text: &str, passwd: &str, group: &str) -> anyhow::Result<User> {
@@ -109,12 +113,9 @@ fn resolve_in(text: &str, passwd: &str, group: &str) -> anyhow::Result<User> {
     let gid = match wanted_group {
         Some(g) => match g.parse::<u32>() {
             Ok(gid) => gid,
-            Err(_) => fields(group)
-                .find(|f| f.first() == Some(&g))
-                .and_then(|f| num(&f, 2))
-                .ok_or_else(|| {
-                    anyhow!("unable to find group {g}: no matching entries in group file")
-                })?,
+            Err(_) => id_in(group, g).ok_or_else(|| {
+                anyhow!("unable to find group {g}: no matching entries in group file")
+            })?,
         },
         None => primary,
     };

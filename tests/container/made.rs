@@ -419,6 +419,8 @@ RUN ["/bin/sh", "-c", "echo exec-form > /work/exec.txt"]
 SHELL ["/bin/sh", "-ec"]
 RUN test "$OTHER" = "two words"
 FROM base:1
+RUN echo 'app:x:4242:4343::/:/bin/sh' >> /etc/passwd && echo 'crew:x:4343:' >> /etc/group
+COPY --chown=app:crew notes.txt /named
 LABEL org.example.kind=test
 EXPOSE 8080 53/udp
 VOLUME /data
@@ -473,8 +475,8 @@ CMD ["/app/made.txt"]
         .stdout;
     for wanted in [
         "Note: the syntax directive",
-        "Step 1/23 : ARG BASE=base:1",
-        "Step 9/23 : RUN echo",
+        "Step 1/25 : ARG BASE=base:1",
+        "Step 9/25 : RUN echo",
         " ---> Running in build-",
         "main.c\ninner.txt\n",
         "Removing intermediate container",
@@ -501,12 +503,12 @@ CMD ["/app/made.txt"]
         "sh",
         "built:1",
         "-c",
-        "cat /app/exec.txt /app/notes.txt; ls /app/src; stat -c '%u:%g' /app/made.txt; readlink /leak; id -u",
+        "cat /app/exec.txt /app/notes.txt; ls /app/src; stat -c '%u:%g' /app/made.txt /named; readlink /leak; id -u",
     ])?;
     // .dockerignore left src/debug.log out; the link is a link; --chown and USER hold.
     ensure_eq(
         listing.as_str(),
-        "exec-form\nnotes\nmain.c\n1000:1000\n/etc/shadow\n1000\n",
+        "exec-form\nnotes\nmain.c\n1000:1000\n4242:4343\n/etc/shadow\n1000\n",
     )?;
     let config = config_of(t, &store, "built:1")?;
     ensure_eq(config["Labels"]["org.example.kind"].as_str(), Some("test"))?;
@@ -539,7 +541,7 @@ CMD ["/app/made.txt"]
         .success()?
         .stdout;
     ensure(
-        !again.contains("Running in") && again.matches("Using cache").count() == 19,
+        !again.contains("Running in") && again.matches("Using cache").count() == 21,
         format!("a rebuild from the cache:\n{again}"),
     )?;
     let id = |text: &str| {
@@ -567,12 +569,12 @@ CMD ["/app/made.txt"]
         .success()?
         .stdout;
     ensure(
-        changed.contains("Step 7/23 : COPY *.txt ./\n ---> ")
-            && !changed.contains("Step 7/23 : COPY *.txt ./\n ---> Using cache"),
+        changed.contains("Step 7/25 : COPY *.txt ./\n ---> ")
+            && !changed.contains("Step 7/25 : COPY *.txt ./\n ---> Using cache"),
         format!("the changed COPY runs again:\n{changed}"),
     )?;
     ensure(
-        changed.contains("Step 6/23 : COPY src/ ./src/\n ---> Using cache"),
+        changed.contains("Step 6/25 : COPY src/ ./src/\n ---> Using cache"),
         format!("the COPY before it is cached:\n{changed}"),
     )?;
     ensure_eq(
@@ -663,9 +665,11 @@ fn build_refuses_what_docker_refuses_with_the_line(t: &Ctx) -> TestResult {
         ),
         (
             "chown",
-            "FROM base:1\nCOPY --chown=alice f /f\n",
+            // The stage's /etc/passwd a link out of its root: read inside it, never the
+            // host's (which has _apt).
+            "FROM base:1\nRUN rm /etc/passwd && ln -s ../../../../../../../../etc/passwd /etc/passwd\nCOPY --chown=_apt f /f\n",
             vec![("f", "x")],
-            "give numeric ids",
+            "--chown=_apt: no user _apt in the stage's /etc/passwd",
         ),
         (
             "signal",
