@@ -150,9 +150,13 @@ fn pty_size((rows, cols): (u16, u16)) -> PtySize {
 impl Session {
     fn new(id: u64, record: &Record, spec: ContainerSpec, size: (u16, u16), link: Link) -> Self {
         let mut session = Session::blank(id, &record.name, &record.id, spec, size, link);
-        if !record.detached {
-            session.kind = SessionKind::Foreground;
-        }
+        session.kind = match record.detached {
+            // Ours when a dashboard of this user started it, this one or one before a detach.
+            true => SessionKind::Container {
+                mine: record.opener == Some(crate::state::record::opener()),
+            },
+            false => SessionKind::Foreground,
+        };
         session
     }
 
@@ -204,12 +208,11 @@ impl Session {
             detached: true,
             auto_remove: false,
             interactive: true,
+            opener: Some(crate::state::record::opener()),
             ..NewRecord::of(&launch, true)
         };
         let record = client::launch(&spec, &new).map_err(|f| anyhow!(f.message))?;
-        let mut session = Session::of(id, &record, size, notify)?;
-        session.kind = SessionKind::Container { mine: true };
-        Ok(session)
+        Session::of(id, &record, size, notify)
     }
 
     /// A session whose image is being pulled: no container yet, the pull's progress on its
@@ -654,6 +657,17 @@ impl Session {
     /// Whether the OOM killer ended it (known by the time the exit is).
     pub fn oom_killed(&self) -> bool {
         self.oom.load(Ordering::Acquire)
+    }
+
+    /// How it ended, in the one wording the list, the status line, the pane's banner and the
+    /// exit notice share: `OOM-killed (137)`, `exited 137 (SIGKILL)`, `exited 0`; `None` while
+    /// it runs.
+    pub fn ending(&self) -> Option<String> {
+        match self.state {
+            State::Exited { code, .. } if self.oom_killed() => Some(format!("OOM-killed ({code})")),
+            State::Exited { code, .. } => Some(describe_exit(code)),
+            _ => None,
+        }
     }
 }
 

@@ -113,6 +113,7 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
                     restart: RestartPolicy::No,
                     stop_signal: libc::SIGTERM,
                     stop_timeout: None,
+                    opener: None,
                 };
                 let _ = store::create_owned(spec, &new, *owner);
             }

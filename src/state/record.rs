@@ -93,6 +93,10 @@ pub struct Record {
     /// Seconds `stop` waits for it before SIGKILL (`--stop-timeout`), unless `stop -t` says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<u32>,
+    /// The user whose dashboard started it ([`opener`]): a dashboard of theirs opened later
+    /// counts it among its own sessions (quitting with `e` ends it), as before a detach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opener: Option<u32>,
 }
 
 fn default_namespace() -> String {
@@ -108,6 +112,15 @@ pub fn namespace() -> String {
         .ok()
         .filter(|n| !n.is_empty())
         .unwrap_or_else(default_namespace)
+}
+
+/// Who is running the tool: the user behind `sudo` (`SUDO_UID`), else the real uid. A
+/// dashboard's sessions are its user's, across detaching and opening again.
+pub fn opener() -> u32 {
+    std::env::var("SUDO_UID")
+        .ok()
+        .and_then(|u| u.parse().ok())
+        .unwrap_or_else(|| nix::unistd::getuid().as_raw())
 }
 
 fn sigterm() -> i32 {

@@ -47,6 +47,8 @@ pub struct NewRecord<'a> {
     pub restart: RestartPolicy,
     pub stop_signal: i32,
     pub stop_timeout: Option<u32>,
+    /// A dashboard's user, for a container it starts ([`super::record::opener`]).
+    pub opener: Option<u32>,
 }
 
 impl<'a> NewRecord<'a> {
@@ -63,6 +65,7 @@ impl<'a> NewRecord<'a> {
                 .stop_signal
                 .unwrap_or(nix::sys::signal::Signal::SIGTERM) as i32,
             stop_timeout: launch.stop_timeout,
+            opener: None,
         }
     }
 }
@@ -119,6 +122,7 @@ pub fn create_owned(
         stop_signal: new.stop_signal,
         stop_timeout: new.stop_timeout,
         health: None,
+        opener: new.opener,
     };
     let dir = tree::container(&record.id);
     let spec_json = serde_json::to_vec(spec).context("cannot serialize the spec")?;

@@ -240,6 +240,7 @@ pub mod fake {
                 stop_signal: libc::SIGTERM,
                 stop_timeout: None,
                 health: None,
+                opener: None,
             };
             // Newest first, as the store lists them.
             self.records.borrow_mut().insert(0, record.clone());

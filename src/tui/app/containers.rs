@@ -630,10 +630,14 @@ impl App {
     }
 
     /// Removes the selected exited session (and its container, as `rm`, off the UI thread).
-    pub(super) fn remove_selected(&mut self) {
+    /// A container this dashboard's user did not start is asked about first (`confirmed`).
+    pub(super) fn remove_selected(&mut self, confirmed: bool) {
         match self.selected() {
             Some(s) if s.is_running() => {
                 self.message = Some(format!("{} is running: kill it first", s.name))
+            }
+            Some(s) if !confirmed && !s.mine() && !s.container.is_empty() => {
+                self.mode = Mode::ConfirmRemove
             }
             Some(s) if s.is_exec() || s.container.is_empty() => {
                 let id = s.id;

@@ -29,6 +29,11 @@ impl App {
                     s.kill();
                 }
             }
+            Mode::ConfirmRemove => {
+                if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                    self.remove_selected(true);
+                }
+            }
             Mode::ConfirmQuit => match key.code {
                 KeyCode::Char('e' | 'E' | 'y' | 'Y') => {
                     self.end_mine = true;
@@ -150,7 +155,7 @@ impl App {
             }
             Command::Exec => self.exec_selected(),
             Command::Restart => self.restart_selected(),
-            Command::Remove => self.remove_selected(),
+            Command::Remove => self.remove_selected(false),
             Command::Inspector => self.show_inspector = !self.show_inspector,
             Command::HostView => self.host_view = !self.host_view,
             Command::Log => {

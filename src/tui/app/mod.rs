@@ -18,7 +18,7 @@ use super::encode::Prefix;
 use super::sampler::{Sample, Watch};
 use super::ui::form::FormView;
 use crate::runtime::inspect::Inspection;
-use crate::session::{Notify, Session, SessionEvent, State, describe_exit};
+use crate::session::{Notify, Session, SessionEvent};
 use std::collections::{HashMap, VecDeque};
 
 /// What the keyboard is talking to.
@@ -29,6 +29,8 @@ pub enum Mode {
     /// The prefix was pressed; the next key is a command.
     Prefix,
     ConfirmKill,
+    /// Asking whether to remove a container this dashboard's user did not start.
+    ConfirmRemove,
     ConfirmQuit,
     /// The help overlay, scrolled this many lines down (a short window shows it in parts).
     Help(u16),
@@ -304,19 +306,15 @@ impl App {
                 (Some(code), _) => s.exited(code),
                 (None, _) => s.exited(u32::MAX),
             }
-            // An exit where the user is not looking is said, once, on the status line.
-            if let State::Exited { code, .. } = s.state
-                && self
-                    .sessions
-                    .get(self.selected)
-                    .is_some_and(|sel| sel.id != id)
-            {
-                let name = self
-                    .sessions
-                    .iter()
-                    .find(|s| s.id == id)
-                    .map(|s| s.name.clone());
-                self.message = name.map(|n| format!(" {n} {}", describe_exit(code)));
+            // An exit of one of ours where the user is not looking is said, once, on the
+            // status line; another's shows in the list only (the key hints stay).
+            let notice = s
+                .mine()
+                .then(|| s.ending())
+                .flatten()
+                .map(|e| format!(" {} {e}", s.name));
+            if self.selected().is_some_and(|sel| sel.id != id) && notice.is_some() {
+                self.message = notice;
             }
             if self.inspection.as_ref().is_some_and(|(i, _)| *i == id) {
                 self.inspection = None;

@@ -52,6 +52,9 @@ fn restart_and_remove_go_through_the_backend() {
     assert!(app.sessions[0].is_running(), "the listing after the start");
     app.sessions[0].exited(0);
     prefix(&mut app, KeyCode::Char('x'));
+    // Not started here: asked first.
+    assert_eq!(app.mode, Mode::ConfirmRemove);
+    press(&mut app, &[KeyCode::Char('y')]);
     assert!(
         fake.calls
             .borrow()
@@ -475,4 +478,105 @@ fn the_image_list_shows_users_and_starts_a_session_of_one() {
         (form.focus, form.values[image].text()),
         (image, "busybox:1")
     );
+}
+
+/// `x` on a container another user (or the command line) started asks first; any key but `y`
+/// keeps it.
+#[test]
+fn removing_anothers_container_asks_first() {
+    let (mut app, fake) = app();
+    fake.add("theirs", false);
+    app.sync();
+    prefix(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.mode, Mode::ConfirmRemove);
+    let said = app.status().0;
+    assert!(
+        said.contains("Remove theirs (not started from your dashboard)?"),
+        "{said}"
+    );
+    press(&mut app, &[KeyCode::Char('n')]);
+    assert_eq!(names(&app), ["theirs"]);
+    assert!(fake.calls.borrow().is_empty(), "{:?}", fake.calls.borrow());
+    prefix(&mut app, KeyCode::Char('x'));
+    press(&mut app, &[KeyCode::Char('y')]);
+    assert!(app.sessions.is_empty());
+}
+
+/// A dashboard opened again counts the containers its user's dashboard started as its own
+/// (the record says who opened them): quitting with `e` ends those, and only those.
+#[test]
+fn a_reopened_dashboard_knows_its_own_sessions() {
+    let (mut app, fake) = app();
+    let mut ours = fake.add("ours", true);
+    let theirs = fake.add("theirs", true);
+    ours.detached = true;
+    ours.opener = Some(crate::state::record::opener());
+    let mut other_user = theirs.clone();
+    other_user.detached = true;
+    other_user.opener = Some(crate::state::record::opener() + 1);
+    for r in fake.records.borrow_mut().iter_mut() {
+        *r = match r.name.as_str() {
+            "ours" => ours.clone(),
+            _ => other_user.clone(),
+        };
+    }
+    app.sync();
+    let mine: Vec<(String, bool)> = app
+        .sessions
+        .iter()
+        .map(|s| (s.name.clone(), s.mine()))
+        .collect();
+    assert_eq!(
+        mine,
+        [("ours".to_string(), true), ("theirs".to_string(), false)]
+    );
+    prefix(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    press(&mut app, &[KeyCode::Char('e')]);
+    app.end_mine();
+    assert!(
+        fake.calls
+            .borrow()
+            .contains(&"remove ours true".to_string()),
+        "{:?}",
+        fake.calls.borrow()
+    );
+    assert!(!fake.calls.borrow().iter().any(|c| c.contains("theirs")));
+}
+
+/// Another's container ending says nothing on the status line (its list row says it); one of
+/// ours says it once, in the words the list uses (OOM-killed, not exited 137).
+#[test]
+fn exit_notices_are_for_our_sessions_in_the_lists_words() {
+    let (mut app, fake) = app();
+    fake.add("theirs", true);
+    app.sync();
+    new_session(&mut app, &[(0, "ours")]);
+    new_session(&mut app, &[(0, "looking")]);
+    let id_of = |app: &App, name: &str| {
+        app.sessions
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.id)
+            .unwrap()
+    };
+    let theirs = id_of(&app, "theirs");
+    app.on_session_event(crate::session::SessionEvent::Exited(theirs, Some(137)));
+    assert_eq!(app.message, None, "another's exit took the status line");
+    let ours = id_of(&app, "ours");
+    for r in fake
+        .records
+        .borrow_mut()
+        .iter_mut()
+        .filter(|r| r.name == "ours")
+    {
+        r.status = crate::state::Status::Exited;
+        r.exit_code = Some(137);
+        r.oom_killed = true;
+    }
+    app.on_session_event(crate::session::SessionEvent::Exited(ours, Some(137)));
+    let said = app.message.clone().unwrap_or_default();
+    let row = app.rows().into_iter().find(|r| r.name == "ours").unwrap();
+    assert!(said.contains("ours OOM-killed (137)"), "{said}");
+    assert!(row.state.starts_with("OOM-killed (137)"), "{}", row.state);
 }

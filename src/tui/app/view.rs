@@ -2,7 +2,7 @@
 
 use super::{App, Mode};
 use crate::runtime::ContainerSpec;
-use crate::session::{Session, State, describe_exit};
+use crate::session::{Session, State};
 use crate::spec::rootfs::Writes;
 use crate::tui::commands;
 use crate::tui::ui;
@@ -24,10 +24,10 @@ impl App {
             ),
             Mode::Normal => match self.selected().map(|s| &s.state) {
                 // The line follows the selected session's state: an ended one takes r and x.
-                Some(State::Exited { code, .. }) => (
+                Some(State::Exited { .. }) => (
                     format!(
                         " {name}: {} · {p} r restart · {p} x remove · {p} c new · {p} ? help",
-                        describe_exit(*code)
+                        self.selected().and_then(Session::ending).unwrap_or_default()
                     ),
                     false,
                 ),
@@ -35,7 +35,17 @@ impl App {
             },
             Mode::Prefix => (commands::prefix_status(), false),
             Mode::ConfirmKill => (
-                format!(" Kill {name}? Its container and every process in it end. (y/n)"),
+                format!(
+                    " Kill {name}{}? Its container and every process in it end. (y/n)",
+                    self.started_elsewhere()
+                ),
+                true,
+            ),
+            Mode::ConfirmRemove => (
+                format!(
+                    " Remove {name}{}? Its container and its writable layer go. (y/n)",
+                    self.started_elsewhere()
+                ),
                 true,
             ),
             Mode::ConfirmQuit => (
@@ -97,6 +107,14 @@ impl App {
         }
     }
 
+    /// Said when asking about a container this dashboard's user did not start.
+    fn started_elsewhere(&self) -> &'static str {
+        match self.selected().is_some_and(Session::mine) {
+            true => "",
+            false => " (not started from your dashboard)",
+        }
+    }
+
     /// The session list's rows.
     pub fn rows(&self) -> Vec<SessionRow> {
         self.sessions
@@ -119,12 +137,10 @@ impl App {
                         Some(h) => (format!("running ({h})"), s.started.elapsed()),
                         None => ("running".to_string(), s.started.elapsed()),
                     },
-                    State::Exited { code, after } if s.oom_killed() => {
-                        (format!("OOM-killed ({code}){}", ended_ago(s)), *after)
-                    }
-                    State::Exited { code, after } => {
-                        (format!("{}{}", describe_exit(*code), ended_ago(s)), *after)
-                    }
+                    State::Exited { after, .. } => (
+                        format!("{}{}", s.ending().unwrap_or_default(), ended_ago(s)),
+                        *after,
+                    ),
                     State::Pulling { .. } => ("pulling its image".to_string(), s.started.elapsed()),
                 };
                 let sample = self
@@ -320,10 +336,10 @@ impl App {
             s.spec.command.join(" ")
         );
         ui::terminal::render(frame, pane, &screen, &title, focused, copy);
-        if let State::Exited { code, .. } = s.state {
+        if let Some(ending) = s.ending() {
             // The screen stays as the program left it; the way on is said on it.
             let p = self.prefix;
-            let text = format!(" {} — {p} r restart · {p} x remove ", describe_exit(code));
+            let text = format!(" {ending} — {p} r restart · {p} x remove ");
             ui::terminal::render_banner(frame, pane, &text);
         }
     }
