@@ -340,6 +340,7 @@ fn new_session_form() {
         ],
         focus: 1,
         error: None,
+        error_at: None,
         images: vec!["alpine:latest".into(), "debian:minbase".into()],
     };
     insta::assert_snapshot!(draw(80, 18, |f| ui::form::render(f, f.area(), &form)));
@@ -350,10 +351,15 @@ fn new_session_form() {
              choose another name or remove that container first"
                 .into(),
         ),
+        error_at: Some(0),
+        focus: 0,
         ..form
     };
-    let drawn = draw(80, 20, |f| ui::form::render(f, f.area(), &failed));
-    assert!(drawn.contains("remove that container"), "{drawn}");
+    // Under the name it is about, wrapped, whole.
+    insta::assert_snapshot!(
+        "form_error_under_its_field",
+        draw(80, 20, |f| ui::form::render(f, f.area(), &failed))
+    );
 }
 
 #[test]

@@ -252,7 +252,25 @@ impl App {
         }
     }
 
+    /// The prefix pressed while typing in a form or a prompt: out of habit, to leave or to
+    /// switch. It edits nothing (as `Ctrl-a` it would move the cursor home, and what is typed
+    /// next would land at the start); the status line says how to leave.
+    fn prefix_while_typing(&mut self, key: &KeyEvent) -> bool {
+        if !self.prefix.matches(key) {
+            return false;
+        }
+        self.message = Some(format!(
+            " {} does nothing while typing: Esc leaves · Home goes to the start",
+            self.prefix
+        ));
+        true
+    }
+
     fn key_form(&mut self, mut form: Box<FormView>, key: KeyEvent) {
+        if self.prefix_while_typing(&key) {
+            self.mode = Mode::NewSession(form);
+            return;
+        }
         match key.code {
             KeyCode::Esc => return,
             KeyCode::Enter => match self.start_session(form.texts()) {
@@ -261,6 +279,7 @@ impl App {
                     if let Some(field) = e.field {
                         form.focus = field;
                     }
+                    form.error_at = e.field;
                     form.error = Some(e.message);
                 }
             },
@@ -277,6 +296,10 @@ impl App {
     }
 
     fn key_commit(&mut self, mut form: Box<CommitForm>, key: KeyEvent) {
+        if self.prefix_while_typing(&key) {
+            self.mode = Mode::Commit(form);
+            return;
+        }
         match key.code {
             KeyCode::Esc => return,
             KeyCode::Enter => match self.commit_selected(&form) {
@@ -317,6 +340,10 @@ impl App {
     }
 
     fn key_rename(&mut self, mut name: String, key: KeyEvent) {
+        if self.prefix_while_typing(&key) {
+            self.mode = Mode::Rename(name);
+            return;
+        }
         match key.code {
             KeyCode::Esc => return,
             KeyCode::Enter => {

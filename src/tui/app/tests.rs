@@ -113,6 +113,11 @@ fn a_bad_value_puts_the_cursor_on_its_field() {
         panic!("the form closed: {:?}", app.mode);
     };
     assert_eq!(form.focus, memory);
+    assert_eq!(
+        form.error_at,
+        Some(memory),
+        "the error is drawn under its field"
+    );
     assert!(
         form.error.as_deref().is_some_and(|e| e.contains("lots")),
         "{:?}",
@@ -579,4 +584,24 @@ fn exit_notices_are_for_our_sessions_in_the_lists_words() {
     let row = app.rows().into_iter().find(|r| r.name == "ours").unwrap();
     assert!(said.contains("ours OOM-killed (137)"), "{said}");
     assert!(row.state.starts_with("OOM-killed (137)"), "{}", row.state);
+}
+
+/// The prefix pressed in the form out of habit edits nothing: what is typed next still goes
+/// at the cursor, not at the start; the status line says how to leave.
+#[test]
+fn the_prefix_in_the_form_does_not_move_the_cursor() {
+    let (mut app, _fake) = app();
+    prefix(&mut app, KeyCode::Char('c'));
+    type_text(&mut app, "web");
+    app.handle_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL));
+    assert!(
+        app.status().0.contains("does nothing while typing"),
+        "{:?}",
+        app.status()
+    );
+    type_text(&mut app, "1");
+    let Mode::NewSession(form) = &app.mode else {
+        panic!("the form closed: {:?}", app.mode);
+    };
+    assert_eq!(form.values[0].text(), "web1");
 }

@@ -159,6 +159,8 @@ pub struct FormView {
     pub defaults: [String; FIELDS],
     pub focus: usize,
     pub error: Option<String>,
+    /// The field the error is about: it is drawn under that field (else at the foot).
+    pub error_at: Option<usize>,
     /// The images in the store, for the image field's ←/→.
     pub images: Vec<String>,
 }
@@ -217,9 +219,11 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
     } else {
         format!("←/→ picks: {}", form.images.join(", "))
     };
+    let error_style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+    let at_field = form.error.as_ref().zip(form.error_at);
     let (footer, footer_style) = match &form.error {
-        Some(e) => (e.clone(), Style::new().fg(Color::Red)),
-        None => (
+        Some(e) if at_field.is_none() => (e.clone(), error_style),
+        _ => (
             "Tab/↑/↓: field · ←/→ Home/End C-u C-w C-k: edit · Enter: start · Esc: cancel"
                 .to_string(),
             Style::new().fg(Color::DarkGray),
@@ -230,11 +234,15 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
             .div_ceil(inner_width.max(1))
             .max(1)
     };
-    let height = FIELDS as u16 + 2 + wrapped(&local) + wrapped(&footer);
+    let under = |e: &str| format!("{:<10} ↑ {e}", "");
+    let error_lines = at_field.map_or(0, |(e, _)| wrapped(&under(e)));
+    let height = FIELDS as u16 + 2 + wrapped(&local) + wrapped(&footer) + error_lines;
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;
+    // The screen row (in the form) the next field is drawn on.
+    let mut row = 0u16;
     for (i, label) in FORM.iter().map(|l| form_label(l)).enumerate() {
         let focused = i == form.focus;
         let label_style = if focused {
@@ -252,13 +260,20 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
             let x = popup.x + 1 + LABEL + input.cursor() as u16;
             cursor = Some(Position::new(
                 x.min(popup.right().saturating_sub(2)),
-                popup.y + 1 + i as u16,
+                popup.y + 1 + row,
             ));
         }
         lines.push(Line::from(vec![
             Span::styled(format!("{label:<10} "), label_style),
             value,
         ]));
+        if let Some((e, _)) = at_field.filter(|(_, at)| *at == i) {
+            // Under the field it is about, where the cursor is.
+            let text = under(e);
+            row += wrapped(&text);
+            lines.push(Line::styled(text, error_style));
+        }
+        row += 1;
     }
     lines.push(Line::styled(local, Style::new().fg(Color::DarkGray)));
     lines.push(Line::styled(footer, footer_style));
