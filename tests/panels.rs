@@ -25,6 +25,7 @@ fn rows() -> Vec<SessionRow> {
             hostname: "my-container-1".into(),
             ip: "172.17.0.2".into(),
             image: "host".into(),
+            ports: "0.0.0.0:8080->80/tcp".into(),
             init_pid: Some(4242),
             uptime: Duration::from_secs(3725),
             cpu_percent: Some(12.4),
@@ -40,6 +41,7 @@ fn rows() -> Vec<SessionRow> {
             hostname: "builder".into(),
             ip: "none".into(),
             image: "alpine:latest".into(),
+            ports: String::new(),
             init_pid: None,
             uptime: Duration::from_secs(75),
             cpu_percent: None,
@@ -55,6 +57,7 @@ fn rows() -> Vec<SessionRow> {
             hostname: "my-container-3".into(),
             ip: "-".into(),
             image: "/srv/busybox".into(),
+            ports: String::new(),
             init_pid: None,
             uptime: Duration::from_secs(4),
             cpu_percent: None,
@@ -170,6 +173,39 @@ fn session_list() {
         &rows(),
         0
     )));
+}
+
+/// The width a wide window has beyond the columns' least goes to what would be cut (state,
+/// image, ports, name); a list taller than its place says what is hidden.
+#[test]
+fn a_wide_session_list_shows_whole_cells_and_says_what_is_hidden() {
+    let mut rows = rows();
+    rows[1].state = "exited 137 (SIGKILL) 3 minutes ago".into();
+    rows[1].image = "registry.example.com/team/app:1".into();
+    rows[0].ports = "0.0.0.0:8080->80/tcp".into();
+    let wide = draw(200, 7, |f| ui::sessions::render(f, f.area(), &rows, 0));
+    for whole in [
+        "exited 137 (SIGKILL) 3 minutes ago",
+        "registry.example.com/team/app:1",
+        "0.0.0.0:8080->80/tcp",
+        "PORTS",
+    ] {
+        assert!(wide.contains(whole), "{whole:?} whole in:\n{wide}");
+    }
+    // Two rows shown of three, the selection on the last: the first is hidden above.
+    let short = draw(120, 5, |f| ui::sessions::render(f, f.area(), &rows, 2));
+    assert!(short.contains("Sessions 2-3 of 3 ↑"), "{short}");
+    let top = draw(120, 5, |f| ui::sessions::render(f, f.area(), &rows, 0));
+    assert!(top.contains("Sessions 1-2 of 3 ↓"), "{top}");
+}
+
+/// At 80x24 the list keeps to three rows (a quarter of the window), six at 50 rows.
+#[test]
+fn a_short_window_gives_the_list_fewer_rows() {
+    let small = ui::Areas::new(Rect::new(0, 0, 80, 24), 8, true);
+    assert_eq!(small.sessions.height, 3 + 3);
+    let tall = ui::Areas::new(Rect::new(0, 0, 200, 50), 8, true);
+    assert_eq!(tall.sessions.height, 6 + 3);
 }
 
 #[test]

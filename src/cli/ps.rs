@@ -174,10 +174,7 @@ fn row(
 ) -> Row {
     let ports = leases
         .lease_of(&r.id)
-        .map(|(_, l)| {
-            let all: Vec<String> = l.publish.iter().map(|p| p.to_string()).collect();
-            all.join(", ")
-        })
+        .map(|(_, l)| l.ports_shown())
         .unwrap_or_default();
     let image = image(spec);
     let joined = |items: Vec<String>| items.join(",");

@@ -32,6 +32,8 @@ pub struct Sample {
     pub cpu_percent: Option<f64>,
     /// Its address on its bridge network, while it holds one.
     pub ip: Option<std::net::Ipv4Addr>,
+    /// Its published ports, as its lease holds them (`0.0.0.0:8080->80/tcp`).
+    pub ports: String,
     /// Its hostname as its UTS namespace says now.
     pub hostname: Option<String>,
 }
@@ -116,7 +118,9 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                     let wall = now.duration_since(prev_at).as_nanos() as f64;
                     (wall > 0.0).then(|| 100.0 * ns.saturating_sub(prev_ns) as f64 / wall)
                 });
-                let ip = leases.lease_of(name).map(|(_, l)| l.ip);
+                let lease = leases.lease_of(name).map(|(_, l)| l);
+                let ip = lease.map(|l| l.ip);
+                let ports = lease.map(|l| l.ports_shown()).unwrap_or_default();
                 let hostname = init_pid.and_then(|pid| hostname_of(pid).ok());
                 (
                     *id,
@@ -125,6 +129,7 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                         usage,
                         cpu_percent,
                         ip,
+                        ports,
                         hostname,
                     },
                 )

@@ -77,6 +77,12 @@ pub struct Lease {
 }
 
 impl Lease {
+    /// Its published ports as `docker ps` lists them: `0.0.0.0:8080->80/tcp, ...`.
+    pub fn ports_shown(&self) -> String {
+        let all: Vec<String> = self.publish.iter().map(|p| p.to_string()).collect();
+        all.join(", ")
+    }
+
     /// The container's `eth0` address: `02:42` and its IPv4 address, as Docker makes them.
     /// Known from the lease alone, so the bridge's anti-spoofing rules ([`super::nat`]) can
     /// tie the veth to it.

@@ -166,6 +166,7 @@ impl App {
                         State::Pulling { reference } => reference.clone(),
                         _ => s.spec.root_shown(),
                     },
+                    ports: sample.ports.clone(),
                     init_pid: sample.init_pid,
                     uptime,
                     cpu_percent: sample.cpu_percent,

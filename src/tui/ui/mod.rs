@@ -49,7 +49,10 @@ impl Areas {
 
     /// The same, the terminal's place split in two: side by side, or `stacked`.
     pub fn split(area: Rect, sessions: usize, show_inspector: bool, split: Option<Split>) -> Areas {
-        let list_height = (sessions.clamp(1, 6) as u16) + 3;
+        // One row a session, up to six, fewer in a short window (at 24 rows, three): the
+        // title says what is hidden.
+        let rows = (area.height / 8).clamp(2, 6);
+        let list_height = (sessions as u16).clamp(1, rows) + 3;
         let [sessions, main, status] = Layout::vertical([
             Constraint::Length(list_height),
             Constraint::Min(3),

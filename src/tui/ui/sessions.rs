@@ -22,6 +22,8 @@ pub struct SessionRow {
     pub ip: String,
     /// The image (`alpine:latest`), the rootfs directory, or `(host)`.
     pub image: String,
+    /// Published ports (`0.0.0.0:8080->80/tcp, ...`), empty for none.
+    pub ports: String,
     pub init_pid: Option<i32>,
     pub uptime: Duration,
     /// CPU in percent of one core, over the last second.
@@ -50,15 +52,16 @@ pub fn format_uptime(d: Duration) -> String {
     }
 }
 
-/// The list's columns: header, width, and when each gives way in a narrow window (the
+/// The list's columns: header, least width, and when each gives way in a narrow window (the
 /// highest first; 0 never).
-const COLUMNS: [(&str, u16, u8); 11] = [
+const COLUMNS: [(&str, u16, u8); 12] = [
     ("#", 3, 0),
     ("NAME", 14, 0),
     ("STATE", 22, 0),
     ("HOSTNAME", 16, 1),
     ("IP", 15, 5),
     ("IMAGE", 16, 7),
+    ("PORTS", 5, 8),
     ("PID 1 ON HOST", 13, 6),
     ("UPTIME", 8, 3),
     ("CPU", 5, 3),
@@ -66,9 +69,38 @@ const COLUMNS: [(&str, u16, u8); 11] = [
     ("PIDS", 5, 4),
 ];
 
-/// The columns (indices into [`COLUMNS`]) that fit in `width`: whole columns give way,
-/// least useful first, rather than the last ones being cut.
-fn fitting(width: u16) -> Vec<usize> {
+/// The columns that take the width left over, in this order, each up to its longest cell:
+/// STATE, IMAGE, PORTS, NAME, HOSTNAME (what gets cut when they are kept narrow).
+const GROWING: [usize; 5] = [2, 5, 6, 1, 3];
+
+/// The text of column `i` in `row` (what its width must hold).
+fn cell(row: &SessionRow, n: usize, i: usize) -> String {
+    match i {
+        0 => match row.mark {
+            Some(mark) => format!("{}{mark}", n + 1),
+            None => (n + 1).to_string(),
+        },
+        1 => row.name.clone(),
+        2 => row.state.clone(),
+        3 => row.hostname.clone(),
+        4 => row.ip.clone(),
+        5 => row.image.clone(),
+        6 if row.ports.is_empty() => "-".into(),
+        6 => row.ports.clone(),
+        7 => row.init_pid.map_or_else(|| "-".into(), |p| p.to_string()),
+        8 => format_uptime(row.uptime),
+        9 => row
+            .cpu_percent
+            .map_or_else(|| "-".into(), |c| format!("{c:.0}%")),
+        10 => format_memory(row.memory, row.memory_limit),
+        _ => row.pids.map_or_else(|| "-".into(), |p| p.to_string()),
+    }
+}
+
+/// The columns (indices into [`COLUMNS`]) that fit in `width`, with their widths: whole
+/// columns give way, least useful first, rather than the last ones being cut; the width left
+/// goes to the [`GROWING`] columns as far as their cells need it.
+fn fitting(width: u16, rows: &[SessionRow]) -> Vec<(usize, u16)> {
     let mut kept: Vec<usize> = (0..COLUMNS.len()).collect();
     // Borders, the highlight symbol, and a space between columns.
     let need = |kept: &[usize]| -> u16 { 4 + kept.iter().map(|&i| COLUMNS[i].1 + 1).sum::<u16>() };
@@ -84,58 +116,66 @@ fn fitting(width: u16) -> Vec<usize> {
         };
         kept.remove(at);
     }
-    kept
+    let mut spare = width.saturating_sub(need(&kept));
+    let mut widths: Vec<(usize, u16)> = kept.iter().map(|&i| (i, COLUMNS[i].1)).collect();
+    for grow in GROWING {
+        let Some(column) = widths.iter_mut().find(|(i, _)| *i == grow) else {
+            continue;
+        };
+        let longest = rows
+            .iter()
+            .enumerate()
+            .map(|(n, r)| cell(r, n, grow).chars().count() as u16)
+            .max()
+            .unwrap_or(0);
+        let more = longest.saturating_sub(column.1).min(spare);
+        column.1 += more;
+        spare -= more;
+    }
+    widths
 }
 
 pub fn render(frame: &mut Frame, area: Rect, rows: &[SessionRow], selected: usize) {
-    let kept = fitting(area.width);
-    let header = Row::new(kept.iter().map(|&i| COLUMNS[i].0))
+    let kept = fitting(area.width, rows);
+    let header = Row::new(kept.iter().map(|&(i, _)| COLUMNS[i].0))
         .style(Style::new().add_modifier(Modifier::BOLD));
     let body = rows.iter().enumerate().map(|(n, r)| {
-        let state_style = if r.running {
-            Style::new().fg(Color::Green)
-        } else {
-            Style::new().fg(Color::DarkGray)
+        let style = |i: usize| match i {
+            0 if r.mark.is_some() => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            2 if r.running => Style::new().fg(Color::Green),
+            2 => Style::new().fg(Color::DarkGray),
+            _ => Style::new(),
         };
-        let cells: [Cell; 11] = [
-            match r.mark {
-                Some(mark) => Cell::from(format!("{}{mark}", n + 1))
-                    .style(Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
-                None => Cell::from((n + 1).to_string()),
-            },
-            Cell::from(r.name.clone()),
-            Cell::from(r.state.clone()).style(state_style),
-            Cell::from(r.hostname.clone()),
-            Cell::from(r.ip.clone()),
-            Cell::from(r.image.clone()),
-            Cell::from(
-                r.init_pid
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            Cell::from(format_uptime(r.uptime)),
-            Cell::from(
-                r.cpu_percent
-                    .map(|c| format!("{c:.0}%"))
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            Cell::from(format_memory(r.memory, r.memory_limit)),
-            Cell::from(r.pids.map(|p| p.to_string()).unwrap_or_else(|| "-".into())),
-        ];
-        let mut cells = cells.map(Some);
         Row::new(
             kept.iter()
-                .filter_map(|&i| cells[i].take())
+                .map(|&(i, _)| Cell::from(cell(r, n, i)).style(style(i)))
                 .collect::<Vec<_>>(),
         )
     });
-    let table = Table::new(body, kept.iter().map(|&i| Constraint::Length(COLUMNS[i].1)))
+    // Rows the list cannot show are said in its title, above and below.
+    let (shown, first) = (visible(area), offset(rows.len(), selected, visible(area)));
+    let title = match rows.len() > shown {
+        false => " Sessions ".to_string(),
+        true => format!(
+            " Sessions {}-{} of {}{}{} ",
+            first + 1,
+            (first + shown).min(rows.len()),
+            rows.len(),
+            if first > 0 { " ↑" } else { "" },
+            if first + shown < rows.len() {
+                " ↓"
+            } else {
+                ""
+            },
+        ),
+    };
+    let table = Table::new(body, kept.iter().map(|&(_, w)| Constraint::Length(w)))
         .header(header)
-        .block(Block::bordered().title(" Sessions "))
+        .block(Block::bordered().title(title))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
         .highlight_symbol("▶ ");
     let mut state = TableState::default()
-        .with_offset(offset(rows.len(), selected, visible(area)))
+        .with_offset(first)
         .with_selected((!rows.is_empty()).then_some(selected));
     frame.render_stateful_widget(table, area, &mut state);
 }
