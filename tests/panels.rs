@@ -259,6 +259,26 @@ fn inspector_container_view() {
     )));
 }
 
+/// A short inspector keeps its process list whole (its rows before any panel) and folds what
+/// does not fit to a line each, never an empty box.
+#[test]
+fn a_short_inspector_folds_panels_and_keeps_the_processes() {
+    let ins = inspection();
+    let mounts = vec!["root  /srv/images/busybox (overlay)".to_string()];
+    let drawn = draw(56, 14, |f| {
+        ui::inspector::render(f, f.area(), Some(&ins), false, &mounts, &Default::default())
+    });
+    assert!(
+        drawn.contains("ps aux") && drawn.contains("/bin/bas"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("▸ Namespaces"), "{drawn}");
+    assert!(
+        !drawn.contains("┌ Namespaces"),
+        "no box too small for its rows:\n{drawn}"
+    );
+}
+
 #[test]
 fn inspector_host_view_marks_container_processes() {
     let ins = inspection();

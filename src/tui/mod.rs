@@ -162,8 +162,6 @@ fn dashboard(prefix: Prefix, template: crate::spec::options::Run) -> anyhow::Res
     let mut app = App::new(prefix, notify, Box::new(backend::Host));
     app.template = template;
     let size = terminal.0.size()?;
-    // Opened where it fits beside the shell; in a narrow window, folded to a line.
-    app.show_inspector = size.width >= ui::SIDE_BY_SIDE;
     let areas = app.areas(size.into());
     app.resize(&areas);
     // The host's containers first; a shell of our own only when there are none.

@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         image_sessions_pull_in_their_pane,
         the_form_runs_images_as_the_command_line_does,
         commit_and_the_image_list_from_the_dashboard,
+        the_inspector_folds_in_a_narrow_window_and_keeps_its_processes,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
@@ -200,7 +201,10 @@ fn detach_and_reopen_restores_the_screens(t: &Ctx) -> TestResult {
     )?;
     again.keys(&["C-a", "1"])?;
     again.wait_for("marker-42")?;
+    // Opened again, the dashboard knows the sessions as its own: quitting asks.
     again.keys(&["C-a", "q"])?;
+    again.wait_for("Quit? e: end the sessions started here")?;
+    again.keys(&["d"])?;
     again.wait_for("EXITED rc=0")?;
     t.verb(&["rm", "-f", "session-1", "session-2"])?.success()?;
     Ok(())
@@ -501,6 +505,53 @@ fn the_form_runs_images_as_the_command_line_does(t: &Ctx) -> TestResult {
     tmux.keys(&["Enter"])?;
     tmux.wait_for("typed-42")?;
     tmux.wait_for("image nocmd:1 sha256:")?;
+    tmux.quit()
+}
+
+/// The process list comes first: at 200x50 every process shows; narrowed to 120 columns the
+/// inspector folds to a line by itself; opened there (`Ctrl-a i`) and at 80x24, the
+/// processes still show and a panel that does not fit is one line, never an empty box.
+fn the_inspector_folds_in_a_narrow_window_and_keeps_its_processes(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 200, 50)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("sleep 1001 & sleep 1002 & sleep 1003 & echo started")?;
+    tmux.wait_for("started")?;
+    tmux.wait_for("sleep 1003")?;
+    tmux.wait_for("┌ Namespaces")?;
+    tmux.run(&["resize-window", "-t", "main", "-x", "120", "-y", "40"])?;
+    wait_until("the inspector folded to a line at 120 columns", || {
+        let shown = tmux.screen();
+        shown.contains("Ctrl-a i: inspector") && !shown.contains("Container processes")
+    })?;
+    tmux.keys(&["C-a", "i"])?;
+    tmux.wait_for("Container processes: 4")?;
+    let drawn = tmux.wait_for("sleep 1003")?;
+    ensure(
+        !drawn.contains("1-0 of"),
+        format!("the process list shows rows:\n{drawn}"),
+    )?;
+    tmux.run(&["resize-window", "-t", "main", "-x", "80", "-y", "24"])?;
+    wait_until("the open inspector at 80x24 with process rows", || {
+        let shown = tmux.screen();
+        shown.lines().count() <= 24
+            && shown.contains("Container processes")
+            && shown.contains("sleep 10")
+    })?;
+    let shown = tmux.screen();
+    ensure(
+        shown.contains("▸ "),
+        format!("what does not fit is folded to a line:\n{shown}"),
+    )?;
+    // A box is never drawn without room for its rows: a panel's top border is followed by
+    // content, not straight by its bottom border.
+    let lines: Vec<&str> = shown.lines().collect();
+    for pair in lines.windows(2) {
+        let top = pair[0].find("┌ ");
+        ensure(
+            top.is_none_or(|at| !pair[1].get(at..).is_some_and(|rest| rest.starts_with('└'))),
+            format!("an empty box:\n{shown}"),
+        )?;
+    }
     tmux.quit()
 }
 

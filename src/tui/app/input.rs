@@ -156,7 +156,7 @@ impl App {
             Command::Exec => self.exec_selected(),
             Command::Restart => self.restart_selected(),
             Command::Remove => self.remove_selected(false),
-            Command::Inspector => self.show_inspector = !self.show_inspector,
+            Command::Inspector => self.toggle_inspector(),
             Command::HostView => self.host_view = !self.host_view,
             Command::Log => {
                 if let Some(s) = self.selected() {

@@ -77,7 +77,11 @@ pub struct App {
     /// The session selected before the current one (prefix twice goes back to it).
     last: Option<u64>,
     pub mode: Mode,
-    pub show_inspector: bool,
+    /// The inspector opened or closed by `prefix i`; until then (`None`) it is open where it
+    /// fits beside the shell and folded to a line in a narrow window, as the window changes.
+    pub show_inspector: Option<bool>,
+    /// The window's width, as last laid out (what `prefix i` toggles from).
+    window_width: u16,
     pub host_view: bool,
     /// Two sessions shown at once: how, the one in the pane without the focus, and whether
     /// the focused (selected) session is in the first pane.
@@ -129,7 +133,8 @@ impl App {
             selected: 0,
             last: None,
             mode: Mode::Normal,
-            show_inspector: true,
+            show_inspector: None,
+            window_width: super::ui::SIDE_BY_SIDE,
             host_view: false,
             processes: Default::default(),
             split: None,
@@ -159,15 +164,28 @@ impl App {
         super::ui::Areas::split(
             area,
             self.sessions.len(),
-            self.show_inspector,
+            self.inspector_open(area.width),
             self.split().map(|s| s.how),
         )
+    }
+
+    /// Whether the inspector is open in a window `width` wide.
+    pub fn inspector_open(&self, width: u16) -> bool {
+        self.show_inspector
+            .unwrap_or(width >= super::ui::SIDE_BY_SIDE)
+    }
+
+    /// `prefix i`: the inspector closed if it is open in this window, else opened; the choice
+    /// then holds whatever the window does.
+    pub(super) fn toggle_inspector(&mut self) {
+        self.show_inspector = Some(!self.inspector_open(self.window_width));
     }
 
     /// Gives every session's pty and screen the size of its pane: the focused one's (and
     /// every session's not shown, as it will be when switched to), the other pane's to the
     /// split's other session.
     pub fn resize(&mut self, areas: &super::ui::Areas) {
+        self.window_width = areas.status.width;
         let (rows, cols) = match self.split() {
             Some(split) if !split.focus_first => areas.second_pty_size().unwrap_or_default(),
             _ => areas.pty_size(),

@@ -346,9 +346,12 @@ impl App {
     }
 }
 
-/// The inspector's place split: the usage panel on top, the inspector's panels under it.
+/// The inspector's place split: the usage panel on top, the inspector's panels under it. A
+/// short place (the inspector below the shell in a small window) gives the usage panel's
+/// rows to the process list: the list row's usage columns say the same.
 pub(super) fn inspector_parts(area: ratatui::layout::Rect) -> [ratatui::layout::Rect; 2] {
-    Layout::vertical([Constraint::Length(5), Constraint::Min(0)]).areas(area)
+    let usage = if area.height >= 5 + 8 { 5 } else { 0 };
+    Layout::vertical([Constraint::Length(usage), Constraint::Min(0)]).areas(area)
 }
 
 /// ", 3 minutes ago" after an exit, from the record's time of it.

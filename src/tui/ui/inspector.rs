@@ -6,7 +6,7 @@ use crate::runtime::inspect::{Inspection, NamespaceRow, ProcessInfo};
 use crate::runtime::net::view::{Interface, NetView};
 use crate::spec::limits::human;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
@@ -35,17 +35,123 @@ pub fn render(
         );
         return;
     };
-    let [names, security, namespaces, network, processes] = sections(area, ins, mounts);
-    render_hostnames(frame, names, ins);
-    render_security(frame, security, ins, mounts);
-    render_namespaces(frame, namespaces, &ins.namespaces);
-    render_network(frame, network, ins.network.as_ref());
-    render_processes(frame, processes, ins, host_view, list);
+    let sections = sections(area, ins, mounts, host_view);
+    for (panel, place) in PANELS.into_iter().zip(sections.panels) {
+        match place {
+            Place::Whole(at) => match panel {
+                Panel::Hostnames => render_hostnames(frame, at, ins),
+                Panel::Security => render_security(frame, at, ins, mounts),
+                Panel::Namespaces => render_namespaces(frame, at, &ins.namespaces),
+                Panel::Network => render_network(frame, at, ins.network.as_ref()),
+            },
+            Place::Folded(at) => frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(format!("▸ {} ", panel.title()), BOLD),
+                    Span::raw(folded(panel, ins, mounts)),
+                ])),
+                at,
+            ),
+            Place::Hidden => {}
+        }
+    }
+    render_processes(frame, sections.processes, ins, host_view, list);
 }
 
-/// The inspector's panels in `area`: hostnames, filesystem and privileges, namespaces,
-/// network, processes (the last takes what is left).
-fn sections(area: Rect, ins: &Inspection, mounts: &Mounts) -> [Rect; 5] {
+/// The inspector's panels above the process list, top down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Panel {
+    Hostnames,
+    Security,
+    Namespaces,
+    Network,
+}
+
+const PANELS: [Panel; 4] = [
+    Panel::Hostnames,
+    Panel::Security,
+    Panel::Namespaces,
+    Panel::Network,
+];
+
+/// Which panels keep their room when there is not enough for all, first first: what the
+/// container sees beside the host (hostname, namespaces), its root and privileges, then its
+/// interfaces (folded, the line still gives its mode and address).
+const PRIORITY: [Panel; 4] = [
+    Panel::Hostnames,
+    Panel::Namespaces,
+    Panel::Security,
+    Panel::Network,
+];
+
+impl Panel {
+    fn title(self) -> &'static str {
+        match self {
+            Panel::Hostnames => "Hostname",
+            Panel::Security => "Filesystem and privileges",
+            Panel::Namespaces => "Namespaces",
+            Panel::Network => "Network",
+        }
+    }
+}
+
+/// Where a panel goes: its whole box, one summary line, or nowhere (no line left).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Whole(Rect),
+    Folded(Rect),
+    Hidden,
+}
+
+struct Sections {
+    /// In [`PANELS`]' order.
+    panels: [Place; 4],
+    processes: Rect,
+}
+
+/// A folded panel's line: what matters of it.
+fn folded(panel: Panel, ins: &Inspection, mounts: &Mounts) -> String {
+    match panel {
+        Panel::Hostnames => format!(
+            "{} (host {})",
+            ins.hostname.as_deref().unwrap_or("?"),
+            ins.host_hostname
+        ),
+        Panel::Security => {
+            let root = mounts.first().map_or("", String::as_str);
+            format!(
+                "{root} · caps {:x} · seccomp {}",
+                ins.security.cap_eff,
+                if ins.security.seccomp == 2 {
+                    "filter"
+                } else {
+                    "off"
+                }
+            )
+        }
+        Panel::Namespaces => {
+            let own = ins.namespaces.iter().filter(|r| r.isolated()).count();
+            format!("{own} own, {} the host's", ins.namespaces.len() - own)
+        }
+        Panel::Network => match &ins.network {
+            None => "-".to_string(),
+            Some(n) => {
+                let address = n
+                    .inside
+                    .iter()
+                    .find(|i| i.name != "lo")
+                    .and_then(|i| i.addresses.first().cloned());
+                format!("{} {}", n.mode, address.unwrap_or_default())
+            }
+        },
+    }
+}
+
+/// The inspector's places in `area`. The process list comes first: it gets a floor (its rows,
+/// up to eight, with its border and header) before any other panel is placed; then each panel
+/// gets one summary line while lines remain, then, in [`PRIORITY`], its whole box where it fits
+/// in what is left (the privileges, last, what is left if that is five lines); the process
+/// list takes whatever remains.
+fn sections(area: Rect, ins: &Inspection, mounts: &Mounts, host_view: bool) -> Sections {
     let caps_len = ins.security.capability_names().join(" ").len() as u16;
     // Word wrapping may need a line more than the length alone says.
     let caps_lines = caps_len / area.width.saturating_sub(2).max(1) + 2;
@@ -53,14 +159,55 @@ fn sections(area: Rect, ins: &Inspection, mounts: &Mounts) -> [Rect; 5] {
         .network
         .as_ref()
         .map_or(1, |n| (2 * network_rows(n).len()).max(1));
-    Layout::vertical([
-        Constraint::Length(4),
-        Constraint::Length(mounts.len() as u16 + 3 + caps_lines),
-        Constraint::Length(ins.namespaces.len() as u16 + 3),
-        Constraint::Length(network_lines as u16 + 3),
-        Constraint::Min(4),
-    ])
-    .areas(area)
+    let whole = |panel: Panel| -> u16 {
+        match panel {
+            Panel::Hostnames => 4,
+            Panel::Security => mounts.len() as u16 + 3 + caps_lines,
+            Panel::Namespaces => ins.namespaces.len() as u16 + 3,
+            Panel::Network => network_lines as u16 + 3,
+        }
+    };
+    let processes = ordered(ins, host_view, Sort::Pid).len().clamp(1, 8) as u16;
+    let mut left = area.height.saturating_sub(processes + 3);
+    let mut heights = [0u16; 4];
+    let mut folded = [false; 4];
+    let index = |panel: Panel| PANELS.iter().position(|p| *p == panel).unwrap_or(0);
+    // Every panel a line first, as far as they go; then, in priority, its whole box.
+    for panel in PRIORITY {
+        if left > 0 {
+            (heights[index(panel)], folded[index(panel)]) = (1, true);
+            left -= 1;
+        }
+    }
+    for panel in PRIORITY {
+        let at = index(panel);
+        let more = whole(panel).saturating_sub(1);
+        if !folded[at] {
+            continue;
+        }
+        if more <= left {
+            (heights[at], folded[at]) = (whole(panel), false);
+            left -= more;
+        } else if panel == Panel::Security && left + 1 >= 5 {
+            // Its last lines are the capability names: cut, it still says root, volumes
+            // and the masks.
+            (heights[at], folded[at]) = (left + 1, false);
+            left = 0;
+        }
+    }
+    let mut y = area.y;
+    let panels = std::array::from_fn(|i| {
+        let height = heights[i];
+        let rect = Rect::new(area.x, y, area.width, height);
+        y += height;
+        match (height, folded[i]) {
+            (0, _) => Place::Hidden,
+            (_, true) => Place::Folded(rect),
+            _ => Place::Whole(rect),
+        }
+    });
+    let processes = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
+    Sections { panels, processes }
 }
 
 /// The row of the process list (in [`ordered`]'s order) drawn at screen row `y` of the
@@ -73,7 +220,7 @@ pub fn process_at(
     list: &ProcessList,
     y: u16,
 ) -> Option<usize> {
-    let table = sections(area, ins, mounts)[4];
+    let table = sections(area, ins, mounts, host_view).processes;
     let first = table.y + 2; // border, header
     if y < first || y >= table.bottom().saturating_sub(1) {
         return None;
