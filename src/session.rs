@@ -385,6 +385,11 @@ impl Session {
             return;
         };
         let (rows, cols) = self.size;
+        // The monitor gives the pty our size as we attach: the redraw that answers is ours.
+        self.flags.quiet_until.store(
+            crate::state::record::now_ms() + RESIZE_REDRAW_MS,
+            Ordering::Release,
+        );
         let attached = conn.send(&Request::Attach {
             rows,
             cols,
@@ -591,6 +596,12 @@ impl Session {
         }
         self.size = (rows, cols);
         self.screen().resize(rows, cols);
+        // What the program draws again for the new size (a shell's prompt on SIGWINCH) is
+        // ours, not its activity.
+        self.flags.quiet_until.store(
+            crate::state::record::now_ms() + RESIZE_REDRAW_MS,
+            Ordering::Release,
+        );
         match &self.link {
             Link::Monitor(Some(conn)) => {
                 let _ = conn.send(&Request::Resize { rows, cols });
@@ -671,6 +682,11 @@ impl Session {
     }
 }
 
+/// How long after a resize the program's output is taken for its redraw (a shell answers
+/// SIGWINCH within milliseconds; a dashboard opened again resizes every session once its list
+/// is known, and must not mark them all `#`).
+const RESIZE_REDRAW_MS: u64 = 300;
+
 /// What a session's reader threads raise for the UI, and where they log its output.
 #[derive(Default)]
 struct Flags {
@@ -680,6 +696,8 @@ struct Flags {
     activity: AtomicBool,
     /// The bell rang since the session was last looked at.
     bell: AtomicBool,
+    /// Until when (Unix ms) output is the program's redraw after our resize, not activity.
+    quiet_until: std::sync::atomic::AtomicU64,
     /// Where its output is logged too, while `prefix H` has it on (screen's `log`).
     log: Mutex<Option<std::fs::File>>,
 }
@@ -697,7 +715,7 @@ impl Flags {
             screen.process(bytes);
             screen.take_bell()
         };
-        if active {
+        if active && crate::state::record::now_ms() >= self.quiet_until.load(Ordering::Acquire) {
             self.activity.store(true, Ordering::Release);
         }
         if rang && active {

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Trial> {
         the_form_runs_images_as_the_command_line_does,
         commit_and_the_image_list_from_the_dashboard,
         the_inspector_folds_in_a_narrow_window_and_keeps_its_processes,
+        a_reopened_dashboard_marks_nothing_and_ends_only_its_own,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
@@ -553,6 +554,52 @@ fn the_inspector_folds_in_a_narrow_window_and_keeps_its_processes(t: &Ctx) -> Te
         )?;
     }
     tmux.quit()
+}
+
+/// Detached and opened again: the idle sessions are not marked `#` (the redraw our resize
+/// asks of their shells is not activity), and `Ctrl-a q` `e` ends the sessions a dashboard
+/// of this user started, and not a container started from the command line.
+fn a_reopened_dashboard_marks_nothing_and_ends_only_its_own(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 160, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.second_session()?;
+    t.verb(&[
+        "run",
+        "-d",
+        "--name",
+        "cli-made",
+        "--network",
+        "none",
+        "sleep",
+        "600",
+    ])?
+    .success()?;
+    tmux.wait_for("cli-made")?;
+    tmux.keys(&["C-a", "d"])?;
+    tmux.wait_for("EXITED rc=0")?;
+    let again = Tmux::start_as(t, "-again", 160, 45, "")?;
+    again.wait_for("session-2")?;
+    again.wait_for("cli-made")?;
+    // Give the resize's redraws time to come, then read the marks.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let shown = again
+        .screen()
+        .lines()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("\n");
+    ensure(
+        !shown.contains("1#") && !shown.contains("2#") && !shown.contains("3#"),
+        format!("idle sessions marked as active:\n{shown}"),
+    )?;
+    again.quit()?;
+    let left = t
+        .verb(&["ps", "-a", "--format", "{{.Names}}"])?
+        .success()?
+        .stdout;
+    ensure_eq(left.trim(), "cli-made")?;
+    t.verb(&["rm", "-f", "cli-made"])?.success()?;
+    Ok(())
 }
 
 /// `Ctrl-a C` commits the selected session's container (a digest as the name is refused at the
