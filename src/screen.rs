@@ -57,6 +57,34 @@ impl vt100::Callbacks for History {
     }
 }
 
+/// A line of history (text with SGR runs, as vt100's basic capture writes it) cut to `cols`
+/// cells: the escapes kept, the characters past the width dropped.
+fn cut_formatted(line: &str, cols: usize) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut used = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // An SGR sequence: copied whole, to its final `m`.
+            out.push(c);
+            for e in chars.by_ref() {
+                out.push(e);
+                if e.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        let width = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + width > cols {
+            break;
+        }
+        used += width;
+        out.push(c);
+    }
+    out
+}
+
 /// A screen dimension as vt100 takes it: at least 1 (a pane squeezed to nothing is one cell).
 pub fn dimension(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
@@ -85,9 +113,48 @@ impl Screen {
         self.parser.process(bytes);
     }
 
-    /// Resizes; rows a shrink pushes off the top go to history.
+    /// Resizes; rows a shrink pushes off the top go to history, and a grow takes them back
+    /// ([`Screen::refill_top`]).
     pub fn resize(&mut self, rows: u16, cols: u16) {
+        let before = self.vt().cursor_position().0;
         self.parser.set_size(dimension(rows), dimension(cols));
+        // Grown, vt100 keeps the cursor as far from the bottom as it was: the rows it adds
+        // go on top, blank (it keeps no history of its own to fill them from).
+        let added = self.vt().cursor_position().0.saturating_sub(before);
+        if added > 0 {
+            self.refill_top(added);
+        }
+    }
+
+    /// Fills the `added` blank rows a grow put on the screen's top with the newest lines of
+    /// history, as tmux does: the lines a shrink pushed off come back, rather than blank rows
+    /// above the prompt. Where history has fewer, the screen moves up to meet them (the blank
+    /// rows go to the bottom, as a fresh terminal's). Done as the terminal would be told
+    /// (delete lines, draw each line in place, put the cursor and the attributes back), each
+    /// line cut to the width so that none wraps.
+    fn refill_top(&mut self, added: u16) {
+        let cols = usize::from(self.vt().size().1.get());
+        let history = self.parser.callbacks_mut();
+        let n = usize::from(added).min(history.lines.len());
+        let pulled: Vec<Box<str>> = history.lines.drain(history.lines.len() - n..).collect();
+        history.offset = history.offset.min(history.lines.len());
+        let up = usize::from(added) - n;
+        let (row, col) = self.vt().cursor_position();
+        let attributes = self.vt().attributes_formatted();
+        let mut out = String::from("\x1b[H");
+        if up > 0 {
+            out.push_str(&format!("\x1b[{up}M"));
+        }
+        for (i, line) in pulled.iter().enumerate() {
+            out.push_str(&format!("\x1b[{};1H\x1b[m", i + 1));
+            out.push_str(&cut_formatted(line, cols));
+        }
+        out.push_str(&format!(
+            "\x1b[m{attributes}\x1b[{};{}H",
+            usize::from(row) - up + 1,
+            col + 1
+        ));
+        self.parser.process(out.as_bytes());
     }
 
     /// What the emulator shows now.
@@ -333,6 +400,47 @@ mod tests {
                 "line {i} lost:\n{text}"
             );
         }
+    }
+
+    /// Grown back after a shrink, the screen takes its lines back from history onto its top,
+    /// and the prompt and cursor move down with them: no blank rows above the prompt.
+    #[test]
+    fn growing_pulls_lines_back_from_history() {
+        let mut screen = Screen::new(10, 20, 100);
+        screen.process(b"\x1b[32mgreen\x1b[m\r\n");
+        for i in 1..=8 {
+            screen.process(format!("{i}\r\n").as_bytes());
+        }
+        screen.process(b"$ ");
+        screen.resize(4, 20);
+        assert_eq!(screen.vt().cursor_position(), (3, 2));
+        screen.resize(10, 20);
+        let rows: Vec<String> = screen.vt().rows(0, 20).collect();
+        assert_eq!(rows[0], "green");
+        assert_eq!(rows[1..9], ["1", "2", "3", "4", "5", "6", "7", "8"]);
+        assert_eq!(rows[9], "$ ");
+        assert_eq!(screen.vt().cursor_position(), (9, 2));
+        assert_eq!(screen.history_len(), 0);
+        assert_eq!(
+            screen.vt().cell(0, 0).map(|c| c.fgcolor()),
+            Some(vt100::Color::Idx(2))
+        );
+        // What the program writes next lands after its prompt, in its own colours.
+        screen.process(b"\x1b[1mls");
+        assert_eq!(screen.vt().rows(0, 20).nth(9).as_deref(), Some("$ ls"));
+        assert!(screen.vt().cell(9, 2).is_some_and(|c| c.bold()));
+    }
+
+    /// A line of history wider than the screen grown back to comes back cut, not wrapped
+    /// over the line below it.
+    #[test]
+    fn a_pulled_line_wider_than_the_screen_is_cut() {
+        let mut screen = Screen::new(3, 30, 100);
+        screen.process(b"abcdefghijklmnopqrstuvwxyz0123\r\nnext\r\n$ ");
+        screen.resize(1, 10);
+        screen.resize(3, 10);
+        let rows: Vec<String> = screen.vt().rows(0, 10).collect();
+        assert_eq!(rows, ["abcdefghij", "next", "$ "]);
     }
 
     #[test]
