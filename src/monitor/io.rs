@@ -26,6 +26,77 @@ pub struct Run {
     pub handoff: HandOff,
     pub io: Io,
     pub input: Input,
+    /// Where the helper hands over the container's own pty, until it has.
+    pub console: Option<Console>,
+}
+
+/// The socket the helper hands the container's pty master to (runc's console socket), in the
+/// container's state directory (root's alone): the one connection taken is the helper's, told
+/// by its credentials.
+pub struct Console {
+    listener: std::os::unix::net::UnixListener,
+    path: std::path::PathBuf,
+}
+
+impl Console {
+    fn bind(id: &str) -> anyhow::Result<Console> {
+        // As long a name as `ctl.sock`: the path must fit a socket address's 108 bytes.
+        let path = crate::state::tree::container(id).join("tty.sock");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path)
+            .with_context(|| format!("cannot listen on {}", path.display()))?;
+        listener.set_nonblocking(true)?;
+        Ok(Console { listener, path })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.listener.as_fd()
+    }
+
+    /// The master the helper (`helper`, and no other process) sent, if it has connected.
+    fn take(&self, helper: nix::unistd::Pid) -> Option<std::os::fd::OwnedFd> {
+        let (stream, _) = self.listener.accept().ok()?;
+        let peer =
+            nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+                .ok()?;
+        if peer.pid() != helper.as_raw() {
+            return None;
+        }
+        stream.set_nonblocking(false).ok()?;
+        crate::runtime::console::receive(&stream.into())
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Run {
+    /// The helper connected to the console socket: the container's pty master, from now on
+    /// read and written here directly, at the screen's size, with what was typed meanwhile.
+    pub fn take_console(&mut self) {
+        let Some(console) = &self.console else { return };
+        let Some(master) = console.take(self.helper) else {
+            return;
+        };
+        // The socket goes (and its file with it): nothing else is ever taken from it.
+        self.console = None;
+        let file = std::fs::File::from(master);
+        nonblocking(file.as_fd());
+        if let Io::Tty {
+            container, screen, ..
+        } = &mut self.io
+        {
+            let (rows, cols) = screen.screen().size();
+            crate::runtime::sys::set_winsize(file.as_fd(), rows.get(), cols.get());
+            if let Ok(writer) = file.try_clone() {
+                self.input.attach(writer);
+            }
+            *container = Some(file);
+        }
+    }
 }
 
 /// The most input held for a container that is not reading it; more is dropped (a client that
@@ -34,7 +105,8 @@ const MAX_PENDING: usize = 8 << 20;
 
 /// Where clients' input goes: the pty, or the stdin pipe. Never blocking: what the container
 /// does not take yet waits in `pending`, written as the descriptor becomes writable, so a
-/// container that does not read its input cannot stall its monitor (and its output).
+/// container that does not read its input cannot stall its monitor (and its output). Until
+/// the container's own pty is handed over, input waits for it.
 pub struct Input {
     fd: Option<std::fs::File>,
     pending: Vec<u8>,
@@ -56,9 +128,25 @@ impl Input {
         }
     }
 
+    /// Input that waits for the container's own pty, handed over later ([`Input::attach`]).
+    fn awaiting() -> Input {
+        Input {
+            fd: None,
+            pending: Vec::new(),
+            tty: true,
+            closing: false,
+        }
+    }
+
+    /// The container's pty master arrived: what waited goes to it.
+    fn attach(&mut self, fd: std::fs::File) {
+        self.fd = Some(fd);
+        self.flush();
+    }
+
     /// Queues `bytes` for the container and writes what it takes now.
     pub fn write(&mut self, bytes: &[u8]) {
-        if self.fd.is_none() || self.closing {
+        if (self.fd.is_none() && !self.tty) || self.closing {
             return;
         }
         let room = MAX_PENDING.saturating_sub(self.pending.len());
@@ -119,6 +207,9 @@ pub enum Io {
         /// The main screen, drawn, as it was when the alternate one was entered.
         main: Option<Vec<u8>>,
         open: bool,
+        /// The container's own pty master, once the helper has handed it over: what the
+        /// container writes comes from here (the helper's pty says only what the helper does).
+        container: Option<std::fs::File>,
     },
     Pipes {
         stdout: Option<std::process::ChildStdout>,
@@ -136,8 +227,16 @@ fn nonblocking(fd: BorrowedFd<'_>) {
 /// Starts the helper for `spec`: on a pty of `rows`x`cols` when the spec has a tty, else on
 /// pipes (stdin a pipe only when `interactive`, else `/dev/null`).
 pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> anyhow::Result<Run> {
-    let helper = HelperCommand::new(spec)?;
+    let mut helper = HelperCommand::new(spec)?;
     if spec.tty {
+        // The container's own pty comes here rather than through a relay in the helper.
+        let console = match helper.relays_console() {
+            true => Some(Console::bind(&spec.id)?),
+            false => None,
+        };
+        if let Some(c) = &console {
+            helper.hand_console_to(&c.path);
+        }
         let size = PtySize {
             rows,
             cols,
@@ -168,17 +267,22 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
                 .context("pty reader")?,
         );
         nonblocking(reader.as_fd());
-        let writer = reader.try_clone().context("pty writer")?;
+        let input = match console {
+            Some(_) => Input::awaiting(),
+            None => Input::new(Some(reader.try_clone().context("pty writer")?), true),
+        };
         Ok(Run {
             helper: nix::unistd::Pid::from_raw(pid as i32),
             handoff: helper.into_handoff(),
-            input: Input::new(Some(writer), true),
+            input,
+            console,
             io: Io::Tty {
                 master: pair.master,
                 reader,
                 screen: Box::new(vt100::Parser::new(dimension(rows), dimension(cols), 0)),
                 main: None,
                 open: true,
+                container: None,
             },
         })
     } else {
@@ -209,52 +313,88 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
                     .map(|s| std::fs::File::from(std::os::fd::OwnedFd::from(s))),
                 false,
             ),
+            console: None,
             io: Io::Pipes { stdout, stderr },
         })
     }
 }
 
-impl Io {
-    /// The descriptors that may have output, with the stream each carries.
-    pub fn outputs(&self) -> Vec<(BorrowedFd<'_>, Stream)> {
+/// A descriptor the container's output comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The helper's pty (the container's too, when it has no pty of its own).
+    Pty,
+    /// The container's own pty, handed over.
+    Console,
+    Stdout,
+    Stderr,
+}
+
+impl Source {
+    /// The stream its bytes are logged and sent as.
+    pub fn stream(self) -> Stream {
         match self {
-            Io::Tty { reader, open, .. } => {
-                if *open {
-                    vec![(reader.as_fd(), Stream::Stdout)]
-                } else {
-                    vec![]
-                }
-            }
+            Source::Stderr => Stream::Stderr,
+            _ => Stream::Stdout,
+        }
+    }
+}
+
+impl Io {
+    /// The descriptors that may have output.
+    pub fn outputs(&self) -> Vec<(BorrowedFd<'_>, Source)> {
+        match self {
+            Io::Tty {
+                reader,
+                open,
+                container,
+                ..
+            } => container
+                .iter()
+                .map(|c| (c.as_fd(), Source::Console))
+                .chain(open.then(|| (reader.as_fd(), Source::Pty)))
+                .collect(),
             Io::Pipes { stdout, stderr, .. } => stdout
                 .iter()
-                .map(|o| (o.as_fd(), Stream::Stdout))
-                .chain(stderr.iter().map(|e| (e.as_fd(), Stream::Stderr)))
+                .map(|o| (o.as_fd(), Source::Stdout))
+                .chain(stderr.iter().map(|e| (e.as_fd(), Source::Stderr)))
                 .collect(),
         }
     }
+
+    /// Every source, for the last reads once the container has ended.
+    pub const SOURCES: [Source; 4] = [Source::Console, Source::Pty, Source::Stdout, Source::Stderr];
 
     /// Reads what `stream` has now: `Some(bytes)` (empty when nothing waits), or `None` once it
     /// has ended (and stops watching it). It reads until the stream is empty or a message is
     /// full: a pty hands out a few KiB a read, and a flood would otherwise cost a log write, a
     /// screen update and a send per read.
-    pub fn read(&mut self, stream: Stream) -> Option<Vec<u8>> {
+    pub fn read(&mut self, source: Source) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; MAX_MESSAGE - 1];
         let mut len = 0;
         let mut ended = false;
         while len < buf.len() {
-            let result = match (&mut *self, stream) {
-                (Io::Tty { reader, .. }, _) => reader.read(&mut buf[len..]),
+            let result = match (&mut *self, source) {
+                (Io::Tty { reader, open, .. }, Source::Pty) if *open => {
+                    reader.read(&mut buf[len..])
+                }
+                (
+                    Io::Tty {
+                        container: Some(c), ..
+                    },
+                    Source::Console,
+                ) => c.read(&mut buf[len..]),
                 (
                     Io::Pipes {
                         stdout: Some(o), ..
                     },
-                    Stream::Stdout,
+                    Source::Stdout,
                 ) => o.read(&mut buf[len..]),
                 (
                     Io::Pipes {
                         stderr: Some(e), ..
                     },
-                    Stream::Stderr,
+                    Source::Stderr,
                 ) => e.read(&mut buf[len..]),
                 _ => return None,
             };
@@ -274,10 +414,11 @@ impl Io {
             feed(screen, main, &buf);
         }
         if ended {
-            match (&mut *self, stream) {
+            match (&mut *self, source) {
+                (Io::Tty { container, .. }, Source::Console) => *container = None,
                 (Io::Tty { open, .. }, _) => *open = false,
-                (Io::Pipes { stdout, .. }, Stream::Stdout) => *stdout = None,
-                (Io::Pipes { stderr, .. }, Stream::Stderr) => *stderr = None,
+                (Io::Pipes { stdout, .. }, Source::Stdout) => *stdout = None,
+                (Io::Pipes { stderr, .. }, _) => *stderr = None,
             }
             if len == 0 {
                 return None;
@@ -287,10 +428,20 @@ impl Io {
     }
 
     pub fn resize(&mut self, rows: u16, cols: u16) {
-        if let Io::Tty { master, screen, .. } = self {
+        if let Io::Tty {
+            master,
+            screen,
+            container,
+            ..
+        } = self
+        {
             screen
                 .screen_mut()
                 .set_size(dimension(rows), dimension(cols));
+            // The container's own pty: it gets SIGWINCH from this.
+            if let Some(c) = container {
+                crate::runtime::sys::set_winsize(c.as_fd(), rows, cols);
+            }
             let _ = master.resize(PtySize {
                 rows,
                 cols,

@@ -276,12 +276,12 @@ impl Monitor {
             checker.stop();
         }
         // What the container wrote last.
-        for stream in [Stream::Stdout, Stream::Stderr] {
-            while let Some(bytes) = run.io.read(stream) {
+        for source in io::Io::SOURCES {
+            while let Some(bytes) = run.io.read(source) {
                 if bytes.is_empty() {
                     break;
                 }
-                self.output(stream, &bytes);
+                self.output(source.stream(), &bytes);
             }
         }
         let ending = run.handoff.ending();
@@ -293,14 +293,23 @@ impl Monitor {
     /// output, and handles what came.
     fn poll_once(&mut self, mut run: Option<&mut io::Run>, timeout: Duration) -> Turn {
         let mut turn = Turn::default();
-        let (outputs, started_fd, input_fd): (Vec<_>, _, _) = match run.as_deref() {
-            Some(r) => (r.io.outputs(), Some(r.handoff.started()), r.input.waiting()),
-            None => (Vec::new(), None, None),
+        let (outputs, started_fd, input_fd, console_fd): (Vec<_>, _, _, _) = match run.as_deref() {
+            Some(r) => (
+                r.io.outputs(),
+                Some(r.handoff.started()),
+                r.input.waiting(),
+                r.console.as_ref().map(io::Console::fd),
+            ),
+            None => (Vec::new(), None, None, None),
         };
         let mut fds = vec![
             PollFd::new(self.signals.as_fd(), PollFlags::POLLIN),
             PollFd::new(self.listener.as_fd(), PollFlags::POLLIN),
         ];
+        let console_at = fds.len();
+        if let Some(fd) = console_fd {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        }
         let started_at = fds.len();
         if let Some(fd) = started_fd {
             fds.push(PollFd::new(fd, PollFlags::POLLIN));
@@ -336,7 +345,8 @@ impl Monitor {
             .iter()
             .map(|f| f.revents().unwrap_or(PollFlags::empty()))
             .collect();
-        let streams: Vec<Stream> = outputs.iter().map(|(_, s)| *s).collect();
+        let sources: Vec<io::Source> = outputs.iter().map(|(_, s)| *s).collect();
+        let console_ready = console_fd.is_some() && !ready[console_at].is_empty();
         drop(fds);
         drop(outputs);
         if let Some(fd) = started_fd
@@ -348,15 +358,18 @@ impl Monitor {
         }
         let input_ready = input_fd.is_some() && !ready[input_at].is_empty();
         if let Some(run) = run.as_deref_mut() {
+            if console_ready {
+                run.take_console();
+            }
             if input_ready {
                 run.input.flush();
             }
-            for (i, stream) in streams.iter().enumerate() {
+            for (i, source) in sources.iter().enumerate() {
                 if !ready[outputs_at + i].is_empty()
-                    && let Some(bytes) = run.io.read(*stream)
+                    && let Some(bytes) = run.io.read(*source)
                     && !bytes.is_empty()
                 {
-                    self.output(*stream, &bytes);
+                    self.output(source.stream(), &bytes);
                 }
             }
         }

@@ -106,6 +106,21 @@ pub fn receive(socket: &OwnedFd) -> Option<OwnedFd> {
     None
 }
 
+/// The helper's side, under a monitor: the container's pty master handed to the monitor's
+/// console socket at `path` (runc's `--console-socket`), so that the monitor reads and writes
+/// it directly. A keystroke then crosses one pty and no relay: the helper's own terminal and
+/// its copying loop are out of the way.
+pub fn hand_over(path: &std::path::Path, master: &OwnedFd) -> anyhow::Result<()> {
+    let socket = std::os::unix::net::UnixStream::connect(path).with_context(|| {
+        format!(
+            "cannot reach the monitor's console socket {}",
+            path.display()
+        )
+    })?;
+    let socket: OwnedFd = socket.into();
+    send(&socket, Some(master))
+}
+
 /// exec's side, already in the container's mount namespace: a new pty of the container's
 /// devpts becomes our terminal, its master sent down `socket` (to whoever relays it).
 pub fn take_new(socket: Option<&OwnedFd>) -> anyhow::Result<()> {

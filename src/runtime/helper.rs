@@ -180,14 +180,24 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     drop(console_theirs);
     // PID 1 holds its namespace now; ours would keep it (and the veth) after the container.
     drop(network.netns);
-    // The container's own pty, once init has made it (none if init failed first).
-    let mut relay = console_ours
-        .as_ref()
-        .and_then(console::receive)
-        .map(|master| {
-            console::Relay::new(master)
-                .unwrap_or_else(|e| fail(format!("cannot relay the container's terminal: {e}")))
-        });
+    // The container's own pty, once init has made it (none if init failed first): handed to
+    // the monitor that asked for it, else relayed here.
+    let console_socket = std::env::var_os(super::launch::CONSOLE_VAR);
+    let mut relay =
+        console_ours
+            .as_ref()
+            .and_then(console::receive)
+            .and_then(|master| match &console_socket {
+                Some(path) => {
+                    if let Err(e) = console::hand_over(std::path::Path::new(path), &master) {
+                        fail(format!("{e:#}"))
+                    }
+                    None
+                }
+                None => Some(console::Relay::new(master).unwrap_or_else(|e| {
+                    fail(format!("cannot relay the container's terminal: {e}"))
+                })),
+            });
     let failure = receiver.read();
     if let Some(launcher) = report {
         match &failure {

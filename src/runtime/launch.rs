@@ -26,6 +26,9 @@ pub const HELPER_ARG: &str = "__helper";
 /// Environment variable carrying the hand-off's address (the launcher's PID, for the helper's
 /// death check too, and its memory files' descriptors).
 pub(crate) const HANDOFF_VAR: &str = "MCT_HANDOFF";
+/// Where the helper hands the container's pty master to its monitor, instead of relaying it
+/// ([`super::console::hand_over`]): a socket path in the container's state directory.
+pub(crate) const CONSOLE_VAR: &str = "MCT_CONSOLE_SOCKET";
 /// Set for a helper whose container keeps this binary inside as its PID 1 (`--init`): that
 /// helper runs from a sealed copy ([`super::sealed`]). Without `--init` no process of ours is
 /// inside once PID 1 has exec'd (and until then it is the container's only process, not
@@ -62,6 +65,18 @@ impl HelperCommand {
             program,
             cwd: spec.workdir.clone(),
         })
+    }
+
+    /// Whether the container gets a pty of its own (which the helper relays, or hands over).
+    pub fn relays_console(&self) -> bool {
+        self.relays_console
+    }
+
+    /// The container's pty master goes to the socket at `path` (its monitor's) rather than
+    /// being relayed by the helper.
+    pub fn hand_console_to(&mut self, path: &std::path::Path) {
+        self.env
+            .push((CONSOLE_VAR, path.to_string_lossy().into_owned()));
     }
 
     /// The hand-off, to keep (and read the ending from) once the helper runs.

@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `containers/<id>/state.json`, `spec.json` | the launcher ([`super::store::create`]), or for an unnamed foreground run its cleaner | `rm`, `--rm`, the foreground launcher or its cleaner, or the repair of a dead owner's record |
 //! | `containers/<id>/ctl.sock`, `log*` | the container's monitor | `rm` |
+//! | `containers/<id>/tty.sock` (the console socket, while a run starts) | the container's monitor | the monitor, once the helper has handed over the pty, or as the run ends |
 //! | `containers/<id>/fs/` (overlay `upper`, `work`, `root`; `etc` files) | the helper | the run's cleaner |
 //!
 //! The tree and `containers/` go when they empty; whoever makes an entry in them makes them
