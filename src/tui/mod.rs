@@ -161,8 +161,7 @@ fn dashboard(prefix: Prefix, template: crate::spec::options::Run) -> anyhow::Res
     let mut terminal = TerminalGuard::enter()?;
     let mut app = App::new(prefix, notify, Box::new(backend::Host));
     app.template = template;
-    let size = terminal.0.size()?;
-    let areas = app.areas(size.into());
+    let areas = app.areas(terminal.0.get_frame().area());
     app.resize(&areas);
     // The host's containers first; a shell of our own only when there are none.
     app.sync();
@@ -263,8 +262,13 @@ fn handle(
         }
         Event::Input(term_event::Event::Paste(text)) => app.handle_paste(&text),
         Event::Input(term_event::Event::Mouse(mouse)) => {
-            let areas = app.areas(terminal.size()?.into());
+            let areas = app.areas(terminal.get_frame().area());
             app.handle_mouse(mouse, &areas);
+        }
+        // The window's size, as the terminal says it on SIGWINCH: kept, not asked for again
+        // (crossterm opens /dev/tty for each question) on every key.
+        Event::Input(term_event::Event::Resize(cols, rows)) => {
+            terminal.resize(ratatui::layout::Rect::new(0, 0, cols, rows))?;
         }
         Event::Input(_) => {}
         Event::Session(e) => app.on_session_event(e),
@@ -277,7 +281,7 @@ fn handle(
         }
     }
     // Layout follows the window and the inspector toggle; the ptys follow the layout.
-    let areas = app.areas(terminal.size()?.into());
+    let areas = app.areas(terminal.get_frame().area());
     app.resize(&areas);
     Ok(redraw)
 }
@@ -328,9 +332,15 @@ impl TerminalGuard {
             EnableMouseCapture,
             EnableBracketedPaste
         )?;
-        Ok(TerminalGuard(Terminal::new(CrosstermBackend::new(
-            std::io::stdout(),
-        ))?))
+        // A fixed viewport, moved on each resize event: a fullscreen one asks the terminal
+        // its size before every frame.
+        let (cols, rows) = crossterm::terminal::size()?;
+        Ok(TerminalGuard(Terminal::with_options(
+            CrosstermBackend::new(std::io::stdout()),
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, cols, rows)),
+            },
+        )?))
     }
 }
 

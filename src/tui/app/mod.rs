@@ -90,6 +90,12 @@ pub struct App {
     pub processes: super::ui::inspector::ProcessList,
     /// The latest inspection, and the session it belongs to.
     pub inspection: Option<(u64, Inspection)>,
+    /// Counts the inspections received: the inspector panel is drawn again when it changes.
+    inspection_drawn: u64,
+    /// The inspector, the usage panel and the session list as last drawn.
+    inspector_cache: std::cell::RefCell<super::ui::Cached>,
+    usage_cache: std::cell::RefCell<super::ui::Cached>,
+    list_cache: std::cell::RefCell<super::ui::Cached>,
     pub prefix: Prefix,
     pub quit: bool,
     /// Quitting ends the containers this dashboard started (else they keep running).
@@ -139,6 +145,10 @@ impl App {
             processes: Default::default(),
             split: None,
             inspection: None,
+            inspection_drawn: 0,
+            inspector_cache: Default::default(),
+            usage_cache: Default::default(),
+            list_cache: Default::default(),
             prefix,
             quit: false,
             end_mine: false,
@@ -344,6 +354,7 @@ impl App {
         let current = self.selected().map(|s| s.id);
         if current == Some(id) {
             self.inspection = inspection.map(|i| (id, *i));
+            self.inspection_drawn += 1;
         }
     }
 }

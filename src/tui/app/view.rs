@@ -248,7 +248,13 @@ impl App {
         if let Some(s) = self.selected() {
             s.seen();
         }
-        ui::sessions::render(frame, areas.sessions, &self.rows(), self.selected);
+        let rows = self.rows();
+        self.list_cache.borrow_mut().draw(
+            frame,
+            areas.sessions,
+            ui::key_of((&rows, self.selected)),
+            |frame| ui::sessions::render(frame, areas.sessions, &rows, self.selected),
+        );
         let focused = matches!(self.mode, Mode::Normal | Mode::Copy(_));
         let copy = match &self.mode {
             Mode::Copy(copy) => Some(copy.as_ref()),
@@ -275,7 +281,12 @@ impl App {
         }
         if let Some(area) = areas.inspector {
             let [usage_area, inspector_area] = inspector_parts(area);
-            ui::usage::render(frame, usage_area, &self.usage_view());
+            let usage = self.usage_view();
+            self.usage_cache
+                .borrow_mut()
+                .draw(frame, usage_area, ui::key_of(&usage), |frame| {
+                    ui::usage::render(frame, usage_area, &usage)
+                });
             let ins = self
                 .inspection
                 .as_ref()
@@ -288,14 +299,25 @@ impl App {
                 focused: matches!(self.mode, Mode::Processes | Mode::ConfirmSignal(..)),
                 ..self.processes
             };
-            ui::inspector::render(
-                frame,
-                inspector_area,
-                ins.map(|(_, i)| i),
+            let key = ui::key_of((
+                self.inspection_drawn,
+                ins.map(|(id, _)| *id),
                 self.host_view,
                 &mounts,
-                &list,
-            );
+                list,
+            ));
+            self.inspector_cache
+                .borrow_mut()
+                .draw(frame, inspector_area, key, |frame| {
+                    ui::inspector::render(
+                        frame,
+                        inspector_area,
+                        ins.map(|(_, i)| i),
+                        self.host_view,
+                        &mounts,
+                        &list,
+                    )
+                });
         }
         if let Some(area) = areas.summary {
             ui::status::render_plain(frame, area, &self.summary());

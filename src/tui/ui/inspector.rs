@@ -373,7 +373,7 @@ fn render_network(frame: &mut Frame, area: Rect, net: Option<&NetView>) {
 }
 
 /// How the process list is ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Sort {
     #[default]
     Pid,
@@ -401,7 +401,7 @@ impl Sort {
 
 /// The process list as the user left it: its order, and the selected row while the list has
 /// the keyboard.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ProcessList {
     pub sort: Sort,
     pub selected: usize,

@@ -14,6 +14,58 @@ pub mod usage;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
+/// A panel drawn once and copied into the frames after while what it shows is the same (its
+/// key: a hash of what it is drawn from, and its place). A keystroke's echo draws a frame;
+/// the inspector's tables, formatted and laid out again for each, cost more than the echo's
+/// own path, and change once a second.
+#[derive(Default)]
+pub struct Cached {
+    key: Option<u64>,
+    cells: Option<ratatui::buffer::Buffer>,
+}
+
+impl Cached {
+    /// Copies the panel at `area` from the last frame it was drawn in when `key` is the same,
+    /// else draws it with `draw` and keeps what it drew.
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, key: u64, draw: impl FnOnce(&mut Frame)) {
+        let buf = frame.buffer_mut();
+        if let Some(cells) = self
+            .cells
+            .as_ref()
+            .filter(|c| self.key == Some(key) && c.area == area)
+        {
+            for y in area.top()..area.bottom() {
+                for x in area.left()..area.right() {
+                    if let (Some(to), Some(from)) = (buf.cell_mut((x, y)), cells.cell((x, y))) {
+                        *to = from.clone();
+                    }
+                }
+            }
+            return;
+        }
+        draw(frame);
+        let buf = frame.buffer_mut();
+        let mut cells = ratatui::buffer::Buffer::empty(area);
+        for y in area.top()..area.bottom() {
+            for x in area.left()..area.right() {
+                if let (Some(to), Some(from)) = (cells.cell_mut((x, y)), buf.cell((x, y))) {
+                    *to = from.clone();
+                }
+            }
+        }
+        self.cells = Some(cells);
+        self.key = Some(key);
+    }
+}
+
+/// A key for [`Cached`]: the hash of `what`.
+pub fn key_of(what: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    what.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The smallest terminal the dashboard draws in.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;

@@ -33,6 +33,32 @@ pub struct SessionRow {
     pub pids: Option<u64>,
 }
 
+impl std::hash::Hash for SessionRow {
+    /// What the row shows: the uptime to the second, the CPU by its bits.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (
+            self.mark,
+            &self.name,
+            self.running,
+            &self.state,
+            &self.hostname,
+            &self.ip,
+            &self.image,
+            &self.ports,
+        )
+            .hash(state);
+        (
+            self.init_pid,
+            self.uptime.as_secs(),
+            self.cpu_percent.map(f64::to_bits),
+            self.memory,
+            self.memory_limit,
+            self.pids,
+        )
+            .hash(state)
+    }
+}
+
 /// `12 MiB`, or `12 MiB / 64 MiB` against a limit; `-` when unknown.
 pub fn format_memory(used: Option<u64>, limit: Option<u64>) -> String {
     match (used, limit) {

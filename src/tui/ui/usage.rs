@@ -18,6 +18,19 @@ pub struct UsageView {
     pub history: Vec<u64>,
 }
 
+impl std::hash::Hash for UsageView {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (
+            self.cpu_percent.map(f64::to_bits),
+            self.memory,
+            self.memory_limit,
+            self.pids,
+            &self.history,
+        )
+            .hash(state)
+    }
+}
+
 pub fn render(frame: &mut Frame, area: Rect, view: &UsageView) {
     let block = Block::bordered().title(" Usage (cgroup) ");
     let inner = block.inner(area);
