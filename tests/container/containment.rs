@@ -805,6 +805,54 @@ fn the_terminal_is_a_pty_of_the_containers_own(t: &Ctx) -> TestResult {
             vec!["0", "ptmx", "/dev/pts/0", "/dev/pts/0", "/dev/pts/0", "3"],
         )?;
     }
+    // Under a monitor, which takes the pty's master from the helper through a console socket:
+    // the same inside, and the socket gone once the master has passed.
+    let id = t
+        .verb(&[
+            "run",
+            "-d",
+            "-t",
+            "--name",
+            "detached-tty",
+            "sh",
+            "-c",
+            &format!("{script}; echo done; sleep 600"),
+        ])?
+        .success()?
+        .stdout
+        .trim()
+        .to_string();
+    let mut logs = String::new();
+    wait_until("the detached container's report", || {
+        logs = t
+            .verb(&["logs", "detached-tty"])
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        logs.contains("done")
+    })?;
+    let lines: Vec<&str> = logs
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    ensure_eq(
+        lines,
+        vec![
+            "0",
+            "ptmx",
+            "/dev/pts/0",
+            "/dev/pts/0",
+            "/dev/pts/0",
+            "3",
+            "done",
+        ],
+    )?;
+    let socket = format!("/run/my-container-tui/containers/{id}/tty.sock");
+    ensure(
+        !std::path::Path::new(&socket).exists(),
+        format!("{socket} is left"),
+    )?;
+    t.verb(&["rm", "-f", "detached-tty"])?.success()?;
     Ok(())
 }
 
