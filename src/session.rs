@@ -32,8 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Lines of history each session keeps above its screen, unless the dashboard says otherwise.
-pub const SCROLLBACK: usize = 10_000;
+pub use crate::screen::SCROLLBACK;
 
 /// The dashboard's `--history`, set once before its first session.
 static HISTORY: AtomicUsize = AtomicUsize::new(SCROLLBACK);
@@ -394,6 +393,7 @@ impl Session {
             rows,
             cols,
             replay: true,
+            history: true,
         });
         let Ok(reader) = conn.try_clone() else { return };
         if attached.is_err() {
@@ -410,15 +410,17 @@ impl Session {
         let spawned = std::thread::Builder::new()
             .name(format!("attach-{id}"))
             .spawn(move || {
-                // The first output is the monitor's replay of the screen: not activity.
+                // Output before the monitor's `Done` is its replay of history and screen: not
+                // activity.
                 let mut replay = true;
                 while let Some(event) = reader.recv() {
                     match event {
                         Event::Output(_, bytes) => {
-                            if flags.output(&screen, &bytes, !std::mem::take(&mut replay)) {
+                            if flags.output(&screen, &bytes, !replay) {
                                 notify(SessionEvent::Output(id));
                             }
                         }
+                        Event::Done => replay = false,
                         Event::Exited {
                             code,
                             oom_killed,
@@ -430,7 +432,7 @@ impl Session {
                                 return;
                             }
                         }
-                        Event::Done | Event::Failed(_) => {}
+                        Event::Failed(_) => {}
                     }
                 }
                 notify(SessionEvent::Exited(id, None));

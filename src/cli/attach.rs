@@ -98,6 +98,8 @@ pub fn run(args: &Args) -> Outcome {
         rows,
         cols,
         replay: record.tty,
+        // The screen as it is; what left it before is the container's log.
+        history: false,
     };
     let (tx, rx) = mpsc::channel();
     let (reader, writer) = match (conn.send(&attach), conn.try_clone()) {

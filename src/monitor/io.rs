@@ -10,7 +10,7 @@ use super::protocol::{MAX_MESSAGE, Stream};
 use crate::runtime::ContainerSpec;
 use crate::runtime::handoff::HandOff;
 use crate::runtime::launch::HelperCommand;
-use crate::screen::dimension;
+use crate::screen::{SCROLLBACK, Screen};
 use anyhow::{Context, anyhow};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -89,7 +89,7 @@ impl Run {
             container, screen, ..
         } = &mut self.io
         {
-            let (rows, cols) = screen.screen().size();
+            let (rows, cols) = screen.vt().size();
             crate::runtime::sys::set_winsize(file.as_fd(), rows.get(), cols.get());
             if let Ok(writer) = file.try_clone() {
                 self.input.attach(writer);
@@ -203,7 +203,9 @@ pub enum Io {
     Tty {
         master: Box<dyn MasterPty + Send>,
         reader: std::fs::File,
-        screen: Box<vt100::Parser>,
+        /// What the container drew, and the lines it pushed off the top (for a client that
+        /// attaches later to scroll back through).
+        screen: Box<Screen>,
         /// The main screen, drawn, as it was when the alternate one was entered.
         main: Option<Vec<u8>>,
         open: bool,
@@ -279,7 +281,7 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
             io: Io::Tty {
                 master: pair.master,
                 reader,
-                screen: Box::new(vt100::Parser::new(dimension(rows), dimension(cols), 0)),
+                screen: Box::new(Screen::new(rows, cols, SCROLLBACK)),
                 main: None,
                 open: true,
                 container: None,
@@ -435,9 +437,7 @@ impl Io {
             ..
         } = self
         {
-            screen
-                .screen_mut()
-                .set_size(dimension(rows), dimension(cols));
+            screen.resize(rows, cols);
             // The container's own pty: it gets SIGWINCH from this.
             if let Some(c) = container {
                 crate::runtime::sys::set_winsize(c.as_fd(), rows, cols);
@@ -451,10 +451,11 @@ impl Io {
         }
     }
 
-    /// Escape sequences that redraw the terminal as the container left it (none without one).
-    pub fn replay(&self) -> Vec<u8> {
+    /// Escape sequences that redraw the terminal as the container left it (none without one),
+    /// after its `history`.
+    pub fn replay(&self, history: bool) -> Vec<u8> {
         match self {
-            Io::Tty { screen, main, .. } => replay(screen, main.as_deref()),
+            Io::Tty { screen, main, .. } => replay(screen, main.as_deref(), history),
             Io::Pipes { .. } => Vec::new(),
         }
     }
@@ -463,11 +464,26 @@ impl Io {
 /// The sequences that switch to the alternate screen (xterm's three forms).
 const ENTER_ALTERNATE: [&[u8]; 3] = [b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h"];
 
-/// What redraws `screen` on a fresh terminal: the main screen under the alternate one when a
-/// program is on it, then what is shown, cursor and modes.
-fn replay(screen: &vt100::Parser, main: Option<&[u8]>) -> Vec<u8> {
-    let screen = screen.screen();
+/// What redraws `screen` on a fresh terminal of its size: its history first, each line printed
+/// and then pushed off the top by newlines (so a client keeps them as its own history, to
+/// scroll back through), then the main screen under the alternate one when a program is on it,
+/// then what is shown, cursor and modes.
+fn replay(screen: &Screen, main: Option<&[u8]>, history: bool) -> Vec<u8> {
     let mut out = Vec::new();
+    let mut lines = 0;
+    for line in screen.history().filter(|_| history) {
+        out.extend_from_slice(b"\x1b[m");
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        lines += 1;
+    }
+    if lines > 0 {
+        // From wherever the last line left the cursor, rows - 1 newlines push every line still
+        // on the screen into history.
+        let rows = usize::from(screen.vt().size().0.get());
+        out.extend(b"\r\n".repeat(rows.saturating_sub(1)));
+    }
+    let screen = screen.vt();
     if screen.alternate_screen() {
         out.extend(main.into_iter().flatten());
         out.extend_from_slice(ENTER_ALTERNATE[0]);
@@ -479,15 +495,15 @@ fn replay(screen: &vt100::Parser, main: Option<&[u8]>) -> Vec<u8> {
 /// Feeds `bytes` to the screen, copying the main screen first if they switch to the
 /// alternate one. (A switch split across two reads is not seen: the main screen is then not
 /// replayed under the program, which only matters to a client that attaches meanwhile.)
-fn feed(screen: &mut vt100::Parser, main: &mut Option<Vec<u8>>, bytes: &[u8]) {
-    if !screen.screen().alternate_screen()
+fn feed(screen: &mut Screen, main: &mut Option<Vec<u8>>, bytes: &[u8]) {
+    if !screen.vt().alternate_screen()
         && let Some(at) = ENTER_ALTERNATE
             .iter()
             .filter_map(|seq| bytes.windows(seq.len()).position(|w| w == *seq))
             .min()
     {
         screen.process(&bytes[..at]);
-        *main = Some(screen.screen().state_formatted().into_bytes());
+        *main = Some(screen.vt().state_formatted().into_bytes());
         screen.process(&bytes[at..]);
         return;
     }
@@ -502,18 +518,47 @@ mod tests {
     /// shell's screen as it was.
     #[test]
     fn the_main_screen_survives_under_a_full_screen_program() {
-        let mut screen = vt100::Parser::new(dimension(5), dimension(20), 0);
+        let mut screen = Screen::new(5, 20, 100);
         let mut main = None;
         feed(
             &mut screen,
             &mut main,
             b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP",
         );
-        let mut client = vt100::Parser::new(dimension(5), dimension(20), 0);
-        client.process(&replay(&screen, main.as_deref()));
-        assert!(client.screen().contents().contains("TOP"));
-        assert!(!client.screen().contents().contains("marker-42"));
+        let mut client = Screen::new(5, 20, 100);
+        client.process(&replay(&screen, main.as_deref(), true));
+        assert!(client.vt().contents().contains("TOP"));
+        assert!(!client.vt().contents().contains("marker-42"));
         client.process(b"\x1b[?1049l");
-        assert!(client.screen().contents().contains("marker-42"));
+        assert!(client.vt().contents().contains("marker-42"));
+    }
+
+    /// A client that attaches later gets the lines that left the screen as its own history,
+    /// colours kept, and the screen as it is: it scrolls back through what came before it.
+    #[test]
+    fn a_later_client_gets_the_history_then_the_screen() {
+        let mut screen = Screen::new(5, 20, 100);
+        let mut main = None;
+        feed(&mut screen, &mut main, b"\x1b[31mred\x1b[m\r\n");
+        for i in 1..=12 {
+            feed(&mut screen, &mut main, format!("line {i}\r\n").as_bytes());
+        }
+        feed(&mut screen, &mut main, b"$ ");
+        let mut client = Screen::new(5, 20, 100);
+        client.process(&replay(&screen, main.as_deref(), true));
+        assert_eq!(client.text_lines(), screen.text_lines());
+        assert_eq!(client.history_len(), screen.history_len());
+        assert_eq!(client.vt().cursor_position(), screen.vt().cursor_position());
+        assert!(
+            client
+                .history()
+                .next()
+                .is_some_and(|l| l.contains("\x1b[31m"))
+        );
+        // Without history (`attach` from the command line): the screen alone.
+        let mut plain = Screen::new(5, 20, 100);
+        plain.process(&replay(&screen, main.as_deref(), false));
+        assert_eq!(plain.history_len(), 0);
+        assert_eq!(plain.vt().contents(), screen.vt().contents());
     }
 }

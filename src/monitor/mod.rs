@@ -412,15 +412,21 @@ impl Monitor {
     /// Handles one request.
     fn handle(&mut self, i: usize, request: Request, run: Option<&mut io::Run>) {
         match request {
-            Request::Attach { rows, cols, replay } => {
+            Request::Attach {
+                rows,
+                cols,
+                replay,
+                history,
+            } => {
                 self.clients[i].attached = true;
                 self.resize(rows, cols);
                 if let Some(run) = run {
                     run.io.resize(rows, cols);
                     if replay {
-                        let screen = run.io.replay();
-                        if !screen.is_empty() {
-                            self.clients[i].send(&Event::Output(Stream::Stdout, screen));
+                        // History and screen may be a megabyte: in messages of the largest
+                        // size, all before the `Done` that ends the replay.
+                        for part in run.io.replay(history).chunks(protocol::MAX_MESSAGE - 1) {
+                            self.clients[i].send(&Event::Output(Stream::Stdout, part.to_vec()));
                         }
                     }
                 }

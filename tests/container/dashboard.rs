@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Trial> {
         commit_and_the_image_list_from_the_dashboard,
         the_inspector_folds_in_a_narrow_window_and_keeps_its_processes,
         a_reopened_dashboard_marks_nothing_and_ends_only_its_own,
+        a_reopened_dashboard_scrolls_back_through_earlier_lines,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
@@ -600,6 +601,29 @@ fn a_reopened_dashboard_marks_nothing_and_ends_only_its_own(t: &Ctx) -> TestResu
     ensure_eq(left.trim(), "cli-made")?;
     t.verb(&["rm", "-f", "cli-made"])?.success()?;
     Ok(())
+}
+
+/// History survives the dashboard: lines printed before a detach are the monitor's to keep,
+/// and a dashboard opened later scrolls back to the first of them.
+fn a_reopened_dashboard_scrolls_back_through_earlier_lines(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("seq -f 'early-%g' 1 300")?;
+    tmux.wait_for("early-300")?;
+    tmux.keys(&["C-a", "d"])?;
+    tmux.wait_for("EXITED rc=0")?;
+    let again = Tmux::start_as(t, "-again", 150, 45, "")?;
+    again.wait_for("early-300")?;
+    again.keys(&["C-a", "["])?;
+    again.keys(&["g"])?;
+    again.wait_for("[scrollback:")?;
+    let top = again.wait_for("early-1 ")?;
+    ensure(
+        top.contains("early-2 ") && top.contains("early-3 "),
+        format!("the oldest lines at the top of the history:\n{top}"),
+    )?;
+    again.keys(&["q"])?;
+    again.quit()
 }
 
 /// `Ctrl-a C` commits the selected session's container (a digest as the name is refused at the
