@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Trial> {
         prefix_h_logs_a_sessions_output_to_a_file,
         copy_mode_searches_selects_copies_and_pastes,
         a_split_shows_two_sessions_each_at_its_own_size,
+        a_synchronized_split_types_into_both_sessions,
     ]
 }
 
@@ -404,6 +405,37 @@ fn copy_mode_searches_selects_copies_and_pastes(t: &Ctx) -> TestResult {
 /// `prefix |` shows the last session beside this one, each at its own pty size (`stty size`
 /// in each matches its pane); `prefix Tab` moves the focus (typing reaches the other shell);
 /// `prefix -` stacks them; `prefix X` closes the split.
+/// `Ctrl-a s`: one line typed runs in both sessions of the split (each pane's title says
+/// so); `Ctrl-a s` again, and typing reaches the focused session alone.
+fn a_synchronized_split_types_into_both_sessions(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.second_session()?;
+    tmux.keys(&["C-a", "|"])?;
+    tmux.wait_for("1: session-1 @ my-container-1")?;
+    tmux.keys(&["C-a", "s"])?;
+    let screen = tmux.wait_for("[sync]")?;
+    ensure(
+        screen.matches("[sync]").count() == 2,
+        format!("both titles say it:\n{screen}"),
+    )?;
+    tmux.line("echo both-$(hostname)")?;
+    tmux.wait_for("both-my-container-1")?;
+    tmux.wait_for("both-my-container-2")?;
+    tmux.keys(&["C-a", "s"])?;
+    wait_until("the titles to drop the mark", || {
+        !tmux.screen().contains("[sync]")
+    })?;
+    tmux.line("echo alone-$(hostname)")?;
+    tmux.wait_for("alone-my-container-2")?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    ensure(
+        !tmux.screen().contains("alone-my-container-1"),
+        format!("typed into one session only:\n{}", tmux.screen()),
+    )?;
+    tmux.quit()
+}
+
 fn a_split_shows_two_sessions_each_at_its_own_size(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 150, 45)?;
     tmux.wait_for("root@my-container-1")?;

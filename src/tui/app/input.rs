@@ -81,13 +81,28 @@ impl App {
             return false;
         }
         let app_cursor = session.screen().vt().application_cursor();
-        match encode::encode(&key, app_cursor) {
-            Some(bytes) => {
-                session.write(&bytes);
-                true
+        let Some(bytes) = encode::encode(&key, app_cursor) else {
+            return false;
+        };
+        session.write(&bytes);
+        // Synchronized: the same key to the split's other session, encoded for its own
+        // cursor mode.
+        if let Some(other) = self.synchronized_other() {
+            let app_cursor = other.screen().vt().application_cursor();
+            if let Some(bytes) = encode::encode(&key, app_cursor) {
+                other.write(&bytes);
             }
-            None => false,
         }
+        true
+    }
+
+    /// The split's other session while input is synchronized, if it can take input.
+    fn synchronized_other(&mut self) -> Option<&mut Session> {
+        let split = self.split().filter(|s| s.synchronized)?;
+        self.sessions
+            .iter_mut()
+            .find(|s| s.id == split.other)
+            .filter(|s| s.attached())
     }
 
     fn key_prefix(&mut self, key: KeyEvent) {
@@ -191,6 +206,7 @@ impl App {
                             how,
                             other,
                             focus_first: true,
+                            synchronized: false,
                         })
                     }
                     None => {
@@ -200,6 +216,19 @@ impl App {
                 }
             }
             Command::Unsplit => self.split = None,
+            Command::Synchronize => match self.split() {
+                Some(split) => {
+                    self.split = Some(crate::tui::app::SplitView {
+                        synchronized: !split.synchronized,
+                        ..split
+                    })
+                }
+                None => {
+                    self.message = Some(format!(
+                        " Synchronized input is for a split: {p} | or {p} - shows two sessions"
+                    ))
+                }
+            },
             Command::Focus if self.split().is_some_and(|s| s.focus_first) => self.swap_focus(),
             Command::Focus if self.split().is_some() => {
                 self.swap_focus();
@@ -392,6 +421,10 @@ impl App {
                 if let Some(s) = self.selected_mut() {
                     let bracketed = s.screen().vt().bracketed_paste();
                     s.write(&encode::paste(text, bracketed));
+                }
+                if let Some(other) = self.synchronized_other() {
+                    let bracketed = other.screen().vt().bracketed_paste();
+                    other.write(&encode::paste(text, bracketed));
                 }
             }
             _ => {}

@@ -59,6 +59,8 @@ pub struct SplitView {
     pub how: super::ui::Split,
     pub other: u64,
     pub focus_first: bool,
+    /// What is typed goes to both sessions (tmux's synchronize-panes).
+    pub synchronized: bool,
 }
 
 /// CPU samples kept per session for the sparkline (one a second).

@@ -351,13 +351,18 @@ impl App {
     ) {
         let s = &self.sessions[index];
         let screen = s.screen();
-        let title = format!(
+        let mut title = format!(
             "{}: {} @ {} [{}]",
             index + 1,
             s.name,
             self.hostname_of(s),
             s.spec.command.join(" ")
         );
+        // Both panes of a synchronized split say so first (a narrow pane cuts its title's
+        // end): what is typed goes to each.
+        if self.split().is_some_and(|split| split.synchronized) {
+            title.insert_str(0, "[sync] ");
+        }
         ui::terminal::render(frame, pane, &screen, &title, focused, copy);
         if let Some(ending) = s.ending() {
             // The screen stays as the program left it; the way on is said on it.
