@@ -17,6 +17,7 @@
 //!   [`tui::backend`].
 //! - [`cli`]: arguments into a run or a lifecycle verb.
 
+pub mod cast;
 pub mod cli;
 pub mod client;
 pub mod headless;

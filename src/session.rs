@@ -564,6 +564,18 @@ impl Session {
         Ok(true)
     }
 
+    /// Starts recording its output as an asciicast at `path` (opened as [`open_log`] opens a
+    /// log, then emptied), or stops; returns whether it now records.
+    pub fn toggle_cast(&self, path: &std::path::Path) -> std::io::Result<bool> {
+        let mut cast = self.flags.cast.lock().unwrap_or_else(|e| e.into_inner());
+        if cast.take().is_some() {
+            return Ok(false);
+        }
+        let (rows, cols) = self.size;
+        *cast = Some(crate::cast::Cast::start(open_log(path)?, cols, rows)?);
+        Ok(true)
+    }
+
     /// It is being looked at: its marks go.
     pub fn seen(&self) {
         self.flags.activity.store(false, Ordering::Release);
@@ -598,6 +610,15 @@ impl Session {
         }
         self.size = (rows, cols);
         self.screen().resize(rows, cols);
+        if let Some(cast) = self
+            .flags
+            .cast
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            let _ = cast.resize(cols, rows);
+        }
         // What the program draws again for the new size (a shell's prompt on SIGWINCH) is
         // ours, not its activity.
         self.flags.quiet_until.store(
@@ -702,6 +723,8 @@ struct Flags {
     quiet_until: std::sync::atomic::AtomicU64,
     /// Where its output is logged too, while `prefix H` has it on (screen's `log`).
     log: Mutex<Option<std::fs::File>>,
+    /// Its recording, while `prefix R` has it on.
+    cast: Mutex<Option<crate::cast::Cast>>,
 }
 
 impl Flags {
@@ -711,6 +734,9 @@ impl Flags {
     fn output(&self, screen: &Mutex<Screen>, bytes: &[u8], active: bool) -> bool {
         if active && let Some(file) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             let _ = file.write_all(bytes);
+        }
+        if active && let Some(cast) = self.cast.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let _ = cast.output(bytes);
         }
         let rang = {
             let mut screen = lock(screen);

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Each top-level module's layer: a module may use only modules of a lower layer.
-const LAYERS: [(&str, u8); 15] = [
+const LAYERS: [(&str, u8); 16] = [
     ("spec", 0),
+    ("cast", 0),
     ("printable", 0),
     ("screen", 0),
     ("state", 1),

@@ -31,6 +31,8 @@ pub enum Command {
     Focus,
     /// Log the session's output to a file, or stop (screen's `log`).
     Log,
+    /// Record the session as an asciicast, or stop.
+    Record,
     /// Two sessions side by side, or stacked.
     SplitSideBySide,
     SplitStacked,
@@ -83,7 +85,7 @@ const DIGITS: &[(KeyCode, Command)] = &[
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 27] = [
+pub const BINDINGS: [Binding; 28] = [
     b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
@@ -104,6 +106,7 @@ pub const BINDINGS: [Binding; 27] = [
     b("{p} s",        "synchronize: what you type goes to both sessions of the split, or not", "s sync", false, &[(ch('s'), Command::Synchronize)]),
     b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
     b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false, &[(ch('H'), Command::Log)]),
+    b("{p} R",        "record the session to my-container-tui-NAME.cast here (asciinema plays it), or stop", "R record", false, &[(ch('R'), Command::Record)]),
     b("{p} [",        "copy mode: arrows/hjkl, PgUp/PgDn, g/G, / ? n N search, v select, y copy, q leave", "[ copy", false, &[(ch('['), Command::Scrollback)]),
     b("{p} ]",        "paste what copy mode copied",                              "] paste",       false, &[(ch(']'), Command::Paste)]),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true, &[(ch('?'), Command::Help)]),

@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Trial> {
         copy_mode_searches_selects_copies_and_pastes,
         a_split_shows_two_sessions_each_at_its_own_size,
         a_synchronized_split_types_into_both_sessions,
+        prefix_r_records_a_session_as_an_asciicast,
     ]
 }
 
@@ -314,6 +315,56 @@ fn background_sessions_show_activity_bells_and_exits(t: &Ctx) -> TestResult {
 
 /// `prefix H` logs the session's output to a file in the dashboard's directory (screen's
 /// `log`), 0600; again, it stops.
+/// `Ctrl-a R` records the session as asciinema's asciicast v2: a header of the pane's size,
+/// then the output as it came, timed; `Ctrl-a R` again stops it.
+fn prefix_r_records_a_session_as_an_asciicast(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", tmux.dashboard_pid()?))
+        .map_err(|e| e.to_string())?;
+    let cast = cwd.join("my-container-tui-session-1.cast");
+    let _ = std::fs::remove_file(&cast);
+    let result = (|| -> TestResult {
+        tmux.keys(&["C-a", "R"])?;
+        tmux.wait_for("Recording session-1 to my-container-tui-session-1.cast")?;
+        tmux.line("echo rec-$((6*7)) é")?;
+        tmux.wait_for("rec-42")?;
+        tmux.keys(&["C-a", "R"])?;
+        tmux.wait_for("Stopped recording session-1")?;
+        tmux.line("echo after-$((6*7))")?;
+        tmux.wait_for("after-42")?;
+        let text = std::fs::read_to_string(&cast).map_err(|e| e.to_string())?;
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("not JSON lines ({e}): {text:?}"))?;
+        let (rows, cols) =
+            crate::tmux::pane_size(&tmux.screen(), "1: session-1").ok_or("no pane")?;
+        ensure_eq(lines[0]["version"].as_u64(), Some(2))?;
+        ensure_eq(
+            (lines[0]["width"].as_u64(), lines[0]["height"].as_u64()),
+            (Some(cols as u64), Some(rows as u64)),
+        )?;
+        let output: String = lines[1..]
+            .iter()
+            .filter(|l| l[1] == "o")
+            .filter_map(|l| l[2].as_str())
+            .collect();
+        ensure(
+            output.contains("rec-42 é"),
+            format!("the recording: {output:?}"),
+        )?;
+        ensure(
+            !output.contains("after-42"),
+            "recording went on after it was stopped",
+        )
+    })();
+    let _ = std::fs::remove_file(&cast);
+    result?;
+    tmux.quit()
+}
+
 fn prefix_h_logs_a_sessions_output_to_a_file(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 150, 45)?;
     tmux.wait_for("root@my-container-1")?;

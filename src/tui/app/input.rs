@@ -186,6 +186,19 @@ impl App {
                     });
                 }
             }
+            Command::Record => {
+                if let Some(s) = self.selected() {
+                    let path = std::path::PathBuf::from(format!(
+                        "my-container-tui-{}.cast",
+                        s.name.replace('/', "-")
+                    ));
+                    self.message = Some(match s.toggle_cast(&path) {
+                        Ok(true) => format!(" Recording {} to {}", s.name, path.display()),
+                        Ok(false) => format!(" Stopped recording {}", s.name),
+                        Err(e) => format!(" Cannot record to {}: {e}", path.display()),
+                    });
+                }
+            }
             Command::SplitSideBySide | Command::SplitStacked => {
                 let how = match command {
                     Command::SplitStacked => crate::tui::ui::Split::Stacked,
