@@ -6,18 +6,17 @@
 use std::io::Write;
 use std::time::Instant;
 
-/// A recording in progress.
-pub struct Cast {
-    file: std::fs::File,
+/// A recording in progress, written to `W` (a file; stdout for `logs --asciicast`).
+pub struct Cast<W: Write = std::fs::File> {
+    file: W,
     start: Instant,
     /// The start of a UTF-8 character a read cut in two: JSON strings take whole characters.
     carry: Vec<u8>,
 }
 
-impl Cast {
-    /// Starts a recording of a `cols`x`rows` terminal in `file` (emptied first).
-    pub fn start(file: std::fs::File, cols: u16, rows: u16) -> std::io::Result<Cast> {
-        file.set_len(0)?;
+impl<W: Write> Cast<W> {
+    /// Starts a recording of a `cols`x`rows` terminal in `file`.
+    pub fn start(file: W, cols: u16, rows: u16) -> std::io::Result<Cast<W>> {
         let mut cast = Cast {
             file,
             start: Instant::now(),
@@ -37,14 +36,18 @@ impl Cast {
         Ok(cast)
     }
 
-    fn event(&mut self, kind: &str, data: &str) -> std::io::Result<()> {
-        let at = self.start.elapsed().as_secs_f64();
+    fn event(&mut self, at: f64, kind: &str, data: &str) -> std::io::Result<()> {
         let line = serde_json::to_string(&(at, kind, data)).map_err(std::io::Error::other)?;
         writeln!(self.file, "{line}")
     }
 
-    /// Output the session drew: whole characters now, a cut one's start kept for the next.
+    /// Output the session drew, now: whole characters, a cut one's start kept for the next.
     pub fn output(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.output_at(self.start.elapsed().as_secs_f64(), bytes)
+    }
+
+    /// Output drawn `at` seconds into the recording (a log's entries, replayed).
+    pub fn output_at(&mut self, at: f64, bytes: &[u8]) -> std::io::Result<()> {
         let mut all = std::mem::take(&mut self.carry);
         all.extend_from_slice(bytes);
         let mut text = String::with_capacity(all.len());
@@ -75,12 +78,22 @@ impl Cast {
         if text.is_empty() {
             return Ok(());
         }
-        self.event("o", &text)
+        self.event(at, "o", &text)
     }
 
     /// The terminal took a new size.
     pub fn resize(&mut self, cols: u16, rows: u16) -> std::io::Result<()> {
-        self.event("r", &format!("{cols}x{rows}"))
+        self.event(
+            self.start.elapsed().as_secs_f64(),
+            "r",
+            &format!("{cols}x{rows}"),
+        )
+    }
+
+    /// What was written, flushed.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.file.flush()?;
+        Ok(self.file)
     }
 }
 

@@ -572,7 +572,9 @@ impl Session {
             return Ok(false);
         }
         let (rows, cols) = self.size;
-        *cast = Some(crate::cast::Cast::start(open_log(path)?, cols, rows)?);
+        let file = open_log(path)?;
+        file.set_len(0)?;
+        *cast = Some(crate::cast::Cast::start(file, cols, rows)?);
         Ok(true)
     }
 

@@ -26,7 +26,40 @@ pub struct Args {
     /// Only lines written before then (the same forms)
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     until: Option<std::time::SystemTime>,
+    /// Write the output as an asciicast v2 recording (`asciinema play` plays it), timed as it
+    /// was logged, for an 80x24 terminal unless --size says otherwise
+    #[arg(long)]
+    asciicast: bool,
+    /// The recording's terminal size, COLSxROWS
+    #[arg(long, value_name = "COLSxROWS", default_value = "80x24", value_parser = parse_size, requires = "asciicast")]
+    size: (u16, u16),
     container: String,
+}
+
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    text.split_once('x')
+        .and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)))
+        .filter(|&(c, r)| c > 0 && r > 0)
+        .ok_or_else(|| format!("{text:?} is not a size: COLSxROWS, as 120x40"))
+}
+
+/// `entries` as an asciicast on stdout, each at its time after the first's.
+fn print_cast(entries: &[Entry], (cols, rows): (u16, u16)) -> std::io::Result<()> {
+    let seconds = |e: &Entry| {
+        humantime::parse_rfc3339_weak(&e.time)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs_f64())
+    };
+    let first = entries.iter().find_map(seconds).unwrap_or(0.0);
+    let mut cast = crate::cast::Cast::start(std::io::stdout().lock(), cols, rows)?;
+    let mut last = 0.0f64;
+    for e in entries {
+        // Never back in time, whatever a log's clock did.
+        last = seconds(e).map_or(last, |s| (s - first).max(last));
+        cast.output_at(last, e.log.as_bytes())?;
+    }
+    cast.finish().map(drop)
 }
 
 /// `--since`/`--until`'s time, as Docker takes it: RFC 3339 (a date alone is midnight UTC),
@@ -102,12 +135,21 @@ pub fn run(args: &Args) -> Outcome {
             record.name
         )));
     }
+    if args.asciicast && (args.follow || args.timestamps) {
+        return Err(CliError::msg(
+            "--asciicast writes a finished recording: without --follow or --timestamps",
+        ));
+    }
     let (entries, mut offset) = log::read_all(&record.id);
     let mut entries = log::lines(entries);
     entries.retain(|e| within(e, args));
     if let Some(n) = tail {
         let skip = entries.len().saturating_sub(n);
         entries.drain(..skip);
+    }
+    if args.asciicast {
+        print_cast(&entries, args.size).map_err(|e| CliError::msg(format!("{e}")))?;
+        return Ok(0);
     }
     print(&entries, args.timestamps);
     if !args.follow {

@@ -13,6 +13,7 @@ use std::time::Duration;
 pub fn tests() -> Vec<Trial> {
     root_tests![
         run_d_ps_logs_stop_rm,
+        logs_as_an_asciicast,
         names_are_unique_and_rename_keeps_them_so,
         exec_joins_the_container_and_passes_its_status,
         exec_is_hardened_like_pid_1,
@@ -489,6 +490,64 @@ fn a_start_that_fails_keeps_the_container(t: &Ctx) -> TestResult {
         "a run -d that failed left its record",
     )?;
     t.verb(&["rm", "once"])?.success()?;
+    Ok(())
+}
+
+/// `logs --asciicast`: a detached terminal's log as asciinema's recording, timed as logged, its
+/// escapes inside JSON strings (never raw on the terminal that prints it).
+fn logs_as_an_asciicast(t: &Ctx) -> TestResult {
+    t.verb(&[
+        "run",
+        "-d",
+        "-t",
+        "--name",
+        "recorded",
+        "--network",
+        "none",
+        "sh",
+        "-c",
+        "printf '\\033[31mred\\033[m\\n'; sleep 0.3; echo second; sleep 600",
+    ])?
+    .success()?;
+    wait_until("the second line logged", || {
+        t.verb(&["logs", "recorded"])
+            .is_ok_and(|o| o.stdout.contains("second"))
+    })?;
+    let out = t
+        .verb(&["logs", "--asciicast", "--size", "100x30", "recorded"])?
+        .success()?;
+    ensure(
+        !out.stdout.contains('\x1b'),
+        "a raw escape in the recording",
+    )?;
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("not JSON lines ({e}): {:?}", out.stdout))?;
+    ensure_eq(lines[0]["version"].as_u64(), Some(2))?;
+    ensure_eq(
+        (lines[0]["width"].as_u64(), lines[0]["height"].as_u64()),
+        (Some(100), Some(30)),
+    )?;
+    let red = lines
+        .iter()
+        .position(|l| l[2].as_str().is_some_and(|s| s.contains("\x1b[31mred")));
+    let second = lines
+        .iter()
+        .position(|l| l[2].as_str().is_some_and(|s| s.contains("second")));
+    let (Some(red), Some(second)) = (red, second) else {
+        return Err(format!("both lines in the recording: {:?}", out.stdout).into());
+    };
+    let at = |i: usize| lines[i][0].as_f64().unwrap_or(-1.0);
+    ensure(
+        at(red) >= 0.0 && at(second) >= at(red) + 0.2,
+        format!("timed as logged: {} then {}", at(red), at(second)),
+    )?;
+    let refused = t.verb(&["logs", "--asciicast", "-f", "recorded"])?;
+    ensure_eq(refused.code, Some(1))?;
+    t.verb(&["rm", "-f", "recorded"])?.success()?;
     Ok(())
 }
 
