@@ -107,7 +107,7 @@ pub const BINDINGS: [Binding; 28] = [
     b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
     b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false, &[(ch('H'), Command::Log)]),
     b("{p} R",        "record the session to my-container-tui-NAME.cast here (asciinema plays it), or stop", "R record", false, &[(ch('R'), Command::Record)]),
-    b("{p} [",        "copy mode: arrows/hjkl, PgUp/PgDn, g/G, / ? n N search, v select, y copy, q leave", "[ copy", false, &[(ch('['), Command::Scrollback)]),
+    b("{p} [",        "copy mode: arrows/hjkl, w b e, PgUp/PgDn, g/G, / ? n N search, v select, C-v rectangle, y copy, q leave", "[ copy", false, &[(ch('['), Command::Scrollback)]),
     b("{p} ]",        "paste what copy mode copied",                              "] paste",       false, &[(ch(']'), Command::Paste)]),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true, &[(ch('?'), Command::Help)]),
     b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true, &[(ch('d'), Command::Detach)]),

@@ -20,6 +20,26 @@ pub struct Copy {
     pub typing: Option<(bool, String)>,
     /// The last search, for `n` and `N`.
     pub last: Option<(bool, String)>,
+    /// The selection is a rectangle (`Ctrl-v`): the same columns of each line.
+    pub rectangle: bool,
+}
+
+/// What kind of character a word is made of, as vi tells words apart: letters, digits and `_`;
+/// other printable characters; blanks (which end a word).
+fn class(c: char) -> u8 {
+    match c {
+        c if c.is_whitespace() => 0,
+        c if c.is_alphanumeric() || c == '_' => 1,
+        _ => 2,
+    }
+}
+
+/// The class of the character at `pos` in `lines` (a blank past a line's end).
+fn at(lines: &[String], (l, col): Pos) -> u8 {
+    lines
+        .get(l)
+        .and_then(|t| t.chars().nth(col))
+        .map_or(0, class)
 }
 
 /// What a key in copy mode asks of the dashboard.
@@ -54,6 +74,18 @@ impl Copy {
         } else {
             (self.cursor, anchor)
         })
+    }
+
+    /// Whether `pos` is in the selection: between its ends, or in a rectangle's columns.
+    pub fn selects(&self, pos: Pos) -> bool {
+        self.selection()
+            .is_some_and(|(from, to)| match self.rectangle {
+                false => from <= pos && pos <= to,
+                true => {
+                    (from.0..=to.0).contains(&pos.0)
+                        && (from.1.min(to.1)..=from.1.max(to.1)).contains(&pos.1)
+                }
+            })
     }
 
     /// Acts on a key (its character, or the named keys as `'\n'` Enter, `'\x1b'` Esc,
@@ -92,6 +124,10 @@ impl Copy {
             'j' => self.cursor.0 = (line + 1).min(last_line),
             '\x02' => self.cursor.0 = line.saturating_sub(page),
             '\x06' => self.cursor.0 = (line + page).min(last_line),
+            'w' => self.cursor = next_word(lines, self.cursor),
+            'b' => self.cursor = previous_word(lines, self.cursor),
+            'e' => self.cursor = word_end(lines, self.cursor),
+            '\x16' => self.rectangle = !self.rectangle,
             'g' => self.cursor = (0, 0),
             'G' => self.cursor = (last_line, 0),
             '0' => self.cursor.1 = 0,
@@ -103,9 +139,10 @@ impl Copy {
                 }
             }
             '\n' | 'y' => {
-                return match self.selection() {
-                    Some((from, to)) => Outcome::Copied(text_between(lines, from, to)),
-                    None => Outcome::Leave,
+                return match (self.selection(), self.rectangle) {
+                    (Some((from, to)), false) => Outcome::Copied(text_between(lines, from, to)),
+                    (Some((from, to)), true) => Outcome::Copied(rectangle(lines, from, to)),
+                    (None, _) => Outcome::Leave,
                 };
             }
             '/' => self.typing = Some((true, String::new())),
@@ -165,6 +202,114 @@ impl Copy {
         }
         Outcome::NotFound(text.to_string())
     }
+}
+
+/// The position after `pos` one step through the text (to the next line's start past a line's
+/// end), or `None` at the very end.
+fn step_forward(lines: &[String], (l, c): Pos) -> Option<Pos> {
+    let width = lines.get(l).map_or(0, |t| t.chars().count());
+    if c + 1 < width {
+        Some((l, c + 1))
+    } else if l + 1 < lines.len() {
+        Some((l + 1, 0))
+    } else {
+        None
+    }
+}
+
+fn step_back(lines: &[String], (l, c): Pos) -> Option<Pos> {
+    if c > 0 {
+        Some((l, c - 1))
+    } else if l > 0 {
+        let width = lines.get(l - 1).map_or(0, |t| t.chars().count());
+        Some((l - 1, width.saturating_sub(1)))
+    } else {
+        None
+    }
+}
+
+/// `w`: the start of the next word (a line's end ends a word too).
+fn next_word(lines: &[String], from: Pos) -> Pos {
+    let start = at(lines, from);
+    let mut pos = from;
+    // Out of this word...
+    while let Some(next) = step_forward(lines, pos) {
+        let line_break = next.0 != pos.0;
+        pos = next;
+        if line_break || at(lines, pos) != start {
+            break;
+        }
+    }
+    // ...and over the blanks after it.
+    while at(lines, pos) == 0 {
+        match step_forward(lines, pos) {
+            Some(next) => pos = next,
+            None => break,
+        }
+    }
+    pos
+}
+
+/// `b`: the start of this word, or of the one before.
+fn previous_word(lines: &[String], from: Pos) -> Pos {
+    let mut pos = from;
+    // Back over blanks (and at least one character)...
+    loop {
+        match step_back(lines, pos) {
+            Some(prev) => pos = prev,
+            None => return pos,
+        }
+        if at(lines, pos) != 0 {
+            break;
+        }
+    }
+    // ...then to the start of that word.
+    let class = at(lines, pos);
+    while let Some(prev) = step_back(lines, pos) {
+        if prev.0 != pos.0 || at(lines, prev) != class {
+            break;
+        }
+        pos = prev;
+    }
+    pos
+}
+
+/// `e`: the end of this word, or of the next.
+fn word_end(lines: &[String], from: Pos) -> Pos {
+    let mut pos = from;
+    loop {
+        match step_forward(lines, pos) {
+            Some(next) => pos = next,
+            None => return pos,
+        }
+        if at(lines, pos) != 0 {
+            break;
+        }
+    }
+    let class = at(lines, pos);
+    while let Some(next) = step_forward(lines, pos) {
+        if next.0 != pos.0 || at(lines, next) != class {
+            break;
+        }
+        pos = next;
+    }
+    pos
+}
+
+/// A rectangle selection's text: the columns between `from`'s and `to`'s, both included, of
+/// each line from `from`'s to `to`'s, trailing blanks trimmed.
+pub fn rectangle(lines: &[String], from: Pos, to: Pos) -> String {
+    let (left, right) = (from.1.min(to.1), from.1.max(to.1));
+    (from.0..=to.0)
+        .map(|l| {
+            let line: String = lines
+                .get(l)
+                .map(|t| t.chars().skip(left).take(right + 1 - left).collect())
+                .unwrap_or_default();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The text from `from` to `to`, both included, lines joined with newlines.
@@ -255,5 +400,54 @@ mod tests {
             Outcome::Copied("one\nbeta".into())
         );
         assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
+    }
+
+    /// `w`, `b` and `e` move by words as vi does: letters and digits apart from punctuation,
+    /// blanks and line ends between them.
+    #[test]
+    fn word_motions_move_as_vi_does() {
+        let lines: Vec<String> = ["ls -la /tmp", "  echo done"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut copy = Copy::default();
+        let mut path = Vec::new();
+        for _ in 0..6 {
+            copy.key('w', &lines, 2);
+            path.push(copy.cursor);
+        }
+        assert_eq!(path, [(0, 3), (0, 4), (0, 7), (0, 8), (1, 2), (1, 7)]);
+        copy.key('b', &lines, 2);
+        assert_eq!(copy.cursor, (1, 2));
+        copy.key('b', &lines, 2);
+        assert_eq!(copy.cursor, (0, 8), "back across the line's end");
+        copy.key('e', &lines, 2);
+        assert_eq!(copy.cursor, (0, 10));
+        copy.key('e', &lines, 2);
+        assert_eq!(copy.cursor, (1, 5));
+    }
+
+    /// `Ctrl-v` makes the selection a rectangle: the same columns of each line.
+    #[test]
+    fn a_rectangle_copies_columns() {
+        let lines: Vec<String> = ["PID  USER  CMD", "1    root  init", "42   web   nginx"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut copy = Copy {
+            cursor: (0, 5),
+            ..Copy::default()
+        };
+        copy.key('\x16', &lines, 2);
+        copy.key('v', &lines, 2);
+        copy.key('j', &lines, 2);
+        copy.key('j', &lines, 2);
+        for _ in 0..3 {
+            copy.key('l', &lines, 2);
+        }
+        assert_eq!(
+            copy.key('y', &lines, 2),
+            Outcome::Copied("USER\nroot\nweb".into())
+        );
     }
 }

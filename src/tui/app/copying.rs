@@ -30,6 +30,7 @@ impl App {
             KeyCode::PageDown => '\x06',
             KeyCode::Char('b') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x02',
             KeyCode::Char('f') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x06',
+            KeyCode::Char('v') if key.modifiers.contains(KeyModifiers::CONTROL) => '\x16',
             KeyCode::Home => 'g',
             KeyCode::End => 'G',
             KeyCode::Enter => '\n',

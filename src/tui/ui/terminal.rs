@@ -75,9 +75,7 @@ fn highlight(frame: &mut Frame, inner: Rect, screen: &Screen, copy: &Copy) {
         let line = first + usize::from(y);
         for x in 0..inner.width {
             let pos = (line, usize::from(x));
-            let selected = copy
-                .selection()
-                .is_some_and(|(from, to)| from <= pos && pos <= to);
+            let selected = copy.selects(pos);
             let style = if pos == copy.cursor {
                 Style::new().bg(Color::Yellow).fg(Color::Black)
             } else if selected {
