@@ -40,6 +40,8 @@ pub enum Command {
     Unsplit,
     /// Every key typed goes to both sessions of the split (tmux's synchronize-panes), or not.
     Synchronize,
+    /// The selected session alone in the whole window, or back.
+    Zoom,
     Scrollback,
     /// What copy mode copied, typed into the session.
     Paste,
@@ -85,7 +87,7 @@ const DIGITS: &[(KeyCode, Command)] = &[
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 28] = [
+pub const BINDINGS: [Binding; 29] = [
     b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
@@ -104,6 +106,7 @@ pub const BINDINGS: [Binding; 28] = [
     b("{p} -",        "split: the last session below this one",                  "- stack",       false, &[(ch('-'), Command::SplitStacked)]),
     b("{p} X",        "close the split: this session alone",                     "X unsplit",     false, &[(ch('X'), Command::Unsplit)]),
     b("{p} s",        "synchronize: what you type goes to both sessions of the split, or not", "s sync", false, &[(ch('s'), Command::Synchronize)]),
+    b("{p} z",        "zoom: the session alone in the whole window, or back",   "z zoom",        false, &[(ch('z'), Command::Zoom)]),
     b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
     b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false, &[(ch('H'), Command::Log)]),
     b("{p} R",        "record the session to my-container-tui-NAME.cast here (asciinema plays it), or stop", "R record", false, &[(ch('R'), Command::Record)]),

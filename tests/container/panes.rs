@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         a_split_shows_two_sessions_each_at_its_own_size,
         a_synchronized_split_types_into_both_sessions,
         prefix_r_records_a_session_as_an_asciicast,
+        zoom_gives_one_session_the_window,
     ]
 }
 
@@ -483,6 +484,31 @@ fn a_synchronized_split_types_into_both_sessions(t: &Ctx) -> TestResult {
     ensure(
         !tmux.screen().contains("alone-my-container-1"),
         format!("typed into one session only:\n{}", tmux.screen()),
+    )?;
+    tmux.quit()
+}
+
+/// `Ctrl-a z` zooms as tmux does: the selected session alone in the window but its status
+/// line, its pty that size; `Ctrl-a z` again brings back the list and the split.
+fn zoom_gives_one_session_the_window(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.second_session()?;
+    tmux.keys(&["C-a", "|"])?;
+    tmux.wait_for("1: session-1 @ my-container-1")?;
+    tmux.keys(&["C-a", "z"])?;
+    tmux.wait_for("[zoom: Ctrl-a z back]")?;
+    tmux.line("clear; stty size")?;
+    let zoomed = tmux.wait_for("│42 148 ")?;
+    ensure(
+        !zoomed.contains("Sessions") && !zoomed.contains("1: session-1"),
+        format!("the zoomed session alone:\n{zoomed}"),
+    )?;
+    tmux.keys(&["C-a", "z"])?;
+    let back = tmux.wait_for("Sessions")?;
+    ensure(
+        back.contains("1: session-1") && back.contains("2: session-2") && !back.contains("[zoom"),
+        format!("the list and the split back:\n{back}"),
     )?;
     tmux.quit()
 }

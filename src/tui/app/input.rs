@@ -229,6 +229,7 @@ impl App {
                 }
             }
             Command::Unsplit => self.split = None,
+            Command::Zoom => self.zoomed = !self.zoomed,
             Command::Synchronize => match self.split() {
                 Some(split) => {
                     self.split = Some(crate::tui::app::SplitView {

@@ -84,6 +84,8 @@ pub struct App {
     pub show_inspector: Option<bool>,
     /// The window's width, as last laid out (what `prefix i` toggles from).
     window_width: u16,
+    /// The selected session alone in the window (`prefix z`).
+    pub zoomed: bool,
     pub host_view: bool,
     /// Two sessions shown at once: how, the one in the pane without the focus, and whether
     /// the focused (selected) session is in the first pane.
@@ -143,6 +145,7 @@ impl App {
             mode: Mode::Normal,
             show_inspector: None,
             window_width: super::ui::SIDE_BY_SIDE,
+            zoomed: false,
             host_view: false,
             processes: Default::default(),
             split: None,
@@ -173,6 +176,9 @@ impl App {
 
     /// The layout of a window of `area`: the panels, and the split's two panes.
     pub fn areas(&self, area: ratatui::layout::Rect) -> super::ui::Areas {
+        if self.zoomed {
+            return super::ui::Areas::zoomed(area);
+        }
         super::ui::Areas::split(
             area,
             self.sessions.len(),
@@ -217,11 +223,15 @@ impl App {
         }
     }
 
-    /// The split, while both its sessions are listed.
+    /// The split, while both its sessions are listed (and not zoomed: the focused session is
+    /// then alone; the split comes back with the zoom's end).
     pub fn split(&self) -> Option<SplitView> {
         let selected = self.selected().map(|s| s.id);
-        self.split
-            .filter(|s| Some(s.other) != selected && self.sessions.iter().any(|x| x.id == s.other))
+        self.split.filter(|s| {
+            !self.zoomed
+                && Some(s.other) != selected
+                && self.sessions.iter().any(|x| x.id == s.other)
+        })
     }
 
     /// The pane of the focused session: the first, or the split's second.

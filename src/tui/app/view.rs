@@ -359,9 +359,12 @@ impl App {
             s.spec.command.join(" ")
         );
         // Both panes of a synchronized split say so first (a narrow pane cuts its title's
-        // end): what is typed goes to each.
+        // end): what is typed goes to each. A zoomed one says so too.
         if self.split().is_some_and(|split| split.synchronized) {
             title.insert_str(0, "[sync] ");
+        }
+        if self.zoomed {
+            title.insert_str(0, &format!("[zoom: {} z back] ", self.prefix));
         }
         ui::terminal::render(frame, pane, &screen, &title, focused, copy);
         if let Some(ending) = s.ending() {

@@ -158,6 +158,21 @@ impl Areas {
         inside(self.terminal)
     }
 
+    /// Zoomed (`prefix z`): the terminal takes the window but the status line, as tmux's zoom
+    /// gives one pane the whole window.
+    pub fn zoomed(area: Rect) -> Areas {
+        let [terminal, status] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        Areas {
+            sessions: Rect::new(area.x, area.y, area.width, 0),
+            terminal,
+            inspector: None,
+            summary: None,
+            second: None,
+            status,
+        }
+    }
+
     /// The same for the second pane of a split.
     pub fn second_pty_size(&self) -> Option<(u16, u16)> {
         self.second.map(inside)
