@@ -129,8 +129,8 @@ fn prefix_keys_as_screen_has_them(t: &Ctx) -> TestResult {
     tmux.wait_for("2: session-2 @ my-container-2")?;
     tmux.keys(&["C-a", "5"])?;
     tmux.wait_for("No session 5")?;
-    tmux.keys(&["C-a", "z"])?;
-    tmux.wait_for("Ctrl-a z: no such command")?;
+    tmux.keys(&["C-a", "y"])?;
+    tmux.wait_for("Ctrl-a y: no such command")?;
     tmux.keys(&["C-a", "A"])?;
     tmux.wait_for("Rename session-2 to:")?;
     tmux.keys(&["C-u"])?;
