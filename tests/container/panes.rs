@@ -328,7 +328,8 @@ fn prefix_r_records_a_session_as_an_asciicast(t: &Ctx) -> TestResult {
     let result = (|| -> TestResult {
         tmux.keys(&["C-a", "R"])?;
         tmux.wait_for("Recording session-1 to my-container-tui-session-1.cast")?;
-        tmux.line("echo rec-$((6*7)) é")?;
+        // é as the shell's printf writes it (typed, it depends on the shell's locale).
+        tmux.line("printf 'rec-%d \\303\\251\\n' 42")?;
         tmux.wait_for("rec-42")?;
         tmux.keys(&["C-a", "R"])?;
         tmux.wait_for("Stopped recording session-1")?;

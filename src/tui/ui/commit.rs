@@ -2,13 +2,9 @@
 //! once committed, and a message for its history. An error is drawn under the field it is
 //! about, with the cursor there.
 
-use super::centered;
 use super::form::Input;
 use ratatui::Frame;
-use ratatui::layout::{Position, Rect};
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::layout::Rect;
 
 /// The fields: label, and what an empty one means.
 pub const FIELDS: [(&str, &str); 2] = [
@@ -48,58 +44,21 @@ impl CommitForm {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, form: &CommitForm) {
-    let width = 90.min(area.width.saturating_sub(2));
-    // The error wraps under its field: none of it is cut.
-    let error_lines = form.error.as_ref().map_or(0, |(_, e)| {
-        ((e.chars().count() as u16 + LABEL + 2).div_ceil(width.saturating_sub(2).max(1))).max(1)
-    });
-    let popup = centered(area, width, FIELDS.len() as u16 + 3 + error_lines);
-    frame.render_widget(Clear, popup);
-    let mut lines = Vec::new();
-    let mut cursor = None;
-    for (i, (label, empty)) in FIELDS.iter().enumerate() {
-        let focused = i == form.focus;
-        let label_style = match focused {
-            true => Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan),
-            false => Style::new(),
-        };
-        let input = &form.values[i];
-        let value = match input.text().is_empty() {
-            true => Span::styled(*empty, Style::new().fg(Color::DarkGray)),
-            false => Span::raw(input.text().to_string()),
-        };
-        if focused {
-            let x = popup.x + 1 + LABEL + input.cursor() as u16;
-            cursor = Some(Position::new(
-                x.min(popup.right().saturating_sub(2)),
-                popup.y + 1 + lines.len() as u16,
-            ));
-        }
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<8} "), label_style),
-            value,
-        ]));
-        if let Some((field, error)) = &form.error
-            && *field == i
-        {
-            lines.push(Line::styled(
-                format!("{:<8} ↑ {error}", ""),
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-            ));
-        }
-    }
-    lines.push(Line::styled(
-        "Tab: field · Enter: commit · Esc: cancel",
-        Style::new().fg(Color::DarkGray),
-    ));
-    let block = Block::bordered().title(format!(" Commit {} to an image ", form.name));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        popup,
+    super::form::render_fields(
+        frame,
+        area,
+        &super::form::Fields {
+            title: format!(" Commit {} to an image ", form.name),
+            fields: FIELDS
+                .iter()
+                .zip(&form.values)
+                .map(|((label, empty), input)| (*label, input, *empty))
+                .collect(),
+            label: LABEL,
+            focus: form.focus,
+            error: form.error.as_ref().map(|(at, e)| (Some(*at), e.as_str())),
+            notes: vec!["Tab: field · Enter: commit · Esc: cancel".to_string()],
+            width: 72,
+        },
     );
-    if let Some(c) = cursor {
-        frame.set_cursor_position(c);
-    }
 }

@@ -191,102 +191,149 @@ impl FormView {
     }
 }
 
-/// The form over `area`: as wide as its longest line (a value, a default, the error) and the
-/// window allow, so nothing typed and no reason given is cut.
-pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
-    let longest = (0..FIELDS)
-        .map(|i| {
-            form.values[i]
-                .text()
-                .chars()
-                .count()
-                .max(form.defaults[i].chars().count())
-        })
+/// A form of text fields as drawn: the one renderer the new-session form and the commit form
+/// go through.
+pub struct Fields<'a> {
+    pub title: String,
+    /// Each field: its label, what it holds, and what an empty one shows (greyed).
+    pub fields: Vec<(&'a str, &'a Input, &'a str)>,
+    /// The label column's width.
+    pub label: u16,
+    pub focus: usize,
+    /// The error, and the field it is about (drawn under it), or `None` (drawn at the foot).
+    pub error: Option<(Option<usize>, &'a str)>,
+    /// Lines under the fields, greyed: what keys do, what there is to pick.
+    pub notes: Vec<String>,
+    /// The least width, before the window's.
+    pub width: u16,
+}
+
+/// Draws `form` over `area`: as wide as its longest line (a value, what an empty one shows,
+/// the error) and the window allow, so nothing typed and no reason given is cut; an error
+/// under its field, wrapped, the cursor on the focused field.
+pub fn render_fields(frame: &mut Frame, area: Rect, form: &Fields) {
+    let longest = form
+        .fields
+        .iter()
+        .map(|(_, input, empty)| input.text().chars().count().max(empty.chars().count()))
         .max()
         .unwrap_or(0) as u16;
-    let width = (LABEL + longest + 3)
-        .max(64)
+    let width = (form.label + longest + 3)
+        .max(form.width)
         .max(
             form.error
-                .as_ref()
-                .map_or(0, |e| e.chars().count() as u16 + 2)
+                .map_or(0, |(_, e)| e.chars().count() as u16 + 2)
                 .min(100),
         )
         .min(area.width.saturating_sub(2));
     let inner_width = width.saturating_sub(2);
-    let local = if form.images.is_empty() {
-        "no local images (an image given here is pulled)".to_string()
-    } else {
-        format!("←/→ picks: {}", form.images.join(", "))
-    };
-    let error_style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
-    let at_field = form.error.as_ref().zip(form.error_at);
-    let (footer, footer_style) = match &form.error {
-        Some(e) if at_field.is_none() => (e.clone(), error_style),
-        _ => (
-            "Tab/↑/↓: field · ←/→ Home/End C-u C-w C-k: edit · Enter: start · Esc: cancel"
-                .to_string(),
-            Style::new().fg(Color::DarkGray),
-        ),
-    };
     let wrapped = |text: &str| {
         (text.chars().count() as u16)
             .div_ceil(inner_width.max(1))
             .max(1)
     };
-    let under = |e: &str| format!("{:<10} ↑ {e}", "");
-    let error_lines = at_field.map_or(0, |(e, _)| wrapped(&under(e)));
-    let height = FIELDS as u16 + 2 + wrapped(&local) + wrapped(&footer) + error_lines;
+    let error_style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+    let under = |e: &str| {
+        format!(
+            "{:<w$} ↑ {e}",
+            "",
+            w = usize::from(form.label.saturating_sub(1))
+        )
+    };
+    let at_field = form.error.and_then(|(at, e)| Some((at?, e)));
+    let at_foot = form.error.filter(|(at, _)| at.is_none()).map(|(_, e)| e);
+    let height = form.fields.len() as u16
+        + 2
+        + form.notes.iter().map(|n| wrapped(n)).sum::<u16>()
+        + at_field.map_or(0, |(_, e)| wrapped(&under(e)))
+        + at_foot.map_or(0, wrapped);
     let popup = centered(area, width, height);
     frame.render_widget(Clear, popup);
     let mut lines = Vec::new();
     let mut cursor = None;
     // The screen row (in the form) the next field is drawn on.
     let mut row = 0u16;
-    for (i, label) in FORM.iter().map(|l| form_label(l)).enumerate() {
+    for (i, (label, input, empty)) in form.fields.iter().enumerate() {
         let focused = i == form.focus;
-        let label_style = if focused {
-            Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan)
-        } else {
-            Style::new()
+        let label_style = match focused {
+            true => Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan),
+            false => Style::new(),
         };
-        let input = &form.values[i];
-        let value = if input.text().is_empty() {
-            Span::styled(form.defaults[i].clone(), Style::new().fg(Color::DarkGray))
-        } else {
-            Span::raw(input.text().to_string())
+        let value = match input.text().is_empty() {
+            true => Span::styled(empty.to_string(), Style::new().fg(Color::DarkGray)),
+            false => Span::raw(input.text().to_string()),
         };
         if focused {
-            let x = popup.x + 1 + LABEL + input.cursor() as u16;
+            let x = popup.x + 1 + form.label + input.cursor() as u16;
             cursor = Some(Position::new(
                 x.min(popup.right().saturating_sub(2)),
                 popup.y + 1 + row,
             ));
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("{label:<10} "), label_style),
+            Span::styled(
+                format!(
+                    "{label:<w$} ",
+                    w = usize::from(form.label.saturating_sub(1))
+                ),
+                label_style,
+            ),
             value,
         ]));
-        if let Some((e, _)) = at_field.filter(|(_, at)| *at == i) {
+        row += 1;
+        if let Some((_, e)) = at_field.filter(|(at, _)| *at == i) {
             // Under the field it is about, where the cursor is.
             let text = under(e);
             row += wrapped(&text);
             lines.push(Line::styled(text, error_style));
         }
-        row += 1;
     }
-    lines.push(Line::styled(local, Style::new().fg(Color::DarkGray)));
-    lines.push(Line::styled(footer, footer_style));
-    let block = Block::bordered().title(" New session ");
+    for note in &form.notes {
+        lines.push(Line::styled(note.clone(), Style::new().fg(Color::DarkGray)));
+    }
+    if let Some(e) = at_foot {
+        lines.push(Line::styled(e.to_string(), error_style));
+    }
     frame.render_widget(
         Paragraph::new(lines)
-            .block(block)
+            .block(Block::bordered().title(form.title.clone()))
             .wrap(Wrap { trim: false }),
         popup,
     );
     if let Some(c) = cursor {
         frame.set_cursor_position(c);
     }
+}
+
+/// The new-session form over `area`.
+pub fn render(frame: &mut Frame, area: Rect, form: &FormView) {
+    let local = match form.images.is_empty() {
+        true => "no local images (an image given here is pulled)".to_string(),
+        false => format!("←/→ picks: {}", form.images.join(", ")),
+    };
+    let mut notes = vec![local];
+    if form.error.is_none() || form.error_at.is_some() {
+        notes.push(
+            "Tab/↑/↓: field · ←/→ Home/End C-u C-w C-k: edit · Enter: start · Esc: cancel"
+                .to_string(),
+        );
+    }
+    let labels: Vec<&str> = FORM.iter().map(|l| form_label(l)).collect();
+    render_fields(
+        frame,
+        area,
+        &Fields {
+            title: " New session ".to_string(),
+            fields: (0..FIELDS)
+                .map(|i| (labels[i], &form.values[i], form.defaults[i].as_str()))
+                .collect(),
+            label: LABEL,
+            focus: form.focus,
+            error: form.error.as_deref().map(|e| (form.error_at, e)),
+            notes,
+            width: 64,
+        },
+    );
 }
 
 #[cfg(test)]
