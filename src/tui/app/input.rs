@@ -174,31 +174,13 @@ impl App {
             Command::Inspector => self.toggle_inspector(),
             Command::HostView => self.host_view = !self.host_view,
             Command::Log => {
-                if let Some(s) = self.selected() {
-                    let path = std::path::PathBuf::from(format!(
-                        "my-container-tui-{}.log",
-                        s.name.replace('/', "-")
-                    ));
-                    self.message = Some(match s.toggle_log(&path) {
-                        Ok(true) => format!(" Logging {} to {}", s.name, path.display()),
-                        Ok(false) => format!(" Stopped logging {}", s.name),
-                        Err(e) => format!(" Cannot log to {}: {e}", path.display()),
-                    });
-                }
+                self.toggle_file("log", ["Logging", "logging", "log"], Session::toggle_log)
             }
-            Command::Record => {
-                if let Some(s) = self.selected() {
-                    let path = std::path::PathBuf::from(format!(
-                        "my-container-tui-{}.cast",
-                        s.name.replace('/', "-")
-                    ));
-                    self.message = Some(match s.toggle_cast(&path) {
-                        Ok(true) => format!(" Recording {} to {}", s.name, path.display()),
-                        Ok(false) => format!(" Stopped recording {}", s.name),
-                        Err(e) => format!(" Cannot record to {}: {e}", path.display()),
-                    });
-                }
-            }
+            Command::Record => self.toggle_file(
+                "cast",
+                ["Recording", "recording", "record"],
+                Session::toggle_cast,
+            ),
             Command::SplitSideBySide | Command::SplitStacked => {
                 let how = match command {
                     Command::SplitStacked => crate::tui::ui::Split::Stacked,
@@ -293,6 +275,27 @@ impl App {
             }
             Command::Cancel => {}
         }
+    }
+
+    /// `prefix H` and `prefix R`: the selected session's output to `my-container-tui-NAME.EXT`
+    /// in the working directory through `toggle`, or no more; the status line says which, in
+    /// `words` (doing, done, do).
+    fn toggle_file(
+        &mut self,
+        ext: &str,
+        [doing, done, verb]: [&str; 3],
+        toggle: fn(&Session, &std::path::Path) -> std::io::Result<bool>,
+    ) {
+        let Some(s) = self.selected() else { return };
+        let path = std::path::PathBuf::from(format!(
+            "my-container-tui-{}.{ext}",
+            s.name.replace('/', "-")
+        ));
+        self.message = Some(match toggle(s, &path) {
+            Ok(true) => format!(" {doing} {} to {}", s.name, path.display()),
+            Ok(false) => format!(" Stopped {done} {}", s.name),
+            Err(e) => format!(" Cannot {verb} to {}: {e}", path.display()),
+        });
     }
 
     /// The prefix pressed while typing in a form or a prompt: out of habit, to leave or to
