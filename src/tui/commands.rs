@@ -29,6 +29,10 @@ pub enum Command {
     HostView,
     /// The keyboard to the inspector's process list, or back to the shell.
     Focus,
+    /// The focus to the pane of the split that way: the first (left or top) or the second.
+    FocusPane {
+        first: bool,
+    },
     /// Log the session's output to a file, or stop (screen's `log`).
     Log,
     /// Record the session as an asciicast, or stop.
@@ -87,7 +91,7 @@ const DIGITS: &[(KeyCode, Command)] = &[
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 29] = [
+pub const BINDINGS: [Binding; 30] = [
     b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
@@ -105,6 +109,7 @@ pub const BINDINGS: [Binding; 29] = [
     b("{p} |",        "split: the last session beside this one, each at its own size", "| split",   false, &[(ch('|'), Command::SplitSideBySide)]),
     b("{p} -",        "split: the last session below this one",                  "- stack",       false, &[(ch('-'), Command::SplitStacked)]),
     b("{p} X",        "close the split: this session alone",                     "X unsplit",     false, &[(ch('X'), Command::Unsplit)]),
+    b("{p} ←↑→↓",     "focus the split's pane that way",                        "arrows pane",   false, &[(KeyCode::Left, Command::FocusPane { first: true }), (KeyCode::Up, Command::FocusPane { first: true }), (KeyCode::Right, Command::FocusPane { first: false }), (KeyCode::Down, Command::FocusPane { first: false })]),
     b("{p} s",        "synchronize: what you type goes to both sessions of the split, or not", "s sync", false, &[(ch('s'), Command::Synchronize)]),
     b("{p} z",        "zoom: the session alone in the whole window, or back",   "z zoom",        false, &[(ch('z'), Command::Zoom)]),
     b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
@@ -205,6 +210,7 @@ mod tests {
             let code = match first {
                 "Esc" => Some(KeyCode::Esc),
                 "Tab" => Some(KeyCode::Tab),
+                "←↑→↓" => Some(KeyCode::Left),
                 // The prefix again: handled before the table, as screen does.
                 "{p}" => None,
                 k => Some(KeyCode::Char(k.chars().next().unwrap())),

@@ -225,6 +225,12 @@ impl App {
                     ))
                 }
             },
+            // The arrow toward the other pane moves there; toward this one, nothing.
+            Command::FocusPane { first } => {
+                if self.split().is_some_and(|s| s.focus_first != first) {
+                    self.swap_focus()
+                }
+            }
             Command::Focus if self.split().is_some_and(|s| s.focus_first) => self.swap_focus(),
             Command::Focus if self.split().is_some() => {
                 self.swap_focus();

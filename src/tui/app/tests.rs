@@ -605,3 +605,26 @@ fn the_prefix_in_the_form_does_not_move_the_cursor() {
     };
     assert_eq!(form.values[0].text(), "web1");
 }
+
+/// `prefix` and an arrow focus the split's pane that way; toward the focused one, nothing.
+#[test]
+fn arrows_after_the_prefix_move_the_focus_between_panes() {
+    let (mut app, _fake) = app();
+    new_session(&mut app, &[(0, "left")]);
+    new_session(&mut app, &[(0, "right")]);
+    prefix(&mut app, KeyCode::Char('|'));
+    let focused = |app: &App| app.selected().map(|s| s.name.clone()).unwrap_or_default();
+    assert_eq!(focused(&app), "right");
+    prefix(&mut app, KeyCode::Left);
+    assert_eq!(
+        focused(&app),
+        "right",
+        "the first pane holds the focused session"
+    );
+    prefix(&mut app, KeyCode::Right);
+    assert_eq!(focused(&app), "left");
+    prefix(&mut app, KeyCode::Right);
+    assert_eq!(focused(&app), "left", "already in the second pane");
+    prefix(&mut app, KeyCode::Up);
+    assert_eq!(focused(&app), "right");
+}
