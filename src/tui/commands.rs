@@ -49,6 +49,8 @@ pub enum Command {
     Scrollback,
     /// What copy mode copied, typed into the session.
     Paste,
+    /// The copies kept, to paste one (tmux's choose-buffer).
+    Buffers,
     Help,
     Quit,
     /// Leave: the dashboard exits, every container keeps running.
@@ -91,7 +93,7 @@ const DIGITS: &[(KeyCode, Command)] = &[
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 30] = [
+pub const BINDINGS: [Binding; 31] = [
     b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
@@ -117,6 +119,7 @@ pub const BINDINGS: [Binding; 30] = [
     b("{p} R",        "record the session to my-container-tui-NAME.cast here (asciinema plays it), or stop", "R record", false, &[(ch('R'), Command::Record)]),
     b("{p} [",        "copy mode: arrows/hjkl, w b e, PgUp/PgDn, g/G, / ? n N search, v select, C-v rectangle, y copy, q leave", "[ copy", false, &[(ch('['), Command::Scrollback)]),
     b("{p} ]",        "paste what copy mode copied",                              "] paste",       false, &[(ch(']'), Command::Paste)]),
+    b("{p} =",        "the copies kept, newest first: Enter pastes one, d drops it", "= buffers",  false, &[(ch('='), Command::Buffers)]),
     b("{p} ?",        "the help overlay with every key",                         "? help",        true, &[(ch('?'), Command::Help)]),
     b("{p} d",        "detach: leave; the containers keep running",              "d detach",      true, &[(ch('d'), Command::Detach)]),
     b("{p} q",        "quit: end the sessions started here, or leave them (asks)", "q quit",      true, &[(ch('q'), Command::Quit)]),

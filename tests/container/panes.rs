@@ -452,6 +452,14 @@ fn copy_mode_searches_selects_copies_and_pastes(t: &Ctx) -> TestResult {
     wait_until("the clipboard to hold the drag", || {
         clipboard(&tmux) == "beta-22"
     })?;
+    // Both copies are kept, the newest first: `prefix =` lists them.
+    tmux.keys(&["C-a", "="])?;
+    let list = tmux.wait_for("Copies: Enter pastes")?;
+    let first = list
+        .lines()
+        .position(|l| l.contains("0  ") && l.contains("beta-22"));
+    ensure(first.is_some(), format!("the drag's copy first:\n{list}"))?;
+    tmux.keys(&["Escape"])?;
     tmux.quit()
 }
 

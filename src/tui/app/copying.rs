@@ -64,6 +64,8 @@ impl App {
             self.prefix
         ));
         self.paste_buffer = Some(text.clone());
+        self.buffers.push_front(text.clone());
+        self.buffers.truncate(super::BUFFERS);
         self.clipboard = Some(text);
         self.set_scroll(0);
         self.mode = Mode::Normal;

@@ -54,6 +54,7 @@ impl App {
             Mode::Copy(copy) => self.key_copy(copy, key),
             Mode::Rename(name) => self.key_rename(name, key),
             Mode::Choose(row) => self.key_choose(row, key),
+            Mode::Buffers(row) => self.key_buffers(row, key),
             Mode::Processes => self.key_processes(key),
             Mode::ConfirmSignal(process, _) => self.signal_process(process, key),
         }
@@ -260,6 +261,10 @@ impl App {
                 }
                 _ => {}
             },
+            Command::Buffers if self.buffers.is_empty() => {
+                self.message = Some(format!(" Nothing copied yet: {p} [ then v and y copy"))
+            }
+            Command::Buffers => self.mode = Mode::Buffers(0),
             Command::Help => self.mode = Mode::Help(0),
             Command::Quit => {
                 if self.sessions.iter().any(|s| s.mine() && s.is_running()) {
@@ -412,6 +417,38 @@ impl App {
             _ => {}
         }
         self.mode = Mode::Rename(name);
+    }
+
+    /// The buffer list: Enter pastes the highlighted copy into the selected session (and makes
+    /// it what `prefix ]` pastes), `d` drops it.
+    fn key_buffers(&mut self, row: usize, key: KeyEvent) {
+        let n = self.buffers.len();
+        if n == 0 {
+            return;
+        }
+        let row = match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => return,
+            KeyCode::Enter => {
+                let text = self.buffers[row.min(n - 1)].clone();
+                self.paste_buffer = Some(text.clone());
+                if let Some(s) = self.selected_mut().filter(|s| s.attached()) {
+                    let bracketed = s.screen().vt().bracketed_paste();
+                    s.write(&encode::paste(&text, bracketed));
+                }
+                return;
+            }
+            KeyCode::Char('d') => {
+                self.buffers.remove(row.min(n - 1));
+                if self.buffers.is_empty() {
+                    return;
+                }
+                row.min(self.buffers.len() - 1)
+            }
+            KeyCode::Up | KeyCode::Char('k') => (row + n - 1) % n,
+            KeyCode::Down | KeyCode::Char('j') => (row + 1) % n,
+            _ => row,
+        };
+        self.mode = Mode::Buffers(row);
     }
 
     fn key_choose(&mut self, row: usize, key: KeyEvent) {

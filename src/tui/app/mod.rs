@@ -46,6 +46,8 @@ pub enum Mode {
     Rename(String),
     /// Picking a session from the list of all of them; this row is highlighted.
     Choose(usize),
+    /// Picking a copy to paste from the buffers; this row is highlighted.
+    Buffers(usize),
     /// Keys move through the inspector's process list.
     Processes,
     /// Asking whether to signal this process (its PID and start time, its command).
@@ -62,6 +64,9 @@ pub struct SplitView {
     /// What is typed goes to both sessions (tmux's synchronize-panes).
     pub synchronized: bool,
 }
+
+/// Copies kept for `prefix =`, as tmux's buffer-limit.
+pub const BUFFERS: usize = 50;
 
 /// CPU samples kept per session for the sparkline (one a second).
 pub const HISTORY: usize = 60;
@@ -110,6 +115,9 @@ pub struct App {
     pub message: Option<String>,
     /// What copy mode copied last, for `prefix ]`.
     pub paste_buffer: Option<String>,
+    /// What copy mode copied before, newest first, up to [`BUFFERS`] (tmux's buffer-limit):
+    /// `prefix =` lists them to paste one.
+    pub buffers: VecDeque<String>,
     /// Text for the outer terminal's clipboard (OSC 52), written out before the next frame.
     pub clipboard: Option<String>,
     /// Resource use per session id, with a short CPU history.
@@ -160,6 +168,7 @@ impl App {
             ended_by: None,
             message: None,
             paste_buffer: None,
+            buffers: VecDeque::new(),
             clipboard: None,
             usage: HashMap::new(),
             template: crate::spec::options::Run::new(String::new()),

@@ -628,3 +628,27 @@ fn arrows_after_the_prefix_move_the_focus_between_panes() {
     prefix(&mut app, KeyCode::Up);
     assert_eq!(focused(&app), "right");
 }
+
+/// `prefix =` lists the copies kept, newest first: `d` drops one, Enter makes one what
+/// `prefix ]` pastes; with none, it says how to copy.
+#[test]
+fn the_buffer_list_drops_and_picks_copies() {
+    let (mut app, _fake) = app();
+    new_session(&mut app, &[]);
+    prefix(&mut app, KeyCode::Char('='));
+    assert!(
+        app.status().0.contains("Nothing copied yet"),
+        "{:?}",
+        app.status()
+    );
+    app.buffers
+        .extend(["newest".to_string(), "middle".into(), "oldest".into()]);
+    prefix(&mut app, KeyCode::Char('='));
+    assert_eq!(app.mode, Mode::Buffers(0));
+    press(&mut app, &[KeyCode::Down, KeyCode::Char('d')]);
+    assert_eq!(app.buffers, ["newest", "oldest"]);
+    assert_eq!(app.mode, Mode::Buffers(1));
+    press(&mut app, &[KeyCode::Enter]);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.paste_buffer.as_deref(), Some("oldest"));
+}

@@ -100,6 +100,10 @@ impl App {
                 ),
                 true,
             ),
+            Mode::Buffers(_) => (
+                " Copies: Up/Down, Enter pastes · d drops · Esc: back".to_string(),
+                false,
+            ),
             Mode::Choose(_) => (
                 " Pick a session: Up/Down, Enter or its number · Esc: back".to_string(),
                 false,
@@ -334,6 +338,10 @@ impl App {
             Mode::Commit(form) => ui::commit::render(frame, area, form),
             Mode::Images(list) => ui::images::render(frame, area, list),
             Mode::Choose(row) => ui::sessions::render_chooser(frame, area, &self.rows(), *row),
+            Mode::Buffers(row) => {
+                let buffers: Vec<&str> = self.buffers.iter().map(String::as_str).collect();
+                ui::buffers::render(frame, area, &buffers, *row)
+            }
             _ => {}
         }
     }

@@ -1,6 +1,7 @@
 //! Drawing: one module per panel, each fed plain data, so each can be snapshot-tested with
 //! fixture data and no container behind it.
 
+pub mod buffers;
 pub mod commit;
 pub mod form;
 pub mod help;
