@@ -65,14 +65,6 @@ impl Progress {
 
 /// The registries reached over plain HTTP: `r`'s when it is on loopback, and the
 /// `--insecure-registry` ones; every other one over HTTPS only.
-fn plain_http(r: &Ref, options: &Options) -> Vec<String> {
-    let mut plain = options.insecure.clone();
-    if r.is_local() {
-        plain.push(r.registry().to_string());
-    }
-    plain
-}
-
 /// Pulls `text` into `store` and returns its record.
 pub fn pull(
     store: &Store,
@@ -83,11 +75,7 @@ pub fn pull(
     let r = Ref::parse(text)?;
     let credentials = super::auth::credentials(r.0.registry())?;
     let _using = store.using()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(pull_async(store, &r, credentials, options, &mut progress))
+    transport::block_on(pull_async(store, &r, credentials, options, &mut progress))?
 }
 
 const MANIFEST_TYPES: [&str; 4] = [
@@ -110,7 +98,7 @@ async fn pull_async(
         reference.tag().or(reference.digest()).unwrap_or("latest"),
         reference.repository()
     ));
-    let registry = Registry::connect(r, credentials, &plain_http(r, options))
+    let registry = Registry::connect(r, credentials, &transport::plain_http(r, &options.insecure))
         .await
         .map_err(|e| transport::denied("pull", r, e))?;
     let asked = reference.digest().or(reference.tag()).unwrap_or("latest");
@@ -511,20 +499,20 @@ pub fn check_login(
         platform: Platform::host(),
         insecure: insecure.to_vec(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let credentials = Some((user.to_string(), password.to_string()));
-    runtime
-        .block_on(async {
-            let registry = Registry::connect(&r, credentials, &plain_http(&r, &options)).await?;
-            registry.check().await
-        })
-        .map_err(|e| match e.downcast_ref::<transport::Denied>() {
-            Some(_) => anyhow!("login to {server}: unauthorized: incorrect username or password"),
-            None => e,
-        })
+    transport::block_on(async {
+        let registry = Registry::connect(
+            &r,
+            credentials,
+            &transport::plain_http(&r, &options.insecure),
+        )
+        .await?;
+        registry.check().await
+    })?
+    .map_err(|e| match e.downcast_ref::<transport::Denied>() {
+        Some(_) => anyhow!("login to {server}: unauthorized: incorrect username or password"),
+        None => e,
+    })
 }
 
 #[cfg(test)]
@@ -539,7 +527,8 @@ mod tests {
         };
         let plain = |text: &str, insecure: &[&str]| {
             let r = Ref::parse(text).unwrap();
-            plain_http(&r, &options(insecure)).contains(&r.registry().to_string())
+            transport::plain_http(&r, &options(insecure).insecure)
+                .contains(&r.registry().to_string())
         };
         assert!(plain("127.0.0.1:5000/a", &[]));
         assert!(plain("localhost:5000/a", &[]));

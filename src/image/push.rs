@@ -61,18 +61,14 @@ pub fn push(
         })?;
     let credentials = super::auth::credentials(r.0.registry())?;
     let _using = store.using()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(push_async(
+    transport::block_on(push_async(
         store,
         &r,
         &image,
         credentials,
         insecure,
         progress,
-    ))
+    ))?
 }
 
 /// Repositories of `r`'s registry the image was pulled from: blobs to mount from.
@@ -103,10 +99,7 @@ async fn push_async(
 ) -> anyhow::Result<String> {
     let parts = parts(store, image)?;
     progress.say(&format!("The push refers to repository [{}]", r.name()));
-    let mut plain = insecure.to_vec();
-    if r.is_local() {
-        plain.push(r.registry().to_string());
-    }
+    let plain = transport::plain_http(r, insecure);
     let mount_from = sources(r, image);
     let registry = Registry::connect_for(
         r,

@@ -54,6 +54,26 @@ pub struct Registry {
 /// Credentials for a registry (Docker's config file), if any.
 pub type Credentials = Option<(String, String)>;
 
+/// The hosts `r` may be reached at over plain HTTP: the `--insecure-registry` ones, and its own
+/// when it is a loopback registry.
+pub fn plain_http(r: &Ref, insecure: &[String]) -> Vec<String> {
+    let mut plain = insecure.to_vec();
+    if r.is_local() {
+        plain.push(r.registry().to_string());
+    }
+    plain
+}
+
+/// Runs a registry conversation to its end on a runtime of the calling thread (pull, push
+/// and login each hold one for as long as they talk).
+pub fn block_on<F: std::future::Future>(conversation: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(conversation))
+}
+
 /// True when `host` (with its port) may be reached over plain HTTP.
 fn plain_allowed(host: &str, plain: &[String]) -> bool {
     let bare = match host.strip_prefix('[') {
