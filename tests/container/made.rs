@@ -457,22 +457,26 @@ CMD ["/app/made.txt"]
     std::os::unix::fs::symlink("/etc/shadow", ctx.path().join("leak"))
         .map_err(|e| e.to_string())?;
     let context_path = ctx.path().to_string_lossy().into_owned();
-    let out = store
-        .verb(
-            t,
-            &[
-                "build",
-                "-t",
-                "built:1",
-                "--build-arg",
-                "WHO=tester",
-                "--network",
-                "none",
-                &context_path,
-            ],
-        )?
-        .success()?
-        .stdout;
+    // The build as each run below asks for it: tagged, with the same build arg, no network.
+    let build = |tag: &str| -> Result<String, libtest_mimic::Failed> {
+        Ok(store
+            .verb(
+                t,
+                &[
+                    "build",
+                    "-t",
+                    tag,
+                    "--build-arg",
+                    "WHO=tester",
+                    "--network",
+                    "none",
+                    &context_path,
+                ],
+            )?
+            .success()?
+            .stdout)
+    };
+    let out = build("built:1")?;
     for wanted in [
         "Note: the syntax directive",
         "Step 1/25 : ARG BASE=base:1",
@@ -524,22 +528,7 @@ CMD ["/app/made.txt"]
     ensure_eq(config["StopSignal"].as_str(), Some("SIGQUIT"))?;
     ensure_eq(config["Entrypoint"].clone(), serde_json::json!(["cat"]))?;
     // Unchanged: every step from the cache, the same image, nothing run.
-    let again = store
-        .verb(
-            t,
-            &[
-                "build",
-                "-t",
-                "built:1",
-                "--build-arg",
-                "WHO=tester",
-                "--network",
-                "none",
-                &context_path,
-            ],
-        )?
-        .success()?
-        .stdout;
+    let again = build("built:1")?;
     ensure(
         !again.contains("Running in") && again.matches("Using cache").count() == 21,
         format!("a rebuild from the cache:\n{again}"),
@@ -552,22 +541,7 @@ CMD ["/app/made.txt"]
     ensure_eq(id(&again), id(&out))?;
     // A changed source file misses from its COPY on; another build arg from the RUN it reaches.
     std::fs::write(ctx.path().join("notes.txt"), "changed\n").map_err(|e| e.to_string())?;
-    let changed = store
-        .verb(
-            t,
-            &[
-                "build",
-                "-t",
-                "built:2",
-                "--build-arg",
-                "WHO=tester",
-                "--network",
-                "none",
-                &context_path,
-            ],
-        )?
-        .success()?
-        .stdout;
+    let changed = build("built:2")?;
     ensure(
         changed.contains("Step 7/25 : COPY *.txt ./\n ---> ")
             && !changed.contains("Step 7/25 : COPY *.txt ./\n ---> Using cache"),
