@@ -36,16 +36,8 @@ trap cleanup EXIT
 # 3 to 10 s from one run to the next, for both sides; this measures the tools' own work.
 mount -t tmpfs -o size=${TMPFS_SIZE:-3g} mct-bench "$work"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: 127.0.0.1:$port}
-EOF
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-registry=$!
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+. tests/bench/registry.sh
+start_registry "$work"
 
 # The image: one layer, a Debian minbase, made by umoci.
 deb=${DEBIAN_TAR:-}

@@ -29,16 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 mount -t tmpfs -o size=${TMPFS_SIZE:-3g} mct-bench "$work"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<EOF2
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: 127.0.0.1:$port}
-EOF2
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
-registry=$!
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+. tests/bench/registry.sh
+start_registry "$work"
 
 "$tool" rootfs busybox "$work/bb" >/dev/null
 tar -C "$work/bb" -cf "$work/bb.tar" .
