@@ -18,9 +18,7 @@ use std::collections::VecDeque;
 use std::num::NonZeroU16;
 use vt100::capture::{BasicFormattedCaptureState, RowContents};
 
-/// Lines of history a session keeps unless told (`--history`), in the dashboard and in the
-/// container's monitor (which gives them to a dashboard that attaches later), as tmux's
-/// history-limit.
+/// Lines of history a session keeps unless told (`--history`), as tmux's history-limit.
 pub const SCROLLBACK: usize = 10_000;
 
 /// The emulator and its history.
@@ -160,11 +158,6 @@ impl Screen {
             col + 1
         ));
         self.parser.process(out.as_bytes());
-    }
-
-    /// The lines of history, oldest first, each as its text with the SGR runs that colour it.
-    pub fn history(&self) -> impl Iterator<Item = &str> {
-        self.parser.callbacks().lines.iter().map(|l| &**l)
     }
 
     /// What the emulator shows now.

@@ -10,7 +10,7 @@ use super::protocol::{MAX_MESSAGE, Stream};
 use crate::runtime::ContainerSpec;
 use crate::runtime::handoff::HandOff;
 use crate::runtime::launch::HelperCommand;
-use crate::screen::{SCROLLBACK, Screen};
+use crate::screen::Screen;
 use anyhow::{Context, anyhow};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -62,7 +62,12 @@ impl Console {
         if peer.pid() != helper.as_raw() {
             return None;
         }
+        // The helper sends as soon as it connects; one that never did must not hold the
+        // monitor (and every client of it) up.
         stream.set_nonblocking(false).ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .ok()?;
         crate::runtime::console::receive(&stream.into())
     }
 }
@@ -203,8 +208,7 @@ pub enum Io {
     Tty {
         master: Box<dyn MasterPty + Send>,
         reader: std::fs::File,
-        /// What the container drew, and the lines it pushed off the top (for a client that
-        /// attaches later to scroll back through).
+        /// What the container drew (the lines it pushed off the top are in its log).
         screen: Box<Screen>,
         /// The main screen, drawn, as it was when the alternate one was entered.
         main: Option<Vec<u8>>,
@@ -281,7 +285,8 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
             io: Io::Tty {
                 master: pair.master,
                 reader,
-                screen: Box::new(Screen::new(rows, cols, SCROLLBACK)),
+                // No history of its own: it is in the log, which a client's replay reads.
+                screen: Box::new(Screen::new(rows, cols, 0)),
                 main: None,
                 open: true,
                 container: None,
@@ -452,10 +457,10 @@ impl Io {
     }
 
     /// Escape sequences that redraw the terminal as the container left it (none without one),
-    /// after its `history`.
-    pub fn replay(&self, history: bool) -> Vec<u8> {
+    /// after `earlier` output (from its log: the history a client keeps of its own).
+    pub fn replay(&self, earlier: &[u8]) -> Vec<u8> {
         match self {
-            Io::Tty { screen, main, .. } => replay(screen, main.as_deref(), history),
+            Io::Tty { screen, main, .. } => replay(screen, main.as_deref(), earlier),
             Io::Pipes { .. } => Vec::new(),
         }
     }
@@ -464,24 +469,15 @@ impl Io {
 /// The sequences that switch to the alternate screen (xterm's three forms).
 const ENTER_ALTERNATE: [&[u8]; 3] = [b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h"];
 
-/// What redraws `screen` on a fresh terminal of its size: its history first, each line printed
-/// and then pushed off the top by newlines (so a client keeps them as its own history, to
-/// scroll back through), then the main screen under the alternate one when a program is on it,
-/// then what is shown, cursor and modes.
-fn replay(screen: &Screen, main: Option<&[u8]>, history: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut lines = 0;
-    for line in screen.history().filter(|_| history) {
-        out.extend_from_slice(b"\x1b[m");
-        out.extend_from_slice(line.as_bytes());
-        out.extend_from_slice(b"\r\n");
-        lines += 1;
-    }
-    if lines > 0 {
-        // From wherever the last line left the cursor, rows - 1 newlines push every line still
-        // on the screen into history.
-        let rows = usize::from(screen.vt().size().0.get());
-        out.extend(b"\r\n".repeat(rows.saturating_sub(1)));
+/// What redraws `screen` on a fresh terminal of its size: the `earlier` output first, as the
+/// container wrote it (a client's emulator pushes its lines into the client's own history, to
+/// scroll back through), back on the main screen with plain attributes; then the main screen
+/// under the alternate one when a program is on it, then what is shown, cursor and modes (which
+/// clears what the earlier output left on the screen).
+fn replay(screen: &Screen, main: Option<&[u8]>, earlier: &[u8]) -> Vec<u8> {
+    let mut out = earlier.to_vec();
+    if !earlier.is_empty() {
+        out.extend_from_slice(b"\x1b[m\x1b[?1049l\r\n");
     }
     let screen = screen.vt();
     if screen.alternate_screen() {
@@ -526,7 +522,7 @@ mod tests {
             b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP",
         );
         let mut client = Screen::new(5, 20, 100);
-        client.process(&replay(&screen, main.as_deref(), true));
+        client.process(&replay(&screen, main.as_deref(), &[]));
         assert!(client.vt().contents().contains("TOP"));
         assert!(!client.vt().contents().contains("marker-42"));
         client.process(b"\x1b[?1049l");
@@ -537,27 +533,28 @@ mod tests {
     /// colours kept, and the screen as it is: it scrolls back through what came before it.
     #[test]
     fn a_later_client_gets_the_history_then_the_screen() {
-        let mut screen = Screen::new(5, 20, 100);
-        let mut main = None;
-        feed(&mut screen, &mut main, b"\x1b[31mred\x1b[m\r\n");
+        let mut written = b"\x1b[31mred\x1b[m\r\n".to_vec();
         for i in 1..=12 {
-            feed(&mut screen, &mut main, format!("line {i}\r\n").as_bytes());
+            written.extend(format!("line {i}\r\n").as_bytes());
         }
-        feed(&mut screen, &mut main, b"$ ");
+        written.extend(b"$ ");
+        // The monitor keeps the screen alone; the output is in its log.
+        let mut screen = Screen::new(5, 20, 0);
+        let mut main = None;
+        feed(&mut screen, &mut main, &written);
+        // What a client that saw it all would hold.
+        let mut witness = Screen::new(5, 20, 100);
+        witness.process(&written);
         let mut client = Screen::new(5, 20, 100);
-        client.process(&replay(&screen, main.as_deref(), true));
-        assert_eq!(client.text_lines(), screen.text_lines());
-        assert_eq!(client.history_len(), screen.history_len());
+        client.process(&replay(&screen, main.as_deref(), &written));
+        assert_eq!(client.text_lines(), witness.text_lines());
+        assert_eq!(client.history_len(), witness.history_len());
         assert_eq!(client.vt().cursor_position(), screen.vt().cursor_position());
-        assert!(
-            client
-                .history()
-                .next()
-                .is_some_and(|l| l.contains("\x1b[31m"))
-        );
+        assert_eq!(client.vt().contents(), screen.vt().contents());
+        assert!(client.text_lines()[0].contains("red"));
         // Without history (`attach` from the command line): the screen alone.
         let mut plain = Screen::new(5, 20, 100);
-        plain.process(&replay(&screen, main.as_deref(), false));
+        plain.process(&replay(&screen, main.as_deref(), &[]));
         assert_eq!(plain.history_len(), 0);
         assert_eq!(plain.vt().contents(), screen.vt().contents());
     }

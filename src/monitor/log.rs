@@ -149,6 +149,56 @@ pub fn read_from(id: &str, offset: u64) -> (Vec<Entry>, u64) {
     (entries, offset + whole as u64)
 }
 
+/// What the container wrote last, from the newest `bytes` of its log files (the rotated one's
+/// end too, if the current one is shorter), as the raw output, from the first line that starts
+/// whole: the history a client that attaches later replays, read from the log rather than kept
+/// twice in memory (or made on every read the container does).
+pub fn tail(id: &str, bytes: u64) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut out = Vec::new();
+    let mut left = bytes;
+    let mut cut = false;
+    for file in [rotated(id, 1), path(id)].iter().rev() {
+        let Ok(mut f) = std::fs::File::open(file) else {
+            continue;
+        };
+        let len = f.metadata().map_or(0, |m| m.len());
+        let from = len.saturating_sub(left);
+        left -= len - from;
+        cut = from > 0;
+        let mut text = Vec::new();
+        if f.seek(SeekFrom::Start(from)).is_ok() {
+            let _ = f.read_to_end(&mut text);
+        }
+        // From the first whole JSON line when the read began inside one.
+        let start = match from {
+            0 => 0,
+            _ => text
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(text.len(), |i| i + 1),
+        };
+        let mut older: Vec<u8> = parse(&text[start..])
+            .flat_map(|e| e.log.into_bytes())
+            .collect();
+        older.extend_from_slice(&out);
+        out = older;
+        if left == 0 {
+            break;
+        }
+    }
+    // The output itself from its first whole line: an escape sequence cut in two would draw
+    // garbage.
+    if cut {
+        let start = out
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(out.len(), |i| i + 1);
+        out.drain(..start);
+    }
+    out
+}
+
 /// The entries split into lines (the last of an entry may be a partial one), each with its
 /// entry's stream and time: what `logs` prints, and what `--tail` counts.
 pub fn lines(entries: Vec<Entry>) -> Vec<Entry> {

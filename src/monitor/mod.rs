@@ -32,6 +32,10 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+/// How much of the log's end a dashboard that attaches gets as the container's history: about
+/// 10,000 lines of 90 columns, its own history's size, in JSON lines.
+const HISTORY_BYTES: u64 = 2 << 20;
+
 /// The hidden first argument that runs the monitor.
 pub const MONITOR_ARG: &str = "__monitor";
 
@@ -425,7 +429,11 @@ impl Monitor {
                     if replay {
                         // History and screen may be a megabyte: in messages of the largest
                         // size, all before the `Done` that ends the replay.
-                        for part in run.io.replay(history).chunks(protocol::MAX_MESSAGE - 1) {
+                        let earlier = match history {
+                            true => log::tail(&self.id, HISTORY_BYTES),
+                            false => Vec::new(),
+                        };
+                        for part in run.io.replay(&earlier).chunks(protocol::MAX_MESSAGE - 1) {
                             self.clients[i].send(&Event::Output(Stream::Stdout, part.to_vec()));
                         }
                     }
