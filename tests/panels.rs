@@ -19,6 +19,7 @@ fn rows() -> Vec<SessionRow> {
     vec![
         SessionRow {
             mark: None,
+            pane: None,
             name: "session-1".into(),
             running: true,
             state: "running".into(),
@@ -35,6 +36,7 @@ fn rows() -> Vec<SessionRow> {
         },
         SessionRow {
             mark: Some('!'),
+            pane: None,
             name: "build".into(),
             running: false,
             state: "exited 137 (SIGKILL)".into(),
@@ -51,6 +53,7 @@ fn rows() -> Vec<SessionRow> {
         },
         SessionRow {
             mark: Some('#'),
+            pane: None,
             name: "hog".into(),
             running: false,
             state: "OOM-killed (137)".into(),

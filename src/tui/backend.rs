@@ -1,7 +1,7 @@
 //! What the dashboard asks of the host, behind one trait: the containers to list, and the
 //! verbs (launch, exec, start, remove, rename). [`Host`] is the real one, over the record
 //! store, the monitors and the OCI runtime's state; `fake::Fake` (in tests) keeps containers in
-//! memory, so the dashboard's logic (keys, the form, the selection, splits) is tested
+//! memory, so the dashboard's logic (keys, the form, the selection, panes) is tested
 //! without root, namespaces or a terminal.
 
 use crate::runtime::ContainerSpec;

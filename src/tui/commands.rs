@@ -1,6 +1,7 @@
 //! The dashboard's keys after the prefix: one table that the key handling, the help overlay,
 //! the status line and README's key table all come from (a test holds README to it).
 
+use crate::tui::ui::PaneLayout;
 use crossterm::event::KeyCode;
 
 /// What a prefix key does.
@@ -29,20 +30,22 @@ pub enum Command {
     HostView,
     /// The keyboard to the inspector's process list, or back to the shell.
     Focus,
-    /// The focus to the pane of the split that way: the first (left or top) or the second.
+    /// The focus to the pane that way: columns and rows to go (one of them -1 or 1).
     FocusPane {
-        first: bool,
+        dx: i8,
+        dy: i8,
     },
     /// Log the session's output to a file, or stop (screen's `log`).
     Log,
     /// Record the session as an asciicast, or stop.
     Record,
-    /// Two sessions side by side, or stacked.
-    SplitSideBySide,
-    SplitStacked,
+    /// Another session in a pane of its own, the panes then laid out so.
+    AddPane(PaneLayout),
+    /// The panes' next layout (tmux's next-layout).
+    NextLayout,
     /// Back to one session shown.
     Unsplit,
-    /// Every key typed goes to both sessions of the split (tmux's synchronize-panes), or not.
+    /// Every key typed goes to every pane's session (tmux's synchronize-panes), or not.
     Synchronize,
     /// The selected session alone in the whole window, or back.
     Zoom,
@@ -93,12 +96,12 @@ const DIGITS: &[(KeyCode, Command)] = &[
 
 /// Every prefix key, in the order the help shows them: keys, help, status word, everyday.
 #[rustfmt::skip]
-pub const BINDINGS: [Binding; 31] = [
+pub const BINDINGS: [Binding; 32] = [
     b("{p} c",        "new session (a form: what to run, where, its network, limits, env, volumes)", "c new",         true, &[(ch('c'), Command::New)]),
     b("{p} n, {p} p", "next / previous session",                                 "n/p switch",    true, &[(ch('n'), Command::Next), (ch('p'), Command::Previous)]),
     b("{p} 0-9",      "select session 1-10 (0 is the tenth)",                    "0-9 select",    false, DIGITS),
     b("{p} {p}",      "back to the session selected before",                     "again: last",   false, &[]),
-    b("{p} \"",       "pick a session from a list of all of them",               "\" list",       false, &[(ch('"'), Command::Choose)]),
+    b("{p} \"",       "pick a session from a list of all of them (Space shows or hides it in a pane)", "\" list", false, &[(ch('"'), Command::Choose)]),
     b("{p} A",        "rename the session (its container)",                      "A rename",      false, &[(ch('A'), Command::Rename)]),
     b("{p} e",        "another shell in the selected container (exec)",          "e exec",        true, &[(ch('e'), Command::Exec)]),
     b("{p} k",        "kill the session's container (asks y/n)",                 "k kill",        true, &[(ch('k'), Command::Kill)]),
@@ -108,13 +111,14 @@ pub const BINDINGS: [Binding; 31] = [
     b("{p} I",        "images: size, layers, the sessions using each; Enter starts one", "I images", false, &[(ch('I'), Command::Images)]),
     b("{p} i",        "show / hide the inspector",                               "i inspector",   true, &[(ch('i'), Command::Inspector)]),
     b("{p} h",        "inspector: container processes / all host processes",     "h host view",   false, &[(ch('h'), Command::HostView)]),
-    b("{p} |",        "split: the last session beside this one, each at its own size", "| split",   false, &[(ch('|'), Command::SplitSideBySide)]),
-    b("{p} -",        "split: the last session below this one",                  "- stack",       false, &[(ch('-'), Command::SplitStacked)]),
-    b("{p} X",        "close the split: this session alone",                     "X unsplit",     false, &[(ch('X'), Command::Unsplit)]),
-    b("{p} ←↑→↓",     "focus the split's pane that way",                        "arrows pane",   false, &[(KeyCode::Left, Command::FocusPane { first: true }), (KeyCode::Up, Command::FocusPane { first: true }), (KeyCode::Right, Command::FocusPane { first: false }), (KeyCode::Down, Command::FocusPane { first: false })]),
-    b("{p} s",        "synchronize: what you type goes to both sessions of the split, or not", "s sync", false, &[(ch('s'), Command::Synchronize)]),
+    b("{p} |",        "panes: the last session (else the next not shown) beside these, each at its own size", "| pane", false, &[(ch('|'), Command::AddPane(PaneLayout::EvenHorizontal))]),
+    b("{p} -",        "panes: the same, one below another",                      "- stack",       false, &[(ch('-'), Command::AddPane(PaneLayout::EvenVertical))]),
+    b("{p} Space",    "the panes' next layout: even-horizontal, even-vertical, tiled", "Space layout", false, &[(ch(' '), Command::NextLayout)]),
+    b("{p} X",        "close the panes: this session alone",                     "X unsplit",     false, &[(ch('X'), Command::Unsplit)]),
+    b("{p} ←↑→↓",     "focus the pane that way",                                 "arrows pane",   false, &[(KeyCode::Left, Command::FocusPane { dx: -1, dy: 0 }), (KeyCode::Up, Command::FocusPane { dx: 0, dy: -1 }), (KeyCode::Right, Command::FocusPane { dx: 1, dy: 0 }), (KeyCode::Down, Command::FocusPane { dx: 0, dy: 1 })]),
+    b("{p} s",        "synchronize: what you type goes to every pane's session, or not", "s sync", false, &[(ch('s'), Command::Synchronize)]),
     b("{p} z",        "zoom: the session alone in the whole window, or back",   "z zoom",        false, &[(ch('z'), Command::Zoom)]),
-    b("{p} Tab",      "focus: the split's other pane, then the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
+    b("{p} Tab",      "focus: the next pane; after the last, the process list (↑/↓, s sort, k signal, Esc back)", "Tab focus", false, &[(KeyCode::Tab, Command::Focus)]),
     b("{p} H",        "log the session's output to my-container-tui-NAME.log here, or stop", "H log", false, &[(ch('H'), Command::Log)]),
     b("{p} R",        "record the session to my-container-tui-NAME.cast here (asciinema plays it), or stop", "R record", false, &[(ch('R'), Command::Record)]),
     b("{p} [",        "copy mode: arrows/hjkl, w b e, PgUp/PgDn, g/G, / ? n N search, v select, C-v rectangle, y copy, q leave", "[ copy", false, &[(ch('['), Command::Scrollback)]),
@@ -213,6 +217,7 @@ mod tests {
             let code = match first {
                 "Esc" => Some(KeyCode::Esc),
                 "Tab" => Some(KeyCode::Tab),
+                "Space" => Some(KeyCode::Char(' ')),
                 "←↑→↓" => Some(KeyCode::Left),
                 // The prefix again: handled before the table, as screen does.
                 "{p}" => None,

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Trial> {
         a_synchronized_split_types_into_both_sessions,
         prefix_r_records_a_session_as_an_asciicast,
         zoom_gives_one_session_the_window,
+        four_sessions_tile_and_a_synchronized_probe_runs_in_each,
     ]
 }
 
@@ -463,9 +464,6 @@ fn copy_mode_searches_selects_copies_and_pastes(t: &Ctx) -> TestResult {
     tmux.quit()
 }
 
-/// `prefix |` shows the last session beside this one, each at its own pty size (`stty size`
-/// in each matches its pane); `prefix Tab` moves the focus (typing reaches the other shell);
-/// `prefix -` stacks them; `prefix X` closes the split.
 /// `Ctrl-a s`: one line typed runs in both sessions of the split (each pane's title says
 /// so); `Ctrl-a s` again, and typing reaches the focused session alone.
 fn a_synchronized_split_types_into_both_sessions(t: &Ctx) -> TestResult {
@@ -525,6 +523,9 @@ fn zoom_gives_one_session_the_window(t: &Ctx) -> TestResult {
     tmux.quit()
 }
 
+/// `prefix |` shows the last session beside this one, each at its own pty size (`stty size`
+/// in each matches its pane); `prefix Tab` moves the focus (typing reaches the other shell);
+/// `prefix -` stacks them; `prefix X` closes the split.
 fn a_split_shows_two_sessions_each_at_its_own_size(t: &Ctx) -> TestResult {
     let tmux = Tmux::start(t, 150, 45)?;
     tmux.wait_for("root@my-container-1")?;
@@ -568,5 +569,85 @@ fn a_split_shows_two_sessions_each_at_its_own_size(t: &Ctx) -> TestResult {
         let s = tmux.screen();
         s.contains("1: session-1 @") != s.contains("2: session-2 @")
     })?;
+    tmux.quit()
+}
+
+/// The pane whose title holds `title`, measured from its own border on the screen (others
+/// may stand beside it): its inside's (rows, cols).
+fn tiled_pane_size(screen: &str, title: &str) -> Option<(usize, usize)> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let top = lines
+        .iter()
+        .position(|l| l.iter().collect::<String>().contains(title))?;
+    let line = &lines[top];
+    let at = line
+        .iter()
+        .collect::<String>()
+        .find(title)
+        .map(|byte| line.iter().collect::<String>()[..byte].chars().count())?;
+    let left = line[..at].iter().rposition(|c| *c == '┌')?;
+    let right = line[at..].iter().position(|c| *c == '┐')? + at;
+    let bottom = lines
+        .iter()
+        .skip(top + 1)
+        .position(|l| l.get(left) == Some(&'└'))?
+        + top
+        + 1;
+    Some((bottom - top - 1, right - left - 1))
+}
+
+/// Four sessions in panes: `prefix |` three times puts them side by side, `prefix Space`
+/// twice tiles them two by two; with `prefix s`, one line typed runs in all four, and each
+/// answers with its own hostname and a `stty size` that matches its own pane.
+fn four_sessions_tile_and_a_synchronized_probe_runs_in_each(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 200, 50)?;
+    tmux.wait_for("root@my-container-1")?;
+    for n in 2..=4 {
+        tmux.keys(&["C-a", "c"])?;
+        tmux.wait_for("New session")?;
+        tmux.keys(&["Enter"])?;
+        tmux.wait_for(&format!("root@my-container-{n}"))?;
+    }
+    for _ in 0..3 {
+        tmux.keys(&["C-a", "|"])?;
+    }
+    let titles = |screen: &str| {
+        (1..=4)
+            .filter(|n| screen.contains(&format!("{n}: session-{n} @")))
+            .count()
+    };
+    // Side by side: the four titles on one line.
+    wait_until("four panes side by side", || {
+        let screen = tmux.screen();
+        screen.lines().any(|l| titles(l) == 4)
+    })?;
+    tmux.keys(&["C-a", "Space"])?;
+    tmux.keys(&["C-a", "Space"])?;
+    wait_until("the panes tiled two by two", || {
+        let screen = tmux.screen();
+        titles(&screen) == 4 && screen.lines().filter(|l| titles(l) == 2).count() == 2
+    })?;
+    tmux.keys(&["C-a", "s"])?;
+    wait_until("every title to say [sync]", || {
+        tmux.screen().matches("[sync]").count() == 4
+    })?;
+    tmux.line("clear; echo probe-$(hostname) $(stty size)")?;
+    let mut last = String::new();
+    let answered = wait_until("each session to answer in its own pane", || {
+        last = tmux.screen();
+        (1..=4).all(|n| last.contains(&format!("probe-my-container-{n} ")))
+    });
+    ensure(
+        answered.is_ok(),
+        format!("not every session answered:\n{last}"),
+    )?;
+    for n in 1..=4 {
+        let (rows, cols) = tiled_pane_size(&last, &format!("{n}: session-{n} @"))
+            .ok_or_else(|| format!("no pane for session {n}:\n{last}"))?;
+        ensure(
+            last.contains(&format!("probe-my-container-{n} {rows} {cols}")),
+            format!("session {n}'s pty is its pane's size, {rows}x{cols}:\n{last}"),
+        )?;
+    }
     tmux.quit()
 }

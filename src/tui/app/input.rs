@@ -86,9 +86,9 @@ impl App {
             return false;
         };
         session.write(&bytes);
-        // Synchronized: the same key to the split's other session, encoded for its own
+        // Synchronized: the same key to the other panes' sessions, encoded for each one's
         // cursor mode.
-        if let Some(other) = self.synchronized_other() {
+        for other in self.synchronized_others() {
             let app_cursor = other.screen().vt().application_cursor();
             if let Some(bytes) = encode::encode(&key, app_cursor) {
                 other.write(&bytes);
@@ -97,13 +97,17 @@ impl App {
         true
     }
 
-    /// The split's other session while input is synchronized, if it can take input.
-    fn synchronized_other(&mut self) -> Option<&mut Session> {
-        let split = self.split().filter(|s| s.synchronized)?;
+    /// The other panes' sessions while input is synchronized, those that can take input.
+    fn synchronized_others(&mut self) -> impl Iterator<Item = &mut Session> {
+        let selected = self.selected().map(|s| s.id);
+        let shown = self
+            .panes()
+            .filter(|p| p.synchronized)
+            .map(|p| p.shown)
+            .unwrap_or_default();
         self.sessions
             .iter_mut()
-            .find(|s| s.id == split.other)
-            .filter(|s| s.attached())
+            .filter(move |s| Some(s.id) != selected && shown.contains(&s.id) && s.attached())
     }
 
     fn key_prefix(&mut self, key: KeyEvent) {
@@ -182,62 +186,51 @@ impl App {
                 ["Recording", "recording", "record"],
                 Session::toggle_cast,
             ),
-            Command::SplitSideBySide | Command::SplitStacked => {
-                let how = match command {
-                    Command::SplitStacked => crate::tui::ui::Split::Stacked,
-                    _ => crate::tui::ui::Split::SideBySide,
-                };
-                let current = self.selected().map(|s| s.id);
-                // The other pane: the session selected before, else the next one.
-                let other = self
-                    .last
-                    .filter(|id| Some(*id) != current && self.sessions.iter().any(|s| s.id == *id))
-                    .or_else(|| {
-                        let n = self.sessions.len();
-                        (n > 1).then(|| self.sessions[(self.selected + 1) % n].id)
-                    });
-                match other {
-                    Some(other) => {
-                        self.split = Some(crate::tui::app::SplitView {
-                            how,
-                            other,
-                            focus_first: true,
-                            synchronized: false,
-                        })
+            Command::AddPane(layout) => self.add_pane(layout),
+            Command::NextLayout => match self.panes() {
+                // The next layout round (tmux's next-layout) in which every pane keeps a
+                // usable size.
+                Some(panes) => {
+                    let place = self.areas(self.window).terminal;
+                    let n = panes.shown.len();
+                    let mut next = panes.layout.next();
+                    while next != panes.layout && !crate::tui::ui::fits(place, n, next) {
+                        next = next.next();
                     }
-                    None => {
-                        self.message =
-                            Some(format!(" A split shows two sessions: {p} c starts another"))
+                    if let Some(stored) = &mut self.panes {
+                        stored.layout = next;
                     }
-                }
-            }
-            Command::Unsplit => self.split = None,
-            Command::Zoom => self.zoomed = !self.zoomed,
-            Command::Synchronize => match self.split() {
-                Some(split) => {
-                    self.split = Some(crate::tui::app::SplitView {
-                        synchronized: !split.synchronized,
-                        ..split
-                    })
+                    self.message = Some(format!(" Layout: {}", next.name()));
                 }
                 None => {
+                    self.message = Some(format!(" One session shown: {p} | or {p} - adds a pane"))
+                }
+            },
+            Command::Unsplit => self.panes = None,
+            Command::Zoom => self.zoomed = !self.zoomed,
+            Command::Synchronize => match (self.panes().is_some(), &mut self.panes) {
+                (true, Some(panes)) => panes.synchronized = !panes.synchronized,
+                _ => {
                     self.message = Some(format!(
-                        " Synchronized input is for a split: {p} | or {p} - shows two sessions"
+                        " Synchronized input is for panes: {p} | or {p} - shows another session"
                     ))
                 }
             },
-            // The arrow toward the other pane moves there; toward this one, nothing.
-            Command::FocusPane { first } => {
-                if self.split().is_some_and(|s| s.focus_first != first) {
-                    self.swap_focus()
+            Command::FocusPane { dx, dy } => {
+                let areas = self.areas(self.window);
+                if let Some(i) =
+                    crate::tui::ui::neighbour(&areas.panes, self.focused_index(), (dx, dy))
+                {
+                    self.focus_pane(i);
                 }
             }
-            Command::Focus if self.split().is_some_and(|s| s.focus_first) => self.swap_focus(),
-            Command::Focus if self.split().is_some() => {
-                self.swap_focus();
-                if self.inspection.is_some() {
-                    self.mode = Mode::Processes;
-                }
+            // The next pane; after the last, the process list (whose Tab goes on to the first).
+            Command::Focus
+                if self
+                    .panes()
+                    .is_some_and(|p| self.focused_index() + 1 < p.shown.len()) =>
+            {
+                self.focus_pane(self.focused_index() + 1)
             }
             Command::Focus if self.inspection.is_some() => self.mode = Mode::Processes,
             Command::Focus => {
@@ -464,6 +457,10 @@ impl App {
                 self.select(if i == 0 { 9 } else { i - 1 });
                 return;
             }
+            KeyCode::Char(' ') => {
+                self.toggle_pane(row);
+                row
+            }
             KeyCode::Up | KeyCode::Char('k') => (row + n - 1) % n,
             KeyCode::Down | KeyCode::Char('j') => (row + 1) % n,
             KeyCode::Home | KeyCode::Char('g') => 0,
@@ -471,6 +468,91 @@ impl App {
             _ => row,
         };
         self.mode = Mode::Choose(row);
+    }
+
+    /// `prefix |` and `prefix -`: the session selected before (else the next one not shown)
+    /// in a pane of its own beside the shown ones, the panes laid out as `layout` (with every
+    /// session shown, the layout alone changes); refused when a pane would be too small.
+    fn add_pane(&mut self, layout: crate::tui::ui::PaneLayout) {
+        let p = self.prefix;
+        let Some(current) = self.selected().map(|s| s.id) else {
+            return;
+        };
+        let mut shown = self
+            .panes()
+            .map(|p| p.shown)
+            .unwrap_or_else(|| vec![current]);
+        let free = |id: &u64| !shown.contains(id) && self.sessions.iter().any(|s| s.id == *id);
+        let next = self.last.filter(free).or_else(|| {
+            let n = self.sessions.len();
+            (1..n)
+                .map(|k| self.sessions[(self.selected + k) % n].id)
+                .find(free)
+        });
+        match next {
+            Some(next) => shown.push(next),
+            // Every session shown already: the keys still choose the layout.
+            None if self.panes().is_some_and(|x| x.layout != layout) => {}
+            None => {
+                self.message = Some(format!(" Every session is shown: {p} c starts another"));
+                return;
+            }
+        }
+        self.show(shown, layout);
+    }
+
+    /// The chooser's Space: session `index` shown in a pane of its own, or no more.
+    fn toggle_pane(&mut self, index: usize) {
+        let (Some(current), Some(id)) = (
+            self.selected().map(|s| s.id),
+            self.sessions.get(index).map(|s| s.id),
+        ) else {
+            return;
+        };
+        let (mut shown, layout) = match self.panes() {
+            Some(p) => (p.shown, p.layout),
+            None => (vec![current], crate::tui::ui::PaneLayout::Tiled),
+        };
+        match shown.iter().position(|x| *x == id) {
+            // The focused session stays: hiding it would leave the focus nowhere.
+            Some(_) if id == current => {
+                self.message = Some(" The focused session stays shown: pick another".into())
+            }
+            Some(i) => {
+                shown.remove(i);
+                self.show(shown, layout);
+            }
+            None => {
+                shown.push(id);
+                self.show(shown, layout);
+            }
+        }
+    }
+
+    /// `shown` in panes laid out as `layout`, if each pane keeps a usable size (a pane too
+    /// small is refused on the status line; fewer than two shown is one session alone).
+    fn show(&mut self, shown: Vec<u64>, layout: crate::tui::ui::PaneLayout) {
+        let place = self.areas(self.window).terminal;
+        let synchronized = self.panes.as_ref().is_some_and(|p| p.synchronized);
+        let layout = [layout, crate::tui::ui::PaneLayout::Tiled]
+            .into_iter()
+            .find(|l| crate::tui::ui::fits(place, shown.len(), *l));
+        match layout {
+            _ if shown.len() < 2 => self.panes = None,
+            Some(layout) => {
+                self.panes = Some(super::Panes {
+                    shown,
+                    layout,
+                    synchronized,
+                })
+            }
+            None => {
+                self.message = Some(format!(
+                    " No room for a pane more: {} z zooms one, {} X shows one alone",
+                    self.prefix, self.prefix
+                ))
+            }
+        }
     }
 
     pub fn handle_paste(&mut self, text: &str) {
@@ -482,7 +564,7 @@ impl App {
                     let bracketed = s.screen().vt().bracketed_paste();
                     s.write(&encode::paste(text, bracketed));
                 }
-                if let Some(other) = self.synchronized_other() {
+                for other in self.synchronized_others() {
                     let bracketed = other.screen().vt().bracketed_paste();
                     other.write(&encode::paste(text, bracketed));
                 }

@@ -54,14 +54,14 @@ pub enum Mode {
     ConfirmSignal(crate::state::Process, String),
 }
 
-/// A split: the two panes' arrangement, the session in the unfocused pane, and where the
-/// focused one is (positions stay put when the focus moves).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SplitView {
-    pub how: super::ui::Split,
-    pub other: u64,
-    pub focus_first: bool,
-    /// What is typed goes to both sessions (tmux's synchronize-panes).
+/// Sessions shown at once, each in a pane of its own (tmux's panes, over sessions): which, in
+/// pane order, and how they share the terminal's place. The selected session is in one of
+/// them: the focused pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panes {
+    pub shown: Vec<u64>,
+    pub layout: super::ui::PaneLayout,
+    /// What is typed goes to every pane's session (tmux's synchronize-panes).
     pub synchronized: bool,
 }
 
@@ -87,14 +87,13 @@ pub struct App {
     /// The inspector opened or closed by `prefix i`; until then (`None`) it is open where it
     /// fits beside the shell and folded to a line in a narrow window, as the window changes.
     pub show_inspector: Option<bool>,
-    /// The window's width, as last laid out (what `prefix i` toggles from).
-    window_width: u16,
+    /// The window, as last laid out (what `prefix i` toggles from, what the panes share).
+    window: ratatui::layout::Rect,
     /// The selected session alone in the window (`prefix z`).
     pub zoomed: bool,
     pub host_view: bool,
-    /// Two sessions shown at once: how, the one in the pane without the focus, and whether
-    /// the focused (selected) session is in the first pane.
-    pub split: Option<SplitView>,
+    /// Sessions shown at once (as [`App::panes`] says while they are).
+    pub panes: Option<Panes>,
     /// The inspector's process list: its order and selection.
     pub processes: super::ui::inspector::ProcessList,
     /// The latest inspection, and the session it belongs to.
@@ -152,11 +151,11 @@ impl App {
             last: None,
             mode: Mode::Normal,
             show_inspector: None,
-            window_width: super::ui::SIDE_BY_SIDE,
+            window: ratatui::layout::Rect::new(0, 0, super::ui::SIDE_BY_SIDE, 40),
             zoomed: false,
             host_view: false,
             processes: Default::default(),
-            split: None,
+            panes: None,
             inspection: None,
             inspection_drawn: 0,
             inspector_cache: Default::default(),
@@ -183,16 +182,16 @@ impl App {
         }
     }
 
-    /// The layout of a window of `area`: the panels, and the split's two panes.
+    /// The layout of a window of `area`: the panels, and the panes.
     pub fn areas(&self, area: ratatui::layout::Rect) -> super::ui::Areas {
         if self.zoomed {
             return super::ui::Areas::zoomed(area);
         }
-        super::ui::Areas::split(
+        super::ui::Areas::tiled(
             area,
             self.sessions.len(),
             self.inspector_open(area.width),
-            self.split().map(|s| s.how),
+            self.panes().map(|p| (p.layout, p.shown.len())),
         )
     }
 
@@ -205,70 +204,69 @@ impl App {
     /// `prefix i`: the inspector closed if it is open in this window, else opened; the choice
     /// then holds whatever the window does.
     pub(super) fn toggle_inspector(&mut self) {
-        self.show_inspector = Some(!self.inspector_open(self.window_width));
+        self.show_inspector = Some(!self.inspector_open(self.window.width));
     }
 
-    /// Gives every session's pty and screen the size of its pane: the focused one's (and
-    /// every session's not shown, as it will be when switched to), the other pane's to the
-    /// split's other session.
+    /// Gives every session's pty and screen the size of its pane: each shown session its own,
+    /// every other the focused pane's (as it will be when switched to).
     pub fn resize(&mut self, areas: &super::ui::Areas) {
-        self.window_width = areas.status.width;
-        let (rows, cols) = match self.split() {
-            Some(split) if !split.focus_first => areas.second_pty_size().unwrap_or_default(),
-            _ => areas.pty_size(),
-        };
-        let other_size = match self.split() {
-            Some(split) if !split.focus_first => Some(areas.pty_size()),
-            Some(_) => areas.second_pty_size(),
-            None => None,
-        };
-        self.pty_size = (rows, cols);
-        let other = self.split().map(|s| s.other);
+        self.window = ratatui::layout::Rect::new(
+            0,
+            0,
+            areas.status.width,
+            areas.status.bottom().saturating_sub(areas.sessions.top()),
+        );
+        let focused = super::ui::inside(self.focused_pane(areas));
+        self.pty_size = focused;
+        let shown = self.panes().map(|p| p.shown).unwrap_or_default();
         for s in &mut self.sessions {
-            match other_size {
-                Some((r, c)) if Some(s.id) == other => s.resize(r, c),
-                _ => s.resize(rows, cols),
-            }
+            let (rows, cols) = match shown.iter().position(|id| *id == s.id) {
+                Some(i) => super::ui::inside(areas.pane(i)),
+                None => focused,
+            };
+            s.resize(rows, cols);
         }
     }
 
-    /// The split, while both its sessions are listed (and not zoomed: the focused session is
-    /// then alone; the split comes back with the zoom's end).
-    pub fn split(&self) -> Option<SplitView> {
-        let selected = self.selected().map(|s| s.id);
-        self.split.filter(|s| {
-            !self.zoomed
-                && Some(s.other) != selected
-                && self.sessions.iter().any(|x| x.id == s.other)
+    /// The sessions shown at once, while two or more of them are listed, the selected one
+    /// among them, and nothing is zoomed (the focused session is then alone; the panes come
+    /// back with the zoom's end).
+    pub fn panes(&self) -> Option<Panes> {
+        let panes = self.panes.as_ref().filter(|_| !self.zoomed)?;
+        let selected = self.selected()?.id;
+        let shown: Vec<u64> = panes
+            .shown
+            .iter()
+            .copied()
+            .filter(|id| self.sessions.iter().any(|s| s.id == *id))
+            .collect();
+        (shown.len() >= 2 && shown.contains(&selected)).then(|| Panes {
+            shown,
+            ..panes.clone()
         })
     }
 
-    /// The pane of the focused session: the first, or the split's second.
-    pub fn focused_pane(&self, areas: &super::ui::Areas) -> ratatui::layout::Rect {
-        match (self.split(), areas.second) {
-            (Some(split), Some(second)) if !split.focus_first => second,
-            _ => areas.terminal,
-        }
+    /// Which pane the focus is in (the first with one session shown).
+    pub fn focused_index(&self) -> usize {
+        let selected = self.selected().map(|s| s.id);
+        self.panes()
+            .and_then(|p| p.shown.iter().position(|id| Some(*id) == selected))
+            .unwrap_or(0)
     }
 
-    /// Moves the focus to the split's other pane (its session becomes the selected one).
-    pub(super) fn swap_focus(&mut self) {
-        let (Some(split), Some(current)) = (self.split(), self.selected().map(|s| s.id)) else {
+    /// The pane of the focused session.
+    pub fn focused_pane(&self, areas: &super::ui::Areas) -> ratatui::layout::Rect {
+        areas.pane(self.focused_index())
+    }
+
+    /// Moves the focus to pane `i` (its session becomes the selected one).
+    pub(super) fn focus_pane(&mut self, i: usize) {
+        let Some(id) = self.panes().and_then(|p| p.shown.get(i).copied()) else {
             return;
         };
-        let Some(index) = self.sessions.iter().position(|s| s.id == split.other) else {
-            return;
-        };
-        self.split = Some(SplitView {
-            other: current,
-            focus_first: !split.focus_first,
-            ..split
-        });
-        self.set_scroll(0);
-        self.mode = Mode::Normal;
-        self.last = Some(current);
-        self.selected = index;
-        self.processes.selected = 0;
+        if let Some(index) = self.sessions.iter().position(|s| s.id == id) {
+            self.select(index);
+        }
     }
 
     pub fn selected(&self) -> Option<&Session> {
@@ -279,23 +277,28 @@ impl App {
         self.sessions.get_mut(self.selected)
     }
 
+    /// Selects session `index`. With panes, one shown keeps its pane and the focus moves
+    /// there; one not shown takes the focused pane's place.
     pub(super) fn select(&mut self, index: usize) {
-        // The session in the split's other pane: the focus moves there.
-        if self
-            .split()
-            .is_some_and(|s| self.sessions.get(index).map(|x| x.id) == Some(s.other))
+        if index >= self.sessions.len() || index == self.selected {
+            return;
+        }
+        let (from, to) = (self.selected().map(|s| s.id), self.sessions[index].id);
+        if let Some(current) = self.panes()
+            && !current.shown.contains(&to)
+            && let Some(panes) = &mut self.panes
         {
-            return self.swap_focus();
-        }
-        if index < self.sessions.len() {
-            if index != self.selected {
-                self.set_scroll(0);
-                self.mode = Mode::Normal;
-                self.last = self.selected().map(|s| s.id);
-                self.processes.selected = 0;
+            for id in &mut panes.shown {
+                if Some(*id) == from {
+                    *id = to;
+                }
             }
-            self.selected = index;
         }
+        self.set_scroll(0);
+        self.mode = Mode::Normal;
+        self.last = from;
+        self.processes.selected = 0;
+        self.selected = index;
     }
 
     /// What the inspector thread should watch: the selected session, and every running

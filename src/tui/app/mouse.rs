@@ -14,18 +14,13 @@ impl App {
     /// back through history.
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
         let at = ratatui::layout::Position::new(mouse.column, mouse.row);
-        // A click in the split's other pane moves the focus there first.
-        if let (Some(_), Some(second), MouseEventKind::Down(MouseButton::Left)) =
-            (self.split(), areas.second, mouse.kind)
+        // A click in another pane moves the focus there first.
+        if let MouseEventKind::Down(MouseButton::Left) = mouse.kind
+            && let Some(i) = areas.panes.iter().position(|p| p.contains(at))
+            && i != self.focused_index()
         {
-            let other_pane = match self.focused_pane(areas) == second {
-                true => areas.terminal,
-                false => second,
-            };
-            if other_pane.contains(at) {
-                self.swap_focus();
-                return;
-            }
+            self.focus_pane(i);
+            return;
         }
         let inner = ratatui::widgets::Block::bordered().inner(self.focused_pane(areas));
         if self.mode == Mode::Normal

@@ -27,7 +27,14 @@ impl App {
         let list = &mut self.processes;
         let page = 10;
         match key.code {
-            KeyCode::Esc | KeyCode::Tab | KeyCode::Char('q') => return,
+            KeyCode::Esc | KeyCode::Char('q') => return,
+            // Tab goes round: after the last pane's process list, the first pane.
+            KeyCode::Tab => {
+                if self.panes().is_some() {
+                    self.focus_pane(0);
+                }
+                return;
+            }
             KeyCode::Up => list.selected = list.selected.min(last).saturating_sub(1),
             KeyCode::Down => list.selected = (list.selected + 1).min(last),
             KeyCode::PageUp => list.selected = list.selected.min(last).saturating_sub(page),

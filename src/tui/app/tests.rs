@@ -278,355 +278,126 @@ fn a_click_in_the_list_selects_its_session() {
     assert_eq!(app.selected().map(|s| s.name.as_str()), Some("a"));
 }
 
+/// The names of the sessions shown in panes, in pane order.
+fn shown(app: &App) -> Vec<String> {
+    let ids = app.panes().map(|p| p.shown).unwrap_or_default();
+    ids.iter()
+        .filter_map(|id| app.sessions.iter().find(|s| s.id == *id))
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+fn focused(app: &App) -> String {
+    app.selected().map(|s| s.name.clone()).unwrap_or_default()
+}
+
 /// `prefix |` shows the last session beside this one; `prefix Tab` moves the focus between
-/// the panes; `prefix X` closes the split.
+/// the panes, then to the process list and round; `prefix X` closes the panes.
 #[test]
-fn the_split_takes_the_last_session_and_tab_moves_the_focus() {
+fn a_pane_takes_the_last_session_and_tab_moves_the_focus() {
     let (mut app, _fake) = app();
     for name in ["a", "b"] {
         new_session(&mut app, &[(0, name)]);
     }
     prefix(&mut app, KeyCode::Char('|'));
-    let split = app.split().expect("split");
-    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("b"));
-    assert_eq!(
-        app.sessions
-            .iter()
-            .find(|s| s.id == split.other)
-            .map(|s| s.name.as_str()),
-        Some("a")
-    );
+    assert_eq!(shown(&app), ["b", "a"]);
+    assert_eq!(focused(&app), "b");
     prefix(&mut app, KeyCode::Tab);
-    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("a"));
-    assert!(app.split().is_some_and(|s| !s.focus_first));
+    assert_eq!(focused(&app), "a");
+    assert_eq!(app.focused_index(), 1);
     prefix(&mut app, KeyCode::Char('X'));
-    assert!(app.split().is_none());
+    assert!(app.panes().is_none());
 }
 
-/// `prefix "` lists every session; ↓ and Enter pick one, a digit picks by number.
+/// Three and more sessions: each `prefix |` adds one not shown yet, `prefix Space` goes
+/// round the layouts, the arrows move the focus the way they point in a tiled grid, and
+/// selecting a session not shown puts it in the focused pane.
 #[test]
-fn the_chooser_picks_by_arrows_or_number() {
+fn panes_tile_any_number_of_sessions_and_arrows_follow_the_grid() {
     let (mut app, _fake) = app();
-    for name in ["a", "b", "c"] {
+    for name in ["a", "b", "c", "d", "e"] {
         new_session(&mut app, &[(0, name)]);
     }
-    prefix(&mut app, KeyCode::Char('"'));
-    assert_eq!(app.mode, Mode::Choose(2));
-    press(&mut app, &[KeyCode::Down, KeyCode::Enter]);
-    assert_eq!(
-        app.selected().map(|s| s.name.as_str()),
-        Some("a"),
-        "↓ wraps"
-    );
-    prefix(&mut app, KeyCode::Char('"'));
-    press(&mut app, &[KeyCode::Char('2')]);
-    assert_eq!(app.selected().map(|s| s.name.as_str()), Some("b"));
-    assert_eq!(app.mode, Mode::Normal);
-}
-
-/// `prefix q`, then `e`: this dashboard's containers end, another's stay; `d` leaves all.
-#[test]
-fn quitting_ends_only_this_dashboards_containers() {
-    let (mut app, fake) = app();
-    new_session(&mut app, &[(0, "mine")]);
-    fake.add("theirs", true);
-    app.sync();
-    prefix(&mut app, KeyCode::Char('q'));
-    assert_eq!(app.mode, Mode::ConfirmQuit);
-    press(&mut app, &[KeyCode::Char('e')]);
-    assert!(app.quit && app.end_mine);
-    app.end_mine();
-    let left: Vec<String> = fake
-        .records
-        .borrow()
-        .iter()
-        .map(|r| r.name.clone())
-        .collect();
-    assert_eq!(left, ["theirs"]);
-    assert!(
-        fake.calls
-            .borrow()
-            .contains(&"remove mine true".to_string())
-    );
-}
-
-/// An image in the fake store, tagged `tag`.
-fn fake_image(fake: &Fake, tag: &str, id: char) -> crate::image::store::Image {
-    let image = crate::image::store::Image {
-        id: format!("sha256:{}", id.to_string().repeat(64)),
-        tags: vec![format!("docker.io/library/{tag}")],
-        digests: Vec::new(),
-        layers: vec!["sha256:1".into(), "sha256:2".into()],
-        size: 7_800_000,
-        created: None,
-        platform: "linux/amd64".into(),
-        added_ms: fake.images.borrow().len() as u64,
-    };
-    fake.images.borrow_mut().push(image.clone());
-    image
-}
-
-/// `prefix C` commits the selected session's container: a digest as its name is refused
-/// under the field before anything runs; a good name commits, and the status line says what
-/// was made.
-#[test]
-fn commit_asks_a_name_and_points_at_a_bad_one() {
-    let (mut app, fake) = app();
-    let image = fake_image(&fake, "alpine:3", 'a');
-    fake.add("web", true);
-    app.sync();
-    app.sessions[0].spec.image = Some(crate::spec::ImageUse {
-        reference: "alpine:3".into(),
-        id: image.id.clone(),
-        layers: image.layers.clone(),
-        size: image.size,
-        platform: image.platform.clone(),
-        store: Default::default(),
-        stop_signal: None,
-    });
-    prefix(&mut app, KeyCode::Char('C'));
-    type_text(&mut app, &format!("x@sha256:{}", "0".repeat(64)));
-    press(&mut app, &[KeyCode::Tab]);
-    type_text(&mut app, "first cut");
-    press(&mut app, &[KeyCode::Enter]);
-    let Mode::Commit(form) = &app.mode else {
-        panic!("the form closed: {:?}", app.mode);
-    };
-    assert_eq!(form.focus, crate::tui::ui::commit::IMAGE);
-    assert!(
-        form.error
-            .as_ref()
-            .is_some_and(|(f, e)| *f == 0 && e.contains("digest")),
-        "{:?}",
-        form.error
-    );
-    assert!(fake.calls.borrow().is_empty(), "nothing was committed");
-    // Ctrl-U clears the name; a good one commits.
-    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-    type_text(&mut app, "myapp:1");
-    press(&mut app, &[KeyCode::Enter]);
-    assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(
-        fake.calls.borrow().as_slice(),
-        ["commit web myapp:1 first cut"]
-    );
-    let said = app.status().0;
-    assert!(said.contains("Committed web: image 200000000000"), "{said}");
-}
-
-/// A session that runs a directory, not an image, has nothing to commit on: said at once.
-#[test]
-fn commit_of_a_directory_session_says_why_not() {
-    let (mut app, fake) = app();
-    fake.add("plain", true);
-    app.sync();
-    prefix(&mut app, KeyCode::Char('C'));
-    assert_eq!(app.mode, Mode::Normal);
-    assert!(
-        app.status().0.contains("runs a directory"),
-        "{:?}",
-        app.status()
-    );
-    assert!(fake.calls.borrow().is_empty());
-}
-
-/// `prefix I` lists every tag of every image, newest first, with the sessions using each;
-/// Enter opens the new-session form on the chosen one.
-#[test]
-fn the_image_list_shows_users_and_starts_a_session_of_one() {
-    let (mut app, fake) = app();
-    let old = fake_image(&fake, "busybox:1", 'b');
-    let mut new = fake_image(&fake, "alpine:3", 'a');
-    new.tags.push("docker.io/library/alpine:latest".into());
-    fake.images.borrow_mut()[1] = new.clone();
-    fake.add("web", true);
-    app.sync();
-    app.sessions[0].spec.image = Some(crate::spec::ImageUse {
-        reference: "busybox:1".into(),
-        id: old.id.clone(),
-        layers: old.layers.clone(),
-        size: old.size,
-        platform: old.platform.clone(),
-        store: Default::default(),
-        stop_signal: None,
-    });
-    prefix(&mut app, KeyCode::Char('I'));
-    let Mode::Images(list) = &app.mode else {
-        panic!("no image list: {:?}", app.mode);
-    };
-    let shown: Vec<(&str, &str, usize, String)> = list
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r.reference.as_str(),
-                r.size.as_str(),
-                r.layers,
-                r.users.join(","),
-            )
-        })
-        .collect();
-    assert_eq!(
-        shown,
-        [
-            ("alpine:3", "7.80MB", 2, String::new()),
-            ("alpine:latest", "7.80MB", 2, String::new()),
-            ("busybox:1", "7.80MB", 2, "web".to_string()),
-        ]
-    );
-    press(&mut app, &[KeyCode::Up, KeyCode::Enter]);
-    let Mode::NewSession(form) = &app.mode else {
-        panic!("no form: {:?}", app.mode);
-    };
-    let image = crate::tui::ui::form::image_field();
-    assert_eq!(
-        (form.focus, form.values[image].text()),
-        (image, "busybox:1")
-    );
-}
-
-/// `x` on a container another user (or the command line) started asks first; any key but `y`
-/// keeps it.
-#[test]
-fn removing_anothers_container_asks_first() {
-    let (mut app, fake) = app();
-    fake.add("theirs", false);
-    app.sync();
-    prefix(&mut app, KeyCode::Char('x'));
-    assert_eq!(app.mode, Mode::ConfirmRemove);
-    let said = app.status().0;
-    assert!(
-        said.contains("Remove theirs (not started from your dashboard)?"),
-        "{said}"
-    );
-    press(&mut app, &[KeyCode::Char('n')]);
-    assert_eq!(names(&app), ["theirs"]);
-    assert!(fake.calls.borrow().is_empty(), "{:?}", fake.calls.borrow());
-    prefix(&mut app, KeyCode::Char('x'));
-    press(&mut app, &[KeyCode::Char('y')]);
-    assert!(app.sessions.is_empty());
-}
-
-/// A dashboard opened again counts the containers its user's dashboard started as its own
-/// (the record says who opened them): quitting with `e` ends those, and only those.
-#[test]
-fn a_reopened_dashboard_knows_its_own_sessions() {
-    let (mut app, fake) = app();
-    let mut ours = fake.add("ours", true);
-    let theirs = fake.add("theirs", true);
-    ours.detached = true;
-    ours.opener = Some(crate::state::record::opener());
-    let mut other_user = theirs.clone();
-    other_user.detached = true;
-    other_user.opener = Some(crate::state::record::opener() + 1);
-    for r in fake.records.borrow_mut().iter_mut() {
-        *r = match r.name.as_str() {
-            "ours" => ours.clone(),
-            _ => other_user.clone(),
-        };
+    let areas = app.areas(ratatui::layout::Rect::new(0, 0, 200, 50));
+    app.resize(&areas);
+    for _ in 0..3 {
+        prefix(&mut app, KeyCode::Char('|'));
     }
-    app.sync();
-    let mine: Vec<(String, bool)> = app
-        .sessions
-        .iter()
-        .map(|s| (s.name.clone(), s.mine()))
-        .collect();
+    assert_eq!(shown(&app), ["e", "d", "a", "b"]);
+    let layout = |app: &App| app.panes().map(|p| p.layout);
     assert_eq!(
-        mine,
-        [("ours".to_string(), true), ("theirs".to_string(), false)]
+        layout(&app),
+        Some(crate::tui::ui::PaneLayout::EvenHorizontal)
     );
-    prefix(&mut app, KeyCode::Char('q'));
-    assert_eq!(app.mode, Mode::ConfirmQuit);
-    press(&mut app, &[KeyCode::Char('e')]);
-    app.end_mine();
-    assert!(
-        fake.calls
-            .borrow()
-            .contains(&"remove ours true".to_string()),
-        "{:?}",
-        fake.calls.borrow()
-    );
-    assert!(!fake.calls.borrow().iter().any(|c| c.contains("theirs")));
-}
-
-/// Another's container ending says nothing on the status line (its list row says it); one of
-/// ours says it once, in the words the list uses (OOM-killed, not exited 137).
-#[test]
-fn exit_notices_are_for_our_sessions_in_the_lists_words() {
-    let (mut app, fake) = app();
-    fake.add("theirs", true);
-    app.sync();
-    new_session(&mut app, &[(0, "ours")]);
-    new_session(&mut app, &[(0, "looking")]);
-    let id_of = |app: &App, name: &str| {
-        app.sessions
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| s.id)
-            .unwrap()
-    };
-    let theirs = id_of(&app, "theirs");
-    app.on_session_event(crate::session::SessionEvent::Exited(theirs, Some(137)));
-    assert_eq!(app.message, None, "another's exit took the status line");
-    let ours = id_of(&app, "ours");
-    for r in fake
-        .records
-        .borrow_mut()
-        .iter_mut()
-        .filter(|r| r.name == "ours")
-    {
-        r.status = crate::state::Status::Exited;
-        r.exit_code = Some(137);
-        r.oom_killed = true;
-    }
-    app.on_session_event(crate::session::SessionEvent::Exited(ours, Some(137)));
-    let said = app.message.clone().unwrap_or_default();
-    let row = app.rows().into_iter().find(|r| r.name == "ours").unwrap();
-    assert!(said.contains("ours OOM-killed (137)"), "{said}");
-    assert!(row.state.starts_with("OOM-killed (137)"), "{}", row.state);
-}
-
-/// The prefix pressed in the form out of habit edits nothing: what is typed next still goes
-/// at the cursor, not at the start; the status line says how to leave.
-#[test]
-fn the_prefix_in_the_form_does_not_move_the_cursor() {
-    let (mut app, _fake) = app();
-    prefix(&mut app, KeyCode::Char('c'));
-    type_text(&mut app, "web");
-    app.handle_key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL));
-    assert!(
-        app.status().0.contains("does nothing while typing"),
-        "{:?}",
-        app.status()
-    );
-    type_text(&mut app, "1");
-    let Mode::NewSession(form) = &app.mode else {
-        panic!("the form closed: {:?}", app.mode);
-    };
-    assert_eq!(form.values[0].text(), "web1");
-}
-
-/// `prefix` and an arrow focus the split's pane that way; toward the focused one, nothing.
-#[test]
-fn arrows_after_the_prefix_move_the_focus_between_panes() {
-    let (mut app, _fake) = app();
-    new_session(&mut app, &[(0, "left")]);
-    new_session(&mut app, &[(0, "right")]);
-    prefix(&mut app, KeyCode::Char('|'));
-    let focused = |app: &App| app.selected().map(|s| s.name.clone()).unwrap_or_default();
-    assert_eq!(focused(&app), "right");
+    prefix(&mut app, KeyCode::Char(' '));
+    assert_eq!(layout(&app), Some(crate::tui::ui::PaneLayout::EvenVertical));
+    prefix(&mut app, KeyCode::Char(' '));
+    assert_eq!(layout(&app), Some(crate::tui::ui::PaneLayout::Tiled));
+    assert!(app.status().0.contains("tiled"), "{:?}", app.status());
+    // Tiled, 2x2: e d / a b.
+    prefix(&mut app, KeyCode::Right);
+    assert_eq!(focused(&app), "d");
+    prefix(&mut app, KeyCode::Down);
+    assert_eq!(focused(&app), "b");
     prefix(&mut app, KeyCode::Left);
-    assert_eq!(
-        focused(&app),
-        "right",
-        "the first pane holds the focused session"
-    );
-    prefix(&mut app, KeyCode::Right);
-    assert_eq!(focused(&app), "left");
-    prefix(&mut app, KeyCode::Right);
-    assert_eq!(focused(&app), "left", "already in the second pane");
+    assert_eq!(focused(&app), "a");
+    prefix(&mut app, KeyCode::Left);
+    assert_eq!(focused(&app), "a", "no pane further left: no wrapping");
     prefix(&mut app, KeyCode::Up);
-    assert_eq!(focused(&app), "right");
+    assert_eq!(focused(&app), "e");
+    // `prefix 1` (a) is shown: the focus moves to its pane...
+    prefix(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.focused_index(), 2);
+    // ...and `prefix 3` (c), not shown, takes the focused pane's place.
+    prefix(&mut app, KeyCode::Char('3'));
+    assert_eq!(shown(&app), ["e", "d", "c", "b"]);
+    assert_eq!(focused(&app), "c");
+}
+
+/// The chooser's Space shows the highlighted session in a pane, or no more; the focused one
+/// stays. A pane too small to use is refused with the reason.
+#[test]
+fn the_chooser_picks_the_sessions_shown_and_small_panes_are_refused() {
+    let (mut app, _fake) = app();
+    for name in ["a", "b", "c", "d"] {
+        new_session(&mut app, &[(0, name)]);
+    }
+    prefix(&mut app, KeyCode::Char('3'));
+    prefix(&mut app, KeyCode::Char('"'));
+    press(&mut app, &[KeyCode::Home, KeyCode::Char(' ')]);
+    assert_eq!(shown(&app), ["c", "a"]);
+    assert_eq!(app.mode, Mode::Choose(0), "the chooser stays open");
+    press(&mut app, &[KeyCode::Down, KeyCode::Char(' ')]);
+    assert_eq!(shown(&app), ["c", "a", "b"]);
+    assert_eq!(app.rows()[1].pane, Some(3));
+    press(&mut app, &[KeyCode::Home, KeyCode::Char(' ')]);
+    assert_eq!(shown(&app), ["c", "b"]);
+    press(
+        &mut app,
+        &[KeyCode::Down, KeyCode::Down, KeyCode::Char(' ')],
+    );
+    assert!(app.status().0.contains("stays shown"), "{:?}", app.status());
+    press(&mut app, &[KeyCode::Esc]);
+    // In an 80x24 window, a fourth pane side by side would be too narrow: tiled instead; and
+    // at 60x15 no third pane at all.
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let areas = app.areas(area);
+    app.resize(&areas);
+    prefix(&mut app, KeyCode::Char('|'));
+    prefix(&mut app, KeyCode::Char('|'));
+    assert_eq!(shown(&app).len(), 4);
+    assert_eq!(
+        app.panes().map(|p| p.layout),
+        Some(crate::tui::ui::PaneLayout::Tiled)
+    );
+    let small = ratatui::layout::Rect::new(0, 0, 60, 15);
+    prefix(&mut app, KeyCode::Char('X'));
+    prefix(&mut app, KeyCode::Char('|'));
+    let areas = app.areas(small);
+    app.resize(&areas);
+    prefix(&mut app, KeyCode::Char('|'));
+    assert!(app.status().0.contains("No room"), "{:?}", app.status());
+    assert_eq!(shown(&app).len(), 2);
 }
 
 /// `prefix =` lists the copies kept, newest first: `d` drops one, Enter makes one what

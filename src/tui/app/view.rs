@@ -121,6 +121,7 @@ impl App {
 
     /// The session list's rows.
     pub fn rows(&self) -> Vec<SessionRow> {
+        let shown = self.panes().map(|p| p.shown).unwrap_or_default();
         self.sessions
             .iter()
             .enumerate()
@@ -154,9 +155,10 @@ impl App {
                     .map(|u| u.last.clone())
                     .unwrap_or_default();
                 SessionRow {
-                    mark: (i != self.selected && Some(s.id) != self.split().map(|x| x.other))
+                    mark: (i != self.selected && !shown.contains(&s.id))
                         .then(|| s.mark())
                         .flatten(),
+                    pane: shown.iter().position(|id| *id == s.id).map(|p| p + 1),
                     name: s.name.clone(),
                     running: s.is_running(),
                     state,
@@ -265,14 +267,20 @@ impl App {
             _ => None,
         };
         let pane = self.focused_pane(&areas);
-        if let Some(split) = self.split() {
-            let other_pane = match pane == areas.terminal {
-                true => areas.second.unwrap_or(areas.terminal),
-                false => areas.terminal,
-            };
-            if let Some(i) = self.sessions.iter().position(|s| s.id == split.other) {
+        let selected = self.selected().map(|s| s.id);
+        for (at, id) in self
+            .panes()
+            .map(|p| p.shown)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if Some(*id) == selected {
+                continue;
+            }
+            if let Some(i) = self.sessions.iter().position(|s| s.id == *id) {
                 self.sessions[i].seen();
-                self.draw_session(frame, other_pane, i, false, None);
+                self.draw_session(frame, areas.pane(at), i, false, None);
             }
         }
         match self.selected() {
@@ -366,9 +374,9 @@ impl App {
             self.hostname_of(s),
             s.spec.command.join(" ")
         );
-        // Both panes of a synchronized split say so first (a narrow pane cuts its title's
-        // end): what is typed goes to each. A zoomed one says so too.
-        if self.split().is_some_and(|split| split.synchronized) {
+        // Every pane says first (a narrow pane cuts its title's end) that what is typed goes
+        // to each. A zoomed one says so too.
+        if self.panes().is_some_and(|p| p.synchronized) {
             title.insert_str(0, "[sync] ");
         }
         if self.zoomed {

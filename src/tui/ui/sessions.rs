@@ -13,6 +13,8 @@ use std::time::Duration;
 pub struct SessionRow {
     /// tmux's window flag: `#` output, `!` the bell, since it was last looked at.
     pub mark: Option<char>,
+    /// The pane it is shown in (1-based), with several sessions shown.
+    pub pane: Option<usize>,
     pub name: String,
     pub running: bool,
     /// "running", "exited 0", "exited 137 (SIGKILL)", ...
@@ -38,6 +40,7 @@ impl std::hash::Hash for SessionRow {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         (
             self.mark,
+            self.pane,
             &self.name,
             self.running,
             &self.state,
@@ -234,13 +237,14 @@ pub fn render_chooser(frame: &mut Frame, area: Rect, rows: &[SessionRow], row: u
     let height = (rows.len() as u16 + 2)
         .min(area.height.saturating_sub(2))
         .max(3);
-    let popup = super::centered(area, 76, height);
+    let popup = super::centered(area, 84, height);
     let lines: Vec<Row> = rows
         .iter()
         .enumerate()
         .map(|(i, r)| {
             Row::new([
                 Cell::from((i + 1).to_string()),
+                Cell::from(r.pane.map(|p| format!("pane {p}")).unwrap_or_default()),
                 Cell::from(r.name.clone()),
                 Cell::from(r.state.clone()),
                 Cell::from(r.hostname.clone()),
@@ -251,12 +255,13 @@ pub fn render_chooser(frame: &mut Frame, area: Rect, rows: &[SessionRow], row: u
         lines,
         [
             Constraint::Length(3),
+            Constraint::Length(7),
             Constraint::Length(20),
             Constraint::Length(28),
             Constraint::Min(10),
         ],
     )
-    .block(Block::bordered().title(" Sessions: Enter picks, Esc leaves "))
+    .block(Block::bordered().title(" Sessions: Enter picks, Space shows in a pane, Esc leaves "))
     .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let shown = usize::from(popup.height.saturating_sub(2));
     let mut state = TableState::default()
