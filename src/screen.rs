@@ -242,7 +242,11 @@ impl Screen {
             } else {
                 target.set_symbol(" ");
             }
-            target.set_style(cell_style(cell));
+            // The cell was reset for this frame: its style is the vt100 cell's, set whole.
+            let style = cell_style(cell);
+            target.fg = style.fg.unwrap_or(Color::Reset);
+            target.bg = style.bg.unwrap_or(Color::Reset);
+            target.modifier = style.add_modifier;
         }
     }
 }

@@ -71,10 +71,18 @@ impl Client {
 
     /// The requests that have arrived (none once it hung up).
     pub fn receive(&mut self) -> Vec<Request> {
+        thread_local! {
+            /// One message's room, kept: each keystroke is a message, and a fresh zeroed
+            /// 64 KiB for each was a cost on its way.
+            static INBOX: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; MAX_MESSAGE + 1]);
+        }
+        INBOX.with_borrow_mut(|buf| self.receive_into(buf))
+    }
+
+    fn receive_into(&mut self, buf: &mut [u8]) -> Vec<Request> {
         let mut requests = Vec::new();
-        let mut buf = vec![0u8; MAX_MESSAGE + 1];
         loop {
-            match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+            match recv(self.fd.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT) {
                 Ok(0) => {
                     self.gone = true;
                     break;

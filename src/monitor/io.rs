@@ -377,10 +377,15 @@ impl Io {
     /// full: a pty hands out a few KiB a read, and a flood would otherwise cost a log write, a
     /// screen update and a send per read.
     pub fn read(&mut self, source: Source) -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; MAX_MESSAGE - 1];
+        // Grown as it fills: a keystroke's echo is a few bytes, and zeroing a whole message's
+        // worth for each read was a cost on its way.
+        let mut buf = vec![0u8; 4096];
         let mut len = 0;
         let mut ended = false;
-        while len < buf.len() {
+        while len < MAX_MESSAGE - 1 {
+            if len == buf.len() {
+                buf.resize((buf.len() * 2).min(MAX_MESSAGE - 1), 0);
+            }
             let result = match (&mut *self, source) {
                 (Io::Tty { reader, open, .. }, Source::Pty) if *open => {
                     reader.read(&mut buf[len..])
@@ -417,9 +422,6 @@ impl Io {
             }
         }
         buf.truncate(len);
-        if let Io::Tty { screen, main, .. } = self {
-            feed(screen, main, &buf);
-        }
         if ended {
             match (&mut *self, source) {
                 (Io::Tty { container, .. }, Source::Console) => *container = None,
@@ -432,6 +434,14 @@ impl Io {
             }
         }
         Some(buf)
+    }
+
+    /// Keeps what the container drew (bytes [`Io::read`] returned) in the screen a later
+    /// client gets: after the clients have it, so the screen's parse is not in their way.
+    pub fn keep(&mut self, bytes: &[u8]) {
+        if let Io::Tty { screen, main, .. } = self {
+            feed(screen, main, bytes);
+        }
     }
 
     pub fn resize(&mut self, rows: u16, cols: u16) {

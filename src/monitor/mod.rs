@@ -286,6 +286,7 @@ impl Monitor {
                     break;
                 }
                 self.output(source.stream(), &bytes);
+                run.io.keep(&bytes);
             }
         }
         let ending = run.handoff.ending();
@@ -374,6 +375,7 @@ impl Monitor {
                     && !bytes.is_empty()
                 {
                     self.output(source.stream(), &bytes);
+                    run.io.keep(&bytes);
                 }
             }
         }
@@ -475,12 +477,14 @@ impl Monitor {
         }
     }
 
+    /// What the container wrote: to the attached clients first (a keystroke's echo waits for
+    /// nothing else), then to the log.
     fn output(&mut self, stream: Stream, bytes: &[u8]) {
-        self.log.write(stream, bytes);
         let event = Event::Output(stream, bytes.to_vec());
         for c in self.clients.iter_mut().filter(|c| c.attached) {
             c.send(&event);
         }
+        self.log.write(stream, bytes);
     }
 
     fn broadcast_exit(&mut self, code: i32, oom_killed: bool, restarting: bool) {

@@ -30,32 +30,32 @@ impl Cached {
     /// else draws it with `draw` and keeps what it drew.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, key: u64, draw: impl FnOnce(&mut Frame)) {
         let buf = frame.buffer_mut();
+        let area = area.intersection(buf.area);
+        if area.is_empty() {
+            return draw(frame);
+        }
         if let Some(cells) = self
             .cells
             .as_ref()
             .filter(|c| self.key == Some(key) && c.area == area)
         {
-            for y in area.top()..area.bottom() {
-                for x in area.left()..area.right() {
-                    if let (Some(to), Some(from)) = (buf.cell_mut((x, y)), cells.cell((x, y))) {
-                        *to = from.clone();
-                    }
-                }
-            }
+            copy_rows(cells, buf, area);
             return;
         }
         draw(frame);
-        let buf = frame.buffer_mut();
         let mut cells = ratatui::buffer::Buffer::empty(area);
-        for y in area.top()..area.bottom() {
-            for x in area.left()..area.right() {
-                if let (Some(to), Some(from)) = (cells.cell_mut((x, y)), buf.cell((x, y))) {
-                    *to = from.clone();
-                }
-            }
-        }
+        copy_rows(frame.buffer_mut(), &mut cells, area);
         self.cells = Some(cells);
         self.key = Some(key);
+    }
+}
+
+/// Copies `area` (inside both buffers) from `from` to `to`, a row's cells at a time.
+fn copy_rows(from: &ratatui::buffer::Buffer, to: &mut ratatui::buffer::Buffer, area: Rect) {
+    let width = usize::from(area.width);
+    for y in area.top()..area.bottom() {
+        let (f, t) = (from.index_of(area.x, y), to.index_of(area.x, y));
+        to.content[t..t + width].clone_from_slice(&from.content[f..f + width]);
     }
 }
 

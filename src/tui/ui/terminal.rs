@@ -29,9 +29,8 @@ pub fn render(
     } else {
         Style::new()
     };
-    let block = Block::bordered().title(title).border_style(border);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = Block::bordered().inner(area);
+    draw_border(frame.buffer_mut(), area, &title, border);
     screen.render(inner, frame.buffer_mut());
     if let Some(copy) = copy {
         highlight(frame, inner, screen, copy);
@@ -44,6 +43,43 @@ pub fn render(
             frame.set_cursor_position(Position::new(inner.x + col, inner.y + row));
         }
     }
+}
+
+/// The pane's border with `title` on its top line, as `Block::bordered()` draws it, but
+/// touching the border's cells alone: a block styles every cell of its area first, which for
+/// a pane redrawn on every keystroke's echo was a fifth of the frame.
+fn draw_border(buf: &mut ratatui::buffer::Buffer, area: Rect, title: &str, style: Style) {
+    let area = area.intersection(buf.area);
+    if area.width < 2 || area.height < 2 {
+        return;
+    }
+    let set = ratatui::symbols::border::PLAIN;
+    let (left, right, top, bottom) = (area.left(), area.right() - 1, area.top(), area.bottom() - 1);
+    for x in left + 1..right {
+        buf[(x, top)]
+            .set_symbol(set.horizontal_top)
+            .set_style(style);
+        buf[(x, bottom)]
+            .set_symbol(set.horizontal_bottom)
+            .set_style(style);
+    }
+    for y in top + 1..bottom {
+        buf[(left, y)]
+            .set_symbol(set.vertical_left)
+            .set_style(style);
+        buf[(right, y)]
+            .set_symbol(set.vertical_right)
+            .set_style(style);
+    }
+    for (x, y, symbol) in [
+        (left, top, set.top_left),
+        (right, top, set.top_right),
+        (left, bottom, set.bottom_left),
+        (right, bottom, set.bottom_right),
+    ] {
+        buf[(x, y)].set_symbol(symbol).set_style(style);
+    }
+    buf.set_stringn(left + 1, top, title, usize::from(area.width - 2), style);
 }
 
 /// Draws an empty pane that says how to start a session.
