@@ -100,10 +100,12 @@ pub struct App {
     pub inspection: Option<(u64, Inspection)>,
     /// Counts the inspections received: the inspector panel is drawn again when it changes.
     inspection_drawn: u64,
-    /// The inspector, the usage panel and the session list as last drawn.
+    /// The inspector, the usage panel, the session list and the status line as last drawn
+    /// (a paragraph's layout of the status line cost a third of an echo's frame).
     inspector_cache: std::cell::RefCell<super::ui::Cached>,
     usage_cache: std::cell::RefCell<super::ui::Cached>,
     list_cache: std::cell::RefCell<super::ui::Cached>,
+    status_cache: std::cell::RefCell<super::ui::Cached>,
     pub prefix: Prefix,
     pub quit: bool,
     /// Quitting ends the containers this dashboard started (else they keep running).
@@ -161,6 +163,7 @@ impl App {
             inspector_cache: Default::default(),
             usage_cache: Default::default(),
             list_cache: Default::default(),
+            status_cache: Default::default(),
             prefix,
             quit: false,
             end_mine: false,

@@ -335,11 +335,19 @@ impl App {
             ui::status::render_plain(frame, area, &self.summary());
         }
         let (text, alert) = self.status();
-        let text = match &self.mode {
-            Mode::Normal if !alert => commands::fit(&text, usize::from(area.width)),
-            _ => text,
-        };
-        ui::status::render(frame, areas.status, &text, alert);
+        let fitted = matches!(self.mode, Mode::Normal) && !alert;
+        self.status_cache.borrow_mut().draw(
+            frame,
+            areas.status,
+            ui::key_of((&text, alert, fitted)),
+            |frame| {
+                let text = match fitted {
+                    true => commands::fit(&text, usize::from(area.width)),
+                    false => text.clone(),
+                };
+                ui::status::render(frame, areas.status, &text, alert)
+            },
+        );
         match &self.mode {
             Mode::Help(top) => ui::help::render(frame, area, &self.prefix.to_string(), *top),
             Mode::NewSession(form) => ui::form::render(frame, area, form),
