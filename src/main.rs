@@ -12,6 +12,9 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(monitor::MONITOR_ARG.as_ref()) {
         monitor::main();
     }
+    if std::env::args_os().nth(1).as_deref() == Some(runtime::reclaim::SWEEP_ARG.as_ref()) {
+        runtime::reclaim::sweep_main();
+    }
     // As `mct-runc` (or `my-container-tui oci ...`), runc's command line, for containerd.
     if oci::invoked_as_runc() {
         std::process::exit(oci::main(std::env::args_os().collect()));

@@ -4,7 +4,8 @@
 //! (with the tool, by SIGKILL), waits for the cgroup to empty, removes it and the container's
 //! filesystem state, brings the record to the truth if its owner died too ([`crate::runtime::reclaim::repair`]),
 //! and exits. Removing here rather than in the helper also takes the rmdirs off the path a
-//! caller waits on; so does sweeping, next, what crashed launchers and monitors left behind.
+//! caller waits on. It touches its own container's things alone: its cost does not grow with
+//! the host.
 
 use super::Sys;
 use super::cgroups::Cgroup;
@@ -156,14 +157,14 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
                 store::forget(&leftovers.id);
             }
             // Our container was the last on its network: the network stays up for the linger
-            // (the next container may come at once); the sweep takes it down then, unless one
-            // came.
+            // (the next container may come at once), and is taken down then, unless one came.
+            // Nothing else of the host is looked at: what crashes left is a sweep's
+            // (`reclaim::sweep_later`), not every container's end.
             if leftovers.bridged && super::net::attach::idle() {
                 std::thread::sleep(super::net::leases::LINGER);
+                super::net::attach::sweep();
             }
-            // And what crashed launchers and monitors left behind: cleaned here, off anyone's
-            // path.
-            crate::runtime::reclaim::sweep();
+            tree::remove_if_empty();
             std::process::exit(0)
         }
     }

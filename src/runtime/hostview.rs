@@ -27,6 +27,17 @@ pub fn enter(
     // The seed's `run pwd` and `run ls` show where they were started; started below a private
     // directory (`/root/project`), that one directory stays visible, read-only, at its path.
     let cwd = kept_workdir(spec)?;
+    // A socket under a private tmpfs is gone with it (on a host of a thousand containers,
+    // their monitors' sockets under /run): only the working directory, bound back, shows
+    // any of them again.
+    let sockets: Vec<&Path> = sockets
+        .iter()
+        .map(std::path::PathBuf::as_path)
+        .filter(|s| {
+            !PRIVATE_DIRS.iter().any(|p| s.starts_with(p.path))
+                || (cwd.is_some() && s.starts_with(&spec.workdir))
+        })
+        .collect();
     mounts::mount_proc(&Target::Path(Path::new("/proc")))?;
     for PrivateDir {
         path: dir,
@@ -67,7 +78,7 @@ pub fn enter(
         fresh,
     )?;
     // Every other host socket still showing (the working directory's, a home's, /var/lib's).
-    super::security::mask_host_sockets(&host, Path::new("/"), sockets)?;
+    super::security::mask_host_sockets(&host, Path::new("/"), &sockets)?;
     let pty = devfs::mount(&host, &Target::Path(Path::new("/dev")), spec)?;
     if let Some(etc) = etc {
         bind_etc(&host, etc)?;

@@ -119,23 +119,23 @@ pub fn host_sockets() -> Vec<std::path::PathBuf> {
 /// `host_dir`) would show: each behind /dev/null, so `connect(2)` finds no socket there. A
 /// read-only mount does not stop a connect, and a socket in the working directory or a home
 /// directory (a tmux server's, a database's) would run commands on the host.
-pub fn mask_host_sockets(
+pub fn mask_host_sockets<P: AsRef<Path>>(
     root: &super::rootpath::InRoot,
     host_dir: &Path,
-    sockets: &[std::path::PathBuf],
+    sockets: &[P],
 ) -> anyhow::Result<()> {
     mask_host_sockets_with(&mut mounts::Kernel, root, host_dir, sockets)
 }
 
 /// [`mask_host_sockets`] through `mounter`.
-pub fn mask_host_sockets_with(
+pub fn mask_host_sockets_with<P: AsRef<Path>>(
     mounter: &mut dyn mounts::Mounter,
     root: &super::rootpath::InRoot,
     host_dir: &Path,
-    sockets: &[std::path::PathBuf],
+    sockets: &[P],
 ) -> anyhow::Result<()> {
     for socket in sockets {
-        let Ok(inside) = socket.strip_prefix(host_dir) else {
+        let Ok(inside) = socket.as_ref().strip_prefix(host_dir) else {
             continue;
         };
         let inside = Path::new("/").join(inside);

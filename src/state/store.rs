@@ -129,10 +129,7 @@ pub fn create_owned(
     let clash = tree::make_in(|| {
         let _lock = lock()?;
         // Only names need the lock: ids are random.
-        if let Some(other) = records()
-            .into_iter()
-            .find(|r| r.name == record.name && r.namespace == record.namespace && !repairable(r))
-        {
+        if let Some(other) = holder(&record.namespace, &record.name) {
             return Ok(Some(other.short_id().to_string()));
         }
         // The directory may be there already, without a record: a foreground run's helper
@@ -146,6 +143,7 @@ pub fn create_owned(
             std::fs::write(dir.join(ANONYMOUS), anonymous_dirs(spec).join("\n"))?;
         }
         write(&record)?;
+        super::name_index::set(&record.namespace, &record.name, &record.id)?;
         Ok(None)
     })
     .with_context(|| format!("cannot record container {}", record.name))?;
@@ -178,14 +176,24 @@ fn write(record: &Record) -> std::io::Result<()> {
 /// The record of container `id`, as written last. A foreground container's PID 1 is found
 /// below its launcher when asked for (its start-up does not stop to write it down).
 pub fn load(id: &str) -> anyhow::Result<Record> {
+    read(id).map(with_init)
+}
+
+/// The record of container `id` as written (a foreground container's PID 1 not looked for).
+fn read(id: &str) -> anyhow::Result<Record> {
     let path = tree::container(id).join(STATE);
     let json = std::fs::read(&path).with_context(|| format!("no such container: {id}"))?;
-    let mut record: Record =
-        serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))?;
+    serde_json::from_slice(&json).with_context(|| format!("{} is damaged", path.display()))
+}
+
+/// `record` with its PID 1, found below its launcher for a foreground container (whose
+/// start-up does not stop to write it down): a walk of two generations of `/proc`, done for
+/// the containers a caller shows or acts on, never for a whole listing.
+pub fn with_init(mut record: Record) -> Record {
     if !record.detached && record.status == Status::Running && record.init.is_none() {
         record.init = record.owner.and_then(super::process::pid1_below);
     }
-    Ok(record)
+    record
 }
 
 /// The spec container `id` runs.
@@ -206,10 +214,10 @@ pub fn set_spec(id: &str, spec: &ContainerSpec) -> anyhow::Result<()> {
 /// Changes container `id`'s record under the lock; returns the record as written.
 pub fn update(id: &str, change: impl FnOnce(&mut Record)) -> anyhow::Result<Record> {
     let _lock = lock().context("cannot lock the container records")?;
-    let mut record = load(id)?;
+    let mut record = read(id)?;
     change(&mut record);
     write(&record).with_context(|| format!("cannot write container {id}'s record"))?;
-    Ok(record)
+    Ok(with_init(record))
 }
 
 /// Renames a container; the new name must be free.
@@ -217,18 +225,17 @@ pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
     validate_name(name).map_err(anyhow::Error::msg)?;
     let _lock = lock().context("cannot lock the container records")?;
     let namespace = super::record::namespace();
-    if let Some(other) = records()
-        .into_iter()
-        .find(|r| r.name == name && r.namespace == namespace)
-    {
+    if let Some(other) = holder(&namespace, name).filter(|o| o.id != id) {
         bail!(
             "the container name \"{name}\" is already in use by container {}",
             other.short_id()
         );
     }
-    let mut record = load(id)?;
-    record.name = name.to_string();
+    let mut record = read(id)?;
+    let old = std::mem::replace(&mut record.name, name.to_string());
     write(&record).context("cannot write the record")?;
+    super::name_index::unset(&record.namespace, &old, id);
+    super::name_index::set(&record.namespace, name, id).context("cannot index the new name")?;
     super::events::record("rename", &record, None);
     Ok(())
 }
@@ -236,14 +243,55 @@ pub fn rename(id: &str, name: &str) -> anyhow::Result<()> {
 /// Every record, as written (unrepaired: [`crate::runtime::reclaim`] lists them repaired);
 /// none when the tree does not exist.
 pub fn records() -> Vec<Record> {
+    scan().0
+}
+
+/// Every record, as written (a foreground container's PID 1 not looked for: see
+/// [`with_init`]), and whether a container directory without a record older than [`GRACE`]
+/// was seen: the mark of a crash, which only a sweep cleans.
+pub fn scan() -> (Vec<Record>, bool) {
+    let mut unrecorded = false;
     let mut records: Vec<Record> = std::fs::read_dir(tree::containers())
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| load(&e.file_name().to_string_lossy()).ok())
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let record = read(&name).ok();
+            if record.is_none() && looks_like_id(&name) && !e.path().join(STATE).exists() {
+                unrecorded |= older_than_grace(&e.path());
+            }
+            record
+        })
         .collect();
     records.sort_by_key(|r| std::cmp::Reverse(r.created));
-    records
+    (records, unrecorded)
+}
+
+/// The container that holds `name` in `namespace`, one whose owner lives or that has ended
+/// (a record whose owner died gives its name up): through the index, one link and one record;
+/// a name too long for it, by every record.
+fn holder(namespace: &str, name: &str) -> Option<Record> {
+    let holds = |r: &Record| r.name == name && r.namespace == namespace && !repairable(r);
+    match super::name_index::link(namespace, name) {
+        Some(_) => super::name_index::lookup(namespace, name)
+            .and_then(|id| read(&id).ok())
+            .filter(holds),
+        None => records().into_iter().find(holds),
+    }
+}
+
+/// The container named `name` (or with the whole id `name`) in `namespace`, read through the
+/// index: `None` when neither names a record there (a prefix of an id, say).
+pub fn named(namespace: &str, name: &str) -> Option<Record> {
+    let by_name = super::name_index::lookup(namespace, name).and_then(|id| read(&id).ok());
+    let by_id = || looks_like_id(name).then(|| read(name).ok()).flatten();
+    by_name
+        .filter(|r| r.name == name)
+        .or_else(by_id)
+        .filter(|r| r.namespace == namespace)
+        .map(with_init)
 }
 
 /// True when the record claims a life its owner no longer has.
@@ -255,7 +303,12 @@ pub fn repairable(record: &Record) -> bool {
 /// owns it (which [`crate::runtime::reclaim::remove`] releases too): what a foreground launcher does once its helper is reaped, off the cleaner's
 /// path and cheaply (no cgroup lookup on the way to the caller's exit).
 pub fn forget(id: &str) {
-    let record = load(id).ok();
+    let record = read(id).ok();
+    if let Some(r) = &record
+        && let Ok(_lock) = lock()
+    {
+        super::name_index::unset(&r.namespace, &r.name, id);
+    }
     // A container removed on its end (`--rm`, a foreground run) takes its anonymous volumes
     // along, as Docker's; one removed by `rm` keeps them unless `rm -v` ([`remove_volumes`]).
     if record.as_ref().is_some_and(|r| r.auto_remove) {
@@ -316,28 +369,32 @@ pub enum Settled {
 /// held on the host is the caller's to release ([`crate::runtime::reclaim::repair`]).
 pub fn settle(id: &str) -> Settled {
     // Looked at first without the lock, which launchers starting containers wait for.
-    if !load(id).is_ok_and(|r| repairable(&r)) {
+    if !read(id).is_ok_and(|r| repairable(&r)) {
         return Settled::Fine;
     }
     let Ok(_lock) = lock() else {
         return Settled::Fine;
     };
-    let Ok(mut record) = load(id) else {
+    let Ok(mut record) = read(id) else {
         return Settled::Fine;
     };
     if !repairable(&record) {
         return Settled::Fine;
     }
-    if record.status == Status::Created || record.auto_remove {
-        return Settled::Remove;
-    }
+    let remove = record.status == Status::Created || record.auto_remove;
+    // Marked ended here, under the lock, even when it is to be removed: a monitor about to
+    // take a created record over (its launcher killed just after spawning it) then finds it
+    // taken and gives up, instead of starting a container whose record is going.
     record.status = Status::Exited;
     record.exit_code.get_or_insert(137);
     record.finished.get_or_insert_with(now_ms);
     record.init = None;
     record.owner = None;
     let _ = write(&record);
-    Settled::Release
+    match remove {
+        true => Settled::Remove,
+        false => Settled::Release,
+    }
 }
 
 /// The container a user named among `records`: its full name, its full id, or a unique prefix
@@ -365,7 +422,7 @@ pub fn find_in(records: &[Record], name_or_id: &str) -> anyhow::Result<Record> {
 /// True when cgroup `id` (or another thing named by a container id) belongs to a container
 /// whose owner lives.
 pub fn owned(id: &str) -> bool {
-    load(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive))
+    read(id).is_ok_and(|r| r.owner.as_ref().is_some_and(Process::alive))
 }
 
 /// How long a cgroup or directory without a record is left alone: a foreground run is

@@ -9,6 +9,7 @@
 //! | `containers/<id>/ctl.sock`, `log*` | the container's monitor | `rm` |
 //! | `containers/<id>/tty.sock` (the console socket, while a run starts) | the container's monitor | the monitor, once the helper has handed over the pty, or as the run ends |
 //! | `containers/<id>/fs/` (overlay `upper`, `work`, `root`; `etc` files) | the helper | the run's cleaner |
+//! | `names/<namespace>.<name>` (a link to the id: [`super::names`]) | whoever makes or renames the record | whoever removes or renames it |
 //!
 //! The tree and `containers/` go when they empty; whoever makes an entry in them makes them
 //! again first, retrying if a removal races in between ([`make_in`]), so they are never
@@ -81,6 +82,7 @@ pub fn remove_if_empty() {
     if std::fs::remove_dir(containers()).is_ok() {
         let _ = std::fs::remove_file(super::events::path());
     }
+    let _ = std::fs::remove_dir(super::name_index::dir());
     let _ = std::fs::remove_dir(ROOT);
 }
 

@@ -341,7 +341,12 @@ fn rewrite(f: &mut std::fs::File, text: &str) -> std::io::Result<()> {
 #[must_use]
 fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) -> Vec<Lease> {
     let before = locked.state.clone();
-    let mut gone = locked.drop_stale();
+    // Stale leases (their owners and cleaners killed) are a sweep's: a container's own
+    // release looks at its own lease alone.
+    let mut gone = match id.is_empty() {
+        true => locked.drop_stale(),
+        false => Vec::new(),
+    };
     for net in &mut locked.state.networks {
         let (ours, others) = std::mem::take(&mut net.leases)
             .into_iter()
@@ -376,7 +381,8 @@ fn delete_veth(nl: &mut Netlink, name: &str) {
     }
 }
 
-/// The cleaner's release of container `id`'s network (and of stale leases on the way).
+/// The release of container `id`'s network (by its cleaner, or the repair of its record), or
+/// with an empty `id`, a sweep's of stale leases.
 pub fn release(id: &str) {
     if !leases::dir().exists() {
         return;
