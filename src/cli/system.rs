@@ -95,7 +95,10 @@ fn written(record: &Record) -> u64 {
 }
 
 /// Removes every stopped container of this namespace; their ids and the bytes they held.
+/// First, what crashes left on the host (cgroups, leases and directories no record names):
+/// the one sweep a user asks for, as every container's end no longer sweeps.
 fn prune_containers() -> (Vec<String>, u64) {
+    crate::runtime::reclaim::sweep();
     let mut gone = Vec::new();
     let mut freed = 0;
     for r in crate::runtime::reclaim::visible() {
