@@ -14,7 +14,7 @@ pub struct Process {
 impl Process {
     /// The process with this PID now, if there is one.
     pub fn of(pid: i32) -> Option<Process> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let stat = super::kernfile::read(format!("/proc/{pid}/stat")).ok()?;
         let (state, start) = parse_stat(&stat)?;
         (state != 'Z' && state != 'X').then_some(Process { pid, start })
     }
@@ -38,7 +38,7 @@ impl Process {
 /// helper's child, or a monitor's helper's child; the helper's cleaner stays in ours).
 pub fn pid1_below(ancestor: Process) -> Option<Process> {
     let children = |pid: i32| -> Vec<i32> {
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        super::kernfile::read(format!("/proc/{pid}/task/{pid}/children"))
             .map(|s| {
                 s.split_whitespace()
                     .filter_map(|c| c.parse().ok())

@@ -282,16 +282,33 @@ fn holder(namespace: &str, name: &str) -> Option<Record> {
     }
 }
 
-/// The container named `name` (or with the whole id `name`) in `namespace`, read through the
-/// index: `None` when neither names a record there (a prefix of an id, say).
+/// The container named `name` (or whose id `name` is, or is the one id of this namespace
+/// that starts with it) in `namespace`: through the name index, or the directory's listing
+/// and the records of the ids that match. `None` when none of these finds one (a name the
+/// index lost, an ambiguous prefix: the caller reads every record then).
 pub fn named(namespace: &str, name: &str) -> Option<Record> {
-    let by_name = super::name_index::lookup(namespace, name).and_then(|id| read(&id).ok());
-    let by_id = || looks_like_id(name).then(|| read(name).ok()).flatten();
-    by_name
-        .filter(|r| r.name == name)
-        .or_else(by_id)
-        .filter(|r| r.namespace == namespace)
-        .map(with_init)
+    let here = |r: &Record| r.namespace == namespace;
+    if let Some(r) = super::name_index::lookup(namespace, name)
+        .and_then(|id| read(&id).ok())
+        .filter(|r| r.name == name && here(r))
+    {
+        return Some(with_init(r));
+    }
+    let hex = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex {
+        return None;
+    }
+    let mut matching = std::fs::read_dir(tree::containers())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(name))
+        .filter_map(|e| read(&e.file_name().to_string_lossy()).ok())
+        .filter(here);
+    match (matching.next(), matching.next()) {
+        (Some(one), None) => Some(with_init(one)),
+        _ => None,
+    }
 }
 
 /// True when the record claims a life its owner no longer has.

@@ -32,7 +32,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-veths_before=$(ip -o link show type veth 2>/dev/null | wc -l)
+veths_before=$({ ip -o link show type veth 2>/dev/null || true; } | wc -l)
 
 median() { # hyperfine's median of one command, in ms
     hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" "$1" >/dev/null 2>&1
@@ -45,7 +45,7 @@ syscalls() { # syscalls of a start and everything it started (strace waits for t
 pss_per_container() { # KiB of PSS of our processes (monitors, helpers, cleaners) per container
     local n=$1 total=0
     [ "$n" = 0 ] && { echo "-"; return; }
-    for pid in $(pgrep -f "^$tool"); do
+    for pid in $(pgrep -x my-container-tu); do
         [ -r "/proc/$pid/smaps_rollup" ] || continue
         kb=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
         total=$((total + ${kb:-0}))
@@ -84,9 +84,9 @@ for mode in $modes; do
         removed=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")
         echo "$mode: stop of $have in parallel ${stopped}s, rm -f of all ${removed}s" >&2
         sleep 3
-        left=$(ls /run/my-container-tui/containers 2>/dev/null | wc -l)
-        veths=$(( $(ip -o link show type veth 2>/dev/null | wc -l) - veths_before ))
-        leases=$(ls /run/my-container-tui/net 2>/dev/null | wc -l)
+        left=$({ ls /run/my-container-tui/containers 2>/dev/null || true; } | wc -l)
+        veths=$(( $({ ip -o link show type veth 2>/dev/null || true; } | wc -l) - veths_before ))
+        leases=$({ ls /run/my-container-tui/net 2>/dev/null || true; } | wc -l)
         echo "$mode: left after rm -f: $left records, $veths veths, $leases lease files" >&2
     fi
 done

@@ -189,18 +189,20 @@ trait Version: std::fmt::Debug + Sync {
     fn frozen(&self, dir: &Path) -> bool;
 }
 
+use crate::state::kernfile;
+
 pub(super) fn write(path: &Path, value: &str) -> anyhow::Result<()> {
     std::fs::write(path, value)
         .with_context(|| format!("cannot write {value:?} to {}", path.display()))
 }
 
 pub(super) fn read_u64(path: &Path) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    kernfile::read(path).ok()?.trim().parse().ok()
 }
 
 /// The number after `key` in a flat keyed file such as `memory.events`.
 pub(super) fn keyed(path: &Path, key: &str) -> Option<u64> {
-    std::fs::read_to_string(path)
+    kernfile::read(path)
         .ok()?
         .lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
@@ -391,7 +393,7 @@ impl Cgroup {
     /// True when no process is left in any of the directories (or they are gone).
     pub fn is_empty(&self) -> bool {
         self.procs_files().iter().all(|f| {
-            std::fs::read_to_string(f)
+            kernfile::read(f)
                 .map(|s| s.trim().is_empty())
                 .unwrap_or(true)
         })
@@ -530,7 +532,7 @@ impl Cgroup {
     pub fn pids(&self) -> Vec<i32> {
         self.procs_files()
             .iter()
-            .find_map(|f| std::fs::read_to_string(f).ok())
+            .find_map(|f| kernfile::read(f).ok())
             .map(|s| s.lines().filter_map(|l| l.trim().parse().ok()).collect())
             .unwrap_or_default()
     }

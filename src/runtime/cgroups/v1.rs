@@ -107,6 +107,6 @@ impl Version for V1 {
     }
 
     fn frozen(&self, dir: &Path) -> bool {
-        std::fs::read_to_string(dir.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
+        crate::state::kernfile::read(dir.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN")
     }
 }
