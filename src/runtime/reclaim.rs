@@ -107,7 +107,10 @@ pub fn find(name_or_id: &str) -> anyhow::Result<Record> {
 pub fn repair(id: &str) {
     match store::settle(id) {
         Settled::Fine => {}
-        Settled::Remove => remove(id),
+        Settled::Remove(record) => {
+            release(id);
+            store::forget_settled(id, &record);
+        }
         Settled::Release => release(id),
     }
 }

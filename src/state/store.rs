@@ -326,12 +326,24 @@ pub fn forget(id: &str) {
     {
         super::name_index::unset(&r.namespace, &r.name, id);
     }
+    discard(id, record.as_ref());
+}
+
+/// [`forget`] for a record [`settle`] has already taken out of the listing (`record`, as it
+/// was then).
+pub fn forget_settled(id: &str, record: &Record) {
+    discard(id, Some(record));
+}
+
+/// Removes container `id`'s directory, and with its `record` (if it was read) what goes with
+/// it: its anonymous volumes if it was to be removed on its end, its events.
+fn discard(id: &str, record: Option<&Record>) {
     // A container removed on its end (`--rm`, a foreground run) takes its anonymous volumes
     // along, as Docker's; one removed by `rm` keeps them unless `rm -v` ([`remove_volumes`]).
-    if record.as_ref().is_some_and(|r| r.auto_remove) {
+    if record.is_some_and(|r| r.auto_remove) {
         remove_volumes(id);
     }
-    if let Some(record) = &record {
+    if let Some(record) = record {
         // A foreground run's end is seen here first (its owner never records it).
         if record.status == Status::Running {
             super::events::record("die", record, record.exit_code);
@@ -371,12 +383,13 @@ pub fn remove_volumes(id: &str) {
 }
 
 /// What a record whose owner died needs, once brought to the truth by [`settle`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
     /// Its owner lives, or it had ended: nothing.
     Fine,
-    /// Half-made, or to be removed when it ended: remove it and what it held.
-    Remove,
+    /// Half-made, or to be removed when it ended: its record is out of the listing already
+    /// (as it was, here); remove the rest and what it held ([`forget_settled`]).
+    Remove(Box<Record>),
     /// Marked exited 137 (as Docker reports a killed container): release what it held.
     Release,
 }
@@ -398,20 +411,22 @@ pub fn settle(id: &str) -> Settled {
     if !repairable(&record) {
         return Settled::Fine;
     }
-    let remove = record.status == Status::Created || record.auto_remove;
-    // Marked ended here, under the lock, even when it is to be removed: a monitor about to
-    // take a created record over (its launcher killed just after spawning it) then finds it
-    // taken and gives up, instead of starting a container whose record is going.
+    if record.status == Status::Created || record.auto_remove {
+        // Out of the listing here, under the lock: a monitor about to take a created record
+        // over (its launcher killed just after spawning it) finds none and gives up, instead
+        // of starting a container whose record is going; and no one lists a record half
+        // removed.
+        let _ = std::fs::remove_file(tree::container(id).join(STATE));
+        super::name_index::unset(&record.namespace, &record.name, id);
+        return Settled::Remove(Box::new(record));
+    }
     record.status = Status::Exited;
     record.exit_code.get_or_insert(137);
     record.finished.get_or_insert_with(now_ms);
     record.init = None;
     record.owner = None;
     let _ = write(&record);
-    match remove {
-        true => Settled::Remove,
-        false => Settled::Release,
-    }
+    Settled::Release
 }
 
 /// The container a user named among `records`: its full name, its full id, or a unique prefix
