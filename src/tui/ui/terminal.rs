@@ -55,28 +55,24 @@ fn draw_border(buf: &mut ratatui::buffer::Buffer, area: Rect, title: &str, style
     }
     let set = ratatui::symbols::border::PLAIN;
     let (left, right, top, bottom) = (area.left(), area.right() - 1, area.top(), area.bottom() - 1);
-    for x in left + 1..right {
-        buf[(x, top)]
-            .set_symbol(set.horizontal_top)
-            .set_style(style);
-        buf[(x, bottom)]
-            .set_symbol(set.horizontal_bottom)
-            .set_style(style);
-    }
-    for y in top + 1..bottom {
-        buf[(left, y)]
-            .set_symbol(set.vertical_left)
-            .set_style(style);
-        buf[(right, y)]
-            .set_symbol(set.vertical_right)
-            .set_style(style);
-    }
-    for (x, y, symbol) in [
+    let edges = (left + 1..right)
+        .flat_map(|x| {
+            [
+                (x, top, set.horizontal_top),
+                (x, bottom, set.horizontal_bottom),
+            ]
+        })
+        .chain(
+            (top + 1..bottom)
+                .flat_map(|y| [(left, y, set.vertical_left), (right, y, set.vertical_right)]),
+        );
+    let corners = [
         (left, top, set.top_left),
         (right, top, set.top_right),
         (left, bottom, set.bottom_left),
         (right, bottom, set.bottom_right),
-    ] {
+    ];
+    for (x, y, symbol) in edges.chain(corners) {
         buf[(x, y)].set_symbol(symbol).set_style(style);
     }
     buf.set_stringn(left + 1, top, title, usize::from(area.width - 2), style);
