@@ -156,13 +156,14 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
             if !store::exists(&leftovers.id) {
                 store::forget(&leftovers.id);
             }
-            // Our container was the last on its network: the network stays up for the linger
-            // (the next container may come at once), and is taken down then, unless one came.
-            // Nothing else of the host is looked at: what crashes left is a sweep's
+            // A network without containers (ours was its last, or a cleaner killed in its
+            // linger left it): it stays up for the linger (the next container may come at
+            // once), and is taken down then, unless one came. One read of the lease record;
+            // nothing else of the host is looked at: what crashes left is a sweep's
             // (`reclaim::sweep_later`), not every container's end.
-            if leftovers.bridged && super::net::attach::idle() {
+            if super::net::attach::idle() {
                 std::thread::sleep(super::net::leases::LINGER);
-                super::net::attach::sweep();
+                super::net::attach::down_idle();
             }
             tree::remove_if_empty();
             std::process::exit(0)

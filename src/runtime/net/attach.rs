@@ -209,7 +209,7 @@ fn take_lease(name: &str, mut lease: Lease) -> anyhow::Result<(Lease, Up, u32)> 
     match result {
         Ok((lease, net)) => Ok((lease, net, mtu)),
         Err(e) => {
-            let gone = remove_locked(&mut locked, &mut nl, &lease.container);
+            let gone = remove_locked(&mut locked, &mut nl, &lease.container, false);
             drop(locked);
             let _ = super::nftset::remove(&gone.iter().collect::<Vec<_>>());
             Err(e)
@@ -339,11 +339,11 @@ fn rewrite(f: &mut std::fs::File, text: &str) -> std::io::Result<()> {
 /// removal waits for the kernel's RCU grace period, 10 ms and more, which no start should
 /// wait behind); none when the table was rewritten whole.
 #[must_use]
-fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str) -> Vec<Lease> {
+fn remove_locked(locked: &mut Locked, nl: &mut Netlink, id: &str, stale: bool) -> Vec<Lease> {
     let before = locked.state.clone();
     // Stale leases (their owners and cleaners killed) are a sweep's: a container's own
     // release looks at its own lease alone.
-    let mut gone = match id.is_empty() {
+    let mut gone = match stale {
         true => locked.drop_stale(),
         false => Vec::new(),
     };
@@ -381,9 +381,24 @@ fn delete_veth(nl: &mut Netlink, name: &str) {
     }
 }
 
-/// The release of container `id`'s network (by its cleaner, or the repair of its record), or
-/// with an empty `id`, a sweep's of stale leases.
+/// The release of container `id`'s network, by its cleaner or the repair of its record.
 pub fn release(id: &str) {
+    release_with(id, false)
+}
+
+/// Takes down networks idle for [`leases::LINGER`]: a cleaner's last step once the linger is
+/// over. Other containers' leases are not looked at.
+pub fn down_idle() {
+    release_with("", false)
+}
+
+/// Drops stale leases (their owners and cleaners were killed) and takes down idle networks:
+/// a sweep's.
+pub fn sweep() {
+    release_with("", true)
+}
+
+fn release_with(id: &str, stale: bool) {
     if !leases::dir().exists() {
         return;
     }
@@ -398,15 +413,9 @@ pub fn release(id: &str) {
     let Ok(mut locked) = leases::lock() else {
         return;
     };
-    let gone = remove_locked(&mut locked, &mut nl, id);
+    let gone = remove_locked(&mut locked, &mut nl, id, stale);
     drop(locked);
     let _ = super::nftset::remove(&gone.iter().collect::<Vec<_>>());
-}
-
-/// Drops stale leases (their owners and cleaners were killed) and takes down networks idle
-/// for [`leases::LINGER`]: a sweep, and a cleaner's last step once the linger is over.
-pub fn sweep() {
-    release("");
 }
 
 /// True while a network is up without a container: the caller (a cleaner) waits out the
