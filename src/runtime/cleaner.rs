@@ -104,6 +104,8 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
             // launcher it outlives, which is finishing just as it wakes.
             // SAFETY: setpriority reads no memory; who 0 is this process.
             unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+            // The record this cleaner made, if it made one (an unnamed foreground run's).
+            let mut recorded = None;
             if let Some((spec, owner)) = &leftovers.record {
                 let new = NewRecord {
                     name: None,
@@ -116,7 +118,7 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
                     stop_timeout: None,
                     opener: None,
                 };
-                let _ = store::create_owned(spec, &new, *owner);
+                recorded = store::create_owned(spec, &new, *owner).ok();
             }
             let mut pipe = std::fs::File::from(read_end);
             let _ = pipe.read(&mut [0u8; 1]);
@@ -155,6 +157,11 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
             // (the helper made its overlay state there after the record had gone).
             if !store::exists(&leftovers.id) {
                 store::forget(&leftovers.id);
+                // Its launcher's removal may have raced the recording (removing the directory
+                // just after the record went in): the name it was given goes too.
+                if let Some(record) = &recorded {
+                    store::forget_name(record);
+                }
             }
             // A network without containers (ours was its last, or a cleaner killed in its
             // linger left it): it stays up for the linger (the next container may come at

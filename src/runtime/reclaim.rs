@@ -147,6 +147,7 @@ pub fn release(id: &str) {
 /// `system prune`.
 pub fn sweep() {
     store::remove_unrecorded();
+    store::remove_dangling_names();
     list();
     if let Some(layout) = layout() {
         // Read fresh for each cgroup, not from a list taken before; and one younger than the

@@ -57,6 +57,22 @@ pub fn unset(namespace: &str, name: &str, id: &str) {
     }
 }
 
+/// Drops every link whose container has no record (a sweep's: what a crash, or a removal
+/// racing a recording, left).
+pub fn remove_dangling() {
+    for entry in std::fs::read_dir(dir()).into_iter().flatten().flatten() {
+        let target = std::fs::read_link(entry.path()).ok();
+        let recorded = target
+            .as_ref()
+            .and_then(|t| t.to_str())
+            .is_some_and(super::store::exists);
+        if !recorded {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

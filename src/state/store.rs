@@ -329,6 +329,26 @@ pub fn forget(id: &str) {
     discard(id, record.as_ref());
 }
 
+/// Drops the index's links whose containers have no record (a sweep's).
+pub fn remove_dangling_names() {
+    if !super::name_index::dir().exists() {
+        return;
+    }
+    // The lock lives on `containers/`, which goes with the last record: made again to lock.
+    if let Ok(_lock) = tree::make_in(lock) {
+        super::name_index::remove_dangling();
+    }
+    tree::remove_if_empty();
+}
+
+/// Drops `record`'s name from the index if it still points at it (its record is gone).
+pub fn forget_name(record: &Record) {
+    if let Ok(_lock) = lock() {
+        super::name_index::unset(&record.namespace, &record.name, &record.id);
+    }
+    tree::remove_if_empty();
+}
+
 /// [`forget`] for a record [`settle`] has already taken out of the listing (`record`, as it
 /// was then).
 pub fn forget_settled(id: &str, record: &Record) {

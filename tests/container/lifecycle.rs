@@ -34,6 +34,7 @@ pub fn tests() -> Vec<Trial> {
         a_reused_pid_is_not_the_container,
         a_hundred_containers_in_ps,
         a_containers_end_touches_no_other_container,
+        foreground_runs_leave_no_name_behind,
         bad_verbs_get_one_line_and_dockers_codes,
         rm_flag_removes_a_detached_container_when_it_ends,
         a_foreground_run_is_listed_and_reachable_while_it_runs,
@@ -1121,6 +1122,54 @@ fn a_containers_end_touches_no_other_container(t: &Ctx) -> TestResult {
     let mut args = vec!["rm", "-f"];
     args.extend(ids.iter().map(String::as_str));
     t.verb(&args)?.success()?;
+    Ok(())
+}
+
+/// Sixty foreground runs, four at a time, each recorded by its cleaner while its launcher may
+/// already be removing it: none leaves its name in the name index (a removal racing the
+/// recording left the link behind, and with it `/run/my-container-tui`).
+fn foreground_runs_leave_no_name_behind(t: &Ctx) -> TestResult {
+    // Four at a time, as a loaded CI runner starts them: the race is widest then.
+    let runs: Vec<TestResult> = std::thread::scope(|scope| {
+        let each = (0..4)
+            .map(|_| {
+                scope.spawn(|| -> TestResult {
+                    for _ in 0..15 {
+                        t.run(&["--run", "true"])?.success()?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect::<Vec<_>>();
+        each.into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a run thread panicked".into()))
+            })
+            .collect()
+    });
+    runs.into_iter().collect::<TestResult>()?;
+    let prefix: String = t
+        .namespace()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        + ".";
+    let ours = || -> Vec<String> {
+        std::fs::read_dir(my_container_tui::state::name_index::dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(&prefix))
+            .collect()
+    };
+    let mut left = Vec::new();
+    wait_until("the runs' names to leave the index", || {
+        left = ours();
+        left.is_empty()
+    })
+    .map_err(|_| format!("names left: {left:?}"))?;
     Ok(())
 }
 
