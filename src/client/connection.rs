@@ -56,12 +56,7 @@ impl Connection {
 
     /// The next event; `None` once the monitor has hung up.
     pub fn recv(&self) -> Option<Event> {
-        thread_local! {
-            /// One message's room, kept for the thread's next: a fresh zeroed 64 KiB for each
-            /// message was a cost on every keystroke's echo.
-            static INBOX: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; MAX_MESSAGE + 1]);
-        }
-        INBOX.with_borrow_mut(|buf| self.recv_into(buf))
+        crate::monitor::protocol::with_inbox(|buf| self.recv_into(buf))
     }
 
     fn recv_into(&self, buf: &mut [u8]) -> Option<Event> {

@@ -2,7 +2,7 @@
 //! blocking the monitor. A client that stops reading has its messages queued up to
 //! `MAX_QUEUED` (8 MiB), and is then let go (tmux does the same with a client that cannot keep up).
 
-use super::protocol::{Event, MAX_MESSAGE, Request};
+use super::protocol::{Event, Request};
 use nix::errno::Errno;
 use nix::sys::socket::{
     AddressFamily, Backlog, MsgFlags, SockFlag, SockType, UnixAddr, accept4, bind, listen, recv,
@@ -71,12 +71,7 @@ impl Client {
 
     /// The requests that have arrived (none once it hung up).
     pub fn receive(&mut self) -> Vec<Request> {
-        thread_local! {
-            /// One message's room, kept: each keystroke is a message, and a fresh zeroed
-            /// 64 KiB for each was a cost on its way.
-            static INBOX: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; MAX_MESSAGE + 1]);
-        }
-        INBOX.with_borrow_mut(|buf| self.receive_into(buf))
+        super::protocol::with_inbox(|buf| self.receive_into(buf))
     }
 
     fn receive_into(&mut self, buf: &mut [u8]) -> Vec<Request> {

@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 /// The largest message: a read from the pty is cut to this, so it always fits a datagram.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
+/// Runs `receive` with room for one message (and a byte more, to see one cut short), kept for
+/// the thread's next: a fresh zeroed 64 KiB for each message was a cost on every keystroke's
+/// way, on both sides of the socket.
+pub fn with_inbox<R>(receive: impl FnOnce(&mut [u8]) -> R) -> R {
+    thread_local! {
+        static INBOX: std::cell::RefCell<Vec<u8>> =
+            std::cell::RefCell::new(vec![0u8; MAX_MESSAGE + 1]);
+    }
+    INBOX.with_borrow_mut(|buf| receive(buf))
+}
+
 /// Which of the container's output streams bytes came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

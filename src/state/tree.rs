@@ -82,7 +82,6 @@ pub fn remove_if_empty() {
     if std::fs::remove_dir(containers()).is_ok() {
         let _ = std::fs::remove_file(super::events::path());
     }
-    let _ = std::fs::remove_dir(super::name_index::dir());
     let _ = std::fs::remove_dir(ROOT);
 }
 

@@ -790,18 +790,19 @@ fn the_terminal_is_a_pty_of_the_containers_own(t: &Ctx) -> TestResult {
     let (_dir, root) = t.busybox_rootfs()?;
     let script = "ls -1 /dev/pts; for fd in 0 1 2; do readlink /proc/1/fd/$fd; done; \
                   ls -l /proc/1/fd | grep -c pts";
+    // What the script printed, a line each (the pty's carriage returns trimmed).
+    fn lines(out: &str) -> Vec<&str> {
+        out.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
     for rootfs in [&[][..], &["--rootfs", root.as_str()]] {
         let mut args = rootfs.to_vec();
         args.extend(["-t", "--run", "sh", "-c", script]);
         let out = t.run(&args)?.success()?;
-        let lines: Vec<&str> = out
-            .stdout
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
         ensure_eq(
-            lines,
+            lines(&out.stdout),
             vec!["0", "ptmx", "/dev/pts/0", "/dev/pts/0", "/dev/pts/0", "3"],
         )?;
     }
@@ -830,13 +831,8 @@ fn the_terminal_is_a_pty_of_the_containers_own(t: &Ctx) -> TestResult {
             .unwrap_or_default();
         logs.contains("done")
     })?;
-    let lines: Vec<&str> = logs
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
     ensure_eq(
-        lines,
+        lines(&logs),
         vec![
             "0",
             "ptmx",
