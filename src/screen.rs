@@ -24,6 +24,12 @@ pub const SCROLLBACK: usize = 10_000;
 /// The emulator and its history.
 pub struct Screen {
     parser: vt100::Parser<History>,
+    /// The live screen as last drawn by [`Screen::render_changes`], to tell the rows that
+    /// changed since (vt100 compares its own rows far faster than it lends cells out one
+    /// at a time).
+    drawn: Option<vt100::Screen>,
+    /// Output or a resize came since the last [`Screen::render_changes`].
+    changed: bool,
 }
 
 /// Lines that left the screen, oldest first, and how far back the view looks.
@@ -88,6 +94,19 @@ fn cut_formatted(line: &str, cols: usize) -> String {
     out
 }
 
+/// Resets the cells of `area` (within the buffer), as a fresh frame's are: what is drawn
+/// there next draws over a blank place, as it would in a frame drawn whole.
+pub fn clear(buf: &mut Buffer, area: Rect) {
+    let area = area.intersection(buf.area);
+    let width = usize::from(area.width);
+    for y in area.top()..area.bottom() {
+        let at = buf.index_of(area.x, y);
+        buf.content[at..at + width]
+            .iter_mut()
+            .for_each(ratatui::buffer::Cell::reset);
+    }
+}
+
 /// A screen dimension as vt100 takes it: at least 1 (a pane squeezed to nothing is one cell).
 pub fn dimension(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
@@ -109,16 +128,20 @@ impl Screen {
                 0,
                 callbacks,
             ),
+            drawn: None,
+            changed: true,
         }
     }
 
     pub fn process(&mut self, bytes: &[u8]) {
         self.parser.process(bytes);
+        self.changed = true;
     }
 
     /// Resizes; rows a shrink pushes off the top go to history, and a grow takes them back
     /// ([`Screen::refill_top`]).
     pub fn resize(&mut self, rows: u16, cols: u16) {
+        self.changed = true;
         let before = self.vt().cursor_position().0;
         self.parser.set_size(dimension(rows), dimension(cols));
         // Grown, vt100 keeps the cursor as far from the bottom as it was: the rows it adds
@@ -223,6 +246,44 @@ impl Screen {
                 self.render_row(live, Rect::new(x, row, area.width, 1), buf);
             }
         }
+    }
+
+    /// Draws into `area`, which holds this screen as drawn by the last call, the rows of the
+    /// live screen that changed since; all of them (and history when scrolled back) when
+    /// told `whole`, when it has been looking back, or on the first call. Returns the rows
+    /// drawn, as places in `buf`.
+    pub fn render_changes(&mut self, area: Rect, buf: &mut Buffer, whole: bool) -> Vec<Rect> {
+        let live = self.scrolled() == 0;
+        let row_at = |y: u16| Rect::new(area.x, area.y + y, area.width, 1);
+        let changed: Vec<u16> = match (&self.drawn, whole || !live) {
+            (Some(drawn), false) if drawn.size() == self.vt().size() => {
+                if !self.changed {
+                    return Vec::new();
+                }
+                let cols = self.vt().size().1.get();
+                self.vt()
+                    .rows_diff(drawn, 0, cols)
+                    .enumerate()
+                    .filter(|(_, diff)| !diff.is_empty())
+                    .filter_map(|(row, _)| u16::try_from(row).ok())
+                    .filter(|row| *row < area.height)
+                    .collect()
+            }
+            _ => {
+                clear(buf, area);
+                self.render(area, buf);
+                self.drawn = live.then(|| self.vt().clone());
+                self.changed = false;
+                return vec![area];
+            }
+        };
+        for &row in &changed {
+            clear(buf, row_at(row));
+            self.render_row(row, row_at(row), buf);
+        }
+        self.drawn = Some(self.vt().clone());
+        self.changed = false;
+        changed.into_iter().map(row_at).collect()
     }
 
     fn render_row(&self, row: u16, area: Rect, buf: &mut Buffer) {

@@ -328,7 +328,19 @@ fn terminal_pane_shows_the_emulated_screen() {
     let mut screen = my_container_tui::screen::Screen::new(4, 30, 100);
     screen.process(b"root@my-container-1:/# echo hi\r\nhi\r\n\x1b[1mbold\x1b[0m $ ");
     insta::assert_snapshot!(draw(32, 6, |f| {
-        ui::terminal::render(f, f.area(), &screen, "1: session-1", true, None)
+        let area = f.area();
+        let drawn = ui::terminal::render(
+            f.buffer_mut(),
+            area,
+            &mut screen,
+            "1: session-1",
+            true,
+            None,
+            true,
+        );
+        if let Some(at) = drawn.cursor {
+            f.set_cursor_position(at);
+        }
     }));
 }
 

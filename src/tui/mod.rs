@@ -17,6 +17,7 @@ pub mod backend;
 pub mod commands;
 pub mod copy;
 pub mod encode;
+pub mod paint;
 pub mod sampler;
 pub mod ui;
 
@@ -188,15 +189,16 @@ fn event_loop(
     inspector: &Sender<sampler::Watch>,
 ) -> anyhow::Result<()> {
     let mut pacer = Pacer::new();
+    let mut painter = paint::Painter::default();
     let mut needs_draw = true;
     let mut watched = sampler::Watch::default();
     while !app.quit {
         let timeout = if needs_draw { pacer.wait() } else { TICK };
         match rx.recv_timeout(timeout) {
             Ok(event) => {
-                needs_draw |= handle(app, terminal, event)?;
+                needs_draw |= handle(app, terminal, &mut painter, event)?;
                 while let Ok(event) = rx.try_recv() {
-                    needs_draw |= handle(app, terminal, event)?;
+                    needs_draw |= handle(app, terminal, &mut painter, event)?;
                 }
             }
             Err(RecvTimeoutError::Timeout) => needs_draw = true,
@@ -219,7 +221,8 @@ fn event_loop(
             for s in &app.sessions {
                 s.take_dirty();
             }
-            terminal.draw(|f| app.draw(f))?;
+            let layout = app.layout(terminal.get_frame().area());
+            painter.paint(terminal, layout, |frame, whole| app.paint(frame, whole))?;
             pacer.drew();
             needs_draw = false;
         }
@@ -251,6 +254,7 @@ fn spawn_listing_thread(tx: Sender<Event>) -> std::io::Result<()> {
 fn handle(
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    painter: &mut paint::Painter,
     event: Event,
 ) -> anyhow::Result<bool> {
     let mut redraw = true;
@@ -269,6 +273,7 @@ fn handle(
         // (crossterm opens /dev/tty for each question) on every key.
         Event::Input(term_event::Event::Resize(cols, rows)) => {
             terminal.resize(ratatui::layout::Rect::new(0, 0, cols, rows))?;
+            painter.cleared();
         }
         Event::Input(_) => {}
         Event::Session(e) => app.on_session_event(e),

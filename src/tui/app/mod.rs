@@ -106,6 +106,9 @@ pub struct App {
     usage_cache: std::cell::RefCell<super::ui::Cached>,
     list_cache: std::cell::RefCell<super::ui::Cached>,
     status_cache: std::cell::RefCell<super::ui::Cached>,
+    /// Each shown session's pane as last drawn (a hash of its place, title and state): the
+    /// same, only the rows its screen changed are drawn again.
+    pane_keys: std::cell::RefCell<HashMap<u64, u64>>,
     pub prefix: Prefix,
     pub quit: bool,
     /// Quitting ends the containers this dashboard started (else they keep running).
@@ -164,6 +167,7 @@ impl App {
             usage_cache: Default::default(),
             list_cache: Default::default(),
             status_cache: Default::default(),
+            pane_keys: Default::default(),
             prefix,
             quit: false,
             end_mine: false,

@@ -423,3 +423,88 @@ fn the_buffer_list_drops_and_picks_copies() {
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.paste_buffer.as_deref(), Some("oldest"));
 }
+
+/// Paints `app`'s frame over the last one (as the dashboard does) on `painted`, draws it whole
+/// on `whole` (as ratatui's own `Terminal::draw` would), and asserts both show the same.
+fn same_frames(
+    app: &App,
+    painter: &mut crate::tui::paint::Painter,
+    painted: &mut ratatui::Terminal<ratatui::backend::TestBackend>,
+    whole: &mut ratatui::Terminal<ratatui::backend::TestBackend>,
+    after: &str,
+) {
+    use ratatui::backend::Backend;
+    let area = whole.get_frame().area();
+    painter
+        .paint(painted, app.layout(area), |f, w| app.paint(f, w))
+        .unwrap();
+    whole.draw(|f| app.draw(f)).unwrap();
+    assert_eq!(
+        painted.backend().buffer(),
+        whole.backend().buffer(),
+        "after {after}"
+    );
+    assert_eq!(
+        painted.backend_mut().get_cursor_position().unwrap(),
+        whole.backend_mut().get_cursor_position().unwrap(),
+        "the cursor after {after}"
+    );
+}
+
+/// Frames painted over the last one, where only what changed is drawn (an echo's frame
+/// draws one row of one pane), show what frames drawn whole show: through output in one
+/// pane and another, a flood that scrolls, panes added, copy mode, the inspector folded,
+/// an overlay opened and closed.
+#[test]
+fn frames_drawn_in_parts_show_what_whole_frames_show() {
+    let (mut app, _fake) = app();
+    for name in ["a", "b", "c"] {
+        new_session(&mut app, &[(0, name)]);
+    }
+    let area = ratatui::layout::Rect::new(0, 0, 150, 45);
+    let backend = || ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 45)).unwrap();
+    let (mut painted, mut whole) = (backend(), backend());
+    let mut painter = crate::tui::paint::Painter::default();
+    let mut step = |app: &mut App, after: &str| {
+        app.resize(&app.areas(area));
+        same_frames(app, &mut painter, &mut painted, &mut whole, after);
+    };
+    step(&mut app, "the first frame");
+    let output = |app: &App, i: usize, bytes: &[u8]| app.sessions[i].screen().process(bytes);
+    output(
+        &app,
+        app.selected,
+        b"$ ls\r\nfile\r\n\x1b[1;32mgreen\x1b[m $ ",
+    );
+    step(&mut app, "output");
+    for key in ["~", "~", "\x08 \x08", "中"] {
+        output(&app, app.selected, key.as_bytes());
+        step(&mut app, &format!("the echo of {key:?}"));
+    }
+    prefix(&mut app, KeyCode::Char('|'));
+    step(&mut app, "a second pane");
+    let other = (app.selected + 1) % app.sessions.len();
+    output(&app, other, b"in the other pane\r\n");
+    output(&app, app.selected, b"x");
+    step(&mut app, "output in both panes");
+    let flood: String = (0..200).map(|i| format!("line {i}\r\n")).collect();
+    output(&app, app.selected, flood.as_bytes());
+    step(&mut app, "a flood");
+    prefix(&mut app, KeyCode::Char('['));
+    press(&mut app, &[KeyCode::Up, KeyCode::PageUp]);
+    step(&mut app, "copy mode, looking back");
+    press(&mut app, &[KeyCode::Char('q')]);
+    step(&mut app, "copy mode left");
+    prefix(&mut app, KeyCode::Char('n'));
+    output(&app, app.selected, b"after the switch");
+    step(&mut app, "the next session");
+    prefix(&mut app, KeyCode::Char('i'));
+    step(&mut app, "the inspector toggled");
+    prefix(&mut app, KeyCode::Char('?'));
+    step(&mut app, "help");
+    press(&mut app, &[KeyCode::Char('q')]);
+    output(&app, app.selected, b"\r\nback");
+    step(&mut app, "help closed");
+    prefix(&mut app, KeyCode::Char('X'));
+    step(&mut app, "back to one pane");
+}

@@ -5,6 +5,7 @@ use crate::runtime::ContainerSpec;
 use crate::session::{Session, State};
 use crate::spec::rootfs::Writes;
 use crate::tui::commands;
+use crate::tui::paint::Painted;
 use crate::tui::ui;
 use crate::tui::ui::sessions::SessionRow;
 use crate::tui::ui::usage::UsageView;
@@ -243,24 +244,52 @@ impl App {
         }
     }
 
-    /// Draws everything.
+    /// Draws everything, on a blank frame (as ratatui's `Terminal::draw` gives one).
     pub fn draw(&self, frame: &mut Frame) {
+        if let Some(at) = self.paint(frame, true).cursor {
+            frame.set_cursor_position(at);
+        }
+    }
+
+    /// What the frame's layout depends on (the window, the panels' places, the mode): a
+    /// frame whose key differs from the last is drawn whole ([`crate::tui::paint`]). `None`
+    /// while an overlay is open: it covers panels drawn under it, so each of its frames is
+    /// drawn whole.
+    pub fn layout(&self, area: ratatui::layout::Rect) -> Option<u64> {
+        let overlay = matches!(
+            self.mode,
+            Mode::Help(_)
+                | Mode::NewSession(_)
+                | Mode::Commit(_)
+                | Mode::Images(_)
+                | Mode::Choose(_)
+                | Mode::Buffers(_)
+        );
+        (!overlay).then(|| ui::key_of((area, self.areas(area), ui::too_small(area))))
+    }
+
+    /// Draws the frame: whole on a blank buffer, or (not `whole`) over the last frame, where
+    /// only what changed is drawn again. Says where it drew and where the cursor goes.
+    pub fn paint(&self, frame: &mut Frame, whole: bool) -> Painted {
         let area = frame.area();
+        let mut painted = Painted::default();
         if ui::too_small(area) {
             ui::draw_too_small(frame, &self.prefix.to_string());
-            return;
+            painted.damage.push(area);
+            return painted;
         }
         let areas = self.areas(area);
         if let Some(s) = self.selected() {
             s.seen();
         }
         let rows = self.rows();
-        self.list_cache.borrow_mut().draw(
+        painted.damage.extend(self.list_cache.borrow_mut().draw(
             frame,
             areas.sessions,
             ui::key_of((&rows, self.selected)),
+            whole,
             |frame| ui::sessions::render(frame, areas.sessions, &rows, self.selected),
-        );
+        ));
         let focused = matches!(self.mode, Mode::Normal | Mode::Copy(_));
         let copy = match &self.mode {
             Mode::Copy(copy) => Some(copy.as_ref()),
@@ -268,37 +297,47 @@ impl App {
         };
         let pane = self.focused_pane(&areas);
         let selected = self.selected().map(|s| s.id);
-        for (at, id) in self
-            .panes()
-            .map(|p| p.shown)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        let shown = self.panes().map(|p| p.shown).unwrap_or_default();
+        // A session not in a pane this frame is drawn whole when it is again: its place
+        // holds another's cells by then.
+        self.pane_keys
+            .borrow_mut()
+            .retain(|id, _| shown.contains(id) || Some(*id) == selected);
+        for (at, id) in shown.iter().enumerate() {
             if Some(*id) == selected {
                 continue;
             }
             if let Some(i) = self.sessions.iter().position(|s| s.id == *id) {
                 self.sessions[i].seen();
-                self.draw_session(frame, areas.pane(at), i, false, None);
+                let drawn = self.draw_session(frame, areas.pane(at), i, false, None, whole);
+                painted.damage.extend(drawn.damage);
             }
         }
         match self.selected() {
-            Some(_) => self.draw_session(frame, pane, self.selected, focused, copy),
-            None => ui::terminal::render_empty(
-                frame,
-                areas.terminal,
-                &format!("{} c starts a container shell.", self.prefix),
-            ),
+            Some(_) => {
+                let drawn = self.draw_session(frame, pane, self.selected, focused, copy, whole);
+                painted.damage.extend(drawn.damage);
+                painted.cursor = drawn.cursor;
+            }
+            None => {
+                ui::terminal::render_empty(
+                    frame,
+                    areas.terminal,
+                    &format!("{} c starts a container shell.", self.prefix),
+                );
+                painted.damage.push(areas.terminal);
+            }
         }
         if let Some(area) = areas.inspector {
             let [usage_area, inspector_area] = inspector_parts(area);
             let usage = self.usage_view();
-            self.usage_cache
-                .borrow_mut()
-                .draw(frame, usage_area, ui::key_of(&usage), |frame| {
-                    ui::usage::render(frame, usage_area, &usage)
-                });
+            painted.damage.extend(self.usage_cache.borrow_mut().draw(
+                frame,
+                usage_area,
+                ui::key_of(&usage),
+                whole,
+                |frame| ui::usage::render(frame, usage_area, &usage),
+            ));
             let ins = self
                 .inspection
                 .as_ref()
@@ -318,28 +357,37 @@ impl App {
                 &mounts,
                 list,
             ));
-            self.inspector_cache
-                .borrow_mut()
-                .draw(frame, inspector_area, key, |frame| {
-                    ui::inspector::render(
-                        frame,
-                        inspector_area,
-                        ins.map(|(_, i)| i),
-                        self.host_view,
-                        &mounts,
-                        &list,
-                    )
-                });
+            painted
+                .damage
+                .extend(self.inspector_cache.borrow_mut().draw(
+                    frame,
+                    inspector_area,
+                    key,
+                    whole,
+                    |frame| {
+                        ui::inspector::render(
+                            frame,
+                            inspector_area,
+                            ins.map(|(_, i)| i),
+                            self.host_view,
+                            &mounts,
+                            &list,
+                        )
+                    },
+                ));
         }
         if let Some(area) = areas.summary {
+            crate::screen::clear(frame.buffer_mut(), area);
             ui::status::render_plain(frame, area, &self.summary());
+            painted.damage.push(area);
         }
         let (text, alert) = self.status();
         let fitted = matches!(self.mode, Mode::Normal) && !alert;
-        self.status_cache.borrow_mut().draw(
+        painted.damage.extend(self.status_cache.borrow_mut().draw(
             frame,
             areas.status,
             ui::key_of((&text, alert, fitted)),
+            whole,
             |frame| {
                 let text = match fitted {
                     true => commands::fit(&text, usize::from(area.width)),
@@ -347,7 +395,7 @@ impl App {
                 };
                 ui::status::render(frame, areas.status, &text, alert)
             },
-        );
+        ));
         match &self.mode {
             Mode::Help(top) => ui::help::render(frame, area, &self.prefix.to_string(), *top),
             Mode::NewSession(form) => ui::form::render(frame, area, form),
@@ -360,11 +408,14 @@ impl App {
             }
             _ => {}
         }
+        painted
     }
 }
 
 impl App {
-    /// Session `index` in `pane`: its screen, title, and the way on when it has ended.
+    /// Session `index` in `pane`: its screen, title, and the way on when it has ended; all
+    /// of it when `whole` or when its title or place changed, else the rows its screen
+    /// changed.
     fn draw_session(
         &self,
         frame: &mut Frame,
@@ -372,9 +423,9 @@ impl App {
         index: usize,
         focused: bool,
         copy: Option<&crate::tui::copy::Copy>,
-    ) {
+        whole: bool,
+    ) -> ui::terminal::PaneDrawn {
         let s = &self.sessions[index];
-        let screen = s.screen();
         let mut title = format!(
             "{}: {} @ {} [{}]",
             index + 1,
@@ -390,13 +441,29 @@ impl App {
         if self.zoomed {
             title.insert_str(0, &format!("[zoom: {} z back] ", self.prefix));
         }
-        ui::terminal::render(frame, pane, &screen, &title, focused, copy);
-        if let Some(ending) = s.ending() {
+        let ending = s.ending();
+        let mut screen = s.screen();
+        let key = ui::key_of((pane, &title, focused, screen.scrolled(), &ending));
+        // An ended session's banner lies over its last row: drawn whole, as it changes
+        // little.
+        let again =
+            whole || ending.is_some() || self.pane_keys.borrow_mut().insert(s.id, key) != Some(key);
+        let drawn = ui::terminal::render(
+            frame.buffer_mut(),
+            pane,
+            &mut screen,
+            &title,
+            focused,
+            copy,
+            again,
+        );
+        if let Some(ending) = ending {
             // The screen stays as the program left it; the way on is said on it.
             let p = self.prefix;
             let text = format!(" {ending} — {p} r restart · {p} x remove ");
             ui::terminal::render_banner(frame, pane, &text);
         }
+        drawn
     }
 }
 

@@ -15,47 +15,38 @@ pub mod usage;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-/// A panel drawn once and copied into the frames after while what it shows is the same (its
-/// key: a hash of what it is drawn from, and its place). A keystroke's echo draws a frame;
+/// A panel drawn again only when what it shows changes: its key (a hash of what it is drawn
+/// from) or its place. The frame's buffer is kept from one frame to the next
+/// ([`crate::tui::paint`]), so a panel whose key and place are the same is already in it,
+/// and on the terminal: it is neither drawn nor compared. A keystroke's echo draws a frame;
 /// the inspector's tables, formatted and laid out again for each, cost more than the echo's
 /// own path, and change once a second.
 #[derive(Default)]
 pub struct Cached {
-    key: Option<u64>,
-    cells: Option<ratatui::buffer::Buffer>,
+    drawn: Option<(u64, Rect)>,
 }
 
 impl Cached {
-    /// Copies the panel at `area` from the last frame it was drawn in when `key` is the same,
-    /// else draws it with `draw` and keeps what it drew.
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, key: u64, draw: impl FnOnce(&mut Frame)) {
-        let buf = frame.buffer_mut();
-        let area = area.intersection(buf.area);
-        if area.is_empty() {
-            return draw(frame);
+    /// Draws the panel at `area` with `draw` unless it is there already (the same `key`
+    /// and `area` as last drawn, in a frame that is not drawn `whole`); returns where it
+    /// drew, for the frame's damage.
+    pub fn draw(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        key: u64,
+        whole: bool,
+        draw: impl FnOnce(&mut Frame),
+    ) -> Option<Rect> {
+        if !whole && self.drawn == Some((key, area)) {
+            return None;
         }
-        if let Some(cells) = self
-            .cells
-            .as_ref()
-            .filter(|c| self.key == Some(key) && c.area == area)
-        {
-            copy_rows(cells, buf, area);
-            return;
+        if !whole {
+            crate::screen::clear(frame.buffer_mut(), area);
         }
         draw(frame);
-        let mut cells = ratatui::buffer::Buffer::empty(area);
-        copy_rows(frame.buffer_mut(), &mut cells, area);
-        self.cells = Some(cells);
-        self.key = Some(key);
-    }
-}
-
-/// Copies `area` (inside both buffers) from `from` to `to`, a row's cells at a time.
-fn copy_rows(from: &ratatui::buffer::Buffer, to: &mut ratatui::buffer::Buffer, area: Rect) {
-    let width = usize::from(area.width);
-    for y in area.top()..area.bottom() {
-        let (f, t) = (from.index_of(area.x, y), to.index_of(area.x, y));
-        to.content[t..t + width].clone_from_slice(&from.content[f..f + width]);
+        self.drawn = Some((key, area));
+        Some(area)
     }
 }
 
@@ -79,7 +70,7 @@ const INSPECTOR_WIDTH: u16 = 56;
 pub const SIDE_BY_SIDE: u16 = 80 + 2 + INSPECTOR_WIDTH;
 
 /// Where each panel goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Areas {
     pub sessions: Rect,
     /// The shell's place: the one pane, or the place the panes share.

@@ -3,52 +3,72 @@
 use crate::screen::Screen;
 use crate::tui::copy::Copy;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Modifier;
 use ratatui::style::{Color, Style};
 use ratatui::widgets::Block;
 
-/// Draws `screen` in `area` with `title`; places the real cursor when `focused`, the view is
-/// on the live screen, and the program shows one. In copy mode, its cursor and selection
-/// are drawn over the text.
+/// What drawing a pane did: the places it drew, and where the real cursor goes in it.
+#[derive(Debug, Default)]
+pub struct PaneDrawn {
+    pub damage: Vec<Rect>,
+    pub cursor: Option<Position>,
+}
+
+/// Draws `screen` in `area` with `title`: all of it when told `again` (the frame is drawn
+/// whole, or the pane's title or place changed), else only the rows its screen changed
+/// since it was last drawn there. Places the real cursor when `focused`, the view is on the
+/// live screen, and the program shows one. In copy mode, its cursor and selection are
+/// drawn over the text (the pane drawn again each frame).
 pub fn render(
-    frame: &mut Frame,
+    buf: &mut Buffer,
     area: Rect,
-    screen: &Screen,
+    screen: &mut Screen,
     title: &str,
     focused: bool,
     copy: Option<&Copy>,
-) {
+    again: bool,
+) -> PaneDrawn {
     let scrolled = screen.scrolled();
-    let mut title = format!(" {title} ");
-    if scrolled > 0 {
-        title.push_str(&format!("[scrollback: {scrolled} lines up] "));
-    }
-    let border = if focused {
-        Style::new().fg(Color::Cyan)
-    } else {
-        Style::new()
-    };
     let inner = Block::bordered().inner(area);
-    draw_border(frame.buffer_mut(), area, &title, border);
-    screen.render(inner, frame.buffer_mut());
+    let again = again || copy.is_some();
+    let damage = if again {
+        let mut title = format!(" {title} ");
+        if scrolled > 0 {
+            title.push_str(&format!("[scrollback: {scrolled} lines up] "));
+        }
+        let border = if focused {
+            Style::new().fg(Color::Cyan)
+        } else {
+            Style::new()
+        };
+        crate::screen::clear(buf, area);
+        draw_border(buf, area, &title, border);
+        screen.render_changes(inner, buf, true);
+        vec![area]
+    } else {
+        screen.render_changes(inner, buf, false)
+    };
     if let Some(copy) = copy {
-        highlight(frame, inner, screen, copy);
-        return;
+        highlight(buf, inner, screen, copy);
+        return PaneDrawn {
+            damage,
+            cursor: None,
+        };
     }
     let vt = screen.vt();
-    if focused && scrolled == 0 && !vt.hide_cursor() {
-        let (row, col) = vt.cursor_position();
-        if row < inner.height && col < inner.width {
-            frame.set_cursor_position(Position::new(inner.x + col, inner.y + row));
-        }
-    }
+    let cursor = (focused && scrolled == 0 && !vt.hide_cursor())
+        .then(|| vt.cursor_position())
+        .filter(|(row, col)| *row < inner.height && *col < inner.width)
+        .map(|(row, col)| Position::new(inner.x + col, inner.y + row));
+    PaneDrawn { damage, cursor }
 }
 
 /// The pane's border with `title` on its top line, as `Block::bordered()` draws it, but
 /// touching the border's cells alone: a block styles every cell of its area first, which for
 /// a pane redrawn on every keystroke's echo was a fifth of the frame.
-fn draw_border(buf: &mut ratatui::buffer::Buffer, area: Rect, title: &str, style: Style) {
+fn draw_border(buf: &mut Buffer, area: Rect, title: &str, style: Style) {
     let area = area.intersection(buf.area);
     if area.width < 2 || area.height < 2 {
         return;
@@ -80,6 +100,7 @@ fn draw_border(buf: &mut ratatui::buffer::Buffer, area: Rect, title: &str, style
 
 /// Draws an empty pane that says how to start a session.
 pub fn render_empty(frame: &mut Frame, area: Rect, hint: &str) {
+    crate::screen::clear(frame.buffer_mut(), area);
     let block = Block::bordered().title(" no session ");
     frame.render_widget(ratatui::widgets::Paragraph::new(hint).block(block), area);
 }
@@ -99,10 +120,9 @@ pub fn render_banner(frame: &mut Frame, area: Rect, text: &str) {
 }
 
 /// Copy mode's selection (reversed) and cursor (yellow) over the text drawn in `inner`.
-fn highlight(frame: &mut Frame, inner: Rect, screen: &Screen, copy: &Copy) {
+fn highlight(buf: &mut Buffer, inner: Rect, screen: &Screen, copy: &Copy) {
     let history = screen.history_len();
     let first = history - screen.scrolled().min(history);
-    let buf = frame.buffer_mut();
     for y in 0..inner.height {
         let line = first + usize::from(y);
         for x in 0..inner.width {
