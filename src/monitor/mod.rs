@@ -250,10 +250,6 @@ impl Monitor {
             let turn = self.poll_once(Some(&mut run), patience);
             if turn.started && !started {
                 started = true;
-                // What starting it took (the spec's parse, the helper's launch) is freed: the
-                // heap is given back as the monitor settles into the container's life.
-                // SAFETY: malloc_trim only returns free heap pages; no pointer is touched.
-                unsafe { libc::malloc_trim(0) };
                 // The record says it runs, and which process PID 1 is (its start time tells a
                 // reused PID apart).
                 let helper = Process::of(run.helper.as_raw());
@@ -266,6 +262,9 @@ impl Monitor {
                     crate::state::events::record("start", &record, None);
                 }
                 tell(ready, Ready::Started);
+                // What starting it took (the spec's parse, the helper's launch, the code that
+                // ran them) is given back as the monitor settles into the container's life.
+                crate::runtime::resident::settle();
                 checker = self
                     .spec
                     .health

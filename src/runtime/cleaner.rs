@@ -120,6 +120,11 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
                 };
                 recorded = store::create_owned(spec, &new, *owner).ok();
             }
+            // A container that lives on leaves its cleaner waiting: what the fork brought
+            // along is given back then, not while the start-up it shares the CPU with goes on.
+            if !hangs_up_within(read_end.as_fd(), super::resident::SETTLE_AFTER) {
+                super::resident::settle();
+            }
             let mut pipe = std::fs::File::from(read_end);
             let _ = pipe.read(&mut [0u8; 1]);
             if leftovers.kill_all
@@ -176,4 +181,12 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
             std::process::exit(0)
         }
     }
+}
+
+/// Whether `pipe` hangs up (or is readable) within `patience`.
+fn hangs_up_within(pipe: std::os::fd::BorrowedFd<'_>, patience: Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let timeout = PollTimeout::try_from(patience).unwrap_or(PollTimeout::MAX);
+    let mut fds = [PollFd::new(pipe, PollFlags::POLLIN)];
+    !matches!(poll(&mut fds, timeout), Ok(0))
 }

@@ -208,10 +208,10 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
             }),
         }
     }
-    // The start-up's heap (the spec, the network's lease record, netlink replies) is freed;
-    // given back to the kernel here, as the helper waits out the container's whole life.
-    // SAFETY: malloc_trim only returns free heap pages; no pointer of ours is touched.
-    unsafe { libc::malloc_trim(0) };
+    // The start-up's heap (the spec, the network's lease record, netlink replies) and the
+    // code that ran it are given back as the helper waits out the container's life: once it
+    // has waited a while, so that a command that ends at once is not kept waiting for it.
+    supervisor.when_quiet(super::resident::SETTLE_AFTER, super::resident::settle);
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));

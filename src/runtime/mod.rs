@@ -25,6 +25,7 @@ pub mod pidfd;
 pub mod process;
 pub mod reclaim;
 pub mod report;
+pub mod resident;
 pub mod rootfs;
 pub mod rootpath;
 pub mod sealed;

@@ -28,7 +28,13 @@ pub const FORWARDED: [Signal; 6] = [
 /// Owns the blocked signal mask and the signalfd that reads it.
 pub struct Supervisor {
     fd: SignalFd,
+    /// Done once when the wait has been quiet this long (no signal, no terminal bytes): what
+    /// a waiter does for a long wait only, off the path of a child that ends at once.
+    quiet: std::cell::Cell<Option<QuietAction>>,
 }
+
+/// How long a wait is to be quiet, and what is done then.
+type QuietAction = (std::time::Duration, fn());
 
 impl Supervisor {
     /// Blocks [`FORWARDED`], `SIGCHLD` and `extra` in the calling thread (threads spawned later
@@ -44,7 +50,28 @@ impl Supervisor {
         mask.thread_block()?;
         Ok(Supervisor {
             fd: SignalFd::new(&mask)?,
+            quiet: Default::default(),
         })
+    }
+
+    /// Has the next wait do `action` once, when it has waited `after` with nothing to do.
+    pub fn when_quiet(&self, after: std::time::Duration, action: fn()) {
+        self.quiet.set(Some((after, action)));
+    }
+
+    /// How long to wait for a signal or terminal bytes: until the quiet action is due, or
+    /// for ever.
+    fn patience(&self) -> PollTimeout {
+        self.quiet.get().map_or(PollTimeout::NONE, |(after, _)| {
+            PollTimeout::try_from(after).unwrap_or(PollTimeout::MAX)
+        })
+    }
+
+    /// A wait of [`Self::patience`] ended with nothing ready: the quiet action is done.
+    fn waited_quietly(&self) {
+        if let Some((_, action)) = self.quiet.take() {
+            action();
+        }
     }
 
     /// Waits until `child` ends, forwarding [`FORWARDED`] signals to it and handing any other
@@ -92,9 +119,13 @@ impl Supervisor {
                 let watched = relay.watch();
                 let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
                 fds.extend(watched.iter().map(|(fd, flags)| PollFd::new(*fd, *flags)));
-                match poll(&mut fds, PollTimeout::NONE) {
+                match poll(&mut fds, self.patience()) {
                     Err(Errno::EINTR) => continue,
                     Err(e) => return Err(e),
+                    Ok(0) => {
+                        self.waited_quietly();
+                        continue;
+                    }
                     Ok(_) => {}
                 }
                 let events: Vec<PollFlags> = fds
@@ -106,6 +137,17 @@ impl Supervisor {
                 relay.ready(&events[1..]);
                 if events[0].is_empty() {
                     continue;
+                }
+            } else if self.quiet.get().is_some() {
+                let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+                match poll(&mut fds, self.patience()) {
+                    Err(Errno::EINTR) => continue,
+                    Err(e) => return Err(e),
+                    Ok(0) => {
+                        self.waited_quietly();
+                        continue;
+                    }
+                    Ok(_) => {}
                 }
             }
             let Some(info) = self.fd.read_signal()? else {
