@@ -90,6 +90,9 @@ fn tell(ready: &mut Option<std::io::Stdout>, what: Ready) {
     }
 }
 
+/// How long after an attach the monitor gives back what serving it brought in.
+const ATTACH_SETTLE: Duration = Duration::from_secs(2);
+
 struct Monitor {
     id: String,
     spec: crate::runtime::ContainerSpec,
@@ -99,6 +102,9 @@ struct Monitor {
     clients: Vec<Client>,
     log: log::Writer,
     size: (u16, u16),
+    /// When to give back what the last burst of work brought in (a start, an attach's
+    /// replay): [`crate::runtime::resident::settle`].
+    settle_at: Option<Instant>,
 }
 
 impl Monitor {
@@ -141,6 +147,7 @@ impl Monitor {
             clients: Vec::new(),
             log,
             size: DEFAULT_SIZE,
+            settle_at: None,
         })
     }
 
@@ -247,7 +254,14 @@ impl Monitor {
             let patience = checker
                 .as_ref()
                 .map_or(Duration::from_secs(3600), |c| c.patience());
+            let patience = self.settle_at.map_or(patience, |at| {
+                patience.min(at.saturating_duration_since(Instant::now()))
+            });
             let turn = self.poll_once(Some(&mut run), patience);
+            if self.settle_at.is_some_and(|at| at <= Instant::now()) {
+                self.settle_at = None;
+                crate::runtime::resident::settle();
+            }
             if turn.started && !started {
                 started = true;
                 // The record says it runs, and which process PID 1 is (its start time tells a
@@ -264,7 +278,7 @@ impl Monitor {
                 tell(ready, Ready::Started);
                 // What starting it took (the spec's parse, the helper's launch, the code that
                 // ran them) is given back as the monitor settles into the container's life.
-                crate::runtime::resident::settle();
+                self.settle_at = Some(Instant::now());
                 checker = self
                     .spec
                     .health
@@ -444,6 +458,9 @@ impl Monitor {
                     }
                 }
                 self.clients[i].send(&Event::Done);
+                // An attach runs code the container's life does not (the replay, a client's
+                // protocol): given back once the client has settled in.
+                self.settle_at = Some(Instant::now() + ATTACH_SETTLE);
             }
             Request::Input(bytes) => {
                 if let Some(run) = run {
