@@ -183,6 +183,23 @@ impl Screen {
         self.parser.process(out.as_bytes());
     }
 
+    /// Puts the lines `earlier` output pushed off a screen of this size (the output before
+    /// this screen began, as the log keeps it) above the history, the newest kept when they
+    /// are more than it holds. The view stays on the lines it shows.
+    pub fn prepend_history(&mut self, earlier: &[u8]) {
+        let (rows, cols) = self.vt().size();
+        let limit = self.parser.callbacks().limit;
+        let mut before = Screen::new(rows.get(), cols.get(), limit);
+        before.process(earlier);
+        let history = self.parser.callbacks_mut();
+        let mut lines = std::mem::take(&mut before.parser.callbacks_mut().lines);
+        lines.extend(history.lines.drain(..));
+        let excess = lines.len().saturating_sub(limit);
+        lines.drain(..excess);
+        history.lines = lines;
+        self.changed = true;
+    }
+
     /// What the emulator shows now.
     pub fn vt(&self) -> &vt100::Screen {
         self.parser.screen()
@@ -509,6 +526,29 @@ mod tests {
         screen.resize(3, 10);
         let rows: Vec<String> = screen.vt().rows(0, 10).collect();
         assert_eq!(rows, ["abcdefghij", "next", "$ "]);
+    }
+
+    /// The output before an attach, fetched later, goes above what scrolled off since: the
+    /// screen the attach drew is not there twice, and the limit keeps the newest.
+    #[test]
+    fn history_fetched_after_the_attach_goes_above_the_lines_since() {
+        let earlier: String = (1..=6).map(|i| format!("old-{i}\r\n")).collect();
+        // The attach drew the screen as the earlier output left it: old-4 to old-6 and a
+        // prompt; output since then pushed two of its rows off.
+        let mut screen = Screen::new(4, 20, 5);
+        screen.process(b"old-4\r\nold-5\r\nold-6\r\n$ new-1\r\nnew-2\r\n");
+        assert_eq!(history(&screen), ["old-4", "old-5"]);
+        screen.scroll_to(1);
+        screen.prepend_history(earlier.as_bytes());
+        assert_eq!(
+            history(&screen),
+            ["old-1", "old-2", "old-3", "old-4", "old-5"]
+        );
+        assert_eq!(screen.scrolled(), 1, "the view stays on the line it showed");
+        let mut full = Screen::new(4, 20, 4);
+        full.process(b"old-4\r\nold-5\r\nold-6\r\n$ a\r\nb\r\nc\r\n");
+        full.prepend_history(earlier.as_bytes());
+        assert_eq!(history(&full), ["old-3", "old-4", "old-5", "old-6"]);
     }
 
     #[test]

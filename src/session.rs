@@ -389,12 +389,15 @@ impl Session {
             crate::state::record::now_ms() + RESIZE_REDRAW_MS,
             Ordering::Release,
         );
+        // The screen alone: its history is asked for once the session is shown
+        // ([`Session::want_history`]), not parsed for every container the dashboard lists.
         let attached = conn.send(&Request::Attach {
             rows,
             cols,
             replay: true,
-            history: true,
+            history: false,
         });
+        self.flags.history.store(false, Ordering::Release);
         let Ok(reader) = conn.try_clone() else { return };
         if attached.is_err() {
             return;
@@ -413,8 +416,16 @@ impl Session {
                 // Output before the monitor's `Done` is its replay of history and screen: not
                 // activity.
                 let mut replay = true;
+                let mut earlier = Vec::new();
                 while let Some(event) = reader.recv() {
                     match event {
+                        Event::History(part) if !part.is_empty() => earlier.extend(part),
+                        Event::History(_) => {
+                            lock(&screen).prepend_history(&std::mem::take(&mut earlier));
+                            if !flags.dirty.swap(true, Ordering::AcqRel) {
+                                notify(SessionEvent::Output(id));
+                            }
+                        }
                         Event::Output(_, bytes) => {
                             if flags.output(&screen, &bytes, !replay) {
                                 notify(SessionEvent::Output(id));
@@ -534,6 +545,17 @@ impl Session {
     /// The emulator's state, locked for reading or scrolling.
     pub fn screen(&self) -> MutexGuard<'_, Screen> {
         lock(&self.screen)
+    }
+
+    /// Asks the monitor, once an attach, for the lines that left the screen before it: called
+    /// as the session is shown, so that a dashboard opened beside many containers parses
+    /// the history (up to 2 MiB of log each) of those it shows alone.
+    pub fn want_history(&self) {
+        if let Link::Monitor(Some(conn)) = &self.link
+            && !self.flags.history.swap(true, Ordering::AcqRel)
+        {
+            let _ = conn.send(&Request::History);
+        }
     }
 
     /// Takes the dirty flag: true when output arrived since the last call.
@@ -719,6 +741,8 @@ struct Flags {
     dirty: AtomicBool,
     /// Output since the session was last looked at.
     activity: AtomicBool,
+    /// Its history before the attach was asked of the monitor ([`Session::want_history`]).
+    history: AtomicBool,
     /// The bell rang since the session was last looked at.
     bell: AtomicBool,
     /// Until when (Unix ms) output is the program's redraw after our resize, not activity.

@@ -20,6 +20,8 @@ pub struct Client {
     fd: OwnedFd,
     /// It asked for output ([`Request::Attach`]).
     pub attached: bool,
+    /// Output bytes sent to it since it attached: what of the log's end it has seen.
+    pub since_attach: u64,
     /// It asked to hear of the exit ([`Request::Wait`]).
     pub waiting: bool,
     queue: VecDeque<Vec<u8>>,
@@ -53,6 +55,7 @@ pub fn accept_all(listener: &OwnedFd, clients: &mut Vec<Client>) {
                 queue: VecDeque::new(),
                 queued: 0,
                 gone: false,
+                since_attach: 0,
             }),
             Err(Errno::EINTR) => continue,
             Err(_) => return,
@@ -162,6 +165,7 @@ mod tests {
             queue: VecDeque::new(),
             queued: 0,
             gone: false,
+            since_attach: 0,
         };
         (client, theirs)
     }

@@ -442,6 +442,7 @@ impl Monitor {
                 history,
             } => {
                 self.clients[i].attached = true;
+                self.clients[i].since_attach = 0;
                 self.resize(rows, cols);
                 if let Some(run) = run {
                     run.io.resize(rows, cols);
@@ -466,6 +467,16 @@ impl Monitor {
                 if let Some(run) = run {
                     run.input.write(&bytes);
                 }
+            }
+            Request::History => {
+                // The log's end, less what this client has been sent since it attached.
+                let since = self.clients[i].since_attach;
+                let mut earlier = log::tail(&self.id, HISTORY_BYTES + since);
+                earlier.truncate(earlier.len().saturating_sub(since as usize));
+                for part in earlier.chunks(protocol::MAX_MESSAGE - 1) {
+                    self.clients[i].send(&Event::History(part.to_vec()));
+                }
+                self.clients[i].send(&Event::History(Vec::new()));
             }
             Request::Resize { rows, cols } => {
                 self.resize(rows, cols);
@@ -503,6 +514,7 @@ impl Monitor {
         let event = Event::Output(stream, bytes.to_vec());
         for c in self.clients.iter_mut().filter(|c| c.attached) {
             c.send(&event);
+            c.since_attach += bytes.len() as u64;
         }
         self.log.write(stream, bytes);
     }

@@ -61,6 +61,10 @@ pub enum Request {
     CloseStdin,
     /// Tell me when the container has ended (an [`Event::Exited`]).
     Wait,
+    /// Send me the lines that left the screen before I attached: the raw output the log
+    /// holds up to my attach ([`Event::History`] parts, an empty one last). A dashboard asks
+    /// for a session's once it shows it, not for every container it attaches to.
+    History,
 }
 
 /// What a monitor tells a client.
@@ -69,6 +73,9 @@ pub enum Event {
     /// The container wrote this.
     #[serde(skip)]
     Output(Stream, Vec<u8>),
+    /// Part of the output before the attach ([`Request::History`]); an empty part ends it.
+    #[serde(skip)]
+    History(Vec<u8>),
     /// The request was done.
     Done,
     /// The request failed.
@@ -86,6 +93,7 @@ const JSON: u8 = b'{';
 const INPUT: u8 = 0;
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
+const HISTORY: u8 = 3;
 
 fn json<T: Serialize>(value: &T) -> Vec<u8> {
     // Our own plain enums always serialize.
@@ -123,6 +131,7 @@ impl Event {
         match self {
             Event::Output(Stream::Stdout, bytes) => tagged(STDOUT, bytes),
             Event::Output(Stream::Stderr, bytes) => tagged(STDERR, bytes),
+            Event::History(bytes) => tagged(HISTORY, bytes),
             other => json(other),
         }
     }
@@ -131,6 +140,7 @@ impl Event {
         match message.split_first()? {
             (&STDOUT, bytes) => Some(Event::Output(Stream::Stdout, bytes.to_vec())),
             (&STDERR, bytes) => Some(Event::Output(Stream::Stderr, bytes.to_vec())),
+            (&HISTORY, bytes) => Some(Event::History(bytes.to_vec())),
             (&JSON, body) => serde_json::from_slice(body).ok(),
             _ => None,
         }
@@ -154,12 +164,15 @@ mod tests {
             Request::Resize { rows: 1, cols: 2 },
             Request::CloseStdin,
             Request::Wait,
+            Request::History,
         ] {
             assert_eq!(Request::decode(&request.encode()), Some(request));
         }
         for event in [
             Event::Output(Stream::Stdout, b"{not json".to_vec()),
             Event::Output(Stream::Stderr, vec![]),
+            Event::History(b"\x1b[1mold\r\n".to_vec()),
+            Event::History(vec![]),
             Event::Done,
             Event::Failed("no".into()),
             Event::Exited {

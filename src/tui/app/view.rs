@@ -279,8 +279,10 @@ impl App {
             return painted;
         }
         let areas = self.areas(area);
+        // A session shown is looked at: its activity mark goes, and its history is fetched.
         if let Some(s) = self.selected() {
             s.seen();
+            s.want_history();
         }
         let rows = self.rows();
         painted.damage.extend(self.list_cache.borrow_mut().draw(
@@ -309,6 +311,7 @@ impl App {
             }
             if let Some(i) = self.sessions.iter().position(|s| s.id == *id) {
                 self.sessions[i].seen();
+                self.sessions[i].want_history();
                 let drawn = self.draw_session(frame, areas.pane(at), i, false, None, whole);
                 painted.damage.extend(drawn.damage);
             }
