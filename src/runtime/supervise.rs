@@ -67,10 +67,19 @@ impl Supervisor {
         })
     }
 
-    /// A wait of [`Self::patience`] ended with nothing ready: the quiet action is done.
-    fn waited_quietly(&self) {
-        if let Some((_, action)) = self.quiet.take() {
-            action();
+    /// Polls `fds` until one is ready, or until the quiet action is due (and done then);
+    /// whether one is ready (an interrupted poll: not yet).
+    fn poll_or_quiet(&self, fds: &mut [PollFd]) -> nix::Result<bool> {
+        match poll(fds, self.patience()) {
+            Err(Errno::EINTR) => Ok(false),
+            Err(e) => Err(e),
+            Ok(0) => {
+                if let Some((_, action)) = self.quiet.take() {
+                    action();
+                }
+                Ok(false)
+            }
+            Ok(_) => Ok(true),
         }
     }
 
@@ -119,14 +128,8 @@ impl Supervisor {
                 let watched = relay.watch();
                 let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
                 fds.extend(watched.iter().map(|(fd, flags)| PollFd::new(*fd, *flags)));
-                match poll(&mut fds, self.patience()) {
-                    Err(Errno::EINTR) => continue,
-                    Err(e) => return Err(e),
-                    Ok(0) => {
-                        self.waited_quietly();
-                        continue;
-                    }
-                    Ok(_) => {}
+                if !self.poll_or_quiet(&mut fds)? {
+                    continue;
                 }
                 let events: Vec<PollFlags> = fds
                     .iter()
@@ -138,17 +141,10 @@ impl Supervisor {
                 if events[0].is_empty() {
                     continue;
                 }
-            } else if self.quiet.get().is_some() {
-                let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
-                match poll(&mut fds, self.patience()) {
-                    Err(Errno::EINTR) => continue,
-                    Err(e) => return Err(e),
-                    Ok(0) => {
-                        self.waited_quietly();
-                        continue;
-                    }
-                    Ok(_) => {}
-                }
+            } else if self.quiet.get().is_some()
+                && !self.poll_or_quiet(&mut [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)])?
+            {
+                continue;
             }
             let Some(info) = self.fd.read_signal()? else {
                 continue;
