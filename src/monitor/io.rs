@@ -91,11 +91,11 @@ impl Run {
         let file = std::fs::File::from(master);
         nonblocking(file.as_fd());
         if let Io::Tty {
-            container, screen, ..
+            container, keeper, ..
         } = &mut self.io
         {
-            let (rows, cols) = screen.vt().size();
-            crate::runtime::sys::set_winsize(file.as_fd(), rows.get(), cols.get());
+            let (rows, cols) = keeper.size;
+            crate::runtime::sys::set_winsize(file.as_fd(), rows, cols);
             if let Ok(writer) = file.try_clone() {
                 self.input.attach(writer);
             }
@@ -209,9 +209,8 @@ pub enum Io {
         master: Box<dyn MasterPty + Send>,
         reader: std::fs::File,
         /// What the container drew (the lines it pushed off the top are in its log).
-        screen: Box<Screen>,
-        /// The main screen, drawn, as it was when the alternate one was entered.
-        main: Option<Vec<u8>>,
+        /// The screen a later client gets, kept off the read path.
+        keeper: Keeper,
         open: bool,
         /// The container's own pty master, once the helper has handed it over: what the
         /// container writes comes from here (the helper's pty says only what the helper does).
@@ -285,9 +284,7 @@ pub fn start(spec: &ContainerSpec, rows: u16, cols: u16, interactive: bool) -> a
             io: Io::Tty {
                 master: pair.master,
                 reader,
-                // No history of its own: it is in the log, which a client's replay reads.
-                screen: Box::new(Screen::new(rows, cols, 0)),
-                main: None,
+                keeper: Keeper::spawn(rows, cols),
                 open: true,
                 container: None,
             },
@@ -439,20 +436,20 @@ impl Io {
     /// Keeps what the container drew (bytes [`Io::read`] returned) in the screen a later
     /// client gets: after the clients have it, so the screen's parse is not in their way.
     pub fn keep(&mut self, bytes: &[u8]) {
-        if let Io::Tty { screen, main, .. } = self {
-            feed(screen, main, bytes);
+        if let Io::Tty { keeper, .. } = self {
+            keeper.keep(bytes);
         }
     }
 
     pub fn resize(&mut self, rows: u16, cols: u16) {
         if let Io::Tty {
             master,
-            screen,
+            keeper,
             container,
             ..
         } = self
         {
-            screen.resize(rows, cols);
+            keeper.resize(rows, cols);
             // The container's own pty: it gets SIGWINCH from this.
             if let Some(c) = container {
                 crate::runtime::sys::set_winsize(c.as_fd(), rows, cols);
@@ -470,9 +467,74 @@ impl Io {
     /// after `earlier` output (from its log: the history a client keeps of its own).
     pub fn replay(&self, earlier: &[u8]) -> Vec<u8> {
         match self {
-            Io::Tty { screen, main, .. } => replay(screen, main.as_deref(), earlier),
+            Io::Tty { keeper, .. } => keeper.replay(earlier),
             Io::Pipes { .. } => Vec::new(),
         }
+    }
+}
+
+/// The screen a client that attaches later gets, fed on a thread of its own: the read that
+/// drains the container's pty sends the bytes to the clients, logs them and hands them here,
+/// so a flood is not held up by a second emulator's parse (a third of the monitor's time).
+/// The channel keeps the order: a replay is answered after every byte handed over before it.
+pub struct Keeper {
+    to: std::sync::mpsc::SyncSender<Keep>,
+    /// The screen's size, as last set.
+    size: (u16, u16),
+}
+
+/// Reads the screen's thread may be behind by.
+const KEEP_QUEUE: usize = 32;
+
+enum Keep {
+    Bytes(Vec<u8>),
+    Resize(u16, u16),
+    Replay(Vec<u8>, std::sync::mpsc::Sender<Vec<u8>>),
+}
+
+impl Keeper {
+    fn spawn(rows: u16, cols: u16) -> Keeper {
+        // A bounded queue: a container that writes faster than the screen parses (`yes`)
+        // waits for it, rather than growing the monitor (a read is at most a message).
+        let (to, from) = std::sync::mpsc::sync_channel(KEEP_QUEUE);
+        // No history of its own: it is in the log, which a client's replay reads.
+        let mut screen = Screen::new(rows, cols, 0);
+        let mut main = None;
+        // Without the thread (no memory for its stack) a later client gets a blank screen and
+        // the container runs on regardless.
+        let _ = std::thread::Builder::new()
+            .name("screen".into())
+            .spawn(move || {
+                for keep in from {
+                    match keep {
+                        Keep::Bytes(bytes) => feed(&mut screen, &mut main, &bytes),
+                        Keep::Resize(rows, cols) => screen.resize(rows, cols),
+                        Keep::Replay(earlier, answer) => {
+                            let _ = answer.send(replay(&screen, main.as_deref(), &earlier));
+                        }
+                    }
+                }
+            });
+        Keeper {
+            to,
+            size: (rows, cols),
+        }
+    }
+
+    fn keep(&self, bytes: &[u8]) {
+        let _ = self.to.send(Keep::Bytes(bytes.to_vec()));
+    }
+
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.size = (rows, cols);
+        let _ = self.to.send(Keep::Resize(rows, cols));
+    }
+
+    /// [`replay`] of the screen once it has every byte kept so far.
+    fn replay(&self, earlier: &[u8]) -> Vec<u8> {
+        let (answer, answered) = std::sync::mpsc::channel();
+        let _ = self.to.send(Keep::Replay(earlier.to_vec(), answer));
+        answered.recv().unwrap_or_default()
     }
 }
 
