@@ -90,8 +90,9 @@ fn tell(ready: &mut Option<std::io::Stdout>, what: Ready) {
     }
 }
 
-/// How long after an attach the monitor gives back what serving it brought in.
-const ATTACH_SETTLE: Duration = Duration::from_secs(2);
+/// How long after a burst of work (an attach, a flood of output) the monitor gives back what
+/// it brought in: code the container's quiet life does not run, and buffers a flood grew.
+const SETTLE_DELAY: Duration = Duration::from_secs(2);
 
 struct Monitor {
     id: String,
@@ -393,6 +394,10 @@ impl Monitor {
                 {
                     self.output(source.stream(), &bytes);
                     run.io.keep(&bytes);
+                    // A full read is a flood: settled once it has been over a while.
+                    if bytes.len() >= protocol::MAX_MESSAGE / 2 {
+                        self.settle_at = Some(Instant::now() + SETTLE_DELAY);
+                    }
                 }
             }
         }
@@ -461,7 +466,7 @@ impl Monitor {
                 self.clients[i].send(&Event::Done);
                 // An attach runs code the container's life does not (the replay, a client's
                 // protocol): given back once the client has settled in.
-                self.settle_at = Some(Instant::now() + ATTACH_SETTLE);
+                self.settle_at = Some(Instant::now() + SETTLE_DELAY);
             }
             Request::Input(bytes) => {
                 if let Some(run) = run {
