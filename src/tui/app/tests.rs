@@ -495,6 +495,15 @@ fn frames_drawn_in_parts_show_what_whole_frames_show() {
     step(&mut app, "copy mode, looking back");
     press(&mut app, &[KeyCode::Char('q')]);
     step(&mut app, "copy mode left");
+    // Copy mode on the live screen: its cursor and selection go when it is left.
+    prefix(&mut app, KeyCode::Char('['));
+    press(
+        &mut app,
+        &[KeyCode::Char('v'), KeyCode::Left, KeyCode::Left],
+    );
+    step(&mut app, "a selection on the live screen");
+    press(&mut app, &[KeyCode::Char('q')]);
+    step(&mut app, "copy mode left without scrolling");
     prefix(&mut app, KeyCode::Char('n'));
     output(&app, app.selected, b"after the switch");
     step(&mut app, "the next session");

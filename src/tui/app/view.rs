@@ -446,7 +446,14 @@ impl App {
         }
         let ending = s.ending();
         let mut screen = s.screen();
-        let key = ui::key_of((pane, &title, focused, screen.scrolled(), &ending));
+        let key = ui::key_of((
+            pane,
+            &title,
+            focused,
+            screen.scrolled(),
+            &ending,
+            copy.is_some(),
+        ));
         // An ended session's banner lies over its last row: drawn whole, as it changes
         // little.
         let again =
