@@ -19,6 +19,7 @@ export MCT_NAMESPACE=bench-$$
 t() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() {
     t kill-server 2>/dev/null || true
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
     ids=$("$tool" ps -aq)
     [ -z "$ids" ] || "$tool" rm -f $ids >/dev/null
 }

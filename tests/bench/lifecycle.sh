@@ -24,6 +24,7 @@ work=$(mktemp -d /tmp/mct-bench.XXXXXX)
 sock=mct-bench-$$
 cleanup() {
     tmux -L "$sock" kill-server 2>/dev/null || true
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
     ids=$("$tool" ps -aq)
     [ -z "$ids" ] || "$tool" rm -f $ids >/dev/null
     rm -rf "$work"

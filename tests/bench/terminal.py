@@ -128,8 +128,20 @@ def echo_latencies(clients, keys=int(os.environ.get("MCT_BENCH_KEYS", "200"))):
 
 
 def tmux(*args):
-    return subprocess.run(["tmux", "-L", sock(), "-f", "/dev/null", *args],
-                          check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(["tmux", "-L", sock(), "-f", "/dev/null", *args],
+                         check=True, capture_output=True, text=True).stdout
+    if args[:1] == ("kill-server",):
+        forget_socket()
+    return out
+
+
+def forget_socket():
+    """A killed tmux server leaves its socket file behind: the run's goes with it."""
+    directory = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.geteuid()}")
+    try:
+        os.unlink(os.path.join(directory, sock()))
+    except FileNotFoundError:
+        pass
 
 
 def open_tmux():
@@ -214,6 +226,7 @@ def main():
     finally:
         remove_containers()
         subprocess.run(["tmux", "-L", sock(), "kill-server"], capture_output=True)
+        forget_socket()
 
     def q(values, p):
         return sorted(values)[int(p * (len(values) - 1))]

@@ -139,6 +139,11 @@ impl Drop for Tmux {
     /// them running.
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
+        // A killed server leaves its socket file behind: the test's goes with it.
+        let dir = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".into());
+        // SAFETY: geteuid reads no memory.
+        let uid = unsafe { libc::geteuid() };
+        let _ = std::fs::remove_file(format!("{dir}/tmux-{uid}/{}", self.socket));
         let ids = Command::new(BIN)
             .args(["ps", "-aq"])
             .envs(self.env.clone())
