@@ -395,7 +395,6 @@ impl Session {
             rows,
             cols,
             replay: true,
-            history: false,
         });
         self.flags.history.store(false, Ordering::Release);
         let Ok(reader) = conn.try_clone() else { return };
@@ -422,7 +421,7 @@ impl Session {
                         Event::History(part) if !part.is_empty() => earlier.extend(part),
                         Event::History(_) => {
                             lock(&screen).prepend_history(&std::mem::take(&mut earlier));
-                            if !flags.dirty.swap(true, Ordering::AcqRel) {
+                            if flags.touched() {
                                 notify(SessionEvent::Output(id));
                             }
                         }
@@ -755,8 +754,7 @@ struct Flags {
 
 impl Flags {
     /// Feeds `bytes` to `screen` and raises the flags (`activity` only when `active`: not
-    /// for a replay); true on the rising edge of `dirty` (only that is announced: a flood
-    /// costs one notice per frame, not one per read).
+    /// for a replay); true when it is to be announced ([`Flags::touched`]).
     fn output(&self, screen: &Mutex<Screen>, bytes: &[u8], active: bool) -> bool {
         if active && let Some(file) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             let _ = file.write_all(bytes);
@@ -775,6 +773,12 @@ impl Flags {
         if rang && active {
             self.bell.store(true, Ordering::Release);
         }
+        self.touched()
+    }
+
+    /// Marks the screen changed since the last frame; true on the rising edge (only that is
+    /// announced: a flood costs one notice per frame, not one per read).
+    fn touched(&self) -> bool {
         !self.dirty.swap(true, Ordering::AcqRel)
     }
 }

@@ -97,9 +97,8 @@ pub fn run(args: &Args) -> Outcome {
     let attach = Request::Attach {
         rows,
         cols,
-        replay: record.tty,
         // The screen as it is; what left it before is the container's log.
-        history: false,
+        replay: record.tty,
     };
     let (tx, rx) = mpsc::channel();
     let (reader, writer) = match (conn.send(&attach), conn.try_clone()) {

@@ -463,11 +463,10 @@ impl Io {
         }
     }
 
-    /// Escape sequences that redraw the terminal as the container left it (none without one),
-    /// after `earlier` output (from its log: the history a client keeps of its own).
-    pub fn replay(&self, earlier: &[u8]) -> Vec<u8> {
+    /// Escape sequences that redraw the terminal as the container left it (none without one).
+    pub fn replay(&self) -> Vec<u8> {
         match self {
-            Io::Tty { keeper, .. } => keeper.replay(earlier),
+            Io::Tty { keeper, .. } => keeper.replay(),
             Io::Pipes { .. } => Vec::new(),
         }
     }
@@ -489,7 +488,7 @@ const KEEP_QUEUE: usize = 32;
 enum Keep {
     Bytes(Vec<u8>),
     Resize(u16, u16),
-    Replay(Vec<u8>, std::sync::mpsc::Sender<Vec<u8>>),
+    Replay(std::sync::mpsc::Sender<Vec<u8>>),
 }
 
 impl Keeper {
@@ -509,8 +508,8 @@ impl Keeper {
                     match keep {
                         Keep::Bytes(bytes) => feed(&mut screen, &mut main, &bytes),
                         Keep::Resize(rows, cols) => screen.resize(rows, cols),
-                        Keep::Replay(earlier, answer) => {
-                            let _ = answer.send(replay(&screen, main.as_deref(), &earlier));
+                        Keep::Replay(answer) => {
+                            let _ = answer.send(replay(&screen, main.as_deref()));
                         }
                     }
                 }
@@ -531,9 +530,9 @@ impl Keeper {
     }
 
     /// [`replay`] of the screen once it has every byte kept so far.
-    fn replay(&self, earlier: &[u8]) -> Vec<u8> {
+    fn replay(&self) -> Vec<u8> {
         let (answer, answered) = std::sync::mpsc::channel();
-        let _ = self.to.send(Keep::Replay(earlier.to_vec(), answer));
+        let _ = self.to.send(Keep::Replay(answer));
         answered.recv().unwrap_or_default()
     }
 }
@@ -541,16 +540,10 @@ impl Keeper {
 /// The sequences that switch to the alternate screen (xterm's three forms).
 const ENTER_ALTERNATE: [&[u8]; 3] = [b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h"];
 
-/// What redraws `screen` on a fresh terminal of its size: the `earlier` output first, as the
-/// container wrote it (a client's emulator pushes its lines into the client's own history, to
-/// scroll back through), back on the main screen with plain attributes; then the main screen
-/// under the alternate one when a program is on it, then what is shown, cursor and modes (which
-/// clears what the earlier output left on the screen).
-fn replay(screen: &Screen, main: Option<&[u8]>, earlier: &[u8]) -> Vec<u8> {
-    let mut out = earlier.to_vec();
-    if !earlier.is_empty() {
-        out.extend_from_slice(b"\x1b[m\x1b[?1049l\r\n");
-    }
+/// What redraws `screen` on a fresh terminal of its size: the main screen under the alternate
+/// one when a program is on it, then what is shown, cursor and modes.
+fn replay(screen: &Screen, main: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
     let screen = screen.vt();
     if screen.alternate_screen() {
         out.extend(main.into_iter().flatten());
@@ -594,15 +587,16 @@ mod tests {
             b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP",
         );
         let mut client = Screen::new(5, 20, 100);
-        client.process(&replay(&screen, main.as_deref(), &[]));
+        client.process(&replay(&screen, main.as_deref()));
         assert!(client.vt().contents().contains("TOP"));
         assert!(!client.vt().contents().contains("marker-42"));
         client.process(b"\x1b[?1049l");
         assert!(client.vt().contents().contains("marker-42"));
     }
 
-    /// A client that attaches later gets the lines that left the screen as its own history,
-    /// colours kept, and the screen as it is: it scrolls back through what came before it.
+    /// A client that attaches later gets the screen as it is, and the lines that left it (the
+    /// log's, `Request::History`) as its own history, colours kept: it scrolls back through
+    /// what came before it.
     #[test]
     fn a_later_client_gets_the_history_then_the_screen() {
         let mut written = b"\x1b[31mred\x1b[m\r\n".to_vec();
@@ -618,7 +612,8 @@ mod tests {
         let mut witness = Screen::new(5, 20, 100);
         witness.process(&written);
         let mut client = Screen::new(5, 20, 100);
-        client.process(&replay(&screen, main.as_deref(), &written));
+        client.process(&replay(&screen, main.as_deref()));
+        client.prepend_history(&written);
         assert_eq!(client.text_lines(), witness.text_lines());
         assert_eq!(client.history_len(), witness.history_len());
         assert_eq!(client.vt().cursor_position(), screen.vt().cursor_position());
@@ -626,7 +621,7 @@ mod tests {
         assert!(client.text_lines()[0].contains("red"));
         // Without history (`attach` from the command line): the screen alone.
         let mut plain = Screen::new(5, 20, 100);
-        plain.process(&replay(&screen, main.as_deref(), &[]));
+        plain.process(&replay(&screen, main.as_deref()));
         assert_eq!(plain.history_len(), 0);
         assert_eq!(plain.vt().contents(), screen.vt().contents());
     }

@@ -32,8 +32,8 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-/// How much of the log's end a dashboard that attaches gets as the container's history: about
-/// 10,000 lines of 90 columns, its own history's size, in JSON lines.
+/// How much of the log's end a dashboard gets as the container's history
+/// ([`Request::History`]): about 10,000 lines of 90 columns, its own history's size.
 const HISTORY_BYTES: u64 = 2 << 20;
 
 /// The hidden first argument that runs the monitor.
@@ -440,25 +440,16 @@ impl Monitor {
     /// Handles one request.
     fn handle(&mut self, i: usize, request: Request, run: Option<&mut io::Run>) {
         match request {
-            Request::Attach {
-                rows,
-                cols,
-                replay,
-                history,
-            } => {
+            Request::Attach { rows, cols, replay } => {
                 self.clients[i].attached = true;
                 self.clients[i].since_attach = 0;
                 self.resize(rows, cols);
                 if let Some(run) = run {
                     run.io.resize(rows, cols);
                     if replay {
-                        // History and screen may be a megabyte: in messages of the largest
-                        // size, all before the `Done` that ends the replay.
-                        let earlier = match history {
-                            true => log::tail(&self.id, HISTORY_BYTES),
-                            false => Vec::new(),
-                        };
-                        for part in run.io.replay(&earlier).chunks(protocol::MAX_MESSAGE - 1) {
+                        // In messages of the largest size, all before the `Done` that ends
+                        // the replay.
+                        for part in run.io.replay().chunks(protocol::MAX_MESSAGE - 1) {
                             self.clients[i].send(&Event::Output(Stream::Stdout, part.to_vec()));
                         }
                     }

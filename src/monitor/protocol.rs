@@ -43,15 +43,9 @@ impl Stream {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// Send me the container's output from now on (and first, with `replay`, escape sequences
-    /// that redraw its terminal as it is; with `history` too, the lines that left its screen
-    /// before, for a client that keeps a history of its own), at this window size.
-    Attach {
-        rows: u16,
-        cols: u16,
-        replay: bool,
-        #[serde(default)]
-        history: bool,
-    },
+    /// that redraw its terminal as it is), at this window size. The lines that left its
+    /// screen before are [`Request::History`]'s.
+    Attach { rows: u16, cols: u16, replay: bool },
     /// Bytes for the container's stdin.
     #[serde(skip)]
     Input(Vec<u8>),
@@ -158,7 +152,6 @@ mod tests {
                 rows: 24,
                 cols: 80,
                 replay: true,
-                history: true,
             },
             Request::Input(b"ls\r\x00\xff".to_vec()),
             Request::Resize { rows: 1, cols: 2 },

@@ -43,7 +43,6 @@ pub fn render(
         } else {
             Style::new()
         };
-        crate::screen::clear(buf, area);
         draw_border(buf, area, &title, border);
         screen.render_changes(inner, buf, true);
         vec![area]
@@ -67,7 +66,8 @@ pub fn render(
 
 /// The pane's border with `title` on its top line, as `Block::bordered()` draws it, but
 /// touching the border's cells alone: a block styles every cell of its area first, which for
-/// a pane redrawn on every keystroke's echo was a fifth of the frame.
+/// a pane redrawn on every keystroke's echo was a fifth of the frame. (Its inside is the
+/// screen's to clear and draw.)
 fn draw_border(buf: &mut Buffer, area: Rect, title: &str, style: Style) {
     let area = area.intersection(buf.area);
     if area.width < 2 || area.height < 2 {
@@ -92,7 +92,9 @@ fn draw_border(buf: &mut Buffer, area: Rect, title: &str, style: Style) {
         (left, bottom, set.bottom_left),
         (right, bottom, set.bottom_right),
     ];
+    // Each cell afresh: a pane drawn over its last frame keeps no colour of an old focus.
     for (x, y, symbol) in edges.chain(corners) {
+        buf[(x, y)].reset();
         buf[(x, y)].set_symbol(symbol).set_style(style);
     }
     buf.set_stringn(left + 1, top, title, usize::from(area.width - 2), style);
