@@ -667,14 +667,21 @@ fn commit_and_the_image_list_from_the_dashboard(t: &Ctx) -> TestResult {
     // The list: the new image first, the base used by session-1.
     tmux.keys(&["C-a", "I"])?;
     tmux.wait_for("USED BY")?;
-    let shown = tmux.screen();
-    let row = |name: &str| {
+    let row_of = |shown: &str, name: &str| {
         shown
             .lines()
             .find(|l| l.contains(name))
             .unwrap_or("")
             .to_string()
     };
+    // The whole frame: its last row's last column (the base's user) drawn, not a capture
+    // taken while the dashboard is still writing the rows.
+    let mut shown = tmux.screen();
+    let _ = wait_until("the image list's rows", || {
+        shown = tmux.screen();
+        row_of(&shown, "base:1").contains("session-1")
+    });
+    let row = |name: &str| row_of(&shown, name);
     ensure(
         row("base:1").contains("session-1") && !row("snap:1").contains("session-1"),
         format!("users beside each image:\n{shown}"),

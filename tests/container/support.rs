@@ -490,7 +490,20 @@ pub fn as_root(name: &str, test: fn(&Ctx) -> TestResult) -> Trial {
                 ctx.name
             );
         }
-        let after = mounts();
+        // Another test's scratch mounts (its containerd unpacking a snapshot) come and go
+        // meanwhile: not this test's to answer for.
+        let own = ctx
+            .name
+            .rsplit("::")
+            .next()
+            .unwrap_or(&ctx.name)
+            .to_string();
+        let this_tests = |rows: Vec<String>| -> Vec<String> {
+            rows.into_iter()
+                .filter(|r| !r.contains("/mct-test-") || r.contains(&own))
+                .collect()
+        };
+        let (before, after) = (this_tests(before), this_tests(mounts()));
         ensure(
             before == after,
             format!("host mounts changed: {before:?} -> {after:?}"),
