@@ -38,6 +38,8 @@ struct History {
     limit: usize,
     /// Lines of history above the screen's top shown: 0 shows the live screen.
     offset: usize,
+    /// The oldest line's number ([`Screen::first_line`]).
+    first: i64,
     /// The program rang the bell since [`Screen::take_bell`] last looked.
     bell: bool,
 }
@@ -54,6 +56,7 @@ impl vt100::Callbacks for History {
         self.lines.push_back(text.into_boxed_str());
         if self.lines.len() > self.limit {
             self.lines.pop_front();
+            self.first += 1;
         }
         // Someone looking back keeps looking at the same lines while output goes on.
         if self.offset > 0 {
@@ -112,6 +115,44 @@ pub fn dimension(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
 }
 
+/// A session's history as its pages arrive from the monitor, newest first
+/// ([`crate::monitor::protocol::Request::History`]): each page's lines go above those of the
+/// pages after it. A page starts at an entry of the log, not at a line: its first line is kept
+/// back until the page before it arrives, whose end it finishes.
+#[derive(Default)]
+pub struct Pages {
+    page: Vec<u8>,
+    /// The first line of the oldest page put above so far.
+    carry: Vec<u8>,
+    /// Pages put above so far.
+    pages: usize,
+}
+
+impl Pages {
+    /// Part of the page arriving.
+    pub fn part(&mut self, bytes: &[u8]) {
+        self.page.extend_from_slice(bytes);
+    }
+
+    /// The page has arrived: its lines go above `screen`'s history. `start`: it began at the
+    /// log's start (so its first line is whole, and there is no more).
+    pub fn end(&mut self, screen: &mut Screen, start: bool) {
+        let mut text = std::mem::take(&mut self.page);
+        text.append(&mut self.carry);
+        if !start {
+            let cut = text
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(text.len(), |i| i + 1);
+            self.carry = text.drain(..cut).collect();
+        }
+        // The first page runs up to what the screen shows; the others end where the next
+        // began.
+        screen.prepend_history(&text, self.pages == 0);
+        self.pages += 1;
+    }
+}
+
 impl Screen {
     /// A blank `rows`×`cols` screen keeping up to `history` lines that leave it.
     pub fn new(rows: u16, cols: u16, history: usize) -> Screen {
@@ -119,6 +160,7 @@ impl Screen {
             lines: VecDeque::new(),
             limit: history,
             offset: 0,
+            first: 0,
             bell: false,
         };
         Screen {
@@ -183,26 +225,50 @@ impl Screen {
         self.parser.process(out.as_bytes());
     }
 
-    /// Puts the lines `earlier` output pushed off a screen of this size (the output before
-    /// this screen began, as the log keeps it) above the history, the newest kept when they
-    /// are more than it holds. The view stays on the lines it shows.
-    pub fn prepend_history(&mut self, earlier: &[u8]) {
+    /// Puts the lines of `earlier` (output from before this screen began, as the log keeps
+    /// it) above the history, the newest kept when they are more than it holds. With
+    /// `on_screen`, `earlier` runs up to what the screen shows now, so only the lines it
+    /// pushed off a screen of this size are history; without, every line it drew is (an
+    /// older page, whose end the newer pages follow). The view stays on the lines it shows.
+    pub fn prepend_history(&mut self, earlier: &[u8], on_screen: bool) {
         let (rows, cols) = self.vt().size();
         let limit = self.parser.callbacks().limit;
         let mut before = Screen::new(rows.get(), cols.get(), limit);
         before.process(earlier);
+        if !on_screen {
+            // The rows down to the cursor's pushed off too (its own only if written on).
+            let (row, col) = before.vt().cursor_position();
+            let drawn = usize::from(row) + usize::from(col > 0);
+            let push = format!("\x1b[{};1H{}", rows.get(), "\n".repeat(drawn));
+            before.process(push.as_bytes());
+        }
         let history = self.parser.callbacks_mut();
         let mut lines = std::mem::take(&mut before.parser.callbacks_mut().lines);
+        let added = lines.len();
         lines.extend(history.lines.drain(..));
         let excess = lines.len().saturating_sub(limit);
         lines.drain(..excess);
         history.lines = lines;
+        history.first -= added as i64 - excess as i64;
         self.changed = true;
+    }
+
+    /// The number of the oldest line of history: it grows as lines fall off the limit's end
+    /// and shrinks as older ones are put above ([`Screen::prepend_history`]), so a place
+    /// held as a line number (copy mode's) can follow its line.
+    pub fn first_line(&self) -> i64 {
+        self.parser.callbacks().first
     }
 
     /// What the emulator shows now.
     pub fn vt(&self) -> &vt100::Screen {
         self.parser.screen()
+    }
+
+    /// The history holds all the lines it may.
+    pub fn history_full(&self) -> bool {
+        let history = self.parser.callbacks();
+        history.lines.len() >= history.limit
     }
 
     /// Lines of history kept.
@@ -539,7 +605,7 @@ mod tests {
         screen.process(b"old-4\r\nold-5\r\nold-6\r\n$ new-1\r\nnew-2\r\n");
         assert_eq!(history(&screen), ["old-4", "old-5"]);
         screen.scroll_to(1);
-        screen.prepend_history(earlier.as_bytes());
+        screen.prepend_history(earlier.as_bytes(), true);
         assert_eq!(
             history(&screen),
             ["old-1", "old-2", "old-3", "old-4", "old-5"]
@@ -547,8 +613,53 @@ mod tests {
         assert_eq!(screen.scrolled(), 1, "the view stays on the line it showed");
         let mut full = Screen::new(4, 20, 4);
         full.process(b"old-4\r\nold-5\r\nold-6\r\n$ a\r\nb\r\nc\r\n");
-        full.prepend_history(earlier.as_bytes());
+        full.prepend_history(earlier.as_bytes(), true);
         assert_eq!(history(&full), ["old-3", "old-4", "old-5", "old-6"]);
+    }
+
+    /// History paged back from the log, cut anywhere (inside a line, inside an escape), gives
+    /// the lines one parse of the whole output gives; line numbers follow the lines put above.
+    #[test]
+    fn pages_cut_anywhere_make_the_history_one_parse_makes() {
+        let mut written = Vec::new();
+        for i in 1..=40 {
+            written.extend(format!("\x1b[3{}mline {i}\x1b[m\r\n", i % 8).as_bytes());
+        }
+        written.extend(b"$ ");
+        let mut witness = Screen::new(5, 30, 100);
+        witness.process(&written);
+        for cuts in [
+            vec![],
+            vec![7],
+            vec![100, 101, 333],
+            vec![5, 250, 251, 400, 600],
+        ] {
+            let mut client = Screen::new(5, 30, 100);
+            // The screen as the attach drew it: the witness's rows.
+            client.process(written.rsplit(|b| *b == b'\n').next().unwrap());
+            let mut pages = Pages::default();
+            let mut end = written.len();
+            for (k, from) in cuts.iter().rev().chain([&0]).enumerate() {
+                pages.part(&written[*from..end]);
+                pages.end(&mut client, *from == 0);
+                assert_eq!(
+                    client.first_line(),
+                    -(client.history_len() as i64),
+                    "page {k}"
+                );
+                end = *from;
+            }
+            assert_eq!(history(&client), history(&witness), "cut at {cuts:?}");
+        }
+        let mut limited = Screen::new(5, 30, 10);
+        let mut pages = Pages::default();
+        pages.part(&written);
+        pages.end(&mut limited, true);
+        assert_eq!(
+            history(&limited),
+            history(&witness)[history(&witness).len() - 10..]
+        );
+        assert!(limited.history_full());
     }
 
     #[test]

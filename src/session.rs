@@ -396,7 +396,7 @@ impl Session {
             cols,
             replay: true,
         });
-        self.flags.history.store(false, Ordering::Release);
+        self.flags.history.store(NO_PAGE, Ordering::Release);
         let Ok(reader) = conn.try_clone() else { return };
         if attached.is_err() {
             return;
@@ -415,12 +415,18 @@ impl Session {
                 // Output before the monitor's `Done` is its replay of history and screen: not
                 // activity.
                 let mut replay = true;
-                let mut earlier = Vec::new();
+                let mut pages = crate::screen::Pages::default();
                 while let Some(event) = reader.recv() {
                     match event {
-                        Event::History(part) if !part.is_empty() => earlier.extend(part),
-                        Event::History(_) => {
-                            lock(&screen).prepend_history(&std::mem::take(&mut earlier));
+                        Event::History(part) => pages.part(&part),
+                        Event::HistoryEnd { start } => {
+                            let full = {
+                                let mut screen = lock(&screen);
+                                pages.end(&mut screen, start);
+                                screen.history_full()
+                            };
+                            let next = if start || full { ALL_PAGES } else { MORE_PAGES };
+                            flags.history.store(next, Ordering::Release);
                             if flags.touched() {
                                 notify(SessionEvent::Output(id));
                             }
@@ -546,13 +552,25 @@ impl Session {
         lock(&self.screen)
     }
 
-    /// Asks the monitor, once an attach, for the lines that left the screen before it: called
-    /// as the session is shown, so that a dashboard opened beside many containers parses
-    /// the history (up to 2 MiB of log each) of those it shows alone.
+    /// Asks the monitor for the lines that left the screen before the attach, a page at a
+    /// time: the first as the session is shown (so a dashboard opened beside many containers
+    /// parses the history only of those it shows), the next as its view (the wheel's, copy
+    /// mode's) comes within two screens of the top of what has come; one page in flight.
     pub fn want_history(&self) {
-        if let Link::Monitor(Some(conn)) = &self.link
-            && !self.flags.history.swap(true, Ordering::AcqRel)
-        {
+        let Link::Monitor(Some(conn)) = &self.link else {
+            return;
+        };
+        let asked = match self.flags.history.load(Ordering::Acquire) {
+            NO_PAGE => true,
+            MORE_PAGES => {
+                let screen = self.screen();
+                let rows = usize::from(screen.vt().size().0.get());
+                screen.scrolled() + 2 * rows >= screen.history_len()
+            }
+            _ => false,
+        };
+        if asked {
+            self.flags.history.store(PAGE_ASKED, Ordering::Release);
             let _ = conn.send(&Request::History);
         }
     }
@@ -733,6 +751,15 @@ impl Session {
 /// is known, and must not mark them all `#`).
 const RESIZE_REDRAW_MS: u64 = 300;
 
+/// No page of history asked for since the attach.
+const NO_PAGE: u8 = 0;
+/// A page asked for and not yet come.
+const PAGE_ASKED: u8 = 1;
+/// The last page asked for has come, and there are older ones.
+const MORE_PAGES: u8 = 2;
+/// Every page has come, or as many as the history holds.
+const ALL_PAGES: u8 = 3;
+
 /// What a session's reader threads raise for the UI, and where they log its output.
 #[derive(Default)]
 struct Flags {
@@ -740,8 +767,9 @@ struct Flags {
     dirty: AtomicBool,
     /// Output since the session was last looked at.
     activity: AtomicBool,
-    /// Its history before the attach was asked of the monitor ([`Session::want_history`]).
-    history: AtomicBool,
+    /// How far its history before the attach has come ([`Session::want_history`]): one of
+    /// [`NO_PAGE`], [`PAGE_ASKED`], [`MORE_PAGES`], [`ALL_PAGES`].
+    history: std::sync::atomic::AtomicU8,
     /// The bell rang since the session was last looked at.
     bell: AtomicBool,
     /// Until when (Unix ms) output is the program's redraw after our resize, not activity.

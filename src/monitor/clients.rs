@@ -20,8 +20,9 @@ pub struct Client {
     fd: OwnedFd,
     /// It asked for output ([`Request::Attach`]).
     pub attached: bool,
-    /// Output bytes sent to it since it attached: what of the log's end it has seen.
-    pub since_attach: u64,
+    /// Where the history it has not been sent ends ([`Request::History`]'s next page): the
+    /// log at its attach, then each page's start; none once the log's start has been sent.
+    pub history: Option<super::log::Mark>,
     /// It asked to hear of the exit ([`Request::Wait`]).
     pub waiting: bool,
     queue: VecDeque<Vec<u8>>,
@@ -55,7 +56,7 @@ pub fn accept_all(listener: &OwnedFd, clients: &mut Vec<Client>) {
                 queue: VecDeque::new(),
                 queued: 0,
                 gone: false,
-                since_attach: 0,
+                history: None,
             }),
             Err(Errno::EINTR) => continue,
             Err(_) => return,
@@ -165,7 +166,7 @@ mod tests {
             queue: VecDeque::new(),
             queued: 0,
             gone: false,
-            since_attach: 0,
+            history: None,
         };
         (client, theirs)
     }

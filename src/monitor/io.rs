@@ -613,7 +613,12 @@ mod tests {
         witness.process(&written);
         let mut client = Screen::new(5, 20, 100);
         client.process(&replay(&screen, main.as_deref()));
-        client.prepend_history(&written);
+        // Two pages, the log's entries cut inside a line.
+        let mut pages = crate::screen::Pages::default();
+        pages.part(&written[40..]);
+        pages.end(&mut client, false);
+        pages.part(&written[..40]);
+        pages.end(&mut client, true);
         assert_eq!(client.text_lines(), witness.text_lines());
         assert_eq!(client.history_len(), witness.history_len());
         assert_eq!(client.vt().cursor_position(), screen.vt().cursor_position());

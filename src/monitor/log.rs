@@ -149,54 +149,99 @@ pub fn read_from(id: &str, offset: u64) -> (Vec<Entry>, u64) {
     (entries, offset + whole as u64)
 }
 
-/// What the container wrote last, from the newest `bytes` of its log files (the rotated one's
-/// end too, if the current one is shorter), as the raw output, from the first line that starts
-/// whole: the history a client that attaches later replays, read from the log rather than kept
-/// twice in memory (or made on every read the container does).
-pub fn tail(id: &str, bytes: u64) -> Vec<u8> {
+/// A place in the log: a byte offset in one file, named by its inode so that it survives
+/// the rotations that rename the file under it. Always the start of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    dev: u64,
+    ino: u64,
+    offset: u64,
+}
+
+/// A page of the log before a [`Mark`]: the raw output of its entries, oldest first, and the
+/// mark of its first entry (`None`: the page began at the log's start).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    pub output: Vec<u8>,
+    pub before: Option<Mark>,
+}
+
+impl Writer {
+    /// Where the next entry will be written: what a client attaching now has not been sent
+    /// yet lies after it, the history it may ask for ([`page`]) before it.
+    pub fn mark(&self) -> Option<Mark> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = self.file.as_ref()?.metadata().ok()?;
+        Some(Mark {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            offset: self.written,
+        })
+    }
+}
+
+/// The entries in about `bytes` of container `id`'s log before `before`, from the first whole
+/// one: a page of the history a client pages back through, read from the log rather than
+/// kept twice in memory. A page never spans two files: at a file's start the next page is
+/// the older file's end. `None` when the file `before` names has been rotated away.
+pub fn page(id: &str, before: Mark, bytes: u64) -> Option<Page> {
+    let files = std::iter::once(path(id)).chain((1..MOST_FILES).map(|n| rotated(id, n)));
+    page_in(files, before, bytes)
+}
+
+fn page_in(files: impl Iterator<Item = PathBuf>, before: Mark, bytes: u64) -> Option<Page> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut out = Vec::new();
-    let mut left = bytes;
-    let mut cut = false;
-    for file in [rotated(id, 1), path(id)].iter().rev() {
-        let Ok(mut f) = std::fs::File::open(file) else {
-            continue;
+    use std::os::unix::fs::MetadataExt;
+    let mut files = files.map_while(|p| {
+        let f = std::fs::File::open(p).ok()?;
+        let meta = f.metadata().ok()?;
+        Some((f, meta))
+    });
+    let (mut file, meta) = files
+        .by_ref()
+        .find(|(_, m)| (m.dev(), m.ino()) == (before.dev, before.ino))?;
+    let mut end = before.offset.min(meta.len());
+    let mut mark = before;
+    if end == 0 {
+        // This file's start: the older one's end, if one is kept.
+        let Some((older, meta)) = files.next() else {
+            return Some(Page::default());
         };
-        let len = f.metadata().map_or(0, |m| m.len());
-        let from = len.saturating_sub(left);
-        left -= len - from;
-        cut = from > 0;
-        let mut text = Vec::new();
-        if f.seek(SeekFrom::Start(from)).is_ok() {
-            let _ = f.read_to_end(&mut text);
+        (file, end) = (older, meta.len());
+        mark = Mark {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            offset: end,
+        };
+    }
+    // Back from the end until the window holds an entry's start (an entry is one read of
+    // the container's output, escaped: it may be longer than a page).
+    let mut window = bytes.max(1);
+    loop {
+        let from = end.saturating_sub(window);
+        let mut text = vec![0; (end - from) as usize];
+        if file.seek(SeekFrom::Start(from)).is_err() || file.read_exact(&mut text).is_err() {
+            return Some(Page::default());
         }
-        // From the first whole JSON line when the read began inside one.
         let start = match from {
-            0 => 0,
-            _ => text
-                .iter()
-                .position(|b| *b == b'\n')
-                .map_or(text.len(), |i| i + 1),
+            0 => Some(0),
+            _ => text.iter().position(|b| *b == b'\n').map(|i| i + 1),
         };
-        let mut older: Vec<u8> = parse(&text[start..])
-            .flat_map(|e| e.log.into_bytes())
-            .collect();
-        older.extend_from_slice(&out);
-        out = older;
-        if left == 0 {
-            break;
+        match start {
+            Some(start) if from + (start as u64) < end || from == 0 => {
+                let output = parse(&text[start..])
+                    .flat_map(|e| e.log.into_bytes())
+                    .collect();
+                let first = from + start as u64;
+                let before = (first > 0 || files.next().is_some()).then_some(Mark {
+                    offset: first,
+                    ..mark
+                });
+                return Some(Page { output, before });
+            }
+            _ => window = window.saturating_mul(2),
         }
     }
-    // The output itself from its first whole line: an escape sequence cut in two would draw
-    // garbage.
-    if cut {
-        let start = out
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(out.len(), |i| i + 1);
-        out.drain(..start);
-    }
-    out
 }
 
 /// The entries split into lines (the last of an entry may be a partial one), each with its
@@ -227,6 +272,70 @@ fn parse(reader: impl BufRead) -> impl Iterator<Item = Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pages back from a mark: each starts at an entry, the next ends where it began, an entry
+    /// longer than a page comes whole, the rotated file's end follows the current file's
+    /// start, and the log's start ends it. Every byte comes once.
+    #[test]
+    fn pages_go_back_through_the_rotated_files_once() {
+        let dir = std::env::temp_dir().join(format!("mct-log-pages-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let entry = |text: String| {
+            let e = Entry {
+                log: text,
+                stream: Stream::Stdout,
+                time: rfc3339(0),
+            };
+            format!("{}\n", serde_json::to_string(&e).unwrap())
+        };
+        let mut older = String::new();
+        let mut expected = String::new();
+        for i in 0..50 {
+            let text = format!("old {i}\r\n");
+            older.push_str(&entry(text.clone()));
+            expected.push_str(&text);
+        }
+        let long = "x".repeat(3000);
+        let mut current = entry(long.clone());
+        expected.push_str(&long);
+        for i in 0..50 {
+            let text = format!("new {i}\r\n");
+            current.push_str(&entry(text.clone()));
+            expected.push_str(&text);
+        }
+        let (now, rotated) = (dir.join("log.json"), dir.join("log.json.1"));
+        std::fs::write(&rotated, &older).unwrap();
+        std::fs::write(&now, &current).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&now).unwrap();
+        let mut mark = Some(Mark {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            offset: meta.len(),
+        });
+        let mut got: Vec<u8> = Vec::new();
+        let mut pages = 0;
+        while let Some(before) = mark {
+            let page = page_in([now.clone(), rotated.clone()].into_iter(), before, 500).unwrap();
+            assert!(!page.output.is_empty(), "page {pages} is empty");
+            got.splice(0..0, page.output);
+            mark = page.before;
+            pages += 1;
+        }
+        assert_eq!(String::from_utf8(got).unwrap(), expected);
+        assert!(pages > 10, "{pages} pages of 500 bytes");
+        // A file rotated away: nothing.
+        let gone = Mark {
+            ino: 0,
+            ..mark.unwrap_or(Mark {
+                dev: 0,
+                ino: 0,
+                offset: 0,
+            })
+        };
+        assert_eq!(page_in([now.clone()].into_iter(), gone, 500), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn lines_keep_their_stream_and_escapes() {

@@ -32,9 +32,9 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-/// How much of the log's end a dashboard gets as the container's history
-/// ([`Request::History`]): about 10,000 lines of 90 columns, its own history's size.
-const HISTORY_BYTES: u64 = 2 << 20;
+/// How much of the log a page of history is ([`Request::History`]): about 2,000 lines of 90
+/// columns, a few screens for the wheel or copy mode to scroll through before the next.
+const HISTORY_PAGE: u64 = 256 << 10;
 
 /// The hidden first argument that runs the monitor.
 pub const MONITOR_ARG: &str = "__monitor";
@@ -442,7 +442,7 @@ impl Monitor {
         match request {
             Request::Attach { rows, cols, replay } => {
                 self.clients[i].attached = true;
-                self.clients[i].since_attach = 0;
+                self.clients[i].history = self.log.mark();
                 self.resize(rows, cols);
                 if let Some(run) = run {
                     run.io.resize(rows, cols);
@@ -465,14 +465,20 @@ impl Monitor {
                 }
             }
             Request::History => {
-                // The log's end, less what this client has been sent since it attached.
-                let since = self.clients[i].since_attach;
-                let mut earlier = log::tail(&self.id, HISTORY_BYTES + since);
-                earlier.truncate(earlier.len().saturating_sub(since as usize));
-                for part in earlier.chunks(protocol::MAX_MESSAGE - 1) {
+                // The page before the last one this client was sent (the first: before
+                // its attach); none when the log's start has been sent.
+                let page = self.clients[i]
+                    .history
+                    .take()
+                    .and_then(|before| log::page(&self.id, before, HISTORY_PAGE))
+                    .unwrap_or_default();
+                for part in page.output.chunks(protocol::MAX_MESSAGE - 1) {
                     self.clients[i].send(&Event::History(part.to_vec()));
                 }
-                self.clients[i].send(&Event::History(Vec::new()));
+                self.clients[i].history = page.before;
+                self.clients[i].send(&Event::HistoryEnd {
+                    start: page.before.is_none(),
+                });
             }
             Request::Resize { rows, cols } => {
                 self.resize(rows, cols);
@@ -510,7 +516,6 @@ impl Monitor {
         let event = Event::Output(stream, bytes.to_vec());
         for c in self.clients.iter_mut().filter(|c| c.attached) {
             c.send(&event);
-            c.since_attach += bytes.len() as u64;
         }
         self.log.write(stream, bytes);
     }

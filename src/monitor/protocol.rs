@@ -55,9 +55,10 @@ pub enum Request {
     CloseStdin,
     /// Tell me when the container has ended (an [`Event::Exited`]).
     Wait,
-    /// Send me the lines that left the screen before I attached: the raw output the log
-    /// holds up to my attach ([`Event::History`] parts, an empty one last). A dashboard asks
-    /// for a session's once it shows it, not for every container it attaches to.
+    /// Send me the next page of the lines that left the screen before I attached, newest
+    /// page first: the raw output the log holds before the last page sent (the first: before
+    /// my attach), as [`Event::History`] parts and an [`Event::HistoryEnd`]. A dashboard asks
+    /// for a session's first page once it shows it, and for more as its view nears the top.
     History,
 }
 
@@ -67,9 +68,11 @@ pub enum Event {
     /// The container wrote this.
     #[serde(skip)]
     Output(Stream, Vec<u8>),
-    /// Part of the output before the attach ([`Request::History`]); an empty part ends it.
+    /// Part of a page of the output before the attach ([`Request::History`]).
     #[serde(skip)]
     History(Vec<u8>),
+    /// The page is whole; `start`: it began at the log's start, there is no more.
+    HistoryEnd { start: bool },
     /// The request was done.
     Done,
     /// The request failed.
@@ -166,6 +169,7 @@ mod tests {
             Event::Output(Stream::Stderr, vec![]),
             Event::History(b"\x1b[1mold\r\n".to_vec()),
             Event::History(vec![]),
+            Event::HistoryEnd { start: true },
             Event::Done,
             Event::Failed("no".into()),
             Event::Exited {

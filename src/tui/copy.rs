@@ -22,6 +22,9 @@ pub struct Copy {
     pub last: Option<(bool, String)>,
     /// The selection is a rectangle (`Ctrl-v`): the same columns of each line.
     pub rectangle: bool,
+    /// The number of the text's first line when these positions were taken
+    /// ([`crate::screen::Screen::first_line`]).
+    pub base: i64,
 }
 
 /// What kind of character a word is made of, as vi tells words apart: letters, digits and `_`;
@@ -64,6 +67,16 @@ impl Copy {
             cursor: (line, lines.get(line).map_or(0, |l| l.chars().count())),
             ..Copy::default()
         }
+    }
+
+    /// The same places after lines came above them (older history paged in) or went (past
+    /// the history's limit): the text's first line is now numbered `first`.
+    pub fn rebase(&mut self, first: i64) {
+        let shift = self.base - first;
+        let moved = move |(line, col): Pos| ((line as i64 + shift).max(0) as usize, col);
+        self.anchor = self.anchor.map(moved);
+        self.cursor = moved(self.cursor);
+        self.base = first;
     }
 
     /// The selection, ordered, when there is one.
@@ -345,6 +358,24 @@ pub fn osc52(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines put above (history paged in) move the cursor and the anchor down by as many;
+    /// lines gone past the limit move them up, never above the first line.
+    #[test]
+    fn positions_follow_their_lines_as_history_comes_and_goes() {
+        let mut copy = Copy {
+            cursor: (10, 3),
+            anchor: Some((8, 1)),
+            base: 0,
+            ..Copy::default()
+        };
+        copy.rebase(-100);
+        assert_eq!((copy.cursor, copy.anchor), ((110, 3), Some((108, 1))));
+        copy.rebase(-91);
+        assert_eq!((copy.cursor, copy.anchor), ((101, 3), Some((99, 1))));
+        copy.rebase(20);
+        assert_eq!((copy.cursor, copy.anchor), ((0, 3), Some((0, 1))));
+    }
 
     fn lines() -> Vec<String> {
         ["alpha one", "beta Two", "gamma three", "delta two", ""]

@@ -19,6 +19,19 @@ impl App {
         s.screen().scroll_by(delta)
     }
 
+    /// The text's first line's number now: where copy mode's positions count from.
+    pub(super) fn first_line(&self) -> i64 {
+        self.selected().map_or(0, |s| s.screen().first_line())
+    }
+
+    /// Copy mode's positions moved with their lines, should history have come or gone.
+    pub(super) fn rebase_copy(&mut self) {
+        let first = self.first_line();
+        if let Mode::Copy(copy) = &mut self.mode {
+            copy.rebase(first);
+        }
+    }
+
     pub(super) fn key_copy(&mut self, mut copy: Box<Copy>, key: KeyEvent) {
         let page = usize::from(self.pty_size.0.max(1));
         let c = match key.code {

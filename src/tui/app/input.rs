@@ -17,6 +17,7 @@ impl App {
     /// shell changes nothing until its echo comes, and drawing a frame for it would make the
     /// echo wait for that frame.
     pub fn handle_key(&mut self, key: KeyEvent) -> bool {
+        self.rebase_copy();
         let had_message = self.message.take().is_some();
         let mut forwarded = false;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
@@ -242,7 +243,10 @@ impl App {
                     .selected()
                     .map(|s| s.screen().text_lines())
                     .unwrap_or_default();
-                self.mode = Mode::Copy(Box::new(Copy::at_bottom(&lines)));
+                self.mode = Mode::Copy(Box::new(Copy {
+                    base: self.first_line(),
+                    ..Copy::at_bottom(&lines)
+                }));
             }
             Command::Paste => match (self.paste_buffer.clone(), self.selected_mut()) {
                 (Some(text), Some(s)) if s.attached() => {

@@ -13,6 +13,7 @@ impl App {
     /// the wheel on the alternate screen (less, vim, as tmux does), else the wheel scrolls
     /// back through history.
     pub fn handle_mouse(&mut self, mouse: MouseEvent, areas: &Areas) {
+        self.rebase_copy();
         let at = ratatui::layout::Position::new(mouse.column, mouse.row);
         // A click in another pane moves the focus there first.
         if let MouseEventKind::Down(MouseButton::Left) = mouse.kind
@@ -68,6 +69,7 @@ impl App {
                     self.mode = Mode::Copy(Box::new(Copy {
                         cursor: pos,
                         anchor: Some(pos),
+                        base: self.first_line(),
                         ..Copy::default()
                     }));
                     return;

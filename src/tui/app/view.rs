@@ -293,8 +293,13 @@ impl App {
             |frame| ui::sessions::render(frame, areas.sessions, &rows, self.selected),
         ));
         let focused = matches!(self.mode, Mode::Normal | Mode::Copy(_));
+        // Its positions as of this frame's text (history may have come since the last key).
         let copy = match &self.mode {
-            Mode::Copy(copy) => Some(copy.as_ref()),
+            Mode::Copy(copy) => {
+                let mut copy = copy.as_ref().clone();
+                copy.rebase(self.first_line());
+                Some(copy)
+            }
             _ => None,
         };
         let pane = self.focused_pane(&areas);
@@ -318,7 +323,8 @@ impl App {
         }
         match self.selected() {
             Some(_) => {
-                let drawn = self.draw_session(frame, pane, self.selected, focused, copy, whole);
+                let drawn =
+                    self.draw_session(frame, pane, self.selected, focused, copy.as_ref(), whole);
                 painted.damage.extend(drawn.damage);
                 painted.cursor = drawn.cursor;
             }
