@@ -15,6 +15,10 @@ pub enum Command {
         /// Its IPv4 subnet, A.B.C.D/N [default: a free one, as Docker picks]
         #[arg(long, value_parser = Subnet::parse)]
         subnet: Option<Subnet>,
+        /// A driver option: `mtu=N` (or `com.docker.network.driver.mtu=N`), its bridge's
+        /// and veths' MTU [default: the uplink's]
+        #[arg(short = 'o', long = "opt", value_name = "KEY=VALUE", value_parser = defined::parse_option)]
+        mtu: Option<u32>,
     },
     /// List networks
     Ls {
@@ -39,11 +43,11 @@ pub enum Command {
 
 pub fn run(command: Command) -> Outcome {
     match command {
-        Command::Create { name, subnet } => {
+        Command::Create { name, subnet, mtu } => {
             let taken = Netlink::open()
                 .map_err(anyhow::Error::from)
                 .and_then(|mut nl| bridge::host_subnets(&mut nl, &leases::read()));
-            let made = taken.and_then(|taken| defined::create(&name, subnet, &taken));
+            let made = taken.and_then(|taken| defined::create(&name, subnet, mtu, &taken));
             match made {
                 Ok(def) => {
                     println!("{}", def.id);
@@ -124,6 +128,8 @@ pub fn run(command: Command) -> Outcome {
                     "Subnet": def.subnet.to_string(),
                     "Gateway": def.subnet.gateway().to_string(),
                     "Bridge": def.bridge,
+                    "Options": def.mtu.map_or(json!({}), |m| json!({"mtu": m.to_string()})),
+                    "MTU": up.network(&name).map(|n| n.mtu),
                     "Up": up.network(&name).is_some(),
                     "Containers": containers,
                 }));

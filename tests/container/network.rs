@@ -493,9 +493,28 @@ fn resolv_conf_skips_a_loopback_stub_and_hosts_names_the_container(ctx: &Ctx) ->
 
 fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
     let world = World::new(ctx)?;
+    // Docker's MTU option: the bridge and both ends of each veth carry it; a bad one and an
+    // unknown option are refused.
     world
-        .verb(&["network", "create", "one", "--subnet", "10.77.0.0/24"])?
+        .verb(&[
+            "network",
+            "create",
+            "one",
+            "--subnet",
+            "10.77.0.0/24",
+            "-o",
+            "com.docker.network.driver.mtu=9000",
+        ])?
         .success()?;
+    for (bad, says) in [
+        ("mtu=70000", "is not an MTU from 68 to 65535"),
+        ("parent=eth0", "\"parent\" is not known"),
+    ] {
+        world
+            .verb(&["network", "create", "bad", "-o", bad])?
+            .expect_code(125)?
+            .one_line_error(says)?;
+    }
     let overlap = world
         .verb(&["network", "create", "two", "--subnet", "10.77.0.128/25"])?
         .expect_code(1)?;
@@ -528,6 +547,15 @@ fn network_verbs_manage_user_networks(ctx: &Ctx) -> TestResult {
     ensure_eq(
         world.network_setting("user", "IPAddress")?,
         "10.77.0.2".to_string(),
+    )?;
+    let inside = world
+        .verb(&["exec", "user", "cat", "/sys/class/net/eth0/mtu"])?
+        .success()?;
+    ensure_eq(inside.stdout.trim(), "9000")?;
+    let inspected = world.verb(&["network", "inspect", "one"])?.success()?;
+    ensure(
+        inspected.stdout.contains("\"MTU\": 9000"),
+        format!("inspect: {}", inspected.stdout),
     )?;
     let busy = world.verb(&["network", "rm", "one"])?.expect_code(1)?;
     busy.one_line_error("in use by user")?;

@@ -70,7 +70,7 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
         }
         state.networks.retain(|n| n.name != name);
     }
-    let mtu = uplink_mtu(netlink);
+    let mut mtu = uplink_mtu(netlink);
     let (bridge, subnet, user) = if name == DEFAULT_NETWORK {
         let mut taken = host_subnets(netlink, state)?;
         taken.extend(defined::list().iter().map(|d| d.subnet));
@@ -112,6 +112,7 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
                 def.subnet
             );
         }
+        mtu = def.mtu.unwrap_or(mtu);
         (def.bridge, def.subnet, true)
     };
     // A bridge of that name without a record is a crashed run's: ours, and stale.

@@ -23,6 +23,34 @@ pub struct Definition {
     pub bridge: String,
     /// Unix time in milliseconds.
     pub created: u64,
+    /// Its bridge's and veths' MTU (`--opt mtu=N`); the uplink's when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+}
+
+/// The MTUs a network may be given: IPv4's least, and the most a veth carries.
+pub const MTU_RANGE: std::ops::RangeInclusive<u32> = 68..=65535;
+
+/// A network's options (`-o KEY=VALUE`, Docker's `--opt`): `mtu` (or Docker's
+/// `com.docker.network.driver.mtu`). Anything else is refused rather than ignored.
+pub fn parse_option(option: &str) -> Result<u32, String> {
+    let (key, value) = option
+        .split_once('=')
+        .ok_or_else(|| format!("network option {option:?}: not KEY=VALUE"))?;
+    match key {
+        "mtu" | "com.docker.network.driver.mtu" => value
+            .parse()
+            .ok()
+            .filter(|m| MTU_RANGE.contains(m))
+            .ok_or_else(|| {
+                format!(
+                    "network option {key}: {value:?} is not an MTU from {} to {}",
+                    MTU_RANGE.start(),
+                    MTU_RANGE.end()
+                )
+            }),
+        _ => Err(format!("network option {key:?} is not known (known: mtu)")),
+    }
 }
 
 fn dir() -> PathBuf {
@@ -60,7 +88,12 @@ fn lock() -> anyhow::Result<Flock<std::fs::File>> {
 
 /// Makes network `name` with `subnet`, or one chosen where the host has no route, address or
 /// other network. `taken` is what the host uses (routes and addresses, our bridges' aside).
-pub fn create(name: &str, subnet: Option<Subnet>, taken: &[Subnet]) -> anyhow::Result<Definition> {
+pub fn create(
+    name: &str,
+    subnet: Option<Subnet>,
+    mtu: Option<u32>,
+    taken: &[Subnet],
+) -> anyhow::Result<Definition> {
     validate_name(name).map_err(anyhow::Error::msg)?;
     if RESERVED.contains(&name) {
         bail!("network name {name:?} is reserved");
@@ -99,6 +132,7 @@ pub fn create(name: &str, subnet: Option<Subnet>, taken: &[Subnet]) -> anyhow::R
         id,
         subnet,
         created: now_ms(),
+        mtu,
     };
     let path = dir().join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_vec_pretty(&definition)?)
