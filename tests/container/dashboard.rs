@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Trial> {
         the_inspector_folds_in_a_narrow_window_and_keeps_its_processes,
         a_reopened_dashboard_marks_nothing_and_ends_only_its_own,
         a_reopened_dashboard_scrolls_back_through_earlier_lines,
+        history_after_a_flood_is_whole,
         sigterm_restores_the_terminal_and_detaches,
         a_container_cannot_fake_an_oom_kill,
         the_network_panel_shows_inside_beside_the_host,
@@ -651,6 +652,52 @@ fn a_reopened_dashboard_scrolls_back_through_earlier_lines(t: &Ctx) -> TestResul
     )?;
     again.keys(&["q"])?;
     again.quit()
+}
+
+/// A flood faster than the dashboard parses it (the monitor lets a client that falls 8 MiB
+/// behind go, and the dashboard attaches again) leaves the history whole: the last lines, one
+/// after another, each where its distance from the end puts it.
+fn history_after_a_flood_is_whole(t: &Ctx) -> TestResult {
+    let tmux = Tmux::start(t, 150, 45)?;
+    tmux.wait_for("root@my-container-1")?;
+    // The marker is not in the command line typed, so it shows only once the flood is over.
+    tmux.line("seq 1 1500000; echo flood-$((6 * 7))")?;
+    let mut done = false;
+    for _ in 0..600 {
+        if tmux.screen().contains("flood-42") {
+            done = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    ensure(done, "the flood did not end within a minute")?;
+    tmux.keys(&["C-a", "["])?;
+    // Each line found is shown at the view's top, as far back as its distance from the
+    // last: so the history between them holds every line once, whatever pages or attaches
+    // made it.
+    let mut first: Option<(u32, u32)> = None;
+    for n in [1_499_000u32, 1_495_000, 1_491_000] {
+        tmux.keys(&["?"])?;
+        tmux.line(&n.to_string())?;
+        let screen = tmux.wait_for(&format!("\u{2502}{n} "))?;
+        let up: u32 = screen
+            .split("[scrollback: ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next()?.parse().ok())
+            .ok_or(format!("no scrollback position in:\n{screen}"))?;
+        match first {
+            None => {
+                ensure(
+                    (950..1000).contains(&up),
+                    format!("{n} is {up} lines up, not a screen less than 1,000"),
+                )?;
+                first = Some((n, up));
+            }
+            Some((n0, up0)) => ensure_eq(up - up0, n0 - n)?,
+        }
+    }
+    tmux.keys(&["q"])?;
+    tmux.quit()
 }
 
 /// `Ctrl-a C` commits the selected session's container (a digest as the name is refused at the
