@@ -31,3 +31,9 @@ binfmt=/proc/sys/fs/binfmt_misc
 if [ ! -e "$binfmt/qemu-aarch64" ]; then
     grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | "${as_root[@]}" tee "$binfmt/register" >/dev/null
 fi
+# `--userns=auto` takes container ids from the ranges /etc/subuid and /etc/subgid give the user
+# my-container-tui (as Podman takes them from the user `containers`); the tests need one.
+for file in /etc/subuid /etc/subgid; do
+    grep -qs '^my-container-tui:' "$file" ||
+        echo 'my-container-tui:2147483648:268435456' | "${as_root[@]}" tee -a "$file" >/dev/null
+done

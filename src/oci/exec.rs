@@ -188,6 +188,8 @@ fn enter(
         argv: &argv,
         env: &env,
         path: &path,
+        // A bundle's uidMappings are refused at create (not built yet).
+        userns: false,
     };
     tenant::enter(joining, || becoming(process, seccomp), reporter)
 }

@@ -124,6 +124,12 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     });
     let network =
         net::attach::prepare(spec, etc.as_deref()).unwrap_or_else(|e| fail(format!("{e:#}")));
+    // Its user namespace, maps written, for PID 1 to join once its mounts are made: made
+    // before the PID namespace, whose first child the forked maker would otherwise be.
+    let userns = spec
+        .userns
+        .own()
+        .then(|| super::idmap::create(&spec.userns).unwrap_or_else(|e| fail(format!("{e:#}"))));
     // The PID namespace PID 1 is born in: its own (the default), the host's, or another
     // container's (entered here: only children enter one). --ipc container: opened here too,
     // joined by the child.
@@ -170,6 +176,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
                 console_theirs,
                 network.netns,
                 ipc,
+                userns,
             )
         }
         Ok(ForkResult::Parent { child }) => child,

@@ -31,6 +31,7 @@ pub fn run(
     console_socket: Option<OwnedFd>,
     netns: Option<OwnedFd>,
     ipc: Option<OwnedFd>,
+    userns: Option<OwnedFd>,
 ) -> ! {
     use crate::spec::Share;
     let init = Init {
@@ -57,6 +58,7 @@ pub fn run(
         // The host's own name is never set from a container's spec.
         hostname: (spec.shared.uts == Share::Own).then(|| spec.hostname.clone()),
         domainname: None,
+        userns,
         terminal: match spec.tty {
             // A view without its own /dev (--host-rw, --privileged) keeps the launcher's pty.
             true => Terminal::Pty {
@@ -106,6 +108,15 @@ impl Origin for SpecOrigin<'_> {
     }
 
     fn kernel(&mut self) -> anyhow::Result<()> {
+        use crate::spec::network::Mode;
+        let own_network = matches!(self.spec.network.mode, Mode::Bridge(_) | Mode::None);
+        if self.spec.userns.own() && own_network {
+            // Its network namespace stays the host user namespace's, over which its root holds
+            // no capability: ports below 1024 and ping are opened to every user of it instead
+            // (Docker opens the ports so for every container).
+            process::sysctl("net.ipv4.ip_unprivileged_port_start", "0")?;
+            process::sysctl("net.ipv4.ping_group_range", "0 4294967294")?;
+        }
         for (key, value) in &self.spec.sysctls {
             process::sysctl(key, value)?;
         }

@@ -18,7 +18,10 @@ pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
     spec.network.publish_exposed();
     spec.validate()?;
     super::volumes::check_before_start(spec)?;
-    crate::state::volumes::create_used(spec)
+    crate::state::volumes::create_used(spec)?;
+    // Last: a claim is the one thing here a refusal would have to give back.
+    spec.userns = super::idmap::resolve(&spec.userns, &spec.id)?;
+    Ok(())
 }
 
 /// The hidden first argument that makes the binary act as a container helper.

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod handoff;
 pub mod helper;
 pub mod hostview;
+pub mod idmap;
 pub mod init;
 pub mod inspect;
 pub mod kernelfs;

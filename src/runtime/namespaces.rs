@@ -22,12 +22,15 @@ pub const NET: Namespace = ns("net", CloneFlags::CLONE_NEWNET, "CONFIG_NET_NS");
 pub const IPC: Namespace = ns("ipc", CloneFlags::CLONE_NEWIPC, "CONFIG_IPC_NS");
 pub const CGROUP: Namespace = ns("cgroup", CloneFlags::CLONE_NEWCGROUP, "CONFIG_CGROUPS");
 
-/// Every kind of namespace a container can have.
+/// A user namespace (`--userns`): joined by PID 1 and `exec`, made by the helper.
+pub const USER: Namespace = ns("user", CloneFlags::CLONE_NEWUSER, "CONFIG_USER_NS");
+
+/// Every kind of namespace a container can have (besides a user namespace, [`USER`]).
 pub const ALL: [Namespace; 6] = [MOUNT, UTS, IPC, NET, CGROUP, PID];
 
 /// The kind whose clone flag is `flag`.
 pub fn by_flag(flag: CloneFlags) -> Option<Namespace> {
-    ALL.into_iter().find(|ns| ns.flag == flag)
+    ALL.into_iter().chain([USER]).find(|ns| ns.flag == flag)
 }
 
 /// Every namespace a container makes for itself: not PID, which the helper creates for its

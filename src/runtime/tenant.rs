@@ -147,6 +147,7 @@ fn enter(
         argv: &tenant.command,
         env: &env,
         path: &path,
+        userns: spec.userns.own(),
     };
     let becoming = || {
         // Without -u, the container's own user (Docker's exec), not root.

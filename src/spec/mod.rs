@@ -15,6 +15,7 @@ pub mod options;
 pub mod platform;
 pub mod rootfs;
 pub mod run;
+pub mod userns;
 pub mod volume;
 
 use device::Device;
@@ -113,6 +114,9 @@ pub struct ContainerSpec {
     /// `--label` and the image's `Labels` (ours win): metadata `ps --filter label=` reads.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// `--userns`, `--uidmap`, `--gidmap`: the host's ids (the default) or a range of its own.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub userns: userns::UserNs,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -230,6 +234,7 @@ impl ContainerSpec {
             shm_size: None,
             group_add: Vec::new(),
             labels: Default::default(),
+            userns: Default::default(),
         }
     }
 
@@ -321,6 +326,19 @@ impl ContainerSpec {
             rootfs.validate().map_err(InvalidSpec)?;
         }
         self.hardening.check().map_err(InvalidSpec)?;
+        self.userns.check().map_err(InvalidSpec)?;
+        if self.userns.own() {
+            // Its root would own nothing in a root it cannot write: image layers and a
+            // rootfs need idmapped mounts, not built yet.
+            if self.rootfs.is_some() {
+                return invalid(
+                    "--userns with --rootfs or an image is not supported yet (their files would need idmapped mounts): it runs with the host's view".into(),
+                );
+            }
+            if self.hardening.privileged {
+                return invalid("--privileged and --userns cannot be used together".into());
+            }
+        }
         for volume in &self.volumes {
             volume.validate().map_err(InvalidSpec)?;
         }

@@ -149,7 +149,7 @@ impl Opt {
 }
 
 /// Every run option, in the order `--help` lists them.
-pub static OPTIONS: [Opt; 67] = [
+pub static OPTIONS: [Opt; 70] = [
     Opt::one("hostname", "NAME", "The container's hostname", |r, v| {
         r.spec.hostname = v.to_string();
         Ok(())
@@ -704,6 +704,38 @@ pub static OPTIONS: [Opt; 67] = [
             Ok(())
         },
     ),
+    Opt::one(
+        "userns",
+        "MODE",
+        "The user namespace: host (the default: container root is the host's root), or auto[:size=N] (65,536 host ids no other container holds, from /etc/subuid and /etc/subgid's ranges for the user my-container-tui: container root is no one on the host)",
+        |r, v| {
+            r.spec.userns = super::userns::UserNs::parse(v)?;
+            Ok(())
+        },
+    )
+    .conflicts(&["uidmap", "gidmap"]),
+    Opt::many(
+        "uidmap",
+        "C:H:N",
+        "A user namespace of its own with container uids C.. as host uids H.. (N of them); with --gidmap",
+        |r, v| {
+            let range = super::userns::IdRange::parse("uidmap", v)?;
+            r.spec.userns.add_range(true, range);
+            Ok(())
+        },
+    )
+    .requires("gidmap"),
+    Opt::many(
+        "gidmap",
+        "C:H:N",
+        "The same for group ids; with --uidmap",
+        |r, v| {
+            let range = super::userns::IdRange::parse("gidmap", v)?;
+            r.spec.userns.add_range(false, range);
+            Ok(())
+        },
+    )
+    .requires("uidmap"),
     Opt::many(
         "publish",
         "PORTS",

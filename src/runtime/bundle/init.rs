@@ -93,6 +93,8 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         new,
         hostname: config.hostname().clone().filter(|h| !h.is_empty()),
         domainname: config.domainname().clone().filter(|h| !h.is_empty()),
+        // A bundle's `linux.uidMappings` are refused before this (not built yet).
+        userns: None,
         terminal: match process.and_then(|p| p.terminal()) == Some(true) {
             true => Terminal::Pty {
                 size: process.and_then(|p| {

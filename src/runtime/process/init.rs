@@ -9,6 +9,7 @@
 //!  session; hostname, domainname
 //!  umask 0; Origin::mounts (the root, /proc, /dev, volumes); the terminal
 //!  Origin::kernel (sysctls, oom score); Origin::protect (masked and read-only paths)
+//!  join the user namespace, if it has one, and take its root's ids
 //!  Origin::becoming (the user, looked up in the root) → become_process (caps, ids,
 //!  no_new_privs, cwd + getcwd; seccomp kept for last)
 //!  Origin::finish: exec the command, or reap it (--init), or park on the exec fifo
@@ -47,6 +48,10 @@ pub struct Init {
     pub new: Vec<Namespace>,
     pub hostname: Option<String>,
     pub domainname: Option<String>,
+    /// A user namespace to join once the mounts are made and protected (made by the helper
+    /// with its maps, [`crate::runtime::idmap`]); its other namespaces stay the host user
+    /// namespace's, so its root holds capabilities over its files only, not over them.
+    pub userns: Option<OwnedFd>,
     pub terminal: Terminal,
 }
 
@@ -102,6 +107,7 @@ pub fn run(init: Init, mut origin: impl Origin) -> ! {
         new,
         hostname,
         domainname,
+        userns,
         terminal,
     } = init;
     drop(lifeline);
@@ -129,6 +135,11 @@ pub fn run(init: Init, mut origin: impl Origin) -> ! {
         take_terminal(terminal, pty, console_socket)?;
         origin.kernel()?;
         origin.protect()?;
+        if let Some(userns) = &userns {
+            namespaces::join_one(userns, namespaces::USER.flag)?;
+            crate::runtime::idmap::become_root()?;
+        }
+        drop(userns);
         let becoming = origin.becoming()?;
         super::become_process(becoming)
     })();

@@ -8,6 +8,7 @@
 //!                                        stdio: the pipes relayed, or /dev/null
 //!                                        join the container's cgroup (device rules too)
 //!                                        setns(pidfd, mnt uts ipc net cgroup)
+//!                                        setns(pidfd, user), its root's ids (--userns)
 //!                                        session; a pty of the container's devpts
 //!  ◄── pty master (SCM_RIGHTS) ───────── becoming (user looked up inside): caps, ids,
 //!                                        no_new_privs, cwd + getcwd; the command looked up;
@@ -49,6 +50,9 @@ pub struct Joining<'a> {
     pub env: &'a [String],
     /// The `PATH` the command is looked up in.
     pub path: &'a str,
+    /// The container has a user namespace of its own, joined after the others (whose
+    /// owner is the host's user namespace: joined from inside it, they would refuse us).
+    pub userns: bool,
 }
 
 /// The child: into the container, become what `becoming` says (called inside, so names
@@ -87,6 +91,10 @@ fn prepare(
     }
     sys::join_cgroup(joining.cgroup_procs)?;
     namespaces::join(joining.pidfd, namespaces::JOINED_BY_EXEC)?;
+    if joining.userns {
+        namespaces::join_one(joining.pidfd, namespaces::USER.flag)?;
+        crate::runtime::idmap::become_root()?;
+    }
     nix::unistd::setsid().sys("setsid")?;
     if let Some(socket) = &joining.console {
         console::take_new(socket.as_ref())?;
