@@ -174,9 +174,11 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
                 lifeline_r,
                 reporter,
                 console_theirs,
-                network.netns,
-                ipc,
-                userns,
+                init::Readied {
+                    netns: network.netns,
+                    ipc,
+                    userns,
+                },
             )
         }
         Ok(ForkResult::Parent { child }) => child,
@@ -187,6 +189,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     drop(console_theirs);
     // PID 1 holds its namespace now; ours would keep it (and the veth) after the container.
     drop(network.netns);
+    drop(userns);
     // The container's own pty, once init has made it (none if init failed first): handed to
     // the monitor that asked for it, else relayed here.
     let console_socket = std::env::var_os(super::launch::CONSOLE_VAR);

@@ -20,6 +20,14 @@ use std::os::fd::OwnedFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
+/// The namespaces the helper readied for PID 1 to join: its network (`None` keeps the
+/// host's), another container's IPC (`--ipc container:`), its user namespace (`--userns`).
+pub struct Readied {
+    pub netns: Option<OwnedFd>,
+    pub ipc: Option<OwnedFd>,
+    pub userns: Option<OwnedFd>,
+}
+
 /// Entry of the container's PID 1: [`process::init::run`] with a spec's [`SpecOrigin`].
 /// Never returns: it becomes the command, or the `--init` reaper, or exits with the reported
 /// failure.
@@ -29,11 +37,10 @@ pub fn run(
     lifeline: OwnedFd,
     reporter: Reporter,
     console_socket: Option<OwnedFd>,
-    netns: Option<OwnedFd>,
-    ipc: Option<OwnedFd>,
-    userns: Option<OwnedFd>,
+    readied: Readied,
 ) -> ! {
     use crate::spec::Share;
+    let Readied { netns, ipc, userns } = readied;
     let init = Init {
         cgroup_procs,
         reporter,
