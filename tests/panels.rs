@@ -114,6 +114,7 @@ fn inspection() -> Inspection {
             cap_eff: 0xa80425fb,
             no_new_privs: true,
             seccomp: 2,
+            uid_map: vec![(0, 0, u32::MAX)],
         },
         network: None,
     }
@@ -253,6 +254,22 @@ fn inspector_container_view() {
         "vol   /data <- /home/me/data (ro)".to_string(),
     ];
     insta::assert_snapshot!(draw(50, 34, |f| ui::inspector::render(
+        f,
+        f.area(),
+        Some(&ins),
+        false,
+        &mounts,
+        &Default::default()
+    )));
+}
+
+/// A container with a user namespace of its own: its uid map, inside beside the host's ids.
+#[test]
+fn inspector_shows_a_user_namespaces_ids() {
+    let mut ins = inspection();
+    ins.security.uid_map = vec![(0, 2147483648, 65536)];
+    let mounts = vec!["root  the host's / (read-only)".to_string()];
+    insta::assert_snapshot!(draw(60, 34, |f| ui::inspector::render(
         f,
         f.area(),
         Some(&ins),

@@ -75,6 +75,9 @@ pub struct Security {
     pub no_new_privs: bool,
     /// 0 none, 1 strict, 2 filter.
     pub seccomp: u8,
+    /// Its user namespace's uid map, as the host reads it (`/proc/<pid>/uid_map`): (first id
+    /// inside, first id on the host, count) ranges; the host's own is `0 0 4294967295`.
+    pub uid_map: Vec<(u32, u32, u32)>,
 }
 
 impl Security {
@@ -88,7 +91,43 @@ impl Security {
             seccomp: field(status, "Seccomp:")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
+            uid_map: Vec::new(),
         }
+    }
+
+    /// Parses a `uid_map` file: three numbers a line.
+    pub fn parse_map(text: &str) -> Vec<(u32, u32, u32)> {
+        text.lines()
+            .filter_map(|l| {
+                let mut n = l.split_whitespace().map(|n| n.parse().ok());
+                Some((n.next()??, n.next()??, n.next()??))
+            })
+            .collect()
+    }
+
+    /// Whether container ids are host ids (no user namespace of its own, or one that maps
+    /// them all to themselves).
+    pub fn host_ids(&self) -> bool {
+        self.uid_map.is_empty() || self.uid_map == [(0, 0, u32::MAX)]
+    }
+
+    /// The uid map as read: `0-65535 → 2147483648-2147549183`, or `the host's`.
+    pub fn describe_uids(&self) -> String {
+        if self.host_ids() {
+            return "the host's (root is the host's root)".into();
+        }
+        self.uid_map
+            .iter()
+            .map(|&(inside, outside, count)| {
+                let last = |first: u32| first.saturating_add(count - 1);
+                format!(
+                    "{inside}-{} \u{2192} host {outside}-{}",
+                    last(inside),
+                    last(outside)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The capability names in `cap_eff`, without the `CAP_` prefix.
@@ -117,9 +156,14 @@ impl Inspection {
             host_hostname: host_hostname(),
             processes: processes(init_pid, users),
             namespaces: namespaces(init_pid),
-            security: std::fs::read_to_string(format!("/proc/{init_pid}/status"))
-                .map(|s| Security::parse(&s))
-                .unwrap_or_default(),
+            security: Security {
+                uid_map: std::fs::read_to_string(format!("/proc/{init_pid}/uid_map"))
+                    .map(|m| Security::parse_map(&m))
+                    .unwrap_or_default(),
+                ..std::fs::read_to_string(format!("/proc/{init_pid}/status"))
+                    .map(|s| Security::parse(&s))
+                    .unwrap_or_default()
+            },
             network: None,
         })
     }

@@ -26,6 +26,7 @@ mod stdio;
 mod support;
 mod tmux;
 mod tty;
+mod userns;
 mod world;
 
 /// The command line, as cargo's own harness takes it: several names select the tests whose
@@ -99,6 +100,7 @@ fn main() {
         rootfs::tests(),
         hardening::tests(),
         containment::tests(),
+        userns::tests(),
         errors::tests(),
         lifecycle::tests(),
         network::tests(),

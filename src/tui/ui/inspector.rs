@@ -119,12 +119,16 @@ fn folded(panel: Panel, ins: &Inspection, mounts: &Mounts) -> String {
         Panel::Security => {
             let root = mounts.first().map_or("", String::as_str);
             format!(
-                "{root} · caps {:x} · seccomp {}",
+                "{root} · caps {:x} · seccomp {}{}",
                 ins.security.cap_eff,
                 if ins.security.seccomp == 2 {
                     "filter"
                 } else {
                     "off"
+                },
+                match ins.security.host_ids() {
+                    true => "",
+                    false => " · own uids",
                 }
             )
         }
@@ -162,7 +166,7 @@ fn sections(area: Rect, ins: &Inspection, mounts: &Mounts, host_view: bool) -> S
     let whole = |panel: Panel| -> u16 {
         match panel {
             Panel::Hostnames => 4,
-            Panel::Security => mounts.len() as u16 + 3 + caps_lines,
+            Panel::Security => mounts.len() as u16 + 4 + caps_lines,
             Panel::Namespaces => ins.namespaces.len() as u16 + 3,
             Panel::Network => network_lines as u16 + 3,
         }
@@ -251,6 +255,10 @@ fn render_security(frame: &mut Frame, area: Rect, ins: &Inspection, mounts: &Mou
         Span::raw(seccomp),
     ]));
     lines.push(Line::raw(caps.join(" ")));
+    lines.push(Line::from(vec![
+        Span::styled("uids ", BOLD),
+        Span::raw(sec.describe_uids()),
+    ]));
     let paragraph = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true });
     frame.render_widget(
         paragraph.block(Block::bordered().title(" Filesystem and privileges ")),

@@ -1,0 +1,235 @@
+//! User namespaces (`--userns`, `--uidmap`, `--gidmap`): container root is no one on the host.
+//! Its ranges come from the tool's `/etc/subuid` and `/etc/subgid` lines (tests/prepare.sh
+//! adds them), do not overlap, and go with the container.
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::Trial;
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        container_root_cannot_write_the_hosts_root_files,
+        auto_ranges_are_distinct_and_go_with_their_containers,
+        root_inside_keeps_its_own_files_ports_and_ping,
+        bad_user_namespaces_are_refused,
+    ]
+}
+
+/// The first host id of the tool's pool (`/etc/subuid`).
+fn pool_start() -> Result<u64, String> {
+    let text = std::fs::read_to_string("/etc/subuid").map_err(|e| format!("/etc/subuid: {e}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("my-container-tui:"))
+        .and_then(|rest| rest.split(':').next()?.parse().ok())
+        .ok_or_else(|| "no my-container-tui line in /etc/subuid: run tests/prepare.sh".into())
+}
+
+/// The attack: a container root that reaches host files (simulated by binding a host directory
+/// in, as an escape from its mount namespace would) writes to root's files there. Without a
+/// user namespace it can (the control); with one it is no one on the host, and cannot.
+fn container_root_cannot_write_the_hosts_root_files(t: &Ctx) -> TestResult {
+    let dir = TempDir::new(&format!("userns-{}", t.namespace()))?;
+    let file = dir.file("owned-by-root", b"the host's\n", 0o644)?;
+    let bind = format!("{}:/mnt", dir.path().display());
+    let attack = "echo overwritten > /mnt/owned-by-root; touch /mnt/planted; \
+                  chmod 666 /mnt/owned-by-root; id -u; cat /proc/self/uid_map";
+    let host_root = t
+        .run(&["--network", "none", "-v", &bind, "--run", attack])?
+        .success()?;
+    ensure_eq(
+        std::fs::read_to_string(&file).map_err(|e| e.to_string())?,
+        "overwritten\n".to_string(),
+    )?;
+    ensure(
+        host_root
+            .stdout
+            .split_whitespace()
+            .eq(["0", "0", "0", "4294967295"]),
+        format!("no user namespace, the host's map: {}", host_root.stdout),
+    )?;
+    // Again with a user namespace, on fresh files.
+    std::fs::remove_file(dir.path().join("planted")).map_err(|e| e.to_string())?;
+    let file = dir.file("owned-by-root", b"the host's\n", 0o644)?;
+    let mapped = t.run(&[
+        "--userns",
+        "auto",
+        "--network",
+        "none",
+        "-v",
+        &bind,
+        "--run",
+        attack,
+    ])?;
+    ensure_eq(
+        std::fs::read_to_string(&file).map_err(|e| e.to_string())?,
+        "the host's\n".to_string(),
+    )?;
+    ensure(
+        !dir.path().join("planted").exists(),
+        "container root made a file in root's host directory",
+    )?;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file)
+        .map_err(|e| e.to_string())?
+        .permissions()
+        .mode();
+    ensure_eq(mode & 0o777, 0o644)?;
+    ensure(
+        mapped.stderr.contains("Permission denied") || mapped.stderr.contains("not permitted"),
+        format!("the writes refused: {:?}", mapped.stderr),
+    )?;
+    // Root inside, a range of the pool outside.
+    let mut lines = mapped.stdout.lines();
+    ensure_eq(lines.next(), Some("0"))?;
+    let map: Vec<u64> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let start = pool_start()?;
+    ensure(
+        map.len() == 3 && map[0] == 0 && map[1] >= start && map[2] == 65536,
+        format!("uid_map inside: {map:?} (the pool starts at {start})"),
+    )?;
+    Ok(())
+}
+
+/// Host uid of a process, from its status.
+fn host_uid(pid: &str) -> Result<u64, String> {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .ok_or_else(|| format!("no Uid in {status}"))
+}
+
+/// Two `auto` containers get ranges that do not overlap (their PID 1s are different host
+/// users), `exec` joins the namespace as its root, a given `--uidmap` is used as given, and
+/// `rm` gives the ranges back (nothing of the claims is left).
+fn auto_ranges_are_distinct_and_go_with_their_containers(t: &Ctx) -> TestResult {
+    let start = pool_start()?;
+    let mut uids = Vec::new();
+    for name in ["ranged-a", "ranged-b"] {
+        t.run(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--userns",
+            "auto",
+            "--network",
+            "none",
+            "sleep",
+            "600",
+        ])?
+        .success()?;
+        let pid = t
+            .verb(&["inspect", "--format", "{{.State.Pid}}", name])?
+            .success()?
+            .stdout;
+        uids.push(host_uid(pid.trim())?);
+    }
+    ensure(
+        uids.iter().all(|u| *u >= start) && uids[0].abs_diff(uids[1]) >= 65536,
+        format!("PID 1s' host uids {uids:?}: in the pool, 65,536 apart"),
+    )?;
+    let exec = t
+        .verb(&[
+            "exec",
+            "ranged-a",
+            "sh",
+            "-c",
+            "id -u; touch /root/mine && echo made",
+        ])?
+        .success()?;
+    ensure_eq(exec.stdout.as_str(), "0\nmade\n")?;
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        "given",
+        "--uidmap",
+        "0:3000000000:1000",
+        "--gidmap",
+        "0:3000000000:1000",
+        "--network",
+        "none",
+        "sleep",
+        "600",
+    ])?
+    .success()?;
+    let pid = t
+        .verb(&["inspect", "--format", "{{.State.Pid}}", "given"])?
+        .success()?
+        .stdout;
+    ensure_eq(host_uid(pid.trim())?, 3_000_000_000)?;
+    let ids: Vec<String> = ["ranged-a", "ranged-b"]
+        .iter()
+        .map(|n| {
+            t.verb(&["inspect", "--format", "{{.Id}}", n])
+                .map(|o| o.stdout.trim().to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    t.verb(&["rm", "-f", "ranged-a", "ranged-b", "given"])?
+        .success()?;
+    let claims = std::fs::read_dir("/run/my-container-tui/idmaps")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter(|holder| ids.contains(holder))
+        .count();
+    ensure_eq(claims, 0)
+}
+
+/// What a program run as root expects still works: its own private directories, ports below
+/// 1024, ping, and files it made owned by it.
+fn root_inside_keeps_its_own_files_ports_and_ping(t: &Ctx) -> TestResult {
+    let out = t
+        .run(&[
+            "--userns",
+            "auto",
+            "--network",
+            "none",
+            "--run",
+            "touch /tmp/a /root/b /run/c && chown 1000:1000 /tmp/a && stat -c '%u:%g' /tmp/a /root/b; \
+             (busybox nc -l -p 80 -e echo low-port &); sleep 0.3; busybox nc 127.0.0.1 80; \
+             ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pinged",
+        ])?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "1000:1000\n0:0\nlow-port\npinged\n")
+}
+
+/// Bad maps and what user namespaces cannot be given with yet: one line each, exit 125 (all
+/// refused before a range is claimed: the claim is the start's last check).
+fn bad_user_namespaces_are_refused(t: &Ctx) -> TestResult {
+    let (_dir, root) = t.busybox_rootfs()?;
+    for (args, says) in [
+        (vec!["--userns", "keep-id"], "host, auto, or auto:size=N"),
+        (
+            vec!["--uidmap", "0:1:0", "--gidmap", "0:1:1"],
+            "CONTAINER:HOST:COUNT",
+        ),
+        (
+            vec!["--uidmap", "1:3000000000:10", "--gidmap", "0:3000000000:10"],
+            "container id 0 (root) must be mapped",
+        ),
+        (vec!["--uidmap", "0:3000000000:10"], "--gidmap"),
+        (
+            vec!["--userns", "auto", "--rootfs", &root],
+            "not supported yet",
+        ),
+        (
+            vec!["--userns", "auto", "--privileged"],
+            "cannot be used together",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--network", "none", "--run", "true"]);
+        t.run(&all)?.expect_code(125)?.one_line_error(says)?;
+    }
+    Ok(())
+}
