@@ -97,7 +97,7 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
     std::fs::write(dir.join("config.json"), serde_json::to_vec(&bundle.config)?)
         .context("cannot keep the config")?;
     let fifo = root.fifo(id);
-    nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o622)).sys("cannot make the exec fifo")?;
+    nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).sys("cannot make the exec fifo")?;
     let exec_fifo = nix::fcntl::open(
         &fifo,
         nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
@@ -118,6 +118,19 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
     )?;
     undo.cgroup = Some(cgroup.clone());
     cgroup.apply(&bundle.spec.limits)?;
+    // Its user namespace (maps written, or the one its path names), joined by init once its
+    // mounts are made: made before the PID namespace, whose first child the maker would be.
+    let userns = match bundle.namespace(LinuxNamespaceType::User) {
+        Some(None) => {
+            let linux = bundle.config.linux().as_ref();
+            let maps = linux
+                .map(crate::runtime::bundle::id_maps)
+                .unwrap_or_default();
+            Some(crate::runtime::idmap::create(&maps)?)
+        }
+        Some(Some(path)) => Some(open_namespace(&path)?),
+        None => None,
+    };
     let own_pid_namespace = match bundle.namespace(LinuxNamespaceType::Pid) {
         Some(None) => {
             crate::runtime::namespaces::enter_new(crate::runtime::namespaces::PID)?;
@@ -172,6 +185,7 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
                     console_socket,
                     exec_fifo,
                     joins,
+                    userns,
                     hook_state,
                     host_pid: pid_r,
                 },

@@ -108,6 +108,12 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
     }
     let config = root.config(&args.id)?;
     let seccomp = config.linux().as_ref().and_then(|l| l.seccomp().clone());
+    let userns = config.linux().as_ref().is_some_and(|l| {
+        l.namespaces()
+            .iter()
+            .flatten()
+            .any(|ns| ns.typ() == oci_spec::runtime::LinuxNamespaceType::User)
+    });
     let tty = process.terminal() == Some(true);
     let console_socket = match (&args.console_socket, tty) {
         (Some(path), true) => Some(OwnedFd::from(
@@ -143,6 +149,7 @@ pub fn exec(root: &Root, args: &ExecArgs) -> anyhow::Result<i32> {
                 &procs,
                 console_socket,
                 reporter,
+                userns,
             )
         }
         ForkResult::Parent { child } => child,
@@ -173,6 +180,7 @@ fn enter(
     procs: &[PathBuf],
     console_socket: Option<OwnedFd>,
     reporter: Reporter,
+    userns: bool,
 ) -> ! {
     let argv = process.args().clone().unwrap_or_default();
     let env = process.env().clone().unwrap_or_default();
@@ -188,8 +196,7 @@ fn enter(
         argv: &argv,
         env: &env,
         path: &path,
-        // A bundle's uidMappings are refused at create (not built yet).
-        userns: false,
+        userns,
     };
     tenant::enter(joining, || becoming(process, seccomp), reporter)
 }

@@ -5,10 +5,8 @@ use super::state::{Record, Root, Status};
 use crate::runtime::bundle::hooks;
 use crate::runtime::pidfd;
 use anyhow::{Context, anyhow, bail};
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
-use std::io::Read;
-use std::os::fd::AsFd;
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
@@ -22,30 +20,22 @@ pub fn start(root: &Root, id: &str) -> anyhow::Result<()> {
         other => bail!("cannot start an already {} container", other.name()),
     }
     let fifo = root.fifo(id);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
+    // Init holds the fifo open to read, parked on it: without a reader (init gone) the
+    // non-blocking open fails with ENXIO.
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .with_context(|| format!("cannot open {}", fifo.display()))?;
-    // Init opens its end for writing once we are here, writes one byte and goes on to exec.
-    let mut byte = [0u8; 1];
-    loop {
-        let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(100u16)) {
-            Ok(n) if n > 0 => {
-                let got = (&file).read(&mut byte);
-                if matches!(got, Ok(1)) {
-                    break;
-                }
-            }
-            Err(nix::errno::Errno::EINTR) | Ok(_) => {}
-            Err(e) => bail!("poll: {}", e.desc()),
-        }
-        if !record.init.alive() {
+        .open(&fifo);
+    let mut file = match opened {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) || !record.init.alive() => {
             let _ = std::fs::remove_file(&fifo);
             bail!("the container's init ended before it could start");
         }
-    }
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", fifo.display())),
+    };
+    file.write_all(b"0")
+        .context("cannot release the container's init")?;
     std::fs::remove_file(&fifo).context("cannot remove the exec fifo")?;
     let config = root.config(id)?;
     if let Some(list) = config.hooks().as_ref().and_then(|h| h.poststart().as_ref()) {

@@ -20,7 +20,7 @@ pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
     super::volumes::check_before_start(spec)?;
     crate::state::volumes::create_used(spec)?;
     // Last: a claim is the one thing here a refusal would have to give back.
-    spec.userns = super::idmap::resolve(&spec.userns, &spec.id)?;
+    spec.userns = crate::state::idmaps::resolve(&spec.userns, &spec.id)?;
     Ok(())
 }
 

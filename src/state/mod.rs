@@ -5,6 +5,7 @@
 //! so that a reused PID is never mistaken for it.
 
 pub mod events;
+pub mod idmaps;
 pub mod kernfile;
 pub mod name_index;
 pub mod pins;

@@ -370,7 +370,7 @@ fn discard(id: &str, record: Option<&Record>) {
         }
         super::events::record("destroy", record, None);
     }
-    crate::runtime::idmap::release(id);
+    super::idmaps::release(id);
     let _ = std::fs::remove_dir_all(tree::container(id));
     tree::remove_if_empty();
     // A run that ended before it was recorded still held its image's layers by a pin.

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Trial> {
         unsupported_fields_are_refused_by_name,
         hooks_see_the_state,
         seccomp_profile_applies,
+        user_namespace_maps_apply,
         cpu_period_and_cpuset_reach_the_cgroup,
         hugepage_limits_reach_the_cgroup,
         mount_destination_symlinks_stay_inside,
@@ -875,6 +876,58 @@ fn hooks_see_the_state(t: &Ctx) -> TestResult {
         format!("{out:?}"),
     )?;
     ensure(!Path::new(&b.root()).join("h2").exists(), "state left")
+}
+
+/// `linux.uidMappings` with a new user namespace (what runtime-tools' `linux_uid_mappings`
+/// checks): the process is root inside, the maps are the config's, and the bundle's root,
+/// owned by the host's root, is not its to write. Mappings without a user namespace, and a
+/// new one without mappings, are refused.
+fn user_namespace_maps_apply(t: &Ctx) -> TestResult {
+    let b = Bundle::new(
+        t,
+        &[
+            "sh",
+            "-c",
+            "cat /proc/self/uid_map /proc/self/gid_map; id -u; echo x > /probe",
+        ],
+    )?;
+    b.edit(|c| {
+        c["root"]["readonly"] = json!(false);
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "user"}));
+        let map = json!([{"containerID": 0, "hostID": 3000100000u32, "size": 65536}]);
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map;
+    })?;
+    let mut cmd = b.command(&["run", "--bundle", &b.path(), "userns1"]);
+    let out = run({
+        cmd.stdout(Stdio::piped());
+        cmd
+    })?;
+    let words: Vec<&str> = out.stdout.split_whitespace().collect();
+    ensure(
+        words == ["0", "3000100000", "65536", "0", "3000100000", "65536", "0"],
+        format!("{out:?}"),
+    )?;
+    ensure(
+        out.stderr.contains("Permission denied") && !b.dir.path().join("rootfs/probe").exists(),
+        format!("the host root's rootfs written from inside: {out:?}"),
+    )?;
+    b.edit(|c| {
+        c["linux"]["uidMappings"] = json!([]);
+        c["linux"]["gidMappings"] = json!([]);
+    })?;
+    let out = b.create("userns2")?;
+    ensure(
+        out.code == Some(1) && out.stderr.contains("needs linux.uidMappings"),
+        format!("{out:?}"),
+    )?;
+    ensure(
+        cgroup_dirs("my-container-tui/userns2").is_empty(),
+        "cgroup left",
+    )
 }
 
 fn seccomp_profile_applies(t: &Ctx) -> TestResult {

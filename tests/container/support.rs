@@ -104,9 +104,22 @@ pub struct Running(pub std::process::Child);
 
 impl Running {
     pub fn spawn(cmd: &mut Command) -> Result<Running, Failed> {
-        cmd.spawn()
-            .map(Running)
-            .map_err(|e| format!("spawn {cmd:?}: {e}").into())
+        // A binary a test has just written (its own `mct-runc`) is busy while another test
+        // thread's fork still holds the write descriptor, until that child execs: a moment.
+        let mut tries = 0;
+        loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                spawned => {
+                    return spawned
+                        .map(Running)
+                        .map_err(|e| format!("spawn {cmd:?}: {e}").into());
+                }
+            }
+        }
     }
 }
 

@@ -4,20 +4,28 @@
 //!
 //! ```text
 //!  create (host)                          init
-//!  mkfifo exec.fifo, open it O_PATH
+//!  mkfifo exec.fifo (0600), open it O_PATH
 //!  cgroup at cgroupsPath, limits, devices
 //!  unshare(PID) / setns(pid path)
-//!  fork ────────────────────────────────► join the cgroup, the namespaces with a path;
+//!  fork ────────────────────────────────► reopen the fifo to read (O_RDWR: never blocks)
+//!                                          join the cgroup, the namespaces with a path;
 //!                                          unshare the others; hostname
 //!                                          mounts in order, /dev, pivot_root
 //!  ◄── pty master (console socket) ────── terminal; sysctls, oomScoreAdj, rlimits
 //!                                          masked and read-only paths
+//!                                          join the user namespace (linux.uidMappings)
 //!                                          user, capability sets, noNewPrivileges,
 //!                                          seccomp, cwd, the command looked up
 //!  ◄── report pipe closed: ready ───────── (or a failure written on it)
-//!  hooks, state.json, pid file; exit      open(/proc/self/fd/N, O_WRONLY): blocks
-//!  start: open exec.fifo, read ─────────► write "0"; startContainer hooks; execve
+//!  hooks, state.json, pid file; exit      read the fifo: blocks
+//!  start: open exec.fifo O_WRONLY, ─────► "0" read; startContainer hooks; execve
+//!         write "0"
 //! ```
+//!
+//! Init opens its end of the fifo first, as the host's root: once in a user namespace of its
+//! own it could not reopen it through `/proc/self/fd` (its `/proc/self` stays the host root's
+//! while it is not dumpable, and its root is no one there). So init reads and `start` writes,
+//! the other way round from runc; `start` finds no reader (`ENXIO`) once init is gone.
 //!
 //! The create process exits once init is parked: init is reparented to whoever reaps for
 //! it (containerd's shim, a subreaper), which sees its exit as runc's would be seen.
@@ -47,10 +55,13 @@ pub struct Start {
     pub reporter: Reporter,
     /// Connected to `--console-socket`, for the pty master.
     pub console_socket: Option<OwnedFd>,
-    /// The exec fifo, opened `O_PATH` (reopened for writing through `/proc/self/fd`).
+    /// The exec fifo, opened `O_PATH` (reopened to read through `/proc/self/fd`).
     pub exec_fifo: OwnedFd,
     /// Namespaces to join, opened from their paths before the fork.
     pub joins: Vec<(CloneFlags, OwnedFd)>,
+    /// Its user namespace (made with the config's maps, or opened from its path), joined
+    /// once the mounts are made.
+    pub userns: Option<OwnedFd>,
     /// The state `startContainer` hooks read on stdin, but for init's host PID ...
     pub hook_state: serde_json::Value,
     /// ... which `create` writes here once it knows it.
@@ -65,6 +76,7 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         console_socket,
         exec_fifo,
         joins,
+        userns,
         mut hook_state,
         host_pid,
     } = start;
@@ -73,6 +85,17 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         hook_state["pid"] = i32::from_ne_bytes(pid).into();
     }
     drop(host_pid);
+    // Its end of the fifo, first: `O_RDWR`, which does not wait for a writer (and keeps the
+    // fifo open for `start`'s non-blocking open to find).
+    let fifo = format!("/proc/self/fd/{}", exec_fifo.as_raw_fd());
+    let exec_fifo = match nix::fcntl::open(
+        fifo.as_str(),
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(e) => reporter.fail(RUNTIME_ERROR, &format!("exec fifo: {}", e.desc())),
+    };
     let config = &bundle.config;
     let process = config.process().as_ref();
     let mut new = Vec::new();
@@ -93,8 +116,7 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
         new,
         hostname: config.hostname().clone().filter(|h| !h.is_empty()),
         domainname: config.domainname().clone().filter(|h| !h.is_empty()),
-        // A bundle's `linux.uidMappings` are refused before this (not built yet).
-        userns: None,
+        userns,
         terminal: match process.and_then(|p| p.terminal()) == Some(true) {
             true => Terminal::Pty {
                 size: process.and_then(|p| {
@@ -117,7 +139,7 @@ pub fn run(bundle: &Bundle, start: Start) -> ! {
 }
 
 /// A bundle's container: `config.json`'s mounts, sysctls, paths and process, and the exec
-/// fifo it waits on until `start`.
+/// fifo it waits on until `start` (open to read).
 struct BundleOrigin<'a> {
     bundle: &'a Bundle,
     exec_fifo: OwnedFd,
@@ -194,17 +216,21 @@ impl Origin for BundleOrigin<'_> {
         // From here on init belongs to whoever reaps for it, not to create.
         let _ = prctl::set_pdeathsig(None);
         drop(reporter);
-        let fifo = format!("/proc/self/fd/{}", self.exec_fifo.as_raw_fd());
-        let opened = nix::fcntl::open(
-            fifo.as_str(),
-            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
-            Mode::empty(),
-        );
-        let written = opened.and_then(|fd| nix::unistd::write(&fd, b"0"));
-        if let Err(e) = written {
-            // `delete` of a created container opened the fifo and went away; nothing to start.
-            eprintln!("exec fifo: {}", e.desc());
-            std::process::exit(RUNTIME_ERROR);
+        // Parked until `start` writes its byte (interrupted reads are read again).
+        let mut byte = [0u8; 1];
+        loop {
+            match nix::unistd::read(&self.exec_fifo, &mut byte) {
+                Ok(1) => break,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(_) => {
+                    eprintln!("exec fifo: closed before start");
+                    std::process::exit(RUNTIME_ERROR);
+                }
+                Err(e) => {
+                    eprintln!("exec fifo: {}", e.desc());
+                    std::process::exit(RUNTIME_ERROR);
+                }
+            }
         }
         drop(self.exec_fifo);
         let hooks = self.bundle.config.hooks().as_ref();

@@ -164,6 +164,25 @@ impl Bundle {
     }
 }
 
+/// A config's `linux.uidMappings` and `gidMappings`, as the maps of a user namespace.
+pub fn id_maps(linux: &oci_spec::runtime::Linux) -> crate::spec::userns::UserNs {
+    use crate::spec::userns::{IdRange, UserNs};
+    let ranges = |maps: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>| -> Vec<IdRange> {
+        maps.iter()
+            .flatten()
+            .map(|m| IdRange {
+                inside: m.container_id(),
+                outside: m.host_id(),
+                count: m.size(),
+            })
+            .collect()
+    };
+    UserNs::Map {
+        uids: ranges(linux.uid_mappings()),
+        gids: ranges(linux.gid_mappings()),
+    }
+}
+
 /// runc's rule for ids: letters, digits, `_`, `+`, `-` and `.`, not `.` or `..`.
 pub fn validate_id(id: &str) -> anyhow::Result<()> {
     let ok = !id.is_empty()
@@ -395,11 +414,28 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
         return Ok(());
     };
     let some = |v: bool, field: &str| if v { Err(unsupported(field)) } else { Ok(()) };
-    some(
-        linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
-            || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty()),
-        "linux.uidMappings (user namespaces)",
-    )?;
+    let mapped = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
+        || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
+    let user = linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .find(|ns| ns.typ() == LinuxNamespaceType::User);
+    match (user.map(|ns| ns.path().is_some()), mapped) {
+        (None, true) => {
+            bail!("config.json: linux.uidMappings need a user namespace in linux.namespaces")
+        }
+        (Some(true), true) => bail!(
+            "config.json: linux.uidMappings are for a new user namespace, not one given by path"
+        ),
+        (Some(false), false) => {
+            bail!("config.json: a new user namespace needs linux.uidMappings and linux.gidMappings")
+        }
+        (Some(false), true) => id_maps(linux)
+            .check()
+            .map_err(|e| anyhow!("config.json: linux.uidMappings: {e}"))?,
+        _ => {}
+    }
     some(linux.intel_rdt().is_some(), "linux.intelRdt")?;
     some(linux.personality().is_some(), "linux.personality")?;
     some(linux.time_offsets().is_some(), "linux.timeOffsets")?;
@@ -410,7 +446,9 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
         "linux.mountLabel (SELinux)",
     )?;
     for ns in linux.namespaces().iter().flatten() {
-        if !NAMESPACES.iter().any(|(kind, _)| *kind == ns.typ()) {
+        if ns.typ() != LinuxNamespaceType::User
+            && !NAMESPACES.iter().any(|(kind, _)| *kind == ns.typ())
+        {
             return Err(anyhow!(
                 "config.json: linux.namespaces: a {} namespace is not supported by this runtime",
                 serde_json::to_value(ns.typ())
