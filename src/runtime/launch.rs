@@ -18,10 +18,11 @@ pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
     spec.network.publish_exposed();
     spec.validate()?;
     super::volumes::check_before_start(spec)?;
-    crate::state::volumes::create_used(spec)?;
-    // Last: a claim is the one thing here a refusal would have to give back.
+    // Its ids before its volumes, which a user namespace's root is given as they are made.
     spec.userns = crate::state::idmaps::resolve(&spec.userns, &spec.id)?;
-    Ok(())
+    crate::state::volumes::create_used(spec).inspect_err(|_| {
+        crate::state::idmaps::release(&spec.id);
+    })
 }
 
 /// The hidden first argument that makes the binary act as a container helper.

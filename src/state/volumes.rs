@@ -70,8 +70,10 @@ pub fn create(name: &str) -> anyhow::Result<bool> {
 
 /// Makes every named volume `spec` uses that does not exist yet, and binds its data
 /// directory in its place. Called once what can be refused before the start was (a refused
-/// run leaves no volume behind).
+/// run leaves no volume behind). A volume made for a container with a user namespace of its
+/// own is its root's (as Docker's `userns-remap` makes them).
 pub fn create_used(spec: &mut ContainerSpec) -> anyhow::Result<()> {
+    let root = spec.userns.root_ids();
     for volume in &mut spec.volumes {
         if let Volume::Named {
             name,
@@ -79,7 +81,14 @@ pub fn create_used(spec: &mut ContainerSpec) -> anyhow::Result<()> {
             read_only,
         } = volume
         {
-            create(name)?;
+            if create(name)?
+                && let Some((uid, gid)) = root
+            {
+                let ids = (Some(uid.into()), Some(gid.into()));
+                nix::unistd::chown(&data_dir(name), ids.0, ids.1).with_context(|| {
+                    format!("cannot give volume {name} to the container's root")
+                })?;
+            }
             *volume = Volume::Bind {
                 src: data_dir(name),
                 dst: std::mem::take(dst),

@@ -185,22 +185,30 @@ fn auto_ranges_are_distinct_and_go_with_their_containers(t: &Ctx) -> TestResult 
     ensure_eq(claims, 0)
 }
 
-/// What a program run as root expects still works: its own private directories, ports below
-/// 1024, ping, and files it made owned by it.
+/// What a program run as root expects still works: its own private directories, a named
+/// volume made for it, ports below 1024, ping, and files it made owned by it.
 fn root_inside_keeps_its_own_files_ports_and_ping(t: &Ctx) -> TestResult {
+    let volume = format!("userns-{}", std::process::id());
+    let bind = format!("{volume}:/mnt");
     let out = t
         .run(&[
             "--userns",
             "auto",
             "--network",
             "none",
+            "-v",
+            &bind,
             "--run",
-            "touch /tmp/a /root/b /run/c && chown 1000:1000 /tmp/a && stat -c '%u:%g' /tmp/a /root/b; \
+            "touch /tmp/a /root/b /run/c /mnt/d && chown 1000:1000 /tmp/a && stat -c '%u:%g' /tmp/a /root/b /mnt/d; \
              (busybox nc -l -p 80 -e echo low-port &); sleep 0.3; busybox nc 127.0.0.1 80; \
              ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pinged",
         ])?
         .success()?;
-    ensure_eq(out.stdout.as_str(), "1000:1000\n0:0\nlow-port\npinged\n")
+    t.verb(&["volume", "rm", &volume])?.success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "1000:1000\n0:0\n0:0\nlow-port\npinged\n",
+    )
 }
 
 /// Bad maps and what user namespaces cannot be given with yet: one line each, exit 125 (all
