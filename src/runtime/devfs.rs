@@ -19,12 +19,17 @@ pub fn mount(
 ) -> anyhow::Result<Option<console::Pty>> {
     let nosuid = MsFlags::MS_NOSUID;
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    // Its own root's, with a user namespace of its own (else no one's there).
+    let owner = spec
+        .userns
+        .root_ids()
+        .map_or(String::new(), |(uid, gid)| format!(",uid={uid},gid={gid}"));
     mounts::mount_on(
         "tmpfs",
         dev,
         Some("tmpfs"),
         nosuid | MsFlags::MS_STRICTATIME,
-        Some("mode=755,size=65536k"),
+        Some(&format!("mode=755,size=65536k{owner}")),
     )?;
     // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
     let dev = FreshDir::reopen(root, Path::new("/dev"))?;
@@ -50,14 +55,18 @@ pub fn mount(
     }
     // Each in a directory of its own: (directory, source, type, flags, options).
     let private = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC;
-    let pts_options = "newinstance,ptmxmode=0666,mode=0620";
+    // New ptys are its root's, and the tty group's as a pty's group is (5 inside).
+    let pts_owner = spec.userns.root_ids().map_or(String::new(), |(uid, gid)| {
+        format!(",uid={uid},gid={}", gid + 5)
+    });
+    let pts_options = format!("newinstance,ptmxmode=0666,mode=0620{pts_owner}");
     let shm_options = format!(
-        "mode=1777,size={}k",
+        "mode=1777,size={}k{owner}",
         spec.shm_size.unwrap_or(64 << 20) / 1024
     );
     #[rustfmt::skip]
     let filesystems = [
-        ("pts",    "devpts", "devpts", private, Some(pts_options)),
+        ("pts",    "devpts", "devpts", private, Some(pts_options.as_str())),
         ("shm",    "shm",    "tmpfs",  hidden,  Some(shm_options.as_str())),
         ("mqueue", "mqueue", "mqueue", hidden,  None),
     ];

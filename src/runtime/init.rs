@@ -41,6 +41,8 @@ pub fn run(
 ) -> ! {
     use crate::spec::Share;
     let Readied { netns, ipc, userns } = readied;
+    // The image's layers are mapped through it as they are mounted, before it is joined.
+    let userns_for_mounts = userns.as_ref().and_then(|fd| fd.try_clone().ok());
     let init = Init {
         cgroup_procs,
         reporter,
@@ -75,7 +77,7 @@ pub fn run(
             false => Terminal::None,
         },
     };
-    process::init::run(init, SpecOrigin::new(spec))
+    process::init::run(init, SpecOrigin::new(spec, userns_for_mounts))
 }
 
 /// A spec's container: the seed's view of the host, a rootfs, or an image.
@@ -86,10 +88,12 @@ pub struct SpecOrigin<'a> {
     sockets: Vec<PathBuf>,
     /// The `-u` user, once resolved in the container's own files.
     user: Option<user::User>,
+    /// Its user namespace, which its root filesystem's owners are seen through.
+    userns: Option<OwnedFd>,
 }
 
 impl<'a> SpecOrigin<'a> {
-    pub fn new(spec: &'a ContainerSpec) -> SpecOrigin<'a> {
+    pub fn new(spec: &'a ContainerSpec, userns: Option<OwnedFd>) -> SpecOrigin<'a> {
         let sockets = match spec.hardening.host_writable() {
             true => Vec::new(),
             false => security::host_sockets(),
@@ -98,13 +102,19 @@ impl<'a> SpecOrigin<'a> {
             spec,
             sockets,
             user: None,
+            userns,
         }
     }
 }
 
 impl Origin for SpecOrigin<'_> {
     fn mounts(&mut self) -> anyhow::Result<Option<console::Pty>> {
-        mounts(self.spec, &self.sockets)
+        use std::os::fd::AsFd;
+        mounts(
+            self.spec,
+            &self.sockets,
+            self.userns.as_ref().map(|fd| fd.as_fd()),
+        )
     }
 
     fn protect(&mut self) -> anyhow::Result<()> {
@@ -182,11 +192,22 @@ impl Origin for SpecOrigin<'_> {
 /// The container's filesystem view: its rootfs, or the host's files read-only (or, with
 /// `--host-rw`, read-write as the seed had them), always in a private mount namespace.
 /// The container's pty (made in its own devpts) comes back when it has a tty.
-fn mounts(spec: &ContainerSpec, sockets: &[PathBuf]) -> anyhow::Result<Option<console::Pty>> {
+fn mounts(
+    spec: &ContainerSpec,
+    sockets: &[PathBuf],
+    userns: Option<std::os::fd::BorrowedFd>,
+) -> anyhow::Result<Option<console::Pty>> {
     mounts::make_private()?;
     let sources = volumes::Sources::open(&spec.volumes)?;
     match &spec.rootfs {
-        Some(root) => rootfs::enter(spec, &sources, root, &state::path(&spec.id), sockets),
+        Some(root) => rootfs::enter(
+            spec,
+            &sources,
+            root,
+            &state::path(&spec.id),
+            sockets,
+            userns,
+        ),
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;

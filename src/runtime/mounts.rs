@@ -11,7 +11,7 @@ use super::Sys;
 use anyhow::Context;
 use nix::mount::{MsFlags, mount};
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// Makes `root` (a mount point) the process's `/`: `pivot_root(".", ".")` from inside it,
@@ -206,6 +206,10 @@ pub struct Overlay<'a> {
     pub short: Option<&'a Path>,
     pub upper: &'a Path,
     pub work: &'a Path,
+    /// A user namespace whose maps the lowers' owners are seen through (idmapped layers,
+    /// [`idmapped`]): a container with a user namespace of its own sees its image's files as
+    /// its own ids.
+    pub idmap: Option<BorrowedFd<'a>>,
 }
 
 /// An overlay of `lowers` (read-only, top first) under `upper`, on `target`, built with the
@@ -227,6 +231,32 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
     } = *layers;
     let fail = || format!("cannot mount overlay on {}", target.display());
     let fs = fsopen("overlay").with_context(fail)?;
+    if let Some(userns) = layers.idmap {
+        // Each layer an idmapped copy of its directory, mounted (overlayfs takes a layer from
+        // a mount of the caller's namespace, not a detached one) in the container's private
+        // mount namespace beside the upper layer, and given whole (`lowerdir+`, Linux 6.8).
+        let dir = upper.with_file_name("lower");
+        for (i, lower) in lowers.iter().enumerate() {
+            let at = dir.join(i.to_string());
+            std::fs::create_dir_all(&at)
+                .with_context(|| format!("cannot make {}", at.display()))?;
+            bind_idmapped(lower, userns, &at)?;
+            fsconfig_string(&fs, "lowerdir+", at.as_os_str().as_encoded_bytes()).with_context(
+                || {
+                    format!(
+                        "cannot give the overlay an idmapped layer (Linux 6.8 takes them): {}",
+                        lower.display()
+                    )
+                },
+            )?;
+        }
+        fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes())
+            .with_context(fail)?;
+        fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
+        fsconfig_create(&fs).with_context(fail)?;
+        let mnt = fsmount(&fs).with_context(fail)?;
+        return move_mount(&mnt, target).with_context(fail);
+    }
     let mut added = 0;
     // MCT_OVERLAY_LEGACY=1 takes the old kernels' path on a new one (the tests use it).
     let legacy = std::env::var_os("MCT_OVERLAY_LEGACY").is_some();
@@ -244,6 +274,61 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
     fsconfig_create(&fs).with_context(fail)?;
     let mnt = fsmount(&fs).with_context(fail)?;
     move_mount(&mnt, target).with_context(fail)
+}
+
+/// A copy of the mount of directory `path` (not what is mounted below it), mounted nowhere,
+/// through which its files' owners show as user namespace `userns` maps them (an idmapped
+/// mount): with `0 H N` a file of uid 0 on disk is H's, and so root's inside the namespace.
+pub fn idmapped(path: &Path, userns: BorrowedFd) -> std::io::Result<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    let c = CString::new(path.as_os_str().as_encoded_bytes())?;
+    // SAFETY: `c` is a NUL-terminated path; the flags make a detached clone, close-on-exec.
+    let tree = syscall_fd(unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
+        )
+    })?;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    // SAFETY: `tree` is a detached mount named by the empty path; `attr` is a live mount_attr
+    // of the size given.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH as libc::c_uint,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })?;
+    Ok(tree)
+}
+
+/// Mounts an idmapped copy of directory `source` ([`idmapped`]) on `target`.
+pub fn bind_idmapped(source: &Path, userns: BorrowedFd, target: &Path) -> anyhow::Result<()> {
+    let mapped = idmapped(source, userns).with_context(|| {
+        format!(
+            "cannot map the owners of {} (idmapped mounts need Linux 5.12 and a filesystem that has them)",
+            source.display()
+        )
+    })?;
+    move_mount(&mapped, target).with_context(|| format!("cannot mount {}", target.display()))
 }
 
 /// An empty read-only tmpfs, mounted nowhere: the descriptor of its root.
@@ -287,6 +372,7 @@ fn overlay_legacy(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
         short,
         upper,
         work,
+        ..
     } = *layers;
     let fail = || format!("cannot mount overlay on {}", target.display());
     let relative = short.filter(|base| lowers.iter().all(|l| l.starts_with(base)));

@@ -7,12 +7,14 @@
 //! host never sees a mount, and the state directory ([`crate::state::tree`]) is removed by the
 //! cleaner.
 
+use super::Sys;
 use super::mounts::{self, Target};
 use super::rootpath::InRoot;
 use super::{console, devfs, kernelfs, volumes};
 use crate::spec::ContainerSpec;
 use crate::spec::rootfs::{Rootfs, Writes};
 use nix::mount::MsFlags;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 /// Inside the new mount namespace (already private): builds the root at `state/root` from
@@ -23,8 +25,15 @@ pub fn enter(
     rootfs: &Rootfs,
     state: &Path,
     sockets: &[std::path::PathBuf],
+    userns: Option<BorrowedFd>,
 ) -> anyhow::Result<Option<console::Pty>> {
     let root = state.join("root");
+    // With a user namespace of its own, its root owns the writable layer's top, and sees the
+    // image's files through its maps (idmapped layers), as their own ids.
+    if let (Some((uid, gid)), Some(_)) = (spec.userns.root_ids(), userns) {
+        nix::unistd::chown(&state.join("upper"), Some(uid.into()), Some(gid.into()))
+            .sys("cannot give the writable layer to the container's root")?;
+    }
     match (&rootfs.layers, rootfs.mode) {
         (Some(layers), _) => {
             // The store's short links, resolved by the kernel: our own symlinks, not the image's.
@@ -35,6 +44,7 @@ pub fn enter(
                     short: Some(&layers.base),
                     upper: &state.join("upper"),
                     work: &state.join("work"),
+                    idmap: userns,
                 },
                 &root,
             )?
@@ -45,19 +55,20 @@ pub fn enter(
                 short: None,
                 upper: &state.join("upper"),
                 work: &state.join("work"),
+                idmap: userns,
             },
             &root,
         )?,
-        (None, Writes::Persist | Writes::ReadOnly) => {
-            let dir = rootfs.dir.to_string_lossy();
-            mounts::mount_on(
-                &dir,
+        (None, Writes::Persist | Writes::ReadOnly) => match userns {
+            Some(userns) => mounts::bind_idmapped(&rootfs.dir, userns, &root)?,
+            None => mounts::mount_on(
+                &rootfs.dir.to_string_lossy(),
                 &Target::Path(&root),
                 None,
                 MsFlags::MS_BIND | MsFlags::MS_REC,
                 None,
-            )?
-        }
+            )?,
+        },
     }
     // From here on every path is resolved inside the image, as the container will see it.
     let image = InRoot::open(&root, Path::new("/"))?;

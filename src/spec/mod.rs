@@ -327,17 +327,21 @@ impl ContainerSpec {
         }
         self.hardening.check().map_err(InvalidSpec)?;
         self.userns.check().map_err(InvalidSpec)?;
-        if self.userns.own() {
-            // Its root would own nothing in a root it cannot write: image layers and a
-            // rootfs need idmapped mounts, not built yet.
-            if self.rootfs.is_some() {
-                return invalid(
-                    "--userns with --rootfs or an image is not supported yet (their files would need idmapped mounts): it runs with the host's view".into(),
-                );
-            }
-            if self.hardening.privileged {
-                return invalid("--privileged and --userns cannot be used together".into());
-            }
+        if self.userns.own() && self.hardening.privileged {
+            return invalid("--privileged and --userns cannot be used together".into());
+        }
+        // Its root filesystem is seen through idmapped layers under an overlay; a root
+        // mounted straight from the directory would need the mount points we make in it made
+        // through the mapping too: not built yet.
+        if self.userns.own()
+            && self
+                .rootfs
+                .as_ref()
+                .is_some_and(|r| r.mode != rootfs::Writes::Overlay)
+        {
+            return invalid(
+                "--userns with --rootfs-persist or --read-only is not supported yet (the default copy-on-write root is)".into(),
+            );
         }
         for volume in &self.volumes {
             volume.validate().map_err(InvalidSpec)?;

@@ -180,6 +180,22 @@ fn whiteouts_and_opaque_directories_hide_lower_files(t: &Ctx) -> TestResult {
         )?
         .success()?;
     ensure_eq(out.stdout.as_str(), "new\nno-vi\nno-group\npasswd\nsh\n")?;
+    // The same through a user namespace (each layer an idmapped mount under the overlay):
+    // whiteouts and opaque directories hold, the image's files are its root's, and it
+    // writes where they are.
+    let mapped = store
+        .tool(
+            t,
+            &[
+                "run", "--userns", "auto", "--image", &image,
+                "ls /opt/keep; test -e /bin/vi || echo no-vi; test -e /etc/group || echo no-group; stat -c %u:%g /opt/keep/new /bin/sh; touch /opt/keep/mine && echo wrote",
+            ],
+        )?
+        .success()?;
+    ensure_eq(
+        mapped.stdout.as_str(),
+        "new\nno-vi\nno-group\n0:0\n0:0\nwrote\n",
+    )?;
     // On disk: the whiteout a character device 0:0, the opaque marker an xattr.
     let layers = store.root.path().join("root/image/layers");
     let mut found_whiteout = false;
