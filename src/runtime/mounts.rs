@@ -155,15 +155,38 @@ pub fn read_write(target: &Target) -> anyhow::Result<()> {
     set_read_only(target, false, false)
 }
 
+/// The kernel's `struct mount_attr`, as `mount_setattr(2)` takes it.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `mount_setattr(2)` on `path` from `dirfd` (an empty path with `AT_EMPTY_PATH` names
+/// `dirfd` itself): the one call that changes a mount's attributes.
+fn mount_setattr(
+    dirfd: libc::c_int,
+    path: &CString,
+    flags: libc::c_uint,
+    attr: &MountAttr,
+) -> std::io::Result<()> {
+    // SAFETY: `path` is NUL-terminated and `attr` a live mount_attr of the size given.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dirfd,
+            path.as_ptr(),
+            flags,
+            attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })
+}
+
 /// `mount_setattr`, setting or clearing `MOUNT_ATTR_RDONLY` alone.
 fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::Result<()> {
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
     const MOUNT_ATTR_RDONLY: u64 = 0x1;
     let (attr_set, attr_clr) = if read_only {
         (MOUNT_ATTR_RDONLY, 0)
@@ -178,23 +201,10 @@ fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::R
     };
     let flags = if recursive { libc::AT_RECURSIVE } else { 0 } as libc::c_uint;
     let c = CString::new(target.mount_path().as_os_str().as_encoded_bytes())?;
-    // SAFETY: `c` is a NUL-terminated path and `attr` a live mount_attr of the size given.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            flags,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if rc < 0 {
+    mount_setattr(libc::AT_FDCWD, &c, flags, &attr).with_context(|| {
         let how = if read_only { "read-only" } else { "writable" };
-        return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("cannot make {} {how}", target.shown().display()));
-    }
-    Ok(())
+        format!("cannot make {} {how}", target.shown().display())
+    })
 }
 
 /// What an overlay is made of.
@@ -282,13 +292,6 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
 pub fn idmapped(path: &Path, userns: BorrowedFd) -> std::io::Result<OwnedFd> {
     const OPEN_TREE_CLONE: libc::c_uint = 1;
     const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
     let c = CString::new(path.as_os_str().as_encoded_bytes())?;
     // SAFETY: `c` is a NUL-terminated path; the flags make a detached clone, close-on-exec.
     let tree = syscall_fd(unsafe {
@@ -305,18 +308,13 @@ pub fn idmapped(path: &Path, userns: BorrowedFd) -> std::io::Result<OwnedFd> {
         propagation: 0,
         userns_fd: userns.as_raw_fd() as u64,
     };
-    // SAFETY: `tree` is a detached mount named by the empty path; `attr` is a live mount_attr
-    // of the size given.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH as libc::c_uint,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    })?;
+    let empty = CString::default();
+    mount_setattr(
+        tree.as_raw_fd(),
+        &empty,
+        libc::AT_EMPTY_PATH as libc::c_uint,
+        &attr,
+    )?;
     Ok(tree)
 }
 

@@ -16,6 +16,13 @@ pub fn tests() -> Vec<Trial> {
     ]
 }
 
+/// `--userns auto --network none ARGS...`, run to the end.
+fn in_userns(t: &Ctx, args: &[&str]) -> Result<Output, libtest_mimic::Failed> {
+    let mut all = vec!["--userns", "auto", "--network", "none"];
+    all.extend(args);
+    t.run(&all)
+}
+
 /// The first host id of the tool's pool (`/etc/subuid`).
 fn pool_start() -> Result<u64, String> {
     let text = std::fs::read_to_string("/etc/subuid").map_err(|e| format!("/etc/subuid: {e}"))?;
@@ -51,16 +58,7 @@ fn container_root_cannot_write_the_hosts_root_files(t: &Ctx) -> TestResult {
     // Again with a user namespace, on fresh files.
     std::fs::remove_file(dir.path().join("planted")).map_err(|e| e.to_string())?;
     let file = dir.file("owned-by-root", b"the host's\n", 0o644)?;
-    let mapped = t.run(&[
-        "--userns",
-        "auto",
-        "--network",
-        "none",
-        "-v",
-        &bind,
-        "--run",
-        attack,
-    ])?;
+    let mapped = in_userns(t, &["-v", &bind, "--run", attack])?;
     ensure_eq(
         std::fs::read_to_string(&file).map_err(|e| e.to_string())?,
         "the host's\n".to_string(),
@@ -191,20 +189,18 @@ fn auto_ranges_are_distinct_and_go_with_their_containers(t: &Ctx) -> TestResult 
 fn root_inside_keeps_its_own_files_ports_and_ping(t: &Ctx) -> TestResult {
     let volume = format!("userns-{}", std::process::id());
     let bind = format!("{volume}:/mnt");
-    let out = t
-        .run(&[
-            "--userns",
-            "auto",
-            "--network",
-            "none",
+    let out = in_userns(
+        t,
+        &[
             "-v",
             &bind,
             "--run",
             "touch /tmp/a /root/b /run/c /mnt/d && chown 1000:1000 /tmp/a && stat -c '%u:%g' /tmp/a /root/b /mnt/d; \
              (busybox nc -l -p 80 -e echo low-port &); sleep 0.3; busybox nc 127.0.0.1 80; \
              ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pinged",
-        ])?
-        .success()?;
+        ],
+    )?
+    .success()?;
     t.verb(&["volume", "rm", &volume])?.success()?;
     ensure_eq(
         out.stdout.as_str(),
@@ -237,17 +233,16 @@ fn a_rootfs_is_seen_through_the_maps(t: &Ctx) -> TestResult {
         !std::path::Path::new(&root).join("made").exists(),
         "the overlay wrote to the rootfs directory",
     )?;
-    t.run(&[
-        "--userns",
-        "auto",
-        "--network",
-        "none",
-        "--rootfs",
-        &root,
-        "--rootfs-persist",
-        "--run",
-        "touch /kept",
-    ])?
+    in_userns(
+        t,
+        &[
+            "--rootfs",
+            &root,
+            "--rootfs-persist",
+            "--run",
+            "touch /kept",
+        ],
+    )?
     .expect_code(125)?
     .one_line_error("not supported yet")?;
     drop(dir);
