@@ -115,12 +115,30 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
             "CpuShares": limits.cpu_shares.unwrap_or(0),
             "Devices": spec.devices,
             "ReadonlyRootfs": spec.rootfs.as_ref().is_some_and(|r| r.mode == crate::spec::rootfs::Writes::ReadOnly),
+            "UsernsMode": if spec.userns.own() { "private" } else { "" },
         },
+        // Podman's: `CONTAINER:HOST:COUNT` ranges of its user namespace (none: the host's).
+        "IDMappings": id_mappings(&spec.userns),
         "Namespaces": namespaces,
         "Cgroups": cgroups,
         "Mounts": mounts,
         "NetworkSettings": network_settings(&record.id, &spec),
     }))
+}
+
+fn id_mappings(userns: &crate::spec::userns::UserNs) -> Value {
+    let shown = |ranges: &[crate::spec::userns::IdRange]| -> Vec<String> {
+        ranges
+            .iter()
+            .map(|r| format!("{}:{}:{}", r.inside, r.outside, r.count))
+            .collect()
+    };
+    match userns {
+        crate::spec::userns::UserNs::Map { uids, gids } => {
+            json!({"UidMap": shown(uids), "GidMap": shown(gids)})
+        }
+        _ => Value::Null,
+    }
 }
 
 /// Docker's `NetworkSettings`: the mode, and while the container holds a lease its address,

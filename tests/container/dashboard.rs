@@ -807,8 +807,10 @@ fn the_network_panel_shows_inside_beside_the_host(t: &Ctx) -> TestResult {
         .find(|ip| ip.starts_with(|c: char| c.is_ascii_digit()))
         .ok_or(format!("no address in:\n{screen}"))?
         .to_string();
-    // In the list (its IP column) and in the panel, beside the host's veth and the bridge.
-    let screen = tmux.wait_for("Network: bridge")?;
+    // In the list (its IP column, filled by the next listing: waited for) and in the panel,
+    // beside the host's veth and the bridge.
+    tmux.wait_for("Network: bridge")?;
+    let screen = tmux.wait_for(&format!(" {own} "))?;
     let listed = screen
         .lines()
         .any(|l| l.contains("session-1") && l.contains(&format!(" {own} ")));

@@ -165,6 +165,13 @@ fn auto_ranges_are_distinct_and_go_with_their_containers(t: &Ctx) -> TestResult 
         .success()?
         .stdout;
     ensure_eq(host_uid(pid.trim())?, 3_000_000_000)?;
+    let maps = t
+        .verb(&["inspect", "--format", "{{json .IDMappings}}", "given"])?
+        .success()?;
+    ensure_eq(
+        maps.stdout.trim(),
+        r#"{"GidMap":["0:3000000000:1000"],"UidMap":["0:3000000000:1000"]}"#,
+    )?;
     let ids: Vec<String> = ["ranged-a", "ranged-b"]
         .iter()
         .map(|n| {
