@@ -157,6 +157,7 @@ pub fn sweep() {
         });
     }
     super::net::attach::sweep();
+    crate::state::idmaps::sweep();
     tree::remove_if_empty();
 }
 

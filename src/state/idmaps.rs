@@ -84,9 +84,13 @@ fn first_fit(taken: &mut [(u32, u32)], size: u32, capacity: u32) -> Option<u32> 
 /// Claims `size` ids of the pool for container `id`: their offset.
 fn claim(id: &str, size: u32, capacity: u32) -> anyhow::Result<u32> {
     for _ in 0..100 {
-        tree::make_private_dir(Path::new(tree::ROOT))
+        // The tree may go (emptied by another container's removal) between the two: again.
+        match tree::make_private_dir(Path::new(tree::ROOT))
             .and_then(|()| tree::make_private_dir(&dir()))
-            .with_context(|| format!("cannot make {}", dir().display()))?;
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            made => made.with_context(|| format!("cannot make {}", dir().display()))?,
+        }
         // The directory may go (emptied by a release) before we hold it: then again.
         let Ok(lock) = Locked::take() else { continue };
         let mut taken = Vec::new();
@@ -129,6 +133,21 @@ fn stale(claim: &Path) -> bool {
     old && id_like && !tree::container(&id).exists()
 }
 
+/// Drops the claims of crashed starts ([`stale`]): a sweep's work, beside the next claim's.
+pub fn sweep() {
+    if !dir().exists() {
+        return;
+    }
+    let Ok(lock) = Locked::take() else { return };
+    for entry in std::fs::read_dir(dir()).into_iter().flatten().flatten() {
+        if parse_claim(&entry.file_name().to_string_lossy()).is_some() && stale(&entry.path()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir());
+    drop(lock);
+}
+
 /// Gives back container `id`'s claim, if it has one; the directory goes with the last.
 pub fn release(id: &str) {
     if !dir().exists() {
@@ -152,11 +171,23 @@ struct Locked {
 }
 
 impl Locked {
+    /// Locks the directory that is there once the lock is held: a release may remove it (and
+    /// a claim make it again) while we wait, and a lock on a removed directory locks nothing.
     fn take() -> std::io::Result<Locked> {
-        let dir = std::fs::File::open(dir())?;
-        nix::fcntl::Flock::lock(dir, nix::fcntl::FlockArg::LockExclusive)
-            .map(|held| Locked { _held: held })
-            .map_err(|(_, e)| std::io::Error::from(e))
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            let dir = std::fs::File::open(dir())?;
+            let held = nix::fcntl::Flock::lock(dir, nix::fcntl::FlockArg::LockExclusive)
+                .map_err(|(_, e)| std::io::Error::from(e))?;
+            let ours = held.metadata()?;
+            match std::fs::metadata(self::dir()) {
+                Ok(now) if (now.dev(), now.ino()) == (ours.dev(), ours.ino()) => {
+                    return Ok(Locked { _held: held });
+                }
+                Ok(_) => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 

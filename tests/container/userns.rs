@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Trial> {
         auto_ranges_are_distinct_and_go_with_their_containers,
         root_inside_keeps_its_own_files_ports_and_ping,
         a_rootfs_is_seen_through_the_maps,
+        back_to_back_starts_claim_while_others_give_back,
         bad_user_namespaces_are_refused,
     ]
 }
@@ -254,6 +255,43 @@ fn a_rootfs_is_seen_through_the_maps(t: &Ctx) -> TestResult {
     .one_line_error("not supported yet")?;
     drop(dir);
     Ok(())
+}
+
+/// Starts one after another, two at a time: each claims a range while the one before gives
+/// its range back and the emptied state tree goes (a claim once lost that race with
+/// `cannot claim ...: No such file or directory`).
+fn back_to_back_starts_claim_while_others_give_back(t: &Ctx) -> TestResult {
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let args: Vec<String> = ["--userns", "auto", "--network", "none", "--run", "true"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let cmd = t.tool(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut cmd = cmd;
+                for i in 0..15 {
+                    let out = cmd.output().map_err(|e| e.to_string())?;
+                    if !out.status.success() {
+                        return Err(format!(
+                            "start {i}: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        ));
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for run in runs {
+        run.join().map_err(|_| "a starter panicked")??;
+    }
+    // A foreground run's record goes with its cleaner, just after it returns.
+    wait_until("the runs' records to go", || {
+        t.verb(&["ps", "-aq"])
+            .is_ok_and(|o| o.stdout.trim().is_empty())
+    })
+    .map_err(|_| "records left after the runs".into())
 }
 
 /// Bad maps and what user namespaces cannot be given with yet: one line each, exit 125 (all
