@@ -42,6 +42,7 @@ fn inspect_one(record: &Record) -> anyhow::Result<Value> {
                 src,
                 dst,
                 read_only,
+                ..
             } => json!({
                 "Type": if super::volume::name_of(src).is_some() { "volume" } else { "bind" },
                 "Name": super::volume::name_of(src),

@@ -126,6 +126,7 @@ pub fn apply(
             src: real,
             dst: emulator.interpreter.clone(),
             read_only: true,
+            idmap: false,
         });
     }
     let config = store.config(image)?;

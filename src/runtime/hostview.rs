@@ -16,6 +16,7 @@ pub fn enter(
     spec: &ContainerSpec,
     sources: &volumes::Sources,
     sockets: &[std::path::PathBuf],
+    userns: Option<std::os::fd::BorrowedFd>,
 ) -> anyhow::Result<Option<console::Pty>> {
     // Opened before /run is covered: the state directory is under it.
     let etc = match spec.network.own_etc() {
@@ -87,7 +88,13 @@ pub fn enter(
     if let Some(etc) = etc {
         bind_etc(&host, etc)?;
     }
-    volumes::mount_all(&spec.volumes, sources, &host, volumes::Tree::HostReadOnly)?;
+    volumes::mount_all(
+        &spec.volumes,
+        sources,
+        &host,
+        volumes::Tree::HostReadOnly,
+        userns,
+    )?;
     Ok(pty)
 }
 

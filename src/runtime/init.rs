@@ -211,10 +211,16 @@ fn mounts(
         None if spec.hardening.host_writable() => {
             mounts::mount_proc(&mounts::Target::Path(Path::new("/proc")))?;
             let host = InRoot::open(Path::new("/"), Path::new("/"))?;
-            volumes::mount_all(&spec.volumes, &sources, &host, volumes::Tree::HostWritable)?;
+            volumes::mount_all(
+                &spec.volumes,
+                &sources,
+                &host,
+                volumes::Tree::HostWritable,
+                None,
+            )?;
             Ok(None)
         }
-        None => hostview::enter(spec, &sources, sockets),
+        None => hostview::enter(spec, &sources, sockets, userns),
     }
 }
 

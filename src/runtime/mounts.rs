@@ -290,16 +290,36 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
 /// through which its files' owners show as user namespace `userns` maps them (an idmapped
 /// mount): with `0 H N` a file of uid 0 on disk is H's, and so root's inside the namespace.
 pub fn idmapped(path: &Path, userns: BorrowedFd) -> std::io::Result<OwnedFd> {
+    let c = CString::new(path.as_os_str().as_encoded_bytes())?;
+    idmapped_tree(libc::AT_FDCWD, &c, 0, userns)
+}
+
+/// [`idmapped`] of what descriptor `source` names (opened `O_PATH`: a volume's source).
+pub fn idmapped_of(source: BorrowedFd, userns: BorrowedFd) -> std::io::Result<OwnedFd> {
+    let empty = CString::default();
+    idmapped_tree(
+        source.as_raw_fd(),
+        &empty,
+        libc::AT_EMPTY_PATH as libc::c_uint,
+        userns,
+    )
+}
+
+fn idmapped_tree(
+    dirfd: libc::c_int,
+    path: &CString,
+    flags: libc::c_uint,
+    userns: BorrowedFd,
+) -> std::io::Result<OwnedFd> {
     const OPEN_TREE_CLONE: libc::c_uint = 1;
     const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-    let c = CString::new(path.as_os_str().as_encoded_bytes())?;
-    // SAFETY: `c` is a NUL-terminated path; the flags make a detached clone, close-on-exec.
+    // SAFETY: `path` is NUL-terminated; the flags make a detached clone, close-on-exec.
     let tree = syscall_fd(unsafe {
         libc::syscall(
             libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
+            dirfd,
+            path.as_ptr(),
+            flags | OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
         )
     })?;
     let attr = MountAttr {
@@ -504,6 +524,24 @@ const FSMOUNT_CLOEXEC: libc::c_uint = 1;
 fn fsmount(fs: &OwnedFd) -> std::io::Result<OwnedFd> {
     // SAFETY: `fs` is a created fs context; no attributes.
     syscall_fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) })
+}
+
+/// Attaches detached mount `mnt` on what descriptor `target` names (a handle resolved in a
+/// root: no path is walked again).
+pub fn move_mount_onto(mnt: &OwnedFd, target: BorrowedFd) -> std::io::Result<()> {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: both descriptors are open; the empty paths name them.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mnt.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    })
 }
 
 fn move_mount(mnt: &OwnedFd, target: &Path) -> std::io::Result<()> {

@@ -89,7 +89,7 @@ pub fn enter(
     // a lower socket on): hidden as the host's are without a rootfs. Volumes, mounted after,
     // bring what they were asked to.
     super::security::mask_host_sockets(&image, &rootfs.dir, sockets)?;
-    volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image)?;
+    volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image, userns)?;
     drop((proc, sys, dev, image));
     mounts::pivot_into(&root)?;
     if rootfs.mode == Writes::ReadOnly {

@@ -106,6 +106,7 @@ pub fn mount_all(
     sources: &Sources,
     root: &InRoot,
     tree: Tree,
+    userns: Option<std::os::fd::BorrowedFd>,
 ) -> anyhow::Result<()> {
     for (volume, source) in volumes.iter().zip(&sources.0) {
         let dst = volume.dst();
@@ -123,8 +124,23 @@ pub fn mount_all(
                 let Some(source) = source else {
                     bail!("volume {}: its source was not opened", dst.display());
                 };
-                let src = Target::fd(&source.fd, dst).mount_path();
-                mounts::mount_on(&src.to_string_lossy(), &target, None, flags, None)?;
+                let idmap = matches!(volume, Volume::Bind { idmap: true, .. });
+                match userns.filter(|_| idmap) {
+                    // `:idmap`: its owners seen through the user namespace (the mount alone,
+                    // not those below it).
+                    Some(userns) => {
+                        use std::os::fd::AsFd;
+                        mounts::idmapped_of(source.fd.as_fd(), userns)
+                            .and_then(|m| mounts::move_mount_onto(&m, handle.as_fd()))
+                            .with_context(|| {
+                                format!("cannot bind {} with idmap (idmapped mounts need Linux 5.12 and a filesystem that has them)", dst.display())
+                            })?;
+                    }
+                    None => {
+                        let src = Target::fd(&source.fd, dst).mount_path();
+                        mounts::mount_on(&src.to_string_lossy(), &target, None, flags, None)?;
+                    }
+                }
                 // The handle still names the inode under the new mount: resolve again.
                 let mounted = resolve()?;
                 let target = Target::fd(&mounted, dst);
@@ -167,7 +183,17 @@ mod tests {
             Ok(Volume::Bind {
                 src: "/data".into(),
                 dst: "/srv".into(),
-                read_only: true
+                read_only: true,
+                idmap: false,
+            })
+        );
+        assert_eq!(
+            Volume::parse_bind("/data:/srv:ro,idmap"),
+            Ok(Volume::Bind {
+                src: "/data".into(),
+                dst: "/srv".into(),
+                read_only: true,
+                idmap: true,
             })
         );
         assert_eq!(
@@ -175,7 +201,8 @@ mod tests {
             Ok(Volume::Bind {
                 src: "/data".into(),
                 dst: "/srv".into(),
-                read_only: false
+                read_only: false,
+                idmap: false,
             })
         );
         assert_eq!(
@@ -193,6 +220,7 @@ mod tests {
             "/data:/srv/../etc",
             "/data",
             "/a:/b:rx",
+            "data:/srv:idmap",
             "/a:/b:ro:x",
             "/a:/",
             "/:/",

@@ -327,6 +327,19 @@ impl ContainerSpec {
         }
         self.hardening.check().map_err(InvalidSpec)?;
         self.userns.check().map_err(InvalidSpec)?;
+        if !self.userns.own()
+            && let Some(dst) = self.volumes.iter().find_map(|v| match v {
+                volume::Volume::Bind {
+                    idmap: true, dst, ..
+                } => Some(dst),
+                _ => None,
+            })
+        {
+            return invalid(format!(
+                "volume {}: idmap needs a user namespace of its own (--userns auto, --uidmap)",
+                dst.display()
+            ));
+        }
         if self.userns.own() && self.hardening.privileged {
             return invalid("--privileged and --userns cannot be used together".into());
         }

@@ -409,8 +409,8 @@ pub static OPTIONS: [Opt; 70] = [
     ),
     Opt::many(
         "volume",
-        "SRC:DST[:ro]",
-        "Bind-mount a host file or directory, or a named volume: SRC:DST[:ro] (SRC absolute, or a volume's name)",
+        "SRC:DST[:OPTS]",
+        "Bind-mount a host file or directory, or a named volume: SRC:DST[:ro][,idmap] (SRC absolute, or a volume's name; idmap: seen through --userns's maps)",
         |r, v| {
             match Volume::parse_anonymous(v)? {
                 Some((dst, read_only)) => r.spec.add_anonymous(dst, read_only),

@@ -13,6 +13,11 @@ pub enum Volume {
         src: PathBuf,
         dst: PathBuf,
         read_only: bool,
+        /// `:idmap`: seen through the container's user namespace (an idmapped mount), so
+        /// the host's root-owned files are its root's; without it a bind keeps the host's
+        /// owners (as Docker's `userns-remap` keeps them).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        idmap: bool,
     },
     Tmpfs {
         dst: PathBuf,
@@ -78,22 +83,37 @@ const TMPFS_WORDS: [(&str, usize, bool); 8] = [
 ];
 
 impl Volume {
-    /// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`, SRC absolute on the host, or the name of a
+    /// `SRC:DST`, or `SRC:DST:OPTIONS` with `ro` or `rw` and, for a host path, `idmap`
+    /// (comma-separated, as Podman takes them); SRC absolute on the host, or the name of a
     /// named volume (bound from its data directory, made on first use).
     pub fn parse_bind(text: &str) -> Result<Volume, String> {
         let parts: Vec<&str> = text.split(':').collect();
-        let (src, dst, read_only) = match parts.as_slice() {
-            [src, dst] => (*src, *dst, false),
-            [src, dst, "ro"] => (*src, *dst, true),
-            [src, dst, "rw"] => (*src, *dst, false),
-            _ => {
-                return Err(format!(
-                    "invalid volume {text:?}: expected SRC:DST or SRC:DST:ro"
-                ));
-            }
+        let bad = || {
+            format!(
+                "invalid volume {text:?}: expected SRC:DST or SRC:DST:ro (options: ro, rw, idmap)"
+            )
         };
+        let (src, dst, options) = match parts.as_slice() {
+            [src, dst] => (*src, *dst, ""),
+            [src, dst, options] => (*src, *dst, *options),
+            _ => return Err(bad()),
+        };
+        let (mut read_only, mut idmap) = (false, false);
+        for option in options.split(',').filter(|o| !o.is_empty()) {
+            match option {
+                "ro" => read_only = true,
+                "rw" => read_only = false,
+                "idmap" => idmap = true,
+                _ => return Err(bad()),
+            }
+        }
         let dst = container_path(dst, "volume target")?;
         if is_name(src) {
+            if idmap {
+                return Err(format!(
+                    "invalid volume {text:?}: idmap is for a host path (a named volume made for a container with a user namespace is its root's already)"
+                ));
+            }
             return Ok(Volume::Named {
                 name: src.to_string(),
                 dst,
@@ -109,6 +129,7 @@ impl Volume {
             src: PathBuf::from(src),
             dst,
             read_only,
+            idmap,
         })
     }
 

@@ -93,6 +93,7 @@ pub fn create_used(spec: &mut ContainerSpec) -> anyhow::Result<()> {
                 src: data_dir(name),
                 dst: std::mem::take(dst),
                 read_only: *read_only,
+                idmap: false,
             };
         }
     }

@@ -92,6 +92,29 @@ fn container_root_cannot_write_the_hosts_root_files(t: &Ctx) -> TestResult {
         map.len() == 3 && map[0] == 0 && map[1] >= start && map[2] == 65536,
         format!("uid_map inside: {map:?} (the pool starts at {start})"),
     )?;
+    // Asked for (`:idmap`), a bind is seen through the maps: its root may write there, and
+    // what it makes is the host root's. Without a user namespace `idmap` is refused.
+    let idmapped = format!("{bind}:idmap");
+    in_userns(
+        t,
+        &[
+            "-v",
+            &idmapped,
+            "--run",
+            "echo shared > /mnt/owned-by-root; touch /mnt/made",
+        ],
+    )?
+    .success()?;
+    ensure_eq(
+        std::fs::read_to_string(&file).map_err(|e| e.to_string())?,
+        "shared\n".to_string(),
+    )?;
+    use std::os::unix::fs::MetadataExt;
+    let made = std::fs::metadata(dir.path().join("made")).map_err(|e| e.to_string())?;
+    ensure_eq((made.uid(), made.gid()), (0, 0))?;
+    t.run(&["--network", "none", "-v", &idmapped, "--run", "true"])?
+        .expect_code(125)?
+        .one_line_error("idmap needs a user namespace")?;
     Ok(())
 }
 

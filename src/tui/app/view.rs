@@ -539,6 +539,7 @@ pub(super) fn mounts_of(spec: &ContainerSpec) -> Vec<String> {
             src,
             dst,
             read_only,
+            ..
         } => {
             format!(
                 "vol   {} <- {}{}",
