@@ -70,8 +70,40 @@ pub fn enter(
             )?,
         },
     }
+    // A root mounted straight from the directory through the maps (`--rootfs-persist`,
+    // `--read-only`) gets what we make in it (mount points, `/etc` files, nodes) made as its
+    // root: the host's root is no one through an idmapped mount.
+    let direct = rootfs.layers.is_none() && rootfs.mode != Writes::Overlay;
+    let pty = match (userns.is_some() && direct, spec.userns.root_ids()) {
+        (true, Some((uid, gid))) => as_fs_ids(uid, gid, || {
+            furnish(spec, sources, rootfs, state, sockets, userns, &root)
+        })?,
+        _ => furnish(spec, sources, rootfs, state, sockets, userns, &root)?,
+    };
+    mounts::pivot_into(&root)?;
+    if rootfs.mode == Writes::ReadOnly {
+        mounts::remount_read_only(&Target::Path(Path::new("/")))?;
+        // The /etc files are mounts of their own, writable unless made read-only too (as
+        // Docker and podman make them under --read-only).
+        for name in ETC_FILES {
+            mounts::remount_read_only(&Target::Path(&Path::new("/etc").join(name)))?;
+        }
+    }
+    Ok(pty)
+}
+
+/// The root at `root`, mounted, given the kernel's views, `/dev`, `/etc` files and volumes.
+fn furnish(
+    spec: &ContainerSpec,
+    sources: &volumes::Sources,
+    rootfs: &Rootfs,
+    state: &Path,
+    sockets: &[std::path::PathBuf],
+    userns: Option<BorrowedFd>,
+    root: &Path,
+) -> anyhow::Result<Option<console::Pty>> {
     // From here on every path is resolved inside the image, as the container will see it.
-    let image = InRoot::open(&root, Path::new("/"))?;
+    let image = InRoot::open(root, Path::new("/"))?;
     let proc = image.plain_dir(Path::new("/proc"))?;
     mounts::mount_proc(&Target::fd(&proc, Path::new("/proc")))?;
     let sys = image.plain_dir(Path::new("/sys"))?;
@@ -91,16 +123,24 @@ pub fn enter(
     super::security::mask_host_sockets(&image, &rootfs.dir, sockets)?;
     volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image, userns)?;
     drop((proc, sys, dev, image));
-    mounts::pivot_into(&root)?;
-    if rootfs.mode == Writes::ReadOnly {
-        mounts::remount_read_only(&Target::Path(Path::new("/")))?;
-        // The /etc files are mounts of their own, writable unless made read-only too (as
-        // Docker and podman make them under --read-only).
-        for name in ETC_FILES {
-            mounts::remount_read_only(&Target::Path(&Path::new("/etc").join(name)))?;
-        }
-    }
     Ok(pty)
+}
+
+/// Runs `f` with the filesystem ids `uid`, `gid` (what a file made is owned by) and every
+/// permitted capability effective (a change of fsuid clears the file ones), then back to root's.
+fn as_fs_ids<T>(uid: u32, gid: u32, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    use caps::CapSet;
+    let permitted = caps::read(None, CapSet::Permitted)
+        .map_err(|e| anyhow::anyhow!("cannot read the capabilities: {e}"))?;
+    nix::unistd::setfsgid(nix::unistd::Gid::from_raw(gid));
+    nix::unistd::setfsuid(nix::unistd::Uid::from_raw(uid));
+    let raised = caps::set(None, CapSet::Effective, &permitted)
+        .map_err(|e| anyhow::anyhow!("cannot set the capabilities: {e}"));
+    let out = raised.and_then(|()| f());
+    nix::unistd::setfsuid(nix::unistd::Uid::from_raw(0));
+    nix::unistd::setfsgid(nix::unistd::Gid::from_raw(0));
+    let _ = caps::set(None, CapSet::Effective, &permitted);
+    out
 }
 
 /// The files of `/etc` a container gets from us.

@@ -343,19 +343,6 @@ impl ContainerSpec {
         if self.userns.own() && self.hardening.privileged {
             return invalid("--privileged and --userns cannot be used together".into());
         }
-        // Its root filesystem is seen through idmapped layers under an overlay; a root
-        // mounted straight from the directory would need the mount points we make in it made
-        // through the mapping too: not built yet.
-        if self.userns.own()
-            && self
-                .rootfs
-                .as_ref()
-                .is_some_and(|r| r.mode != rootfs::Writes::Overlay)
-        {
-            return invalid(
-                "--userns with --rootfs-persist or --read-only is not supported yet (the default copy-on-write root is)".into(),
-            );
-        }
         for volume in &self.volumes {
             volume.validate().map_err(InvalidSpec)?;
         }

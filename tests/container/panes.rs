@@ -461,6 +461,10 @@ fn copy_mode_searches_selects_copies_and_pastes(t: &Ctx) -> TestResult {
         .position(|l| l.contains("0  ") && l.contains("beta-22"));
     ensure(first.is_some(), format!("the drag's copy first:\n{list}"))?;
     tmux.keys(&["Escape"])?;
+    // Closed before the next key: an Escape and a prefix in one read are one Alt key.
+    wait_until("the list to close", || {
+        !tmux.screen().contains("Copies: Enter pastes")
+    })?;
     tmux.quit()
 }
 

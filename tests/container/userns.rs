@@ -241,7 +241,8 @@ fn root_inside_keeps_its_own_files_ports_and_ping(t: &Ctx) -> TestResult {
 
 /// A root filesystem's files are seen through the user namespace (idmapped layers): the
 /// image's root-owned files are its root's, it writes its `/` (the overlay's upper layer, the
-/// directory untouched) and owns what it writes; `--rootfs-persist` is refused (not built).
+/// directory untouched) and owns what it writes; with `--rootfs-persist` what it writes lands
+/// in the directory as root's, and `--read-only` keeps `/` read-only.
 fn a_rootfs_is_seen_through_the_maps(t: &Ctx) -> TestResult {
     let (dir, root) = t.busybox_rootfs()?;
     let script = "stat -c '%u:%g' /bin/busybox /etc; touch /made && stat -c '%u:%g' /made; \
@@ -274,8 +275,25 @@ fn a_rootfs_is_seen_through_the_maps(t: &Ctx) -> TestResult {
             "touch /kept",
         ],
     )?
-    .expect_code(125)?
-    .one_line_error("not supported yet")?;
+    .success()?;
+    use std::os::unix::fs::MetadataExt;
+    let kept = std::fs::metadata(std::path::Path::new(&root).join("kept"))
+        .map_err(|e| format!("--rootfs-persist wrote nothing: {e}"))?;
+    ensure_eq((kept.uid(), kept.gid()), (0, 0))?;
+    let read_only = in_userns(
+        t,
+        &[
+            "--rootfs",
+            &root,
+            "--read-only",
+            "--run",
+            "touch /x; cat /etc/hostname",
+        ],
+    )?;
+    ensure(
+        read_only.stderr.contains("Read-only file system") && !read_only.stdout.is_empty(),
+        format!("--read-only: {read_only:?}"),
+    )?;
     drop(dir);
     Ok(())
 }
