@@ -76,9 +76,29 @@ pub fn enter(
     let direct = rootfs.layers.is_none() && rootfs.mode != Writes::Overlay;
     let pty = match (userns.is_some() && direct, spec.userns.root_ids()) {
         (true, Some((uid, gid))) => as_fs_ids(uid, gid, || {
-            furnish(spec, sources, rootfs, state, sockets, userns, &root)
+            furnish(
+                &Setup {
+                    spec,
+                    sources,
+                    rootfs,
+                    state,
+                    sockets,
+                    userns,
+                },
+                &root,
+            )
         })?,
-        _ => furnish(spec, sources, rootfs, state, sockets, userns, &root)?,
+        _ => furnish(
+            &Setup {
+                spec,
+                sources,
+                rootfs,
+                state,
+                sockets,
+                userns,
+            },
+            &root,
+        )?,
     };
     mounts::pivot_into(&root)?;
     if rootfs.mode == Writes::ReadOnly {
@@ -92,16 +112,26 @@ pub fn enter(
     Ok(pty)
 }
 
+/// What a root is made of and given ([`enter`]'s arguments, for [`furnish`]).
+struct Setup<'a> {
+    spec: &'a ContainerSpec,
+    sources: &'a volumes::Sources,
+    rootfs: &'a Rootfs,
+    state: &'a Path,
+    sockets: &'a [std::path::PathBuf],
+    userns: Option<BorrowedFd<'a>>,
+}
+
 /// The root at `root`, mounted, given the kernel's views, `/dev`, `/etc` files and volumes.
-fn furnish(
-    spec: &ContainerSpec,
-    sources: &volumes::Sources,
-    rootfs: &Rootfs,
-    state: &Path,
-    sockets: &[std::path::PathBuf],
-    userns: Option<BorrowedFd>,
-    root: &Path,
-) -> anyhow::Result<Option<console::Pty>> {
+fn furnish(setup: &Setup, root: &Path) -> anyhow::Result<Option<console::Pty>> {
+    let Setup {
+        spec,
+        sources,
+        rootfs,
+        state,
+        sockets,
+        userns,
+    } = *setup;
     // From here on every path is resolved inside the image, as the container will see it.
     let image = InRoot::open(root, Path::new("/"))?;
     let proc = image.plain_dir(Path::new("/proc"))?;

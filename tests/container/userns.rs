@@ -118,6 +118,19 @@ fn container_root_cannot_write_the_hosts_root_files(t: &Ctx) -> TestResult {
     Ok(())
 }
 
+/// `run -d --name NAME FLAGS... --network none sleep 600`; its PID 1's host uid.
+fn detached_uid(t: &Ctx, name: &str, flags: &[&str]) -> Result<u64, libtest_mimic::Failed> {
+    let mut args = vec!["run", "-d", "--name", name];
+    args.extend(flags);
+    args.extend(["--network", "none", "sleep", "600"]);
+    t.run(&args)?.success()?;
+    let pid = t
+        .verb(&["inspect", "--format", "{{.State.Pid}}", name])?
+        .success()?
+        .stdout;
+    Ok(host_uid(pid.trim())?)
+}
+
 /// Host uid of a process, from its status.
 fn host_uid(pid: &str) -> Result<u64, String> {
     let status =
@@ -134,27 +147,10 @@ fn host_uid(pid: &str) -> Result<u64, String> {
 /// `rm` gives the ranges back (nothing of the claims is left).
 fn auto_ranges_are_distinct_and_go_with_their_containers(t: &Ctx) -> TestResult {
     let start = pool_start()?;
-    let mut uids = Vec::new();
-    for name in ["ranged-a", "ranged-b"] {
-        t.run(&[
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--userns",
-            "auto",
-            "--network",
-            "none",
-            "sleep",
-            "600",
-        ])?
-        .success()?;
-        let pid = t
-            .verb(&["inspect", "--format", "{{.State.Pid}}", name])?
-            .success()?
-            .stdout;
-        uids.push(host_uid(pid.trim())?);
-    }
+    let uids = [
+        detached_uid(t, "ranged-a", &["--userns", "auto"])?,
+        detached_uid(t, "ranged-b", &["--userns", "auto"])?,
+    ];
     ensure(
         uids.iter().all(|u| *u >= start) && uids[0].abs_diff(uids[1]) >= 65536,
         format!("PID 1s' host uids {uids:?}: in the pool, 65,536 apart"),
@@ -169,26 +165,9 @@ fn auto_ranges_are_distinct_and_go_with_their_containers(t: &Ctx) -> TestResult 
         ])?
         .success()?;
     ensure_eq(exec.stdout.as_str(), "0\nmade\n")?;
-    t.run(&[
-        "run",
-        "-d",
-        "--name",
-        "given",
-        "--uidmap",
-        "0:3000000000:1000",
-        "--gidmap",
-        "0:3000000000:1000",
-        "--network",
-        "none",
-        "sleep",
-        "600",
-    ])?
-    .success()?;
-    let pid = t
-        .verb(&["inspect", "--format", "{{.State.Pid}}", "given"])?
-        .success()?
-        .stdout;
-    ensure_eq(host_uid(pid.trim())?, 3_000_000_000)?;
+    let map = "0:3000000000:1000";
+    let given = detached_uid(t, "given", &["--uidmap", map, "--gidmap", map])?;
+    ensure_eq(given, 3_000_000_000)?;
     let maps = t
         .verb(&["inspect", "--format", "{{json .IDMappings}}", "given"])?
         .success()?;
