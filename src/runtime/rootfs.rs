@@ -74,31 +74,17 @@ pub fn enter(
     // `--read-only`) gets what we make in it (mount points, `/etc` files, nodes) made as its
     // root: the host's root is no one through an idmapped mount.
     let direct = rootfs.layers.is_none() && rootfs.mode != Writes::Overlay;
+    let setup = Setup {
+        spec,
+        sources,
+        rootfs,
+        state,
+        sockets,
+        userns,
+    };
     let pty = match (userns.is_some() && direct, spec.userns.root_ids()) {
-        (true, Some((uid, gid))) => as_fs_ids(uid, gid, || {
-            furnish(
-                &Setup {
-                    spec,
-                    sources,
-                    rootfs,
-                    state,
-                    sockets,
-                    userns,
-                },
-                &root,
-            )
-        })?,
-        _ => furnish(
-            &Setup {
-                spec,
-                sources,
-                rootfs,
-                state,
-                sockets,
-                userns,
-            },
-            &root,
-        )?,
+        (true, Some((uid, gid))) => as_fs_ids(uid, gid, || furnish(&setup, &root))?,
+        _ => furnish(&setup, &root)?,
     };
     mounts::pivot_into(&root)?;
     if rootfs.mode == Writes::ReadOnly {
@@ -124,14 +110,6 @@ struct Setup<'a> {
 
 /// The root at `root`, mounted, given the kernel's views, `/dev`, `/etc` files and volumes.
 fn furnish(setup: &Setup, root: &Path) -> anyhow::Result<Option<console::Pty>> {
-    let Setup {
-        spec,
-        sources,
-        rootfs,
-        state,
-        sockets,
-        userns,
-    } = *setup;
     // From here on every path is resolved inside the image, as the container will see it.
     let image = InRoot::open(root, Path::new("/"))?;
     let proc = image.plain_dir(Path::new("/proc"))?;
@@ -144,14 +122,20 @@ fn furnish(setup: &Setup, root: &Path) -> anyhow::Result<Option<console::Pty>> {
         true,
     )?;
     let dev = image.plain_dir(Path::new("/dev"))?;
-    let pty = devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), spec)?;
+    let pty = devfs::mount(&image, &Target::fd(&dev, Path::new("/dev")), setup.spec)?;
     image.existing_or_new_dir(Path::new("/tmp"))?;
-    provide_etc(&image, state)?;
+    provide_etc(&image, setup.state)?;
     // A host process's socket inside the rootfs directory shows through (an overlay passes
     // a lower socket on): hidden as the host's are without a rootfs. Volumes, mounted after,
     // bring what they were asked to.
-    super::security::mask_host_sockets(&image, &rootfs.dir, sockets)?;
-    volumes::mount_all(&spec.volumes, sources, &image, volumes::Tree::Image, userns)?;
+    super::security::mask_host_sockets(&image, &setup.rootfs.dir, setup.sockets)?;
+    volumes::mount_all(
+        &setup.spec.volumes,
+        setup.sources,
+        &image,
+        volumes::Tree::Image,
+        setup.userns,
+    )?;
     drop((proc, sys, dev, image));
     Ok(pty)
 }
