@@ -171,23 +171,8 @@ struct Locked {
 }
 
 impl Locked {
-    /// Locks the directory that is there once the lock is held: a release may remove it (and
-    /// a claim make it again) while we wait, and a lock on a removed directory locks nothing.
     fn take() -> std::io::Result<Locked> {
-        use std::os::unix::fs::MetadataExt;
-        loop {
-            let dir = std::fs::File::open(dir())?;
-            let held = nix::fcntl::Flock::lock(dir, nix::fcntl::FlockArg::LockExclusive)
-                .map_err(|(_, e)| std::io::Error::from(e))?;
-            let ours = held.metadata()?;
-            match std::fs::metadata(self::dir()) {
-                Ok(now) if (now.dev(), now.ino()) == (ours.dev(), ours.ino()) => {
-                    return Ok(Locked { _held: held });
-                }
-                Ok(_) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        tree::lock_dir(&dir()).map(|held| Locked { _held: held })
     }
 }
 

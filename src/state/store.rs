@@ -14,7 +14,7 @@ use crate::spec::ContainerSpec;
 use crate::spec::names::validate_name;
 use crate::spec::run::{Launch, RestartPolicy};
 use anyhow::{Context, anyhow, bail};
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use std::path::{Path, PathBuf};
 
 /// The record file in a container's directory.
@@ -31,10 +31,7 @@ struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
 /// Takes the lock (the tree must exist).
 fn lock() -> std::io::Result<Lock> {
-    let dir = std::fs::File::open(tree::containers())?;
-    Flock::lock(dir, FlockArg::LockExclusive)
-        .map(Lock)
-        .map_err(|(_, e)| std::io::Error::from(e))
+    tree::lock_dir(&tree::containers()).map(Lock)
 }
 
 /// How a new container is to be recorded.

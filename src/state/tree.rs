@@ -76,6 +76,24 @@ pub fn make_in<T>(mut make: impl FnMut() -> std::io::Result<T>) -> anyhow::Resul
     }
 }
 
+/// Locks directory `dir` (`flock` on the directory itself) until the returned guard goes: the
+/// directory that is there once the lock is held. A directory of the tree may be removed when
+/// it empties (and made again) while we wait for its lock, and a lock on a removed directory
+/// locks nothing: then the one there now is locked instead; `NotFound` when there is none.
+pub fn lock_dir(dir: &Path) -> std::io::Result<nix::fcntl::Flock<std::fs::File>> {
+    use std::os::unix::fs::MetadataExt;
+    loop {
+        let file = std::fs::File::open(dir)?;
+        let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| std::io::Error::from(e))?;
+        let ours = held.metadata()?;
+        let now = std::fs::metadata(dir)?;
+        if (now.dev(), now.ino()) == (ours.dev(), ours.ino()) {
+            return Ok(held);
+        }
+    }
+}
+
 /// Removes `containers/` and the tree if they are empty (rmdir is atomic: a directory with
 /// anything in it stays).
 pub fn remove_if_empty() {
