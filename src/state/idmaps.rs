@@ -1,7 +1,7 @@
 //! The host ids `--userns=auto` gives containers: `/etc/subuid` and `/etc/subgid` give the
 //! user [`POOL_USER`] a range each (as Podman takes its ranges from the user `containers`); a
 //! container gets `size` ids from them that no other container holds, at the same offset in
-//! both. Its claim is a file in the state tree, `idmaps/<offset>+<size>` holding its id, made
+//! both. Its claim is a file in the state tree, `idmaps/<offset>+<size>+<id>`, made
 //! under the directory's lock when the container is made and removed with its record
 //! ([`release`]), so claims are host-wide whatever store a container is in. A claim whose
 //! container has no directory a minute after it was made is a crashed start's, and is taken
@@ -62,10 +62,12 @@ pub fn resolve(userns: &UserNs, id: &str) -> anyhow::Result<UserNs> {
     })
 }
 
-/// A claim's file name: `<offset>+<size>`.
-fn parse_claim(name: &str) -> Option<(u32, u32)> {
-    let (offset, size) = name.split_once('+')?;
-    Some((offset.parse().ok()?, size.parse().ok()?))
+/// A claim's file name: `<offset>+<size>+<id>`: its range and its container, so that claims
+/// are found, weighed and given back by their names alone (no claim is read).
+fn parse_claim(name: &str) -> Option<(u32, u32, &str)> {
+    let mut parts = name.splitn(3, '+');
+    let (offset, size, id) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((offset.parse().ok()?, size.parse().ok()?, id))
 }
 
 /// The lowest offset where `size` ids fit in `capacity` beside the `taken` ranges.
@@ -96,14 +98,14 @@ fn claim(id: &str, size: u32, capacity: u32) -> anyhow::Result<u32> {
         let mut taken = Vec::new();
         for entry in std::fs::read_dir(dir()).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(range) = parse_claim(&name) else {
+            let Some((offset, size, holder)) = parse_claim(&name) else {
                 continue;
             };
-            if stale(&entry.path()) {
+            if stale(&entry.path(), holder) {
                 let _ = std::fs::remove_file(entry.path());
                 continue;
             }
-            taken.push(range);
+            taken.push((offset, size));
         }
         let offset = first_fit(&mut taken, size, capacity).ok_or_else(|| {
             anyhow!(
@@ -111,8 +113,8 @@ fn claim(id: &str, size: u32, capacity: u32) -> anyhow::Result<u32> {
                 taken.len()
             )
         })?;
-        let path = dir().join(format!("{offset}+{size}"));
-        std::fs::write(&path, id).with_context(|| format!("cannot claim {}", path.display()))?;
+        let path = dir().join(format!("{offset}+{size}+{id}"));
+        std::fs::write(&path, "").with_context(|| format!("cannot claim {}", path.display()))?;
         drop(lock);
         return Ok(offset);
     }
@@ -120,17 +122,14 @@ fn claim(id: &str, size: u32, capacity: u32) -> anyhow::Result<u32> {
 }
 
 /// A claim whose container has no directory, older than [`CLAIM_GRACE`].
-fn stale(claim: &Path) -> bool {
-    let Ok(id) = std::fs::read_to_string(claim) else {
-        return false;
-    };
+fn stale(claim: &Path, id: &str) -> bool {
     let old = std::fs::metadata(claim)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
         .is_some_and(|age| age > CLAIM_GRACE);
     let id_like = !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit());
-    old && id_like && !tree::container(&id).exists()
+    old && id_like && !tree::container(id).exists()
 }
 
 /// Drops the claims of crashed starts ([`stale`]): a sweep's work, beside the next claim's.
@@ -140,7 +139,8 @@ pub fn sweep() {
     }
     let Ok(lock) = Locked::take() else { return };
     for entry in std::fs::read_dir(dir()).into_iter().flatten().flatten() {
-        if parse_claim(&entry.file_name().to_string_lossy()).is_some() && stale(&entry.path()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if parse_claim(&name).is_some_and(|(_, _, holder)| stale(&entry.path(), holder)) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -155,9 +155,8 @@ pub fn release(id: &str) {
     }
     let Ok(lock) = Locked::take() else { return };
     for entry in std::fs::read_dir(dir()).into_iter().flatten().flatten() {
-        if parse_claim(&entry.file_name().to_string_lossy()).is_some()
-            && std::fs::read_to_string(entry.path()).is_ok_and(|holder| holder == id)
-        {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if parse_claim(&name).is_some_and(|(_, _, holder)| holder == id) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -197,7 +196,11 @@ mod tests {
         assert_eq!(first_fit(&mut gap, 2001, 10_000), Some(3010));
         assert_eq!(first_fit(&mut gap, 7000, 10_000), None);
         assert_eq!(first_fit(&mut Vec::new(), 65536, 65536), Some(0));
-        assert_eq!(parse_claim("131072+65536"), Some((131072, 65536)));
+        assert_eq!(
+            parse_claim("131072+65536+ab12"),
+            Some((131072, 65536, "ab12"))
+        );
+        assert_eq!(parse_claim("131072+65536"), None);
         assert_eq!(parse_claim(".lock"), None);
     }
 }

@@ -10,7 +10,7 @@
 //! | `containers/<id>/tty.sock` (the console socket, while a run starts) | the container's monitor | the monitor, once the helper has handed over the pty, or as the run ends |
 //! | `containers/<id>/fs/` (overlay `upper`, `work`, `root`; `etc` files) | the helper | the run's cleaner |
 //! | `names/<namespace>.<name>` (a link to the id: [`super::names`]) | whoever makes or renames the record | whoever removes or renames it |
-//! | `idmaps/<offset>+<size>` (a `--userns=auto` range's claim: [`super::idmaps`]) | the start that makes the container | its record's removal, or a later claim or sweep once its start crashed |
+//! | `idmaps/<offset>+<size>+<id>` (a `--userns=auto` range's claim: [`super::idmaps`]) | the start that makes the container | its record's removal, or a later claim or sweep once its start crashed |
 //!
 //! The tree and `containers/` go when they empty; whoever makes an entry in them makes them
 //! again first, retrying if a removal races in between ([`make_in`]), so they are never
