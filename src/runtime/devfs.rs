@@ -20,10 +20,7 @@ pub fn mount(
     let nosuid = MsFlags::MS_NOSUID;
     let hidden = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     // Its own root's, with a user namespace of its own (else no one's there).
-    let owner = spec
-        .userns
-        .root_ids()
-        .map_or(String::new(), |(uid, gid)| format!(",uid={uid},gid={gid}"));
+    let owner = spec.userns.owner_options();
     mounts::mount_on(
         "tmpfs",
         dev,

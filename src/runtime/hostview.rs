@@ -49,11 +49,9 @@ pub fn enter(
     {
         if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-            let mut data = format!("mode={mode:o},size={size_mib}m,nr_inodes={inodes}");
             // Its own root's, in a user namespace of its own (else no one's there).
-            if let Some((uid, gid)) = spec.userns.root_ids() {
-                data.push_str(&format!(",uid={uid},gid={gid}"));
-            }
+            let owner = spec.userns.owner_options();
+            let data = format!("mode={mode:o},size={size_mib}m,nr_inodes={inodes}{owner}");
             mounts::mount_on(
                 "tmpfs",
                 &Target::Path(Path::new(dir)),

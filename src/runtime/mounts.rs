@@ -260,24 +260,19 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
                 },
             )?;
         }
-        fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes())
-            .with_context(fail)?;
-        fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
-        fsconfig_create(&fs).with_context(fail)?;
-        let mnt = fsmount(&fs).with_context(fail)?;
-        return move_mount(&mnt, target).with_context(fail);
-    }
-    let mut added = 0;
-    // MCT_OVERLAY_LEGACY=1 takes the old kernels' path on a new one (the tests use it).
-    let legacy = std::env::var_os("MCT_OVERLAY_LEGACY").is_some();
-    for lower in lowers.iter().filter(|_| !legacy) {
-        if fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes()).is_err() {
-            break;
+    } else {
+        let mut added = 0;
+        // MCT_OVERLAY_LEGACY=1 takes the old kernels' path on a new one (the tests use it).
+        let legacy = std::env::var_os("MCT_OVERLAY_LEGACY").is_some();
+        for lower in lowers.iter().filter(|_| !legacy) {
+            if fsconfig_string(&fs, "lowerdir+", lower.as_os_str().as_encoded_bytes()).is_err() {
+                break;
+            }
+            added += 1;
         }
-        added += 1;
-    }
-    if added != lowers.len() {
-        return overlay_legacy(layers, target);
+        if added != lowers.len() {
+            return overlay_legacy(layers, target);
+        }
     }
     fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;

@@ -105,6 +105,13 @@ impl UserNs {
         Some((root(uids)?, root(gids)?))
     }
 
+    /// The mount options (`,uid=H,gid=G`) that give a tmpfs's root to container root, with
+    /// a map of its own; none otherwise (the host's root is its root).
+    pub fn owner_options(&self) -> String {
+        self.root_ids()
+            .map_or(String::new(), |(uid, gid)| format!(",uid={uid},gid={gid}"))
+    }
+
     /// Whether the container gets a user namespace of its own.
     pub fn own(&self) -> bool {
         *self != UserNs::Host
