@@ -14,7 +14,7 @@ use crate::spec::ContainerSpec;
 use crate::spec::names::validate_name;
 use crate::spec::run::{Launch, RestartPolicy};
 use anyhow::{Context, anyhow, bail};
-use nix::fcntl::Flock;
+use nix::fcntl::{Flock, FlockArg};
 use std::path::{Path, PathBuf};
 
 /// The record file in a container's directory.
@@ -31,7 +31,10 @@ struct Lock(#[allow(dead_code)] Flock<std::fs::File>);
 
 /// Takes the lock (the tree must exist).
 fn lock() -> std::io::Result<Lock> {
-    tree::lock_dir(&tree::containers()).map(Lock)
+    let dir = std::fs::File::open(tree::containers())?;
+    Flock::lock(dir, FlockArg::LockExclusive)
+        .map(Lock)
+        .map_err(|(_, e)| std::io::Error::from(e))
 }
 
 /// How a new container is to be recorded.

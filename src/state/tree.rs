@@ -77,7 +77,7 @@ pub fn make_in<T>(mut make: impl FnMut() -> std::io::Result<T>) -> anyhow::Resul
 }
 
 /// Locks directory `dir` (`flock` on the directory itself) until the returned guard goes: the
-/// directory that is there once the lock is held. A directory of the tree may be removed when
+/// directory that is there once the lock is held (the id claims' lock). A directory of the tree may be removed when
 /// it empties (and made again) while we wait for its lock, and a lock on a removed directory
 /// locks nothing: then the one there now is locked instead; `NotFound` when there is none.
 pub fn lock_dir(dir: &Path) -> std::io::Result<nix::fcntl::Flock<std::fs::File>> {
