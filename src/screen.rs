@@ -42,12 +42,14 @@ struct History {
     first: i64,
     /// The program rang the bell since [`Screen::take_bell`] last looked.
     bell: bool,
+    /// Lines that leave the screen are not kept ([`Screen::pause_history`]).
+    paused: bool,
 }
 
 impl vt100::Callbacks for History {
     fn on_scroll(&mut self, row: RowContents<'_>, alternate_screen: bool) {
         // A full-screen program's rows are its own business, as in tmux: not history.
-        if alternate_screen || self.limit == 0 {
+        if alternate_screen || self.limit == 0 || self.paused {
             return;
         }
         let mut text = String::new();
@@ -162,6 +164,7 @@ impl Screen {
             offset: 0,
             first: 0,
             bell: false,
+            paused: false,
         };
         Screen {
             parser: vt100::Parser::new_with_callbacks(
@@ -173,6 +176,20 @@ impl Screen {
             drawn: None,
             changed: true,
         }
+    }
+
+    /// Starts over blank, at the same size and history limit, its history gone: what comes
+    /// next (a monitor's redraw) draws it whole.
+    pub fn restart(&mut self) {
+        let (rows, cols) = self.vt().size();
+        let limit = self.parser.callbacks().limit;
+        *self = Screen::new(rows.get(), cols.get(), limit);
+    }
+
+    /// Keeps no more lines that leave the screen, until [`Screen::restart`]: they are formatted
+    /// for nothing while a flood is redrawn, and come back from the log once it is over.
+    pub fn pause_history(&mut self) {
+        self.parser.callbacks_mut().paused = true;
     }
 
     pub fn process(&mut self, bytes: &[u8]) {

@@ -14,6 +14,7 @@
 //! rising edge is announced, so a flood of output costs one notice per frame drawn, not one
 //! per read.
 
+use crate::client::pace::{self, Pace};
 use crate::client::{self, Connection, ops};
 use crate::monitor::protocol::{Event, Request};
 use crate::runtime::{ContainerSpec, Exit};
@@ -411,48 +412,7 @@ impl Session {
         );
         let spawned = std::thread::Builder::new()
             .name(format!("attach-{id}"))
-            .spawn(move || {
-                // Output before the monitor's `Done` is its replay of history and screen: not
-                // activity.
-                let mut replay = true;
-                let mut pages = crate::screen::Pages::default();
-                while let Some(event) = reader.recv() {
-                    match event {
-                        Event::History(part) => pages.part(&part),
-                        Event::HistoryEnd { start } => {
-                            let full = {
-                                let mut screen = lock(&screen);
-                                pages.end(&mut screen, start);
-                                screen.history_full()
-                            };
-                            let next = if start || full { ALL_PAGES } else { MORE_PAGES };
-                            flags.history.store(next, Ordering::Release);
-                            if flags.touched() {
-                                notify(SessionEvent::Output(id));
-                            }
-                        }
-                        Event::Output(_, bytes) => {
-                            if flags.output(&screen, &bytes, !replay) {
-                                notify(SessionEvent::Output(id));
-                            }
-                        }
-                        Event::Done => replay = false,
-                        Event::Exited {
-                            code,
-                            oom_killed,
-                            restarting,
-                        } => {
-                            oom.store(oom_killed, Ordering::Release);
-                            if !restarting {
-                                notify(SessionEvent::Exited(id, Some(code as u32)));
-                                return;
-                            }
-                        }
-                        Event::Failed(_) => {}
-                    }
-                }
-                notify(SessionEvent::Exited(id, None));
-            });
+            .spawn(move || read_monitor(&reader, &screen, &flags, &oom, id, &notify));
         if spawned.is_ok() {
             self.link = Link::Monitor(Some(conn));
         }
@@ -573,6 +533,12 @@ impl Session {
             self.flags.history.store(PAGE_ASKED, Ordering::Release);
             let _ = conn.send(&Request::History);
         }
+    }
+
+    /// Copy mode is on this session (`true`) or not: while it is, no output is skipped for a
+    /// redraw, and a history begun again is asked for at once.
+    pub fn hold(&self, held: bool) {
+        self.flags.held.store(held, Ordering::Release);
     }
 
     /// Takes the dirty flag: true when output arrived since the last call.
@@ -746,6 +712,133 @@ impl Session {
     }
 }
 
+/// Where a session's reader is in a flood ([`crate::client::pace`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flood {
+    /// Every byte is parsed.
+    None,
+    /// A redraw is asked for: the output before its `Skipped` goes unread.
+    Skipping,
+    /// Redrawn: the output is parsed without history, since the lines of a flood come back
+    /// from the log. Once it pauses (or copy mode wants the lines), one more redraw is asked
+    /// for, to begin the history there.
+    Redrawn,
+    /// That last redraw is asked for.
+    Settling,
+}
+
+/// Reads a monitor's events into a session until the container ends or the monitor goes:
+/// output into the screen (past [`pace::BUDGET`] a frame, redraws instead), history pages
+/// above it, the exit to the UI.
+fn read_monitor(
+    reader: &Connection,
+    screen: &Mutex<Screen>,
+    flags: &Flags,
+    oom: &AtomicBool,
+    id: u64,
+    notify: &Notify,
+) {
+    // Output before the monitor's `Done` is its replay of history and screen: not activity.
+    let mut replay = true;
+    let mut pages = crate::screen::Pages::default();
+    // The monitor takes redraws: it said `Skipped` at the attach.
+    let mut redraws = false;
+    let mut flood = Flood::None;
+    let mut pace = Pace::new(Instant::now());
+    loop {
+        if flood == Flood::Redrawn
+            && (flags.held.load(Ordering::Acquire) || !reader.wait(pace::QUIET))
+        {
+            if reader.send(&Request::Redraw).is_err() {
+                break;
+            }
+            flood = Flood::Settling;
+            continue;
+        }
+        let Some(event) = reader.recv() else { break };
+        match event {
+            Event::Skipped => {
+                redraws = true;
+                pages = crate::screen::Pages::default();
+                let mut screen = lock(screen);
+                screen.restart();
+                let history = flags.history.load(Ordering::Acquire);
+                match flood {
+                    Flood::Skipping => {
+                        flood = Flood::Redrawn;
+                        screen.pause_history();
+                        // Not asked for again until the flood is over.
+                        if matches!(history, MORE_PAGES | ALL_PAGES) {
+                            flags.history.store(SKIPPED, Ordering::Release);
+                        }
+                    }
+                    Flood::Settling => {
+                        flood = Flood::None;
+                        // Asked for again from here, as the session is shown. (One asked for
+                        // already comes after this, from here.)
+                        if matches!(history, MORE_PAGES | ALL_PAGES | SKIPPED) {
+                            flags.history.store(NO_PAGE, Ordering::Release);
+                        }
+                    }
+                    // The attach's.
+                    Flood::None | Flood::Redrawn => {}
+                }
+            }
+            Event::Output(..) if matches!(flood, Flood::Skipping | Flood::Settling) => {
+                if flags.unread() {
+                    notify(SessionEvent::Output(id));
+                }
+            }
+            Event::Output(_, bytes) => {
+                if flags.output(screen, &bytes, !replay) {
+                    notify(SessionEvent::Output(id));
+                }
+                let now = Instant::now();
+                if !replay
+                    && redraws
+                    && pace.parsed(bytes.len(), now)
+                    && flags.may_skip(screen)
+                    && reader.wait(Duration::ZERO)
+                {
+                    if reader.send(&Request::Redraw).is_err() {
+                        break;
+                    }
+                    flood = Flood::Skipping;
+                    // Nothing parsed sooner would be drawn.
+                    std::thread::sleep(pace.rest_of_frame(now));
+                }
+            }
+            Event::History(part) => pages.part(&part),
+            Event::HistoryEnd { start } => {
+                let full = {
+                    let mut screen = lock(screen);
+                    pages.end(&mut screen, start);
+                    screen.history_full()
+                };
+                let next = if start || full { ALL_PAGES } else { MORE_PAGES };
+                flags.history.store(next, Ordering::Release);
+                if flags.touched() {
+                    notify(SessionEvent::Output(id));
+                }
+            }
+            Event::Done => replay = false,
+            Event::Exited {
+                code,
+                oom_killed,
+                restarting,
+            } => {
+                oom.store(oom_killed, Ordering::Release);
+                if !restarting {
+                    notify(SessionEvent::Exited(id, Some(code as u32)));
+                    return;
+                }
+            }
+            Event::Failed(_) => {}
+        }
+    }
+    notify(SessionEvent::Exited(id, None));
+}
+
 /// How long after a resize the program's output is taken for its redraw (a shell answers
 /// SIGWINCH within milliseconds; a dashboard opened again resizes every session once its list
 /// is known, and must not mark them all `#`).
@@ -759,6 +852,8 @@ const PAGE_ASKED: u8 = 1;
 const MORE_PAGES: u8 = 2;
 /// Every page has come, or as many as the history holds.
 const ALL_PAGES: u8 = 3;
+/// A flood is being redrawn: the history is asked for again once it is over ([`Flood`]).
+const SKIPPED: u8 = 4;
 
 /// What a session's reader threads raise for the UI, and where they log its output.
 #[derive(Default)]
@@ -772,6 +867,9 @@ struct Flags {
     history: std::sync::atomic::AtomicU8,
     /// The bell rang since the session was last looked at.
     bell: AtomicBool,
+    /// Copy mode is on it ([`Session::hold`]): every line stays where it is, so no output
+    /// is skipped.
+    held: AtomicBool,
     /// Until when (Unix ms) output is the program's redraw after our resize, not activity.
     quiet_until: std::sync::atomic::AtomicU64,
     /// Where its output is logged too, while `prefix H` has it on (screen's `log`).
@@ -802,6 +900,28 @@ impl Flags {
             self.bell.store(true, Ordering::Release);
         }
         self.touched()
+    }
+
+    /// Output came that was skipped, not parsed (a redraw follows): activity, as it would
+    /// have been; true when it is to be announced.
+    fn unread(&self) -> bool {
+        if crate::state::record::now_ms() >= self.quiet_until.load(Ordering::Acquire) {
+            self.activity.store(true, Ordering::Release);
+        }
+        self.touched()
+    }
+
+    /// Whether output may be skipped for a redraw: not while every byte is wanted (logged,
+    /// recorded) or the lines on view must stay (scrolled back, copy mode).
+    fn may_skip(&self, screen: &Mutex<Screen>) -> bool {
+        !self.held.load(Ordering::Acquire)
+            && self.log.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+            && self
+                .cast
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none()
+            && lock(screen).scrolled() == 0
     }
 
     /// Marks the screen changed since the last frame; true on the rising edge (only that is

@@ -165,7 +165,11 @@ pub fn run(args: &Args) -> Outcome {
                     let _ = tx.send(Ending::Exited(code));
                     return;
                 }
-                Event::Done | Event::Failed(_) | Event::History(_) | Event::HistoryEnd { .. } => {}
+                Event::Done
+                | Event::Failed(_)
+                | Event::History(_)
+                | Event::HistoryEnd { .. }
+                | Event::Skipped => {}
             }
         }
         // The monitor went without a word: it was killed, and the container with it.

@@ -74,6 +74,17 @@ impl Connection {
         }
     }
 
+    /// Whether a message arrives within `timeout` (at once, with zero: one is waiting).
+    pub fn wait(&self, timeout: std::time::Duration) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        let millis = PollTimeout::try_from(timeout.as_millis().min(i32::MAX as u128) as i32)
+            .unwrap_or(PollTimeout::MAX);
+        // A hang-up is readable too: the `recv` that follows sees it.
+        poll(&mut fds, millis).is_ok_and(|n| n > 0)
+    }
+
     /// Sends `request` and waits for its answer, skipping output.
     pub fn call(&self, request: &Request) -> anyhow::Result<()> {
         self.send(request)?;

@@ -4,6 +4,7 @@
 
 mod connection;
 pub mod ops;
+pub mod pace;
 
 pub use connection::{Connection, send_input};
 pub use ops::start;

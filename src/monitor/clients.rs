@@ -11,6 +11,7 @@ use nix::sys::socket::{
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 /// Bytes queued for one client before it is let go.
 const MAX_QUEUED: usize = 8 << 20;
@@ -27,8 +28,17 @@ pub struct Client {
     pub waiting: bool,
     queue: VecDeque<Vec<u8>>,
     queued: usize,
+    /// A redraw being made ([`Client::redraw_with`]): what it is sent meanwhile waits here,
+    /// to follow the screen.
+    redraw: Option<Redraw>,
     /// It hung up, or fell too far behind.
     pub gone: bool,
+}
+
+/// A screen on its way, and the messages that come after it.
+struct Redraw {
+    screen: Receiver<Vec<u8>>,
+    after: Vec<Vec<u8>>,
 }
 
 /// Listens on `path` (made fresh; root's alone, as the directory it is in).
@@ -55,6 +65,7 @@ pub fn accept_all(listener: &OwnedFd, clients: &mut Vec<Client>) {
                 waiting: false,
                 queue: VecDeque::new(),
                 queued: 0,
+                redraw: None,
                 gone: false,
                 history: None,
             }),
@@ -105,10 +116,70 @@ impl Client {
         }
         let message = event.encode();
         self.queued += message.len();
+        if let Some(redraw) = &mut self.redraw {
+            redraw.after.push(message);
+            if self.queued > MAX_QUEUED {
+                self.gone = true;
+            }
+            return;
+        }
         self.queue.push_back(message);
         if self.queued > MAX_QUEUED {
             self.gone = true;
             return;
+        }
+        self.flush();
+    }
+
+    /// Drops the output queued for it ([`Request::Redraw`]): what it was to be sent next is
+    /// what came after; anything else queued (a page of history, an exit) still goes, in order.
+    pub fn skip_output(&mut self) {
+        self.queue
+            .retain(|message| !super::protocol::is_output(message));
+        self.queued = self.queue.iter().map(Vec::len).sum();
+    }
+
+    /// Sends the screen `screen` answers with, in messages of the largest size, once it has
+    /// come ([`Client::redrawn`]); what it is sent until then follows it.
+    pub fn redraw_with(&mut self, screen: Receiver<Vec<u8>>) {
+        if self.redraw.is_none() {
+            self.redraw = Some(Redraw {
+                screen,
+                after: Vec::new(),
+            });
+        }
+    }
+
+    /// Whether a redraw is on its way.
+    pub fn redrawing(&self) -> bool {
+        self.redraw.is_some()
+    }
+
+    /// Sends the redraw's screen and what waited behind it, if it has come (or, with
+    /// `wait`, once it comes: the screen's thread answers or ends); a screen that never came
+    /// is none.
+    pub fn redrawn(&mut self, wait: bool) {
+        let Some(redraw) = &self.redraw else { return };
+        let screen = if wait {
+            redraw.screen.recv().unwrap_or_default()
+        } else {
+            match redraw.screen.try_recv() {
+                Ok(screen) => screen,
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => Vec::new(),
+            }
+        };
+        let Some(redraw) = self.redraw.take() else {
+            return;
+        };
+        let stdout = super::protocol::Stream::Stdout;
+        self.queued = self.queue.iter().map(Vec::len).sum();
+        for part in screen.chunks(super::protocol::MAX_MESSAGE - 1) {
+            self.send(&Event::Output(stdout, part.to_vec()));
+        }
+        for message in redraw.after {
+            self.queued += message.len();
+            self.queue.push_back(message);
         }
         self.flush();
     }
@@ -165,6 +236,7 @@ mod tests {
             waiting: false,
             queue: VecDeque::new(),
             queued: 0,
+            redraw: None,
             gone: false,
             history: None,
         };
@@ -184,6 +256,80 @@ mod tests {
         }
         assert!(client.gone, "still queued after {sent} bytes");
         assert!(sent > MAX_QUEUED);
+    }
+
+    /// A redraw drops the output queued, nothing else, and the count follows.
+    #[test]
+    fn skipping_drops_only_output() {
+        let (mut client, theirs) = pair();
+        // Fill the socket, so the rest is queued.
+        while !client.wants_to_write() {
+            client.send(&output(b'x', 60_000));
+        }
+        client.send(&Event::HistoryEnd { start: true });
+        client.send(&output(b'y', 10));
+        client.skip_output();
+        assert_eq!(
+            client.queued,
+            Event::HistoryEnd { start: true }.encode().len()
+        );
+        let events = drain(&mut client, &theirs);
+        assert_eq!(events.last(), Some(&Event::HistoryEnd { start: true }));
+        assert!(
+            events[..events.len() - 1]
+                .iter()
+                .all(|e| matches!(e, Event::Output(_, bytes) if bytes[0] == b'x'))
+        );
+    }
+
+    /// What is sent while a redraw's screen is being made follows that screen, whenever it
+    /// comes; a screen that never comes lets it through.
+    #[test]
+    fn a_redraw_goes_before_what_came_while_it_was_made() {
+        let (mut client, theirs) = pair();
+        let (answer, screen) = std::sync::mpsc::channel();
+        client.send(&output(b'a', 3));
+        client.redraw_with(screen);
+        client.send(&output(b'c', 3));
+        client.send(&Event::HistoryEnd { start: false });
+        client.redrawn(false);
+        assert!(client.redrawing());
+        answer.send(b"bbb".to_vec()).unwrap();
+        client.redrawn(false);
+        assert!(!client.redrawing());
+        assert_eq!(
+            drain(&mut client, &theirs),
+            [
+                output(b'a', 3),
+                output(b'b', 3),
+                output(b'c', 3),
+                Event::HistoryEnd { start: false }
+            ]
+        );
+        let (answer, screen) = std::sync::mpsc::channel::<Vec<u8>>();
+        client.redraw_with(screen);
+        client.send(&output(b'd', 1));
+        drop(answer);
+        client.redrawn(true);
+        assert_eq!(drain(&mut client, &theirs), [output(b'd', 1)]);
+    }
+
+    fn output(byte: u8, n: usize) -> Event {
+        Event::Output(super::super::protocol::Stream::Stdout, vec![byte; n])
+    }
+
+    /// Everything the client is sent, until it has nothing left to send.
+    fn drain(client: &mut Client, theirs: &OwnedFd) -> Vec<Event> {
+        let mut buf = vec![0u8; 70_000];
+        let mut events = Vec::new();
+        loop {
+            client.flush();
+            match recv(theirs.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+                Ok(n) => events.extend(Event::decode(&buf[..n])),
+                Err(_) if !client.wants_to_write() => return events,
+                Err(_) => {}
+            }
+        }
     }
 
     /// Requests arrive typed; a hang-up is seen.

@@ -463,6 +463,19 @@ impl Io {
         }
     }
 
+    /// It keeps a screen to redraw ([`Io::replay`]): the container has a terminal.
+    pub fn redraws(&self) -> bool {
+        matches!(self, Io::Tty { .. })
+    }
+
+    /// [`Io::replay`], answered later (by the screen's thread): `None` without a terminal.
+    pub fn replay_later(&self) -> Option<std::sync::mpsc::Receiver<Vec<u8>>> {
+        match self {
+            Io::Tty { keeper, .. } => Some(keeper.replay_later()),
+            Io::Pipes { .. } => None,
+        }
+    }
+
     /// Escape sequences that redraw the terminal as the container left it (none without one).
     pub fn replay(&self) -> Vec<u8> {
         match self {
@@ -531,9 +544,16 @@ impl Keeper {
 
     /// [`replay`] of the screen once it has every byte kept so far.
     fn replay(&self) -> Vec<u8> {
+        self.replay_later().recv().unwrap_or_default()
+    }
+
+    /// The same, made on the screen's thread while the monitor goes on: where the answer
+    /// is not awaited (a dashboard's redraw, many a second in a flood, each waiting for the
+    /// screen's thread to catch up while nothing read the pty).
+    fn replay_later(&self) -> std::sync::mpsc::Receiver<Vec<u8>> {
         let (answer, answered) = std::sync::mpsc::channel();
         let _ = self.to.send(Keep::Replay(answer));
-        answered.recv().unwrap_or_default()
+        answered
     }
 }
 

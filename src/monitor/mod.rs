@@ -32,6 +32,10 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
+/// How often the loop looks for a redraw's screen while one is being made (a few hundred
+/// microseconds' work on the screen's thread, once it has caught up).
+const REDRAW_POLL: Duration = Duration::from_millis(1);
+
 /// How much of the log a page of history is ([`Request::History`]): about 2,000 lines of 90
 /// columns, a few screens for the wheel or copy mode to scroll through before the next.
 const HISTORY_PAGE: u64 = 256 << 10;
@@ -355,6 +359,11 @@ impl Monitor {
             }
             fds.push(PollFd::new(c.fd(), flags));
         }
+        // A redraw's screen comes from another thread, which does not wake this poll.
+        let timeout = match self.clients.iter().any(Client::redrawing) {
+            true => timeout.min(REDRAW_POLL),
+            false => timeout,
+        };
         let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
         if poll(
             &mut fds,
@@ -415,6 +424,9 @@ impl Monitor {
                 self.handle(i, request, run.as_deref_mut());
             }
         }
+        for c in &mut self.clients {
+            c.redrawn(false);
+        }
         self.clients.retain(|c| !c.gone);
         if !ready[0].is_empty() {
             while let Ok(Some(info)) = self.signals.read_signal() {
@@ -447,6 +459,11 @@ impl Monitor {
                 if let Some(run) = run {
                     run.io.resize(rows, cols);
                     if replay {
+                        // A screen that can be redrawn begins with a `Skipped`, which says
+                        // this monitor takes `Redraw`s.
+                        if run.io.redraws() {
+                            self.clients[i].send(&Event::Skipped);
+                        }
                         // In messages of the largest size, all before the `Done` that ends
                         // the replay.
                         for part in run.io.replay().chunks(protocol::MAX_MESSAGE - 1) {
@@ -492,6 +509,20 @@ impl Monitor {
                 }
             }
             Request::Wait => self.clients[i].waiting = true,
+            Request::Redraw => {
+                // The log and the screen have had the same bytes (each read is logged before
+                // the screen's thread is handed it), so the screen and the history's pages
+                // meet where this asks for them.
+                if let Some(screen) = run.and_then(|run| run.io.replay_later())
+                    && !self.clients[i].redrawing()
+                {
+                    let client = &mut self.clients[i];
+                    client.skip_output();
+                    client.history = self.log.mark();
+                    client.send(&Event::Skipped);
+                    client.redraw_with(screen);
+                }
+            }
         }
     }
 
@@ -527,6 +558,8 @@ impl Monitor {
             restarting,
         };
         for c in self.clients.iter_mut().filter(|c| c.attached || c.waiting) {
+            // The run is over: its screen's thread answers or has ended.
+            c.redrawn(true);
             c.send(&event);
         }
     }

@@ -60,6 +60,11 @@ pub enum Request {
     /// my attach), as [`Event::History`] parts and an [`Event::HistoryEnd`]. A dashboard asks
     /// for a session's first page once it shows it, and for more as its view nears the top.
     History,
+    /// I am behind: drop the output queued for me, and send an [`Event::Skipped`] and the
+    /// screen as it is now instead, then go on from there (tmux redraws a client that cannot
+    /// keep up rather than sending it every byte). Only to a monitor that said
+    /// [`Event::Skipped`] at the attach: an older one would not answer.
+    Redraw,
 }
 
 /// What a monitor tells a client.
@@ -73,6 +78,11 @@ pub enum Event {
     History(Vec<u8>),
     /// The page is whole; `start`: it began at the log's start, there is no more.
     HistoryEnd { start: bool },
+    /// What follows redraws the screen on a fresh terminal, then goes on with the output, and
+    /// [`Request::History`]'s pages begin here again: output before it (not yet drawn) was
+    /// skipped. First in an attach's answer (which says this monitor takes
+    /// [`Request::Redraw`]), then in each redraw's.
+    Skipped,
     /// The request was done.
     Done,
     /// The request failed.
@@ -123,6 +133,11 @@ impl Request {
     }
 }
 
+/// Whether an encoded event is output (what [`Request::Redraw`] drops from a queue).
+pub fn is_output(message: &[u8]) -> bool {
+    matches!(message.first(), Some(&STDOUT | &STDERR))
+}
+
 impl Event {
     pub fn encode(&self) -> Vec<u8> {
         match self {
@@ -161,6 +176,7 @@ mod tests {
             Request::CloseStdin,
             Request::Wait,
             Request::History,
+            Request::Redraw,
         ] {
             assert_eq!(Request::decode(&request.encode()), Some(request));
         }
@@ -170,6 +186,7 @@ mod tests {
             Event::History(b"\x1b[1mold\r\n".to_vec()),
             Event::History(vec![]),
             Event::HistoryEnd { start: true },
+            Event::Skipped,
             Event::Done,
             Event::Failed("no".into()),
             Event::Exited {
@@ -178,7 +195,9 @@ mod tests {
                 restarting: false,
             },
         ] {
-            assert_eq!(Event::decode(&event.encode()), Some(event));
+            let message = event.encode();
+            assert_eq!(is_output(&message), matches!(event, Event::Output(..)));
+            assert_eq!(Event::decode(&message), Some(event));
         }
         assert_eq!(Request::decode(b""), None);
         assert_eq!(Event::decode(b"\x07x"), None);

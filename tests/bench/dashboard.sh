@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Dashboard benchmark, run side by side with tmux in one go:
 #  - throughput: `seq 1 2000000` in an embedded shell vs in a tmux pane of the same size
-#    (bash's `time`, real seconds: how fast each drains its pty);
+#    (bash's `time`, real seconds: how fast each drains its pty), and the CPU the dashboard
+#    and the session's monitor spent on each;
 #  - idle CPU of the dashboard with 10 idle sessions (utime+stime over 10 s);
 #  - resident memory of the dashboard with 1 and with 20 sessions, and of the sessions'
 #    monitors (each container's monitor holds its pty, log and screen copy).
@@ -57,10 +58,13 @@ run_seq() { # pane run-number
     t send-keys -t "$1" "clear; time seq 1 2000000; echo bench-done-\$((1000+$2))" Enter
     wait_for "$1" "bench-done-$((1000 + $2))"
 }
-declare -a ours theirs
+declare -a ours theirs dash_cpu mon_cpu
+mon=$(pgrep -f "__monitor $("$tool" ps -q | head -n 1)" | head -n 1)
 for i in 1 2 3; do
     run_seq plain "$i"; theirs+=("$(real_of plain)")
+    d0=$(cpu_ticks "$pid"); m0=$(cpu_ticks "$mon")
     run_seq dash "$i"; ours+=("$(real_of dash)")
+    dash_cpu+=($(( ($(cpu_ticks "$pid") - d0) * 1000 / hz ))); mon_cpu+=($(( ($(cpu_ticks "$mon") - m0) * 1000 / hz )))
 done
 rss_full=$(rss_kb "$pid"); mon_full=$(monitors_kb)
 
@@ -78,6 +82,7 @@ mo=$(median "${ours[@]}"); mt=$(median "${theirs[@]}")
 echo "| measure | my-container-tui | tmux | ratio |"
 echo "|---|---|---|---|"
 echo "| \`seq 1 2000000\` in a 98x37 pane, median of 3 (s) | $mo | $mt | $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f×", a / b}') |"
+echo "| CPU during one \`seq 1 2000000\`, median of 3: the dashboard + the session's monitor (ms) | $(median "${dash_cpu[@]}") + $(median "${mon_cpu[@]}") | | |"
 echo "| idle CPU, 10 idle sessions (% of a core over 10 s) | $idle | | |"
 echo "| resident memory, 1 fresh session: dashboard + monitor | $((rss1 / 1024)) MiB + $((mon1 / 1024)) MiB | | |"
 echo "| resident memory, 1 session after the seq runs (10,000 lines of scrollback full) | $((rss_full / 1024)) MiB + $((mon_full / 1024)) MiB | | |"

@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Trial> {
         terminal_session_behaves_like_a_terminal,
         forced_tty_and_refused_tty,
         input_the_container_does_not_read_never_stalls_its_output,
+        a_client_behind_a_flood_is_redrawn_and_its_history_joins,
     ]
 }
 
@@ -232,4 +233,104 @@ fn input_the_container_does_not_read_never_stalls_its_output(t: &Ctx) -> TestRes
         text.lines().any(|l| l.trim_end() == "200000"),
         format!("the output was cut: {} bytes", text.len()),
     )
+}
+
+/// A client that fell behind a flood asks its container's monitor for a redraw (what a
+/// dashboard does past a frame's budget): the output queued for it is dropped, the screen
+/// comes as it is, the output goes on after it, and the history's pages end where the
+/// redrawn screen begins, every line once.
+fn a_client_behind_a_flood_is_redrawn_and_its_history_joins(t: &Ctx) -> TestResult {
+    use my_container_tui::client::Connection;
+    use my_container_tui::monitor::protocol::{Event, Request};
+    use my_container_tui::screen::{Pages, Screen};
+    let script = "read x; seq 1 200000; echo seq-done; read y; echo after-$y; exec sleep 600";
+    let out = t
+        .run(&["run", "-d", "-i", "-t", "sh", "-c", script])?
+        .success()?;
+    let id = out.stdout.trim().to_string();
+    let record = my_container_tui::state::store::load(&id).map_err(|e| e.to_string())?;
+    let conn = Connection::open(&record).map_err(|e| e.to_string())?;
+    conn.send(&Request::Attach {
+        rows: 24,
+        cols: 80,
+        replay: true,
+    })
+    .map_err(|e| e.to_string())?;
+    // The attach's answer says this monitor redraws.
+    let mut events = Vec::new();
+    while !matches!(events.last(), Some(Event::Done)) {
+        events.push(conn.recv().ok_or("the monitor hung up")?);
+    }
+    ensure(
+        events.first() == Some(&Event::Skipped),
+        format!("the attach began with {:?}", events.first()),
+    )?;
+    // The flood, not read while it goes (1.3 MB: more than the socket holds).
+    my_container_tui::client::send_input(&conn, b"go\r").map_err(|e| e.to_string())?;
+    wait_until("the flood's end in the log", || {
+        t.verb(&["logs", &id])
+            .is_ok_and(|o| o.stdout.contains("seq-done"))
+    })?;
+    conn.send(&Request::Redraw).map_err(|e| e.to_string())?;
+    let mut before = 0;
+    loop {
+        match conn.recv().ok_or("the monitor hung up")? {
+            Event::Skipped => break,
+            Event::Output(_, bytes) => before += bytes.len(),
+            _ => {}
+        }
+    }
+    ensure(
+        before < 1_000_000,
+        format!("{before} bytes came before the redraw: the queue was not dropped"),
+    )?;
+    let mut screen = Screen::new(24, 80, 100_000);
+    my_container_tui::client::send_input(&conn, b"7\r").map_err(|e| e.to_string())?;
+    while !screen.vt().contents().contains("after-7") {
+        match conn.recv().ok_or("the monitor hung up")? {
+            Event::Output(_, bytes) => screen.process(&bytes),
+            other => return Err(format!("{other:?} in the output after the redraw").into()),
+        }
+    }
+    // Two pages back from the redraw, as the dashboard asks for them.
+    let mut pages = Pages::default();
+    for _ in 0..2 {
+        conn.send(&Request::History).map_err(|e| e.to_string())?;
+        loop {
+            match conn.recv().ok_or("the monitor hung up")? {
+                Event::History(part) => pages.part(&part),
+                Event::HistoryEnd { start } => {
+                    pages.end(&mut screen, start);
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let lines: Vec<String> = screen
+        .text_lines()
+        .iter()
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    let done = lines.iter().position(|l| l == "seq-done").ok_or(format!(
+        "no seq-done in {:?}",
+        &lines[lines.len().saturating_sub(30)..]
+    ))?;
+    ensure(done > 20_000, format!("only {done} lines above seq-done"))?;
+    // Every line above it is the one before the next, from the oldest kept to 200000.
+    let numbers: Vec<u32> = lines[..done]
+        .iter()
+        .skip_while(|l| l.parse::<u32>().is_err())
+        .map(|l| l.parse().map_err(|_| format!("{l:?} among the numbers")))
+        .collect::<Result<_, _>>()?;
+    ensure_eq(numbers.last().copied(), Some(200_000))?;
+    for pair in numbers.windows(2) {
+        ensure_eq(pair[1], pair[0] + 1)?;
+    }
+    ensure(
+        lines[done + 1..].iter().any(|l| l == "after-7"),
+        "the output after the redraw is not below it",
+    )?;
+    t.verb(&["rm", "-f", &id])?.success()?;
+    Ok(())
 }

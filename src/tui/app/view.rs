@@ -279,6 +279,11 @@ impl App {
             return painted;
         }
         let areas = self.areas(area);
+        // Copy mode holds its session's lines where they are.
+        let copying = matches!(self.mode, Mode::Copy(_));
+        for (i, s) in self.sessions.iter().enumerate() {
+            s.hold(copying && i == self.selected);
+        }
         // A session shown is looked at: its activity mark goes, and its history is fetched.
         if let Some(s) = self.selected() {
             s.seen();

@@ -1,0 +1,81 @@
+//! How a dashboard keeps up with a container that writes faster than a screen can be drawn.
+//!
+//! Every byte a dashboard is sent, it parses into its session's emulator, and each line that
+//! scrolls off is formatted into history: during `seq 1 2000000` that parse was a third of the
+//! machine's CPU, spent on screens nobody saw (a frame is drawn at most every 16 ms). tmux's
+//! clients are sent redraws, not every byte. Here a session's reader parses up to [`BUDGET`]
+//! bytes a frame; past it, with more waiting, it asks its monitor for a redraw
+//! ([`crate::monitor::protocol::Request::Redraw`]): the monitor drops the output queued for
+//! it and sends the screen as its own emulator has it now. What the reader skipped is in the
+//! container's log, and comes back as history pages once the output pauses.
+
+use std::time::{Duration, Instant};
+
+/// Output a reader parses in a frame before it asks for a redraw instead.
+pub const BUDGET: usize = 64 * 1024;
+
+/// A frame: the dashboard draws at most this often while output keeps coming.
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// The pause in the output after which a redrawn session asks for its history again (a page
+/// parsed at every redraw of a flood would cost more than the redraws save).
+pub const QUIET: Duration = Duration::from_millis(250);
+
+/// The output a reader has parsed in the current frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    frame: Instant,
+    parsed: usize,
+}
+
+impl Pace {
+    pub fn new(now: Instant) -> Pace {
+        Pace {
+            frame: now,
+            parsed: 0,
+        }
+    }
+
+    /// `bytes` more were parsed at `now`; true when that is past the frame's budget.
+    pub fn parsed(&mut self, bytes: usize, now: Instant) -> bool {
+        if now.duration_since(self.frame) >= FRAME {
+            self.frame = now;
+            self.parsed = 0;
+        }
+        self.parsed += bytes;
+        self.parsed > BUDGET
+    }
+
+    /// How long until the frame is over, from `now` (a reader that asked for a redraw waits
+    /// that long: nothing it parsed sooner would be drawn).
+    pub fn rest_of_frame(&self, now: Instant) -> Duration {
+        (self.frame + FRAME).saturating_duration_since(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame takes [`BUDGET`] and no more; the next frame starts afresh; a slow trickle
+    /// never runs over, however long it goes on.
+    #[test]
+    fn a_frame_takes_its_budget() {
+        let start = Instant::now();
+        let mut pace = Pace::new(start);
+        assert!(!pace.parsed(BUDGET, start));
+        assert!(pace.parsed(1, start + Duration::from_millis(5)));
+        assert_eq!(
+            pace.rest_of_frame(start + Duration::from_millis(5)),
+            FRAME - Duration::from_millis(5)
+        );
+        let next = start + FRAME;
+        assert!(!pace.parsed(BUDGET, next));
+        assert_eq!(pace.rest_of_frame(next + FRAME), Duration::ZERO);
+        let mut at = next + FRAME;
+        for _ in 0..1000 {
+            at += FRAME;
+            assert!(!pace.parsed(BUDGET / 2, at));
+        }
+    }
+}
