@@ -28,6 +28,7 @@ pub fn tests() -> Vec<Trial> {
         binary_cannot_be_rewritten_from_an_exec,
         proc_mounts_are_runcs_list_alone_and_configs_are_capped,
         binary_cannot_be_rewritten_through_a_shared_pid_namespace,
+        kubernetes_privileged_devices,
     ]
 }
 
@@ -1322,4 +1323,77 @@ fn proc_mounts_are_runcs_list_alone_and_configs_are_capped(t: &Ctx) -> TestResul
         out.code == Some(1) && out.stderr.contains("larger than 8 MiB"),
         format!("a 9 MiB config: {:?}", out.stderr),
     )
+}
+
+/// Every device node of the host's `/dev`, as containerd's `WithHostDevices` lists them for a
+/// privileged container (its subdirectories and the console left out): `/dev/ptmx` among them.
+fn host_devices() -> Result<Vec<Value>, Failed> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let mut devices = Vec::new();
+    for entry in std::fs::read_dir("/dev")
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let kind = match meta.file_type() {
+            f if f.is_char_device() => "c",
+            f if f.is_block_device() => "b",
+            _ => continue,
+        };
+        if name == "console" {
+            continue;
+        }
+        let rdev = meta.rdev();
+        devices.push(json!({
+            "path": format!("/dev/{name}"),
+            "type": kind,
+            "major": nix::sys::stat::major(rdev),
+            "minor": nix::sys::stat::minor(rdev),
+            "fileMode": meta.mode() & 0o777,
+            "uid": 0,
+            "gid": 0,
+        }));
+    }
+    Ok(devices)
+}
+
+/// A privileged container as Kubernetes asks for one through containerd's CRI: every device
+/// of the host in `linux.devices`, `/dev/ptmx` among them, and every device allowed. Creating
+/// it failed (`cannot create /dev/ptmx: File exists`), which failed five of critest's specs.
+/// The listed ptmx gives way to the link into the container's own devpts, as in runc (a node
+/// 5:2 would open the host's pty multiplexer), and the other nodes are made.
+fn kubernetes_privileged_devices(t: &Ctx) -> TestResult {
+    let devices = host_devices()?;
+    ensure(
+        devices.iter().any(|d| d["path"] == "/dev/ptmx"),
+        "the host has no /dev/ptmx node to list",
+    )?;
+    // A node of the host's that is none of the defaults: it must be made.
+    let defaults = ["null", "zero", "full", "random", "urandom", "tty", "ptmx"];
+    let other = devices
+        .iter()
+        .filter_map(|d| d["path"].as_str()?.strip_prefix("/dev/"))
+        .find(|name| !defaults.contains(name))
+        .ok_or("the host has no device beyond the defaults")?
+        .to_string();
+    let script = format!(
+        "readlink /dev/ptmx; test -c /dev/{other} -o -b /dev/{other} && echo made; \
+         ls /dev/pts/ptmx >/dev/null && echo ours"
+    );
+    let b = Bundle::new(t, &["sh", "-c", &script])?;
+    b.edit(|c| {
+        c["linux"]["devices"] = json!(devices);
+        c["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}]);
+    })?;
+    let mut cmd = b.command(&["run", "--bundle", &b.path(), "privileged1"]);
+    let out = run({
+        cmd.stdout(Stdio::piped());
+        cmd
+    })?;
+    ensure(out.code == Some(0), format!("run: {out:?}"))?;
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    ensure(lines == ["pts/ptmx", "made", "ours"], format!("{out:?}"))
 }

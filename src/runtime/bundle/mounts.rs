@@ -356,11 +356,14 @@ fn populate_dev(
         }
         let mode = d.file_mode().unwrap_or(0o666);
         let rdev = makedev(d.major() as u64, d.minor() as u64);
-        // A default node listed again is the same node.
-        if devices::NODES.iter().all(|(n, _, _)| *n != name) {
+        // A default node listed again is the same node. A listed ptmx (Kubernetes lists
+        // every node of the host's /dev for a privileged container) gives way to the link
+        // into the container's own devpts, as in runc: a node 5:2 opens the host's.
+        let replaced = pts && name == "ptmx";
+        if !replaced && devices::NODES.iter().all(|(n, _, _)| *n != name) {
             dev.make_node(name, kind, rdev, mode)?;
         }
-        if d.uid().is_some() || d.gid().is_some() {
+        if !replaced && (d.uid().is_some() || d.gid().is_some()) {
             dev.chown(name, d.uid(), d.gid())?;
         }
     }
