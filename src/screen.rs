@@ -49,7 +49,12 @@ struct History {
 impl vt100::Callbacks for History {
     fn on_scroll(&mut self, row: RowContents<'_>, alternate_screen: bool) {
         // A full-screen program's rows are its own business, as in tmux: not history.
-        if alternate_screen || self.limit == 0 || self.paused {
+        if alternate_screen || self.limit == 0 {
+            return;
+        }
+        // Not kept, but counted, as a line past the limit: a line's number stays its own.
+        if self.paused {
+            self.first += 1;
             return;
         }
         let mut text = String::new();
@@ -186,10 +191,22 @@ impl Screen {
         *self = Screen::new(rows.get(), cols.get(), limit);
     }
 
-    /// Keeps no more lines that leave the screen, until [`Screen::restart`]: they are formatted
-    /// for nothing while a flood is redrawn, and come back from the log once it is over.
+    /// Keeps no more lines that leave the screen, until [`Screen::resume_history`]: they are
+    /// formatted for nothing while a flood is redrawn, and come back from the log once it is
+    /// over.
     pub fn pause_history(&mut self) {
         self.parser.callbacks_mut().paused = true;
+    }
+
+    /// Keeps the lines that leave the screen again, the history emptied: it comes back whole
+    /// from the log, as pages put above the screen ([`Pages`]).
+    pub fn resume_history(&mut self) {
+        let history = self.parser.callbacks_mut();
+        history.paused = false;
+        history.first += history.lines.len() as i64;
+        history.lines.clear();
+        history.offset = 0;
+        self.changed = true;
     }
 
     pub fn process(&mut self, bytes: &[u8]) {
@@ -632,6 +649,27 @@ mod tests {
         full.process(b"old-4\r\nold-5\r\nold-6\r\n$ a\r\nb\r\nc\r\n");
         full.prepend_history(earlier.as_bytes(), true);
         assert_eq!(history(&full), ["old-3", "old-4", "old-5", "old-6"]);
+    }
+
+    /// Paused (a flood being redrawn), lines that leave the screen are counted, not kept; taken
+    /// back, the history is emptied for the log's pages, and a line keeps its number through
+    /// it all (copy mode holds places by number).
+    #[test]
+    fn a_paused_history_counts_its_lines_and_starts_again_empty() {
+        let mut screen = Screen::new(3, 10, 100);
+        screen.process(b"1\r\n2\r\n3\r\n4\r\n");
+        assert_eq!((screen.first_line(), screen.history_len()), (0, 2));
+        screen.pause_history();
+        screen.process(b"5\r\n6\r\n7\r\n");
+        assert_eq!((screen.first_line(), screen.history_len()), (3, 2));
+        screen.resume_history();
+        assert_eq!((screen.first_line(), screen.history_len()), (5, 0));
+        // The top line, 5, has number 5 as before: its page puts 1-4 above as 1-4.
+        let mut pages = Pages::default();
+        pages.part(b"1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7\r\n");
+        pages.end(&mut screen, true);
+        assert_eq!((screen.first_line(), screen.history_len()), (0, 5));
+        assert_eq!(screen.text_lines()[..6], ["1", "2", "3", "4", "5", "6"]);
     }
 
     /// History paged back from the log, cut anywhere (inside a line, inside an escape), gives

@@ -720,11 +720,11 @@ enum Flood {
     /// A redraw is asked for: the output before its `Skipped` goes unread.
     Skipping,
     /// Redrawn: the output is parsed without history, since the lines of a flood come back
-    /// from the log. Once it pauses (or copy mode wants the lines), one more redraw is asked
-    /// for, to begin the history there.
+    /// from the log. Once it pauses (or copy mode wants the lines), the reader asks the
+    /// monitor to mark its log there ([`Request::Mark`]), to begin the history's pages.
     Redrawn,
-    /// That last redraw is asked for.
-    Settling,
+    /// The mark is asked for; the output is parsed meanwhile (it is before the mark).
+    Marking,
 }
 
 /// Reads a monitor's events into a session until the container ends or the monitor goes:
@@ -749,10 +749,10 @@ fn read_monitor(
         if flood == Flood::Redrawn
             && (flags.held.load(Ordering::Acquire) || !reader.wait(pace::QUIET))
         {
-            if reader.send(&Request::Redraw).is_err() {
+            if reader.send(&Request::Mark).is_err() {
                 break;
             }
-            flood = Flood::Settling;
+            flood = Flood::Marking;
             continue;
         }
         let Some(event) = reader.recv() else { break };
@@ -762,29 +762,37 @@ fn read_monitor(
                 pages = crate::screen::Pages::default();
                 let mut screen = lock(screen);
                 screen.restart();
-                let history = flags.history.load(Ordering::Acquire);
-                match flood {
-                    Flood::Skipping => {
-                        flood = Flood::Redrawn;
-                        screen.pause_history();
-                        // Not asked for again until the flood is over.
-                        if matches!(history, MORE_PAGES | ALL_PAGES) {
-                            flags.history.store(SKIPPED, Ordering::Release);
-                        }
+                // The attach's says the monitor redraws; a flood's begins one.
+                if flood == Flood::Skipping {
+                    flood = Flood::Redrawn;
+                    screen.pause_history();
+                    // Not asked for again until the flood is over.
+                    if matches!(
+                        flags.history.load(Ordering::Acquire),
+                        MORE_PAGES | ALL_PAGES
+                    ) {
+                        flags.history.store(SKIPPED, Ordering::Release);
                     }
-                    Flood::Settling => {
-                        flood = Flood::None;
-                        // Asked for again from here, as the session is shown. (One asked for
-                        // already comes after this, from here.)
-                        if matches!(history, MORE_PAGES | ALL_PAGES | SKIPPED) {
-                            flags.history.store(NO_PAGE, Ordering::Release);
-                        }
-                    }
-                    // The attach's.
-                    Flood::None | Flood::Redrawn => {}
                 }
             }
-            Event::Output(..) if matches!(flood, Flood::Skipping | Flood::Settling) => {
+            Event::Marked if flood == Flood::Marking => {
+                flood = Flood::None;
+                pages = crate::screen::Pages::default();
+                lock(screen).resume_history();
+                // A page asked for after the mark comes from it; the history had before the
+                // flood comes back from it too, asked for now (or, never asked for, when the
+                // session is shown).
+                if matches!(
+                    flags.history.load(Ordering::Acquire),
+                    SKIPPED | MORE_PAGES | ALL_PAGES
+                ) {
+                    flags.history.store(PAGE_ASKED, Ordering::Release);
+                    if reader.send(&Request::History).is_err() {
+                        break;
+                    }
+                }
+            }
+            Event::Output(..) if flood == Flood::Skipping => {
                 if flags.unread() {
                     notify(SessionEvent::Output(id));
                 }
@@ -796,6 +804,7 @@ fn read_monitor(
                 let now = Instant::now();
                 if !replay
                     && redraws
+                    && flood != Flood::Marking
                     && pace.parsed(bytes.len(), now)
                     && flags.may_skip(screen)
                     && reader.wait(Duration::ZERO)
@@ -833,7 +842,7 @@ fn read_monitor(
                     return;
                 }
             }
-            Event::Failed(_) => {}
+            Event::Marked | Event::Failed(_) => {}
         }
     }
     notify(SessionEvent::Exited(id, None));

@@ -169,7 +169,8 @@ pub fn run(args: &Args) -> Outcome {
                 | Event::Failed(_)
                 | Event::History(_)
                 | Event::HistoryEnd { .. }
-                | Event::Skipped => {}
+                | Event::Skipped
+                | Event::Marked => {}
             }
         }
         // The monitor went without a word: it was killed, and the container with it.

@@ -7,7 +7,7 @@
 //! bytes a frame; past it, with more waiting, it asks its monitor for a redraw
 //! ([`crate::monitor::protocol::Request::Redraw`]): the monitor drops the output queued for
 //! it and sends the screen as its own emulator has it now. What the reader skipped is in the
-//! container's log, and comes back as history pages once the output pauses.
+//! container's log, and comes back as history pages once the output pauses ([`QUIET`]).
 
 use std::time::{Duration, Instant};
 
@@ -17,9 +17,10 @@ pub const BUDGET: usize = 64 * 1024;
 /// A frame: the dashboard draws at most this often while output keeps coming.
 pub const FRAME: Duration = Duration::from_millis(16);
 
-/// The pause in the output after which a redrawn session asks for its history again (a page
-/// parsed at every redraw of a flood would cost more than the redraws save).
-pub const QUIET: Duration = Duration::from_millis(250);
+/// The pause in the output after which a redrawn session takes its history back (a page
+/// parsed at every redraw of a flood would cost more than the redraws save): short, since
+/// until then a look back finds nothing.
+pub const QUIET: Duration = Duration::from_millis(50);
 
 /// The output a reader has parsed in the current frame.
 #[derive(Debug, Clone, Copy)]

@@ -523,6 +523,12 @@ impl Monitor {
                     client.redraw_with(screen);
                 }
             }
+            Request::Mark => {
+                // What it was sent so far (or will be, behind a redraw) is in the log before
+                // this.
+                self.clients[i].history = self.log.mark();
+                self.clients[i].send(&Event::Marked);
+            }
         }
     }
 

@@ -65,6 +65,10 @@ pub enum Request {
     /// keep up rather than sending it every byte). Only to a monitor that said
     /// [`Event::Skipped`] at the attach: an older one would not answer.
     Redraw,
+    /// My screen has every byte sent before this: begin my history's pages here (answered in
+    /// order with an [`Event::Marked`]). A dashboard asks once a flood it was redrawn through
+    /// is over, having kept no history meanwhile.
+    Mark,
 }
 
 /// What a monitor tells a client.
@@ -83,6 +87,8 @@ pub enum Event {
     /// skipped. First in an attach's answer (which says this monitor takes
     /// [`Request::Redraw`]), then in each redraw's.
     Skipped,
+    /// [`Request::History`]'s pages begin here ([`Request::Mark`]).
+    Marked,
     /// The request was done.
     Done,
     /// The request failed.
@@ -177,6 +183,7 @@ mod tests {
             Request::Wait,
             Request::History,
             Request::Redraw,
+            Request::Mark,
         ] {
             assert_eq!(Request::decode(&request.encode()), Some(request));
         }
@@ -187,6 +194,7 @@ mod tests {
             Event::History(vec![]),
             Event::HistoryEnd { start: true },
             Event::Skipped,
+            Event::Marked,
             Event::Done,
             Event::Failed("no".into()),
             Event::Exited {

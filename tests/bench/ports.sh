@@ -24,10 +24,12 @@ done
 if [ -z "${MCT_BENCH_WORLD:-}" ]; then
     cargo build --release --quiet
     work=$(mktemp -d /tmp/mct-bench-ports.XXXXXX)
-    status=0
-    MCT_BENCH_WORLD=$work unshare --net --mount --propagation private "$0" "$@" || status=$?
-    rm -rf "$work"
-    exit $status
+    # Gone however the run ends (an interrupted run left its podman store behind).
+    trap 'rm -rf "$work"' EXIT
+    trap 'exit 130' INT TERM
+    # Its status is the script's (set -e); the trap removes the scratch either way.
+    MCT_BENCH_WORLD=$work unshare --net --mount --propagation private "$0" "$@"
+    exit 0
 fi
 
 # Inside the world: an empty /run (both tools' state), loopback up.
