@@ -22,11 +22,12 @@ pub const FRAME: Duration = Duration::from_millis(16);
 /// until then a look back finds nothing.
 pub const QUIET: Duration = Duration::from_millis(50);
 
-/// The output a reader has parsed in the current frame.
+/// The output a reader has parsed in the current frame, and when it last asked for a redraw.
 #[derive(Debug, Clone, Copy)]
 pub struct Pace {
     frame: Instant,
     parsed: usize,
+    redrawn: Option<Instant>,
 }
 
 impl Pace {
@@ -34,10 +35,13 @@ impl Pace {
         Pace {
             frame: now,
             parsed: 0,
+            redrawn: None,
         }
     }
 
-    /// `bytes` more were parsed at `now`; true when that is past the frame's budget.
+    /// `bytes` more were parsed at `now`; true when a redraw is due: the frame's budget is
+    /// spent, and none was asked for within a frame (a reader that asked again as soon as its
+    /// redraw came made its monitor redraw hundreds of times a second, and the flood slower).
     pub fn parsed(&mut self, bytes: usize, now: Instant) -> bool {
         if now.duration_since(self.frame) >= FRAME {
             self.frame = now;
@@ -45,12 +49,16 @@ impl Pace {
         }
         self.parsed += bytes;
         self.parsed > BUDGET
+            && self
+                .redrawn
+                .is_none_or(|at| now.duration_since(at) >= FRAME)
     }
 
-    /// How long until the frame is over, from `now` (a reader that asked for a redraw waits
-    /// that long: nothing it parsed sooner would be drawn).
-    pub fn rest_of_frame(&self, now: Instant) -> Duration {
-        (self.frame + FRAME).saturating_duration_since(now)
+    /// A redraw was asked for at `now`: a frame begins.
+    pub fn redraw(&mut self, now: Instant) {
+        self.redrawn = Some(now);
+        self.frame = now;
+        self.parsed = 0;
     }
 }
 
@@ -66,17 +74,24 @@ mod tests {
         let mut pace = Pace::new(start);
         assert!(!pace.parsed(BUDGET, start));
         assert!(pace.parsed(1, start + Duration::from_millis(5)));
-        assert_eq!(
-            pace.rest_of_frame(start + Duration::from_millis(5)),
-            FRAME - Duration::from_millis(5)
-        );
         let next = start + FRAME;
         assert!(!pace.parsed(BUDGET, next));
-        assert_eq!(pace.rest_of_frame(next + FRAME), Duration::ZERO);
         let mut at = next + FRAME;
         for _ in 0..1000 {
             at += FRAME;
             assert!(!pace.parsed(BUDGET / 2, at));
         }
+    }
+
+    /// After a redraw, none is due again within a frame, however much is parsed.
+    #[test]
+    fn a_redraw_is_due_once_a_frame_at_most() {
+        let start = Instant::now();
+        let mut pace = Pace::new(start);
+        assert!(pace.parsed(BUDGET + 1, start));
+        pace.redraw(start);
+        let soon = start + FRAME / 2;
+        assert!(!pace.parsed(4 * BUDGET, soon));
+        assert!(pace.parsed(BUDGET + 1, start + FRAME));
     }
 }
