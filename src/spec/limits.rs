@@ -31,6 +31,16 @@ pub struct Limits {
     /// `--memory-reservation`: a soft limit, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_reservation: Option<u64>,
+    /// The memory controller's swappiness, 0-100 (an OCI bundle's; cgroup v1 alone has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_swappiness: Option<u64>,
+    /// Kernel TCP buffer memory, in bytes (an OCI bundle's `kernelTCP`; cgroup v1 alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_tcp: Option<u64>,
+    /// No OOM killer: a task at the limit waits for memory instead (an OCI bundle's
+    /// `disableOOMKiller`; cgroup v1 alone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub oom_kill_disable: bool,
     /// Relative CPU weight, Docker's `--cpu-shares` (2..=262144, default 1024).
     pub cpu_shares: Option<u64>,
     /// Huge pages by page size (`2MB`, `1GB`): at most this many bytes of each (an OCI
@@ -64,6 +74,11 @@ impl Limits {
                 human(reservation),
                 human(memory)
             ));
+        }
+        if let Some(s) = self.memory_swappiness
+            && s > 100
+        {
+            return Err(format!("memory swappiness {s}: the kernel takes 0 to 100"));
         }
         if let Some(m) = self.memory
             && m < MIN_MEMORY

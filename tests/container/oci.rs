@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         seccomp_profile_applies,
         user_namespace_maps_apply,
         cpu_period_and_cpuset_reach_the_cgroup,
+        memory_settings_reach_the_cgroup,
         hugepage_limits_reach_the_cgroup,
         mount_destination_symlinks_stay_inside,
         dashboard_lists_oci_containers,
@@ -997,6 +998,68 @@ fn cpu_period_and_cpuset_reach_the_cgroup(t: &Ctx) -> TestResult {
     })();
     ensure_eq(b.runc(&["delete", "-f", "cpu1"])?.code, Some(0))?;
     // Our parent directory too: the last container of a parent we made takes it along.
+    ensure(
+        cgroup_dirs(&rel).is_empty(),
+        format!("cgroups left: {:?}", cgroup_dirs(&rel)),
+    )?;
+    result
+}
+
+/// runtime-tools' memory settings, each read back from the container's memory cgroup: the
+/// soft limit (reservation), and where the host's controller has them (cgroup v1), swappiness,
+/// the kernel TCP limit and the OOM killer left out. A kernel memory limit, which kernels
+/// since 5.16 ignore, is let through with a warning (these were refused, by name).
+fn memory_settings_reach_the_cgroup(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sleep", "100"])?;
+    let rel = format!("mct-test-memory-{}", std::process::id());
+    let limit = 50_593_792u64;
+    b.edit(|c| {
+        c["linux"]["cgroupsPath"] = json!(format!("/{rel}/m1"));
+        c["linux"]["resources"]["memory"] = json!({
+            "limit": limit, "reservation": limit / 2, "swap": limit, "kernel": limit,
+            "kernelTCP": limit, "swappiness": 10, "disableOOMKiller": true,
+        });
+    })?;
+    let created = b.create("mem1")?;
+    ensure(created.code == Some(0), format!("create: {created:?}"))?;
+    let result = (|| {
+        ensure(
+            created
+                .stderr
+                .contains("linux.resources.memory.kernel 50593792 is ignored"),
+            format!("no warning for the kernel limit: {created:?}"),
+        )?;
+        let dirs = cgroup_dirs(&format!("{rel}/m1"));
+        let read = |name: &str| {
+            dirs.iter()
+                .map(|d| d.join(name))
+                .find(|f| f.exists())
+                .and_then(|f| std::fs::read_to_string(f).ok())
+        };
+        let number = |name: &str| read(name).map(|s| s.trim().to_string());
+        match number("memory.low") {
+            // cgroup v2: the reservation is the protection; the rest has no file there.
+            Some(low) => ensure_eq(low, (limit / 2).to_string()),
+            None => {
+                ensure_eq(number("memory.limit_in_bytes"), Some(limit.to_string()))?;
+                ensure_eq(
+                    number("memory.soft_limit_in_bytes"),
+                    Some((limit / 2).to_string()),
+                )?;
+                ensure_eq(number("memory.swappiness"), Some("10".into()))?;
+                ensure_eq(
+                    number("memory.kmem.tcp.limit_in_bytes"),
+                    Some(limit.to_string()),
+                )?;
+                let oom = read("memory.oom_control").unwrap_or_default();
+                ensure(
+                    oom.contains("oom_kill_disable 1"),
+                    format!("oom_control: {oom}"),
+                )
+            }
+        }
+    })();
+    ensure_eq(b.runc(&["delete", "-f", "mem1"])?.code, Some(0))?;
     ensure(
         cgroup_dirs(&rel).is_empty(),
         format!("cgroups left: {:?}", cgroup_dirs(&rel)),

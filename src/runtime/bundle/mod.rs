@@ -222,13 +222,20 @@ fn relative_cgroup(path: &Path) -> anyhow::Result<PathBuf> {
     Ok(rel)
 }
 
-/// `linux.resources` as our limits: memory, swap, pids, CPU quota and shares. Anything else
-/// set is refused by `check_supported`.
+/// `linux.resources` as our limits: memory (limit, swap, reservation, swappiness, kernel TCP,
+/// the OOM killer), pids, CPU quota, period, shares and cpuset, huge pages. Anything else set
+/// is refused by `check_supported`.
 pub fn limits(resources: &LinuxResources) -> anyhow::Result<Limits> {
     let mut limits = Limits::default();
     if let Some(memory) = resources.memory() {
         limits.memory = memory.limit().filter(|&l| l > 0).map(|l| l as u64);
         limits.memory_swap = memory.swap().filter(|&s| s != 0);
+        limits.memory_reservation = memory.reservation().filter(|&r| r > 0).map(|r| r as u64);
+        limits.memory_swappiness = memory.swappiness();
+        limits.kernel_tcp = memory.kernel_tcp().filter(|&k| k > 0).map(|k| k as u64);
+        limits.oom_kill_disable = memory.disable_oom_killer().unwrap_or(false);
+        // `kernel` is not kept: kernels since 5.16 ignore a kernel memory limit (and 6.1+
+        // has no file for it on v2), so runc 1.2 ignores it too (`create` warns).
     }
     for h in resources.hugepage_limits().iter().flatten() {
         limits
@@ -487,24 +494,6 @@ fn check_supported(config: &Spec) -> anyhow::Result<()> {
                 "linux.resources.cpu.realtimePeriod",
             )?;
             some(cpu.idle().is_some(), "linux.resources.cpu.idle")?;
-        }
-        if let Some(m) = r.memory() {
-            some(
-                m.reservation().is_some_and(|v| v > 0),
-                "linux.resources.memory.reservation",
-            )?;
-            some(
-                m.kernel().is_some_and(|v| v > 0),
-                "linux.resources.memory.kernel",
-            )?;
-            some(
-                m.kernel_tcp().is_some_and(|v| v > 0),
-                "linux.resources.memory.kernelTCP",
-            )?;
-            some(
-                m.swappiness().is_some(),
-                "linux.resources.memory.swappiness",
-            )?;
         }
     }
     if let Some(seccomp) = linux.seccomp() {

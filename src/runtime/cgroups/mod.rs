@@ -343,6 +343,37 @@ impl Cgroup {
             let dir = need(Controller::Memory, "--memory-reservation")?;
             version.memory_reservation(dir, bytes)?;
         }
+        // Settings only cgroup v1's memory controller has: applied where its file is, and
+        // otherwise ignored with a warning, as runc ignores them on v2.
+        let v1_memory = [
+            (
+                "memory.swappiness",
+                "swappiness",
+                limits.memory_swappiness.map(|s| s.to_string()),
+            ),
+            (
+                "memory.kmem.tcp.limit_in_bytes",
+                "kernelTCP",
+                limits.kernel_tcp.map(|b| b.to_string()),
+            ),
+            (
+                "memory.oom_control",
+                "disableOOMKiller",
+                limits.oom_kill_disable.then(|| "1".to_string()),
+            ),
+        ];
+        for (file, what, value) in v1_memory {
+            let Some(value) = value else { continue };
+            let path = need(Controller::Memory, what)?.join(file);
+            if path.exists() {
+                write(&path, &value)?;
+            } else {
+                eprintln!(
+                    "warning: linux.resources.memory.{what} is ignored: this host's memory \
+                     controller has no {file} (cgroup v2)"
+                );
+            }
+        }
         if let Some(pids) = limits.pids {
             let dir = need(Controller::Pids, "--pids-limit")?;
             write(&dir.join("pids.max"), &pids.to_string())?;
@@ -812,9 +843,20 @@ mod tests {
             cpuset_cpus: Some("0".into()),
             cpuset_mems: None,
             memory_reservation: None,
+            // v1's alone: ignored here, with a warning, not written as new files.
+            memory_swappiness: Some(10),
+            kernel_tcp: Some(1 << 20),
+            oom_kill_disable: true,
             hugepages: vec![("2MB".into(), 0)],
         })
         .unwrap();
+        for v1_only in [
+            "memory.swappiness",
+            "memory.kmem.tcp.limit_in_bytes",
+            "memory.oom_control",
+        ] {
+            assert!(!dir.join(v1_only).exists(), "{v1_only}");
+        }
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         assert_eq!(read("memory.max"), (64u64 << 20).to_string());
         assert_eq!(read("memory.swap.max"), (32u64 << 20).to_string());
