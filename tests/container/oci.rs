@@ -539,6 +539,13 @@ impl Bundle {
         run(self.command(args))
     }
 
+    /// `run` with the bundle to the container's end, its output read (stdout a pipe).
+    fn run_to_end(&self, id: &str) -> Result<Output, Failed> {
+        let mut cmd = self.command(&["run", "--bundle", &self.path(), id]);
+        cmd.stdout(Stdio::piped());
+        run(cmd)
+    }
+
     /// `create` with the bundle.
     fn create(&self, id: &str) -> Result<Output, Failed> {
         self.parking(self.command(&["create", "--bundle", &self.path(), id]))
@@ -903,11 +910,7 @@ fn user_namespace_maps_apply(t: &Ctx) -> TestResult {
         c["linux"]["uidMappings"] = map.clone();
         c["linux"]["gidMappings"] = map;
     })?;
-    let mut cmd = b.command(&["run", "--bundle", &b.path(), "userns1"]);
-    let out = run({
-        cmd.stdout(Stdio::piped());
-        cmd
-    })?;
+    let out = b.run_to_end("userns1")?;
     let words: Vec<&str> = out.stdout.split_whitespace().collect();
     ensure(
         words == ["0", "3000100000", "65536", "0", "3000100000", "65536", "0"],
@@ -949,11 +952,7 @@ fn seccomp_profile_applies(t: &Ctx) -> TestResult {
             "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}],
         })
     })?;
-    let mut cmd = b.command(&["run", "--bundle", &b.path(), "s1"]);
-    let out = run({
-        cmd.stdout(Stdio::piped());
-        cmd
-    })?;
+    let out = b.run_to_end("s1")?;
     ensure(out.code == Some(0), format!("run: {out:?}"))?;
     ensure(
         out.stdout.contains("mkdir=1") && out.stdout.contains("ls=0"),
@@ -1145,9 +1144,7 @@ fn mount_destination_symlinks_stay_inside(t: &Ctx) -> TestResult {
     })?;
     std::os::unix::fs::symlink(host.path(), b.dir.path().join("rootfs/evil"))
         .map_err(|e| e.to_string())?;
-    let mut cmd = b.command(&["run", "--bundle", &b.path(), "m1"]);
-    cmd.stdout(Stdio::piped());
-    let out = run(cmd)?;
+    let out = b.run_to_end("m1")?;
     ensure(
         out.code == Some(1)
             && out.stderr.contains("/evil")
@@ -1451,11 +1448,7 @@ fn kubernetes_privileged_devices(t: &Ctx) -> TestResult {
         c["linux"]["devices"] = json!(devices);
         c["linux"]["resources"]["devices"] = json!([{"allow": true, "access": "rwm"}]);
     })?;
-    let mut cmd = b.command(&["run", "--bundle", &b.path(), "privileged1"]);
-    let out = run({
-        cmd.stdout(Stdio::piped());
-        cmd
-    })?;
+    let out = b.run_to_end("privileged1")?;
     ensure(out.code == Some(0), format!("run: {out:?}"))?;
     let lines: Vec<&str> = out.stdout.lines().collect();
     ensure(lines == ["pts/ptmx", "made", "ours"], format!("{out:?}"))
