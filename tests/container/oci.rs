@@ -292,6 +292,16 @@ fn cgroup_dirs(rel: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The text of a cgroup file, trimmed, from whichever hierarchy holds it for `rel`.
+fn cgroup_file(rel: &str, name: &str) -> Option<String> {
+    cgroup_dirs(rel)
+        .iter()
+        .map(|d| d.join(name))
+        .find(|f| f.exists())
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .map(|s| s.trim().to_string())
+}
+
 /// Runs `cmd` under `script`, so it has a terminal (ctr -t insists on one).
 fn with_terminal(cmd: &Command) -> Command {
     let line: Vec<String> = std::iter::once(cmd.get_program())
@@ -544,6 +554,16 @@ impl Bundle {
         let mut cmd = self.command(&["run", "--bundle", &self.path(), id]);
         cmd.stdout(Stdio::piped());
         run(cmd)
+    }
+
+    /// `delete -f ID`, after which no cgroup of ours is left under `rel`: our parent
+    /// directory too, which the last container of a parent we made takes along.
+    fn delete_leaving_no_cgroup(&self, id: &str, rel: &str) -> TestResult {
+        ensure_eq(self.runc(&["delete", "-f", id])?.code, Some(0))?;
+        ensure(
+            cgroup_dirs(rel).is_empty(),
+            format!("cgroups left: {:?}", cgroup_dirs(rel)),
+        )
     }
 
     /// `create` with the bundle.
@@ -977,14 +997,7 @@ fn cpu_period_and_cpuset_reach_the_cgroup(t: &Ctx) -> TestResult {
     })?;
     ensure(b.create("cpu1")?.code == Some(0), "create")?;
     let result = (|| {
-        let dirs = cgroup_dirs(&format!("{rel}/c1"));
-        let read = |name: &str| {
-            dirs.iter()
-                .map(|d| d.join(name))
-                .find(|f| f.exists())
-                .and_then(|f| std::fs::read_to_string(f).ok())
-                .map(|s| s.trim().to_string())
-        };
+        let read = |name: &str| cgroup_file(&format!("{rel}/c1"), name);
         match read("cpu.max") {
             Some(max) => ensure_eq(max, "25000 50000".to_string())?,
             None => {
@@ -995,12 +1008,7 @@ fn cpu_period_and_cpuset_reach_the_cgroup(t: &Ctx) -> TestResult {
         ensure_eq(read("cpuset.cpus"), Some("0".into()))?;
         ensure_eq(read("cpuset.mems"), Some("0".into()))
     })();
-    ensure_eq(b.runc(&["delete", "-f", "cpu1"])?.code, Some(0))?;
-    // Our parent directory too: the last container of a parent we made takes it along.
-    ensure(
-        cgroup_dirs(&rel).is_empty(),
-        format!("cgroups left: {:?}", cgroup_dirs(&rel)),
-    )?;
+    b.delete_leaving_no_cgroup("cpu1", &rel)?;
     result
 }
 
@@ -1028,26 +1036,19 @@ fn memory_settings_reach_the_cgroup(t: &Ctx) -> TestResult {
                 .contains("linux.resources.memory.kernel 50593792 is ignored"),
             format!("no warning for the kernel limit: {created:?}"),
         )?;
-        let dirs = cgroup_dirs(&format!("{rel}/m1"));
-        let read = |name: &str| {
-            dirs.iter()
-                .map(|d| d.join(name))
-                .find(|f| f.exists())
-                .and_then(|f| std::fs::read_to_string(f).ok())
-        };
-        let number = |name: &str| read(name).map(|s| s.trim().to_string());
-        match number("memory.low") {
+        let read = |name: &str| cgroup_file(&format!("{rel}/m1"), name);
+        match read("memory.low") {
             // cgroup v2: the reservation is the protection; the rest has no file there.
             Some(low) => ensure_eq(low, (limit / 2).to_string()),
             None => {
-                ensure_eq(number("memory.limit_in_bytes"), Some(limit.to_string()))?;
+                ensure_eq(read("memory.limit_in_bytes"), Some(limit.to_string()))?;
                 ensure_eq(
-                    number("memory.soft_limit_in_bytes"),
+                    read("memory.soft_limit_in_bytes"),
                     Some((limit / 2).to_string()),
                 )?;
-                ensure_eq(number("memory.swappiness"), Some("10".into()))?;
+                ensure_eq(read("memory.swappiness"), Some("10".into()))?;
                 ensure_eq(
-                    number("memory.kmem.tcp.limit_in_bytes"),
+                    read("memory.kmem.tcp.limit_in_bytes"),
                     Some(limit.to_string()),
                 )?;
                 let oom = read("memory.oom_control").unwrap_or_default();
@@ -1058,11 +1059,7 @@ fn memory_settings_reach_the_cgroup(t: &Ctx) -> TestResult {
             }
         }
     })();
-    ensure_eq(b.runc(&["delete", "-f", "mem1"])?.code, Some(0))?;
-    ensure(
-        cgroup_dirs(&rel).is_empty(),
-        format!("cgroups left: {:?}", cgroup_dirs(&rel)),
-    )?;
+    b.delete_leaving_no_cgroup("mem1", &rel)?;
     result
 }
 
