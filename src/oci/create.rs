@@ -181,6 +181,7 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
         created,
         annotations,
         cgroup: bundle.cgroup.clone(),
+        cgroup_made: cgroup.made().to_vec(),
         own_pid_namespace,
     };
     let (receiver, reporter) = report::channel().sys("pipe")?;

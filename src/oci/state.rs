@@ -35,6 +35,9 @@ pub struct Record {
     pub annotations: HashMap<String, String>,
     /// `cgroupsPath` below the hierarchies' roots.
     pub cgroup: PathBuf,
+    /// The cgroup's ancestors its creation made, removed with it ([`Cgroup::made`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cgroup_made: Vec<PathBuf>,
     /// Whether init has a PID namespace of its own (then `kill` of it ends every process).
     pub own_pid_namespace: bool,
 }
@@ -113,9 +116,9 @@ impl Root {
 
 impl Record {
     pub fn cgroup(&self) -> Option<Cgroup> {
-        Layout::detect()
-            .ok()
-            .map(|layout| Cgroup::at_path(&layout, &self.cgroup))
+        Layout::detect().ok().map(|layout| {
+            Cgroup::at_path(&layout, &self.cgroup).with_made(self.cgroup_made.clone())
+        })
     }
 
     /// The status now (see the module's table).

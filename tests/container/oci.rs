@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Trial> {
         user_namespace_maps_apply,
         cpu_period_and_cpuset_reach_the_cgroup,
         memory_settings_reach_the_cgroup,
+        a_deep_cgroup_path_takes_along_only_what_it_made,
         hugepage_limits_reach_the_cgroup,
         mount_destination_symlinks_stay_inside,
         dashboard_lists_oci_containers,
@@ -1060,6 +1061,43 @@ fn memory_settings_reach_the_cgroup(t: &Ctx) -> TestResult {
         }
     })();
     b.delete_leaving_no_cgroup("mem1", &rel)?;
+    result
+}
+
+/// A `cgroupsPath` several levels deep (runtime-tools' `testdir/cgrouptest/container`, a
+/// kubelet's `kubepods/burstable/pod…/…`): the levels its creation made go with it, and a
+/// level that was there (a pod's cgroup the kubelet made) stays. Before, the parent alone
+/// went, whoever had made it, and runtime-tools left `testdir` in every hierarchy.
+fn a_deep_cgroup_path_takes_along_only_what_it_made(t: &Ctx) -> TestResult {
+    let b = Bundle::new(t, &["sleep", "100"])?;
+    let kept = format!("mct-test-kept-{}", std::process::id());
+    // Made beforehand where every container has a directory: the memory controller's.
+    let memory_root = match Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() {
+        true => Path::new("/sys/fs/cgroup/memory"),
+        false => Path::new("/sys/fs/cgroup"),
+    };
+    let there = memory_root.join(&kept);
+    std::fs::create_dir(&there).map_err(|e| e.to_string())?;
+    b.edit(|c| c["linux"]["cgroupsPath"] = json!(format!("/{kept}/made1/made2/c1")))?;
+    let result = (|| {
+        ensure(b.create("deep1")?.code == Some(0), "create")?;
+        ensure(
+            there.join("made1/made2/c1").is_dir(),
+            "the container's cgroup is not below the kept level",
+        )?;
+        ensure_eq(b.runc(&["delete", "-f", "deep1"])?.code, Some(0))?;
+        ensure(there.is_dir(), "the level that was there went too")?;
+        let left: Vec<PathBuf> = cgroup_dirs(&kept)
+            .into_iter()
+            .filter(|d| d != &there)
+            .chain(cgroup_dirs(&format!("{kept}/made1")))
+            .collect();
+        ensure(
+            left.is_empty(),
+            format!("levels made left behind: {left:?}"),
+        )
+    })();
+    let _ = std::fs::remove_dir(&there);
     result
 }
 

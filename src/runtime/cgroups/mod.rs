@@ -157,6 +157,10 @@ pub struct Usage {
 pub struct Cgroup {
     layout: Layout,
     dirs: Vec<(Vec<Controller>, PathBuf)>,
+    /// The ancestors its creation made (an OCI `cgroupsPath` several levels below a root),
+    /// deepest first: removed with it where empty. An ancestor that was there (a kubelet's
+    /// pod cgroup, containerd's namespace) is never removed.
+    made: Vec<PathBuf>,
 }
 
 /// What differs between cgroup v1 and v2: which file holds what, and how a value is spelled
@@ -224,7 +228,20 @@ impl Cgroup {
                 .into_iter()
                 .map(|(c, root)| (c, root.join(rel)))
                 .collect(),
+            made: Vec::new(),
         }
+    }
+
+    /// The same cgroup, knowing the ancestors its creation made ([`Cgroup::made`], as kept
+    /// in a record), to remove them with it.
+    pub fn with_made(mut self, made: Vec<PathBuf>) -> Cgroup {
+        self.made = made;
+        self
+    }
+
+    /// The ancestors [`Cgroup::create_at`] made, deepest first.
+    pub fn made(&self) -> &[PathBuf] {
+        &self.made
     }
 
     /// Creates the cgroup named `id` (and our parent, when missing) in the hierarchies that
@@ -271,7 +288,21 @@ impl Cgroup {
         .filter(|(_, asked)| *asked)
         .map(|(name, _)| *name)
         .collect();
+        // The ancestors missing now are those this creation makes (v2's `prepare` makes its
+        // own first), so that they alone go with the cgroup.
+        let mut ancestors_made = Vec::new();
+        let note_missing = |dir: &Path, made: &mut Vec<PathBuf>| {
+            for ancestor in dir.parent().into_iter().flat_map(Path::ancestors) {
+                if ancestor.exists() {
+                    break;
+                }
+                if !made.iter().any(|m| m == ancestor) {
+                    made.push(ancestor.to_path_buf());
+                }
+            }
+        };
         for (_, root) in layout.roots() {
+            note_missing(&root.join(rel), &mut ancestors_made);
             cgroup.version().prepare(&root, rel, &extra);
         }
         for (_, dir) in &cgroup.dirs {
@@ -279,6 +310,7 @@ impl Cgroup {
             let mut made = Err(std::io::Error::from(std::io::ErrorKind::NotFound));
             for _ in 0..3 {
                 if let Some(parent) = dir.parent() {
+                    note_missing(dir, &mut ancestors_made);
                     let _ = std::fs::create_dir_all(parent);
                 }
                 made = std::fs::create_dir(dir);
@@ -287,10 +319,14 @@ impl Cgroup {
                 }
             }
             if let Err(e) = made {
+                cgroup.made = ancestors_made;
                 let _ = cgroup.remove();
                 return Err(e).with_context(|| format!("cannot create cgroup {}", dir.display()));
             }
         }
+        // Deepest first, as they are removed.
+        ancestors_made.sort_by_key(|a| std::cmp::Reverse(a.components().count()));
+        cgroup.made = ancestors_made;
         if let Some(rules) = devices {
             let applied = match cgroup.dir(Controller::Devices) {
                 Some(dir) => cgroup.version().devices(dir, rules),
@@ -595,8 +631,8 @@ impl Cgroup {
         }
     }
 
-    /// Removes the directories (they must be empty of processes), then our parent where no
-    /// other container uses it.
+    /// Removes the directories (they must be empty of processes), then, where no other
+    /// container uses them, our parent ([`PARENT`]) and the ancestors its creation made.
     pub fn remove(&self) -> anyhow::Result<()> {
         let mut first_error = None;
         for (_, dir) in &self.dirs {
@@ -608,9 +644,14 @@ impl Cgroup {
                         .get_or_insert(format!("cannot remove cgroup {}: {e}", dir.display()));
                 }
             }
-            if let Some(parent) = dir.parent() {
+            if let Some(parent) = dir.parent()
+                && parent.file_name().is_some_and(|name| name == PARENT)
+            {
                 let _ = std::fs::remove_dir(parent);
             }
+        }
+        for ancestor in &self.made {
+            let _ = std::fs::remove_dir(ancestor);
         }
         first_error.map_or(Ok(()), |e| Err(anyhow!(e)))
     }
