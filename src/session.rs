@@ -535,6 +535,16 @@ impl Session {
         }
     }
 
+    /// Its history is on its way: asked for and not come, or to be asked for (once a flood
+    /// is over, or as the session is shown).
+    pub fn history_coming(&self) -> bool {
+        matches!(self.link, Link::Monitor(Some(_)))
+            && matches!(
+                self.flags.history.load(Ordering::Acquire),
+                NO_PAGE | PAGE_ASKED | SKIPPED
+            )
+    }
+
     /// Copy mode is on this session (`true`) or not: while it is, no output is skipped for a
     /// redraw, and a history begun again is asked for at once.
     pub fn hold(&self, held: bool) {

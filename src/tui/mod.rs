@@ -218,6 +218,7 @@ fn event_loop(
             let _ = inspector.send(target);
         }
         if needs_draw && pacer.wait().is_zero() {
+            app.retry_search();
             for s in &app.sessions {
                 s.take_dirty();
             }

@@ -2,6 +2,7 @@
 //! and what a copy does (the paste buffer, the outer terminal's clipboard).
 
 use super::{App, Mode};
+use crate::session::Session;
 use crate::tui::copy::{Copy, Outcome, Pos};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -56,17 +57,56 @@ impl App {
             Some(s) => s.screen().text_lines(),
             None => return,
         };
+        self.search_pending = false;
         match copy.key(c, &lines, page) {
             Outcome::Leave => {
                 self.set_scroll(0);
                 return;
             }
             Outcome::Copied(text) => return self.copied(text),
-            Outcome::NotFound(text) => self.message = Some(format!(" Not found: {text}")),
+            Outcome::NotFound(text) => self.not_found(&text),
             Outcome::Stay => {}
         }
         self.follow_cursor(copy.cursor.0);
         self.mode = Mode::Copy(copy);
+    }
+
+    /// A search found nothing: said so, or, while the session's history is still coming (a
+    /// flood's lines come back from the log once it is over; a session just shown asks for
+    /// its first page), said to wait and tried again as it comes.
+    fn not_found(&mut self, text: &str) {
+        if self.selected().is_some_and(Session::history_coming) {
+            self.search_pending = true;
+            self.message = Some(format!(
+                " Searching for {text}: the history is still coming"
+            ));
+        } else {
+            self.message = Some(format!(" Not found: {text}"));
+        }
+    }
+
+    /// Tries a search that found nothing again ([`App::not_found`]), before a frame is drawn:
+    /// the history may have come since.
+    pub fn retry_search(&mut self) {
+        if !std::mem::take(&mut self.search_pending) {
+            return;
+        }
+        self.rebase_copy();
+        let page = usize::from(self.pty_size.0.max(1));
+        let Some(lines) = self.selected().map(|s| s.screen().text_lines()) else {
+            return;
+        };
+        let Mode::Copy(copy) = &mut self.mode else {
+            return;
+        };
+        match copy.key('n', &lines, page) {
+            Outcome::NotFound(text) => self.not_found(&text),
+            _ => {
+                let line = copy.cursor.0;
+                self.message = None;
+                self.follow_cursor(line);
+            }
+        }
     }
 
     /// Copy mode copied `text`: to the clipboard and the paste buffer; back to the shell.

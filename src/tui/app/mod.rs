@@ -139,6 +139,9 @@ pub struct App {
     /// Sessions waiting for their image's pull: how each is to be run (its image request
     /// in it).
     pending: HashMap<u64, crate::spec::run::Launch>,
+    /// A copy-mode search found nothing while the session's history was still coming: it is
+    /// tried again as the history comes ([`App::retry_search`]).
+    search_pending: bool,
     /// The host the sessions live on (the real one, or the tests' fake).
     backend: Box<dyn super::backend::Backend>,
     /// Verbs running off the UI thread (a start, a removal), joined before the dashboard goes.
@@ -183,6 +186,7 @@ impl App {
             next_id: 1,
             notify,
             pending: HashMap::new(),
+            search_pending: false,
             backend,
             changed: std::time::Instant::now(),
             verbs: Vec::new(),
