@@ -15,22 +15,8 @@ cd "$(dirname "$0")/../.."
 command -v tmux >/dev/null || { echo "dashboard.sh: needs tmux (apt-get install tmux)" >&2; exit 127; }
 cargo build --release --quiet
 tool=$PWD/target/release/my-container-tui
-sock=mct-bench-$$
-export MCT_NAMESPACE=bench-$$
-t() { tmux -L "$sock" -f /dev/null "$@"; }
-cleanup() {
-    t kill-server 2>/dev/null || true
-    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
-    ids=$("$tool" ps -aq)
-    [ -z "$ids" ] || "$tool" rm -f $ids >/dev/null
-}
-trap cleanup EXIT
-hz=$(getconf CLK_TCK)
-
-wait_for() { # pane text
-    for _ in $(seq 1 600); do t capture-pane -p -t "$1" | grep -q -- "$2" && return 0; sleep 0.1; done
-    echo "dashboard.sh: timed out waiting for '$2' in $1" >&2; t capture-pane -p -t "$1" >&2; exit 1
-}
+name=dashboard
+. tests/bench/tmux-world.sh
 real_of() { # pane -> seconds from bash's `time` output
     t capture-pane -p -S -50 -t "$1" | grep -o 'real[^│]*' | tail -n 1 | awk '{split($2,a,"m"); sub("s","",a[2]); print a[1]*60+a[2]}'
 }

@@ -13,25 +13,8 @@ command -v tmux >/dev/null || { echo "panes.sh: needs tmux (apt-get install tmux
 cargo build --release --quiet
 tool=$PWD/target/release/my-container-tui
 rounds=${ROUNDS:-6}
-sock=mct-bench-panes-$$
-export MCT_NAMESPACE=bench-panes-$$
-t() { tmux -L "$sock" -f /dev/null "$@"; }
-cleanup() {
-    t kill-server 2>/dev/null || true
-    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
-    ids=$("$tool" ps -aq)
-    [ -z "$ids" ] || "$tool" rm -f $ids >/dev/null
-}
-trap cleanup EXIT
-hz=$(getconf CLK_TCK)
-
-wait_for() { # session text [count]: until the screen shows text count times
-    for _ in $(seq 1 900); do
-        [ "$(t capture-pane -p -t "$1" | grep -o -- "$2" | wc -l)" -ge "${3:-1}" ] && return 0
-        sleep 0.1
-    done
-    echo "panes.sh: timed out waiting for '$2' in $1" >&2; t capture-pane -p -t "$1" >&2; exit 1
-}
+name=panes
+. tests/bench/tmux-world.sh
 slowest() { # the largest bash `time` real figure in the text on stdin, in seconds
     grep -o 'real[[:space:]]*[0-9]*m[0-9.]*s' | awk '{split($2,a,"m"); sub("s","",a[2]); print a[1]*60+a[2]}' | sort -n | tail -n 1
 }
