@@ -803,7 +803,7 @@ fn read_monitor(
                 }
             }
             Event::Output(..) if flood == Flood::Skipping => {
-                if flags.unread() {
+                if flags.output_came() {
                     notify(SessionEvent::Output(id));
                 }
             }
@@ -913,18 +913,19 @@ impl Flags {
             screen.process(bytes);
             screen.take_bell()
         };
-        if active && crate::state::record::now_ms() >= self.quiet_until.load(Ordering::Acquire) {
-            self.activity.store(true, Ordering::Release);
-        }
         if rang && active {
             self.bell.store(true, Ordering::Release);
         }
-        self.touched()
+        if active {
+            self.output_came()
+        } else {
+            self.touched()
+        }
     }
 
-    /// Output came that was skipped, not parsed (a redraw follows): activity, as it would
-    /// have been; true when it is to be announced.
-    fn unread(&self) -> bool {
+    /// Output came (parsed, or skipped for a redraw): activity, unless it is the program's
+    /// redraw after our resize; true when it is to be announced ([`Flags::touched`]).
+    fn output_came(&self) -> bool {
         if crate::state::record::now_ms() >= self.quiet_until.load(Ordering::Acquire) {
             self.activity.store(true, Ordering::Release);
         }

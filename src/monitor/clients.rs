@@ -116,19 +116,17 @@ impl Client {
         }
         let message = event.encode();
         self.queued += message.len();
-        if let Some(redraw) = &mut self.redraw {
-            redraw.after.push(message);
-            if self.queued > MAX_QUEUED {
-                self.gone = true;
-            }
-            return;
-        }
-        self.queue.push_back(message);
         if self.queued > MAX_QUEUED {
             self.gone = true;
             return;
         }
-        self.flush();
+        match &mut self.redraw {
+            Some(redraw) => redraw.after.push(message),
+            None => {
+                self.queue.push_back(message);
+                self.flush();
+            }
+        }
     }
 
     /// Drops the output queued for it ([`Request::Redraw`]): what it was to be sent next is

@@ -1,8 +1,8 @@
 //! `create` and `run`: the host side of a new container (see [`crate::runtime::bundle::init`]
 //! for the drawing of both sides).
 
+use super::CreateArgs;
 use super::state::{Record, Root, Status};
-use super::{CreateArgs, RUNC_NAME};
 use crate::runtime::bundle::init::{self, Start};
 use crate::runtime::bundle::{Bundle, NAMESPACES, hooks};
 use crate::runtime::cgroups::{Cgroup, Layout};
@@ -94,21 +94,6 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
         armed: true,
     };
     let bundle = Bundle::load(&args.bundle, id)?;
-    let resources = bundle
-        .config
-        .linux()
-        .as_ref()
-        .and_then(|l| l.resources().as_ref());
-    if let Some(kernel) = resources
-        .and_then(|r| r.memory().as_ref())
-        .and_then(|m| m.kernel())
-        .filter(|&k| k > 0)
-    {
-        eprintln!(
-            "{RUNC_NAME}: warning: linux.resources.memory.kernel {kernel} is ignored: kernels \
-             since 5.16 no longer limit kernel memory (runc 1.2 ignores it too)"
-        );
-    }
     std::fs::write(dir.join("config.json"), serde_json::to_vec(&bundle.config)?)
         .context("cannot keep the config")?;
     let fifo = root.fifo(id);
@@ -133,6 +118,12 @@ pub fn create(root: &Root, args: &CreateArgs) -> anyhow::Result<Created> {
     )?;
     undo.cgroup = Some(cgroup.clone());
     cgroup.apply(&bundle.spec.limits)?;
+    let resources = bundle
+        .config
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref());
+    super::verbs::warn_unapplied(&cgroup, resources, &bundle.spec.limits);
     // Its user namespace (maps written, or the one its path names), joined by init once its
     // mounts are made: made before the PID namespace, whose first child the maker would be.
     let userns = match bundle.namespace(LinuxNamespaceType::User) {

@@ -3,7 +3,9 @@
 
 use super::state::{Record, Root, Status};
 use crate::runtime::bundle::hooks;
+use crate::runtime::cgroups::Cgroup;
 use crate::runtime::pidfd;
+use crate::spec::limits::Limits;
 use anyhow::{Context, anyhow, bail};
 use nix::sys::signal::Signal;
 use std::io::{Read, Write};
@@ -259,7 +261,37 @@ pub fn update(
     let cgroup = record
         .cgroup()
         .ok_or_else(|| anyhow!("no cgroup filesystem"))?;
-    cgroup.apply(&limits)
+    cgroup.apply(&limits)?;
+    warn_unapplied(&cgroup, Some(&resources), &limits);
+    Ok(())
+}
+
+/// Says which of `resources` were let through without effect, as runc does: a kernel memory
+/// limit (kernels since 5.16 ignore one; runc 1.2 ignores it too), and on cgroup v2 the
+/// memory settings only v1 has.
+pub(super) fn warn_unapplied(
+    cgroup: &Cgroup,
+    resources: Option<&oci_spec::runtime::LinuxResources>,
+    limits: &Limits,
+) {
+    if let Some(kernel) = resources
+        .and_then(|r| r.memory().as_ref())
+        .and_then(|m| m.kernel())
+        .filter(|&k| k > 0)
+    {
+        eprintln!(
+            "{}: warning: linux.resources.memory.kernel {kernel} is ignored: kernels since \
+             5.16 no longer limit kernel memory",
+            super::RUNC_NAME
+        );
+    }
+    for what in cgroup.unapplied(limits) {
+        eprintln!(
+            "{}: warning: linux.resources.memory.{what} is ignored: this host's memory \
+             controller (cgroup v2) has no such setting",
+            super::RUNC_NAME
+        );
+    }
 }
 
 /// `events`: usage as runc's stats event, once (`--stats`) or every `interval` until the

@@ -11,10 +11,6 @@
 #   sudo tests/bench/dashboard.sh          # needs root and tmux
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ "$(id -u)" = 0 ] || { echo "dashboard.sh: needs root: run with sudo" >&2; exit 125; }
-command -v tmux >/dev/null || { echo "dashboard.sh: needs tmux (apt-get install tmux)" >&2; exit 127; }
-cargo build --release --quiet
-tool=$PWD/target/release/my-container-tui
 name=dashboard
 . tests/bench/tmux-world.sh
 real_of() { # pane -> seconds from bash's `time` output

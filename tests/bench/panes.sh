@@ -8,10 +8,6 @@
 #   sudo tests/bench/panes.sh          # needs root and tmux; ROUNDS=6 by default
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ "$(id -u)" = 0 ] || { echo "panes.sh: needs root: run with sudo" >&2; exit 125; }
-command -v tmux >/dev/null || { echo "panes.sh: needs tmux (apt-get install tmux)" >&2; exit 127; }
-cargo build --release --quiet
-tool=$PWD/target/release/my-container-tui
 rounds=${ROUNDS:-6}
 name=panes
 . tests/bench/tmux-world.sh

@@ -1,6 +1,11 @@
-# Sourced by the benchmarks that drive the dashboard beside tmux (dashboard.sh, panes.sh):
-# a tmux server of their own (`t`), a container namespace of their own, both gone at exit,
-# and a wait for text on a screen. Needs `tool` and `name` (the script's, for messages) set.
+# Sourced by the benchmarks that drive the dashboard beside tmux (dashboard.sh, panes.sh),
+# from the repository's top with `name` (the script's, for messages) set: root and tmux
+# checked, the release build made (`tool`), a tmux server of their own (`t`) and a container
+# namespace of their own, both gone at exit, and a wait for text on a screen.
+[ "$(id -u)" = 0 ] || { echo "$name.sh: needs root: run with sudo" >&2; exit 125; }
+command -v tmux >/dev/null || { echo "$name.sh: needs tmux (apt-get install tmux)" >&2; exit 127; }
+cargo build --release --quiet
+tool=$PWD/target/release/my-container-tui
 sock=mct-bench-$name-$$
 export MCT_NAMESPACE=bench-$name-$$
 t() { tmux -L "$sock" -f /dev/null "$@"; }

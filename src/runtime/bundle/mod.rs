@@ -235,7 +235,7 @@ pub fn limits(resources: &LinuxResources) -> anyhow::Result<Limits> {
         limits.kernel_tcp = memory.kernel_tcp().filter(|&k| k > 0).map(|k| k as u64);
         limits.oom_kill_disable = memory.disable_oom_killer().unwrap_or(false);
         // `kernel` is not kept: kernels since 5.16 ignore a kernel memory limit (and 6.1+
-        // has no file for it on v2), so runc 1.2 ignores it too (`create` warns).
+        // has no file for it on v2), so runc 1.2 ignores it too (`create` and `update` warn: `oci::verbs::warn_unapplied`).
     }
     for h in resources.hugepage_limits().iter().flatten() {
         limits

@@ -379,35 +379,13 @@ impl Cgroup {
             let dir = need(Controller::Memory, "--memory-reservation")?;
             version.memory_reservation(dir, bytes)?;
         }
-        // Settings only cgroup v1's memory controller has: applied where its file is, and
-        // otherwise ignored with a warning, as runc ignores them on v2.
-        let v1_memory = [
-            (
-                "memory.swappiness",
-                "swappiness",
-                limits.memory_swappiness.map(|s| s.to_string()),
-            ),
-            (
-                "memory.kmem.tcp.limit_in_bytes",
-                "kernelTCP",
-                limits.kernel_tcp.map(|b| b.to_string()),
-            ),
-            (
-                "memory.oom_control",
-                "disableOOMKiller",
-                limits.oom_kill_disable.then(|| "1".to_string()),
-            ),
-        ];
-        for (file, what, value) in v1_memory {
+        // Settings only cgroup v1's memory controller has: where it has no file for one,
+        // left, as runc leaves them on v2 ([`Cgroup::unapplied`] says which).
+        for (file, what, value) in v1_memory(limits) {
             let Some(value) = value else { continue };
             let path = need(Controller::Memory, what)?.join(file);
             if path.exists() {
                 write(&path, &value)?;
-            } else {
-                eprintln!(
-                    "warning: linux.resources.memory.{what} is ignored: this host's memory \
-                     controller has no {file} (cgroup v2)"
-                );
             }
         }
         if let Some(pids) = limits.pids {
@@ -631,6 +609,19 @@ impl Cgroup {
         }
     }
 
+    /// The OCI memory settings among `limits` that [`Cgroup::apply`] leaves, this host's
+    /// memory controller having no file for them (cgroup v2), for the caller to say so.
+    pub fn unapplied(&self, limits: &Limits) -> Vec<&'static str> {
+        let Some(dir) = self.dir(Controller::Memory) else {
+            return Vec::new();
+        };
+        v1_memory(limits)
+            .into_iter()
+            .filter(|(file, _, value)| value.is_some() && !dir.join(file).exists())
+            .map(|(_, what, _)| what)
+            .collect()
+    }
+
     /// Removes the directories (they must be empty of processes), then, where no other
     /// container uses them, our parent ([`PARENT`]) and the ancestors its creation made.
     pub fn remove(&self) -> anyhow::Result<()> {
@@ -655,6 +646,27 @@ impl Cgroup {
         }
         first_error.map_or(Ok(()), |e| Err(anyhow!(e)))
     }
+}
+
+/// The memory settings only cgroup v1 has: (its file, the OCI field, the value asked).
+fn v1_memory(limits: &Limits) -> [(&'static str, &'static str, Option<String>); 3] {
+    [
+        (
+            "memory.swappiness",
+            "swappiness",
+            limits.memory_swappiness.map(|s| s.to_string()),
+        ),
+        (
+            "memory.kmem.tcp.limit_in_bytes",
+            "kernelTCP",
+            limits.kernel_tcp.map(|b| b.to_string()),
+        ),
+        (
+            "memory.oom_control",
+            "disableOOMKiller",
+            limits.oom_kill_disable.then(|| "1".to_string()),
+        ),
+    ]
 }
 
 /// Mount options of the host's cgroup mounts that are not a hierarchy's controllers.
@@ -884,7 +896,7 @@ mod tests {
             cpuset_cpus: Some("0".into()),
             cpuset_mems: None,
             memory_reservation: None,
-            // v1's alone: ignored here, with a warning, not written as new files.
+            // v1's alone: left here, not written as new files, and said to be.
             memory_swappiness: Some(10),
             kernel_tcp: Some(1 << 20),
             oom_kill_disable: true,
@@ -898,6 +910,16 @@ mod tests {
         ] {
             assert!(!dir.join(v1_only).exists(), "{v1_only}");
         }
+        let v1_alone = Limits {
+            memory_swappiness: Some(10),
+            kernel_tcp: Some(1 << 20),
+            oom_kill_disable: true,
+            ..Limits::default()
+        };
+        assert_eq!(
+            cg.unapplied(&v1_alone),
+            ["swappiness", "kernelTCP", "disableOOMKiller"]
+        );
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         assert_eq!(read("memory.max"), (64u64 << 20).to_string());
         assert_eq!(read("memory.swap.max"), (32u64 << 20).to_string());
