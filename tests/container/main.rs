@@ -4,6 +4,7 @@
 //! reason; CI runs as root and fails if any was ignored.
 
 mod containment;
+mod cri;
 mod dashboard;
 mod docker;
 mod errors;
@@ -107,6 +108,7 @@ fn main() {
         dashboard::tests(),
         panes::tests(),
         oci::tests(),
+        cri::tests(),
         hostile::tests(),
         made::tests(),
         docker::tests(),

@@ -35,20 +35,21 @@ pub fn tests() -> Vec<Trial> {
 }
 
 /// `<dir>/mct-runc`, a link to the binary under test: the name makes it speak runc's CLI.
-fn runc_link(dir: &Path) -> Result<PathBuf, Failed> {
+pub(crate) fn runc_link(dir: &Path) -> Result<PathBuf, Failed> {
     let link = dir.join("mct-runc");
     std::os::unix::fs::symlink(BIN, &link).map_err(|e| format!("symlink: {e}"))?;
     Ok(link)
 }
 
 /// A private containerd, stopped (after its shims) when dropped.
-struct Containerd {
-    dir: TempDir,
+pub(crate) struct Containerd {
+    pub(crate) dir: TempDir,
     /// The sockets' directory, short: a unix socket's path has room for 107 bytes.
     sockets: PathBuf,
-    daemon: Running,
-    namespace: String,
-    runc: PathBuf,
+    pub(crate) daemon: Running,
+    /// The containerd namespace `ctr` works in: the test's own, or the CRI plugin's `k8s.io`.
+    pub(crate) namespace: String,
+    pub(crate) runc: PathBuf,
     /// Last, so it goes after the daemon: `/run/containerd`, where shims keep sockets.
     _run_dir: RunDir,
 }
@@ -86,6 +87,15 @@ impl Drop for RunDir {
 
 impl Containerd {
     fn start(t: &Ctx) -> Result<Containerd, Failed> {
+        Containerd::start_with(t, None)
+    }
+
+    /// With `cri`, a function of the scratch directory giving the CRI plugin's settings (a
+    /// TOML fragment under its table), the plugin runs and `ctr` works in its namespace.
+    pub(crate) fn start_with(
+        t: &Ctx,
+        cri: Option<&dyn Fn(&Path) -> String>,
+    ) -> Result<Containerd, Failed> {
         let tag = t.namespace();
         let dir = TempDir::new(&format!("containerd-{tag}"))?;
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -94,9 +104,13 @@ impl Containerd {
         std::fs::create_dir_all(&sockets).map_err(|e| e.to_string())?;
         let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
         let sock = |name: &str| sockets.join(name).to_string_lossy().into_owned();
-        let config = format!(
+        let disabled_cri = match cri {
+            Some(_) => "",
+            None => "\"io.containerd.grpc.v1.cri\", ",
+        };
+        let mut config = format!(
             "version = 2\nroot = {:?}\nstate = {:?}\n\
-             disabled_plugins = [\"io.containerd.grpc.v1.cri\", \"io.containerd.snapshotter.v1.btrfs\", \
+             disabled_plugins = [{disabled_cri}\"io.containerd.snapshotter.v1.btrfs\", \
              \"io.containerd.snapshotter.v1.zfs\", \"io.containerd.snapshotter.v1.devmapper\", \
              \"io.containerd.snapshotter.v1.aufs\"]\n\
              [grpc]\n  address = {:?}\n[ttrpc]\n  address = {:?}\n",
@@ -105,6 +119,10 @@ impl Containerd {
             sock("containerd.sock"),
             sock("containerd.sock.ttrpc"),
         );
+        if let Some(cri) = cri {
+            config.push_str("[plugins.\"io.containerd.grpc.v1.cri\"]\n");
+            config.push_str(&cri(dir.path()));
+        }
         let config_path = dir.file("config.toml", config.as_bytes(), 0o600)?;
         let run_dir = RunDir::take();
         let log =
@@ -130,7 +148,10 @@ impl Containerd {
             dir,
             sockets,
             daemon,
-            namespace: tag,
+            namespace: match cri {
+                Some(_) => "k8s.io".to_string(),
+                None => tag,
+            },
             runc,
             _run_dir: run_dir,
         };
@@ -155,7 +176,7 @@ impl Containerd {
         Ok(c)
     }
 
-    fn socket(&self) -> String {
+    pub(crate) fn socket(&self) -> String {
         self.sockets
             .join("containerd.sock")
             .to_string_lossy()
@@ -167,7 +188,7 @@ impl Containerd {
         self.dir.path().join("runc")
     }
 
-    fn ctr(&self, args: &[&str]) -> Command {
+    pub(crate) fn ctr(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("ctr");
         cmd.args(["-a", &self.socket(), "-n", &self.namespace])
             .args(args);
@@ -192,24 +213,30 @@ impl Containerd {
     fn import_busybox(&self, t: &Ctx) -> Result<(), Failed> {
         let layout = Layout::new(&format!("ctd-{}", t.namespace()))?;
         layout.busybox(t, "latest")?;
-        let tar = self.dir.path().join("busybox.tar");
+        self.import(&layout, "latest", IMAGE)
+    }
+
+    /// Imports `tag` of `layout` as image `name`.
+    pub(crate) fn import(&self, layout: &Layout, tag: &str, name: &str) -> TestResult {
+        let tar = self.dir.path().join(format!("{tag}.tar"));
         let out = run({
             let mut c = Command::new("skopeo");
             c.args([
                 "copy",
                 "--quiet",
-                &format!("oci:{}:latest", layout.oci()),
-                &format!("docker-archive:{}:{IMAGE}", tar.display()),
+                &format!("oci:{}:{tag}", layout.oci()),
+                &format!("docker-archive:{}:{name}", tar.display()),
             ]);
             c
         })?;
         ensure(out.code == Some(0), format!("skopeo: {}", out.stderr))?;
         let out = run(self.ctr(&["images", "import", &tar.to_string_lossy()]))?;
+        let _ = std::fs::remove_file(&tar);
         ensure(out.code == Some(0), format!("ctr import: {}", out.stderr))
     }
 
     /// Shims serving this containerd (their command line names its socket).
-    fn shims(&self) -> Vec<Proc> {
+    pub(crate) fn shims(&self) -> Vec<Proc> {
         let socket = self.socket();
         procs()
             .into_iter()
@@ -277,10 +304,10 @@ impl Drop for Containerd {
     }
 }
 
-const IMAGE: &str = "docker.io/mct/busybox:latest";
+pub(crate) const IMAGE: &str = "docker.io/mct/busybox:latest";
 
 /// The cgroup directories at `rel` in every hierarchy.
-fn cgroup_dirs(rel: &str) -> Vec<PathBuf> {
+pub(crate) fn cgroup_dirs(rel: &str) -> Vec<PathBuf> {
     let roots = std::fs::read_dir("/sys/fs/cgroup")
         .into_iter()
         .flatten()
@@ -294,7 +321,7 @@ fn cgroup_dirs(rel: &str) -> Vec<PathBuf> {
 }
 
 /// The text of a cgroup file, trimmed, from whichever hierarchy holds it for `rel`.
-fn cgroup_file(rel: &str, name: &str) -> Option<String> {
+pub(crate) fn cgroup_file(rel: &str, name: &str) -> Option<String> {
     cgroup_dirs(rel)
         .iter()
         .map(|d| d.join(name))

@@ -183,8 +183,13 @@ impl Origin for BundleOrigin<'_> {
             crate::runtime::process::sysctl(key, value)?;
         }
         if let Some(adj) = self.process()?.oom_score_adj() {
-            std::fs::write("/proc/self/oom_score_adj", adj.to_string())
-                .context("cannot set process.oomScoreAdj")?;
+            // Below the caller's own score takes CAP_SYS_RESOURCE, which some hosts' bounding
+            // sets lack (containerd's `restrict_oom_score_adj` is the answer there): say so.
+            std::fs::write("/proc/self/oom_score_adj", adj.to_string()).with_context(|| {
+                format!(
+                    "cannot set process.oomScoreAdj to {adj} (lowering it takes CAP_SYS_RESOURCE)"
+                )
+            })?;
         }
         Ok(())
     }
