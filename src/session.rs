@@ -111,9 +111,12 @@ pub enum SessionKind {
     /// A shell exec'd into a container, on this dashboard's pty (the dashboard's own).
     Exec,
     /// A container of the OCI runtime (`mct-runc`, driven by containerd), with its cgroup
-    /// below the hierarchies' roots. Its terminal is its runtime client's; the dashboard
-    /// watches it.
-    Oci { cgroup: std::path::PathBuf },
+    /// below the hierarchies' roots, and the sandbox id of its Kubernetes pod if the CRI made
+    /// it. Its terminal is its runtime client's; the dashboard watches it.
+    Oci {
+        cgroup: std::path::PathBuf,
+        sandbox: Option<String>,
+    },
 }
 
 /// One session.
@@ -253,22 +256,43 @@ impl Session {
         size: (u16, u16),
     ) -> Self {
         let key = oci_key(record);
-        let mut session = Session::blank(id, &record.id, &key, spec, size, Link::Monitor(None));
+        let pod = crate::oci::pod::PodMember::of(&record.annotations);
+        let name = pod.as_ref().map_or_else(|| record.id.clone(), |p| p.name());
+        let mut session = Session::blank(id, &name, &key, spec, size, Link::Monitor(None));
         session.kind = SessionKind::Oci {
             cgroup: record.cgroup.clone(),
+            sandbox: pod.as_ref().map(|p| p.sandbox.clone()),
         };
         session.state = State::Running {
             init: Some(record.init),
         };
+        let what = match &pod {
+            Some(p) if p.container.is_none() => format!(
+                "The sandbox of Kubernetes pod {}/{} (the namespaces its containers join)",
+                p.namespace, p.pod
+            ),
+            Some(p) => format!("A container of Kubernetes pod {}/{}", p.namespace, p.pod),
+            None => "An OCI container".to_string(),
+        };
+        // Annotations are the config writer's words: shown escaped, as all container text.
+        let what = crate::printable::escaped(&what);
         session.screen().process(
             format!(
-                "An OCI container (bundle {}): its terminal belongs to the runtime's client (containerd's shim).\r\n\
+                "{what} (bundle {}): its terminal belongs to the runtime's client (containerd's shim).\r\n\
                  The inspector shows its processes, namespaces and usage live.\r\n",
                 record.bundle.display()
             )
             .as_bytes(),
         );
         session
+    }
+
+    /// The sandbox id of the Kubernetes pod its container belongs to.
+    pub fn pod_sandbox(&self) -> Option<&str> {
+        match &self.kind {
+            SessionKind::Oci { sandbox, .. } => sandbox.as_deref(),
+            _ => None,
+        }
     }
 
     /// A shell exec'd into a container, not the container itself.
@@ -292,7 +316,7 @@ impl Session {
     /// An OCI runtime container's cgroup, below the hierarchies' roots.
     pub fn oci_cgroup(&self) -> Option<&std::path::Path> {
         match &self.kind {
-            SessionKind::Oci { cgroup } => Some(cgroup),
+            SessionKind::Oci { cgroup, .. } => Some(cgroup),
             _ => None,
         }
     }

@@ -9,6 +9,7 @@
 mod create;
 mod exec;
 mod log;
+pub mod pod;
 pub mod state;
 mod verbs;
 

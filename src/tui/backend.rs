@@ -208,6 +208,8 @@ pub mod fake {
         pub calls: Rc<RefCell<Vec<String>>>,
         /// The store's images.
         pub images: Rc<RefCell<Vec<crate::image::store::Image>>>,
+        /// The OCI runtime's live containers, with their annotations.
+        pub oci: Rc<RefCell<Vec<crate::oci::state::Record>>>,
     }
 
     impl Fake {
@@ -265,7 +267,17 @@ pub mod fake {
         fn list(&self) -> Listing {
             Listing {
                 records: self.records.borrow().clone(),
-                oci: Vec::new(),
+                oci: self
+                    .oci
+                    .borrow()
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.clone(),
+                            ContainerSpec::new(r.id.clone(), vec![], "/".into()),
+                        )
+                    })
+                    .collect(),
             }
         }
 

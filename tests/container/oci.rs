@@ -31,6 +31,7 @@ pub fn tests() -> Vec<Trial> {
         proc_mounts_are_runcs_list_alone_and_configs_are_capped,
         binary_cannot_be_rewritten_through_a_shared_pid_namespace,
         kubernetes_privileged_devices,
+        mount_propagation_follows_the_bundle,
     ]
 }
 
@@ -1514,4 +1515,114 @@ fn kubernetes_privileged_devices(t: &Ctx) -> TestResult {
     ensure(out.code == Some(0), format!("run: {out:?}"))?;
     let lines: Vec<&str> = out.stdout.lines().collect();
     ensure(lines == ["pts/ptmx", "made", "ours"], format!("{out:?}"))
+}
+
+/// A host directory made a shared mount of its own (the test's, unmounted when dropped with
+/// everything under it), as a kubelet's volumes sit on a shared `/`.
+struct SharedMount(PathBuf);
+
+impl SharedMount {
+    fn new(dir: &Path) -> Result<SharedMount, Failed> {
+        use nix::mount::{MsFlags, mount};
+        mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .map_err(|e| format!("bind {}: {e}", dir.display()))?;
+        let made = SharedMount(dir.to_path_buf());
+        mount(
+            None::<&str>,
+            dir,
+            None::<&str>,
+            MsFlags::MS_SHARED,
+            None::<&str>,
+        )
+        .map_err(|e| format!("make-shared {}: {e}", dir.display()))?;
+        Ok(made)
+    }
+
+    /// Whether something is mounted at `rel` below it, in the host's mount table.
+    fn mounted(&self, rel: &str) -> bool {
+        let at = self.0.join(rel);
+        let at = at.to_string_lossy();
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(&*at))
+    }
+}
+
+impl Drop for SharedMount {
+    fn drop(&mut self) {
+        for rel in ["mine", "sub", ""] {
+            let at = self.0.join(rel);
+            while nix::mount::umount2(&at, nix::mount::MntFlags::MNT_DETACH).is_ok() {}
+        }
+    }
+}
+
+/// Kubernetes' mount propagation as containerd writes it into a bundle: a volume `rslave`
+/// under an `rslave` root (HostToContainer) receives what the host mounts under its source
+/// after the container started, and nothing the container mounts reaches the host; `rshared`
+/// (Bidirectional, privileged pods') carries both ways. runc's order: every mount a slave of
+/// the host's from the start (or as `rootfsPropagation` says), never private, which cut the
+/// volume off from the host (critest's two propagation specs failed so).
+fn mount_propagation_follows_the_bundle(t: &Ctx) -> TestResult {
+    const SCRIPT: &str = "touch /vol/ready; i=0; \
+        while [ ! -e /vol/sub/flag ]; do sleep 0.05; i=$((i+1)); [ $i -gt 400 ] && exit 3; done; \
+        echo seen; mkdir /vol/mine && mount -t tmpfs tmpfs /vol/mine && echo mounted";
+    for mode in ["rslave", "rshared"] {
+        let host = TempDir::new(&format!("oci-propagation-{mode}-{}", t.namespace()))?;
+        let shared = SharedMount::new(host.path())?;
+        let b = Bundle::new(t, &["sh", "-c", SCRIPT])?;
+        b.edit(|c| {
+            c["root"]["readonly"] = json!(false);
+            c["linux"]["rootfsPropagation"] = json!(mode);
+            c["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": "/vol",
+                "type": "bind",
+                "source": host.path(),
+                "options": ["rbind", mode],
+            }));
+            for set in ["bounding", "effective", "permitted"] {
+                c["process"]["capabilities"][set]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("CAP_SYS_ADMIN"));
+            }
+        })?;
+        let id = format!("prop-{mode}");
+        let out = std::thread::scope(|s| {
+            let running = s.spawn(|| b.run_to_end(&id));
+            // Once the container is up: a mount on the host, under the volume's source.
+            let up = wait_until("the container to start", || {
+                host.path().join("ready").exists() || running.is_finished()
+            });
+            let sub = host.path().join("sub");
+            let mounted = up.and_then(|()| {
+                std::fs::create_dir(&sub).map_err(|e| e.to_string())?;
+                nix::mount::mount(
+                    Some("tmpfs"),
+                    &sub,
+                    Some("tmpfs"),
+                    nix::mount::MsFlags::empty(),
+                    None::<&str>,
+                )
+                .map_err(|e| format!("mount on the host: {e}"))?;
+                std::fs::write(sub.join("flag"), "").map_err(|e| e.to_string().into())
+            });
+            let out = running.join().map_err(|_| "run panicked")?;
+            mounted?;
+            out
+        })?;
+        ensure(
+            out.code == Some(0) && out.stdout == "seen\nmounted\n",
+            format!("{mode}: the host's mount did not reach the container: {out:?}"),
+        )?;
+        // The container's mount, made before it ended: on the host only when shared.
+        ensure_eq((mode, shared.mounted("mine")), (mode, mode == "rshared"))?;
+        drop(shared);
+        ensure(
+            !Path::new(&b.root()).join(&id).exists(),
+            format!("{mode}: state left"),
+        )?;
+    }
+    Ok(())
 }

@@ -107,8 +107,23 @@ pub fn propagation(name: &str) -> Option<MsFlags> {
 /// Builds the root from the bundle and pivots into it. With a terminal, the pty made in the
 /// container's devpts comes back (its slave bound at `/dev/console`).
 pub fn enter(bundle: &Bundle) -> anyhow::Result<Option<console::Pty>> {
-    mounts::make_private()?;
+    let linux = bundle.config.linux().as_ref();
+    let root_propagation = match linux.and_then(|l| l.rootfs_propagation().as_ref()) {
+        Some(name) => Some(
+            propagation(name)
+                .ok_or_else(|| anyhow!("linux.rootfsPropagation {name:?} is not a propagation"))?,
+        ),
+        None => None,
+    };
+    // runc's order. Every mount a slave of the host's (or as rootfsPropagation says): what the
+    // host mounts later under a volume's source still reaches the container (Kubernetes'
+    // HostToContainer), and nothing mounted here reaches the host unless the bundle asks for
+    // shared (Bidirectional, which containerd gives privileged pods alone).
+    let initial = root_propagation.unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
+    mount(None::<&str>, "/", None::<&str>, initial, None::<&str>)
+        .sys("cannot set the mounts' propagation")?;
     let root = &bundle.rootfs;
+    parent_mount_unshared(root, initial)?;
     // The root as a mount point of its own, so pivot_root takes it.
     mount(
         Some(root),
@@ -153,14 +168,41 @@ pub fn enter(bundle: &Bundle) -> anyhow::Result<Option<console::Pty>> {
     if bundle.config.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
         mounts::remount_read_only(&Target::Path(Path::new("/")))?;
     }
-    let linux = bundle.config.linux().as_ref();
-    if let Some(name) = linux.and_then(|l| l.rootfs_propagation().as_ref()) {
-        let flags = propagation(name)
-            .ok_or_else(|| anyhow!("linux.rootfsPropagation {name:?} is not a propagation"))?;
+    // Shared or unbindable asked for the root itself: only now that it is `/` (before, it
+    // would have reached the host's namespace through a shared parent). Private and slave
+    // were set before anything was mounted.
+    if let Some(flags) = root_propagation
+        && !flags.intersects(MsFlags::MS_PRIVATE | MsFlags::MS_SLAVE)
+    {
         mount(None::<&str>, "/", None::<&str>, flags, None::<&str>)
             .sys("cannot set the root's propagation")?;
     }
     Ok(pty)
+}
+
+/// Makes the mount holding `root` private (a slave, when `/` was made one): pivot_root
+/// refuses a shared parent, and the root's bind mount would otherwise propagate into the
+/// host's namespace. `root` need not be a mount point: the nearest mount above it is.
+fn parent_mount_unshared(root: &Path, initial: MsFlags) -> anyhow::Result<()> {
+    let flags = match initial.contains(MsFlags::MS_SLAVE) {
+        true => MsFlags::MS_SLAVE,
+        false => MsFlags::MS_PRIVATE,
+    };
+    let mut at = root;
+    loop {
+        match mount(None::<&str>, at, None::<&str>, flags, None::<&str>) {
+            Ok(()) => return Ok(()),
+            // EINVAL: not a mount point; the one above is tried.
+            Err(nix::errno::Errno::EINVAL) if at != Path::new("/") => {
+                at = at.parent().unwrap_or(Path::new("/"));
+            }
+            Err(e) => {
+                return Err(e).with_sys(|| {
+                    format!("cannot make the mount above {} private", root.display())
+                });
+            }
+        }
+    }
 }
 
 /// The files of `/proc` a mount may cover (runc's list: what lxcfs provides, and

@@ -485,6 +485,16 @@ impl App {
                 }
             }
         }
+        // A Kubernetes pod's members listed together, under its sandbox: sandboxes first
+        // (a member goes after the last of its pod), each kind in the order made.
+        let mut oci = oci;
+        oci.sort_by_cached_key(|(r, _)| {
+            let member = crate::oci::pod::PodMember::of(&r.annotations);
+            (
+                member.is_some_and(|m| m.container.is_some()),
+                r.created.clone(),
+            )
+        });
         for (r, spec) in oci {
             if !self
                 .sessions
@@ -493,7 +503,18 @@ impl App {
             {
                 let s = Session::oci(self.next_id, &r, spec, self.pty_size);
                 self.next_id += 1;
-                self.sessions.push(s);
+                let at = s
+                    .pod_sandbox()
+                    .and_then(|pod| {
+                        self.sessions
+                            .iter()
+                            .rposition(|o| o.pod_sandbox() == Some(pod))
+                    })
+                    .map_or(self.sessions.len(), |last| last + 1);
+                if at <= self.selected && at < self.sessions.len() {
+                    self.selected += 1;
+                }
+                self.sessions.insert(at, s);
             }
         }
         self.selected = self.selected.min(self.sessions.len().saturating_sub(1));

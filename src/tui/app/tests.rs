@@ -517,3 +517,83 @@ fn frames_drawn_in_parts_show_what_whole_frames_show() {
     prefix(&mut app, KeyCode::Char('X'));
     step(&mut app, "back to one pane");
 }
+
+/// An OCI container the CRI made for pod `pod`: its sandbox (`container` None) or one of its
+/// containers, created at second `at`.
+fn pod_member(pod: &str, container: Option<&str>, at: u32) -> crate::oci::state::Record {
+    let mut annotations = std::collections::HashMap::from([
+        (
+            "io.kubernetes.cri.sandbox-id".to_string(),
+            format!("sandbox-{pod}"),
+        ),
+        (
+            "io.kubernetes.cri.sandbox-name".to_string(),
+            pod.to_string(),
+        ),
+        (
+            "io.kubernetes.cri.sandbox-namespace".to_string(),
+            "default".to_string(),
+        ),
+    ]);
+    let kind = match container {
+        None => "sandbox",
+        Some(name) => {
+            annotations.insert("io.kubernetes.cri.container-name".into(), name.into());
+            "container"
+        }
+    };
+    annotations.insert("io.kubernetes.cri.container-type".into(), kind.into());
+    crate::oci::state::Record {
+        id: format!("{pod}-{}", container.unwrap_or("sandbox")),
+        init: crate::state::process::Process { pid: 1, start: 0 },
+        bundle: "/b".into(),
+        rootfs: "/b/rootfs".into(),
+        created: format!("2026-12-05T00:00:{at:02}Z"),
+        annotations,
+        cgroup: "/k8s".into(),
+        cgroup_made: vec![],
+        own_pid_namespace: true,
+    }
+}
+
+/// Kubernetes pods' containers, listed in whatever order the runtime's root gives them and
+/// arriving over several listings, read as groups: each pod's sandbox, then its containers.
+#[test]
+fn a_pods_containers_are_listed_under_its_sandbox() {
+    let (mut app, fake) = app();
+    fake.add("mine", false);
+    fake.oci.borrow_mut().extend([
+        pod_member("db", Some("postgres"), 5),
+        pod_member("web", Some("nginx"), 3),
+        pod_member("web", None, 1),
+        pod_member("db", None, 4),
+    ]);
+    app.sync();
+    // The selection stays on what it was on as sessions arrive above it.
+    app.selected = app.sessions.iter().position(|s| s.name == "db").unwrap();
+    fake.oci.borrow_mut().extend([
+        pod_member("web", Some("sidecar"), 6),
+        pod_member("plain", None, 7),
+    ]);
+    fake.oci
+        .borrow_mut()
+        .last_mut()
+        .unwrap()
+        .annotations
+        .clear();
+    app.sync();
+    let names: Vec<&str> = app.sessions.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "mine",
+            "web",
+            "web/nginx",
+            "web/sidecar",
+            "db",
+            "db/postgres",
+            "plain-sandbox"
+        ]
+    );
+    assert_eq!(app.sessions[app.selected].name, "db");
+}
