@@ -159,14 +159,19 @@ impl Record {
 /// `/run/containerd/runc/NS` (the shim passes it as `--root`).
 pub const CONTAINERD_ROOTS: &str = "/run/containerd/runc";
 
+/// The containerd namespace its CRI plugin (Kubernetes') keeps every pod's containers in.
+pub const CRI_NAMESPACE: &str = "k8s.io";
+
 /// The roots a dashboard of our namespace NS (`MCT_NAMESPACE`, as containerd's) looks in:
-/// containerd's root for NS, and in the default namespace ours too. A record of another
-/// runtime's (runc's own `state.json`) does not parse as ours and is skipped.
+/// containerd's root for NS; in the default namespace, ours and the CRI's too (on a
+/// Kubernetes node, its pods). A record of another runtime's (runc's own `state.json`) does
+/// not parse as ours and is skipped.
 pub fn known_roots() -> Vec<Root> {
     let namespace = crate::state::record::namespace();
     let mut roots = vec![Root(Path::new(CONTAINERD_ROOTS).join(&namespace))];
     if namespace == crate::state::record::DEFAULT_NAMESPACE {
         roots.push(Root(PathBuf::from(DEFAULT_ROOT)));
+        roots.push(Root(Path::new(CONTAINERD_ROOTS).join(CRI_NAMESPACE)));
     }
     roots
 }

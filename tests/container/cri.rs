@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Trial> {
     crate::root_tests![
         a_pod_of_two_containers_shares_the_sandboxs_namespaces,
         runc_runs_the_same_pod,
+        the_dashboard_lists_a_pod_under_its_sandbox,
     ]
 }
 
@@ -227,8 +228,13 @@ impl Cri {
 
 /// A private containerd with its CRI plugin: `mct` the default runtime handler (our
 /// runtime, as a RuntimeClass would name it), `runc` beside it, the test's pod network, and
-/// the busybox and pause images imported into the plugin's namespace.
-fn containerd_with_cri(t: &Ctx, net: &PodNetwork) -> Result<(Containerd, Cri), Failed> {
+/// the busybox and pause images imported into the plugin's namespace. Our runtime keeps its
+/// state under `mct_root` (its shim adds the namespace), by default in the scratch directory.
+fn containerd_with_cri(
+    t: &Ctx,
+    net: &PodNetwork,
+    mct_root: Option<&Path>,
+) -> Result<(Containerd, Cri), Failed> {
     let conflist = net.conflist(Path::new("PLACEHOLDER"));
     let settings = |dir: &Path| -> String {
         let cni = dir.join("cni");
@@ -268,7 +274,7 @@ fn containerd_with_cri(t: &Ctx, net: &PodNetwork) -> Result<(Containerd, Cri), F
             },
             cni = p(cni),
             runc = p(runc),
-            root = p(dir.join("runc")),
+            root = p(mct_root.map_or_else(|| dir.join("runc"), Path::to_path_buf)),
             runc_root = p(dir.join("runc-reference")),
         )
     };
@@ -331,10 +337,132 @@ fn runc_runs_the_same_pod(t: &Ctx) -> TestResult {
     pod_of_two_containers(t, "runc", 1)
 }
 
+/// A pod's sandbox and `containers` (each sleeping, by name) under our runtime, started.
+/// Returns the sandbox's id and the containers'.
+fn start_pod(
+    cri: &mut Cri,
+    t: &Ctx,
+    pod: &str,
+    containers: &[&str],
+) -> Result<(String, Vec<String>), Failed> {
+    let config = cri::PodSandboxConfig {
+        metadata: Some(cri::PodSandboxMetadata {
+            name: pod.into(),
+            namespace: t.namespace(),
+            uid: format!("uid-{pod}"),
+            attempt: 0,
+        }),
+        hostname: pod.into(),
+        ..Default::default()
+    };
+    let req = cri::RunPodSandboxRequest {
+        config: Some(config.clone()),
+        runtime_handler: String::new(),
+    };
+    let sandbox = cri
+        .call("RunPodSandbox", |mut c| async move {
+            c.run_pod_sandbox(req).await
+        })?
+        .pod_sandbox_id;
+    let mut ids = Vec::new();
+    for name in containers {
+        let req = cri::CreateContainerRequest {
+            pod_sandbox_id: sandbox.clone(),
+            config: Some(cri::ContainerConfig {
+                metadata: Some(cri::ContainerMetadata {
+                    name: name.to_string(),
+                    attempt: 0,
+                }),
+                image: Some(cri::ImageSpec {
+                    image: IMAGE.into(),
+                    ..Default::default()
+                }),
+                command: vec!["sleep".into(), "2147483647".into()],
+                linux: Some(Default::default()),
+                ..Default::default()
+            }),
+            sandbox_config: Some(config.clone()),
+        };
+        let id = cri
+            .call("CreateContainer", |mut c| async move {
+                c.create_container(req).await
+            })?
+            .container_id;
+        let req = cri::StartContainerRequest {
+            container_id: id.clone(),
+        };
+        cri.call("StartContainer", |mut c| async move {
+            c.start_container(req).await
+        })?;
+        ids.push(id);
+    }
+    Ok((sandbox, ids))
+}
+
+/// The dashboard of the CRI's namespace, as on a Kubernetes node whose runtime is ours:
+/// the pod's sandbox listed by the pod's name, its containers below it as `POD/NAME`, and
+/// what each is said in its pane; gone when the kubelet removes the pod.
+fn the_dashboard_lists_a_pod_under_its_sandbox(t: &Ctx) -> TestResult {
+    let net = PodNetwork::new(2);
+    // Our runtime's state where containerd's shim keeps it on a node, which the dashboard
+    // reads: /run/containerd/runc/k8s.io (the Containerd removes it after, if it made it).
+    let (c, mut cri) = containerd_with_cri(t, &net, Some(Path::new("/run/containerd/runc")))?;
+    let pod = format!("pod-{}", std::process::id());
+    let (sandbox, _) = start_pod(&mut cri, t, &pod, &["web", "sidecar"])?;
+    let result = (|| {
+        let tmux = crate::tmux::Tmux::start_in(t, "k8s.io", "", 200, 40, "")?;
+        let screen = tmux.wait_for(&format!("{pod}/sidecar"))?;
+        let row = |name: &str| {
+            screen
+                .lines()
+                .position(|l| l.split_whitespace().nth(2) == Some(name))
+        };
+        let rows = [
+            row(&pod),
+            row(&format!("{pod}/web")),
+            row(&format!("{pod}/sidecar")),
+        ];
+        ensure(
+            rows.iter().all(Option::is_some) && rows.is_sorted(),
+            format!(
+                "the pod's rows {rows:?} are not its sandbox's then its containers':\n{screen}"
+            ),
+        )?;
+        tmux.wait_for(&format!("of Kubernetes pod {}/{pod}", t.namespace()))?;
+        remove_pod(&mut cri, &sandbox)?;
+        wait_until("the pod's rows to go", || !tmux.screen().contains(&pod))?;
+        // Nothing of its own ran: it quits at once.
+        tmux.keys(&["C-a", "q"])?;
+        tmux.wait_for("EXITED rc=0").map(drop)
+    })();
+    if result.is_err() {
+        let _ = remove_pod(&mut cri, &sandbox);
+    }
+    result?;
+    wait_until("the shims to exit", || c.shims().is_empty())
+}
+
+/// The kubelet's end of a pod: stop, then remove.
+fn remove_pod(cri: &mut Cri, sandbox: &str) -> TestResult {
+    let req = cri::StopPodSandboxRequest {
+        pod_sandbox_id: sandbox.into(),
+    };
+    cri.call("StopPodSandbox", |mut c| async move {
+        c.stop_pod_sandbox(req).await
+    })?;
+    let req = cri::RemovePodSandboxRequest {
+        pod_sandbox_id: sandbox.into(),
+    };
+    cri.call("RemovePodSandbox", |mut c| async move {
+        c.remove_pod_sandbox(req).await
+    })?;
+    Ok(())
+}
+
 /// A pod under runtime `handler`, on pod network `n`.
 fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
     let net = PodNetwork::new(n);
-    let (c, mut cri) = containerd_with_cri(t, &net)?;
+    let (c, mut cri) = containerd_with_cri(t, &net, None)?;
     let version = cri.call("Version", |mut c| async move {
         c.version(cri::VersionRequest::default()).await
     })?;
@@ -602,19 +730,8 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
         cgroup_file(&rel, "memory.limit_in_bytes").or_else(|| cgroup_file(&rel, "memory.max"));
     ensure_eq(set, Some(limit.to_string()))?;
 
-    // The kubelet's end of a pod: stop, then remove. Nothing of it stays.
-    let req = cri::StopPodSandboxRequest {
-        pod_sandbox_id: sandbox.clone(),
-    };
-    cri.call("StopPodSandbox", |mut c| async move {
-        c.stop_pod_sandbox(req).await
-    })?;
-    let req = cri::RemovePodSandboxRequest {
-        pod_sandbox_id: sandbox.clone(),
-    };
-    cri.call("RemovePodSandbox", |mut c| async move {
-        c.remove_pod_sandbox(req).await
-    })?;
+    // The kubelet's end of a pod. Nothing of it stays.
+    remove_pod(&mut cri, &sandbox)?;
     wait_until("the shims to exit", || c.shims().is_empty())?;
     for id in [&sandbox, &web, &probe] {
         ensure(

@@ -32,6 +32,19 @@ impl Tmux {
         height: u16,
         options: &str,
     ) -> Result<Tmux, String> {
+        Tmux::start_in(t, &t.namespace(), second, width, height, options)
+    }
+
+    /// The same in containerd namespace `namespace` rather than the test's own (the CRI's,
+    /// `k8s.io`, which Kubernetes' containers are in).
+    pub fn start_in(
+        t: &Ctx,
+        namespace: &str,
+        second: &str,
+        width: u16,
+        height: u16,
+        options: &str,
+    ) -> Result<Tmux, String> {
         let tmux = Tmux {
             socket: format!(
                 "mct-test-{}-{}{second}",
@@ -40,7 +53,8 @@ impl Tmux {
             ),
             env: t.env(),
         };
-        let env: Vec<String> = t.env().iter().map(|(k, v)| format!("'{k}={v}'")).collect();
+        let mut env: Vec<String> = t.env().iter().map(|(k, v)| format!("'{k}={v}'")).collect();
+        env.push(format!("'MCT_NAMESPACE={namespace}'"));
         let script = format!(
             "env {} {BIN} {options}; echo EXITED rc=$?; sleep 1000",
             env.join(" ")

@@ -99,8 +99,10 @@ const COLUMNS: [(&str, u16, u8); 12] = [
 ];
 
 /// The columns that take the width left over, in this order, each up to its longest cell:
-/// STATE, IMAGE, PORTS, NAME, HOSTNAME (what gets cut when they are kept narrow).
-const GROWING: [usize; 5] = [2, 5, 6, 1, 3];
+/// STATE, NAME, IMAGE, PORTS, HOSTNAME (what gets cut when they are kept narrow). NAME before
+/// IMAGE: it is what a row is known by (a pod's `POD/CONTAINER` runs long), where an image
+/// or a bundle's rootfs path can take all there is.
+const GROWING: [usize; 5] = [2, 1, 5, 6, 3];
 
 /// The text of column `i` in `row` (what its width must hold).
 fn cell(row: &SessionRow, n: usize, i: usize) -> String {
