@@ -20,10 +20,13 @@ cp target/release/my-container-tui "$work/my-container-tui"
 tool=$work/my-container-tui
 ln -s my-container-tui "$work/mct-runc"
 daemon=
+# containerd's shims keep their sockets in /run/containerd/s whatever the configuration says.
+run_before=$([ -e /run/containerd ] && echo yes || true)
 cleanup() {
     ctr -a "$work/c.sock" -n bench tasks kill -a -s SIGKILL b >/dev/null 2>&1 || true
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
     for rt in "$work/mct-runc" runc; do $rt --root "$work/runc-root" delete -f bench-bundle >/dev/null 2>&1 || true; done
+    [ -n "$run_before" ] || rm -rf /run/containerd
     rm -rf "$work"
 }
 trap cleanup EXIT

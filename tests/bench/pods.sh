@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Pod start benchmark: what a kubelet waits for, a pod's sandbox and one container started
+# (`crictl runp`, `create`, `start`), through a private containerd's CRI plugin with our
+# runtime (handler mct) and with runc (handler runc), in one hyperfine run.
+# Each run's pod is removed before the next (untimed). Reported as the ratio mct / runc of
+# the medians.
+#
+#   sudo tests/bench/pods.sh     # needs root, hyperfine, containerd, runc, umoci, skopeo,
+#                                # containernetworking-plugins, and crictl: cri-tools is not
+#                                # in Debian; build it from its release source (Go 1.19 builds
+#                                # v1.26.1: go build ./cmd/crictl), or set CRICTL=path
+#   RUNS=50 sudo tests/bench/pods.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-30}
+crictl=${CRICTL:-crictl}
+[ "$(id -u)" = 0 ] || { echo "pods.sh: needs root (namespaces): run with sudo" >&2; exit 125; }
+for p in hyperfine containerd ctr runc umoci skopeo "$crictl" /usr/lib/cni/bridge; do
+    command -v "$p" >/dev/null || [ -x "$p" ] || { echo "pods.sh: needs $p" >&2; exit 127; }
+done
+
+cargo build --release --quiet
+# A copy: a rebuild during the run must not change what is measured.
+work=$(mktemp -d /tmp/mct-bench-pods.XXXXXX)
+cp target/release/my-container-tui "$work/my-container-tui"
+tool=$work/my-container-tui
+ln -s my-container-tui "$work/mct-runc"
+net=mctbench$$
+net=${net:0:15}
+daemon=
+cache_before=$(ls /var/lib/cni/results 2>/dev/null || true)
+# containerd's shims keep their sockets in /run/containerd/s whatever the configuration says.
+run_before=$([ -e /run/containerd ] && echo yes || true)
+cleanup() {
+    [ -S "$work/c.sock" ] && CONTAINER_RUNTIME_ENDPOINT=unix://$work/c.sock "$crictl" rmp -f -a >/dev/null 2>&1 || true
+    [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
+    ip link del "$net" 2>/dev/null || true
+    # libcni caches each attachment in /var/lib/cni, whatever the configuration says; what
+    # this run added goes.
+    for f in $(ls /var/lib/cni/results 2>/dev/null); do
+        grep -qxF "$f" <<<"$cache_before" || rm -f "/var/lib/cni/results/$f"
+    done
+    [ -n "$cache_before" ] || rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
+    [ -n "$run_before" ] || rm -rf /run/containerd
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Lowering a sandbox's oom_score_adj takes CAP_SYS_RESOURCE; without it, containerd's own
+# setting keeps scores at its own (every runtime's create fails otherwise).
+restrict=false
+(( 0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1 )) || restrict=true
+mkdir -p "$work/cni"
+cat > "$work/cni/10-bench.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "$net", "plugins": [
+  {"type": "bridge", "bridge": "$net", "isGateway": false, "ipMasq": false,
+   "ipam": {"type": "host-local", "dataDir": "$work/leases",
+            "ranges": [[{"subnet": "10.238.$(( $$ % 250 + 1 )).0/24"}]]}},
+  {"type": "loopback"}]}
+EOF
+cat > "$work/config.toml" <<EOF
+version = 2
+root = "$work/root"
+state = "$work/state"
+[grpc]
+  address = "$work/c.sock"
+[ttrpc]
+  address = "$work/c.sock.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/mct/pause:latest"
+  netns_mounts_under_state_dir = true
+  restrict_oom_score_adj = $restrict
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$work/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "mct"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.mct]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.mct.options]
+        BinaryName = "$work/mct-runc"
+        Root = "$work/runc-mct"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        Root = "$work/runc-runc"
+EOF
+unshare -m --propagation private containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
+daemon=$!
+ctr="ctr -a $work/c.sock -n k8s.io"
+for _ in $(seq 100); do $ctr version >/dev/null 2>&1 && break; sleep 0.05; done
+
+# The images: the tool's busybox rootfs as one layer; the sandbox's sleeps, as pause waits.
+"$tool" rootfs busybox "$work/bb" >/dev/null
+umoci init --layout "$work/oci" && umoci new --image "$work/oci:latest"
+umoci insert --image "$work/oci:latest" "$work/bb" / >/dev/null
+umoci config --image "$work/oci:latest" --tag pause --config.entrypoint /bin/sleep --config.cmd 2147483647
+for tag in latest:busybox pause:pause; do
+    skopeo copy --quiet "oci:$work/oci:${tag%%:*}" "docker-archive:$work/${tag#*:}.tar:docker.io/mct/${tag#*:}:latest"
+    $ctr images import "$work/${tag#*:}.tar" >/dev/null
+done
+
+cat > "$work/pod.json" <<EOF
+{"metadata": {"name": "bench", "namespace": "bench", "uid": "bench-$$"}, "linux": {}}
+EOF
+cat > "$work/container.json" <<EOF
+{"metadata": {"name": "sleeper"}, "image": {"image": "docker.io/mct/busybox:latest"},
+ "command": ["sleep", "2147483647"], "linux": {}}
+EOF
+cat > "$work/start.sh" <<EOF
+set -e
+export CONTAINER_RUNTIME_ENDPOINT=unix://$work/c.sock IMAGE_SERVICE_ENDPOINT=unix://$work/c.sock
+pod=\$($crictl runp --runtime "\$1" $work/pod.json)
+c=\$($crictl create "\$pod" $work/container.json $work/pod.json)
+$crictl start "\$c" >/dev/null
+EOF
+cat > "$work/remove.sh" <<EOF
+export CONTAINER_RUNTIME_ENDPOINT=unix://$work/c.sock
+$crictl rmp -f -a >/dev/null
+EOF
+
+names=("pod start, runc" "pod start, mct-runc")
+args=()
+for h in runc mct; do
+    args+=(--command-name "${names[$([ $h = runc ] && echo 0 || echo 1)]}" "bash $work/start.sh $h")
+done
+hyperfine -N --warmup 3 --runs "$runs" --prepare "bash $work/remove.sh" \
+    --export-json "$work/times.json" "${args[@]}" >&2
+
+python3 - "$work/times.json" "$runs" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+print(f"| pod sandbox + 1 container started, through containerd's CRI ({sys.argv[2]} runs each) | median | mean ± σ |")
+print("|---|---|---|")
+for name, x in r.items():
+    print(f"| {name} | {x['median']*1e3:.1f} ms | {x['mean']*1e3:.1f} ± {x['stddev']*1e3:.1f} ms |")
+ratio = r["pod start, mct-runc"]["median"] / r["pod start, runc"]["median"]
+print(f"\npod start: mct-runc / runc = {ratio:.2f}x")
+PY
