@@ -41,17 +41,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [ttrpc]
   address = "$work/c.sock.ttrpc"
 EOF
-unshare -m --propagation private containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
-daemon=$!
-ctr="ctr -a $work/c.sock -n bench"
-for _ in $(seq 100); do $ctr version >/dev/null 2>&1 && break; sleep 0.05; done
-
-# The image: the tool's busybox rootfs as one layer.
-"$tool" rootfs busybox "$work/bb" >/dev/null
-umoci init --layout "$work/oci" && umoci new --image "$work/oci:latest"
-umoci insert --image "$work/oci:latest" "$work/bb" / >/dev/null
-skopeo copy --quiet "oci:$work/oci:latest" "docker-archive:$work/bb.tar:docker.io/mct/busybox:latest"
-$ctr images import "$work/bb.tar" >/dev/null
+. tests/bench/containerd-world.sh
+start_containerd
+ctr=$(ctr_for bench)
+import_busybox bench
 image=docker.io/mct/busybox:latest
 
 # One bundle for both runtimes' own `run`.

@@ -85,20 +85,9 @@ state = "$work/state"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         Root = "$work/runc-runc"
 EOF
-unshare -m --propagation private containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
-daemon=$!
-ctr="ctr -a $work/c.sock -n k8s.io"
-for _ in $(seq 100); do $ctr version >/dev/null 2>&1 && break; sleep 0.05; done
-
-# The images: the tool's busybox rootfs as one layer; the sandbox's sleeps, as pause waits.
-"$tool" rootfs busybox "$work/bb" >/dev/null
-umoci init --layout "$work/oci" && umoci new --image "$work/oci:latest"
-umoci insert --image "$work/oci:latest" "$work/bb" / >/dev/null
-umoci config --image "$work/oci:latest" --tag pause --config.entrypoint /bin/sleep --config.cmd 2147483647
-for tag in latest:busybox pause:pause; do
-    skopeo copy --quiet "oci:$work/oci:${tag%%:*}" "docker-archive:$work/${tag#*:}.tar:docker.io/mct/${tag#*:}:latest"
-    $ctr images import "$work/${tag#*:}.tar" >/dev/null
-done
+. tests/bench/containerd-world.sh
+start_containerd
+import_busybox k8s.io --pause
 
 cat > "$work/pod.json" <<EOF
 {"metadata": {"name": "bench", "namespace": "bench", "uid": "bench-$$"}, "linux": {}}

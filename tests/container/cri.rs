@@ -216,6 +216,70 @@ impl Cri {
             .ok_or_else(|| format!("no pid in {info}").into())
     }
 
+    /// Runs a pod's sandbox under `handler` (empty: the default), recorded on `net`, whose
+    /// end removes what containerd leaves of its network.
+    fn run_pod(
+        &mut self,
+        net: &PodNetwork,
+        config: &cri::PodSandboxConfig,
+        handler: &str,
+    ) -> Result<String, Failed> {
+        let req = cri::RunPodSandboxRequest {
+            config: Some(config.clone()),
+            runtime_handler: handler.into(),
+        };
+        let sandbox = self
+            .call("RunPodSandbox", |mut c| async move {
+                c.run_pod_sandbox(req).await
+            })?
+            .pod_sandbox_id;
+        net.sandboxes.borrow_mut().push(sandbox.clone());
+        Ok(sandbox)
+    }
+
+    /// Creates a container in `sandbox` (made from `pod`) and starts it; returns its id.
+    fn start_container(
+        &mut self,
+        sandbox: &str,
+        pod: &cri::PodSandboxConfig,
+        config: cri::ContainerConfig,
+    ) -> Result<String, Failed> {
+        let req = cri::CreateContainerRequest {
+            pod_sandbox_id: sandbox.into(),
+            config: Some(config),
+            sandbox_config: Some(pod.clone()),
+        };
+        let id = self
+            .call("CreateContainer", |mut c| async move {
+                c.create_container(req).await
+            })?
+            .container_id;
+        let req = cri::StartContainerRequest {
+            container_id: id.clone(),
+        };
+        self.call("StartContainer", |mut c| async move {
+            c.start_container(req).await
+        })?;
+        Ok(id)
+    }
+
+    /// The kubelet's end of a pod: stop, then remove.
+    fn remove_pod(&mut self, sandbox: &str) -> TestResult {
+        let req = cri::StopPodSandboxRequest {
+            pod_sandbox_id: sandbox.into(),
+        };
+        self.call("StopPodSandbox", |mut c| async move {
+            c.stop_pod_sandbox(req).await
+        })?;
+        let req = cri::RemovePodSandboxRequest {
+            pod_sandbox_id: sandbox.into(),
+        };
+        self.call("RemovePodSandbox", |mut c| async move {
+            c.remove_pod_sandbox(req).await
+        })?;
+        Ok(())
+    }
+
     fn exec(&mut self, id: &str, cmd: &[&str]) -> Result<cri::ExecSyncResponse, Failed> {
         let req = cri::ExecSyncRequest {
             container_id: id.into(),
@@ -338,65 +402,67 @@ fn runc_runs_the_same_pod(t: &Ctx) -> TestResult {
 }
 
 /// A pod's sandbox and `containers` (each sleeping, by name) under our runtime, started.
-/// Returns the sandbox's id and the containers'.
+/// Returns the sandbox's id.
 fn start_pod(
     cri: &mut Cri,
+    net: &PodNetwork,
     t: &Ctx,
     pod: &str,
     containers: &[&str],
-) -> Result<(String, Vec<String>), Failed> {
-    let config = cri::PodSandboxConfig {
+) -> Result<String, Failed> {
+    let config = pod_config(t, pod, pod);
+    let sandbox = cri.run_pod(net, &config, "")?;
+    for name in containers {
+        let spec = container_config(name, &["sleep", "2147483647"], Default::default());
+        cri.start_container(&sandbox, &config, spec)?;
+    }
+    Ok(sandbox)
+}
+
+/// A pod's configuration: its name, the test's namespace, a uid of its own, its hostname.
+fn pod_config(t: &Ctx, name: &str, hostname: &str) -> cri::PodSandboxConfig {
+    cri::PodSandboxConfig {
         metadata: Some(cri::PodSandboxMetadata {
-            name: pod.into(),
+            name: name.into(),
             namespace: t.namespace(),
-            uid: format!("uid-{pod}"),
+            uid: format!("uid-{name}-{}", std::process::id()),
             attempt: 0,
         }),
-        hostname: pod.into(),
+        hostname: hostname.into(),
         ..Default::default()
-    };
-    let req = cri::RunPodSandboxRequest {
-        config: Some(config.clone()),
-        runtime_handler: String::new(),
-    };
-    let sandbox = cri
-        .call("RunPodSandbox", |mut c| async move {
-            c.run_pod_sandbox(req).await
-        })?
-        .pod_sandbox_id;
-    let mut ids = Vec::new();
-    for name in containers {
-        let req = cri::CreateContainerRequest {
-            pod_sandbox_id: sandbox.clone(),
-            config: Some(cri::ContainerConfig {
-                metadata: Some(cri::ContainerMetadata {
-                    name: name.to_string(),
-                    attempt: 0,
-                }),
-                image: Some(cri::ImageSpec {
-                    image: IMAGE.into(),
+    }
+}
+
+/// A container of the busybox image running `command`, joining the pod's namespaces (PID
+/// too, as `shareProcessNamespace` asks), its log `NAME.log` in the pod's log directory.
+fn container_config(
+    name: &str,
+    command: &[&str],
+    security: cri::LinuxContainerSecurityContext,
+) -> cri::ContainerConfig {
+    cri::ContainerConfig {
+        metadata: Some(cri::ContainerMetadata {
+            name: name.into(),
+            attempt: 0,
+        }),
+        image: Some(cri::ImageSpec {
+            image: IMAGE.into(),
+            ..Default::default()
+        }),
+        command: command.iter().map(|s| s.to_string()).collect(),
+        log_path: format!("{name}.log"),
+        linux: Some(cri::LinuxContainerConfig {
+            security_context: Some(cri::LinuxContainerSecurityContext {
+                namespace_options: Some(cri::NamespaceOption {
+                    pid: cri::NamespaceMode::Pod as i32,
                     ..Default::default()
                 }),
-                command: vec!["sleep".into(), "2147483647".into()],
-                linux: Some(Default::default()),
-                ..Default::default()
+                ..security
             }),
-            sandbox_config: Some(config.clone()),
-        };
-        let id = cri
-            .call("CreateContainer", |mut c| async move {
-                c.create_container(req).await
-            })?
-            .container_id;
-        let req = cri::StartContainerRequest {
-            container_id: id.clone(),
-        };
-        cri.call("StartContainer", |mut c| async move {
-            c.start_container(req).await
-        })?;
-        ids.push(id);
+            ..Default::default()
+        }),
+        ..Default::default()
     }
-    Ok((sandbox, ids))
 }
 
 /// The dashboard of the CRI's namespace, as on a Kubernetes node whose runtime is ours:
@@ -408,7 +474,7 @@ fn the_dashboard_lists_a_pod_under_its_sandbox(t: &Ctx) -> TestResult {
     // reads: /run/containerd/runc/k8s.io (the Containerd removes it after, if it made it).
     let (c, mut cri) = containerd_with_cri(t, &net, Some(Path::new("/run/containerd/runc")))?;
     let pod = format!("pod-{}", std::process::id());
-    let (sandbox, _) = start_pod(&mut cri, t, &pod, &["web", "sidecar"])?;
+    let sandbox = start_pod(&mut cri, &net, t, &pod, &["web", "sidecar"])?;
     let result = (|| {
         let tmux = crate::tmux::Tmux::start_in(t, "k8s.io", "", 200, 40, "")?;
         let screen = tmux.wait_for(&format!("{pod}/sidecar"))?;
@@ -429,34 +495,17 @@ fn the_dashboard_lists_a_pod_under_its_sandbox(t: &Ctx) -> TestResult {
             ),
         )?;
         tmux.wait_for(&format!("of Kubernetes pod {}/{pod}", t.namespace()))?;
-        remove_pod(&mut cri, &sandbox)?;
+        cri.remove_pod(&sandbox)?;
         wait_until("the pod's rows to go", || !tmux.screen().contains(&pod))?;
         // Nothing of its own ran: it quits at once.
         tmux.keys(&["C-a", "q"])?;
         tmux.wait_for("EXITED rc=0").map(drop)
     })();
     if result.is_err() {
-        let _ = remove_pod(&mut cri, &sandbox);
+        let _ = cri.remove_pod(&sandbox);
     }
     result?;
     wait_until("the shims to exit", || c.shims().is_empty())
-}
-
-/// The kubelet's end of a pod: stop, then remove.
-fn remove_pod(cri: &mut Cri, sandbox: &str) -> TestResult {
-    let req = cri::StopPodSandboxRequest {
-        pod_sandbox_id: sandbox.into(),
-    };
-    cri.call("StopPodSandbox", |mut c| async move {
-        c.stop_pod_sandbox(req).await
-    })?;
-    let req = cri::RemovePodSandboxRequest {
-        pod_sandbox_id: sandbox.into(),
-    };
-    cri.call("RemovePodSandbox", |mut c| async move {
-        c.remove_pod_sandbox(req).await
-    })?;
-    Ok(())
 }
 
 /// A pod under runtime `handler`, on pod network `n`.
@@ -471,65 +520,25 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
     let parent = PodCgroup(format!("mct-test-cri{n}-{}", std::process::id()));
     let logs = c.dir.path().join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
-    let pod_ns = |pid| cri::NamespaceOption {
-        pid,
-        ..Default::default()
-    };
     let pod = cri::PodSandboxConfig {
-        metadata: Some(cri::PodSandboxMetadata {
-            name: "pod1".into(),
-            namespace: t.namespace(),
-            uid: format!("uid-{}", std::process::id()),
-            attempt: 0,
-        }),
-        hostname: "podhost".into(),
         log_directory: logs.to_string_lossy().into_owned(),
         labels: HashMap::from([("mct-test".to_string(), t.namespace())]),
         linux: Some(cri::LinuxPodSandboxConfig {
             cgroup_parent: format!("/{}", parent.0),
             security_context: Some(cri::LinuxSandboxSecurityContext {
-                namespace_options: Some(pod_ns(cri::NamespaceMode::Pod as i32)),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let req = cri::RunPodSandboxRequest {
-        config: Some(pod.clone()),
-        runtime_handler: handler.into(),
-    };
-    let sandbox = cri
-        .call("RunPodSandbox", |mut c| async move {
-            c.run_pod_sandbox(req).await
-        })?
-        .pod_sandbox_id;
-    net.sandboxes.borrow_mut().push(sandbox.clone());
-
-    let container = |name: &str, command: &[&str], security: cri::LinuxContainerSecurityContext| {
-        cri::ContainerConfig {
-            metadata: Some(cri::ContainerMetadata {
-                name: name.into(),
-                attempt: 0,
-            }),
-            image: Some(cri::ImageSpec {
-                image: IMAGE.into(),
-                ..Default::default()
-            }),
-            command: command.iter().map(|s| s.to_string()).collect(),
-            log_path: format!("{name}.log"),
-            linux: Some(cri::LinuxContainerConfig {
-                security_context: Some(cri::LinuxContainerSecurityContext {
-                    namespace_options: Some(pod_ns(cri::NamespaceMode::Pod as i32)),
-                    ..security
+                namespace_options: Some(cri::NamespaceOption {
+                    pid: cri::NamespaceMode::Pod as i32,
+                    ..Default::default()
                 }),
                 ..Default::default()
             }),
             ..Default::default()
-        }
+        }),
+        ..pod_config(t, "pod1", "podhost")
     };
+    let sandbox = cri.run_pod(&net, &pod, handler)?;
     let specs = [
-        container(
+        container_config(
             "web",
             &[
                 "sh",
@@ -539,7 +548,7 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
             ],
             Default::default(),
         ),
-        container(
+        container_config(
             "probe",
             &["sleep", "2147483647"],
             cri::LinuxContainerSecurityContext {
@@ -554,23 +563,7 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
     ];
     let mut ids = Vec::new();
     for spec in specs {
-        let req = cri::CreateContainerRequest {
-            pod_sandbox_id: sandbox.clone(),
-            config: Some(spec),
-            sandbox_config: Some(pod.clone()),
-        };
-        let id = cri
-            .call("CreateContainer", |mut c| async move {
-                c.create_container(req).await
-            })?
-            .container_id;
-        let req = cri::StartContainerRequest {
-            container_id: id.clone(),
-        };
-        cri.call("StartContainer", |mut c| async move {
-            c.start_container(req).await
-        })?;
-        ids.push(id);
+        ids.push(cri.start_container(&sandbox, &pod, spec)?);
     }
     let (web, probe) = (ids[0].clone(), ids[1].clone());
     // The handler asked for is the runtime that made them: each runtime has its own root.
@@ -731,7 +724,7 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
     ensure_eq(set, Some(limit.to_string()))?;
 
     // The kubelet's end of a pod. Nothing of it stays.
-    remove_pod(&mut cri, &sandbox)?;
+    cri.remove_pod(&sandbox)?;
     wait_until("the shims to exit", || c.shims().is_empty())?;
     for id in [&sandbox, &web, &probe] {
         ensure(
