@@ -35,6 +35,8 @@ cleanup() {
     [ -S "$work/c.sock" ] && CONTAINER_RUNTIME_ENDPOINT=unix://$work/c.sock "$crictl" rmp -f -a >/dev/null 2>&1 || true
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
     ip link del "$net" 2>/dev/null || true
+    # The pods' cgroup parent, the kubelet's to remove (runc leaves the levels it made).
+    rmdir /sys/fs/cgroup/mct-bench-$$ /sys/fs/cgroup/*/mct-bench-$$ 2>/dev/null || true
     # libcni caches each attachment in /var/lib/cni, whatever the configuration says; what
     # this run added goes.
     for f in $(ls /var/lib/cni/results 2>/dev/null); do
@@ -90,7 +92,8 @@ start_containerd
 import_busybox k8s.io --pause
 
 cat > "$work/pod.json" <<EOF
-{"metadata": {"name": "bench", "namespace": "bench", "uid": "bench-$$"}, "linux": {}}
+{"metadata": {"name": "bench", "namespace": "bench", "uid": "bench-$$"},
+ "linux": {"cgroup_parent": "/mct-bench-$$"}}
 EOF
 cat > "$work/container.json" <<EOF
 {"metadata": {"name": "sleeper"}, "image": {"image": "docker.io/mct/busybox:latest"},
