@@ -512,6 +512,7 @@ impl Keeper {
         // No history of its own: it is in the log, which a client's replay reads.
         let mut screen = Screen::new(rows, cols, 0);
         let mut main = None;
+        let mut flow = Flow::default();
         // Without the thread (no memory for its stack) a later client gets a blank screen and
         // the container runs on regardless.
         let _ = std::thread::Builder::new()
@@ -519,7 +520,7 @@ impl Keeper {
             .spawn(move || {
                 for keep in from {
                     match keep {
-                        Keep::Bytes(bytes) => feed(&mut screen, &mut main, &bytes),
+                        Keep::Bytes(bytes) => feed(&mut screen, &mut main, &bytes, &mut flow),
                         Keep::Resize(rows, cols) => screen.resize(rows, cols),
                         Keep::Replay(answer) => {
                             let _ = answer.send(replay(&screen, main.as_deref()));
@@ -573,10 +574,162 @@ fn replay(screen: &Screen, main: Option<&[u8]>) -> Vec<u8> {
     out
 }
 
+/// Feeds `bytes` to the screen, less the plain lines [`scrolled_past`] finds: those leave
+/// nothing on it while every line feed scrolls (no scroll region on the screen in use) and
+/// the bytes fed so far end outside an escape sequence ([`Flow`]).
+fn feed(screen: &mut Screen, main: &mut Option<Vec<u8>>, bytes: &[u8], flow: &mut Flow) {
+    let rows = usize::from(screen.vt().size().0.get());
+    let alternate = screen.vt().alternate_screen();
+    match scrolled_past(bytes, rows).filter(|_| flow.scrolls(alternate)) {
+        Some(skip) => {
+            feed_all(screen, main, &bytes[..skip.start]);
+            feed_all(screen, main, &bytes[skip.end..]);
+        }
+        None => feed_all(screen, main, bytes),
+    }
+    flow.after(bytes, rows);
+}
+
+/// What skipping lines needs to know of the bytes fed so far, read off them as they pass:
+/// whether they end inside an escape sequence, and whether either screen (the main or the
+/// alternate, each its own, as vt100 keeps them) has a scroll region, where a line feed
+/// below the region does not scroll and a skipped line could have stayed.
+pub struct Flow {
+    ground: bool,
+    alternate: bool,
+    region: [bool; 2],
+    /// The last bytes fed: a sequence split between two reads is read whole.
+    tail: Vec<u8>,
+}
+
+impl Default for Flow {
+    fn default() -> Flow {
+        Flow {
+            ground: true,
+            alternate: false,
+            region: [false; 2],
+            tail: Vec::new(),
+        }
+    }
+}
+
+impl Flow {
+    /// Whether a line feed scrolls wherever the cursor is on the screen in use.
+    fn scrolls(&self, alternate: bool) -> bool {
+        self.ground && !self.region[usize::from(alternate)]
+    }
+
+    fn after(&mut self, bytes: &[u8], rows: usize) {
+        // The tail joined on only when a sequence may have begun in it.
+        let joined;
+        let text: &[u8] = match self.tail.contains(&0x1b) {
+            true => {
+                joined = [self.tail.as_slice(), bytes].concat();
+                &joined
+            }
+            false => bytes,
+        };
+        let mut at = 0;
+        while let Some(esc) = text[at..].iter().position(|&b| b == 0x1b) {
+            let start = at + esc + 1;
+            at = start;
+            match text.get(start) {
+                // RIS: a fresh terminal.
+                Some(b'c') => *self = Flow::default(),
+                Some(b'[') => {
+                    let private = text.get(start + 1) == Some(&b'?');
+                    let from = start + 1 + usize::from(private);
+                    let end = text[from..]
+                        .iter()
+                        .position(|b| !(b.is_ascii_digit() || *b == b';'))
+                        .map(|n| from + n);
+                    let Some(end) = end else { break };
+                    let params = std::str::from_utf8(&text[from..end]).unwrap_or("");
+                    match (private, text[end]) {
+                        (false, b'r') => {
+                            self.region[usize::from(self.alternate)] = !full_screen(params, rows)
+                        }
+                        (true, b'h' | b'l') if is_alternate_switch(params) => {
+                            self.alternate = text[end] == b'h'
+                        }
+                        _ => {}
+                    }
+                    at = end;
+                }
+                _ => {}
+            }
+        }
+        self.tail = text[text.len().saturating_sub(32)..].to_vec();
+        self.ground = ends_in_ground(self.ground, bytes);
+    }
+}
+
+/// Whether DECSTBM's parameters (`top;bottom`, either left out) give the whole screen.
+fn full_screen(params: &str, rows: usize) -> bool {
+    let mut it = params.split(';');
+    let mut number = || it.next().filter(|p| !p.is_empty()).map(str::parse::<usize>);
+    let (top, bottom) = (number(), number());
+    let top_is_first = matches!(top, None | Some(Ok(1)));
+    let bottom_is_last = match bottom {
+        None => true,
+        Some(Ok(b)) => b >= rows,
+        Some(Err(_)) => false,
+    };
+    top_is_first && bottom_is_last
+}
+
+/// Whether private modes `params` switch between the main and the alternate screen.
+fn is_alternate_switch(params: &str) -> bool {
+    params
+        .split(';')
+        .any(|p| matches!(p, "1049" | "1047" | "47"))
+}
+
+/// In a read that ends with more lines than the screen has rows, the plain lines before
+/// those: text, `\r`, `\n`, tabs, backspaces and bells, no escape sequence nor charset
+/// switch. Whatever row the cursor is on, the last `rows` line feeds scroll every such line
+/// off a screen that keeps no history (a monitor's copy: its history is in the log), and they
+/// change no mode, attribute or charset. Parsing them was most of a flood's cost (`seq`, a
+/// build's log) for nothing. What is left starts after a line that ended in `\r\n`, so at
+/// the left edge, as it would have. Only for a read that starts outside an escape sequence.
+fn scrolled_past(bytes: &[u8], rows: usize) -> Option<std::ops::Range<usize>> {
+    // The line feed that `rows` more follow: the lines after it are what the screen shows.
+    let cut = bytes
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(rows)?
+        .0;
+    if cut == 0 || bytes[cut - 1] != b'\r' {
+        return None;
+    }
+    let plain =
+        |b: &u8| (*b >= 0x20 && *b != 0x7f) || matches!(*b, b'\r' | b'\n' | b'\t' | 0x08 | 0x07);
+    bytes[..cut].iter().all(plain).then_some(0..cut + 1)
+}
+
+/// Whether `bytes`, fed after bytes that ended outside an escape sequence (`ground`) or in
+/// one, end outside one: their last ESC is followed by what ends its sequence (a final byte
+/// after a CSI's `[`, a byte of 0x30-0x7e after an ESC, or BEL ending a string). Near enough:
+/// a wrong `false` only costs the skipping of one read.
+fn ends_in_ground(ground: bool, bytes: &[u8]) -> bool {
+    let Some(esc) = bytes.iter().rposition(|&b| b == 0x1b) else {
+        return ground;
+    };
+    let after = &bytes[esc + 1..];
+    match after.first() {
+        None => false,
+        Some(b'[') => after[1..].iter().any(|b| (0x40..=0x7e).contains(b)),
+        Some(b']' | b'P' | b'_' | b'^') => after.contains(&0x07),
+        Some(_) => after.iter().any(|b| (0x30..=0x7e).contains(b)),
+    }
+}
+
 /// Feeds `bytes` to the screen, copying the main screen first if they switch to the
 /// alternate one. (A switch split across two reads is not seen: the main screen is then not
 /// replayed under the program, which only matters to a client that attaches meanwhile.)
-fn feed(screen: &mut Screen, main: &mut Option<Vec<u8>>, bytes: &[u8]) {
+fn feed_all(screen: &mut Screen, main: &mut Option<Vec<u8>>, bytes: &[u8]) {
     if !screen.vt().alternate_screen()
         && let Some(at) = ENTER_ALTERNATE
             .iter()
@@ -605,6 +758,7 @@ mod tests {
             &mut screen,
             &mut main,
             b"marker-42\r\n$ top\r\n\x1b[?1049h\x1b[HTOP",
+            &mut Flow::default(),
         );
         let mut client = Screen::new(5, 20, 100);
         client.process(&replay(&screen, main.as_deref()));
@@ -612,6 +766,75 @@ mod tests {
         assert!(!client.vt().contents().contains("marker-42"));
         client.process(b"\x1b[?1049l");
         assert!(client.vt().contents().contains("marker-42"));
+    }
+
+    /// Skipping the plain lines a read scrolls past leaves the monitor's screen exactly as
+    /// parsing every byte does: floods that start mid-screen, after colours, inside a scroll
+    /// region, with tabs and long wrapping lines, their reads cut anywhere (inside escape
+    /// sequences too), at several sizes.
+    #[test]
+    fn lines_scrolled_past_are_skipped_without_changing_the_screen() {
+        let mut streams: Vec<Vec<u8>> = Vec::new();
+        let lines = |n: usize, f: &dyn Fn(usize) -> String| -> Vec<u8> {
+            (0..n).flat_map(|i| f(i).into_bytes()).collect()
+        };
+        streams.push(lines(3000, &|i| format!("{i}\r\n")));
+        let mut colours = b"$ ls\r\n\x1b[1;32mgreen\x1b[m \x1b[4munder".to_vec();
+        colours.extend(lines(500, &|i| format!("\tcol {i}\x08x\r\n")));
+        colours.extend(b"\x1b[7mlast\x1b[m and a prompt $ ");
+        streams.push(colours);
+        // A bottom bar outside a scroll region (apt's progress), the log scrolling above it.
+        let mut region = b"\x1b[2J\x1b[1;8r\x1b[10;1HProgress: [ 40%]\x1b[8;1H".to_vec();
+        region.extend(lines(400, &|i| format!("Unpacking package-{i} ...\r\n")));
+        streams.push(region);
+        // The cursor below a scroll region, on the last row: line feeds do not scroll there,
+        // and each line is written over the last (its longer predecessors' ends showing).
+        let mut below = b"\x1b[2J\x1b[1;3r\x1b[999;1H".to_vec();
+        below.extend(lines(300, &|i| format!("{}\r\n", "b".repeat((i * 7) % 50))));
+        streams.push(below);
+        // Lines wider than the screen, an OSC title, a sequence split everywhere.
+        let mut wide = b"\x1b]0;title\x07".to_vec();
+        wide.extend(lines(300, &|i| format!("{}\r\n", "w".repeat(i % 70))));
+        wide.extend(lines(200, &|i| format!("\x1b[3{}m{i}\x1b[m\r\n", i % 8)));
+        wide.extend(lines(200, &|i| format!("{i}\r\n")));
+        streams.push(wide);
+        for stream in &streams {
+            for (rows, cols) in [(5, 20), (24, 80), (37, 98)] {
+                for chunk in [1, 7, 100, 4096, 65535] {
+                    let mut whole = Screen::new(rows, cols, 0);
+                    whole.process(stream);
+                    let mut kept = Screen::new(rows, cols, 0);
+                    let (mut main, mut flow) = (None, Flow::default());
+                    for part in stream.chunks(chunk) {
+                        feed(&mut kept, &mut main, part, &mut flow);
+                    }
+                    assert_eq!(
+                        kept.vt().state_formatted(),
+                        whole.vt().state_formatted(),
+                        "{rows}x{cols}, reads of {chunk}"
+                    );
+                    assert_eq!(kept.vt().contents(), whole.vt().contents());
+                }
+            }
+        }
+        // A full-screen program's region is its screen's: back on the main one, a flood is
+        // skipped again; a region on the main screen stops it until reset.
+        let mut flow = Flow::default();
+        flow.after(b"\x1b[?1049h\x1b[1;20r\x1b[", 24);
+        flow.after(b"Hvim\x1b[?1049l$ ", 24);
+        assert!(flow.scrolls(false) && !flow.scrolls(true));
+        flow.after(b"\x1b[2;23r", 24);
+        assert!(!flow.scrolls(false));
+        flow.after(b"\x1b[r", 24);
+        assert!(flow.scrolls(false));
+        // And it does skip: a flood read whole parses a screenful.
+        let flood = lines(3000, &|i| format!("{i}\r\n"));
+        let skip = scrolled_past(&flood, 37).unwrap();
+        assert!(
+            flood.len() - skip.end < 37 * 8,
+            "{skip:?} of {}",
+            flood.len()
+        );
     }
 
     /// A client that attaches later gets the screen as it is, and the lines that left it (the
@@ -627,7 +850,7 @@ mod tests {
         // The monitor keeps the screen alone; the output is in its log.
         let mut screen = Screen::new(5, 20, 0);
         let mut main = None;
-        feed(&mut screen, &mut main, &written);
+        feed(&mut screen, &mut main, &written, &mut Flow::default());
         // What a client that saw it all would hold.
         let mut witness = Screen::new(5, 20, 100);
         witness.process(&written);
