@@ -1,9 +1,20 @@
-# Sourced by the benchmarks that drive a private containerd (oci.sh, pods.sh), with `work`
-# (their scratch directory, a copy of the tool in it as `tool`) set and `$work/config.toml`
-# written: the daemon started in a mount namespace of its own (`daemon`), `ctr` for
-# containerd namespace NS (`ctr_for NS`), and the busybox image (the tool's rootfs as one
-# layer) imported as docker.io/mct/busybox:latest, and with `--pause` as
-# docker.io/mct/pause:latest too (its entrypoint sleeps, as a pod sandbox's pause waits).
+# Sourced by the benchmarks that drive a private containerd (oci.sh, pods.sh), from the
+# repository's top with `name` set: the release build, copied into a scratch directory
+# (`work`) as `tool` with `mct-runc` beside it (a rebuild during the run must not change what
+# is measured), and whether /run/containerd was there (`run_before`: containerd's shims make
+# /run/containerd/s whatever the configuration says). Once `$work/config.toml` is written:
+# `start_containerd` (the daemon in a mount namespace of its own, `daemon`), `ctr_for NS`,
+# and `import_busybox NS [--pause]`: the busybox image (the tool's rootfs as one layer) as
+# docker.io/mct/busybox:latest, and docker.io/mct/pause:latest (its entrypoint sleeps, as a
+# pod sandbox's pause waits).
+
+cargo build --release --quiet
+work=$(mktemp -d "/tmp/mct-bench-$name.XXXXXX")
+cp target/release/my-container-tui "$work/my-container-tui"
+tool=$work/my-container-tui
+ln -s my-container-tui "$work/mct-runc"
+daemon=
+run_before=$([ -e /run/containerd ] && echo yes || true)
 
 start_containerd() {
     unshare -m --propagation private containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &

@@ -13,15 +13,8 @@ for p in hyperfine containerd ctr runc umoci skopeo; do
     command -v $p >/dev/null || { echo "oci.sh: needs $p" >&2; exit 127; }
 done
 
-cargo build --release --quiet
-# A copy: a rebuild during the run must not change what is measured.
-work=$(mktemp -d /tmp/mct-bench-oci.XXXXXX)
-cp target/release/my-container-tui "$work/my-container-tui"
-tool=$work/my-container-tui
-ln -s my-container-tui "$work/mct-runc"
-daemon=
-# containerd's shims keep their sockets in /run/containerd/s whatever the configuration says.
-run_before=$([ -e /run/containerd ] && echo yes || true)
+name=oci
+. tests/bench/containerd-world.sh
 cleanup() {
     ctr -a "$work/c.sock" -n bench tasks kill -a -s SIGKILL b >/dev/null 2>&1 || true
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
@@ -41,7 +34,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [ttrpc]
   address = "$work/c.sock.ttrpc"
 EOF
-. tests/bench/containerd-world.sh
 start_containerd
 ctr=$(ctr_for bench)
 import_busybox bench

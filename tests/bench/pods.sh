@@ -19,18 +19,11 @@ for p in hyperfine containerd ctr runc umoci skopeo "$crictl" /usr/lib/cni/bridg
     command -v "$p" >/dev/null || [ -x "$p" ] || { echo "pods.sh: needs $p" >&2; exit 127; }
 done
 
-cargo build --release --quiet
-# A copy: a rebuild during the run must not change what is measured.
-work=$(mktemp -d /tmp/mct-bench-pods.XXXXXX)
-cp target/release/my-container-tui "$work/my-container-tui"
-tool=$work/my-container-tui
-ln -s my-container-tui "$work/mct-runc"
+name=pods
+. tests/bench/containerd-world.sh
 net=mctbench$$
 net=${net:0:15}
-daemon=
 cache_before=$(ls /var/lib/cni/results 2>/dev/null || true)
-# containerd's shims keep their sockets in /run/containerd/s whatever the configuration says.
-run_before=$([ -e /run/containerd ] && echo yes || true)
 cleanup() {
     [ -S "$work/c.sock" ] && CONTAINER_RUNTIME_ENDPOINT=unix://$work/c.sock "$crictl" rmp -f -a >/dev/null 2>&1 || true
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null || true
@@ -87,7 +80,6 @@ state = "$work/state"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         Root = "$work/runc-runc"
 EOF
-. tests/bench/containerd-world.sh
 start_containerd
 import_busybox k8s.io --pause
 
