@@ -390,7 +390,7 @@ fn status_field(pid: i32, field: &str) -> Result<String, Failed> {
 /// The pod a kubelet would make for `shareProcessNamespace: true`, and its two containers:
 /// `web`, serving a file on port 8080, and `probe`, as a restricted pod spec runs it
 /// (`runAsUser`, `runAsGroup`, `supplementalGroups`, `readOnlyRootFilesystem`,
-/// `allowPrivilegeEscalation: false`).
+/// `allowPrivilegeEscalation: false`, `seccompProfile: RuntimeDefault`).
 fn a_pod_of_two_containers_shares_the_sandboxs_namespaces(t: &Ctx) -> TestResult {
     pod_of_two_containers(t, "mct", 0)
 }
@@ -557,6 +557,12 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
                 supplemental_groups: vec![2000],
                 readonly_rootfs: true,
                 no_new_privs: true,
+                // `seccompProfile: RuntimeDefault`: containerd's default profile, ours to apply.
+                seccomp: Some(cri::SecurityProfile {
+                    profile_type: cri::security_profile::ProfileType::RuntimeDefault as i32,
+                    localhost_ref: String::new(),
+                }),
+                seccomp_profile_path: "runtime/default".into(),
                 ..Default::default()
             },
         ),
@@ -618,6 +624,9 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
         status_field(probe_pid, "CapEff")?,
         "0000000000000000".into(),
     )?;
+    // Filtered (mode 2), and web, asking for no profile, not.
+    ensure_eq(status_field(probe_pid, "Seccomp")?, "2".into())?;
+    ensure_eq(status_field(pids[0], "Seccomp")?, "0".into())?;
     let out = cri.exec(&probe, &["touch", "/written"])?;
     ensure(out.exit_code != 0, "a read-only root was written")?;
 
