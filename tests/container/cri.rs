@@ -562,7 +562,6 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
                     profile_type: cri::security_profile::ProfileType::RuntimeDefault as i32,
                     localhost_ref: String::new(),
                 }),
-                seccomp_profile_path: "runtime/default".into(),
                 ..Default::default()
             },
         ),
