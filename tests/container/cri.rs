@@ -731,6 +731,43 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
         cgroup_file(&rel, "memory.limit_in_bytes").or_else(|| cgroup_file(&rel, "memory.max"));
     ensure_eq(set, Some(limit.to_string()))?;
 
+    // One container stopped and removed (a restart, a rollout) while its pod lives on: web's
+    // server ends on SIGTERM, its state and cgroup go, and probe still runs in the pod.
+    let req = cri::StopContainerRequest {
+        container_id: web.clone(),
+        timeout: 10,
+    };
+    cri.call("StopContainer", |mut c| async move {
+        c.stop_container(req).await
+    })?;
+    let req = cri::ContainerStatusRequest {
+        container_id: web.clone(),
+        verbose: false,
+    };
+    let status = cri
+        .call("ContainerStatus", |mut c| async move {
+            c.container_status(req).await
+        })?
+        .status
+        .ok_or("no status")?;
+    ensure_eq(
+        (status.state, status.exit_code),
+        (cri::ContainerState::ContainerExited as i32, 128 + 15),
+    )?;
+    let req = cri::RemoveContainerRequest {
+        container_id: web.clone(),
+    };
+    cri.call("RemoveContainer", |mut c| async move {
+        c.remove_container(req).await
+    })?;
+    ensure(!root.join("k8s.io").join(&web).exists(), "web's state left")?;
+    ensure(cgroup_dirs(&rel).is_empty(), "web's cgroup left")?;
+    ensure(
+        !Path::new(&format!("/proc/{}", pids[0])).exists(),
+        "web's server still runs",
+    )?;
+    ensure_eq(cri.exec(&probe, &["true"])?.exit_code, 0)?;
+
     // The kubelet's end of a pod. Nothing of it stays.
     cri.remove_pod(&sandbox)?;
     wait_until("the shims to exit", || c.shims().is_empty())?;
