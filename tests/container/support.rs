@@ -573,15 +573,20 @@ pub fn ip_forward() -> String {
 }
 
 /// What of the tool's networking is on the host: its bridges (`mct0`, `mct-` and 11 hex
-/// digits), its veths (`veth` and 11 hex digits), its nftables table, its lease record, and
-/// `ip_forward` if it differs from `before`.
+/// digits), its veths (`veth` and 11 hex digits), the CRI tests' pod bridges (`mctcriN-PID`),
+/// its nftables table, its lease record, and `ip_forward` if it differs from `before`.
 pub fn network_leftovers(before: &str) -> Vec<String> {
     let mut left = Vec::new();
     let ours = |name: &str| {
         let hex11 = |rest: &str| rest.len() == 11 && rest.chars().all(|c| c.is_ascii_hexdigit());
+        let digits = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
         name == "mct0"
             || name.strip_prefix("mct-").is_some_and(hex11)
             || name.strip_prefix("veth").is_some_and(hex11)
+            || name
+                .strip_prefix("mctcri")
+                .and_then(|rest| rest.split_once('-'))
+                .is_some_and(|(n, pid)| digits(n) && digits(pid))
     };
     if let Ok(entries) = std::fs::read_dir("/sys/class/net") {
         for e in entries.flatten() {
