@@ -116,6 +116,9 @@ pub enum SessionKind {
     Oci {
         cgroup: std::path::PathBuf,
         sandbox: Option<String>,
+        /// What its IMAGE column shows for a pod's member: the image the kubelet asked for
+        /// (escaped), or `(pod sandbox)`; `None` for other OCI containers (their root).
+        image: Option<String>,
     },
 }
 
@@ -262,6 +265,11 @@ impl Session {
         session.kind = SessionKind::Oci {
             cgroup: record.cgroup.clone(),
             sandbox: pod.as_ref().map(|p| p.sandbox.clone()),
+            image: pod.as_ref().map(|p| match (&p.container, &p.image) {
+                (None, _) => "(pod sandbox)".to_string(),
+                (Some(_), Some(image)) => crate::printable::escaped(image).into_owned(),
+                (Some(_), None) => record.rootfs.display().to_string(),
+            }),
         };
         session.state = State::Running {
             init: Some(record.init),
@@ -285,6 +293,17 @@ impl Session {
             .as_bytes(),
         );
         session
+    }
+
+    /// What the list's IMAGE column shows: its image, root directory or `(host)`; for a
+    /// Kubernetes pod's member, the image the kubelet asked for.
+    pub fn image_shown(&self) -> String {
+        match &self.kind {
+            SessionKind::Oci {
+                image: Some(image), ..
+            } => image.clone(),
+            _ => self.spec.root_shown(),
+        }
     }
 
     /// The sandbox id of the Kubernetes pod its container belongs to.

@@ -494,6 +494,18 @@ fn the_dashboard_lists_a_pod_under_its_sandbox(t: &Ctx) -> TestResult {
                 "the pod's rows {rows:?} are not its sandbox's then its containers':\n{screen}"
             ),
         )?;
+        // The IMAGE column: the image the kubelet asked for, the sandbox said as one.
+        let line = |name: &str| {
+            screen
+                .lines()
+                .find(|l| l.split_whitespace().nth(2) == Some(name))
+                .unwrap_or_default()
+        };
+        ensure(
+            line(&pod).contains("(pod sandbox)")
+                && line(&format!("{pod}/web")).contains("mct/busybox"),
+            format!("the pod's images are not shown:\n{screen}"),
+        )?;
         tmux.wait_for(&format!("of Kubernetes pod {}/{pod}", t.namespace()))?;
         cri.remove_pod(&sandbox)?;
         wait_until("the pod's rows to go", || !tmux.screen().contains(&pod))?;

@@ -539,6 +539,7 @@ fn pod_member(pod: &str, container: Option<&str>, at: u32) -> crate::oci::state:
         None => "sandbox",
         Some(name) => {
             annotations.insert("io.kubernetes.cri.container-name".into(), name.into());
+            annotations.insert("io.kubernetes.cri.image-name".into(), format!("{name}:1"));
             "container"
         }
     };
@@ -596,4 +597,9 @@ fn a_pods_containers_are_listed_under_its_sandbox() {
         ]
     );
     assert_eq!(app.sessions[app.selected].name, "db");
+    // The IMAGE column: what the kubelet asked for, not the bundle's root.
+    let images: Vec<String> = app.rows().into_iter().map(|r| r.image).collect();
+    assert_eq!(images[1..4], ["(pod sandbox)", "nginx:1", "sidecar:1"]);
+    // Not a pod's: its spec's root, as before (the fake's spec has none).
+    assert_eq!(images[6], "(host)");
 }

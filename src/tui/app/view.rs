@@ -171,7 +171,7 @@ impl App {
                     },
                     image: match &s.state {
                         State::Pulling { reference } => reference.clone(),
-                        _ => s.spec.root_shown(),
+                        _ => s.image_shown(),
                     },
                     ports: sample.ports.clone(),
                     init_pid: sample.init_pid,
