@@ -116,8 +116,10 @@ pub enum SessionKind {
     Oci {
         cgroup: std::path::PathBuf,
         sandbox: Option<String>,
-        /// What its IMAGE column shows for a pod's member: the image the kubelet asked for
-        /// (escaped), or `(pod sandbox)`; `None` for other OCI containers (their root).
+        /// What its IMAGE column shows for a pod's member ([`PodMember::image_shown`]);
+        /// `None` for the rest (their root).
+        ///
+        /// [`PodMember::image_shown`]: crate::oci::pod::PodMember::image_shown
         image: Option<String>,
     },
 }
@@ -265,25 +267,14 @@ impl Session {
         session.kind = SessionKind::Oci {
             cgroup: record.cgroup.clone(),
             sandbox: pod.as_ref().map(|p| p.sandbox.clone()),
-            image: pod.as_ref().map(|p| match (&p.container, &p.image) {
-                (None, _) => "(pod sandbox)".to_string(),
-                (Some(_), Some(image)) => crate::printable::escaped(image).into_owned(),
-                (Some(_), None) => record.rootfs.display().to_string(),
-            }),
+            image: pod.as_ref().and_then(|p| p.image_shown()),
         };
         session.state = State::Running {
             init: Some(record.init),
         };
-        let what = match &pod {
-            Some(p) if p.container.is_none() => format!(
-                "The sandbox of Kubernetes pod {}/{} (the namespaces its containers join)",
-                p.namespace, p.pod
-            ),
-            Some(p) => format!("A container of Kubernetes pod {}/{}", p.namespace, p.pod),
-            None => "An OCI container".to_string(),
-        };
-        // Annotations are the config writer's words: shown escaped, as all container text.
-        let what = crate::printable::escaped(&what);
+        let what = pod
+            .as_ref()
+            .map_or_else(|| "An OCI container".to_string(), |p| p.described());
         session.screen().process(
             format!(
                 "{what} (bundle {}): its terminal belongs to the runtime's client (containerd's shim).\r\n\

@@ -580,7 +580,11 @@ fn replay(screen: &Screen, main: Option<&[u8]>) -> Vec<u8> {
 fn feed(screen: &mut Screen, main: &mut Option<Vec<u8>>, bytes: &[u8], flow: &mut Flow) {
     let rows = usize::from(screen.vt().size().0.get());
     let alternate = screen.vt().alternate_screen();
-    match scrolled_past(bytes, rows).filter(|_| flow.scrolls(alternate)) {
+    let skip = match flow.scrolls(alternate) {
+        true => scrolled_past(bytes, rows),
+        false => None,
+    };
+    match skip {
         Some(skip) => {
             feed_all(screen, main, &bytes[..skip.start]);
             feed_all(screen, main, &bytes[skip.end..]);

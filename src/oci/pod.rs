@@ -49,13 +49,40 @@ impl PodMember {
     }
 
     /// The name a dashboard lists it by: the pod's for its sandbox, `POD/CONTAINER` for the
-    /// rest, so that a pod's members read as one group. Escaped: it is printed.
+    /// rest, so that a pod's members read as one group. Escaped, as all that follows: it is
+    /// printed.
     pub fn name(&self) -> String {
         let name = match &self.container {
             None => self.pod.clone(),
             Some(c) => format!("{}/{c}", self.pod),
         };
         crate::printable::escaped(&name).into_owned()
+    }
+
+    /// What a dashboard's IMAGE column shows: the image the kubelet asked for, or
+    /// `(pod sandbox)`; `None` when the CRI did not say (the bundle's root is shown).
+    pub fn image_shown(&self) -> Option<String> {
+        match (&self.container, &self.image) {
+            (None, _) => Some("(pod sandbox)".into()),
+            (Some(_), image) => image
+                .as_deref()
+                .map(|i| crate::printable::escaped(i).into_owned()),
+        }
+    }
+
+    /// What it is, in a sentence's start: `The sandbox of Kubernetes pod NS/NAME ...`.
+    pub fn described(&self) -> String {
+        let what = match self.container {
+            None => format!(
+                "The sandbox of Kubernetes pod {}/{} (the namespaces its containers join)",
+                self.namespace, self.pod
+            ),
+            Some(_) => format!(
+                "A container of Kubernetes pod {}/{}",
+                self.namespace, self.pod
+            ),
+        };
+        crate::printable::escaped(&what).into_owned()
     }
 }
 
@@ -91,7 +118,11 @@ mod tests {
         .unwrap();
         assert_eq!(member.sandbox, sandbox.sandbox);
         assert_eq!(member.name(), "web-1/nginx");
-        assert_eq!(member.image.as_deref(), Some("docker.io/library/nginx:1"));
+        assert_eq!(
+            member.image_shown().as_deref(),
+            Some("docker.io/library/nginx:1")
+        );
+        assert_eq!(sandbox.image_shown().as_deref(), Some("(pod sandbox)"));
     }
 
     #[test]
@@ -103,9 +134,10 @@ mod tests {
             (CONTAINER_NAME, "c\r\n"),
         ]))
         .unwrap();
-        let name = member.name();
-        assert!(!name.chars().any(char::is_control), "{name:?}");
-        assert!(name.starts_with("pod"), "{name:?}");
+        for shown in [member.name(), member.described()] {
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        }
+        assert!(member.name().starts_with("pod"), "{:?}", member.name());
     }
 
     #[test]

@@ -41,3 +41,18 @@ import_busybox() { # NS [--pause]
         $ctr images import "$work/${tag#*:}.tar" >/dev/null
     done
 }
+
+report() { # TIMES TITLE 'LABEL|OURS|THEIRS'...: hyperfine's export as a table, then each ratio
+    python3 - "$@" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+print(f"| {sys.argv[2]} | median | mean ± σ |")
+print("|---|---|---|")
+for name, x in r.items():
+    print(f"| {name} | {x['median']*1e3:.1f} ms | {x['mean']*1e3:.1f} ± {x['stddev']*1e3:.1f} ms |")
+print()
+for spec in sys.argv[3:]:
+    label, ours, theirs = spec.split("|")
+    print(f"{label}: mct-runc / runc = {r[ours]['median'] / r[theirs]['median']:.2f}x")
+PY
+}

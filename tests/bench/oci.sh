@@ -55,14 +55,6 @@ args=()
 for i in "${!names[@]}"; do args+=(--command-name "${names[$i]}" "${cmds[$i]}"); done
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/times.json" "${args[@]}" >&2
 
-python3 - "$work/times.json" "$runs" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print(f"| command ({sys.argv[2]} runs each) | median | mean ± σ |")
-print("|---|---|---|")
-for name, x in r.items():
-    print(f"| {name} | {x['median']*1e3:.1f} ms | {x['mean']*1e3:.1f} ± {x['stddev']*1e3:.1f} ms |")
-ctr = r["ctr run --rm, mct-runc"]["median"] / r["ctr run --rm, runc"]["median"]
-own = r["mct-runc run"]["median"] / r["runc run"]["median"]
-print(f"\nctr run --rm: mct-runc / runc = {ctr:.2f}x; the runtime's own run: {own:.2f}x")
-PY
+report "$work/times.json" "command ($runs runs each)" \
+    "ctr run --rm|ctr run --rm, mct-runc|ctr run --rm, runc" \
+    "the runtime's own run|mct-runc run|runc run"

@@ -103,21 +103,10 @@ export CONTAINER_RUNTIME_ENDPOINT=unix://$work/c.sock
 $crictl rmp -f -a >/dev/null
 EOF
 
-names=("pod start, runc" "pod start, mct-runc")
-args=()
-for h in runc mct; do
-    args+=(--command-name "${names[$([ $h = runc ] && echo 0 || echo 1)]}" "bash $work/start.sh $h")
-done
+args=(--command-name "pod start, runc" "bash $work/start.sh runc"
+      --command-name "pod start, mct-runc" "bash $work/start.sh mct")
 hyperfine -N --warmup 3 --runs "$runs" --prepare "bash $work/remove.sh" \
     --export-json "$work/times.json" "${args[@]}" >&2
 
-python3 - "$work/times.json" "$runs" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print(f"| pod sandbox + 1 container started, through containerd's CRI ({sys.argv[2]} runs each) | median | mean ± σ |")
-print("|---|---|---|")
-for name, x in r.items():
-    print(f"| {name} | {x['median']*1e3:.1f} ms | {x['mean']*1e3:.1f} ± {x['stddev']*1e3:.1f} ms |")
-ratio = r["pod start, mct-runc"]["median"] / r["pod start, runc"]["median"]
-print(f"\npod start: mct-runc / runc = {ratio:.2f}x")
-PY
+report "$work/times.json" "pod sandbox + 1 container started, through containerd's CRI ($runs runs each)" \
+    "pod start|pod start, mct-runc|pod start, runc"

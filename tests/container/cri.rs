@@ -183,30 +183,40 @@ impl Cri {
             .map_err(|s| format!("{what}: {}", s.message()).into())
     }
 
+    fn sandbox_status(
+        &mut self,
+        id: &str,
+        verbose: bool,
+    ) -> Result<cri::PodSandboxStatusResponse, Failed> {
+        let req = cri::PodSandboxStatusRequest {
+            pod_sandbox_id: id.into(),
+            verbose,
+        };
+        self.call("PodSandboxStatus", |mut c| async move {
+            c.pod_sandbox_status(req).await
+        })
+    }
+
+    fn container_status(
+        &mut self,
+        id: &str,
+        verbose: bool,
+    ) -> Result<cri::ContainerStatusResponse, Failed> {
+        let req = cri::ContainerStatusRequest {
+            container_id: id.into(),
+            verbose,
+        };
+        self.call("ContainerStatus", |mut c| async move {
+            c.container_status(req).await
+        })
+    }
+
     /// The pid of a container (or, with `sandbox`, a pod's sandbox) on the host, from
     /// containerd's verbose status (the runtime's state, not anything the container said).
     fn pid(&mut self, id: &str, sandbox: bool) -> Result<i32, Failed> {
         let info = match sandbox {
-            true => {
-                let req = cri::PodSandboxStatusRequest {
-                    pod_sandbox_id: id.into(),
-                    verbose: true,
-                };
-                self.call("PodSandboxStatus", |mut c| async move {
-                    c.pod_sandbox_status(req).await
-                })?
-                .info
-            }
-            false => {
-                let req = cri::ContainerStatusRequest {
-                    container_id: id.into(),
-                    verbose: true,
-                };
-                self.call("ContainerStatus", |mut c| async move {
-                    c.container_status(req).await
-                })?
-                .info
-            }
+            true => self.sandbox_status(id, true)?.info,
+            false => self.container_status(id, true)?.info,
         };
         let info: serde_json::Value = serde_json::from_str(info.get("info").ok_or("no info")?)
             .map_err(|e| format!("verbose info: {e}"))?;
@@ -665,14 +675,8 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
     )?;
 
     // The pod's address, from the host, over the test's bridge.
-    let req = cri::PodSandboxStatusRequest {
-        pod_sandbox_id: sandbox.clone(),
-        verbose: false,
-    };
     let status = cri
-        .call("PodSandboxStatus", |mut c| async move {
-            c.pod_sandbox_status(req).await
-        })?
+        .sandbox_status(&sandbox, false)?
         .status
         .ok_or("no status")?;
     let ip = status.network.map(|n| n.ip).unwrap_or_default();
@@ -752,14 +756,8 @@ fn pod_of_two_containers(t: &Ctx, handler: &str, n: u32) -> TestResult {
     cri.call("StopContainer", |mut c| async move {
         c.stop_container(req).await
     })?;
-    let req = cri::ContainerStatusRequest {
-        container_id: web.clone(),
-        verbose: false,
-    };
     let status = cri
-        .call("ContainerStatus", |mut c| async move {
-            c.container_status(req).await
-        })?
+        .container_status(&web, false)?
         .status
         .ok_or("no status")?;
     ensure_eq(

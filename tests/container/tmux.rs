@@ -53,8 +53,14 @@ impl Tmux {
             ),
             env: t.env(),
         };
-        let mut env: Vec<String> = t.env().iter().map(|(k, v)| format!("'{k}={v}'")).collect();
-        env.push(format!("'MCT_NAMESPACE={namespace}'"));
+        let env: Vec<String> = t
+            .env()
+            .iter()
+            .map(|(k, v)| match *k {
+                "MCT_NAMESPACE" => format!("'{k}={namespace}'"),
+                _ => format!("'{k}={v}'"),
+            })
+            .collect();
         let script = format!(
             "env {} {BIN} {options}; echo EXITED rc=$?; sleep 1000",
             env.join(" ")
