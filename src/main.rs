@@ -1,6 +1,9 @@
-use my_container_tui::{cli, monitor, oci, runtime};
+use my_container_tui::{cli, monitor, oci, runtime, state};
 
 fn main() {
+    // Whom we work for is settled now, before any of our processes can be root of a user
+    // namespace that would make it look like root (state::owner).
+    state::owner::rootless();
     // The re-exec helper is checked first and by hand: it must start fast and single-threaded.
     if std::env::args_os().nth(1).as_deref() == Some(runtime::launch::HELPER_ARG.as_ref()) {
         // See launch::SEAL_VAR for when the helper needs a sealed copy.

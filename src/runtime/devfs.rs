@@ -30,21 +30,32 @@ pub fn mount(
     )?;
     // The tmpfs just mounted, as a root of its own: nothing in it comes from the image.
     let dev = FreshDir::reopen(root, Path::new("/dev"))?;
+    // Rootless, no node can be made (the kernel refuses mknod in a user namespace): the
+    // host's own are bound, which the user may open on the host anyway.
+    let bound = crate::state::owner::rootless();
     for (name, major, minor) in devices::NODES {
-        dev.mknod(name, false, makedev(major.into(), minor.into()), 0o666)?;
+        match bound {
+            true => bind_host_node(&dev, name, &Path::new("/dev").join(name))?,
+            false => dev.mknod(name, false, makedev(major.into(), minor.into()), 0o666)?,
+        }
     }
     for device in &spec.devices {
         // Under /dev, as `Device::parse` made sure.
         let at = device
             .container
             .strip_prefix("/dev")
-            .unwrap_or(&device.container);
+            .unwrap_or(&device.container)
+            .to_string_lossy();
+        if bound {
+            bind_host_node(&dev, &at, &device.host)?;
+            continue;
+        }
         let rdev = makedev(
             device.rule.major.unwrap_or(0).into(),
             device.rule.minor.unwrap_or(0).into(),
         );
         dev.mknod(
-            &at.to_string_lossy(),
+            &at,
             device.rule.kind == crate::spec::device::Kind::Block,
             rdev,
             device.mode,
@@ -85,6 +96,19 @@ pub fn mount(
         return Ok(None);
     }
     console_pty(&dev).map(Some)
+}
+
+/// The host's device node `host` bound over a new empty file `name` in the fresh `/dev`.
+fn bind_host_node(dev: &FreshDir, name: &str, host: &Path) -> anyhow::Result<()> {
+    let target = dev.file(name)?;
+    let at = Path::new("/dev").join(name);
+    mounts::mount_on(
+        &host.to_string_lossy(),
+        &Target::fd(&target, &at),
+        None,
+        MsFlags::MS_BIND,
+        None,
+    )
 }
 
 /// A pty of the devpts mounted at `pts` in the fresh `/dev`, its slave bound at

@@ -76,6 +76,17 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
         }
         die(message)
     };
+    // Rootless: root of the user's own user namespace before anything is made, so that every
+    // namespace, mount and file of the container is made inside it (see super::rootless).
+    if crate::state::owner::rootless() && !super::rootless::inside() {
+        super::rootless::enter().unwrap_or_else(|e| refuse(&format!("{e:#}")));
+        // Changing our ids cleared the parent-death signal that ties us to the launcher.
+        if let Some(launcher) = report
+            && (set_pdeathsig(Signal::SIGKILL).is_err() || getppid().as_raw() != launcher.launcher)
+        {
+            std::process::exit(RUNTIME_ERROR);
+        }
+    }
     // With a tty, window changes reach us as SIGWINCH, to pass on to the container's pty.
     let extra: &[Signal] = if spec.tty { &[Signal::SIGWINCH] } else { &[] };
     let supervisor =
@@ -84,7 +95,13 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // point from here on leaves nothing behind. It is forked before the PID namespace is
     // made: a later child of ours would be born inside it, and PID 1's exit would then wait
     // for us to reap it.
-    let layout = Layout::detect();
+    // Rootless, there is none to make: limits were refused before the start.
+    let layout = match crate::state::owner::rootless() {
+        false => Layout::detect(),
+        true => Err(anyhow::anyhow!(
+            "a rootless container has no cgroup of its own"
+        )),
+    };
     // A foreground run not recorded yet is recorded by the cleaner, owned by the launcher.
     let record = (!store::exists(&spec.id)).then(|| {
         let launcher = report.and_then(|a| Process::of(a.launcher));
@@ -281,8 +298,14 @@ fn make_cgroup(
                 Err(e)
             }
         },
-        // Without limits or device rules there is nothing a cgroup must enforce.
-        Err(_) if spec.limits.is_empty() && spec.hardening.privileged => Ok(None),
+        // Without limits or device rules there is nothing a cgroup must enforce; a rootless
+        // container's devices are the host's own nodes, bound, which its user may open anyway.
+        Err(_)
+            if spec.limits.is_empty()
+                && (spec.hardening.privileged || crate::state::owner::rootless()) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
 }

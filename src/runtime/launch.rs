@@ -15,6 +15,9 @@ use std::path::PathBuf;
 /// made and bound in their place. A refused spec leaves nothing behind.
 pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
     super::require_root().map_err(anyhow::Error::msg)?;
+    if crate::state::owner::rootless() {
+        super::rootless::admit(spec)?;
+    }
     spec.network.publish_exposed();
     spec.validate()?;
     super::volumes::check_before_start(spec)?;

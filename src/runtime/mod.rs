@@ -28,6 +28,7 @@ pub mod reclaim;
 pub mod report;
 pub mod resident;
 pub mod rootfs;
+pub mod rootless;
 pub mod rootpath;
 pub mod sealed;
 pub mod security;
@@ -58,11 +59,19 @@ impl<T> Sys<T> for nix::Result<T> {
     }
 }
 
-/// Refuses to go on without root: namespaces, mounts and hostnames all need it.
+/// Refuses to go on without what containers need: root, or a user who can run them rootless
+/// (subordinate ids and the tools that map them: [`rootless`]).
 pub fn require_root() -> Result<(), String> {
-    if nix::unistd::geteuid().is_root() {
-        Ok(())
-    } else {
-        Err("must be run as root to create namespaces (try: sudo my-container-tui ...)".into())
+    rootless::unavailable().map_or(Ok(()), Err)
+}
+
+/// Refuses to go on unless root of the host: what has no rootless form yet (the OCI runtime,
+/// the image store, bridge networks).
+pub fn require_host_root(what: &str) -> Result<(), String> {
+    match crate::state::owner::rootless() {
+        false => Ok(()),
+        true => Err(format!(
+            "{what} needs root for now (rootless runs take --rootfs DIR or the host's files):              try sudo my-container-tui ..."
+        )),
     }
 }

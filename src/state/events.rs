@@ -37,7 +37,7 @@ pub struct Event {
 
 /// The journal's path.
 pub fn path() -> PathBuf {
-    std::path::Path::new(tree::ROOT).join("events.json")
+    tree::root().join("events.json")
 }
 
 /// Appends `action` for `record`'s container; never fails its caller (an event lost is better
@@ -55,7 +55,7 @@ pub fn record(action: &str, record: &super::Record, exit_code: Option<i32>) {
         return;
     };
     line.push(b'\n');
-    if !std::path::Path::new(tree::ROOT).is_dir() {
+    if !tree::root().is_dir() {
         return;
     }
     let opened = std::fs::OpenOptions::new()

@@ -19,7 +19,7 @@ pub const POOL_USER: &str = "my-container-tui";
 const CLAIM_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn dir() -> PathBuf {
-    Path::new(tree::ROOT).join("idmaps")
+    tree::root().join("idmaps")
 }
 
 /// The first range `file` (`/etc/subuid`'s format: `name:start:count`) gives `user`.
@@ -87,9 +87,7 @@ fn first_fit(taken: &mut [(u32, u32)], size: u32, capacity: u32) -> Option<u32> 
 fn claim(id: &str, size: u32, capacity: u32) -> anyhow::Result<u32> {
     for _ in 0..100 {
         // The tree may go (emptied by another container's removal) between the two: again.
-        match tree::make_private_dir(Path::new(tree::ROOT))
-            .and_then(|()| tree::make_private_dir(&dir()))
-        {
+        match tree::make_private_dir(tree::root()).and_then(|()| tree::make_private_dir(&dir())) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             made => made.with_context(|| format!("cannot make {}", dir().display()))?,
         }

@@ -8,6 +8,7 @@ pub mod events;
 pub mod idmaps;
 pub mod kernfile;
 pub mod name_index;
+pub mod owner;
 pub mod pins;
 pub mod process;
 pub mod record;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 /// The index's directory.
 pub fn dir() -> PathBuf {
-    std::path::Path::new(super::tree::ROOT).join("names")
+    super::tree::root().join("names")
 }
 
 /// The link for `name` in `namespace`, or `None` when its file name would be too long for

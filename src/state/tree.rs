@@ -1,4 +1,4 @@
-//! The state tree, `/run/my-container-tui`: root's alone (0700), because an overlay's upper
+//! The state tree, `/run/my-container-tui` (a rootless user's: [`super::owner`]): its owner's alone (0700), because an overlay's upper
 //! layer in it may hold a setuid binary a container wrote, which no other host user may reach.
 //!
 //! What lives in it, and who removes it:
@@ -19,12 +19,15 @@
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
-/// The state tree.
-pub const ROOT: &str = "/run/my-container-tui";
+/// The state tree: `/run/my-container-tui` for root, a rootless user's own otherwise
+/// ([`super::owner`]).
+pub fn root() -> &'static Path {
+    super::owner::run_dir()
+}
 
 /// The directory of container records.
 pub fn containers() -> PathBuf {
-    Path::new(ROOT).join("containers")
+    root().join("containers")
 }
 
 /// The directory of container `id`.
@@ -37,10 +40,11 @@ pub fn path(id: &str) -> PathBuf {
     container(id).join("fs")
 }
 
-/// Makes `dir`, root's alone, unless it exists; an existing one is made private (its mode
-/// repaired, one `stat` when it already is). Its parent must exist.
+/// Makes `dir`, ours alone, unless it exists; an existing one is made private (its mode
+/// repaired, one `stat` when it already is), and refused if another user owns it (a
+/// rootless tree in `/tmp` that someone made first). Its parent must exist.
 pub fn make_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
         _ => {}
@@ -48,6 +52,9 @@ pub fn make_private_dir(dir: &Path) -> std::io::Result<()> {
     let meta = std::fs::symlink_metadata(dir)?;
     if !meta.is_dir() {
         return Err(std::io::Error::other("not a directory"));
+    }
+    if meta.uid() != nix::unistd::geteuid().as_raw() {
+        return Err(std::io::Error::other("owned by another user"));
     }
     if meta.permissions().mode() & 0o077 != 0 {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
@@ -57,7 +64,7 @@ pub fn make_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Makes `dir`, a directory directly under the tree's root, and the root: both root's alone.
 pub fn make_private(dir: &Path) -> std::io::Result<()> {
-    make_private_dir(Path::new(ROOT)).and_then(|()| make_private_dir(dir))
+    make_private_dir(root()).and_then(|()| make_private_dir(dir))
 }
 
 /// Runs `make` (which creates one entry directly in `containers/`, never its parents) after
@@ -66,12 +73,15 @@ pub fn make_private(dir: &Path) -> std::io::Result<()> {
 pub fn make_in<T>(mut make: impl FnMut() -> std::io::Result<T>) -> anyhow::Result<T> {
     let mut tries = 0;
     loop {
-        let made = make_private_dir(Path::new(ROOT))
+        let made = make_private_dir(root())
             .and_then(|()| make_private_dir(&containers()))
             .and_then(|()| make());
         match made {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 100 => tries += 1,
-            made => return made.with_context(|| format!("cannot make an entry in {ROOT}")),
+            made => {
+                return made
+                    .with_context(|| format!("cannot make an entry in {}", root().display()));
+            }
         }
     }
 }
@@ -101,7 +111,7 @@ pub fn remove_if_empty() {
     if std::fs::remove_dir(containers()).is_ok() {
         let _ = std::fs::remove_file(super::events::path());
     }
-    let _ = std::fs::remove_dir(ROOT);
+    let _ = std::fs::remove_dir(root());
 }
 
 /// Creates the container's filesystem state: `etc` for the files bound over its own (see

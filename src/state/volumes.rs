@@ -10,11 +10,12 @@ use crate::spec::volume::Volume;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
-/// The store's root: `MCT_ROOT`, else `/var/lib/my-container-tui`.
+/// The store's root: `MCT_ROOT`, else `/var/lib/my-container-tui` (a rootless user's own:
+/// [`super::owner::data_dir`]).
 pub fn root() -> PathBuf {
     std::env::var_os("MCT_ROOT")
         .filter(|r| Path::new(r).is_absolute())
-        .map_or_else(|| PathBuf::from("/var/lib/my-container-tui"), PathBuf::from)
+        .map_or_else(super::owner::data_dir, PathBuf::from)
 }
 
 /// The store's root, made if missing and root's alone (0700, an existing one repaired):

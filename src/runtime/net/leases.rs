@@ -15,7 +15,7 @@ use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// How long a network stays up after its last container: containers run one after another
 /// (a script's loop) find it up instead of each paying for its bridge and rules, and their
@@ -24,7 +24,7 @@ pub const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The directory of the record.
 pub fn dir() -> PathBuf {
-    Path::new(tree::ROOT).join("net")
+    tree::root().join("net")
 }
 
 /// Everything that is up.

@@ -17,6 +17,7 @@ fn current() -> anyhow::Result<File> {
 /// A new network namespace, held by the returned descriptor (it goes when the descriptor and
 /// every process in it are gone). Its loopback is down, as the kernel makes it.
 pub fn create() -> anyhow::Result<OwnedFd> {
+    let stays = crate::runtime::rootless::inside();
     let home = current()?;
     unshare(CloneFlags::CLONE_NEWNET).map_err(|e| match e {
         nix::errno::Errno::EINVAL => anyhow!(
@@ -25,13 +26,28 @@ pub fn create() -> anyhow::Result<OwnedFd> {
         e => anyhow!("cannot create a net namespace: {}", e.desc()),
     })?;
     let made = current();
-    back(&home);
+    // Root of a rootless user namespace could not come back (the host's namespace is the
+    // host user namespace's, over which it holds nothing): a rootless helper stays in its
+    // container's, which it needs nothing outside of.
+    if !stays {
+        back(&home);
+    }
     Ok(made?.into())
 }
 
 /// Runs `f` with the calling thread in `netns`, and brings it back.
 pub fn within<T>(netns: &impl AsFd, f: impl FnOnce() -> T) -> anyhow::Result<T> {
+    use std::os::unix::fs::MetadataExt;
     let home = current()?;
+    // Already there (a rootless helper, see `create`): nothing to enter, nor to come back to.
+    let here = home.metadata().map(|m| (m.dev(), m.ino())).ok();
+    let there = File::from(netns.as_fd().try_clone_to_owned()?)
+        .metadata()
+        .map(|m| (m.dev(), m.ino()))
+        .ok();
+    if here.is_some() && here == there {
+        return Ok(f());
+    }
     setns(netns, CloneFlags::CLONE_NEWNET).map_err(|e| {
         anyhow!(
             "cannot enter the container's network namespace: {}",

@@ -1,0 +1,241 @@
+//! Rootless: a user without root runs containers as root of a user namespace of their own,
+//! as podman and rootless Docker do.
+//!
+//! The namespace maps the user's own uid and gid to 0 and their subordinate ranges
+//! (`/etc/subuid`, `/etc/subgid`) to 1 and up. Only the setuid `newuidmap` and `newgidmap`
+//! (the `uidmap` package) may write such maps for a user, and only for the ranges the
+//! administrator gave them: the kernel lets an unprivileged process map its own id alone.
+//! Every namespace a rootless container has is made inside this one, so its root holds
+//! capabilities over them and over nothing of the host's; on the host, the container's
+//! processes and files are the user's, or ids of the user's ranges.
+//!
+//! A container's helper enters it ([`enter`]) before it makes anything; `exec` joins the
+//! container's ([`crate::runtime::tenant`]). The same mapping every time, so what one run
+//! leaves in the user's store (an overlay's upper layer) is owned the same way in the next.
+
+use crate::spec::userns::IdRange;
+use anyhow::{Context, anyhow, bail};
+use std::process::Command;
+
+/// Why a user cannot run containers, or `None` if they can: root, or a user with ranges of
+/// both kinds and the setuid helpers to map them.
+pub fn unavailable() -> Option<String> {
+    if !crate::state::owner::rootless() {
+        return None;
+    }
+    if inside() {
+        return None;
+    }
+    let user = user_name();
+    if let Err(e) = mapping() {
+        return Some(format!(
+            "{e:#}: run as root (sudo), or give {user} subordinate ids once: \
+             usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}"
+        ));
+    }
+    for tool in ["newuidmap", "newgidmap"] {
+        if which(tool).is_none() {
+            return Some(format!(
+                "{tool} is missing: run as root (sudo), or install it (apt-get install uidmap)"
+            ));
+        }
+    }
+    None
+}
+
+/// What a rootless start cannot have, refused with the reason (before anything is made), and
+/// the default network made loopback only: a bridge and its NAT need the host's root, and
+/// user-mode networking (pasta) is not built yet.
+pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
+    use crate::spec::network::{DEFAULT_NETWORK, Mode};
+    use crate::spec::userns::UserNs;
+    if !spec.limits.is_empty() {
+        bail!(
+            "resource limits need a cgroup of the container's own, which only root can make \
+             here (no cgroup is delegated to {}): run without limits, or as root",
+            user_name()
+        );
+    }
+    if spec.userns != UserNs::Host {
+        bail!(
+            "--userns, --uidmap and --gidmap: a rootless container has its own user namespace already (the user's subordinate ids)"
+        );
+    }
+    match &spec.network.mode {
+        Mode::Bridge(name) if name == DEFAULT_NETWORK && spec.network.publish.is_empty() => {
+            spec.network.mode = Mode::None;
+        }
+        Mode::Bridge(name) => bail!(
+            "network {name}: bridge networks and published ports need root; a rootless \
+             container takes --network none (its own loopback) or host"
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether this process is already root of the rootless user namespace (a helper started by
+/// a process that entered it, or a process forked after [`enter`]).
+pub fn inside() -> bool {
+    crate::state::owner::rootless()
+        && nix::unistd::geteuid().is_root()
+        && !crate::state::owner::in_host_user_namespace()
+}
+
+/// The maps: the user's own ids to 0, their subordinate ranges from 1 on.
+pub struct Mapping {
+    pub uids: Vec<IdRange>,
+    pub gids: Vec<IdRange>,
+}
+
+/// The user's mapping, or why they have none.
+pub fn mapping() -> anyhow::Result<Mapping> {
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    let name = user_name();
+    let of = |file: &str, own: u32| -> anyhow::Result<Vec<IdRange>> {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let ranges = subordinate(&text, &name, uid);
+        if ranges.is_empty() {
+            bail!("{name} has no subordinate ids in {file}");
+        }
+        let mut inside = 1;
+        let mut map = vec![IdRange {
+            inside: 0,
+            outside: own,
+            count: 1,
+        }];
+        for (start, count) in ranges {
+            map.push(IdRange {
+                inside,
+                outside: start,
+                count,
+            });
+            inside += count;
+        }
+        Ok(map)
+    };
+    Ok(Mapping {
+        uids: of("/etc/subuid", uid)?,
+        gids: of("/etc/subgid", gid)?,
+    })
+}
+
+/// The ranges `/etc/subuid` (or `subgid`) text gives the user named `name` (or numbered
+/// `uid`), in the file's order: `NAME:START:COUNT` lines.
+pub fn subordinate(text: &str, name: &str, uid: u32) -> Vec<(u32, u32)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.trim().split(':');
+            let (who, start, count) = (fields.next()?, fields.next()?, fields.next()?);
+            let ours = who == name || who.parse::<u32>() == Ok(uid);
+            let (start, count) = (start.parse::<u32>().ok()?, count.parse::<u32>().ok()?);
+            (ours && count > 0 && start.checked_add(count).is_some()).then_some((start, count))
+        })
+        .collect()
+}
+
+/// Enters a new user namespace with the user's [`mapping`] and becomes its root. Forks (the
+/// child runs `newuidmap` and `newgidmap` on us from outside): call it single-threaded.
+pub fn enter() -> anyhow::Result<()> {
+    use nix::sys::prctl;
+    let mapping = mapping()?;
+    let (newuidmap, newgidmap) = (tool("newuidmap")?, tool("newgidmap")?);
+    let me = nix::unistd::getpid().as_raw();
+    let (ready_r, ready_w) = nix::unistd::pipe().context("pipe")?;
+    let child = match super::sys::fork()? {
+        nix::unistd::ForkResult::Child => {
+            drop(ready_w);
+            // Until we have unshared (or failed to: the pipe closes unwritten).
+            let mut byte = [0u8];
+            let go = matches!(nix::unistd::read(&ready_r, &mut byte), Ok(1));
+            let mapped = go
+                && write_map(&newuidmap, me, &mapping.uids)
+                && write_map(&newgidmap, me, &mapping.gids);
+            // SAFETY: _exit ends this forked child without running the parent's atexit work.
+            unsafe { libc::_exit(i32::from(!mapped)) }
+        }
+        nix::unistd::ForkResult::Parent { child } => child,
+    };
+    drop(ready_r);
+    // newuidmap writes our maps only if /proc/PID is the user's, which a process that is
+    // not dumpable's is not: dumpable while it works, as nothing of a container exists yet.
+    let dumpable = prctl::get_dumpable().unwrap_or(false);
+    let _ = prctl::set_dumpable(true);
+    let unshared = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER);
+    if unshared.is_ok() {
+        let _ = nix::unistd::write(&ready_w, &[1]);
+    }
+    drop(ready_w);
+    let status = nix::sys::wait::waitpid(child, None);
+    let _ = prctl::set_dumpable(dumpable);
+    unshared.map_err(|e| {
+        anyhow!(
+            "cannot create a user namespace: {} (user.max_user_namespaces?)",
+            e.desc()
+        )
+    })?;
+    match status {
+        Ok(nix::sys::wait::WaitStatus::Exited(_, 0)) => {}
+        _ => bail!(
+            "newuidmap or newgidmap refused {}'s subordinate ids (see /etc/subuid, /etc/subgid)",
+            user_name()
+        ),
+    }
+    super::idmap::become_root()?;
+    // A root that keeps the host user's supplementary groups could still use them on the
+    // host's files; the container's user gets its own groups as it is made.
+    nix::unistd::setgroups(&[]).context("cannot drop the user's supplementary groups")?;
+    if !dumpable {
+        let _ = prctl::set_dumpable(false);
+    }
+    Ok(())
+}
+
+/// Runs `newuidmap PID INSIDE OUTSIDE COUNT ...` (or `newgidmap`); whether it succeeded.
+fn write_map(tool: &std::path::Path, pid: i32, ranges: &[IdRange]) -> bool {
+    let mut cmd = Command::new(tool);
+    cmd.arg(pid.to_string());
+    for r in ranges {
+        cmd.args([r.inside, r.outside, r.count].map(|n| n.to_string()));
+    }
+    cmd.status().is_ok_and(|s| s.success())
+}
+
+fn tool(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    which(name).ok_or_else(|| anyhow!("{name} is missing (apt-get install uidmap)"))
+}
+
+/// The setuid helpers live in the system's directories only: a `PATH` the user controls
+/// must not choose which program we trust with our maps.
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]
+        .iter()
+        .map(|dir| std::path::Path::new(dir).join(name))
+        .find(|path| path.is_file())
+}
+
+fn user_name() -> String {
+    let uid = nix::unistd::getuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_users_ranges_are_found_by_name_or_number_in_order() {
+        let text = "alice:100000:65536\nbob:165536:65536\n# note\n1001:300000:10\n\
+                    alice:bad:1\nalice:500000:0\nalice:4294967295:2\nalice:600000:5\n";
+        assert_eq!(
+            subordinate(text, "alice", 1001),
+            vec![(100000, 65536), (300000, 10), (600000, 5)]
+        );
+        assert_eq!(subordinate(text, "bob", 1002), vec![(165536, 65536)]);
+        assert!(subordinate(text, "carol", 1003).is_empty());
+    }
+}
