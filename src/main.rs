@@ -15,6 +15,10 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(monitor::MONITOR_ARG.as_ref()) {
         monitor::main();
     }
+    if std::env::args_os().nth(1).as_deref() == Some(runtime::reclaim::REMOVE_FS_ARG.as_ref()) {
+        let id = std::env::args().nth(2).unwrap_or_default();
+        runtime::reclaim::remove_fs_main(&id);
+    }
     if std::env::args_os().nth(1).as_deref() == Some(runtime::reclaim::SWEEP_ARG.as_ref()) {
         runtime::reclaim::sweep_main();
     }

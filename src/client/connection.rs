@@ -24,7 +24,9 @@ impl Connection {
         )
         .map_err(|e| anyhow::anyhow!("socket: {}", e.desc()))?;
         let path = store::socket(&record.id);
-        UnixAddr::new(&path)
+        crate::state::tree::SocketPath::new(&path)
+            .map_err(|_| nix::Error::ENAMETOOLONG)
+            .and_then(|short| UnixAddr::new(&short.path))
             .and_then(|addr| connect(fd.as_raw_fd(), &addr))
             .map_err(|e| {
                 anyhow::anyhow!(

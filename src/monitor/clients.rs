@@ -50,7 +50,8 @@ pub fn listen_at(path: &Path) -> nix::Result<OwnedFd> {
         SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
         None,
     )?;
-    bind(fd.as_raw_fd(), &UnixAddr::new(path)?)?;
+    let short = crate::state::tree::SocketPath::new(path).map_err(|_| nix::Error::ENAMETOOLONG)?;
+    bind(fd.as_raw_fd(), &UnixAddr::new(&short.path)?)?;
     listen(&fd, Backlog::new(64)?)?;
     Ok(fd)
 }

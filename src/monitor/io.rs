@@ -40,10 +40,10 @@ pub struct Console {
 
 impl Console {
     fn bind(id: &str) -> anyhow::Result<Console> {
-        // As long a name as `ctl.sock`: the path must fit a socket address's 108 bytes.
         let path = crate::state::tree::container(id).join("tty.sock");
         let _ = std::fs::remove_file(&path);
-        let listener = std::os::unix::net::UnixListener::bind(&path)
+        let listener = crate::state::tree::SocketPath::new(&path)
+            .and_then(|short| std::os::unix::net::UnixListener::bind(&short.path))
             .with_context(|| format!("cannot listen on {}", path.display()))?;
         listener.set_nonblocking(true)?;
         Ok(Console { listener, path })

@@ -111,12 +111,14 @@ pub fn receive(socket: &OwnedFd) -> Option<OwnedFd> {
 /// it directly. A keystroke then crosses one pty and no relay: the helper's own terminal and
 /// its copying loop are out of the way.
 pub fn hand_over(path: &std::path::Path, master: &OwnedFd) -> anyhow::Result<()> {
-    let socket = std::os::unix::net::UnixStream::connect(path).with_context(|| {
-        format!(
-            "cannot reach the monitor's console socket {}",
-            path.display()
-        )
-    })?;
+    let socket = crate::state::tree::SocketPath::new(path)
+        .and_then(|short| std::os::unix::net::UnixStream::connect(&short.path))
+        .with_context(|| {
+            format!(
+                "cannot reach the monitor's console socket {}",
+                path.display()
+            )
+        })?;
     let socket: OwnedFd = socket.into();
     send(&socket, Some(master))
 }

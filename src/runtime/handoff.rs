@@ -90,13 +90,34 @@ impl HandOff {
 }
 
 /// The helper's side: where its launcher's memory files are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Address {
     /// The launcher's PID, which the helper also checks is its parent.
     pub launcher: i32,
     spec_fd: i32,
     ending_fd: i32,
     started_fd: i32,
+    /// The files the helper reports through, once opened ([`Address::open_reports`]).
+    reports: std::rc::Rc<std::cell::OnceCell<Reports>>,
+}
+
+/// The launcher's started pipe and ending file, as the helper opened them.
+#[derive(Debug)]
+struct Reports {
+    started: Option<std::fs::File>,
+    ending: Option<std::fs::File>,
+}
+
+impl PartialEq for Address {
+    fn eq(&self, other: &Address) -> bool {
+        (self.launcher, self.spec_fd, self.ending_fd, self.started_fd)
+            == (
+                other.launcher,
+                other.spec_fd,
+                other.ending_fd,
+                other.started_fd,
+            )
+    }
 }
 
 impl Address {
@@ -114,6 +135,29 @@ impl Address {
             spec_fd,
             ending_fd,
             started_fd,
+            reports: Default::default(),
+        })
+    }
+
+    /// Opens what the helper reports through now, while it can: once a rootless helper is
+    /// in its user namespace, the kernel no longer lets it reach into its launcher's
+    /// `/proc/PID/fd` (that takes the launcher's user namespace, or `CAP_SYS_PTRACE` there).
+    pub fn open_reports(&self) {
+        self.reports();
+    }
+
+    fn reports(&self) -> &Reports {
+        self.reports.get_or_init(|| {
+            let open = |fd| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(self.path(fd))
+                    .ok()
+            };
+            Reports {
+                started: open(self.started_fd),
+                ending: open(self.ending_fd),
+            }
         })
     }
 
@@ -131,24 +175,19 @@ impl Address {
 
     /// Tells the launcher the command has started (it was executed, or `--init` runs it).
     pub fn report_started(&self) {
-        if let Ok(mut pipe) = std::fs::OpenOptions::new()
-            .write(true)
-            .open(self.path(self.started_fd))
-        {
+        if let Some(mut pipe) = self.reports().started.as_ref() {
             let _ = pipe.write_all(b"s");
         }
     }
 
-    /// Leaves the ending for the launcher.
+    /// Leaves the ending for the launcher (in place of any left before).
     pub fn report_ending(&self, ending: Ending) {
+        use std::os::unix::fs::FileExt;
         let Ok(json) = serde_json::to_vec(&ending) else {
             return;
         };
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .write(true)
-            .open(self.path(self.ending_fd))
-        {
-            let _ = file.write_all(&json);
+        if let Some(file) = self.reports().ending.as_ref() {
+            let _ = file.set_len(0).and_then(|()| file.write_all_at(&json, 0));
         }
     }
 }

@@ -79,6 +79,9 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // Rootless: root of the user's own user namespace before anything is made, so that every
     // namespace, mount and file of the container is made inside it (see super::rootless).
     if crate::state::owner::rootless() && !super::rootless::inside() {
+        if let Some(launcher) = report {
+            launcher.open_reports();
+        }
         super::rootless::enter().unwrap_or_else(|e| refuse(&format!("{e:#}")));
         // Changing our ids cleared the parent-death signal that ties us to the launcher.
         if let Some(launcher) = report

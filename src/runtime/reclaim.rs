@@ -67,6 +67,11 @@ pub fn sweep_later() {
 pub fn sweep_main() -> ! {
     SWEEPING.store(true, Ordering::Relaxed);
     let _ = nix::unistd::setsid();
+    // Rootless, what a crash left may hold files of the user's subordinate ids (a container
+    // user's writes), which only the user namespace's root may remove.
+    if crate::state::owner::rootless() && !super::rootless::inside() {
+        let _ = super::rootless::enter();
+    }
     // SAFETY: setpriority reads no memory; who 0 is this process.
     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
     sweep();
@@ -138,7 +143,41 @@ pub fn release(id: &str) {
         }
     }
     tree::remove_fs(id);
+    if crate::state::owner::rootless() && !super::rootless::inside() && tree::path(id).exists() {
+        remove_fs_rootless(id);
+    }
     super::net::attach::release(id);
+}
+
+/// The hidden verb that removes a rootless container's filesystem state
+/// (`my-container-tui __remove-fs ID`).
+pub const REMOVE_FS_ARG: &str = "__remove-fs";
+
+/// Removes container `id`'s filesystem state as root of the user's user namespace, in a
+/// process of its own (`__remove-fs`), and waits for it: what the container's users wrote is
+/// owned by the user's subordinate ids, and the overlay's work directory is the kernel's
+/// (mode 0), neither of which the user may remove as themselves. Any process may call it:
+/// the one that enters the namespace is single-threaded, as entering takes.
+fn remove_fs_rootless(id: &str) {
+    let _ = std::process::Command::new("/proc/self/exe")
+        .args([REMOVE_FS_ARG, id])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status();
+}
+
+/// `my-container-tui __remove-fs ID`: see [`remove_fs_rootless`]. Only a container id (what
+/// [`crate::state::record::new_id`] makes) names a directory here.
+pub fn remove_fs_main(id: &str) -> ! {
+    if !store::looks_like_id(id) || !crate::state::owner::rootless() {
+        std::process::exit(super::exit::RUNTIME_ERROR);
+    }
+    if let Err(e) = super::rootless::enter() {
+        super::exit::print_error(&format!("{e:#}"));
+        std::process::exit(super::exit::RUNTIME_ERROR);
+    }
+    tree::remove_fs(id);
+    std::process::exit(0)
 }
 
 /// Repairs every record whose owner died, and removes cgroups and network state no live

@@ -47,7 +47,10 @@ pub fn pid1_below(ancestor: Process) -> Option<Process> {
             .unwrap_or_default()
     };
     let pid_ns = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
-    let own = pid_ns(ancestor.pid)?;
+    // A rootless helper is not dumpable and its user namespace is not ours: its user may
+    // not read its namespaces, but it is always in its launcher's PID namespace, which is
+    // ours (it made a new one for its child alone).
+    let own = pid_ns(ancestor.pid).or_else(|| std::fs::read_link("/proc/self/ns/pid").ok())?;
     if !ancestor.alive() {
         return None;
     }

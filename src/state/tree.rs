@@ -185,3 +185,39 @@ impl RunLock {
         std::os::fd::AsRawFd::as_raw_fd(&self.0)
     }
 }
+
+/// A unix socket's path short enough for a socket address (108 bytes, with its NUL): the path
+/// itself, or its name under the `/proc/self/fd` link of its directory, held open while the
+/// path is used. A rootless tree (`/run/user/UID/my-container-tui/containers/ID/ctl.sock`)
+/// is longer than an address holds.
+pub struct SocketPath {
+    _dir: Option<std::fs::File>,
+    pub path: PathBuf,
+}
+
+impl SocketPath {
+    pub fn new(path: &Path) -> std::io::Result<SocketPath> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        if path.as_os_str().len() < 100 {
+            return Ok(SocketPath {
+                _dir: None,
+                path: path.to_path_buf(),
+            });
+        }
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Err(std::io::Error::other("not a socket's path"));
+        };
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(parent)?;
+        let path = Path::new("/proc/self/fd")
+            .join(dir.as_raw_fd().to_string())
+            .join(name);
+        Ok(SocketPath {
+            _dir: Some(dir),
+            path,
+        })
+    }
+}
