@@ -37,3 +37,12 @@ for file in /etc/subuid /etc/subgid; do
     grep -qs '^my-container-tui:' "$file" ||
         echo 'my-container-tui:2147483648:268435456' | "${as_root[@]}" tee -a "$file" >/dev/null
 done
+# The rootless tests run the tool as an unprivileged user of their own, mct-rootless, with
+# subordinate ids (outside the pool above) as a user of a laptop would have them.
+if ! id mct-rootless >/dev/null 2>&1; then
+    "${as_root[@]}" useradd --system --no-create-home --shell /usr/sbin/nologin mct-rootless
+fi
+for file in /etc/subuid /etc/subgid; do
+    grep -qs '^mct-rootless:' "$file" ||
+        echo 'mct-rootless:1879048192:65536' | "${as_root[@]}" tee -a "$file" >/dev/null
+done

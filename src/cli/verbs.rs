@@ -156,6 +156,19 @@ fn quiet_on_a_closed_pipe() {
 /// Runs one verb, as root.
 fn run(verb: Verb) -> Outcome {
     crate::runtime::require_root().map_err(CliError::msg)?;
+    let host_root_only = match &verb {
+        Verb::Pull(_) | Verb::Build(_) | Verb::Push(_) | Verb::Rmi(_) | Verb::Commit(_) => {
+            Some("the image store")
+        }
+        Verb::Tag { .. } | Verb::Save(_) | Verb::Import(_) | Verb::Load(_) | Verb::Image(_) => {
+            Some("the image store")
+        }
+        Verb::Network(_) => Some("a bridge network"),
+        _ => None,
+    };
+    if let Some(what) = host_root_only {
+        crate::runtime::require_host_root(what).map_err(CliError::msg)?;
+    }
     match verb {
         Verb::Ps(a) => ps::run(&a),
         Verb::Exec(a) => exec::run(a),

@@ -71,7 +71,8 @@ pub fn require_host_root(what: &str) -> Result<(), String> {
     match crate::state::owner::rootless() {
         false => Ok(()),
         true => Err(format!(
-            "{what} needs root for now (rootless runs take --rootfs DIR or the host's files):              try sudo my-container-tui ..."
+            "{what} needs root for now (rootless runs take --rootfs DIR or the host's files): \
+             try sudo my-container-tui ..."
         )),
     }
 }

@@ -20,6 +20,7 @@ mod oci;
 mod panes;
 mod registry;
 mod rootfs;
+mod rootless;
 mod seed;
 mod signals;
 mod status;
@@ -102,6 +103,7 @@ fn main() {
         hardening::tests(),
         containment::tests(),
         userns::tests(),
+        rootless::tests(),
         errors::tests(),
         lifecycle::tests(),
         network::tests(),

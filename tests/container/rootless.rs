@@ -1,0 +1,359 @@
+//! Rootless: the tool run by an unprivileged user, `mct-rootless` (tests/prepare.sh makes it,
+//! with subordinate ids of its own), through `setpriv`, with no capability and no sudo. Its
+//! state and store live in the test's own XDG directories.
+
+use crate::root_tests;
+use crate::support::*;
+use libtest_mimic::Trial;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub fn tests() -> Vec<Trial> {
+    root_tests![
+        a_user_runs_the_seeds_steps_without_root,
+        a_rootless_container_reaches_no_more_than_its_user,
+        a_detached_rootless_container_takes_exec_logs_and_rm,
+        what_a_rootless_run_cannot_have_is_refused,
+    ]
+}
+
+const USER: &str = "mct-rootless";
+
+/// The suite's user, a home of its own for one test (removed with everything in it, the
+/// files of its subordinate ids too, when dropped), and this build's binary copied there
+/// (the checkout may be where the user cannot reach).
+struct User {
+    uid: u32,
+    gid: u32,
+    /// The first id of its subordinate range.
+    sub_start: u32,
+    home: PathBuf,
+    bin: PathBuf,
+}
+
+impl User {
+    fn new(t: &Ctx) -> Result<User, libtest_mimic::Failed> {
+        let id = |flag: &str| -> Result<u32, String> {
+            let out = Command::new("id")
+                .args([flag, USER])
+                .output()
+                .map_err(|e| e.to_string())?;
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .map_err(|_| format!("no user {USER}: run tests/prepare.sh"))
+        };
+        let (uid, gid) = (id("-u")?, id("-g")?);
+        let subuid = std::fs::read_to_string("/etc/subuid").map_err(|e| e.to_string())?;
+        let sub_start = subuid
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{USER}:")))
+            .and_then(|rest| rest.split(':').next()?.parse().ok())
+            .ok_or("no mct-rootless line in /etc/subuid: run tests/prepare.sh")?;
+        // In /tmp, which every user can reach.
+        let home = std::env::temp_dir().join(format!(
+            "mct-rootless-{}-{}",
+            t.namespace(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&home);
+        let user = User {
+            uid,
+            gid,
+            sub_start,
+            bin: home.join("bin/my-container-tui"),
+            home,
+        };
+        for dir in ["", "bin", "run", "data"] {
+            let dir = user.home.join(dir);
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+        }
+        std::fs::copy(BIN, &user.bin).map_err(|e| e.to_string())?;
+        Ok(user)
+    }
+
+    /// `my-container-tui ARGS...` as the user, in `t`'s namespace, its containers marked.
+    fn tool(&self, t: &Ctx, args: &[&str]) -> Command {
+        let mut cmd = self.command(t);
+        cmd.arg("-e").arg(t.marker()).args(args);
+        cmd
+    }
+
+    /// A lifecycle verb as the user.
+    fn verb(&self, t: &Ctx, args: &[&str]) -> Result<Output, libtest_mimic::Failed> {
+        let mut cmd = self.command(t);
+        cmd.args(args);
+        run(cmd)
+    }
+
+    fn run(&self, t: &Ctx, args: &[&str]) -> Result<Output, libtest_mimic::Failed> {
+        run(self.tool(t, args))
+    }
+
+    fn command(&self, t: &Ctx) -> Command {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            &format!("--reuid={}", self.uid),
+            &format!("--regid={}", self.gid),
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+        ])
+        .arg(&self.bin)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", &self.home)
+        .env("XDG_RUNTIME_DIR", self.home.join("run"))
+        .env("XDG_DATA_HOME", self.home.join("data"))
+        .envs(t.env())
+        .stdin(Stdio::null());
+        cmd
+    }
+
+    /// The state tree the tool keeps for the user.
+    fn tree(&self) -> PathBuf {
+        self.home.join("run/my-container-tui")
+    }
+
+    /// A busybox root filesystem that is the user's, as one they unpacked would be.
+    fn rootfs(&self, t: &Ctx) -> Result<String, libtest_mimic::Failed> {
+        let root = self.home.join("rootfs");
+        let root_text = root.to_string_lossy().into_owned();
+        t.run(&["rootfs", "busybox", &root_text])?.success()?;
+        let owner = format!("{}:{}", self.uid, self.gid);
+        let chowned = Command::new("chown")
+            .args(["-R", "-h", &owner, &root_text])
+            .status()
+            .map_err(|e| e.to_string())?;
+        ensure(chowned.success(), "chown of the rootfs failed")?;
+        Ok(root_text)
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// The seed's steps as a user: its own hostname and PID 1, root inside that is the user
+/// outside (the map: 0 to the user's uid, 1 on to its subordinate range), nothing but
+/// loopback, and nothing left once it ends: no process, no state.
+fn a_user_runs_the_seeds_steps_without_root(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let out = user
+        .run(
+            t,
+            &[
+                "--hostname",
+                "rootless-box",
+                "--run",
+                "hostname; echo $$; id -u; cat /proc/self/uid_map; ls /sys/class/net",
+            ],
+        )?
+        .success()?;
+    let lines: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let expected: Vec<Vec<String>> = vec![
+        vec!["rootless-box".into()],
+        vec!["1".into()],
+        vec!["0".into()],
+        vec!["0".into(), user.uid.to_string(), "1".into()],
+        vec!["1".into(), user.sub_start.to_string(), "65536".into()],
+        vec!["lo".into()],
+    ];
+    ensure_eq(
+        lines
+            .iter()
+            .map(|l| l.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        expected,
+    )?;
+    ensure(
+        !user.tree().join("containers").exists(),
+        format!("a record left in {}", user.tree().display()),
+    )?;
+    ensure(t.processes().is_empty(), "processes left behind")
+}
+
+/// The attack: container root tries what root could on the host. On a directory of root's,
+/// bound in (as an escape from its mount namespace would reach it), it can neither write,
+/// plant a file nor change modes; a file only root may read stays unread; what it writes
+/// in the user's own directory is the user's on the host. It has no more than its user.
+fn a_rootless_container_reaches_no_more_than_its_user(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let roots = TempDir::new(&format!("rootless-{}", t.namespace()))?;
+    let file = roots.file("owned-by-root", b"the host's\n", 0o644)?;
+    let secret = roots.file("secret", b"root's alone\n", 0o600)?;
+    let theirs = user.home.join("own");
+    std::fs::create_dir(&theirs).map_err(|e| e.to_string())?;
+    std::os::unix::fs::chown(&theirs, Some(user.uid), Some(user.gid)).map_err(|e| e.to_string())?;
+    let roots_bind = format!("{}:/mnt", roots.path().display());
+    let own_bind = format!("{}:/srv", theirs.display());
+    let attack = "echo overwritten > /mnt/owned-by-root && echo wrote; \
+                  touch /mnt/planted && echo planted; \
+                  chmod 666 /mnt/owned-by-root && echo chmodded; \
+                  cat /mnt/secret; \
+                  echo mine > /srv/made && echo made; id -u";
+    let out = user
+        .run(
+            t,
+            &[
+                "-v",
+                &roots_bind,
+                "-v",
+                &own_bind,
+                "--run",
+                "sh",
+                "-c",
+                attack,
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.lines().collect::<Vec<_>>(), vec!["made", "0"])?;
+    ensure_eq(
+        std::fs::read_to_string(&file).map_err(|e| e.to_string())?,
+        "the host's\n".to_string(),
+    )?;
+    let meta = std::fs::metadata(&file).map_err(|e| e.to_string())?;
+    ensure_eq(meta.mode() & 0o777, 0o644)?;
+    ensure(
+        !roots.path().join("planted").exists(),
+        "a file planted in root's directory",
+    )?;
+    ensure(
+        !out.stdout.contains("root's alone"),
+        format!("root's secret read: {}", secret),
+    )?;
+    let made = std::fs::metadata(theirs.join("made")).map_err(|e| e.to_string())?;
+    ensure_eq((made.uid(), made.gid()), (user.uid, user.gid))
+}
+
+/// `run -d` on the user's own root filesystem, then `ps`, `exec` (as root inside, and as a
+/// user of the container, whose file is one of the user's subordinate ids on the host),
+/// `logs`, and `rm -f`: which leaves nothing, those files included.
+fn a_detached_rootless_container_takes_exec_logs_and_rm(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let rootfs = user.rootfs(t)?;
+    let name = format!("rl-{}", std::process::id());
+    user.run(
+        t,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--rootfs",
+            &rootfs,
+            "sh",
+            "-c",
+            "echo up; exec sleep 600",
+        ],
+    )?
+    .success()?;
+    let ps = user
+        .verb(t, &["ps", "--format", "{{.Names}} {{.Status}}"])?
+        .success()?;
+    ensure(
+        ps.stdout.starts_with(&format!("{name} Up")),
+        format!("ps: {}", ps.stdout),
+    )?;
+    let inside = user
+        .verb(
+            t,
+            &[
+                "exec",
+                &name,
+                "sh",
+                "-c",
+                "id -u; ps -o pid,comm | grep sleep",
+            ],
+        )?
+        .success()?;
+    let words: Vec<&str> = inside.stdout.split_whitespace().collect();
+    ensure_eq(words, vec!["0", "1", "sleep"])?;
+    user.verb(
+        t,
+        &[
+            "exec",
+            "-u",
+            "1000",
+            &name,
+            "sh",
+            "-c",
+            "mkdir /tmp/d && echo x > /tmp/d/f && chmod 500 /tmp/d",
+        ],
+    )?
+    .success()?;
+    let upper = std::fs::read_dir(user.tree().join("containers"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path().join("fs/upper/tmp/d"))
+        .find(|p| p.exists())
+        .ok_or("the container user's directory is not in the overlay's upper layer")?;
+    let owner = std::fs::metadata(&upper).map_err(|e| e.to_string())?.uid();
+    ensure_eq(owner, user.sub_start + 999)?;
+    let logs = user.verb(t, &["logs", &name])?.success()?;
+    ensure_eq(logs.stdout, "up\n".to_string())?;
+    user.verb(t, &["rm", "-f", &name])?.success()?;
+    wait_until("the rootless tree to go", || !user.tree().exists())
+        .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
+    ensure(t.processes().is_empty(), "processes left behind")
+}
+
+/// Each refusal is one line, exit 125, and leaves nothing: limits (no cgroup is the
+/// user's), published ports and bridge networks (root's), `--userns` (it has its own), an
+/// image (the rootless store is not built yet); and a user without subordinate ids is told
+/// how to get them.
+fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    for (args, says) in [
+        (
+            &["--memory", "64m", "--run", "true"][..],
+            "resource limits need",
+        ),
+        (&["-p", "8080:80", "--run", "true"][..], "need root"),
+        (&["--network", "back-end", "--run", "true"][..], "need root"),
+        (
+            &["--userns", "auto", "--run", "true"][..],
+            "own user namespace already",
+        ),
+        (
+            &["--image", "alpine", "--run", "true"][..],
+            "needs root for now",
+        ),
+    ] {
+        let out = user.run(t, args)?.expect_code(125)?;
+        out.one_line_error(says)?;
+    }
+    ensure(!user.tree().exists(), "a refused run left state")?;
+    // nobody has no subordinate ids.
+    let out = run({
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(&user.bin)
+            .args(["--run", "true"])
+            .env_clear()
+            .env("XDG_RUNTIME_DIR", user.home.join("run"))
+            .stdin(Stdio::null());
+        cmd
+    })?
+    .expect_code(125)?;
+    out.one_line_error("usermod --add-subuids")
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        found.push(entry.path());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(walk(&entry.path()));
+        }
+    }
+    found
+}
