@@ -24,10 +24,12 @@ impl Connection {
         )
         .map_err(|e| anyhow::anyhow!("socket: {}", e.desc()))?;
         let path = store::socket(&record.id);
+        // Held until connected: its directory's descriptor is part of the path.
         crate::state::tree::SocketPath::new(&path)
             .map_err(|_| nix::Error::ENAMETOOLONG)
-            .and_then(|short| UnixAddr::new(&short.path))
-            .and_then(|addr| connect(fd.as_raw_fd(), &addr))
+            .and_then(|short| {
+                UnixAddr::new(&short.path).and_then(|addr| connect(fd.as_raw_fd(), &addr))
+            })
             .map_err(|e| {
                 anyhow::anyhow!(
                     "cannot reach container {}'s monitor: {}",
