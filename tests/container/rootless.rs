@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Trial> {
         a_rootless_container_reaches_no_more_than_its_user,
         a_detached_rootless_container_takes_exec_logs_and_rm,
         what_a_rootless_run_cannot_have_is_refused,
+        the_dashboard_runs_for_a_user,
     ]
 }
 
@@ -345,6 +346,42 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
     })?
     .expect_code(125)?;
     out.one_line_error("usermod --add-subuids")
+}
+
+/// The dashboard as the user, in tmux as a person would use it: its first session's shell
+/// answers as root of the user's namespace, the inspector shows the map inside beside the
+/// host's ids, a second session starts from the form, and quitting ends both.
+fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let command = user.command(t);
+    let quoted = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy());
+    let env: Vec<String> = command
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), quoted(v?))))
+        .collect();
+    let argv: Vec<String> = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(quoted)
+        .collect();
+    let script = format!(
+        "env -i {} TERM=xterm-256color {}; echo EXITED rc=$?; sleep 1000",
+        env.join(" "),
+        argv.join(" ")
+    );
+    let tmux = crate::tmux::Tmux::start_script(t, "", 200, 50, &script)?;
+    tmux.wait_for("root@my-container-1")?;
+    tmux.line("echo answer-$((6*7)) $(id -u)")?;
+    tmux.wait_for("answer-42 0")?;
+    let screen = tmux.wait_for("1-65536 \u{2192} host")?;
+    ensure(
+        screen.contains(&format!("{}-{}", user.sub_start, user.sub_start + 65535)),
+        format!("the inspector's map is not the user's range:\n{screen}"),
+    )?;
+    tmux.second_session()?;
+    tmux.quit()?;
+    wait_until("the rootless tree to go", || !user.tree().exists())
+        .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
+    ensure(t.processes().is_empty(), "processes left behind")
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

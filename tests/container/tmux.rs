@@ -45,14 +45,6 @@ impl Tmux {
         height: u16,
         options: &str,
     ) -> Result<Tmux, String> {
-        let tmux = Tmux {
-            socket: format!(
-                "mct-test-{}-{}{second}",
-                std::process::id(),
-                t.name.replace(':', "-")
-            ),
-            env: t.env(),
-        };
         let env: Vec<String> = t
             .env()
             .iter()
@@ -65,6 +57,26 @@ impl Tmux {
             "env {} {BIN} {options}; echo EXITED rc=$?; sleep 1000",
             env.join(" ")
         );
+        Tmux::start_script(t, second, width, height, &script)
+    }
+
+    /// A pane running the shell command `script` (which starts the dashboard its own way:
+    /// as another user, say), on a server named for `t` and `second`.
+    pub fn start_script(
+        t: &Ctx,
+        second: &str,
+        width: u16,
+        height: u16,
+        script: &str,
+    ) -> Result<Tmux, String> {
+        let tmux = Tmux {
+            socket: format!(
+                "mct-test-{}-{}{second}",
+                std::process::id(),
+                t.name.replace(':', "-")
+            ),
+            env: t.env(),
+        };
         let (w, h) = (width.to_string(), height.to_string());
         tmux.run(&[
             "new-session",
@@ -75,7 +87,7 @@ impl Tmux {
             &w,
             "-y",
             &h,
-            &script,
+            script,
         ])?;
         Ok(tmux)
     }
