@@ -149,9 +149,15 @@ pub fn enter() -> anyhow::Result<()> {
             // Until we have unshared (or failed to: the pipe closes unwritten).
             let mut byte = [0u8];
             let go = matches!(nix::unistd::read(&ready_r, &mut byte), Ok(1));
-            let mapped = go
-                && write_map(&newuidmap, me, &mapping.uids)
-                && write_map(&newgidmap, me, &mapping.gids);
+            // Both at once: each is a setuid program's exec, most of what entering costs.
+            let mapped = go && {
+                let uids = map_command(&newuidmap, me, &mapping.uids).spawn();
+                let gids = map_command(&newgidmap, me, &mapping.gids).spawn();
+                let ok = |c: std::io::Result<std::process::Child>| {
+                    c.and_then(|mut c| c.wait()).is_ok_and(|s| s.success())
+                };
+                ok(uids) & ok(gids)
+            };
             // SAFETY: _exit ends this forked child without running the parent's atexit work.
             unsafe { libc::_exit(i32::from(!mapped)) }
         }
@@ -192,14 +198,14 @@ pub fn enter() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `newuidmap PID INSIDE OUTSIDE COUNT ...` (or `newgidmap`); whether it succeeded.
-fn write_map(tool: &std::path::Path, pid: i32, ranges: &[IdRange]) -> bool {
+/// `newuidmap PID INSIDE OUTSIDE COUNT ...` (or `newgidmap`).
+fn map_command(tool: &std::path::Path, pid: i32, ranges: &[IdRange]) -> Command {
     let mut cmd = Command::new(tool);
     cmd.arg(pid.to_string());
     for r in ranges {
         cmd.args([r.inside, r.outside, r.count].map(|n| n.to_string()));
     }
-    cmd.status().is_ok_and(|s| s.success())
+    cmd
 }
 
 fn tool(name: &str) -> anyhow::Result<std::path::PathBuf> {
