@@ -175,6 +175,28 @@ fn a_user_runs_the_seeds_steps_without_root(t: &Ctx) -> TestResult {
             .collect::<Vec<_>>(),
         expected,
     )?;
+    // --network host: the host's interfaces (its sysfs bound, as a user cannot mount the
+    // host network's own).
+    let host = user
+        .run(t, &["--network", "host", "--run", "ls /sys/class/net"])?
+        .success()?;
+    // Other tests make and remove veths and bridges meanwhile: the host's others are asked
+    // for, and more than loopback.
+    let listed: Vec<&str> = host.stdout.split_whitespace().collect();
+    let stable: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            !["veth", "mct", "br-", "cni"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
+        .collect();
+    ensure(
+        listed.len() > 1 && stable.iter().all(|n| listed.contains(&n.as_str())),
+        format!("--network host lists {listed:?}; the host has {stable:?}"),
+    )?;
     ensure(
         !user.tree().join("containers").exists(),
         format!("a record left in {}", user.tree().display()),
