@@ -9,17 +9,19 @@
 //!
 //! `--root` (`MCT_ROOT`) overrides the store for both. The answer is fixed at the first
 //! question ([`rootless`]): a rootless helper becomes root of a user namespace of its own
-//! ([`crate::runtime::rootless`]) and must go on using the user's directories there.
+//! ([`crate::runtime::rootless`]) and must go on using the user's directories there. None
+//! of our programs is executed from inside that namespace: each starts on the host's side.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Whether we work for an unprivileged user: not root, or root of a user namespace that is not
-/// the host's (a rootless helper, and whatever it forks). Asked first by `main`, before any
-/// of our processes can have joined a container's user namespace.
+/// Whether we work for an unprivileged user: we are not root. Asked first by `main`, so the
+/// answer holds in a rootless helper once it is root of the user's namespace, and in what it
+/// forks. (Root of a user namespace that started the tool, in an unprivileged LXC container
+/// say, is root here: it owns its `/run` and `/var/lib`.)
 pub fn rootless() -> bool {
     static ROOTLESS: OnceLock<bool> = OnceLock::new();
-    *ROOTLESS.get_or_init(|| !nix::unistd::getuid().is_root() || !in_host_user_namespace())
+    *ROOTLESS.get_or_init(|| !nix::unistd::getuid().is_root())
 }
 
 /// Whether this process is in the host's user namespace: its uid map is the identity of all
