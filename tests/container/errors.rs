@@ -47,7 +47,8 @@ fn not_root_says_sudo_is_needed(t: &Ctx) -> TestResult {
         }
     };
     let out = out.expect_code(125)?;
-    out.one_line_error("must be run as root")?;
+    // nobody has no subordinate ids (the suite's rootless user has: rootless.rs).
+    out.one_line_error("run as root (sudo)")?;
     ensure(
         out.stderr.contains("sudo"),
         "the message says sudo is needed",

@@ -197,11 +197,13 @@ fn a_user_runs_the_seeds_steps_without_root(t: &Ctx) -> TestResult {
         listed.len() > 1 && stable.iter().all(|n| listed.contains(&n.as_str())),
         format!("--network host lists {listed:?}; the host has {stable:?}"),
     )?;
-    ensure(
-        !user.tree().join("containers").exists(),
-        format!("a record left in {}", user.tree().display()),
-    )?;
-    ensure(t.processes().is_empty(), "processes left behind")
+    // The cleaner removes the run's state just after it returns.
+    wait_until("the run's record to go", || {
+        !user.tree().join("containers").exists()
+    })
+    .map_err(|_| format!("a record left in {}", user.tree().display()))?;
+    wait_until("the run's processes to end", || t.processes().is_empty())
+        .map_err(|_| "processes left behind".into())
 }
 
 /// The attack: container root tries what root could on the host. On a directory of root's,
@@ -326,7 +328,8 @@ fn a_detached_rootless_container_takes_exec_logs_and_rm(t: &Ctx) -> TestResult {
     user.verb(t, &["rm", "-f", &name])?.success()?;
     wait_until("the rootless tree to go", || !user.tree().exists())
         .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
-    ensure(t.processes().is_empty(), "processes left behind")
+    wait_until("the run's processes to end", || t.processes().is_empty())
+        .map_err(|_| "processes left behind".into())
 }
 
 /// Each refusal is one line, exit 125, and leaves nothing: limits (no cgroup is the
@@ -403,7 +406,8 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
     tmux.quit()?;
     wait_until("the rootless tree to go", || !user.tree().exists())
         .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
-    ensure(t.processes().is_empty(), "processes left behind")
+    wait_until("the run's processes to end", || t.processes().is_empty())
+        .map_err(|_| "processes left behind".into())
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
