@@ -46,3 +46,8 @@ for file in /etc/subuid /etc/subgid; do
     grep -qs '^mct-rootless:' "$file" ||
         echo 'mct-rootless:1879048192:65536' | "${as_root[@]}" tee -a "$file" >/dev/null
 done
+# A rootless container's network is pasta's, which opens /dev/net/tun as the user: udev makes
+# it 0666 on Debian and Ubuntu; some machines (containers, minimal VMs) keep it root's alone.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+    "${as_root[@]}" chmod 0666 /dev/net/tun
+fi

@@ -185,6 +185,8 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
             drop(receiver);
             drop(console_ours);
             drop(network.reserved);
+            // Pasta is the helper's child, to end with the container: not ours to kill.
+            std::mem::forget(network.pasta);
             // Closed, not unlocked: the lock stays the helper's.
             drop(run_lock.map(state::RunLock::into_fd));
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
@@ -245,6 +247,10 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
+    // Its network ends with it (pasta would otherwise hold its ports until we exit).
+    if let Some(pasta) = network.pasta {
+        pasta.stop();
+    }
     // Without a PID namespace of its own, nothing ends its other processes with PID 1: they
     // are killed now, as runc kills them (its cgroup holds every one).
     if spec.shared.pid != Share::Own

@@ -15,10 +15,10 @@ use std::path::PathBuf;
 /// made and bound in their place. A refused spec leaves nothing behind.
 pub fn prepare(spec: &mut ContainerSpec) -> anyhow::Result<()> {
     super::require_root().map_err(anyhow::Error::msg)?;
+    spec.network.publish_exposed();
     if crate::state::owner::rootless() {
         super::rootless::admit(spec)?;
     }
-    spec.network.publish_exposed();
     spec.validate()?;
     super::volumes::check_before_start(spec)?;
     // Its ids before its volumes, which a user namespace's root is given as they are made.

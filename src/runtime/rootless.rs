@@ -61,15 +61,34 @@ pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
             "--userns, --uidmap and --gidmap: a rootless container has its own user namespace already (the user's subordinate ids)"
         );
     }
+    // The default network is pasta's where it can run (installed, and the tun device open to
+    // users, as udev makes it): a user's own connections. Else loopback only.
+    let pasta = std::path::Path::new("/usr/bin/pasta").is_file()
+        && nix::unistd::access(
+            "/dev/net/tun",
+            nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+        )
+        .is_ok();
     match &spec.network.mode {
+        Mode::Bridge(name) if name == DEFAULT_NETWORK && pasta => spec.network.mode = Mode::Pasta,
         Mode::Bridge(name) if name == DEFAULT_NETWORK && spec.network.publish.is_empty() => {
             spec.network.mode = Mode::None;
         }
         Mode::Bridge(name) => bail!(
-            "network {name}: bridge networks and published ports need root; a rootless \
-             container takes --network none (its own loopback) or host"
+            "network {name}: bridge networks need root, and published ports pasta \
+             (apt-get install passt); a rootless container takes --network pasta, none or host"
         ),
         _ => {}
+    }
+    if !spec.network.publish.is_empty() && spec.network.mode != Mode::Pasta {
+        bail!("published ports need --network pasta for a rootless container");
+    }
+    if let Some(p) = spec.network.publish.iter().find(|p| p.host_port == 0) {
+        bail!(
+            "-p {}: a rootless container's published port needs its host port (-p HOST:{})",
+            p.container_port,
+            p.container_port
+        );
     }
     Ok(())
 }

@@ -350,9 +350,12 @@ impl ContainerSpec {
             self.check_sysctl(key)?;
         }
         let network = &self.network;
-        if !network.publish.is_empty() && network.bridge().is_none() {
+        if !network.publish.is_empty()
+            && network.bridge().is_none()
+            && network.mode != network::Mode::Pasta
+        {
             return invalid(format!(
-                "-p needs a bridge network, not --network {}",
+                "-p needs a bridge network or pasta, not --network {}",
                 network.mode_shown()
             ));
         }

@@ -19,6 +19,9 @@ pub enum Mode {
     Host,
     /// The namespace of the running container with this id.
     Container(String),
+    /// Its own namespace, connected to the host's by pasta (user-mode networking: its
+    /// connections are its user's own sockets): a rootless container's default.
+    Pasta,
 }
 
 /// `--network`, `-p` and `--network-alias`.
@@ -189,16 +192,17 @@ impl Network {
 
     /// Whether the container has a namespace of its own that we make.
     pub fn own_namespace(&self) -> bool {
-        matches!(self.mode, Mode::Bridge(_) | Mode::None)
+        matches!(self.mode, Mode::Bridge(_) | Mode::None | Mode::Pasta)
     }
 
-    /// `--network`'s value as a user gives it: `bridge`, `none`, `host`, `container:NAME`, or
-    /// a user network's name. A container's name is resolved to its id by the caller.
+    /// `--network`'s value as a user gives it: `bridge`, `none`, `host`, `pasta`,
+    /// `container:NAME`, or a user network's name. A container's name is resolved to its id by the caller.
     pub fn parse_mode(text: &str) -> Result<Mode, String> {
         match text {
             "" => Err("--network needs a value".into()),
             "none" => Ok(Mode::None),
             "host" => Ok(Mode::Host),
+            "pasta" => Ok(Mode::Pasta),
             "default" => Ok(Mode::Bridge(DEFAULT_NETWORK.into())),
             _ => match text.strip_prefix("container:") {
                 Some("") => Err("--network container: needs a container's name or id".into()),
@@ -217,6 +221,7 @@ impl Network {
             Mode::Bridge(name) => name.clone(),
             Mode::None => "none".into(),
             Mode::Host => "host".into(),
+            Mode::Pasta => "pasta".into(),
             Mode::Container(id) => format!("container:{}", &id[..id.len().min(12)]),
         }
     }

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Trial> {
         a_detached_rootless_container_takes_exec_logs_and_rm,
         what_a_rootless_run_cannot_have_is_refused,
         the_dashboard_runs_for_a_user,
+        a_rootless_container_is_on_pasta_and_publishes_a_port,
     ]
 }
 
@@ -150,6 +151,8 @@ fn a_user_runs_the_seeds_steps_without_root(t: &Ctx) -> TestResult {
             &[
                 "--hostname",
                 "rootless-box",
+                "--network",
+                "none",
                 "--run",
                 "hostname; echo $$; id -u; cat /proc/self/uid_map; ls /sys/class/net",
             ],
@@ -343,7 +346,11 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
             &["--memory", "64m", "--run", "true"][..],
             "resource limits need",
         ),
-        (&["-p", "8080:80", "--run", "true"][..], "need root"),
+        (
+            &["--network", "none", "-p", "8080:80", "--run", "true"][..],
+            "need --network pasta",
+        ),
+        (&["-p", "80", "--run", "true"][..], "needs its host port"),
         (&["--network", "back-end", "--run", "true"][..], "need root"),
         (
             &["--userns", "auto", "--run", "true"][..],
@@ -408,6 +415,96 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
         .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
     wait_until("the run's processes to end", || t.processes().is_empty())
         .map_err(|_| "processes left behind".into())
+}
+
+/// The default network of a rootless container is pasta's: an interface with an address
+/// besides loopback, and `-p` forwards the user's host port to it; the host fetches a page
+/// from it over loopback. Once it ends, no pasta of its is left.
+fn a_rootless_container_is_on_pasta_and_publishes_a_port(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let rootfs = user.rootfs(t)?;
+    let site = user.home.join("rootfs/www");
+    std::fs::create_dir(&site).map_err(|e| e.to_string())?;
+    std::fs::write(site.join("index.html"), "served by a rootless container\n")
+        .map_err(|e| e.to_string())?;
+    let chown = Command::new("chown")
+        .args(["-R", &format!("{}:{}", user.uid, user.gid)])
+        .arg(&site)
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(chown.success(), "chown of the site failed")?;
+    let port = free_port()?;
+    let name = format!("rlweb-{}", std::process::id());
+    user.run(
+        t,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "-p",
+            &format!("127.0.0.1:{port}:8080"),
+            "--rootfs",
+            &rootfs,
+            "httpd",
+            "-f",
+            "-p",
+            "8080",
+            "-h",
+            "/www",
+        ],
+    )?
+    .success()?;
+    let addresses = user
+        .verb(t, &["exec", &name, "ip", "-o", "-4", "addr", "show"])?
+        .success()?;
+    ensure(
+        addresses
+            .stdout
+            .lines()
+            .any(|l| !l.contains(" lo ") && l.contains("inet ")),
+        format!("no interface besides loopback: {}", addresses.stdout),
+    )?;
+    let page = http_get(port)?;
+    ensure(
+        page.ends_with("served by a rootless container\n"),
+        format!("the page: {page:?}"),
+    )?;
+    user.verb(t, &["rm", "-f", &name])?.success()?;
+    // Pasta carries the test's marker as every process of the run does.
+    wait_until("the container's pasta to end", || t.processes().is_empty()).map_err(|_| {
+        let left: Vec<Vec<String>> = t.processes().into_iter().map(|p| p.cmdline).collect();
+        format!("left running: {left:?}")
+    })?;
+    wait_until("the rootless tree to go", || !user.tree().exists())
+        .map_err(|_| format!("left: {:?}", walk(&user.tree())).into())
+}
+
+/// A port nothing listens on now (the kernel's choice).
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// The body of `GET /` from 127.0.0.1:`port`, retried while the server starts.
+fn http_get(port: u16) -> Result<String, libtest_mimic::Failed> {
+    use std::io::{Read, Write};
+    let mut body = String::new();
+    wait_until("the page", || {
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        let mut reply = String::new();
+        let ok = stream
+            .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .and_then(|()| stream.read_to_string(&mut reply))
+            .is_ok();
+        body = reply;
+        ok && body.starts_with("HTTP/1.")
+    })
+    .map_err(|_| format!("no page from port {port}: {body:?}"))?;
+    Ok(body)
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -28,6 +28,8 @@ pub struct Prepared {
     /// Bound sockets that hold the published host ports (`docker-proxy`'s part, without the
     /// proxying: the kernel forwards).
     pub reserved: Vec<OwnedFd>,
+    /// A rootless container's user-mode network, ended by the helper with the container.
+    pub pasta: Option<super::pasta::Pasta>,
 }
 
 /// Readies the network of `spec`'s container, and its `/etc` files in `etc` (its state
@@ -45,6 +47,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
             return Ok(Prepared {
                 netns: None,
                 reserved: Vec::new(),
+                pasta: None,
             });
         }
         Mode::Container(name) => {
@@ -55,6 +58,18 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
             inside(&netns, loopback_up)?;
             netns
         }
+        Mode::Pasta => {
+            let (netns, pasta) = super::pasta::start(&spec.network.publish)?;
+            if let Some(etc) = etc {
+                let hosts = dns::hosts(hostname, None, &[]);
+                write_etc(etc, spec, hosts, &dns::resolv_conf())?;
+            }
+            return Ok(Prepared {
+                netns: Some(netns),
+                reserved: Vec::new(),
+                pasta: Some(pasta),
+            });
+        }
     };
     if let Some(etc) = etc {
         let hosts = dns::hosts(hostname, None, &[]);
@@ -63,6 +78,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
     Ok(Prepared {
         netns: Some(netns),
         reserved: Vec::new(),
+        pasta: None,
     })
 }
 
@@ -137,6 +153,7 @@ fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Resu
     Ok(Prepared {
         netns: Some(netns),
         reserved,
+        pasta: None,
     })
 }
 

@@ -20,5 +20,6 @@ pub mod nat;
 pub mod netlink;
 pub mod netns;
 pub mod nftset;
+pub mod pasta;
 pub mod subnet;
 pub mod view;
