@@ -668,7 +668,7 @@ pub static OPTIONS: [Opt; 70] = [
     Opt::one(
         "network",
         "NETWORK",
-        "The container's network: bridge (the default: NAT to the outside), none (loopback only, the most isolated), host, container:NAME, or a network made by `network create`",
+        "The container's network: bridge (the default: NAT to the outside; pasta for a user without root), none (loopback only, the most isolated), host, pasta (user-mode: the user's own sockets), container:NAME, or a network made by `network create`",
         |r, v| {
             r.spec.network.mode = Network::parse_mode(v)?;
             Ok(())
