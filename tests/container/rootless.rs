@@ -119,6 +119,17 @@ impl User {
         self.home.join("run/my-container-tui")
     }
 
+    /// Nothing of `t`'s runs is left once they have ended: no tree, no process (a run's
+    /// cleaner, and its pasta, end just after the run returns).
+    fn all_gone(&self, t: &Ctx) -> TestResult {
+        wait_until("the rootless tree to go", || !self.tree().exists())
+            .map_err(|_| format!("left: {:?}", walk(&self.tree())))?;
+        wait_until("the runs' processes to end", || t.processes().is_empty()).map_err(|_| {
+            let left: Vec<Vec<String>> = t.processes().into_iter().map(|p| p.cmdline).collect();
+            format!("left running: {left:?}").into()
+        })
+    }
+
     /// A busybox root filesystem that is the user's, as one they unpacked would be.
     fn rootfs(&self, t: &Ctx) -> Result<String, libtest_mimic::Failed> {
         let root = self.home.join("rootfs");
@@ -200,13 +211,7 @@ fn a_user_runs_the_seeds_steps_without_root(t: &Ctx) -> TestResult {
         listed.len() > 1 && stable.iter().all(|n| listed.contains(&n.as_str())),
         format!("--network host lists {listed:?}; the host has {stable:?}"),
     )?;
-    // The cleaner removes the run's state just after it returns.
-    wait_until("the run's record to go", || {
-        !user.tree().join("containers").exists()
-    })
-    .map_err(|_| format!("a record left in {}", user.tree().display()))?;
-    wait_until("the run's processes to end", || t.processes().is_empty())
-        .map_err(|_| "processes left behind".into())
+    user.all_gone(t)
 }
 
 /// The attack: container root tries what root could on the host. On a directory of root's,
@@ -329,10 +334,7 @@ fn a_detached_rootless_container_takes_exec_logs_and_rm(t: &Ctx) -> TestResult {
     let logs = user.verb(t, &["logs", &name])?.success()?;
     ensure_eq(logs.stdout, "up\n".to_string())?;
     user.verb(t, &["rm", "-f", &name])?.success()?;
-    wait_until("the rootless tree to go", || !user.tree().exists())
-        .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
-    wait_until("the run's processes to end", || t.processes().is_empty())
-        .map_err(|_| "processes left behind".into())
+    user.all_gone(t)
 }
 
 /// Each refusal is one line, exit 125, and leaves nothing: limits (no cgroup is the
@@ -411,10 +413,7 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
     )?;
     tmux.second_session()?;
     tmux.quit()?;
-    wait_until("the rootless tree to go", || !user.tree().exists())
-        .map_err(|_| format!("left: {:?}", walk(&user.tree())))?;
-    wait_until("the run's processes to end", || t.processes().is_empty())
-        .map_err(|_| "processes left behind".into())
+    user.all_gone(t)
 }
 
 /// The default network of a rootless container is pasta's: an interface with an address
@@ -471,13 +470,8 @@ fn a_rootless_container_is_on_pasta_and_publishes_a_port(t: &Ctx) -> TestResult 
         format!("the page: {page:?}"),
     )?;
     user.verb(t, &["rm", "-f", &name])?.success()?;
-    // Pasta carries the test's marker as every process of the run does.
-    wait_until("the container's pasta to end", || t.processes().is_empty()).map_err(|_| {
-        let left: Vec<Vec<String>> = t.processes().into_iter().map(|p| p.cmdline).collect();
-        format!("left running: {left:?}")
-    })?;
-    wait_until("the rootless tree to go", || !user.tree().exists())
-        .map_err(|_| format!("left: {:?}", walk(&user.tree())).into())
+    // Pasta carries the test's marker, as every process of the run does.
+    user.all_gone(t)
 }
 
 /// A port nothing listens on now (the kernel's choice).
