@@ -61,6 +61,30 @@ pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
             "--userns, --uidmap and --gidmap: a rootless container has its own user namespace already (the user's subordinate ids)"
         );
     }
+    // A root filesystem whose owners the user's map lacks cannot be written through the
+    // overlay (the kernel's "Value too large for defined data type" at the first copy-up):
+    // its top directory tells, before anything is made.
+    if let Some(rootfs) = &spec.rootfs {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&rootfs.dir)
+            .with_context(|| format!("--rootfs {}", rootfs.dir.display()))?;
+        let map = mapping()?;
+        let mapped = |id: u32, ranges: &[IdRange]| {
+            ranges
+                .iter()
+                .any(|r| id >= r.outside && id - r.outside < r.count)
+        };
+        if !mapped(meta.uid(), &map.uids) || !mapped(meta.gid(), &map.gids) {
+            bail!(
+                "--rootfs {}: owned by {}:{}, which {}'s ids do not hold: chown it to the user \
+                 (or unpack it as the user), or run as root",
+                rootfs.dir.display(),
+                meta.uid(),
+                meta.gid(),
+                user_name()
+            );
+        }
+    }
     // The default network is pasta's where it can run (installed, and the tun device open to
     // users, as udev makes it): a user's own connections. Else loopback only.
     let pasta = std::path::Path::new("/usr/bin/pasta").is_file()

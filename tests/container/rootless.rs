@@ -366,6 +366,14 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
         let out = user.run(t, args)?.expect_code(125)?;
         out.one_line_error(says)?;
     }
+    // A root filesystem of root's (the tool's own busybox, as root made it), where the user
+    // can reach it.
+    let root_rootfs = user.home.join("roots").to_string_lossy().into_owned();
+    t.run(&["rootfs", "busybox", &root_rootfs])?.success()?;
+    let out = user
+        .run(t, &["--rootfs", &root_rootfs, "--run", "true"])?
+        .expect_code(125)?;
+    out.one_line_error("chown it to the user")?;
     ensure(!user.tree().exists(), "a refused run left state")?;
     // nobody has no subordinate ids.
     let out = run({
