@@ -98,20 +98,19 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // point from here on leaves nothing behind. It is forked before the PID namespace is
     // made: a later child of ours would be born inside it, and PID 1's exit would then wait
     // for us to reap it.
-    // Rootless, there is none to make: limits were refused before the start.
-    let layout = match crate::state::owner::rootless() {
-        false => Layout::detect(),
-        true => Err(anyhow::anyhow!(
-            "a rootless container has no cgroup of its own"
-        )),
-    };
+    // Rootless, none: no cgroup is the user's to make (limits were refused before the start),
+    // and its devices are the host's own nodes, bound, which its user may open anyway.
+    let layout = (!crate::state::owner::rootless()).then(Layout::detect);
     // A foreground run not recorded yet is recorded by the cleaner, owned by the launcher.
     let record = (!store::exists(&spec.id)).then(|| {
         let launcher = report.and_then(|a| Process::of(a.launcher));
         (spec.clone(), launcher.unwrap_or_else(Process::me))
     });
     let leftovers = Leftovers {
-        cgroup: layout.as_ref().ok().map(|l| Cgroup::at(l, &spec.id)),
+        cgroup: layout
+            .as_ref()
+            .and_then(|l| l.as_ref().ok())
+            .map(|l| Cgroup::at(l, &spec.id)),
         id: spec.id.clone(),
         record,
         bridged: spec.network.bridge().is_some(),
@@ -289,13 +288,17 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     std::process::exit(exit.code())
 }
 
-/// The container's cgroup, with its limits and device rules applied. Only a privileged
-/// container without limits runs on a host where cgroups cannot be made (no cgroupfs, a
-/// read-only one): every other container needs its device controller.
+/// The container's cgroup, with its limits and device rules applied; none without a layout (a
+/// rootless container). Only a privileged container without limits runs on a host where
+/// cgroups cannot be made (no cgroupfs, a read-only one): every other container needs its
+/// device controller.
 fn make_cgroup(
     spec: &ContainerSpec,
-    layout: anyhow::Result<Layout>,
+    layout: Option<anyhow::Result<Layout>>,
 ) -> anyhow::Result<Option<Cgroup>> {
+    let Some(layout) = layout else {
+        return Ok(None);
+    };
     let rules = (!spec.hardening.privileged).then(|| devices::rules(&spec.devices));
     let made =
         layout.and_then(|layout| Cgroup::create(&layout, &spec.id, &spec.limits, rules.as_deref()));
@@ -307,14 +310,8 @@ fn make_cgroup(
                 Err(e)
             }
         },
-        // Without limits or device rules there is nothing a cgroup must enforce; a rootless
-        // container's devices are the host's own nodes, bound, which its user may open anyway.
-        Err(_)
-            if spec.limits.is_empty()
-                && (spec.hardening.privileged || crate::state::owner::rootless()) =>
-        {
-            Ok(None)
-        }
+        // Without limits or device rules there is nothing a cgroup must enforce.
+        Err(_) if spec.limits.is_empty() && spec.hardening.privileged => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -34,7 +34,7 @@ pub fn unavailable() -> Option<String> {
         ));
     }
     for tool in ["newuidmap", "newgidmap"] {
-        if which(tool).is_none() {
+        if system_program(tool).is_none() {
             return Some(format!(
                 "{tool} is missing: run as root (sudo), or install it (apt-get install uidmap)"
             ));
@@ -44,8 +44,8 @@ pub fn unavailable() -> Option<String> {
 }
 
 /// What a rootless start cannot have, refused with the reason (before anything is made), and
-/// the default network made loopback only: a bridge and its NAT need the host's root, and
-/// user-mode networking (pasta) is not built yet.
+/// its default network: pasta's where pasta can run, else loopback only (a bridge and its
+/// NAT need the host's root).
 pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
     use crate::spec::network::{DEFAULT_NETWORK, Mode};
     use crate::spec::userns::UserNs;
@@ -85,14 +85,9 @@ pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
             );
         }
     }
-    // The default network is pasta's where it can run (installed, and the tun device open to
-    // users, as udev makes it): a user's own connections. Else loopback only.
-    let pasta = std::path::Path::new("/usr/bin/pasta").is_file()
-        && nix::unistd::access(
-            "/dev/net/tun",
-            nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
-        )
-        .is_ok();
+    // The default network is pasta's where it can run: a user's own connections. Else
+    // loopback only.
+    let pasta = super::net::pasta::program().is_ok();
     match &spec.network.mode {
         Mode::Bridge(name) if name == DEFAULT_NETWORK && pasta => spec.network.mode = Mode::Pasta,
         Mode::Bridge(name) if name == DEFAULT_NETWORK && spec.network.publish.is_empty() => {
@@ -231,14 +226,19 @@ pub fn enter() -> anyhow::Result<()> {
             user_name()
         ),
     }
-    super::idmap::become_root()?;
-    // A root that keeps the host user's supplementary groups could still use them on the
-    // host's files; the container's user gets its own groups as it is made.
-    nix::unistd::setgroups(&[]).context("cannot drop the user's supplementary groups")?;
+    become_root()?;
     if !dumpable {
         let _ = prctl::set_dumpable(false);
     }
     Ok(())
+}
+
+/// Once in the user's namespace (entered, or joined by `exec`): its root's ids, and none of
+/// the user's supplementary groups, which could still open the host's files; the
+/// container's user gets its own groups as it is made.
+pub fn become_root() -> anyhow::Result<()> {
+    super::idmap::become_root()?;
+    nix::unistd::setgroups(&[]).context("cannot drop the user's supplementary groups")
 }
 
 /// `newuidmap PID INSIDE OUTSIDE COUNT ...` (or `newgidmap`).
@@ -252,12 +252,12 @@ fn map_command(tool: &std::path::Path, pid: i32, ranges: &[IdRange]) -> Command 
 }
 
 fn tool(name: &str) -> anyhow::Result<std::path::PathBuf> {
-    which(name).ok_or_else(|| anyhow!("{name} is missing (apt-get install uidmap)"))
+    system_program(name).ok_or_else(|| anyhow!("{name} is missing (apt-get install uidmap)"))
 }
 
-/// The setuid helpers live in the system's directories only: a `PATH` the user controls
-/// must not choose which program we trust with our maps.
-fn which(name: &str) -> Option<std::path::PathBuf> {
+/// A program of the system's directories only (the setuid map writers, pasta): a `PATH` the
+/// user controls must not choose which program we trust with our maps or our network.
+pub(crate) fn system_program(name: &str) -> Option<std::path::PathBuf> {
     ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]
         .iter()
         .map(|dir| std::path::Path::new(dir).join(name))

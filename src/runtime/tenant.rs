@@ -51,8 +51,7 @@ pub fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     // join it from the host's: joined first, so that the user is root over the rest.
     if crate::state::owner::rootless() && !super::rootless::inside() {
         super::namespaces::join_one(&pidfd, super::namespaces::USER.flag)?;
-        super::idmap::become_root()?;
-        nix::unistd::setgroups(&[]).sys("setgroups")?;
+        super::rootless::become_root()?;
     }
     super::namespaces::join(&pidfd, CloneFlags::CLONE_NEWPID)?;
     let (receiver, reporter) = report::channel().sys("pipe")?;

@@ -35,23 +35,23 @@ impl Pasta {
     }
 }
 
+/// The pasta program, if it can run here: installed, and the tun device open to its user (as
+/// udev makes it: `0666`).
+pub fn program() -> anyhow::Result<std::path::PathBuf> {
+    let program = crate::runtime::rootless::system_program("pasta").ok_or_else(|| {
+        anyhow!("pasta is missing (apt-get install passt), or take --network none or host")
+    })?;
+    use nix::unistd::AccessFlags;
+    if nix::unistd::access("/dev/net/tun", AccessFlags::R_OK | AccessFlags::W_OK).is_err() {
+        bail!("pasta needs /dev/net/tun open to its user (0666, as udev makes it)");
+    }
+    Ok(program)
+}
+
 /// A new network namespace joined to the host's by pasta, with `publish`'s ports forwarded:
 /// the namespace (for PID 1 to join) and pasta. Forks: call it single-threaded.
 pub fn start(publish: &[Publish]) -> anyhow::Result<(OwnedFd, Pasta)> {
-    let program = ["/usr/bin/pasta", "/usr/local/bin/pasta", "/bin/pasta"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).is_file())
-        .ok_or_else(|| {
-            anyhow!("pasta is missing (apt-get install passt), or take --network none or host")
-        })?;
-    if nix::unistd::access(
-        "/dev/net/tun",
-        nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
-    )
-    .is_err()
-    {
-        bail!("pasta needs /dev/net/tun open to its user (0666, as udev makes it)");
-    }
+    let program = program()?;
     let (ours, theirs) = console::channel().context("socketpair")?;
     let holder = match crate::runtime::sys::fork()? {
         nix::unistd::ForkResult::Child => {
