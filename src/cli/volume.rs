@@ -38,6 +38,15 @@ pub enum Command {
 pub use crate::state::volumes::name_of;
 
 pub fn run(command: Command) -> Outcome {
+    // Who uses a volume is asked of records brought to the truth first, as `ps` sees them: a
+    // foreground run that has just ended is no user, though its cleaner, off its caller's
+    // path, has not removed its record yet.
+    if matches!(
+        command,
+        Command::Rm { .. } | Command::Inspect { .. } | Command::Prune { .. }
+    ) {
+        crate::runtime::reclaim::list();
+    }
     match command {
         Command::Create { name } => {
             let name = name.unwrap_or_else(crate::state::record::new_id);
