@@ -1,4 +1,4 @@
-use my_container_tui::{cli, monitor, oci, runtime, state};
+use my_container_tui::{cli, image, monitor, oci, runtime, state};
 
 fn main() {
     // Whom we work for is settled now, before any of our processes can be root of a user
@@ -15,9 +15,8 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(monitor::MONITOR_ARG.as_ref()) {
         monitor::main();
     }
-    if std::env::args_os().nth(1).as_deref() == Some(runtime::reclaim::REMOVE_FS_ARG.as_ref()) {
-        let id = std::env::args().nth(2).unwrap_or_default();
-        runtime::reclaim::remove_fs_main(&id);
+    if std::env::args_os().nth(1).as_deref() == Some(runtime::rootless::AS_ROOT_ARG.as_ref()) {
+        as_root();
     }
     if std::env::args_os().nth(1).as_deref() == Some(runtime::reclaim::SWEEP_ARG.as_ref()) {
         runtime::reclaim::sweep_main();
@@ -30,4 +29,32 @@ fn main() {
         std::process::exit(oci::main(std::env::args_os().skip(1).collect()));
     }
     std::process::exit(cli::main());
+}
+
+/// `my-container-tui __as-root TASK ARG` ([`runtime::rootless::as_root`]): enters the user's
+/// namespace, single-threaded, and does the task. Only a rootless user's processes start it.
+fn as_root() -> ! {
+    use runtime::rootless::Task;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(2).collect();
+    let (Some(task), Some(arg), 2) = (
+        args.first().and_then(|t| t.to_str()).and_then(Task::parse),
+        args.get(1),
+        args.len(),
+    ) else {
+        std::process::exit(runtime::exit::RUNTIME_ERROR);
+    };
+    if !state::owner::rootless() {
+        std::process::exit(runtime::exit::RUNTIME_ERROR);
+    }
+    let done = runtime::rootless::enter().and_then(|()| match task {
+        Task::RemoveFs => runtime::reclaim::remove_fs_task(arg),
+        Task::RemoveStaged => image::store::remove_staged_task(arg),
+        Task::RemoveVolume => state::volumes::remove_task(arg),
+        Task::Unpack => image::unpack::unpack_task(arg),
+    });
+    if let Err(e) = done {
+        runtime::exit::print_error(&format!("{e:#}"));
+        std::process::exit(runtime::exit::RUNTIME_ERROR);
+    }
+    std::process::exit(0)
 }

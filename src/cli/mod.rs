@@ -403,7 +403,6 @@ fn run_built(built: Built, create: bool) -> Outcome {
     } = built;
     if let Some(request) = &launch.image {
         crate::runtime::require_root().map_err(CliError::runtime)?;
-        crate::runtime::require_host_root("an image").map_err(CliError::runtime)?;
         crate::image::prepare(&mut spec, request)
             .map_err(|e| CliError::runtime(format!("{e:#}")))?;
     }

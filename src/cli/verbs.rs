@@ -157,12 +157,10 @@ fn quiet_on_a_closed_pipe() {
 fn run(verb: Verb) -> Outcome {
     crate::runtime::require_root().map_err(CliError::msg)?;
     let host_root_only = match &verb {
-        Verb::Pull(_) | Verb::Build(_) | Verb::Push(_) | Verb::Rmi(_) | Verb::Commit(_) => {
-            Some("the image store")
-        }
-        Verb::Tag { .. } | Verb::Save(_) | Verb::Import(_) | Verb::Load(_) | Verb::Image(_) => {
-            Some("the image store")
-        }
+        // A build's steps and a commit read a container's writable layer, whose files a
+        // rootless container's users own as the user's subordinate ids.
+        Verb::Build(_) => Some("building an image"),
+        Verb::Commit(_) => Some("committing a container"),
         Verb::Network(_) => Some("a bridge network"),
         _ => None,
     };

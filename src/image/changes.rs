@@ -92,7 +92,8 @@ fn is_whiteout(meta: &std::fs::Metadata) -> bool {
 
 /// overlayfs's opaque directory, by path (a lower layer's: the store's).
 fn is_opaque(path: &Path) -> bool {
-    xattr::get(path, "trusted.overlay.opaque").is_ok_and(|v| v.as_deref() == Some(b"y"))
+    xattr::get(path, crate::runtime::mounts::opaque_xattr())
+        .is_ok_and(|v| v.as_deref() == Some(b"y"))
 }
 
 /// What layer `dir` says of `rel`: it is there, it is deleted (a whiteout), lower layers are

@@ -248,6 +248,14 @@ impl Store {
         Ok(dir)
     }
 
+    /// The name of `dir` if it is a directory of the store's `tmp/` (a staging directory, a
+    /// layer moved out): one plain name there.
+    pub fn staged_name<'a>(&self, dir: &'a Path) -> Option<&'a str> {
+        let name = dir.file_name()?.to_str()?;
+        let plain = !name.starts_with('.') && !name.contains('/');
+        (plain && dir.parent() == Some(&self.dir.join("tmp"))).then_some(name)
+    }
+
     /// Moves a staged layer into place under its diff_id. Another pull that got there first
     /// wins; ours is discarded.
     pub fn commit_layer(&self, staged: &Path, diff_id: &str, size: u64) -> anyhow::Result<()> {
@@ -599,10 +607,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Removes a directory tree of ours (a layer, a staging directory), of any depth, logging
-/// nothing: a leftover is collected by the next deleter.
+/// Removes a directory tree of ours in the store's `tmp/` (a layer moved out, a staging
+/// directory), of any depth, logging nothing: a leftover is collected by the next deleter.
+/// A rootless user's layers hold files of their subordinate ids, which only root of their
+/// namespace may remove: what is left goes to [`Task::RemoveStaged`].
+///
+/// [`Task::RemoveStaged`]: crate::runtime::rootless::Task::RemoveStaged
 pub fn remove_dir(dir: &Path) {
-    let _ = super::remove::remove_path(dir);
+    use crate::runtime::rootless::{self, Task};
+    let removed = super::remove::remove_path(dir);
+    let in_tmp = dir.parent().and_then(Path::file_name) == Some(std::ffi::OsStr::new("tmp"));
+    if removed.is_err()
+        && in_tmp
+        && crate::state::owner::rootless()
+        && !rootless::inside()
+        && let Some(name) = dir.file_name()
+    {
+        let _ = rootless::as_root(Task::RemoveStaged, name)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// [`crate::runtime::rootless::Task::RemoveStaged`], as root of the user's namespace: removes
+/// `name` from the user's image store's `tmp/`.
+pub fn remove_staged_task(name: &std::ffi::OsStr) -> anyhow::Result<()> {
+    let store = Store::open()?;
+    let dir = store.dir.join("tmp").join(name);
+    if store.staged_name(&dir).is_none() {
+        bail!("{} is not in the image store's tmp/", dir.display());
+    }
+    super::remove::remove_path(&dir).with_context(|| format!("cannot remove {}", dir.display()))
 }
 
 #[cfg(test)]

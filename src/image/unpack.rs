@@ -36,11 +36,6 @@ pub struct Applied {
 /// The prefix of a whiteout's name, and the name of an opaque marker.
 const WHITEOUT: &str = ".wh.";
 const OPAQUE: &str = ".wh..wh..opq";
-/// Extended attributes a layer may carry: user ones and file capabilities. `trusted.*`
-/// (overlayfs's own: redirects, opaque markers) and SELinux labels are the host's business.
-fn xattr_allowed(name: &[u8]) -> bool {
-    name.starts_with(b"user.") || name == b"security.capability"
-}
 
 /// Decompresses (gzip, zstd or none, told by the first bytes) and applies a layer to `dir`,
 /// which must exist and be empty. The whole uncompressed stream is hashed, padding included.
@@ -75,8 +70,18 @@ fn sniff(input: &mut impl io::BufRead) -> io::Result<Compression> {
     })
 }
 
-/// Applies an uncompressed tar stream to `dir`.
+/// Applies an uncompressed tar stream to `dir`. For a rootless user, in a process of ours
+/// that is root of their user namespace ([`apply_as_root`]): only there are the layer's owners
+/// ids the kernel can write, and its whiteouts files the user's overlays read.
 pub fn apply_tar(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
+    if crate::state::owner::rootless() && !crate::runtime::rootless::inside() {
+        return apply_as_root(tar, dir);
+    }
+    apply_here(tar, dir)
+}
+
+/// [`apply_tar`] in this process.
+fn apply_here(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
     let mut hashed = Hashing {
         inner: tar,
         hash: Sha256::new(),
@@ -99,6 +104,7 @@ pub fn apply_tar(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
         cached: None,
         dirs: Vec::new(),
         size: 0,
+        nodes: crate::state::owner::in_host_user_namespace(),
     };
     {
         let mut archive = tar::Archive::new(&mut hashed);
@@ -114,6 +120,80 @@ pub fn apply_tar(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
         diff_id: format!("sha256:{}", hex(&hashed.hash.finalize())),
         size: layer.size,
     })
+}
+
+/// [`apply_tar`] by [`Task::Unpack`]: the stream goes to the task over a socket (a write to a
+/// task that gave up fails with `EPIPE`, not a `SIGPIPE` that would end us), and the task's
+/// one line comes back: the `diff_id` and the size, or its error.
+fn apply_as_root(mut tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
+    use crate::runtime::rootless::{Task, as_root};
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    let (ours, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .context("socketpair")?;
+    let task = as_root(Task::Unpack, dir.as_os_str())
+        .stdin(std::process::Stdio::from(theirs))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start the unpacker")?;
+    let sent = io::copy(&mut tar, &mut NoSigpipe(ours));
+    let out = task
+        .wait_with_output()
+        .context("cannot wait for the unpacker")?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        let said = said.trim().trim_start_matches("my-container-tui: ");
+        bail!("{said}");
+    }
+    sent.context("cannot read the layer")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (diff_id, size) = text
+        .trim()
+        .split_once(' ')
+        .and_then(|(d, n)| Some((d.to_string(), n.parse().ok()?)))
+        .ok_or_else(|| anyhow!("the unpacker said nothing"))?;
+    Ok(Applied { diff_id, size })
+}
+
+/// A socket written with `MSG_NOSIGNAL`.
+struct NoSigpipe(OwnedFd);
+
+impl io::Write for NoSigpipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use nix::sys::socket::{MsgFlags, send};
+        use std::os::fd::AsRawFd;
+        Ok(send(self.0.as_raw_fd(), buf, MsgFlags::MSG_NOSIGNAL)?)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`crate::runtime::rootless::Task::Unpack`], as root of the user's namespace: applies
+/// standard input to `dir`, which must be a staging directory's `diff` in the user's image
+/// store, and prints `DIFF_ID SIZE`.
+pub fn unpack_task(dir: &OsStr) -> anyhow::Result<()> {
+    let dir = Path::new(dir);
+    let store = super::store::Store::open()?;
+    let staged = dir
+        .parent()
+        .filter(|_| dir.file_name() == Some(OsStr::new("diff")));
+    let name = staged.and_then(|s| store.staged_name(s));
+    if name.is_none() {
+        bail!(
+            "{} is not a staging directory of the image store",
+            dir.display()
+        );
+    }
+    let applied = apply_here(io::stdin().lock(), dir)?;
+    println!("{} {}", applied.diff_id, applied.size);
+    Ok(())
 }
 
 /// Lower-case hex of a digest.
@@ -150,6 +230,8 @@ struct Layer {
     /// Directories' times, set last (each entry made in one changes its mtime).
     dirs: Vec<(PathBuf, i64)>,
     size: u64,
+    /// Whether device nodes can be made: not in a user namespace (rootless).
+    nodes: bool,
 }
 
 /// Ownership, mode and times of an entry.
@@ -199,7 +281,8 @@ impl Layer {
         let name_bytes = name.as_bytes();
         if name_bytes == OPAQUE.as_bytes() {
             let dir = reopen_dir(&parent)?;
-            xattr::FileExt::set_xattr(&std::fs::File::from(dir), "trusted.overlay.opaque", b"y")
+            let opaque = crate::runtime::mounts::opaque_xattr();
+            xattr::FileExt::set_xattr(&std::fs::File::from(dir), opaque, b"y")
                 .with_context(|| format!("{}: cannot mark it opaque", shown()))?;
             return Ok(());
         }
@@ -278,7 +361,8 @@ impl Layer {
                     Some(Gid::from_raw(meta.gid)),
                     AtFlags::AT_SYMLINK_NOFOLLOW,
                 )
-                .map_err(|e| fail("chown the symlink", e))?;
+                .map_err(|e| chown_failed(e, &meta))
+                .with_context(shown)?;
                 set_time_at(&parent, &name, meta.mtime).with_context(shown)?;
             }
             tar::EntryType::Link => {
@@ -318,6 +402,11 @@ impl Layer {
                         e.desc()
                     )
                 })?;
+            }
+            tar::EntryType::Char | tar::EntryType::Block if !self.nodes => {
+                // In a user namespace no device can be made (the kernel refuses mknod): the
+                // image's own nodes are left out, as Docker's and Podman's rootless unpackers
+                // leave them, and the container gets its /dev from us anyway.
             }
             tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
                 let (sflag, dev) = match kind {
@@ -478,7 +567,7 @@ fn meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> anyhow::Result<Meta> {
                 }
                 _ => {
                     if let Some(name) = key.strip_prefix(b"SCHILY.xattr.")
-                        && xattr_allowed(name)
+                        && crate::runtime::walk::layer_xattr(name)
                     {
                         meta.xattrs
                             .push((name.to_vec(), ext.value_bytes().to_vec()));
@@ -505,7 +594,7 @@ fn set_meta_fd(fd: &impl AsFd, meta: &Meta) -> anyhow::Result<()> {
         Some(Uid::from_raw(meta.uid)),
         Some(Gid::from_raw(meta.gid)),
     )
-    .map_err(|e| anyhow!("cannot chown: {}", e.desc()))?;
+    .map_err(|e| chown_failed(e, meta))?;
     nix::sys::stat::fchmod(fd.as_fd(), Mode::from_bits_truncate(meta.mode))
         .map_err(|e| anyhow!("cannot chmod: {}", e.desc()))?;
     if !meta.xattrs.is_empty() {
@@ -528,7 +617,7 @@ fn chown_chmod_path(fd: &OwnedFd, meta: &Meta) -> anyhow::Result<()> {
         Some(Gid::from_raw(meta.gid)),
         AtFlags::AT_EMPTY_PATH,
     )
-    .map_err(|e| anyhow!("cannot chown: {}", e.desc()))?;
+    .map_err(|e| chown_failed(e, meta))?;
     let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(fd));
     nix::sys::stat::fchmodat(
         nix::fcntl::AT_FDCWD,
@@ -537,6 +626,19 @@ fn chown_chmod_path(fd: &OwnedFd, meta: &Meta) -> anyhow::Result<()> {
         nix::sys::stat::FchmodatFlags::FollowSymlink,
     )
     .map_err(|e| anyhow!("cannot chmod: {}", e.desc()))
+}
+
+/// Why an owner could not be given: in a user namespace, an id beyond its maps (a rootless
+/// user's 65536 subordinate ids, say) is no one the kernel can write.
+fn chown_failed(e: Errno, meta: &Meta) -> anyhow::Error {
+    match e {
+        Errno::EINVAL => anyhow!(
+            "cannot chown to {}:{}: outside this user namespace's ids (see /etc/subuid, /etc/subgid)",
+            meta.uid,
+            meta.gid
+        ),
+        e => anyhow!("cannot chown: {}", e.desc()),
+    }
 }
 
 /// Sets the times of `name` in `parent` itself, never of what a symlink there names.

@@ -66,13 +66,12 @@ pub fn require_root() -> Result<(), String> {
 }
 
 /// Refuses to go on unless root of the host: what has no rootless form yet (the OCI runtime,
-/// the image store, bridge networks).
+/// building and committing images, bridge networks).
 pub fn require_host_root(what: &str) -> Result<(), String> {
     match crate::state::owner::rootless() {
         false => Ok(()),
         true => Err(format!(
-            "{what} needs root for now (rootless runs take --rootfs DIR or the host's files): \
-             try sudo my-container-tui ..."
+            "{what} needs root for now: try sudo my-container-tui ..."
         )),
     }
 }

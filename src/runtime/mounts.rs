@@ -207,6 +207,24 @@ fn set_read_only(target: &Target, read_only: bool, recursive: bool) -> anyhow::R
     })
 }
 
+/// Whether our overlays keep their own attributes (opaque directories, redirects) as
+/// `user.overlay.*` (the `userxattr` option) rather than `trusted.overlay.*`: a rootless user's
+/// are mounted in their user namespace, where `trusted.*` takes the host's `CAP_SYS_ADMIN`.
+/// The user's image store is written for the same namespace ([`opaque_xattr`]).
+fn user_xattrs() -> bool {
+    crate::state::owner::rootless()
+}
+
+/// The attribute that makes a directory of a layer opaque (it hides what the layers below
+/// have there), in the namespace [`user_xattrs`] says our overlays read: what the unpacker
+/// writes and every reader of a layer or an upper directory checks.
+pub fn opaque_xattr() -> &'static str {
+    match user_xattrs() {
+        false => "trusted.overlay.opaque",
+        true => "user.overlay.opaque",
+    }
+}
+
 /// What an overlay is made of.
 #[derive(Clone, Copy)]
 pub struct Overlay<'a> {
@@ -273,6 +291,9 @@ pub fn overlay(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
         if added != lowers.len() {
             return overlay_legacy(layers, target);
         }
+    }
+    if user_xattrs() {
+        fsconfig_flag(&fs, "userxattr").with_context(fail)?;
     }
     fsconfig_string(&fs, "upperdir", upper.as_os_str().as_encoded_bytes()).with_context(fail)?;
     fsconfig_string(&fs, "workdir", work.as_os_str().as_encoded_bytes()).with_context(fail)?;
@@ -417,6 +438,9 @@ fn overlay_legacy(layers: &Overlay, target: &Path) -> anyhow::Result<()> {
         data.extend_from_slice(key.as_bytes());
         data.extend_from_slice(bytes);
     }
+    if user_xattrs() {
+        data.extend_from_slice(b",userxattr");
+    }
     if data.len() >= 4096 {
         anyhow::bail!(
             "{} layers do not fit this kernel's overlayfs options (one page); Linux 6.8 or later takes any number",
@@ -494,6 +518,22 @@ fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> std::io::Result<()>
             FSCONFIG_SET_STRING,
             key.as_ptr(),
             value.as_ptr(),
+            0,
+        )
+    })
+}
+
+fn fsconfig_flag(fs: &OwnedFd, key: &str) -> std::io::Result<()> {
+    const FSCONFIG_SET_FLAG: libc::c_uint = 0;
+    let key = CString::new(key)?;
+    // SAFETY: `fs` is an fs context descriptor; key is NUL-terminated, a flag takes no value.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_SET_FLAG,
+            key.as_ptr(),
+            std::ptr::null::<libc::c_void>(),
             0,
         )
     })

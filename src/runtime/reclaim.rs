@@ -11,6 +11,7 @@
 //! path ([`sweep_later`]), and on `system prune`.
 
 use super::cgroups::{self, Cgroup, Layout};
+use super::rootless;
 use crate::state::store::{self, Settled};
 use crate::state::{Record, tree};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,8 +70,8 @@ pub fn sweep_main() -> ! {
     let _ = nix::unistd::setsid();
     // Rootless, what a crash left may hold files of the user's subordinate ids (a container
     // user's writes), which only the user namespace's root may remove.
-    if crate::state::owner::rootless() && !super::rootless::inside() {
-        let _ = super::rootless::enter();
+    if crate::state::owner::rootless() && !rootless::inside() {
+        let _ = rootless::enter();
     }
     // SAFETY: setpriority reads no memory; who 0 is this process.
     unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
@@ -143,41 +144,30 @@ pub fn release(id: &str) {
         }
     }
     tree::remove_fs(id);
-    if crate::state::owner::rootless() && !super::rootless::inside() && tree::path(id).exists() {
+    if crate::state::owner::rootless() && !rootless::inside() && tree::path(id).exists() {
         remove_fs_rootless(id);
     }
     super::net::attach::release(id);
 }
 
-/// The hidden verb that removes a rootless container's filesystem state
-/// (`my-container-tui __remove-fs ID`).
-pub const REMOVE_FS_ARG: &str = "__remove-fs";
-
 /// Removes container `id`'s filesystem state as root of the user's user namespace, in a
-/// process of its own (`__remove-fs`), and waits for it: what the container's users wrote is
-/// owned by the user's subordinate ids, and the overlay's work directory is the kernel's
-/// (mode 0), neither of which the user may remove as themselves. Any process may call it:
-/// the one that enters the namespace is single-threaded, as entering takes.
+/// process of its own ([`rootless::as_root`]), and waits for it: what the container's users
+/// wrote is owned by the user's subordinate ids, and the overlay's work directory is the
+/// kernel's (mode 0), neither of which the user may remove as themselves.
 fn remove_fs_rootless(id: &str) {
-    let _ = std::process::Command::new("/proc/self/exe")
-        .args([REMOVE_FS_ARG, id])
+    let _ = rootless::as_root(rootless::Task::RemoveFs, id.as_ref())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .status();
 }
 
-/// `my-container-tui __remove-fs ID`: see [`remove_fs_rootless`]. Only a container id (what
+/// [`rootless::Task::RemoveFs`], in the user's namespace: only a container id (what
 /// [`crate::state::record::new_id`] makes) names a directory here.
-pub fn remove_fs_main(id: &str) -> ! {
-    if !store::looks_like_id(id) || !crate::state::owner::rootless() {
-        std::process::exit(super::exit::RUNTIME_ERROR);
-    }
-    if let Err(e) = super::rootless::enter() {
-        super::exit::print_error(&format!("{e:#}"));
-        std::process::exit(super::exit::RUNTIME_ERROR);
-    }
+pub fn remove_fs_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
+    let id = id.to_str().filter(|id| store::looks_like_id(id));
+    let id = id.ok_or_else(|| anyhow::anyhow!("not a container id"))?;
     tree::remove_fs(id);
-    std::process::exit(0)
+    Ok(())
 }
 
 /// Repairs every record whose owner died, and removes cgroups and network state no live

@@ -241,6 +241,57 @@ pub fn become_root() -> anyhow::Result<()> {
     nix::unistd::setgroups(&[]).context("cannot drop the user's supplementary groups")
 }
 
+/// The hidden verb that does one [`Task`] as root of the user's namespace
+/// (`my-container-tui __as-root TASK ARG`).
+pub const AS_ROOT_ARG: &str = "__as-root";
+
+/// What only root of the user's namespace can do with the user's own files: those a
+/// container's or an image's users own are the user's subordinate ids, and a layer's
+/// whiteouts and opaque markers are made only there. Each task names its directory its own
+/// way and checks it (a container id, a staging directory's name): no task takes a path it
+/// did not find itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Removes a container's filesystem state: `ID`.
+    RemoveFs,
+    /// Removes a directory of the image store's `tmp/`: `NAME`.
+    RemoveStaged,
+    /// Removes a volume: the volume's directory, `…/volumes/NAME`.
+    RemoveVolume,
+    /// Applies the tar stream on standard input to a staging directory of the image store
+    /// (`NAME`), and prints what it found.
+    Unpack,
+}
+
+impl Task {
+    const ALL: [(Task, &'static str); 4] = [
+        (Task::RemoveFs, "remove-fs"),
+        (Task::RemoveStaged, "remove-staged"),
+        (Task::RemoveVolume, "remove-volume"),
+        (Task::Unpack, "unpack"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Task::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    pub fn parse(name: &str) -> Option<Task> {
+        Task::ALL.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+    }
+}
+
+/// A process of ours that does `task` on `arg` as root of the user's namespace (it enters a
+/// namespace of the user's mapping first thing, single-threaded, as [`enter`] takes): any
+/// process may start one, from any thread.
+pub fn as_root(task: Task, arg: &std::ffi::OsStr) -> Command {
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg(AS_ROOT_ARG).arg(task.name()).arg(arg);
+    cmd
+}
+
 /// `newuidmap PID INSIDE OUTSIDE COUNT ...` (or `newgidmap`).
 fn map_command(tool: &std::path::Path, pid: i32, ranges: &[IdRange]) -> Command {
     let mut cmd = Command::new(tool);

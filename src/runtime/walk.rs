@@ -156,12 +156,13 @@ pub fn is_whiteout(st: &FileStat) -> bool {
 /// have there.
 pub fn is_opaque(dir: &OwnedFd) -> bool {
     let file = std::fs::File::from(dir.try_clone().expect("a descriptor to duplicate"));
-    xattr::FileExt::get_xattr(&file, "trusted.overlay.opaque")
+    xattr::FileExt::get_xattr(&file, super::mounts::opaque_xattr())
         .is_ok_and(|v| v.as_deref() == Some(b"y"))
 }
 
-/// Extended attributes a layer carries: user ones and file capabilities. `trusted.*`
-/// (overlayfs's own) and security labels are the host's business, never written or read.
+/// Extended attributes a layer carries: user ones and file capabilities. `trusted.*` and
+/// `user.overlay.*` (overlayfs's own: a layer's redirect or opaque marker would steer the
+/// overlay) and security labels are the host's business, never written or read.
 pub fn layer_xattr(name: &[u8]) -> bool {
     (name.starts_with(b"user.") && !name.starts_with(b"user.overlay."))
         || name == b"security.capability"

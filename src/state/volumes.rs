@@ -157,7 +157,7 @@ pub fn remove_dir(dir: &Path) {
     if !named || !in_volumes {
         return;
     }
-    if std::fs::remove_dir_all(dir).is_ok()
+    if remove_volume_dir(dir).is_ok()
         && let Some(volumes) = parent
     {
         // The store's directories go with their last volume (made on first use).
@@ -168,10 +168,46 @@ pub fn remove_dir(dir: &Path) {
     }
 }
 
+/// Removes a volume's directory. A rootless user's volume holds what their containers' users
+/// wrote, files of the user's subordinate ids that only root of their namespace may remove:
+/// what is left goes to [`Task::RemoveVolume`].
+///
+/// [`Task::RemoveVolume`]: crate::runtime::rootless::Task::RemoveVolume
+fn remove_volume_dir(dir: &Path) -> std::io::Result<()> {
+    use crate::runtime::rootless::{self, Task};
+    match std::fs::remove_dir_all(dir) {
+        Err(_) if super::owner::rootless() && !rootless::inside() => {
+            let _ = rootless::as_root(Task::RemoveVolume, dir.as_os_str())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .status();
+            match std::fs::symlink_metadata(dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                _ => std::fs::remove_dir_all(dir),
+            }
+        }
+        done => done,
+    }
+}
+
+/// [`crate::runtime::rootless::Task::RemoveVolume`], as root of the user's namespace: removes
+/// `dir`, which must be a volume's directory (`…/volumes/NAME`).
+pub fn remove_task(dir: &std::ffi::OsStr) -> anyhow::Result<()> {
+    let dir = Path::new(dir);
+    let named = dir
+        .file_name()
+        .is_some_and(|n| crate::spec::names::validate_name(&n.to_string_lossy()).is_ok());
+    let parent = dir.parent().and_then(Path::file_name);
+    if !named || parent != Some(std::ffi::OsStr::new("volumes")) || !dir.is_absolute() {
+        anyhow::bail!("{} is not a volume's directory", dir.display());
+    }
+    std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))
+}
+
 /// Removes volume `name`, its users not asked.
 fn remove_unchecked(name: &str) -> anyhow::Result<()> {
     crate::spec::names::validate_name(name).map_err(anyhow::Error::msg)?;
-    std::fs::remove_dir_all(volumes().join(name))
+    remove_volume_dir(&volumes().join(name))
         .with_context(|| format!("cannot remove volume {name}"))?;
     // The store's directories go with their last volume (ours alone, made on first use).
     let _ = std::fs::remove_dir(volumes());

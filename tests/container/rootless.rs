@@ -5,7 +5,7 @@
 use crate::root_tests;
 use crate::support::*;
 use libtest_mimic::Trial;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Trial> {
         what_a_rootless_run_cannot_have_is_refused,
         the_dashboard_runs_for_a_user,
         a_rootless_container_is_on_pasta_and_publishes_a_port,
+        a_user_pulls_runs_and_removes_an_image,
     ]
 }
 
@@ -338,8 +339,8 @@ fn a_detached_rootless_container_takes_exec_logs_and_rm(t: &Ctx) -> TestResult {
 }
 
 /// Each refusal is one line, exit 125, and leaves nothing: limits (no cgroup is the
-/// user's), published ports and bridge networks (root's), `--userns` (it has its own), an
-/// image (the rootless store is not built yet); and a user without subordinate ids is told
+/// user's), published ports and bridge networks (root's), `--userns` (it has its own), a
+/// build and a commit (not built rootless yet); and a user without subordinate ids is told
 /// how to get them.
 fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
@@ -358,13 +359,18 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
             &["--userns", "auto", "--run", "true"][..],
             "own user namespace already",
         ),
-        (
-            &["--image", "alpine", "--run", "true"][..],
-            "needs root for now",
-        ),
     ] {
         let out = user.run(t, args)?.expect_code(125)?;
         out.one_line_error(says)?;
+    }
+    for verb in [
+        &["build", "."][..],
+        &["commit", "x", "y"],
+        &["network", "ls"],
+    ] {
+        // A verb's failure is 1, as Docker's.
+        let out = user.verb(t, verb)?.expect_code(1)?;
+        out.one_line_error("needs root for now")?;
     }
     // A root filesystem of root's (the tool's own busybox, as root made it), where the user
     // can reach it.
@@ -507,6 +513,158 @@ fn http_get(port: u16) -> Result<String, libtest_mimic::Failed> {
     })
     .map_err(|_| format!("no page from port {port}: {body:?}"))?;
     Ok(body)
+}
+
+/// An image from a registry, as the user: pulled by `run` into the user's store, with its
+/// owners kept through the user's map (a file of uid 1000 is 1000 inside and the user's
+/// subordinate 1000th id on the host), its whiteouts and opaque directory holding, and its
+/// device node left out (no user can make one); `images` lists it, and `rmi` removes every
+/// file of it, the subordinate ids' too. An image whose owners the map cannot hold is refused
+/// in one line, and leaves nothing.
+fn a_user_pulls_runs_and_removes_an_image(t: &Ctx) -> TestResult {
+    use crate::registry::{Layout, Member, Registry, tar};
+    let user = User::new(t)?;
+    let registry = Registry::start("rootless", None)?;
+    let layout = Layout::new("rootless")?;
+    layout.busybox(t, "bb")?;
+    layout.change("bb", "changed", |rootfs| {
+        let fail = |e: std::io::Error| e.to_string();
+        std::fs::remove_file(rootfs.join("bin/vi")).map_err(fail)?;
+        std::fs::create_dir_all(rootfs.join("opt/keep")).map_err(fail)?;
+        std::fs::write(rootfs.join("opt/keep/old"), "old").map_err(fail)?;
+        // A directory only its owner, uid 1000, may enter: not the user on the host.
+        std::fs::create_dir_all(rootfs.join("opt/mine")).map_err(fail)?;
+        std::fs::write(rootfs.join("opt/mine/f"), "mine").map_err(fail)?;
+        for path in ["opt/mine/f", "opt/mine"] {
+            std::os::unix::fs::chown(rootfs.join(path), Some(1000), Some(1000)).map_err(fail)?;
+        }
+        std::fs::set_permissions(
+            rootfs.join("opt/mine"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .map_err(fail)?;
+        Ok(())
+    })?;
+    let top = tar(&[
+        Member::Dir("opt/keep/"),
+        Member::File("opt/keep/.wh..wh..opq", b""),
+        Member::File("opt/keep/new", b"new"),
+        Member::File("etc/.wh.group", b""),
+        Member::BlockDevice("disk", 8, 0),
+    ]);
+    layout.add_layer("changed", "top", &top)?;
+    let image = layout.push("top", &registry, "test/rootless:1", &[])?;
+    let out = user
+        .run(
+            t,
+            &[
+                "--network",
+                "none",
+                "--image",
+                &image,
+                "--run",
+                "ls /opt/keep; test -e /bin/vi || echo no-vi; test -e /etc/group || echo no-group; \
+                 stat -c %u:%g /opt/mine /bin/sh; test -e /disk || echo no-disk; \
+                 touch /opt/keep/x && echo wrote",
+            ],
+        )?
+        .success()?;
+    ensure_eq(
+        out.stdout.as_str(),
+        "new\nno-vi\nno-group\n1000:1000\n0:0\nno-disk\nwrote\n",
+    )?;
+    let listed = user.verb(t, &["images"])?.success()?;
+    ensure(
+        listed.stdout.contains("/test/rootless"),
+        format!("images does not list the pull:\n{}", listed.stdout),
+    )?;
+    // On the host: the user's store, the user's alone; the file of uid 1000 is the user's
+    // subordinate 1000th id, the opaque marker a user.overlay attribute (no trusted.*).
+    let store = user.home.join("data/my-container-tui/image");
+    ensure_eq(
+        std::fs::metadata(&store).map_err(|e| e.to_string())?.mode() & 0o777,
+        0o700,
+    )?;
+    let diffs: Vec<PathBuf> = std::fs::read_dir(store.join("layers"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path().join("diff"))
+        .collect();
+    let mine = diffs
+        .iter()
+        .map(|d| d.join("opt/mine"))
+        .find(|p| p.exists())
+        .ok_or("no layer holds /opt/mine")?;
+    ensure_eq(
+        std::fs::metadata(&mine).map_err(|e| e.to_string())?.uid(),
+        user.sub_start + 999,
+    )?;
+    let marked = |name: &str| {
+        diffs.iter().any(|d| {
+            xattr::get(d.join("opt/keep"), name)
+                .ok()
+                .flatten()
+                .is_some_and(|v| v == b"y")
+        })
+    };
+    ensure(
+        marked("user.overlay.opaque"),
+        "no user.overlay.opaque marker",
+    )?;
+    ensure(!marked("trusted.overlay.opaque"), "a trusted.* marker")?;
+    // A volume holding a private directory of the container's uid 1000: removed whole.
+    user.run(
+        t,
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            "vol:/data",
+            "--image",
+            &image,
+            "--run",
+            "mkdir /data/d && echo x > /data/d/f && chown -R 1000 /data/d && chmod 500 /data/d",
+        ],
+    )?
+    .success()?;
+    user.verb(t, &["volume", "rm", "vol"])?.success()?;
+    let volumes = user.home.join("data/my-container-tui/volumes");
+    let left = walk(&volumes);
+    ensure(left.is_empty(), format!("volume rm left {left:?}"))?;
+    user.verb(t, &["rmi", &image])?.success()?;
+    for dir in ["layers", "l", "tmp"] {
+        let left = walk(&store.join(dir));
+        ensure(left.is_empty(), format!("rmi left in {dir}: {left:?}"))?;
+    }
+    // An owner beyond the user's 65536 ids.
+    let far = layout_with_owner(&layout, "far", 70000)?;
+    let far = layout.push(&far, &registry, "test/far:1", &[])?;
+    let out = user.verb(t, &["pull", &far])?.expect_code(1)?;
+    out.one_line_error("outside this user namespace's ids")?;
+    for dir in ["layers", "tmp"] {
+        let left = walk(&store.join(dir));
+        ensure(
+            left.is_empty(),
+            format!("a refused pull left in {dir}: {left:?}"),
+        )?;
+    }
+    user.all_gone(t)
+}
+
+/// Image `tag` of `layout`: its busybox with a file owned by `uid`.
+fn layout_with_owner(
+    layout: &crate::registry::Layout,
+    tag: &str,
+    uid: u32,
+) -> Result<String, libtest_mimic::Failed> {
+    layout.change("bb", tag, |rootfs| {
+        let file = rootfs.join("far");
+        std::fs::write(&file, "far").map_err(|e| e.to_string())?;
+        std::os::unix::fs::chown(&file, Some(uid), Some(uid)).map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    Ok(tag.to_string())
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
