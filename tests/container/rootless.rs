@@ -398,7 +398,8 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
 
 /// The dashboard as the user, in tmux as a person would use it: its first session's shell
 /// answers as root of the user's namespace, the inspector shows the map inside beside the
-/// host's ids, a second session starts from the form, and quitting ends both.
+/// host's ids, a second session starts from the form, a third from an image it pulls, and
+/// quitting ends them all.
 fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
     let command = user.command(t);
@@ -426,6 +427,24 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
         format!("the inspector's map is not the user's range:\n{screen}"),
     )?;
     tmux.second_session()?;
+    // A third from an image the user's store lacks: pulled on the dashboard's thread, as
+    // root's is, its layers unpacked in the user's namespace.
+    let registry = crate::registry::Registry::start("rootless-dash", None)?;
+    let layout = crate::registry::Layout::new("rootless-dash")?;
+    layout.busybox(t, "bb")?;
+    layout.change("bb", "bb", |rootfs| {
+        std::fs::write(rootfs.join("marker"), "from-registry\n").map_err(|e| e.to_string().into())
+    })?;
+    let remote = layout.push("bb", &registry, "test/rootless-dash:1", &[])?;
+    tmux.keys(&["C-a", "c"])?;
+    tmux.wait_for("New session")?;
+    tmux.keys(&["Tab", "Tab", "Tab", "Tab"])?;
+    tmux.run(&["send-keys", "-t", "main", "-l", &remote])?;
+    tmux.keys(&["Enter"])?;
+    tmux.wait_for(&format!("image {remote}"))?;
+    tmux.line("cat /marker; echo uid-$(id -u)")?;
+    tmux.wait_for("from-registry")?;
+    tmux.wait_for("uid-0")?;
     tmux.quit()?;
     user.all_gone(t)
 }
