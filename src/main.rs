@@ -51,6 +51,8 @@ fn as_root() -> ! {
         Task::RemoveStaged => image::store::remove_staged_task(arg),
         Task::RemoveVolume => state::volumes::remove_task(arg),
         Task::Unpack => image::unpack::unpack_task(arg),
+        Task::WriteUpper => image::commit::write_upper_task(arg),
+        Task::Diff => image::changes::listing_task(arg),
     });
     if let Err(e) = done {
         runtime::exit::print_error(&format!("{e:#}"));

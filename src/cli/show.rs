@@ -205,23 +205,7 @@ pub fn inspect(args: &InspectArgs) -> Outcome {
 /// upper layer against its image's layers (or its rootfs directory).
 pub fn diff(name: &str) -> Outcome {
     let record = crate::runtime::reclaim::find(name)?;
-    let spec = store::spec(&record.id)?;
-    let Some(layer) = crate::image::changes::Writable::of(&record, &spec)? else {
-        return Ok(0);
-    };
-    let mut out = String::new();
-    for change in crate::image::changes::changes(&layer.upper, &layer.lowers)
-        .into_iter()
-        .filter(|c| !layer.is_ours(c.path.strip_prefix("/").unwrap_or(&c.path)))
-    {
-        let path = change.path.to_string_lossy();
-        out.push_str(&format!(
-            "{} {}\n",
-            change.kind.letter(),
-            crate::printable::escaped(&path)
-        ));
-    }
-    print!("{out}");
+    print!("{}", crate::image::changes::listing(&record.id)?);
     Ok(0)
 }
 

@@ -150,16 +150,16 @@ pub fn system(command: System) -> Outcome {
         } => {
             let what = match (all, with_volumes) {
                 (false, false) => {
-                    "all stopped containers, all networks not used by a container and all dangling images"
+                    "all stopped containers, all networks not used by a container, all dangling images and all dangling build cache"
                 }
                 (true, false) => {
-                    "all stopped containers, all networks not used by a container and all images without a container"
+                    "all stopped containers, all networks not used by a container, all images without a container and all build cache"
                 }
                 (false, true) => {
-                    "all stopped containers, all networks and volumes not used by a container and all dangling images"
+                    "all stopped containers, all networks and volumes not used by a container, all dangling images and all dangling build cache"
                 }
                 (true, true) => {
-                    "all stopped containers, all networks and volumes not used by a container and all images without a container"
+                    "all stopped containers, all networks and volumes not used by a container, all images without a container and all build cache"
                 }
             };
             if !confirm(force, what)? {
@@ -212,6 +212,11 @@ pub fn system(command: System) -> Outcome {
                 if !deleted.is_empty() {
                     println!("Deleted Images:");
                     deleted.iter().for_each(|i| println!("deleted: {i}"));
+                    println!();
+                }
+                let cache = images.prune_build_cache(all);
+                if cache > 0 {
+                    println!("Deleted build cache objects: {cache}");
                     println!();
                 }
                 freed += images.collect_layers().map_err(CliError::runtime)?;

@@ -156,16 +156,8 @@ fn quiet_on_a_closed_pipe() {
 /// Runs one verb, as root.
 fn run(verb: Verb) -> Outcome {
     crate::runtime::require_root().map_err(CliError::msg)?;
-    let host_root_only = match &verb {
-        // A build's steps and a commit read a container's writable layer, whose files a
-        // rootless container's users own as the user's subordinate ids.
-        Verb::Build(_) => Some("building an image"),
-        Verb::Commit(_) => Some("committing a container"),
-        Verb::Network(_) => Some("a bridge network"),
-        _ => None,
-    };
-    if let Some(what) = host_root_only {
-        crate::runtime::require_host_root(what).map_err(CliError::msg)?;
+    if let Verb::Network(_) = &verb {
+        crate::runtime::require_host_root("a bridge network").map_err(CliError::msg)?;
     }
     match verb {
         Verb::Ps(a) => ps::run(&a),

@@ -13,6 +13,8 @@ use std::path::{Component, Path, PathBuf};
 /// A container's writable layer: its overlay's upper directory and the layers below it (top
 /// first), where `diff` and `commit` read what it changed.
 pub struct Writable {
+    /// The container's id.
+    pub id: String,
     pub upper: PathBuf,
     pub lowers: Vec<PathBuf>,
 }
@@ -42,6 +44,7 @@ impl Writable {
             ),
         };
         Ok(Some(Writable {
+            id: record.id.clone(),
             upper: crate::state::tree::path(&record.id).join("upper"),
             lowers,
         }))
@@ -57,6 +60,61 @@ impl Writable {
                 .any(|f| rel.file_name() == Some(std::ffi::OsStr::new(f)))
             && !in_lowers(&self.lowers, rel)
     }
+}
+
+/// What container `id` changed in its root, as `diff` prints it: a line each, `A`/`C`/`D` and
+/// the path (escaped), leaving out our own `/etc` files. A rootless container's is read by a
+/// process of ours that is root of the user's namespace ([`Task::Diff`]): what its users wrote
+/// may be in directories the user cannot enter as themselves.
+///
+/// [`Task::Diff`]: crate::runtime::rootless::Task::Diff
+pub fn listing(id: &str) -> anyhow::Result<String> {
+    use crate::runtime::rootless::{self, Task};
+    if !crate::state::owner::rootless() || rootless::inside() {
+        return listing_here(id);
+    }
+    let done = rootless::as_root(Task::Diff, id.as_ref())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot start the reader of the container's changes: {e}"))?;
+    if !done.status.success() {
+        let said = String::from_utf8_lossy(&done.stderr);
+        anyhow::bail!("{}", said.trim().trim_start_matches("my-container-tui: "));
+    }
+    Ok(String::from_utf8_lossy(&done.stdout).into_owned())
+}
+
+/// [`listing`] in this process.
+fn listing_here(id: &str) -> anyhow::Result<String> {
+    let record = crate::state::store::load(id)?;
+    let spec = crate::state::store::spec(id)?;
+    let Some(layer) = Writable::of(&record, &spec)? else {
+        return Ok(String::new());
+    };
+    let mut out = String::new();
+    for change in changes(&layer.upper, &layer.lowers)
+        .into_iter()
+        .filter(|c| !layer.is_ours(c.path.strip_prefix("/").unwrap_or(&c.path)))
+    {
+        let path = change.path.to_string_lossy();
+        out.push_str(&format!(
+            "{} {}\n",
+            change.kind.letter(),
+            crate::printable::escaped(&path)
+        ));
+    }
+    Ok(out)
+}
+
+/// [`crate::runtime::rootless::Task::Diff`], as root of the user's namespace: prints container
+/// `id`'s [`listing`].
+pub fn listing_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
+    let id = id
+        .to_str()
+        .filter(|id| crate::state::store::looks_like_id(id));
+    let id = id.ok_or_else(|| anyhow::anyhow!("not a container id"))?;
+    print!("{}", listing_here(id)?);
+    Ok(())
 }
 
 /// How a path differs from the layers below.

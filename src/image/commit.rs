@@ -26,8 +26,20 @@ pub struct Options {
 }
 
 /// Writes the upper directory of `layer` as a layer tar to `out`, leaving our own `/etc` files
-/// out.
+/// out. A rootless container's is read by a process of ours that is root of the user's
+/// namespace ([`Task::WriteUpper`]): what its users wrote is owned by the user's subordinate
+/// ids, in directories the user may not enter as themselves.
+///
+/// [`Task::WriteUpper`]: crate::runtime::rootless::Task::WriteUpper
 pub fn write_upper(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    if crate::state::owner::rootless() && !crate::runtime::rootless::inside() {
+        return write_upper_as_root(&layer.id, out);
+    }
+    write_upper_here(layer, out)
+}
+
+/// [`write_upper`] in this process.
+fn write_upper_here(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     let top = walk::open_path(&layer.upper)?;
     let mut tar = walk::Tar::new(
         out,
@@ -45,6 +57,50 @@ pub fn write_upper(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::Re
         },
     )?;
     tar.finish().map(drop)
+}
+
+/// [`write_upper`] by the task: its standard output is the layer.
+fn write_upper_as_root(id: &str, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    use crate::runtime::rootless::{Task, as_root};
+    let mut task = as_root(Task::WriteUpper, id.as_ref())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start the layer's reader")?;
+    let copied = task
+        .stdout
+        .take()
+        .map(|mut from| std::io::copy(&mut from, out));
+    let done = task
+        .wait_with_output()
+        .context("cannot wait for the layer's reader")?;
+    if !done.status.success() {
+        let said = String::from_utf8_lossy(&done.stderr);
+        bail!("{}", said.trim().trim_start_matches("my-container-tui: "));
+    }
+    match copied {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(e).context("cannot write the layer"),
+        None => bail!("the layer's reader gave no output"),
+    }
+}
+
+/// [`crate::runtime::rootless::Task::WriteUpper`], as root of the user's namespace: writes
+/// container `id`'s writable layer to standard output. Only a container id of the user's
+/// state names what is read.
+pub fn write_upper_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
+    let id = id
+        .to_str()
+        .filter(|id| crate::state::store::looks_like_id(id));
+    let id = id.ok_or_else(|| anyhow!("not a container id"))?;
+    let record = crate::state::store::load(id)?;
+    let spec = crate::state::store::spec(id)?;
+    let writable = Writable::of(&record, &spec)?
+        .ok_or_else(|| anyhow!("container {} has a read-only root", record.name))?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_upper_here(&writable, &mut out)?;
+    std::io::Write::flush(&mut out).context("cannot write the layer")
 }
 
 /// Whether `reference` can name a committed image: a valid reference without a digest.

@@ -474,6 +474,27 @@ impl Store {
         held
     }
 
+    /// Removes build cache entries, as `docker system prune` does: with `all` every one, else
+    /// the dangling ones (whose result is no image's). What they alone held goes with the next
+    /// [`Store::collect_layers`]. Returns how many went.
+    pub fn prune_build_cache(&self, all: bool) -> usize {
+        let images: std::collections::HashSet<String> =
+            self.images().into_iter().map(|i| i.id).collect();
+        let mut removed = 0;
+        for entry in std::fs::read_dir(self.dir.join(BUILD_CACHE))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let made = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            if (all || !images.contains(made.trim())) && std::fs::remove_file(entry.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// The configs the build cache names, with their layers.
     fn cached_configs(&self) -> Vec<(String, Vec<String>)> {
         std::fs::read_dir(self.dir.join(BUILD_CACHE))

@@ -248,8 +248,7 @@ pub const AS_ROOT_ARG: &str = "__as-root";
 /// What only root of the user's namespace can do with the user's own files: those a
 /// container's or an image's users own are the user's subordinate ids, and a layer's
 /// whiteouts and opaque markers are made only there. Each task names its directory its own
-/// way and checks it (a container id, a staging directory's name): no task takes a path it
-/// did not find itself.
+/// way and checks it (a container id, a staging directory's name, a volume's directory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
     /// Removes a container's filesystem state: `ID`.
@@ -261,14 +260,20 @@ pub enum Task {
     /// Applies the tar stream on standard input to a staging directory of the image store
     /// (`NAME`), and prints what it found.
     Unpack,
+    /// Writes a container's writable layer to standard output as a layer tar: `ID`.
+    WriteUpper,
+    /// Prints what a container changed in its root, as `diff`: `ID`.
+    Diff,
 }
 
 impl Task {
-    const ALL: [(Task, &'static str); 4] = [
+    const ALL: [(Task, &'static str); 6] = [
         (Task::RemoveFs, "remove-fs"),
         (Task::RemoveStaged, "remove-staged"),
         (Task::RemoveVolume, "remove-volume"),
         (Task::Unpack, "unpack"),
+        (Task::WriteUpper, "write-upper"),
+        (Task::Diff, "diff"),
     ];
 
     pub fn name(self) -> &'static str {

@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Trial> {
         the_dashboard_runs_for_a_user,
         a_rootless_container_is_on_pasta_and_publishes_a_port,
         a_user_pulls_runs_and_removes_an_image,
+        a_user_builds_diffs_and_commits,
     ]
 }
 
@@ -339,9 +340,8 @@ fn a_detached_rootless_container_takes_exec_logs_and_rm(t: &Ctx) -> TestResult {
 }
 
 /// Each refusal is one line, exit 125, and leaves nothing: limits (no cgroup is the
-/// user's), published ports and bridge networks (root's), `--userns` (it has its own), a
-/// build and a commit (not built rootless yet); and a user without subordinate ids is told
-/// how to get them.
+/// user's), published ports and bridge networks (root's), `--userns` (it has its own); and a
+/// user without subordinate ids is told how to get them.
 fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
     for (args, says) in [
@@ -363,15 +363,9 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
         let out = user.run(t, args)?.expect_code(125)?;
         out.one_line_error(says)?;
     }
-    for verb in [
-        &["build", "."][..],
-        &["commit", "x", "y"],
-        &["network", "ls"],
-    ] {
-        // A verb's failure is 1, as Docker's.
-        let out = user.verb(t, verb)?.expect_code(1)?;
-        out.one_line_error("needs root for now")?;
-    }
+    // A verb's failure is 1, as Docker's.
+    let out = user.verb(t, &["network", "ls"])?.expect_code(1)?;
+    out.one_line_error("needs root for now")?;
     // A root filesystem of root's (the tool's own busybox, as root made it), where the user
     // can reach it.
     let root_rootfs = user.home.join("roots").to_string_lossy().into_owned();
@@ -658,7 +652,14 @@ fn a_user_pulls_runs_and_removes_an_image(t: &Ctx) -> TestResult {
     user.verb(t, &["rmi", &image])?.success()?;
     for dir in ["layers", "l", "tmp"] {
         let left = walk(&store.join(dir));
-        ensure(left.is_empty(), format!("rmi left in {dir}: {left:?}"))?;
+        ensure(
+            left.is_empty(),
+            format!(
+                "rmi left {} files in {dir}, first {:?}",
+                left.len(),
+                left.first()
+            ),
+        )?;
     }
     // An owner beyond the user's 65536 ids.
     let far = layout_with_owner(&layout, "far", 70000)?;
@@ -670,6 +671,129 @@ fn a_user_pulls_runs_and_removes_an_image(t: &Ctx) -> TestResult {
         ensure(
             left.is_empty(),
             format!("a refused pull left in {dir}: {left:?}"),
+        )?;
+    }
+    user.all_gone(t)
+}
+
+/// `build`, `diff` and `commit` as the user, where a container's user keeps a directory only
+/// it may enter (uid 1000, `0700`: not the user on the host): the build's steps run rootless
+/// and their layers are read in the user's namespace, `diff` lists what is inside that
+/// directory, and `commit` carries it into an image that runs. `rmi` then leaves no file.
+fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let rootfs = user.rootfs(t)?;
+    let tarball = user.home.join("base.tar");
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tarball)
+        .arg(".")
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(tar.success(), "tar of the rootfs failed")?;
+    user.verb(t, &["import", &tarball.to_string_lossy(), "base:1"])?
+        .success()?;
+    let context = user.home.join("context");
+    std::fs::create_dir(&context).map_err(|e| e.to_string())?;
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM base:1\n\
+         RUN rm /bin/vi && mkdir -p /home/bob/p && chown 1000:1000 /home/bob/p && chmod 700 /home/bob/p\n\
+         USER 1000\n\
+         RUN echo secret > /home/bob/p/s\n\
+         COPY note /note\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(context.join("note"), "noted\n").map_err(|e| e.to_string())?;
+    let owner = format!("{}:{}", user.uid, user.gid);
+    let chowned = Command::new("chown")
+        .args(["-R", &owner])
+        .arg(&context)
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure(chowned.success(), "chown of the context failed")?;
+    user.verb(
+        t,
+        &["build", "-q", "-t", "built:1", &context.to_string_lossy()],
+    )?
+    .success()?;
+    let out = user
+        .run(
+            t,
+            &[
+                "--network",
+                "none",
+                "--image",
+                "built:1",
+                "--run",
+                "cat /home/bob/p/s /note; id -u; test -e /bin/vi || echo no-vi",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "secret\nnoted\n1000\nno-vi\n")?;
+    let name = format!("rlc-{}", std::process::id());
+    user.run(
+        t,
+        &[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            "none",
+            "built:1",
+            "sleep",
+            "600",
+        ],
+    )?
+    .success()?;
+    user.verb(t, &["exec", &name, "sh", "-c", "echo more > /home/bob/p/t"])?
+        .success()?;
+    let diff = user.verb(t, &["diff", &name])?.success()?;
+    ensure(
+        diff.stdout.lines().any(|l| l == "A /home/bob/p/t"),
+        format!(
+            "diff does not list the private directory's file:\n{}",
+            diff.stdout
+        ),
+    )?;
+    user.verb(t, &["commit", &name, "committed:1"])?.success()?;
+    user.verb(t, &["rm", "-f", &name])?.success()?;
+    let out = user
+        .run(
+            t,
+            &[
+                "--network",
+                "none",
+                "--image",
+                "committed:1",
+                "--run",
+                "cat /home/bob/p/t",
+            ],
+        )?
+        .success()?;
+    ensure_eq(out.stdout.as_str(), "more\n")?;
+    user.verb(t, &["rmi", "committed:1", "built:1", "base:1"])?
+        .success()?;
+    // The build cache holds the steps' layers (an entry each of the four) until pruned, as
+    // Docker's does.
+    let pruned = user.verb(t, &["system", "prune", "-a", "-f"])?.success()?;
+    ensure(
+        pruned.stdout.contains("Deleted build cache objects: 4"),
+        format!("the build cache was not pruned:\n{}", pruned.stdout),
+    )?;
+    let store = user.home.join("data/my-container-tui/image");
+    for dir in ["layers", "l", "tmp"] {
+        let left = walk(&store.join(dir));
+        ensure(
+            left.is_empty(),
+            format!(
+                "{} files left in {dir}, first {:?}",
+                left.len(),
+                left.first()
+            ),
         )?;
     }
     user.all_gone(t)
