@@ -40,6 +40,11 @@ fn root_of(name: &str) -> Result<InRoot, CliError> {
                 record.name
             ))
         })?;
+    // A rootless container's files are its users', the user's subordinate ids: reached as
+    // root of its user namespace (archives keep their owners as they would for root's).
+    let pidfd = crate::runtime::pidfd::open(init)
+        .map_err(|_| CliError::msg(format!("container {} is not running", record.name)))?;
+    crate::runtime::rootless::join_container(&pidfd)?;
     let root = InRoot::of_process(init.pid)?;
     // Opened, then checked to be that process's still: a PID taken over is no container.
     if !init.alive() {

@@ -233,6 +233,18 @@ pub fn enter() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Joins the user namespace of a rootless container's process `pidfd` (its owner, the user,
+/// may) and becomes its root, so the user is root over the container's other namespaces and
+/// its files, whichever of the user's ids own them (`exec`, `cp`, `export`). Nothing for
+/// root, or for a process already inside. Single-threaded callers only, as `setns` takes.
+pub fn join_container(pidfd: &impl std::os::fd::AsFd) -> anyhow::Result<()> {
+    if crate::state::owner::rootless() && !inside() {
+        super::namespaces::join_one(pidfd, super::namespaces::USER.flag)?;
+        become_root()?;
+    }
+    Ok(())
+}
+
 /// Once in the user's namespace (entered, or joined by `exec`): its root's ids, and none of
 /// the user's supplementary groups, which could still open the host's files; the
 /// container's user gets its own groups as it is made.

@@ -47,12 +47,9 @@ pub fn run(tenant: &Tenant) -> anyhow::Result<i32> {
     let pidfd = super::pidfd::open(tenant.init)
         .map_err(|_| anyhow::anyhow!("the container is not running"))?;
     let null = std::fs::File::open("/dev/null").map_err(anyhow::Error::from)?;
-    // A rootless container's namespaces are its user namespace's, whose owner (the user) may
-    // join it from the host's: joined first, so that the user is root over the rest.
-    if crate::state::owner::rootless() && !super::rootless::inside() {
-        super::namespaces::join_one(&pidfd, super::namespaces::USER.flag)?;
-        super::rootless::become_root()?;
-    }
+    // A rootless container's namespaces are its user namespace's: joined first, so that the
+    // user is root over the rest.
+    super::rootless::join_container(&pidfd)?;
     super::namespaces::join(&pidfd, CloneFlags::CLONE_NEWPID)?;
     let (receiver, reporter) = report::channel().sys("pipe")?;
     let (ours, theirs) = match tenant.tty && !tenant.detach {

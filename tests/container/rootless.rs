@@ -679,7 +679,8 @@ fn a_user_pulls_runs_and_removes_an_image(t: &Ctx) -> TestResult {
 /// `build`, `diff` and `commit` as the user, where a container's user keeps a directory only
 /// it may enter (uid 1000, `0700`: not the user on the host): the build's steps run rootless
 /// and their layers are read in the user's namespace, `diff` lists what is inside that
-/// directory, and `commit` carries it into an image that runs. `rmi` then leaves no file.
+/// directory, `cp` and `export` archive it, and `commit` carries it into an image that runs.
+/// `rmi` and `system prune -a` then leave no file.
 fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
     let rootfs = user.rootfs(t)?;
@@ -759,6 +760,23 @@ fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
             diff.stdout
         ),
     )?;
+    // `cp` and `export` reach into that directory too (as root of the container's user
+    // namespace): the file is in both archives.
+    for verb in [
+        &["cp", &format!("{name}:/home/bob/p"), "-"][..],
+        &["export", &name],
+    ] {
+        let archive = run({
+            let mut cmd = user.command(t);
+            cmd.args(verb);
+            cmd
+        })?
+        .success()?;
+        ensure(
+            archive.stdout.contains("secret") && archive.stdout.contains("more"),
+            format!("{} lacks the private directory's files", verb[0]),
+        )?;
+    }
     user.verb(t, &["commit", &name, "committed:1"])?.success()?;
     user.verb(t, &["rm", "-f", &name])?.success()?;
     let out = user
