@@ -144,7 +144,7 @@ impl Security {
 
 impl Inspection {
     /// Takes a look at the container whose PID 1 is `init` (while it still is). Enters its
-    /// UTS namespace (see [`hostname_of`]), so call it from a thread of its own.
+    /// UTS namespace (see [`hostnames_of`]), so call it from a thread of its own.
     pub fn take(init: crate::state::Process, users: &Users) -> Option<Inspection> {
         if !init.alive() {
             return None;
@@ -152,7 +152,7 @@ impl Inspection {
         let init_pid = init.pid;
         Some(Inspection {
             init_pid,
-            hostname: hostname_of(init_pid).ok(),
+            hostname: hostnames_of(&[init_pid]).remove(&init_pid),
             host_hostname: host_hostname(),
             processes: processes(init_pid, users),
             namespaces: namespaces(init_pid),
@@ -287,15 +287,89 @@ pub fn namespaces(pid: i32) -> Vec<NamespaceRow> {
         .collect()
 }
 
-/// The hostname of `pid`'s UTS namespace. It enters that namespace in the calling thread and
-/// comes back, so call it from a thread of its own, never one that other code relies on.
-pub fn hostname_of(pid: i32) -> std::io::Result<String> {
+/// The hostnames of these processes' UTS namespaces, those that could be read. Root enters
+/// each namespace in the calling thread and comes back, so call it from a thread of its own,
+/// never one that other code relies on. A rootless user may enter a container's UTS namespace
+/// only as root of its user namespace, which a threaded process cannot join: one process of
+/// ours ([`HOSTNAMES_ARG`]) reads them all, a fork joining each container's.
+pub fn hostnames_of(pids: &[i32]) -> HashMap<i32, String> {
+    if pids.is_empty() {
+        return HashMap::new();
+    }
+    if !crate::state::owner::rootless() || super::rootless::inside() {
+        return pids
+            .iter()
+            .filter_map(|&pid| Some((pid, hostname_of(pid).ok()?)))
+            .collect();
+    }
+    let out = std::process::Command::new("/proc/self/exe")
+        .arg(HOSTNAMES_ARG)
+        .args(pids.iter().map(i32::to_string))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    // A line each, `PID NAME`, the name escaped (a hostname is the container's to choose, a
+    // newline included): a container can name only itself.
+    text.unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (pid, name) = line.split_once(' ')?;
+            let pid: i32 = pid.parse().ok()?;
+            pids.contains(&pid).then(|| (pid, name.to_string()))
+        })
+        .collect()
+}
+
+/// The hidden verb that prints rootless containers' hostnames: `__hostnames PID...`.
+pub const HOSTNAMES_ARG: &str = "__hostnames";
+
+/// `my-container-tui __hostnames PID...` (see [`hostnames_of`]): single-threaded, a fork for
+/// each process, which joins its user namespace (the user owns it), then its UTS namespace
+/// (for good: as root of the container's user namespace, it cannot go back to the host's),
+/// and prints `PID NAME`.
+pub fn hostnames_main() -> ! {
+    use std::io::Write;
+    for pid in std::env::args()
+        .skip(2)
+        .filter_map(|p| p.parse::<i32>().ok())
+    {
+        let child = match super::sys::fork() {
+            Ok(nix::unistd::ForkResult::Child) => {
+                let name = File::open(format!("/proc/{pid}/ns/user"))
+                    .map_err(anyhow::Error::from)
+                    .and_then(|user| super::rootless::join_container(&user))
+                    .and_then(|()| hostname_in(pid).map_err(anyhow::Error::from));
+                if let Ok(name) = name {
+                    let line = format!("{pid} {}\n", crate::printable::escaped(&name));
+                    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+                }
+                // SAFETY: _exit ends this forked child without running the parent's exit work.
+                unsafe { libc::_exit(0) }
+            }
+            Ok(nix::unistd::ForkResult::Parent { child }) => child,
+            Err(_) => continue,
+        };
+        let _ = nix::sys::wait::waitpid(child, None);
+    }
+    std::process::exit(0)
+}
+
+/// The hostname of `pid`'s UTS namespace, entered in the calling thread and left again (see
+/// [`hostnames_of`]).
+fn hostname_of(pid: i32) -> std::io::Result<String> {
     let own = File::open("/proc/thread-self/ns/uts")?;
+    let name = hostname_in(pid);
+    setns(&own, CloneFlags::CLONE_NEWUTS)?;
+    name
+}
+
+/// The hostname of `pid`'s UTS namespace, which the calling thread enters and stays in.
+fn hostname_in(pid: i32) -> std::io::Result<String> {
     let theirs = File::open(format!("/proc/{pid}/ns/uts"))?;
     setns(&theirs, CloneFlags::CLONE_NEWUTS)?;
-    let name = nix::sys::utsname::uname().map(|u| u.nodename().to_string_lossy().into_owned());
-    setns(&own, CloneFlags::CLONE_NEWUTS)?;
-    Ok(name?)
+    let name = nix::sys::utsname::uname()?;
+    Ok(name.nodename().to_string_lossy().into_owned())
 }
 
 /// The host's hostname.

@@ -5,7 +5,7 @@
 //! read their hostnames, which only this thread does.
 
 use crate::runtime::cgroups::{Cgroup, Layout, Usage};
-use crate::runtime::inspect::{Inspection, Users, hostname_of};
+use crate::runtime::inspect::{Inspection, Users, hostnames_of};
 use crate::runtime::net::view::NetView;
 use crate::state::Process;
 use std::collections::HashMap;
@@ -103,6 +103,13 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
             report(Report::Inspected(id, inspection.map(Box::new)));
         }
         let leases = crate::runtime::net::leases::read();
+        let pids: Vec<i32> = target
+            .running
+            .iter()
+            .filter(|(_, init, _, _)| init.alive())
+            .map(|(_, init, _, _)| init.pid)
+            .collect();
+        let mut hostnames = hostnames_of(&pids);
         let now = Instant::now();
         let samples = target
             .running
@@ -121,7 +128,7 @@ fn watch(rx: Receiver<Watch>, report: impl Fn(Report)) {
                 let lease = leases.lease_of(name).map(|(_, l)| l);
                 let ip = lease.map(|l| l.ip);
                 let ports = lease.map(|l| l.ports_shown()).unwrap_or_default();
-                let hostname = init_pid.and_then(|pid| hostname_of(pid).ok());
+                let hostname = init_pid.and_then(|pid| hostnames.remove(&pid));
                 (
                     *id,
                     Sample {

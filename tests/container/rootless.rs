@@ -148,7 +148,20 @@ impl User {
 }
 
 impl Drop for User {
+    /// A test that failed half way may leave the user's containers running (a dashboard's
+    /// sessions outlive it by design): whatever runs this test's copy of the binary is killed
+    /// before its home goes, so the next run starts clean.
     fn drop(&mut self) {
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+            let pid = entry.file_name().to_string_lossy().parse::<i32>();
+            if let (true, Ok(pid)) = (exe.starts_with(&self.home), pid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.home);
     }
 }
@@ -391,8 +404,8 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
 }
 
 /// The dashboard as the user, in tmux as a person would use it: its first session's shell
-/// answers as root of the user's namespace, the inspector shows the map inside beside the
-/// host's ids, a second session starts from the form, a third from an image it pulls, and
+/// answers as root of the user's namespace, the inspector shows its hostname as its UTS
+/// namespace says and the map inside beside the host's ids, a second session starts from the form, a third from an image it pulls, and
 /// quitting ends them all.
 fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
@@ -415,6 +428,9 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
     tmux.wait_for("root@my-container-1")?;
     tmux.line("echo answer-$((6*7)) $(id -u)")?;
     tmux.wait_for("answer-42 0")?;
+    // The inspector's Hostname panel reads it from the container's UTS namespace (as root
+    // of its user namespace: `?` before).
+    tmux.wait_for("\u{2502}container my-container-1")?;
     let screen = tmux.wait_for("1-65536 \u{2192} host")?;
     ensure(
         screen.contains(&format!("{}-{}", user.sub_start, user.sub_start + 65535)),
