@@ -15,6 +15,9 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(monitor::MONITOR_ARG.as_ref()) {
         monitor::main();
     }
+    if std::env::args_os().nth(1).as_deref() == Some(runtime::net::holder::HOLDER_ARG.as_ref()) {
+        runtime::net::holder::main();
+    }
     if std::env::args_os().nth(1).as_deref() == Some(runtime::inspect::HOSTNAMES_ARG.as_ref()) {
         runtime::inspect::hostnames_main();
     }

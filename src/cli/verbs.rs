@@ -156,9 +156,6 @@ fn quiet_on_a_closed_pipe() {
 /// Runs one verb, as root.
 fn run(verb: Verb) -> Outcome {
     crate::runtime::require_root().map_err(CliError::msg)?;
-    if let Verb::Network(_) = &verb {
-        crate::runtime::require_host_root("a bridge network").map_err(CliError::msg)?;
-    }
     match verb {
         Verb::Ps(a) => ps::run(&a),
         Verb::Exec(a) => exec::run(a),

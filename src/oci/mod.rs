@@ -217,7 +217,7 @@ fn run(globals: &Globals, verb: Verb) -> anyhow::Result<i32> {
     }
     let needs_root = !matches!(verb, Verb::Features | Verb::Spec { .. });
     if needs_root {
-        crate::runtime::require_root().map_err(anyhow::Error::msg)?;
+        crate::runtime::require_host_root("the OCI runtime").map_err(anyhow::Error::msg)?;
     }
     let root = state::Root(std::path::absolute(&globals.root)?);
     if matches!(verb, Verb::Create(_) | Verb::Run { .. } | Verb::Exec(_)) {

@@ -78,11 +78,18 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     };
     // Rootless: root of the user's own user namespace before anything is made, so that every
     // namespace, mount and file of the container is made inside it (see super::rootless).
+    // On a user network, the user namespace is the user's network holder's, where their
+    // bridges are (see net::holder): held joined until the lease is taken.
+    let mut holder = None;
     if crate::state::owner::rootless() && !super::rootless::inside() {
         if let Some(launcher) = report {
             launcher.open_reports();
         }
-        super::rootless::enter().unwrap_or_else(|e| refuse(&format!("{e:#}")));
+        let entered = match spec.network.bridge() {
+            Some(_) => net::holder::join().map(|joined| holder = Some(joined)),
+            None => super::rootless::enter(),
+        };
+        entered.unwrap_or_else(|e| refuse(&format!("{e:#}")));
         // Changing our ids cleared the parent-death signal that ties us to the launcher.
         if let Some(launcher) = report
             && (set_pdeathsig(Signal::SIGKILL).is_err() || getppid().as_raw() != launcher.launcher)
@@ -143,6 +150,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     });
     let network =
         net::attach::prepare(spec, etc.as_deref()).unwrap_or_else(|e| fail(format!("{e:#}")));
+    drop(holder);
     // Its user namespace, maps written, for PID 1 to join once its mounts are made: made
     // before the PID namespace, whose first child the forked maker would otherwise be.
     let userns = spec

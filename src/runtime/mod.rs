@@ -65,8 +65,7 @@ pub fn require_root() -> Result<(), String> {
     rootless::unavailable().map_or(Ok(()), Err)
 }
 
-/// Refuses to go on unless root of the host: what has no rootless form yet (the OCI runtime,
-/// building and committing images, bridge networks).
+/// Refuses to go on unless root of the host: what has no rootless form yet (the OCI runtime).
 pub fn require_host_root(what: &str) -> Result<(), String> {
     match crate::state::owner::rootless() {
         false => Ok(()),

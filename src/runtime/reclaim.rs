@@ -69,8 +69,12 @@ pub fn sweep_main() -> ! {
     SWEEPING.store(true, Ordering::Relaxed);
     let _ = nix::unistd::setsid();
     // Rootless, what a crash left may hold files of the user's subordinate ids (a container
-    // user's writes), which only the user namespace's root may remove.
-    if crate::state::owner::rootless() && !rootless::inside() {
+    // user's writes), which only the user namespace's root may remove; and the user's
+    // networks are in their holder's namespaces, where its user namespace's root finds them.
+    if crate::state::owner::rootless()
+        && !rootless::inside()
+        && !super::net::holder::join_if_running()
+    {
         let _ = rootless::enter();
     }
     // SAFETY: setpriority reads no memory; who 0 is this process.

@@ -44,8 +44,8 @@ pub fn unavailable() -> Option<String> {
 }
 
 /// What a rootless start cannot have, refused with the reason (before anything is made), and
-/// its default network: pasta's where pasta can run, else loopback only (a bridge and its
-/// NAT need the host's root).
+/// its default network: pasta's where pasta can run, else loopback only (the default bridge
+/// and its NAT are the host's).
 pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
     use crate::spec::network::{DEFAULT_NETWORK, Mode};
     use crate::spec::userns::UserNs;
@@ -86,16 +86,24 @@ pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
         }
     }
     // The default network is pasta's where it can run: a user's own connections. Else
-    // loopback only.
+    // loopback only. A network of the user's (`network create`) is a bridge in their network
+    // holder's namespace (see super::net::holder).
     let pasta = super::net::pasta::program().is_ok();
     match &spec.network.mode {
         Mode::Bridge(name) if name == DEFAULT_NETWORK && pasta => spec.network.mode = Mode::Pasta,
         Mode::Bridge(name) if name == DEFAULT_NETWORK && spec.network.publish.is_empty() => {
             spec.network.mode = Mode::None;
         }
-        Mode::Bridge(name) => bail!(
-            "network {name}: bridge networks need root, and published ports pasta \
-             (apt-get install passt); a rootless container takes --network pasta, none or host"
+        Mode::Bridge(name) if name == DEFAULT_NETWORK => {
+            bail!("published ports need pasta for a rootless container (apt-get install passt)")
+        }
+        // Checked before a holder is started for it.
+        Mode::Bridge(name) if super::net::defined::load(name).is_none() => {
+            bail!("no such network: {name} (see `network ls`)")
+        }
+        Mode::Bridge(name) if !spec.network.publish.is_empty() => bail!(
+            "network {name}: a rootless container on a network of the user's publishes no \
+             port yet (take --network pasta for -p)"
         ),
         _ => {}
     }

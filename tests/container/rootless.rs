@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Trial> {
         a_rootless_container_is_on_pasta_and_publishes_a_port,
         a_user_pulls_runs_and_removes_an_image,
         a_user_builds_diffs_and_commits,
+        a_users_containers_find_each_other_on_their_network,
     ]
 }
 
@@ -367,7 +368,14 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
             "need --network pasta",
         ),
         (&["-p", "80", "--run", "true"][..], "needs its host port"),
-        (&["--network", "back-end", "--run", "true"][..], "need root"),
+        (
+            &["--network", "back-end", "--run", "true"][..],
+            "no such network: back-end",
+        ),
+        (
+            &["--network", "back-end", "-p", "8080:80", "--run", "true"][..],
+            "no such network: back-end",
+        ),
         (
             &["--userns", "auto", "--run", "true"][..],
             "own user namespace already",
@@ -377,8 +385,11 @@ fn what_a_rootless_run_cannot_have_is_refused(t: &Ctx) -> TestResult {
         out.one_line_error(says)?;
     }
     // A verb's failure is 1, as Docker's.
-    let out = user.verb(t, &["network", "ls"])?.expect_code(1)?;
-    out.one_line_error("needs root for now")?;
+    let out = user.verb(t, &["oci", "list"])?.expect_code(1)?;
+    ensure(
+        out.stderr.trim_end().lines().count() == 1 && out.stderr.contains("needs root for now"),
+        format!("oci list: {:?}", out.stderr),
+    )?;
     // A root filesystem of root's (the tool's own busybox, as root made it), where the user
     // can reach it.
     let root_rootfs = user.home.join("roots").to_string_lossy().into_owned();
@@ -831,6 +842,132 @@ fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
         )?;
     }
     user.all_gone(t)
+}
+
+/// A network the user made (`network create`): its bridge is in the user's own network
+/// namespace, held by a process of ours (the holder), never on the host. A container on it
+/// fetches a page from another by name; a port cannot be published on it yet (one line).
+/// Killing the holder takes the bridge and its rules with it, and the next container brings
+/// a new one up. Once the containers end, the holder ends: no process, no state, no link.
+fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
+    let user = User::new(t)?;
+    let rootfs = user.rootfs(t)?;
+    let www = user.home.join("rootfs/www");
+    std::fs::create_dir(&www).map_err(|e| e.to_string())?;
+    std::fs::write(www.join("index.html"), "found by name\n").map_err(|e| e.to_string())?;
+    std::os::unix::fs::chown(&www, Some(user.uid), Some(user.gid)).map_err(|e| e.to_string())?;
+    let net = format!("rlnet{}", std::process::id());
+    user.verb(t, &["network", "create", &net])?.success()?;
+    let inspected = user.verb(t, &["network", "inspect", &net])?.success()?;
+    let inspected: serde_json::Value =
+        serde_json::from_str(&inspected.stdout).map_err(|e| e.to_string())?;
+    let bridge = inspected[0]["Bridge"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let gateway = inspected[0]["Gateway"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    ensure(!bridge.is_empty(), "network inspect names no bridge")?;
+    let web = format!("rlweb{}", std::process::id());
+    let serve = |t: &Ctx| {
+        user.run(
+            t,
+            &[
+                "run",
+                "-d",
+                "--name",
+                &web,
+                "--network",
+                &net,
+                "--rootfs",
+                &rootfs,
+                "httpd",
+                "-f",
+                "-p",
+                "8080",
+                "-h",
+                "/www",
+            ],
+        )?
+        .success()
+    };
+    serve(t)?;
+    let fetch = format!("wget -q -O - http://{web}:8080/index.html; ip -4 -o addr show eth0");
+    let fetched = |t: &Ctx| {
+        user.run(
+            t,
+            &["--network", &net, "--rootfs", &rootfs, "--run", &fetch],
+        )?
+        .success()
+    };
+    let out = fetched(t)?;
+    // Its address is of the network's subnet (a /16: the gateway's first two parts).
+    let prefix = gateway.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    ensure(
+        out.stdout.starts_with("found by name\n")
+            && out.stdout.contains(&format!("inet {prefix}.")),
+        format!(
+            "not fetched by name on {gateway}'s subnet: {:?}",
+            out.stdout
+        ),
+    )?;
+    // Nothing of it on the host: no link of ours appeared.
+    let links = || -> Vec<String> {
+        std::fs::read_dir("/sys/class/net")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    ensure(
+        !links().contains(&bridge),
+        format!("the user's bridge {bridge} is on the host"),
+    )?;
+    let out = user
+        .run(
+            t,
+            &[
+                "--network",
+                &net,
+                "-p",
+                "8081:80",
+                "--rootfs",
+                &rootfs,
+                "--run",
+                "true",
+            ],
+        )?
+        .expect_code(125)?;
+    out.one_line_error("publishes no port yet")?;
+    // The holder killed: its namespaces, bridge and rules go with it; web is cut off, and
+    // the next container on the network brings everything up again.
+    let holder = t
+        .processes()
+        .into_iter()
+        .find(|p| p.cmdline.iter().any(|a| a == "__network-holder"))
+        .ok_or("no network holder runs")?;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(holder.pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .map_err(|e| e.to_string())?;
+    user.verb(t, &["rm", "-f", &web])?.success()?;
+    serve(t)?;
+    let again = fetched(t)?;
+    ensure(
+        again.stdout.starts_with("found by name\n"),
+        format!(
+            "not fetched after the holder was killed: {:?}",
+            again.stdout
+        ),
+    )?;
+    user.verb(t, &["rm", "-f", &web])?.success()?;
+    user.all_gone(t)?;
+    user.verb(t, &["network", "rm", &net])?.success()?;
+    Ok(())
 }
 
 /// Image `tag` of `layout`: its busybox with a file owned by `uid`.

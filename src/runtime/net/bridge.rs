@@ -62,7 +62,9 @@ pub fn up(netlink: &mut Netlink, state: &mut State, name: &str) -> anyhow::Resul
         // Still lingering from a user network removed and made again under the same name:
         // the old one goes first.
         let replaced = up.user && defined::load(name).is_none_or(|d| d.bridge != up.bridge);
-        if !replaced {
+        // Or gone with its namespace (a rootless user's holder, killed: see super::holder).
+        let gone = netlink.link(&up.bridge).is_ok_and(|l| l.is_none());
+        if !replaced && !gone {
             return Ok(up.mtu);
         }
         if let Ok(Some(link)) = netlink.link(&up.bridge) {

@@ -10,11 +10,14 @@
 //!   the last one; [`nat`] writes the nftables table from that record; [`dns`] the files.
 //! - [`attach`] is the helper's side: everything a container's network needs before its PID 1
 //!   is forked, and the release the cleaner runs after it ends.
+//! - [`pasta`] is a rootless container's user-mode network; [`holder`] the namespace a rootless
+//!   user's bridge networks live in, which is their "host".
 
 pub mod attach;
 pub mod bridge;
 pub mod defined;
 pub mod dns;
+pub mod holder;
 pub mod leases;
 pub mod nat;
 pub mod netlink;

@@ -158,7 +158,10 @@ pub fn apply(state: &State) -> anyhow::Result<()> {
 }
 
 fn nft(script: &str) -> anyhow::Result<()> {
-    let mut child = Command::new("nft")
+    // From the system's directories (a rootless user's PATH may lack /usr/sbin, and is theirs
+    // to choose): else by PATH, as before.
+    let program = crate::runtime::rootless::system_program("nft").unwrap_or_else(|| "nft".into());
+    let mut child = Command::new(program)
         .args(["-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

@@ -17,7 +17,6 @@ fn current() -> anyhow::Result<File> {
 /// A new network namespace, held by the returned descriptor (it goes when the descriptor and
 /// every process in it are gone). Its loopback is down, as the kernel makes it.
 pub fn create() -> anyhow::Result<OwnedFd> {
-    let stays = crate::runtime::rootless::inside();
     let home = current()?;
     unshare(CloneFlags::CLONE_NEWNET).map_err(|e| match e {
         nix::errno::Errno::EINVAL => anyhow!(
@@ -26,11 +25,14 @@ pub fn create() -> anyhow::Result<OwnedFd> {
         e => anyhow!("cannot create a net namespace: {}", e.desc()),
     })?;
     let made = current();
-    // Root of a rootless user namespace could not come back (the host's namespace is the
-    // host user namespace's, over which it holds nothing): a rootless helper stays in its
-    // container's, which it needs nothing outside of.
-    if !stays {
+    // Root of a rootless user namespace cannot come back to the host's namespace (the host
+    // user namespace's, over which it holds nothing): such a helper stays in its container's,
+    // which it needs nothing outside of. One in the user's network holder comes back to the
+    // holder's, which is its user namespace's (see super::holder).
+    if !crate::runtime::rootless::inside() {
         back(&home);
+    } else {
+        let _ = setns(&home, CloneFlags::CLONE_NEWNET);
     }
     Ok(made?.into())
 }
@@ -39,7 +41,8 @@ pub fn create() -> anyhow::Result<OwnedFd> {
 pub fn within<T>(netns: &impl AsFd, f: impl FnOnce() -> T) -> anyhow::Result<T> {
     use std::os::unix::fs::MetadataExt;
     let home = current()?;
-    // Already there (a rootless helper, see `create`): nothing to enter, nor to come back to.
+    // Already there (a rootless helper that stayed, see `create`): nothing to enter, nor to
+    // come back to.
     let here = home.metadata().map(|m| (m.dev(), m.ino())).ok();
     let there = File::from(netns.as_fd().try_clone_to_owned()?)
         .metadata()
