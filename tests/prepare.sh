@@ -51,7 +51,7 @@ done
 if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
     "${as_root[@]}" chmod 0666 /dev/net/tun
 fi
-# A rootless user's networks are made inside a user namespace, from which the kernel loads no
-# module: the ones a bridge network uses are loaded here (built in on some kernels: then
-# nothing is done).
+# The modules a rootless user's network uses, loaded here as root: whether the kernel loads a
+# module for a request made inside a user namespace depends on the request, so it is not left
+# to chance (built in on some kernels: then nothing is done).
 "${as_root[@]}" modprobe -a veth bridge nf_tables nft_chain_nat nft_masq nf_nat >/dev/null 2>&1 || true
