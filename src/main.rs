@@ -21,7 +21,7 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(runtime::inspect::HOSTNAMES_ARG.as_ref()) {
         runtime::inspect::hostnames_main();
     }
-    if std::env::args_os().nth(1).as_deref() == Some(runtime::rootless::AS_ROOT_ARG.as_ref()) {
+    if std::env::args_os().nth(1).as_deref() == Some(state::as_root::AS_ROOT_ARG.as_ref()) {
         as_root();
     }
     if std::env::args_os().nth(1).as_deref() == Some(runtime::reclaim::SWEEP_ARG.as_ref()) {
@@ -37,10 +37,10 @@ fn main() {
     std::process::exit(cli::main());
 }
 
-/// `my-container-tui __as-root TASK ARG` ([`runtime::rootless::as_root`]): enters the user's
+/// `my-container-tui __as-root TASK ARG` ([`state::as_root::command`]): enters the user's
 /// namespace, single-threaded, and does the task. Only a rootless user's processes start it.
 fn as_root() -> ! {
-    use runtime::rootless::Task;
+    use state::as_root::Task;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(2).collect();
     let (Some(task), Some(arg), 2) = (
         args.first().and_then(|t| t.to_str()).and_then(Task::parse),

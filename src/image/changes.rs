@@ -67,13 +67,13 @@ impl Writable {
 /// process of ours that is root of the user's namespace ([`Task::Diff`]): what its users wrote
 /// may be in directories the user cannot enter as themselves.
 ///
-/// [`Task::Diff`]: crate::runtime::rootless::Task::Diff
+/// [`Task::Diff`]: crate::state::as_root::Task::Diff
 pub fn listing(id: &str) -> anyhow::Result<String> {
-    use crate::runtime::rootless::{self, Task};
-    if !crate::state::owner::rootless() || rootless::inside() {
+    use crate::state::as_root::{self, Task};
+    if !as_root::needed() {
         return listing_here(id);
     }
-    let done = rootless::as_root(Task::Diff, id.as_ref())
+    let done = as_root::command(Task::Diff, id.as_ref())
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| anyhow::anyhow!("cannot start the reader of the container's changes: {e}"))?;
@@ -106,7 +106,7 @@ fn listing_here(id: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// [`crate::runtime::rootless::Task::Diff`], as root of the user's namespace: prints container
+/// [`crate::state::as_root::Task::Diff`], as root of the user's namespace: prints container
 /// `id`'s [`listing`].
 pub fn listing_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
     let id = id

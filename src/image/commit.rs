@@ -30,9 +30,9 @@ pub struct Options {
 /// namespace ([`Task::WriteUpper`]): what its users wrote is owned by the user's subordinate
 /// ids, in directories the user may not enter as themselves.
 ///
-/// [`Task::WriteUpper`]: crate::runtime::rootless::Task::WriteUpper
+/// [`Task::WriteUpper`]: crate::state::as_root::Task::WriteUpper
 pub fn write_upper(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    if crate::state::owner::rootless() && !crate::runtime::rootless::inside() {
+    if crate::state::as_root::needed() {
         return write_upper_as_root(&layer.id, out);
     }
     write_upper_here(layer, out)
@@ -61,8 +61,8 @@ fn write_upper_here(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::R
 
 /// [`write_upper`] by the task: its standard output is the layer.
 fn write_upper_as_root(id: &str, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    use crate::runtime::rootless::{Task, as_root};
-    let mut task = as_root(Task::WriteUpper, id.as_ref())
+    use crate::state::as_root::{Task, command};
+    let mut task = command(Task::WriteUpper, id.as_ref())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -86,7 +86,7 @@ fn write_upper_as_root(id: &str, out: &mut dyn std::io::Write) -> anyhow::Result
     }
 }
 
-/// [`crate::runtime::rootless::Task::WriteUpper`], as root of the user's namespace: writes
+/// [`crate::state::as_root::Task::WriteUpper`], as root of the user's namespace: writes
 /// container `id`'s writable layer to standard output. Only a container id of the user's
 /// state names what is read.
 pub fn write_upper_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {

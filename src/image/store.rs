@@ -633,25 +633,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// A rootless user's layers hold files of their subordinate ids, which only root of their
 /// namespace may remove: what is left goes to [`Task::RemoveStaged`].
 ///
-/// [`Task::RemoveStaged`]: crate::runtime::rootless::Task::RemoveStaged
+/// [`Task::RemoveStaged`]: crate::state::as_root::Task::RemoveStaged
 pub fn remove_dir(dir: &Path) {
-    use crate::runtime::rootless::{self, Task};
+    use crate::state::as_root::{self, Task};
     let removed = super::remove::remove_path(dir);
     let in_tmp = dir.parent().and_then(Path::file_name) == Some(std::ffi::OsStr::new("tmp"));
     if removed.is_err()
         && in_tmp
-        && crate::state::owner::rootless()
-        && !rootless::inside()
+        && as_root::needed()
         && let Some(name) = dir.file_name()
     {
-        let _ = rootless::as_root(Task::RemoveStaged, name)
+        let _ = as_root::command(Task::RemoveStaged, name)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .status();
     }
 }
 
-/// [`crate::runtime::rootless::Task::RemoveStaged`], as root of the user's namespace: removes
+/// [`crate::state::as_root::Task::RemoveStaged`], as root of the user's namespace: removes
 /// `name` from the user's image store's `tmp/`.
 pub fn remove_staged_task(name: &std::ffi::OsStr) -> anyhow::Result<()> {
     let store = Store::open()?;

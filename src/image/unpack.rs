@@ -74,7 +74,7 @@ fn sniff(input: &mut impl io::BufRead) -> io::Result<Compression> {
 /// that is root of their user namespace ([`apply_as_root`]): only there are the layer's owners
 /// ids the kernel can write, and its whiteouts files the user's overlays read.
 pub fn apply_tar(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
-    if crate::state::owner::rootless() && !crate::runtime::rootless::inside() {
+    if crate::state::as_root::needed() {
         return apply_as_root(tar, dir);
     }
     apply_here(tar, dir)
@@ -126,7 +126,7 @@ fn apply_here(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
 /// task that gave up fails with `EPIPE`, not a `SIGPIPE` that would end us), and the task's
 /// one line comes back: the `diff_id` and the size, or its error.
 fn apply_as_root(mut tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
-    use crate::runtime::rootless::{Task, as_root};
+    use crate::state::as_root::{Task, command};
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
@@ -135,7 +135,7 @@ fn apply_as_root(mut tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
         SockFlag::SOCK_CLOEXEC,
     )
     .context("socketpair")?;
-    let task = as_root(Task::Unpack, dir.as_os_str())
+    let task = command(Task::Unpack, dir.as_os_str())
         .stdin(std::process::Stdio::from(theirs))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -175,7 +175,7 @@ impl io::Write for NoSigpipe {
     }
 }
 
-/// [`crate::runtime::rootless::Task::Unpack`], as root of the user's namespace: applies
+/// [`crate::state::as_root::Task::Unpack`], as root of the user's namespace: applies
 /// standard input to `dir`, which must be a staging directory's `diff` in the user's image
 /// store, and prints `DIFF_ID SIZE`.
 pub fn unpack_task(dir: &OsStr) -> anyhow::Result<()> {

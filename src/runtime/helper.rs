@@ -81,7 +81,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // On a user network, the user namespace is the user's network holder's, where their
     // bridges are (see net::holder): held joined until the lease is taken.
     let mut holder = None;
-    if crate::state::owner::rootless() && !super::rootless::inside() {
+    if crate::state::as_root::needed() {
         if let Some(launcher) = report {
             launcher.open_reports();
         }

@@ -296,7 +296,7 @@ pub fn hostnames_of(pids: &[i32]) -> HashMap<i32, String> {
     if pids.is_empty() {
         return HashMap::new();
     }
-    if !crate::state::owner::rootless() || super::rootless::inside() {
+    if !crate::state::as_root::needed() {
         return pids
             .iter()
             .filter_map(|&pid| Some((pid, hostname_of(pid).ok()?)))

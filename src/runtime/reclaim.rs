@@ -12,6 +12,7 @@
 
 use super::cgroups::{self, Cgroup, Layout};
 use super::rootless;
+use crate::state::as_root;
 use crate::state::store::{self, Settled};
 use crate::state::{Record, tree};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,10 +72,7 @@ pub fn sweep_main() -> ! {
     // Rootless, what a crash left may hold files of the user's subordinate ids (a container
     // user's writes), which only the user namespace's root may remove; and the user's
     // networks are in their holder's namespaces, where its user namespace's root finds them.
-    if crate::state::owner::rootless()
-        && !rootless::inside()
-        && !super::net::holder::join_if_running()
-    {
+    if crate::state::as_root::needed() && !super::net::holder::join_if_running() {
         let _ = rootless::enter();
     }
     // SAFETY: setpriority reads no memory; who 0 is this process.
@@ -148,24 +146,24 @@ pub fn release(id: &str) {
         }
     }
     tree::remove_fs(id);
-    if crate::state::owner::rootless() && !rootless::inside() && tree::path(id).exists() {
+    if crate::state::as_root::needed() && tree::path(id).exists() {
         remove_fs_rootless(id);
     }
     super::net::attach::release(id);
 }
 
 /// Removes container `id`'s filesystem state as root of the user's user namespace, in a
-/// process of its own ([`rootless::as_root`]), and waits for it: what the container's users
+/// process of its own ([`as_root`]), and waits for it: what the container's users
 /// wrote is owned by the user's subordinate ids, and the overlay's work directory is the
 /// kernel's (mode 0), neither of which the user may remove as themselves.
 fn remove_fs_rootless(id: &str) {
-    let _ = rootless::as_root(rootless::Task::RemoveFs, id.as_ref())
+    let _ = as_root::command(as_root::Task::RemoveFs, id.as_ref())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .status();
 }
 
-/// [`rootless::Task::RemoveFs`], in the user's namespace: only a container id (what
+/// [`as_root::Task::RemoveFs`], in the user's namespace: only a container id (what
 /// [`crate::state::record::new_id`] makes) names a directory here.
 pub fn remove_fs_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
     let id = id.to_str().filter(|id| store::looks_like_id(id));

@@ -23,7 +23,7 @@ pub fn unavailable() -> Option<String> {
     if !crate::state::owner::rootless() {
         return None;
     }
-    if inside() {
+    if crate::state::owner::inside() {
         return None;
     }
     let user = user_name();
@@ -118,14 +118,6 @@ pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Whether this process is already root of the rootless user namespace (a helper started by
-/// a process that entered it, or a process forked after [`enter`]).
-pub fn inside() -> bool {
-    crate::state::owner::rootless()
-        && nix::unistd::geteuid().is_root()
-        && !crate::state::owner::in_host_user_namespace()
 }
 
 /// The maps: the user's own ids to 0, their subordinate ranges from 1 on.
@@ -246,7 +238,7 @@ pub fn enter() -> anyhow::Result<()> {
 /// its files, whichever of the user's ids own them (`exec`, `cp`, `export`). Nothing for
 /// root, or for a process already inside. Single-threaded callers only, as `setns` takes.
 pub fn join_container(pidfd: &impl std::os::fd::AsFd) -> anyhow::Result<()> {
-    if crate::state::owner::rootless() && !inside() {
+    if crate::state::as_root::needed() {
         super::namespaces::join_one(pidfd, super::namespaces::USER.flag)?;
         become_root()?;
     }
@@ -259,62 +251,6 @@ pub fn join_container(pidfd: &impl std::os::fd::AsFd) -> anyhow::Result<()> {
 pub fn become_root() -> anyhow::Result<()> {
     super::idmap::become_root()?;
     nix::unistd::setgroups(&[]).context("cannot drop the user's supplementary groups")
-}
-
-/// The hidden verb that does one [`Task`] as root of the user's namespace
-/// (`my-container-tui __as-root TASK ARG`).
-pub const AS_ROOT_ARG: &str = "__as-root";
-
-/// What only root of the user's namespace can do with the user's own files: those a
-/// container's or an image's users own are the user's subordinate ids, and a layer's
-/// whiteouts and opaque markers are made only there. Each task names its directory its own
-/// way and checks it (a container id, a staging directory's name, a volume's directory).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
-    /// Removes a container's filesystem state: `ID`.
-    RemoveFs,
-    /// Removes a directory of the image store's `tmp/`: `NAME`.
-    RemoveStaged,
-    /// Removes a volume: the volume's directory, `…/volumes/NAME`.
-    RemoveVolume,
-    /// Applies the tar stream on standard input to a staging directory of the image store
-    /// (`NAME`), and prints what it found.
-    Unpack,
-    /// Writes a container's writable layer to standard output as a layer tar: `ID`.
-    WriteUpper,
-    /// Prints what a container changed in its root, as `diff`: `ID`.
-    Diff,
-}
-
-impl Task {
-    const ALL: [(Task, &'static str); 6] = [
-        (Task::RemoveFs, "remove-fs"),
-        (Task::RemoveStaged, "remove-staged"),
-        (Task::RemoveVolume, "remove-volume"),
-        (Task::Unpack, "unpack"),
-        (Task::WriteUpper, "write-upper"),
-        (Task::Diff, "diff"),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Task::ALL
-            .iter()
-            .find(|(t, _)| *t == self)
-            .map_or("", |(_, n)| n)
-    }
-
-    pub fn parse(name: &str) -> Option<Task> {
-        Task::ALL.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
-    }
-}
-
-/// A process of ours that does `task` on `arg` as root of the user's namespace (it enters a
-/// namespace of the user's mapping first thing, single-threaded, as [`enter`] takes): any
-/// process may start one, from any thread.
-pub fn as_root(task: Task, arg: &std::ffi::OsStr) -> Command {
-    let mut cmd = Command::new("/proc/self/exe");
-    cmd.arg(AS_ROOT_ARG).arg(task.name()).arg(arg);
-    cmd
 }
 
 /// `newuidmap PID INSIDE OUTSIDE COUNT ...` (or `newgidmap`).

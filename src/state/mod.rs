@@ -4,6 +4,7 @@
 //! [`store`] makes, finds, changes, repairs and removes records; [`process`] names a process
 //! so that a reused PID is never mistaken for it.
 
+pub mod as_root;
 pub mod events;
 pub mod idmaps;
 pub mod kernfile;

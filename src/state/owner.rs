@@ -31,6 +31,12 @@ pub fn in_host_user_namespace() -> bool {
         .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
 }
 
+/// Whether this process is root of a rootless user's namespace (a helper that entered it, a
+/// process forked after, one that joined a container's).
+pub fn inside() -> bool {
+    rootless() && nix::unistd::geteuid().is_root() && !in_host_user_namespace()
+}
+
 /// The state tree's directory.
 pub fn run_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

@@ -172,12 +172,12 @@ pub fn remove_dir(dir: &Path) {
 /// wrote, files of the user's subordinate ids that only root of their namespace may remove:
 /// what is left goes to [`Task::RemoveVolume`].
 ///
-/// [`Task::RemoveVolume`]: crate::runtime::rootless::Task::RemoveVolume
+/// [`Task::RemoveVolume`]: super::as_root::Task::RemoveVolume
 fn remove_volume_dir(dir: &Path) -> std::io::Result<()> {
-    use crate::runtime::rootless::{self, Task};
+    use super::as_root::{self, Task};
     match std::fs::remove_dir_all(dir) {
-        Err(_) if super::owner::rootless() && !rootless::inside() => {
-            let _ = rootless::as_root(Task::RemoveVolume, dir.as_os_str())
+        Err(_) if as_root::needed() => {
+            let _ = as_root::command(Task::RemoveVolume, dir.as_os_str())
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())
                 .status();
@@ -190,7 +190,7 @@ fn remove_volume_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// [`crate::runtime::rootless::Task::RemoveVolume`], as root of the user's namespace: removes
+/// [`super::as_root::Task::RemoveVolume`], as root of the user's namespace: removes
 /// `dir`, which must be a volume's directory (`…/volumes/NAME`).
 pub fn remove_task(dir: &std::ffi::OsStr) -> anyhow::Result<()> {
     let dir = Path::new(dir);

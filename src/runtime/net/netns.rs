@@ -29,7 +29,7 @@ pub fn create() -> anyhow::Result<OwnedFd> {
     // user namespace's, over which it holds nothing): such a helper stays in its container's,
     // which it needs nothing outside of. One in the user's network holder comes back to the
     // holder's, which is its user namespace's (see super::holder).
-    if !crate::runtime::rootless::inside() {
+    if !crate::state::owner::inside() {
         back(&home);
     } else {
         let _ = setns(&home, CloneFlags::CLONE_NEWNET);

@@ -1,0 +1,73 @@
+//! What only root of a rootless user's namespace can do with the user's own files, done by a
+//! process of ours that enters such a namespace first (`my-container-tui __as-root TASK ARG`):
+//! the files a container's or an image's users own are the user's subordinate ids, often in
+//! directories only those ids may enter, and a layer's whiteouts and opaque markers are made
+//! only there. Each caller asks [`needed`] and hands over the task; `main` does it.
+//!
+//! None gives the user more than their own ids already hold: the namespace maps the user's
+//! own ids, as `podman unshare` does.
+
+use std::process::Command;
+
+/// Whether what the user's subordinate ids own is out of this process's reach: rootless,
+/// and not root of a user namespace of the user's (see [`super::owner::inside`]).
+pub fn needed() -> bool {
+    super::owner::rootless() && !super::owner::inside()
+}
+
+/// The hidden verb that does one [`Task`] as root of the user's namespace
+/// (`my-container-tui __as-root TASK ARG`).
+pub const AS_ROOT_ARG: &str = "__as-root";
+
+/// What only root of the user's namespace can do with the user's own files: those a
+/// container's or an image's users own are the user's subordinate ids, and a layer's
+/// whiteouts and opaque markers are made only there. Each task names its directory its own
+/// way and checks it (a container id, a staging directory's name, a volume's directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Removes a container's filesystem state: `ID`.
+    RemoveFs,
+    /// Removes a directory of the image store's `tmp/`: `NAME`.
+    RemoveStaged,
+    /// Removes a volume: the volume's directory, `…/volumes/NAME`.
+    RemoveVolume,
+    /// Applies the tar stream on standard input to a staging directory of the image store
+    /// (`NAME`), and prints what it found.
+    Unpack,
+    /// Writes a container's writable layer to standard output as a layer tar: `ID`.
+    WriteUpper,
+    /// Prints what a container changed in its root, as `diff`: `ID`.
+    Diff,
+}
+
+impl Task {
+    const ALL: [(Task, &'static str); 6] = [
+        (Task::RemoveFs, "remove-fs"),
+        (Task::RemoveStaged, "remove-staged"),
+        (Task::RemoveVolume, "remove-volume"),
+        (Task::Unpack, "unpack"),
+        (Task::WriteUpper, "write-upper"),
+        (Task::Diff, "diff"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Task::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    pub fn parse(name: &str) -> Option<Task> {
+        Task::ALL.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+    }
+}
+
+/// A process of ours that does `task` on `arg` as root of the user's namespace (it enters a
+/// namespace of the user's mapping first thing, single-threaded, as
+/// `runtime::rootless::enter` takes): any
+/// process may start one, from any thread.
+pub fn command(task: Task, arg: &std::ffi::OsStr) -> Command {
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.arg(AS_ROOT_ARG).arg(task.name()).arg(arg);
+    cmd
+}
