@@ -133,6 +133,23 @@ impl User {
         })
     }
 
+    /// Nothing in these directories of the user's store (`image/layers`, `volumes`...) once
+    /// `what` has run: no file of any owner, the subordinate ids' included.
+    fn nothing_in_store(&self, dirs: &[&str], what: &str) -> TestResult {
+        for dir in dirs {
+            let left = walk(&self.home.join("data/my-container-tui").join(dir));
+            ensure(
+                left.is_empty(),
+                format!(
+                    "{what} left {} files in {dir}, first {:?}",
+                    left.len(),
+                    left.first()
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
     /// A busybox root filesystem that is the user's, as one they unpacked would be.
     fn rootfs(&self, t: &Ctx) -> Result<String, libtest_mimic::Failed> {
         let root = self.home.join("rootfs");
@@ -673,33 +690,15 @@ fn a_user_pulls_runs_and_removes_an_image(t: &Ctx) -> TestResult {
     )?
     .success()?;
     user.verb(t, &["volume", "rm", "vol"])?.success()?;
-    let volumes = user.home.join("data/my-container-tui/volumes");
-    let left = walk(&volumes);
-    ensure(left.is_empty(), format!("volume rm left {left:?}"))?;
+    user.nothing_in_store(&["volumes"], "volume rm")?;
     user.verb(t, &["rmi", &image])?.success()?;
-    for dir in ["layers", "l", "tmp"] {
-        let left = walk(&store.join(dir));
-        ensure(
-            left.is_empty(),
-            format!(
-                "rmi left {} files in {dir}, first {:?}",
-                left.len(),
-                left.first()
-            ),
-        )?;
-    }
+    user.nothing_in_store(&["image/layers", "image/l", "image/tmp"], "rmi")?;
     // An owner beyond the user's 65536 ids.
     let far = layout_with_owner(&layout, "far", 70000)?;
     let far = layout.push(&far, &registry, "test/far:1", &[])?;
     let out = user.verb(t, &["pull", &far])?.expect_code(1)?;
     out.one_line_error("outside this user namespace's ids")?;
-    for dir in ["layers", "tmp"] {
-        let left = walk(&store.join(dir));
-        ensure(
-            left.is_empty(),
-            format!("a refused pull left in {dir}: {left:?}"),
-        )?;
-    }
+    user.nothing_in_store(&["image/layers", "image/tmp"], "a refused pull")?;
     user.all_gone(t)
 }
 
@@ -829,18 +828,7 @@ fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
         pruned.stdout.contains("Deleted build cache objects: 4"),
         format!("the build cache was not pruned:\n{}", pruned.stdout),
     )?;
-    let store = user.home.join("data/my-container-tui/image");
-    for dir in ["layers", "l", "tmp"] {
-        let left = walk(&store.join(dir));
-        ensure(
-            left.is_empty(),
-            format!(
-                "{} files left in {dir}, first {:?}",
-                left.len(),
-                left.first()
-            ),
-        )?;
-    }
+    user.nothing_in_store(&["image/layers", "image/l", "image/tmp"], "rmi and prune")?;
     user.all_gone(t)
 }
 
