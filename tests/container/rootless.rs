@@ -133,6 +133,19 @@ impl User {
         })
     }
 
+    /// [`User::rootfs`] with `/www/index.html` saying `text`, for busybox httpd to serve.
+    fn rootfs_with_page(&self, t: &Ctx, text: &str) -> Result<String, libtest_mimic::Failed> {
+        let rootfs = self.rootfs(t)?;
+        let www = self.home.join("rootfs/www");
+        std::fs::create_dir(&www).map_err(|e| e.to_string())?;
+        std::fs::write(www.join("index.html"), text).map_err(|e| e.to_string())?;
+        for path in [www.join("index.html"), www] {
+            std::os::unix::fs::chown(&path, Some(self.uid), Some(self.gid))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(rootfs)
+    }
+
     /// Nothing in these directories of the user's store (`image/layers`, `volumes`...) once
     /// `what` has run: no file of any owner, the subordinate ids' included.
     fn nothing_in_store(&self, dirs: &[&str], what: &str) -> TestResult {
@@ -492,17 +505,7 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
 /// from it over loopback. Once it ends, no pasta of its is left.
 fn a_rootless_container_is_on_pasta_and_publishes_a_port(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
-    let rootfs = user.rootfs(t)?;
-    let site = user.home.join("rootfs/www");
-    std::fs::create_dir(&site).map_err(|e| e.to_string())?;
-    std::fs::write(site.join("index.html"), "served by a rootless container\n")
-        .map_err(|e| e.to_string())?;
-    let chown = Command::new("chown")
-        .args(["-R", &format!("{}:{}", user.uid, user.gid)])
-        .arg(&site)
-        .status()
-        .map_err(|e| e.to_string())?;
-    ensure(chown.success(), "chown of the site failed")?;
+    let rootfs = user.rootfs_with_page(t, "served by a rootless container\n")?;
     let port = free_port()?;
     let name = format!("rlweb-{}", std::process::id());
     user.run(
@@ -839,11 +842,7 @@ fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
 /// a new one up. Once the containers end, the holder ends: no process, no state, no link.
 fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
-    let rootfs = user.rootfs(t)?;
-    let www = user.home.join("rootfs/www");
-    std::fs::create_dir(&www).map_err(|e| e.to_string())?;
-    std::fs::write(www.join("index.html"), "found by name\n").map_err(|e| e.to_string())?;
-    std::os::unix::fs::chown(&www, Some(user.uid), Some(user.gid)).map_err(|e| e.to_string())?;
+    let rootfs = user.rootfs_with_page(t, "found by name\n")?;
     let net = format!("rlnet{}", std::process::id());
     user.verb(t, &["network", "create", &net])?.success()?;
     let inspected = user.verb(t, &["network", "inspect", &net])?.success()?;
