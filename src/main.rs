@@ -18,8 +18,8 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(runtime::net::holder::HOLDER_ARG.as_ref()) {
         runtime::net::holder::main();
     }
-    if std::env::args_os().nth(1).as_deref() == Some(runtime::inspect::HOSTNAMES_ARG.as_ref()) {
-        runtime::inspect::hostnames_main();
+    if std::env::args_os().nth(1).as_deref() == Some(runtime::inspect::LOOK_ARG.as_ref()) {
+        runtime::inspect::look_main();
     }
     if std::env::args_os().nth(1).as_deref() == Some(state::as_root::AS_ROOT_ARG.as_ref()) {
         as_root();

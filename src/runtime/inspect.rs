@@ -289,9 +289,8 @@ pub fn namespaces(pid: i32) -> Vec<NamespaceRow> {
 
 /// The hostnames of these processes' UTS namespaces, those that could be read. Root enters
 /// each namespace in the calling thread and comes back, so call it from a thread of its own,
-/// never one that other code relies on. A rootless user may enter a container's UTS namespace
-/// only as root of its user namespace, which a threaded process cannot join: one process of
-/// ours ([`HOSTNAMES_ARG`]) reads them all, a fork joining each container's.
+/// never one that other code relies on. A rootless user enters a container's namespaces only
+/// as root of its user namespace, which a threaded process cannot join: [`look_as_user`].
 pub fn hostnames_of(pids: &[i32]) -> HashMap<i32, String> {
     if pids.is_empty() {
         return HashMap::new();
@@ -302,46 +301,82 @@ pub fn hostnames_of(pids: &[i32]) -> HashMap<i32, String> {
             .filter_map(|&pid| Some((pid, hostname_of(pid).ok()?)))
             .collect();
     }
+    look_as_user(Look::Hostname, pids)
+}
+
+/// The hidden verb of [`look_as_user`]: `__look KIND PID...`.
+pub const LOOK_ARG: &str = "__look";
+
+/// What [`look_as_user`] reads of each container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// Its hostname, as its UTS namespace says.
+    Hostname,
+    /// Its network as the inspector shows it ([`super::net::view::Seen`], as JSON).
+    Net,
+}
+
+impl Look {
+    const ALL: [(Look, &'static str); 2] = [(Look::Hostname, "hostname"), (Look::Net, "net")];
+
+    fn name(self) -> &'static str {
+        Look::ALL
+            .iter()
+            .find(|(l, _)| *l == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    fn parse(name: &str) -> Option<Look> {
+        Look::ALL.iter().find(|(_, n)| *n == name).map(|(l, _)| *l)
+    }
+}
+
+/// What a rootless user's look at these containers found, by PID: one process of ours a
+/// look (`__look KIND PID...`), a fork for each container joining its user namespace (its
+/// owner, the user, may), then what the look reads. Each answer is one line, `PID TEXT`, the
+/// text escaped (a container chooses its hostname, newlines included) and kept only for a
+/// PID asked: a container can speak only for itself.
+pub fn look_as_user(look: Look, pids: &[i32]) -> HashMap<i32, String> {
     let out = std::process::Command::new("/proc/self/exe")
-        .arg(HOSTNAMES_ARG)
+        .arg(LOOK_ARG)
+        .arg(look.name())
         .args(pids.iter().map(i32::to_string))
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output();
     let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-    // A line each, `PID NAME`, the name escaped (a hostname is the container's to choose, a
-    // newline included): a container can name only itself.
     text.unwrap_or_default()
         .lines()
         .filter_map(|line| {
-            let (pid, name) = line.split_once(' ')?;
+            let (pid, said) = line.split_once(' ')?;
             let pid: i32 = pid.parse().ok()?;
-            pids.contains(&pid).then(|| (pid, name.to_string()))
+            pids.contains(&pid).then(|| (pid, said.to_string()))
         })
         .collect()
 }
 
-/// The hidden verb that prints rootless containers' hostnames: `__hostnames PID...`.
-pub const HOSTNAMES_ARG: &str = "__hostnames";
-
-/// `my-container-tui __hostnames PID...` (see [`hostnames_of`]): single-threaded, a fork for
-/// each process, which joins its user namespace (the user owns it), then its UTS namespace
-/// (for good: as root of the container's user namespace, it cannot go back to the host's),
-/// and prints `PID NAME`.
-pub fn hostnames_main() -> ! {
+/// `my-container-tui __look KIND PID...` (see [`look_as_user`]): single-threaded, a fork for
+/// each process, which joins its user namespace, reads (entering the namespaces it reads
+/// for good: as root of the container's user namespace, it cannot go back to the host's),
+/// and prints `PID TEXT`.
+pub fn look_main() -> ! {
     use std::io::Write;
-    for pid in std::env::args()
-        .skip(2)
-        .filter_map(|p| p.parse::<i32>().ok())
-    {
+    let mut args = std::env::args().skip(2);
+    let Some(look) = args.next().as_deref().and_then(Look::parse) else {
+        std::process::exit(super::exit::RUNTIME_ERROR)
+    };
+    for pid in args.filter_map(|p| p.parse::<i32>().ok()) {
         let child = match super::sys::fork() {
             Ok(nix::unistd::ForkResult::Child) => {
-                let name = File::open(format!("/proc/{pid}/ns/user"))
+                let joined = File::open(format!("/proc/{pid}/ns/user"))
                     .map_err(anyhow::Error::from)
-                    .and_then(|user| super::rootless::join_container(&user))
-                    .and_then(|()| hostname_in(pid).map_err(anyhow::Error::from));
-                if let Ok(name) = name {
-                    let line = format!("{pid} {}\n", crate::printable::escaped(&name));
+                    .and_then(|user| super::rootless::join_container(&user));
+                let said = joined.ok().and_then(|()| match look {
+                    Look::Hostname => hostname_in(pid).ok(),
+                    Look::Net => serde_json::to_string(&super::net::view::seen_inside(pid)).ok(),
+                });
+                if let Some(said) = said {
+                    let line = format!("{pid} {}\n", crate::printable::escaped(&said));
                     let _ = std::io::stdout().lock().write_all(line.as_bytes());
                 }
                 // SAFETY: _exit ends this forked child without running the parent's exit work.
@@ -355,8 +390,7 @@ pub fn hostnames_main() -> ! {
     std::process::exit(0)
 }
 
-/// The hostname of `pid`'s UTS namespace, entered in the calling thread and left again (see
-/// [`hostnames_of`]).
+/// The hostname of `pid`'s UTS namespace, entered in the calling thread and left again.
 fn hostname_of(pid: i32) -> std::io::Result<String> {
     let own = File::open("/proc/thread-self/ns/uts")?;
     let name = hostname_in(pid);

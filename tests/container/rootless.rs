@@ -472,6 +472,10 @@ fn the_dashboard_runs_for_a_user(t: &Ctx) -> TestResult {
     // The inspector's Hostname panel reads it from the container's UTS namespace (as root
     // of its user namespace: `?` before).
     tmux.wait_for("\u{2502}container my-container-1")?;
+    // Its network panel: pasta, and its interfaces as its own namespace has them (read the
+    // same way; nothing before).
+    tmux.wait_for("Network: pasta")?;
+    tmux.wait_for("127.0.0.1/8")?;
     let screen = tmux.wait_for("1-65536 \u{2192} host")?;
     ensure(
         screen.contains(&format!("{}-{}", user.sub_start, user.sub_start + 65535)),

@@ -42,7 +42,7 @@ fn record() -> PathBuf {
 }
 
 /// The holder, if one runs.
-fn running() -> Option<Process> {
+pub fn running() -> Option<Process> {
     let text = std::fs::read(record()).ok()?;
     let holder: Process = serde_json::from_slice(&text).ok()?;
     holder.alive().then_some(holder)

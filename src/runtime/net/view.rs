@@ -9,7 +9,7 @@ use super::netns;
 use std::time::Instant;
 
 /// One interface, its addresses, its counters and their rates since the last look.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Interface {
     pub name: String,
     pub addresses: Vec<String>,
@@ -23,7 +23,7 @@ pub struct Interface {
 /// Inside and outside, at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetView {
-    /// The network it is on (`bridge`, a user network), or `host`, `none`, `joined`.
+    /// The network it is on (`bridge`, a user network), or `host`, `none`, `pasta`, `joined`.
     pub mode: String,
     /// Its own namespace's interfaces (none when it shares the host's).
     pub inside: Vec<Interface>,
@@ -53,6 +53,48 @@ fn interfaces(links: Vec<Link>, addresses: &[Address]) -> Vec<Interface> {
         .collect()
 }
 
+/// The interfaces of the namespace `nl` was opened in; none if they could not be read.
+fn read_interfaces(nl: &mut Netlink) -> Vec<Interface> {
+    match (nl.links(), nl.addresses()) {
+        (Ok(links), Ok(addresses)) => interfaces(links, &addresses),
+        _ => Vec::new(),
+    }
+}
+
+/// What a rootless user's look at a container's network finds ([`seen_inside`]).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Seen {
+    /// The container's interfaces.
+    pub inside: Vec<Interface>,
+    /// The user's network namespace's, where the container is on one of the user's networks.
+    pub host: Vec<Interface>,
+}
+
+/// In a look's fork (see [`crate::runtime::inspect::look_as_user`]), as root of container
+/// `pid`'s user namespace: its interfaces, then, if it is on one of the user's networks (its
+/// user namespace is then the holder's), the holder's namespace's. Each namespace is entered
+/// for good: the fork ends after.
+pub fn seen_inside(pid: i32) -> Seen {
+    let mut seen = Seen::default();
+    let enter = |netns: &std::os::fd::OwnedFd| {
+        nix::sched::setns(netns, nix::sched::CloneFlags::CLONE_NEWNET).is_ok()
+    };
+    if let Ok(theirs) = netns::of(pid)
+        && enter(&theirs)
+        && let Ok(mut nl) = Netlink::open()
+    {
+        seen.inside = read_interfaces(&mut nl);
+    }
+    if let Some(holder) = super::holder::running()
+        && let Ok(hers) = netns::of(holder.pid)
+        && enter(&hers)
+        && let Ok(mut nl) = Netlink::open()
+    {
+        seen.host = read_interfaces(&mut nl);
+    }
+    seen
+}
+
 impl NetView {
     /// The network of container `id`, whose PID 1 is `pid`. Enters its network namespace on
     /// the calling thread for as long as it takes to open a socket.
@@ -75,21 +117,38 @@ impl NetView {
             view.mode = "host".into();
             return Some(view);
         }
-        if let Ok(Ok(mut nl)) = netns::within(&theirs, Netlink::open)
-            && let (Ok(links), Ok(addresses)) = (nl.links(), nl.addresses())
-        {
-            view.inside = interfaces(links, &addresses);
-        }
+        // The host's side: ours, or for a container on a rootless user's network, the user's
+        // network namespace's (see super::holder).
+        let host = match crate::state::as_root::needed() {
+            false => {
+                if let Ok(Ok(mut nl)) = netns::within(&theirs, Netlink::open) {
+                    view.inside = read_interfaces(&mut nl);
+                }
+                lease
+                    .and_then(|_| Netlink::open().ok())
+                    .map(|mut nl| read_interfaces(&mut nl))
+            }
+            true => {
+                use crate::runtime::inspect::{Look, look_as_user};
+                let said = look_as_user(Look::Net, &[pid]).remove(&pid);
+                let seen: Seen = said
+                    .and_then(|text| serde_json::from_str(&text).ok())
+                    .unwrap_or_default();
+                view.inside = seen.inside;
+                Some(seen.host)
+            }
+        };
+        let pasta = || {
+            crate::state::store::spec(id)
+                .is_ok_and(|spec| spec.network.mode == crate::spec::network::Mode::Pasta)
+        };
         view.mode = match lease {
             Some((net, _)) => net.name.clone(),
+            None if pasta() => "pasta".into(),
             None if view.inside.iter().all(|i| i.name == "lo") => "none".into(),
             None => "joined".into(),
         };
-        if let Some((net, lease)) = lease
-            && let Ok(mut nl) = Netlink::open()
-            && let (Ok(links), Ok(addresses)) = (nl.links(), nl.addresses())
-        {
-            let host = interfaces(links, &addresses);
+        if let (Some((net, lease)), Some(host)) = (lease, host) {
             view.host_veth = host.iter().find(|i| i.name == lease.veth).cloned();
             view.bridge = host.into_iter().find(|i| i.name == net.bridge);
         }
