@@ -475,11 +475,12 @@ impl Store {
     }
 
     /// Removes build cache entries, as `docker system prune` does: with `all` every one, else
-    /// the dangling ones (whose result is no image's). What they alone held goes with the next
+    /// the dangling ones, whose step no image is built on (its layers are no image's first
+    /// ones: the steps of a removed image's build). What they alone held goes with the next
     /// [`Store::collect_layers`]. Returns how many went.
     pub fn prune_build_cache(&self, all: bool) -> usize {
-        let images: std::collections::HashSet<String> =
-            self.images().into_iter().map(|i| i.id).collect();
+        let images: Vec<Vec<String>> = self.images().into_iter().map(|i| i.layers).collect();
+        let used = |layers: &[String]| images.iter().any(|image| image.starts_with(layers));
         let mut removed = 0;
         for entry in std::fs::read_dir(self.dir.join(BUILD_CACHE))
             .into_iter()
@@ -487,12 +488,19 @@ impl Store {
             .flatten()
         {
             let made = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            if (all || !images.contains(made.trim())) && std::fs::remove_file(entry.path()).is_ok()
-            {
+            let layers = self.config_layers(made.trim());
+            let dangling = layers.is_none_or(|layers| !used(&layers));
+            if (all || dangling) && std::fs::remove_file(entry.path()).is_ok() {
                 removed += 1;
             }
         }
         removed
+    }
+
+    /// The layers config blob `id` lists, bottom first.
+    fn config_layers(&self, id: &str) -> Option<Vec<String>> {
+        let config: serde_json::Value = serde_json::from_slice(&self.blob(id).ok()?).ok()?;
+        serde_json::from_value(config["rootfs"]["diff_ids"].clone()).ok()
     }
 
     /// The configs the build cache names, with their layers.
@@ -504,9 +512,7 @@ impl Store {
             .filter_map(|e| std::fs::read_to_string(e.path()).ok())
             .filter_map(|id| {
                 let id = id.trim().to_string();
-                let config: serde_json::Value =
-                    serde_json::from_slice(&self.blob(&id).ok()?).ok()?;
-                let layers = serde_json::from_value(config["rootfs"]["diff_ids"].clone()).ok()?;
+                let layers = self.config_layers(&id)?;
                 Some((id, layers))
             })
             .collect()
