@@ -81,12 +81,17 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     // On a user network, the user namespace is the user's network holder's, where their
     // bridges are (see net::holder): held joined until the lease is taken.
     let mut holder = None;
+    let mut held = None;
     if crate::state::as_root::needed() {
         if let Some(launcher) = report {
             launcher.open_reports();
         }
+        // Its published ports are the host's: bound before the host's network is left.
         let entered = match spec.network.bridge() {
-            Some(_) => net::holder::join().map(|joined| holder = Some(joined)),
+            Some(_) => net::attach::hold_published(spec)
+                .map(|published| held = Some(published))
+                .and_then(|()| net::holder::join())
+                .map(|joined| holder = Some(joined)),
             None => super::rootless::enter(),
         };
         entered.unwrap_or_else(|e| refuse(&format!("{e:#}")));
@@ -149,7 +154,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
             .join("etc")
     });
     let network =
-        net::attach::prepare(spec, etc.as_deref()).unwrap_or_else(|e| fail(format!("{e:#}")));
+        net::attach::prepare(spec, etc.as_deref(), held).unwrap_or_else(|e| fail(format!("{e:#}")));
     drop(holder);
     // Its user namespace, maps written, for PID 1 to join once its mounts are made: made
     // before the PID namespace, whose first child the forked maker would otherwise be.
@@ -194,6 +199,7 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
             drop(network.reserved);
             // Pasta is the helper's child, to end with the container: not ours to kill.
             std::mem::forget(network.pasta);
+            std::mem::forget(network.proxy);
             // Closed, not unlocked: the lock stays the helper's.
             drop(run_lock.map(state::RunLock::into_fd));
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();
@@ -254,9 +260,13 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
     let exit = supervisor
         .wait_relaying(child, false, |_| {}, relay.as_mut())
         .unwrap_or_else(|e| fail(format!("waitpid: {}", e.desc())));
-    // Its network ends with it (pasta would otherwise hold its ports until we exit).
+    // Its network ends with it (pasta, or a proxy, would otherwise hold its ports until we
+    // exit).
     if let Some(pasta) = network.pasta {
         pasta.stop();
+    }
+    if let Some(proxy) = network.proxy {
+        proxy.stop();
     }
     // Without a PID namespace of its own, nothing ends its other processes with PID 1: they
     // are killed now, as runc kills them (its cgroup holds every one).

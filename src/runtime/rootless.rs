@@ -47,7 +47,7 @@ pub fn unavailable() -> Option<String> {
 /// its default network: pasta's where pasta can run, else loopback only (the default bridge
 /// and its NAT are the host's).
 pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
-    use crate::spec::network::{DEFAULT_NETWORK, Mode};
+    use crate::spec::network::{DEFAULT_NETWORK, Mode, Protocol};
     use crate::spec::userns::UserNs;
     if !spec.limits.is_empty() {
         bail!(
@@ -101,14 +101,26 @@ pub fn admit(spec: &mut crate::spec::ContainerSpec) -> anyhow::Result<()> {
         Mode::Bridge(name) if super::net::defined::load(name).is_none() => {
             bail!("no such network: {name} (see `network ls`)")
         }
-        Mode::Bridge(name) if !spec.network.publish.is_empty() => bail!(
-            "network {name}: a rootless container on a network of the user's publishes no \
-             port yet (take --network pasta for -p)"
-        ),
+        Mode::Bridge(name)
+            if spec
+                .network
+                .publish
+                .iter()
+                .any(|p| p.protocol != Protocol::Tcp) =>
+        {
+            bail!(
+                "network {name}: a rootless container on a network of the user's publishes TCP \
+                 ports only for now (take --network pasta for UDP)"
+            )
+        }
         _ => {}
     }
-    if !spec.network.publish.is_empty() && spec.network.mode != Mode::Pasta {
-        bail!("published ports need --network pasta for a rootless container");
+    if !spec.network.publish.is_empty()
+        && !matches!(spec.network.mode, Mode::Pasta | Mode::Bridge(_))
+    {
+        bail!(
+            "published ports need --network pasta, or a network of the user's, for a rootless container"
+        );
     }
     if let Some(p) = spec.network.publish.iter().find(|p| p.host_port == 0) {
         bail!(

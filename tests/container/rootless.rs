@@ -851,7 +851,8 @@ fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
 
 /// A network the user made (`network create`): its bridge is in the user's own network
 /// namespace, held by a process of ours (the holder), never on the host. A container on it
-/// fetches a page from another by name; a port cannot be published on it yet (one line).
+/// fetches a page from another by name, and the host fetches it from the port it publishes
+/// (TCP: UDP is refused in one line).
 /// Killing the holder takes the bridge and its rules with it, and the next container brings
 /// a new one up. Once the containers end, the holder ends: no process, no state, no link.
 fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
@@ -872,7 +873,8 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
         .to_string();
     ensure(!bridge.is_empty(), "network inspect names no bridge")?;
     let web = format!("rlweb{}", std::process::id());
-    let serve = |t: &Ctx| {
+    // Its page published on a host port of loopback's (through a proxy of ours).
+    let serve = |t: &Ctx, port: u16| {
         user.run(
             t,
             &[
@@ -882,6 +884,8 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
                 &web,
                 "--network",
                 &net,
+                "-p",
+                &format!("127.0.0.1:{port}:8080"),
                 "--rootfs",
                 &rootfs,
                 "httpd",
@@ -894,7 +898,13 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
         )?
         .success()
     };
-    serve(t)?;
+    let port = free_port()?;
+    serve(t, port)?;
+    let page = http_get(port)?;
+    ensure(
+        page.contains("found by name"),
+        format!("the published page: {page:?}"),
+    )?;
     let fetch = format!("wget -q -O - http://{web}:8080/index.html; ip -4 -o addr show eth0");
     let fetched = |t: &Ctx| {
         user.run(
@@ -934,7 +944,7 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
                 "--network",
                 &net,
                 "-p",
-                "8081:80",
+                "8081:80/udp",
                 "--rootfs",
                 &rootfs,
                 "--run",
@@ -942,7 +952,7 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
             ],
         )?
         .expect_code(125)?;
-    out.one_line_error("publishes no port yet")?;
+    out.one_line_error("publishes TCP ports only")?;
     // The holder killed: its namespaces, bridge and rules go with it; web is cut off, and
     // the next container on the network brings everything up again.
     let holder = t
@@ -956,7 +966,12 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
     )
     .map_err(|e| e.to_string())?;
     user.verb(t, &["rm", "-f", &web])?.success()?;
-    serve(t)?;
+    let port = free_port()?;
+    serve(t, port)?;
+    ensure(
+        http_get(port)?.contains("found by name"),
+        "the page is not published after the holder was killed",
+    )?;
     let again = fetched(t)?;
     ensure(
         again.stdout.starts_with("found by name\n"),

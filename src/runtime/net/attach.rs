@@ -30,14 +30,36 @@ pub struct Prepared {
     pub reserved: Vec<OwnedFd>,
     /// A rootless container's user-mode network, ended by the helper with the container.
     pub pasta: Option<super::pasta::Pasta>,
+    /// The published ports' proxy of a container on a rootless user's network, ended by the
+    /// helper with the container.
+    pub proxy: Option<super::proxy::Proxy>,
+}
+
+/// Published ports bound before the helper leaves the host's network namespace for a
+/// rootless user's ([`super::holder`]): the host's ports, which no other process may take
+/// while the container runs, and which its proxy listens on.
+pub struct Held {
+    publish: Vec<Publish>,
+    fds: Vec<OwnedFd>,
+}
+
+/// [`Held`] for `spec`'s published ports, in the host's namespace (the caller's now).
+pub fn hold_published(spec: &ContainerSpec) -> anyhow::Result<Held> {
+    let mut publish = spec.network.publish.clone();
+    let fds = reserve(&mut publish)?;
+    Ok(Held { publish, fds })
 }
 
 /// Readies the network of `spec`'s container, and its `/etc` files in `etc` (its state
 /// directory's, when it has one).
-pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepared> {
+pub fn prepare(
+    spec: &ContainerSpec,
+    etc: Option<&Path>,
+    held: Option<Held>,
+) -> anyhow::Result<Prepared> {
     let hostname = &spec.hostname;
     let netns = match &spec.network.mode {
-        Mode::Bridge(name) => return bridged(spec, name, etc),
+        Mode::Bridge(name) => return bridged(spec, name, etc, held),
         Mode::Host => {
             if let Some(etc) = etc {
                 let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
@@ -48,6 +70,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
                 netns: None,
                 reserved: Vec::new(),
                 pasta: None,
+                proxy: None,
             });
         }
         Mode::Container(name) => {
@@ -68,6 +91,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
                 netns: Some(netns),
                 reserved: Vec::new(),
                 pasta: Some(pasta),
+                proxy: None,
             });
         }
     };
@@ -79,6 +103,7 @@ pub fn prepare(spec: &ContainerSpec, etc: Option<&Path>) -> anyhow::Result<Prepa
         netns: Some(netns),
         reserved: Vec::new(),
         pasta: None,
+        proxy: None,
     })
 }
 
@@ -121,10 +146,20 @@ fn new_veth_name() -> String {
     format!("veth{}", &crate::state::record::new_id()[..11])
 }
 
-fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Result<Prepared> {
+fn bridged(
+    spec: &ContainerSpec,
+    name: &str,
+    etc: Option<&Path>,
+    held: Option<Held>,
+) -> anyhow::Result<Prepared> {
     let netns = netns::create()?;
-    let mut publish = spec.network.publish.clone();
-    let reserved = reserve(&mut publish)?;
+    let Held {
+        publish,
+        fds: reserved,
+    } = match held {
+        Some(held) => held,
+        None => hold_published(spec)?,
+    };
     let id = &spec.id;
     let mut names: Vec<String> = store::load(id).ok().map(|r| r.name).into_iter().collect();
     names.extend(spec.network.aliases.iter().cloned());
@@ -145,15 +180,27 @@ fn bridged(spec: &ContainerSpec, name: &str, etc: Option<&Path>) -> anyhow::Resu
         added_hosts: spec.network.names.hosts.clone(),
     };
     let (lease, up, mtu) = take_lease(name, lease)?;
-    let joined = join(&netns, &lease, &up, mtu);
-    if let Err(e) = joined {
-        release(id);
-        return Err(e);
-    }
+    // A rootless user's network is not the host's namespace, where the ports are: a proxy
+    // of ours carries them (root's, the kernel's DNAT).
+    let proxied = crate::state::owner::inside() && !lease.publish.is_empty();
+    let joined = join(&netns, &lease, &up, mtu).and_then(|()| match proxied {
+        true => {
+            super::proxy::start(reserved, &lease.publish, lease.ip).map(|p| (Vec::new(), Some(p)))
+        }
+        false => Ok((reserved, None)),
+    });
+    let (reserved, proxy) = match joined {
+        Ok(joined) => joined,
+        Err(e) => {
+            release(id);
+            return Err(e);
+        }
+    };
     Ok(Prepared {
         netns: Some(netns),
         reserved,
         pasta: None,
+        proxy,
     })
 }
 

@@ -11,7 +11,7 @@
 //! - [`attach`] is the helper's side: everything a container's network needs before its PID 1
 //!   is forked, and the release the cleaner runs after it ends.
 //! - [`pasta`] is a rootless container's user-mode network; [`holder`] the namespace a rootless
-//!   user's bridge networks live in, which is their "host".
+//!   user's bridge networks live in, which is their "host"; [`proxy`] their published ports.
 
 pub mod attach;
 pub mod bridge;
@@ -24,5 +24,6 @@ pub mod netlink;
 pub mod netns;
 pub mod nftset;
 pub mod pasta;
+pub mod proxy;
 pub mod subnet;
 pub mod view;
