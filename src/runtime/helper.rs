@@ -197,9 +197,9 @@ pub fn contain(spec: &ContainerSpec, report: Option<&handoff::Address>) -> ! {
             drop(receiver);
             drop(console_ours);
             drop(network.reserved);
-            // Pasta is the helper's child, to end with the container: not ours to kill.
+            // Pasta (and a proxy) are the helper's children, to end with the container: not
+            // ours to kill.
             std::mem::forget(network.pasta);
-            std::mem::forget(network.proxy);
             // Closed, not unlocked: the lock stays the helper's.
             drop(run_lock.map(state::RunLock::into_fd));
             let join = cgroup.as_ref().map(Cgroup::procs_files).unwrap_or_default();

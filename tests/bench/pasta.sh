@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Rootless networking's throughput: a container receives N MiB on a published port (busybox
 # nc, its output to /dev/null) sent by the host to 127.0.0.1:PORT: a rootless container on
-# pasta (the user mct-rootless, which tests/prepare.sh makes) against root's on the bridge,
-# in one run, alternating, ROUNDS rounds each; and nc host to host over lo as the floor.
+# pasta (the user mct-rootless, which tests/prepare.sh makes) and one on a network the user
+# made (its port carried by our proxy) against root's on the bridge, in one run,
+# alternating, ROUNDS rounds each; and nc host to host over lo as the floor.
 # Traffic stays on loopback, the bridge and the containers' namespaces. (iperf3's server,
 # run in a user namespace, closes its control connection: one sink measures both.)
 #
@@ -30,7 +31,8 @@ as_user=(setpriv --reuid=mct-rootless --regid=mct-rootless --clear-groups --inh-
 export MCT_NAMESPACE=mct-bench-pasta
 sink='while true; do nc -l -p 5201 > /dev/null; done'
 cleanup() {
-    "${as_user[@]}" "$tool" rm -f mct-bench-pasta >/dev/null 2>&1 || true
+    "${as_user[@]}" "$tool" rm -f mct-bench-pasta mct-bench-usernet >/dev/null 2>&1 || true
+    "${as_user[@]}" "$tool" network rm mct-bench-net >/dev/null 2>&1 || true
     "$tool" rm -f mct-bench-bridge >/dev/null 2>&1 || true
     [ -n "${lo_pid:-}" ] && { pkill -P "$lo_pid" 2>/dev/null; kill "$lo_pid" 2>/dev/null; } || true
     rm -rf "$work"
@@ -39,6 +41,8 @@ trap cleanup EXIT
 
 "${as_user[@]}" "$tool" run -d --name mct-bench-pasta -p 127.0.0.1:15201:5201 --rootfs "$work/rootfs" sh -c "$sink" >/dev/null
 "$tool" run -d --name mct-bench-bridge -p 127.0.0.1:15202:5201 --rootfs "$work/rootfs" sh -c "$sink" >/dev/null
+"${as_user[@]}" "$tool" network create mct-bench-net >/dev/null
+"${as_user[@]}" "$tool" run -d --name mct-bench-usernet --network mct-bench-net -p 127.0.0.1:15203:5201 --rootfs "$work/rootfs" sh -c "$sink" >/dev/null
 (while true; do busybox nc -l -p 15299 > /dev/null; done) & lo_pid=$!
 # The loop's nc is its child: ended with it.
 sleep 1
@@ -60,16 +64,18 @@ while s.recv(65536):
 print(f"{mib * 8 * 1.048576 / 1000 / (time.perf_counter() - start):.3f}", end=" ")
 PY
 }
-pasta_runs= bridge_runs= lo_runs=
+pasta_runs= usernet_runs= bridge_runs= lo_runs=
 for _ in $(seq "$rounds"); do
     pasta_runs+=$(send 15201)
+    usernet_runs+=$(send 15203)
     bridge_runs+=$(send 15202)
     lo_runs+=$(send 15299)
 done
-python3 - "$mib" "$rounds" "$pasta_runs" "$bridge_runs" "$lo_runs" <<'PY'
+python3 - "$mib" "$rounds" "$pasta_runs" "$usernet_runs" "$bridge_runs" "$lo_runs" <<'PY'
 import statistics, sys
 mib, rounds = sys.argv[1], sys.argv[2]
-rows = {"pasta (rootless)": sys.argv[3], "bridge (root)": sys.argv[4], "lo, host to host": sys.argv[5]}
+rows = {"pasta (rootless)": sys.argv[3], "the user's network, our proxy (rootless)": sys.argv[4],
+        "bridge (root)": sys.argv[5], "lo, host to host": sys.argv[6]}
 med = {k: statistics.median(float(x) for x in v.split()) for k, v in rows.items()}
 print(f"| {mib} MiB, host to 127.0.0.1:PORT ({rounds} rounds) | median Gbit/s | to the bridge's |")
 print("|---|---|---|")
