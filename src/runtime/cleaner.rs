@@ -91,15 +91,7 @@ pub fn spawn(leftovers: &Leftovers, run_lock: Option<RawFd>) -> anyhow::Result<O
             }
             let mut keep = vec![read_end.as_raw_fd()];
             keep.extend(run_lock);
-            keep.sort_unstable();
-            let mut from = 3;
-            for &fd in &keep {
-                if fd > from {
-                    super::sys::close_range(from as u32, fd as u32 - 1);
-                }
-                from = fd + 1;
-            }
-            super::sys::close_range(from as u32, u32::MAX);
+            super::sys::close_all_but(&keep);
             // Background work: the lowest priority, so it does not take a CPU from the
             // launcher it outlives, which is finishing just as it wakes.
             // SAFETY: setpriority reads no memory; who 0 is this process.

@@ -5,7 +5,7 @@
 
 use super::Sys;
 use anyhow::Context;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 /// Moves the calling process into a cgroup: `0` written to each of its `cgroup.procs` files
@@ -42,6 +42,22 @@ pub fn cloexec_from_3() -> anyhow::Result<()> {
 pub fn close_range(from: u32, to: u32) {
     // SAFETY: close_range closes descriptors only; the caller owns none in the range.
     unsafe { libc::syscall(libc::SYS_close_range, from, to, 0u32) };
+}
+
+/// Closes every descriptor above the standard three but those in `keep`: what a process
+/// forked to outlive its parent's work (a cleaner, a proxy, the network holder) must not hold
+/// of its parent's (a pipe whose end another waits on, a lock, a port).
+pub fn close_all_but(keep: &[RawFd]) {
+    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|&fd| fd > 2).collect();
+    keep.sort_unstable();
+    let mut from = 3;
+    for fd in keep {
+        if fd > from {
+            close_range(from as u32, fd as u32 - 1);
+        }
+        from = fd + 1;
+    }
+    close_range(from as u32, u32::MAX);
 }
 
 /// Puts `fd` on standard descriptor `target` (0, 1 or 2).

@@ -131,17 +131,7 @@ pub fn main() -> ! {
     }
     // Nothing of the starter's stays open here (a helper's reports to its launcher, say):
     // the holder outlives it.
-    let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .collect();
-    let keep = std::os::fd::AsRawFd::as_raw_fd(&ready_w);
-    for fd in open.into_iter().filter(|&fd| fd > 2 && fd != keep) {
-        // SAFETY: closes a descriptor this single-threaded child inherited and never uses.
-        unsafe { libc::close(fd) };
-    }
+    crate::runtime::sys::close_all_but(&[std::os::fd::AsRawFd::as_raw_fd(&ready_w)]);
     let _ = nix::unistd::setsid();
     let _ = std::env::set_current_dir("/");
     let pasta = match hold() {

@@ -14,7 +14,7 @@ use crate::spec::network::Publish;
 use anyhow::Context;
 use std::io;
 use std::net::{Ipv4Addr, Shutdown, SocketAddrV4, TcpListener, TcpStream};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// The running proxy of one container.
 #[derive(Debug)]
@@ -43,6 +43,9 @@ pub fn start(held: Vec<OwnedFd>, publish: &[Publish], ip: Ipv4Addr) -> anyhow::R
     match crate::runtime::sys::fork()? {
         nix::unistd::ForkResult::Child => {
             let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+            // Its listeners alone: not the helper's cleaner pipe, run lock or reports.
+            let keep: Vec<_> = listeners.iter().map(|(l, _)| l.as_raw_fd()).collect();
+            crate::runtime::sys::close_all_but(&keep);
             serve(listeners)
         }
         nix::unistd::ForkResult::Parent { child } => Ok(Proxy(child)),
