@@ -3,6 +3,7 @@
 //!
 //! Everything here reads `/proc`; nothing formats for a screen.
 
+use crate::state::kernfile;
 use nix::sched::{CloneFlags, setns};
 use std::collections::HashMap;
 use std::fs::File;
@@ -160,7 +161,7 @@ impl Inspection {
                 uid_map: std::fs::read_to_string(format!("/proc/{init_pid}/uid_map"))
                     .map(|m| Security::parse_map(&m))
                     .unwrap_or_default(),
-                ..std::fs::read_to_string(format!("/proc/{init_pid}/status"))
+                ..kernfile::read(format!("/proc/{init_pid}/status"))
                     .map(|s| Security::parse(&s))
                     .unwrap_or_default()
             },
@@ -203,7 +204,7 @@ fn field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
 pub fn processes(init_pid: i32, users: &Users) -> Vec<ProcessInfo> {
     let ns_link = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
     let container_ns = ns_link(init_pid);
-    let level = std::fs::read_to_string(format!("/proc/{init_pid}/status"))
+    let level = kernfile::read(format!("/proc/{init_pid}/status"))
         .map(|s| parse_nspid(&s).len().saturating_sub(1))
         .unwrap_or(0);
     let mut out: Vec<ProcessInfo> = std::fs::read_dir("/proc")
@@ -212,7 +213,7 @@ pub fn processes(init_pid: i32, users: &Users) -> Vec<ProcessInfo> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .filter_map(|pid| {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let status = kernfile::read(format!("/proc/{pid}/status")).ok()?;
             let inside = container_ns.is_some() && ns_link(pid) == container_ns;
             Some(process_info(pid, &status, inside.then_some(level), users))
         })
@@ -240,7 +241,7 @@ pub fn process_info(pid: i32, status: &str, level: Option<usize>, users: &Users)
     };
     // After the command's closing parenthesis (a command may hold any byte): state, ppid,
     // ..., utime and stime (the 12th and 13th), starttime (the 20th).
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let stat = kernfile::read(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after: Vec<u64> = stat
         .rsplit_once(')')
         .map(|(_, rest)| {

@@ -10,7 +10,9 @@ use std::io::Read;
 use std::path::Path;
 
 /// The whole of `path`, read a page at a time (one read for a file under a page, and one to
-/// see its end).
+/// see its end). Bytes that are not UTF-8 become U+FFFD: a process's command name (in `stat`
+/// and `status`) is any bytes it chose, and a container that named its PID 1 `\xff` must not
+/// make the file unreadable, and so the process dead to us (it then escaped `stop` and `rm`).
 pub fn read(path: impl AsRef<Path>) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut bytes = Vec::with_capacity(4096);
@@ -23,7 +25,10 @@ pub fn read(path: impl AsRef<Path>) -> std::io::Result<String> {
             break;
         }
     }
-    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::process::Command;
 
 pub fn tests() -> Vec<Trial> {
     root_tests![
+        a_pid_1_named_in_bytes_that_are_not_utf8_stays_ours,
         a_host_block_device_cannot_be_read_through_mknod,
         a_host_block_device_cannot_be_read_on_cgroup_v2,
         host_char_devices_cannot_be_opened,
@@ -1123,4 +1124,54 @@ fn an_init_pid_1_is_a_sealed_copy(t: &Ctx) -> TestResult {
         }
     }
     Ok(())
+}
+
+/// A process's command name is any bytes it chooses, and `/proc/PID/stat` and `status` carry
+/// it. A PID 1 that names itself `\xff` once made both unreadable as text: the tool took it
+/// for dead, `exec` refused it, `stop` left it running, and `rm -f` forgot it while it ran on.
+/// Now it is seen (the inspector lists it), reached by `exec`, stopped and removed, and
+/// nothing of it runs after.
+fn a_pid_1_named_in_bytes_that_are_not_utf8_stays_ours(t: &Ctx) -> TestResult {
+    let name = format!("badcomm{}", std::process::id());
+    t.run(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        "sh",
+        "-c",
+        "printf '\\377x' > /proc/self/comm; while :; do sleep 1; done",
+    ])?
+    .success()?;
+    let pid: i32 = t
+        .verb(&["inspect", "-f", "{{.State.Pid}}", &name])?
+        .success()?
+        .stdout
+        .trim()
+        .parse()
+        .map_err(|_| "no PID 1")?;
+    wait_until("the name to be set", || {
+        std::fs::read(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with(b"\xffx"))
+    })?;
+    ensure(
+        my_container_tui::state::Process::of(pid).is_some(),
+        "PID 1 is taken for dead",
+    )?;
+    let users = my_container_tui::runtime::inspect::Users::load();
+    ensure(
+        my_container_tui::runtime::inspect::processes(pid, &users)
+            .iter()
+            .any(|p| p.host_pid == pid),
+        "the inspector does not list PID 1",
+    )?;
+    let out = t.verb(&["exec", &name, "echo", "reached"])?.success()?;
+    ensure_eq(out.stdout.as_str(), "reached\n")?;
+    t.verb(&["stop", "-t", "1", &name])?.success()?;
+    wait_until("PID 1 to be gone", || {
+        my_container_tui::state::Process::of(pid).is_none()
+    })?;
+    t.verb(&["rm", &name])?.success()?;
+    wait_until("nothing of it to run", || t.processes().is_empty())
 }

@@ -300,9 +300,12 @@ pub fn procs() -> Vec<Proc> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        // Read as bytes: a process's name in it is any bytes it chose, and a process must
+        // not hide from the suite's checks by choosing some that are not UTF-8.
+        let Ok(status) = std::fs::read(format!("/proc/{pid}/status")) else {
             continue;
         };
+        let status = String::from_utf8_lossy(&status);
         let field = |name: &str| {
             status
                 .lines()
