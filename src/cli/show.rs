@@ -302,7 +302,8 @@ pub struct StatsArgs {
 
 /// Bytes received and sent on every interface but loopback, in the namespace of `pid`.
 fn net_io(pid: i32) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).ok()?;
+    // Interface names are the container's to choose, in any bytes: read as bytes.
+    let text = crate::state::kernfile::read(format!("/proc/{pid}/net/dev")).ok()?;
     let mut total = (0, 0);
     for line in text.lines().skip(2) {
         let (name, rest) = line.split_once(':')?;
