@@ -854,7 +854,8 @@ fn a_user_builds_diffs_and_commits(t: &Ctx) -> TestResult {
 /// fetches a page from another by name, and the host fetches it from the port it publishes
 /// (TCP: UDP is refused in one line).
 /// Killing the holder takes the bridge and its rules with it, and the next container brings
-/// a new one up. Once the containers end, the holder ends: no process, no state, no link.
+/// a new one up. Once the containers end, the holder ends: no process, no state, no link; and
+/// so it does when the user's runtime directory goes from under it (at logout).
 fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
     let user = User::new(t)?;
     let rootfs = user.rootfs_with_page(t, "found by name\n")?;
@@ -981,6 +982,11 @@ fn a_users_containers_find_each_other_on_their_network(t: &Ctx) -> TestResult {
         ),
     )?;
     user.verb(t, &["rm", "-f", &web])?.success()?;
+    user.all_gone(t)?;
+    // The user's runtime directory removed under a holder (as at logout): it ends too.
+    serve(t, free_port()?)?;
+    user.verb(t, &["rm", "-f", &web])?.success()?;
+    std::fs::remove_dir_all(user.home.join("run")).map_err(|e| e.to_string())?;
     user.all_gone(t)?;
     user.verb(t, &["network", "rm", &net])?.success()?;
     Ok(())

@@ -184,15 +184,18 @@ fn hold() -> anyhow::Result<Option<super::pasta::Pasta>> {
     Ok(pasta)
 }
 
-/// Whether no network of the user's is up: then, under the lock (no helper between its join
-/// and its lease), the holder's record goes, and the holder with it.
+/// Whether no network of the user's is up, or the user's runtime directory is gone: then,
+/// under the lock (no helper between its join and its lease), the holder's record goes, and
+/// the holder with it.
 fn idle() -> bool {
     let up = |state: &super::leases::State| !state.networks.is_empty();
     if up(&super::leases::read()) {
         return false;
     }
+    // No lock to be had: the user's runtime directory is gone (as at logout), and no helper
+    // can join us either.
     let Ok(locked) = lock() else {
-        return false;
+        return true;
     };
     if up(&super::leases::read()) {
         return false;
