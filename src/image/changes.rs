@@ -50,6 +50,12 @@ impl Writable {
         }))
     }
 
+    /// [`Writable::of`] the container recorded as `id`.
+    pub fn of_id(id: &str) -> anyhow::Result<Option<Writable>> {
+        let record = crate::state::store::load(id)?;
+        Writable::of(&record, &crate::state::store::spec(id)?)
+    }
+
     /// Whether `rel` in the upper directory is ours, not the container's: the `/etc` files we
     /// write when the image lacks them (Docker mounts them; its `diff` and `commit` leave them
     /// out too).
@@ -77,18 +83,12 @@ pub fn listing(id: &str) -> anyhow::Result<String> {
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| anyhow::anyhow!("cannot start the reader of the container's changes: {e}"))?;
-    if !done.status.success() {
-        let said = String::from_utf8_lossy(&done.stderr);
-        anyhow::bail!("{}", said.trim().trim_start_matches("my-container-tui: "));
-    }
-    Ok(String::from_utf8_lossy(&done.stdout).into_owned())
+    Ok(String::from_utf8_lossy(&as_root::answer(done)?).into_owned())
 }
 
 /// [`listing`] in this process.
 fn listing_here(id: &str) -> anyhow::Result<String> {
-    let record = crate::state::store::load(id)?;
-    let spec = crate::state::store::spec(id)?;
-    let Some(layer) = Writable::of(&record, &spec)? else {
+    let Some(layer) = Writable::of_id(id)? else {
         return Ok(String::new());
     };
     let mut out = String::new();
@@ -109,11 +109,10 @@ fn listing_here(id: &str) -> anyhow::Result<String> {
 /// [`crate::state::as_root::Task::Diff`], as root of the user's namespace: prints container
 /// `id`'s [`listing`].
 pub fn listing_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
-    let id = id
-        .to_str()
-        .filter(|id| crate::state::store::looks_like_id(id));
-    let id = id.ok_or_else(|| anyhow::anyhow!("not a container id"))?;
-    print!("{}", listing_here(id)?);
+    print!(
+        "{}",
+        listing_here(crate::state::as_root::container_id(id)?)?
+    );
     Ok(())
 }
 

@@ -61,7 +61,7 @@ fn write_upper_here(layer: &Writable, out: &mut dyn std::io::Write) -> anyhow::R
 
 /// [`write_upper`] by the task: its standard output is the layer.
 fn write_upper_as_root(id: &str, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    use crate::state::as_root::{Task, command};
+    use crate::state::as_root::{Task, answer, command};
     let mut task = command(Task::WriteUpper, id.as_ref())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -72,13 +72,10 @@ fn write_upper_as_root(id: &str, out: &mut dyn std::io::Write) -> anyhow::Result
         .stdout
         .take()
         .map(|mut from| std::io::copy(&mut from, out));
-    let done = task
-        .wait_with_output()
-        .context("cannot wait for the layer's reader")?;
-    if !done.status.success() {
-        let said = String::from_utf8_lossy(&done.stderr);
-        bail!("{}", said.trim().trim_start_matches("my-container-tui: "));
-    }
+    answer(
+        task.wait_with_output()
+            .context("cannot wait for the layer's reader")?,
+    )?;
     match copied {
         Some(Ok(_)) => Ok(()),
         Some(Err(e)) => Err(e).context("cannot write the layer"),
@@ -90,14 +87,9 @@ fn write_upper_as_root(id: &str, out: &mut dyn std::io::Write) -> anyhow::Result
 /// container `id`'s writable layer to standard output. Only a container id of the user's
 /// state names what is read.
 pub fn write_upper_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
-    let id = id
-        .to_str()
-        .filter(|id| crate::state::store::looks_like_id(id));
-    let id = id.ok_or_else(|| anyhow!("not a container id"))?;
-    let record = crate::state::store::load(id)?;
-    let spec = crate::state::store::spec(id)?;
-    let writable = Writable::of(&record, &spec)?
-        .ok_or_else(|| anyhow!("container {} has a read-only root", record.name))?;
+    let id = crate::state::as_root::container_id(id)?;
+    let writable =
+        Writable::of_id(id)?.ok_or_else(|| anyhow!("container {id} has a read-only root"))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     write_upper_here(&writable, &mut out)?;
     std::io::Write::flush(&mut out).context("cannot write the layer")

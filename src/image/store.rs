@@ -649,10 +649,7 @@ pub fn remove_dir(dir: &Path) {
         && as_root::needed()
         && let Some(name) = dir.file_name()
     {
-        let _ = as_root::command(Task::RemoveStaged, name)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .status();
+        as_root::run(Task::RemoveStaged, name);
     }
 }
 

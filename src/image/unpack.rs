@@ -126,7 +126,7 @@ fn apply_here(tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
 /// task that gave up fails with `EPIPE`, not a `SIGPIPE` that would end us), and the task's
 /// one line comes back: the `diff_id` and the size, or its error.
 fn apply_as_root(mut tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
-    use crate::state::as_root::{Task, command};
+    use crate::state::as_root::{Task, answer, command};
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
@@ -142,16 +142,12 @@ fn apply_as_root(mut tar: impl Read, dir: &Path) -> anyhow::Result<Applied> {
         .spawn()
         .context("cannot start the unpacker")?;
     let sent = io::copy(&mut tar, &mut NoSigpipe(ours));
-    let out = task
-        .wait_with_output()
-        .context("cannot wait for the unpacker")?;
-    if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stderr);
-        let said = said.trim().trim_start_matches("my-container-tui: ");
-        bail!("{said}");
-    }
+    let said = answer(
+        task.wait_with_output()
+            .context("cannot wait for the unpacker")?,
+    )?;
     sent.context("cannot read the layer")?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&said);
     let (diff_id, size) = text
         .trim()
         .split_once(' ')

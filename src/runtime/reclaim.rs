@@ -146,29 +146,19 @@ pub fn release(id: &str) {
         }
     }
     tree::remove_fs(id);
-    if crate::state::as_root::needed() && tree::path(id).exists() {
-        remove_fs_rootless(id);
+    // What the container's users wrote is owned by the user's subordinate ids, and the
+    // overlay's work directory is the kernel's (mode 0): the user removes neither as
+    // themselves.
+    if as_root::needed() && tree::path(id).exists() {
+        as_root::run(as_root::Task::RemoveFs, id.as_ref());
     }
     super::net::attach::release(id);
-}
-
-/// Removes container `id`'s filesystem state as root of the user's user namespace, in a
-/// process of its own ([`as_root`]), and waits for it: what the container's users
-/// wrote is owned by the user's subordinate ids, and the overlay's work directory is the
-/// kernel's (mode 0), neither of which the user may remove as themselves.
-fn remove_fs_rootless(id: &str) {
-    let _ = as_root::command(as_root::Task::RemoveFs, id.as_ref())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .status();
 }
 
 /// [`as_root::Task::RemoveFs`], in the user's namespace: only a container id (what
 /// [`crate::state::record::new_id`] makes) names a directory here.
 pub fn remove_fs_task(id: &std::ffi::OsStr) -> anyhow::Result<()> {
-    let id = id.to_str().filter(|id| store::looks_like_id(id));
-    let id = id.ok_or_else(|| anyhow::anyhow!("not a container id"))?;
-    tree::remove_fs(id);
+    tree::remove_fs(as_root::container_id(id)?);
     Ok(())
 }
 

@@ -62,6 +62,33 @@ impl Task {
     }
 }
 
+/// Does `task` on `arg` and waits for it, its output unread: a removal, whose caller looks
+/// for itself whether what it removes is gone.
+pub fn run(task: Task, arg: &std::ffi::OsStr) {
+    let _ = command(task, arg)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status();
+}
+
+/// What a task that has ended answered: its standard output, or its one error line (as
+/// `main` prints it) as the error.
+pub fn answer(out: std::process::Output) -> anyhow::Result<Vec<u8>> {
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        anyhow::bail!("{}", said.trim().trim_start_matches("my-container-tui: "));
+    }
+    Ok(out.stdout)
+}
+
+/// The container id a task was given: only a name [`super::record::new_id`] makes names a
+/// container's directory.
+pub fn container_id(arg: &std::ffi::OsStr) -> anyhow::Result<&str> {
+    arg.to_str()
+        .filter(|id| super::store::looks_like_id(id))
+        .ok_or_else(|| anyhow::anyhow!("not a container id"))
+}
+
 /// A process of ours that does `task` on `arg` as root of the user's namespace (it enters a
 /// namespace of the user's mapping first thing, single-threaded, as
 /// `runtime::rootless::enter` takes): any

@@ -177,10 +177,7 @@ fn remove_volume_dir(dir: &Path) -> std::io::Result<()> {
     use super::as_root::{self, Task};
     match std::fs::remove_dir_all(dir) {
         Err(_) if as_root::needed() => {
-            let _ = as_root::command(Task::RemoveVolume, dir.as_os_str())
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .status();
+            as_root::run(Task::RemoveVolume, dir.as_os_str());
             match std::fs::symlink_metadata(dir) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 _ => std::fs::remove_dir_all(dir),
