@@ -763,9 +763,10 @@ enum Flood {
     None,
     /// A redraw is asked for: the output before its `Skipped` goes unread.
     Skipping,
-    /// Redrawn: the output is parsed without history, since the lines of a flood come back
-    /// from the log. Once it pauses (or copy mode wants the lines), the reader asks the
-    /// monitor to mark its log there ([`Request::Mark`]), to begin the history's pages.
+    /// Redrawn: the monitor sends a redraw a frame while the flood goes on, then the output
+    /// again, which is parsed without history, since the lines of a flood come back from the
+    /// log. Once it pauses (or copy mode wants the lines), the reader asks the monitor to mark
+    /// its log there ([`Request::Mark`]), to begin the history's pages.
     Redrawn,
     /// The mark is asked for; the output is parsed meanwhile (it is before the mark).
     Marking,
@@ -806,8 +807,9 @@ fn read_monitor(
                 pages = crate::screen::Pages::default();
                 let mut screen = lock(screen);
                 screen.restart();
-                // The attach's says the monitor redraws; a flood's begins one.
-                if flood == Flood::Skipping {
+                // The attach's says the monitor redraws; a flood's begins the redraws, which
+                // come once a frame until the flood is over.
+                if matches!(flood, Flood::Skipping | Flood::Redrawn) {
                     flood = Flood::Redrawn;
                     screen.pause_history();
                     // Not asked for again until the flood is over.

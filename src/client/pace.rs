@@ -6,7 +6,8 @@
 //! clients are sent redraws, not every byte. Here a session's reader parses up to [`BUDGET`]
 //! bytes a frame; past it, with more waiting, it asks its monitor for a redraw
 //! ([`crate::monitor::protocol::Request::Redraw`]): the monitor drops the output queued for
-//! it and sends the screen as its own emulator has it now. What the reader skipped is in the
+//! it and sends the screen as its own emulator has it now, then a screen a frame in place of
+//! the output until a frame passes without any. What the reader skipped is in the
 //! container's log, and comes back as history pages once the output pauses ([`QUIET`]).
 
 use std::time::{Duration, Instant};
@@ -14,8 +15,7 @@ use std::time::{Duration, Instant};
 /// Output a reader parses in a frame before it asks for a redraw instead.
 pub const BUDGET: usize = 64 * 1024;
 
-/// A frame: the dashboard draws at most this often while output keeps coming.
-pub const FRAME: Duration = Duration::from_millis(16);
+pub use crate::monitor::protocol::FRAME;
 
 /// The pause in the output after which a redrawn session takes its history back (a page
 /// parsed at every redraw of a flood would cost more than the redraws save): short, since

@@ -31,8 +31,46 @@ pub struct Client {
     /// A redraw being made ([`Client::redraw_with`]): what it is sent meanwhile waits here,
     /// to follow the screen.
     redraw: Option<Redraw>,
+    /// It fell behind and is sent redraws rather than output ([`Request::Redraw`]).
+    pub paced: Option<Paced>,
     /// It hung up, or fell too far behind.
     pub gone: bool,
+}
+
+/// A client sent redraws rather than output, as tmux sends its clients while a pane floods:
+/// a dashboard that was sent every byte of `seq 1 2000000` spent a core receiving and
+/// dropping what it could not draw, beside the container it was watching.
+#[derive(Debug, Clone, Copy)]
+pub struct Paced {
+    /// When it was last redrawn.
+    pub at: std::time::Instant,
+    /// Output came since then, which it has not been sent.
+    pub behind: bool,
+}
+
+impl Paced {
+    pub fn new(at: std::time::Instant) -> Paced {
+        Paced { at, behind: false }
+    }
+
+    /// What is due at `now`: a redraw once a frame while output comes, the output again
+    /// after a frame without any, or nothing yet.
+    pub fn due(&self, now: std::time::Instant) -> Option<Due> {
+        if now.duration_since(self.at) < super::protocol::FRAME {
+            return None;
+        }
+        Some(match self.behind {
+            true => Due::Redraw,
+            false => Due::Output,
+        })
+    }
+}
+
+/// What a [`Paced`] client is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Redraw,
+    Output,
 }
 
 /// A screen on its way, and the messages that come after it.
@@ -67,6 +105,7 @@ pub fn accept_all(listener: &OwnedFd, clients: &mut Vec<Client>) {
                 queue: VecDeque::new(),
                 queued: 0,
                 redraw: None,
+                paced: None,
                 gone: false,
                 history: None,
             }),
@@ -236,6 +275,7 @@ mod tests {
             queue: VecDeque::new(),
             queued: 0,
             redraw: None,
+            paced: None,
             gone: false,
             history: None,
         };
@@ -329,6 +369,20 @@ mod tests {
                 Err(_) => {}
             }
         }
+    }
+
+    /// A paced client is due a redraw a frame after its last while output comes, the output
+    /// again after a frame without any, and nothing within a frame.
+    #[test]
+    fn a_paced_client_is_redrawn_a_frame_at_most() {
+        use super::super::protocol::FRAME;
+        let at = std::time::Instant::now();
+        let mut paced = Paced::new(at);
+        assert_eq!(paced.due(at + FRAME / 2), None);
+        assert_eq!(paced.due(at + FRAME), Some(Due::Output));
+        paced.behind = true;
+        assert_eq!(paced.due(at + FRAME / 2), None);
+        assert_eq!(paced.due(at + FRAME), Some(Due::Redraw));
     }
 
     /// Requests arrive typed; a hang-up is seen.

@@ -21,7 +21,7 @@ pub mod protocol;
 use crate::runtime::exit::{Exit, RUNTIME_ERROR};
 use crate::state::record::now_ms;
 use crate::state::{Process, Record, Status, store};
-use clients::Client;
+use clients::{Client, Due, Paced};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -311,6 +311,10 @@ impl Monitor {
                 run.io.keep(&bytes);
             }
         }
+        // The screen a paced client has must be the last.
+        for i in 0..self.clients.len() {
+            self.unpace(i, Some(&mut run));
+        }
         let ending = run.handoff.ending();
         let failure = ending.failure.filter(|_| !started);
         Ok((exit.code(), ending.oom_killed, failure))
@@ -359,11 +363,19 @@ impl Monitor {
             }
             fds.push(PollFd::new(c.fd(), flags));
         }
-        // A redraw's screen comes from another thread, which does not wake this poll.
+        // A redraw's screen comes from another thread, which does not wake this poll; a paced
+        // client's next redraw is due on time.
         let timeout = match self.clients.iter().any(Client::redrawing) {
             true => timeout.min(REDRAW_POLL),
             false => timeout,
         };
+        let now = Instant::now();
+        let timeout = self
+            .clients
+            .iter()
+            .filter_map(|c| c.paced)
+            .map(|p| (p.at + protocol::FRAME).saturating_duration_since(now))
+            .fold(timeout, Duration::min);
         let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
         if poll(
             &mut fds,
@@ -424,6 +436,7 @@ impl Monitor {
                 self.handle(i, request, run.as_deref_mut());
             }
         }
+        self.pace(run.as_deref_mut());
         for c in &mut self.clients {
             c.redrawn(false);
         }
@@ -510,26 +523,67 @@ impl Monitor {
             }
             Request::Wait => self.clients[i].waiting = true,
             Request::Redraw => {
-                // The log and the screen have had the same bytes (each read is logged before
-                // the screen's thread is handed it), so the screen and the history's pages
-                // meet where this asks for them.
-                if let Some(screen) = run.and_then(|run| run.io.replay_later())
-                    && !self.clients[i].redrawing()
-                {
-                    let client = &mut self.clients[i];
-                    client.skip_output();
-                    client.history = self.log.mark();
-                    client.send(&Event::Skipped);
-                    client.redraw_with(screen);
-                }
+                self.redraw(i, run, false);
             }
             Request::Mark => {
+                self.unpace(i, run);
                 // What it was sent so far (or will be, behind a redraw) is in the log before
                 // this.
                 self.clients[i].history = self.log.mark();
                 self.clients[i].send(&Event::Marked);
             }
         }
+    }
+
+    /// Sends client `i` a redraw in place of the output queued for it, and paces it (see
+    /// [`clients::Paced`]); false when the container has no screen to send, or a redraw is on
+    /// its way. With `wait`, one on its way is sent first (it has not what came since).
+    fn redraw(&mut self, i: usize, run: Option<&mut io::Run>, wait: bool) -> bool {
+        let client = &mut self.clients[i];
+        if client.redrawing() {
+            if !wait {
+                return false;
+            }
+            client.redrawn(true);
+        }
+        let Some(screen) = run.and_then(|run| run.io.replay_later()) else {
+            return false;
+        };
+        client.skip_output();
+        // The log and the screen have had the same bytes (each read is logged before the
+        // screen's thread is handed it), so the screen and the history's pages meet here.
+        client.history = self.log.mark();
+        client.send(&Event::Skipped);
+        client.redraw_with(screen);
+        client.paced = Some(Paced::new(Instant::now()));
+        true
+    }
+
+    /// Redraws the paced clients due a redraw, and sends the others output again.
+    fn pace(&mut self, mut run: Option<&mut io::Run>) {
+        let now = Instant::now();
+        for i in 0..self.clients.len() {
+            let paced = match self.clients[i].paced.and_then(|p| p.due(now)) {
+                None => true,
+                // The last one is still on its way: the next turn's.
+                Some(Due::Redraw) if self.clients[i].redrawing() => true,
+                // False with no screen to send: the output goes again.
+                Some(Due::Redraw) => self.redraw(i, run.as_deref_mut(), false),
+                Some(Due::Output) => false,
+            };
+            if !paced {
+                self.clients[i].paced = None;
+            }
+        }
+    }
+
+    /// Ends client `i`'s redraws: a last one if output came since the one before, then the
+    /// output again.
+    fn unpace(&mut self, i: usize, run: Option<&mut io::Run>) {
+        if self.clients[i].paced.is_some_and(|p| p.behind) {
+            self.redraw(i, run, true);
+        }
+        self.clients[i].paced = None;
     }
 
     /// The size the next start of the container's pty gets.
@@ -552,7 +606,10 @@ impl Monitor {
     fn output(&mut self, stream: Stream, bytes: &[u8]) {
         let event = Event::Output(stream, bytes.to_vec());
         for c in self.clients.iter_mut().filter(|c| c.attached) {
-            c.send(&event);
+            match &mut c.paced {
+                Some(paced) => paced.behind = true,
+                None => c.send(&event),
+            }
         }
         self.log.write(stream, bytes);
     }

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 /// The largest message: a read from the pty is cut to this, so it always fits a datagram.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
+/// A frame: a screen is drawn at most this often while output keeps coming, by a dashboard
+/// and by a monitor redrawing a client that fell behind ([`Request::Redraw`]).
+pub const FRAME: std::time::Duration = std::time::Duration::from_millis(16);
+
 /// Runs `receive` with room for one message (and a byte more, to see one cut short), kept for
 /// the thread's next: a fresh zeroed 64 KiB for each message was a cost on every keystroke's
 /// way, on both sides of the socket.
@@ -61,12 +65,15 @@ pub enum Request {
     /// for a session's first page once it shows it, and for more as its view nears the top.
     History,
     /// I am behind: drop the output queued for me, and send an [`Event::Skipped`] and the
-    /// screen as it is now instead, then go on from there (tmux redraws a client that cannot
-    /// keep up rather than sending it every byte). Only to a monitor that said
-    /// [`Event::Skipped`] at the attach: an older one would not answer.
+    /// screen as it is now instead; then, while the output goes on, a redraw like it at most
+    /// once a [`FRAME`] rather than the output, and the output again once a frame has passed
+    /// without any (tmux redraws a client that cannot keep up rather than sending it every
+    /// byte). Only to a monitor that said [`Event::Skipped`] at the attach: an older one
+    /// would not answer.
     Redraw,
     /// My screen has every byte sent before this: begin my history's pages here (answered in
-    /// order with an [`Event::Marked`]). A dashboard asks once a flood it was redrawn through
+    /// order with an [`Event::Marked`]). Redraws end here, with a last one if output came
+    /// since the one before. A dashboard asks once a flood it was redrawn through
     /// is over, having kept no history meanwhile.
     Mark,
 }

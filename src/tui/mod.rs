@@ -21,6 +21,7 @@ pub mod paint;
 pub mod sampler;
 pub mod ui;
 
+use crate::client::pace::FRAME;
 use crate::runtime::require_root;
 use crate::session::SessionEvent;
 use app::App;
@@ -55,8 +56,6 @@ pub enum Event {
     Terminate(Signal),
 }
 
-/// While output keeps coming, frames are drawn at most this often.
-const FRAME: Duration = Duration::from_millis(16);
 /// Frames that may be drawn back to back before pacing starts: a key and its echo, twice.
 const BURST: f64 = 4.0;
 
