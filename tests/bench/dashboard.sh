@@ -42,7 +42,7 @@ run_seq() { # pane run-number
 }
 declare -a ours theirs dash_cpu mon_cpu
 mon=$(pgrep -f "__monitor $("$tool" ps -q | head -n 1)" | head -n 1)
-for i in 1 2 3; do
+for i in 1 2 3 4 5 6 7; do
     run_seq plain "$i"; theirs+=("$(real_of plain)")
     d0=$(cpu_ticks "$pid"); m0=$(cpu_ticks "$mon")
     run_seq dash "$i"; ours+=("$(real_of dash)")
@@ -63,8 +63,8 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 mo=$(median "${ours[@]}"); mt=$(median "${theirs[@]}")
 echo "| measure | my-container-tui | tmux | ratio |"
 echo "|---|---|---|---|"
-echo "| \`seq 1 2000000\` in a 98x37 pane, median of 3 (s) | $mo | $mt | $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f×", a / b}') |"
-echo "| CPU during one \`seq 1 2000000\`, median of 3: the dashboard + the session's monitor (ms) | $(median "${dash_cpu[@]}") + $(median "${mon_cpu[@]}") | | |"
+echo "| \`seq 1 2000000\` in a 98x37 pane, median of 7 (s) | $mo | $mt | $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f×", a / b}') |"
+echo "| CPU during one \`seq 1 2000000\`, median of 7: the dashboard + the session's monitor (ms) | $(median "${dash_cpu[@]}") + $(median "${mon_cpu[@]}") | | |"
 echo "| idle CPU, 10 idle sessions (% of a core over 10 s) | $idle | | |"
 echo "| resident memory, 1 fresh session: dashboard + monitor | $((rss1 / 1024)) MiB + $((mon1 / 1024)) MiB | | |"
 echo "| resident memory, 1 session after the seq runs (10,000 lines of scrollback full) | $((rss_full / 1024)) MiB + $((mon_full / 1024)) MiB | | |"
