@@ -6,9 +6,10 @@ as a person's terminal would drive it:
    (the shell in the session echoes it, the client redraws); median and 90th percentile
    of 200 keys, each typed after 30 ms without output, to the dashboard and tmux in turn;
  - scrollback memory: the growth of the resident memory that holds the history (the
-   dashboard process; tmux's server) after 10,000 lines of 90 columns, and after 10,000
-   short lines, each in a fresh session with a 10,000-line history (tmux: history-limit),
-   and for the dashboard 100,000 lines of 90 columns with --history 100000.
+   dashboard process, once copy mode has been to the top of it; tmux's server) after 10,000
+   lines of 90 columns, and after 10,000 short lines, each in a fresh session with a
+   10,000-line history (tmux: history-limit), and for the dashboard 100,000 lines of 90
+   columns with --history 100000.
 
 The containers live in a namespace of their own (MCT_NAMESPACE) and are removed at the end.
 
@@ -174,13 +175,25 @@ def remove_containers():
         subprocess.run([TOOL, "rm", "-f", *ids], env=env, capture_output=True)
 
 
-def growth(client, pid, command, marker):
-    """KiB the process `pid` grew while `command` printed into the client's session."""
+def growth(client, pid, command, marker, scroll_back=False):
+    """KiB the process `pid` grew while `command` printed into the client's session; with
+    `scroll_back`, once copy mode has been to the top of its history (the dashboard is sent a
+    flood as redraws, and takes its lines from the container's log as the view reaches them:
+    scrolled to the top, it holds them all, as tmux does)."""
     before = rss_kib(pid)
     client.type(command.encode() + f"; echo {marker}$((6*7))\r".encode())
     client.wait_for(f"{marker}42".encode(), timeout=120)
     time.sleep(1)
     client.drain()
+    if scroll_back:
+        client.type(b"\x01[")
+        for _ in range(40):
+            client.type(b"g")
+            time.sleep(0.1)
+            client.drain()
+        client.type(b"q")
+        time.sleep(0.5)
+        client.drain()
     return rss_kib(pid) - before
 
 
@@ -193,7 +206,7 @@ def measure(open_client, runs):
     for name, command, n in runs:
         client, pid = open_client()
         try:
-            results[name] = growth(client, pid, command.format(n=n), "bench-done-")
+            results[name] = growth(client, pid, command.format(n=n), "bench-done-", True)
         finally:
             client.close()
             remove_containers()
