@@ -765,8 +765,8 @@ enum Flood {
     Skipping,
     /// Redrawn: the monitor sends a redraw a frame while the flood goes on, then the output
     /// again, which is parsed without history, since the lines of a flood come back from the
-    /// log. Once it pauses (or copy mode wants the lines), the reader asks the monitor to mark
-    /// its log there ([`Request::Mark`]), to begin the history's pages.
+    /// log. Once it pauses (or every byte is wanted: see [`Flags::may_skip`]), the reader asks
+    /// the monitor to mark its log there ([`Request::Mark`]), to begin the history's pages.
     Redrawn,
     /// The mark is asked for; the output is parsed meanwhile (it is before the mark).
     Marking,
@@ -791,9 +791,9 @@ fn read_monitor(
     let mut flood = Flood::None;
     let mut pace = Pace::new(Instant::now());
     loop {
-        if flood == Flood::Redrawn
-            && (flags.held.load(Ordering::Acquire) || !reader.wait(pace::QUIET))
-        {
+        // Copy mode, a scroll back, a log or a recording begun mid-flood want every byte
+        // from here: the monitor would otherwise go on sending redraws until the flood ends.
+        if flood == Flood::Redrawn && (!flags.may_skip(screen) || !reader.wait(pace::QUIET)) {
             if reader.send(&Request::Mark).is_err() {
                 break;
             }
@@ -851,9 +851,8 @@ fn read_monitor(
                 if !replay
                     && redraws
                     && flood != Flood::Marking
-                    && pace.parsed(bytes.len(), now)
+                    && pace.parsed(bytes.len(), now, reader.wait(Duration::ZERO))
                     && flags.may_skip(screen)
-                    && reader.wait(Duration::ZERO)
                 {
                     if reader.send(&Request::Redraw).is_err() {
                         break;
@@ -1073,6 +1072,107 @@ mod tests {
             assert!(open_log(&fresh).is_err());
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The monitor's side of a reader's connection, played by the test.
+    struct FakeMonitor(std::os::fd::OwnedFd);
+
+    impl FakeMonitor {
+        fn send(&self, event: &Event) {
+            let message = event.encode();
+            nix::sys::socket::send(
+                std::os::fd::AsRawFd::as_raw_fd(&self.0),
+                &message,
+                nix::sys::socket::MsgFlags::empty(),
+            )
+            .unwrap();
+        }
+
+        /// A request the reader sent, if one has come.
+        fn request(&self) -> Option<Request> {
+            let mut buf = [0u8; 256];
+            nix::sys::socket::recv(
+                std::os::fd::AsRawFd::as_raw_fd(&self.0),
+                &mut buf,
+                nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+            )
+            .ok()
+            .and_then(|n| Request::decode(&buf[..n]))
+        }
+    }
+
+    /// A reader redrawn through a flood asks for the mark (and with it every byte) as soon as
+    /// every byte is wanted, here a log begun with `prefix H`, though the monitor's redraws
+    /// keep coming a frame apart; before, it waited for the flood's end, and the log had
+    /// screens in place of the output.
+    #[test]
+    fn a_redrawn_reader_asks_for_the_mark_once_every_byte_is_wanted() {
+        use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let reader = crate::client::Connection::from_fd(ours);
+        let monitor = FakeMonitor(theirs);
+        let screen = Mutex::new(Screen::new(24, 80, 1000));
+        let flags = Flags::default();
+        let oom = AtomicBool::new(false);
+        let notify: Notify = Arc::new(|_| {});
+        let output = |n: usize| {
+            Event::Output(crate::monitor::protocol::Stream::Stdout, {
+                let mut bytes = Vec::new();
+                while bytes.len() < n {
+                    bytes.extend_from_slice(format!("{}\r\n", bytes.len()).as_bytes());
+                }
+                bytes
+            })
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| read_monitor(&reader, &screen, &flags, &oom, 1, &notify));
+            // The attach: this monitor redraws.
+            monitor.send(&Event::Skipped);
+            monitor.send(&Event::Done);
+            // A flood, until the reader asks for a redraw.
+            let asked = (0..1000).any(|_| {
+                monitor.send(&output(60_000));
+                std::thread::sleep(Duration::from_millis(1));
+                monitor.request() == Some(Request::Redraw)
+            });
+            assert!(asked, "no redraw asked for through 60 MB");
+            // Redraws a frame apart, as a monitor pacing it sends; a log begun after the
+            // third.
+            let log = std::env::temp_dir().join(format!("mct-redrawn-{}", std::process::id()));
+            let mut marked = None;
+            for frame in 0..60 {
+                monitor.send(&Event::Skipped);
+                monitor.send(&output(2_000));
+                if frame == 3 {
+                    *flags.log.lock().unwrap() = Some(open_log(&log).unwrap());
+                }
+                std::thread::sleep(pace::FRAME);
+                while let Some(request) = monitor.request() {
+                    if request == Request::Mark {
+                        marked.get_or_insert(frame);
+                    }
+                }
+                if marked.is_some() {
+                    break;
+                }
+            }
+            monitor.send(&Event::Exited {
+                code: 0,
+                oom_killed: false,
+                restarting: false,
+            });
+            let _ = std::fs::remove_file(&log);
+            assert!(
+                marked.is_some_and(|frame| frame >= 3),
+                "the mark was asked for at frame {marked:?}, with the log begun at frame 3"
+            );
+        });
     }
 
     #[test]

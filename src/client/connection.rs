@@ -40,6 +40,12 @@ impl Connection {
         Ok(Connection { fd })
     }
 
+    /// A connection over a socket already made: a test's fake monitor at the other end.
+    #[cfg(test)]
+    pub(crate) fn from_fd(fd: OwnedFd) -> Connection {
+        Connection { fd }
+    }
+
     /// A second handle on the same connection (one thread reads while another writes).
     pub fn try_clone(&self) -> anyhow::Result<Connection> {
         Ok(Connection {
