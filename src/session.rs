@@ -517,7 +517,7 @@ impl Session {
                     if n == 0 {
                         break;
                     }
-                    if flags.output(&screen, &buf[..n], true) {
+                    if flags.output(&screen, &buf[..n], true, None) {
                         out_notify(SessionEvent::Output(id));
                     }
                 }
@@ -790,6 +790,9 @@ fn read_monitor(
     let mut redraws = false;
     let mut flood = Flood::None;
     let mut pace = Pace::new(Instant::now());
+    // A redraw's screen comes next: the screen starts over with it, under the same lock (a
+    // frame drawn between would show it blank), its history paused in a flood (`true`).
+    let mut fresh: Option<bool> = None;
     loop {
         // Copy mode, a scroll back, a log or a recording begun mid-flood want every byte
         // from here: the monitor would otherwise go on sending redraws until the flood ends.
@@ -805,13 +808,10 @@ fn read_monitor(
             Event::Skipped => {
                 redraws = true;
                 pages = crate::screen::Pages::default();
-                let mut screen = lock(screen);
-                screen.restart();
                 // The attach's says the monitor redraws; a flood's begins the redraws, which
                 // come once a frame until the flood is over.
                 if matches!(flood, Flood::Skipping | Flood::Redrawn) {
                     flood = Flood::Redrawn;
-                    screen.pause_history();
                     // Not asked for again until the flood is over.
                     if matches!(
                         flags.history.load(Ordering::Acquire),
@@ -820,6 +820,7 @@ fn read_monitor(
                         flags.history.store(SKIPPED, Ordering::Release);
                     }
                 }
+                fresh = Some(flood == Flood::Redrawn);
             }
             Event::Marked if flood == Flood::Marking => {
                 flood = Flood::None;
@@ -844,7 +845,7 @@ fn read_monitor(
                 }
             }
             Event::Output(_, bytes) => {
-                if flags.output(screen, &bytes, !replay) {
+                if flags.output(screen, &bytes, !replay, fresh.take()) {
                     notify(SessionEvent::Output(id));
                 }
                 let now = Instant::now();
@@ -935,8 +936,15 @@ struct Flags {
 
 impl Flags {
     /// Feeds `bytes` to `screen` and raises the flags (`activity` only when `active`: not
-    /// for a replay); true when it is to be announced ([`Flags::touched`]).
-    fn output(&self, screen: &Mutex<Screen>, bytes: &[u8], active: bool) -> bool {
+    /// for a replay); true when it is to be announced ([`Flags::touched`]). With `fresh`, the
+    /// screen starts over first, its history paused with `Some(true)`.
+    fn output(
+        &self,
+        screen: &Mutex<Screen>,
+        bytes: &[u8],
+        active: bool,
+        fresh: Option<bool>,
+    ) -> bool {
         if active && let Some(file) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             let _ = file.write_all(bytes);
         }
@@ -945,6 +953,12 @@ impl Flags {
         }
         let rang = {
             let mut screen = lock(screen);
+            if let Some(paused) = fresh {
+                screen.restart();
+                if paused {
+                    screen.pause_history();
+                }
+            }
             screen.process(bytes);
             screen.take_bell()
         };
@@ -1172,6 +1186,52 @@ mod tests {
                 marked.is_some_and(|frame| frame >= 3),
                 "the mark was asked for at frame {marked:?}, with the log begun at frame 3"
             );
+        });
+    }
+
+    /// A redraw replaces the screen in one step: until its screen has come, the one before
+    /// stays (a frame drawn between showed the pane blank).
+    #[test]
+    fn a_redraw_replaces_the_screen_in_one_step() {
+        use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let reader = crate::client::Connection::from_fd(ours);
+        let monitor = FakeMonitor(theirs);
+        let screen = Mutex::new(Screen::new(24, 80, 1000));
+        let flags = Flags::default();
+        let oom = AtomicBool::new(false);
+        let notify: Notify = Arc::new(|_| {});
+        let shows = |text: &str| {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !lock(&screen).vt().contents().contains(text) {
+                assert!(Instant::now() < deadline, "{text} never shown");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        let stdout = crate::monitor::protocol::Stream::Stdout;
+        std::thread::scope(|scope| {
+            scope.spawn(|| read_monitor(&reader, &screen, &flags, &oom, 1, &notify));
+            monitor.send(&Event::Skipped);
+            monitor.send(&Event::Output(stdout, b"before".to_vec()));
+            monitor.send(&Event::Done);
+            shows("before");
+            monitor.send(&Event::Skipped);
+            std::thread::sleep(Duration::from_millis(50));
+            let meanwhile = lock(&screen).vt().contents();
+            monitor.send(&Event::Output(stdout, b"\x1b[H\x1b[2Jafter".to_vec()));
+            shows("after");
+            monitor.send(&Event::Exited {
+                code: 0,
+                oom_killed: false,
+                restarting: false,
+            });
+            assert!(meanwhile.contains("before"), "{meanwhile:?} while redrawn");
         });
     }
 
