@@ -38,8 +38,9 @@ pub struct Client {
 }
 
 /// A client sent redraws rather than output, as tmux sends its clients while a pane floods:
-/// a dashboard that was sent every byte of `seq 1 2000000` spent a core receiving and
-/// dropping what it could not draw, beside the container it was watching.
+/// a dashboard that was sent every byte of `seq 1 2000000` spent 320 ms of CPU receiving
+/// and dropping what it could not draw, on the cores the flood itself needed (40-60 ms
+/// paced), and the flood took 1.2× tmux's time (0.93-1.01× paced).
 #[derive(Debug, Clone, Copy)]
 pub struct Paced {
     /// When it was last redrawn.
