@@ -1115,12 +1115,10 @@ mod tests {
         }
     }
 
-    /// A reader redrawn through a flood asks for the mark (and with it every byte) as soon as
-    /// every byte is wanted, here a log begun with `prefix H`, though the monitor's redraws
-    /// keep coming a frame apart; before, it waited for the flood's end, and the log had
-    /// screens in place of the output.
-    #[test]
-    fn a_redrawn_reader_asks_for_the_mark_once_every_byte_is_wanted() {
+    /// Runs `play` as the monitor of a reader ([`read_monitor`], on a thread of its own, into
+    /// a 24x80 screen), then ends the container so that the reader returns, also when `play`
+    /// fails an assertion (the reader would otherwise wait for it forever).
+    fn against_fake_monitor(play: impl FnOnce(&FakeMonitor, &Mutex<Screen>, &Flags)) {
         use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
         let (ours, theirs) = socketpair(
             AddressFamily::Unix,
@@ -1135,6 +1133,28 @@ mod tests {
         let flags = Flags::default();
         let oom = AtomicBool::new(false);
         let notify: Notify = Arc::new(|_| {});
+        std::thread::scope(|scope| {
+            scope.spawn(|| read_monitor(&reader, &screen, &flags, &oom, 1, &notify));
+            let played = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                play(&monitor, &screen, &flags)
+            }));
+            monitor.send(&Event::Exited {
+                code: 0,
+                oom_killed: false,
+                restarting: false,
+            });
+            if let Err(failure) = played {
+                std::panic::resume_unwind(failure);
+            }
+        });
+    }
+
+    /// A reader redrawn through a flood asks for the mark (and with it every byte) as soon as
+    /// every byte is wanted, here a log begun with `prefix H`, though the monitor's redraws
+    /// keep coming a frame apart; before, it waited for the flood's end, and the log had
+    /// screens in place of the output.
+    #[test]
+    fn a_redrawn_reader_asks_for_the_mark_once_every_byte_is_wanted() {
         let output = |n: usize| {
             Event::Output(crate::monitor::protocol::Stream::Stdout, {
                 let mut bytes = Vec::new();
@@ -1144,8 +1164,9 @@ mod tests {
                 bytes
             })
         };
-        std::thread::scope(|scope| {
-            scope.spawn(|| read_monitor(&reader, &screen, &flags, &oom, 1, &notify));
+        let log = std::env::temp_dir().join(format!("mct-redrawn-{}", std::process::id()));
+        let mut marked = None;
+        against_fake_monitor(|monitor, _, flags| {
             // The attach: this monitor redraws.
             monitor.send(&Event::Skipped);
             monitor.send(&Event::Done);
@@ -1158,8 +1179,6 @@ mod tests {
             assert!(asked, "no redraw asked for through 60 MB");
             // Redraws a frame apart, as a monitor pacing it sends; a log begun after the
             // third.
-            let log = std::env::temp_dir().join(format!("mct-redrawn-{}", std::process::id()));
-            let mut marked = None;
             for frame in 0..60 {
                 monitor.send(&Event::Skipped);
                 monitor.send(&output(2_000));
@@ -1176,63 +1195,39 @@ mod tests {
                     break;
                 }
             }
-            monitor.send(&Event::Exited {
-                code: 0,
-                oom_killed: false,
-                restarting: false,
-            });
-            let _ = std::fs::remove_file(&log);
-            assert!(
-                marked.is_some_and(|frame| frame >= 3),
-                "the mark was asked for at frame {marked:?}, with the log begun at frame 3"
-            );
         });
+        let _ = std::fs::remove_file(&log);
+        assert!(
+            marked.is_some_and(|frame| frame >= 3),
+            "the mark was asked for at frame {marked:?}, with the log begun at frame 3"
+        );
     }
 
     /// A redraw replaces the screen in one step: until its screen has come, the one before
     /// stays (a frame drawn between showed the pane blank).
     #[test]
     fn a_redraw_replaces_the_screen_in_one_step() {
-        use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
-        let (ours, theirs) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
-        let reader = crate::client::Connection::from_fd(ours);
-        let monitor = FakeMonitor(theirs);
-        let screen = Mutex::new(Screen::new(24, 80, 1000));
-        let flags = Flags::default();
-        let oom = AtomicBool::new(false);
-        let notify: Notify = Arc::new(|_| {});
-        let shows = |text: &str| {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while !lock(&screen).vt().contents().contains(text) {
-                assert!(Instant::now() < deadline, "{text} never shown");
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        };
         let stdout = crate::monitor::protocol::Stream::Stdout;
-        std::thread::scope(|scope| {
-            scope.spawn(|| read_monitor(&reader, &screen, &flags, &oom, 1, &notify));
+        let mut meanwhile = String::new();
+        against_fake_monitor(|monitor, screen, _| {
+            let shows = |text: &str| {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !lock(screen).vt().contents().contains(text) {
+                    assert!(Instant::now() < deadline, "{text} never shown");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            };
             monitor.send(&Event::Skipped);
             monitor.send(&Event::Output(stdout, b"before".to_vec()));
             monitor.send(&Event::Done);
             shows("before");
             monitor.send(&Event::Skipped);
             std::thread::sleep(Duration::from_millis(50));
-            let meanwhile = lock(&screen).vt().contents();
+            meanwhile = lock(screen).vt().contents();
             monitor.send(&Event::Output(stdout, b"\x1b[H\x1b[2Jafter".to_vec()));
             shows("after");
-            monitor.send(&Event::Exited {
-                code: 0,
-                oom_killed: false,
-                restarting: false,
-            });
-            assert!(meanwhile.contains("before"), "{meanwhile:?} while redrawn");
         });
+        assert!(meanwhile.contains("before"), "{meanwhile:?} while redrawn");
     }
 
     #[test]
